@@ -1,0 +1,63 @@
+/** How the leader spreads a job's items over the workers that can run it. */
+export type ShardingStrategyName = 'sticky' | 'average' | 'odevity' | 'round-robin';
+export const SHARDING_STRATEGIES: readonly ShardingStrategyName[] = ['sticky', 'average', 'odevity', 'round-robin'];
+
+/** What a fire does while the same item still runs from an earlier fire. */
+export type OverlapPolicy = 'skip' | 'queue' | 'replace';
+export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'queue', 'replace'];
+
+/** What happens to fires that were due while nobody could run them. */
+export type MisfirePolicy = 'fire-once' | 'skip' | 'catch-up';
+export const MISFIRE_POLICIES: readonly MisfirePolicy[] = ['fire-once', 'skip', 'catch-up'];
+
+export interface RetryPolicy {
+  /** Total attempts per fire, the first included. @default 1 */
+  attempts: number;
+  /** Delay before the second attempt; doubles per attempt, with jitter. @default 1000 */
+  backoffMs: number;
+  /** Upper bound of the delay. @default 30000 */
+  maxBackoffMs: number;
+}
+
+/**
+ * A job as stored in ZooKeeper (`/<ns>/jobs/<name>`, JSON): the fleet-wide source of truth.
+ * Every field is filled in; defaults are applied when a file is loaded.
+ */
+export interface JobDefinition {
+  /** `[a-z0-9][a-z0-9-_.]*`, at most 100 characters. */
+  name: string;
+  /** 6 fields (with seconds) or 5 fields. */
+  cron: string;
+  /** IANA zone. @default 'UTC' */
+  timeZone: string;
+  /** Number of shard items, 1..10000. */
+  shards: number;
+  /** Parameter per item; keys are item numbers in 0..shards-1. @default {} */
+  itemParameters: Record<string, string>;
+  /** One string passed to every item. @default '' */
+  jobParameter: string;
+  /** Module handler path (relative paths resolve against the worker's config directory). */
+  handler?: string;
+  /** Script job: argv array run without a shell, or a string run by `/bin/sh -c`. */
+  command?: string[] | string;
+  /** @default 'sticky' */
+  strategy: ShardingStrategyName;
+  /** @default 'skip' */
+  overlap: OverlapPolicy;
+  /** @default 'fire-once' */
+  misfire: MisfirePolicy;
+  /** Most missed fires run by `misfire: catch-up` at one takeover. @default 10 */
+  maxCatchUp: number;
+  /** Re-run a fire that its owner was in the middle of when it died. @default true */
+  failover: boolean;
+  /** Abort a run after this long; 0 = no timeout. @default 0 */
+  timeoutMs: number;
+  retry: RetryPolicy;
+  /** Free text for operators. @default '' */
+  description: string;
+}
+
+export const JOB_NAME_PATTERN = /^[a-z0-9][a-z0-9-_.]*$/;
+export const MAX_SHARDS = 10_000;
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 1, backoffMs: 1000, maxBackoffMs: 30_000 };
