@@ -1,0 +1,294 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { JobDefinition } from '../config/job-definition.js';
+import type { RunOutcome } from '../model/progress-record.js';
+import { LeaseLostError } from '../errors/lease-lost-error.js';
+import { ShutdownError } from '../errors/shutdown-error.js';
+import { RunTimeoutError } from '../errors/run-timeout-error.js';
+import { ZkshardError } from '../errors/zkshard-error.js';
+import { fireIdOf, type JobContext } from './job-context.js';
+import type { HandlerLoader } from './handler-loader.js';
+import { runScript } from './script-runner.js';
+import type { BeginRequest, BeginResult, RunLedger } from './run-ledger.js';
+import type { StageStore } from './stage-store.js';
+
+/** One fire of one item to run. */
+export interface FireRequest extends BeginRequest {
+  reason: 'schedule' | 'failover' | 'misfire' | 'queued';
+}
+
+export interface RunReport {
+  job: string;
+  item: number;
+  fireTime: Date;
+  attempt: number;
+  outcome: RunOutcome;
+  durationMs: number;
+  error?: string;
+}
+
+export interface ExecutorEvents {
+  started: [req: FireRequest, token: string];
+  finished: [report: RunReport];
+  /** A fire did not run: the item still ran (overlap), someone else held it, or it was a duplicate. */
+  notStarted: [req: FireRequest, why: 'overlap' | BeginResult['status']];
+}
+
+export interface ExecutorOptions {
+  ledger: RunLedger;
+  stages: StageStore;
+  loader: HandlerLoader;
+  workerId: string;
+  /** The current definition of a job (undefined when the worker no longer runs it). */
+  definitionOf: (job: string) => JobDefinition | undefined;
+  log: Logger;
+  /** Time between SIGTERM and SIGKILL for aborted scripts. @default 5000 */
+  killGraceMs?: number;
+}
+
+interface ActiveRun {
+  req: FireRequest;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+interface Lane {
+  current?: ActiveRun | 'starting';
+  queue: FireRequest[];
+}
+
+/**
+ * Runs items: one run at a time per item (the overlap policy decides what a fire does while the
+ * item still runs), retries and timeouts per job, module handlers and script jobs. Every run is
+ * bracketed by the run ledger's `begin`/`release` in ZooKeeper.
+ */
+export class Executor extends EventEmitter<ExecutorEvents> {
+  private readonly lanes = new Map<string, Lane>();
+  private accepting = true;
+  private leaseLost = false;
+
+  constructor(private readonly opts: ExecutorOptions) {
+    super();
+  }
+
+  /** Number of runs in progress. */
+  get running(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) if (lane.current) n++;
+    return n;
+  }
+
+  /** Items running now, as `job#item` keys. */
+  runningKeys(): string[] {
+    return [...this.lanes.entries()].filter(([, l]) => l.current).map(([k]) => k);
+  }
+
+  /**
+   * Fires a batch of items (all due at one instant): one ledger transaction for all of them.
+   * `sequential` requests queue behind a running run of the same item whatever the job's overlap
+   * policy (takeover re-runs and catch-up).
+   */
+  async fire(requests: readonly FireRequest[], sequential = false): Promise<void> {
+    if (!this.accepting || requests.length === 0) return;
+    const toBegin: FireRequest[] = [];
+    for (const req of requests) {
+      const key = keyOf(req.job, req.item);
+      const lane = this.lanes.get(key) ?? { queue: [] };
+      this.lanes.set(key, lane);
+      if (!lane.current && !toBegin.some((r) => r.job === req.job && r.item === req.item)) {
+        lane.current = 'starting';
+        toBegin.push(req);
+        continue;
+      }
+      const def = this.opts.definitionOf(req.job);
+      if (sequential) lane.queue.push(req);
+      else if (def?.overlap === 'queue') lane.queue.splice(0, lane.queue.length, req);
+      else if (def?.overlap === 'replace') {
+        lane.queue.splice(0, lane.queue.length, req);
+        if (lane.current && lane.current !== 'starting') lane.current.abort.abort(new ZkshardError('REPLACED', `replaced by the fire of ${req.fireTime.toISOString()}`));
+      } else {
+        this.opts.log.info({ job: req.job, item: req.item, fireTime: req.fireTime.toISOString() }, 'fire skipped: item still running');
+        this.emit('notStarted', req, 'overlap');
+      }
+    }
+    if (toBegin.length === 0) return;
+    let results: BeginResult[];
+    try {
+      results = await this.opts.ledger.begin(toBegin);
+    } catch (err) {
+      this.opts.log.error({ err, items: toBegin.length }, 'could not start runs');
+      for (const req of toBegin) this.settleLane(req);
+      return;
+    }
+    toBegin.forEach((req, i) => {
+      const result = results[i]!;
+      if (result.status === 'started' && this.accepting) {
+        this.start(req, result.token);
+      } else {
+        if (result.status !== 'started') this.emit('notStarted', req, result.status);
+        this.settleLane(req);
+      }
+    });
+  }
+
+  /** Stops accepting fires (shutdown or lease loss). */
+  stopAccepting(): void {
+    this.accepting = false;
+    for (const lane of this.lanes.values()) lane.queue.length = 0;
+  }
+
+  /** Waits for running runs to finish, up to `graceMs`; then aborts the rest and waits for them. */
+  async drain(graceMs: number): Promise<void> {
+    this.stopAccepting();
+    const all = () => this.activeRuns().map((r) => r.done);
+    const timer = sleep(graceMs, 'timeout', { ref: false });
+    if ((await Promise.race([Promise.all(all()).then(() => 'done'), timer])) === 'timeout') {
+      const left = this.activeRuns();
+      this.opts.log.warn({ runs: left.length }, 'grace period over: aborting running items');
+      for (const run of left) run.abort.abort(new ShutdownError());
+      await Promise.all(all());
+    }
+  }
+
+  /** Lease lost: abort everything at once; no outcome can be recorded any more. */
+  abortAll(reason: Error = new LeaseLostError()): void {
+    this.leaseLost = reason instanceof LeaseLostError;
+    this.stopAccepting();
+    for (const run of this.activeRuns()) run.abort.abort(reason);
+  }
+
+  /** Resolves when no run is in progress. */
+  async idle(): Promise<void> {
+    while (this.activeRuns().length > 0) await Promise.all(this.activeRuns().map((r) => r.done));
+  }
+
+  private activeRuns(): ActiveRun[] {
+    const out: ActiveRun[] = [];
+    for (const lane of this.lanes.values()) if (lane.current && lane.current !== 'starting') out.push(lane.current);
+    return out;
+  }
+
+  private settleLane(req: FireRequest): void {
+    const key = keyOf(req.job, req.item);
+    const lane = this.lanes.get(key);
+    if (!lane) return;
+    lane.current = undefined;
+    const next = lane.queue.shift();
+    if (next && this.accepting) void this.fire([{ ...next, reason: next.reason === 'schedule' ? 'queued' : next.reason }], true);
+    else if (lane.queue.length === 0) this.lanes.delete(key);
+  }
+
+  private start(req: FireRequest, token: string): void {
+    const lane = this.lanes.get(keyOf(req.job, req.item))!;
+    const abort = new AbortController();
+    const run: ActiveRun = { req, abort, done: Promise.resolve() };
+    lane.current = run;
+    this.emit('started', req, token);
+    run.done = this.execute(req, token, abort).finally(() => this.settleLane(req));
+  }
+
+  private async execute(req: FireRequest, token: string, abort: AbortController): Promise<void> {
+    const def = this.opts.definitionOf(req.job);
+    const fireId = fireIdOf(req.job, req.fireTime, req.item);
+    const runLog = this.opts.log.child({ job: req.job, item: req.item, fire: fireId });
+    const started = Date.now();
+    let attempt = req.attempt;
+    let outcome: RunOutcome = 'failed';
+    let error: string | undefined;
+    const attempts = def?.retry.attempts ?? 1;
+    for (let tries = 1; ; tries++) {
+      const result = await this.attempt(req, def, token, attempt, fireId, abort.signal, runLog);
+      outcome = result.outcome;
+      error = result.error;
+      if (outcome !== 'failed' || tries >= attempts || abort.signal.aborted || !def) break;
+      const delay = backoff(def.retry, tries);
+      runLog.warn({ attempt, delayMs: delay, error }, 'attempt failed; retrying');
+      try {
+        await sleep(delay, undefined, { signal: abort.signal });
+        attempt++;
+        await this.opts.ledger.recordAttempt(req.job, req.item, attempt);
+      } catch {
+        outcome = outcomeOfAbort(abort.signal.reason, outcome);
+        break;
+      }
+    }
+    const durationMs = Date.now() - started;
+    const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome, durationMs, error };
+    const level = outcome === 'success' ? 'info' : 'warn';
+    runLog[level]({ attempt, outcome, durationMs, error, reason: req.reason }, 'run finished');
+    if (!this.leaseLost) {
+      const written = await this.opts.ledger.release({ ...report, keepInFlight: outcome === 'interrupted' });
+      if (!written) runLog.warn('run outcome not recorded (marker lost)');
+    }
+    this.emit('finished', report);
+  }
+
+  private async attempt(
+    req: FireRequest,
+    def: JobDefinition | undefined,
+    token: string,
+    attempt: number,
+    fireId: string,
+    runSignal: AbortSignal,
+    runLog: Logger,
+  ): Promise<{ outcome: RunOutcome; error?: string }> {
+    if (!def) return { outcome: 'failed', error: `job ${req.job} is not defined on this worker` };
+    const controller = new AbortController();
+    const onRunAbort = () => controller.abort(runSignal.reason);
+    if (runSignal.aborted) onRunAbort();
+    else runSignal.addEventListener('abort', onRunAbort, { once: true });
+    const timer = def.timeoutMs > 0 ? setTimeout(() => controller.abort(new RunTimeoutError(def.timeoutMs)), def.timeoutMs) : undefined;
+    const log = runLog.child({ attempt });
+    const ctx: JobContext = {
+      job: req.job,
+      item: req.item,
+      itemParameter: def.itemParameters[String(req.item)],
+      jobParameter: def.jobParameter,
+      shards: def.shards,
+      fireTime: req.fireTime,
+      fireId,
+      attempt,
+      workerId: this.opts.workerId,
+      fencingToken: token,
+      signal: controller.signal,
+      log,
+      stage: this.opts.stages.bind(req.job, req.item, fireId),
+    };
+    log.debug({ reason: req.reason, token }, 'run started');
+    try {
+      if (def.handler !== undefined) {
+        const handler = await this.opts.loader.load(def.handler);
+        await handler(ctx);
+      } else if (def.command !== undefined) {
+        await runScript(ctx, { command: def.command, cwd: this.opts.loader.resolvePath('.'), killGraceMs: this.opts.killGraceMs });
+      }
+      return controller.signal.aborted ? { outcome: outcomeOfAbort(controller.signal.reason, 'failed') } : { outcome: 'success' };
+    } catch (err) {
+      const message = (err as Error)?.message ?? String(err);
+      if (controller.signal.aborted) return { outcome: outcomeOfAbort(controller.signal.reason, 'failed'), error: message };
+      log.warn({ err }, 'attempt failed');
+      return { outcome: 'failed', error: message.slice(0, 500) };
+    } finally {
+      if (timer) clearTimeout(timer);
+      runSignal.removeEventListener('abort', onRunAbort);
+    }
+  }
+}
+
+function outcomeOfAbort(reason: unknown, fallback: RunOutcome): RunOutcome {
+  if (reason instanceof RunTimeoutError) return 'timeout';
+  if (reason instanceof ShutdownError || reason instanceof LeaseLostError) return 'interrupted';
+  if (reason instanceof ZkshardError && reason.code === 'REPLACED') return 'aborted';
+  return fallback;
+}
+
+/** Exponential backoff with full jitter on the upper half, bounded by `maxBackoffMs`. */
+export function backoff(retry: JobDefinition['retry'], failures: number): number {
+  const base = Math.min(retry.maxBackoffMs, retry.backoffMs * 2 ** (failures - 1));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+function keyOf(job: string, item: number): string {
+  return `${job}#${item}`;
+}

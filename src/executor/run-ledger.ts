@@ -1,0 +1,233 @@
+import type { Logger } from 'pino';
+import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkPaths } from '../zk/zk-paths.js';
+import { BadVersionError, NodeExistsError, NoNodeError } from '../zk/zk-errors.js';
+import { ZkTransactionError } from '../zk/zk-transaction.js';
+import { encodeMarker } from '../model/running-marker.js';
+import { decodeProgress, encodeProgress, withOutcome, type ProgressRecord, type RunOutcome } from '../model/progress-record.js';
+
+export interface BeginRequest {
+  job: string;
+  item: number;
+  fireTime: Date;
+  attempt: number;
+  /** Run this fire again (failover re-run): allowed although the fire was already taken on. */
+  rerun?: boolean;
+  /** Fires that were missed before this one and that this write records. */
+  missed?: { count: number; latest: Date };
+}
+
+export type BeginResult =
+  | { status: 'started'; token: string }
+  /** Another run holds the item's marker (here or on another worker). */
+  | { status: 'busy' }
+  /** The item (or our membership) no longer exists. */
+  | { status: 'gone' }
+  /** This fire (or a later one) was already taken on: never run a fire twice. */
+  | { status: 'duplicate' };
+
+export interface ReleaseRequest {
+  job: string;
+  item: number;
+  fireTime: Date;
+  attempt: number;
+  outcome: RunOutcome;
+  durationMs: number;
+  error?: string;
+  /** Leave `inFlight` set so that the item's next owner runs this fire again (interrupted run). */
+  keepInFlight: boolean;
+}
+
+interface Cached {
+  record: ProgressRecord;
+  version: number;
+}
+
+/** Ops per multi, so that a transaction stays far below ZooKeeper's 1 MB request limit. */
+const MAX_ENTRIES_PER_MULTI = 400;
+
+/**
+ * The run protocol's ZooKeeper side. `begin` takes the running markers of every item firing at one
+ * instant and records each fire as in flight, in one transaction; `release` drops markers and
+ * records outcomes, batching every release of the same event-loop turn into one transaction. The
+ * cost is two transactions per fire instant, whatever the number of items. Each `begin` also
+ * checks our membership node, so a worker whose session is gone cannot start anything.
+ */
+export class RunLedger {
+  private readonly progress = new Map<string, Cached>();
+  private releaseQueue: Array<{ req: ReleaseRequest; done: (written: boolean) => void }> = [];
+  private releaseScheduled = false;
+
+  constructor(
+    private readonly zk: ZkClient,
+    private readonly paths: ZkPaths,
+    private readonly member: { name: string; workerId: string },
+    private readonly log: Logger,
+  ) {}
+
+  /** The item's progress record (read from ZooKeeper unless cached, or when `refresh`). */
+  async load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
+    const key = keyOf(job, item);
+    if (!refresh) {
+      const cached = this.progress.get(key);
+      if (cached) return cached.record;
+    }
+    const found = await this.zk.getDataIfExists(this.paths.item(job, item));
+    const cached = { record: found ? decodeProgress(found.data) : {}, version: found ? found.stat.version : -1 };
+    this.progress.set(key, cached);
+    return cached.record;
+  }
+
+  /** Forgets cached records of items we no longer own. */
+  forget(job: string, item: number): void {
+    this.progress.delete(keyOf(job, item));
+  }
+
+  async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
+    const results: BeginResult[] = [];
+    for (let i = 0; i < requests.length; i += MAX_ENTRIES_PER_MULTI) {
+      results.push(...(await this.beginChunk(requests.slice(i, i + MAX_ENTRIES_PER_MULTI))));
+    }
+    return results;
+  }
+
+  private async beginChunk(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
+    const results: Array<BeginResult | undefined> = new Array(requests.length);
+    let pending = requests.map((_, i) => i);
+    await Promise.all(pending.map((i) => this.load(requests[i]!.job, requests[i]!.item)));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > requests.length + 5) throw new Error('run ledger: begin did not settle');
+      const startedAt = new Date().toISOString();
+      const tx = this.zk.transaction().check(this.paths.member(this.member.name));
+      const next = new Map<number, ProgressRecord>();
+      for (const i of pending) {
+        const r = requests[i]!;
+        const cached = this.progress.get(keyOf(r.job, r.item))!;
+        const fireTime = r.fireTime.toISOString();
+        if (!r.rerun && cached.record.lastScheduled !== undefined && fireTime <= cached.record.lastScheduled) {
+          results[i] = { status: 'duplicate' };
+          continue;
+        }
+        const inFlight = { fireTime, attempt: r.attempt, member: this.member.name, worker: this.member.workerId, startedAt };
+        let record: ProgressRecord = { ...cached.record, lastScheduled: maxIso(cached.record.lastScheduled, fireTime), inFlight };
+        if (r.missed) {
+          const latest = r.missed.latest.toISOString();
+          record = { ...record, recent: withOutcome(record, { fireTime: latest, outcome: 'missed', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.missed.count} fire(s) missed` }) };
+        }
+        next.set(i, record);
+        tx.create(this.paths.running(r.job, r.item), encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt }), 'ephemeral');
+        tx.setData(this.paths.item(r.job, r.item), encodeProgress(record), cached.version);
+      }
+      pending = pending.filter((p) => results[p] === undefined);
+      if (pending.length === 0) break;
+      try {
+        const out = await this.zk.commit(tx);
+        pending.forEach((i, k) => {
+          const stat = out[2 + 2 * k]!.stat!;
+          const r = requests[i]!;
+          this.progress.set(keyOf(r.job, r.item), { record: next.get(i)!, version: stat.version });
+          results[i] = { status: 'started', token: stat.mzxid.toString() };
+        });
+        pending = [];
+      } catch (err) {
+        if (!(err instanceof ZkTransactionError) || err.failedIndex < 0) throw err;
+        if (err.failedIndex === 0) {
+          for (const i of pending) results[i] = { status: 'gone' };
+          break;
+        }
+        const i = pending[Math.floor((err.failedIndex - 1) / 2)]!;
+        const r = requests[i]!;
+        if (err.reason instanceof NodeExistsError) results[i] = { status: 'busy' };
+        else if (err.reason instanceof NoNodeError) results[i] = { status: 'gone' };
+        else if (err.reason instanceof BadVersionError) await this.load(r.job, r.item, true);
+        else throw err;
+        pending = pending.filter((p) => results[p] === undefined);
+      }
+    }
+    return results.map((r) => r ?? { status: 'gone' });
+  }
+
+  /** Records the end of a run and drops its marker; resolves false if we no longer held it. */
+  release(req: ReleaseRequest): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.releaseQueue.push({ req, done: resolve });
+      if (!this.releaseScheduled) {
+        this.releaseScheduled = true;
+        setImmediate(() => void this.flushReleases());
+      }
+    });
+  }
+
+  private async flushReleases(): Promise<void> {
+    const batch = this.releaseQueue.splice(0, MAX_ENTRIES_PER_MULTI);
+    this.releaseScheduled = this.releaseQueue.length > 0;
+    if (this.releaseScheduled) setImmediate(() => void this.flushReleases());
+    let pending = batch;
+    for (let round = 0; pending.length > 0 && round < batch.length + 5; round++) {
+      const at = new Date().toISOString();
+      const tx = this.zk.transaction();
+      const next: ProgressRecord[] = [];
+      for (const { req } of pending) {
+        const cached = this.progress.get(keyOf(req.job, req.item)) ?? { record: {}, version: -1 };
+        const fireTime = req.fireTime.toISOString();
+        const finished = req.outcome !== 'interrupted';
+        const record: ProgressRecord = {
+          ...cached.record,
+          inFlight: req.keepInFlight ? cached.record.inFlight : null,
+          lastCompleted: finished ? maxIso(cached.record.lastCompleted, fireTime) : cached.record.lastCompleted,
+          outcome: req.outcome,
+          attempt: req.attempt,
+          durationMs: req.durationMs,
+          worker: this.member.workerId,
+          recent: withOutcome(cached.record, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: req.durationMs, error: req.error, at }),
+        };
+        next.push(record);
+        tx.remove(this.paths.running(req.job, req.item));
+        tx.setData(this.paths.item(req.job, req.item), encodeProgress(record), cached.version);
+      }
+      try {
+        const out = await this.zk.commit(tx);
+        pending.forEach(({ req, done }, k) => {
+          this.progress.set(keyOf(req.job, req.item), { record: next[k]!, version: out[2 * k + 1]!.stat!.version });
+          done(true);
+        });
+        return;
+      } catch (err) {
+        if (!(err instanceof ZkTransactionError) || err.failedIndex < 0) {
+          this.log.warn({ err, runs: pending.length }, 'could not record run outcomes');
+          for (const { done } of pending) done(false);
+          return;
+        }
+        const k = Math.floor(err.failedIndex / 2);
+        const entry = pending[k]!;
+        if (err.reason instanceof BadVersionError) {
+          await this.load(entry.req.job, entry.req.item, true).catch(() => undefined);
+        } else {
+          // Our marker (or the item) is gone: we no longer hold the run, so we must not write.
+          this.log.warn({ job: entry.req.job, item: entry.req.item, err }, 'run marker gone before release; outcome not recorded');
+          entry.done(false);
+          pending = pending.filter((_, j) => j !== k);
+        }
+      }
+    }
+    for (const { done } of pending) done(false);
+  }
+
+  /** Records the attempt number of a retry, only while we still hold the run's marker. */
+  async recordAttempt(job: string, item: number, attempt: number): Promise<void> {
+    const cached = this.progress.get(keyOf(job, item));
+    if (!cached?.record.inFlight) return;
+    const record = { ...cached.record, inFlight: { ...cached.record.inFlight, attempt } };
+    const tx = this.zk.transaction().check(this.paths.running(job, item)).setData(this.paths.item(job, item), encodeProgress(record), cached.version);
+    const out = await this.zk.commit(tx);
+    this.progress.set(keyOf(job, item), { record, version: out[1]!.stat!.version });
+  }
+}
+
+function keyOf(job: string, item: number): string {
+  return `${job}#${item}`;
+}
+
+function maxIso(a: string | undefined, b: string): string {
+  return a !== undefined && a > b ? a : b;
+}

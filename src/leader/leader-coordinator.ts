@@ -1,0 +1,204 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { ZkClient } from '../zk/zk-client.js';
+import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
+import { ChildrenCache } from '../zk/children-cache.js';
+import { ZkClosedError, NoNodeError } from '../zk/zk-errors.js';
+import { ZkTransactionError } from '../zk/zk-transaction.js';
+import { decodeMemberInfo, type Member } from '../membership/member-info.js';
+import { decodeJob } from '../model/job-record.js';
+import { decodeAssignment, encodeAssignment, type AssignmentRecord } from '../model/assignment-record.js';
+import { allocate } from '../sharding/allocate.js';
+import type { JobDefinition } from '../config/job-definition.js';
+import { IllegalStateError } from '../errors/illegal-state-error.js';
+
+export interface LeaderCoordinatorEvents {
+  /** Assignments were written; `jobs` are the jobs whose assignment changed. */
+  published: [jobs: string[]];
+  /** A write was refused because our membership node is gone: we are not leader any more. */
+  deposed: [];
+}
+
+interface KnownAssignment {
+  record: AssignmentRecord | undefined;
+  /** znode data version, or -1 when the node does not exist yet. */
+  version: number;
+}
+
+/**
+ * What the leader does while it leads: watch the members and the job definitions, compute each
+ * job's assignment with its sharding strategy, and write the assignments that changed, in one
+ * transaction that also checks the leader's own membership node (a deposed leader cannot write).
+ */
+export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
+  private members: ChildrenCache | undefined;
+  private jobs: ChildrenCache | undefined;
+  private readonly known = new Map<string, KnownAssignment>();
+  private state: 'latent' | 'started' | 'closed' = 'latent';
+  private running = false;
+  private pending = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private passes = 0;
+
+  constructor(
+    private readonly zk: ZkClient,
+    private readonly paths: ZkPaths,
+    private readonly memberName: string,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  /** Number of reconcile passes so far (for tests and metrics). */
+  get reconcilePasses(): number {
+    return this.passes;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'latent') throw new IllegalStateError(`leader: start() in state ${this.state}`);
+    this.state = 'started';
+    await this.zk.mkdirp(this.paths.jobs);
+    this.members = new ChildrenCache(this.zk, this.paths.workers, { withData: true, log: this.log });
+    this.jobs = new ChildrenCache(this.zk, this.paths.jobs, { withData: true, log: this.log });
+    this.members.on('changed', () => this.schedule());
+    this.jobs.on('changed', () => this.schedule());
+    await Promise.all([this.members.start(), this.jobs.start()]);
+    this.log.info('leader coordinator started');
+    this.schedule();
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    const wasStarted = this.state === 'started';
+    this.state = 'closed';
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.jobs?.close();
+    this.members?.close();
+    this.removeAllListeners();
+    if (wasStarted) this.log.info('leader coordinator stopped');
+  }
+
+  /** Asks for a reconcile pass soon (coalesces bursts of changes into one pass). */
+  schedule(): void {
+    if (this.state !== 'started') return;
+    this.pending = true;
+    if (!this.running) setImmediate(() => void this.run());
+  }
+
+  private async run(): Promise<void> {
+    if (this.running || this.state !== 'started') return;
+    this.running = true;
+    try {
+      while (this.pending && this.state === 'started') {
+        this.pending = false;
+        await this.reconcile();
+      }
+    } catch (err) {
+      if (this.state !== 'started' || err instanceof ZkClosedError || this.zk.signal.aborted) return;
+      this.log.warn({ err }, 'reconcile failed; retrying');
+      this.retryTimer = setTimeout(() => this.schedule(), 250);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private liveMembers(): Member[] {
+    const result: Member[] = [];
+    for (const name of this.members!.children) {
+      const info = decodeMemberInfo(this.members!.data(name)?.data ?? Buffer.alloc(0));
+      if (info) result.push({ name, sequence: sequenceOf(name), info });
+    }
+    return result.sort((a, b) => a.sequence - b.sequence);
+  }
+
+  private definitions(): JobDefinition[] {
+    const defs: JobDefinition[] = [];
+    for (const name of this.jobs!.children) {
+      const def = decodeJob(this.jobs!.data(name)?.data);
+      if (def) defs.push(def);
+    }
+    return defs;
+  }
+
+  private async assignmentOf(job: string): Promise<KnownAssignment> {
+    const cached = this.known.get(job);
+    if (cached) return cached;
+    const found = await this.zk.getDataIfExists(this.paths.assignment(job));
+    const known = found ? { record: decodeAssignment(found.data), version: found.stat.version } : { record: undefined, version: -1 };
+    this.known.set(job, known);
+    return known;
+  }
+
+  private async reconcile(): Promise<void> {
+    this.passes++;
+    const members = this.liveMembers();
+    const defs = this.definitions();
+    const workerIds = Object.fromEntries(members.map((m) => [m.name, m.info.id]));
+    const tx = this.zk.transaction().check(this.paths.member(this.memberName));
+    const changed: Array<{ job: string; record: AssignmentRecord }> = [];
+
+    for (const def of defs) {
+      const current = await this.assignmentOf(def.name);
+      const eligible = members.filter((m) => m.info.state === 'active' && m.info.jobs.includes(def.name));
+      const owners = allocate(def.strategy, {
+        job: def.name,
+        shards: def.shards,
+        workers: eligible.map((m) => ({ id: m.name, capacity: m.info.capacity })),
+        previous: current.record?.owners,
+      });
+      if (current.record && sameOwners(current.record.owners, owners)) continue;
+      const record: AssignmentRecord = {
+        job: def.name,
+        shards: def.shards,
+        generation: (current.record?.generation ?? 0) + 1,
+        leader: this.memberName,
+        owners,
+        workers: Object.fromEntries(owners.filter((o): o is string => o !== null).map((o) => [o, workerIds[o] ?? '?'])),
+        updatedAt: new Date().toISOString(),
+      };
+      if (current.version < 0) tx.create(this.paths.assignment(def.name), encodeAssignment(record));
+      else tx.setData(this.paths.assignment(def.name), encodeAssignment(record), current.version);
+      changed.push({ job: def.name, record });
+    }
+    if (changed.length === 0) return;
+
+    try {
+      const results = await this.zk.commit(tx);
+      changed.forEach(({ job, record }, i) => {
+        const stat = results[i + 1]?.stat;
+        this.known.set(job, { record, version: stat ? stat.version : 0 });
+      });
+    } catch (err) {
+      if (!(err instanceof ZkTransactionError)) throw err;
+      if (err.failedIndex === 0) {
+        this.log.warn({ err }, 'own membership node is gone: deposed');
+        this.emit('deposed');
+        return;
+      }
+      // Someone else changed an assignment (or a job vanished): forget what we knew and redo.
+      const job = changed[err.failedIndex - 1]?.job;
+      if (job) this.known.delete(job);
+      if (err.reason instanceof NoNodeError && job) this.known.delete(job);
+      this.pending = true;
+      return;
+    }
+    this.log.info(
+      { jobs: changed.map((c) => ({ job: c.job, generation: c.record.generation, owners: summarize(c.record) })) },
+      'assignments published',
+    );
+    this.emit('published', changed.map((c) => c.job));
+  }
+}
+
+function sameOwners(a: readonly (string | null)[], b: readonly (string | null)[]): boolean {
+  return a.length === b.length && a.every((o, i) => o === b[i]);
+}
+
+function summarize(record: AssignmentRecord): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  record.owners.forEach((owner, item) => {
+    const key = owner ? (record.workers[owner] ?? owner) : '(none)';
+    (out[key] ??= []).push(item);
+  });
+  return out;
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ZkClient } from '../zk/zk-client.js';
+import { MEMBER_PREFIX, sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
+import { ConnectionLossError, ZkTimeoutError, ZkError } from '../zk/zk-errors.js';
+import { IllegalStateError } from '../errors/illegal-state-error.js';
+import { encodeMemberInfo, type MemberInfo } from './member-info.js';
+
+/**
+ * This worker's membership: one EPHEMERAL_SEQUENTIAL node under `/workers`, which is also its
+ * ticket in the leader election. The node name carries a random token so that, if the create's
+ * answer is lost, we can find the node we made instead of creating a duplicate (the create is
+ * never retried blindly).
+ */
+export class GroupMember {
+  private nodeName: string | undefined;
+  private info: MemberInfo;
+  private version = 0;
+  private state: 'latent' | 'started' | 'closed' = 'latent';
+  private readonly token = randomBytes(4).toString('hex');
+
+  constructor(
+    private readonly zk: ZkClient,
+    private readonly paths: ZkPaths,
+    info: MemberInfo,
+    private readonly log: Logger,
+  ) {
+    this.info = info;
+  }
+
+  /** The member's node name, e.g. `m-3f9a1c2e-0000000007`. */
+  get name(): string {
+    if (!this.nodeName) throw new IllegalStateError('membership: not registered');
+    return this.nodeName;
+  }
+
+  get path(): string {
+    return this.paths.member(this.name);
+  }
+
+  get sequence(): number {
+    return sequenceOf(this.name);
+  }
+
+  get current(): MemberInfo {
+    return this.info;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'latent') throw new IllegalStateError(`membership: start() in state ${this.state}`);
+    this.state = 'started';
+    await this.zk.mkdirp(this.paths.workers);
+    const prefix = `${MEMBER_PREFIX}${this.token}-`;
+    try {
+      const created = await this.zk.create(`${this.paths.workers}/${prefix}`, encodeMemberInfo(this.info), 'ephemeralSequential');
+      this.nodeName = created.slice(created.lastIndexOf('/') + 1);
+    } catch (err) {
+      if (!(err instanceof ConnectionLossError || err instanceof ZkTimeoutError)) throw err;
+      // The create may have happened: look for our token before giving up.
+      const mine = (await this.zk.getChildren(this.paths.workers)).find((n) => n.startsWith(prefix));
+      if (!mine) throw err;
+      this.nodeName = mine;
+    }
+    this.log.info({ member: this.nodeName, workerId: this.info.id, jobs: this.info.jobs }, 'registered as member');
+  }
+
+  /** Publishes a change (e.g. `state: 'draining'`). */
+  async update(patch: Partial<MemberInfo>): Promise<void> {
+    const next = { ...this.info, ...patch };
+    const stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
+    this.info = next;
+    this.version = stat.version;
+    this.log.info({ member: this.nodeName, state: next.state }, 'membership updated');
+  }
+
+  /** Deletes the membership node (leaving the group). Idempotent; tolerates a dead session. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasStarted = this.state === 'started' && this.nodeName !== undefined;
+    this.state = 'closed';
+    if (!wasStarted || this.zk.signal.aborted) return;
+    try {
+      await this.zk.remove(this.path);
+      this.log.info({ member: this.nodeName }, 'left the group');
+    } catch (err) {
+      if (err instanceof ZkError && err.code === 'ZK_NO_NODE') return;
+      this.log.warn({ err, member: this.nodeName }, 'could not delete membership node; it goes with the session');
+    }
+  }
+}

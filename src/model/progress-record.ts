@@ -1,0 +1,57 @@
+import { decodeJson, encodeJson } from './json-codec.js';
+
+/** How a run (or a fire that never ran) ended. */
+export type RunOutcome = 'success' | 'failed' | 'timeout' | 'aborted' | 'interrupted' | 'skipped' | 'missed';
+
+/** A fire being run right now (or interrupted: still set with no running marker). */
+export interface InFlightRun {
+  /** ISO fire time. */
+  fireTime: string;
+  attempt: number;
+  member: string;
+  worker: string;
+  /** ISO time the attempt started. */
+  startedAt: string;
+}
+
+export interface RecentOutcome {
+  fireTime: string;
+  outcome: RunOutcome;
+  attempt: number;
+  worker: string;
+  durationMs?: number;
+  /** Short error message of a failed attempt. */
+  error?: string;
+  /** ISO time it ended. */
+  at: string;
+}
+
+/**
+ * An item's progress record (`/jobs/<job>/items/<i>`), written by whoever holds the item's running
+ * marker. With it a new owner knows what the last owner took on and whether it finished.
+ */
+export interface ProgressRecord {
+  /** ISO time of the latest fire taken on (started, or deliberately skipped/missed). */
+  lastScheduled?: string;
+  /** ISO time of the latest fire that finished (any outcome but interrupted). */
+  lastCompleted?: string;
+  inFlight?: InFlightRun | null;
+  /** Outcome of the latest finished attempt. */
+  outcome?: RunOutcome;
+  attempt?: number;
+  durationMs?: number;
+  worker?: string;
+  /** The last few outcomes, newest first. */
+  recent?: RecentOutcome[];
+}
+
+/** How many outcomes `recent` keeps. */
+export const RECENT_OUTCOMES = 5;
+
+export const encodeProgress = (p: ProgressRecord): Buffer => encodeJson(p);
+export const decodeProgress = (data: Buffer | undefined): ProgressRecord => decodeJson<ProgressRecord>(data) ?? {};
+
+/** Adds an outcome to the front of `recent`, keeping it bounded. */
+export function withOutcome(p: ProgressRecord, o: RecentOutcome): RecentOutcome[] {
+  return [o, ...(p.recent ?? [])].slice(0, RECENT_OUTCOMES);
+}

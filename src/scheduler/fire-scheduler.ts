@@ -1,0 +1,176 @@
+import type { Logger } from 'pino';
+import type { JobDefinition } from '../config/job-definition.js';
+import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkPaths } from '../zk/zk-paths.js';
+import { ZkClosedError } from '../zk/zk-errors.js';
+import type { Executor, FireRequest } from '../executor/executor.js';
+import type { RunLedger } from '../executor/run-ledger.js';
+import { CronSchedule } from './cron-schedule.js';
+import { planTakeover } from './plan-takeover.js';
+
+interface JobState {
+  def: JobDefinition;
+  schedule: CronSchedule;
+  owned: Set<number>;
+  /** ms since epoch of the next regular fire. */
+  nextFire: number;
+  /** Missed fires to record with the item's next run. */
+  missed: Map<number, { count: number; latest: Date }>;
+}
+
+export interface FireSchedulerOptions {
+  zk: ZkClient;
+  paths: ZkPaths;
+  executor: Executor;
+  ledger: RunLedger;
+  log: Logger;
+}
+
+/**
+ * Fires this worker's own items on their jobs' cron schedules: one timer for the earliest next
+ * fire of all jobs; at each instant every due item of every job goes to the executor as one
+ * batch. When the worker takes over an item it first plans the takeover (re-run of an interrupted
+ * fire, missed fires by the misfire policy).
+ */
+export class FireScheduler {
+  private readonly jobs = new Map<string, JobState>();
+  private timer: NodeJS.Timeout | undefined;
+  private state: 'latent' | 'started' | 'stopped' = 'latent';
+
+  constructor(private readonly opts: FireSchedulerOptions) {
+    opts.executor.on('notStarted', (req, why) => {
+      if (why === 'busy') this.watchMarker(req.job, req.item);
+    });
+  }
+
+  /** Items owned per job (for status and tests). */
+  owned(): Record<string, number[]> {
+    const out: Record<string, number[]> = {};
+    for (const [job, s] of this.jobs) out[job] = [...s.owned].sort((a, b) => a - b);
+    return out;
+  }
+
+  start(): void {
+    if (this.state !== 'latent') return;
+    this.state = 'started';
+    for (const [job, s] of this.jobs) for (const item of s.owned) void this.takeover(job, item);
+    this.arm();
+  }
+
+  /** Stops firing (running items are the executor's business). Idempotent. */
+  stop(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    if (this.timer) clearTimeout(this.timer);
+    this.opts.log.info('stopped firing');
+  }
+
+  /** Sets a job's definition and the items this worker owns; takes over the new ones. */
+  setJob(def: JobDefinition, owned: readonly number[]): void {
+    const now = Date.now();
+    let s = this.jobs.get(def.name);
+    if (!s || s.def.cron !== def.cron || s.def.timeZone !== def.timeZone) {
+      const schedule = CronSchedule.parse(def.cron, def.timeZone);
+      s = { def, schedule, owned: s?.owned ?? new Set(), nextFire: schedule.next(new Date(now)).getTime(), missed: s?.missed ?? new Map() };
+      this.jobs.set(def.name, s);
+    }
+    s.def = def;
+    if (s.owned.size === 0 && s.nextFire <= now) s.nextFire = s.schedule.next(new Date(now)).getTime();
+    const next = new Set(owned.filter((i) => i < def.shards));
+    const added = [...next].filter((i) => !s.owned.has(i));
+    const removed = [...s.owned].filter((i) => !next.has(i));
+    s.owned = next;
+    if (added.length || removed.length) {
+      this.opts.log.info({ job: def.name, items: [...next].sort((a, b) => a - b), added, removed }, 'owned items changed');
+    }
+    if (this.state === 'started') {
+      for (const item of added) void this.takeover(def.name, item);
+      this.arm();
+    }
+  }
+
+  removeJob(job: string): void {
+    if (this.jobs.delete(job) && this.state === 'started') this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.state !== 'started') return;
+    let earliest = Infinity;
+    for (const s of this.jobs.values()) if (s.owned.size > 0 && s.nextFire < earliest) earliest = s.nextFire;
+    if (earliest === Infinity) return;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, earliest - Date.now()));
+  }
+
+  private onTimer(): void {
+    if (this.state !== 'started') return;
+    const now = Date.now();
+    const batch: FireRequest[] = [];
+    for (const s of this.jobs.values()) {
+      if (s.owned.size === 0 || s.nextFire > now) continue;
+      let fireTime = s.nextFire;
+      let late = 0;
+      let lateLatest = 0;
+      let next = s.schedule.next(new Date(fireTime)).getTime();
+      while (next <= now) {
+        late++; // this process stalled past whole periods: run the latest fire, record the others
+        lateLatest = fireTime;
+        fireTime = next;
+        next = s.schedule.next(new Date(next)).getTime();
+      }
+      s.nextFire = next;
+      const when = new Date(fireTime);
+      if (late > 0) this.opts.log.warn({ job: s.def.name, missed: late }, 'fires missed while this process stalled');
+      for (const item of s.owned) {
+        let missed = s.missed.get(item);
+        s.missed.delete(item);
+        if (late > 0) missed = { count: (missed?.count ?? 0) + late, latest: new Date(lateLatest) };
+        batch.push({ job: s.def.name, item, fireTime: when, attempt: 1, reason: 'schedule', missed });
+      }
+    }
+    if (batch.length > 0) void this.opts.executor.fire(batch);
+    this.arm();
+  }
+
+  /** Plans what a new owner does first; see `planTakeover`. */
+  private async takeover(job: string, item: number): Promise<void> {
+    const s = this.jobs.get(job);
+    if (!s || !s.owned.has(item) || this.state !== 'started') return;
+    try {
+      const progress = await this.opts.ledger.load(job, item, true);
+      const marker = await this.opts.zk.exists(this.opts.paths.running(job, item), () => void this.takeover(job, item));
+      const plan = planTakeover({ def: s.def, schedule: s.schedule, progress, markerHeld: marker !== null, until: new Date(s.nextFire - 1) });
+      if (plan.waitForMarker) {
+        this.opts.log.info({ job, item }, 'item still running elsewhere: waiting for its release');
+        return;
+      }
+      const requests: FireRequest[] = [];
+      if (plan.rerun) requests.push({ job, item, fireTime: plan.rerun.fireTime, attempt: plan.rerun.attempt, rerun: true, reason: 'failover' });
+      for (const fireTime of plan.fires) requests.push({ job, item, fireTime, attempt: 1, reason: 'misfire' });
+      if (plan.missed) {
+        this.opts.log.warn({ job, item, missed: plan.missed.count, policy: s.def.misfire }, 'fires missed before takeover');
+        if (requests[0]) requests[0].missed = plan.missed;
+        else s.missed.set(item, plan.missed);
+      }
+      if (requests.length > 0) {
+        this.opts.log.info({ job, item, rerun: plan.rerun?.fireTime.toISOString(), catchUp: plan.fires.length }, 'taking over item');
+        await this.opts.executor.fire(requests, true);
+      }
+    } catch (err) {
+      if (err instanceof ZkClosedError || this.opts.zk.signal.aborted || this.state !== 'started') return;
+      this.opts.log.warn({ err, job, item }, 'takeover failed; retrying');
+      setTimeout(() => void this.takeover(job, item), 250).unref();
+    }
+  }
+
+  private watchMarker(job: string, item: number): void {
+    if (!this.jobs.get(job)?.owned.has(item)) return;
+    void this.opts.zk
+      .exists(this.opts.paths.running(job, item), () => void this.takeover(job, item))
+      .then((stat) => {
+        if (stat === null) void this.takeover(job, item);
+      })
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,181 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { JobDefinition } from '../config/job-definition.js';
+import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkPaths } from '../zk/zk-paths.js';
+import { NodeCache } from '../zk/node-cache.js';
+import { GroupMember } from '../membership/group-member.js';
+import { LeaderLatch } from '../election/leader-latch.js';
+import { LeaderCoordinator } from '../leader/leader-coordinator.js';
+import { JobStore } from '../api/job-store.js';
+import { decodeJob } from '../model/job-record.js';
+import { decodeAssignment, itemsOf } from '../model/assignment-record.js';
+import { RunLedger } from '../executor/run-ledger.js';
+import { StageStore } from '../executor/stage-store.js';
+import { Executor, type ExecutorEvents } from '../executor/executor.js';
+import type { HandlerLoader } from '../executor/handler-loader.js';
+import { FireScheduler } from '../scheduler/fire-scheduler.js';
+import { VERSION } from '../version.js';
+
+export interface SessionJob {
+  definition: JobDefinition;
+  overwrite: boolean;
+}
+
+export interface WorkerSessionOptions {
+  zk: ZkClient;
+  paths: ZkPaths;
+  workerId: string;
+  labels: Record<string, string>;
+  capacity: number;
+  jobs: readonly SessionJob[];
+  loader: HandlerLoader;
+  log: Logger;
+  /** Forwarded executor events (for tests, metrics, the demo view). */
+  onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
+}
+
+/**
+ * Everything a worker does on one ZooKeeper session: membership, election, leading, firing and
+ * running. When the session ends the whole object is dropped and a new one is built.
+ */
+export class WorkerSession {
+  readonly member: GroupMember;
+  readonly executor: Executor;
+  readonly scheduler: FireScheduler;
+  private latchRef: LeaderLatch | undefined;
+  private coordinator: LeaderCoordinator | undefined;
+  private readonly caches: NodeCache[] = [];
+  private readonly definitions = new Map<string, JobDefinition>();
+  private readonly assignments = new Map<string, NodeCache>();
+  private readonly log: Logger;
+  private closed = false;
+
+  constructor(private readonly opts: WorkerSessionOptions) {
+    this.log = opts.log;
+    this.member = new GroupMember(
+      opts.zk,
+      opts.paths,
+      {
+        id: opts.workerId,
+        host: hostname(),
+        pid: process.pid,
+        jobs: opts.jobs.map((j) => j.definition.name),
+        labels: opts.labels,
+        capacity: opts.capacity,
+        state: 'active',
+        startedAt: new Date().toISOString(),
+        version: VERSION,
+      },
+      opts.log.child({ component: 'membership' }),
+    );
+    const member = this.member;
+    const identity = { get name(): string { return member.name; }, workerId: opts.workerId };
+    const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }));
+    this.executor = new Executor({
+      ledger,
+      stages: new StageStore(opts.zk, opts.paths),
+      loader: opts.loader,
+      workerId: opts.workerId,
+      definitionOf: (job) => this.definitions.get(job),
+      log: opts.log.child({ component: 'executor' }),
+    });
+    for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
+    this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }) });
+  }
+
+  get isLeader(): boolean {
+    return this.latchRef?.isLeader ?? false;
+  }
+
+  async start(): Promise<void> {
+    const { zk, paths } = this.opts;
+    const store = new JobStore(zk, paths, this.log.child({ component: 'job-store' }));
+    for (const job of this.opts.jobs) {
+      const { outcome, definition } = await store.register(job.definition, job.overwrite);
+      if (outcome === 'kept' && JSON.stringify(definition) !== JSON.stringify(job.definition)) {
+        this.log.warn({ job: job.definition.name }, 'job already defined in ZooKeeper with a different definition; using that one (set overwrite: true to replace it)');
+      }
+    }
+    await this.member.start();
+    for (const job of this.opts.jobs) {
+      const name = job.definition.name;
+      const def = new NodeCache(zk, paths.job(name), this.log);
+      const assignment = new NodeCache(zk, paths.assignment(name), this.log);
+      this.caches.push(def, assignment);
+      this.assignments.set(name, assignment);
+      const refresh = () => this.refreshJob(name, def, assignment);
+      def.on('changed', refresh);
+      assignment.on('changed', refresh);
+      await Promise.all([def.start(), assignment.start()]);
+      refresh();
+    }
+    const latch = new LeaderLatch(zk, paths, this.member.name, this.log.child({ component: 'election' }));
+    this.latchRef = latch;
+    latch.on('isLeader', () => void this.lead());
+    latch.on('notLeader', () => this.unlead());
+    this.scheduler.start();
+    await latch.start();
+  }
+
+  /** Leaves gracefully: stop firing, announce draining (items move now), finish or abort runs, leave. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.scheduler.stop();
+    try {
+      await this.member.update({ state: 'draining' });
+    } catch (err) {
+      this.log.warn({ err }, 'could not announce draining');
+    }
+    await this.executor.drain(graceMs);
+    await this.close();
+  }
+
+  /** The session is lost: abort everything at once; nothing can be written any more. */
+  abandon(reason: Error): void {
+    this.scheduler.stop();
+    this.executor.abortAll(reason);
+    void this.close();
+  }
+
+  /** Releases in reverse order of start. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.scheduler.stop();
+    this.unlead();
+    this.latchRef?.close();
+    for (const cache of this.caches.reverse()) cache.close();
+    await this.member.close();
+  }
+
+  private refreshJob(name: string, defCache: NodeCache, assignment: NodeCache): void {
+    if (this.closed) return;
+    const def = decodeJob(defCache.current?.data);
+    if (!def) {
+      this.definitions.delete(name);
+      this.scheduler.removeJob(name);
+      return;
+    }
+    this.definitions.set(name, def);
+    const record = decodeAssignment(assignment.current?.data);
+    this.scheduler.setJob(def, itemsOf(record, this.member.name));
+  }
+
+  private async lead(): Promise<void> {
+    if (this.closed || this.coordinator) return;
+    const coordinator = new LeaderCoordinator(this.opts.zk, this.opts.paths, this.member.name, this.log.child({ component: 'leader' }));
+    this.coordinator = coordinator;
+    coordinator.on('deposed', () => this.unlead());
+    try {
+      await coordinator.start();
+    } catch (err) {
+      if (!this.closed) this.log.warn({ err }, 'leader coordinator failed to start');
+      this.unlead();
+    }
+  }
+
+  private unlead(): void {
+    this.coordinator?.close();
+    this.coordinator = undefined;
+  }
+}

@@ -1,0 +1,187 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { ZkClient } from '../zk/zk-client.js';
+import { ZkPaths } from '../zk/zk-paths.js';
+import { LeaseLostError } from '../errors/lease-lost-error.js';
+import { IllegalStateError } from '../errors/illegal-state-error.js';
+import { HandlerLoader } from '../executor/handler-loader.js';
+import type { ExecutorEvents } from '../executor/executor.js';
+import { WorkerSession, type SessionJob } from './worker-session.js';
+
+export interface WorkerOptions {
+  /** ZooKeeper connection string (may include a chroot). */
+  connect: string;
+  /** Root znode of the fleet. */
+  namespace: string;
+  /** @default 6000 */
+  sessionTimeoutMs?: number;
+  /** This worker's id (several processes may share one over time). */
+  id: string;
+  /** @default {} */
+  labels?: Record<string, string>;
+  /** Relative weight for balancing. @default 1 */
+  capacity?: number;
+  /** How long running items may finish on shutdown before they are aborted. @default 30000 */
+  shutdownGraceMs?: number;
+  jobs: readonly SessionJob[];
+  /** Relative handler paths resolve against this directory. */
+  baseDir: string;
+  logger: Logger;
+  /** Executor events, forwarded (for the demo view and tests). */
+  onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
+}
+
+export type WorkerState = 'initialized' | 'connecting' | 'running' | 'rejoining' | 'stopping' | 'stopped';
+
+export interface WorkerEvents {
+  state: [state: WorkerState];
+  /** A new session joined the group (first start, or rejoin after a lost session). */
+  joined: [member: string];
+}
+
+/**
+ * A zkshard worker: joins the fleet, leads when elected, fires and runs its items. When its
+ * session is lost it aborts its runs at once (lease rule) and rejoins as a new member.
+ */
+export class Worker extends EventEmitter<WorkerEvents> {
+  private current: WorkerState = 'initialized';
+  private session: WorkerSession | undefined;
+  private zk: ZkClient | undefined;
+  private readonly paths: ZkPaths;
+  private readonly loader: HandlerLoader;
+  private readonly log: Logger;
+  private stopping: Promise<void> | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly stopSignal = new AbortController();
+
+  constructor(private readonly opts: WorkerOptions) {
+    super();
+    this.paths = new ZkPaths(opts.namespace);
+    this.loader = new HandlerLoader(opts.baseDir);
+    this.log = opts.logger.child({ worker: opts.id });
+  }
+
+  get state(): WorkerState {
+    return this.current;
+  }
+
+  /** The current member name, when joined. */
+  get memberName(): string | undefined {
+    try {
+      return this.session?.member.name;
+    } catch {
+      return undefined;
+    }
+  }
+
+  get isLeader(): boolean {
+    return this.session?.isLeader ?? false;
+  }
+
+  /** Items owned per job in the current session. */
+  owned(): Record<string, number[]> {
+    return this.session?.scheduler.owned() ?? {};
+  }
+
+  /** Joins the fleet; resolves once the first session is running. */
+  async start(): Promise<void> {
+    if (this.current !== 'initialized') throw new IllegalStateError(`worker: start() in state ${this.current}`);
+    this.setState('connecting');
+    await this.join();
+    this.loop = this.superviseSessions();
+  }
+
+  /**
+   * Leaves gracefully: stop firing, announce draining so the leader moves the items at once, let
+   * runs finish (up to `shutdownGraceMs`, then abort them), leave the group, close the session.
+   */
+  shutdown(): Promise<void> {
+    this.stopping ??= this.doShutdown();
+    return this.stopping;
+  }
+
+  private async doShutdown(): Promise<void> {
+    if (this.current === 'initialized') {
+      this.setState('stopped');
+      return;
+    }
+    this.setState('stopping');
+    this.stopSignal.abort();
+    const grace = this.opts.shutdownGraceMs ?? 30_000;
+    try {
+      await this.session?.shutdown(grace);
+    } catch (err) {
+      this.log.warn({ err }, 'error while draining');
+    }
+    await this.zk?.close();
+    await this.loop?.catch(() => undefined);
+    this.setState('stopped');
+  }
+
+  private async join(): Promise<void> {
+    const zk = new ZkClient({
+      connect: this.opts.connect,
+      sessionTimeoutMs: this.opts.sessionTimeoutMs ?? 6000,
+      logger: this.log,
+    });
+    await zk.start();
+    const session = new WorkerSession({
+      zk,
+      paths: this.paths,
+      workerId: this.opts.id,
+      labels: this.opts.labels ?? {},
+      capacity: this.opts.capacity ?? 1,
+      jobs: this.opts.jobs,
+      loader: this.loader,
+      log: this.log,
+      onRun: this.opts.onRun,
+    });
+    this.zk = zk;
+    this.session = session;
+    try {
+      await session.start();
+    } catch (err) {
+      await session.close().catch(() => undefined);
+      await zk.close();
+      throw err;
+    }
+    this.setState('running');
+    this.emit('joined', session.member.name);
+  }
+
+  /** Waits for the session to end; if it was not us ending it, rejoins with backoff. */
+  private async superviseSessions(): Promise<void> {
+    for (;;) {
+      const zk = this.zk!;
+      if (!zk.signal.aborted) {
+        await new Promise<void>((resolve) => {
+          zk.signal.addEventListener('abort', () => resolve(), { once: true });
+          this.stopSignal.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+      }
+      if (this.stopSignal.signal.aborted) return;
+      this.log.warn({ state: zk.state }, 'session ended: aborting runs and rejoining as a new member');
+      this.session?.abandon(new LeaseLostError(`lease lost: ZooKeeper session ${zk.state}`));
+      this.setState('rejoining');
+      for (let attempt = 1; !this.stopSignal.signal.aborted; attempt++) {
+        try {
+          await this.join();
+          break;
+        } catch (err) {
+          const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 5));
+          this.log.warn({ err, attempt, delayMs: delay }, 'rejoin failed; retrying');
+          await sleep(delay, undefined, { signal: this.stopSignal.signal }).catch(() => undefined);
+        }
+      }
+      if (this.stopSignal.signal.aborted) return;
+    }
+  }
+
+  private setState(next: WorkerState): void {
+    if (this.current === next) return;
+    this.current = next;
+    this.log.info({ state: next }, 'worker state');
+    this.emit('state', next);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The session state model of a `ZkClient` (after Curator's ConnectionState):
+ *
+ * - `latent`: constructed, not started.
+ * - `connecting`: `start()` is waiting for the first connection.
+ * - `connected`: the session is established and the server answers.
+ * - `suspended`: the connection dropped, or the server stopped answering (our own read timeout);
+ *   the client is reconnecting. The session may still be alive: keep running work, start nothing.
+ * - `reconnected`: back on the same session after `suspended`; ephemerals and watches are intact.
+ * - `lost`: no contact for longer than the lease (most of the session timeout). The server may
+ *   expire the session at any moment, so every session-bound thing must stop. Terminal.
+ * - `expired`: the server said the session is gone. Terminal.
+ * - `closed`: `close()` was called. Terminal.
+ */
+export type SessionState =
+  | 'latent'
+  | 'connecting'
+  | 'connected'
+  | 'suspended'
+  | 'reconnected'
+  | 'lost'
+  | 'expired'
+  | 'closed';
+
+/** States after which the client can never be used again. */
+export function isTerminal(state: SessionState): boolean {
+  return state === 'lost' || state === 'expired' || state === 'closed';
+}
+
+/** States in which requests are answered. */
+export function isLive(state: SessionState): boolean {
+  return state === 'connected' || state === 'reconnected';
+}

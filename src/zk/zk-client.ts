@@ -1,0 +1,428 @@
+import { EventEmitter } from 'node:events';
+import zookeeper from 'node-zookeeper-client';
+import type { Logger } from 'pino';
+import { silentLogger } from '../logging/create-logger.js';
+import { IllegalStateError } from '../errors/illegal-state-error.js';
+import { isLive, isTerminal, type SessionState } from './session-state.js';
+import { sessionIdHex, toZkStat, type ZkStat } from './zk-stat.js';
+import { toWatchEvent, type ZkWatcher } from './zk-watch-event.js';
+import { ZkTransaction, ZkTransactionError, type ZkOpResult } from './zk-transaction.js';
+import {
+  mapZkError,
+  patchUnknownErrorCodes,
+  ZkClosedError,
+  ZkTimeoutError,
+  ZkUnavailableError,
+  NodeExistsError,
+  NoNodeError,
+  type ZkError,
+} from './zk-errors.js';
+
+export interface ZkClientOptions {
+  /** `host:port[,host:port...][/chroot]`. */
+  connect: string;
+  /** Requested session timeout; the server may clamp it. @default 6000 */
+  sessionTimeoutMs?: number;
+  /** How long `start()` waits for a first connection before it fails. @default sessionTimeoutMs */
+  connectTimeoutMs?: number;
+  /** How long one request may wait for its answer. @default sessionTimeoutMs */
+  requestTimeoutMs?: number;
+  /**
+   * Fraction of the negotiated session timeout without any answer from a server after which
+   * the session is declared `lost`. Must leave room before the server can expire the session.
+   * @default 2/3
+   */
+  leaseFraction?: number;
+  logger?: Logger;
+}
+
+export interface ZkClientEvents {
+  /** Every state change, with the state before it. */
+  state: [state: SessionState, previous: SessionState];
+}
+
+type Callback = (error: unknown, ...results: unknown[]) => void;
+
+interface ConnectionManagerInternals {
+  onSocketData(buffer: Buffer): void;
+  onSocketConnected(): void;
+  connect(): void;
+  socket?: { destroy(): void; destroyed?: boolean };
+  getSessionId(): Buffer;
+}
+
+const MODES = {
+  persistent: zookeeper.CreateMode.PERSISTENT,
+  ephemeral: zookeeper.CreateMode.EPHEMERAL,
+  ephemeralSequential: zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
+  persistentSequential: zookeeper.CreateMode.PERSISTENT_SEQUENTIAL,
+} as const;
+
+export type ZkCreateMode = keyof typeof MODES;
+
+/**
+ * A typed promise facade over one node-zookeeper-client session.
+ *
+ * It adds what that client lacks: a read timeout (a server that stops answering is left for
+ * another one after half the session timeout), a local lease (no answer for `leaseFraction` of the
+ * session timeout → `lost`, before the server can expire the session and hand our ephemerals to
+ * someone else), per-request timeouts, typed errors, and no blind retries of writes.
+ *
+ * One instance is one session: after `lost`, `expired` or `closed` it is dead; build a new one.
+ * `signal` aborts at that moment, for everything bound to the session.
+ */
+export class ZkClient extends EventEmitter<ZkClientEvents> {
+  readonly connectString: string;
+  private readonly requestedTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly leaseFraction: number;
+  private readonly log: Logger;
+  private client: zookeeper.Client | undefined;
+  private cm: ConnectionManagerInternals | undefined;
+  private currentState: SessionState = 'latent';
+  private lastContact = 0;
+  private watchdog: NodeJS.Timeout | undefined;
+  private readonly abort = new AbortController();
+  private closing: Promise<void> | undefined;
+  private sessionHex = '';
+
+  constructor(options: ZkClientOptions) {
+    super();
+    this.connectString = options.connect;
+    this.requestedTimeoutMs = options.sessionTimeoutMs ?? 6000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? this.requestedTimeoutMs;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? this.requestedTimeoutMs;
+    this.leaseFraction = options.leaseFraction ?? 2 / 3;
+    if (!(this.leaseFraction > 0 && this.leaseFraction < 1)) {
+      throw new RangeError(`zk: \`leaseFraction\` must be between 0 and 1, got ${this.leaseFraction}`);
+    }
+    this.log = (options.logger ?? silentLogger()).child({ component: 'zk-client' });
+  }
+
+  get state(): SessionState {
+    return this.currentState;
+  }
+
+  /** Aborted when the session ends (lost, expired or closed); reason is a `ZkError`. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** The session id as 16 hex digits ('' before the first connection). */
+  get sessionId(): string {
+    return this.sessionHex;
+  }
+
+  /** The timeout the server granted (the requested one until connected). */
+  get sessionTimeoutMs(): number {
+    const negotiated = (this.client as unknown as { getSessionTimeout?: () => number } | undefined)?.getSessionTimeout?.();
+    return typeof negotiated === 'number' && negotiated > 0 ? negotiated : this.requestedTimeoutMs;
+  }
+
+  /** How long without an answer before the session is declared lost. */
+  get leaseMs(): number {
+    return Math.floor(this.sessionTimeoutMs * this.leaseFraction);
+  }
+
+  /** `Date.now()` of the last bytes received from a server (0 before the first). */
+  get lastContactAt(): number {
+    return this.lastContact;
+  }
+
+  /** Connects; resolves once a session is established, rejects with `ZkUnavailableError` after `connectTimeoutMs`. */
+  async start(): Promise<void> {
+    if (this.currentState !== 'latent') throw new IllegalStateError(`zk: start() called in state ${this.currentState}`);
+    patchUnknownErrorCodes();
+    this.setState('connecting');
+    const client = zookeeper.createClient(this.connectString, {
+      sessionTimeout: this.requestedTimeoutMs,
+      spinDelay: Math.min(1000, Math.max(100, Math.floor(this.requestedTimeoutMs / 6))),
+      retries: 0,
+    });
+    this.client = client;
+    const cm = (client as unknown as { connectionManager: ConnectionManagerInternals }).connectionManager;
+    this.cm = cm;
+    // The library binds socket handlers when it opens each socket, so wrapping the method on the
+    // instance lets us see every byte that arrives: that is our "last contact".
+    const onData = cm.onSocketData;
+    cm.onSocketData = (buffer: Buffer) => {
+      this.lastContact = Date.now();
+      onData.call(cm, buffer);
+    };
+    client.on('state', (s) => this.onLibraryState(s));
+
+    const connected = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new ZkUnavailableError('ZK_UNAVAILABLE', `zk: could not connect to ${this.connectString} within ${this.connectTimeoutMs} ms`));
+      }, this.connectTimeoutMs);
+      const onState = (state: SessionState) => {
+        if (isLive(state)) {
+          off();
+          resolve();
+        } else if (isTerminal(state)) {
+          off();
+          reject(new ZkUnavailableError('ZK_UNAVAILABLE', `zk: session to ${this.connectString} ended while connecting (${state})`));
+        }
+      };
+      const off = () => {
+        clearTimeout(timer);
+        this.off('state', onState);
+      };
+      this.on('state', onState);
+    });
+    client.connect();
+    try {
+      await connected;
+    } catch (err) {
+      this.terminate('closed', err as ZkError);
+      throw err;
+    }
+    const tick = Math.max(25, Math.min(250, Math.floor(this.sessionTimeoutMs / 12)));
+    this.watchdog = setInterval(() => this.checkLiveness(), tick);
+    this.watchdog.unref();
+  }
+
+  /** Ends the session (its ephemeral nodes go at once) and releases everything. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    if (isTerminal(this.currentState) || !this.client) {
+      this.terminate('closed');
+      return;
+    }
+    const wasLive = isLive(this.currentState);
+    if (wasLive) {
+      // Ask the server to close the session, and give it a moment to answer.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(2000, this.sessionTimeoutMs / 3));
+        timer.unref();
+        this.client!.once('state', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        this.client!.close();
+      });
+    }
+    this.terminate('closed');
+  }
+
+  // ---- operations ----------------------------------------------------------------------------
+
+  /** Creates a node; returns the created path (with the sequence suffix for sequential modes). Never retried. */
+  create(path: string, data?: Buffer | string, mode: ZkCreateMode = 'persistent'): Promise<string> {
+    const buf = toBuffer(data);
+    return this.call<[string]>('create', path, (cb) =>
+      buf ? this.lib().create(path, buf, MODES[mode], cb) : this.lib().create(path, MODES[mode], cb),
+    ).then(([p]) => p);
+  }
+
+  /** Creates every missing persistent node along `path`. */
+  async mkdirp(path: string): Promise<void> {
+    await this.call('mkdirp', path, (cb) => this.lib().mkdirp(path, cb));
+  }
+
+  async getData(path: string, watcher?: ZkWatcher): Promise<{ data: Buffer; stat: ZkStat }> {
+    const [data, stat] = await this.call<[Buffer | undefined, zookeeper.Stat]>('getData', path, (cb) =>
+      watcher ? this.lib().getData(path, (e) => watcher(toWatchEvent(e)), cb) : this.lib().getData(path, cb),
+    );
+    return { data: data ?? Buffer.alloc(0), stat: toZkStat(stat) };
+  }
+
+  /** Like `getData`, but resolves `null` when the node does not exist. */
+  async getDataIfExists(path: string, watcher?: ZkWatcher): Promise<{ data: Buffer; stat: ZkStat } | null> {
+    try {
+      return await this.getData(path, watcher);
+    } catch (err) {
+      if (err instanceof NoNodeError) return null;
+      throw err;
+    }
+  }
+
+  /** The node's stat, or null; a watcher set here also fires on creation. */
+  async exists(path: string, watcher?: ZkWatcher): Promise<ZkStat | null> {
+    const [stat] = await this.call<[zookeeper.Stat | null]>('exists', path, (cb) =>
+      watcher ? this.lib().exists(path, (e) => watcher(toWatchEvent(e)), cb) : this.lib().exists(path, cb),
+    );
+    return stat ? toZkStat(stat) : null;
+  }
+
+  async getChildren(path: string, watcher?: ZkWatcher): Promise<string[]> {
+    const [children] = await this.call<[string[]]>('getChildren', path, (cb) =>
+      watcher ? this.lib().getChildren(path, (e) => watcher(toWatchEvent(e)), cb) : this.lib().getChildren(path, cb),
+    );
+    return children;
+  }
+
+  async setData(path: string, data: Buffer | string, version = -1): Promise<ZkStat> {
+    const [stat] = await this.call<[zookeeper.Stat]>('setData', path, (cb) =>
+      this.lib().setData(path, toBuffer(data)!, version, cb),
+    );
+    return toZkStat(stat);
+  }
+
+  async remove(path: string, version = -1): Promise<void> {
+    await this.call('remove', path, (cb) => this.lib().remove(path, version, cb));
+  }
+
+  /** Creates a persistent node unless it exists; true when this call created it. */
+  async createIfAbsent(path: string, data?: Buffer | string): Promise<boolean> {
+    try {
+      await this.create(path, data, 'persistent');
+      return true;
+    } catch (err) {
+      if (err instanceof NodeExistsError) return false;
+      throw err;
+    }
+  }
+
+  transaction(): ZkTransaction {
+    return new ZkTransaction();
+  }
+
+  /** Commits a multi atomically. Rejects with `ZkTransactionError` naming the rejected operation. */
+  async commit(tx: ZkTransaction): Promise<ZkOpResult[]> {
+    if (tx.size === 0) return [];
+    const t = this.lib().transaction();
+    for (const op of tx.ops) {
+      switch (op.type) {
+        case 'create':
+          if (op.data) t.create(op.path, op.data, MODES[op.mode]);
+          else t.create(op.path, MODES[op.mode]);
+          break;
+        case 'check':
+          t.check(op.path, op.version);
+          break;
+        case 'setData':
+          t.setData(op.path, op.data, op.version);
+          break;
+        case 'remove':
+          t.remove(op.path, op.version);
+          break;
+      }
+    }
+    let results: Array<{ type: number; path?: string; stat?: zookeeper.Stat; err?: number }> | undefined;
+    try {
+      [results] = await this.call<[typeof results]>('multi', tx.ops[0]!.path, (cb) =>
+        t.commit((error: unknown, res: unknown) => {
+          results = res as typeof results;
+          cb(error, res);
+        }),
+      );
+    } catch (err) {
+      const index = results?.findIndex((r) => r.err !== undefined && r.err !== 0 && r.err !== -2) ?? -1;
+      throw new ZkTransactionError(err as ZkError, index, index >= 0 ? tx.ops[index] : undefined);
+    }
+    return (results ?? []).map((r, i) => ({
+      type: tx.ops[i]!.type,
+      path: r.path,
+      stat: r.stat ? toZkStat(r.stat) : undefined,
+    }));
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private lib(): zookeeper.Client {
+    return this.client!;
+  }
+
+  private call<T extends unknown[]>(op: string, path: string, run: (cb: Callback) => void): Promise<T> {
+    if (!this.client || isTerminal(this.currentState) || this.currentState === 'latent') {
+      return Promise.reject(new ZkClosedError('ZK_CLOSED', `zk: ${op} ${path}: client is ${this.currentState}`, { path }));
+    }
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new ZkTimeoutError('ZK_TIMEOUT', `zk: ${op} ${path}: no answer within ${this.requestTimeoutMs} ms (a write may or may not have been applied)`, { path }));
+      }, this.requestTimeoutMs);
+      try {
+        run((error, ...results) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (error) reject(mapZkError(error, op, path));
+          else resolve(results as T);
+        });
+      } catch (err) {
+        settled = true;
+        clearTimeout(timer);
+        reject(mapZkError(err, op, path));
+      }
+    });
+  }
+
+  private onLibraryState(s: zookeeper.State): void {
+    if (isTerminal(this.currentState)) return;
+    if (s === zookeeper.State.SYNC_CONNECTED) {
+      this.lastContact = Date.now();
+      this.sessionHex = sessionIdHex(this.cm!.getSessionId());
+      if (this.currentState === 'connecting') this.setState('connected');
+      else if (this.currentState === 'suspended') this.setState('reconnected');
+    } else if (s === zookeeper.State.DISCONNECTED) {
+      if (isLive(this.currentState) && !this.closing) this.setState('suspended');
+    } else if (s === zookeeper.State.EXPIRED) {
+      this.terminate('expired');
+    } else if (s === zookeeper.State.AUTH_FAILED) {
+      this.log.error({ state: String(s) }, 'authentication failed');
+      this.terminate('closed');
+    }
+  }
+
+  /** Our own read timeout and lease, since the library has neither. */
+  private checkLiveness(): void {
+    if (isTerminal(this.currentState)) return;
+    const silentFor = Date.now() - this.lastContact;
+    if (silentFor > this.leaseMs) {
+      this.log.warn({ silentForMs: silentFor, leaseMs: this.leaseMs }, 'no answer from ZooKeeper for the lease time: session lost');
+      this.terminate('lost');
+      return;
+    }
+    if (isLive(this.currentState) && silentFor > this.sessionTimeoutMs / 2) {
+      this.log.warn({ silentForMs: silentFor }, 'server stopped answering: dropping the connection to try another');
+      this.setState('suspended');
+      this.cm?.socket?.destroy();
+    }
+  }
+
+  private setState(next: SessionState): void {
+    const prev = this.currentState;
+    if (prev === next) return;
+    this.currentState = next;
+    const level = next === 'lost' || next === 'expired' || next === 'suspended' ? 'warn' : 'info';
+    this.log[level]({ state: next, previous: prev, session: this.sessionHex || undefined }, 'session state');
+    this.emit('state', next, prev);
+  }
+
+  /** Moves to a terminal state and makes sure the library can never reconnect this session. */
+  private terminate(state: 'lost' | 'expired' | 'closed', reason?: ZkError): void {
+    if (isTerminal(this.currentState)) return;
+    if (this.watchdog) clearInterval(this.watchdog);
+    const cm = this.cm;
+    if (cm) {
+      cm.connect = () => {};
+      cm.onSocketConnected = function (this: ConnectionManagerInternals) {
+        this.socket?.destroy();
+      };
+      try {
+        if (state !== 'closed' || !this.closing) this.client?.close();
+      } catch {
+        /* already closing */
+      }
+      cm.socket?.destroy();
+    }
+    this.setState(state);
+    this.abort.abort(
+      reason ?? new ZkClosedError(state === 'closed' ? 'ZK_CLOSED' : state === 'lost' ? 'ZK_SESSION_LOST' : 'ZK_SESSION_EXPIRED', `zk: session ${state}`),
+    );
+  }
+}
+
+function toBuffer(data: Buffer | string | undefined): Buffer | undefined {
+  if (data === undefined) return undefined;
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+}

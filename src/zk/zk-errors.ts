@@ -1,0 +1,106 @@
+import zookeeper from 'node-zookeeper-client';
+import { ZkshardError } from '../errors/zkshard-error.js';
+
+/**
+ * Every ZooKeeper failure surfaces as a `ZkError` (or a subclass): the one place where the client
+ * library's numeric codes become typed errors. Callers branch with `instanceof`, never on text.
+ */
+export class ZkError extends ZkshardError {
+  /** ZooKeeper's numeric code (e.g. -101), when the server or client gave one. */
+  readonly zkCode: number | undefined;
+  /** The znode the failed operation was about. */
+  readonly path: string | undefined;
+
+  constructor(code: string, message: string, opts: { zkCode?: number; path?: string; cause?: unknown } = {}) {
+    super(code, message, { cause: opts.cause });
+    this.zkCode = opts.zkCode;
+    this.path = opts.path;
+  }
+}
+
+/** The node does not exist. */
+export class NoNodeError extends ZkError {}
+/** A node already exists at that path. */
+export class NodeExistsError extends ZkError {}
+/** The version given did not match the node's: someone else changed it first. */
+export class BadVersionError extends ZkError {}
+/** The node has children and cannot be deleted. */
+export class NotEmptyError extends ZkError {}
+/** The session is gone: its ephemeral nodes are deleted and it cannot be used again. */
+export class SessionExpiredError extends ZkError {}
+/** The connection dropped while the request was in flight; a write may or may not have happened. */
+export class ConnectionLossError extends ZkError {}
+/** No answer within the request timeout; a write may or may not have happened. */
+export class ZkTimeoutError extends ZkError {}
+/** The client could not reach any ZooKeeper server in time. */
+export class ZkUnavailableError extends ZkError {}
+/** The client was closed (or its session declared lost) before or while the request ran. */
+export class ZkClosedError extends ZkError {}
+
+const CODE_NAMES: Record<number, string> = {
+  [-1]: 'SYSTEM_ERROR', [-2]: 'RUNTIME_INCONSISTENCY', [-3]: 'DATA_INCONSISTENCY', [-4]: 'CONNECTION_LOSS',
+  [-5]: 'MARSHALLING_ERROR', [-6]: 'UNIMPLEMENTED', [-7]: 'OPERATION_TIMEOUT', [-8]: 'BAD_ARGUMENTS',
+  [-13]: 'NEW_CONFIG_NO_QUORUM', [-14]: 'RECONFIG_IN_PROGRESS', [-15]: 'UNKNOWN_SESSION',
+  [-100]: 'API_ERROR', [-101]: 'NO_NODE', [-102]: 'NO_AUTH', [-103]: 'BAD_VERSION',
+  [-108]: 'NO_CHILDREN_FOR_EPHEMERALS', [-110]: 'NODE_EXISTS', [-111]: 'NOT_EMPTY', [-112]: 'SESSION_EXPIRED',
+  [-113]: 'INVALID_CALLBACK', [-114]: 'INVALID_ACL', [-115]: 'AUTH_FAILED', [-118]: 'SESSION_MOVED',
+  [-119]: 'NOT_READ_ONLY', [-120]: 'EPHEMERAL_ON_LOCAL_SESSION', [-121]: 'NO_WATCHER',
+  [-122]: 'REQUEST_TIMEOUT', [-123]: 'RECONFIG_DISABLED', [-124]: 'SESSION_CLOSED_REQUIRE_SASL_AUTH',
+  [-125]: 'QUOTA_EXCEEDED', [-127]: 'THROTTLED_OP',
+};
+
+/** The symbolic name of a ZooKeeper error code, e.g. -101 → 'NO_NODE'. */
+export function zkCodeName(zkCode: number): string {
+  return CODE_NAMES[zkCode] ?? `UNKNOWN_${zkCode}`;
+}
+
+/**
+ * Turns whatever the client library produced into a typed error.
+ * @param op what we were doing, e.g. `create`; goes into the message.
+ */
+export function mapZkError(err: unknown, op: string, path?: string): ZkError {
+  if (err instanceof ZkError) return err;
+  const zkCode = (err as { code?: unknown } | null)?.code;
+  if (typeof zkCode !== 'number') {
+    return new ZkError('ZK_ERROR', `zk: ${op}${path ? ` ${path}` : ''} failed: ${String((err as Error)?.message ?? err)}`, { path, cause: err });
+  }
+  const name = zkCodeName(zkCode);
+  const message = `zk: ${op}${path ? ` ${path}` : ''} failed: ${name}[${zkCode}]`;
+  const opts = { zkCode, path, cause: err };
+  switch (zkCode) {
+    case -101: return new NoNodeError('ZK_NO_NODE', message, opts);
+    case -110: return new NodeExistsError('ZK_NODE_EXISTS', message, opts);
+    case -103: return new BadVersionError('ZK_BAD_VERSION', message, opts);
+    case -111: return new NotEmptyError('ZK_NOT_EMPTY', message, opts);
+    case -112: return new SessionExpiredError('ZK_SESSION_EXPIRED', message, opts);
+    case -4: return new ConnectionLossError('ZK_CONNECTION_LOSS', message, opts);
+    case -7: case -122: return new ZkTimeoutError('ZK_TIMEOUT', message, opts);
+    default: return new ZkError(`ZK_${name}`, message, opts);
+  }
+}
+
+let patched = false;
+
+/**
+ * node-zookeeper-client throws from its socket handler on any error code it does not know
+ * (ZooKeeper 3.5+ added several), which would crash the process. Its modules look
+ * `Exception.create` up at call time, so we wrap it once: unknown codes become an exception
+ * object carrying the real code, which `mapZkError` then names.
+ */
+export function patchUnknownErrorCodes(): void {
+  if (patched) return;
+  patched = true;
+  const exceptionModule = zookeeper.Exception as unknown as { create: (code: number, path?: string) => Error };
+  const original = exceptionModule.create;
+  exceptionModule.create = function create(code: number, path?: string): Error {
+    try {
+      return original(code, path);
+    } catch {
+      const e = original(-1, path) as Error & { code: number; name: string };
+      e.code = code;
+      e.name = zkCodeName(code);
+      e.message = `Exception: ${e.name}[${code}]${path ? `@${path}` : ''}`;
+      return e;
+    }
+  };
+}

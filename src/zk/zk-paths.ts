@@ -1,0 +1,81 @@
+import { posix } from 'node:path';
+
+/** Prefix of membership nodes: `m-<token>-<sequence>`. */
+export const MEMBER_PREFIX = 'm-';
+
+/**
+ * Every znode path zkshard uses, built in one place. The layout is documented in
+ * docs/ARCHITECTURE.md; change both together.
+ */
+export class ZkPaths {
+  /** `/<namespace>` */
+  readonly root: string;
+
+  constructor(namespace: string) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(namespace)) {
+      throw new RangeError(`zk: namespace must match [A-Za-z0-9][A-Za-z0-9._-]*, got ${JSON.stringify(namespace)}`);
+    }
+    this.root = `/${namespace}`;
+  }
+
+  /** Parent of the ephemeral sequential membership nodes. */
+  get workers(): string {
+    return `${this.root}/workers`;
+  }
+
+  member(name: string): string {
+    return `${this.workers}/${name}`;
+  }
+
+  /** Parent of the job definitions. */
+  get jobs(): string {
+    return `${this.root}/jobs`;
+  }
+
+  /** A job's definition (JSON). */
+  job(job: string): string {
+    return `${this.jobs}/${job}`;
+  }
+
+  /** The leader-written assignment of a job's items to members. */
+  assignment(job: string): string {
+    return `${this.job(job)}/assignment`;
+  }
+
+  /** Parent of a job's item nodes. */
+  items(job: string): string {
+    return `${this.job(job)}/items`;
+  }
+
+  /** An item's progress record (persistent). */
+  item(job: string, item: number): string {
+    return `${this.items(job)}/${item}`;
+  }
+
+  /** An item's running marker (ephemeral, owned by the running worker's session). */
+  running(job: string, item: number): string {
+    return `${this.item(job, item)}/running`;
+  }
+
+  /** An item's staged-work record (persistent). */
+  stages(job: string, item: number): string {
+    return `${this.item(job, item)}/stages`;
+  }
+
+  /** Resolves a path given by an operator (`zkctl tree [path]`) inside the namespace. */
+  resolve(relative: string): string {
+    const joined = posix.normalize(posix.join(this.root, relative));
+    return joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined;
+  }
+}
+
+/** The sequence number of a sequential node name (its last 10 digits). */
+export function sequenceOf(name: string): number {
+  const m = /(\d{10})$/.exec(name);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+/** Sorts sequential node names by their sequence number, ascending. */
+export function sortBySequence(names: readonly string[]): string[] {
+  return [...names].sort((a, b) => sequenceOf(a) - sequenceOf(b));
+}
