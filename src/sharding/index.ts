@@ -1,0 +1,10 @@
+export type { Allocation, AllocationInput, AllocationStrategy, WorkerSlot } from './allocation-input.js';
+export { allocate } from './allocate.js';
+export { averageStrategy } from './average-strategy.js';
+export { countMoves } from './count-moves.js';
+export { javaHashCode } from './java-hash-code.js';
+export { minimumMoves } from './minimum-moves.js';
+export { odevityStrategy } from './odevity-strategy.js';
+export { ALLOCATION_INVALID } from './prepared-input.js';
+export { roundRobinOffset, roundRobinStrategy } from './round-robin-strategy.js';
+export { stickyStrategy } from './sticky-strategy.js';
