@@ -82,6 +82,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private cm: ConnectionManagerInternals | undefined;
   private currentState: SessionState = 'latent';
   private lastContact = 0;
+  private socketConnectedAt = 0;
   private watchdog: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
   private closing: Promise<void> | undefined;
@@ -149,6 +150,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     cm.onSocketData = (buffer: Buffer) => {
       this.lastContact = Date.now();
       onData.call(cm, buffer);
+    };
+    // The library never times out a server that accepts the TCP connection but does not answer
+    // the handshake (ZooKeeper does that while starting up): note when each socket connects.
+    const onConnected = cm.onSocketConnected;
+    cm.onSocketConnected = () => {
+      this.socketConnectedAt = Date.now();
+      onConnected.call(cm);
     };
     client.on('state', (s) => this.onLibraryState(s));
 
@@ -380,6 +388,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (silentFor > this.leaseMs) {
       this.log.warn({ silentForMs: silentFor, leaseMs: this.leaseMs }, 'no answer from ZooKeeper for the lease time: session lost');
       this.terminate('lost');
+      return;
+    }
+    const handshakeMs = Math.min(2000, this.sessionTimeoutMs / 4);
+    if (this.currentState === 'suspended' && this.socketConnectedAt > this.lastContact && Date.now() - this.socketConnectedAt > handshakeMs) {
+      this.log.warn({ handshakeMs }, 'server accepted the connection but did not answer the handshake: trying again');
+      this.socketConnectedAt = 0;
+      this.cm?.socket?.destroy();
       return;
     }
     if (isLive(this.currentState) && silentFor > this.sessionTimeoutMs / 2) {

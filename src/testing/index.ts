@@ -1,0 +1,19 @@
+/**
+ * Real ZooKeeper for tests, the demo and benchmarks: local servers and ensembles on loopback,
+ * `findZooKeeper` (env, container or local, per PRODUCT §6), four-letter words and polling.
+ */
+export { findZooKeeper, findInstallScript, ZOOKEEPER_IMAGE } from './find-zookeeper.js';
+export type { FindZooKeeperOptions, FoundZooKeeper, ZooKeeperSourceKind } from './find-zookeeper.js';
+export { ZooKeeperServer } from './zookeeper-server.js';
+export type { ZooKeeperServerOptions, StopOptions } from './zookeeper-server.js';
+export { ZooKeeperEnsemble } from './zookeeper-ensemble.js';
+export type { ZooKeeperEnsembleOptions, EnsemblePorts, EnsembleServerInfo } from './zookeeper-ensemble.js';
+export type { LocalZooKeeperOptions } from './local-zookeeper-options.js';
+export { ZooKeeperStartError, ZooKeeperNotFoundError } from './zookeeper-errors.js';
+export { fourLetterWord, isAlive, serverMode, servesDataDir, parseSrvr, parseMntr, FourLetterWordError } from './four-letter-word.js';
+export type { ZooKeeperMode, SrvrInfo } from './four-letter-word.js';
+export { isDockerReachable } from './docker-engine.js';
+export { DEBIAN_ZOOKEEPER_JAR, DEFAULT_JVM_OPTIONS, findJava } from './java.js';
+export { busyPorts, findFreePorts } from './free-port.js';
+export { waitFor, WaitForTimeoutError } from './wait-for.js';
+export type { WaitForOptions } from './wait-for.js';

@@ -1,0 +1,48 @@
+import { ZkClient } from '../../src/zk/zk-client.js';
+import { ZkPaths } from '../../src/zk/zk-paths.js';
+import { silentLogger } from '../../src/logging/create-logger.js';
+import { zkConnect } from './zk-connect.js';
+import { uniqueNamespace } from './zk-namespace.js';
+
+/** Opens clients on the shared ZooKeeper and closes them all (and the test's namespace) at the end. */
+export class ZkTestContext {
+  readonly namespace: string;
+  readonly paths: ZkPaths;
+  private readonly clients: ZkClient[] = [];
+
+  constructor(prefix: string) {
+    this.namespace = uniqueNamespace(prefix);
+    this.paths = new ZkPaths(this.namespace);
+  }
+
+  async client(options: { sessionTimeoutMs?: number; connect?: string } = {}): Promise<ZkClient> {
+    const zk = new ZkClient({ connect: options.connect ?? zkConnect(), sessionTimeoutMs: options.sessionTimeoutMs ?? 4000, logger: silentLogger() });
+    this.clients.push(zk);
+    await zk.start();
+    return zk;
+  }
+
+  /** Closes every client; removes the namespace's znodes. */
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
+    const admin = new ZkClient({ connect: zkConnect(), sessionTimeoutMs: 4000, logger: silentLogger() });
+    try {
+      await admin.start();
+      await removeTree(admin, this.paths.root);
+    } finally {
+      await admin.close();
+    }
+  }
+}
+
+/** Deletes a subtree, children first. */
+export async function removeTree(zk: ZkClient, path: string): Promise<void> {
+  let children: string[];
+  try {
+    children = await zk.getChildren(path);
+  } catch {
+    return;
+  }
+  await Promise.all(children.map((c) => removeTree(zk, `${path}/${c}`)));
+  await zk.remove(path).catch(() => undefined);
+}
