@@ -61,3 +61,19 @@ export const JOB_NAME_PATTERN = /^[a-z0-9][a-z0-9-_.]*$/;
 export const MAX_SHARDS = 10_000;
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 1, backoffMs: 1000, maxBackoffMs: 30_000 };
+export const MAX_JOB_NAME_LENGTH = 100;
+/** Upper bound of `maxCatchUp`. */
+export const MAX_CATCH_UP = 1000;
+
+/** The values a job definition gets for the keys a file leaves out (see the `@default`s above). */
+export const JOB_DEFAULTS = {
+  timeZone: 'UTC',
+  jobParameter: '',
+  strategy: 'sticky',
+  overlap: 'skip',
+  misfire: 'fire-once',
+  maxCatchUp: 10,
+  failover: true,
+  timeoutMs: 0,
+  description: '',
+} as const satisfies Partial<JobDefinition>;

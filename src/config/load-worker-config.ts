@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError } from '../errors/config-error.js';
+import { ConfigReader } from './config-reader.js';
+import { validateJobList } from './validate-job.js';
+import {
+  LOG_FORMATS, LOG_LEVELS, MAX_SESSION_TIMEOUT_MS, MAX_WORKER_ID_LENGTH, MIN_SESSION_TIMEOUT_MS,
+  NAMESPACE_PATTERN, WORKER_ID_PATTERN, workerConfigDefaults, type WorkerConfig,
+} from './worker-config.js';
+
+/** Values from command-line flags; they win over the environment, which wins over the file. */
+export interface WorkerConfigOverrides {
+  /** `--zk`: ZooKeeper connection string. */
+  zk?: string;
+  /** `--namespace` */
+  namespace?: string;
+  /** `--id`: worker id. */
+  id?: string;
+}
+
+const TOP_KEYS = ['zookeeper', 'worker', 'logging', 'jobs'];
+const ZOOKEEPER_KEYS = ['connect', 'namespace', 'sessionTimeoutMs'];
+const WORKER_KEYS = ['id', 'labels', 'capacity', 'shutdownGraceMs', 'maxClockSkewMs'];
+const LOGGING_KEYS = ['level', 'format'];
+const MAX_INT = Number.MAX_SAFE_INTEGER;
+/** `host:port[,host:port...][/chroot]`, no spaces. */
+const CONNECT_PATTERN = /^[^\s,/]+(,[^\s,/]+)*(\/[^\s]*)?$/;
+
+const CONNECT_RULE = { nonEmpty: true, pattern: CONNECT_PATTERN, patternText: 'host:port[,host:port...][/chroot]' };
+const NAMESPACE_RULE = { pattern: NAMESPACE_PATTERN, patternText: '[A-Za-z0-9][A-Za-z0-9._-]* (no slashes)' };
+const ID_RULE = { pattern: WORKER_ID_PATTERN, patternText: '[A-Za-z0-9][A-Za-z0-9._@:-]*', maxLength: MAX_WORKER_ID_LENGTH };
+
+/** Settings the environment and flags can override. */
+const OVERRIDES = [
+  { field: 'zk', env: 'ZKSHARD_ZK', flag: '--zk', key: 'zookeeper.connect', rule: CONNECT_RULE,
+    apply: (c: WorkerConfig, v: string) => void (c.zookeeper.connect = v) },
+  { field: 'namespace', env: 'ZKSHARD_NAMESPACE', flag: '--namespace', key: 'zookeeper.namespace', rule: NAMESPACE_RULE,
+    apply: (c: WorkerConfig, v: string) => void (c.zookeeper.namespace = v) },
+  { field: 'id', env: 'ZKSHARD_WORKER_ID', flag: '--id', key: 'worker.id', rule: ID_RULE,
+    apply: (c: WorkerConfig, v: string) => void (c.worker.id = v) },
+] as const;
+
+/**
+ * Reads and validates a worker's YAML config file, applying defaults, then the environment
+ * (`ZKSHARD_ZK`, `ZKSHARD_NAMESPACE`, `ZKSHARD_WORKER_ID`; empty values are ignored), then the
+ * flags in `overrides`. `baseDir` is the file's directory.
+ * @throws ConfigError carrying every problem found (an unreadable file is one problem, naming it).
+ */
+export async function loadWorkerConfig(file: string, overrides: WorkerConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<WorkerConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ file, key: '', message: `cannot read config file: ${(err as Error).message}` }], { cause: err });
+  }
+  return parseWorkerConfig(text, file, overrides, env);
+}
+
+/** {@link loadWorkerConfig} for text already read; `file` names it in problems and sets `baseDir`. */
+export function parseWorkerConfig(text: string, file: string, overrides: WorkerConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const r = new ConfigReader(file);
+  const doc = parseDocument(text);
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0];
+    const reason = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    r.report('', pos ? `YAML syntax error at line ${pos.line}, column ${pos.col}: ${reason}` : `YAML syntax error: ${reason}`);
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (err) {
+    r.report('', `YAML error: ${(err as Error).message}`); // e.g. too many aliases
+  }
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+
+  const d = workerConfigDefaults();
+  const top = r.mapping(data, '', TOP_KEYS) ?? {};
+  const zk = r.mapping(top.zookeeper, 'zookeeper', ZOOKEEPER_KEYS, true) ?? {};
+  const w = r.mapping(top.worker, 'worker', WORKER_KEYS, true) ?? {};
+  const log = r.mapping(top.logging, 'logging', LOGGING_KEYS, true) ?? {};
+  const config: WorkerConfig = {
+    zookeeper: {
+      connect: r.string(zk, 'zookeeper', 'connect', d.zookeeper.connect, CONNECT_RULE)!,
+      namespace: r.string(zk, 'zookeeper', 'namespace', d.zookeeper.namespace, NAMESPACE_RULE)!,
+      sessionTimeoutMs: r.integer(zk, 'zookeeper', 'sessionTimeoutMs', MIN_SESSION_TIMEOUT_MS, MAX_SESSION_TIMEOUT_MS, d.zookeeper.sessionTimeoutMs)!,
+    },
+    worker: {
+      id: r.string(w, 'worker', 'id', d.worker.id, ID_RULE)!,
+      labels: readLabels(r, w.labels),
+      capacity: r.positiveNumber(w, 'worker', 'capacity', d.worker.capacity)!,
+      shutdownGraceMs: r.integer(w, 'worker', 'shutdownGraceMs', 0, MAX_INT, d.worker.shutdownGraceMs)!,
+      maxClockSkewMs: r.integer(w, 'worker', 'maxClockSkewMs', 0, MAX_INT, d.worker.maxClockSkewMs)!,
+    },
+    logging: {
+      level: r.choice(log, 'logging', 'level', LOG_LEVELS, d.logging.level)!,
+      format: r.choice(log, 'logging', 'format', LOG_FORMATS, d.logging.format)!,
+    },
+    jobs: [],
+    file: resolve(file),
+    baseDir: dirname(resolve(file)),
+  };
+  if (top.jobs !== undefined && top.jobs !== null && !Array.isArray(top.jobs)) r.report('jobs', 'must be a list of jobs', top.jobs);
+  else {
+    const { jobs, problems } = validateJobList(Array.isArray(top.jobs) ? top.jobs : [], file);
+    config.jobs = jobs;
+    r.problems.push(...problems);
+  }
+
+  // The environment, then the flags; each value checked by the file's rule and named by its source.
+  const o = new ConfigReader();
+  for (const from of ['env', 'flag'] as const) {
+    for (const ov of OVERRIDES) {
+      const value = from === 'env' ? env[ov.env] : overrides[ov.field];
+      if (value === undefined || value === '') continue;
+      const before = o.problems.length;
+      const v = o.string({ [ov.key]: value }, '', ov.key, undefined, ov.rule);
+      const source = from === 'env' ? `environment variable ${ov.env}` : `flag ${ov.flag}`;
+      for (const p of o.problems.slice(before)) p.message += ` (set by ${source})`;
+      if (v !== undefined) ov.apply(config, v);
+    }
+  }
+  const problems = [...r.problems, ...o.problems];
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** `worker.labels`: a mapping of names to scalar values, kept as strings. */
+function readLabels(r: ConfigReader, raw: unknown): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (raw === undefined || raw === null) return labels;
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    r.report('worker.labels', 'must be a mapping of label names to values', raw);
+    return labels;
+  }
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') labels[k] = String(v);
+    else r.report(`worker.labels.${k}`, 'must be a string', v);
+  }
+  return labels;
+}

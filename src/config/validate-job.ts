@@ -1,0 +1,169 @@
+import { ConfigError, type ConfigProblem } from '../errors/config-error.js';
+import { ZkshardError } from '../errors/zkshard-error.js';
+import { CronSchedule } from '../scheduler/cron-schedule.js';
+import { ConfigReader, isMapping, joinKey, type RawMapping } from './config-reader.js';
+import {
+  DEFAULT_RETRY, JOB_DEFAULTS, JOB_NAME_PATTERN, MAX_CATCH_UP, MAX_JOB_NAME_LENGTH, MAX_SHARDS,
+  MISFIRE_POLICIES, OVERLAP_POLICIES, SHARDING_STRATEGIES, type JobDefinition, type RetryPolicy,
+} from './job-definition.js';
+import { parseItemParameters } from './parse-item-parameters.js';
+import type { WorkerJobConfig } from './worker-config.js';
+
+/** The keys a job entry may have. */
+export const JOB_KEYS = [
+  'name', 'cron', 'timeZone', 'shards', 'itemParameters', 'jobParameter', 'handler', 'command', 'strategy',
+  'overlap', 'misfire', 'maxCatchUp', 'failover', 'timeoutMs', 'retry', 'overwrite', 'description',
+] as const;
+export const RETRY_KEYS = ['attempts', 'backoffMs', 'maxBackoffMs'] as const;
+
+const MAX_INT = Number.MAX_SAFE_INTEGER;
+
+/** Where a job entry is: its file and its index in the list; `listKey` names the list (`jobs`). */
+export interface JobLocation {
+  file?: string;
+  index: number;
+  /** @default 'jobs' */
+  listKey?: string;
+}
+
+/**
+ * Validates one job entry of a config file and applies the defaults of {@link JobDefinition}.
+ * Reports every problem found, each with the file, the job (its name when known), the key (e.g.
+ * `jobs[1].retry.attempts`) and the bad value. `job` is set only when there are no problems.
+ */
+export function validateJob(raw: unknown, where: JobLocation): { job?: WorkerJobConfig; problems: ConfigProblem[] } {
+  const path = `${where.listKey ?? 'jobs'}[${where.index}]`;
+  const r = new ConfigReader(where.file, jobNameOf(raw));
+  const obj = r.mapping(raw, path, JOB_KEYS);
+  if (obj === undefined) return { problems: r.problems };
+
+  const name = r.string(obj, path, 'name', undefined, {
+    pattern: JOB_NAME_PATTERN, patternText: '[a-z0-9][a-z0-9-_.]*', maxLength: MAX_JOB_NAME_LENGTH,
+  });
+  const timeZone = r.string(obj, path, 'timeZone', JOB_DEFAULTS.timeZone, { nonEmpty: true });
+  const cron = r.string(obj, path, 'cron');
+  if (cron !== undefined) checkSchedule(r, path, cron, timeZone);
+  const shards = r.integer(obj, path, 'shards', 1, MAX_SHARDS);
+  const itemParameters = readItemParameters(r, obj, path, shards);
+  const jobParameter = r.string(obj, path, 'jobParameter', JOB_DEFAULTS.jobParameter);
+  const target = readTarget(r, obj, path);
+  const strategy = r.choice(obj, path, 'strategy', SHARDING_STRATEGIES, JOB_DEFAULTS.strategy);
+  const overlap = r.choice(obj, path, 'overlap', OVERLAP_POLICIES, JOB_DEFAULTS.overlap);
+  const misfire = r.choice(obj, path, 'misfire', MISFIRE_POLICIES, JOB_DEFAULTS.misfire);
+  const maxCatchUp = r.integer(obj, path, 'maxCatchUp', 1, MAX_CATCH_UP, JOB_DEFAULTS.maxCatchUp);
+  const failover = r.boolean(obj, path, 'failover', JOB_DEFAULTS.failover);
+  const timeoutMs = r.integer(obj, path, 'timeoutMs', 0, MAX_INT, JOB_DEFAULTS.timeoutMs);
+  const retry = readRetry(r, obj.retry, joinKey(path, 'retry'));
+  const overwrite = r.boolean(obj, path, 'overwrite', false);
+  const description = r.string(obj, path, 'description', JOB_DEFAULTS.description);
+
+  if (r.problems.length > 0) return { problems: r.problems };
+  const definition: JobDefinition = {
+    name: name!, cron: cron!, timeZone: timeZone!, shards: shards!, itemParameters: itemParameters!,
+    jobParameter: jobParameter!, ...target, strategy: strategy!, overlap: overlap!, misfire: misfire!,
+    maxCatchUp: maxCatchUp!, failover: failover!, timeoutMs: timeoutMs!, retry: retry!, description: description!,
+  };
+  return { job: { definition, overwrite: overwrite! }, problems: [] };
+}
+
+/**
+ * Validates a list of job entries (as {@link validateJob}) and reports the same name used twice,
+ * naming both indexes. Returns the valid jobs and every problem.
+ */
+export function validateJobList(raws: readonly unknown[], file?: string, listKey = 'jobs'): { jobs: WorkerJobConfig[]; problems: ConfigProblem[] } {
+  const jobs: WorkerJobConfig[] = [];
+  const problems: ConfigProblem[] = [];
+  const firstIndex = new Map<string, number>();
+  raws.forEach((raw, index) => {
+    const result = validateJob(raw, { file, index, listKey });
+    problems.push(...result.problems);
+    if (result.job) jobs.push(result.job);
+    const name = jobNameOf(raw);
+    if (name === undefined) return;
+    const first = firstIndex.get(name);
+    if (first === undefined) firstIndex.set(name, index);
+    else {
+      const p: ConfigProblem = { key: `${listKey}[${index}].name`, job: name, value: name,
+        message: `duplicate job name: ${listKey}[${first}] and ${listKey}[${index}] are both "${name}"` };
+      problems.push(file === undefined ? p : { file, ...p });
+    }
+  });
+  return { jobs, problems };
+}
+
+/**
+ * Validates job definitions from a file given to `zkctl apply` (same rules as a worker's config,
+ * duplicate names rejected). `overwrite` is accepted and ignored: apply always replaces.
+ * @throws ConfigError carrying every problem.
+ */
+export function validateJobDefinitions(raws: readonly unknown[], file?: string, listKey = 'jobs'): JobDefinition[] {
+  const { jobs, problems } = validateJobList(raws, file, listKey);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return jobs.map((j) => j.definition);
+}
+
+/** The name of a job entry when it has a string one, to name the job in its problems. */
+function jobNameOf(raw: unknown): string | undefined {
+  const name = isMapping(raw) ? raw.name : undefined;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+function checkSchedule(r: ConfigReader, path: string, cron: string, timeZone: string | undefined): void {
+  for (const zone of timeZone === undefined ? ['UTC'] : [timeZone, 'UTC']) {
+    try {
+      CronSchedule.parse(cron, zone);
+      return;
+    } catch (err) {
+      if (!(err instanceof ZkshardError)) throw err;
+      if (err.code === 'TIMEZONE_INVALID') r.report(joinKey(path, 'timeZone'), err.message, zone);
+      else return r.report(joinKey(path, 'cron'), err.message, cron);
+    }
+  }
+}
+
+function readItemParameters(r: ConfigReader, obj: RawMapping, path: string, shards: number | undefined): Record<string, string> | undefined {
+  const key = joinKey(path, 'itemParameters');
+  const { parameters, problems } = parseItemParameters(obj.itemParameters, key);
+  r.adopt(problems);
+  if (parameters === undefined || shards === undefined) return parameters;
+  const outside = Object.keys(parameters).filter((item) => Number(item) >= shards);
+  for (const item of outside) r.report(`${key}.${item}`, `item ${item} does not exist: shards is ${shards} (items 0..${shards - 1})`, parameters[item]);
+  return outside.length === 0 ? parameters : undefined;
+}
+
+/** Exactly one of `handler` (a non-empty string) and `command` (a non-empty string or argv). */
+function readTarget(r: ConfigReader, obj: RawMapping, path: string): Pick<JobDefinition, 'handler' | 'command'> {
+  const { handler, command } = obj;
+  if (handler === undefined && command === undefined) {
+    r.report(path, 'needs exactly one of "handler" (a module) or "command" (a script job); it has neither');
+    return {};
+  }
+  if (handler !== undefined && command !== undefined) {
+    r.report(joinKey(path, 'command'), 'needs exactly one of "handler" or "command"; it has both', command);
+    return {};
+  }
+  if (handler !== undefined) {
+    const h = r.string(obj, path, 'handler', undefined, { nonEmpty: true });
+    return h === undefined ? {} : { handler: h };
+  }
+  const argvOk = Array.isArray(command) && command.length > 0 && command.every((a) => typeof a === 'string') && command[0] !== '';
+  if (argvOk || (typeof command === 'string' && command.trim() !== '')) return { command: command as string | string[] };
+  r.report(joinKey(path, 'command'), 'must be a non-empty string or a non-empty list of strings (argv)', command);
+  return {};
+}
+
+function readRetry(r: ConfigReader, raw: unknown, path: string): RetryPolicy | undefined {
+  const obj = r.mapping(raw, path, RETRY_KEYS, true);
+  if (obj === undefined) return undefined;
+  const attempts = r.integer(obj, path, 'attempts', 1, 100, DEFAULT_RETRY.attempts);
+  const backoffMs = r.integer(obj, path, 'backoffMs', 0, MAX_INT, DEFAULT_RETRY.backoffMs);
+  // Unset, the bound grows with a larger backoffMs instead of contradicting it.
+  const maxDefault = Math.max(DEFAULT_RETRY.maxBackoffMs, backoffMs ?? 0);
+  const maxBackoffMs = r.integer(obj, path, 'maxBackoffMs', 0, MAX_INT, maxDefault);
+  if (maxBackoffMs !== undefined && backoffMs !== undefined && maxBackoffMs < backoffMs) {
+    r.report(joinKey(path, 'maxBackoffMs'), `must be >= backoffMs (${backoffMs})`, maxBackoffMs);
+    return undefined;
+  }
+  if (attempts === undefined || backoffMs === undefined || maxBackoffMs === undefined) return undefined;
+  return { attempts, backoffMs, maxBackoffMs };
+}

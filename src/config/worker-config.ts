@@ -1,0 +1,69 @@
+import { hostname } from 'node:os';
+import type { JobDefinition } from './job-definition.js';
+
+/** A job as a worker's config file declares it. */
+export interface WorkerJobConfig {
+  /** The definition with every default applied. */
+  definition: JobDefinition;
+  /** true: this file's definition replaces the one in ZooKeeper. @default false */
+  overwrite: boolean;
+}
+
+/** A worker's configuration: the YAML file, with defaults, env and flag overrides applied. */
+export interface WorkerConfig {
+  zookeeper: {
+    /** Connection string, `host:port[,host:port...][/chroot]`. Env `ZKSHARD_ZK`, flag `--zk`. @default '127.0.0.1:2181' */
+    connect: string;
+    /** Root znode of the fleet, `[A-Za-z0-9][A-Za-z0-9._-]*` (no slashes). Env `ZKSHARD_NAMESPACE`, flag `--namespace`. @default 'zkshard' */
+    namespace: string;
+    /** Requested session timeout, 1000..600000. @default 6000 */
+    sessionTimeoutMs: number;
+  };
+  worker: {
+    /** `[A-Za-z0-9][A-Za-z0-9._@:-]*`, at most 128 characters. Env `ZKSHARD_WORKER_ID`, flag `--id`. @default `${os.hostname()}-${process.pid}` */
+    id: string;
+    /** Free labels, e.g. `{ zone: a }`. @default {} */
+    labels: Record<string, string>;
+    /** Relative weight for balancing, a finite number > 0. @default 1 */
+    capacity: number;
+    /** How long a shutdown waits for running items before aborting them. @default 30000 */
+    shutdownGraceMs: number;
+    /** Largest clock difference to ZooKeeper tolerated before the worker stops firing. @default 5000 */
+    maxClockSkewMs: number;
+  };
+  logging: {
+    /** A pino level: fatal, error, warn, info, debug, trace or silent. @default 'info' */
+    level: string;
+    /** @default 'json' */
+    format: 'json' | 'pretty';
+  };
+  /** Jobs declared by this file, in file order. @default [] */
+  jobs: WorkerJobConfig[];
+  /** Absolute path of the file loaded, when there is one. */
+  file?: string;
+  /** Directory relative handler and command paths resolve against: the file's directory. */
+  baseDir: string;
+}
+
+export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const WORKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@:-]*$/;
+export const MAX_WORKER_ID_LENGTH = 128;
+export const MIN_SESSION_TIMEOUT_MS = 1000;
+export const MAX_SESSION_TIMEOUT_MS = 600_000;
+export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_FORMATS: readonly WorkerConfig['logging']['format'][] = ['json', 'pretty'];
+
+/** `<hostname>-<pid>`, made to fit {@link WORKER_ID_PATTERN}. */
+export function defaultWorkerId(): string {
+  const host = hostname().replace(/[^A-Za-z0-9._@:-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'worker';
+  return `${host.slice(0, MAX_WORKER_ID_LENGTH - 12)}-${process.pid}`;
+}
+
+/** The defaults of every setting but `jobs`, `file` and `baseDir`. */
+export function workerConfigDefaults(): Pick<WorkerConfig, 'zookeeper' | 'worker' | 'logging'> {
+  return {
+    zookeeper: { connect: '127.0.0.1:2181', namespace: 'zkshard', sessionTimeoutMs: 6000 },
+    worker: { id: defaultWorkerId(), labels: {}, capacity: 1, shutdownGraceMs: 30_000, maxClockSkewMs: 5000 },
+    logging: { level: 'info', format: 'json' },
+  };
+}

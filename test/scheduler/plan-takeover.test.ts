@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { planTakeover, type FireTimes } from '../../src/scheduler/plan-takeover.js';
+
+/** Every second, on the second. */
+const everySecond: FireTimes = { next: (after) => new Date(Math.floor(after.getTime() / 1000) * 1000 + 1000) };
+const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+const def = (misfire: 'fire-once' | 'skip' | 'catch-up', failover = true, maxCatchUp = 3) => ({ misfire, failover, maxCatchUp });
+
+describe('planTakeover()', () => {
+  it('a new item (no progress) does nothing before the schedule', () => {
+    expect(planTakeover({ def: def('fire-once'), schedule: everySecond, progress: {}, markerHeld: false, until: t(10) })).toEqual({ waitForMarker: false, fires: [] });
+  });
+
+  it('waits while someone still holds the marker', () => {
+    expect(planTakeover({ def: def('fire-once'), schedule: everySecond, progress: { lastScheduled: t(0).toISOString() }, markerHeld: true, until: t(10) }).waitForMarker).toBe(true);
+  });
+
+  it('re-runs the interrupted fire with the next attempt (failover)', () => {
+    const inFlight = { fireTime: t(5).toISOString(), attempt: 1, member: 'm', worker: 'w', startedAt: t(5).toISOString() };
+    const plan = planTakeover({ def: def('fire-once'), schedule: everySecond, progress: { lastScheduled: t(5).toISOString(), inFlight }, markerHeld: false, until: t(5.5) });
+    expect(plan.rerun).toEqual({ fireTime: t(5), attempt: 2 });
+    expect(plan.fires).toEqual([]);
+    expect(plan.missed).toBeUndefined();
+  });
+
+  it('failover: false records the interrupted fire instead of running it', () => {
+    const inFlight = { fireTime: t(5).toISOString(), attempt: 1, member: 'm', worker: 'w', startedAt: t(5).toISOString() };
+    const plan = planTakeover({ def: def('fire-once', false), schedule: everySecond, progress: { lastScheduled: t(5).toISOString(), inFlight }, markerHeld: false, until: t(5.5) });
+    expect(plan.rerun).toBeUndefined();
+    expect(plan.missed).toEqual({ count: 1, latest: t(5) });
+  });
+
+  it('fire-once runs the latest missed fire and records the others', () => {
+    const plan = planTakeover({ def: def('fire-once'), schedule: everySecond, progress: { lastScheduled: t(0).toISOString() }, markerHeld: false, until: t(4.5) });
+    expect(plan.fires).toEqual([t(4)]);
+    expect(plan.missed).toEqual({ count: 3, latest: t(3) });
+  });
+
+  it('catch-up runs the most recent missed fires up to maxCatchUp, oldest first', () => {
+    const plan = planTakeover({ def: def('catch-up', true, 3), schedule: everySecond, progress: { lastScheduled: t(0).toISOString() }, markerHeld: false, until: t(5.5) });
+    expect(plan.fires).toEqual([t(3), t(4), t(5)]);
+    expect(plan.missed).toEqual({ count: 2, latest: t(2) });
+  });
+
+  it('skip runs nothing and records every missed fire', () => {
+    const plan = planTakeover({ def: def('skip'), schedule: everySecond, progress: { lastScheduled: t(0).toISOString() }, markerHeld: false, until: t(3.5) });
+    expect(plan.fires).toEqual([]);
+    expect(plan.missed).toEqual({ count: 3, latest: t(3) });
+  });
+
+  it('nothing missed when the last fire taken on is the latest due', () => {
+    const plan = planTakeover({ def: def('catch-up'), schedule: everySecond, progress: { lastScheduled: t(3).toISOString() }, markerHeld: false, until: t(3.9) });
+    expect(plan).toEqual({ waitForMarker: false, fires: [] });
+  });
+});
