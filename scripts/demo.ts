@@ -1,0 +1,131 @@
+/**
+ * `npm run demo [-- --duration <seconds>]`: a local ZooKeeper, three workers running the jobs of
+ * config/worker.yaml, and a live view of which worker runs which item. Ctrl-C (or the end of
+ * --duration) stops the workers with SIGTERM, then ZooKeeper, and leaves no process behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { findZooKeeper } from '../src/testing/find-zookeeper.js';
+import { ZkClient } from '../src/zk/zk-client.js';
+import { ZkPaths, sortBySequence } from '../src/zk/zk-paths.js';
+import { decodeAssignment } from '../src/model/assignment-record.js';
+import { decodeJob } from '../src/model/job-record.js';
+import { decodeProgress } from '../src/model/progress-record.js';
+import { decodeMemberInfo } from '../src/membership/member-info.js';
+
+const REPO = resolve(import.meta.dirname, '..', '..');
+const NAMESPACE = 'zkshard-demo';
+const WORKERS = ['worker-a', 'worker-b', 'worker-c'];
+const durationArg = process.argv.indexOf('--duration');
+const durationS = durationArg > 0 ? Number(process.argv[durationArg + 1]) : 0;
+if (durationArg > 0 && !(durationS > 0)) {
+  process.stderr.write(`demo: --duration must be a positive number of seconds, got ${JSON.stringify(process.argv[durationArg + 1])}\n`);
+  process.exit(2);
+}
+
+const logDir = join(REPO, '.zkshard', 'demo');
+mkdirSync(logDir, { recursive: true });
+process.stderr.write('demo: finding or starting ZooKeeper...\n');
+const zkServer = await findZooKeeper();
+const children: ChildProcess[] = [];
+let stopping = false;
+
+for (const id of WORKERS) {
+  const out = createWriteStream(join(logDir, `${id}.log`));
+  const child = spawn(process.execPath, [join(REPO, 'dist', 'src', 'cli', 'zkshard.js'), 'worker', '--config', join(REPO, 'config', 'worker.yaml'), '--id', id, '--zk', zkServer.connectString, '--namespace', NAMESPACE], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO,
+    // Own process group: a terminal Ctrl-C reaches only the demo, which then stops the workers
+    // with one SIGTERM each (a second signal would make a worker exit without draining).
+    detached: true,
+  });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  child.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`demo: ${id} exited (${signal ?? code})\n`);
+  });
+  children.push(child);
+}
+
+const viewer = new ZkClient({ connect: zkServer.connectString, sessionTimeoutMs: 6000 });
+await viewer.start();
+const paths = new ZkPaths(NAMESPACE);
+
+async function snapshot(): Promise<string> {
+  const lines: string[] = [];
+  const memberNames = sortBySequence(await viewer.getChildren(paths.workers).catch(() => [] as string[]));
+  const ids = new Map<string, string>();
+  for (const name of memberNames) {
+    const info = decodeMemberInfo((await viewer.getDataIfExists(paths.member(name)))?.data ?? Buffer.alloc(0));
+    if (info) ids.set(name, `${info.id}${info.state === 'draining' ? ' (draining)' : ''}`);
+  }
+  const leader = memberNames[0] ? ids.get(memberNames[0]) : undefined;
+  lines.push(`zkshard demo — ZooKeeper ${zkServer.connectString} (${zkServer.kind}), namespace /${NAMESPACE}`);
+  lines.push(`workers: ${[...ids.values()].join(', ') || '(none yet)'}    leader: ${leader ?? '-'}`);
+  lines.push('');
+  lines.push(pad('JOB', 16) + pad('ITEM', 6) + pad('PARAM', 12) + pad('OWNER', 12) + pad('RUNNING', 9) + pad('LAST FIRE', 26) + 'OUTCOME');
+  const jobs = (await viewer.getChildren(paths.jobs).catch(() => [] as string[])).sort();
+  for (const job of jobs) {
+    const def = decodeJob((await viewer.getDataIfExists(paths.job(job)))?.data);
+    const assignment = decodeAssignment((await viewer.getDataIfExists(paths.assignment(job)))?.data);
+    for (let item = 0; item < (def?.shards ?? 0); item++) {
+      const owner = assignment?.owners[item];
+      const running = await viewer.exists(paths.running(job, item)).catch(() => null);
+      const progress = decodeProgress((await viewer.getDataIfExists(paths.item(job, item)))?.data);
+      lines.push(
+        pad(job, 16) + pad(String(item), 6) + pad(def?.itemParameters[String(item)] ?? '', 12) + pad(owner ? (assignment?.workers[owner] ?? owner) : '-', 12) +
+          pad(running ? '●' : '', 9) + pad(progress.lastScheduled ?? '', 26) + (progress.outcome ?? ''),
+      );
+    }
+  }
+  lines.push('');
+  lines.push(`logs: .zkshard/demo/<worker>.log — try: kill -9 <pid of a worker> (pids: ${children.map((c, i) => `${WORKERS[i]}=${c.pid}`).join(' ')})`);
+  lines.push(durationS > 0 ? `stopping after ${durationS} s` : 'Ctrl-C stops everything.');
+  return lines.join('\n');
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? `${s.slice(0, n - 1)} ` : s + ' '.repeat(n - s.length);
+}
+
+const tty = process.stdout.isTTY;
+const view = setInterval(() => {
+  void snapshot()
+    .then((text) => process.stdout.write(tty ? `\x1b[2J\x1b[H${text}\n` : `${text}\n\n`))
+    .catch(() => undefined);
+}, tty ? 500 : 3000);
+
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(view);
+  process.stderr.write('\ndemo: stopping workers (SIGTERM)...\n');
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((res) => {
+          if (c.exitCode !== null || c.signalCode !== null) return res();
+          const force = setTimeout(() => c.kill('SIGKILL'), 15_000);
+          c.once('exit', () => {
+            clearTimeout(force);
+            res();
+          });
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+  await viewer.close();
+  process.stderr.write('demo: stopping ZooKeeper...\n');
+  await zkServer.close();
+  process.stderr.write('demo: done, nothing left running.\n');
+  process.exit(0);
+}
+
+// If the demo itself dies, take the workers with it.
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+if (durationS > 0) setTimeout(() => void stop(), durationS * 1000);

@@ -1,0 +1,20 @@
+import { ZkshardError } from '../errors/zkshard-error.js';
+
+/** Exit codes of `zkshard` and `zkctl`; decided only here. */
+export const EXIT = {
+  OK: 0,
+  /** The operation failed. */
+  FAILED: 1,
+  /** Bad usage or input. */
+  USAGE: 2,
+  /** Not found, or ZooKeeper unreachable. */
+  UNAVAILABLE: 3,
+} as const;
+
+/** Maps an error to the exit code the CLI reports. */
+export function exitCodeOf(err: unknown): number {
+  if (!(err instanceof ZkshardError)) return EXIT.FAILED;
+  if (err.code === 'CONFIG_INVALID' || err.code === 'USAGE' || err.code === 'REQUEST_INVALID') return EXIT.USAGE;
+  if (err.code === 'ZK_UNAVAILABLE' || err.code === 'NOT_FOUND' || err.code === 'ZK_TIMEOUT' || err.code === 'ZK_CONNECTION_LOSS') return EXIT.UNAVAILABLE;
+  return EXIT.FAILED;
+}

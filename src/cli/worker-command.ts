@@ -1,0 +1,47 @@
+import { Command, Option } from 'commander';
+import { loadWorkerConfig } from '../config/load-worker-config.js';
+import { createLogger } from '../logging/create-logger.js';
+import { Worker } from '../worker/worker.js';
+
+/** `zkshard worker --config <file>`: runs a worker until SIGTERM/SIGINT. */
+export function makeWorkerCommand(): Command {
+  return new Command('worker')
+    .description('run a worker: join the fleet, fire and run its shard items')
+    .requiredOption('-c, --config <file>', 'worker config file (YAML)')
+    .addOption(new Option('--zk <connect>', 'ZooKeeper connection string (overrides the file)').env('ZKSHARD_ZK'))
+    .addOption(new Option('--namespace <ns>', 'root znode of the fleet (overrides the file)').env('ZKSHARD_NAMESPACE'))
+    .addOption(new Option('--id <worker-id>', 'worker id (overrides the file)').env('ZKSHARD_WORKER_ID'))
+    .action(async (opts: { config: string; zk?: string; namespace?: string; id?: string }) => {
+      const config = await loadWorkerConfig(opts.config, { zk: opts.zk, namespace: opts.namespace, id: opts.id });
+      const logger = createLogger({ level: config.logging.level });
+      const worker = new Worker({
+        connect: config.zookeeper.connect,
+        namespace: config.zookeeper.namespace,
+        sessionTimeoutMs: config.zookeeper.sessionTimeoutMs,
+        id: config.worker.id,
+        labels: config.worker.labels,
+        capacity: config.worker.capacity,
+        shutdownGraceMs: config.worker.shutdownGraceMs,
+        jobs: config.jobs,
+        baseDir: config.baseDir,
+        logger,
+      });
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals++;
+        if (signals > 1) {
+          logger.warn({ signal }, 'second signal: exiting now');
+          logger.flush();
+          process.exit(1);
+        }
+        logger.info({ signal }, 'shutting down');
+        void worker.shutdown().then(() => {
+          logger.info('bye');
+          logger.flush(() => process.exit(0));
+        });
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      await worker.start();
+    });
+}

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ZkClient } from '../../src/zk/zk-client.js';
+import { NodeExistsError, NoNodeError, BadVersionError, ZkUnavailableError, ZkClosedError } from '../../src/zk/zk-errors.js';
+import { ZkTransactionError } from '../../src/zk/zk-transaction.js';
+import { ZooKeeperServer } from '../../src/testing/zookeeper-server.js';
+import { silentLogger } from '../../src/logging/create-logger.js';
+import { ZkTestContext } from '../support/zk-test-client.js';
+import { waitFor } from '../support/wait-for.js';
+import type { SessionState } from '../../src/zk/session-state.js';
+
+describe('ZkClient', () => {
+  let ctx: ZkTestContext;
+  afterEach(async () => ctx?.close());
+
+  it('maps ZooKeeper errors to typed errors', async () => {
+    ctx = new ZkTestContext('zk-errors');
+    const zk = await ctx.client();
+    await zk.mkdirp(ctx.paths.root);
+    await expect(zk.getData(`${ctx.paths.root}/missing`)).rejects.toBeInstanceOf(NoNodeError);
+    await zk.create(`${ctx.paths.root}/a`, 'x');
+    await expect(zk.create(`${ctx.paths.root}/a`, 'y')).rejects.toBeInstanceOf(NodeExistsError);
+    await expect(zk.setData(`${ctx.paths.root}/a`, 'z', 7)).rejects.toBeInstanceOf(BadVersionError);
+    const err = await zk.getData(`${ctx.paths.root}/missing`).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ZK_NO_NODE', zkCode: -101, path: `${ctx.paths.root}/missing` });
+  });
+
+  it('commits a multi atomically and names the rejected operation', async () => {
+    ctx = new ZkTestContext('zk-multi');
+    const zk = await ctx.client();
+    await zk.mkdirp(ctx.paths.root);
+    const ok = await zk.commit(zk.transaction().create(`${ctx.paths.root}/x`, Buffer.from('1')).setData(`${ctx.paths.root}/x`, Buffer.from('2'), 0));
+    expect(ok[1]?.stat?.version).toBe(1);
+    expect(ok[1]?.stat?.mzxid).toBeGreaterThan(0n);
+    const err = await zk
+      .commit(zk.transaction().create(`${ctx.paths.root}/y`).create(`${ctx.paths.root}/x`).setData(`${ctx.paths.root}/x`, Buffer.from('3')))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZkTransactionError);
+    expect((err as ZkTransactionError).failedIndex).toBe(1);
+    expect((err as ZkTransactionError).reason).toBeInstanceOf(NodeExistsError);
+    expect(await zk.exists(`${ctx.paths.root}/y`)).toBeNull(); // nothing of the failed multi applied
+  });
+
+  it('fails fast with ZkUnavailableError when no server answers', async () => {
+    ctx = new ZkTestContext('zk-unavailable');
+    const zk = new ZkClient({ connect: '127.0.0.1:1', connectTimeoutMs: 1000, logger: silentLogger() });
+    await expect(zk.start()).rejects.toBeInstanceOf(ZkUnavailableError);
+    expect(zk.state).toBe('closed');
+    await expect(zk.getData('/')).rejects.toBeInstanceOf(ZkClosedError);
+  });
+
+  it('ephemeral nodes go when the session is closed; close is idempotent', async () => {
+    ctx = new ZkTestContext('zk-close');
+    const observer = await ctx.client();
+    const zk = await ctx.client();
+    await zk.mkdirp(ctx.paths.root);
+    await zk.create(`${ctx.paths.root}/e`, 'x', 'ephemeral');
+    expect(await observer.exists(`${ctx.paths.root}/e`)).not.toBeNull();
+    await zk.close();
+    await zk.close();
+    expect(zk.signal.aborted).toBe(true);
+    expect(await observer.exists(`${ctx.paths.root}/e`)).toBeNull();
+  });
+
+  it('detects a frozen server itself: suspended, then lost within the lease, before the session could expire', async () => {
+    ctx = new ZkTestContext('zk-frozen');
+    const server = new ZooKeeperServer();
+    await server.start();
+    try {
+      const zk = new ZkClient({ connect: server.connectString, sessionTimeoutMs: 3000, logger: silentLogger() });
+      const states: Array<{ state: SessionState; at: number }> = [];
+      zk.on('state', (state) => states.push({ state, at: Date.now() }));
+      await zk.start();
+      const frozenAt = Date.now();
+      server.pause(); // SIGSTOP: TCP stays open, nothing answers
+      try {
+        await waitFor(() => zk.state === 'lost', { timeoutMs: 10_000, message: 'session lost' });
+      } finally {
+        server.resume();
+      }
+      const suspended = states.find((s) => s.state === 'suspended');
+      const lost = states.find((s) => s.state === 'lost')!;
+      expect(suspended).toBeDefined();
+      expect(suspended!.at).toBeLessThan(lost.at);
+      // Lost before the server's earliest possible expiry (session timeout after the last contact).
+      expect(lost.at - frozenAt).toBeLessThan(zk.sessionTimeoutMs);
+      expect(zk.signal.aborted).toBe(true);
+      await zk.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('rides through a server restart on the same session (suspended → reconnected)', async () => {
+    ctx = new ZkTestContext('zk-restart');
+    const server = new ZooKeeperServer();
+    await server.start();
+    try {
+      const zk = new ZkClient({ connect: server.connectString, sessionTimeoutMs: 10_000, logger: silentLogger() });
+      const states: SessionState[] = [];
+      zk.on('state', (s) => states.push(s));
+      await zk.start();
+      await zk.create('/eph', 'x', 'ephemeral');
+      await server.restart();
+      await waitFor(() => zk.state === 'reconnected', { timeoutMs: 15_000, message: 'reconnected' });
+      expect(states).toContain('suspended');
+      expect(await zk.exists('/eph')).not.toBeNull(); // same session: ephemeral kept
+      await zk.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
