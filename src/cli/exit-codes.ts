@@ -15,6 +15,7 @@ export const EXIT = {
 export function exitCodeOf(err: unknown): number {
   if (!(err instanceof ZkshardError)) return EXIT.FAILED;
   if (err.code === 'CONFIG_INVALID' || err.code === 'USAGE' || err.code === 'REQUEST_INVALID') return EXIT.USAGE;
+  if (err.code === 'REQUEST_CONFLICT') return EXIT.FAILED;
   if (err.code === 'ZK_UNAVAILABLE' || err.code === 'NOT_FOUND' || err.code === 'ZK_TIMEOUT' || err.code === 'ZK_CONNECTION_LOSS') return EXIT.UNAVAILABLE;
   return EXIT.FAILED;
 }

@@ -15,7 +15,7 @@ import type { StageStore } from './stage-store.js';
 
 /** One fire of one item to run. */
 export interface FireRequest extends BeginRequest {
-  reason: 'schedule' | 'failover' | 'misfire' | 'queued';
+  reason: 'schedule' | 'failover' | 'misfire' | 'queued' | 'trigger';
 }
 
 export interface RunReport {

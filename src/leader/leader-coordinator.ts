@@ -3,12 +3,14 @@ import type { Logger } from 'pino';
 import type { ZkClient } from '../zk/zk-client.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
+import { NodeCache } from '../zk/node-cache.js';
+import { decodeControl, type JobControl } from '../model/job-control.js';
 import { ZkClosedError, NoNodeError } from '../zk/zk-errors.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
 import { decodeJob } from '../model/job-record.js';
 import { decodeAssignment, encodeAssignment, type AssignmentRecord } from '../model/assignment-record.js';
-import { allocate } from '../sharding/allocate.js';
+import { planAssignment } from './plan-assignment.js';
 import type { JobDefinition } from '../config/job-definition.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 
@@ -33,6 +35,9 @@ interface KnownAssignment {
 export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private members: ChildrenCache | undefined;
   private jobs: ChildrenCache | undefined;
+  private drains: ChildrenCache | undefined;
+  private rebalance: NodeCache | undefined;
+  private readonly controls = new Map<string, NodeCache>();
   private readonly known = new Map<string, KnownAssignment>();
   private state: 'latent' | 'started' | 'closed' = 'latent';
   private running = false;
@@ -57,12 +62,16 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   async start(): Promise<void> {
     if (this.state !== 'latent') throw new IllegalStateError(`leader: start() in state ${this.state}`);
     this.state = 'started';
-    await this.zk.mkdirp(this.paths.jobs);
+    await Promise.all([this.zk.mkdirp(this.paths.jobs), this.zk.mkdirp(this.paths.drains)]);
     this.members = new ChildrenCache(this.zk, this.paths.workers, { withData: true, log: this.log });
     this.jobs = new ChildrenCache(this.zk, this.paths.jobs, { withData: true, log: this.log });
+    this.drains = new ChildrenCache(this.zk, this.paths.drains, { withData: false, log: this.log });
+    this.rebalance = new NodeCache(this.zk, this.paths.rebalance, this.log);
     this.members.on('changed', () => this.schedule());
     this.jobs.on('changed', () => this.schedule());
-    await Promise.all([this.members.start(), this.jobs.start()]);
+    this.drains.on('changed', () => this.schedule());
+    this.rebalance.on('changed', () => this.schedule());
+    await Promise.all([this.members.start(), this.jobs.start(), this.drains.start(), this.rebalance.start()]);
     this.log.info('leader coordinator started');
     this.schedule();
   }
@@ -72,6 +81,9 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     const wasStarted = this.state === 'started';
     this.state = 'closed';
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const cache of this.controls.values()) cache.close();
+    this.rebalance?.close();
+    this.drains?.close();
     this.jobs?.close();
     this.members?.close();
     this.removeAllListeners();
@@ -120,6 +132,18 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     return defs;
   }
 
+  /** The job's operator requests, watching them from the first time they are asked for. */
+  private async controlOf(job: string): Promise<JobControl> {
+    let cache = this.controls.get(job);
+    if (!cache) {
+      cache = new NodeCache(this.zk, this.paths.control(job), this.log);
+      this.controls.set(job, cache);
+      cache.on('changed', () => this.schedule());
+      await cache.start();
+    }
+    return decodeControl(cache.current?.data);
+  }
+
   private async assignmentOf(job: string): Promise<KnownAssignment> {
     const cached = this.known.get(job);
     if (cached) return cached;
@@ -134,25 +158,37 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     const members = this.liveMembers();
     const defs = this.definitions();
     const workerIds = Object.fromEntries(members.map((m) => [m.name, m.info.id]));
+    const drained = new Set(this.drains!.children);
     const tx = this.zk.transaction().check(this.paths.member(this.memberName));
     const changed: Array<{ job: string; record: AssignmentRecord }> = [];
+    for (const job of [...this.controls.keys()]) {
+      if (!defs.some((d) => d.name === job)) {
+        this.controls.get(job)!.close();
+        this.controls.delete(job);
+        this.known.delete(job);
+      }
+    }
 
     for (const def of defs) {
       const current = await this.assignmentOf(def.name);
-      const eligible = members.filter((m) => m.info.state === 'active' && m.info.jobs.includes(def.name));
-      const owners = allocate(def.strategy, {
-        job: def.name,
-        shards: def.shards,
-        workers: eligible.map((m) => ({ id: m.name, capacity: m.info.capacity })),
-        previous: current.record?.owners,
-      });
-      if (current.record && sameOwners(current.record.owners, owners)) continue;
+      const control = await this.controlOf(def.name);
+      const { owners, disabled, pins: honouredPins } = planAssignment({ def, members, drained, control, previous: current.record?.owners });
+      if (
+        current.record &&
+        sameOwners(current.record.owners, owners) &&
+        sameList(current.record.disabled ?? [], disabled) &&
+        JSON.stringify(current.record.pins ?? {}) === JSON.stringify(honouredPins)
+      ) {
+        continue;
+      }
       const record: AssignmentRecord = {
         job: def.name,
         shards: def.shards,
         generation: (current.record?.generation ?? 0) + 1,
         leader: this.memberName,
         owners,
+        disabled,
+        pins: honouredPins,
         workers: Object.fromEntries(owners.filter((o): o is string => o !== null).map((o) => [o, workerIds[o] ?? '?'])),
         updatedAt: new Date().toISOString(),
       };
@@ -188,6 +224,10 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     );
     this.emit('published', changed.map((c) => c.job));
   }
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function sameOwners(a: readonly (string | null)[], b: readonly (string | null)[]): boolean {

@@ -13,6 +13,10 @@ export interface AssignmentRecord {
   leader: string;
   /** Member name owning each item (index = item), or null when no worker can run it. */
   owners: (string | null)[];
+  /** Items that must not fire (all of them when the job is disabled), ascending. */
+  disabled?: number[];
+  /** Items pinned by an operator and honoured here: item → worker id. */
+  pins?: Record<string, string>;
   /** Worker id of each member named in `owners`, for people and tools. */
   workers: Record<string, string>;
   /** ISO time of the write. */

@@ -12,6 +12,8 @@ interface JobState {
   def: JobDefinition;
   schedule: CronSchedule;
   owned: Set<number>;
+  /** Owned items an operator disabled: they do not fire. */
+  disabled: Set<number>;
   /** ms since epoch of the next regular fire. */
   nextFire: number;
   /** Missed fires to record with the item's next run. */
@@ -50,6 +52,10 @@ export class FireScheduler {
     return out;
   }
 
+  get started(): boolean {
+    return this.state === 'started';
+  }
+
   start(): void {
     if (this.state !== 'latent') return;
     this.state = 'started';
@@ -65,16 +71,19 @@ export class FireScheduler {
     this.opts.log.info('stopped firing');
   }
 
-  /** Sets a job's definition and the items this worker owns; takes over the new ones. */
-  setJob(def: JobDefinition, owned: readonly number[]): void {
+  /** Sets a job's definition, the items this worker owns and the disabled ones; takes over new items. */
+  setJob(def: JobDefinition, owned: readonly number[], disabled: readonly number[] = []): void {
     const now = Date.now();
     let s = this.jobs.get(def.name);
     if (!s || s.def.cron !== def.cron || s.def.timeZone !== def.timeZone) {
       const schedule = CronSchedule.parse(def.cron, def.timeZone);
-      s = { def, schedule, owned: s?.owned ?? new Set(), nextFire: schedule.next(new Date(now)).getTime(), missed: s?.missed ?? new Map() };
+      s = { def, schedule, owned: s?.owned ?? new Set(), disabled: new Set(), nextFire: schedule.next(new Date(now)).getTime(), missed: s?.missed ?? new Map() };
       this.jobs.set(def.name, s);
     }
     s.def = def;
+    const wasDisabled = s.disabled;
+    s.disabled = new Set(disabled);
+    if (!sameSet(wasDisabled, s.disabled)) this.opts.log.info({ job: def.name, disabled: [...s.disabled] }, 'disabled items changed');
     if (s.owned.size === 0 && s.nextFire <= now) s.nextFire = s.schedule.next(new Date(now)).getTime();
     const next = new Set(owned.filter((i) => i < def.shards));
     const added = [...next].filter((i) => !s.owned.has(i));
@@ -123,6 +132,7 @@ export class FireScheduler {
       const when = new Date(fireTime);
       if (late > 0) this.opts.log.warn({ job: s.def.name, missed: late }, 'fires missed while this process stalled');
       for (const item of s.owned) {
+        if (s.disabled.has(item)) continue;
         let missed = s.missed.get(item);
         s.missed.delete(item);
         if (late > 0) missed = { count: (missed?.count ?? 0) + late, latest: new Date(lateLatest) };
@@ -136,7 +146,7 @@ export class FireScheduler {
   /** Plans what a new owner does first; see `planTakeover`. */
   private async takeover(job: string, item: number): Promise<void> {
     const s = this.jobs.get(job);
-    if (!s || !s.owned.has(item) || this.state !== 'started') return;
+    if (!s || !s.owned.has(item) || s.disabled.has(item) || this.state !== 'started') return;
     try {
       const progress = await this.opts.ledger.load(job, item, true);
       const marker = await this.opts.zk.exists(this.opts.paths.running(job, item), () => void this.takeover(job, item));
@@ -164,6 +174,24 @@ export class FireScheduler {
     }
   }
 
+  /**
+   * Runs a manual trigger (`zkctl trigger`) on the owned, enabled items it names (all when
+   * `items` is null). The fire time is the trigger's creation time on the ZooKeeper server, so a
+   * trigger runs at most once per item: the run ledger refuses a fire at or before the item's
+   * last scheduled one.
+   */
+  trigger(job: string, fireTime: Date, items: readonly number[] | null): void {
+    const s = this.jobs.get(job);
+    if (!s || this.state !== 'started') return;
+    const targets = [...s.owned].filter((i) => !s.disabled.has(i) && (items === null || items.includes(i)));
+    if (targets.length === 0) return;
+    this.opts.log.info({ job, items: targets, fireTime: fireTime.toISOString() }, 'manual trigger');
+    void this.opts.executor.fire(
+      targets.map((item) => ({ job, item, fireTime, attempt: 1, reason: 'trigger' as const })),
+      true,
+    );
+  }
+
   private watchMarker(job: string, item: number): void {
     if (!this.jobs.get(job)?.owned.has(item)) return;
     void this.opts.zk
@@ -173,4 +201,8 @@ export class FireScheduler {
       })
       .catch(() => undefined);
   }
+}
+
+function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
 }

@@ -4,6 +4,8 @@ import type { JobDefinition } from '../config/job-definition.js';
 import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { NodeCache } from '../zk/node-cache.js';
+import { ChildrenCache } from '../zk/children-cache.js';
+import { decodeJson } from '../model/json-codec.js';
 import { GroupMember } from '../membership/group-member.js';
 import { LeaderLatch } from '../election/leader-latch.js';
 import { LeaderCoordinator } from '../leader/leader-coordinator.js';
@@ -45,7 +47,9 @@ export class WorkerSession {
   readonly scheduler: FireScheduler;
   private latchRef: LeaderLatch | undefined;
   private coordinator: LeaderCoordinator | undefined;
-  private readonly caches: NodeCache[] = [];
+  private readonly caches: Array<NodeCache | ChildrenCache> = [];
+  private readonly handledTriggers = new Set<string>();
+  private readonly triggerCaches = new Map<string, ChildrenCache>();
   private readonly definitions = new Map<string, JobDefinition>();
   private readonly assignments = new Map<string, NodeCache>();
   private readonly log: Logger;
@@ -109,12 +113,19 @@ export class WorkerSession {
       assignment.on('changed', refresh);
       await Promise.all([def.start(), assignment.start()]);
       refresh();
+      await zk.mkdirp(paths.triggers(name));
+      const triggers = new ChildrenCache(zk, paths.triggers(name), { withData: true, log: this.log });
+      this.caches.push(triggers);
+      triggers.on('changed', () => this.runTriggers(name, triggers));
+      await triggers.start();
+      this.triggerCaches.set(name, triggers);
     }
     const latch = new LeaderLatch(zk, paths, this.member.name, this.log.child({ component: 'election' }));
     this.latchRef = latch;
     latch.on('isLeader', () => void this.lead());
     latch.on('notLeader', () => this.unlead());
     this.scheduler.start();
+    for (const [job, triggers] of this.triggerCaches) this.runTriggers(job, triggers);
     await latch.start();
   }
 
@@ -158,7 +169,19 @@ export class WorkerSession {
     }
     this.definitions.set(name, def);
     const record = decodeAssignment(assignment.current?.data);
-    this.scheduler.setJob(def, itemsOf(record, this.member.name));
+    this.scheduler.setJob(def, itemsOf(record, this.member.name), record?.disabled ?? []);
+  }
+
+  private runTriggers(job: string, triggers: ChildrenCache): void {
+    if (this.closed || !this.scheduler.started) return;
+    for (const name of [...triggers.children].sort()) {
+      const key = `${job}/${name}`;
+      const snap = triggers.data(name);
+      if (this.handledTriggers.has(key) || !snap) continue;
+      this.handledTriggers.add(key);
+      const request = decodeJson<{ items?: number[] | null }>(snap.data);
+      this.scheduler.trigger(job, new Date(snap.stat.ctime), Array.isArray(request?.items) ? request.items : null);
+    }
   }
 
   private async lead(): Promise<void> {

@@ -62,6 +62,35 @@ export class ZkPaths {
     return `${this.item(job, item)}/stages`;
   }
 
+  /** Operator requests for a job: disabled job/items and pins (`JobControl`). */
+  control(job: string): string {
+    return `${this.job(job)}/control`;
+  }
+
+  /** Parent of a job's manual trigger requests (persistent sequential `t-` nodes). */
+  triggers(job: string): string {
+    return `${this.job(job)}/triggers`;
+  }
+
+  /** Parent of drain requests: one node per drained worker id. */
+  get drains(): string {
+    return `${this.root}/drains`;
+  }
+
+  drain(workerId: string): string {
+    return `${this.drains}/${workerId}`;
+  }
+
+  /** Touched by `zkctl rebalance` to make the leader recompute every assignment. */
+  get rebalance(): string {
+    return `${this.root}/rebalance`;
+  }
+
+  /** Written to read ZooKeeper's clock (its mtime) for clock-skew checks. */
+  get clock(): string {
+    return `${this.root}/clock`;
+  }
+
   /** Resolves a path given by an operator (`zkctl tree [path]`) inside the namespace. */
   resolve(relative: string): string {
     const joined = posix.normalize(posix.join(this.root, relative));

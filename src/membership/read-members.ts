@@ -1,0 +1,18 @@
+import type { ZkClient } from '../zk/zk-client.js';
+import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
+import { decodeMemberInfo, type Member } from './member-info.js';
+
+/** Reads the live members, in sequence (election) order. */
+export async function readMembers(zk: ZkClient, paths: ZkPaths): Promise<Member[]> {
+  const names = await zk.getChildren(paths.workers).catch((err: { code?: string }) => {
+    if (err.code === 'ZK_NO_NODE') return [] as string[];
+    throw err;
+  });
+  const found = await Promise.all(names.map((name) => zk.getDataIfExists(paths.member(name)).then((d) => [name, d] as const)));
+  const members: Member[] = [];
+  for (const [name, data] of found) {
+    const info = data && decodeMemberInfo(data.data);
+    if (info) members.push({ name, sequence: sequenceOf(name), info });
+  }
+  return members.sort((a, b) => a.sequence - b.sequence);
+}
