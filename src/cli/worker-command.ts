@@ -22,6 +22,7 @@ export function makeWorkerCommand(): Command {
         labels: config.worker.labels,
         capacity: config.worker.capacity,
         shutdownGraceMs: config.worker.shutdownGraceMs,
+        maxClockSkewMs: config.worker.maxClockSkewMs,
         jobs: config.jobs,
         baseDir: config.baseDir,
         logger,

@@ -24,13 +24,15 @@ export interface AssignmentPlan {
 }
 
 /**
- * What the leader writes for one job: the members that may run it (active, not drained, declaring
- * the job), the operator's pins resolved to members, the job's strategy, and its disabled items.
+ * What the leader writes for one job: the members that may run it (active, clock within bounds,
+ * not drained, declaring the job), the operator's pins resolved to members, the job's strategy, and its disabled items.
  * Pure; `zkctl` uses it for its dry runs, so they show exactly what the leader will do.
  */
 export function planAssignment(input: AssignmentPlanInput): AssignmentPlan {
   const { def, members, drained, control } = input;
-  const eligible = members.filter((m) => m.info.state === 'active' && !drained.has(m.info.id) && m.info.jobs.includes(def.name));
+  const eligible = members.filter(
+    (m) => m.info.state === 'active' && m.info.clock?.ok !== false && !drained.has(m.info.id) && m.info.jobs.includes(def.name),
+  );
   const pinned: Record<number, string> = {};
   const pins: Record<string, string> = {};
   for (const [item, workerId] of Object.entries(control.pins)) {

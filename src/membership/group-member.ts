@@ -64,6 +64,12 @@ export class GroupMember {
     this.log.info({ member: this.nodeName, workerId: this.info.id, jobs: this.info.jobs }, 'registered as member');
   }
 
+  /** Changes what will be published, before `start()`. */
+  prepare(patch: Partial<MemberInfo>): void {
+    if (this.state !== 'latent') throw new IllegalStateError('membership: prepare() after start()');
+    this.info = { ...this.info, ...patch };
+  }
+
   /** Publishes a change (e.g. `state: 'draining'`). */
   async update(patch: Partial<MemberInfo>): Promise<void> {
     const next = { ...this.info, ...patch };

@@ -15,6 +15,11 @@ export interface MemberInfo {
   startedAt: string;
   /** zkshard version of the worker. */
   version: string;
+  /**
+   * The worker's last clock check against ZooKeeper's clock. A worker whose clock is off by more
+   * than its `maxClockSkewMs` fires nothing and the leader gives it no items.
+   */
+  clock?: { skewMs: number; maxSkewMs: number; ok: boolean; checkedAt: string };
 }
 
 /** A live member: its node name (the member id used in assignments) and what it published. */
@@ -45,6 +50,7 @@ export function decodeMemberInfo(data: Buffer): MemberInfo | undefined {
       state: v.state === 'draining' ? 'draining' : 'active',
       startedAt: String(v.startedAt ?? ''),
       version: String(v.version ?? ''),
+      clock: v.clock && typeof v.clock.skewMs === 'number' ? { skewMs: v.clock.skewMs, maxSkewMs: Number(v.clock.maxSkewMs), ok: v.clock.ok !== false, checkedAt: String(v.clock.checkedAt) } : undefined,
     };
   } catch {
     return undefined;

@@ -38,6 +38,7 @@ export class FireScheduler {
   private readonly jobs = new Map<string, JobState>();
   private timer: NodeJS.Timeout | undefined;
   private state: 'latent' | 'started' | 'stopped' = 'latent';
+  private paused = false;
 
   constructor(private readonly opts: FireSchedulerOptions) {
     opts.executor.on('notStarted', (req, why) => {
@@ -50,6 +51,12 @@ export class FireScheduler {
     const out: Record<string, number[]> = {};
     for (const [job, s] of this.jobs) out[job] = [...s.owned].sort((a, b) => a - b);
     return out;
+  }
+
+  /** While paused (clock skew), due fires are not run; they count as missed. */
+  setPaused(paused: boolean): void {
+    if (this.paused !== paused) this.opts.log.warn({ paused }, paused ? 'firing paused' : 'firing resumed');
+    this.paused = paused;
   }
 
   get started(): boolean {
@@ -133,6 +140,11 @@ export class FireScheduler {
       if (late > 0) this.opts.log.warn({ job: s.def.name, missed: late }, 'fires missed while this process stalled');
       for (const item of s.owned) {
         if (s.disabled.has(item)) continue;
+        if (this.paused) {
+          const m = s.missed.get(item);
+          s.missed.set(item, { count: (m?.count ?? 0) + 1 + late, latest: when });
+          continue;
+        }
         let missed = s.missed.get(item);
         s.missed.delete(item);
         if (late > 0) missed = { count: (missed?.count ?? 0) + late, latest: new Date(lateLatest) };

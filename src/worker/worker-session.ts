@@ -18,6 +18,7 @@ import { Executor, type ExecutorEvents } from '../executor/executor.js';
 import type { HandlerLoader } from '../executor/handler-loader.js';
 import { FireScheduler } from '../scheduler/fire-scheduler.js';
 import { VERSION } from '../version.js';
+import { ClockCheck, type ClockReading } from './clock-check.js';
 
 export interface SessionJob {
   definition: JobDefinition;
@@ -33,6 +34,10 @@ export interface WorkerSessionOptions {
   jobs: readonly SessionJob[];
   loader: HandlerLoader;
   log: Logger;
+  /** Fire nothing and take no items while the local clock is off ZooKeeper's by more. @default 5000 */
+  maxClockSkewMs?: number;
+  /** The local clock (replaceable to simulate skew). @default Date.now */
+  clock?: () => number;
   /** Forwarded executor events (for tests, metrics, the demo view). */
   onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
 }
@@ -54,6 +59,7 @@ export class WorkerSession {
   private readonly assignments = new Map<string, NodeCache>();
   private readonly log: Logger;
   private closed = false;
+  private readonly clockCheck: ClockCheck;
 
   constructor(private readonly opts: WorkerSessionOptions) {
     this.log = opts.log;
@@ -85,6 +91,7 @@ export class WorkerSession {
       log: opts.log.child({ component: 'executor' }),
     });
     for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
+    this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? 5000, opts.log.child({ component: 'clock' }), 30_000, opts.clock);
     this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }) });
   }
 
@@ -101,6 +108,12 @@ export class WorkerSession {
         this.log.warn({ job: job.definition.name }, 'job already defined in ZooKeeper with a different definition; using that one (set overwrite: true to replace it)');
       }
     }
+    // Check the clock before joining, so that a skewed worker is never given items.
+    await zk.mkdirp(paths.root);
+    const reading = await this.clockCheck.start();
+    this.member.prepare({ clock: reading });
+    this.scheduler.setPaused(!reading.ok);
+    this.clockCheck.on('reading', (r) => void this.onClockReading(r));
     await this.member.start();
     for (const job of this.opts.jobs) {
       const name = job.definition.name;
@@ -153,6 +166,7 @@ export class WorkerSession {
     if (this.closed) return;
     this.closed = true;
     this.scheduler.stop();
+    this.clockCheck.close();
     this.unlead();
     this.latchRef?.close();
     for (const cache of this.caches.reverse()) cache.close();
@@ -170,6 +184,18 @@ export class WorkerSession {
     this.definitions.set(name, def);
     const record = decodeAssignment(assignment.current?.data);
     this.scheduler.setJob(def, itemsOf(record, this.member.name), record?.disabled ?? []);
+  }
+
+  private async onClockReading(reading: ClockReading): Promise<void> {
+    const published = this.member.current.clock;
+    this.scheduler.setPaused(!reading.ok);
+    // Publish when the verdict flips or the skew moved noticeably (not on every check).
+    if (this.closed || (published && published.ok === reading.ok && Math.abs(published.skewMs - reading.skewMs) < Math.max(100, reading.maxSkewMs / 10))) return;
+    try {
+      await this.member.update({ clock: reading });
+    } catch (err) {
+      if (!this.closed) this.log.warn({ err }, 'could not publish clock reading');
+    }
   }
 
   private runTriggers(job: string, triggers: ChildrenCache): void {

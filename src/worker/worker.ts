@@ -25,6 +25,10 @@ export interface WorkerOptions {
   /** How long running items may finish on shutdown before they are aborted. @default 30000 */
   shutdownGraceMs?: number;
   jobs: readonly SessionJob[];
+  /** Fire nothing and take no items while the local clock is off ZooKeeper's by more. @default 5000 */
+  maxClockSkewMs?: number;
+  /** The local clock, replaceable to simulate a skewed machine. @default Date.now */
+  clock?: () => number;
   /** Relative handler paths resolve against this directory. */
   baseDir: string;
   logger: Logger;
@@ -136,6 +140,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       loader: this.loader,
       log: this.log,
       onRun: this.opts.onRun,
+      maxClockSkewMs: this.opts.maxClockSkewMs,
+      clock: this.opts.clock,
     });
     this.zk = zk;
     this.session = session;

@@ -105,3 +105,31 @@ describe('Worker (in-process): assignment on join and leave', () => {
     expect(BigInt(one.token as string)).toBeGreaterThan(0n);
   });
 });
+
+describe('Worker (in-process): clock check', () => {
+  let ctx: ZkTestContext;
+  const workers: Worker[] = [];
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.shutdown()));
+    await ctx?.close();
+  });
+
+  it('a worker whose clock is off by more than maxClockSkewMs gets no items and says why', async () => {
+    ctx = new ZkTestContext('clock');
+    const jobs = [{ definition: def('timed', { shards: 4, cron: '0 0 0 1 1 *' }), overwrite: false }];
+    const ok = new Worker({ connect: zkConnect(), namespace: ctx.namespace, sessionTimeoutMs: 3000, id: 'ok', jobs, baseDir: tmpdir(), logger: silentLogger() });
+    const skewed = new Worker({ connect: zkConnect(), namespace: ctx.namespace, sessionTimeoutMs: 3000, id: 'skewed', jobs, baseDir: tmpdir(), logger: silentLogger(), maxClockSkewMs: 1000, clock: () => Date.now() + 60_000 });
+    workers.push(ok, skewed);
+    await ok.start();
+    await skewed.start();
+    const zk = await ctx.client();
+    const members = await zk.getChildren(ctx.paths.workers);
+    const infos = await Promise.all(members.map(async (m) => JSON.parse((await zk.getData(ctx.paths.member(m))).data.toString()) as { id: string; clock: { ok: boolean; skewMs: number } }));
+    const skewedInfo = infos.find((i) => i.id === 'skewed')!;
+    expect(skewedInfo.clock.ok).toBe(false);
+    expect(skewedInfo.clock.skewMs).toBeGreaterThan(59_000);
+    expect(infos.find((i) => i.id === 'ok')!.clock.ok).toBe(true);
+    await waitFor(() => ok.owned().timed?.length === 4, { message: 'the healthy worker owns every item' });
+    expect(skewed.owned().timed ?? []).toEqual([]);
+  });
+});
