@@ -7,6 +7,7 @@ import type { Executor, FireRequest } from '../executor/executor.js';
 import type { RunLedger } from '../executor/run-ledger.js';
 import { CronSchedule } from './cron-schedule.js';
 import { planTakeover } from './plan-takeover.js';
+import { decodeMarker } from '../model/running-marker.js';
 
 interface JobState {
   def: JobDefinition;
@@ -26,6 +27,8 @@ export interface FireSchedulerOptions {
   executor: Executor;
   ledger: RunLedger;
   log: Logger;
+  /** This worker's member name (a running marker of ours is our own run, not someone else's). */
+  memberName: () => string;
 }
 
 /**
@@ -161,10 +164,12 @@ export class FireScheduler {
     if (!s || !s.owned.has(item) || s.disabled.has(item) || this.state !== 'started') return;
     try {
       const progress = await this.opts.ledger.load(job, item, true);
-      const marker = await this.opts.zk.exists(this.opts.paths.running(job, item), () => void this.takeover(job, item));
-      const plan = planTakeover({ def: s.def, schedule: s.schedule, progress, markerHeld: marker !== null, until: new Date(s.nextFire - 1) });
+      const marker = decodeMarker((await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item)))?.data);
+      if (marker?.member === this.opts.memberName()) return; // our own run: nothing to take over
+      const plan = planTakeover({ def: s.def, schedule: s.schedule, progress, markerHeld: marker !== undefined, until: new Date(s.nextFire - 1) });
       if (plan.waitForMarker) {
-        this.opts.log.info({ job, item }, 'item still running elsewhere: waiting for its release');
+        this.opts.log.info({ job, item, holder: marker?.worker }, 'item still running elsewhere: waiting for its release');
+        this.watchMarker(job, item);
         return;
       }
       const requests: FireRequest[] = [];
@@ -192,22 +197,28 @@ export class FireScheduler {
    * trigger runs at most once per item: the run ledger refuses a fire at or before the item's
    * last scheduled one.
    */
-  trigger(job: string, fireTime: Date, items: readonly number[] | null): void {
+  trigger(job: string, fireTime: Date, items: readonly number[] | null, except: ReadonlySet<number> = new Set()): number[] {
     const s = this.jobs.get(job);
-    if (!s || this.state !== 'started') return;
-    const targets = [...s.owned].filter((i) => !s.disabled.has(i) && (items === null || items.includes(i)));
-    if (targets.length === 0) return;
+    if (!s || this.state !== 'started') return [];
+    const targets = [...s.owned].filter((i) => !s.disabled.has(i) && !except.has(i) && (items === null || items.includes(i)));
+    if (targets.length === 0) return [];
     this.opts.log.info({ job, items: targets, fireTime: fireTime.toISOString() }, 'manual trigger');
     void this.opts.executor.fire(
       targets.map((item) => ({ job, item, fireTime, attempt: 1, reason: 'trigger' as const })),
       true,
     );
+    return targets;
   }
 
+  /** Plans the item again once the marker another run holds is gone. */
   private watchMarker(job: string, item: number): void {
     if (!this.jobs.get(job)?.owned.has(item)) return;
+    const path = this.opts.paths.running(job, item);
     void this.opts.zk
-      .exists(this.opts.paths.running(job, item), () => void this.takeover(job, item))
+      .exists(path, (event) => {
+        if (event.type === 'deleted') void this.takeover(job, item);
+        else this.watchMarker(job, item);
+      })
       .then((stat) => {
         if (stat === null) void this.takeover(job, item);
       })

@@ -53,7 +53,8 @@ export class WorkerSession {
   private latchRef: LeaderLatch | undefined;
   private coordinator: LeaderCoordinator | undefined;
   private readonly caches: Array<NodeCache | ChildrenCache> = [];
-  private readonly handledTriggers = new Set<string>();
+  /** Items each trigger request was already handed to, per `job/request`. */
+  private readonly handledTriggers = new Map<string, Set<number>>();
   private readonly triggerCaches = new Map<string, ChildrenCache>();
   private readonly definitions = new Map<string, JobDefinition>();
   private readonly assignments = new Map<string, NodeCache>();
@@ -92,7 +93,7 @@ export class WorkerSession {
     });
     for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
     this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? 5000, opts.log.child({ component: 'clock' }), 30_000, opts.clock);
-    this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }) });
+    this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }), memberName: () => member.name });
   }
 
   get isLeader(): boolean {
@@ -184,6 +185,7 @@ export class WorkerSession {
     this.definitions.set(name, def);
     const record = decodeAssignment(assignment.current?.data);
     this.scheduler.setJob(def, itemsOf(record, this.member.name), record?.disabled ?? []);
+    this.runTriggers(name);
   }
 
   private async onClockReading(reading: ClockReading): Promise<void> {
@@ -198,16 +200,25 @@ export class WorkerSession {
     }
   }
 
-  private runTriggers(job: string, triggers: ChildrenCache): void {
-    if (this.closed || !this.scheduler.started) return;
+  /**
+   * Hands pending trigger requests to the scheduler for the items this worker owns now; called on
+   * every trigger change and every assignment change, so an item that arrives later still gets a
+   * trigger made before. (A fire is never run twice: the run ledger refuses duplicates.)
+   */
+  private runTriggers(job: string, triggers: ChildrenCache | undefined = this.triggerCaches.get(job)): void {
+    if (this.closed || !this.scheduler.started || !triggers) return;
+    const live = new Set<string>();
     for (const name of [...triggers.children].sort()) {
       const key = `${job}/${name}`;
+      live.add(key);
       const snap = triggers.data(name);
-      if (this.handledTriggers.has(key) || !snap) continue;
-      this.handledTriggers.add(key);
+      if (!snap) continue;
+      const handled = this.handledTriggers.get(key) ?? new Set<number>();
+      this.handledTriggers.set(key, handled);
       const request = decodeJson<{ items?: number[] | null }>(snap.data);
-      this.scheduler.trigger(job, new Date(snap.stat.ctime), Array.isArray(request?.items) ? request.items : null);
+      for (const item of this.scheduler.trigger(job, new Date(snap.stat.ctime), Array.isArray(request?.items) ? request.items : null, handled)) handled.add(item);
     }
+    for (const key of this.handledTriggers.keys()) if (key.startsWith(`${job}/`) && !live.has(key)) this.handledTriggers.delete(key);
   }
 
   private async lead(): Promise<void> {

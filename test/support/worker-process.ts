@@ -12,7 +12,7 @@ export const RECORD_SCRIPT = join(REPO, 'test', 'fixtures', 'handlers', 'record.
 
 /** One line of the record fixture's output. */
 export interface RunRecord {
-  event: 'start' | 'end' | 'aborted' | 'script';
+  event: 'start' | 'end' | 'aborted' | 'failed' | 'stage' | 'script';
   worker: string;
   job: string;
   item: number;

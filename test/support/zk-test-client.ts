@@ -9,6 +9,7 @@ export class ZkTestContext {
   readonly namespace: string;
   readonly paths: ZkPaths;
   private readonly clients: ZkClient[] = [];
+  private sharedClient: Promise<ZkClient> | undefined;
 
   constructor(prefix: string) {
     this.namespace = uniqueNamespace(prefix);
@@ -20,6 +21,12 @@ export class ZkTestContext {
     this.clients.push(zk);
     await zk.start();
     return zk;
+  }
+
+  /** One client shared by the whole test (use it in polls: opening one per poll exhausts the server's connection limit). */
+  shared(): Promise<ZkClient> {
+    this.sharedClient ??= this.client();
+    return this.sharedClient;
   }
 
   /** Closes every client; removes the namespace's znodes. */

@@ -6,7 +6,6 @@ import { waitFor } from '../support/wait-for.js';
 import { decodeAssignment, type AssignmentRecord } from '../../src/model/assignment-record.js';
 import { decodeMemberInfo } from '../../src/membership/member-info.js';
 import { sortBySequence } from '../../src/zk/zk-paths.js';
-import type { ZkClient } from '../../src/zk/zk-client.js';
 
 const job = (name: string, extra: Record<string, unknown> = {}) => ({ name, cron: '* * * * * *', shards: 4, handler: RECORD_HANDLER, ...extra });
 
@@ -16,11 +15,9 @@ describe('worker fleet (processes): failover', () => {
   afterEach(async () => {
     await fleet?.close();
     await ctx?.close();
-    observer = undefined;
   });
 
-  let observer: ZkClient | undefined;
-  const client = async () => (observer ??= await ctx.client());
+  const client = () => ctx.shared();
 
   async function assignment(name: string): Promise<AssignmentRecord | undefined> {
     const zk = await client();
