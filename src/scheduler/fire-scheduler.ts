@@ -9,6 +9,8 @@ import { CronSchedule } from './cron-schedule.js';
 import { planTakeover } from './plan-takeover.js';
 import { decodeMarker } from '../model/running-marker.js';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface JobState {
   def: JobDefinition;
   schedule: CronSchedule;
@@ -119,7 +121,9 @@ export class FireScheduler {
     let earliest = Infinity;
     for (const s of this.jobs.values()) if (s.owned.size > 0 && s.nextFire < earliest) earliest = s.nextFire;
     if (earliest === Infinity) return;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, earliest - Date.now()));
+    // setTimeout overflows past 2^31-1 ms (~24.8 days) into a 1 ms timer: wake up and re-arm.
+    const delay = Math.max(0, earliest - Date.now());
+    this.timer = delay > MAX_TIMER_MS ? setTimeout(() => this.arm(), MAX_TIMER_MS) : setTimeout(() => this.onTimer(), delay);
   }
 
   private onTimer(): void {

@@ -51,6 +51,18 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
     this.removeAllListeners();
   }
 
+  /** Waits (with an existence watch) for the parent to be created, then refreshes. */
+  private awaitParent(): void {
+    this.zk
+      .exists(this.path, () => void this.refresh())
+      .then((stat) => {
+        if (stat !== null) void this.refresh();
+      })
+      .catch(() => {
+        if (!this.closed && !this.zk.signal.aborted) this.retryTimer = setTimeout(() => void this.refresh(), 1000);
+      });
+  }
+
   private readonly onChildren = (): void => {
     this.dirty = true;
     void this.refresh();
@@ -94,9 +106,17 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
       if (changed && !this.closed) this.emit('changed');
     } catch (err) {
       if (this.closed || err instanceof ZkClosedError || this.zk.signal.aborted) return;
-      if (err instanceof NoNodeError) this.names = [];
-      this.options.log?.warn({ err, path: this.path }, 'children cache refresh failed; retrying');
       this.dirty = true;
+      if (err instanceof NoNodeError) {
+        // The parent is gone (e.g. the job was removed): empty, until it is created again.
+        const hadChildren = this.names.length > 0;
+        this.names = [];
+        this.entries.clear();
+        if (hadChildren) this.emit('changed');
+        this.awaitParent();
+        return;
+      }
+      this.options.log?.warn({ err, path: this.path }, 'children cache refresh failed; retrying');
       this.retryTimer = setTimeout(() => void this.refresh(), 250);
     } finally {
       this.refreshing = false;

@@ -296,6 +296,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   async commit(tx: ZkTransaction): Promise<ZkOpResult[]> {
     if (tx.size === 0) return [];
     const t = this.lib().transaction();
+    // The library turns an expected version of 0 into -1 ("any version") inside a multi
+    // (`version || -1`), which would skip the version check on every node's first edit. Its
+    // collected ops are a plain array, so we put the version we meant back after each push.
+    const libOps = (t as unknown as { ops: Array<{ version?: number }> }).ops;
     for (const op of tx.ops) {
       switch (op.type) {
         case 'create':
@@ -312,6 +316,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
           t.remove(op.path, op.version);
           break;
       }
+      if (op.type !== 'create') libOps[libOps.length - 1]!.version = op.version;
     }
     let results: Array<{ type: number; path?: string; stat?: zookeeper.Stat; err?: number }> | undefined;
     try {

@@ -110,3 +110,23 @@ describe('ZkClient', () => {
     }
   });
 });
+
+describe('ZkClient.commit version checks', () => {
+  let ctx: ZkTestContext;
+  afterEach(async () => ctx?.close());
+
+  it('an expected version of 0 is checked inside a multi (the library would send -1)', async () => {
+    ctx = new ZkTestContext('zk-v0');
+    const zk = await ctx.client();
+    await zk.mkdirp(ctx.paths.root);
+    const path = `${ctx.paths.root}/n`;
+    await zk.create(path, 'a');
+    await zk.setData(path, 'b'); // now at version 1
+    for (const tx of [zk.transaction().setData(path, Buffer.from('c'), 0), zk.transaction().check(path, 0), zk.transaction().remove(path, 0)]) {
+      const err = await zk.commit(tx).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ZkTransactionError);
+      expect((err as ZkTransactionError).reason).toBeInstanceOf(BadVersionError);
+    }
+    expect((await zk.getData(path)).data.toString()).toBe('b');
+  });
+});
