@@ -1,0 +1,177 @@
+import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkPaths } from '../zk/zk-paths.js';
+import { RequestError } from '../errors/request-error.js';
+import { decodeJson } from '../model/json-codec.js';
+import { decodeMemberInfo } from '../membership/member-info.js';
+import { decodeJob } from '../model/job-record.js';
+import { decodeAssignment } from '../model/assignment-record.js';
+import { decodeControl } from '../model/job-control.js';
+import { decodeProgress } from '../model/progress-record.js';
+import { decodeMarker } from '../model/running-marker.js';
+import { formatItemList } from './item-list.js';
+import { readSubtree, type ZnodeEntry } from './zk-read.js';
+
+/** What a znode is in zkshard's layout (docs/ARCHITECTURE.md). */
+export type NodeKind =
+  | 'namespace' | 'workers' | 'member' | 'jobs' | 'job' | 'assignment' | 'control' | 'items' | 'item'
+  | 'running' | 'stages' | 'triggers' | 'trigger' | 'drains' | 'drain' | 'clock' | 'rebalance' | 'node';
+
+/** One node of `zkctl tree`. */
+export interface TreeNode {
+  /** Absolute znode path. */
+  path: string;
+  name: string;
+  kind: NodeKind;
+  ephemeral: boolean;
+  /** Data version. */
+  version: number;
+  dataLength: number;
+  numChildren: number;
+  /** Short human summary of the contents ('' when there is nothing to say). */
+  summary: string;
+  /** Absent below the depth limit (see `numChildren`). */
+  children?: TreeNode[];
+}
+
+/** Largest summary length. */
+const SUMMARY_MAX = 80;
+
+/** The kind of an absolute path inside the namespace. */
+export function nodeKind(paths: ZkPaths, path: string): NodeKind {
+  if (path === paths.root) return 'namespace';
+  if (!path.startsWith(`${paths.root}/`)) return 'node';
+  const s = path.slice(paths.root.length + 1).split('/');
+  const [top, a, b, c, d] = s;
+  switch (s.length) {
+    case 1:
+      return top === 'workers' ? 'workers' : top === 'jobs' ? 'jobs' : top === 'drains' ? 'drains' : top === 'clock' ? 'clock' : top === 'rebalance' ? 'rebalance' : 'node';
+    case 2:
+      return top === 'workers' ? 'member' : top === 'jobs' ? 'job' : top === 'drains' ? 'drain' : 'node';
+    case 3:
+      if (top !== 'jobs') return 'node';
+      return b === 'assignment' ? 'assignment' : b === 'control' ? 'control' : b === 'items' ? 'items' : b === 'triggers' ? 'triggers' : 'node';
+    case 4:
+      if (top !== 'jobs' || a === undefined) return 'node';
+      if (b === 'items' && /^\d+$/.test(c ?? '')) return 'item';
+      if (b === 'triggers') return 'trigger';
+      return 'node';
+    case 5:
+      if (top === 'jobs' && b === 'items' && /^\d+$/.test(c ?? '')) return d === 'running' ? 'running' : d === 'stages' ? 'stages' : 'node';
+      return 'node';
+    default:
+      return 'node';
+  }
+}
+
+/** A one-line summary of a node's contents by kind. */
+export function summarize(kind: NodeKind, entry: Pick<ZnodeEntry, 'data' | 'stat' | 'children'>): string {
+  const { data, stat } = entry;
+  const text = ((): string => {
+    switch (kind) {
+      case 'namespace':
+      case 'jobs':
+      case 'items':
+      case 'triggers':
+      case 'drains':
+        return `${entry.children.length} ${entry.children.length === 1 ? 'child' : 'children'}`;
+      case 'workers':
+        return `${entry.children.length} live ${entry.children.length === 1 ? 'member' : 'members'}`;
+      case 'member': {
+        const m = data.length > 0 ? decodeMemberInfo(data) : undefined;
+        return m ? `${m.id} ${m.state} ${m.host}:${m.pid} capacity ${m.capacity} jobs ${m.jobs.join(',') || '-'}` : raw(data);
+      }
+      case 'job': {
+        const def = decodeJob(data);
+        return def ? `cron "${def.cron}" ${def.timeZone} shards ${def.shards} ${def.strategy} ${def.handler ? `handler ${def.handler}` : `command ${JSON.stringify(def.command)}`}` : `invalid: ${raw(data)}`;
+      }
+      case 'assignment': {
+        const a = decodeAssignment(data);
+        if (!a) return raw(data);
+        const byWorker = new Map<string, number[]>();
+        a.owners.forEach((o, i) => {
+          const key = o === null ? '(none)' : (a.workers[o] ?? o);
+          byWorker.set(key, [...(byWorker.get(key) ?? []), i]);
+        });
+        return `generation ${a.generation}: ${[...byWorker].map(([w, items]) => `${w}=${formatItemList(items)}`).join(' ')}`;
+      }
+      case 'control': {
+        const c = decodeControl(data);
+        const parts = [c.disabled ? 'job disabled' : '', c.disabledItems.length ? `items ${formatItemList(c.disabledItems)} disabled` : '',
+          Object.keys(c.pins).length ? `pins ${Object.entries(c.pins).map(([i, w]) => `${i}→${w}`).join(' ')}` : ''].filter(Boolean);
+        return parts.join('; ') || 'no requests';
+      }
+      case 'item': {
+        if (data.length === 0) return 'never fired';
+        const p = decodeProgress(data);
+        const parts = [p.lastScheduled ? `last fire ${p.lastScheduled}` : '', p.outcome ?? '', p.worker ? `on ${p.worker}` : '', p.inFlight ? `in flight ${p.inFlight.fireTime}` : ''];
+        return parts.filter(Boolean).join(' ') || raw(data);
+      }
+      case 'running': {
+        const m = decodeMarker(data);
+        return m ? `${m.worker} fire ${m.fireTime} attempt ${m.attempt} since ${m.startedAt}` : raw(data);
+      }
+      case 'stages': {
+        const st = decodeJson<{ fireId?: string; done?: Record<string, unknown> }>(data);
+        return st ? `fire ${st.fireId ?? '?'}: ${Object.keys(st.done ?? {}).join(',') || 'none'} done` : raw(data);
+      }
+      case 'clock':
+        return `ZooKeeper time ${new Date(stat.mtime).toISOString()}`;
+      default:
+        return raw(data);
+    }
+  })();
+  return text.length > SUMMARY_MAX ? `${text.slice(0, SUMMARY_MAX - 1)}…` : text;
+}
+
+function raw(data: Buffer): string {
+  if (data.length === 0) return '';
+  const s = data.toString('utf8');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(s)) return `${data.length} bytes`;
+  return s.replace(/\s+/g, ' ');
+}
+
+/**
+ * Resolves an operator's path (relative to the namespace; `/jobs/x` and `jobs/x` are the same)
+ * and refuses one that leaves the namespace.
+ */
+export function resolveTreePath(paths: ZkPaths, relative: string): string {
+  if (relative.includes('\0')) throw new RequestError('REQUEST_INVALID', 'tree: the path contains a NUL character');
+  const resolved = paths.resolve(relative);
+  if (resolved !== paths.root && !resolved.startsWith(`${paths.root}/`)) {
+    throw new RequestError('REQUEST_INVALID', `tree: path ${JSON.stringify(relative)} leaves the namespace ${paths.root}`);
+  }
+  return resolved;
+}
+
+/**
+ * The subtree at `relative` (inside the namespace) with node kinds and short contents, down to
+ * `depth` levels below it (children of the deepest level are counted, not listed).
+ * @throws RequestError NOT_FOUND when the node does not exist; REQUEST_INVALID for a path outside the namespace or a bad depth.
+ */
+export async function readTree(zk: ZkClient, paths: ZkPaths, relative = '/', depth = Number.POSITIVE_INFINITY): Promise<TreeNode> {
+  if (!(depth >= 0) || (Number.isFinite(depth) && !Number.isInteger(depth))) {
+    throw new RequestError('REQUEST_INVALID', `tree: depth must be a whole number >= 0, got ${depth}`);
+  }
+  const root = resolveTreePath(paths, relative);
+  const entries = await readSubtree(zk, root, depth);
+  if (entries.length === 0) throw new RequestError('NOT_FOUND', `tree: no znode ${root} on ${zk.connectString}`);
+  const nodes = new Map<string, TreeNode>();
+  for (const e of entries) {
+    const kind = nodeKind(paths, e.path);
+    const node: TreeNode = {
+      path: e.path,
+      name: e.path === '/' ? '/' : e.path.slice(e.path.lastIndexOf('/') + 1),
+      kind,
+      ephemeral: e.stat.ephemeralOwner !== null,
+      version: e.stat.version,
+      dataLength: e.stat.dataLength,
+      numChildren: e.children.length,
+      summary: summarize(kind, e),
+    };
+    if (e.depth < depth) node.children = [];
+    nodes.set(e.path, node);
+    if (e.depth > 0) nodes.get(e.path.slice(0, e.path.lastIndexOf('/')) || '/')?.children?.push(node);
+  }
+  return nodes.get(root)!;
+}

@@ -1,0 +1,52 @@
+import { Command } from 'commander';
+import { FleetReader, type JobView } from '../../api/fleet-reader.js';
+import { formatItemList } from '../../api/item-list.js';
+import { formatTime, print, printJson, renderFields, renderTable, outputWidth } from '../output.js';
+import { withZk } from '../zkctl-context.js';
+
+/** `zkctl job <name>`: a job's definition and, per item, owner, parameter, run state, last and next fire. */
+export function makeJobCommand(): Command {
+  return new Command('job')
+    .description("one job: its definition and, per item, owner, parameter, running or not, last fire and outcome, next fire")
+    .argument('<name>', 'job name')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      await withZk(cmd, async ({ zk, paths, globals }) => {
+        const job = await new FleetReader(zk, paths).job(name);
+        if (globals.json) printJson(job);
+        else print(renderJob(job));
+      });
+    });
+}
+
+export function renderJob(j: JobView, width = outputWidth()): string {
+  const d = j.definition;
+  const pins = Object.entries(j.pins);
+  const disabledItems = j.items.filter((i) => i.disabled).map((i) => i.item);
+  const fields: Array<[string, string]> = [
+    ['job', `${j.name}  (${j.state}${j.state === 'partial' ? `: items ${formatItemList(disabledItems)} disabled` : ''})`],
+    ['cron', `${j.cron}  ${j.timeZone}`],
+    ['shards', `${j.shards}  strategy ${j.strategy}`],
+    [d.handler !== undefined ? 'handler' : 'command', d.handler ?? JSON.stringify(d.command)],
+    ['policies', `overlap ${d.overlap}, misfire ${d.misfire}${d.misfire === 'catch-up' ? ` (max ${d.maxCatchUp})` : ''}, failover ${d.failover ? 'on' : 'off'}, timeout ${d.timeoutMs ? `${d.timeoutMs} ms` : 'none'}`],
+    ['retry', `${d.retry.attempts} ${d.retry.attempts === 1 ? 'attempt' : 'attempts'}, backoff ${d.retry.backoffMs} ms (max ${d.retry.maxBackoffMs} ms)`],
+  ];
+  if (d.jobParameter) fields.push(['parameter', d.jobParameter]);
+  if (d.description) fields.push(['description', d.description]);
+  if (pins.length > 0) fields.push(['pins', pins.map(([i, w]) => `${i}→${w}`).join(' ')]);
+  fields.push(['assignment', j.generation === null ? 'none yet' : `generation ${j.generation}`]);
+  fields.push(['version', String(j.version)]);
+  const table = renderTable(
+    ['ITEM', 'PARAMETER', 'OWNER', 'RUNNING', 'LAST FIRE', 'OUTCOME', 'NEXT FIRE'],
+    j.items.map((i) => [
+      String(i.item),
+      i.parameter ?? '-',
+      i.owner === null ? '-' : `${i.owner}${i.ownerLive ? '' : ' (gone)'}${i.pinnedTo === i.owner ? ' (pin)' : ''}`,
+      i.running ? (i.runningOn ?? 'yes') : '-',
+      formatTime(i.lastFire),
+      i.lastOutcome ?? '-',
+      i.disabled ? 'disabled' : formatTime(i.nextFire),
+    ]),
+    { maxWidth: width, align: ['right', 'left', 'left', 'left', 'left', 'left', 'left'] },
+  );
+  return `${renderFields(fields, width)}\n\n${table}`;
+}
