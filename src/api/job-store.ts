@@ -63,7 +63,7 @@ export class JobStore {
   }
 
   private async create(def: JobDefinition): Promise<void> {
-    const tx = this.zk.transaction().create(this.paths.job(def.name), encodeJob(def)).create(this.paths.items(def.name));
+    const tx = this.zk.transaction().create(this.paths.job(def.name), encodeJob(def)).create(this.paths.items(def.name)).create(this.paths.triggers(def.name));
     for (let i = 0; i < def.shards; i++) tx.create(this.paths.item(def.name, i));
     await this.zk.commit(tx);
   }
