@@ -10,7 +10,7 @@ import { ZkshardError } from '../errors/zkshard-error.js';
 import { fireIdOf, type JobContext } from './job-context.js';
 import type { HandlerLoader } from './handler-loader.js';
 import { runScript } from './script-runner.js';
-import type { BeginRequest, BeginResult, RunLedger } from './run-ledger.js';
+import type { BeginRequest, BeginResult, RunLedger, RunReport } from './run-ledger.js';
 import type { StageStore } from './stage-store.js';
 
 /** One fire of one item to run. */
@@ -18,15 +18,7 @@ export interface FireRequest extends BeginRequest {
   reason: 'schedule' | 'failover' | 'misfire' | 'queued' | 'trigger';
 }
 
-export interface RunReport {
-  job: string;
-  item: number;
-  fireTime: Date;
-  attempt: number;
-  outcome: RunOutcome;
-  durationMs: number;
-  error?: string;
-}
+export type { RunReport } from './run-ledger.js';
 
 export interface ExecutorEvents {
   started: [req: FireRequest, token: string];

@@ -26,14 +26,19 @@ export type BeginResult =
   /** This fire (or a later one) was already taken on: never run a fire twice. */
   | { status: 'duplicate' };
 
-export interface ReleaseRequest {
+/** How one fire of one item ended on this worker. */
+export interface RunReport {
   job: string;
   item: number;
   fireTime: Date;
+  /** The last attempt made. */
   attempt: number;
   outcome: RunOutcome;
   durationMs: number;
   error?: string;
+}
+
+export interface ReleaseRequest extends RunReport {
   /** Leave `inFlight` set so that the item's next owner runs this fire again (interrupted run). */
   keepInFlight: boolean;
 }

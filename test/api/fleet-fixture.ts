@@ -9,7 +9,7 @@ import type { ZkClient } from '../../src/zk/zk-client.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
-import { RECORD_HANDLER } from '../support/worker-process.js';
+import { testJob } from '../support/test-job.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 /** The built CLI (`npx tsc -p .` first; `npm test` builds). */
@@ -17,11 +17,7 @@ export const ZKCTL_BIN = join(REPO, 'dist', 'src', 'cli', 'zkctl.js');
 
 /** A complete job definition using the record fixture; every-second cron, 4 items. */
 export function def(name: string, extra: Partial<JobDefinition> = {}): JobDefinition {
-  return {
-    name, cron: '* * * * * *', timeZone: 'UTC', shards: 4, itemParameters: {}, jobParameter: 'sleepMs=10', handler: RECORD_HANDLER,
-    strategy: 'sticky', overlap: 'skip', misfire: 'fire-once', maxCatchUp: 10, failover: true, timeoutMs: 0,
-    retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 }, description: '', ...extra,
-  };
+  return testJob(name, { jobParameter: 'sleepMs=10', ...extra });
 }
 
 /**

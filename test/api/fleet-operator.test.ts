@@ -10,16 +10,13 @@ import type { ZkClient } from '../../src/zk/zk-client.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
-import { RECORD_HANDLER, type RunRecord } from '../support/worker-process.js';
+import type { RunRecord } from '../support/worker-process.js';
+import { testJob } from '../support/test-job.js';
 
 const YEARLY = '0 0 0 1 1 *';
 
 function def(name: string, extra: Partial<JobDefinition> = {}): JobDefinition {
-  return {
-    name, cron: '* * * * * *', timeZone: 'UTC', shards: 6, itemParameters: {}, jobParameter: 'sleepMs=20', handler: RECORD_HANDLER,
-    strategy: 'sticky', overlap: 'skip', misfire: 'fire-once', maxCatchUp: 10, failover: true, timeoutMs: 0,
-    retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 }, description: '', ...extra,
-  };
+  return testJob(name, { shards: 6, jobParameter: 'sleepMs=20', ...extra });
 }
 
 describe('FleetOperator (in-process workers): the leader honours operator requests', () => {

@@ -10,16 +10,12 @@ import { decodeAssignment } from '../../src/model/assignment-record.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
-import { RECORD_HANDLER } from '../support/worker-process.js';
+import { testJob } from '../support/test-job.js';
 
 const ZKCTL = resolve(import.meta.dirname, '..', '..', 'dist', 'src', 'cli', 'zkctl.js');
 
 function def(name: string, extra: Partial<JobDefinition> = {}): JobDefinition {
-  return {
-    name, cron: '0 0 0 1 1 *', timeZone: 'UTC', shards: 4, itemParameters: {}, jobParameter: 'sleepMs=10', handler: RECORD_HANDLER,
-    strategy: 'sticky', overlap: 'skip', misfire: 'fire-once', maxCatchUp: 10, failover: true, timeoutMs: 0,
-    retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 }, description: '', ...extra,
-  };
+  return testJob(name, { cron: '0 0 0 1 1 *', jobParameter: 'sleepMs=10', ...extra });
 }
 
 interface Result { code: number; stdout: string; stderr: string }

@@ -9,14 +9,11 @@ import { decodeProgress, type ProgressRecord } from '../../src/model/progress-re
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
-import { RECORD_HANDLER, type RunRecord } from '../support/worker-process.js';
+import type { RunRecord } from '../support/worker-process.js';
+import { testJob } from '../support/test-job.js';
 
 function def(extra: Partial<JobDefinition>): JobDefinition {
-  return {
-    name: 'policy', cron: '* * * * * *', timeZone: 'UTC', shards: 1, itemParameters: {}, jobParameter: '', handler: RECORD_HANDLER,
-    strategy: 'sticky', overlap: 'skip', misfire: 'fire-once', maxCatchUp: 10, failover: true, timeoutMs: 0,
-    retry: { attempts: 1, backoffMs: 50, maxBackoffMs: 200 }, description: '', ...extra,
-  };
+  return testJob('policy', { shards: 1, retry: { attempts: 1, backoffMs: 50, maxBackoffMs: 200 }, ...extra });
 }
 
 describe('execution policies on a real ZooKeeper', () => {

@@ -8,14 +8,11 @@ import type { JobDefinition } from '../../src/config/job-definition.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
-import { RECORD_HANDLER, RECORD_SCRIPT } from '../support/worker-process.js';
+import { RECORD_SCRIPT } from '../support/worker-process.js';
+import { testJob } from '../support/test-job.js';
 
 function def(name: string, extra: Partial<JobDefinition> = {}): JobDefinition {
-  return {
-    name, cron: '* * * * * *', timeZone: 'UTC', shards: 6, itemParameters: {}, jobParameter: '', handler: RECORD_HANDLER,
-    strategy: 'sticky', overlap: 'skip', misfire: 'fire-once', maxCatchUp: 10, failover: true, timeoutMs: 0,
-    retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 }, description: '', ...extra,
-  };
+  return testJob(name, { shards: 6, ...extra });
 }
 
 describe('Worker (in-process): assignment on join and leave', () => {
