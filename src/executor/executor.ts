@@ -95,9 +95,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       }
       const def = this.opts.definitionOf(req.job);
       if (sequential) lane.queue.push(req);
-      else if (def?.overlap === 'queue') lane.queue.splice(0, lane.queue.length, req);
+      else if (def?.overlap === 'queue') this.dropQueued(lane, req);
       else if (def?.overlap === 'replace') {
-        lane.queue.splice(0, lane.queue.length, req);
+        this.dropQueued(lane, req);
         if (lane.current && lane.current !== 'starting') lane.current.abort.abort(new ZkshardError('REPLACED', `replaced by the fire of ${req.fireTime.toISOString()}`));
       } else {
         this.opts.log.info({ job: req.job, item: req.item, fireTime: req.fireTime.toISOString() }, 'fire skipped: item still running');
@@ -122,6 +122,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         this.settleLane(req);
       }
     });
+  }
+
+  /** Keeps one waiting scheduled fire per item (the newest); the ones it displaces are skipped. */
+  private dropQueued(lane: Lane, req: FireRequest): void {
+    const dropped = lane.queue.filter((q) => q.reason === 'schedule' || q.reason === 'queued');
+    lane.queue = [...lane.queue.filter((q) => !dropped.includes(q)), req];
+    for (const old of dropped) this.emit('notStarted', old, 'overlap');
   }
 
   /** Stops accepting fires (shutdown or lease loss). */

@@ -15,6 +15,8 @@ export interface BeginRequest {
   rerun?: boolean;
   /** Fires that were missed before this one and that this write records. */
   missed?: { count: number; latest: Date };
+  /** Fires dropped by the overlap policy (the item still ran) before this one, to record. */
+  skipped?: { count: number; latest: Date };
 }
 
 export type BeginResult =
@@ -118,6 +120,10 @@ export class RunLedger {
         if (r.missed) {
           const latest = r.missed.latest.toISOString();
           record = { ...record, recent: withOutcome(record, { fireTime: latest, outcome: 'missed', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.missed.count} fire(s) missed` }) };
+        }
+        if (r.skipped) {
+          const latest = r.skipped.latest.toISOString();
+          record = { ...record, recent: withOutcome(record, { fireTime: latest, outcome: 'skipped', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.skipped.count} fire(s) skipped: the item was still running` }) };
         }
         next.set(i, record);
         tx.create(this.paths.running(r.job, r.item), encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt }), 'ephemeral');

@@ -21,6 +21,8 @@ interface JobState {
   nextFire: number;
   /** Missed fires to record with the item's next run. */
   missed: Map<number, { count: number; latest: Date }>;
+  /** Fires the overlap policy dropped, to record with the item's next run. */
+  skipped: Map<number, { count: number; latest: Date }>;
 }
 
 export interface FireSchedulerOptions {
@@ -48,6 +50,11 @@ export class FireScheduler {
   constructor(private readonly opts: FireSchedulerOptions) {
     opts.executor.on('notStarted', (req, why) => {
       if (why === 'busy') this.watchMarker(req.job, req.item);
+      const s = this.jobs.get(req.job);
+      if (why !== 'overlap' || !s) return;
+      // Not started: keep what this request was to record, plus itself, for the item's next run.
+      s.skipped.set(req.item, mergeNote(mergeNote(s.skipped.get(req.item), req.skipped), { count: 1, latest: req.fireTime }));
+      if (req.missed) s.missed.set(req.item, mergeNote(s.missed.get(req.item), req.missed));
     });
   }
 
@@ -89,7 +96,7 @@ export class FireScheduler {
     let s = this.jobs.get(def.name);
     if (!s || s.def.cron !== def.cron || s.def.timeZone !== def.timeZone) {
       const schedule = CronSchedule.parse(def.cron, def.timeZone);
-      s = { def, schedule, owned: s?.owned ?? new Set(), disabled: new Set(), nextFire: schedule.next(new Date(now)).getTime(), missed: s?.missed ?? new Map() };
+      s = { def, schedule, owned: s?.owned ?? new Set(), disabled: new Set(), nextFire: schedule.next(new Date(now)).getTime(), missed: s?.missed ?? new Map(), skipped: s?.skipped ?? new Map() };
       this.jobs.set(def.name, s);
     }
     s.def = def;
@@ -155,7 +162,9 @@ export class FireScheduler {
         let missed = s.missed.get(item);
         s.missed.delete(item);
         if (late > 0) missed = { count: (missed?.count ?? 0) + late, latest: new Date(lateLatest) };
-        batch.push({ job: s.def.name, item, fireTime: when, attempt: 1, reason: 'schedule', missed });
+        const skipped = s.skipped.get(item);
+        s.skipped.delete(item);
+        batch.push({ job: s.def.name, item, fireTime: when, attempt: 1, reason: 'schedule', missed, skipped });
       }
     }
     if (batch.length > 0) void this.opts.executor.fire(batch);
@@ -232,4 +241,14 @@ export class FireScheduler {
 
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
+type Note = { count: number; latest: Date };
+
+function mergeNote(a: Note | undefined, b: Note): Note;
+function mergeNote(a: Note | undefined, b: Note | undefined): Note | undefined;
+function mergeNote(a: Note | undefined, b: Note | undefined): Note | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return { count: a.count + b.count, latest: a.latest > b.latest ? a.latest : b.latest };
 }

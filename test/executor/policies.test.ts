@@ -59,6 +59,11 @@ describe('execution policies on a real ZooKeeper', () => {
     const gap = Date.parse(starts[1]!.fire) - Date.parse(starts[0]!.fire);
     expect(gap).toBeGreaterThanOrEqual(3000);
     noOverlap(records());
+    // The skipped fires are recorded with the item's next run, not just logged.
+    const skipped = (await progress()).recent?.find((o) => o.outcome === 'skipped');
+    expect(skipped, 'skipped fires recorded').toBeDefined();
+    expect(skipped!.error).toMatch(/^\d+ fire\(s\) skipped/);
+    expect(Date.parse(skipped!.fireTime)).toBeGreaterThan(Date.parse(starts[0]!.fire));
   });
 
   it('overlap: queue runs a fire right after the current run', async () => {
