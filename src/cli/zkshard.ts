@@ -2,11 +2,15 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { makeWorkerCommand } from './worker-command.js';
+import { makeStageCommand } from './stage-command.js';
 import { runCli } from './run-cli.js';
 
 const program = new Command('zkshard')
   .description('zkshard: ZooKeeper-coordinated sharding job scheduler')
   .version(VERSION)
-  .addCommand(makeWorkerCommand());
+  .enablePositionalOptions()
+  .addCommand(makeWorkerCommand())
+  .addCommand(makeStageCommand());
 
+// No process.exit here: `worker` keeps running after its action returns; `stage` sets exitCode.
 await runCli(program);

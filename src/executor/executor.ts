@@ -11,7 +11,7 @@ import { fireIdOf, type JobContext } from './job-context.js';
 import type { HandlerLoader } from './handler-loader.js';
 import { runScript } from './script-runner.js';
 import type { BeginRequest, BeginResult, RunLedger, RunReport } from './run-ledger.js';
-import type { StageStore } from './stage-store.js';
+import type { RunStages, StageStore } from './stage-store.js';
 
 /** One fire of one item to run. */
 export interface FireRequest extends BeginRequest {
@@ -196,8 +196,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     let outcome: RunOutcome = 'failed';
     let error: string | undefined;
     const attempts = def?.retry.attempts ?? 1;
+    const stages = this.opts.stages.forRun(req.job, req.item, fireId);
     for (let tries = 1; ; tries++) {
-      const result = await this.attempt(req, def, token, attempt, fireId, abort.signal, runLog);
+      const result = await this.attempt(req, def, token, attempt, fireId, stages, abort.signal, runLog);
       outcome = result.outcome;
       error = result.error;
       if (outcome !== 'failed' || tries >= attempts || abort.signal.aborted || !def) break;
@@ -229,6 +230,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     token: string,
     attempt: number,
     fireId: string,
+    stages: RunStages,
     runSignal: AbortSignal,
     runLog: Logger,
   ): Promise<{ outcome: RunOutcome; error?: string }> {
@@ -252,7 +254,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       fencingToken: token,
       signal: controller.signal,
       log,
-      stage: this.opts.stages.bind(req.job, req.item, fireId),
+      stage: (name, fn) => stages.stage(name, fn),
     };
     log.debug({ reason: req.reason, token }, 'run started');
     try {
@@ -260,7 +262,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         const handler = await this.opts.loader.load(def.handler);
         await handler(ctx);
       } else if (def.command !== undefined) {
-        await runScript(ctx, { command: def.command, cwd: this.opts.loader.resolvePath('.'), killGraceMs: this.opts.killGraceMs });
+        await runScript(ctx, { command: def.command, cwd: this.opts.loader.resolvePath('.'), killGraceMs: this.opts.killGraceMs, stages });
       }
       return controller.signal.aborted ? { outcome: outcomeOfAbort(controller.signal.reason, 'failed') } : { outcome: 'success' };
     } catch (err) {

@@ -10,47 +10,94 @@ export interface StageRecord {
   done: Record<string, { at: string; result?: unknown }>;
 }
 
+/** Stage names: what `ctx.stage` and the script protocol accept. */
+export const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+
 /**
- * Staged work (`ctx.stage`): a stage that completed for a fire is recorded in ZooKeeper, only
+ * The stages of one run (one fire of one item). A completed stage is recorded in ZooKeeper, only
  * while this run still holds the item's running marker, and skipped when the fire runs again
  * (retry, or a re-run on another worker after failover).
  */
+export class RunStages {
+  private loaded: { record: StageRecord; version: number } | undefined;
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly zk: ZkClient,
+    private readonly paths: ZkPaths,
+    private readonly job: string,
+    private readonly item: number,
+    private readonly fireId: string,
+  ) {}
+
+  /** Names of the stages this fire completed so far. */
+  async completed(): Promise<string[]> {
+    return Object.keys((await this.load()).record.done);
+  }
+
+  /** Runs `fn` unless this fire completed stage `name`; then returns its recorded result. */
+  async stage<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    checkName(name);
+    const done = (await this.load()).record.done[name];
+    if (done) return done.result as T;
+    const result = await fn();
+    await this.complete(name, result);
+    return result;
+  }
+
+  /** Records stage `name` as completed (with a JSON result), fenced by the run's marker. */
+  complete(name: string, result?: unknown): Promise<void> {
+    checkName(name);
+    const next = this.writing.then(() => this.write(name, result));
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(name: string, result: unknown): Promise<void> {
+    const loaded = await this.load();
+    const path = this.paths.stages(this.job, this.item);
+    const record: StageRecord = {
+      fireId: this.fireId,
+      done: { ...loaded.record.done, [name]: { at: new Date().toISOString(), result: result === undefined ? undefined : (JSON.parse(JSON.stringify(result)) as unknown) } },
+    };
+    const tx = this.zk.transaction().check(this.paths.running(this.job, this.item));
+    if (loaded.version < 0) tx.create(path, encodeJson(record));
+    else tx.setData(path, encodeJson(record), loaded.version);
+    try {
+      const out = await this.zk.commit(tx);
+      this.loaded = { record, version: out[1]?.stat?.version ?? 0 };
+    } catch (err) {
+      if (err instanceof ZkTransactionError && err.failedIndex === 0) {
+        throw new ZkshardError('STAGE_FENCED', `stage "${name}": this run no longer holds item ${this.item} of ${this.job}; stage not recorded`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private async load(): Promise<{ record: StageRecord; version: number }> {
+    if (!this.loaded) {
+      const found = await this.zk.getDataIfExists(this.paths.stages(this.job, this.item));
+      const record = decodeJson<StageRecord>(found?.data);
+      this.loaded = { record: record && record.fireId === this.fireId ? record : { fireId: this.fireId, done: {} }, version: found ? found.stat.version : -1 };
+    }
+    return this.loaded;
+  }
+}
+
+/** Makes a `RunStages` per run. */
 export class StageStore {
   constructor(
     private readonly zk: ZkClient,
     private readonly paths: ZkPaths,
   ) {}
 
-  /** Returns a `stage` function bound to one run. */
-  bind(job: string, item: number, fireId: string): <T>(name: string, fn: () => Promise<T> | T) => Promise<T> {
-    const path = this.paths.stages(job, item);
-    let loaded: { record: StageRecord; version: number } | undefined;
-    return async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
-      if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-        throw new ZkshardError('STAGE_INVALID', `ctx.stage: name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}`);
-      }
-      if (!loaded) {
-        const found = await this.zk.getDataIfExists(path);
-        const record = decodeJson<StageRecord>(found?.data);
-        loaded = { record: record && record.fireId === fireId ? record : { fireId, done: {} }, version: found ? found.stat.version : -1 };
-      }
-      const done = loaded.record.done[name];
-      if (done) return done.result as T;
-      const result = await fn();
-      const record: StageRecord = { fireId, done: { ...loaded.record.done, [name]: { at: new Date().toISOString(), result: result === undefined ? undefined : (JSON.parse(JSON.stringify(result)) as unknown) } } };
-      const tx = this.zk.transaction().check(this.paths.running(job, item));
-      if (loaded.version < 0) tx.create(path, encodeJson(record));
-      else tx.setData(path, encodeJson(record), loaded.version);
-      try {
-        const out = await this.zk.commit(tx);
-        loaded = { record, version: out[1]?.stat?.version ?? 0 };
-      } catch (err) {
-        if (err instanceof ZkTransactionError && err.failedIndex === 0) {
-          throw new ZkshardError('STAGE_FENCED', `ctx.stage("${name}"): this run no longer holds item ${item} of ${job}; stage not recorded`, { cause: err });
-        }
-        throw err;
-      }
-      return result;
-    };
+  forRun(job: string, item: number, fireId: string): RunStages {
+    return new RunStages(this.zk, this.paths, job, item, fireId);
+  }
+}
+
+function checkName(name: unknown): void {
+  if (typeof name !== 'string' || !STAGE_NAME.test(name)) {
+    throw new ZkshardError('STAGE_INVALID', `stage name must match ${STAGE_NAME.source}, got ${JSON.stringify(name)}`);
   }
 }

@@ -9,7 +9,7 @@ import { decodeProgress, type ProgressRecord } from '../../src/model/progress-re
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
-import type { RunRecord } from '../support/worker-process.js';
+import { ZKSHARD_BIN, STAGED_SCRIPT, type RunRecord } from '../support/worker-process.js';
 import { testJob } from '../support/test-job.js';
 
 function def(extra: Partial<JobDefinition>): JobDefinition {
@@ -130,6 +130,18 @@ describe('execution policies on a real ZooKeeper', () => {
     await waitFor(() => count('end') === 1, { timeoutMs: 10_000, message: 'attempt 2 succeeds' });
     const stages = records().filter((r) => r.event === 'stage').map((r) => `${r.attempt}:${String(r.stage)}`);
     expect(stages).toEqual(['1:fetch', '1:write', '2:index']);
+  });
+
+  it('script jobs: `zkshard stage` skips the stages a fire already completed', async () => {
+    setup('script-stage');
+    process.env.ZKSHARD_BIN = ZKSHARD_BIN;
+    await start(def({ cron: '0 0 0 1 1 *', handler: undefined, command: [STAGED_SCRIPT], retry: { attempts: 2, backoffMs: 20, maxBackoffMs: 50 } }));
+    const zk = await ctx.shared();
+    await zk.create(`${ctx.paths.triggers('policy')}/t-`, JSON.stringify({ items: null }), 'persistentSequential');
+    await waitFor(async () => (await progress()).outcome === 'success', { timeoutMs: 15_000, message: 'attempt 2 succeeds' });
+    const stages = records().filter((r) => r.event === 'stage').map((r) => `${r.attempt}:${String(r.stage)}`);
+    expect(stages).toEqual(['1:fetch', '1:write', '2:index']);
+    expect((await progress()).attempt).toBe(2);
   });
 
   for (const [misfire, expectRuns] of [['fire-once', 1], ['catch-up', 2], ['skip', 0]] as const) {

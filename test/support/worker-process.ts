@@ -9,6 +9,7 @@ const REPO = resolve(import.meta.dirname, '..', '..');
 export const ZKSHARD_BIN = join(REPO, 'dist', 'src', 'cli', 'zkshard.js');
 export const RECORD_HANDLER = join(REPO, 'test', 'fixtures', 'handlers', 'record.js');
 export const RECORD_SCRIPT = join(REPO, 'test', 'fixtures', 'handlers', 'record.sh');
+export const STAGED_SCRIPT = join(REPO, 'test', 'fixtures', 'handlers', 'staged.sh');
 
 /** One line of the record fixture's output. */
 export interface RunRecord {
