@@ -48,6 +48,8 @@ export interface ReleaseRequest extends RunReport {
 interface Cached {
   record: ProgressRecord;
   version: number;
+  /** When the item's node was created (ZooKeeper's clock), or undefined if it does not exist. */
+  createdAt?: number;
 }
 
 /** Ops per multi, so that a transaction stays far below ZooKeeper's 1 MB request limit. */
@@ -80,9 +82,15 @@ export class RunLedger {
       if (cached) return cached.record;
     }
     const found = await this.zk.getDataIfExists(this.paths.item(job, item));
-    const cached = { record: found ? decodeProgress(found.data) : {}, version: found ? found.stat.version : -1 };
+    const cached = { record: found ? decodeProgress(found.data) : {}, version: found ? found.stat.version : -1, createdAt: found?.stat.ctime };
     this.progress.set(key, cached);
     return cached.record;
+  }
+
+  /** When the item's node was created (ZooKeeper's clock), as last loaded. */
+  createdAt(job: string, item: number): Date | undefined {
+    const at = this.progress.get(keyOf(job, item))?.createdAt;
+    return at === undefined ? undefined : new Date(at);
   }
 
   /** Forgets cached records of items we no longer own. */
@@ -136,8 +144,11 @@ export class RunLedger {
         pending.forEach((i, k) => {
           const stat = out[2 + 2 * k]!.stat!;
           const r = requests[i]!;
-          this.progress.set(keyOf(r.job, r.item), { record: next.get(i)!, version: stat.version });
+          this.progress.set(keyOf(r.job, r.item), { record: next.get(i)!, version: stat.version, createdAt: stat.ctime });
           results[i] = { status: 'started', token: stat.mzxid.toString() };
+          for (const [outcome, note] of [['missed', r.missed], ['skipped', r.skipped]] as const) {
+            if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
+          }
         });
         pending = [];
       } catch (err) {
@@ -199,7 +210,8 @@ export class RunLedger {
       try {
         const out = await this.zk.commit(tx);
         pending.forEach(({ req, done }, k) => {
-          this.progress.set(keyOf(req.job, req.item), { record: next[k]!, version: out[2 * k + 1]!.stat!.version });
+          const stat = out[2 * k + 1]!.stat!;
+          this.progress.set(keyOf(req.job, req.item), { record: next[k]!, version: stat.version, createdAt: stat.ctime });
           done(true);
         });
         return;
@@ -231,7 +243,7 @@ export class RunLedger {
     const record = { ...cached.record, inFlight: { ...cached.record.inFlight, attempt } };
     const tx = this.zk.transaction().check(this.paths.running(job, item)).setData(this.paths.item(job, item), encodeProgress(record), cached.version);
     const out = await this.zk.commit(tx);
-    this.progress.set(keyOf(job, item), { record, version: out[1]!.stat!.version });
+    this.progress.set(keyOf(job, item), { record, version: out[1]!.stat!.version, createdAt: cached.createdAt });
   }
 }
 

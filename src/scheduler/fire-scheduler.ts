@@ -179,7 +179,14 @@ export class FireScheduler {
       const progress = await this.opts.ledger.load(job, item, true);
       const marker = decodeMarker((await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item)))?.data);
       if (marker?.member === this.opts.memberName()) return; // our own run: nothing to take over
-      const plan = planTakeover({ def: s.def, schedule: s.schedule, progress, markerHeld: marker !== undefined, until: new Date(s.nextFire - 1) });
+      const plan = planTakeover({
+        def: s.def,
+        schedule: s.schedule,
+        progress,
+        markerHeld: marker !== undefined,
+        until: new Date(s.nextFire - 1),
+        bornAt: this.opts.ledger.createdAt(job, item),
+      });
       if (plan.waitForMarker) {
         this.opts.log.info({ job, item, holder: marker?.worker }, 'item still running elsewhere: waiting for its release');
         this.watchMarker(job, item);

@@ -15,6 +15,12 @@ export interface TakeoverInput {
   markerHeld: boolean;
   /** Fires after this instant belong to the regular schedule, not to the takeover. */
   until: Date;
+  /**
+   * When the item came into being (its znode's creation time). An item nobody ever took a fire on
+   * is accountable from then: an owner that died before its first fire must not make the fires
+   * due since look like they never existed. Undefined: only fires after `until` count.
+   */
+  bornAt?: Date;
 }
 
 export interface TakeoverPlan {
@@ -44,8 +50,8 @@ export function planTakeover(input: TakeoverInput): TakeoverPlan {
   if (inFlight && def.failover) {
     plan.rerun = { fireTime: new Date(inFlight.fireTime), attempt: inFlight.attempt + 1 };
   }
-  const last = progress.lastScheduled ?? inFlight?.fireTime;
-  if (last === undefined) return plan; // a new item: nothing was due before
+  const last = progress.lastScheduled ?? inFlight?.fireTime ?? input.bornAt?.toISOString();
+  if (last === undefined) return plan; // nothing to account for before the regular schedule
   const missedTimes: Date[] = [];
   let notRun = 0;
   let latestNotRun: Date | undefined;

@@ -175,7 +175,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
           await this.join();
           break;
         } catch (err) {
-          const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 5));
+          // Each attempt already waits up to the session timeout for a server; keep the pause short
+          // so that the worker is back within moments of ZooKeeper returning.
+          const delay = Math.min(1000, 100 * 2 ** Math.min(attempt, 4));
           this.log.warn({ err, attempt, delayMs: delay }, 'rejoin failed; retrying');
           await sleep(delay, undefined, { signal: this.stopSignal.signal }).catch(() => undefined);
         }

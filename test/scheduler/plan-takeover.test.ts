@@ -11,6 +11,12 @@ describe('planTakeover()', () => {
     expect(planTakeover({ def: def('fire-once'), schedule: everySecond, progress: {}, markerHeld: false, until: t(10) })).toEqual({ waitForMarker: false, fires: [] });
   });
 
+  it('an item never fired is accountable from its creation: an owner that died before its first fire loses nothing', () => {
+    const plan = planTakeover({ def: def('fire-once'), schedule: everySecond, progress: {}, markerHeld: false, until: t(4.5), bornAt: t(0.5) });
+    expect(plan.fires).toEqual([t(4)]);
+    expect(plan.missed).toEqual({ count: 3, latest: t(3) });
+  });
+
   it('waits while someone still holds the marker', () => {
     expect(planTakeover({ def: def('fire-once'), schedule: everySecond, progress: { lastScheduled: t(0).toISOString() }, markerHeld: true, until: t(10) }).waitForMarker).toBe(true);
   });

@@ -1,0 +1,61 @@
+/**
+ * `npm run chaos -- [--duration 10m] [--seed N] [--workers 5] [--outage 20s]`: runs the chaos suite
+ * and prints its markdown report (also written to chaos/results/). Exit 1 when a check failed.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runChaosSuite } from './chaos-suite.js';
+import { repoRoot } from './chaos-fleet.js';
+
+function duration(name: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (!m) {
+    process.stderr.write(`chaos: --${name} must look like 90s, 10m or 600 (seconds), got ${JSON.stringify(value)}\n`);
+    process.exit(2);
+  }
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+}
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '2m' },
+    seed: { type: 'string' },
+    workers: { type: 'string', default: '5' },
+    outage: { type: 'string', default: '20s' },
+  },
+});
+const workers = Number(values.workers);
+if (!Number.isInteger(workers) || workers < 2 || workers > 20) {
+  process.stderr.write(`chaos: --workers must be a whole number from 2 to 20, got ${JSON.stringify(values.workers)}\n`);
+  process.exit(2);
+}
+const seed = values.seed === undefined ? undefined : Number(values.seed);
+if (seed !== undefined && !Number.isSafeInteger(seed)) {
+  process.stderr.write(`chaos: --seed must be an integer, got ${JSON.stringify(values.seed)}\n`);
+  process.exit(2);
+}
+
+const abort = new AbortController();
+process.on('SIGINT', () => {
+  process.stderr.write('chaos: stopping faults, settling and cleaning up (Ctrl-C again to force)\n');
+  if (abort.signal.aborted) process.exit(130);
+  abort.abort();
+});
+
+const result = await runChaosSuite({
+  durationMs: duration('duration', values.duration!),
+  outageMs: duration('outage', values.outage!),
+  workers,
+  seed,
+  signal: abort.signal,
+  log: (line: string) => process.stderr.write(`chaos: ${line}\n`),
+});
+const resultsDir = join(repoRoot(), 'chaos', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const file = join(resultsDir, `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
+writeFileSync(file, result.report);
+process.stdout.write(`${result.report}\n`);
+process.stderr.write(`chaos: report written to ${file}; logs in ${result.dir}\n`);
+process.exit(result.violations > 0 ? 1 : 0);

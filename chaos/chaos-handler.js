@@ -1,0 +1,39 @@
+// The chaos suite's job handler. It logs every run (start, then end / aborted / failed) and writes
+// to the fenced store three times: at start, mid-way and at the end. The last write is made even
+// when ctx.signal was aborted meanwhile: like a handler caught mid-write by a freeze, it tests
+// that the store, not the handler's good manners, keeps stale data out.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const dir = process.env.CHAOS_DIR;
+const store = process.env.CHAOS_STORE;
+
+async function write(ctx, phase) {
+  const body = { key: `${ctx.job}#${ctx.item}`, token: ctx.fencingToken, worker: ctx.workerId, pid: process.pid, fire: ctx.fireTime.toISOString(), attempt: ctx.attempt, phase };
+  try {
+    await fetch(`${store}/write`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  } catch {
+    // the store is the harness: if it is gone the run is over anyway
+  }
+}
+
+export default async function chaosHandler(ctx) {
+  const base = { worker: ctx.workerId, pid: process.pid, job: ctx.job, item: ctx.item, fire: ctx.fireTime.toISOString(), attempt: ctx.attempt, token: ctx.fencingToken };
+  const log = join(dir, `runs-${ctx.workerId}-${process.pid}.jsonl`);
+  const event = (name, extra = {}) => appendFileSync(log, `${JSON.stringify({ event: name, ...base, at: Date.now(), ...extra })}\n`);
+  event('start');
+  const sleepMs = Number(/sleepMs=(\d+)/.exec(ctx.jobParameter)?.[1] ?? 300);
+  try {
+    await write(ctx, 'start');
+    await sleep(sleepMs / 2, undefined, { signal: ctx.signal });
+    await write(ctx, 'mid');
+    await sleep(sleepMs / 2, undefined, { signal: ctx.signal });
+  } catch (err) {
+    await write(ctx, 'late'); // a write that may come after the lease was lost: the store must refuse it
+    event(ctx.signal.aborted ? 'aborted' : 'failed', { reason: ctx.signal.reason?.code ?? String(err?.message ?? err) });
+    throw err;
+  }
+  await write(ctx, 'end');
+  event('end');
+}

@@ -1,0 +1,81 @@
+/**
+ * What a chaos run records, as JSON lines; the checker (chaos/checker/) reads only these.
+ * Times are ms since the epoch on this one machine (all processes share its clock).
+ */
+
+/** One line of a chaos handler's run log (one file per worker process). */
+export interface RunEvent {
+  event: 'start' | 'end' | 'aborted' | 'failed';
+  worker: string;
+  /** OS pid of the worker process. */
+  pid: number;
+  job: string;
+  item: number;
+  /** ISO fire time. */
+  fire: string;
+  attempt: number;
+  /** Fencing token (decimal string, 64-bit). */
+  token: string;
+  at: number;
+  /** For `aborted`: the abort reason code (e.g. LEASE_LOST, SHUTDOWN, RUN_TIMEOUT). */
+  reason?: string;
+}
+
+/** One write a handler attempted on the fenced store, as the store saw it. */
+export interface StoreWrite {
+  /** `<job>#<item>` */
+  key: string;
+  token: string;
+  worker: string;
+  pid: number;
+  fire: string;
+  attempt: number;
+  at: number;
+  accepted: boolean;
+  /** The largest token the store had for the key before this write. */
+  current: string | null;
+}
+
+/** A worker's session-related log line (from its pino JSON log). */
+export interface SessionEvent {
+  worker: string;
+  pid: number;
+  at: number;
+  /**
+   * `joined`: registered as a new member (start or rejoin) — `member` set.
+   * `lost`: the worker knew its lease was lost (session state lost/expired, or closed while not shutting down).
+   */
+  kind: 'joined' | 'lost';
+  member?: string;
+}
+
+/** A missed/skipped note the run ledger wrote into an item's progress record. */
+export interface RecordedNote {
+  job: string;
+  item: number;
+  outcome: 'missed' | 'skipped';
+  count: number;
+  /** ISO time of the latest fire the note covers. */
+  latest: string;
+  at: number;
+}
+
+/** A fault the harness injected. */
+export interface FaultEvent {
+  fault: 'sigkill' | 'sigstop' | 'sigterm' | 'zk-restart' | 'zk-outage';
+  /** Worker id, or `zk<i>`, or `zk*`. */
+  target: string;
+  /** pid affected (workers). */
+  pid?: number;
+  start: number;
+  /** When the fault was undone (SIGCONT, server back, worker restarted). */
+  end: number;
+}
+
+/** A job as the chaos fleet runs it. */
+export interface ChaosJob {
+  name: string;
+  /** 6-field cron, UTC. */
+  cron: string;
+  shards: number;
+}

@@ -1,0 +1,46 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { collect, runChaos, type ChaosOptions } from './run-chaos.js';
+import { checkConvergence, checkCoverage, checkNoStartAfterLoss, checkOverlaps, renderReport, type ChaosSummary } from './checker/index.js';
+
+export interface ChaosSuiteResult {
+  /** The markdown report. */
+  report: string;
+  /** Number of violations over all checks (0: every guarantee held). */
+  violations: number;
+  summary: ChaosSummary;
+  /** Where the run's logs and records are. */
+  dir: string;
+}
+
+/** Runs the fleet under faults, then checks the records; writes `report.md` next to the logs. */
+export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteResult> {
+  const data = await runChaos(options);
+  const { runs, sessions, notes } = collect(data.dir);
+  const writes = data.store.writes;
+  writeFileSync(join(data.dir, 'store-writes.jsonl'), writes.map((w) => JSON.stringify(w)).join('\n'));
+  writeFileSync(join(data.dir, 'faults.json'), JSON.stringify(data.faults, null, 2));
+  const overlaps = checkOverlaps(runs, writes, data.faults);
+  const coverage = checkCoverage(runs, notes, data.jobs, data.window);
+  const startAfterLoss = checkNoStartAfterLoss(runs, sessions);
+  const convergence = checkConvergence(data.convergence);
+  const summary: ChaosSummary = {
+    startedAt: data.startedAt,
+    endedAt: data.endedAt,
+    seed: data.seed,
+    faults: data.faults,
+    overlaps,
+    coverage,
+    startAfterLoss,
+    convergence: data.convergence,
+    context: [
+      `fleet: ${options.workers ?? 5} worker processes, 3-server ZooKeeper ensemble on loopback, session timeout ${options.sessionTimeoutMs ?? 4000} ms`,
+      `jobs: ${data.jobs.map((j) => `${j.name} (${j.cron}, ${j.shards} items)`).join(', ')}`,
+      `reproduce: npm run chaos -- --duration ${Math.round(options.durationMs / 1000)}s --seed ${data.seed}${options.outageMs !== undefined ? ` --outage ${Math.round(options.outageMs / 1000)}s` : ''}`,
+    ],
+  };
+  const report = renderReport(summary);
+  writeFileSync(join(data.dir, 'report.md'), report);
+  const violations = overlaps.violations.length + coverage.violations.length + startAfterLoss.violations.length + convergence.violations.length;
+  return { report, violations, summary, dir: data.dir };
+}

@@ -1,0 +1,146 @@
+import type { FaultEvent, RunEvent, StoreWrite } from '../chaos-records.js';
+import type { CheckResult, Violation } from './violation.js';
+import { buildRunIntervals, fireId, type RunEnding, type RunInterval } from './build-run-intervals.js';
+import { checkStoreWrites } from './check-store-writes.js';
+import { compareTokens } from './compare-tokens.js';
+import { formatInstant } from './format-instant.js';
+
+export interface OverlapCounts {
+  /** Runs (starts) in the run log. */
+  runs: number;
+  /** Runs by how their interval ended (see `RunEnding`). */
+  endings: Record<RunEnding, number>;
+  /** Terminal run events with no matching start. */
+  orphanEnds: number;
+  /** Pairs of runs of one item that overlapped in time. */
+  overlappingPairs: number;
+  /** Overlapping pairs excused by fencing: the older run's worker was frozen, its late writes refused. */
+  excusedPairs: number;
+  /** Store writes attempted. */
+  writes: number;
+  /** Writes the store refused: stale writes fencing kept out. Counted, not a violation. */
+  staleWritesRefused: number;
+  /** Writes the store accepted although a larger token had written the key before (violations). */
+  staleWritesAccepted: number;
+  /** Overlapping pairs not excused plus stale writes accepted. */
+  violations: number;
+  /**
+   * Runs involved in a violation (both runs of an unexcused overlap, the writer of an accepted
+   * stale write): the report shows this out of `runs`.
+   */
+  violatingRuns: number;
+}
+
+export type OverlapResult = CheckResult<OverlapCounts>;
+
+/**
+ * "No two runs of the same item overlap, except a run of a worker whose lease was already lost —
+ * and none of that run's writes after the loss got into the fenced store."
+ *
+ * Runs become intervals (`buildRunIntervals`). Two intervals of one job and item that overlap in
+ * time (touching ends do not) are a violation unless the older one (smaller token; the earlier
+ * start on equal tokens) belongs to a pid that was frozen (a `sigstop` fault on that pid, from
+ * `start` to `end` inclusive) when the newer one started, and none of the older run's store writes
+ * (same key, pid, fire and attempt) after the newer run's start was accepted. Also violations:
+ * stale writes the store accepted (`checkStoreWrites`). Pure: no I/O, no clock.
+ */
+export function checkOverlaps(
+  runs: readonly RunEvent[],
+  writes: readonly StoreWrite[],
+  faults: readonly FaultEvent[],
+): OverlapResult {
+  const { intervals, orphanEnds } = buildRunIntervals(runs, writes, faults);
+  const endings: Record<RunEnding, number> = { end: 0, aborted: 0, failed: 0, killed: 0, terminated: 0, open: 0 };
+  for (const r of intervals) endings[r.ending]++;
+
+  const writesByRun = new Map<string, StoreWrite[]>();
+  for (const w of writes) {
+    const key = writeKey(w.key, w.fire, w.attempt, w.pid);
+    const list = writesByRun.get(key);
+    if (list === undefined) writesByRun.set(key, [w]);
+    else list.push(w);
+  }
+  const stops = faults.filter((f) => f.fault === 'sigstop' && f.pid !== undefined);
+
+  const byItem = new Map<string, RunInterval[]>();
+  for (const r of intervals) {
+    const key = JSON.stringify([r.job, r.item]);
+    const list = byItem.get(key);
+    if (list === undefined) byItem.set(key, [r]);
+    else list.push(r);
+  }
+
+  let overlappingPairs = 0;
+  let excusedPairs = 0;
+  const violations: Violation[] = [];
+  const violating = new Set<string>();
+  for (const list of byItem.values()) {
+    // `intervals` is in start order, so each list is too.
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i]!;
+      for (let j = i + 1; j < list.length; j++) {
+        const b = list[j]!;
+        if (b.start >= a.end) break;
+        if (a.start >= b.end) continue;
+        overlappingPairs++;
+        const aOlder = compareTokens(a.token, b.token) < 0 || (compareTokens(a.token, b.token) === 0 && a.start <= b.start);
+        const older = aOlder ? a : b;
+        const newer = aOlder ? b : a;
+        const frozen = stops.find((f) => f.pid === older.pid && f.start <= newer.start && newer.start <= f.end);
+        const late = (writesByRun.get(runWriteKey(older)) ?? [])
+          .filter((w) => w.accepted && w.at > newer.start);
+        if (frozen !== undefined && late.length === 0) {
+          excusedPairs++;
+          continue;
+        }
+        violating.add(runWriteKey(older)).add(runWriteKey(newer));
+        const overlapMs = Math.min(a.end, b.end) - Math.max(a.start, b.start);
+        const why = frozen === undefined
+          ? `pid ${older.pid} was not frozen (no SIGSTOP) when the newer run started, so it still held its lease`
+          : `pid ${older.pid} was frozen (SIGSTOP ${formatInstant(frozen.start)}–${formatInstant(frozen.end)}), but ` +
+            `${late.length} of its writes after the newer run started were accepted (first at ${formatInstant(late[0]!.at)}, token ${late[0]!.token})`;
+        violations.push({
+          check: 'overlap',
+          at: newer.start,
+          job: older.job,
+          item: older.item,
+          pids: [older.pid, newer.pid],
+          detail: `${older.job}#${older.item}: ${describe(older)} overlaps ${describe(newer)} for ${overlapMs} ms; ${why}`,
+        });
+      }
+    }
+  }
+
+  const store = checkStoreWrites(writes);
+  violations.push(...store.violations);
+  for (const w of store.stale) violating.add(writeKey(w.key, w.fire, w.attempt, w.pid));
+  violations.sort((x, y) => (x.at ?? 0) - (y.at ?? 0));
+  return {
+    violations,
+    counts: {
+      runs: intervals.length,
+      endings,
+      orphanEnds: orphanEnds.length,
+      overlappingPairs,
+      excusedPairs,
+      writes: writes.length,
+      staleWritesRefused: store.counts.refused,
+      staleWritesAccepted: store.counts.acceptedStale,
+      violations: violations.length,
+      violatingRuns: violating.size,
+    },
+  };
+}
+
+function writeKey(key: string, fire: string, attempt: number, pid: number): string {
+  return JSON.stringify([key, fireId(fire), attempt, pid]);
+}
+
+function runWriteKey(r: RunInterval): string {
+  return writeKey(`${r.job}#${r.item}`, r.fire, r.attempt, r.pid);
+}
+
+function describe(r: RunInterval): string {
+  return `the run of pid ${r.pid} (${r.worker}, fire ${r.fire}, attempt ${r.attempt}, token ${r.token}, ` +
+    `${formatInstant(r.start)}–${formatInstant(r.end)} ${r.ending})`;
+}

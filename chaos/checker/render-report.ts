@@ -1,0 +1,118 @@
+import type { FaultEvent } from '../chaos-records.js';
+import type { CheckResult, Violation } from './violation.js';
+import type { OverlapResult } from './check-overlaps.js';
+import type { CoverageCounts } from './check-coverage.js';
+import type { StartAfterLossResult } from './check-no-start-after-loss.js';
+import { checkConvergence, type ConvergenceMeasure } from './check-convergence.js';
+import { formatDuration } from './format-duration.js';
+import { formatInstant } from './format-instant.js';
+
+/** How many violations the report spells out (all are counted). */
+export const REPORT_VIOLATION_LIMIT = 20;
+
+/** Everything the chaos report shows: the run's facts and the result of every check. */
+export interface ChaosSummary {
+  /** The chaos phase, ms since the epoch. */
+  startedAt: number;
+  endedAt: number;
+  /** The seed the fault schedule was drawn from (rerun with it to replay the schedule). */
+  seed: string | number;
+  /** Faults the harness injected. */
+  faults: readonly FaultEvent[];
+  overlaps: OverlapResult;
+  coverage: CheckResult<CoverageCounts>;
+  startAfterLoss: StartAfterLossResult;
+  /** Measured by the harness; a violation when `worstMs > boundMs`. */
+  convergence: ConvergenceMeasure;
+  /** Extra header lines, e.g. `5 workers, 3 ZooKeeper servers`. */
+  context?: readonly string[];
+}
+
+const FAULT_KINDS: readonly { kind: FaultEvent['fault']; label: string }[] = [
+  { kind: 'sigkill', label: 'SIGKILL worker (restarted)' },
+  { kind: 'sigstop', label: 'SIGSTOP worker past session timeout' },
+  { kind: 'sigterm', label: 'SIGTERM worker (restarted)' },
+  { kind: 'zk-restart', label: 'restart one ZooKeeper server' },
+  { kind: 'zk-outage', label: 'all ZooKeeper servers down' },
+];
+
+/**
+ * The chaos run as a markdown report: header (verdict, duration, seed), faults per kind, run
+ * counts, one row per check (`| check | result | details |`), then the first
+ * `REPORT_VIOLATION_LIMIT` violations. A result reads "what broke / what was checked": runs in a
+ * violation / runs, unaccounted fires / scheduled fires, starts after a loss / starts, and for
+ * convergence 0 or 1 / samples. Pure: no I/O, no clock.
+ */
+export function renderReport(input: ChaosSummary): string {
+  const { overlaps: o, coverage: c, startAfterLoss: s } = input;
+  const convergence = checkConvergence(input.convergence);
+  const all: Violation[] = [...o.violations, ...c.violations, ...s.violations, ...convergence.violations];
+  const out: string[] = [];
+
+  out.push(`# Chaos run report: ${all.length === 0 ? 'PASS' : `FAIL (${all.length} violation${all.length === 1 ? '' : 's'})`}`, '');
+  out.push(`- Duration: ${formatDuration(input.endedAt - input.startedAt)} (${formatInstant(input.startedAt)} to ${formatInstant(input.endedAt)})`);
+  out.push(`- Seed: \`${String(input.seed)}\``);
+  for (const line of input.context ?? []) out.push(`- ${line}`);
+  out.push('');
+
+  out.push('## Faults', '', '| fault | count | total time |', '|---|---:|---:|');
+  for (const { kind, label } of FAULT_KINDS) {
+    const of = input.faults.filter((f) => f.fault === kind);
+    out.push(`| ${label} | ${of.length} | ${of.length === 0 ? '—' : formatDuration(of.reduce((t, f) => t + Math.max(0, f.end - f.start), 0))} |`);
+  }
+  out.push(`| **total** | ${input.faults.length} | |`, '');
+
+  const e = o.counts.endings;
+  out.push(
+    '## Runs', '',
+    '| runs | ended | aborted | failed | killed mid-run | no end after SIGTERM | open at the end | store writes | stale writes refused |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| ${o.counts.runs} | ${e.end} | ${e.aborted} | ${e.failed} | ${e.killed} | ${e.terminated} | ${e.open} | ${o.counts.writes} | ${o.counts.staleWritesRefused} |`,
+    '',
+  );
+  if (o.counts.orphanEnds > 0) out.push(`${o.counts.orphanEnds} run end event(s) had no matching start.`, '');
+
+  const cc = c.counts;
+  const conv = input.convergence;
+  out.push('## Checks', '', '| check | result | details |', '|---|---|---|');
+  out.push(row(
+    'no two runs of an item overlap (unless fenced)',
+    o.counts.violatingRuns, o.counts.runs, 'runs',
+    `${o.counts.violations} violation(s): ${o.counts.overlappingPairs} overlapping pair(s), ${o.counts.excusedPairs} excused (older worker frozen, its late writes refused); ` +
+      `${o.counts.staleWritesAccepted} stale write(s) accepted, ${o.counts.staleWritesRefused} refused`,
+  ));
+  out.push(row(
+    'every scheduled fire ran or was recorded',
+    cc.unexcusedFires, cc.scheduledFires, 'fires',
+    `${cc.ran} ran, ${cc.recorded} recorded as missed/skipped; ${cc.gaps} gap(s), ${cc.unexcusedGaps} not accounted for`,
+  ));
+  out.push(row(
+    'no run started after lease loss',
+    s.counts.violations, s.counts.starts, 'starts',
+    `${s.counts.losses} lease loss(es)`,
+  ));
+  out.push(row(
+    'assignments converge within the bound',
+    convergence.violations.length, conv.samples, 'samples',
+    conv.samples === 0 ? 'not measured (no samples)' : `worst ${conv.worstMs} ms, bound ${conv.boundMs} ms`,
+  ));
+  out.push('');
+
+  out.push('## Violations', '');
+  if (all.length === 0) out.push('None.');
+  else {
+    if (all.length > REPORT_VIOLATION_LIMIT) out.push(`The first ${REPORT_VIOLATION_LIMIT} of ${all.length}:`, '');
+    all.slice(0, REPORT_VIOLATION_LIMIT).forEach((v, i) => out.push(`${i + 1}. \`${v.check}\` ${v.detail}`));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function row(check: string, violations: number, checked: number, unit: string, details: string): string {
+  const result = `${violations === 0 ? '✅' : '❌'} ${violations}/${checked} ${unit}`;
+  return `| ${cell(check)} | ${result} | ${cell(details)} |`;
+}
+
+/** Table cells cannot hold `|` or line breaks. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
