@@ -41,6 +41,11 @@ export function makeWorkerCommand(): Command {
           logger.flush(() => process.exit(0));
         });
       };
+      // A bug must not go unseen: log it as JSON (errors under `err`), then exit as Node would.
+      process.on('unhandledRejection', (err) => {
+        logger.fatal({ err }, 'unhandled rejection: exiting');
+        logger.flush(() => process.exit(1));
+      });
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
       await worker.start();

@@ -24,7 +24,7 @@ export interface ExecutorEvents {
   started: [req: FireRequest, token: string];
   finished: [report: RunReport];
   /** A fire did not run: the item still ran (overlap), someone else held it, or it was a duplicate. */
-  notStarted: [req: FireRequest, why: 'overlap' | BeginResult['status']];
+  notStarted: [req: FireRequest, why: 'overlap' | 'error' | BeginResult['status']];
 }
 
 export interface ExecutorOptions {
@@ -110,7 +110,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       results = await this.opts.ledger.begin(toBegin);
     } catch (err) {
       this.opts.log.error({ err, items: toBegin.length }, 'could not start runs');
-      for (const req of toBegin) this.settleLane(req);
+      for (const req of toBegin) {
+        this.settleLane(req);
+        this.emit('notStarted', req, 'error');
+      }
       return;
     }
     toBegin.forEach((req, i) => {

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
-import { BadVersionError, NodeExistsError, NoNodeError } from '../zk/zk-errors.js';
+import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, ZkTimeoutError } from '../zk/zk-errors.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
-import { encodeMarker } from '../model/running-marker.js';
+import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import { decodeProgress, encodeProgress, withOutcome, type ProgressRecord, type RunOutcome } from '../model/progress-record.js';
 
 export interface BeginRequest {
@@ -152,7 +152,16 @@ export class RunLedger {
         });
         pending = [];
       } catch (err) {
-        if (!(err instanceof ZkTransactionError) || err.failedIndex < 0) throw err;
+        if (!(err instanceof ZkTransactionError)) throw err;
+        if (err.failedIndex < 0) {
+          // Connection lost or no answer: the multi may or may not have been applied.
+          const found = await this.afterUnknownBegin(pending.map((i) => requests[i]!));
+          pending.forEach((i, k) => {
+            if (found[k] !== 'retry') results[i] = found[k]!;
+          });
+          pending = pending.filter((p) => results[p] === undefined);
+          continue;
+        }
         if (err.failedIndex === 0) {
           for (const i of pending) results[i] = { status: 'gone' };
           break;
@@ -184,6 +193,17 @@ export class RunLedger {
     const batch = this.releaseQueue.splice(0, MAX_ENTRIES_PER_MULTI);
     this.releaseScheduled = this.releaseQueue.length > 0;
     if (this.releaseScheduled) setImmediate(() => void this.flushReleases());
+    // Runs from setImmediate: it must never reject. Whatever was not written resolves false.
+    try {
+      await this.releaseBatch(batch);
+    } catch (err) {
+      this.log.warn({ err, runs: batch.length }, 'could not record run outcomes');
+    } finally {
+      for (const { done } of batch) done(false); // no effect on entries already settled
+    }
+  }
+
+  private async releaseBatch(batch: Array<{ req: ReleaseRequest; done: (written: boolean) => void }>): Promise<void> {
     let pending = batch;
     for (let round = 0; pending.length > 0 && round < batch.length + 5; round++) {
       const at = new Date().toISOString();
@@ -216,6 +236,25 @@ export class RunLedger {
         });
         return;
       } catch (err) {
+        const held =
+          err instanceof ZkTransactionError && err.failedIndex < 0
+            ? await this.whenLive(() =>
+                Promise.all(
+                  pending.map(async ({ req }) => {
+                    await this.load(req.job, req.item, true);
+                    return this.holds(req.job, req.item, req.fireTime);
+                  }),
+                ),
+              )
+            : undefined;
+        if (held) {
+          // Outcome unknown: a release whose marker is gone was applied; the others are retried.
+          pending.forEach((entry, k) => {
+            if (!held[k]) entry.done(true);
+          });
+          pending = pending.filter((_, k) => held[k]);
+          continue;
+        }
         if (!(err instanceof ZkTransactionError) || err.failedIndex < 0) {
           this.log.warn({ err, runs: pending.length }, 'could not record run outcomes');
           for (const { done } of pending) done(false);
@@ -234,6 +273,53 @@ export class RunLedger {
       }
     }
     for (const { done } of pending) done(false);
+  }
+
+  /**
+   * After a begin whose outcome is unknown: once reconnected, each item is `started` (our marker
+   * for this fire is there: the multi was applied; the token is the progress record's mzxid),
+   * `busy` (someone else's marker), or `retry` (not applied). If the session ended, `gone`: its
+   * markers went with it and the item's next owner sees the fire in the progress record.
+   */
+  private async afterUnknownBegin(requests: readonly BeginRequest[]): Promise<Array<BeginResult | 'retry'>> {
+    const found = await this.whenLive(() => this.inspectBegin(requests));
+    return found ?? requests.map(() => ({ status: 'gone' }));
+  }
+
+  private inspectBegin(requests: readonly BeginRequest[]): Promise<Array<BeginResult | 'retry'>> {
+    return Promise.all(
+      requests.map(async (r): Promise<BeginResult | 'retry'> => {
+        const marker = decodeMarker((await this.zk.getDataIfExists(this.paths.running(r.job, r.item)))?.data);
+        const progress = await this.zk.getDataIfExists(this.paths.item(r.job, r.item));
+        if (progress) this.progress.set(keyOf(r.job, r.item), { record: decodeProgress(progress.data), version: progress.stat.version, createdAt: progress.stat.ctime });
+        if (!marker) return 'retry';
+        if (marker.member !== this.member.name || marker.fireTime !== r.fireTime.toISOString() || !progress) return { status: 'busy' };
+        this.log.info({ job: r.job, item: r.item, fireTime: marker.fireTime }, 'begin was applied before the connection dropped');
+        return { status: 'started', token: progress.stat.mzxid.toString() };
+      }),
+    );
+  }
+
+  /**
+   * Runs `inspect` once the session is usable, again after every further connection drop
+   * (bounded); undefined when the session ends first (its markers went with it).
+   */
+  private async whenLive<T>(inspect: () => Promise<T>): Promise<T | undefined> {
+    for (let tries = 0; tries < 10; tries++) {
+      if (!(await this.zk.waitLive(this.zk.leaseMs))) return undefined;
+      try {
+        return await inspect();
+      } catch (err) {
+        if (!(err instanceof ConnectionLossError || err instanceof ZkTimeoutError)) throw err;
+      }
+    }
+    return undefined;
+  }
+
+  /** Whether this member still holds the item's marker for that fire. */
+  private async holds(job: string, item: number, fireTime: Date): Promise<boolean> {
+    const marker = decodeMarker((await this.zk.getDataIfExists(this.paths.running(job, item)))?.data);
+    return marker?.member === this.member.name && marker.fireTime === fireTime.toISOString();
   }
 
   /** Records the attempt number of a retry, only while we still hold the run's marker. */

@@ -51,10 +51,15 @@ export class FireScheduler {
     opts.executor.on('notStarted', (req, why) => {
       if (why === 'busy') this.watchMarker(req.job, req.item);
       const s = this.jobs.get(req.job);
-      if (why !== 'overlap' || !s) return;
-      // Not started: keep what this request was to record, plus itself, for the item's next run.
-      s.skipped.set(req.item, mergeNote(mergeNote(s.skipped.get(req.item), req.skipped), { count: 1, latest: req.fireTime }));
-      if (req.missed) s.missed.set(req.item, mergeNote(s.missed.get(req.item), req.missed));
+      if ((why !== 'overlap' && why !== 'error') || !s) return;
+      // Not started: keep what this request was to record, plus itself (skipped by the overlap
+      // policy, or missed because it could not be started), for the item's next run.
+      const self = { count: 1, latest: req.fireTime };
+      if (why === 'overlap') s.skipped.set(req.item, mergeNote(mergeNote(s.skipped.get(req.item), req.skipped), self));
+      else if (req.skipped) s.skipped.set(req.item, mergeNote(s.skipped.get(req.item), req.skipped));
+      const missed = mergeNote(s.missed.get(req.item), req.missed);
+      if (why === 'error') s.missed.set(req.item, mergeNote(missed, self));
+      else if (missed) s.missed.set(req.item, missed);
     });
   }
 

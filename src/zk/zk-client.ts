@@ -131,6 +131,28 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     return this.lastContact;
   }
 
+  /**
+   * Resolves true once the session is usable again (connected or reconnected), false if it ends
+   * or `timeoutMs` passes first. For recovering from a request whose outcome is unknown.
+   */
+  waitLive(timeoutMs: number): Promise<boolean> {
+    if (isLive(this.currentState)) return Promise.resolve(true);
+    if (isTerminal(this.currentState)) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (value: boolean) => {
+        clearTimeout(timer);
+        this.off('state', onState);
+        resolve(value);
+      };
+      const onState = (state: SessionState) => {
+        if (isLive(state)) done(true);
+        else if (isTerminal(state)) done(false);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.on('state', onState);
+    });
+  }
+
   /** Connects; resolves once a session is established, rejects with `ZkUnavailableError` after `connectTimeoutMs`. */
   async start(): Promise<void> {
     if (this.currentState !== 'latent') throw new IllegalStateError(`zk: start() called in state ${this.currentState}`);
