@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,7 @@ describe('zkctl operator commands (reshard, rebalance, move, unpin, drain, undra
     await Promise.all(workers.splice(0).map((w) => w.shutdown()));
     await ctx?.close();
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const zkctl = (...args: string[]): Promise<Result> =>
     new Promise((res) => {
