@@ -1,6 +1,6 @@
 import type { JobDefinition, ShardingStrategyName } from '../config/job-definition.js';
 import type { Member } from '../membership/member-info.js';
-import type { RunOutcome } from '../model/progress-record.js';
+import type { RecentOutcome, RunOutcome } from '../model/progress-record.js';
 import { CronSchedule } from '../scheduler/cron-schedule.js';
 import { RequestError } from '../errors/request-error.js';
 import { formatItemList } from './item-list.js';
@@ -109,6 +109,8 @@ export interface ItemView {
   lastDurationMs: number | null;
   /** Next fire of this item (ISO), or null when it will not fire: disabled, no live owner, invalid schedule. */
   nextFire: string | null;
+  /** Run history, newest first (bounded, see `RECENT_OUTCOMES`). */
+  history: RecentOutcome[];
 }
 
 /** `zkctl job <name>`. */
@@ -325,6 +327,7 @@ export function jobView(s: FleetSnapshot, name: string): JobView {
       lastAttempt: p.attempt ?? null,
       lastDurationMs: p.durationMs ?? null,
       nextFire: disabled || !o.live ? null : next,
+      history: p.recent ?? [],
     };
   });
   return {

@@ -11,9 +11,10 @@ export function makeWorkerCommand(): Command {
     .addOption(new Option('--zk <connect>', 'ZooKeeper connection string (overrides the file)').env('ZKSHARD_ZK'))
     .addOption(new Option('--namespace <ns>', 'root znode of the fleet (overrides the file)').env('ZKSHARD_NAMESPACE'))
     .addOption(new Option('--id <worker-id>', 'worker id (overrides the file)').env('ZKSHARD_WORKER_ID'))
-    .action(async (opts: { config: string; zk?: string; namespace?: string; id?: string }) => {
+    .addOption(new Option('--log-format <format>', 'json lines (default) or pretty lines for people (overrides logging.format)').choices(['json', 'pretty']))
+    .action(async (opts: { config: string; zk?: string; namespace?: string; id?: string; logFormat?: 'json' | 'pretty' }) => {
       const config = await loadWorkerConfig(opts.config, { zk: opts.zk, namespace: opts.namespace, id: opts.id });
-      const logger = createLogger({ level: config.logging.level });
+      const logger = createLogger({ level: config.logging.level, format: opts.logFormat ?? config.logging.format });
       const worker = new Worker({
         connect: config.zookeeper.connect,
         namespace: config.zookeeper.namespace,
@@ -23,6 +24,7 @@ export function makeWorkerCommand(): Command {
         capacity: config.worker.capacity,
         shutdownGraceMs: config.worker.shutdownGraceMs,
         maxClockSkewMs: config.worker.maxClockSkewMs,
+        http: config.worker.http,
         jobs: config.jobs,
         baseDir: config.baseDir,
         logger,

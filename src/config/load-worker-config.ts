@@ -21,7 +21,8 @@ export interface WorkerConfigOverrides {
 
 const TOP_KEYS = ['zookeeper', 'worker', 'logging', 'jobs'];
 const ZOOKEEPER_KEYS = ['connect', 'namespace', 'sessionTimeoutMs'];
-const WORKER_KEYS = ['id', 'labels', 'capacity', 'shutdownGraceMs', 'maxClockSkewMs'];
+const WORKER_KEYS = ['id', 'labels', 'capacity', 'shutdownGraceMs', 'maxClockSkewMs', 'http'];
+const HTTP_KEYS = ['host', 'port'];
 const LOGGING_KEYS = ['level', 'format'];
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 /** `host:port[,host:port...][/chroot]`, no spaces. */
@@ -91,6 +92,7 @@ export function parseWorkerConfig(text: string, file: string, overrides: WorkerC
       capacity: r.positiveNumber(w, 'worker', 'capacity', d.worker.capacity)!,
       shutdownGraceMs: r.integer(w, 'worker', 'shutdownGraceMs', 0, MAX_INT, d.worker.shutdownGraceMs)!,
       maxClockSkewMs: r.integer(w, 'worker', 'maxClockSkewMs', 0, MAX_INT, d.worker.maxClockSkewMs)!,
+      http: readHttp(r, w.http),
     },
     logging: {
       level: r.choice(log, 'logging', 'level', LOG_LEVELS, d.logging.level)!,
@@ -123,6 +125,17 @@ export function parseWorkerConfig(text: string, file: string, overrides: WorkerC
   const problems = [...r.problems, ...o.problems];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** `worker.http`: `{ host, port }` of the metrics/health endpoint; absent = off. */
+function readHttp(r: ConfigReader, raw: unknown): { host: string; port: number } | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const h = r.mapping(raw, 'worker.http', HTTP_KEYS);
+  if (!h) return undefined;
+  const host = r.string(h, 'worker.http', 'host', '127.0.0.1', { pattern: /^[A-Za-z0-9.:[\]-]+$/, patternText: 'a host name or IP address' });
+  const port = r.integer(h, 'worker.http', 'port', 0, 65535);
+  if (h.port === undefined) r.report('worker.http.port', 'is required (0 picks a free port)', raw);
+  return host !== undefined && port !== undefined ? { host, port } : undefined;
 }
 
 /** `worker.labels`: a mapping of names to scalar values, kept as strings. */

@@ -30,6 +30,8 @@ export interface WorkerConfig {
     shutdownGraceMs: number;
     /** Largest clock difference to ZooKeeper tolerated before the worker stops firing. @default 5000 */
     maxClockSkewMs: number;
+    /** The `/metrics`, `/healthz`, `/readyz` endpoint (port 0 picks a free one). @default undefined (off) */
+    http?: { host: string; port: number };
   };
   logging: {
     /** A pino level: fatal, error, warn, info, debug, trace or silent. @default 'info' */

@@ -221,7 +221,7 @@ export class RunLedger {
           attempt: req.attempt,
           durationMs: req.durationMs,
           worker: this.member.workerId,
-          recent: withOutcome(cached.record, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: req.durationMs, error: req.error, at }),
+          recent: withOutcome(cached.record, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: req.durationMs, error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
         };
         next.push(record);
         tx.remove(this.paths.running(req.job, req.item));

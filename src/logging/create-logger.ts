@@ -9,6 +9,8 @@ export interface CreateLoggerOptions {
   base?: Record<string, unknown>;
   /** Where lines go. @default stdout */
   destination?: DestinationStream | number;
+  /** `json`: one JSON object per line (for log agents); `pretty`: colored lines for people. @default 'json' */
+  format?: 'json' | 'pretty';
 }
 
 /** The one root logger of a process. Components take `logger.child({ component })` from it. */
@@ -20,6 +22,9 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   const dest = options.destination ?? 1;
+  if (options.format === 'pretty' && typeof dest === 'number') {
+    return pino({ ...opts, transport: { target: 'pino-pretty', options: { destination: dest, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
+  }
   return pino(opts, typeof dest === 'number' ? pino.destination({ fd: dest, sync: false }) : dest);
 }
 

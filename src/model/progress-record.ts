@@ -14,6 +14,11 @@ export interface InFlightRun {
   startedAt: string;
 }
 
+/**
+ * One entry of an item's run history: a finished run (any outcome), or fires that were missed or
+ * skipped (`attempt` 0, `error` says how many). Plain JSON, so that a sink (a database, a log
+ * shipper) can store the same record; `WorkerOptions.onRun.finished` sees every run as it ends.
+ */
 export interface RecentOutcome {
   fireTime: string;
   outcome: RunOutcome;
@@ -24,6 +29,8 @@ export interface RecentOutcome {
   error?: string;
   /** ISO time it ended. */
   at: string;
+  /** ISO time the fire's run started (absent for missed/skipped entries). */
+  startedAt?: string;
 }
 
 /**
@@ -41,12 +48,12 @@ export interface ProgressRecord {
   attempt?: number;
   durationMs?: number;
   worker?: string;
-  /** The last few outcomes, newest first. */
+  /** The run history: the last `RECENT_OUTCOMES` outcomes, newest first. */
   recent?: RecentOutcome[];
 }
 
-/** How many outcomes `recent` keeps. */
-export const RECENT_OUTCOMES = 5;
+/** How many entries an item's run history (`recent`) keeps: N in docs and `zkctl job --history`. */
+export const RECENT_OUTCOMES = 10;
 
 export const encodeProgress = (p: ProgressRecord): Buffer => encodeJson(p);
 export const decodeProgress = (data: Buffer | undefined): ProgressRecord => decodeJson<ProgressRecord>(data) ?? {};

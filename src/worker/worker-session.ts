@@ -19,6 +19,7 @@ import type { HandlerLoader } from '../executor/handler-loader.js';
 import { FireScheduler } from '../scheduler/fire-scheduler.js';
 import { VERSION } from '../version.js';
 import { ClockCheck, type ClockReading } from './clock-check.js';
+import type { WorkerMetrics } from '../observability/worker-metrics.js';
 
 export interface SessionJob {
   definition: JobDefinition;
@@ -38,6 +39,8 @@ export interface WorkerSessionOptions {
   maxClockSkewMs?: number;
   /** The local clock (replaceable to simulate skew). @default Date.now */
   clock?: () => number;
+  /** Where run, leader and assignment events are counted. */
+  metrics?: WorkerMetrics;
   /** Forwarded executor events (for tests, metrics, the demo view). */
   onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
 }
@@ -92,8 +95,26 @@ export class WorkerSession {
       log: opts.log.child({ component: 'executor' }),
     });
     for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
+    const metrics = opts.metrics;
+    if (metrics) {
+      this.executor.on('started', (req) => {
+        metrics.runsStarted.inc({ zkshard_job: req.job });
+        if (req.reason === 'schedule') metrics.fireLateness.observe(Math.max(0, Date.now() - req.fireTime.getTime()) / 1000);
+        if (req.reason === 'failover') metrics.failovers.inc({ zkshard_job: req.job });
+        if (req.missed) metrics.firesMissed.inc({ zkshard_job: req.job }, req.missed.count);
+      });
+      this.executor.on('finished', (r) => metrics.onRunFinished(r.job, r.outcome, r.durationMs));
+      this.executor.on('notStarted', (req, why) => {
+        if (why === 'overlap') metrics.firesSkipped.inc({ zkshard_job: req.job });
+      });
+    }
     this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? 5000, opts.log.child({ component: 'clock' }), 30_000, opts.clock);
     this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }), memberName: () => member.name });
+  }
+
+  /** Whether every declared job's definition and assignment have been read (after `start()`). */
+  get assignmentsCurrent(): boolean {
+    return !this.closed && this.opts.jobs.every((j) => this.assignments.get(j.definition.name)?.current != null);
   }
 
   get isLeader(): boolean {
@@ -184,6 +205,7 @@ export class WorkerSession {
     }
     this.definitions.set(name, def);
     const record = decodeAssignment(assignment.current?.data);
+    if (record) this.opts.metrics?.assignmentGeneration.set({ zkshard_job: name }, record.generation);
     this.scheduler.setJob(def, itemsOf(record, this.member.name), record?.disabled ?? []);
     this.runTriggers(name);
   }
@@ -226,6 +248,7 @@ export class WorkerSession {
     const coordinator = new LeaderCoordinator(this.opts.zk, this.opts.paths, this.member.name, this.log.child({ component: 'leader' }));
     this.coordinator = coordinator;
     coordinator.on('deposed', () => this.unlead());
+    coordinator.on('published', () => this.opts.metrics?.rebalances.inc());
     try {
       await coordinator.start();
     } catch (err) {

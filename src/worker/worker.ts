@@ -8,6 +8,8 @@ import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { HandlerLoader } from '../executor/handler-loader.js';
 import type { ExecutorEvents } from '../executor/executor.js';
 import { WorkerSession, type SessionJob } from './worker-session.js';
+import { WorkerMetrics } from '../observability/worker-metrics.js';
+import { WorkerHttpServer, type Readiness } from '../observability/worker-http-server.js';
 
 export interface WorkerOptions {
   /** ZooKeeper connection string (may include a chroot). */
@@ -32,6 +34,10 @@ export interface WorkerOptions {
   /** Relative handler paths resolve against this directory. */
   baseDir: string;
   logger: Logger;
+  /** Serve `/metrics`, `/healthz` and `/readyz` here; off when absent. Port 0 picks a free one. */
+  http?: { host?: string; port: number };
+  /** Metrics to count into. @default a new `WorkerMetrics` when `http` is set */
+  metrics?: WorkerMetrics;
   /** Executor events, forwarded (for the demo view and tests). */
   onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
 }
@@ -58,12 +64,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private stopping: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private readonly stopSignal = new AbortController();
+  readonly metrics: WorkerMetrics | undefined;
+  private http: WorkerHttpServer | undefined;
 
   constructor(private readonly opts: WorkerOptions) {
     super();
     this.paths = new ZkPaths(opts.namespace);
     this.loader = new HandlerLoader(opts.baseDir);
     this.log = opts.logger.child({ worker: opts.id });
+    this.metrics = opts.metrics ?? (opts.http ? new WorkerMetrics() : undefined);
+    this.metrics?.bind({ isLeader: () => this.isLeader, owned: () => this.owned(), running: () => this.session?.executor.runningKeys() ?? [] });
+  }
+
+  /** The HTTP endpoint's port (0 when there is none). */
+  get httpPort(): number {
+    return this.http?.port ?? 0;
+  }
+
+  /** Ready: connected to ZooKeeper, registered as a member, every job's assignment read. */
+  readiness(): Readiness {
+    const reasons: string[] = [];
+    if (this.current !== 'running') reasons.push(`worker is ${this.current}`);
+    const zkState = this.zk?.state ?? 'latent';
+    if (zkState !== 'connected' && zkState !== 'reconnected') reasons.push(`ZooKeeper session is ${zkState}`);
+    if (this.memberName === undefined) reasons.push('not registered as a member');
+    else if (!this.session?.assignmentsCurrent) reasons.push('job assignments not read yet');
+    return { ready: reasons.length === 0, reasons };
   }
 
   get state(): WorkerState {
@@ -92,7 +118,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async start(): Promise<void> {
     if (this.current !== 'initialized') throw new IllegalStateError(`worker: start() in state ${this.current}`);
     this.setState('connecting');
-    await this.join();
+    if (this.opts.http && this.metrics) {
+      this.http = new WorkerHttpServer({ ...this.opts.http, metrics: this.metrics, readiness: () => this.readiness(), log: this.log.child({ component: 'http' }) });
+      await this.http.start();
+    }
+    try {
+      await this.join();
+    } catch (err) {
+      await this.http?.close();
+      throw err;
+    }
     this.loop = this.superviseSessions();
   }
 
@@ -120,6 +155,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     await this.zk?.close();
     await this.loop?.catch(() => undefined);
+    await this.http?.close();
     this.setState('stopped');
   }
 
@@ -128,7 +164,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       connect: this.opts.connect,
       sessionTimeoutMs: this.opts.sessionTimeoutMs ?? 6000,
       logger: this.log,
+      onRequest: this.metrics ? (op, ms) => this.metrics!.zkRequestDuration.observe({ op }, ms / 1000) : undefined,
     });
+    if (this.metrics) zk.on('state', (state, previous) => this.metrics!.onSessionState(state, previous));
     await zk.start();
     const session = new WorkerSession({
       zk,
@@ -142,6 +180,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       onRun: this.opts.onRun,
       maxClockSkewMs: this.opts.maxClockSkewMs,
       clock: this.opts.clock,
+      metrics: this.metrics,
     });
     this.zk = zk;
     this.session = session;

@@ -34,6 +34,8 @@ export interface ZkClientOptions {
    */
   leaseFraction?: number;
   logger?: Logger;
+  /** Called after every request with its operation and latency (for metrics). */
+  onRequest?: (op: string, durationMs: number) => void;
 }
 
 export interface ZkClientEvents {
@@ -78,6 +80,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private readonly requestTimeoutMs: number;
   private readonly leaseFraction: number;
   private readonly log: Logger;
+  private readonly onRequest: ((op: string, durationMs: number) => void) | undefined;
   private client: zookeeper.Client | undefined;
   private cm: ConnectionManagerInternals | undefined;
   private currentState: SessionState = 'latent';
@@ -99,6 +102,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       throw new RangeError(`zk: \`leaseFraction\` must be between 0 and 1, got ${this.leaseFraction}`);
     }
     this.log = (options.logger ?? silentLogger()).child({ component: 'zk-client' });
+    this.onRequest = options.onRequest;
   }
 
   get state(): SessionState {
@@ -369,6 +373,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (!this.client || isTerminal(this.currentState) || this.currentState === 'latent') {
       return Promise.reject(new ZkClosedError('ZK_CLOSED', `zk: ${op} ${path}: client is ${this.currentState}`, { path }));
     }
+    const started = performance.now();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
@@ -380,6 +385,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
+          this.onRequest?.(op, performance.now() - started);
           if (error) reject(mapZkError(error, op, path));
           else resolve(results as T);
         });

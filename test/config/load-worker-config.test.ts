@@ -136,7 +136,7 @@ describe('loadWorkerConfig', () => {
       const problems = await problemsOf('zookeeper: { chroot: /x }\nworker: { weight: 2 }\nlogging: { pretty: true }\n');
       expect(problems.map((p) => [p.key, p.message])).toEqual([
         ['zookeeper.chroot', 'unknown key "chroot" (allowed: connect, namespace, sessionTimeoutMs)'],
-        ['worker.weight', 'unknown key "weight" (allowed: id, labels, capacity, shutdownGraceMs, maxClockSkewMs)'],
+        ['worker.weight', 'unknown key "weight" (allowed: id, labels, capacity, shutdownGraceMs, maxClockSkewMs, http)'],
         ['logging.pretty', 'unknown key "pretty" (allowed: level, format)'],
       ]);
     });
@@ -158,6 +158,7 @@ describe('loadWorkerConfig', () => {
       ['worker: { capacity: "2" }', 'worker.capacity', 'must be a finite number > 0', '2'],
       ['worker: { shutdownGraceMs: -5 }', 'worker.shutdownGraceMs', 'must be an integer >= 0', -5],
       ['worker: { maxClockSkewMs: 1.5 }', 'worker.maxClockSkewMs', 'must be an integer >= 0', 1.5],
+      ['worker: { http: { port: 70000 } }', 'worker.http.port', 'must be an integer from 0 to 65535', 70000],
       ['logging: { level: loud }', 'logging.level', 'must be one of: fatal, error, warn, info, debug, trace, silent', 'loud'],
       ['logging: { format: text }', 'logging.format', 'must be one of: json, pretty', 'text'],
     ])('%s is a problem', async (text, key, message, value) => {

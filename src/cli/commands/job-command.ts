@@ -9,13 +9,33 @@ export function makeJobCommand(): Command {
   return new Command('job')
     .description("one job: its definition and, per item, owner, parameter, running or not, last fire and outcome, next fire")
     .argument('<name>', 'job name')
-    .action(async (name: string, _opts: unknown, cmd: Command) => {
+    .option('--history', 'also show each item\'s run history (the last runs, newest first)', false)
+    .action(async (name: string, opts: { history: boolean }, cmd: Command) => {
       await withZk(cmd, async ({ zk, paths, globals }) => {
         const job = await new FleetReader(zk, paths).job(name);
         if (globals.json) printJson(job);
-        else print(renderJob(job));
+        else print(opts.history ? `${renderJob(job)}\n\n${renderHistory(job)}` : renderJob(job));
       });
     });
+}
+
+/** Each item's run history: fire, outcome, attempt, worker, start, end, duration, error. */
+export function renderHistory(j: JobView, width = outputWidth()): string {
+  const rows = j.items.flatMap((i) =>
+    i.history.map((h) => [
+      String(i.item),
+      formatTime(h.fireTime),
+      h.outcome,
+      h.attempt > 0 ? String(h.attempt) : '-',
+      h.worker,
+      formatTime(h.startedAt),
+      formatTime(h.at),
+      h.durationMs === undefined ? '-' : `${h.durationMs} ms`,
+      h.error ?? '',
+    ]),
+  );
+  if (rows.length === 0) return 'history: no runs recorded yet';
+  return `history (newest first per item):\n${renderTable(['ITEM', 'FIRE', 'OUTCOME', 'ATTEMPT', 'WORKER', 'STARTED', 'ENDED', 'DURATION', 'ERROR'], rows, { maxWidth: width, align: ['right'] })}`;
 }
 
 export function renderJob(j: JobView, width = outputWidth()): string {

@@ -1,0 +1,132 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RunOutcome } from '../model/progress-record.js';
+import type { SessionState } from '../zk/session-state.js';
+
+/** What the metrics read at scrape time from the worker's current session. */
+export interface WorkerMetricsSource {
+  isLeader(): boolean;
+  /** Items owned per job. */
+  owned(): Record<string, number[]>;
+  /** Running items as `job#item` keys. */
+  running(): string[];
+}
+
+const SESSION_STATES: readonly SessionState[] = ['connecting', 'connected', 'suspended', 'reconnected', 'lost', 'expired', 'closed'];
+
+/**
+ * A worker's Prometheus metrics (docs/METRICS.md). Labels are bounded: `zkshard_job` (job names from
+ * the configuration; not `job`, which Prometheus sets to the scrape job), `outcome`, `op`, `state`;
+ * never fire ids, items or error texts. One instance per process, across ZooKeeper sessions.
+ */
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  private source: WorkerMetricsSource | undefined;
+  private sessionState: SessionState = 'connecting';
+
+  readonly runsStarted = new Counter({ name: 'zkshard_runs_started_total', help: 'Runs started, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
+  readonly runsFinished = new Counter({
+    name: 'zkshard_runs_finished_total',
+    help: 'Runs finished, by job and outcome (success, failed, timeout, aborted, interrupted)',
+    labelNames: ['zkshard_job', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly firesSkipped = new Counter({ name: 'zkshard_fires_skipped_total', help: 'Fires dropped by the overlap policy because the item still ran, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
+  readonly firesMissed = new Counter({ name: 'zkshard_fires_missed_total', help: 'Fires recorded as missed (no owner, outage, misfire policy), by job', labelNames: ['zkshard_job'], registers: [this.registry] });
+  readonly runDuration = new Histogram({
+    name: 'zkshard_run_duration_seconds',
+    help: 'Run duration (all attempts of a fire), by job',
+    labelNames: ['zkshard_job'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+    registers: [this.registry],
+  });
+  readonly fireLateness = new Histogram({
+    name: 'zkshard_fire_lateness_seconds',
+    help: 'Time from a scheduled fire time to its run starting (regular fires only)',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly failovers = new Counter({ name: 'zkshard_failovers_total', help: 'Interrupted fires this worker ran again after taking their item over, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
+  readonly rebalances = new Counter({ name: 'zkshard_rebalances_total', help: 'Assignment writes this worker made as leader' , registers: [this.registry] });
+  readonly assignmentGeneration = new Gauge({ name: 'zkshard_assignment_generation', help: 'Generation of the latest assignment seen, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
+  readonly zkReconnects = new Counter({ name: 'zkshard_zk_reconnects_total', help: 'Reconnections to ZooKeeper on the same session', registers: [this.registry] });
+  readonly zkSessionsLost = new Counter({ name: 'zkshard_zk_sessions_lost_total', help: 'ZooKeeper sessions lost or expired (the worker rejoined as a new member)', registers: [this.registry] });
+  readonly zkRequestDuration = new Histogram({
+    name: 'zkshard_zk_request_duration_seconds',
+    help: 'ZooKeeper request latency, by operation',
+    labelNames: ['op'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    const metrics = this;
+    new Gauge({
+      name: 'zkshard_zk_session_state',
+      help: 'ZooKeeper session state: 1 for the current state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        for (const state of SESSION_STATES) this.set({ state }, state === metrics.sessionState ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'zkshard_leader',
+      help: '1 when this worker is the leader',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.source?.isLeader() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'zkshard_items_owned',
+      help: 'Items assigned to this worker, by job',
+      labelNames: ['zkshard_job'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [job, items] of Object.entries(metrics.source?.owned() ?? {})) this.set({ zkshard_job: job }, items.length);
+      },
+    });
+    new Gauge({
+      name: 'zkshard_items_running',
+      help: 'Items running now on this worker, by job',
+      labelNames: ['zkshard_job'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const counts: Record<string, number> = {};
+        for (const key of metrics.source?.running() ?? []) {
+          const job = key.slice(0, key.lastIndexOf('#'));
+          counts[job] = (counts[job] ?? 0) + 1;
+        }
+        for (const [job, n] of Object.entries(counts)) this.set({ zkshard_job: job }, n);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where scrape-time gauges read from (the worker). */
+  bind(source: WorkerMetricsSource): void {
+    this.source = source;
+  }
+
+  onSessionState(state: SessionState, previous: SessionState): void {
+    this.sessionState = state;
+    if (state === 'reconnected') this.zkReconnects.inc();
+    if ((state === 'lost' || state === 'expired') && previous !== state) this.zkSessionsLost.inc();
+  }
+
+  onRunFinished(job: string, outcome: RunOutcome, durationMs: number): void {
+    this.runsFinished.inc({ zkshard_job: job, outcome });
+    this.runDuration.observe({ zkshard_job: job }, durationMs / 1000);
+  }
+
+  /** Prometheus text format. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
