@@ -114,7 +114,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.session?.scheduler.owned() ?? {};
   }
 
-  /** Joins the fleet; resolves once the first session is running. */
+  /**
+   * Joins the fleet; resolves once the first session is running. While ZooKeeper cannot be
+   * reached it keeps trying (with backoff, not ready meanwhile) until it can, or until `shutdown()`.
+   */
   async start(): Promise<void> {
     if (this.current !== 'initialized') throw new IllegalStateError(`worker: start() in state ${this.current}`);
     this.setState('connecting');
@@ -122,11 +125,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.http = new WorkerHttpServer({ ...this.opts.http, metrics: this.metrics, readiness: () => this.readiness(), log: this.log.child({ component: 'http' }) });
       await this.http.start();
     }
-    try {
-      await this.join();
-    } catch (err) {
-      await this.http?.close();
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.join();
+        break;
+      } catch (err) {
+        if (this.stopSignal.signal.aborted) return;
+        const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 5));
+        this.log.warn({ err, attempt, delayMs: delay }, 'cannot join the fleet yet; retrying');
+        await sleep(delay, undefined, { signal: this.stopSignal.signal }).catch(() => undefined);
+        if (this.stopSignal.signal.aborted) return;
+      }
     }
     this.loop = this.superviseSessions();
   }
@@ -168,6 +177,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
     if (this.metrics) zk.on('state', (state, previous) => this.metrics!.onSessionState(state, previous));
     await zk.start();
+    if (this.stopSignal.signal.aborted) {
+      // shutdown() came while we were connecting: nobody would close this session later.
+      await zk.close();
+      throw new IllegalStateError('worker: shut down while joining');
+    }
     const session = new WorkerSession({
       zk,
       paths: this.paths,
