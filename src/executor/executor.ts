@@ -88,7 +88,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       const key = keyOf(req.job, req.item);
       const lane = this.lanes.get(key) ?? { queue: [] };
       this.lanes.set(key, lane);
-      if (!lane.current && !toBegin.some((r) => r.job === req.job && r.item === req.item)) {
+      // A lane marked 'starting' here is already in this batch: a second request queues behind it.
+      if (!lane.current) {
         lane.current = 'starting';
         toBegin.push(req);
         continue;
