@@ -52,8 +52,13 @@ interface Cached {
   createdAt?: number;
 }
 
-/** Ops per multi, so that a transaction stays far below ZooKeeper's 1 MB request limit. */
-const MAX_ENTRIES_PER_MULTI = 400;
+/**
+ * Bytes per multi (estimated), far below ZooKeeper's 1 MB request limit (`jute.maxbuffer`): a
+ * larger request makes the server drop the connection, and a retry would do the same again.
+ */
+export const MAX_MULTI_BYTES = 256 * 1024;
+/** Estimated bytes of one item's operations besides its progress record (paths, marker, headers). */
+const ITEM_OVERHEAD_BYTES = 512;
 
 /**
  * The run protocol's ZooKeeper side. `begin` takes the running markers of every item firing at one
@@ -64,6 +69,8 @@ const MAX_ENTRIES_PER_MULTI = 400;
  */
 export class RunLedger {
   private readonly progress = new Map<string, Cached>();
+  /** Encoded size of each item's progress record as last written or read (for chunking). */
+  private readonly sizes = new Map<string, number>();
   private releaseQueue: Array<{ req: ReleaseRequest; done: (written: boolean) => void }> = [];
   private releaseScheduled = false;
 
@@ -82,6 +89,7 @@ export class RunLedger {
       if (cached) return cached.record;
     }
     const found = await this.zk.getDataIfExists(this.paths.item(job, item));
+    if (found) this.sizes.set(key, found.data.length);
     const cached = { record: found ? decodeProgress(found.data) : {}, version: found ? found.stat.version : -1, createdAt: found?.stat.ctime };
     this.progress.set(key, cached);
     return cached.record;
@@ -93,6 +101,11 @@ export class RunLedger {
     return at === undefined ? undefined : new Date(at);
   }
 
+  /** Estimated bytes of one item's operations in a multi: its progress record (as last written) plus overhead. */
+  private estimateBytes(job: string, item: number): number {
+    return ITEM_OVERHEAD_BYTES + (this.sizes.get(keyOf(job, item)) ?? 4096);
+  }
+
   /** Forgets cached records of items we no longer own. */
   forget(job: string, item: number): void {
     this.progress.delete(keyOf(job, item));
@@ -100,8 +113,8 @@ export class RunLedger {
 
   async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
     const results: BeginResult[] = [];
-    for (let i = 0; i < requests.length; i += MAX_ENTRIES_PER_MULTI) {
-      results.push(...(await this.beginChunk(requests.slice(i, i + MAX_ENTRIES_PER_MULTI))));
+    for (const chunk of chunkBySize(requests, (r) => this.estimateBytes(r.job, r.item))) {
+      results.push(...(await this.beginChunk(chunk)));
     }
     return results;
   }
@@ -135,7 +148,9 @@ export class RunLedger {
         }
         next.set(i, record);
         tx.create(this.paths.running(r.job, r.item), encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt }), 'ephemeral');
-        tx.setData(this.paths.item(r.job, r.item), encodeProgress(record), cached.version);
+        const data = encodeProgress(record);
+        this.sizes.set(keyOf(r.job, r.item), data.length);
+        tx.setData(this.paths.item(r.job, r.item), data, cached.version);
       }
       pending = pending.filter((p) => results[p] === undefined);
       if (pending.length === 0) break;
@@ -190,7 +205,8 @@ export class RunLedger {
   }
 
   private async flushReleases(): Promise<void> {
-    const batch = this.releaseQueue.splice(0, MAX_ENTRIES_PER_MULTI);
+    const batch = chunkBySize(this.releaseQueue, ({ req }) => this.estimateBytes(req.job, req.item))[0] ?? [];
+    this.releaseQueue.splice(0, batch.length);
     this.releaseScheduled = this.releaseQueue.length > 0;
     if (this.releaseScheduled) setImmediate(() => void this.flushReleases());
     // Runs from setImmediate: it must never reject. Whatever was not written resolves false.
@@ -225,7 +241,9 @@ export class RunLedger {
         };
         next.push(record);
         tx.remove(this.paths.running(req.job, req.item));
-        tx.setData(this.paths.item(req.job, req.item), encodeProgress(record), cached.version);
+        const data = encodeProgress(record);
+        this.sizes.set(keyOf(req.job, req.item), data.length);
+        tx.setData(this.paths.item(req.job, req.item), data, cached.version);
       }
       try {
         const out = await this.zk.commit(tx);
@@ -331,6 +349,28 @@ export class RunLedger {
     const out = await this.zk.commit(tx);
     this.progress.set(keyOf(job, item), { record, version: out[1]!.stat!.version, createdAt: cached.createdAt });
   }
+}
+
+/**
+ * Splits items into consecutive chunks whose estimated size stays within `MAX_MULTI_BYTES`
+ * (a single item larger than that still gets a chunk of its own).
+ */
+export function chunkBySize<T>(items: readonly T[], bytesOf: (item: T) => number, maxBytes = MAX_MULTI_BYTES): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    const bytes = bytesOf(item);
+    if (current.length > 0 && size + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(item);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 function keyOf(job: string, item: number): string {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ZooKeeperServer } from '../../src/testing/zookeeper-server.js';
 import { ZkClient } from '../../src/zk/zk-client.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
-import { RunLedger } from '../../src/executor/run-ledger.js';
+import { chunkBySize, MAX_MULTI_BYTES, RunLedger } from '../../src/executor/run-ledger.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { decodeProgress } from '../../src/model/progress-record.js';
 import { decodeMarker } from '../../src/model/running-marker.js';
@@ -64,5 +64,21 @@ describe('RunLedger when the connection drops mid-request', () => {
       const progress = decodeProgress((await zk.getData(paths.item('job', 0))).data);
       expect(progress).toMatchObject({ inFlight: null, outcome: 'success', lastCompleted: fireTime.toISOString() });
     }
+  });
+});
+
+describe('chunkBySize()', () => {
+  it('cuts consecutive chunks within the byte budget, keeping order; an oversized item gets a chunk alone', () => {
+    expect(chunkBySize([100, 100, 100, 100, 100], (n) => n, 250)).toEqual([[100, 100], [100, 100], [100]]);
+    expect(chunkBySize([300, 10, 10], (n) => n, 250)).toEqual([[300], [10, 10]]);
+    expect(chunkBySize([], (n: number) => n, 250)).toEqual([]);
+  });
+
+  it('keeps a multi of 2,000 items with a full run history far below ZooKeeper\'s 1 MB limit', () => {
+    const items = Array.from({ length: 2000 }, () => 2600); // ~2.1 KB progress record + overhead each
+    const chunks = chunkBySize(items, (n) => n);
+    expect(chunks.every((c) => c.reduce((a, b) => a + b, 0) <= MAX_MULTI_BYTES)).toBe(true);
+    expect(MAX_MULTI_BYTES).toBeLessThan(1024 * 1024 / 2);
+    expect(chunks.flat()).toHaveLength(2000);
   });
 });
