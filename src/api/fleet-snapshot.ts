@@ -6,7 +6,7 @@ import { readMembers } from '../membership/read-members.js';
 import { decodeJob } from '../model/job-record.js';
 import { decodeAssignment, type AssignmentRecord } from '../model/assignment-record.js';
 import { decodeControl, EMPTY_CONTROL, type JobControl } from '../model/job-control.js';
-import { decodeProgress, type ProgressRecord } from '../model/progress-record.js';
+import { decodeHistory, decodeProgress, type ProgressRecord } from '../model/progress-record.js';
 import { decodeMarker, type RunningMarker } from '../model/running-marker.js';
 import { RequestError } from '../errors/request-error.js';
 import { childrenIfExists, mapLimit } from './zk-read.js';
@@ -97,11 +97,15 @@ async function readJob(zk: ZkClient, paths: ZkPaths, name: string, required: boo
   const present = new Set(itemNames);
   const items = await mapLimit([...numbers].sort((a, b) => a - b), async (item): Promise<ItemSnapshot> => {
     if (!present.has(String(item))) return { item, exists: false, progress: {}, marker: null };
-    const [progress, marker] = await Promise.all([zk.getDataIfExists(paths.item(name, item)), zk.getDataIfExists(paths.running(name, item))]);
+    const [progress, marker, history] = await Promise.all([
+      zk.getDataIfExists(paths.item(name, item)),
+      zk.getDataIfExists(paths.running(name, item)),
+      zk.getDataIfExists(paths.history(name, item)),
+    ]);
     return {
       item,
       exists: progress !== null,
-      progress: decodeProgress(progress?.data),
+      progress: { ...decodeProgress(progress?.data), recent: decodeHistory(history?.data) },
       marker: marker ? { record: decodeMarker(marker.data), ctime: marker.stat.ctime } : null,
     };
   });

@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, ZkTimeoutError } from '../zk/zk-errors.js';
-import { ZkTransactionError } from '../zk/zk-transaction.js';
+import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
 import { decodeMarker, encodeMarker } from '../model/running-marker.js';
-import { decodeProgress, encodeProgress, withOutcome, type ProgressRecord, type RunOutcome } from '../model/progress-record.js';
+import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
 
 export interface BeginRequest {
   job: string;
@@ -50,13 +50,15 @@ interface Cached {
   version: number;
   /** When the item's node was created (ZooKeeper's clock), or undefined if it does not exist. */
   createdAt?: number;
+  /** Data version of the item's history node (`record.recent`), or -1 when it does not exist. */
+  historyVersion: number;
 }
 
 /**
  * Bytes per multi (estimated), far below ZooKeeper's 1 MB request limit (`jute.maxbuffer`): a
  * larger request makes the server drop the connection, and a retry would do the same again.
  */
-export const MAX_MULTI_BYTES = 256 * 1024;
+export const MAX_MULTI_BYTES = 512 * 1024;
 /** Estimated bytes of one item's operations besides its progress record (paths, marker, headers). */
 const ITEM_OVERHEAD_BYTES = 512;
 
@@ -88,11 +90,21 @@ export class RunLedger {
       const cached = this.progress.get(key);
       if (cached) return cached.record;
     }
-    const found = await this.zk.getDataIfExists(this.paths.item(job, item));
+    const [found, history] = await Promise.all([
+      this.zk.getDataIfExists(this.paths.item(job, item)),
+      this.zk.getDataIfExists(this.paths.history(job, item)),
+    ]);
     if (found) this.sizes.set(key, found.data.length);
-    const cached = { record: found ? decodeProgress(found.data) : {}, version: found ? found.stat.version : -1, createdAt: found?.stat.ctime };
+    const record: ProgressRecord = { ...(found ? decodeProgress(found.data) : {}), recent: decodeHistory(history?.data) };
+    const cached: Cached = { record, version: found ? found.stat.version : -1, createdAt: found?.stat.ctime, historyVersion: history ? history.stat.version : -1 };
     this.progress.set(key, cached);
     return cached.record;
+  }
+
+  /** Adds the op writing an item's history to a multi (create or version-checked setData). */
+  private historyOp(tx: ZkTransaction, job: string, item: number, cached: Cached, recent: readonly RecentOutcome[]): void {
+    if (cached.historyVersion < 0) tx.create(this.paths.history(job, item), encodeHistory(recent));
+    else tx.setData(this.paths.history(job, item), encodeHistory(recent), cached.historyVersion);
   }
 
   /** When the item's node was created (ZooKeeper's clock), as last loaded. */
@@ -128,6 +140,9 @@ export class RunLedger {
       const startedAt = new Date().toISOString();
       const tx = this.zk.transaction().check(this.paths.member(this.member.name));
       const next = new Map<number, ProgressRecord>();
+      /** Request index of each op (-1 for the membership check), and each request's ops. */
+      const opOwner: number[] = [-1];
+      const ops = new Map<number, { progress: number; history?: number }>();
       for (const i of pending) {
         const r = requests[i]!;
         const cached = this.progress.get(keyOf(r.job, r.item))!;
@@ -140,26 +155,37 @@ export class RunLedger {
         let record: ProgressRecord = { ...cached.record, lastScheduled: maxIso(cached.record.lastScheduled, fireTime), inFlight };
         if (r.missed) {
           const latest = r.missed.latest.toISOString();
-          record = { ...record, recent: withOutcome(record, { fireTime: latest, outcome: 'missed', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.missed.count} fire(s) missed` }) };
+          record = { ...record, recent: withOutcome(record.recent, { fireTime: latest, outcome: 'missed', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.missed.count} fire(s) missed` }) };
         }
         if (r.skipped) {
           const latest = r.skipped.latest.toISOString();
-          record = { ...record, recent: withOutcome(record, { fireTime: latest, outcome: 'skipped', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.skipped.count} fire(s) skipped: the item was still running` }) };
+          record = { ...record, recent: withOutcome(record.recent, { fireTime: latest, outcome: 'skipped', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.skipped.count} fire(s) skipped: the item was still running` }) };
         }
         next.set(i, record);
         tx.create(this.paths.running(r.job, r.item), encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt }), 'ephemeral');
         const data = encodeProgress(record);
         this.sizes.set(keyOf(r.job, r.item), data.length);
         tx.setData(this.paths.item(r.job, r.item), data, cached.version);
+        opOwner.push(i, i);
+        const own: { progress: number; history?: number } = { progress: opOwner.length - 1 };
+        if (r.missed || r.skipped) {
+          this.historyOp(tx, r.job, r.item, cached, record.recent ?? []);
+          opOwner.push(i);
+          own.history = opOwner.length - 1;
+        }
+        ops.set(i, own);
       }
       pending = pending.filter((p) => results[p] === undefined);
       if (pending.length === 0) break;
       try {
         const out = await this.zk.commit(tx);
-        pending.forEach((i, k) => {
-          const stat = out[2 + 2 * k]!.stat!;
+        pending.forEach((i) => {
+          const own = ops.get(i)!;
+          const stat = out[own.progress]!.stat!;
           const r = requests[i]!;
-          this.progress.set(keyOf(r.job, r.item), { record: next.get(i)!, version: stat.version, createdAt: stat.ctime });
+          const prev = this.progress.get(keyOf(r.job, r.item))!;
+          const historyVersion = own.history === undefined ? prev.historyVersion : (out[own.history]!.stat?.version ?? 0);
+          this.progress.set(keyOf(r.job, r.item), { record: next.get(i)!, version: stat.version, createdAt: stat.ctime, historyVersion });
           results[i] = { status: 'started', token: stat.mzxid.toString() };
           for (const [outcome, note] of [['missed', r.missed], ['skipped', r.skipped]] as const) {
             if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
@@ -181,9 +207,11 @@ export class RunLedger {
           for (const i of pending) results[i] = { status: 'gone' };
           break;
         }
-        const i = pending[Math.floor((err.failedIndex - 1) / 2)]!;
+        const i = opOwner[err.failedIndex]!;
         const r = requests[i]!;
-        if (err.reason instanceof NodeExistsError) results[i] = { status: 'busy' };
+        const failedOnHistory = ops.get(i)?.history === err.failedIndex;
+        if (failedOnHistory) await this.load(r.job, r.item, true); // the history changed or appeared meanwhile
+        else if (err.reason instanceof NodeExistsError) results[i] = { status: 'busy' };
         else if (err.reason instanceof NoNodeError) results[i] = { status: 'gone' };
         else if (err.reason instanceof BadVersionError) await this.load(r.job, r.item, true);
         else throw err;
@@ -226,7 +254,7 @@ export class RunLedger {
       const tx = this.zk.transaction();
       const next: ProgressRecord[] = [];
       for (const { req } of pending) {
-        const cached = this.progress.get(keyOf(req.job, req.item)) ?? { record: {}, version: -1 };
+        const cached: Cached = this.progress.get(keyOf(req.job, req.item)) ?? { record: {}, version: -1, historyVersion: -1 };
         const fireTime = req.fireTime.toISOString();
         const finished = req.outcome !== 'interrupted';
         const record: ProgressRecord = {
@@ -237,19 +265,21 @@ export class RunLedger {
           attempt: req.attempt,
           durationMs: req.durationMs,
           worker: this.member.workerId,
-          recent: withOutcome(cached.record, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: req.durationMs, error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
+          recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: req.durationMs, error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
         };
         next.push(record);
         tx.remove(this.paths.running(req.job, req.item));
         const data = encodeProgress(record);
         this.sizes.set(keyOf(req.job, req.item), data.length);
         tx.setData(this.paths.item(req.job, req.item), data, cached.version);
+        this.historyOp(tx, req.job, req.item, cached, record.recent ?? []);
       }
       try {
         const out = await this.zk.commit(tx);
         pending.forEach(({ req, done }, k) => {
-          const stat = out[2 * k + 1]!.stat!;
-          this.progress.set(keyOf(req.job, req.item), { record: next[k]!, version: stat.version, createdAt: stat.ctime });
+          const stat = out[3 * k + 1]!.stat!;
+          const historyVersion = out[3 * k + 2]!.stat?.version ?? 0;
+          this.progress.set(keyOf(req.job, req.item), { record: next[k]!, version: stat.version, createdAt: stat.ctime, historyVersion });
           done(true);
         });
         return;
@@ -278,9 +308,9 @@ export class RunLedger {
           for (const { done } of pending) done(false);
           return;
         }
-        const k = Math.floor(err.failedIndex / 2);
+        const k = Math.floor(err.failedIndex / 3);
         const entry = pending[k]!;
-        if (err.reason instanceof BadVersionError) {
+        if (err.reason instanceof BadVersionError || (err.failedIndex % 3 === 2 && err.reason instanceof NodeExistsError)) {
           await this.load(entry.req.job, entry.req.item, true).catch(() => undefined);
         } else {
           // Our marker (or the item) is gone: we no longer hold the run, so we must not write.
@@ -309,7 +339,7 @@ export class RunLedger {
       requests.map(async (r): Promise<BeginResult | 'retry'> => {
         const marker = decodeMarker((await this.zk.getDataIfExists(this.paths.running(r.job, r.item)))?.data);
         const progress = await this.zk.getDataIfExists(this.paths.item(r.job, r.item));
-        if (progress) this.progress.set(keyOf(r.job, r.item), { record: decodeProgress(progress.data), version: progress.stat.version, createdAt: progress.stat.ctime });
+        await this.load(r.job, r.item, true);
         if (!marker) return 'retry';
         if (marker.member !== this.member.name || marker.fireTime !== r.fireTime.toISOString() || !progress) return { status: 'busy' };
         this.log.info({ job: r.job, item: r.item, fireTime: marker.fireTime }, 'begin was applied before the connection dropped');
@@ -347,7 +377,7 @@ export class RunLedger {
     const record = { ...cached.record, inFlight: { ...cached.record.inFlight, attempt } };
     const tx = this.zk.transaction().check(this.paths.running(job, item)).setData(this.paths.item(job, item), encodeProgress(record), cached.version);
     const out = await this.zk.commit(tx);
-    this.progress.set(keyOf(job, item), { record, version: out[1]!.stat!.version, createdAt: cached.createdAt });
+    this.progress.set(keyOf(job, item), { ...cached, record, version: out[1]!.stat!.version });
   }
 }
 

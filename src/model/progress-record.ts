@@ -48,17 +48,34 @@ export interface ProgressRecord {
   attempt?: number;
   durationMs?: number;
   worker?: string;
-  /** The run history: the last `RECENT_OUTCOMES` outcomes, newest first. */
+  /**
+   * The run history: the last `RECENT_OUTCOMES` outcomes, newest first. Stored in its own node
+   * (`items/<i>/history`), not in the progress record, so that the write that starts a run stays
+   * small: `encodeProgress` leaves it out.
+   */
   recent?: RecentOutcome[];
 }
 
 /** How many entries an item's run history (`recent`) keeps: N in docs and `zkctl job --history`. */
 export const RECENT_OUTCOMES = 10;
 
-export const encodeProgress = (p: ProgressRecord): Buffer => encodeJson(p);
+/** The progress record as stored at `items/<i>` (without the run history). */
+export function encodeProgress(p: ProgressRecord): Buffer {
+  const { recent: _history, ...rest } = p;
+  return encodeJson(rest);
+}
+
 export const decodeProgress = (data: Buffer | undefined): ProgressRecord => decodeJson<ProgressRecord>(data) ?? {};
 
-/** Adds an outcome to the front of `recent`, keeping it bounded. */
-export function withOutcome(p: ProgressRecord, o: RecentOutcome): RecentOutcome[] {
-  return [o, ...(p.recent ?? [])].slice(0, RECENT_OUTCOMES);
+/** The run history as stored at `items/<i>/history`. */
+export const encodeHistory = (recent: readonly RecentOutcome[]): Buffer => encodeJson({ recent });
+
+export function decodeHistory(data: Buffer | undefined): RecentOutcome[] {
+  const h = decodeJson<{ recent?: RecentOutcome[] }>(data);
+  return Array.isArray(h?.recent) ? h.recent : [];
+}
+
+/** Adds an outcome to the front of a history, keeping it bounded. */
+export function withOutcome(recent: readonly RecentOutcome[] | undefined, o: RecentOutcome): RecentOutcome[] {
+  return [o, ...(recent ?? [])].slice(0, RECENT_OUTCOMES);
 }

@@ -57,6 +57,11 @@ export class ZkPaths {
     return `${this.item(job, item)}/running`;
   }
 
+  /** An item's run history (persistent; written when runs end). */
+  history(job: string, item: number): string {
+    return `${this.item(job, item)}/history`;
+  }
+
   /** An item's staged-work record (persistent). */
   stages(job: string, item: number): string {
     return `${this.item(job, item)}/stages`;

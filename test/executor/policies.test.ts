@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Worker } from '../../src/worker/worker.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import type { JobDefinition } from '../../src/config/job-definition.js';
-import { decodeProgress, type ProgressRecord } from '../../src/model/progress-record.js';
-import { ZkTestContext } from '../support/zk-test-client.js';
+import type { ProgressRecord } from '../../src/model/progress-record.js';
+import { readProgress, ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
 import { ZKSHARD_BIN, STAGED_SCRIPT, type RunRecord } from '../support/worker-process.js';
@@ -39,7 +39,7 @@ describe('execution policies on a real ZooKeeper', () => {
     return w;
   }
   const records = (): RunRecord[] => readFileSync(process.env.RECORD_FILE!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunRecord);
-  const progress = async (item = 0): Promise<ProgressRecord> => decodeProgress((await (await ctx.shared()).getData(ctx.paths.item('policy', item))).data);
+  const progress = async (item = 0): Promise<ProgressRecord> => readProgress(await ctx.shared(), ctx.paths, 'policy', item);
   const count = (event: string) => records().filter((r) => r.event === event).length;
   const noOverlap = (rs: RunRecord[]) => {
     const starts = rs.filter((r) => r.event === 'start');

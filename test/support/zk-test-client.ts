@@ -1,5 +1,6 @@
 import { ZkClient } from '../../src/zk/zk-client.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
+import { decodeHistory, decodeProgress, type ProgressRecord } from '../../src/model/progress-record.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { zkConnect } from './zk-connect.js';
 import { uniqueNamespace } from './zk-namespace.js';
@@ -52,4 +53,10 @@ export async function removeTree(zk: ZkClient, path: string): Promise<void> {
   }
   await Promise.all(children.map((c) => removeTree(zk, `${path}/${c}`)));
   await zk.remove(path).catch(() => undefined);
+}
+
+/** An item's progress record with its run history (stored in two nodes), as the API shows it. */
+export async function readProgress(zk: ZkClient, paths: ZkPaths, job: string, item: number): Promise<ProgressRecord> {
+  const [progress, history] = await Promise.all([zk.getDataIfExists(paths.item(job, item)), zk.getDataIfExists(paths.history(job, item))]);
+  return { ...decodeProgress(progress?.data), recent: decodeHistory(history?.data) };
 }
