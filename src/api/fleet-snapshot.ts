@@ -5,7 +5,7 @@ import type { Member } from '../membership/member-info.js';
 import { readMembers } from '../membership/read-members.js';
 import { decodeJob } from '../model/job-record.js';
 import { decodeAssignment, type AssignmentRecord } from '../model/assignment-record.js';
-import { decodeControl, EMPTY_CONTROL, type JobControl } from '../model/job-control.js';
+import { decodeControl, type JobControl } from '../model/job-control.js';
 import { decodeHistory, decodeProgress, type ProgressRecord } from '../model/progress-record.js';
 import { decodeMarker, type RunningMarker } from '../model/running-marker.js';
 import { RequestError } from '../errors/request-error.js';
@@ -115,7 +115,7 @@ async function readJob(zk: ZkClient, paths: ZkPaths, name: string, required: boo
     version: found.stat.version,
     ...(definition ? {} : { problem: `stored definition does not decode: ${truncateText(found.data.toString('utf8'), 60)}` }),
     assignment: record,
-    control: control ? decodeControl(control.data) : { ...EMPTY_CONTROL, disabledItems: [], pins: {} },
+    control: decodeControl(control?.data), // a fresh empty control when the node does not exist
     items,
   };
 }

@@ -161,11 +161,6 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     for (const run of this.activeRuns()) run.abort.abort(reason);
   }
 
-  /** Resolves when no run is in progress. */
-  async idle(): Promise<void> {
-    while (this.activeRuns().length > 0) await Promise.all(this.activeRuns().map((r) => r.done));
-  }
-
   private activeRuns(): ActiveRun[] {
     const out: ActiveRun[] = [];
     for (const lane of this.lanes.values()) if (lane.current && lane.current !== 'starting') out.push(lane.current);

@@ -118,11 +118,6 @@ export class RunLedger {
     return ITEM_OVERHEAD_BYTES + (this.sizes.get(keyOf(job, item)) ?? 4096);
   }
 
-  /** Forgets cached records of items we no longer own. */
-  forget(job: string, item: number): void {
-    this.progress.delete(keyOf(job, item));
-  }
-
   async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
     const results: BeginResult[] = [];
     for (const chunk of chunkBySize(requests, (r) => this.estimateBytes(r.job, r.item))) {

@@ -5,7 +5,7 @@ import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
 import { NodeCache } from '../zk/node-cache.js';
 import { decodeControl, type JobControl } from '../model/job-control.js';
-import { ZkClosedError, NoNodeError } from '../zk/zk-errors.js';
+import { ZkClosedError } from '../zk/zk-errors.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
 import { decodeJob } from '../model/job-record.js';
@@ -214,7 +214,6 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
       // Someone else changed an assignment (or a job vanished): forget what we knew and redo.
       const job = changed[err.failedIndex - 1]?.job;
       if (job) this.known.delete(job);
-      if (err.reason instanceof NoNodeError && job) this.known.delete(job);
       this.pending = true;
       return;
     }

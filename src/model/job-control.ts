@@ -13,8 +13,6 @@ export interface JobControl {
   pins: Record<string, string>;
 }
 
-export const EMPTY_CONTROL: JobControl = { disabled: false, disabledItems: [], pins: {} };
-
 export const encodeControl = (c: JobControl): Buffer => encodeJson(c);
 
 export function decodeControl(data: Buffer | undefined): JobControl {
