@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChaosSuite } from './chaos-suite.js';
-import { repoRoot } from './chaos-fleet.js';
+import { repoRoot } from '../src/testing/worker-fleet.js';
 
 function duration(name: string, value: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());

@@ -8,7 +8,8 @@ import { ZkClient } from '../src/zk/zk-client.js';
 import { ZkPaths } from '../src/zk/zk-paths.js';
 import { readMembers } from '../src/membership/read-members.js';
 import { decodeAssignment } from '../src/model/assignment-record.js';
-import { ChaosFleet, readRunEvents, readWorkerLogs, repoRoot } from './chaos-fleet.js';
+import { readRunEvents, readWorkerLogs } from './chaos-logs.js';
+import { WorkerFleet, repoRoot } from '../src/testing/worker-fleet.js';
 import { FencedStoreServer } from './fenced-store-server.js';
 import type { ChaosJob, FaultEvent } from './chaos-records.js';
 
@@ -72,7 +73,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
   const ensemble = new ZooKeeperEnsemble({ size: 3 });
   const store = new FencedStoreServer();
   const faults: FaultEvent[] = [];
-  let fleet: ChaosFleet | undefined;
+  let fleet: WorkerFleet | undefined;
   let observer: ZkClient | undefined;
   const startedAt = Date.now();
   try {
@@ -88,7 +89,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
         jobs: CHAOS_JOBS.map((j) => ({ name: j.name, cron: j.cron, shards: j.shards, jobParameter: `sleepMs=${j.sleepMs}`, handler: join(repoRoot(), 'chaos', 'chaos-handler.js') })),
       }),
     );
-    fleet = new ChaosFleet(dir, configFile, { CHAOS_DIR: dir, CHAOS_STORE: store.url });
+    fleet = new WorkerFleet(dir, configFile, { CHAOS_DIR: dir, CHAOS_STORE: store.url });
     const ids = Array.from({ length: options.workers ?? 5 }, (_, i) => `w${i + 1}`);
     for (const id of ids) fleet.start(id);
     const paths = new ZkPaths('chaos');

@@ -17,3 +17,4 @@ export { DEBIAN_ZOOKEEPER_JAR, DEFAULT_JVM_OPTIONS, findJava } from './java.js';
 export { busyPorts, findFreePorts } from './free-port.js';
 export { waitFor, WaitForTimeoutError } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
+export { WorkerFleet, repoRoot } from './worker-fleet.js';

@@ -1,14 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { RecordedNote, RunEvent, SessionEvent } from './chaos-records.js';
 
 /** The repository root (works from chaos/ in the sources and from dist/chaos/). */
 export function repoRoot(): string {
   let dir = import.meta.dirname;
   while (!(existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'tsconfig.json')))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error('chaos: cannot find the repository root');
+    if (up === dir) throw new Error('cannot find the repository root (package.json next to tsconfig.json)');
     dir = up;
   }
   return dir;
@@ -21,10 +20,11 @@ interface Proc {
 }
 
 /**
- * The chaos suite's worker processes (`zkshard worker`), by worker id; a restart keeps the id and
- * gets a new pid. Every process logs to `<dir>/worker-<id>-<pid>.log`.
+ * Worker processes (`zkshard worker --config <file> --id <id>`) for the chaos suite and the
+ * benchmarks, by worker id; a restart keeps the id and gets a new pid. Every process logs to
+ * `<dir>/worker-<id>-<pid>.log`. `onSpawn` sees every pid (to track it for cleanup).
  */
-export class ChaosFleet {
+export class WorkerFleet {
   private readonly current = new Map<string, Proc>();
   private readonly all: Proc[] = [];
   private readonly bin = join(repoRoot(), 'dist', 'src', 'cli', 'zkshard.js');
@@ -33,6 +33,7 @@ export class ChaosFleet {
     private readonly dir: string,
     private readonly configFile: string,
     private readonly env: Record<string, string>,
+    private readonly onSpawn: (pid: number, exited: Promise<void>) => void = () => {},
   ) {}
 
   get ids(): string[] {
@@ -53,9 +54,10 @@ export class ChaosFleet {
     return new Set(this.ids.filter((id) => this.alive(id)).map((id) => this.pid(id)!));
   }
 
-  start(id: string): number {
-    if (!existsSync(this.bin)) throw new Error(`chaos: ${this.bin} is missing: run npm run build first`);
-    const child = spawn(process.execPath, [this.bin, 'worker', '--config', this.configFile, '--id', id], {
+  /** Starts worker `id` with the fleet's config file, or its own `configFile`; resolves nothing, returns the pid. */
+  start(id: string, configFile = this.configFile): number {
+    if (!existsSync(this.bin)) throw new Error(`${this.bin} is missing: run npm run build first`);
+    const child = spawn(process.execPath, [this.bin, 'worker', '--config', configFile, '--id', id], {
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -65,6 +67,7 @@ export class ChaosFleet {
     const proc: Proc = { id, child, exited: new Promise((res) => child.once('exit', () => res())) };
     this.current.set(id, proc);
     this.all.push(proc);
+    this.onSpawn(child.pid!, proc.exited);
     return child.pid!;
   }
 
@@ -104,43 +107,4 @@ export class ChaosFleet {
       }
     }
   }
-}
-
-/** Reads the handlers' run logs. */
-export function readRunEvents(dir: string): RunEvent[] {
-  return readdirSync(dir)
-    .filter((f) => f.startsWith('runs-') && f.endsWith('.jsonl'))
-    .flatMap((f) => readJsonLines<RunEvent>(join(dir, f)));
-}
-
-/** Reads the workers' session events and recorded missed/skipped notes from their JSON logs. */
-export function readWorkerLogs(dir: string): { sessions: SessionEvent[]; notes: RecordedNote[] } {
-  const sessions: SessionEvent[] = [];
-  const notes: RecordedNote[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.startsWith('worker-') && n.endsWith('.log'))) {
-    for (const line of readJsonLines<Record<string, unknown>>(join(dir, f))) {
-      const at = Date.parse(String(line.time));
-      const worker = String(line.worker ?? '');
-      const pid = Number(line.pid);
-      if (line.msg === 'registered as member') sessions.push({ worker, pid, at, kind: 'joined', member: String(line.member) });
-      else if (line.msg === 'session state' && (line.state === 'lost' || line.state === 'expired')) sessions.push({ worker, pid, at, kind: 'lost' });
-      else if (line.msg === 'recorded fires not run') {
-        notes.push({ job: String(line.job), item: Number(line.item), outcome: line.outcome === 'skipped' ? 'skipped' : 'missed', count: Number(line.count), latest: String(line.latest), at });
-      }
-    }
-  }
-  return { sessions, notes };
-}
-
-function readJsonLines<T>(file: string): T[] {
-  const out: T[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      /* a line cut by a kill */
-    }
-  }
-  return out;
 }

@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RecordedNote, RunEvent, SessionEvent } from './chaos-records.js';
+
+/** Reads the handlers' run logs. */
+export function readRunEvents(dir: string): RunEvent[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('runs-') && f.endsWith('.jsonl'))
+    .flatMap((f) => readJsonLines<RunEvent>(join(dir, f)));
+}
+
+/** Reads the workers' session events and recorded missed/skipped notes from their JSON logs. */
+export function readWorkerLogs(dir: string): { sessions: SessionEvent[]; notes: RecordedNote[] } {
+  const sessions: SessionEvent[] = [];
+  const notes: RecordedNote[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.startsWith('worker-') && n.endsWith('.log'))) {
+    for (const line of readJsonLines<Record<string, unknown>>(join(dir, f))) {
+      const at = Date.parse(String(line.time));
+      const worker = String(line.worker ?? '');
+      const pid = Number(line.pid);
+      if (line.msg === 'registered as member') sessions.push({ worker, pid, at, kind: 'joined', member: String(line.member) });
+      else if (line.msg === 'session state' && (line.state === 'lost' || line.state === 'expired')) sessions.push({ worker, pid, at, kind: 'lost' });
+      else if (line.msg === 'recorded fires not run') {
+        notes.push({ job: String(line.job), item: Number(line.item), outcome: line.outcome === 'skipped' ? 'skipped' : 'missed', count: Number(line.count), latest: String(line.latest), at });
+      }
+    }
+  }
+  return { sessions, notes };
+}
+
+function readJsonLines<T>(file: string): T[] {
+  const out: T[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      /* a line cut by a kill */
+    }
+  }
+  return out;
+}
