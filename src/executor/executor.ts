@@ -45,6 +45,12 @@ interface ActiveRun {
   done: Promise<void>;
 }
 
+/** Bounds of `prepareLeadMs()`: how early before its fire instant a batch is begun. */
+export const MIN_PREPARE_LEAD_MS = 20;
+export const MAX_PREPARE_LEAD_MS = 500;
+/** How many recent begin durations size the lead. */
+const LEAD_SAMPLES = 16;
+
 interface Lane {
   current?: ActiveRun | 'starting';
   queue: FireRequest[];
@@ -59,6 +65,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private readonly lanes = new Map<string, Lane>();
   private accepting = true;
   private leaseLost = false;
+  /** Durations (ms) of the most recent ledger begins, newest last. */
+  private readonly beginDurations: number[] = [];
+  /** Fires prepared early for an item that was still running: they go through `fire` at their instant. */
+  private readonly deferred = new Map<number, { timer: NodeJS.Timeout; requests: FireRequest[] }>();
 
   constructor(private readonly opts: ExecutorOptions) {
     super();
@@ -71,19 +81,37 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     return n;
   }
 
+  /** Whether the item has a run here (running, or begun and waiting for its fire time). */
+  isBusy(job: string, item: number): boolean {
+    return !!this.lanes.get(keyOf(job, item))?.current;
+  }
+
   /** Items running now, as `job#item` keys. */
   runningKeys(): string[] {
     return [...this.lanes.entries()].filter(([, l]) => l.current).map(([k]) => k);
   }
 
   /**
-   * Fires a batch of items (all due at one instant): one ledger transaction for all of them.
-   * `sequential` requests queue behind a running run of the same item whatever the job's overlap
-   * policy (takeover re-runs and catch-up).
+   * How long before a fire instant the scheduler should hand its batch to `fire`, so that the
+   * ledger's begin is done when the instant comes: twice the slowest of the recent begins, within
+   * [MIN_PREPARE_LEAD_MS, MAX_PREPARE_LEAD_MS].
+   */
+  prepareLeadMs(): number {
+    const slowest = this.beginDurations.reduce((a, b) => Math.max(a, b), 0);
+    return Math.min(MAX_PREPARE_LEAD_MS, Math.max(MIN_PREPARE_LEAD_MS, Math.ceil(2 * slowest)));
+  }
+
+  /**
+   * Fires a batch of items: one ledger transaction for all of them. A request whose fire time is
+   * still ahead (prepared early) holds its item's marker from now on, and its handler is entered
+   * at the fire time; if the item is still running now, the request waits for its fire time
+   * instead and the overlap policy applies then. `sequential` requests queue behind a running run
+   * of the same item whatever the job's overlap policy (takeover re-runs and catch-up).
    */
   async fire(requests: readonly FireRequest[], sequential = false): Promise<void> {
     if (!this.accepting || requests.length === 0) return;
     const toBegin: FireRequest[] = [];
+    const now = Date.now();
     for (const req of requests) {
       const key = keyOf(req.job, req.item);
       const lane = this.lanes.get(key) ?? { queue: [] };
@@ -92,6 +120,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       if (!lane.current) {
         lane.current = 'starting';
         toBegin.push(req);
+        continue;
+      }
+      if (!sequential && req.fireTime.getTime() > now) {
+        this.defer(req);
         continue;
       }
       const def = this.opts.definitionOf(req.job);
@@ -107,8 +139,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     }
     if (toBegin.length === 0) return;
     let results: BeginResult[];
+    const began = performance.now();
     try {
       results = await this.opts.ledger.begin(toBegin);
+      this.beginDurations.push(performance.now() - began);
+      if (this.beginDurations.length > LEAD_SAMPLES) this.beginDurations.shift();
     } catch (err) {
       this.opts.log.error({ err, items: toBegin.length }, 'could not start runs');
       for (const req of toBegin) {
@@ -117,15 +152,40 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       }
       return;
     }
+    /** One timer per fire instant still ahead: the handlers of its runs are entered when it fires. */
+    const gates = new Map<number, Promise<void>>();
+    const gateOf = (fireMs: number): Promise<void> | undefined => {
+      const wait = fireMs - Date.now();
+      if (wait <= 0) return undefined;
+      let gate = gates.get(fireMs);
+      if (!gate) gates.set(fireMs, (gate = sleep(wait)));
+      return gate;
+    };
     toBegin.forEach((req, i) => {
       const result = results[i]!;
       if (result.status === 'started' && this.accepting) {
-        this.start(req, result.token);
+        this.start(req, result.token, gateOf(req.fireTime.getTime()));
       } else {
         if (result.status !== 'started') this.emit('notStarted', req, result.status);
         this.settleLane(req);
       }
     });
+  }
+
+  /** Fires `req` at its fire time instead (its item was still running when it was prepared). */
+  private defer(req: FireRequest): void {
+    const at = req.fireTime.getTime();
+    const group = this.deferred.get(at);
+    if (group) {
+      group.requests.push(req);
+      return;
+    }
+    const timer = setTimeout(() => {
+      const due = this.deferred.get(at);
+      this.deferred.delete(at);
+      if (due) void this.fire(due.requests);
+    }, at - Date.now());
+    this.deferred.set(at, { timer, requests: [req] });
   }
 
   /** Keeps one waiting scheduled fire per item (the newest); the ones it displaces are skipped. */
@@ -139,6 +199,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   stopAccepting(): void {
     this.accepting = false;
     for (const lane of this.lanes.values()) lane.queue.length = 0;
+    for (const { timer } of this.deferred.values()) clearTimeout(timer);
+    this.deferred.clear();
   }
 
   /** Waits for running runs to finish, up to `graceMs`; then aborts the rest and waits for them. */
@@ -177,16 +239,26 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     else if (lane.queue.length === 0) this.lanes.delete(key);
   }
 
-  private start(req: FireRequest, token: string): void {
+  /** The run holds its marker from now on; its handler is entered once `gate` (its fire time) resolves. */
+  private start(req: FireRequest, token: string, gate: Promise<void> | undefined): void {
     const lane = this.lanes.get(keyOf(req.job, req.item))!;
     const abort = new AbortController();
     const run: ActiveRun = { req, abort, done: Promise.resolve() };
     lane.current = run;
-    this.emit('started', req, token);
-    run.done = this.execute(req, token, abort).finally(() => this.settleLane(req));
+    run.done = this.execute(req, token, abort, gate).finally(() => this.settleLane(req));
   }
 
-  private async execute(req: FireRequest, token: string, abort: AbortController): Promise<void> {
+  private async execute(req: FireRequest, token: string, abort: AbortController, gate: Promise<void> | undefined): Promise<void> {
+    if (gate) await gate;
+    if (abort.signal.aborted) {
+      // Lease lost or aborted before its fire time came: the handler never ran; the item's next
+      // owner runs this fire (it stays in flight).
+      const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt: req.attempt, outcome: 'interrupted', durationMs: 0 };
+      if (!this.leaseLost) await this.opts.ledger.release({ ...report, keepInFlight: true });
+      this.emit('finished', report);
+      return;
+    }
+    this.emit('started', req, token);
     const def = this.opts.definitionOf(req.job);
     const fireId = fireIdOf(req.job, req.fireTime, req.item);
     const runLog = this.opts.log.child({ job: req.job, item: req.item, fire: fireId });

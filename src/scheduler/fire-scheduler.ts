@@ -37,8 +37,9 @@ export interface FireSchedulerOptions {
 
 /**
  * Fires this worker's own items on their jobs' cron schedules: one timer for the earliest next
- * fire of all jobs; at each instant every due item of every job goes to the executor as one
- * batch. When the worker takes over an item it first plans the takeover (re-run of an interrupted
+ * fire of all jobs; every item due at an instant goes to the executor as one batch, handed over
+ * `executor.prepareLeadMs()` ahead of the instant so that its markers are taken when it comes
+ * (the handlers are entered at the instant itself). When the worker takes over an item it first plans the takeover (re-run of an interrupted
  * fire, missed fires by the misfire policy).
  */
 export class FireScheduler {
@@ -116,6 +117,7 @@ export class FireScheduler {
     if (added.length || removed.length) {
       this.opts.log.info({ job: def.name, items: [...next].sort((a, b) => a - b), added, removed }, 'owned items changed');
     }
+    for (const item of removed) void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
     if (this.state === 'started') {
       for (const item of added) void this.takeover(def.name, item);
       this.arm();
@@ -133,17 +135,19 @@ export class FireScheduler {
     let earliest = Infinity;
     for (const s of this.jobs.values()) if (s.owned.size > 0 && s.nextFire < earliest) earliest = s.nextFire;
     if (earliest === Infinity) return;
+    // Wake up early enough for the batch's begin to be done at the fire instant (see Executor.fire).
     // setTimeout overflows past 2^31-1 ms (~24.8 days) into a 1 ms timer: wake up and re-arm.
-    const delay = Math.max(0, earliest - Date.now());
+    const delay = Math.max(0, earliest - this.opts.executor.prepareLeadMs() - Date.now());
     this.timer = delay > MAX_TIMER_MS ? setTimeout(() => this.arm(), MAX_TIMER_MS) : setTimeout(() => this.onTimer(), delay);
   }
 
   private onTimer(): void {
     if (this.state !== 'started') return;
     const now = Date.now();
+    const horizon = now + this.opts.executor.prepareLeadMs();
     const batch: FireRequest[] = [];
     for (const s of this.jobs.values()) {
-      if (s.owned.size === 0 || s.nextFire > now) continue;
+      if (s.owned.size === 0 || s.nextFire > horizon) continue;
       let fireTime = s.nextFire;
       let late = 0;
       let lateLatest = 0;
