@@ -52,7 +52,24 @@ interface Cached {
   createdAt?: number;
   /** Data version of the item's history node (`record.recent`), or -1 when it does not exist. */
   historyVersion: number;
+  /** `record.recent` has entries the history node does not have yet. */
+  historyDirty?: boolean;
+  /** When (ms) a successful run's release writes the history node next (see HISTORY_WRITE_INTERVAL_MS). */
+  historyDueAt?: number;
+  /** The item is leaving this worker: write its history with its next release, or now. */
+  retiring?: boolean;
 }
+
+/**
+ * How often a successful run's release also writes the item's run history (`items/<i>/history`):
+ * at most once per this interval per item (first time at a random point of it, so that items spread
+ * over instants). A run that does not succeed, the fires recorded missed or skipped, an item
+ * leaving this worker and a drain write it at once; a sweep every interval writes the histories
+ * of items that have not run since theirs fell due. So the history lags by at most two intervals,
+ * and a worker that crashes loses at most that much of it (never the progress record, which every
+ * release writes).
+ */
+export const HISTORY_WRITE_INTERVAL_MS = 5000;
 
 /**
  * Bytes per multi (estimated), far below ZooKeeper's 1 MB request limit (`jute.maxbuffer`): a
@@ -75,6 +92,11 @@ export class RunLedger {
   private readonly sizes = new Map<string, number>();
   private releaseQueue: Array<{ req: ReleaseRequest; done: (written: boolean) => void }> = [];
   private releaseScheduled = false;
+  /** Set by `flushHistories` (drain): every release writes its history. */
+  private flushAllHistory = false;
+
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping = false;
 
   constructor(
     private readonly zk: ZkClient,
@@ -82,6 +104,42 @@ export class RunLedger {
     private readonly member: { name: string; workerId: string },
     private readonly log: Logger,
   ) {}
+
+  /** Starts the history sweep (see HISTORY_WRITE_INTERVAL_MS). */
+  start(): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = setInterval(() => void this.sweepHistories(), HISTORY_WRITE_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  /** Stops the sweep. Idempotent. */
+  close(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  /** Writes the histories of idle items whose write fell due an interval ago (never rejects). */
+  private async sweepHistories(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const late = Date.now() - HISTORY_WRITE_INTERVAL_MS;
+      await this.writeHistories(this.dirtyHistories((c) => (c.historyDueAt ?? 0) <= late));
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /** Items whose history is behind, not running here, and matching `filter`. */
+  private dirtyHistories(filter: (cached: Cached) => boolean = () => true): Array<{ job: string; item: number; cached: Cached }> {
+    const out: Array<{ job: string; item: number; cached: Cached }> = [];
+    for (const [key, cached] of this.progress) {
+      if (!cached.historyDirty || cached.record.inFlight?.member === this.member.name || !filter(cached)) continue;
+      const at = key.lastIndexOf('#');
+      out.push({ job: key.slice(0, at), item: Number(key.slice(at + 1)), cached });
+    }
+    return out;
+  }
 
   /** The item's progress record (read from ZooKeeper unless cached, or when `refresh`). */
   async load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
@@ -96,7 +154,13 @@ export class RunLedger {
     ]);
     if (found) this.sizes.set(key, found.data.length);
     const record: ProgressRecord = { ...(found ? decodeProgress(found.data) : {}), recent: decodeHistory(history?.data) };
-    const cached: Cached = { record, version: found ? found.stat.version : -1, createdAt: found?.stat.ctime, historyVersion: history ? history.stat.version : -1 };
+    const cached: Cached = {
+      record,
+      version: found ? found.stat.version : -1,
+      createdAt: found?.stat.ctime,
+      historyVersion: history ? history.stat.version : -1,
+      historyDueAt: Date.now() + Math.random() * HISTORY_WRITE_INTERVAL_MS,
+    };
     this.progress.set(key, cached);
     return cached.record;
   }
@@ -132,7 +196,7 @@ export class RunLedger {
     await Promise.all(pending.map((i) => this.load(requests[i]!.job, requests[i]!.item)));
     for (let round = 0; pending.length > 0; round++) {
       if (round > requests.length + 5) throw new Error('run ledger: begin did not settle');
-      const startedAt = new Date().toISOString();
+      const now = Date.now();
       const tx = this.zk.transaction().check(this.paths.member(this.member.name));
       const next = new Map<number, ProgressRecord>();
       /** Request index of each op (-1 for the membership check), and each request's ops. */
@@ -142,6 +206,8 @@ export class RunLedger {
         const r = requests[i]!;
         const cached = this.progress.get(keyOf(r.job, r.item))!;
         const fireTime = r.fireTime.toISOString();
+        // A fire begun ahead of its instant (prepared) starts at its fire time.
+        const startedAt = new Date(Math.max(now, r.fireTime.getTime())).toISOString();
         if (!r.rerun && cached.record.lastScheduled !== undefined && fireTime <= cached.record.lastScheduled) {
           results[i] = { status: 'duplicate' };
           continue;
@@ -179,8 +245,15 @@ export class RunLedger {
           const stat = out[own.progress]!.stat!;
           const r = requests[i]!;
           const prev = this.progress.get(keyOf(r.job, r.item))!;
-          const historyVersion = own.history === undefined ? prev.historyVersion : (out[own.history]!.stat?.version ?? 0);
-          this.progress.set(keyOf(r.job, r.item), { record: next.get(i)!, version: stat.version, createdAt: stat.ctime, historyVersion });
+          const wroteHistory = own.history !== undefined;
+          this.progress.set(keyOf(r.job, r.item), {
+            ...prev,
+            record: next.get(i)!,
+            version: stat.version,
+            createdAt: stat.ctime,
+            historyVersion: wroteHistory ? (out[own.history!]!.stat?.version ?? 0) : prev.historyVersion,
+            historyDirty: wroteHistory ? false : prev.historyDirty,
+          });
           results[i] = { status: 'started', token: stat.mzxid.toString() };
           for (const [outcome, note] of [['missed', r.missed], ['skipped', r.skipped]] as const) {
             if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
@@ -245,10 +318,15 @@ export class RunLedger {
   private async releaseBatch(batch: Array<{ req: ReleaseRequest; done: (written: boolean) => void }>): Promise<void> {
     let pending = batch;
     for (let round = 0; pending.length > 0 && round < batch.length + 5; round++) {
-      const at = new Date().toISOString();
+      const now = Date.now();
+      const at = new Date(now).toISOString();
       const tx = this.zk.transaction();
       const next: ProgressRecord[] = [];
-      for (const { req } of pending) {
+      /** Per pending entry: index of its progress op, and of its history op when it writes one. */
+      const ops: Array<{ progress: number; history?: number }> = [];
+      /** The pending entry of each op. */
+      const opOwner: number[] = [];
+      pending.forEach(({ req }, k) => {
         const cached: Cached = this.progress.get(keyOf(req.job, req.item)) ?? { record: {}, version: -1, historyVersion: -1 };
         const fireTime = req.fireTime.toISOString();
         const finished = req.outcome !== 'interrupted';
@@ -267,15 +345,35 @@ export class RunLedger {
         const data = encodeProgress(record);
         this.sizes.set(keyOf(req.job, req.item), data.length);
         tx.setData(this.paths.item(req.job, req.item), data, cached.version);
-        this.historyOp(tx, req.job, req.item, cached, record.recent ?? []);
-      }
+        opOwner.push(k, k);
+        const own: { progress: number; history?: number } = { progress: opOwner.length - 1 };
+        if (req.outcome !== 'success' || this.flushAllHistory || cached.retiring || now >= (cached.historyDueAt ?? 0)) {
+          this.historyOp(tx, req.job, req.item, cached, record.recent ?? []);
+          opOwner.push(k);
+          own.history = opOwner.length - 1;
+        }
+        ops.push(own);
+      });
       try {
         const out = await this.zk.commit(tx);
         pending.forEach(({ req, done }, k) => {
-          const stat = out[3 * k + 1]!.stat!;
-          const historyVersion = out[3 * k + 2]!.stat?.version ?? 0;
-          this.progress.set(keyOf(req.job, req.item), { record: next[k]!, version: stat.version, createdAt: stat.ctime, historyVersion });
+          const own = ops[k]!;
+          const stat = out[own.progress]!.stat!;
+          const prev = this.progress.get(keyOf(req.job, req.item));
+          const wrote = own.history !== undefined;
           done(true);
+          if (prev?.retiring) {
+            this.progress.delete(keyOf(req.job, req.item)); // gone to another worker: reload if it comes back
+            return;
+          }
+          this.progress.set(keyOf(req.job, req.item), {
+            record: next[k]!,
+            version: stat.version,
+            createdAt: stat.ctime,
+            historyVersion: wrote ? (out[own.history!]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
+            historyDirty: !wrote,
+            historyDueAt: wrote ? now + HISTORY_WRITE_INTERVAL_MS : prev?.historyDueAt,
+          });
         });
         return;
       } catch (err) {
@@ -303,9 +401,10 @@ export class RunLedger {
           for (const { done } of pending) done(false);
           return;
         }
-        const k = Math.floor(err.failedIndex / 3);
+        const k = opOwner[err.failedIndex]!;
         const entry = pending[k]!;
-        if (err.reason instanceof BadVersionError || (err.failedIndex % 3 === 2 && err.reason instanceof NodeExistsError)) {
+        const failedOnHistory = ops[k]!.history === err.failedIndex;
+        if (err.reason instanceof BadVersionError || (failedOnHistory && err.reason instanceof NodeExistsError)) {
           await this.load(entry.req.job, entry.req.item, true).catch(() => undefined);
         } else {
           // Our marker (or the item) is gone: we no longer hold the run, so we must not write.
@@ -316,6 +415,60 @@ export class RunLedger {
       }
     }
     for (const { done } of pending) done(false);
+  }
+
+  /**
+   * The item leaves this worker (reassigned): its history is written with its running run's
+   * release, or now if it is not running here. Best effort: if the item's next owner wrote the
+   * history meanwhile, ours is dropped (the version check fails).
+   */
+  async retire(job: string, item: number, running: boolean): Promise<void> {
+    const cached = this.progress.get(keyOf(job, item));
+    if (!cached) return;
+    if (running) {
+      cached.retiring = true;
+      return;
+    }
+    this.progress.delete(keyOf(job, item));
+    if (cached.historyDirty) await this.writeHistories([{ job, item, cached }]);
+  }
+
+  /**
+   * Before a drain: from now on every release writes its history, and the histories of items not
+   * running here that are behind are written now (before the items can move).
+   */
+  async flushHistories(): Promise<void> {
+    this.flushAllHistory = true;
+    await this.writeHistories(this.dirtyHistories());
+  }
+
+  /** Writes histories in size-bounded multis; an item whose history changed meanwhile is left out. */
+  private async writeHistories(items: Array<{ job: string; item: number; cached: Cached }>): Promise<void> {
+    for (let chunk of chunkBySize(items, () => ITEM_OVERHEAD_BYTES + 2048)) {
+      for (let round = 0; chunk.length > 0 && round < 5; round++) {
+        const tx = this.zk.transaction();
+        for (const { job, item, cached } of chunk) this.historyOp(tx, job, item, cached, cached.record.recent ?? []);
+        try {
+          const out = await this.zk.commit(tx);
+          chunk.forEach(({ cached }, i) => {
+            cached.historyDirty = false;
+            cached.historyVersion = out[i]!.stat?.version ?? 0;
+            cached.historyDueAt = Date.now() + HISTORY_WRITE_INTERVAL_MS;
+          });
+          break;
+        } catch (err) {
+          if (!(err instanceof ZkTransactionError) || err.failedIndex < 0) {
+            this.log.warn({ err, items: chunk.length }, 'could not write run histories');
+            return;
+          }
+          // That item's history changed meanwhile (its next owner wrote it): drop our entries and
+          // our cache of the item (reloaded if it runs here again); write the others.
+          const failed = chunk[err.failedIndex];
+          if (failed) this.progress.delete(keyOf(failed.job, failed.item));
+          chunk = chunk.filter((entry) => entry !== failed);
+        }
+      }
+    }
   }
 
   /**

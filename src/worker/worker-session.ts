@@ -52,6 +52,7 @@ export interface WorkerSessionOptions {
 export class WorkerSession {
   readonly member: GroupMember;
   readonly executor: Executor;
+  private readonly ledger: RunLedger;
   readonly scheduler: FireScheduler;
   private latchRef: LeaderLatch | undefined;
   private coordinator: LeaderCoordinator | undefined;
@@ -86,6 +87,7 @@ export class WorkerSession {
     const member = this.member;
     const identity = { get name(): string { return member.name; }, workerId: opts.workerId };
     const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }));
+    this.ledger = ledger;
     this.executor = new Executor({
       ledger,
       stages: new StageStore(opts.zk, opts.paths),
@@ -159,6 +161,7 @@ export class WorkerSession {
     this.latchRef = latch;
     latch.on('isLeader', () => void this.lead());
     latch.on('notLeader', () => this.unlead());
+    this.ledger.start();
     this.scheduler.start();
     for (const [job, triggers] of this.triggerCaches) this.runTriggers(job, triggers);
     await latch.start();
@@ -167,6 +170,8 @@ export class WorkerSession {
   /** Leaves gracefully: stop firing, announce draining (items move now), finish or abort runs, leave. */
   async shutdown(graceMs: number): Promise<void> {
     this.scheduler.stop();
+    // Run histories behind (see HISTORY_WRITE_INTERVAL_MS) are written before the items can move.
+    await this.ledger.flushHistories().catch((err: unknown) => this.log.warn({ err }, 'could not write run histories'));
     try {
       await this.member.update({ state: 'draining' });
     } catch (err) {
@@ -188,6 +193,7 @@ export class WorkerSession {
     if (this.closed) return;
     this.closed = true;
     this.scheduler.stop();
+    this.ledger.close();
     this.clockCheck.close();
     this.unlead();
     this.latchRef?.close();

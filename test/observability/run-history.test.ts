@@ -7,6 +7,7 @@ import { Worker } from '../../src/worker/worker.js';
 import { FleetOperator } from '../../src/api/fleet-operator.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { decodeProgress, RECENT_OUTCOMES } from '../../src/model/progress-record.js';
+import { HISTORY_WRITE_INTERVAL_MS } from '../../src/executor/run-ledger.js';
 import { readProgress, ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
@@ -42,7 +43,14 @@ describe('run history', () => {
       fires.push(t.fireTime.toISOString());
       await waitFor(async () => decodeProgress((await zk.getData(ctx!.paths.item('hist', 0))).data).lastCompleted === fires[i], { message: `run ${i} recorded` });
     }
-    const recent = (await readProgress(zk, ctx.paths, 'hist', 0)).recent!;
+    // Successful runs' history is written at most every HISTORY_WRITE_INTERVAL_MS (by a release or the sweep).
+    const recent = await waitFor(
+      async () => {
+        const r = (await readProgress(zk, ctx!.paths, 'hist', 0)).recent;
+        return r?.[0]?.fireTime === fires.at(-1) && r;
+      },
+      { timeoutMs: 4 * HISTORY_WRITE_INTERVAL_MS, message: 'the history to catch up' },
+    );
     // The history has its own node: the progress record that every run's start rewrites stays small.
     expect(decodeProgress((await zk.getData(ctx.paths.item('hist', 0))).data).recent).toBeUndefined();
     expect(recent).toHaveLength(RECENT_OUTCOMES); // bounded
