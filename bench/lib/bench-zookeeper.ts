@@ -1,0 +1,24 @@
+import { ZooKeeperServer } from '../../src/testing/zookeeper-server.js';
+import type { BenchCleanup } from './bench-cleanup.js';
+
+/** Session timeout of every bench worker (and the BullMQ lock it is compared with). */
+export const BENCH_SESSION_TIMEOUT_MS = 5000;
+
+/**
+ * JVM options of the bench's ZooKeeper: unlike the tests' small-heap, C1-only server, a full JIT and
+ * enough heap for 80,000 items' nodes.
+ */
+export const BENCH_JVM_OPTIONS: readonly string[] = ['-Xms256m', '-Xmx2g', '-XX:+UseParallelGC', '-XX:-UsePerfData', '-Djava.awt.headless=true'];
+
+/**
+ * Starts the standalone ZooKeeper (Debian's package) a scenario runs against, on a free loopback
+ * port: fsync on (ZooKeeper's default), tickTime 500 ms (sessions expire on tick boundaries, so the
+ * tick bounds how late an expiry is seen), up to 200 connections from loopback, every four-letter
+ * word enabled; `config` adds zoo.cfg entries. Registered for cleanup.
+ */
+export async function startBenchZooKeeper(cleanup: BenchCleanup, dataDir: string, config: Record<string, string | number> = {}): Promise<ZooKeeperServer> {
+  const server = new ZooKeeperServer({ forceSync: true, tickTime: 500, dataDir, keepDataDir: false, jvmOptions: BENCH_JVM_OPTIONS, startTimeoutMs: 60_000, config: { maxClientCnxns: 200, ...config } });
+  cleanup.add('zookeeper', () => server.close());
+  await server.start();
+  return server;
+}

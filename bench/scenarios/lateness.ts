@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import { BenchFleet, type BenchJob } from '../lib/bench-fleet.js';
+import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';
+import { rssMb } from '../lib/process-memory.js';
+import { readRunRecords } from '../lib/run-records.js';
+import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
+import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
+import { ms, summarize, type Summary } from '../lib/stats.js';
+
+export interface LatenessOptions {
+  jobs: number;
+  items: number;
+  workers: number;
+  durationMs: number;
+}
+
+/** What one lateness run measured (fires scheduled inside the window only). */
+export interface LatenessFigures extends LatenessOptions {
+  /** Handler entries recorded for fires in the window. */
+  runs: number;
+  /** Fires due in the window: jobs × items × seconds. */
+  expected: number;
+  /** Handler entry minus scheduled fire time, ms. */
+  lateness: Summary;
+  /** Runs of a (job, item, fire) beyond its first. */
+  duplicates: number;
+  /** Fires due in the window that never ran. */
+  misses: number;
+  /** Largest worker RSS seen during the window, MB. */
+  maxRssMb: number;
+  /** Time from starting the workers until every item was owned, ms. */
+  startupMs: number;
+}
+
+/** Every-second jobs `j00000`.. with `items` items each. */
+export function benchJobs(count: number, items: number, cron = '* * * * * *', sleepMs = 0): BenchJob[] {
+  return Array.from({ length: count }, (_, i) => ({ name: `j${String(i).padStart(5, '0')}`, cron, shards: items, sleepMs }));
+}
+
+/**
+ * Runs `jobs` × `items` every-second fires on `workers` worker processes against a fresh
+ * ZooKeeper for `durationMs` and measures handler entry − scheduled fire for every fire in that
+ * window, plus duplicates and misses.
+ */
+export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions): Promise<LatenessFigures> {
+  const tag = `lateness-${o.jobs}`;
+  const zk = await startBenchZooKeeper(ctx.cleanup, join(ctx.dir, `${tag}-zk`));
+  const dir = join(ctx.dir, tag);
+  const jobs = benchJobs(o.jobs, o.items);
+  const fleet = new BenchFleet({ connect: zk.connectString, namespace: 'bench', dir, jobs, workers: o.workers }, ctx.cleanup);
+  try {
+    const t0 = Date.now();
+    await fleet.start();
+    await fleet.waitSteady(60_000 + o.jobs * o.items * 5, ctx.signal);
+    const startupMs = Date.now() - t0;
+    ctx.log(`${o.jobs} jobs × ${o.items} items on ${o.workers} workers: all owned after ${ms(startupMs)} ms; warming up`);
+    await sleepUnlessAborted(3000, ctx.signal);
+    const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
+    const to = from + o.durationMs;
+    ctx.log(`measuring fires from ${new Date(from).toISOString()} for ${o.durationMs / 1000} s`);
+    let maxRssMb = 0;
+    while (Date.now() < to + 1500 && !ctx.signal.aborted) {
+      for (const id of fleet.ids) maxRssMb = Math.max(maxRssMb, rssMb(fleet.pid(id)!) ?? 0);
+      await sleepUnlessAborted(1000, ctx.signal);
+    }
+    await fleet.close();
+    const records = readRunRecords(dir).filter((r) => r.fire >= from && r.fire < to);
+    const seen = new Set<string>();
+    const lateness: number[] = [];
+    let duplicates = 0;
+    for (const r of records) {
+      const key = `${r.job} ${r.item} ${r.fire}`;
+      if (seen.has(key)) duplicates++;
+      else seen.add(key);
+      lateness.push(r.entry - r.fire);
+    }
+    const expected = o.jobs * o.items * Math.round(o.durationMs / 1000);
+    return { ...o, runs: records.length, expected, lateness: summarize(lateness), duplicates, misses: expected - seen.size, maxRssMb: Math.round(maxRssMb), startupMs };
+  } finally {
+    await fleet.close();
+    await zk.close();
+  }
+}
+
+/** Scenario 1: fire lateness at 100, 1,000 and 10,000 jobs × 8 items on 4 worker processes. */
+export const lateness: Scenario = {
+  name: 'lateness',
+  summary: 'fire lateness (handler entry − scheduled fire), duplicates, misses: 100 / 1,000 / 10,000 jobs × 8 items every second, 4 workers',
+  async run(ctx): Promise<ScenarioResult> {
+    const runs: LatenessOptions[] = ctx.quick
+      ? [
+          { jobs: 100, items: 8, workers: 4, durationMs: 10_000 },
+          { jobs: 1000, items: 8, workers: 4, durationMs: 10_000 },
+        ]
+      : [
+          { jobs: 100, items: 8, workers: 4, durationMs: 60_000 },
+          { jobs: 1000, items: 8, workers: 4, durationMs: 60_000 },
+          { jobs: 10_000, items: 8, workers: 4, durationMs: 30_000 },
+        ];
+    const figures: LatenessFigures[] = [];
+    for (const o of runs) {
+      if (ctx.signal.aborted) break;
+      const f = await measureLateness(ctx, o);
+      ctx.log(`${o.jobs} jobs: p50 ${ms(f.lateness.p50)} p99 ${ms(f.lateness.p99)} p99.9 ${ms(f.lateness.p999)} max ${ms(f.lateness.max)} ms; ${f.duplicates} duplicates, ${f.misses} misses`);
+      figures.push(f);
+    }
+    const main = figures.find((f) => f.jobs === 1000);
+    return {
+      scenario: 'lateness',
+      params: { runs, cron: '* * * * * *', handler: 'no-op (records entry time)' },
+      tables: [
+        {
+          title: 'Fire lateness: handler entry − scheduled fire time (ms), every fire in the window',
+          columns: ['jobs × items', 'workers', 'window', 'runs/s', 'p50', 'p99', 'p99.9', 'max', 'duplicates', 'misses', 'max RSS'],
+          rows: figures.map((f) => [
+            `${f.jobs} × ${f.items}`,
+            f.workers,
+            `${f.durationMs / 1000} s`,
+            Math.round(f.runs / (f.durationMs / 1000)),
+            ms(f.lateness.p50),
+            ms(f.lateness.p99),
+            ms(f.lateness.p999),
+            ms(f.lateness.max),
+            f.duplicates,
+            f.misses,
+            `${f.maxRssMb} MB`,
+          ]),
+        },
+      ],
+      targets: main
+        ? [
+            { what: 'p99 lateness at 1,000 jobs × 8 items, 4 workers', target: '≤ 5 ms', measured: `${ms(main.lateness.p99)} ms`, met: main.lateness.p99 <= 5 },
+            { what: 'p99.9 lateness at 1,000 jobs × 8 items, 4 workers', target: '≤ 20 ms', measured: `${ms(main.lateness.p999)} ms`, met: main.lateness.p999 <= 20 },
+            { what: 'duplicates', target: '0', measured: String(main.duplicates), met: main.duplicates === 0 },
+            { what: 'misses', target: '0', measured: String(main.misses), met: main.misses === 0 },
+          ]
+        : [],
+      data: { figures },
+      notes: [],
+    };
+  },
+};
