@@ -7,7 +7,7 @@ import { LeaseLostError } from '../errors/lease-lost-error.js';
 import { ShutdownError } from '../errors/shutdown-error.js';
 import { RunTimeoutError } from '../errors/run-timeout-error.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
-import { fireIdOf, type JobContext } from './job-context.js';
+import { fireIdOf, type JobContext, type JobHandler } from './job-context.js';
 import type { HandlerLoader } from './handler-loader.js';
 import { runScript } from './script-runner.js';
 import type { BeginRequest, BeginResult, RunLedger, RunReport } from './run-ledger.js';
@@ -249,32 +249,39 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   private async execute(req: FireRequest, token: string, abort: AbortController, gate: Promise<void> | undefined): Promise<void> {
+    const def = this.opts.definitionOf(req.job);
+    const fireId = fireIdOf(req.job, req.fireTime, req.item);
+    // Per-run loggers are made only when something is logged: most runs log nothing.
+    let runLogger: Logger | undefined;
+    const runLog = (): Logger => (runLogger ??= this.opts.log.child({ job: req.job, item: req.item, fire: fireId }));
+    const stages = this.opts.stages.forRun(req.job, req.item, fireId);
+    let attempt = req.attempt;
+    // Everything but the handler call is made ready before the fire time, so that at the instant
+    // the handlers of a whole batch are entered one after the other with nothing in between.
+    let prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
     if (gate) await gate;
     if (abort.signal.aborted) {
       // Lease lost or aborted before its fire time came: the handler never ran; the item's next
       // owner runs this fire (it stays in flight).
-      const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt: req.attempt, outcome: 'interrupted', durationMs: 0 };
+      prepared.dispose();
+      const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome: 'interrupted', durationMs: 0 };
       if (!this.leaseLost) await this.opts.ledger.release({ ...report, keepInFlight: true });
       this.emit('finished', report);
       return;
     }
-    this.emit('started', req, token);
-    const def = this.opts.definitionOf(req.job);
-    const fireId = fireIdOf(req.job, req.fireTime, req.item);
-    const runLog = this.opts.log.child({ job: req.job, item: req.item, fire: fireId });
     const started = Date.now();
-    let attempt = req.attempt;
     let outcome: RunOutcome = 'failed';
     let error: string | undefined;
     const attempts = def?.retry.attempts ?? 1;
-    const stages = this.opts.stages.forRun(req.job, req.item, fireId);
     for (let tries = 1; ; tries++) {
-      const result = await this.attempt(req, def, token, attempt, fireId, stages, abort.signal, runLog);
+      const running = prepared.run();
+      if (tries === 1) this.emit('started', req, token);
+      const result = await running;
       outcome = result.outcome;
       error = result.error;
       if (outcome !== 'failed' || tries >= attempts || abort.signal.aborted || !def) break;
       const delay = backoff(def.retry, tries);
-      runLog.warn({ attempt, delayMs: delay, error }, 'attempt failed; retrying');
+      runLog().warn({ attempt, delayMs: delay, error }, 'attempt failed; retrying');
       try {
         await sleep(delay, undefined, { signal: abort.signal });
         attempt++;
@@ -283,35 +290,54 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         outcome = outcomeOfAbort(abort.signal.reason, outcome);
         break;
       }
+      prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
     }
     const durationMs = Date.now() - started;
     const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome, durationMs, error };
-    const level = outcome === 'success' ? 'info' : 'warn';
-    runLog[level]({ attempt, outcome, durationMs, error, reason: req.reason }, 'run finished');
+    // A success is logged at debug (the metrics and the run history count it); anything else at warn.
+    if (outcome !== 'success') runLog().warn({ attempt, outcome, durationMs, error, reason: req.reason }, 'run finished');
+    else if (this.opts.log.isLevelEnabled('debug')) runLog().debug({ attempt, outcome, durationMs, reason: req.reason }, 'run finished');
     if (!this.leaseLost) {
       const written = await this.opts.ledger.release({ ...report, keepInFlight: outcome === 'interrupted' });
-      if (!written) runLog.warn('run outcome not recorded (marker lost)');
+      if (!written) runLog().warn('run outcome not recorded (marker lost)');
     }
     this.emit('finished', report);
   }
 
-  private async attempt(
+  /**
+   * Makes one attempt ready: its context and signal, its handler loaded. `run()` then calls the
+   * handler at once (synchronously, before its first await) and settles with the attempt's outcome;
+   * `dispose()` drops an attempt that will not run.
+   */
+  private async prepareAttempt(
     req: FireRequest,
     def: JobDefinition | undefined,
     token: string,
     attempt: number,
     fireId: string,
     stages: RunStages,
-    runSignal: AbortSignal,
-    runLog: Logger,
-  ): Promise<{ outcome: RunOutcome; error?: string }> {
-    if (!def) return { outcome: 'failed', error: `job ${req.job} is not defined on this worker` };
-    const controller = new AbortController();
+    runAbort: AbortController,
+    runLog: () => Logger,
+  ): Promise<{ run: () => Promise<{ outcome: RunOutcome; error?: string }>; dispose: () => void }> {
+    if (!def) {
+      const failed = { outcome: 'failed' as const, error: `job ${req.job} is not defined on this worker` };
+      return { run: async () => failed, dispose: () => {} };
+    }
+    const runSignal = runAbort.signal;
+    // An attempt needs its own signal only when it can end on its own (timeout) or be followed by
+    // another attempt; otherwise the run's signal is the attempt's.
+    const ownSignal = def.timeoutMs > 0 || def.retry.attempts > 1;
+    const controller = ownSignal ? new AbortController() : runAbort;
     const onRunAbort = () => controller.abort(runSignal.reason);
-    if (runSignal.aborted) onRunAbort();
-    else runSignal.addEventListener('abort', onRunAbort, { once: true });
-    const timer = def.timeoutMs > 0 ? setTimeout(() => controller.abort(new RunTimeoutError(def.timeoutMs)), def.timeoutMs) : undefined;
-    const log = runLog.child({ attempt });
+    if (ownSignal) {
+      if (runSignal.aborted) onRunAbort();
+      else runSignal.addEventListener('abort', onRunAbort, { once: true });
+    }
+    const dispose = (): void => {
+      if (ownSignal) runSignal.removeEventListener('abort', onRunAbort);
+    };
+    let attemptLogger: Logger | undefined;
+    const log = (): Logger => (attemptLogger ??= runLog().child({ attempt }));
     const ctx: JobContext = {
       job: req.job,
       item: req.item,
@@ -324,27 +350,42 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       workerId: this.opts.workerId,
       fencingToken: token,
       signal: controller.signal,
-      log,
+      get log() {
+        return log();
+      },
       stage: (name, fn) => stages.stage(name, fn),
     };
-    log.debug({ reason: req.reason, token }, 'run started');
-    try {
-      if (def.handler !== undefined) {
-        const handler = await this.opts.loader.load(def.handler);
-        await handler(ctx);
-      } else if (def.command !== undefined) {
-        await runScript(ctx, { command: def.command, cwd: this.opts.loader.resolvePath('.'), killGraceMs: this.opts.killGraceMs, stages });
+    let handler: JobHandler | undefined;
+    let loadError: unknown;
+    if (def.handler !== undefined) {
+      try {
+        handler = await this.opts.loader.load(def.handler);
+      } catch (err) {
+        loadError = err;
       }
-      return controller.signal.aborted ? { outcome: outcomeOfAbort(controller.signal.reason, 'failed') } : { outcome: 'success' };
-    } catch (err) {
+    }
+    const failure = (err: unknown): { outcome: RunOutcome; error?: string } => {
       const message = (err as Error)?.message ?? String(err);
       if (controller.signal.aborted) return { outcome: outcomeOfAbort(controller.signal.reason, 'failed'), error: message };
-      log.warn({ err }, 'attempt failed');
+      log().warn({ err }, 'attempt failed');
       return { outcome: 'failed', error: message.slice(0, 500) };
-    } finally {
-      if (timer) clearTimeout(timer);
-      runSignal.removeEventListener('abort', onRunAbort);
-    }
+    };
+    const run = async (): Promise<{ outcome: RunOutcome; error?: string }> => {
+      if (this.opts.log.isLevelEnabled('debug')) log().debug({ reason: req.reason, token }, 'run started');
+      const timer = def.timeoutMs > 0 ? setTimeout(() => controller.abort(new RunTimeoutError(def.timeoutMs)), def.timeoutMs) : undefined;
+      try {
+        if (loadError !== undefined) return failure(loadError);
+        if (handler) await handler(ctx);
+        else if (def.command !== undefined) await runScript(ctx, { command: def.command, cwd: this.opts.loader.resolvePath('.'), killGraceMs: this.opts.killGraceMs, stages });
+        return controller.signal.aborted ? { outcome: outcomeOfAbort(controller.signal.reason, 'failed') } : { outcome: 'success' };
+      } catch (err) {
+        return failure(err);
+      } finally {
+        if (timer) clearTimeout(timer);
+        dispose();
+      }
+    };
+    return { run, dispose };
   }
 }
 

@@ -47,6 +47,9 @@ export class FireScheduler {
   private timer: NodeJS.Timeout | undefined;
   private state: 'latent' | 'started' | 'stopped' = 'latent';
   private paused = false;
+  private takeoverFires: FireRequest[] = [];
+  /** Items whose running marker (held by another run) is watched, as `job#item`. */
+  private readonly watching = new Set<string>();
 
   constructor(private readonly opts: FireSchedulerOptions) {
     opts.executor.on('notStarted', (req, why) => {
@@ -211,13 +214,28 @@ export class FireScheduler {
       }
       if (requests.length > 0) {
         this.opts.log.info({ job, item, rerun: plan.rerun?.fireTime.toISOString(), catchUp: plan.fires.length }, 'taking over item');
-        await this.opts.executor.fire(requests, true);
+        this.fireTakeover(requests);
       }
     } catch (err) {
       if (err instanceof ZkClosedError || this.opts.zk.signal.aborted || this.state !== 'started') return;
       this.opts.log.warn({ err, job, item }, 'takeover failed; retrying');
       setTimeout(() => void this.takeover(job, item), 250).unref();
     }
+  }
+
+  /**
+   * Hands takeover fires to the executor, gathered over one event-loop turn: the takeovers of many
+   * items at once (a worker joining, a failover) begin in one transaction.
+   */
+  private fireTakeover(requests: readonly FireRequest[]): void {
+    if (this.takeoverFires.length === 0) {
+      setImmediate(() => {
+        const batch = this.takeoverFires;
+        this.takeoverFires = [];
+        if (this.state === 'started') void this.opts.executor.fire(batch, true);
+      });
+    }
+    this.takeoverFires.push(...requests);
   }
 
   /**
@@ -242,17 +260,27 @@ export class FireScheduler {
   /** Plans the item again once the marker another run holds is gone. */
   private watchMarker(job: string, item: number): void {
     if (!this.jobs.get(job)?.owned.has(item)) return;
+    const key = `${job}#${item}`;
+    if (this.watching.has(key)) return; // one watch per item, so one release means one takeover
+    this.watching.add(key);
     const path = this.opts.paths.running(job, item);
+    const settle = (): void => {
+      this.watching.delete(key);
+    };
     void this.opts.zk
       .exists(path, (event) => {
+        settle();
         if (event.type === 'deleted') void this.takeover(job, item);
         else this.watchMarker(job, item);
       })
       .then((stat) => {
-        if (stat === null) void this.takeover(job, item);
+        if (stat !== null) return;
+        settle();
+        void this.takeover(job, item);
       })
-      .catch(() => undefined);
+      .catch(settle);
   }
+
 }
 
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
