@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeProgress } from '../model/progress-record.js';
+import { decodeMarker } from '../model/running-marker.js';
 import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, NoNodeError, NotEmptyError } from '../zk/zk-errors.js';
@@ -211,7 +213,7 @@ export class FleetOperator {
     await this.poll(async () => {
       for (const i of trigger.items) {
         const p = await this.zk.getDataIfExists(this.paths.item(job, i));
-        const last = p ? (JSON.parse(p.data.toString() || '{}') as { lastScheduled?: string }).lastScheduled : undefined;
+        const last = p ? decodeProgress(p.data).lastScheduled : undefined;
         if (last === undefined || Date.parse(last) < trigger.fireTime.getTime()) return false;
       }
       return true;
@@ -247,7 +249,7 @@ export class FleetOperator {
         if (a?.owners.some((o) => o !== null && a.workers[o] === workerId)) return false;
         for (let i = 0; i < (a?.shards ?? 0); i++) {
           const marker = await this.zk.getDataIfExists(this.paths.running(job, i));
-          if (marker && (JSON.parse(marker.data.toString()) as { worker?: string }).worker === workerId) return false;
+          if (marker && decodeMarker(marker.data)?.worker === workerId) return false;
         }
       }
       return true;

@@ -59,19 +59,99 @@ export interface ProgressRecord {
 /** How many entries an item's run history (`recent`) keeps: N in docs and `zkctl job --history`. */
 export const RECENT_OUTCOMES = 10;
 
-/** The progress record as stored at `items/<i>` (without the run history). */
-export function encodeProgress(p: ProgressRecord): Buffer {
-  const { recent: _history, ...rest } = p;
-  return encodeJson(rest);
+/*
+ * Stored forms. A worker writes one progress record per item at every run's start and end, and
+ * thousands of them go in one transaction (see RunLedger), so they are compact JSON: short keys,
+ * times as ms since the epoch, `startedAt` as an offset from the fire time. The decoders also
+ * read the long form (ISO strings, full keys) that earlier versions wrote.
+ */
+
+interface StoredInFlight {
+  /** Fire time, ms. */
+  t: number;
+  a: number;
+  m: string;
+  w: string;
+  /** startedAt − fire time, ms. */
+  s: number;
 }
 
-export const decodeProgress = (data: Buffer | undefined): ProgressRecord => decodeJson<ProgressRecord>(data) ?? {};
+interface StoredProgress {
+  v: 2;
+  /** lastScheduled, ms. */
+  s?: number;
+  /** lastCompleted, ms. */
+  c?: number;
+  f?: StoredInFlight | null;
+  o?: RunOutcome;
+  a?: number;
+  d?: number;
+  w?: string;
+}
+
+/** [fireTime ms, outcome, attempt, worker, at ms, durationMs | null, startedAt − fireTime | null, error?] */
+type StoredOutcome = [number, RunOutcome, number, string, number, number | null, number | null, string?];
+
+const ms = (iso: string): number => Date.parse(iso);
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The progress record as stored at `items/<i>` (without the run history). */
+export function encodeProgress(p: ProgressRecord): Buffer {
+  const out: StoredProgress = { v: 2 };
+  if (p.lastScheduled !== undefined) out.s = ms(p.lastScheduled);
+  if (p.lastCompleted !== undefined) out.c = ms(p.lastCompleted);
+  if (p.inFlight) {
+    const t = ms(p.inFlight.fireTime);
+    out.f = { t, a: p.inFlight.attempt, m: p.inFlight.member, w: p.inFlight.worker, s: ms(p.inFlight.startedAt) - t };
+  } else if (p.inFlight === null) out.f = null;
+  if (p.outcome !== undefined) out.o = p.outcome;
+  if (p.attempt !== undefined) out.a = p.attempt;
+  if (p.durationMs !== undefined) out.d = p.durationMs;
+  if (p.worker !== undefined) out.w = p.worker;
+  return encodeJson(out);
+}
+
+export function decodeProgress(data: Buffer | undefined): ProgressRecord {
+  const raw = decodeJson<StoredProgress | (ProgressRecord & { v?: undefined })>(data);
+  if (!raw || typeof raw !== 'object') return {};
+  if (raw.v !== 2) {
+    const { recent: _history, ...long } = raw as ProgressRecord;
+    return long;
+  }
+  const p: ProgressRecord = {};
+  if (typeof raw.s === 'number') p.lastScheduled = iso(raw.s);
+  if (typeof raw.c === 'number') p.lastCompleted = iso(raw.c);
+  if (raw.f === null) p.inFlight = null;
+  else if (raw.f) p.inFlight = { fireTime: iso(raw.f.t), attempt: raw.f.a, member: raw.f.m, worker: raw.f.w, startedAt: iso(raw.f.t + raw.f.s) };
+  if (raw.o !== undefined) p.outcome = raw.o;
+  if (raw.a !== undefined) p.attempt = raw.a;
+  if (raw.d !== undefined) p.durationMs = raw.d;
+  if (raw.w !== undefined) p.worker = raw.w;
+  return p;
+}
 
 /** The run history as stored at `items/<i>/history`. */
-export const encodeHistory = (recent: readonly RecentOutcome[]): Buffer => encodeJson({ recent });
+export function encodeHistory(recent: readonly RecentOutcome[]): Buffer {
+  const r = recent.map((o): StoredOutcome => {
+    const fire = ms(o.fireTime);
+    const entry: StoredOutcome = [fire, o.outcome, o.attempt, o.worker, ms(o.at), o.durationMs ?? null, o.startedAt === undefined ? null : ms(o.startedAt) - fire];
+    if (o.error !== undefined) entry.push(o.error);
+    return entry;
+  });
+  return encodeJson({ v: 2, r });
+}
 
 export function decodeHistory(data: Buffer | undefined): RecentOutcome[] {
-  const h = decodeJson<{ recent?: RecentOutcome[] }>(data);
+  const h = decodeJson<{ v?: number; r?: StoredOutcome[]; recent?: RecentOutcome[] }>(data);
+  if (h?.v === 2 && Array.isArray(h.r)) {
+    return h.r.map(([fire, outcome, attempt, worker, at, durationMs, started, error]) => {
+      const o: RecentOutcome = { fireTime: iso(fire), outcome, attempt, worker, at: iso(at) };
+      if (durationMs !== null) o.durationMs = durationMs;
+      if (started !== null) o.startedAt = iso(fire + started);
+      if (error !== undefined) o.error = error;
+      return o;
+    });
+  }
   return Array.isArray(h?.recent) ? h.recent : [];
 }
 

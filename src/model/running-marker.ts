@@ -12,5 +12,26 @@ export interface RunningMarker {
   startedAt: string;
 }
 
-export const encodeMarker = (m: RunningMarker): Buffer => encodeJson(m);
-export const decodeMarker = (data: Buffer | undefined): RunningMarker | undefined => decodeJson<RunningMarker>(data);
+/** Stored compactly (one is created per run): `{ v: 2, m, w, f: fire ms, a, s: startedAt − fire }`. */
+interface StoredMarker {
+  v: 2;
+  m: string;
+  w: string;
+  f: number;
+  a: number;
+  s: number;
+}
+
+export function encodeMarker(m: RunningMarker): Buffer {
+  const f = Date.parse(m.fireTime);
+  const stored: StoredMarker = { v: 2, m: m.member, w: m.worker, f, a: m.attempt, s: Date.parse(m.startedAt) - f };
+  return encodeJson(stored);
+}
+
+/** Reads the compact form, and the long form (ISO strings, full keys) earlier versions wrote. */
+export function decodeMarker(data: Buffer | undefined): RunningMarker | undefined {
+  const raw = decodeJson<StoredMarker | (RunningMarker & { v?: undefined })>(data);
+  if (!raw || typeof raw !== 'object') return undefined;
+  if (raw.v !== 2) return raw as RunningMarker;
+  return { member: raw.m, worker: raw.w, fireTime: new Date(raw.f).toISOString(), attempt: raw.a, startedAt: new Date(raw.f + raw.s).toISOString() };
+}

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeProgress } from '../../src/model/progress-record.js';
 import { JobAdmin } from '../../src/api/job-admin.js';
 import type { FleetStatus, JobSummary, JobView, TreeNode, WorkerView } from '../../src/api/fleet-reader.js';
 import type { DoctorCheck } from '../../src/api/fleet-doctor.js';
@@ -29,7 +30,7 @@ describe('zkctl (read commands) against live workers', () => {
     const itemsPath = fleet.paths.items('sync-orders');
     await waitFor(async () => {
       const data = await Promise.all([0, 1, 2, 3].map((i) => zk.getData(`${itemsPath}/${i}`)));
-      return data.every((d) => d.data.toString().includes('"outcome":"success"'));
+      return data.every((d) => decodeProgress(d.data).outcome === 'success');
     }, { timeoutMs: 10_000, message: 'every item ran' });
 
     const ns = { namespace: fleet.namespace };

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, type ProgressRecord, type RecentOutcome } from '../../src/model/progress-record.js';
+import { decodeMarker, encodeMarker, type RunningMarker } from '../../src/model/running-marker.js';
+
+const member = 'm-0123456789abcdef-0000000042';
+
+describe('stored run records (compact form)', () => {
+  it('round-trips a progress record with and without a run in flight', () => {
+    const running: ProgressRecord = {
+      lastScheduled: '2026-11-21T10:00:05.000Z',
+      lastCompleted: '2026-11-21T10:00:04.000Z',
+      inFlight: { fireTime: '2026-11-21T10:00:05.000Z', attempt: 2, member, worker: 'w-1', startedAt: '2026-11-21T10:00:05.012Z' },
+      outcome: 'failed',
+      attempt: 1,
+      durationMs: 37,
+      worker: 'w-1',
+    };
+    expect(decodeProgress(encodeProgress(running))).toEqual(running);
+    const done: ProgressRecord = { ...running, inFlight: null, outcome: 'success' };
+    expect(decodeProgress(encodeProgress(done))).toEqual(done);
+    expect(decodeProgress(encodeProgress({}))).toEqual({});
+    // Compact: well below the long form's size.
+    expect(encodeProgress(running).length).toBeLessThan(JSON.stringify(running).length * 0.7);
+  });
+
+  it('leaves the history out of the progress record and round-trips it on its own', () => {
+    const recent: RecentOutcome[] = [
+      { fireTime: '2026-11-21T10:00:05.000Z', outcome: 'failed', attempt: 3, worker: 'w-1', durationMs: 12, error: 'boom', at: '2026-11-21T10:00:05.020Z', startedAt: '2026-11-21T10:00:05.001Z' },
+      { fireTime: '2026-11-21T10:00:03.000Z', outcome: 'missed', attempt: 0, worker: 'w-2', error: '3 fire(s) missed', at: '2026-11-21T10:00:04.000Z' },
+    ];
+    expect(decodeProgress(encodeProgress({ worker: 'w', recent })).recent).toBeUndefined();
+    expect(decodeHistory(encodeHistory(recent))).toEqual(recent);
+    expect(decodeHistory(undefined)).toEqual([]);
+  });
+
+  it('round-trips a running marker', () => {
+    const m: RunningMarker = { member, worker: 'w-1', fireTime: '2026-11-21T10:00:05.000Z', attempt: 1, startedAt: '2026-11-21T10:00:04.700Z' };
+    expect(decodeMarker(encodeMarker(m))).toEqual(m);
+  });
+
+  it('still reads the long form earlier versions wrote', () => {
+    const long = { lastScheduled: '2026-11-21T10:00:05.000Z', inFlight: null, outcome: 'success', attempt: 1, worker: 'w' };
+    expect(decodeProgress(Buffer.from(JSON.stringify(long)))).toEqual(long);
+    const recent = [{ fireTime: '2026-11-21T10:00:05.000Z', outcome: 'success', attempt: 1, worker: 'w', at: '2026-11-21T10:00:05.100Z' }];
+    expect(decodeHistory(Buffer.from(JSON.stringify({ recent })))).toEqual(recent);
+    const marker = { member, worker: 'w', fireTime: '2026-11-21T10:00:05.000Z', attempt: 1, startedAt: '2026-11-21T10:00:05.000Z' };
+    expect(decodeMarker(Buffer.from(JSON.stringify(marker)))).toEqual(marker);
+    expect(decodeProgress(Buffer.from('not json'))).toEqual({});
+  });
+});
