@@ -64,20 +64,37 @@ interface Cached {
  * How often a successful run's release also writes the item's run history (`items/<i>/history`):
  * at most once per this interval per item (first time at a random point of it, so that items spread
  * over instants). A run that does not succeed, the fires recorded missed or skipped, an item
- * leaving this worker and a drain write it at once; a sweep every interval writes the histories
- * of items that have not run since theirs fell due. So the history lags by at most two intervals,
- * and a worker that crashes loses at most that much of it (never the progress record, which every
- * release writes).
+ * leaving this worker and a drain write it at once; a sweep writes the histories of items that
+ * have not run since theirs fell due (HISTORY_SWEEP_MS). So the history lags by at most the interval
+ * plus two sweeps, and a worker that crashes loses at most that much of it (never the progress
+ * record, which every release writes).
  */
-export const HISTORY_WRITE_INTERVAL_MS = 5000;
+export const HISTORY_WRITE_INTERVAL_MS = 10_000;
+/**
+ * Every this often, the histories due for longer than this (their item has not run since) are
+ * written by the sweep. An item firing more often than this writes its own with a release.
+ */
+const HISTORY_SWEEP_MS = 2000;
 
 /**
- * Bytes per multi (estimated), far below ZooKeeper's 1 MB request limit (`jute.maxbuffer`): a
- * larger request makes the server drop the connection, and a retry would do the same again.
+ * Largest multi this ledger sends, in bytes (sizes are counted from the ops' paths and data, with
+ * generous fixed costs per op): below ZooKeeper's request limit (`jute.maxbuffer`, 1 MB less one
+ * byte by default), because a larger request makes the server drop the connection, and a retry
+ * would do the same again. Up to about 2,000 items per worker per instant fit in one multi.
  */
-export const MAX_MULTI_BYTES = 512 * 1024;
-/** Estimated bytes of one item's operations besides its progress record (paths, marker, headers). */
-const ITEM_OVERHEAD_BYTES = 512;
+export const MAX_MULTI_BYTES = 960 * 1024;
+/** Fixed bytes of one op in a multi (op header, length prefixes, version or flags), rounded up. */
+const OP_BYTES = 32;
+/** Bytes of the open ACL a create carries, rounded up. */
+const ACL_BYTES = 32;
+/** Bytes of a running marker (compact JSON) besides its member name and worker id, rounded up. */
+const MARKER_FIXED_BYTES = 64;
+/** Assumed size of a record not read or written yet. */
+const UNKNOWN_RECORD_BYTES = 4096;
+/** How much a begin makes a progress record grow at most, besides the member name and worker id (its in-flight run). */
+const PROGRESS_GROWTH_BYTES = 48;
+/** Bytes of a history entry besides its worker id and error text, rounded up. */
+const HISTORY_ENTRY_BYTES = 96;
 
 /**
  * The run protocol's ZooKeeper side. `begin` takes the running markers of every item firing at one
@@ -90,6 +107,8 @@ export class RunLedger {
   private readonly progress = new Map<string, Cached>();
   /** Encoded size of each item's progress record as last written or read (for chunking). */
   private readonly sizes = new Map<string, number>();
+  /** Encoded size of each item's history node as last written or read (for chunking). */
+  private readonly historySizes = new Map<string, number>();
   private releaseQueue: Array<{ req: ReleaseRequest; done: (written: boolean) => void }> = [];
   private releaseScheduled = false;
   /** Set by `flushHistories` (drain): every release writes its history. */
@@ -108,7 +127,7 @@ export class RunLedger {
   /** Starts the history sweep (see HISTORY_WRITE_INTERVAL_MS). */
   start(): void {
     if (this.sweepTimer) return;
-    this.sweepTimer = setInterval(() => void this.sweepHistories(), HISTORY_WRITE_INTERVAL_MS);
+    this.sweepTimer = setInterval(() => void this.sweepHistories(), HISTORY_SWEEP_MS);
     this.sweepTimer.unref();
   }
 
@@ -123,7 +142,7 @@ export class RunLedger {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const late = Date.now() - HISTORY_WRITE_INTERVAL_MS;
+      const late = Date.now() - HISTORY_SWEEP_MS;
       await this.writeHistories(this.dirtyHistories((c) => (c.historyDueAt ?? 0) <= late));
     } finally {
       this.sweeping = false;
@@ -152,7 +171,8 @@ export class RunLedger {
       this.zk.getDataIfExists(this.paths.item(job, item)),
       this.zk.getDataIfExists(this.paths.history(job, item)),
     ]);
-    if (found) this.sizes.set(key, found.data.length);
+    this.sizes.set(key, found ? found.data.length : 0);
+    this.historySizes.set(key, history ? history.data.length : 0);
     const record: ProgressRecord = { ...(found ? decodeProgress(found.data) : {}), recent: decodeHistory(history?.data) };
     const cached: Cached = {
       record,
@@ -167,8 +187,10 @@ export class RunLedger {
 
   /** Adds the op writing an item's history to a multi (create or version-checked setData). */
   private historyOp(tx: ZkTransaction, job: string, item: number, cached: Cached, recent: readonly RecentOutcome[]): void {
-    if (cached.historyVersion < 0) tx.create(this.paths.history(job, item), encodeHistory(recent));
-    else tx.setData(this.paths.history(job, item), encodeHistory(recent), cached.historyVersion);
+    const data = encodeHistory(recent);
+    this.historySizes.set(keyOf(job, item), data.length);
+    if (cached.historyVersion < 0) tx.create(this.paths.history(job, item), data);
+    else tx.setData(this.paths.history(job, item), data, cached.historyVersion);
   }
 
   /** When the item's node was created (ZooKeeper's clock), as last loaded. */
@@ -177,14 +199,39 @@ export class RunLedger {
     return at === undefined ? undefined : new Date(at);
   }
 
-  /** Estimated bytes of one item's operations in a multi: its progress record (as last written) plus overhead. */
-  private estimateBytes(job: string, item: number): number {
-    return ITEM_OVERHEAD_BYTES + (this.sizes.get(keyOf(job, item)) ?? 4096);
+  /** Bytes of one item's ops in a begin multi (marker create, progress write, maybe its history). */
+  private beginBytes(r: BeginRequest): number {
+    const history = r.missed || r.skipped ? this.historyBytes(r.job, r.item) : 0;
+    const who = this.member.name.length + this.member.workerId.length;
+    const progress = (this.sizes.get(keyOf(r.job, r.item)) ?? UNKNOWN_RECORD_BYTES) + PROGRESS_GROWTH_BYTES + who;
+    return 2 * OP_BYTES + ACL_BYTES + this.paths.running(r.job, r.item).length + MARKER_FIXED_BYTES + who + this.paths.item(r.job, r.item).length + progress + history;
+  }
+
+  /** Bytes of one item's ops in a release multi (marker delete, progress write, maybe its history). */
+  private releaseBytes(req: ReleaseRequest, withHistory: boolean): number {
+    const history = withHistory ? this.historyBytes(req.job, req.item, req.error) : 0;
+    // The record loses its in-flight run and gains less than that (outcome, duration, completion).
+    const progress = this.sizes.get(keyOf(req.job, req.item)) ?? UNKNOWN_RECORD_BYTES;
+    return 2 * OP_BYTES + this.paths.running(req.job, req.item).length + this.paths.item(req.job, req.item).length + progress + history;
+  }
+
+  /** Bytes of a history write: the last one written plus one entry (with `error`; notes of missed fires are short). */
+  private historyBytes(job: string, item: number, error = 'n fire(s) skipped: the item was still running'): number {
+    const last = this.historySizes.get(keyOf(job, item));
+    const entry = HISTORY_ENTRY_BYTES + this.member.workerId.length + Buffer.byteLength(error);
+    return OP_BYTES + ACL_BYTES + this.paths.history(job, item).length + (last === undefined ? UNKNOWN_RECORD_BYTES : last + entry);
+  }
+
+  /** Whether the release of this run also writes the item's history (see HISTORY_WRITE_INTERVAL_MS). */
+  private releaseWritesHistory(req: ReleaseRequest, now: number): boolean {
+    const cached = this.progress.get(keyOf(req.job, req.item));
+    return req.outcome !== 'success' || this.flushAllHistory || !cached || !!cached.retiring || now >= (cached.historyDueAt ?? 0);
   }
 
   async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
     const results: BeginResult[] = [];
-    for (const chunk of chunkBySize(requests, (r) => this.estimateBytes(r.job, r.item))) {
+    await Promise.all(requests.map((r) => this.load(r.job, r.item))); // sizes known before cutting
+    for (const chunk of chunkBySize(requests, (r) => this.beginBytes(r))) {
       results.push(...(await this.beginChunk(chunk)));
     }
     return results;
@@ -301,7 +348,10 @@ export class RunLedger {
   }
 
   private async flushReleases(): Promise<void> {
-    const batch = chunkBySize(this.releaseQueue, ({ req }) => this.estimateBytes(req.job, req.item))[0] ?? [];
+    // A history falling due between this count and the multi adds an op not counted here: the
+    // limit's margin (about 120 KB) covers a hundred or so of them.
+    const now = Date.now();
+    const batch = chunkBySize(this.releaseQueue, ({ req }) => this.releaseBytes(req, this.releaseWritesHistory(req, now)))[0] ?? [];
     this.releaseQueue.splice(0, batch.length);
     this.releaseScheduled = this.releaseQueue.length > 0;
     if (this.releaseScheduled) setImmediate(() => void this.flushReleases());
@@ -347,7 +397,7 @@ export class RunLedger {
         tx.setData(this.paths.item(req.job, req.item), data, cached.version);
         opOwner.push(k, k);
         const own: { progress: number; history?: number } = { progress: opOwner.length - 1 };
-        if (req.outcome !== 'success' || this.flushAllHistory || cached.retiring || now >= (cached.historyDueAt ?? 0)) {
+        if (this.releaseWritesHistory(req, now)) {
           this.historyOp(tx, req.job, req.item, cached, record.recent ?? []);
           opOwner.push(k);
           own.history = opOwner.length - 1;
@@ -444,7 +494,7 @@ export class RunLedger {
 
   /** Writes histories in size-bounded multis; an item whose history changed meanwhile is left out. */
   private async writeHistories(items: Array<{ job: string; item: number; cached: Cached }>): Promise<void> {
-    for (let chunk of chunkBySize(items, () => ITEM_OVERHEAD_BYTES + 2048)) {
+    for (let chunk of chunkBySize(items, ({ job, item }) => this.historyBytes(job, item))) {
       for (let round = 0; chunk.length > 0 && round < 5; round++) {
         const tx = this.zk.transaction();
         for (const { job, item, cached } of chunk) this.historyOp(tx, job, item, cached, cached.record.recent ?? []);

@@ -49,7 +49,7 @@ describe('run history', () => {
         const r = (await readProgress(zk, ctx!.paths, 'hist', 0)).recent;
         return r?.[0]?.fireTime === fires.at(-1) && r;
       },
-      { timeoutMs: 4 * HISTORY_WRITE_INTERVAL_MS, message: 'the history to catch up' },
+      { timeoutMs: HISTORY_WRITE_INTERVAL_MS + 10_000, message: 'the history to catch up' },
     );
     // The history has its own node: the progress record that every run's start rewrites stays small.
     expect(decodeProgress((await zk.getData(ctx.paths.item('hist', 0))).data).recent).toBeUndefined();
