@@ -34,6 +34,11 @@ export class GroupMember {
     return this.nodeName;
   }
 
+  /** Whether the member node has been created (its `name` is known). */
+  get registered(): boolean {
+    return this.nodeName !== undefined;
+  }
+
   get path(): string {
     return this.paths.member(this.name);
   }

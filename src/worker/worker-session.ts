@@ -21,6 +21,9 @@ import { VERSION } from '../version.js';
 import { ClockCheck, type ClockReading } from './clock-check.js';
 import type { WorkerMetrics } from '../observability/worker-metrics.js';
 
+/** How many jobs a starting worker registers (and reads the state of) at once. */
+const REGISTER_CONCURRENCY = 64;
+
 export interface SessionJob {
   definition: JobDefinition;
   overwrite: boolean;
@@ -126,11 +129,18 @@ export class WorkerSession {
   async start(): Promise<void> {
     const { zk, paths } = this.opts;
     const store = new JobStore(zk, paths, this.log.child({ component: 'job-store' }));
-    for (const job of this.opts.jobs) {
-      const { outcome, definition } = await store.register(job.definition, job.overwrite);
-      if (outcome === 'kept' && JSON.stringify(definition) !== JSON.stringify(job.definition)) {
-        this.log.warn({ job: job.definition.name }, 'job already defined in ZooKeeper with a different definition; using that one (set overwrite: true to replace it)');
-      }
+    // Jobs are registered REGISTER_CONCURRENCY at a time: a fleet with thousands of jobs starts
+    // in a few round trips' time, not thousands.
+    const jobs = this.opts.jobs;
+    for (let i = 0; i < jobs.length; i += REGISTER_CONCURRENCY) {
+      await Promise.all(
+        jobs.slice(i, i + REGISTER_CONCURRENCY).map(async (job) => {
+          const { outcome, definition } = await store.register(job.definition, job.overwrite);
+          if (outcome === 'kept' && JSON.stringify(definition) !== JSON.stringify(job.definition)) {
+            this.log.warn({ job: job.definition.name }, 'job already defined in ZooKeeper with a different definition; using that one (set overwrite: true to replace it)');
+          }
+        }),
+      );
     }
     // Check the clock before joining, so that a skewed worker is never given items.
     await zk.mkdirp(paths.root);
@@ -138,25 +148,33 @@ export class WorkerSession {
     this.member.prepare({ clock: reading });
     this.scheduler.setPaused(!reading.ok);
     this.clockCheck.on('reading', (r) => void this.onClockReading(r));
-    await this.member.start();
-    for (const job of this.opts.jobs) {
-      const name = job.definition.name;
+    // Every job's caches are read before joining (REGISTER_CONCURRENCY at a time): once the member
+    // exists the leader may hand it items, and it must be able to run them at once.
+    const refreshers: Array<() => void> = [];
+    const watchJob = async (name: string): Promise<void> => {
       const def = new NodeCache(zk, paths.job(name), this.log);
       const assignment = new NodeCache(zk, paths.assignment(name), this.log);
       this.caches.push(def, assignment);
       this.assignments.set(name, assignment);
-      const refresh = () => this.refreshJob(name, def, assignment);
+      const refresh = () => {
+        if (this.member.registered) this.refreshJob(name, def, assignment);
+      };
+      refreshers.push(refresh);
       def.on('changed', refresh);
       assignment.on('changed', refresh);
       await Promise.all([def.start(), assignment.start()]);
-      refresh();
       await zk.mkdirp(paths.triggers(name));
       const triggers = new ChildrenCache(zk, paths.triggers(name), { withData: true, log: this.log });
       this.caches.push(triggers);
       triggers.on('changed', () => this.runTriggers(name, triggers));
       await triggers.start();
       this.triggerCaches.set(name, triggers);
+    };
+    for (let i = 0; i < jobs.length; i += REGISTER_CONCURRENCY) {
+      await Promise.all(jobs.slice(i, i + REGISTER_CONCURRENCY).map((job) => watchJob(job.definition.name)));
     }
+    await this.member.start();
+    for (const refresh of refreshers) refresh();
     const latch = new LeaderLatch(zk, paths, this.member.name, this.log.child({ component: 'election' }));
     this.latchRef = latch;
     latch.on('isLeader', () => void this.lead());

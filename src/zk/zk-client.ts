@@ -264,7 +264,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const [data, stat] = await this.call<[Buffer | undefined, zookeeper.Stat]>('getData', path, (cb) =>
       watcher ? this.lib().getData(path, (e) => watcher(toWatchEvent(e)), cb) : this.lib().getData(path, cb),
     );
-    return { data: data ?? Buffer.alloc(0), stat: toZkStat(stat) };
+    // The library hands out a slice of the whole response packet (often of a 64 KB socket read):
+    // a copy keeps a cached node's data from pinning that memory.
+    return { data: data ? Buffer.from(data) : Buffer.alloc(0), stat: toZkStat(stat) };
   }
 
   /** Like `getData`, but resolves `null` when the node does not exist. */
