@@ -5,7 +5,7 @@ import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import type { FleetTimeline } from './fleet-timeline.js';
 import { analyzeHandoff, MISS_WINDOW_MS, type ItemHandoff } from './handoff-analysis.js';
 import { MarkerWatch } from './marker-watch.js';
-import type { RunTail } from './run-tail.js';
+import type { RunTail } from '../lib/run-tail.js';
 import { untilPhase } from './second-phase.js';
 import { gainedAt, ownershipLines, workerLogFile } from './worker-log.js';
 

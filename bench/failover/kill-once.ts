@@ -3,7 +3,7 @@ import type { BenchFleet } from '../lib/bench-fleet.js';
 import type { RunRecord } from '../lib/run-records.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import type { FleetTimeline } from './fleet-timeline.js';
-import type { RunTail } from './run-tail.js';
+import type { RunTail } from '../lib/run-tail.js';
 import { untilPhase } from './second-phase.js';
 
 /** What one SIGKILL measurement needs. */

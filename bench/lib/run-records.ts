@@ -16,11 +16,17 @@ export function readRunRecords(dir: string): RunRecord[] {
   const out: RunRecord[] = [];
   for (const f of readdirSync(dir).filter((n) => n.startsWith('runs-') && n.endsWith('.txt'))) {
     for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
-      const p = line.split(' ');
-      if (p.length !== 6) continue;
-      const rec = { job: p[0]!, item: Number(p[1]), fire: Number(p[2]), entry: Number(p[3]), attempt: Number(p[4]), worker: p[5]! };
-      if (Number.isFinite(rec.item) && Number.isFinite(rec.fire) && Number.isFinite(rec.entry)) out.push(rec);
+      const rec = parseRunLine(line);
+      if (rec) out.push(rec);
     }
   }
   return out;
+}
+
+/** One line of bench-handler.js (`job item fire entry attempt worker`), or undefined if cut. */
+export function parseRunLine(line: string): RunRecord | undefined {
+  const p = line.split(' ');
+  if (p.length !== 6) return undefined;
+  const rec = { job: p[0]!, item: Number(p[1]), fire: Number(p[2]), entry: Number(p[3]), attempt: Number(p[4]), worker: p[5]! };
+  return Number.isFinite(rec.item) && Number.isFinite(rec.fire) && Number.isFinite(rec.entry) && Number.isFinite(rec.attempt) ? rec : undefined;
 }

@@ -1,18 +1,22 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunRecord } from '../lib/run-records.js';
+import { parseRunLine, type RunRecord } from './run-records.js';
 
 /**
  * Reads the bench handler's run records (`runs-*.txt` in `dir`) incrementally: each `poll()`
  * reads only what was appended since the last one, so a scenario can poll every few hundred ms
- * for minutes without re-reading everything. `records` keeps them all, in file order.
+ * for minutes without re-reading everything. `records` keeps them all, in file order (unless
+ * `keep` is false: then only `poll()` returns them).
  */
 export class RunTail {
   readonly records: RunRecord[] = [];
   private readonly offsets = new Map<string, number>();
   private readonly partial = new Map<string, string>();
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly keep = true,
+  ) {}
 
   /** Reads new complete lines of every run file; returns the records they hold. */
   poll(): RunRecord[] {
@@ -27,7 +31,7 @@ export class RunTail {
         if (rec) fresh.push(rec);
       }
     }
-    this.records.push(...fresh);
+    if (this.keep) for (const r of fresh) this.records.push(r);
     return fresh;
   }
 
@@ -45,12 +49,4 @@ export class RunTail {
       closeSync(fd);
     }
   }
-}
-
-/** One line of bench-handler.js (`job item fire entry attempt worker`), or undefined if cut. */
-export function parseRunLine(line: string): RunRecord | undefined {
-  const p = line.split(' ');
-  if (p.length !== 6) return undefined;
-  const rec = { job: p[0]!, item: Number(p[1]), fire: Number(p[2]), entry: Number(p[3]), attempt: Number(p[4]), worker: p[5]! };
-  return Number.isFinite(rec.item) && Number.isFinite(rec.fire) && Number.isFinite(rec.entry) && Number.isFinite(rec.attempt) ? rec : undefined;
 }

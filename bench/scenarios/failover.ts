@@ -7,7 +7,7 @@ import { ms, summarize, type Summary } from '../lib/stats.js';
 import { failoverBreakdown, failoverTables, type FailoverBreakdown } from '../failover/failover-report.js';
 import { FleetTimeline } from '../failover/fleet-timeline.js';
 import { killOnce, type KillSample } from '../failover/kill-once.js';
-import { RunTail } from '../failover/run-tail.js';
+import { RunTail } from '../lib/run-tail.js';
 import { waitBalanced } from '../failover/wait-balanced.js';
 import { benchJobs } from './lateness.js';
 import { readMembers } from '../../src/membership/read-members.js';

@@ -10,7 +10,7 @@ import { FleetTimeline } from '../failover/fleet-timeline.js';
 import { MISS_WINDOW_MS } from '../failover/handoff-analysis.js';
 import { handoffOnce, type HandoffKind, type HandoffSample } from '../failover/handoff-once.js';
 import { handoffFigures, handoffTables, slowestHandoff, type HandoffFigures } from '../failover/handoff-report.js';
-import { RunTail } from '../failover/run-tail.js';
+import { RunTail } from '../lib/run-tail.js';
 import { waitBalanced } from '../failover/wait-balanced.js';
 import { benchJobs } from './lateness.js';
 

@@ -1,8 +1,11 @@
 import type { Scenario } from '../lib/scenario.js';
+import { coordination } from './coordination.js';
 import { failover } from './failover.js';
 import { handoff } from './handoff.js';
 import { lateness } from './lateness.js';
+import { memory } from './memory.js';
 import { peer } from './peer.js';
+import { rebalance } from './rebalance.js';
 
 /** Every scenario, in the order `npm run bench` runs them (peer last: it reuses ours). */
-export const SCENARIOS: readonly Scenario[] = [lateness, failover, handoff, peer];
+export const SCENARIOS: readonly Scenario[] = [lateness, failover, handoff, coordination, rebalance, memory, peer];

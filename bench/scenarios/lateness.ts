@@ -3,6 +3,7 @@ import { BenchFleet, type BenchJob } from '../lib/bench-fleet.js';
 import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';
 import { rssMb } from '../lib/process-memory.js';
 import { readRunRecords } from '../lib/run-records.js';
+import { RunTail } from '../lib/run-tail.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { ms, summarize, type Summary } from '../lib/stats.js';
@@ -30,6 +31,35 @@ export interface LatenessFigures extends LatenessOptions {
   maxRssMb: number;
   /** Time from starting the workers until every item was owned, ms. */
   startupMs: number;
+  /** Time from starting the workers until the first of STEADY_SECONDS seconds whose fires all ran, ms. */
+  steadyMs: number;
+}
+
+/** The window starts once this many consecutive seconds had every one of their fires run. */
+export const STEADY_SECONDS = 3;
+/** How long a fleet may take to get there. */
+const STEADY_TIMEOUT_MS = 180_000;
+
+/**
+ * Waits until STEADY_SECONDS consecutive fire instants each had all `perSecond` runs (a fleet
+ * that just started first takes over its items and records the fires it missed meanwhile);
+ * resolves with the first of those instants (ms).
+ */
+export async function waitForCompleteSeconds(dir: string, perSecond: number, signal: AbortSignal): Promise<number> {
+  const tail = new RunTail(dir, false);
+  const counts = new Map<number, number>();
+  const deadline = Date.now() + STEADY_TIMEOUT_MS;
+  while (Date.now() < deadline && !signal.aborted) {
+    for (const r of tail.poll()) counts.set(r.fire, (counts.get(r.fire) ?? 0) + 1);
+    // Instants at least 2 s old have all their runs recorded (entries are flushed every 200 ms).
+    const settled = [...counts.keys()].filter((f) => f <= Date.now() - 2000).sort((a, b) => a - b);
+    for (let i = 0; i + STEADY_SECONDS <= settled.length; i++) {
+      const run = settled.slice(i, i + STEADY_SECONDS);
+      if (run.every((f, k) => (counts.get(f) ?? 0) >= perSecond && (k === 0 || f - run[k - 1]! === 1000))) return run[0]!;
+    }
+    await sleepUnlessAborted(500, signal);
+  }
+  throw new Error(`the fleet did not run every fire of ${STEADY_SECONDS} seconds in a row within ${STEADY_TIMEOUT_MS / 1000} s`);
 }
 
 /** Every-second jobs `j00000`.. with `items` items each. */
@@ -53,8 +83,8 @@ export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions):
     await fleet.start();
     await fleet.waitSteady(60_000 + o.jobs * o.items * 5, ctx.signal);
     const startupMs = Date.now() - t0;
-    ctx.log(`${o.jobs} jobs × ${o.items} items on ${o.workers} workers: all owned after ${ms(startupMs)} ms; warming up`);
-    await sleepUnlessAborted(3000, ctx.signal);
+    ctx.log(`${o.jobs} jobs × ${o.items} items on ${o.workers} workers: all owned after ${ms(startupMs)} ms; waiting for ${STEADY_SECONDS} complete seconds in a row`);
+    const steadyMs = (await waitForCompleteSeconds(dir, o.jobs * o.items, ctx.signal)) - t0;
     const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
     const to = from + o.durationMs;
     ctx.log(`measuring fires from ${new Date(from).toISOString()} for ${o.durationMs / 1000} s`);
@@ -75,7 +105,7 @@ export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions):
       lateness.push(r.entry - r.fire);
     }
     const expected = o.jobs * o.items * Math.round(o.durationMs / 1000);
-    return { ...o, runs: records.length, expected, lateness: summarize(lateness), duplicates, misses: expected - seen.size, maxRssMb: Math.round(maxRssMb), startupMs };
+    return { ...o, runs: records.length, expected, lateness: summarize(lateness), duplicates, misses: expected - seen.size, maxRssMb: Math.round(maxRssMb), startupMs, steadyMs };
   } finally {
     await fleet.close();
     await zk.close();
@@ -111,10 +141,11 @@ export const lateness: Scenario = {
       tables: [
         {
           title: 'Fire lateness: handler entry − scheduled fire time (ms), every fire in the window',
-          columns: ['jobs × items', 'workers', 'window', 'runs/s', 'p50', 'p99', 'p99.9', 'max', 'duplicates', 'misses', 'max RSS'],
+          columns: ['jobs × items', 'workers', 'steady after', 'window', 'runs/s', 'p50', 'p99', 'p99.9', 'max', 'duplicates', 'misses', 'max RSS'],
           rows: figures.map((f) => [
             `${f.jobs} × ${f.items}`,
             f.workers,
+            `${(f.steadyMs / 1000).toFixed(1)} s`,
             `${f.durationMs / 1000} s`,
             Math.round(f.runs / (f.durationMs / 1000)),
             ms(f.lateness.p50),
