@@ -133,7 +133,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         this.dropQueued(lane, req);
         if (lane.current && lane.current !== 'starting') lane.current.abort.abort(new ZkshardError('REPLACED', `replaced by the fire of ${req.fireTime.toISOString()}`));
       } else {
-        this.opts.log.info({ job: req.job, item: req.item, fireTime: req.fireTime.toISOString() }, 'fire skipped: item still running');
+        this.opts.log.debug({ job: req.job, item: req.item, fireTime: req.fireTime.toISOString() }, 'fire skipped: item still running');
         this.emit('notStarted', req, 'overlap');
       }
     }
