@@ -3,6 +3,7 @@ import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, ZkTimeoutError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
+import { ACL_BYTES, chunkBySize, OP_BYTES } from '../zk/multi-size.js';
 import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
 
@@ -76,17 +77,6 @@ export const HISTORY_WRITE_INTERVAL_MS = 10_000;
  */
 const HISTORY_SWEEP_MS = 2000;
 
-/**
- * Largest multi this ledger sends, in bytes (sizes are counted from the ops' paths and data, with
- * generous fixed costs per op): below ZooKeeper's request limit (`jute.maxbuffer`, 1 MB less one
- * byte by default), because a larger request makes the server drop the connection, and a retry
- * would do the same again. Up to about 2,000 items per worker per instant fit in one multi.
- */
-export const MAX_MULTI_BYTES = 960 * 1024;
-/** Fixed bytes of one op in a multi (op header, length prefixes, version or flags), rounded up. */
-const OP_BYTES = 32;
-/** Bytes of the open ACL a create carries, rounded up. */
-const ACL_BYTES = 32;
 /** Bytes of a running marker (compact JSON) besides its member name and worker id, rounded up. */
 const MARKER_FIXED_BYTES = 64;
 /** Assumed size of a record not read or written yet. */
@@ -577,28 +567,6 @@ export class RunLedger {
     const out = await this.zk.commit(tx);
     this.progress.set(keyOf(job, item), { ...cached, record, version: out[1]!.stat!.version });
   }
-}
-
-/**
- * Splits items into consecutive chunks whose estimated size stays within `MAX_MULTI_BYTES`
- * (a single item larger than that still gets a chunk of its own).
- */
-export function chunkBySize<T>(items: readonly T[], bytesOf: (item: T) => number, maxBytes = MAX_MULTI_BYTES): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let size = 0;
-  for (const item of items) {
-    const bytes = bytesOf(item);
-    if (current.length > 0 && size + bytes > maxBytes) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(item);
-    size += bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 function keyOf(job: string, item: number): string {

@@ -6,6 +6,7 @@ import { ChildrenCache } from '../zk/children-cache.js';
 import { NodeCache } from '../zk/node-cache.js';
 import { decodeControl, type JobControl } from '../model/job-control.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
+import { ACL_BYTES, chunkBySize, OP_BYTES } from '../zk/multi-size.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
 import { decodeJob } from '../model/job-record.js';
@@ -13,6 +14,11 @@ import { decodeAssignment, encodeAssignment, type AssignmentRecord } from '../mo
 import { planAssignment } from './plan-assignment.js';
 import type { JobDefinition } from '../config/job-definition.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
+
+/** How many jobs' assignments and controls a new leader reads at once. */
+const LOAD_CONCURRENCY = 64;
+/** Up to this many jobs, 'assignments published' lists each job's owners; past it, a count. */
+const LOGGED_JOBS = 50;
 
 export interface LeaderCoordinatorEvents {
   /** Assignments were written; `jobs` are the jobs whose assignment changed. */
@@ -30,7 +36,8 @@ interface KnownAssignment {
 /**
  * What the leader does while it leads: watch the members and the job definitions, compute each
  * job's assignment with its sharding strategy, and write the assignments that changed, in one
- * transaction that also checks the leader's own membership node (a deposed leader cannot write).
+ * transaction per MAX_MULTI_BYTES (a few thousand jobs) that also checks the leader's own
+ * membership node (a deposed leader cannot write).
  */
 export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private members: ChildrenCache | undefined;
@@ -159,14 +166,18 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     const defs = this.definitions();
     const workerIds = Object.fromEntries(members.map((m) => [m.name, m.info.id]));
     const drained = new Set(this.drains!.children);
-    const tx = this.zk.transaction().check(this.paths.member(this.memberName));
-    const changed: Array<{ job: string; record: AssignmentRecord }> = [];
+    const changed: Array<{ job: string; record: AssignmentRecord; data: Buffer; version: number }> = [];
+    const known = new Set(defs.map((d) => d.name));
     for (const job of [...this.controls.keys()]) {
-      if (!defs.some((d) => d.name === job)) {
+      if (!known.has(job)) {
         this.controls.get(job)!.close();
         this.controls.delete(job);
         this.known.delete(job);
       }
+    }
+    // First pass over thousands of jobs: read their assignments and controls LOAD_CONCURRENCY at a time.
+    for (let i = 0; i < defs.length; i += LOAD_CONCURRENCY) {
+      await Promise.all(defs.slice(i, i + LOAD_CONCURRENCY).map((d) => Promise.all([this.assignmentOf(d.name), this.controlOf(d.name)])));
     }
 
     for (const def of defs) {
@@ -192,36 +203,55 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
         workers: Object.fromEntries(owners.filter((o): o is string => o !== null).map((o) => [o, workerIds[o] ?? '?'])),
         updatedAt: new Date().toISOString(),
       };
-      if (current.version < 0) tx.create(this.paths.assignment(def.name), encodeAssignment(record));
-      else tx.setData(this.paths.assignment(def.name), encodeAssignment(record), current.version);
-      changed.push({ job: def.name, record });
+      changed.push({ job: def.name, record, data: encodeAssignment(record), version: current.version });
     }
     if (changed.length === 0) return;
 
+    // One multi per MAX_MULTI_BYTES (a few thousand jobs), each checking our own member node.
+    const chunks = chunkBySize(changed, (c) => OP_BYTES + ACL_BYTES + this.paths.assignment(c.job).length + c.data.length);
+    const published: string[] = [];
     try {
-      const results = await this.zk.commit(tx);
-      changed.forEach(({ job, record }, i) => {
-        const stat = results[i + 1]?.stat;
-        this.known.set(job, { record, version: stat ? stat.version : 0 });
-      });
-    } catch (err) {
-      if (!(err instanceof ZkTransactionError)) throw err;
-      if (err.failedIndex === 0) {
-        this.log.warn({ err }, 'own membership node is gone: deposed');
-        this.emit('deposed');
+      await this.publish(chunks, published);
+    } finally {
+      if (published.length > 0) this.emit('published', published);
+    }
+  }
+
+  /** Writes the chunks in order, stopping at the first that fails; `published` collects the jobs written. */
+  private async publish(chunks: Array<Array<{ job: string; record: AssignmentRecord; data: Buffer; version: number }>>, published: string[]): Promise<void> {
+    for (const chunk of chunks) {
+      const tx = this.zk.transaction().check(this.paths.member(this.memberName));
+      for (const c of chunk) {
+        if (c.version < 0) tx.create(this.paths.assignment(c.job), c.data);
+        else tx.setData(this.paths.assignment(c.job), c.data, c.version);
+      }
+      try {
+        const results = await this.zk.commit(tx);
+        chunk.forEach(({ job, record }, i) => {
+          const stat = results[i + 1]?.stat;
+          this.known.set(job, { record, version: stat ? stat.version : 0 });
+        });
+      } catch (err) {
+        if (!(err instanceof ZkTransactionError)) throw err;
+        if (err.failedIndex === 0) {
+          this.log.warn({ err }, 'own membership node is gone: deposed');
+          this.emit('deposed');
+          return;
+        }
+        // Someone else changed an assignment (or a job vanished): forget what we knew and redo.
+        const job = chunk[err.failedIndex - 1]?.job;
+        if (job) this.known.delete(job);
+        this.pending = true;
         return;
       }
-      // Someone else changed an assignment (or a job vanished): forget what we knew and redo.
-      const job = changed[err.failedIndex - 1]?.job;
-      if (job) this.known.delete(job);
-      this.pending = true;
-      return;
+      this.log.info(
+        chunk.length <= LOGGED_JOBS
+          ? { jobs: chunk.map((c) => ({ job: c.job, generation: c.record.generation, owners: summarize(c.record) })) }
+          : { jobs: chunk.length, first: chunk[0]!.job, last: chunk[chunk.length - 1]!.job },
+        'assignments published',
+      );
+      for (const c of chunk) published.push(c.job);
     }
-    this.log.info(
-      { jobs: changed.map((c) => ({ job: c.job, generation: c.record.generation, owners: summarize(c.record) })) },
-      'assignments published',
-    );
-    this.emit('published', changed.map((c) => c.job));
   }
 }
 

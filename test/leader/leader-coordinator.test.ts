@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { LeaderCoordinator } from '../../src/leader/leader-coordinator.js';
+import { JOB_DEFAULTS } from '../../src/config/job-definition.js';
+import { encodeJob } from '../../src/model/job-record.js';
+import { decodeAssignment } from '../../src/model/assignment-record.js';
+import { encodeMemberInfo } from '../../src/membership/member-info.js';
+import { silentLogger } from '../../src/logging/create-logger.js';
+import { MAX_MULTI_BYTES } from '../../src/zk/multi-size.js';
+import { waitFor } from '../support/wait-for.js';
+import { ZkTestContext } from '../support/zk-test-client.js';
+
+describe('LeaderCoordinator', () => {
+  let ctx: ZkTestContext | undefined;
+  let leader: LeaderCoordinator | undefined;
+  afterEach(async () => {
+    leader?.close();
+    await ctx?.close();
+  });
+
+  it('publishes assignments larger than one multi may carry in several, each checking its membership', async () => {
+    ctx = new ZkTestContext('leader-chunks');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    const member = 'm-0123456789abcdef-0000000001';
+    // 24 jobs of 2,000 items: about 1.6 MB of assignment records, more than MAX_MULTI_BYTES.
+    const jobs = Array.from({ length: 24 }, (_, i) => `big-${String(i).padStart(2, '0')}`);
+    await zk.mkdirp(paths.jobs);
+    await zk.mkdirp(paths.workers);
+    for (const name of jobs) await zk.create(paths.job(name), encodeJob({ ...JOB_DEFAULTS, name, cron: '0 0 0 1 1 *', shards: 2000, itemParameters: {}, handler: './h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 } }));
+    const info = { id: 'w1', host: 'h', pid: 1, jobs, labels: {}, capacity: 1, state: 'active' as const, startedAt: new Date().toISOString(), version: 'test' };
+    await zk.create(paths.member(member), encodeMemberInfo(info), 'ephemeral');
+    leader = new LeaderCoordinator(zk, paths, member, silentLogger());
+    const published: string[] = [];
+    leader.on('published', (names) => published.push(...names));
+    await leader.start();
+    await waitFor(() => published.length === jobs.length, { timeoutMs: 30_000, message: 'every assignment published' });
+    let total = 0;
+    for (const name of jobs) {
+      const found = await zk.getData(paths.assignment(name));
+      total += found.data.length;
+      const a = decodeAssignment(found.data)!;
+      expect(a.owners).toHaveLength(2000);
+      expect(a.owners.every((o) => o === member)).toBe(true);
+    }
+    expect(total).toBeGreaterThan(MAX_MULTI_BYTES); // so it took more than one multi
+  });
+});
