@@ -31,14 +31,14 @@ export interface LatenessFigures extends LatenessOptions {
   maxRssMb: number;
   /** Time from starting the workers until every item was owned, ms. */
   startupMs: number;
-  /** Time from starting the workers until the first of STEADY_SECONDS seconds whose fires all ran, ms. */
+  /** Time from starting the workers until the first of STEADY_SECONDS seconds whose fires all ran, ms (NaN: never, within STEADY_TIMEOUT_MS). */
   steadyMs: number;
 }
 
 /** The window starts once this many consecutive seconds had every one of their fires run. */
 export const STEADY_SECONDS = 3;
 /** How long a fleet may take to get there. */
-const STEADY_TIMEOUT_MS = 180_000;
+const STEADY_TIMEOUT_MS = 120_000;
 
 /**
  * Waits until STEADY_SECONDS consecutive fire instants each had all `perSecond` runs (a fleet
@@ -84,7 +84,13 @@ export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions):
     await fleet.waitSteady(60_000 + o.jobs * o.items * 5, ctx.signal);
     const startupMs = Date.now() - t0;
     ctx.log(`${o.jobs} jobs × ${o.items} items on ${o.workers} workers: all owned after ${ms(startupMs)} ms; waiting for ${STEADY_SECONDS} complete seconds in a row`);
-    const steadyMs = (await waitForCompleteSeconds(dir, o.jobs * o.items, ctx.signal)) - t0;
+    let steadyMs = Number.NaN;
+    try {
+      steadyMs = (await waitForCompleteSeconds(dir, o.jobs * o.items, ctx.signal)) - t0;
+    } catch (err) {
+      // An overloaded fleet never gets there: measure it anyway, the misses will show it.
+      ctx.log(`${(err as Error).message}; measuring anyway`);
+    }
     const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
     const to = from + o.durationMs;
     ctx.log(`measuring fires from ${new Date(from).toISOString()} for ${o.durationMs / 1000} s`);
@@ -145,7 +151,7 @@ export const lateness: Scenario = {
           rows: figures.map((f) => [
             `${f.jobs} × ${f.items}`,
             f.workers,
-            `${(f.steadyMs / 1000).toFixed(1)} s`,
+            Number.isFinite(f.steadyMs) ? `${(f.steadyMs / 1000).toFixed(1)} s` : 'never',
             `${f.durationMs / 1000} s`,
             Math.round(f.runs / (f.durationMs / 1000)),
             ms(f.lateness.p50),
