@@ -165,11 +165,22 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       const result = results[i]!;
       if (result.status === 'started' && this.accepting) {
         this.start(req, result.token, gateOf(req.fireTime.getTime()));
+      } else if (result.status === 'started') {
+        // Begun, but the executor stopped accepting meanwhile (drain or lease loss): the handler
+        // never runs here. The fire stays in flight, so the item's next owner runs it.
+        void this.giveBack(req).finally(() => this.settleLane(req));
       } else {
-        if (result.status !== 'started') this.emit('notStarted', req, result.status);
+        this.emit('notStarted', req, result.status);
         this.settleLane(req);
       }
     });
+  }
+
+  /** Releases a begun run whose handler was never entered, leaving its fire in flight (never rejects). */
+  private async giveBack(req: FireRequest): Promise<void> {
+    const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt: req.attempt, outcome: 'interrupted', durationMs: 0 };
+    if (!this.leaseLost) await this.opts.ledger.release({ ...report, keepInFlight: true }).catch(() => false);
+    this.emit('finished', report);
   }
 
   /** Fires `req` at its fire time instead (its item was still running when it was prepared). */
@@ -264,9 +275,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       // Lease lost or aborted before its fire time came: the handler never ran; the item's next
       // owner runs this fire (it stays in flight).
       prepared.dispose();
-      const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome: 'interrupted', durationMs: 0 };
-      if (!this.leaseLost) await this.opts.ledger.release({ ...report, keepInFlight: true });
-      this.emit('finished', report);
+      await this.giveBack(req);
       return;
     }
     const started = Date.now();

@@ -339,7 +339,7 @@ export class RunLedger {
 
   private async flushReleases(): Promise<void> {
     // A history falling due between this count and the multi adds an op not counted here: the
-    // limit's margin (about 120 KB) covers a hundred or so of them.
+    // limit's margin (about 60 KB) and the estimates' own slack cover dozens of them.
     const now = Date.now();
     const batch = chunkBySize(this.releaseQueue, ({ req }) => this.releaseBytes(req, this.releaseWritesHistory(req, now)))[0] ?? [];
     this.releaseQueue.splice(0, batch.length);

@@ -39,8 +39,8 @@ export interface FireSchedulerOptions {
  * Fires this worker's own items on their jobs' cron schedules: one timer for the earliest next
  * fire of all jobs; every item due at an instant goes to the executor as one batch, handed over
  * `executor.prepareLeadMs()` ahead of the instant so that its markers are taken when it comes
- * (the handlers are entered at the instant itself). When the worker takes over an item it first plans the takeover (re-run of an interrupted
- * fire, missed fires by the misfire policy).
+ * (the handlers are entered at the instant itself). When the worker takes over an item it first
+ * plans the takeover (re-run of an interrupted fire, missed fires by the misfire policy).
  */
 export class FireScheduler {
   private readonly jobs = new Map<string, JobState>();
@@ -280,7 +280,6 @@ export class FireScheduler {
       })
       .catch(settle);
   }
-
 }
 
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {

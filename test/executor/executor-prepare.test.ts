@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { Executor, type FireRequest } from '../../src/executor/executor.js';
+import type { BeginRequest, BeginResult, ReleaseRequest, RunLedger } from '../../src/executor/run-ledger.js';
+import type { HandlerLoader } from '../../src/executor/handler-loader.js';
+import type { StageStore } from '../../src/executor/stage-store.js';
+import type { JobContext } from '../../src/executor/job-context.js';
+import { JOB_DEFAULTS, type JobDefinition } from '../../src/config/job-definition.js';
+import { silentLogger } from '../../src/logging/create-logger.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** A ledger that grants every begin at once and records what it was asked (no ZooKeeper: this is about timing). */
+class RecordingLedger {
+  readonly begins: Array<{ at: number; requests: BeginRequest[] }> = [];
+  readonly releases: ReleaseRequest[] = [];
+  async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
+    this.begins.push({ at: Date.now(), requests: [...requests] });
+    return requests.map(() => ({ status: 'started', token: '1' }));
+  }
+  async release(req: ReleaseRequest): Promise<boolean> {
+    this.releases.push(req);
+    return true;
+  }
+  async recordAttempt(): Promise<void> {}
+}
+
+function setUp(handler: (ctx: JobContext) => Promise<void> | void) {
+  const ledger = new RecordingLedger();
+  const def: JobDefinition = { ...JOB_DEFAULTS, name: 'j', cron: '* * * * * *', shards: 2, itemParameters: {}, handler: 'h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 100 } };
+  const executor = new Executor({
+    ledger: ledger as unknown as RunLedger,
+    stages: { forRun: () => ({}) } as unknown as StageStore,
+    loader: { load: async () => handler, resolvePath: (p: string) => p } as unknown as HandlerLoader,
+    workerId: 'w',
+    definitionOf: () => def,
+    log: silentLogger(),
+  });
+  return { ledger, executor };
+}
+
+const request = (item: number, fireTime: Date): FireRequest => ({ job: 'j', item, fireTime, attempt: 1, reason: 'schedule' });
+
+describe('Executor: fires prepared ahead of their instant', () => {
+  it('takes the markers now and enters the handlers at the fire time, not before', async () => {
+    const entries: number[] = [];
+    const { ledger, executor } = setUp(() => void entries.push(Date.now()));
+    const fireTime = new Date(Date.now() + 300);
+    await executor.fire([request(0, fireTime), request(1, fireTime)]);
+    expect(ledger.begins).toHaveLength(1); // one begin for the batch, before the instant
+    expect(ledger.begins[0]!.at).toBeLessThan(fireTime.getTime());
+    expect(entries).toEqual([]);
+    expect(executor.isBusy('j', 0)).toBe(true); // the item is taken from the begin on
+    await waitFor(() => entries.length === 2, { message: 'both handlers entered' });
+    for (const at of entries) expect(at).toBeGreaterThanOrEqual(fireTime.getTime());
+    await waitFor(() => ledger.releases.length === 2, { message: 'both released' });
+    expect(ledger.releases.every((r) => r.outcome === 'success' && !r.keepInFlight)).toBe(true);
+  });
+
+  it('does not begin a fire early for an item still running: it goes through the overlap policy at its instant', async () => {
+    let finish: () => void = () => {};
+    const running = new Promise<void>((resolve) => (finish = resolve));
+    const { ledger, executor } = setUp((ctx) => (ctx.fireTime.getTime() < Date.now() - 1000 ? running : undefined));
+    const notStarted: string[] = [];
+    executor.on('notStarted', (req, why) => notStarted.push(`${req.fireTime.getTime()}:${why}`));
+    await executor.fire([request(0, new Date(Date.now() - 2000))]); // still running
+    const next = new Date(Date.now() + 200);
+    await executor.fire([request(0, next)]);
+    expect(ledger.begins).toHaveLength(1); // nothing begun early for the busy item
+    await waitFor(() => notStarted.length === 1, { message: 'the prepared fire handled at its instant' });
+    expect(notStarted).toEqual([`${next.getTime()}:overlap`]); // overlap: skip (the default)
+    finish();
+    await waitFor(() => ledger.releases.length === 1, { message: 'the first run released' });
+  });
+
+  it('gives a prepared run back, in flight, when the executor is stopped before its instant', async () => {
+    const entries: number[] = [];
+    const { ledger, executor } = setUp(() => void entries.push(Date.now()));
+    await executor.fire([request(0, new Date(Date.now() + 300))]);
+    executor.abortAll(new Error('stopped')); // not a lease loss: the ledger is still usable
+    await waitFor(() => ledger.releases.length === 1, { message: 'released' });
+    expect(entries).toEqual([]); // the handler never ran
+    expect(ledger.releases[0]).toMatchObject({ outcome: 'interrupted', keepInFlight: true });
+  });
+});
