@@ -34,14 +34,22 @@ export interface OverlapCounts {
 export type OverlapResult = CheckResult<OverlapCounts>;
 
 /**
+ * How long a worker woken from a freeze longer than its session may still look alive: its timers
+ * fire in arrival order, so a handler's own timer can end a run before the lease check aborts it
+ * (seen in a chaos run: 12 ms after SIGCONT). Past this, a run of a woken worker counts as live.
+ */
+export const WAKE_GRACE_MS = 1000;
+
+/**
  * "No two runs of the same item overlap, except a run of a worker whose lease was already lost —
  * and none of that run's writes after the loss got into the fenced store."
  *
  * Runs become intervals (`buildRunIntervals`). Two intervals of one job and item that overlap in
  * time (touching ends do not) are a violation unless the older one (smaller token; the earlier
- * start on equal tokens) belongs to a pid that was frozen (a `sigstop` fault on that pid, from
- * `start` to `end` inclusive) when the newer one started, and none of the older run's store writes
- * (same key, pid, fire and attempt) after the newer run's start was accepted. Also violations:
+ * start on equal tokens) belongs to a pid whose lease was lost: frozen (a `sigstop` fault on that
+ * pid, always longer than the session timeout) during the older run, from before the newer one
+ * started until at most WAKE_GRACE_MS before it — and none of the older run's store writes (same
+ * key, pid, fire and attempt) after the newer run's start was accepted. Also violations:
  * stale writes the store accepted (`checkStoreWrites`). Pure: no I/O, no clock.
  */
 export function checkOverlaps(
@@ -86,7 +94,9 @@ export function checkOverlaps(
         const aOlder = compareTokens(a.token, b.token) < 0 || (compareTokens(a.token, b.token) === 0 && a.start <= b.start);
         const older = aOlder ? a : b;
         const newer = aOlder ? b : a;
-        const frozen = stops.find((f) => f.pid === older.pid && f.start <= newer.start && newer.start <= f.end);
+        // The older worker lost its lease if it was frozen (past the session timeout) during its
+        // run before the newer run began; woken up, it needs a moment to notice.
+        const frozen = stops.find((f) => f.pid === older.pid && f.end >= older.start && f.start <= newer.start && newer.start <= f.end + WAKE_GRACE_MS);
         const late = (writesByRun.get(runWriteKey(older)) ?? [])
           .filter((w) => w.accepted && w.at > newer.start);
         if (frozen !== undefined && late.length === 0) {
@@ -96,7 +106,7 @@ export function checkOverlaps(
         violating.add(runWriteKey(older)).add(runWriteKey(newer));
         const overlapMs = Math.min(a.end, b.end) - Math.max(a.start, b.start);
         const why = frozen === undefined
-          ? `pid ${older.pid} was not frozen (no SIGSTOP) when the newer run started, so it still held its lease`
+          ? `pid ${older.pid} was not frozen (no SIGSTOP during its run, ending at most ${WAKE_GRACE_MS} ms before the newer run started), so it still held its lease`
           : `pid ${older.pid} was frozen (SIGSTOP ${formatInstant(frozen.start)}–${formatInstant(frozen.end)}), but ` +
             `${late.length} of its writes after the newer run started were accepted (first at ${formatInstant(late[0]!.at)}, token ${late[0]!.token})`;
         violations.push({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkOverlaps } from '../../../chaos/checker/check-overlaps.js';
+import { checkOverlaps, WAKE_GRACE_MS } from '../../../chaos/checker/check-overlaps.js';
 import { fault, fire, run, write, type RunSpec } from './records.js';
 
 /** A frozen worker (pid 100) and the worker that took its item over (pid 200). */
@@ -65,9 +65,20 @@ describe('checkOverlaps()', () => {
     expect(result.counts).toMatchObject({ excusedPairs: 0, staleWritesAccepted: 1, violations: 2, violatingRuns: 2 });
   });
 
-  it('does not excuse an overlap when the newer run started after the old worker woke up', () => {
-    const late: RunSpec = { ...taker, start: 9050, end: 9600 };
-    const result = checkOverlaps([...run(old), ...run(late)], [write(old, 1010), write(late, 9060, true, '10')], [freeze]);
+  it('excuses the woken worker\'s run for a moment after SIGCONT (its lease was lost while frozen)', () => {
+    // Seen in a chaos run: the handler's own timer ended the run 12 ms after SIGCONT, before the
+    // lease check aborted it; the new owner had started 2 ms after SIGCONT; the store refused the write.
+    const woken: RunSpec = { ...old, end: 9012, ending: 'end', reason: undefined };
+    const justAfter: RunSpec = { ...taker, start: 9002, end: 9600 };
+    const writes = [write(old, 1010), write(justAfter, 9003, true, '10'), write(woken, 9011, false, '20')];
+    const result = checkOverlaps([...run(woken), ...run(justAfter)], writes, [freeze]);
+    expect(result.counts).toMatchObject({ overlappingPairs: 1, excusedPairs: 1, violations: 0 });
+  });
+
+  it('does not excuse an overlap when the newer run started well after the old worker woke up', () => {
+    const long: RunSpec = { ...old, end: 12_000 };
+    const late: RunSpec = { ...taker, start: 9000 + WAKE_GRACE_MS + 500, end: 11_000 };
+    const result = checkOverlaps([...run(long), ...run(late)], [write(old, 1010), write(late, 10_600, true, '10')], [freeze]);
     expect(result.counts).toMatchObject({ excusedPairs: 0, violations: 1 });
   });
 
