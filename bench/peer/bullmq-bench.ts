@@ -9,6 +9,7 @@ import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { summarize, type Summary } from '../lib/stats.js';
 import type { InflightFile, InflightJob, PeerWorkerConfig, PeerWorkerMessage, PeerWorkerRequest } from './bullmq-worker.js';
 import { redisCommand, type RedisServer } from './redis-server.js';
+import { tallyFires, type FireWindowFigures } from '../lib/fire-tally.js';
 
 /** BullMQ's stall detection: absent fields keep BullMQ's defaults (lockDuration and stalledInterval 30000 ms). */
 export interface BullmqSettings {
@@ -220,16 +221,7 @@ function workerConfig(redis: RedisServer, queue: string, dir: string, concurrenc
 
 /** Runs of each (scheduler, fire) with a fire time in [from, to), and what is missing. */
 function tally(records: readonly BullRecord[], schedulers: number, from: number, to: number): { runs: BullRecord[]; expected: number; duplicates: number; misses: number } {
-  const runs = records.filter((r) => r.fire >= from && r.fire < to);
-  const seen = new Set<string>();
-  let duplicates = 0;
-  for (const r of runs) {
-    const key = `${r.scheduler} ${r.fire}`;
-    if (seen.has(key)) duplicates++;
-    else seen.add(key);
-  }
-  const expected = schedulers * Math.round((to - from) / 1000);
-  return { runs, expected, duplicates, misses: expected - seen.size };
+  return tallyFires(records, (r) => `${r.scheduler} ${r.fire}`, schedulers, from, to);
 }
 
 export interface BullmqLatenessOptions {
@@ -246,19 +238,7 @@ export interface BullmqLatenessOptions {
 }
 
 /** What one BullMQ lateness run measured (fires scheduled inside the window only). */
-export interface BullmqLatenessFigures extends Required<BullmqLatenessOptions> {
-  /** Processor entries recorded for fires in the window. */
-  runs: number;
-  /** Fires due in the window: schedulers × seconds. */
-  expected: number;
-  /** Processor entry minus the scheduled fire time (the job's `opts.prevMillis`), ms. */
-  lateness: Summary;
-  /** Runs of a (scheduler, fire) beyond its first. */
-  duplicates: number;
-  /** Fires due in the window that never ran. */
-  misses: number;
-  /** Largest worker RSS seen during the window, MB. */
-  maxRssMb: number;
+export interface BullmqLatenessFigures extends Required<BullmqLatenessOptions>, FireWindowFigures {
   /** Runs whose scheduled fire time is not a whole second (0 unless the fire time is misread). */
   offGridFires: number;
 }

@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import { BenchFleet, type BenchJob } from '../lib/bench-fleet.js';
 import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';
 import { rssMb } from '../lib/process-memory.js';
+import { tallyFires, type FireWindowFigures } from '../lib/fire-tally.js';
 import { readRunRecords } from '../lib/run-records.js';
 import { RunTail } from '../lib/run-tail.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
-import { ms, summarize, type Summary } from '../lib/stats.js';
+import { ms, summarize } from '../lib/stats.js';
 
 export interface LatenessOptions {
   jobs: number;
@@ -16,19 +17,7 @@ export interface LatenessOptions {
 }
 
 /** What one lateness run measured (fires scheduled inside the window only). */
-export interface LatenessFigures extends LatenessOptions {
-  /** Handler entries recorded for fires in the window. */
-  runs: number;
-  /** Fires due in the window: jobs × items × seconds. */
-  expected: number;
-  /** Handler entry minus scheduled fire time, ms. */
-  lateness: Summary;
-  /** Runs of a (job, item, fire) beyond its first. */
-  duplicates: number;
-  /** Fires due in the window that never ran. */
-  misses: number;
-  /** Largest worker RSS seen during the window, MB. */
-  maxRssMb: number;
+export interface LatenessFigures extends LatenessOptions, FireWindowFigures {
   /** Time from starting the workers until every item was owned, ms (NaN: not within OWNED_TIMEOUT_MS). */
   startupMs: number;
   /** Time from starting the workers until the first of STEADY_SECONDS seconds whose fires all ran, ms (NaN: never, within STEADY_TIMEOUT_MS). */
@@ -110,18 +99,9 @@ export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions):
       await sleepUnlessAborted(1000, ctx.signal);
     }
     await fleet.close();
-    const records = readRunRecords(dir).filter((r) => r.fire >= from && r.fire < to);
-    const seen = new Set<string>();
-    const lateness: number[] = [];
-    let duplicates = 0;
-    for (const r of records) {
-      const key = `${r.job} ${r.item} ${r.fire}`;
-      if (seen.has(key)) duplicates++;
-      else seen.add(key);
-      lateness.push(r.entry - r.fire);
-    }
-    const expected = o.jobs * o.items * Math.round(o.durationMs / 1000);
-    return { ...o, runs: records.length, expected, lateness: summarize(lateness), duplicates, misses: expected - seen.size, maxRssMb: Math.round(maxRssMb), startupMs, steadyMs };
+    const t = tallyFires(readRunRecords(dir), (r) => `${r.job} ${r.item} ${r.fire}`, o.jobs * o.items, from, to);
+    const lateness = summarize(t.runs.map((r) => r.entry - r.fire));
+    return { ...o, runs: t.runs.length, expected: t.expected, lateness, duplicates: t.duplicates, misses: t.misses, maxRssMb: Math.round(maxRssMb), startupMs, steadyMs };
   } finally {
     await fleet.close();
     await zk.close();

@@ -1,0 +1,41 @@
+import type { Summary } from './stats.js';
+
+/** What a lateness window measured, for zkshard and for the peer alike (fires scheduled inside the window only). */
+export interface FireWindowFigures {
+  /** Handler (processor) entries recorded for fires in the window. */
+  runs: number;
+  /** Fires due in the window. */
+  expected: number;
+  /** Entry minus the scheduled fire time, ms. */
+  lateness: Summary;
+  /** Runs of a fire beyond its first. */
+  duplicates: number;
+  /** Fires due in the window that never ran. */
+  misses: number;
+  /** Largest worker RSS seen during the window, MB. */
+  maxRssMb: number;
+}
+
+/**
+ * The runs of every-second fires scheduled in [from, to): the runs themselves, how many fires were
+ * due (`perSecond` each second), runs of a fire beyond its first (`fireKey` names a fire), and the
+ * fires that never ran.
+ */
+export function tallyFires<T extends { fire: number }>(
+  records: readonly T[],
+  fireKey: (r: T) => string,
+  perSecond: number,
+  from: number,
+  to: number,
+): { runs: T[]; expected: number; duplicates: number; misses: number } {
+  const runs = records.filter((r) => r.fire >= from && r.fire < to);
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (const r of runs) {
+    const key = fireKey(r);
+    if (seen.has(key)) duplicates++;
+    else seen.add(key);
+  }
+  const expected = perSecond * Math.round((to - from) / 1000);
+  return { runs, expected, duplicates, misses: expected - seen.size };
+}
