@@ -35,6 +35,8 @@ export interface BenchFleetOptions {
   http?: boolean;
   /** Worker log level. @default 'info' */
   logLevel?: string;
+  /** The workers' `zookeeper.maxRequestBytes`. @default the worker's default (1,000,000) */
+  maxRequestBytes?: number;
 }
 
 export const BENCH_HANDLER = join(repoRoot(), 'bench', 'lib', 'bench-handler.js');
@@ -161,7 +163,12 @@ export class BenchFleet {
     writeFileSync(
       file,
       stringify({
-        zookeeper: { connect: this.opts.connect, namespace: this.opts.namespace, sessionTimeoutMs: this.opts.sessionTimeoutMs ?? BENCH_SESSION_TIMEOUT_MS },
+        zookeeper: {
+          connect: this.opts.connect,
+          namespace: this.opts.namespace,
+          sessionTimeoutMs: this.opts.sessionTimeoutMs ?? BENCH_SESSION_TIMEOUT_MS,
+          ...(this.opts.maxRequestBytes ? { maxRequestBytes: this.opts.maxRequestBytes } : {}),
+        },
         worker: { shutdownGraceMs: this.opts.shutdownGraceMs ?? 5000, ...(httpPort ? { http: { host: '127.0.0.1', port: httpPort } } : {}) },
         logging: { level: this.opts.logLevel ?? 'info' },
         jobs: this.opts.jobs.map((j) => ({ name: j.name, cron: j.cron, shards: j.shards, jobParameter: `sleepMs=${j.sleepMs ?? 0}`, handler: BENCH_HANDLER })),

@@ -14,10 +14,17 @@ export const BENCH_JVM_OPTIONS: readonly string[] = ['-Xms256m', '-Xmx2g', '-XX:
  * Starts the standalone ZooKeeper (Debian's package) a scenario runs against, on a free loopback
  * port: fsync on (ZooKeeper's default), tickTime 500 ms (sessions expire on tick boundaries, so the
  * tick bounds how late an expiry is seen), up to 200 connections from loopback, every four-letter
- * word enabled; `config` adds zoo.cfg entries. Registered for cleanup.
+ * word enabled; `config` adds zoo.cfg entries, `juteMaxBuffer` sets the server's request size
+ * limit (`-Djute.maxbuffer`, default 1,048,575). Registered for cleanup.
  */
-export async function startBenchZooKeeper(cleanup: BenchCleanup, dataDir: string, config: Record<string, string | number> = {}): Promise<ZooKeeperServer> {
-  const server = new ZooKeeperServer({ forceSync: true, tickTime: 500, dataDir, keepDataDir: false, jvmOptions: BENCH_JVM_OPTIONS, startTimeoutMs: 60_000, config: { maxClientCnxns: 200, ...config } });
+export async function startBenchZooKeeper(
+  cleanup: BenchCleanup,
+  dataDir: string,
+  config: Record<string, string | number> = {},
+  juteMaxBuffer?: number,
+): Promise<ZooKeeperServer> {
+  const jvmOptions = juteMaxBuffer === undefined ? BENCH_JVM_OPTIONS : [...BENCH_JVM_OPTIONS, `-Djute.maxbuffer=${juteMaxBuffer}`];
+  const server = new ZooKeeperServer({ forceSync: true, tickTime: 500, dataDir, keepDataDir: false, jvmOptions, startTimeoutMs: 60_000, config: { maxClientCnxns: 200, ...config } });
   cleanup.add('zookeeper', () => server.close());
   await server.start();
   return server;

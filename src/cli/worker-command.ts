@@ -19,6 +19,7 @@ export function makeWorkerCommand(): Command {
         connect: config.zookeeper.connect,
         namespace: config.zookeeper.namespace,
         sessionTimeoutMs: config.zookeeper.sessionTimeoutMs,
+        maxRequestBytes: config.zookeeper.maxRequestBytes,
         id: config.worker.id,
         labels: config.worker.labels,
         capacity: config.worker.capacity,

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors/config-error.js';
 import { ConfigReader } from './config-reader.js';
 import { validateJobList } from './validate-job.js';
+import { MAX_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from '../zk/multi-size.js';
 import {
   LOG_FORMATS, LOG_LEVELS, MAX_SESSION_TIMEOUT_MS, MAX_WORKER_ID_LENGTH, MIN_SESSION_TIMEOUT_MS,
   NAMESPACE_PATTERN, WORKER_ID_PATTERN, workerConfigDefaults, type WorkerConfig,
@@ -20,7 +21,7 @@ export interface WorkerConfigOverrides {
 }
 
 const TOP_KEYS = ['zookeeper', 'worker', 'logging', 'jobs'];
-const ZOOKEEPER_KEYS = ['connect', 'namespace', 'sessionTimeoutMs'];
+const ZOOKEEPER_KEYS = ['connect', 'namespace', 'sessionTimeoutMs', 'maxRequestBytes'];
 const WORKER_KEYS = ['id', 'labels', 'capacity', 'shutdownGraceMs', 'maxClockSkewMs', 'http'];
 const HTTP_KEYS = ['host', 'port'];
 const LOGGING_KEYS = ['level', 'format'];
@@ -85,6 +86,7 @@ export function parseWorkerConfig(text: string, file: string, overrides: WorkerC
       connect: r.string(zk, 'zookeeper', 'connect', d.zookeeper.connect, CONNECT_RULE)!,
       namespace: r.string(zk, 'zookeeper', 'namespace', d.zookeeper.namespace, NAMESPACE_RULE)!,
       sessionTimeoutMs: r.integer(zk, 'zookeeper', 'sessionTimeoutMs', MIN_SESSION_TIMEOUT_MS, MAX_SESSION_TIMEOUT_MS, d.zookeeper.sessionTimeoutMs)!,
+      maxRequestBytes: r.integer(zk, 'zookeeper', 'maxRequestBytes', MIN_MAX_REQUEST_BYTES, MAX_MAX_REQUEST_BYTES, d.zookeeper.maxRequestBytes)!,
     },
     worker: {
       id: r.string(w, 'worker', 'id', d.worker.id, ID_RULE)!,

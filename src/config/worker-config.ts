@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { JobDefinition } from './job-definition.js';
+import { DEFAULT_MAX_REQUEST_BYTES } from '../zk/multi-size.js';
 
 /** A job as a worker's config file declares it. */
 export interface WorkerJobConfig {
@@ -18,6 +19,12 @@ export interface WorkerConfig {
     namespace: string;
     /** Requested session timeout, 1000..600000. @default 6000 */
     sessionTimeoutMs: number;
+    /**
+     * Largest request sent to ZooKeeper, in bytes, 65536..268435456: keep it below the
+     * `jute.maxbuffer` of every server (1,048,575 by default). A worker begins or ends up to about
+     * 3,000 items of one fire instant per request at the default. @default 1000000
+     */
+    maxRequestBytes: number;
   };
   worker: {
     /** `[A-Za-z0-9][A-Za-z0-9._@:-]*`, at most 128 characters. Env `ZKSHARD_WORKER_ID`, flag `--id`. @default `${os.hostname()}-${process.pid}` */
@@ -64,7 +71,7 @@ export function defaultWorkerId(): string {
 /** The defaults of every setting but `jobs`, `file` and `baseDir`. */
 export function workerConfigDefaults(): Pick<WorkerConfig, 'zookeeper' | 'worker' | 'logging'> {
   return {
-    zookeeper: { connect: '127.0.0.1:2181', namespace: 'zkshard', sessionTimeoutMs: 6000 },
+    zookeeper: { connect: '127.0.0.1:2181', namespace: 'zkshard', sessionTimeoutMs: 6000, maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES },
     worker: { id: defaultWorkerId(), labels: {}, capacity: 1, shutdownGraceMs: 30_000, maxClockSkewMs: 5000 },
     logging: { level: 'info', format: 'json' },
   };

@@ -3,7 +3,6 @@ import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, ZkTimeoutError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
-import { ACL_BYTES, chunkBySize, OP_BYTES } from '../zk/multi-size.js';
 import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
 
@@ -77,28 +76,17 @@ export const HISTORY_WRITE_INTERVAL_MS = 10_000;
  */
 const HISTORY_SWEEP_MS = 2000;
 
-/** Bytes of a running marker (compact JSON) besides its member name and worker id, rounded up. */
-const MARKER_FIXED_BYTES = 64;
-/** Assumed size of a record not read or written yet. */
-const UNKNOWN_RECORD_BYTES = 4096;
-/** How much a begin makes a progress record grow at most, besides the member name and worker id (its in-flight run). */
-const PROGRESS_GROWTH_BYTES = 48;
-/** Bytes of a history entry besides its worker id and error text, rounded up. */
-const HISTORY_ENTRY_BYTES = 96;
-
 /**
  * The run protocol's ZooKeeper side. `begin` takes the running markers of every item firing at one
  * instant and records each fire as in flight, in one transaction; `release` drops markers and
  * records outcomes, batching every release of the same event-loop turn into one transaction. The
- * cost is two transactions per fire instant, whatever the number of items. Each `begin` also
- * checks our membership node, so a worker whose session is gone cannot start anything.
+ * cost is two transactions per fire instant, whatever the number of items, as long as they fit in
+ * one request (`maxRequestBytes`: about 3,000 items at ZooKeeper's default `jute.maxbuffer`; each
+ * further multiple takes one more multi). Each `begin` also checks our membership node, so a
+ * worker whose session is gone cannot start anything.
  */
 export class RunLedger {
   private readonly progress = new Map<string, Cached>();
-  /** Encoded size of each item's progress record as last written or read (for chunking). */
-  private readonly sizes = new Map<string, number>();
-  /** Encoded size of each item's history node as last written or read (for chunking). */
-  private readonly historySizes = new Map<string, number>();
   private releaseQueue: Array<{ req: ReleaseRequest; done: (written: boolean) => void }> = [];
   private releaseScheduled = false;
   /** Set by `flushHistories` (drain): every release writes its history. */
@@ -161,8 +149,6 @@ export class RunLedger {
       this.zk.getDataIfExists(this.paths.item(job, item)),
       this.zk.getDataIfExists(this.paths.history(job, item)),
     ]);
-    this.sizes.set(key, found ? found.data.length : 0);
-    this.historySizes.set(key, history ? history.data.length : 0);
     const record: ProgressRecord = { ...(found ? decodeProgress(found.data) : {}), recent: decodeHistory(history?.data) };
     const cached: Cached = {
       record,
@@ -178,7 +164,6 @@ export class RunLedger {
   /** Adds the op writing an item's history to a multi (create or version-checked setData). */
   private historyOp(tx: ZkTransaction, job: string, item: number, cached: Cached, recent: readonly RecentOutcome[]): void {
     const data = encodeHistory(recent);
-    this.historySizes.set(keyOf(job, item), data.length);
     if (cached.historyVersion < 0) tx.create(this.paths.history(job, item), data);
     else tx.setData(this.paths.history(job, item), data, cached.historyVersion);
   }
@@ -189,56 +174,32 @@ export class RunLedger {
     return at === undefined ? undefined : new Date(at);
   }
 
-  /** Bytes of one item's ops in a begin multi (marker create, progress write, maybe its history). */
-  private beginBytes(r: BeginRequest): number {
-    const history = r.missed || r.skipped ? this.historyBytes(r.job, r.item) : 0;
-    const who = this.member.name.length + this.member.workerId.length;
-    const progress = (this.sizes.get(keyOf(r.job, r.item)) ?? UNKNOWN_RECORD_BYTES) + PROGRESS_GROWTH_BYTES + who;
-    return 2 * OP_BYTES + ACL_BYTES + this.paths.running(r.job, r.item).length + MARKER_FIXED_BYTES + who + this.paths.item(r.job, r.item).length + progress + history;
-  }
-
-  /** Bytes of one item's ops in a release multi (marker delete, progress write, maybe its history). */
-  private releaseBytes(req: ReleaseRequest, withHistory: boolean): number {
-    const history = withHistory ? this.historyBytes(req.job, req.item, req.error) : 0;
-    // The record loses its in-flight run and gains less than that (outcome, duration, completion).
-    const progress = this.sizes.get(keyOf(req.job, req.item)) ?? UNKNOWN_RECORD_BYTES;
-    return 2 * OP_BYTES + this.paths.running(req.job, req.item).length + this.paths.item(req.job, req.item).length + progress + history;
-  }
-
-  /** Bytes of a history write: the last one written plus one entry (with `error`; notes of missed fires are short). */
-  private historyBytes(job: string, item: number, error = 'n fire(s) skipped: the item was still running'): number {
-    const last = this.historySizes.get(keyOf(job, item));
-    const entry = HISTORY_ENTRY_BYTES + this.member.workerId.length + Buffer.byteLength(error);
-    return OP_BYTES + ACL_BYTES + this.paths.history(job, item).length + (last === undefined ? UNKNOWN_RECORD_BYTES : last + entry);
-  }
-
   /** Whether the release of this run also writes the item's history (see HISTORY_WRITE_INTERVAL_MS). */
   private releaseWritesHistory(req: ReleaseRequest, now: number): boolean {
     const cached = this.progress.get(keyOf(req.job, req.item));
     return req.outcome !== 'success' || this.flushAllHistory || !cached || !!cached.retiring || now >= (cached.historyDueAt ?? 0);
   }
 
+  /**
+   * Takes the marker of every item and records each fire as in flight: as many items per multi as
+   * fit in the client's `maxRequestBytes` (one multi for a few thousand items at the default size),
+   * the rest in the next ones.
+   */
   async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
-    const results: BeginResult[] = [];
-    await Promise.all(requests.map((r) => this.load(r.job, r.item))); // sizes known before cutting
-    for (const chunk of chunkBySize(requests, (r) => this.beginBytes(r))) {
-      results.push(...(await this.beginChunk(chunk)));
-    }
-    return results;
-  }
-
-  private async beginChunk(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
     const results: Array<BeginResult | undefined> = new Array(requests.length);
     let pending = requests.map((_, i) => i);
-    await Promise.all(pending.map((i) => this.load(requests[i]!.job, requests[i]!.item)));
     for (let round = 0; pending.length > 0; round++) {
       if (round > requests.length + 5) throw new Error('run ledger: begin did not settle');
+      // Loaded once; again only for items whose cache entry was dropped meanwhile (conflict, retire).
+      await Promise.all(pending.map((i) => this.load(requests[i]!.job, requests[i]!.item)));
       const now = Date.now();
       const tx = this.zk.transaction().check(this.paths.member(this.member.name));
       const next = new Map<number, ProgressRecord>();
       /** Request index of each op (-1 for the membership check), and each request's ops. */
       const opOwner: number[] = [-1];
       const ops = new Map<number, { progress: number; history?: number }>();
+      /** The requests in this multi; those after the first that did not fit wait for the next. */
+      const included: number[] = [];
       for (const i of pending) {
         const r = requests[i]!;
         const cached = this.progress.get(keyOf(r.job, r.item))!;
@@ -259,25 +220,29 @@ export class RunLedger {
           const latest = r.skipped.latest.toISOString();
           record = { ...record, recent: withOutcome(record.recent, { fireTime: latest, outcome: 'skipped', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.skipped.count} fire(s) skipped: the item was still running` }) };
         }
-        next.set(i, record);
+        const mark = tx.size;
         tx.create(this.paths.running(r.job, r.item), encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt }), 'ephemeral');
-        const data = encodeProgress(record);
-        this.sizes.set(keyOf(r.job, r.item), data.length);
-        tx.setData(this.paths.item(r.job, r.item), data, cached.version);
+        tx.setData(this.paths.item(r.job, r.item), encodeProgress(record), cached.version);
+        if (r.missed || r.skipped) this.historyOp(tx, r.job, r.item, cached, record.recent ?? []);
+        if (tx.overLimit && included.length > 0) {
+          tx.truncate(mark);
+          break;
+        }
+        included.push(i);
+        next.set(i, record);
         opOwner.push(i, i);
         const own: { progress: number; history?: number } = { progress: opOwner.length - 1 };
         if (r.missed || r.skipped) {
-          this.historyOp(tx, r.job, r.item, cached, record.recent ?? []);
           opOwner.push(i);
           own.history = opOwner.length - 1;
         }
         ops.set(i, own);
       }
       pending = pending.filter((p) => results[p] === undefined);
-      if (pending.length === 0) break;
+      if (included.length === 0) continue;
       try {
         const out = await this.zk.commit(tx);
-        pending.forEach((i) => {
+        included.forEach((i) => {
           const own = ops.get(i)!;
           const stat = out[own.progress]!.stat!;
           const r = requests[i]!;
@@ -296,13 +261,13 @@ export class RunLedger {
             if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
           }
         });
-        pending = [];
+        pending = pending.filter((p) => results[p] === undefined);
       } catch (err) {
         if (!(err instanceof ZkTransactionError)) throw err;
         if (err.failedIndex < 0) {
           // Connection lost or no answer: the multi may or may not have been applied.
-          const found = await this.afterUnknownBegin(pending.map((i) => requests[i]!));
-          pending.forEach((i, k) => {
+          const found = await this.afterUnknownBegin(included.map((i) => requests[i]!));
+          included.forEach((i, k) => {
             if (found[k] !== 'retry') results[i] = found[k]!;
           });
           pending = pending.filter((p) => results[p] === undefined);
@@ -338,13 +303,9 @@ export class RunLedger {
   }
 
   private async flushReleases(): Promise<void> {
-    // A history falling due between this count and the multi adds an op not counted here: the
-    // limit's margin (about 60 KB) and the estimates' own slack cover dozens of them.
-    const now = Date.now();
-    const batch = chunkBySize(this.releaseQueue, ({ req }) => this.releaseBytes(req, this.releaseWritesHistory(req, now)))[0] ?? [];
-    this.releaseQueue.splice(0, batch.length);
-    this.releaseScheduled = this.releaseQueue.length > 0;
-    if (this.releaseScheduled) setImmediate(() => void this.flushReleases());
+    const batch = this.releaseQueue;
+    this.releaseQueue = [];
+    this.releaseScheduled = false;
     // Runs from setImmediate: it must never reject. Whatever was not written resolves false.
     try {
       await this.releaseBatch(batch);
@@ -366,7 +327,9 @@ export class RunLedger {
       const ops: Array<{ progress: number; history?: number }> = [];
       /** The pending entry of each op. */
       const opOwner: number[] = [];
-      pending.forEach(({ req }, k) => {
+      /** How many of `pending` (from the front) are in this multi; the rest wait for the next. */
+      let count = 0;
+      for (const [k, { req }] of pending.entries()) {
         const cached: Cached = this.progress.get(keyOf(req.job, req.item)) ?? { record: {}, version: -1, historyVersion: -1 };
         const fireTime = req.fireTime.toISOString();
         const finished = req.outcome !== 'interrupted';
@@ -380,23 +343,30 @@ export class RunLedger {
           worker: this.member.workerId,
           recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: req.durationMs, error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
         };
-        next.push(record);
+        const mark = tx.size;
+        const withHistory = this.releaseWritesHistory(req, now);
         tx.remove(this.paths.running(req.job, req.item));
-        const data = encodeProgress(record);
-        this.sizes.set(keyOf(req.job, req.item), data.length);
-        tx.setData(this.paths.item(req.job, req.item), data, cached.version);
+        tx.setData(this.paths.item(req.job, req.item), encodeProgress(record), cached.version);
+        if (withHistory) this.historyOp(tx, req.job, req.item, cached, record.recent ?? []);
+        if (tx.overLimit && count > 0) {
+          tx.truncate(mark);
+          break;
+        }
+        count++;
+        next.push(record);
         opOwner.push(k, k);
         const own: { progress: number; history?: number } = { progress: opOwner.length - 1 };
-        if (this.releaseWritesHistory(req, now)) {
-          this.historyOp(tx, req.job, req.item, cached, record.recent ?? []);
+        if (withHistory) {
           opOwner.push(k);
           own.history = opOwner.length - 1;
         }
         ops.push(own);
-      });
+      }
+      const inTx = pending.slice(0, count);
+      const rest = pending.slice(count);
       try {
         const out = await this.zk.commit(tx);
-        pending.forEach(({ req, done }, k) => {
+        inTx.forEach(({ req, done }, k) => {
           const own = ops[k]!;
           const stat = out[own.progress]!.stat!;
           const prev = this.progress.get(keyOf(req.job, req.item));
@@ -415,13 +385,13 @@ export class RunLedger {
             historyDueAt: wrote ? now + HISTORY_WRITE_INTERVAL_MS : prev?.historyDueAt,
           });
         });
-        return;
+        pending = rest;
       } catch (err) {
         const held =
           err instanceof ZkTransactionError && err.failedIndex < 0
             ? await this.whenLive(() =>
                 Promise.all(
-                  pending.map(async ({ req }) => {
+                  inTx.map(async ({ req }) => {
                     await this.load(req.job, req.item, true);
                     return this.holds(req.job, req.item, req.fireTime);
                   }),
@@ -430,10 +400,10 @@ export class RunLedger {
             : undefined;
         if (held) {
           // Outcome unknown: a release whose marker is gone was applied; the others are retried.
-          pending.forEach((entry, k) => {
+          inTx.forEach((entry, k) => {
             if (!held[k]) entry.done(true);
           });
-          pending = pending.filter((_, k) => held[k]);
+          pending = [...inTx.filter((_, k) => held[k]), ...rest];
           continue;
         }
         if (!(err instanceof ZkTransactionError) || err.failedIndex < 0) {
@@ -484,29 +454,37 @@ export class RunLedger {
 
   /** Writes histories in size-bounded multis; an item whose history changed meanwhile is left out. */
   private async writeHistories(items: Array<{ job: string; item: number; cached: Cached }>): Promise<void> {
-    for (let chunk of chunkBySize(items, ({ job, item }) => this.historyBytes(job, item))) {
-      for (let round = 0; chunk.length > 0 && round < 5; round++) {
-        const tx = this.zk.transaction();
-        for (const { job, item, cached } of chunk) this.historyOp(tx, job, item, cached, cached.record.recent ?? []);
-        try {
-          const out = await this.zk.commit(tx);
-          chunk.forEach(({ cached }, i) => {
-            cached.historyDirty = false;
-            cached.historyVersion = out[i]!.stat?.version ?? 0;
-            cached.historyDueAt = Date.now() + HISTORY_WRITE_INTERVAL_MS;
-          });
+    let pending = items;
+    for (let round = 0; pending.length > 0 && round < items.length + 5; round++) {
+      const tx = this.zk.transaction();
+      let count = 0;
+      for (const { job, item, cached } of pending) {
+        this.historyOp(tx, job, item, cached, cached.record.recent ?? []);
+        if (tx.overLimit && count > 0) {
+          tx.truncate(count);
           break;
-        } catch (err) {
-          if (!(err instanceof ZkTransactionError) || err.failedIndex < 0) {
-            this.log.warn({ err, items: chunk.length }, 'could not write run histories');
-            return;
-          }
-          // That item's history changed meanwhile (its next owner wrote it): drop our entries and
-          // our cache of the item (reloaded if it runs here again); write the others.
-          const failed = chunk[err.failedIndex];
-          if (failed) this.progress.delete(keyOf(failed.job, failed.item));
-          chunk = chunk.filter((entry) => entry !== failed);
         }
+        count++;
+      }
+      const inTx = pending.slice(0, count);
+      try {
+        const out = await this.zk.commit(tx);
+        inTx.forEach(({ cached }, i) => {
+          cached.historyDirty = false;
+          cached.historyVersion = out[i]!.stat?.version ?? 0;
+          cached.historyDueAt = Date.now() + HISTORY_WRITE_INTERVAL_MS;
+        });
+        pending = pending.slice(count);
+      } catch (err) {
+        if (!(err instanceof ZkTransactionError) || err.failedIndex < 0) {
+          this.log.warn({ err, items: pending.length }, 'could not write run histories');
+          return;
+        }
+        // That item's history changed meanwhile (its next owner wrote it): drop our entries and
+        // our cache of the item (reloaded if it runs here again); write the others.
+        const failed = inTx[err.failedIndex];
+        if (failed) this.progress.delete(keyOf(failed.job, failed.item));
+        pending = pending.filter((entry) => entry !== failed);
       }
     }
   }

@@ -6,7 +6,7 @@ import { ChildrenCache } from '../zk/children-cache.js';
 import { NodeCache } from '../zk/node-cache.js';
 import { decodeControl, type JobControl } from '../model/job-control.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
-import { ACL_BYTES, chunkBySize, OP_BYTES } from '../zk/multi-size.js';
+import { chunkBySize } from '../zk/multi-size.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
 import { decodeJob } from '../model/job-record.js';
@@ -36,7 +36,7 @@ interface KnownAssignment {
 /**
  * What the leader does while it leads: watch the members and the job definitions, compute each
  * job's assignment with its sharding strategy, and write the assignments that changed, in one
- * transaction per MAX_MULTI_BYTES (a few thousand jobs) that also checks the leader's own
+ * transaction per `maxRequestBytes` (a few thousand jobs) that also checks the leader's own
  * membership node (a deposed leader cannot write).
  */
 export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
@@ -207,8 +207,13 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     }
     if (changed.length === 0) return;
 
-    // One multi per MAX_MULTI_BYTES (a few thousand jobs), each checking our own member node.
-    const chunks = chunkBySize(changed, (c) => OP_BYTES + ACL_BYTES + this.paths.assignment(c.job).length + c.data.length);
+    // One multi per maxRequestBytes (a few thousand jobs), each checking our own member node.
+    const probe = this.zk.transaction().check(this.paths.member(this.memberName));
+    const chunks = chunkBySize(
+      changed,
+      (c) => probe.measure(c.version < 0 ? { type: 'create', path: this.paths.assignment(c.job), data: c.data, mode: 'persistent' } : { type: 'setData', path: this.paths.assignment(c.job), data: c.data, version: c.version }),
+      probe.maxBytes - probe.bytes,
+    );
     const published: string[] = [];
     try {
       await this.publish(chunks, published);

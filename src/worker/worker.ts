@@ -18,6 +18,8 @@ export interface WorkerOptions {
   namespace: string;
   /** @default 6000 */
   sessionTimeoutMs?: number;
+  /** Largest request sent to ZooKeeper (see `ZkClientOptions.maxRequestBytes`). @default 1000000 */
+  maxRequestBytes?: number;
   /** This worker's id (several processes may share one over time). */
   id: string;
   /** @default {} */
@@ -172,6 +174,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const zk = new ZkClient({
       connect: this.opts.connect,
       sessionTimeoutMs: this.opts.sessionTimeoutMs ?? 6000,
+      maxRequestBytes: this.opts.maxRequestBytes,
       logger: this.log,
       onRequest: this.metrics ? (op, ms) => this.metrics!.zkRequestDuration.observe({ op }, ms / 1000) : undefined,
     });

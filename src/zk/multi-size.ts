@@ -1,25 +1,55 @@
 /*
- * How big a multi may get. ZooKeeper drops the connection of a request larger than its
- * `jute.maxbuffer`; writers that put many ops in one multi cut it with `chunkBySize`.
+ * How big a multi is, byte for byte. ZooKeeper drops the connection of a request larger than its
+ * `jute.maxbuffer` (1 MiB less one byte by default), and a retry would do the same again, so every
+ * writer that puts many ops in one multi fills it up to the client's `maxRequestBytes` and starts
+ * another. Sizes follow ZooKeeper's wire format (jute) as node-zookeeper-client writes it, so they
+ * are exact, not estimates (a test checks them against the library's own encoder).
  */
+import type { ZkOp } from './zk-transaction.js';
 
 /**
- * Largest multi zkshard sends, in bytes (sizes are counted from the ops' paths and data, with
- * generous fixed costs per op): below ZooKeeper's request limit (`jute.maxbuffer`, 1 MB less one
- * byte by default), because a larger request makes the server drop the connection, and a retry
- * would do the same again. (The run ledger fits about 2,000 items' begins or releases in one.)
+ * Default largest request zkshard sends, in bytes: ZooKeeper's default `jute.maxbuffer`
+ * (1,048,575) less a margin. Raise it (`zookeeper.maxRequestBytes`) only together with the
+ * `jute.maxbuffer` of every server of the ensemble.
  */
-export const MAX_MULTI_BYTES = 960 * 1024;
-/** Fixed bytes of one op in a multi (op header, length prefixes, version or flags), rounded up. */
-export const OP_BYTES = 32;
-/** Bytes of the open ACL a create carries, rounded up. */
-export const ACL_BYTES = 32;
+export const DEFAULT_MAX_REQUEST_BYTES = 1_000_000;
+/** Smallest `maxRequestBytes` accepted: room for at least a few hundred items' ops. */
+export const MIN_MAX_REQUEST_BYTES = 64 * 1024;
+/** Largest `maxRequestBytes` accepted (jute's lengths are signed 32-bit; ZooKeeper warns well below). */
+export const MAX_MAX_REQUEST_BYTES = 256 * 1024 * 1024;
+
+/** Bytes of a multi besides its ops: request header (xid, type) and the closing multi header. */
+export const MULTI_FIXED_BYTES = 8 + 9;
+
+/** A multi header (op type, done flag, error) before every op. */
+const HEADER = 9;
+/** A length-prefixed string or buffer. */
+const str = (bytes: number): number => 4 + bytes;
+/** The open ACL every create carries: a vector of one (perms, scheme "world", id "anyone"). */
+const OPEN_ACL = 4 + (4 + str(5) + str(6));
 
 /**
- * Splits items into consecutive chunks whose estimated size stays within `MAX_MULTI_BYTES`
- * (a single item larger than that still gets a chunk of its own).
+ * Bytes one op adds to a multi, header included. `pathPrefixBytes` is the chroot the client puts
+ * before every path (the `/chroot` part of the connect string), 0 without one.
  */
-export function chunkBySize<T>(items: readonly T[], bytesOf: (item: T) => number, maxBytes = MAX_MULTI_BYTES): T[][] {
+export function opBytes(op: ZkOp, pathPrefixBytes = 0): number {
+  const path = str(Buffer.byteLength(op.path) + pathPrefixBytes);
+  switch (op.type) {
+    case 'create':
+      return HEADER + path + str(op.data?.length ?? 0) + OPEN_ACL + 4;
+    case 'setData':
+      return HEADER + path + str(op.data.length) + 4;
+    case 'check':
+    case 'remove':
+      return HEADER + path + 4;
+  }
+}
+
+/**
+ * Splits items into consecutive chunks whose size stays within `maxBytes` (a single item larger
+ * than that still gets a chunk of its own, and its commit fails with `RequestTooLargeError`).
+ */
+export function chunkBySize<T>(items: readonly T[], bytesOf: (item: T) => number, maxBytes: number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let size = 0;

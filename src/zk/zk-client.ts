@@ -7,9 +7,11 @@ import { isLive, isTerminal, type SessionState } from './session-state.js';
 import { sessionIdHex, toZkStat, type ZkStat } from './zk-stat.js';
 import { toWatchEvent, type ZkWatcher } from './zk-watch-event.js';
 import { ZkTransaction, ZkTransactionError, type ZkOpResult } from './zk-transaction.js';
+import { DEFAULT_MAX_REQUEST_BYTES, MAX_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from './multi-size.js';
 import {
   mapZkError,
   patchUnknownErrorCodes,
+  RequestTooLargeError,
   ZkClosedError,
   ZkTimeoutError,
   ZkUnavailableError,
@@ -33,6 +35,12 @@ export interface ZkClientOptions {
    * @default 2/3
    */
   leaseFraction?: number;
+  /**
+   * Largest request (multi) sent, in bytes: below the `jute.maxbuffer` of every server of the
+   * ensemble (1,048,575 by default). Writers of many ops fill multis up to it.
+   * @default DEFAULT_MAX_REQUEST_BYTES (1,000,000)
+   */
+  maxRequestBytes?: number;
   logger?: Logger;
   /** Called after every request with its operation and latency (for metrics). */
   onRequest?: (op: string, durationMs: number) => void;
@@ -79,6 +87,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private readonly connectTimeoutMs: number;
   private readonly requestTimeoutMs: number;
   private readonly leaseFraction: number;
+  /** Largest request sent, in bytes (see `ZkClientOptions.maxRequestBytes`). */
+  readonly maxRequestBytes: number;
+  /** Bytes of the chroot the library puts before every path. */
+  private readonly chrootBytes: number;
   private readonly log: Logger;
   private readonly onRequest: ((op: string, durationMs: number) => void) | undefined;
   private client: zookeeper.Client | undefined;
@@ -101,6 +113,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (!(this.leaseFraction > 0 && this.leaseFraction < 1)) {
       throw new RangeError(`zk: \`leaseFraction\` must be between 0 and 1, got ${this.leaseFraction}`);
     }
+    this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    if (!Number.isInteger(this.maxRequestBytes) || this.maxRequestBytes < MIN_MAX_REQUEST_BYTES || this.maxRequestBytes > MAX_MAX_REQUEST_BYTES) {
+      throw new RangeError(`zk: \`maxRequestBytes\` must be an integer in ${MIN_MAX_REQUEST_BYTES}..${MAX_MAX_REQUEST_BYTES}, got ${this.maxRequestBytes}`);
+    }
+    const slash = options.connect.indexOf('/');
+    const chroot = slash < 0 ? '' : options.connect.slice(slash).replace(/\/+$/, '');
+    this.chrootBytes = Buffer.byteLength(chroot);
     this.log = (options.logger ?? silentLogger()).child({ component: 'zk-client' });
     this.onRequest = options.onRequest;
   }
@@ -316,13 +335,20 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     }
   }
 
+  /** A new multi, sized against this client's `maxRequestBytes` (`tx.bytes`, `tx.overLimit`). */
   transaction(): ZkTransaction {
-    return new ZkTransaction();
+    return new ZkTransaction(this.maxRequestBytes, this.chrootBytes);
   }
 
-  /** Commits a multi atomically. Rejects with `ZkTransactionError` naming the rejected operation. */
+  /**
+   * Commits a multi atomically. Rejects with `ZkTransactionError` naming the rejected operation,
+   * or `RequestTooLargeError` (nothing sent) when it is larger than `maxRequestBytes`.
+   */
   async commit(tx: ZkTransaction): Promise<ZkOpResult[]> {
     if (tx.size === 0) return [];
+    if (tx.bytes > this.maxRequestBytes) {
+      throw new RequestTooLargeError('ZK_REQUEST_TOO_LARGE', `zk: multi of ${tx.size} ops is ${tx.bytes} bytes, more than maxRequestBytes (${this.maxRequestBytes}); not sent`, { path: tx.ops[0]!.path });
+    }
     const t = this.lib().transaction();
     // The library turns an expected version of 0 into -1 ("any version") inside a multi
     // (`version || -1`), which would skip the version check on every node's first edit. Its

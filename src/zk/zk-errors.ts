@@ -36,6 +36,11 @@ export class ZkTimeoutError extends ZkError {}
 export class ZkUnavailableError extends ZkError {}
 /** The client was closed (or its session declared lost) before or while the request ran. */
 export class ZkClosedError extends ZkError {}
+/**
+ * A request larger than the client's `maxRequestBytes` (the ensemble's `jute.maxbuffer`): not sent,
+ * since the server would drop the connection instead of answering. Code `ZK_REQUEST_TOO_LARGE`.
+ */
+export class RequestTooLargeError extends ZkError {}
 
 const CODE_NAMES: Record<number, string> = {
   [-1]: 'SYSTEM_ERROR', [-2]: 'RUNTIME_INCONSISTENCY', [-3]: 'DATA_INCONSISTENCY', [-4]: 'CONNECTION_LOSS',

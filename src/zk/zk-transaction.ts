@@ -1,5 +1,6 @@
 import type { ZkStat } from './zk-stat.js';
 import { ZkError } from './zk-errors.js';
+import { DEFAULT_MAX_REQUEST_BYTES, MULTI_FIXED_BYTES, opBytes } from './multi-size.js';
 
 /** One operation of a multi. */
 export type ZkOp =
@@ -44,29 +45,69 @@ export class ZkTransactionError extends ZkError {
 /** Collects operations to commit atomically with `ZkClient.commit()`. */
 export class ZkTransaction {
   readonly ops: ZkOp[] = [];
+  /** Size of each op on the wire (see multi-size.ts). */
+  private readonly opSizes: number[] = [];
+  private total = MULTI_FIXED_BYTES;
+
+  /**
+   * @param maxBytes the largest request the client sends (`ZkClient` passes its `maxRequestBytes`)
+   * @param pathPrefixBytes bytes of the chroot the client puts before every path
+   */
+  constructor(
+    readonly maxBytes = DEFAULT_MAX_REQUEST_BYTES,
+    private readonly pathPrefixBytes = 0,
+  ) {}
 
   create(path: string, data?: Buffer, mode: 'persistent' | 'ephemeral' = 'persistent'): this {
-    this.ops.push({ type: 'create', path, data, mode });
-    return this;
+    return this.add({ type: 'create', path, data, mode });
   }
 
   /** Fails the multi unless `path` exists (and, when `version` >= 0, has that data version). */
   check(path: string, version = -1): this {
-    this.ops.push({ type: 'check', path, version });
-    return this;
+    return this.add({ type: 'check', path, version });
   }
 
   setData(path: string, data: Buffer, version = -1): this {
-    this.ops.push({ type: 'setData', path, data, version });
-    return this;
+    return this.add({ type: 'setData', path, data, version });
   }
 
   remove(path: string, version = -1): this {
-    this.ops.push({ type: 'remove', path, version });
-    return this;
+    return this.add({ type: 'remove', path, version });
   }
 
   get size(): number {
     return this.ops.length;
+  }
+
+  /** The request's size on the wire, in bytes (exact). */
+  get bytes(): number {
+    return this.total;
+  }
+
+  /** Whether the request has grown past `maxBytes` (then `truncate` back, or it cannot be committed). */
+  get overLimit(): boolean {
+    return this.total > this.maxBytes;
+  }
+
+  /** Bytes `op` would add to this multi (to cut a list of ops into multis up front). */
+  measure(op: ZkOp): number {
+    return opBytes(op, this.pathPrefixBytes);
+  }
+
+  /** Drops every op after the first `length` (to undo the ops that made it too large). */
+  truncate(length: number): this {
+    while (this.ops.length > length) {
+      this.ops.pop();
+      this.total -= this.opSizes.pop()!;
+    }
+    return this;
+  }
+
+  private add(op: ZkOp): this {
+    const bytes = this.measure(op);
+    this.ops.push(op);
+    this.opSizes.push(bytes);
+    this.total += bytes;
+    return this;
   }
 }

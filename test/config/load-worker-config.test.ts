@@ -30,7 +30,7 @@ describe('loadWorkerConfig', () => {
   it('loads the example of PRODUCT.md', async () => {
     const config = await loadWorkerConfig(fixture('worker.yaml'), {}, NO_ENV);
     expect(config).toEqual({
-      zookeeper: { connect: '127.0.0.1:2181', namespace: 'zkshard', sessionTimeoutMs: 6000 },
+      zookeeper: { connect: '127.0.0.1:2181', namespace: 'zkshard', sessionTimeoutMs: 6000, maxRequestBytes: 1_000_000 },
       worker: { id: 'worker-a', labels: { zone: 'a' }, capacity: 1, shutdownGraceMs: 30_000, maxClockSkewMs: 5000 },
       logging: { level: 'info', format: 'json' },
       jobs: [{
@@ -54,7 +54,7 @@ describe('loadWorkerConfig', () => {
 
   it('applies every default', async () => {
     const config = await loadWorkerConfig(fixture('minimal.yaml'), {}, NO_ENV);
-    expect(config.zookeeper).toEqual({ connect: '127.0.0.1:2181', namespace: 'zkshard', sessionTimeoutMs: 6000 });
+    expect(config.zookeeper).toEqual({ connect: '127.0.0.1:2181', namespace: 'zkshard', sessionTimeoutMs: 6000, maxRequestBytes: 1_000_000 });
     expect(config.worker).toEqual({ id: `${hostname()}-${process.pid}`, labels: {}, capacity: 1, shutdownGraceMs: 30_000, maxClockSkewMs: 5000 });
     expect(config.logging).toEqual({ level: 'info', format: 'json' });
     expect(config.jobs).toEqual([{
@@ -135,7 +135,7 @@ describe('loadWorkerConfig', () => {
     it('rejects unknown keys in each section, listing the allowed ones', async () => {
       const problems = await problemsOf('zookeeper: { chroot: /x }\nworker: { weight: 2 }\nlogging: { pretty: true }\n');
       expect(problems.map((p) => [p.key, p.message])).toEqual([
-        ['zookeeper.chroot', 'unknown key "chroot" (allowed: connect, namespace, sessionTimeoutMs)'],
+        ['zookeeper.chroot', 'unknown key "chroot" (allowed: connect, namespace, sessionTimeoutMs, maxRequestBytes)'],
         ['worker.weight', 'unknown key "weight" (allowed: id, labels, capacity, shutdownGraceMs, maxClockSkewMs, http)'],
         ['logging.pretty', 'unknown key "pretty" (allowed: level, format)'],
       ]);
@@ -149,6 +149,7 @@ describe('loadWorkerConfig', () => {
       ['zookeeper: { namespace: "/zkshard" }', 'zookeeper.namespace', 'must match [A-Za-z0-9][A-Za-z0-9._-]* (no slashes)', '/zkshard'],
       ['zookeeper: { sessionTimeoutMs: 600001 }', 'zookeeper.sessionTimeoutMs', 'must be an integer from 1000 to 600000', 600_001],
       ['zookeeper: { sessionTimeoutMs: "6s" }', 'zookeeper.sessionTimeoutMs', 'must be an integer from 1000 to 600000', '6s'],
+      ['zookeeper: { maxRequestBytes: 1000 }', 'zookeeper.maxRequestBytes', 'must be an integer from 65536 to 268435456', 1000],
       ['worker: { id: "worker a" }', 'worker.id', 'must match [A-Za-z0-9][A-Za-z0-9._@:-]*', 'worker a'],
       [`worker: { id: ${'w'.repeat(129)} }`, 'worker.id', 'must be at most 128 characters (has 129)', 'w'.repeat(129)],
       ['worker: { labels: [a] }', 'worker.labels', 'must be a mapping of label names to values', ['a']],
@@ -166,10 +167,10 @@ describe('loadWorkerConfig', () => {
     });
 
     it('accepts the edges of each range and a chroot', () => {
-      const c = parse('zookeeper: { connect: "a:1,b:2/apps/zk", namespace: A.b_c-1, sessionTimeoutMs: 1000 }\n'
+      const c = parse('zookeeper: { connect: "a:1,b:2/apps/zk", namespace: A.b_c-1, sessionTimeoutMs: 1000, maxRequestBytes: 4000000 }\n'
         + `worker: { id: "w@host:1.a_b-c${'x'.repeat(114)}", capacity: 0.5, shutdownGraceMs: 0, labels: { rack: 7 } }\n`
         + 'logging: { level: silent, format: pretty }\n');
-      expect(c.zookeeper).toEqual({ connect: 'a:1,b:2/apps/zk', namespace: 'A.b_c-1', sessionTimeoutMs: 1000 });
+      expect(c.zookeeper).toEqual({ connect: 'a:1,b:2/apps/zk', namespace: 'A.b_c-1', sessionTimeoutMs: 1000, maxRequestBytes: 4_000_000 });
       expect(c.worker.id).toHaveLength(128);
       expect(c.worker).toMatchObject({ capacity: 0.5, shutdownGraceMs: 0, labels: { rack: '7' } });
       expect(c.logging).toEqual({ level: 'silent', format: 'pretty' });

@@ -3,7 +3,7 @@ import { ZooKeeperServer } from '../../src/testing/zookeeper-server.js';
 import { ZkClient } from '../../src/zk/zk-client.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
 import { RunLedger } from '../../src/executor/run-ledger.js';
-import { chunkBySize, MAX_MULTI_BYTES } from '../../src/zk/multi-size.js';
+import { DEFAULT_JVM_OPTIONS } from '../../src/testing/java.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { decodeProgress } from '../../src/model/progress-record.js';
 import { decodeMarker } from '../../src/model/running-marker.js';
@@ -68,22 +68,6 @@ describe('RunLedger when the connection drops mid-request', () => {
   });
 });
 
-describe('chunkBySize()', () => {
-  it('cuts consecutive chunks within the byte budget, keeping order; an oversized item gets a chunk alone', () => {
-    expect(chunkBySize([100, 100, 100, 100, 100], (n) => n, 250)).toEqual([[100, 100], [100, 100], [100]]);
-    expect(chunkBySize([300, 10, 10], (n) => n, 250)).toEqual([[300], [10, 10]]);
-    expect(chunkBySize([], (n: number) => n, 250)).toEqual([]);
-  });
-
-  it('keeps every chunk within MAX_MULTI_BYTES, itself below ZooKeeper\'s 1 MB request limit with room to spare', () => {
-    const items = Array.from({ length: 2000 }, () => 2600);
-    const chunks = chunkBySize(items, (n) => n);
-    expect(chunks.every((c) => c.reduce((a, b) => a + b, 0) <= MAX_MULTI_BYTES)).toBe(true);
-    expect(MAX_MULTI_BYTES).toBeLessThanOrEqual(0xfffff - 60 * 1024); // estimates are upper bounds, plus this margin
-    expect(chunks.flat()).toHaveLength(2000);
-  });
-});
-
 describe('RunLedger at 2,000 items per instant', () => {
   let server: ZooKeeperServer | undefined;
   let zk: ZkClient | undefined;
@@ -98,28 +82,84 @@ describe('RunLedger at 2,000 items per instant', () => {
     const multis: number[] = [];
     zk = new ZkClient({ connect: server.connectString, sessionTimeoutMs: 6000, logger: silentLogger(), onRequest: (op) => void (op === 'multi' && multis.push(1)) });
     await zk.start();
-    const paths = new ZkPaths('ledger-2k');
-    const jobs = Array.from({ length: 250 }, (_, j) => `job-${String(j).padStart(4, '0')}`);
-    await zk.mkdirp(paths.workers);
-    for (const job of jobs) {
-      await zk.mkdirp(paths.items(job));
-      const tx = zk.transaction();
-      for (let i = 0; i < 8; i++) tx.create(paths.item(job, i));
-      await zk.commit(tx);
-    }
-    await zk.create(paths.member('m-0123456789abcdef-0000000001'), undefined, 'ephemeral');
-    const ledger = new RunLedger(zk, paths, { name: 'm-0123456789abcdef-0000000001', workerId: 'worker-1' }, silentLogger());
-    const items = jobs.flatMap((job) => Array.from({ length: 8 }, (_, item) => ({ job, item })));
+    const { ledger, items } = await seedLedger(zk, new ZkPaths('ledger-2k'), 250, 8);
     for (let round = 0; round < 11; round++) {
+      expect(await fireAll(zk, ledger, items, multis, new Date(Date.UTC(2026, 0, 1, 0, 0, round))), `round ${round}`).toEqual({ begin: 1, release: 1 });
+    }
+  }, 120_000);
+});
+
+const MEMBER = 'm-0123456789abcdef-0000000001';
+
+/** Creates `jobs` × `perJob` item nodes and our member node; a ledger for that member. */
+async function seedLedger(zk: ZkClient, paths: ZkPaths, jobs: number, perJob: number): Promise<{ ledger: RunLedger; items: Array<{ job: string; item: number }> }> {
+  const names = Array.from({ length: jobs }, (_, j) => `job-${String(j).padStart(4, '0')}`);
+  await zk.mkdirp(paths.workers);
+  for (const job of names) {
+    await zk.mkdirp(paths.items(job));
+    const tx = zk.transaction();
+    for (let i = 0; i < perJob; i++) tx.create(paths.item(job, i));
+    await zk.commit(tx);
+  }
+  await zk.create(paths.member(MEMBER), undefined, 'ephemeral');
+  const ledger = new RunLedger(zk, paths, { name: MEMBER, workerId: 'worker-1' }, silentLogger());
+  return { ledger, items: names.flatMap((job) => Array.from({ length: perJob }, (_, item) => ({ job, item }))) };
+}
+
+/** Begins and ends one fire of every item; the number of multis each took. */
+async function fireAll(zk: ZkClient, ledger: RunLedger, items: Array<{ job: string; item: number }>, multis: number[], fireTime: Date): Promise<{ begin: number; release: number }> {
+  multis.length = 0;
+  const results = await ledger.begin(items.map(({ job, item }) => ({ job, item, fireTime, attempt: 1 })));
+  expect(results.filter((r) => r.status !== 'started')).toEqual([]);
+  const begin = multis.length;
+  multis.length = 0;
+  const written = await Promise.all(items.map(({ job, item }) => ledger.release({ job, item, fireTime, attempt: 1, outcome: 'success', durationMs: 12, keepInFlight: false })));
+  expect(written.every(Boolean)).toBe(true);
+  return { begin, release: multis.length };
+}
+
+describe('RunLedger request sizes', () => {
+  let server: ZooKeeperServer | undefined;
+  let zk: ZkClient | undefined;
+  afterEach(async () => {
+    await zk?.close();
+    await server?.close();
+  });
+
+  it('fills each multi up to maxRequestBytes and carries the rest to the next: every run begun and ended exactly once', async () => {
+    server = new ZooKeeperServer();
+    await server.start();
+    const multis: number[] = [];
+    zk = new ZkClient({ connect: server.connectString, maxRequestBytes: 65_536, logger: silentLogger(), onRequest: (op) => void (op === 'multi' && multis.push(1)) });
+    await zk.start();
+    const paths = new ZkPaths('ledger-small');
+    const { ledger, items } = await seedLedger(zk, paths, 40, 10);
+    for (let round = 0; round < 3; round++) {
       const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, round));
-      multis.length = 0;
-      const results = await ledger.begin(items.map(({ job, item }) => ({ job, item, fireTime, attempt: 1 })));
-      expect(results.every((r) => r.status === 'started'), `round ${round}`).toBe(true);
-      expect(multis, `begin, round ${round}`).toHaveLength(1);
-      multis.length = 0;
-      const written = await Promise.all(items.map(({ job, item }) => ledger.release({ job, item, fireTime, attempt: 1, outcome: 'success', durationMs: 12, keepInFlight: false })));
-      expect(written.every(Boolean), `round ${round}`).toBe(true);
-      expect(multis, `release, round ${round}`).toHaveLength(1);
+      const { begin, release } = await fireAll(zk, ledger, items, multis, fireTime);
+      // 400 items of about 340 bytes per begin (marker, progress) at 64 KiB a multi.
+      expect(begin, `round ${round}`).toBeGreaterThanOrEqual(2);
+      expect(release, `round ${round}`).toBeGreaterThanOrEqual(2);
+      for (const { job, item } of items) {
+        expect(await zk.exists(paths.running(job, item))).toBeNull();
+        const p = decodeProgress((await zk.getData(paths.item(job, item))).data);
+        expect(p, `${job}#${item}`).toMatchObject({ lastScheduled: fireTime.toISOString(), lastCompleted: fireTime.toISOString(), inFlight: null, outcome: 'success' });
+      }
+    }
+    // The same fire again is a duplicate for every item, whichever multi it was in.
+    const again = await ledger.begin(items.map(({ job, item }) => ({ job, item, fireTime: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)), attempt: 1 })));
+    expect(again.every((r) => r.status === 'duplicate')).toBe(true);
+  }, 60_000);
+
+  it('with a server whose jute.maxbuffer is raised and a matching maxRequestBytes, 6,000 items begin and end in one multi each', async () => {
+    server = new ZooKeeperServer({ jvmOptions: [...DEFAULT_JVM_OPTIONS, '-Djute.maxbuffer=4194304'] });
+    await server.start();
+    const multis: number[] = [];
+    zk = new ZkClient({ connect: server.connectString, maxRequestBytes: 4_000_000, logger: silentLogger(), onRequest: (op) => void (op === 'multi' && multis.push(1)) });
+    await zk.start();
+    const { ledger, items } = await seedLedger(zk, new ZkPaths('ledger-6k'), 250, 24);
+    for (let round = 0; round < 3; round++) {
+      expect(await fireAll(zk, ledger, items, multis, new Date(Date.UTC(2026, 0, 1, 0, 0, round))), `round ${round}`).toEqual({ begin: 1, release: 1 });
     }
   }, 120_000);
 });

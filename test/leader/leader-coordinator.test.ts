@@ -5,7 +5,7 @@ import { encodeJob } from '../../src/model/job-record.js';
 import { decodeAssignment } from '../../src/model/assignment-record.js';
 import { encodeMemberInfo } from '../../src/membership/member-info.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
-import { MAX_MULTI_BYTES } from '../../src/zk/multi-size.js';
+import { DEFAULT_MAX_REQUEST_BYTES } from '../../src/zk/multi-size.js';
 import { waitFor } from '../support/wait-for.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 
@@ -22,7 +22,7 @@ describe('LeaderCoordinator', () => {
     const zk = await ctx.shared();
     const { paths } = ctx;
     const member = 'm-0123456789abcdef-0000000001';
-    // 24 jobs of 2,000 items: about 1.6 MB of assignment records, more than MAX_MULTI_BYTES.
+    // 24 jobs of 2,000 items: about 1.6 MB of assignment records, more than one request may carry (DEFAULT_MAX_REQUEST_BYTES).
     const jobs = Array.from({ length: 24 }, (_, i) => `big-${String(i).padStart(2, '0')}`);
     await zk.mkdirp(paths.jobs);
     await zk.mkdirp(paths.workers);
@@ -42,6 +42,6 @@ describe('LeaderCoordinator', () => {
       expect(a.owners).toHaveLength(2000);
       expect(a.owners.every((o) => o === member)).toBe(true);
     }
-    expect(total).toBeGreaterThan(MAX_MULTI_BYTES); // so it took more than one multi
+    expect(total).toBeGreaterThan(DEFAULT_MAX_REQUEST_BYTES); // so it took more than one multi
   });
 });

@@ -1,0 +1,85 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import zookeeper from 'node-zookeeper-client';
+import { chunkBySize, DEFAULT_MAX_REQUEST_BYTES } from '../../src/zk/multi-size.js';
+import { ZkClient } from '../../src/zk/zk-client.js';
+import { RequestTooLargeError } from '../../src/zk/zk-errors.js';
+import { ZkTransaction } from '../../src/zk/zk-transaction.js';
+
+const require = createRequire(import.meta.url);
+/** The client library's own wire encoder (jute), to check our byte counts against. */
+const jute = require('node-zookeeper-client/lib/jute/index.js') as {
+  TransactionRequest: new (ops: unknown[]) => { setChrootPath(path: string): void; byteLength(): number };
+  protocol: { RequestHeader: new (xid: number, type: number) => { byteLength(): number } };
+};
+
+/** Bytes of the same ops as the library puts them on the wire (request header included). */
+function libraryBytes(tx: ZkTransaction, chroot = ''): number {
+  const client = zookeeper.createClient(`127.0.0.1:1${chroot}`); // never connected
+  const t = client.transaction();
+  for (const op of tx.ops) {
+    if (op.type === 'create') t.create(op.path, op.data, op.mode === 'ephemeral' ? zookeeper.CreateMode.EPHEMERAL : zookeeper.CreateMode.PERSISTENT);
+    else if (op.type === 'setData') t.setData(op.path, op.data, op.version);
+    else if (op.type === 'check') t.check(op.path, op.version);
+    else t.remove(op.path, op.version);
+  }
+  const request = new jute.TransactionRequest((t as unknown as { ops: unknown[] }).ops);
+  if (chroot) request.setChrootPath(chroot);
+  return new jute.protocol.RequestHeader(1, 14).byteLength() + request.byteLength();
+}
+
+function sampleTransaction(pathPrefixBytes = 0): ZkTransaction {
+  const tx = new ZkTransaction(DEFAULT_MAX_REQUEST_BYTES, pathPrefixBytes).check('/zkshard/workers/m-0000000001');
+  for (let i = 0; i < 50; i++) {
+    tx.create(`/zkshard/jobs/jöb-${i}/items/${i}/running`, Buffer.from(JSON.stringify({ v: 2, m: 'm-0000000001', f: Date.now() + i })), 'ephemeral');
+    tx.setData(`/zkshard/jobs/jöb-${i}/items/${i}`, Buffer.alloc(i * 7, 1), i);
+    if (i % 3 === 0) tx.remove(`/zkshard/jobs/jöb-${i}/items/${i}/running`, -1);
+    if (i % 5 === 0) tx.create(`/zkshard/jobs/jöb-${i}/items/${i}/history`);
+  }
+  return tx;
+}
+
+describe('multi sizes', () => {
+  it('counts every op exactly as the client library encodes it (multi-byte paths, no data, chroot)', () => {
+    expect(sampleTransaction().bytes).toBe(libraryBytes(sampleTransaction()));
+    expect(sampleTransaction(Buffer.byteLength('/fleet-a')).bytes).toBe(libraryBytes(sampleTransaction(), '/fleet-a'));
+    expect(new ZkTransaction().bytes).toBe(17); // request header and the closing multi header
+  });
+
+  it('truncate drops the last ops and their bytes; overLimit says when the request grew too large', () => {
+    const tx = new ZkTransaction(1000).check('/a');
+    const base = tx.bytes;
+    tx.setData('/a', Buffer.alloc(400)).setData('/b', Buffer.alloc(400));
+    expect(tx.overLimit).toBe(false);
+    tx.setData('/c', Buffer.alloc(400));
+    expect(tx.overLimit).toBe(true);
+    tx.truncate(1);
+    expect(tx.size).toBe(1);
+    expect(tx.bytes).toBe(base);
+    expect(tx.measure({ type: 'check', path: '/a', version: -1 })).toBe(base - 17);
+  });
+
+  it('a client takes the chroot of its connect string into account and refuses to send a multi over its limit', async () => {
+    const zk = new ZkClient({ connect: '127.0.0.1:1/fleet-a', maxRequestBytes: 65_536 });
+    const tx = zk.transaction().setData('/x', Buffer.alloc(10));
+    expect(tx.bytes).toBe(new ZkTransaction().setData('/fleet-a/x', Buffer.alloc(10)).bytes);
+    tx.setData('/y', Buffer.alloc(70_000));
+    const err = await zk.commit(tx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RequestTooLargeError);
+    expect((err as RequestTooLargeError).code).toBe('ZK_REQUEST_TOO_LARGE');
+    expect((err as Error).message).toMatch(/2 ops is \d+ bytes, more than maxRequestBytes \(65536\)/);
+  });
+
+  it('rejects a maxRequestBytes out of range', () => {
+    expect(() => new ZkClient({ connect: '127.0.0.1:1', maxRequestBytes: 1000 })).toThrow(/maxRequestBytes.*got 1000/);
+    expect(() => new ZkClient({ connect: '127.0.0.1:1', maxRequestBytes: 1.5e6 + 0.5 })).toThrow(RangeError);
+  });
+});
+
+describe('chunkBySize()', () => {
+  it('cuts consecutive chunks within the byte budget, keeping order; an oversized item gets a chunk alone', () => {
+    expect(chunkBySize([100, 100, 100, 100, 100], (n) => n, 250)).toEqual([[100, 100], [100, 100], [100]]);
+    expect(chunkBySize([300, 10, 10], (n) => n, 250)).toEqual([[300], [10, 10]]);
+    expect(chunkBySize([], (n: number) => n, 250)).toEqual([]);
+  });
+});
