@@ -164,7 +164,7 @@ export const coordination: Scenario = {
       targets: sized.length ? [{ what: "transactions per worker per fire instant, any job and item count, with a request limit that holds one worker's instant", target: '≤ 2', measured: worst.toFixed(2), met: worst <= 2 }] : [],
       data: { figures },
       notes: [
-        'Transactions are zxid increments: a multi counts once. Besides the begin and release of each instant, each worker writes its clock-check node every 30 s and the history sweep may add one for items that ran long ago.',
+        'Transactions are zxid increments: a multi counts once: everything the fleet wrote in the window is counted. Besides the begin and release of each instant, the history sweep may add a multi for items that ran long ago, and an idle worker writes its clock-check node every 30 s (a firing worker reads the server time from its begin multis).',
         'Requests include the session pings (about one per worker every sessionTimeout/3) and every read.',
         "A worker's begin and release each carry all its items of the instant in one multi while they fit in maxRequestBytes (default 1,000,000, about 3,000 items); 4,000 items per worker at the default limit shows the cost of not sizing it: a third or fourth multi per instant.",
       ],

@@ -20,7 +20,7 @@ export interface WorkerConfig {
     /** Requested session timeout, 1000..600000. @default 6000 */
     sessionTimeoutMs: number;
     /**
-     * Largest request sent to ZooKeeper, in bytes, 65536..268435456: keep it below the
+     * Largest request sent to ZooKeeper, in bytes, 524288..268435456: keep it below the
      * `jute.maxbuffer` of every server (1,048,575 by default). A worker begins or ends up to about
      * 3,000 items of one fire instant per request at the default. @default 1000000
      */

@@ -4,6 +4,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, ZkTimeoutError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
 import { decodeMarker, encodeMarker } from '../model/running-marker.js';
+import type { ServerClockObserver } from '../worker/clock-check.js';
 import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
 
 export interface BeginRequest {
@@ -71,6 +72,12 @@ interface Cached {
  */
 export const HISTORY_WRITE_INTERVAL_MS = 10_000;
 /**
+ * How long the first release waits for others to share its multi. Runs of one instant that end
+ * together (within this window) cost one release transaction; a marker is held at most this much
+ * longer than its run.
+ */
+const RELEASE_WINDOW_MS = 10;
+/**
  * Every this often, the histories due for longer than this (their item has not run since) are
  * written by the sweep. An item firing more often than this writes its own with a release.
  */
@@ -79,7 +86,7 @@ const HISTORY_SWEEP_MS = 2000;
 /**
  * The run protocol's ZooKeeper side. `begin` takes the running markers of every item firing at one
  * instant and records each fire as in flight, in one transaction; `release` drops markers and
- * records outcomes, batching every release of the same event-loop turn into one transaction. The
+ * records outcomes, batching the releases of a 10 ms window into one transaction. The
  * cost is two transactions per fire instant, whatever the number of items, as long as they fit in
  * one request (`maxRequestBytes`: about 3,000 items at ZooKeeper's default `jute.maxbuffer`; each
  * further multiple takes one more multi). Each `begin` also checks our membership node, so a
@@ -91,15 +98,22 @@ export class RunLedger {
   private releaseScheduled = false;
   /** Set by `flushHistories` (drain): every release writes its history. */
   private flushAllHistory = false;
+  /** When a batch last needed more than one multi was logged (see `noteSplit`). */
+  private splitLoggedAt = 0;
 
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
 
+  /**
+   * @param clock told the server's time of every begin multi (its `mtime`), so that the clock
+   *   check needs no write of its own while the worker fires
+   */
   constructor(
     private readonly zk: ZkClient,
     private readonly paths: ZkPaths,
     private readonly member: { name: string; workerId: string },
     private readonly log: Logger,
+    private readonly clock?: ServerClockObserver,
   ) {}
 
   /** Starts the history sweep (see HISTORY_WRITE_INTERVAL_MS). */
@@ -188,6 +202,7 @@ export class RunLedger {
   async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
     const results: Array<BeginResult | undefined> = new Array(requests.length);
     let pending = requests.map((_, i) => i);
+    let multis = 0;
     for (let round = 0; pending.length > 0; round++) {
       if (round > requests.length + 5) throw new Error('run ledger: begin did not settle');
       // Loaded once; again only for items whose cache entry was dropped meanwhile (conflict, retire).
@@ -240,8 +255,12 @@ export class RunLedger {
       }
       pending = pending.filter((p) => results[p] === undefined);
       if (included.length === 0) continue;
+      if (pending.length > included.length) multis++; // more than fit: this multi is one of several
       try {
+        const sent = this.clock?.localNow();
         const out = await this.zk.commit(tx);
+        const mtime = out[ops.get(included[0]!)!.progress]?.stat?.mtime;
+        if (this.clock && sent !== undefined && mtime !== undefined) this.clock.observe(sent, this.clock.localNow(), mtime);
         included.forEach((i) => {
           const own = ops.get(i)!;
           const stat = out[own.progress]!.stat!;
@@ -288,16 +307,35 @@ export class RunLedger {
         pending = pending.filter((p) => results[p] === undefined);
       }
     }
+    if (multis > 0) this.noteSplit('begin', requests.length, multis + 1);
     return results.map((r) => r ?? { status: 'gone' });
   }
 
-  /** Records the end of a run and drops its marker; resolves false if we no longer held it. */
+  /**
+   * A batch of one instant needed several multis: it still works, but costs more than the two
+   * transactions per instant the fleet is sized for. Logged at most once a minute.
+   */
+  private noteSplit(what: 'begin' | 'release', items: number, multis: number): void {
+    const now = Date.now();
+    if (now - this.splitLoggedAt < 60_000) return;
+    this.splitLoggedAt = now;
+    this.log.warn(
+      { what, items, multis, maxRequestBytes: this.zk.maxRequestBytes },
+      'the runs of one instant did not fit one request: raise zookeeper.maxRequestBytes together with jute.maxbuffer on every ZooKeeper server',
+    );
+  }
+
+  /**
+   * Records the end of a run and drops its marker; resolves false if we no longer held it. The
+   * releases of the next RELEASE_WINDOW_MS go in the same multi (group commit): the runs of one
+   * instant end over several event-loop turns.
+   */
   release(req: ReleaseRequest): Promise<boolean> {
     return new Promise((resolve) => {
       this.releaseQueue.push({ req, done: resolve });
       if (!this.releaseScheduled) {
         this.releaseScheduled = true;
-        setImmediate(() => void this.flushReleases());
+        setTimeout(() => void this.flushReleases(), RELEASE_WINDOW_MS);
       }
     });
   }
@@ -318,6 +356,7 @@ export class RunLedger {
 
   private async releaseBatch(batch: Array<{ req: ReleaseRequest; done: (written: boolean) => void }>): Promise<void> {
     let pending = batch;
+    let splits = 0;
     for (let round = 0; pending.length > 0 && round < batch.length + 5; round++) {
       const now = Date.now();
       const at = new Date(now).toISOString();
@@ -364,6 +403,7 @@ export class RunLedger {
       }
       const inTx = pending.slice(0, count);
       const rest = pending.slice(count);
+      if (rest.length > 0) splits++;
       try {
         const out = await this.zk.commit(tx);
         inTx.forEach(({ req, done }, k) => {
@@ -424,6 +464,7 @@ export class RunLedger {
         }
       }
     }
+    if (splits > 0) this.noteSplit('release', batch.length, splits + 1);
     for (const { done } of pending) done(false);
   }
 

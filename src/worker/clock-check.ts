@@ -17,14 +17,25 @@ export interface ClockCheckEvents {
   reading: [reading: ClockReading];
 }
 
+/** What the run ledger needs to report the server's time of its writes (see `ClockCheck.observe`). */
+export interface ServerClockObserver {
+  /** The local clock, as the check reads it. */
+  localNow(): number;
+  observe(sentMs: number, receivedMs: number, serverMtimeMs: number): void;
+}
+
 /**
  * Compares this machine's clock with ZooKeeper's: writes `/clock` and reads the server's `mtime`
  * of that write, against the midpoint of the local send and receive times. Checks at start and
- * every `intervalMs`.
+ * then whenever `intervalMs` has passed without a reading. A worker that fires takes its readings
+ * from its own run writes instead (`observe`: every begin multi returns the server's time), so it
+ * spends no transaction of its own on the clock.
  */
-export class ClockCheck extends EventEmitter<ClockCheckEvents> {
+export class ClockCheck extends EventEmitter<ClockCheckEvents> implements ServerClockObserver {
   private timer: NodeJS.Timeout | undefined;
   private last: ClockReading | undefined;
+  /** Local time of the last reading (checked or observed). */
+  private lastAt = 0;
   private closed = false;
 
   constructor(
@@ -46,11 +57,35 @@ export class ClockCheck extends EventEmitter<ClockCheckEvents> {
   async start(): Promise<ClockReading> {
     await this.zk.createIfAbsent(this.paths.clock);
     const reading = await this.check();
-    this.timer = setInterval(() => void this.check().catch((err: unknown) => {
-      if (!(err instanceof ZkClosedError) && !this.closed) this.log.warn({ err }, 'clock check failed');
-    }), this.intervalMs);
+    // Ticks three times per interval, so that a reading is never more than 4/3 intervals old.
+    this.timer = setInterval(() => void this.tick(), Math.max(1, Math.floor(this.intervalMs / 3)));
     this.timer.unref();
     return reading;
+  }
+
+  /** Checks when the last reading is an interval old; resolves when done (never rejects). */
+  private tick(): Promise<void> | undefined {
+    if (this.closed || this.now() - this.lastAt < this.intervalMs) return undefined;
+    return this.check().then(
+      () => undefined,
+      (err: unknown) => {
+        if (!(err instanceof ZkClosedError) && !this.closed) this.log.warn({ err }, 'clock check failed');
+      },
+    );
+  }
+
+  localNow(): number {
+    return this.now();
+  }
+
+  /**
+   * A reading from a write made for another reason: the local times just before sending it and
+   * just after its answer, and the server's `mtime` of it. At most one per second is kept.
+   */
+  observe(sentMs: number, receivedMs: number, serverMtimeMs: number): void {
+    // A slow answer (or a stalled event loop) blurs the midpoint: leave those to the periodic check.
+    if (this.closed || receivedMs - this.lastAt < 1000 || receivedMs - sentMs > Math.min(1000, this.maxSkewMs / 4)) return;
+    this.record(sentMs, receivedMs, serverMtimeMs);
   }
 
   close(): void {
@@ -61,8 +96,12 @@ export class ClockCheck extends EventEmitter<ClockCheckEvents> {
   async check(): Promise<ClockReading> {
     const sent = this.now();
     const stat = await this.zk.setData(this.paths.clock, Buffer.alloc(0));
-    const received = this.now();
-    const skewMs = Math.round((sent + received) / 2 - stat.mtime);
+    return this.record(sent, this.now(), stat.mtime);
+  }
+
+  private record(sent: number, received: number, serverMtime: number): ClockReading {
+    this.lastAt = received;
+    const skewMs = Math.round((sent + received) / 2 - serverMtime);
     const ok = Math.abs(skewMs) <= this.maxSkewMs;
     const reading = { skewMs, maxSkewMs: this.maxSkewMs, ok, checkedAt: new Date(received).toISOString() };
     if (ok !== (this.last?.ok ?? true)) {

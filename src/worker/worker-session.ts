@@ -89,7 +89,8 @@ export class WorkerSession {
     );
     const member = this.member;
     const identity = { get name(): string { return member.name; }, workerId: opts.workerId };
-    const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }));
+    this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? 5000, opts.log.child({ component: 'clock' }), 30_000, opts.clock);
+    const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }), this.clockCheck);
     this.ledger = ledger;
     this.executor = new Executor({
       ledger,
@@ -113,7 +114,6 @@ export class WorkerSession {
         if (why === 'overlap') metrics.firesSkipped.inc({ zkshard_job: req.job });
       });
     }
-    this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? 5000, opts.log.child({ component: 'clock' }), 30_000, opts.clock);
     this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }), memberName: () => member.name });
   }
 

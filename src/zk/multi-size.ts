@@ -13,8 +13,11 @@ import type { ZkOp } from './zk-transaction.js';
  * `jute.maxbuffer` of every server of the ensemble.
  */
 export const DEFAULT_MAX_REQUEST_BYTES = 1_000_000;
-/** Smallest `maxRequestBytes` accepted: room for at least a few hundred items' ops. */
-export const MIN_MAX_REQUEST_BYTES = 64 * 1024;
+/**
+ * Smallest `maxRequestBytes` accepted: the assignment record of a job of MAX_SHARDS items (about
+ * 350 KB) must fit one request, and a worker's instant should not need many.
+ */
+export const MIN_MAX_REQUEST_BYTES = 512 * 1024;
 /** Largest `maxRequestBytes` accepted (jute's lengths are signed 32-bit; ZooKeeper warns well below). */
 export const MAX_MAX_REQUEST_BYTES = 256 * 1024 * 1024;
 

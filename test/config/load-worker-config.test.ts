@@ -149,7 +149,7 @@ describe('loadWorkerConfig', () => {
       ['zookeeper: { namespace: "/zkshard" }', 'zookeeper.namespace', 'must match [A-Za-z0-9][A-Za-z0-9._-]* (no slashes)', '/zkshard'],
       ['zookeeper: { sessionTimeoutMs: 600001 }', 'zookeeper.sessionTimeoutMs', 'must be an integer from 1000 to 600000', 600_001],
       ['zookeeper: { sessionTimeoutMs: "6s" }', 'zookeeper.sessionTimeoutMs', 'must be an integer from 1000 to 600000', '6s'],
-      ['zookeeper: { maxRequestBytes: 1000 }', 'zookeeper.maxRequestBytes', 'must be an integer from 65536 to 268435456', 1000],
+      ['zookeeper: { maxRequestBytes: 1000 }', 'zookeeper.maxRequestBytes', 'must be an integer from 524288 to 268435456', 1000],
       ['worker: { id: "worker a" }', 'worker.id', 'must match [A-Za-z0-9][A-Za-z0-9._@:-]*', 'worker a'],
       [`worker: { id: ${'w'.repeat(129)} }`, 'worker.id', 'must be at most 128 characters (has 129)', 'w'.repeat(129)],
       ['worker: { labels: [a] }', 'worker.labels', 'must be a mapping of label names to values', ['a']],

@@ -4,7 +4,7 @@ import { ZkClient } from '../../src/zk/zk-client.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
 import { RunLedger } from '../../src/executor/run-ledger.js';
 import { DEFAULT_JVM_OPTIONS } from '../../src/testing/java.js';
-import { silentLogger } from '../../src/logging/create-logger.js';
+import { createLogger, silentLogger } from '../../src/logging/create-logger.js';
 import { decodeProgress } from '../../src/model/progress-record.js';
 import { decodeMarker } from '../../src/model/running-marker.js';
 
@@ -92,7 +92,7 @@ describe('RunLedger at 2,000 items per instant', () => {
 const MEMBER = 'm-0123456789abcdef-0000000001';
 
 /** Creates `jobs` × `perJob` item nodes and our member node; a ledger for that member. */
-async function seedLedger(zk: ZkClient, paths: ZkPaths, jobs: number, perJob: number): Promise<{ ledger: RunLedger; items: Array<{ job: string; item: number }> }> {
+async function seedLedger(zk: ZkClient, paths: ZkPaths, jobs: number, perJob: number, logger = silentLogger()): Promise<{ ledger: RunLedger; items: Array<{ job: string; item: number }> }> {
   const names = Array.from({ length: jobs }, (_, j) => `job-${String(j).padStart(4, '0')}`);
   await zk.mkdirp(paths.workers);
   for (const job of names) {
@@ -102,7 +102,7 @@ async function seedLedger(zk: ZkClient, paths: ZkPaths, jobs: number, perJob: nu
     await zk.commit(tx);
   }
   await zk.create(paths.member(MEMBER), undefined, 'ephemeral');
-  const ledger = new RunLedger(zk, paths, { name: MEMBER, workerId: 'worker-1' }, silentLogger());
+  const ledger = new RunLedger(zk, paths, { name: MEMBER, workerId: 'worker-1' }, logger);
   return { ledger, items: names.flatMap((job) => Array.from({ length: perJob }, (_, item) => ({ job, item }))) };
 }
 
@@ -130,26 +130,73 @@ describe('RunLedger request sizes', () => {
     server = new ZooKeeperServer();
     await server.start();
     const multis: number[] = [];
-    zk = new ZkClient({ connect: server.connectString, maxRequestBytes: 65_536, logger: silentLogger(), onRequest: (op) => void (op === 'multi' && multis.push(1)) });
+    zk = new ZkClient({ connect: server.connectString, maxRequestBytes: 524_288, logger: silentLogger(), onRequest: (op) => void (op === 'multi' && multis.push(1)) });
     await zk.start();
     const paths = new ZkPaths('ledger-small');
-    const { ledger, items } = await seedLedger(zk, paths, 40, 10);
+    const warnings: string[] = [];
+    const { ledger, items } = await seedLedger(zk, paths, 300, 10, createLogger({ level: 'warn', destination: { write: (line: string) => void warnings.push(line) } }));
     for (let round = 0; round < 3; round++) {
       const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, round));
       const { begin, release } = await fireAll(zk, ledger, items, multis, fireTime);
-      // 400 items of about 340 bytes per begin (marker, progress) at 64 KiB a multi.
-      expect(begin, `round ${round}`).toBeGreaterThanOrEqual(2);
+      // 3,000 items of about 370 bytes per begin (marker, progress) and 190 per release at 512 KiB a multi.
+      expect(begin, `round ${round}`).toBeGreaterThanOrEqual(3);
       expect(release, `round ${round}`).toBeGreaterThanOrEqual(2);
-      for (const { job, item } of items) {
-        expect(await zk.exists(paths.running(job, item))).toBeNull();
-        const p = decodeProgress((await zk.getData(paths.item(job, item))).data);
-        expect(p, `${job}#${item}`).toMatchObject({ lastScheduled: fireTime.toISOString(), lastCompleted: fireTime.toISOString(), inFlight: null, outcome: 'success' });
+      const stored = await Promise.all(
+        items.map(async ({ job, item }) => ({ key: `${job}#${item}`, marker: await zk!.exists(paths.running(job, item)), progress: decodeProgress((await zk!.getData(paths.item(job, item))).data) })),
+      );
+      for (const { key, marker, progress } of stored) {
+        expect(marker, key).toBeNull();
+        expect(progress, key).toMatchObject({ lastScheduled: fireTime.toISOString(), lastCompleted: fireTime.toISOString(), inFlight: null, outcome: 'success' });
       }
     }
+    // The operator is told, once a minute at most, what to raise.
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0]!)).toMatchObject({ what: 'begin', items: 3000, maxRequestBytes: 524_288, msg: expect.stringMatching(/raise zookeeper.maxRequestBytes together with jute.maxbuffer/) });
     // The same fire again is a duplicate for every item, whichever multi it was in.
     const again = await ledger.begin(items.map(({ job, item }) => ({ job, item, fireTime: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)), attempt: 1 })));
     expect(again.every((r) => r.status === 'duplicate')).toBe(true);
   }, 60_000);
+
+  it('a connection drop between the multis of one batch (begin or release) loses no run and runs none twice', async () => {
+    server = new ZooKeeperServer();
+    await server.start();
+    const multis: number[] = [];
+    /** Called once, when the next multi has completed (then the batch's next multi is on its way). */
+    let afterNextMulti: (() => void) | undefined;
+    const onRequest = (op: string): void => {
+      if (op !== 'multi') return;
+      multis.push(1);
+      const hook = afterNextMulti;
+      afterNextMulti = undefined;
+      hook?.();
+    };
+    zk = new ZkClient({ connect: server.connectString, maxRequestBytes: 524_288, logger: silentLogger(), onRequest });
+    await zk.start();
+    const paths = new ZkPaths('ledger-drop');
+    const { ledger, items } = await seedLedger(zk, paths, 300, 10);
+    for (let round = 0; round < 4; round++) {
+      const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, round));
+      let dropped: Promise<void> | undefined;
+      const arm = () => (afterNextMulti = () => void (dropped = dropConnection(zk!)));
+      if (round % 2 === 0) arm(); // during the begin: after its first multi
+      const begun = await ledger.begin(items.map(({ job, item }) => ({ job, item, fireTime, attempt: 1 })));
+      expect(begun.filter((r) => r.status !== 'started'), `round ${round}`).toEqual([]);
+      await dropped;
+      dropped = undefined;
+      if (round % 2 === 1) arm(); // during the release: after its first multi
+      const written = await Promise.all(items.map(({ job, item }) => ledger.release({ job, item, fireTime, attempt: 1, outcome: 'success', durationMs: 3, keepInFlight: false })));
+      expect(written.every(Boolean), `round ${round}`).toBe(true);
+      await dropped;
+      expect(afterNextMulti, `round ${round}: the drop happened`).toBeUndefined();
+      const stored = await Promise.all(
+        items.map(async ({ job, item }) => ({ key: `${job}#${item}`, marker: await zk!.exists(paths.running(job, item)), progress: decodeProgress((await zk!.getData(paths.item(job, item))).data) })),
+      );
+      for (const { key, marker, progress } of stored) {
+        expect(marker, `${key}, round ${round}`).toBeNull();
+        expect(progress, `${key}, round ${round}`).toMatchObject({ lastScheduled: fireTime.toISOString(), lastCompleted: fireTime.toISOString(), inFlight: null, outcome: 'success' });
+      }
+    }
+  }, 90_000);
 
   it('with a server whose jute.maxbuffer is raised and a matching maxRequestBytes, 6,000 items begin and end in one multi each', async () => {
     server = new ZooKeeperServer({ jvmOptions: [...DEFAULT_JVM_OPTIONS, '-Djute.maxbuffer=4194304'] });

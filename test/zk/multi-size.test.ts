@@ -60,14 +60,14 @@ describe('multi sizes', () => {
   });
 
   it('a client takes the chroot of its connect string into account and refuses to send a multi over its limit', async () => {
-    const zk = new ZkClient({ connect: '127.0.0.1:1/fleet-a', maxRequestBytes: 65_536 });
+    const zk = new ZkClient({ connect: '127.0.0.1:1/fleet-a', maxRequestBytes: 524_288 });
     const tx = zk.transaction().setData('/x', Buffer.alloc(10));
     expect(tx.bytes).toBe(new ZkTransaction().setData('/fleet-a/x', Buffer.alloc(10)).bytes);
-    tx.setData('/y', Buffer.alloc(70_000));
+    tx.setData('/y', Buffer.alloc(600_000));
     const err = await zk.commit(tx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RequestTooLargeError);
     expect((err as RequestTooLargeError).code).toBe('ZK_REQUEST_TOO_LARGE');
-    expect((err as Error).message).toMatch(/2 ops is \d+ bytes, more than maxRequestBytes \(65536\)/);
+    expect((err as Error).message).toMatch(/2 ops is \d+ bytes, more than maxRequestBytes \(524288\)/);
   });
 
   it('rejects a maxRequestBytes out of range', () => {
