@@ -70,7 +70,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
   const outageMs = options.outageMs ?? 20_000;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'zkshard-chaos-'));
   mkdirSync(dir, { recursive: true });
-  const ensemble = new ZooKeeperEnsemble({ size: 3 });
+  // A restarted server may take long to rejoin on a loaded machine (three JVMs and five workers on
+  // two cores): wait up to two minutes before giving the run up.
+  const ensemble = new ZooKeeperEnsemble({ size: 3, startTimeoutMs: 120_000 });
   const store = new FencedStoreServer();
   const faults: FaultEvent[] = [];
   let fleet: WorkerFleet | undefined;

@@ -37,6 +37,12 @@ export interface ExecutorOptions {
   log: Logger;
   /** Time between SIGTERM and SIGKILL for aborted scripts. @default 5000 */
   killGraceMs?: number;
+  /**
+   * Whether the session's lease holds right now (`ZkClient.holdsLease`), asked before every
+   * handler is entered: a worker whose event loop stalled past its lease learns it here, before
+   * the fire timers that came due meanwhile start anything. @default () => true
+   */
+  leaseHeld?: () => boolean;
 }
 
 interface ActiveRun {
@@ -227,6 +233,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     }
   }
 
+  /** Right before a handler is entered: if the lease is gone (the watchdog was late), abort everything now. */
+  private checkLease(abort: AbortController): void {
+    if (abort.signal.aborted || (this.opts.leaseHeld?.() ?? true)) return;
+    this.opts.log.warn('lease gone at the moment a run was to start (the event loop stalled past it): starting nothing');
+    this.abortAll();
+  }
+
   /** Lease lost: abort everything at once; no outcome can be recorded any more. */
   abortAll(reason: Error = new LeaseLostError()): void {
     this.leaseLost = reason instanceof LeaseLostError;
@@ -271,6 +284,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     // the handlers of a whole batch are entered one after the other with nothing in between.
     let prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
     if (gate) await gate;
+    this.checkLease(abort);
     if (abort.signal.aborted) {
       // Lease lost or aborted before its fire time came: the handler never ran; the item's next
       // owner runs this fire (it stays in flight).
@@ -295,11 +309,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         await sleep(delay, undefined, { signal: abort.signal });
         attempt++;
         await this.opts.ledger.recordAttempt(req.job, req.item, attempt);
+        prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
+        this.checkLease(abort);
+        if (abort.signal.aborted) throw abort.signal.reason;
       } catch {
         outcome = outcomeOfAbort(abort.signal.reason, outcome);
         break;
       }
-      prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
     }
     const durationMs = Date.now() - started;
     const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome, durationMs, error };

@@ -99,6 +99,7 @@ export class WorkerSession {
       workerId: opts.workerId,
       definitionOf: (job) => this.definitions.get(job),
       log: opts.log.child({ component: 'executor' }),
+      leaseHeld: () => opts.zk.holdsLease(),
     });
     for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
     const metrics = opts.metrics;

@@ -442,6 +442,17 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     }
   }
 
+  /**
+   * Whether the lease holds at this moment: runs the liveness check now, since a stalled event
+   * loop (a long GC, a starved process) delays the watchdog past the lease, and the timers that
+   * come due with it (a fire instant) would otherwise run first. False when the session is over,
+   * or is declared lost by this very call. Ask it right before starting work that needs the lease.
+   */
+  holdsLease(): boolean {
+    this.checkLiveness();
+    return !isTerminal(this.currentState) && this.currentState !== 'latent';
+  }
+
   /** Our own read timeout and lease, since the library has neither. */
   private checkLiveness(): void {
     if (isTerminal(this.currentState)) return;

@@ -23,7 +23,7 @@ class RecordingLedger {
   async recordAttempt(): Promise<void> {}
 }
 
-function setUp(handler: (ctx: JobContext) => Promise<void> | void) {
+function setUp(handler: (ctx: JobContext) => Promise<void> | void, leaseHeld?: () => boolean) {
   const ledger = new RecordingLedger();
   const def: JobDefinition = { ...JOB_DEFAULTS, name: 'j', cron: '* * * * * *', shards: 2, itemParameters: {}, handler: 'h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 100 } };
   const executor = new Executor({
@@ -33,6 +33,7 @@ function setUp(handler: (ctx: JobContext) => Promise<void> | void) {
     workerId: 'w',
     definitionOf: () => def,
     log: silentLogger(),
+    leaseHeld,
   });
   return { ledger, executor };
 }
@@ -79,5 +80,26 @@ describe('Executor: fires prepared ahead of their instant', () => {
     await waitFor(() => ledger.releases.length === 1, { message: 'released' });
     expect(entries).toEqual([]); // the handler never ran
     expect(ledger.releases[0]).toMatchObject({ outcome: 'interrupted', keepInFlight: true });
+  });
+});
+
+describe('Executor: the lease is asked for right before a handler is entered', () => {
+  it('enters no handler when the lease went meanwhile (a stalled event loop hid it from the watchdog): every run aborted, nothing recorded', async () => {
+    const entries: number[] = [];
+    let held = true;
+    const { ledger, executor } = setUp(() => void entries.push(Date.now()), () => held);
+    const finished: string[] = [];
+    executor.on('finished', (r) => finished.push(r.outcome));
+    const fireTime = new Date(Date.now() + 200);
+    await executor.fire([request(0, fireTime), request(1, fireTime)]);
+    expect(ledger.begins).toHaveLength(1);
+    held = false; // the lease is gone before the instant, and nothing told the executor yet
+    await waitFor(() => finished.length === 2, { message: 'both runs settled' });
+    expect(entries).toEqual([]);
+    expect(finished).toEqual(['interrupted', 'interrupted']);
+    expect(ledger.releases).toEqual([]); // no write without the lease: the next owner sees the fires in flight
+    // And nothing new starts.
+    await executor.fire([request(0, new Date(Date.now() + 50))]);
+    expect(ledger.begins).toHaveLength(1);
   });
 });

@@ -130,3 +130,28 @@ describe('ZkClient.commit version checks', () => {
     expect((await zk.getData(path)).data.toString()).toBe('b');
   });
 });
+
+describe('ZkClient.holdsLease()', () => {
+  let ctx: ZkTestContext | undefined;
+  afterEach(async () => ctx?.close());
+
+  it('declares the session lost at once after an event-loop stall longer than the lease, before any timer runs', async () => {
+    ctx = new ZkTestContext('holds-lease');
+    const zk = await ctx.client({ sessionTimeoutMs: 2000 });
+    expect(zk.holdsLease()).toBe(true);
+    const states: string[] = [];
+    zk.on('state', (s) => states.push(s));
+    // A stall: the event loop does not turn for longer than the lease (no I/O, no timers).
+    const until = Date.now() + zk.leaseMs + 200;
+    while (Date.now() < until) {
+      /* busy */
+    }
+    expect(zk.holdsLease()).toBe(false);
+    expect(states).toEqual(['lost']);
+    expect(zk.signal.aborted).toBe(true);
+  });
+
+  it('is false before the session starts', () => {
+    expect(new ZkClient({ connect: '127.0.0.1:1' }).holdsLease()).toBe(false);
+  });
+});
