@@ -166,7 +166,7 @@ export const coordination: Scenario = {
       notes: [
         'Transactions are zxid increments: a multi counts once: everything the fleet wrote in the window is counted. Besides the begin and release of each instant, the history sweep may add a multi for items that ran long ago, and an idle worker writes its clock-check node every 30 s (a firing worker reads the server time from its begin multis).',
         'Requests include the session pings (about one per worker every sessionTimeout/3) and every read.',
-        "A worker's begin and release each carry all its items of the instant in one multi while they fit in maxRequestBytes (default 1,000,000, about 3,000 items); 4,000 items per worker at the default limit shows the cost of not sizing it: a third or fourth multi per instant.",
+        "A worker's begin and release each carry all its items of the instant in one multi while they fit in maxRequestBytes (default 1,000,000, about 2,700 items); 4,000 items per worker at the default limit shows the cost of not sizing it: a third or fourth multi per instant.",
       ],
     };
   },

@@ -22,7 +22,7 @@ export interface WorkerConfig {
     /**
      * Largest request sent to ZooKeeper, in bytes, 524288..268435456: keep it below the
      * `jute.maxbuffer` of every server (1,048,575 by default). A worker begins or ends up to about
-     * 3,000 items of one fire instant per request at the default. @default 1000000
+     * 2,700 items of one fire instant per request at the default. @default 1000000
      */
     maxRequestBytes: number;
   };

@@ -88,7 +88,7 @@ const HISTORY_SWEEP_MS = 2000;
  * instant and records each fire as in flight, in one transaction; `release` drops markers and
  * records outcomes, batching the releases of a 10 ms window into one transaction. The
  * cost is two transactions per fire instant, whatever the number of items, as long as they fit in
- * one request (`maxRequestBytes`: about 3,000 items at ZooKeeper's default `jute.maxbuffer`; each
+ * one request (`maxRequestBytes`: about 2,700 items at ZooKeeper's default `jute.maxbuffer`; each
  * further multiple takes one more multi). Each `begin` also checks our membership node, so a
  * worker whose session is gone cannot start anything.
  */
