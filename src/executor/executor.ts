@@ -311,7 +311,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         await this.opts.ledger.recordAttempt(req.job, req.item, attempt);
         prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
         this.checkLease(abort);
-        if (abort.signal.aborted) throw abort.signal.reason;
+        if (abort.signal.aborted) {
+          prepared.dispose(); // never run
+          throw abort.signal.reason;
+        }
       } catch {
         outcome = outcomeOfAbort(abort.signal.reason, outcome);
         break;
