@@ -235,14 +235,12 @@ export class RunLedger {
           const latest = r.skipped.latest.toISOString();
           record = { ...record, recent: withOutcome(record.recent, { fireTime: latest, outcome: 'skipped', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.skipped.count} fire(s) skipped: the item was still running` }) };
         }
-        const mark = tx.size;
-        tx.create(this.paths.running(r.job, r.item), encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt }), 'ephemeral');
-        tx.setData(this.paths.item(r.job, r.item), encodeProgress(record), cached.version);
-        if (r.missed || r.skipped) this.historyOp(tx, r.job, r.item, cached, record.recent ?? []);
-        if (tx.overLimit && included.length > 0) {
-          tx.truncate(mark);
-          break;
-        }
+        const fits = tx.addIfFits(() => {
+          tx.create(this.paths.running(r.job, r.item), encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt }), 'ephemeral');
+          tx.setData(this.paths.item(r.job, r.item), encodeProgress(record), cached.version);
+          if (r.missed || r.skipped) this.historyOp(tx, r.job, r.item, cached, record.recent ?? []);
+        }, included.length === 0);
+        if (!fits) break;
         included.push(i);
         next.set(i, record);
         opOwner.push(i, i);
@@ -382,15 +380,13 @@ export class RunLedger {
           worker: this.member.workerId,
           recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: req.durationMs, error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
         };
-        const mark = tx.size;
         const withHistory = this.releaseWritesHistory(req, now);
-        tx.remove(this.paths.running(req.job, req.item));
-        tx.setData(this.paths.item(req.job, req.item), encodeProgress(record), cached.version);
-        if (withHistory) this.historyOp(tx, req.job, req.item, cached, record.recent ?? []);
-        if (tx.overLimit && count > 0) {
-          tx.truncate(mark);
-          break;
-        }
+        const fits = tx.addIfFits(() => {
+          tx.remove(this.paths.running(req.job, req.item));
+          tx.setData(this.paths.item(req.job, req.item), encodeProgress(record), cached.version);
+          if (withHistory) this.historyOp(tx, req.job, req.item, cached, record.recent ?? []);
+        }, count === 0);
+        if (!fits) break;
         count++;
         next.push(record);
         opOwner.push(k, k);
@@ -500,11 +496,7 @@ export class RunLedger {
       const tx = this.zk.transaction();
       let count = 0;
       for (const { job, item, cached } of pending) {
-        this.historyOp(tx, job, item, cached, cached.record.recent ?? []);
-        if (tx.overLimit && count > 0) {
-          tx.truncate(count);
-          break;
-        }
+        if (!tx.addIfFits(() => this.historyOp(tx, job, item, cached, cached.record.recent ?? []), count === 0)) break;
         count++;
       }
       const inTx = pending.slice(0, count);

@@ -6,7 +6,6 @@ import { ChildrenCache } from '../zk/children-cache.js';
 import { NodeCache } from '../zk/node-cache.js';
 import { decodeControl, type JobControl } from '../model/job-control.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
-import { chunkBySize } from '../zk/multi-size.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
 import { decodeJob } from '../model/job-record.js';
@@ -207,29 +206,34 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     }
     if (changed.length === 0) return;
 
-    // One multi per maxRequestBytes (a few thousand jobs), each checking our own member node.
-    const probe = this.zk.transaction().check(this.paths.member(this.memberName));
-    const chunks = chunkBySize(
-      changed,
-      (c) => probe.measure(c.version < 0 ? { type: 'create', path: this.paths.assignment(c.job), data: c.data, mode: 'persistent' } : { type: 'setData', path: this.paths.assignment(c.job), data: c.data, version: c.version }),
-      probe.maxBytes - probe.bytes,
-    );
     const published: string[] = [];
     try {
-      await this.publish(chunks, published);
+      await this.publish(changed, published);
     } finally {
       if (published.length > 0) this.emit('published', published);
     }
   }
 
-  /** Writes the chunks in order, stopping at the first that fails; `published` collects the jobs written. */
-  private async publish(chunks: Array<Array<{ job: string; record: AssignmentRecord; data: Buffer; version: number }>>, published: string[]): Promise<void> {
-    for (const chunk of chunks) {
+  /**
+   * Writes the assignments in order, as many per multi as fit in `maxRequestBytes` (a few thousand
+   * jobs), each multi checking our own member node; stops at the first multi that fails.
+   * `published` collects the jobs written.
+   */
+  private async publish(changed: Array<{ job: string; record: AssignmentRecord; data: Buffer; version: number }>, published: string[]): Promise<void> {
+    let rest = changed;
+    while (rest.length > 0) {
       const tx = this.zk.transaction().check(this.paths.member(this.memberName));
-      for (const c of chunk) {
-        if (c.version < 0) tx.create(this.paths.assignment(c.job), c.data);
-        else tx.setData(this.paths.assignment(c.job), c.data, c.version);
+      let count = 0;
+      for (const c of rest) {
+        const fits = tx.addIfFits(() => {
+          if (c.version < 0) tx.create(this.paths.assignment(c.job), c.data);
+          else tx.setData(this.paths.assignment(c.job), c.data, c.version);
+        }, count === 0);
+        if (!fits) break;
+        count++;
       }
+      const chunk = rest.slice(0, count);
+      rest = rest.slice(count);
       try {
         const results = await this.zk.commit(tx);
         chunk.forEach(({ job, record }, i) => {

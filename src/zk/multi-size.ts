@@ -47,25 +47,3 @@ export function opBytes(op: ZkOp, pathPrefixBytes = 0): number {
       return HEADER + path + 4;
   }
 }
-
-/**
- * Splits items into consecutive chunks whose size stays within `maxBytes` (a single item larger
- * than that still gets a chunk of its own, and its commit fails with `RequestTooLargeError`).
- */
-export function chunkBySize<T>(items: readonly T[], bytesOf: (item: T) => number, maxBytes: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let size = 0;
-  for (const item of items) {
-    const bytes = bytesOf(item);
-    if (current.length > 0 && size + bytes > maxBytes) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(item);
-    size += bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}

@@ -94,6 +94,19 @@ export class ZkTransaction {
     return opBytes(op, this.pathPrefixBytes);
   }
 
+  /**
+   * Fills a multi: adds the ops `add` puts in, unless they make the request larger than `maxBytes`
+   * and `alone` is false (there is something in the multi already to send first), in which case
+   * they are taken out again and it returns false: they go in the next multi.
+   */
+  addIfFits(add: (tx: this) => void, alone: boolean): boolean {
+    const mark = this.ops.length;
+    add(this);
+    if (!this.overLimit || alone) return true;
+    this.truncate(mark);
+    return false;
+  }
+
   /** Drops every op after the first `length` (to undo the ops that made it too large). */
   truncate(length: number): this {
     while (this.ops.length > length) {

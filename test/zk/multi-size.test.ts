@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import zookeeper from 'node-zookeeper-client';
-import { chunkBySize, DEFAULT_MAX_REQUEST_BYTES } from '../../src/zk/multi-size.js';
+import { DEFAULT_MAX_REQUEST_BYTES } from '../../src/zk/multi-size.js';
 import { ZkClient } from '../../src/zk/zk-client.js';
 import { RequestTooLargeError } from '../../src/zk/zk-errors.js';
 import { ZkTransaction } from '../../src/zk/zk-transaction.js';
@@ -59,6 +59,18 @@ describe('multi sizes', () => {
     expect(tx.measure({ type: 'check', path: '/a', version: -1 })).toBe(base - 17);
   });
 
+  it('addIfFits takes ops back out when they overflow a multi that already holds something, never from an empty one', () => {
+    const tx = new ZkTransaction(1000).check('/a');
+    expect(tx.addIfFits((t) => t.setData('/b', Buffer.alloc(400)), false)).toBe(true);
+    const before = tx.bytes;
+    expect(tx.addIfFits((t) => t.setData('/c', Buffer.alloc(300)).setData('/d', Buffer.alloc(300)), false)).toBe(false);
+    expect(tx.size).toBe(2);
+    expect(tx.bytes).toBe(before);
+    const alone = new ZkTransaction(1000);
+    expect(alone.addIfFits((t) => t.setData('/big', Buffer.alloc(2000)), true)).toBe(true); // it gets a multi of its own
+    expect(alone.overLimit).toBe(true);
+  });
+
   it('a client takes the chroot of its connect string into account and refuses to send a multi over its limit', async () => {
     const zk = new ZkClient({ connect: '127.0.0.1:1/fleet-a', maxRequestBytes: 524_288 });
     const tx = zk.transaction().setData('/x', Buffer.alloc(10));
@@ -73,13 +85,5 @@ describe('multi sizes', () => {
   it('rejects a maxRequestBytes out of range', () => {
     expect(() => new ZkClient({ connect: '127.0.0.1:1', maxRequestBytes: 1000 })).toThrow(/maxRequestBytes.*got 1000/);
     expect(() => new ZkClient({ connect: '127.0.0.1:1', maxRequestBytes: 1.5e6 + 0.5 })).toThrow(RangeError);
-  });
-});
-
-describe('chunkBySize()', () => {
-  it('cuts consecutive chunks within the byte budget, keeping order; an oversized item gets a chunk alone', () => {
-    expect(chunkBySize([100, 100, 100, 100, 100], (n) => n, 250)).toEqual([[100, 100], [100, 100], [100]]);
-    expect(chunkBySize([300, 10, 10], (n) => n, 250)).toEqual([[300], [10, 10]]);
-    expect(chunkBySize([], (n: number) => n, 250)).toEqual([]);
   });
 });
