@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeProgress } from '../model/progress-record.js';
 import { decodeMarker } from '../model/running-marker.js';
 import type { ZkClient } from '../zk/zk-client.js';
-import type { ZkPaths } from '../zk/zk-paths.js';
+import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, NoNodeError, NotEmptyError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
 import { RequestError } from '../errors/request-error.js';
@@ -210,11 +210,13 @@ export class FleetOperator {
 
   /** Waits until every item of a trigger has taken it on (or later), then deletes the request. */
   async waitForTrigger(job: string, trigger: { request: string; fireTime: Date; items: number[] }, options: WaitOptions = {}): Promise<void> {
+    // Each item records the latest trigger it took on (`lastTrigger`, the node's sequence number).
+    const sequence = sequenceOf(trigger.request);
     await this.poll(async () => {
       for (const i of trigger.items) {
         const p = await this.zk.getDataIfExists(this.paths.item(job, i));
-        const last = p ? decodeProgress(p.data).lastScheduled : undefined;
-        if (last === undefined || Date.parse(last) < trigger.fireTime.getTime()) return false;
+        const last = p ? decodeProgress(p.data).lastTrigger : undefined;
+        if (last === undefined || last < sequence) return false;
       }
       return true;
     }, options, `trigger of ${job} to be taken on`);

@@ -307,15 +307,18 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       runLog().warn({ attempt, delayMs: delay, error }, 'attempt failed; retrying');
       try {
         await sleep(delay, undefined, { signal: abort.signal });
+        // The next attempt is made only once it is recorded (and we still hold the run); the
+        // report names the last attempt that really ran.
+        await this.opts.ledger.recordAttempt(req.job, req.item, req.fireTime, attempt + 1);
         attempt++;
-        await this.opts.ledger.recordAttempt(req.job, req.item, attempt);
         prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
         this.checkLease(abort);
         if (abort.signal.aborted) {
           prepared.dispose(); // never run
           throw abort.signal.reason;
         }
-      } catch {
+      } catch (err) {
+        if (!abort.signal.aborted) runLog().warn({ err, attempt: attempt + 1 }, 'retry not made: could not record it');
         outcome = outcomeOfAbort(abort.signal.reason, outcome);
         break;
       }

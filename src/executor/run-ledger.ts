@@ -6,14 +6,17 @@ import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js'
 import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import type { ServerClockObserver } from '../worker/clock-check.js';
 import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
+import { decideBegin, type BeginAsk } from './begin-decision.js';
+import { ZkshardError } from '../errors/zkshard-error.js';
 
-export interface BeginRequest {
+export interface BeginRequest extends BeginAsk {
   job: string;
   item: number;
-  fireTime: Date;
-  attempt: number;
-  /** Run this fire again (failover re-run): allowed although the fire was already taken on. */
-  rerun?: boolean;
+  /**
+   * Do not run this fire left in flight: record it as failed (its runs took down `failovers`
+   * owners, more than the job's `maxFailovers`). Valid like a re-run (`rerun` must be set).
+   */
+  poison?: { reason: string };
   /** Fires that were missed before this one and that this write records. */
   missed?: { count: number; latest: Date };
   /** Fires dropped by the overlap policy (the item still ran) before this one, to record. */
@@ -27,7 +30,16 @@ export type BeginResult =
   /** The item (or our membership) no longer exists. */
   | { status: 'gone' }
   /** This fire (or a later one) was already taken on: never run a fire twice. */
-  | { status: 'duplicate' };
+  | { status: 'duplicate' }
+  /**
+   * A fire is left in flight by a run that did not end, and this request does not continue it:
+   * nothing was written; the item must be taken over first (see `decideBegin`).
+   */
+  | { status: 'takeover' }
+  /** A `poison` request: the fire left in flight is recorded as failed, not run. */
+  | { status: 'poisoned' }
+  /** The begin failed unexpectedly for this request: nothing was started for it. */
+  | { status: 'error'; error: unknown };
 
 /** How one fire of one item ended on this worker. */
 export interface RunReport {
@@ -163,14 +175,17 @@ export class RunLedger {
       this.zk.getDataIfExists(this.paths.item(job, item)),
       this.zk.getDataIfExists(this.paths.history(job, item)),
     ]);
-    const record: ProgressRecord = { ...(found ? decodeProgress(found.data) : {}), recent: decodeHistory(history?.data) };
-    const cached: Cached = {
-      record,
+    const loaded: Cached = {
+      record: { ...(found ? decodeProgress(found.data) : {}), recent: decodeHistory(history?.data) },
       version: found ? found.stat.version : -1,
       createdAt: found?.stat.ctime,
       historyVersion: history ? history.stat.version : -1,
       historyDueAt: Date.now() + Math.random() * HISTORY_WRITE_INTERVAL_MS,
     };
+    // A read that was overtaken by one of our own writes (a begin or release committed while it was
+    // on its way) must not put the older state back: per node, the newer version wins.
+    const existing = this.progress.get(key);
+    const cached: Cached = existing ? newerOf(existing, loaded) : loaded;
     this.progress.set(key, cached);
     return cached.record;
   }
@@ -201,6 +216,19 @@ export class RunLedger {
    */
   async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
     const results: Array<BeginResult | undefined> = new Array(requests.length);
+    try {
+      await this.beginRounds(requests, results);
+    } catch (err) {
+      // Never leave an item stuck: what began holds its marker and is run (and released) by the
+      // caller; the rest did not begin, and is reported so that the caller records it.
+      const failed = requests.filter((_, i) => results[i] === undefined).length;
+      this.log.error({ err, items: failed }, 'could not begin runs');
+      for (let i = 0; i < requests.length; i++) results[i] ??= { status: 'error', error: err };
+    }
+    return results.map((r) => r ?? { status: 'gone' });
+  }
+
+  private async beginRounds(requests: readonly BeginRequest[], results: Array<BeginResult | undefined>): Promise<void> {
     let pending = requests.map((_, i) => i);
     let multis = 0;
     for (let round = 0; pending.length > 0; round++) {
@@ -217,16 +245,35 @@ export class RunLedger {
       const included: number[] = [];
       for (const i of pending) {
         const r = requests[i]!;
-        const cached = this.progress.get(keyOf(r.job, r.item))!;
+        // Dropped between the load and now (a history write that lost a race, a retire): the
+        // request stays pending and its item is loaded again in the next round.
+        const cached = this.progress.get(keyOf(r.job, r.item));
+        if (!cached) continue;
+        if (cached.version < 0) {
+          results[i] = { status: 'gone' }; // no item node: the job or item was removed
+          this.progress.delete(keyOf(r.job, r.item));
+          continue;
+        }
         const fireTime = r.fireTime.toISOString();
         // A fire begun ahead of its instant (prepared) starts at its fire time.
         const startedAt = new Date(Math.max(now, r.fireTime.getTime())).toISOString();
-        if (!r.rerun && cached.record.lastScheduled !== undefined && fireTime <= cached.record.lastScheduled) {
-          results[i] = { status: 'duplicate' };
+        const decision = decideBegin(cached.record, r, { member: this.member.name, worker: this.member.workerId }, startedAt);
+        if (decision.kind !== 'begin') {
+          results[i] = { status: decision.kind };
           continue;
         }
-        const inFlight = { fireTime, attempt: r.attempt, member: this.member.name, worker: this.member.workerId, startedAt };
-        let record: ProgressRecord = { ...cached.record, lastScheduled: maxIso(cached.record.lastScheduled, fireTime), inFlight };
+        let record = decision.record;
+        if (r.poison) {
+          record = {
+            ...cached.record,
+            inFlight: null,
+            lastCompleted: maxIso(cached.record.lastCompleted, fireTime),
+            outcome: 'failed',
+            attempt: r.attempt - 1,
+            worker: this.member.workerId,
+            recent: withOutcome(cached.record.recent, { fireTime, outcome: 'failed', attempt: r.attempt - 1, worker: this.member.workerId, at: startedAt, error: r.poison.reason.slice(0, 500) }),
+          };
+        }
         if (r.missed) {
           const latest = r.missed.latest.toISOString();
           record = { ...record, recent: withOutcome(record.recent, { fireTime: latest, outcome: 'missed', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.missed.count} fire(s) missed` }) };
@@ -235,17 +282,24 @@ export class RunLedger {
           const latest = r.skipped.latest.toISOString();
           record = { ...record, recent: withOutcome(record.recent, { fireTime: latest, outcome: 'skipped', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.skipped.count} fire(s) skipped: the item was still running` }) };
         }
+        const writesHistory = !!(r.missed || r.skipped || r.poison);
         const fits = tx.addIfFits(() => {
-          tx.create(this.paths.running(r.job, r.item), encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt }), 'ephemeral');
+          const marker = encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt });
+          tx.create(this.paths.running(r.job, r.item), marker, 'ephemeral');
+          // A poisoned fire is recorded, not run: the marker is created and removed in the same
+          // multi, which proves that no run holds the item while its record is written.
+          if (r.poison) tx.remove(this.paths.running(r.job, r.item));
           tx.setData(this.paths.item(r.job, r.item), encodeProgress(record), cached.version);
-          if (r.missed || r.skipped) this.historyOp(tx, r.job, r.item, cached, record.recent ?? []);
+          if (writesHistory) this.historyOp(tx, r.job, r.item, cached, record.recent ?? []);
         }, included.length === 0);
         if (!fits) break;
         included.push(i);
         next.set(i, record);
-        opOwner.push(i, i);
+        opOwner.push(i);
+        if (r.poison) opOwner.push(i);
+        opOwner.push(i);
         const own: { progress: number; history?: number } = { progress: opOwner.length - 1 };
-        if (r.missed || r.skipped) {
+        if (writesHistory) {
           opOwner.push(i);
           own.history = opOwner.length - 1;
         }
@@ -263,17 +317,18 @@ export class RunLedger {
           const own = ops.get(i)!;
           const stat = out[own.progress]!.stat!;
           const r = requests[i]!;
-          const prev = this.progress.get(keyOf(r.job, r.item))!;
+          const key = keyOf(r.job, r.item);
+          const prev = this.progress.get(key);
           const wroteHistory = own.history !== undefined;
-          this.progress.set(keyOf(r.job, r.item), {
+          this.progress.set(key, {
             ...prev,
             record: next.get(i)!,
             version: stat.version,
             createdAt: stat.ctime,
-            historyVersion: wroteHistory ? (out[own.history!]!.stat?.version ?? 0) : prev.historyVersion,
-            historyDirty: wroteHistory ? false : prev.historyDirty,
+            historyVersion: wroteHistory ? (out[own.history!]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
+            historyDirty: wroteHistory ? false : prev?.historyDirty,
           });
-          results[i] = { status: 'started', token: stat.mzxid.toString() };
+          results[i] = r.poison ? { status: 'poisoned' } : { status: 'started', token: stat.mzxid.toString() };
           for (const [outcome, note] of [['missed', r.missed], ['skipped', r.skipped]] as const) {
             if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
           }
@@ -298,7 +353,12 @@ export class RunLedger {
         const r = requests[i]!;
         const failedOnHistory = ops.get(i)?.history === err.failedIndex;
         if (failedOnHistory) await this.load(r.job, r.item, true); // the history changed or appeared meanwhile
-        else if (err.reason instanceof NodeExistsError) results[i] = { status: 'busy' };
+        else if (err.reason instanceof NodeExistsError) {
+          // Usually another run's marker; but it is ours when an earlier begin of this fire was
+          // applied without our knowing (an unknown outcome read from a server behind it).
+          const [found] = await this.inspectBegin([r]);
+          if (found !== 'retry') results[i] = found!;
+        }
         else if (err.reason instanceof NoNodeError) results[i] = { status: 'gone' };
         else if (err.reason instanceof BadVersionError) await this.load(r.job, r.item, true);
         else throw err;
@@ -306,7 +366,6 @@ export class RunLedger {
       }
     }
     if (multis > 0) this.noteSplit('begin', requests.length, multis + 1);
-    return results.map((r) => r ?? { status: 'gone' });
   }
 
   /**
@@ -356,6 +415,10 @@ export class RunLedger {
     let pending = batch;
     let splits = 0;
     for (let round = 0; pending.length > 0 && round < batch.length + 5; round++) {
+      // An item whose cache entry is gone is read first: a release never writes a record it did
+      // not read (an unconditional write would erase what the item's record holds).
+      const unread = pending.filter(({ req }) => !this.progress.has(keyOf(req.job, req.item)));
+      await Promise.all(unread.map(({ req }) => this.load(req.job, req.item, true)));
       const now = Date.now();
       const at = new Date(now).toISOString();
       const tx = this.zk.transaction();
@@ -367,12 +430,14 @@ export class RunLedger {
       /** How many of `pending` (from the front) are in this multi; the rest wait for the next. */
       let count = 0;
       for (const [k, { req }] of pending.entries()) {
-        const cached: Cached = this.progress.get(keyOf(req.job, req.item)) ?? { record: {}, version: -1, historyVersion: -1 };
+        const cached = this.progress.get(keyOf(req.job, req.item));
+        if (!cached || cached.version < 0) break; // dropped again, or no item node: the next round reads it
         const fireTime = req.fireTime.toISOString();
         const finished = req.outcome !== 'interrupted';
         const record: ProgressRecord = {
           ...cached.record,
-          inFlight: req.keepInFlight ? cached.record.inFlight : null,
+          // Kept for the next owner, marked as handed back (a shutdown, not a lost owner).
+          inFlight: req.keepInFlight && cached.record.inFlight ? { ...cached.record.inFlight, interrupted: true } : null,
           lastCompleted: finished ? maxIso(cached.record.lastCompleted, fireTime) : cached.record.lastCompleted,
           outcome: req.outcome,
           attempt: req.attempt,
@@ -382,7 +447,7 @@ export class RunLedger {
         };
         const withHistory = this.releaseWritesHistory(req, now);
         const fits = tx.addIfFits(() => {
-          tx.remove(this.paths.running(req.job, req.item));
+          tx.remove(this.paths.running(req.job, req.item), 0); // markers are never changed after their create
           tx.setData(this.paths.item(req.job, req.item), encodeProgress(record), cached.version);
           if (withHistory) this.historyOp(tx, req.job, req.item, cached, record.recent ?? []);
         }, count === 0);
@@ -451,7 +516,16 @@ export class RunLedger {
         const entry = pending[k]!;
         const failedOnHistory = ops[k]!.history === err.failedIndex;
         if (err.reason instanceof BadVersionError || (failedOnHistory && err.reason instanceof NodeExistsError)) {
-          await this.load(entry.req.job, entry.req.item, true).catch(() => undefined);
+          // Someone else wrote the item since our begin. Retry only while the record still shows
+          // this run in flight as ours: otherwise the item moved on (a forced remove or reshard
+          // made it anew, another member began it) and our release must write nothing.
+          const record = await this.load(entry.req.job, entry.req.item, true).catch(() => undefined);
+          const flight = record?.inFlight;
+          if (!failedOnHistory && !(flight?.member === this.member.name && flight.fireTime === entry.req.fireTime.toISOString())) {
+            this.log.warn({ job: entry.req.job, item: entry.req.item }, 'item no longer shows this run in flight; outcome not recorded');
+            entry.done(false);
+            pending = pending.filter((_, j) => j !== k);
+          }
         } else {
           // Our marker (or the item) is gone: we no longer hold the run, so we must not write.
           this.log.warn({ job: entry.req.job, item: entry.req.item, err }, 'run marker gone before release; outcome not recorded');
@@ -513,10 +587,14 @@ export class RunLedger {
           this.log.warn({ err, items: pending.length }, 'could not write run histories');
           return;
         }
-        // That item's history changed meanwhile (its next owner wrote it): drop our entries and
-        // our cache of the item (reloaded if it runs here again); write the others.
+        // That item's history changed meanwhile (its next owner wrote it): read the item again
+        // (never drop its entry: a run of it may have begun meanwhile, and its release needs the
+        // record) and write the others.
         const failed = inTx[err.failedIndex];
-        if (failed) this.progress.delete(keyOf(failed.job, failed.item));
+        if (failed) {
+          failed.cached.historyDirty = false;
+          await this.load(failed.job, failed.item, true).catch(() => undefined);
+        }
         pending = pending.filter((entry) => entry !== failed);
       }
     }
@@ -536,11 +614,13 @@ export class RunLedger {
   private inspectBegin(requests: readonly BeginRequest[]): Promise<Array<BeginResult | 'retry'>> {
     return Promise.all(
       requests.map(async (r): Promise<BeginResult | 'retry'> => {
-        const marker = decodeMarker((await this.zk.getDataIfExists(this.paths.running(r.job, r.item)))?.data);
+        const held = await this.zk.getDataIfExists(this.paths.running(r.job, r.item));
         const progress = await this.zk.getDataIfExists(this.paths.item(r.job, r.item));
         await this.load(r.job, r.item, true);
-        if (!marker) return 'retry';
-        if (marker.member !== this.member.name || marker.fireTime !== r.fireTime.toISOString() || !progress) return { status: 'busy' };
+        if (!held) return 'retry';
+        // A marker that cannot be read is held all the same (by whom is unknown): busy.
+        const marker = decodeMarker(held.data);
+        if (!marker || marker.member !== this.member.name || marker.fireTime !== r.fireTime.toISOString() || !progress) return { status: 'busy' };
         this.log.info({ job: r.job, item: r.item, fireTime: marker.fireTime }, 'begin was applied before the connection dropped');
         return { status: 'started', token: progress.stat.mzxid.toString() };
       }),
@@ -569,19 +649,50 @@ export class RunLedger {
     return marker?.member === this.member.name && marker.fireTime === fireTime.toISOString();
   }
 
-  /** Records the attempt number of a retry, only while we still hold the run's marker. */
-  async recordAttempt(job: string, item: number, attempt: number): Promise<void> {
-    const cached = this.progress.get(keyOf(job, item));
-    if (!cached?.record.inFlight) return;
-    const record = { ...cached.record, inFlight: { ...cached.record.inFlight, attempt } };
-    const tx = this.zk.transaction().check(this.paths.running(job, item)).setData(this.paths.item(job, item), encodeProgress(record), cached.version);
-    const out = await this.zk.commit(tx);
-    this.progress.set(keyOf(job, item), { ...cached, record, version: out[1]!.stat!.version });
+  /**
+   * Records the attempt number of a retry, only while we still hold the run's marker and the
+   * record shows this run in flight; rejects (`RUN_NOT_HELD`, or the ZooKeeper error) otherwise,
+   * and the attempt must not be made.
+   */
+  async recordAttempt(job: string, item: number, fireTime: Date, attempt: number): Promise<void> {
+    for (let tries = 0; ; tries++) {
+      const cached = this.progress.get(keyOf(job, item)) ?? (await this.load(job, item, true), this.progress.get(keyOf(job, item)));
+      const flight = cached?.record.inFlight;
+      if (!cached || !flight || flight.member !== this.member.name || flight.fireTime !== fireTime.toISOString()) {
+        throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} is no longer held by this worker: attempt ${attempt} not made`);
+      }
+      const record = { ...cached.record, inFlight: { ...flight, attempt } };
+      const tx = this.zk.transaction().check(this.paths.running(job, item), 0).setData(this.paths.item(job, item), encodeProgress(record), cached.version);
+      try {
+        const out = await this.zk.commit(tx);
+        this.progress.set(keyOf(job, item), { ...cached, record, version: out[1]!.stat!.version });
+        return;
+      } catch (err) {
+        if (tries >= 2 || !(err instanceof ZkTransactionError && err.failedIndex === 1 && err.reason instanceof BadVersionError)) throw err;
+        await this.load(job, item, true);
+      }
+    }
   }
 }
 
 function keyOf(job: string, item: number): string {
   return `${job}#${item}`;
+}
+
+/** Per node (progress record, history), the entry with the higher version; the record's fields follow it. */
+function newerOf(existing: Cached, loaded: Cached): Cached {
+  // A node deleted and created again (a forced remove or reshard) starts its versions anew.
+  const sameNode = loaded.version >= 0 && existing.createdAt === loaded.createdAt;
+  const progress = sameNode && existing.version > loaded.version ? existing : loaded;
+  const history = sameNode && existing.historyVersion > loaded.historyVersion ? existing : loaded;
+  return {
+    ...existing,
+    record: { ...progress.record, recent: history.record.recent },
+    version: progress.version,
+    createdAt: progress.createdAt,
+    historyVersion: history.historyVersion,
+    historyDirty: history === existing ? existing.historyDirty : false,
+  };
 }
 
 function maxIso(a: string | undefined, b: string): string {

@@ -12,6 +12,12 @@ export interface InFlightRun {
   worker: string;
   /** ISO time the attempt started. */
   startedAt: string;
+  /** How many runs of this fire were cut short by the loss of their owner (crash, lease loss). */
+  failovers?: number;
+  /** The workers whose runs of this fire were cut short, oldest first. */
+  down?: string[];
+  /** Released by its owner on shutdown (not cut short by a lost owner): re-run without counting a failover. */
+  interrupted?: boolean;
 }
 
 /**
@@ -40,6 +46,8 @@ export interface RecentOutcome {
 export interface ProgressRecord {
   /** ISO time of the latest fire taken on (started, or deliberately skipped/missed). */
   lastScheduled?: string;
+  /** Sequence number of the latest manual trigger taken on (triggers are counted apart from the schedule). */
+  lastTrigger?: number;
   /** ISO time of the latest fire that finished (any outcome but interrupted). */
   lastCompleted?: string;
   inFlight?: InFlightRun | null;
@@ -74,6 +82,10 @@ interface StoredInFlight {
   w: string;
   /** startedAt − fire time, ms. */
   s: number;
+  /** failovers, down, interrupted (only when set). */
+  n?: number;
+  k?: string[];
+  i?: 1;
 }
 
 interface StoredProgress {
@@ -82,6 +94,8 @@ interface StoredProgress {
   s?: number;
   /** lastCompleted, ms. */
   c?: number;
+  /** lastTrigger. */
+  g?: number;
   f?: StoredInFlight | null;
   o?: RunOutcome;
   a?: number;
@@ -100,9 +114,14 @@ export function encodeProgress(p: ProgressRecord): Buffer {
   const out: StoredProgress = { v: 2 };
   if (p.lastScheduled !== undefined) out.s = ms(p.lastScheduled);
   if (p.lastCompleted !== undefined) out.c = ms(p.lastCompleted);
+  if (p.lastTrigger !== undefined) out.g = p.lastTrigger;
   if (p.inFlight) {
     const t = ms(p.inFlight.fireTime);
-    out.f = { t, a: p.inFlight.attempt, m: p.inFlight.member, w: p.inFlight.worker, s: ms(p.inFlight.startedAt) - t };
+    const f: StoredInFlight = { t, a: p.inFlight.attempt, m: p.inFlight.member, w: p.inFlight.worker, s: ms(p.inFlight.startedAt) - t };
+    if (p.inFlight.failovers) f.n = p.inFlight.failovers;
+    if (p.inFlight.down?.length) f.k = p.inFlight.down;
+    if (p.inFlight.interrupted) f.i = 1;
+    out.f = f;
   } else if (p.inFlight === null) out.f = null;
   if (p.outcome !== undefined) out.o = p.outcome;
   if (p.attempt !== undefined) out.a = p.attempt;
@@ -121,8 +140,14 @@ export function decodeProgress(data: Buffer | undefined): ProgressRecord {
   const p: ProgressRecord = {};
   if (typeof raw.s === 'number') p.lastScheduled = iso(raw.s);
   if (typeof raw.c === 'number') p.lastCompleted = iso(raw.c);
+  if (typeof raw.g === 'number') p.lastTrigger = raw.g;
   if (raw.f === null) p.inFlight = null;
-  else if (raw.f) p.inFlight = { fireTime: iso(raw.f.t), attempt: raw.f.a, member: raw.f.m, worker: raw.f.w, startedAt: iso(raw.f.t + raw.f.s) };
+  else if (raw.f) {
+    p.inFlight = { fireTime: iso(raw.f.t), attempt: raw.f.a, member: raw.f.m, worker: raw.f.w, startedAt: iso(raw.f.t + raw.f.s) };
+    if (typeof raw.f.n === 'number') p.inFlight.failovers = raw.f.n;
+    if (Array.isArray(raw.f.k)) p.inFlight.down = raw.f.k.filter((w): w is string => typeof w === 'string');
+    if (raw.f.i === 1) p.inFlight.interrupted = true;
+  }
   if (raw.o !== undefined) p.outcome = raw.o;
   if (raw.a !== undefined) p.attempt = raw.a;
   if (raw.d !== undefined) p.durationMs = raw.d;

@@ -9,6 +9,8 @@ export interface WorkerMetricsSource {
   owned(): Record<string, number[]>;
   /** Running items as `job#item` keys. */
   running(): string[];
+  /** Stalled items (a fire instant passed without a begin or a record) as `job#item` keys. */
+  stalled?(): readonly string[];
 }
 
 const SESSION_STATES: readonly SessionState[] = ['connecting', 'connected', 'suspended', 'reconnected', 'lost', 'expired', 'closed'];
@@ -96,6 +98,21 @@ export class WorkerMetrics {
         this.reset();
         const counts: Record<string, number> = {};
         for (const key of metrics.source?.running() ?? []) {
+          const job = key.slice(0, key.lastIndexOf('#'));
+          counts[job] = (counts[job] ?? 0) + 1;
+        }
+        for (const [job, n] of Object.entries(counts)) this.set({ zkshard_job: job }, n);
+      },
+    });
+    new Gauge({
+      name: 'zkshard_items_stalled',
+      help: 'Owned, enabled items whose fire instant passed without a begin, a recorded miss or a recorded skip (being recovered), by job',
+      labelNames: ['zkshard_job'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const counts: Record<string, number> = {};
+        for (const key of metrics.source?.stalled?.() ?? []) {
           const job = key.slice(0, key.lastIndexOf('#'));
           counts[job] = (counts[job] ?? 0) + 1;
         }

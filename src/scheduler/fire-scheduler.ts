@@ -4,12 +4,25 @@ import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
-import type { RunLedger } from '../executor/run-ledger.js';
+import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { CronSchedule } from './cron-schedule.js';
-import { planTakeover } from './plan-takeover.js';
+import { misfireKeep, planTakeover } from './plan-takeover.js';
 import { decodeMarker } from '../model/running-marker.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How often the scheduler looks for stalled items (see `checkStalled`). */
+export const STALL_CHECK_MS = 1000;
+/**
+ * An owned, enabled item whose fire instant passed this long ago without being begun, recorded or
+ * skipped is stalled: reported and recovered.
+ */
+export const STALL_GRACE_MS = 5000;
+/** Retry delay of a takeover that failed (a ZooKeeper error): doubled each time up to the max, jittered. */
+const TAKEOVER_RETRY_MS = 250;
+const TAKEOVER_RETRY_MAX_MS = 5000;
+
+type Note = { count: number; latest: Date };
 
 interface JobState {
   def: JobDefinition;
@@ -20,9 +33,15 @@ interface JobState {
   /** ms since epoch of the next regular fire. */
   nextFire: number;
   /** Missed fires to record with the item's next run. */
-  missed: Map<number, { count: number; latest: Date }>;
-  /** Fires the overlap policy dropped, to record with the item's next run. */
-  skipped: Map<number, { count: number; latest: Date }>;
+  missed: Map<number, Note>;
+  /** Fires the overlap policy dropped (or another run held the item), to record with the item's next run. */
+  skipped: Map<number, Note>;
+  /** Per item, the latest fire instant handed to the executor (ms), for the stall check. */
+  handed: Map<number, number>;
+  /** Per item, the latest fire instant whose fate is settled: begun, taken on elsewhere, or recorded. */
+  settled: Map<number, number>;
+  /** Manual triggers an item could not take on yet (busy elsewhere, or a takeover comes first). */
+  pendingTriggers: Map<number, FireRequest>;
 }
 
 export interface FireSchedulerOptions {
@@ -33,6 +52,10 @@ export interface FireSchedulerOptions {
   log: Logger;
   /** This worker's member name (a running marker of ours is our own run, not someone else's). */
   memberName: () => string;
+  /** Time and timers. @default systemClock */
+  clock?: Clock;
+  /** Called with the stalled items (`job#item`) whenever that set changes. */
+  onStalled?: (items: readonly string[]) => void;
 }
 
 /**
@@ -41,30 +64,31 @@ export interface FireSchedulerOptions {
  * `executor.prepareLeadMs()` ahead of the instant so that its markers are taken when it comes
  * (the handlers are entered at the instant itself). When the worker takes over an item it first
  * plans the takeover (re-run of an interrupted fire, missed fires by the misfire policy).
+ *
+ * Every fire handed to the executor comes back settled (begun, taken on elsewhere, recorded as
+ * skipped or missed) or leads to a takeover; a watchdog reports and recovers any owned item whose
+ * instant passed without that (`stalledItems`).
  */
 export class FireScheduler {
   private readonly jobs = new Map<string, JobState>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private timer: TimerHandle | undefined;
+  private stallTimer: TimerHandle | undefined;
   private state: 'latent' | 'started' | 'stopped' = 'latent';
   private paused = false;
   private takeoverFires: FireRequest[] = [];
+  private takeoverFlush: Promise<void> | undefined;
   /** Items whose running marker (held by another run) is watched, as `job#item`. */
   private readonly watching = new Set<string>();
+  /** Takeovers in progress, as `job#item`, with whether another was asked for meanwhile. */
+  private readonly takingOver = new Map<string, { again: boolean }>();
+  private readonly takeoverRetries = new Map<string, number>();
+  private stalled: string[] = [];
 
   constructor(private readonly opts: FireSchedulerOptions) {
-    opts.executor.on('notStarted', (req, why) => {
-      if (why === 'busy') this.watchMarker(req.job, req.item);
-      const s = this.jobs.get(req.job);
-      if ((why !== 'overlap' && why !== 'error') || !s) return;
-      // Not started: keep what this request was to record, plus itself (skipped by the overlap
-      // policy, or missed because it could not be started), for the item's next run.
-      const self = { count: 1, latest: req.fireTime };
-      if (why === 'overlap') s.skipped.set(req.item, mergeNote(mergeNote(s.skipped.get(req.item), req.skipped), self));
-      else if (req.skipped) s.skipped.set(req.item, mergeNote(s.skipped.get(req.item), req.skipped));
-      const missed = mergeNote(s.missed.get(req.item), req.missed);
-      if (why === 'error') s.missed.set(req.item, mergeNote(missed, self));
-      else if (missed) s.missed.set(req.item, missed);
-    });
+    this.clock = opts.clock ?? systemClock;
+    opts.executor.on('started', (req) => this.settle(req.job, req.item, req.fireTime.getTime()));
+    opts.executor.on('notStarted', (req, why) => this.onNotStarted(req, why));
   }
 
   /** Items owned per job (for status and tests). */
@@ -72,6 +96,11 @@ export class FireScheduler {
     const out: Record<string, number[]> = {};
     for (const [job, s] of this.jobs) out[job] = [...s.owned].sort((a, b) => a - b);
     return out;
+  }
+
+  /** Owned, enabled items found stalled by the last check, as `job#item`. */
+  stalledItems(): readonly string[] {
+    return this.stalled;
   }
 
   /** While paused (clock skew), due fires are not run; they count as missed. */
@@ -89,23 +118,37 @@ export class FireScheduler {
     this.state = 'started';
     for (const [job, s] of this.jobs) for (const item of s.owned) void this.takeover(job, item);
     this.arm();
+    this.stallTimer = this.clock.setInterval(() => this.checkStalled(), STALL_CHECK_MS);
+    this.stallTimer.unref?.();
   }
 
   /** Stops firing (running items are the executor's business). Idempotent. */
   stop(): void {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
+    this.clock.clearInterval(this.stallTimer);
     this.opts.log.info('stopped firing');
   }
 
   /** Sets a job's definition, the items this worker owns and the disabled ones; takes over new items. */
   setJob(def: JobDefinition, owned: readonly number[], disabled: readonly number[] = []): void {
-    const now = Date.now();
+    const now = this.clock.now();
     let s = this.jobs.get(def.name);
     if (!s || s.def.cron !== def.cron || s.def.timeZone !== def.timeZone) {
       const schedule = CronSchedule.parse(def.cron, def.timeZone);
-      s = { def, schedule, owned: s?.owned ?? new Set(), disabled: new Set(), nextFire: schedule.next(new Date(now)).getTime(), missed: s?.missed ?? new Map(), skipped: s?.skipped ?? new Map() };
+      s = {
+        def,
+        schedule,
+        owned: s?.owned ?? new Set(),
+        disabled: new Set(),
+        nextFire: schedule.next(new Date(now)).getTime(),
+        missed: s?.missed ?? new Map(),
+        skipped: s?.skipped ?? new Map(),
+        handed: new Map(),
+        settled: new Map(),
+        pendingTriggers: s?.pendingTriggers ?? new Map(),
+      };
       this.jobs.set(def.name, s);
     }
     s.def = def;
@@ -116,13 +159,22 @@ export class FireScheduler {
     const next = new Set(owned.filter((i) => i < def.shards));
     const added = [...next].filter((i) => !s.owned.has(i));
     const removed = [...s.owned].filter((i) => !next.has(i));
+    // An item enabled again is taken over like a new one: a fire left in flight while it was
+    // disabled (its owner died) is run again now, never overwritten by the next regular begin.
+    const enabled = [...next].filter((i) => s.owned.has(i) && wasDisabled.has(i) && !s.disabled.has(i));
     s.owned = next;
     if (added.length || removed.length) {
       this.opts.log.info({ job: def.name, items: [...next].sort((a, b) => a - b), added, removed }, 'owned items changed');
     }
-    for (const item of removed) void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
+    for (const item of removed) {
+      s.handed.delete(item);
+      s.settled.delete(item);
+      s.pendingTriggers.delete(item);
+      void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
+    }
+    for (const item of added) s.handed.delete(item);
     if (this.state === 'started') {
-      for (const item of added) void this.takeover(def.name, item);
+      for (const item of [...added, ...enabled]) void this.takeover(def.name, item);
       this.arm();
     }
   }
@@ -132,7 +184,7 @@ export class FireScheduler {
   }
 
   private arm(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.state !== 'started') return;
     let earliest = Infinity;
@@ -140,127 +192,296 @@ export class FireScheduler {
     if (earliest === Infinity) return;
     // Wake up early enough for the batch's begin to be done at the fire instant (see Executor.fire).
     // setTimeout overflows past 2^31-1 ms (~24.8 days) into a 1 ms timer: wake up and re-arm.
-    const delay = Math.max(0, earliest - this.opts.executor.prepareLeadMs() - Date.now());
-    this.timer = delay > MAX_TIMER_MS ? setTimeout(() => this.arm(), MAX_TIMER_MS) : setTimeout(() => this.onTimer(), delay);
+    const delay = Math.max(0, earliest - this.opts.executor.prepareLeadMs() - this.clock.now());
+    this.timer = delay > MAX_TIMER_MS ? this.clock.setTimeout(() => this.arm(), MAX_TIMER_MS) : this.clock.setTimeout(() => this.onTimer(), delay);
   }
 
   private onTimer(): void {
     if (this.state !== 'started') return;
-    const now = Date.now();
+    const now = this.clock.now();
     const horizon = now + this.opts.executor.prepareLeadMs();
     const batch: FireRequest[] = [];
+    const catchUp: FireRequest[] = [];
     for (const s of this.jobs.values()) {
       if (s.owned.size === 0 || s.nextFire > horizon) continue;
-      let fireTime = s.nextFire;
-      let late = 0;
-      let lateLatest = 0;
-      let next = s.schedule.next(new Date(fireTime)).getTime();
+      // Every instant due by now: more than one when this process stalled past whole periods.
+      const due = [s.nextFire];
+      let next = s.schedule.next(new Date(s.nextFire)).getTime();
       while (next <= now) {
-        late++; // this process stalled past whole periods: run the latest fire, record the others
-        lateLatest = fireTime;
-        fireTime = next;
+        due.push(next);
         next = s.schedule.next(new Date(next)).getTime();
       }
       s.nextFire = next;
-      const when = new Date(fireTime);
-      if (late > 0) this.opts.log.warn({ job: s.def.name, missed: late }, 'fires missed while this process stalled');
+      // Woken late for some of them: they are misfires, handled by the job's misfire policy.
+      const late = due.length > 1;
+      const run = late ? due.slice(due.length - Math.min(misfireKeep(s.def), due.length)) : due;
+      const notRun = due.length - run.length;
+      const note: Note | undefined = notRun > 0 ? { count: notRun, latest: new Date(due[notRun - 1]!) } : undefined;
+      if (late) this.opts.log.warn({ job: s.def.name, due: due.length, run: run.length, missed: notRun, policy: s.def.misfire }, 'fires due while this process stalled');
+      const latest = due[due.length - 1]!;
       for (const item of s.owned) {
         if (s.disabled.has(item)) continue;
+        s.handed.set(item, latest);
         if (this.paused) {
-          const m = s.missed.get(item);
-          s.missed.set(item, { count: (m?.count ?? 0) + 1 + late, latest: when });
+          s.missed.set(item, mergeNote(s.missed.get(item), { count: due.length, latest: new Date(latest) }));
+          this.settle(s.def.name, item, latest);
           continue;
         }
-        let missed = s.missed.get(item);
+        let missed = mergeNote(s.missed.get(item), note);
         s.missed.delete(item);
-        if (late > 0) missed = { count: (missed?.count ?? 0) + late, latest: new Date(lateLatest) };
         const skipped = s.skipped.get(item);
         s.skipped.delete(item);
-        batch.push({ job: s.def.name, item, fireTime: when, attempt: 1, reason: 'schedule', missed, skipped });
+        if (run.length === 0) {
+          // `skip`: nothing of it runs; recorded with the item's next run.
+          if (missed) s.missed.set(item, missed);
+          if (skipped) s.skipped.set(item, skipped);
+          this.settle(s.def.name, item, latest);
+          continue;
+        }
+        const target = run.length > 1 ? catchUp : batch;
+        run.forEach((t, k) => {
+          const req: FireRequest = { job: s.def.name, item, fireTime: new Date(t), attempt: 1, reason: late ? 'misfire' : 'schedule' };
+          if (k === 0) {
+            if (missed) req.missed = missed;
+            if (skipped) req.skipped = skipped;
+            missed = undefined;
+          }
+          target.push(req);
+        });
       }
     }
     if (batch.length > 0) void this.opts.executor.fire(batch);
+    // Several fires of one item (catch-up after a stall) run one after the other.
+    if (catchUp.length > 0) void this.opts.executor.fire(catchUp, true);
     this.arm();
   }
 
-  /** Plans what a new owner does first; see `planTakeover`. */
+  /** A fire handed to the executor did not start: keep what it was to record, and follow up. */
+  private onNotStarted(req: FireRequest, why: 'overlap' | 'error' | BeginResult['status']): void {
+    const s = this.jobs.get(req.job);
+    if (!s) return;
+    // What this request was to record is kept for the item's next run, whatever happened to it.
+    if (req.missed) s.missed.set(req.item, mergeNote(s.missed.get(req.item), req.missed));
+    if (req.skipped) s.skipped.set(req.item, mergeNote(s.skipped.get(req.item), req.skipped));
+    const self: Note = { count: 1, latest: req.fireTime };
+    const fireMs = req.fireTime.getTime();
+    const trigger = req.reason === 'trigger';
+    switch (why) {
+      case 'overlap':
+        // The item still runs here: this fire is dropped by the overlap policy and recorded.
+        s.skipped.set(req.item, mergeNote(s.skipped.get(req.item), self));
+        this.settle(req.job, req.item, fireMs);
+        break;
+      case 'duplicate':
+        // Already taken on (here or by another member): settled.
+        if (!trigger) this.settle(req.job, req.item, fireMs);
+        break;
+      case 'poisoned':
+        this.opts.log.error({ job: req.job, item: req.item, fireTime: req.fireTime.toISOString(), reason: req.poison?.reason }, 'fire given up: recorded as failed');
+        break;
+      case 'busy':
+        // Another run holds the item's marker. The item is planned again: the takeover waits for
+        // a foreign marker to go and then handles the fires since the item's last scheduled one
+        // (this one among them) by the misfire policy; it removes a marker of ours that no run
+        // of ours holds (such an orphan would make every later begin busy).
+        if (trigger) s.pendingTriggers.set(req.item, req);
+        void this.takeover(req.job, req.item);
+        break;
+      case 'takeover':
+        // A fire is left in flight by a run that did not end: take the item over first. A
+        // scheduled fire is part of that plan (it comes after the item's last scheduled fire).
+        if (trigger) s.pendingTriggers.set(req.item, req);
+        void this.takeover(req.job, req.item);
+        break;
+      case 'error':
+        // Could not be begun: recorded as missed with the item's next run (the stall check
+        // notices an item that never begins again).
+        if (trigger) {
+          s.pendingTriggers.set(req.item, req);
+          void this.takeover(req.job, req.item);
+        } else s.missed.set(req.item, mergeNote(s.missed.get(req.item), self));
+        break;
+      case 'gone':
+        break;
+      case 'started':
+        break;
+    }
+  }
+
+  /** Notes that the fate of the item's fires up to `fireMs` is settled (for the stall check). */
+  private settle(job: string, item: number, fireMs: number): void {
+    const s = this.jobs.get(job);
+    if (!s) return;
+    if ((s.settled.get(item) ?? -Infinity) < fireMs) s.settled.set(item, fireMs);
+  }
+
+  /**
+   * Plans what a new owner does first; see `planTakeover`. One at a time per item: a takeover
+   * asked for while one runs is made again right after it (from what ZooKeeper then holds).
+   */
   private async takeover(job: string, item: number): Promise<void> {
+    const key = keyOf(job, item);
+    const running = this.takingOver.get(key);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const slot = { again: false };
+    this.takingOver.set(key, slot);
+    try {
+      do {
+        slot.again = false;
+        await this.takeoverOnce(job, item);
+      } while (slot.again && this.state === 'started');
+    } finally {
+      this.takingOver.delete(key);
+    }
+  }
+
+  private async takeoverOnce(job: string, item: number): Promise<void> {
     const s = this.jobs.get(job);
     if (!s || !s.owned.has(item) || s.disabled.has(item) || this.state !== 'started') return;
+    // Fires from the next regular one on belong to the schedule, even if one of them begins while
+    // this takeover reads ZooKeeper: the plan covers only the fires before it.
+    const until = new Date(s.nextFire - 1);
     try {
       const progress = await this.opts.ledger.load(job, item, true);
       const marker = decodeMarker((await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item)))?.data);
-      if (marker?.member === this.opts.memberName()) return; // our own run: nothing to take over
+      if (marker?.member === this.opts.memberName() && this.opts.executor.isBusy(job, item)) return; // our own run
       const plan = planTakeover({
         def: s.def,
         schedule: s.schedule,
         progress,
-        markerHeld: marker !== undefined,
-        until: new Date(s.nextFire - 1),
+        markerHeld: marker !== undefined && marker.member !== this.opts.memberName(),
+        until,
         bornAt: this.opts.ledger.createdAt(job, item),
       });
+      this.takeoverRetries.delete(keyOf(job, item));
       if (plan.waitForMarker) {
         this.opts.log.info({ job, item, holder: marker?.worker }, 'item still running elsewhere: waiting for its release');
         this.watchMarker(job, item);
         return;
       }
+      if (marker) {
+        // Our own marker with no run of ours behind it (a begin whose run never started):
+        // remove it, so that the fire it holds can be run again.
+        this.opts.log.warn({ job, item, fireTime: marker.fireTime }, 'removing an orphaned running marker of this worker');
+        await this.opts.zk.remove(this.opts.paths.running(job, item), 0).catch(() => undefined);
+      }
       const requests: FireRequest[] = [];
-      if (plan.rerun) requests.push({ job, item, fireTime: plan.rerun.fireTime, attempt: plan.rerun.attempt, rerun: true, reason: 'failover' });
+      if (plan.poison) {
+        this.opts.log.error({ job, item, fireTime: plan.poison.fireTime.toISOString(), reason: plan.poison.reason }, 'not running this fire again');
+        requests.push({ job, item, fireTime: plan.poison.fireTime, attempt: plan.poison.attempt, rerun: true, poison: { reason: plan.poison.reason }, reason: 'failover' });
+      }
+      if (plan.rerun) requests.push({ job, item, fireTime: plan.rerun.fireTime, attempt: plan.rerun.attempt, rerun: true, failovers: plan.rerun.failovers, reason: 'failover' });
       for (const fireTime of plan.fires) requests.push({ job, item, fireTime, attempt: 1, reason: 'misfire' });
       if (plan.missed) {
         this.opts.log.warn({ job, item, missed: plan.missed.count, policy: s.def.misfire }, 'fires missed before takeover');
-        if (requests[0]) requests[0].missed = plan.missed;
-        else s.missed.set(item, plan.missed);
+        if (requests[0]) requests[0].missed = mergeNote(requests[0].missed, plan.missed);
+        else s.missed.set(item, mergeNote(s.missed.get(item), plan.missed));
+      }
+      if (requests.length === 0) this.settle(job, item, until.getTime());
+      const trigger = s.pendingTriggers.get(item);
+      if (trigger) {
+        s.pendingTriggers.delete(item);
+        requests.push(trigger);
       }
       if (requests.length > 0) {
         this.opts.log.info({ job, item, rerun: plan.rerun?.fireTime.toISOString(), catchUp: plan.fires.length }, 'taking over item');
-        this.fireTakeover(requests);
+        await this.fireTakeover(requests);
       }
     } catch (err) {
       if (err instanceof ZkClosedError || this.opts.zk.signal.aborted || this.state !== 'started') return;
-      this.opts.log.warn({ err, job, item }, 'takeover failed; retrying');
-      setTimeout(() => void this.takeover(job, item), 250).unref();
+      const key = keyOf(job, item);
+      const tries = (this.takeoverRetries.get(key) ?? 0) + 1;
+      this.takeoverRetries.set(key, tries);
+      const base = Math.min(TAKEOVER_RETRY_MAX_MS, TAKEOVER_RETRY_MS * 2 ** (tries - 1));
+      const delay = Math.round(base / 2 + Math.random() * (base / 2));
+      this.opts.log.warn({ err, job, item, retryInMs: delay }, 'takeover failed; retrying');
+      this.clock.setTimeout(() => void this.takeover(job, item), delay).unref?.();
     }
   }
 
   /**
    * Hands takeover fires to the executor, gathered over one event-loop turn: the takeovers of many
-   * items at once (a worker joining, a failover) begin in one transaction.
+   * items at once (a worker joining, a failover) begin in one transaction. Resolves once they
+   * are begun.
    */
-  private fireTakeover(requests: readonly FireRequest[]): void {
-    if (this.takeoverFires.length === 0) {
+  private fireTakeover(requests: readonly FireRequest[]): Promise<void> {
+    this.takeoverFires.push(...requests);
+    this.takeoverFlush ??= new Promise<void>((resolve) => {
       setImmediate(() => {
         const batch = this.takeoverFires;
         this.takeoverFires = [];
-        if (this.state === 'started') void this.opts.executor.fire(batch, true);
+        this.takeoverFlush = undefined;
+        if (this.state !== 'started') return resolve();
+        void this.opts.executor.fire(batch, true).finally(resolve);
       });
-    }
-    this.takeoverFires.push(...requests);
+    });
+    return this.takeoverFlush;
   }
 
   /**
    * Runs a manual trigger (`zkctl trigger`) on the owned, enabled items it names (all when
-   * `items` is null). The fire time is the trigger's creation time on the ZooKeeper server, so a
-   * trigger runs at most once per item: the run ledger refuses a fire at or before the item's
-   * last scheduled one.
+   * `items` is null). `sequence` is the trigger node's sequence number: the run ledger runs a
+   * trigger at most once per item (`lastTrigger`), apart from the schedule, so a trigger and a
+   * scheduled fire never swallow one another. The fire time is the trigger's creation time.
    */
-  trigger(job: string, fireTime: Date, items: readonly number[] | null, except: ReadonlySet<number> = new Set()): number[] {
+  trigger(job: string, fireTime: Date, sequence: number, items: readonly number[] | null, except: ReadonlySet<number> = new Set()): number[] {
     const s = this.jobs.get(job);
     if (!s || this.state !== 'started') return [];
     const targets = [...s.owned].filter((i) => !s.disabled.has(i) && !except.has(i) && (items === null || items.includes(i)));
     if (targets.length === 0) return [];
-    this.opts.log.info({ job, items: targets, fireTime: fireTime.toISOString() }, 'manual trigger');
+    this.opts.log.info({ job, items: targets, fireTime: fireTime.toISOString(), trigger: sequence }, 'manual trigger');
     void this.opts.executor.fire(
-      targets.map((item) => ({ job, item, fireTime, attempt: 1, reason: 'trigger' as const })),
+      targets.map((item) => ({ job, item, fireTime, attempt: 1, trigger: sequence, reason: 'trigger' as const })),
       true,
     );
     return targets;
   }
 
+  /**
+   * The stall check: an owned, enabled item whose latest fire instant passed STALL_GRACE_MS ago
+   * without being begun, taken on elsewhere or recorded, and that does not run here, is reported
+   * (error log, `onStalled`) and recovered by a takeover, which plans from what ZooKeeper holds
+   * (re-runs a fire left in flight, removes an orphaned marker of ours, records missed fires).
+   */
+  private checkStalled(): void {
+    if (this.state !== 'started') return;
+    const now = this.clock.now();
+    const found: string[] = [];
+    for (const s of this.jobs.values()) {
+      // The timer itself is late: every enabled item of the job is behind.
+      const timerLate = s.owned.size > 0 && s.nextFire < now - STALL_GRACE_MS;
+      for (const item of s.owned) {
+        if (s.disabled.has(item) || this.paused) continue;
+        const handed = timerLate ? s.nextFire : s.handed.get(item);
+        if (handed === undefined || handed > now - STALL_GRACE_MS) continue;
+        if ((s.settled.get(item) ?? -Infinity) >= handed) continue;
+        const key = keyOf(s.def.name, item);
+        if (this.opts.executor.isBusy(s.def.name, item) || this.takingOver.has(key) || this.watching.has(key)) continue;
+        found.push(key);
+      }
+    }
+    const before = new Set(this.stalled);
+    this.stalled = found;
+    const fresh = found.filter((k) => !before.has(k));
+    if (fresh.length > 0) {
+      this.opts.log.error({ items: fresh.slice(0, 50), count: fresh.length, graceMs: STALL_GRACE_MS }, 'items stalled: a fire instant passed without a begin, a recorded miss or a recorded skip; recovering');
+    }
+    if (fresh.length > 0 || found.length !== before.size) this.opts.onStalled?.(found);
+    for (const key of fresh) {
+      const at = key.lastIndexOf('#');
+      void this.takeover(key.slice(0, at), Number(key.slice(at + 1)));
+    }
+    // An item whose timer was late gets its timer re-armed too.
+    if (found.length > 0) this.arm();
+  }
+
   /** Plans the item again once the marker another run holds is gone. */
   private watchMarker(job: string, item: number): void {
     if (!this.jobs.get(job)?.owned.has(item)) return;
-    const key = `${job}#${item}`;
+    const key = keyOf(job, item);
     if (this.watching.has(key)) return; // one watch per item, so one release means one takeover
     this.watching.add(key);
     const path = this.opts.paths.running(job, item);
@@ -282,11 +503,13 @@ export class FireScheduler {
   }
 }
 
+function keyOf(job: string, item: number): string {
+  return `${job}#${item}`;
+}
+
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
 }
-
-type Note = { count: number; latest: Date };
 
 function mergeNote(a: Note | undefined, b: Note): Note;
 function mergeNote(a: Note | undefined, b: Note | undefined): Note | undefined;

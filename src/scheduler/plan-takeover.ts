@@ -8,7 +8,8 @@ export interface FireTimes {
 }
 
 export interface TakeoverInput {
-  def: Pick<JobDefinition, 'misfire' | 'maxCatchUp' | 'failover'>;
+  /** `maxFailovers` (default 1): how many lost owners one fire may cost before it is given up. */
+  def: Pick<JobDefinition, 'misfire' | 'maxCatchUp' | 'failover'> & { maxFailovers?: number };
   schedule: FireTimes;
   progress: ProgressRecord;
   /** Someone (the previous owner, or a deposed one) still holds the item's running marker. */
@@ -26,13 +27,25 @@ export interface TakeoverInput {
 export interface TakeoverPlan {
   /** Wait until the marker goes, then plan again. */
   waitForMarker: boolean;
-  /** The interrupted fire to run again (failover), with its next attempt number. */
-  rerun?: { fireTime: Date; attempt: number };
+  /**
+   * The interrupted fire to run again (failover), with its next attempt number and how many runs
+   * of it were cut short by a lost owner so far (those owners' workers).
+   */
+  rerun?: { fireTime: Date; attempt: number; failovers: { count: number; workers: string[] } };
+  /**
+   * The interrupted fire is not run again: its runs were cut short by lost owners more than the
+   * job's `maxFailovers` times (a poison fire, e.g. a handler that stalls every worker it runs on).
+   * It is recorded as failed.
+   */
+  poison?: { fireTime: Date; attempt: number; reason: string };
   /** Missed fires to run now, oldest first. */
   fires: Date[];
   /** Missed fires not run (by policy or bound), to record. */
   missed?: { count: number; latest: Date };
 }
+
+/** Default of a job's `maxFailovers`: a fire is re-run after one lost owner, given up after two. */
+export const DEFAULT_MAX_FAILOVERS = 1;
 
 /** Most fire times counted when measuring a gap; beyond it the count reads as "at least". */
 const COUNT_LIMIT = 100_000;
@@ -48,7 +61,17 @@ export function planTakeover(input: TakeoverInput): TakeoverPlan {
   const plan: TakeoverPlan = { waitForMarker: false, fires: [] };
   const inFlight = progress.inFlight;
   if (inFlight && def.failover) {
-    plan.rerun = { fireTime: new Date(inFlight.fireTime), attempt: inFlight.attempt + 1 };
+    // A run handed back on shutdown was not cut short by a lost owner: it costs no failover.
+    const lost = inFlight.interrupted ? 0 : 1;
+    const failovers = { count: (inFlight.failovers ?? 0) + lost, workers: [...(inFlight.down ?? []), ...(lost ? [inFlight.worker] : [])] };
+    const fireTime = new Date(inFlight.fireTime);
+    const max = def.maxFailovers ?? DEFAULT_MAX_FAILOVERS;
+    if (failovers.count > max) {
+      const reason = `poisoned: its runs were cut short by the loss of their worker ${failovers.count} times (more than maxFailovers ${max}): ${failovers.workers.join(', ')}`;
+      plan.poison = { fireTime, attempt: inFlight.attempt + 1, reason };
+    } else {
+      plan.rerun = { fireTime, attempt: inFlight.attempt + 1, failovers };
+    }
   }
   const last = progress.lastScheduled ?? inFlight?.fireTime ?? input.bornAt?.toISOString();
   if (last === undefined) return plan; // nothing to account for before the regular schedule
@@ -59,7 +82,7 @@ export function planTakeover(input: TakeoverInput): TakeoverPlan {
     notRun++; // the interrupted fire is not run again: record it
     latestNotRun = new Date(inFlight.fireTime);
   }
-  const keep = def.misfire === 'catch-up' ? def.maxCatchUp : def.misfire === 'fire-once' ? 1 : 0;
+  const keep = misfireKeep(def);
   let seen = 0;
   for (let t = schedule.next(new Date(last)); t.getTime() <= until.getTime() && seen < COUNT_LIMIT; t = schedule.next(t)) {
     seen++;
@@ -72,4 +95,13 @@ export function planTakeover(input: TakeoverInput): TakeoverPlan {
   plan.fires = missedTimes;
   if (notRun > 0 && latestNotRun) plan.missed = { count: notRun, latest: latestNotRun };
   return plan;
+}
+
+/**
+ * How many of a run of fires nobody could take on at their time are still run, newest kept:
+ * `fire-once` the latest, `catch-up` the latest `maxCatchUp`, `skip` none. The others are
+ * recorded as missed. Used for takeovers and for fires a stalled process woke up late for.
+ */
+export function misfireKeep(def: Pick<JobDefinition, 'misfire' | 'maxCatchUp'>): number {
+  return def.misfire === 'catch-up' ? def.maxCatchUp : def.misfire === 'fire-once' ? 1 : 0;
 }

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
 import type { ZkClient } from '../zk/zk-client.js';
-import type { ZkPaths } from '../zk/zk-paths.js';
+import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { NodeCache } from '../zk/node-cache.js';
 import { ChildrenCache } from '../zk/children-cache.js';
 import { decodeJson } from '../model/json-codec.js';
@@ -263,7 +263,9 @@ export class WorkerSession {
       const handled = this.handledTriggers.get(key) ?? new Set<number>();
       this.handledTriggers.set(key, handled);
       const request = decodeJson<{ items?: number[] | null }>(snap.data);
-      for (const item of this.scheduler.trigger(job, new Date(snap.stat.ctime), Array.isArray(request?.items) ? request.items : null, handled)) handled.add(item);
+      const sequence = sequenceOf(name);
+      if (!Number.isSafeInteger(sequence)) continue;
+      for (const item of this.scheduler.trigger(job, new Date(snap.stat.ctime), sequence, Array.isArray(request?.items) ? request.items : null, handled)) handled.add(item);
     }
     for (const key of this.handledTriggers.keys()) if (key.startsWith(`${job}/`) && !live.has(key)) this.handledTriggers.delete(key);
   }

@@ -75,7 +75,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.loader = new HandlerLoader(opts.baseDir);
     this.log = opts.logger.child({ worker: opts.id });
     this.metrics = opts.metrics ?? (opts.http ? new WorkerMetrics() : undefined);
-    this.metrics?.bind({ isLeader: () => this.isLeader, owned: () => this.owned(), running: () => this.session?.executor.runningKeys() ?? [] });
+    this.metrics?.bind({
+      isLeader: () => this.isLeader,
+      owned: () => this.owned(),
+      running: () => this.session?.executor.runningKeys() ?? [],
+      stalled: () => this.session?.scheduler.stalledItems() ?? [],
+    });
   }
 
   /** The HTTP endpoint's port (0 when there is none). */
@@ -91,6 +96,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (zkState !== 'connected' && zkState !== 'reconnected') reasons.push(`ZooKeeper session is ${zkState}`);
     if (this.memberName === undefined) reasons.push('not registered as a member');
     else if (!this.session?.assignmentsCurrent) reasons.push('job assignments not read yet');
+    const stalled = this.session?.scheduler.stalledItems() ?? [];
+    if (stalled.length > 0) reasons.push(`items stalled (a fire instant passed without a begin or a record; recovering): ${stalled.slice(0, 20).join(', ')}${stalled.length > 20 ? ` and ${stalled.length - 20} more` : ''}`);
     return { ready: reasons.length === 0, reasons };
   }
 

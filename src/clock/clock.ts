@@ -1,0 +1,27 @@
+/** A timer started by a {@link Clock}; only ever handed back to the same clock. */
+export interface TimerHandle {
+  /** Lets the process exit while the timer is pending (no-op where it means nothing). */
+  unref?(): unknown;
+}
+
+/**
+ * Time and timers, as the protocol code sees them: the seam through which tests and the
+ * deterministic simulation run the real scheduler, executor and ledger on simulated time.
+ */
+export interface Clock {
+  /** Wall-clock time, ms since the epoch (what cron instants and fire times are compared with). */
+  now(): number;
+  setTimeout(fn: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle | undefined): void;
+  setInterval(fn: () => void, periodMs: number): TimerHandle;
+  clearInterval(handle: TimerHandle | undefined): void;
+}
+
+/** The process's own clock and timers. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, delayMs) => setTimeout(fn, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
+  setInterval: (fn, periodMs) => setInterval(fn, periodMs),
+  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout | undefined),
+};

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { decideBegin, type BeginAsk } from '../../src/executor/begin-decision.js';
+import type { InFlightRun, ProgressRecord } from '../../src/model/progress-record.js';
+
+const self = { member: 'm-new-0000000002', worker: 'w-new' };
+const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+const iso = (s: number) => at(s).toISOString();
+const left = (s: number, attempt = 1, member = 'm-old-0000000001'): InFlightRun => ({ fireTime: iso(s), attempt, member, worker: 'w-old', startedAt: iso(s) });
+
+describe('decideBegin', () => {
+  it('F1: a scheduled fire never overwrites a fire left in flight by another member: take over first', () => {
+    const record: ProgressRecord = { lastScheduled: iso(10), inFlight: left(10) };
+    expect(decideBegin(record, { fireTime: at(20), attempt: 1 }, self, iso(20))).toEqual({ kind: 'takeover' });
+    // also not a trigger, and not a fire left in flight by an earlier session of this very worker
+    expect(decideBegin(record, { fireTime: at(20), attempt: 1, trigger: 7 }, self, iso(20))).toEqual({ kind: 'takeover' });
+    expect(decideBegin({ lastScheduled: iso(10), inFlight: left(10, 1, self.member) }, { fireTime: at(20), attempt: 1 }, self, iso(20))).toEqual({ kind: 'takeover' });
+  });
+
+  it('a re-run continues exactly the fire left in flight, with the next attempt', () => {
+    const record: ProgressRecord = { lastScheduled: iso(10), inFlight: left(10, 2) };
+    const d = decideBegin(record, { fireTime: at(10), attempt: 3, rerun: true, failovers: { count: 2, workers: ['a', 'b'] } }, self, iso(12));
+    expect(d).toMatchObject({ kind: 'begin', record: { lastScheduled: iso(10), inFlight: { fireTime: iso(10), attempt: 3, member: self.member, failovers: 2, down: ['a', 'b'] } } });
+  });
+
+  it('F5: a re-run of a fire someone already re-ran, or that finished, never runs it again', () => {
+    // another member re-ran it meanwhile (attempt 2 is in flight or was cut short): plan anew
+    expect(decideBegin({ lastScheduled: iso(10), inFlight: left(10, 2, 'm-x-0000000003') }, { fireTime: at(10), attempt: 2, rerun: true }, self, iso(12))).toEqual({ kind: 'takeover' });
+    // a later fire is in flight now: plan anew
+    expect(decideBegin({ lastScheduled: iso(11), inFlight: left(11) }, { fireTime: at(10), attempt: 2, rerun: true }, self, iso(12))).toEqual({ kind: 'takeover' });
+    // nothing in flight any more: it finished
+    expect(decideBegin({ lastScheduled: iso(10), inFlight: null, lastCompleted: iso(10) }, { fireTime: at(10), attempt: 2, rerun: true }, self, iso(12))).toEqual({ kind: 'duplicate' });
+  });
+
+  it('F6: triggers are counted apart from the schedule', () => {
+    const record: ProgressRecord = { lastScheduled: iso(30) };
+    // a trigger whose (server) time is before the last scheduled fire still runs
+    const t = decideBegin(record, { fireTime: at(25), attempt: 1, trigger: 4 }, self, iso(31));
+    expect(t).toMatchObject({ kind: 'begin', record: { lastScheduled: iso(30), lastTrigger: 4 } });
+    // and does not make a later scheduled fire a duplicate, however far ahead its time
+    const after = (t as { record: ProgressRecord }).record;
+    const done = { ...after, inFlight: null };
+    expect(decideBegin({ ...done, lastTrigger: 4 }, { fireTime: at(31), attempt: 1 }, self, iso(31))).toMatchObject({ kind: 'begin' });
+    expect(decideBegin({ lastScheduled: iso(10), lastTrigger: 4 }, { fireTime: at(31), attempt: 1, trigger: 4 }, self, iso(31))).toEqual({ kind: 'duplicate' });
+    expect(decideBegin({ lastScheduled: iso(10), lastTrigger: 4 }, { fireTime: at(5), attempt: 1, trigger: 5 }, self, iso(31))).toMatchObject({ kind: 'begin', record: { lastScheduled: iso(10), lastTrigger: 5 } });
+  });
+
+  // Property: across any sequence of begins and ends decided by this function, a fire (or a
+  // trigger) starts at most once except as an explicit re-run of exactly that fire, and a fire
+  // left in flight is never dropped: it stays in flight until a re-run of it begins (or it ends).
+  it('never starts one fire twice and never drops a fire left in flight (any interleaving)', () => {
+    type Step = { kind: 'fire'; s: number } | { kind: 'trigger'; n: number } | { kind: 'end' } | { kind: 'crash' } | { kind: 'rerun' };
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      fc.record({ kind: fc.constant('fire' as const), s: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ kind: fc.constant('trigger' as const), n: fc.integer({ min: 0, max: 10 }) }),
+      fc.constant({ kind: 'end' as const }),
+      fc.constant({ kind: 'crash' as const }),
+      fc.constant({ kind: 'rerun' as const }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        let record: ProgressRecord = {};
+        let running: string | undefined; // fire (or trigger) key of the live run, if any
+        const started = new Map<string, number>(); // key → starts that were not re-runs
+        for (const st of steps) {
+          if (st.kind === 'end') {
+            if (running) record = { ...record, inFlight: null };
+            running = undefined;
+            continue;
+          }
+          if (st.kind === 'crash') {
+            running = undefined; // the run dies; its inFlight stays
+            continue;
+          }
+          if (running) continue; // the marker is held: begins are refused by ZooKeeper (busy)
+          const ask: BeginAsk =
+            st.kind === 'fire'
+              ? { fireTime: at(st.s), attempt: 1 }
+              : st.kind === 'trigger'
+                ? { fireTime: at(0), attempt: 1, trigger: st.n }
+                : record.inFlight
+                  ? { fireTime: new Date(record.inFlight.fireTime), attempt: record.inFlight.attempt + 1, rerun: true }
+                  : { fireTime: at(0), attempt: 2, rerun: true };
+          const before = record.inFlight;
+          const d = decideBegin(record, ask, self, iso(0));
+          if (before) expect(d.kind === 'begin' ? ask.rerun && d.record.inFlight?.fireTime === before.fireTime : true).toBe(true);
+          if (d.kind !== 'begin') {
+            if (before) expect(record.inFlight).toBe(before);
+            continue;
+          }
+          const key = ask.trigger !== undefined ? `t${ask.trigger}` : ask.fireTime.toISOString();
+          if (!ask.rerun) {
+            started.set(key, (started.get(key) ?? 0) + 1);
+            expect(started.get(key), `${key} started twice`).toBe(1);
+          }
+          record = d.record;
+          running = key;
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

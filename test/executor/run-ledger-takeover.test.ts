@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RunLedger } from '../../src/executor/run-ledger.js';
+import { silentLogger } from '../../src/logging/create-logger.js';
+import { decodeProgress, encodeProgress, type ProgressRecord } from '../../src/model/progress-record.js';
+import { decodeMarker } from '../../src/model/running-marker.js';
+import type { ZkClient } from '../../src/zk/zk-client.js';
+import { readProgress, removeTree, ZkTestContext } from '../support/zk-test-client.js';
+
+const A = 'm-aaaaaaaaaaaaaaaa-0000000001';
+const B = 'm-bbbbbbbbbbbbbbbb-0000000002';
+const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+
+/**
+ * The run ledger against a real ZooKeeper, for the findings of the adversarial review: a takeover
+ * that loses a fire (F1), a re-run that runs twice (F5), a release that writes over another run
+ * (F7), and bookkeeping that wedges an item or erases its progress (F8).
+ */
+describe('RunLedger: lossless takeover and no wedged item', () => {
+  let ctx: ZkTestContext;
+  afterEach(async () => {
+    await ctx?.close();
+  });
+
+  async function setup(prefix: string, record?: ProgressRecord): Promise<{ zk: ZkClient; a: RunLedger; b: RunLedger }> {
+    ctx = new ZkTestContext(prefix);
+    const zk = await ctx.client();
+    await zk.mkdirp(ctx.paths.items('job'));
+    await zk.create(ctx.paths.item('job', 0), record ? encodeProgress(record) : undefined);
+    await zk.mkdirp(ctx.paths.workers);
+    await zk.create(ctx.paths.member(A), undefined, 'ephemeral');
+    await zk.create(ctx.paths.member(B), undefined, 'ephemeral');
+    const a = new RunLedger(zk, ctx.paths, { name: A, workerId: 'wa' }, silentLogger());
+    const b = new RunLedger(zk, ctx.paths, { name: B, workerId: 'wb' }, silentLogger());
+    return { zk, a, b };
+  }
+  const progress = async (zk: ZkClient) => decodeProgress((await zk.getData(ctx.paths.item('job', 0))).data);
+  const marker = async (zk: ZkClient) => decodeMarker((await zk.getDataIfExists(ctx.paths.running('job', 0)))?.data);
+  const release = (l: RunLedger, s: number, extra: Partial<Parameters<RunLedger['release']>[0]> = {}) =>
+    l.release({ job: 'job', item: 0, fireTime: at(s), attempt: 1, outcome: 'success', durationMs: 1, keepInFlight: false, ...extra });
+
+  it('F1: a scheduled begin never overwrites a fire another member left in flight; it answers takeover and writes nothing', async () => {
+    const left: ProgressRecord = { lastScheduled: at(10).toISOString(), inFlight: { fireTime: at(10).toISOString(), attempt: 1, member: A, worker: 'wa', startedAt: at(10).toISOString() } };
+    const { zk, b } = await setup('ledger-f1', left);
+    const before = (await zk.getData(ctx.paths.item('job', 0))).stat.version;
+    expect(await b.begin([{ job: 'job', item: 0, fireTime: at(20), attempt: 1 }])).toEqual([{ status: 'takeover' }]);
+    expect((await zk.getData(ctx.paths.item('job', 0))).stat.version).toBe(before);
+    expect(await marker(zk)).toBeUndefined();
+    // The takeover's re-run continues exactly that fire; then the scheduled one may begin.
+    const [rerun] = await b.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 2, rerun: true, failovers: { count: 1, workers: ['wa'] } }]);
+    expect(rerun).toMatchObject({ status: 'started' });
+    expect((await progress(zk)).inFlight).toMatchObject({ fireTime: at(10).toISOString(), attempt: 2, member: B, failovers: 1, down: ['wa'] });
+    expect(await release(b, 10, { attempt: 2 })).toBe(true);
+    expect(await b.begin([{ job: 'job', item: 0, fireTime: at(20), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
+  });
+
+  it('F5: two members that both re-run one interrupted fire run it once (the second sees it taken on, even from a stale read)', async () => {
+    const left: ProgressRecord = { lastScheduled: at(10).toISOString(), inFlight: { fireTime: at(10).toISOString(), attempt: 1, member: 'm-dead-0000000000', worker: 'wd', startedAt: at(10).toISOString() } };
+    const { a, b } = await setup('ledger-f5', left);
+    // Both read the item while the fire was still in flight.
+    await a.load('job', 0);
+    await b.load('job', 0);
+    const rerun = { job: 'job', item: 0, fireTime: at(10), attempt: 2, rerun: true } as const;
+    expect(await a.begin([rerun])).toMatchObject([{ status: 'started' }]);
+    expect(await b.begin([rerun])).toEqual([{ status: 'busy' }]); // a still runs it
+    expect(await release(a, 10, { attempt: 2 })).toBe(true);
+    // b's cached record is stale (the fire still in flight, attempt 2): it never runs the fire
+    // again. It answers duplicate or takeover (a takeover plans again from a fresh read, which
+    // shows the fire done).
+    const [again] = await b.begin([rerun]);
+    expect(['duplicate', 'takeover']).toContain(again!.status);
+    expect((await b.load('job', 0, true)).inFlight).toBeNull();
+  });
+
+  it('F7: a release after the item was made anew and begun by another member writes nothing and leaves that run alone', async () => {
+    const { zk, a, b } = await setup('ledger-f7');
+    expect(await a.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
+    // A forced remove (or reshard --force shrink then grow) makes the item anew while a's run goes on.
+    await removeTree(zk, ctx.paths.item('job', 0));
+    await zk.create(ctx.paths.item('job', 0));
+    await zk.setData(ctx.paths.item('job', 0), encodeProgress({}));
+    await zk.setData(ctx.paths.item('job', 0), encodeProgress({}));
+    expect(await b.begin([{ job: 'job', item: 0, fireTime: at(20), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
+    expect(await release(a, 10)).toBe(false);
+    expect((await marker(zk))?.member).toBe(B);
+    expect((await progress(zk)).inFlight).toMatchObject({ member: B, fireTime: at(20).toISOString() });
+    expect(await release(b, 20)).toBe(true);
+  });
+
+  it('F8: an entry dropped from the progress cache between load and begin does not fail the batch', async () => {
+    const { zk, a } = await setup('ledger-f8-cache');
+    const internals = a as unknown as { progress: Map<string, unknown>; load: RunLedger['load'] };
+    const load = internals.load.bind(a);
+    let dropped = false;
+    internals.load = async (job, item, refresh) => {
+      const record = await load(job, item, refresh);
+      if (!dropped) {
+        dropped = true;
+        internals.progress.delete(`${job}#${item}`); // as a failed history write or a retire did
+      }
+      return record;
+    };
+    expect(await a.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
+    expect((await marker(zk))?.member).toBe(A);
+  });
+
+  it('F8: a release whose cache entry was dropped reads the record first and never erases lastScheduled', async () => {
+    const { zk, a } = await setup('ledger-f8-release');
+    expect(await a.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
+    (a as unknown as { progress: Map<string, unknown> }).progress.delete('job#0');
+    expect(await release(a, 10)).toBe(true);
+    expect(await progress(zk)).toMatchObject({ lastScheduled: at(10).toISOString(), lastCompleted: at(10).toISOString(), inFlight: null, outcome: 'success' });
+  });
+
+  it('F8: a begin that fails after an earlier multi committed keeps those runs started and reports the rest, so nothing is left holding a marker unseen', async () => {
+    ctx = new ZkTestContext('ledger-f8-split');
+    const zk = await ctx.client();
+    await zk.mkdirp(ctx.paths.workers);
+    await zk.create(ctx.paths.member(A), undefined, 'ephemeral');
+    const items = Array.from({ length: 12 }, (_, i) => i);
+    await zk.mkdirp(ctx.paths.items('big'));
+    const seed = zk.transaction();
+    for (const item of items) seed.create(ctx.paths.item('big', item));
+    await zk.commit(seed);
+    // A client whose multis hold at most 5 items (as a full request would): the batch takes three,
+    // and the second fails with an exception that is not a ZooKeeper answer (a bug).
+    const small = await ctx.client();
+    const transaction = small.transaction.bind(small);
+    small.transaction = () => {
+      const tx = transaction();
+      const addIfFits = tx.addIfFits.bind(tx);
+      tx.addIfFits = (add, alone) => (tx.size >= 1 + 2 * 5 ? false : addIfFits(add, alone));
+      return tx;
+    };
+    const commit = small.commit.bind(small);
+    let commits = 0;
+    small.commit = async (tx) => {
+      if (++commits === 2) throw new TypeError('a bug in the second multi');
+      return commit(tx);
+    };
+    const ledger = new RunLedger(small, ctx.paths, { name: A, workerId: 'wa' }, silentLogger());
+    const results = await ledger.begin(items.map((item) => ({ job: 'big', item, fireTime: at(10), attempt: 1 })));
+    expect(results.map((r) => r.status)).toEqual([...Array(5).fill('started'), ...Array(7).fill('error')]);
+    // Every started item holds its marker (it is run and released), every other one holds none.
+    const markers = await Promise.all(items.map((i) => zk.exists(ctx.paths.running('big', i))));
+    expect(markers.map((m) => m !== null)).toEqual(results.map((r) => r.status === 'started'));
+  });
+
+  it('poison: a fire given up is recorded as failed without a run, and only when no run holds the item', async () => {
+    const left: ProgressRecord = { lastScheduled: at(10).toISOString(), inFlight: { fireTime: at(10).toISOString(), attempt: 2, member: 'm-dead-0000000000', worker: 'wd', startedAt: at(10).toISOString(), failovers: 1, down: ['wc'] } };
+    const { zk, a } = await setup('ledger-poison', left);
+    const poison = { job: 'job', item: 0, fireTime: at(10), attempt: 3, rerun: true, poison: { reason: 'poisoned: cut short 2 times (wc, wd)' } } as const;
+    await zk.create(ctx.paths.running('job', 0), undefined, 'ephemeral');
+    expect(await a.begin([poison])).toEqual([{ status: 'busy' }]);
+    await zk.remove(ctx.paths.running('job', 0));
+    expect(await a.begin([poison])).toEqual([{ status: 'poisoned' }]);
+    expect(await marker(zk)).toBeUndefined();
+    const p = await readProgress(zk, ctx.paths, 'job', 0);
+    expect(p).toMatchObject({ inFlight: null, outcome: 'failed', lastCompleted: at(10).toISOString() });
+    expect(p.recent?.[0]).toMatchObject({ outcome: 'failed', fireTime: at(10).toISOString(), error: 'poisoned: cut short 2 times (wc, wd)' });
+    expect(await a.begin([poison])).toEqual([{ status: 'duplicate' }]);
+  });
+});
