@@ -18,6 +18,8 @@ export const STALL_CHECK_MS = 1000;
  * skipped is stalled: reported and recovered.
  */
 export const STALL_GRACE_MS = 5000;
+/** Most unsettled fire instants remembered per item (the oldest are dropped: the item is stalled anyway). */
+const MAX_UNSETTLED = 1000;
 /** Retry delay of a takeover that failed (a ZooKeeper error): doubled each time up to the max, jittered. */
 const TAKEOVER_RETRY_MS = 250;
 const TAKEOVER_RETRY_MAX_MS = 5000;
@@ -36,19 +38,27 @@ interface JobState {
   missed: Map<number, Note>;
   /** Fires the overlap policy dropped (or another run held the item), to record with the item's next run. */
   skipped: Map<number, Note>;
-  /** Per item, the latest fire instant handed to the executor (ms), for the stall check. */
-  handed: Map<number, number>;
-  /** Per item, the latest fire instant whose fate is settled: begun, taken on elsewhere, or recorded. */
-  settled: Map<number, number>;
+  /**
+   * Per item, the fire instants (ms, ascending) handed to the executor whose fate is not settled
+   * yet: begun, taken on elsewhere, recorded, or covered by a takeover. For the stall check.
+   */
+  unsettled: Map<number, number[]>;
   /** Manual triggers an item could not take on yet (busy elsewhere, or a takeover comes first). */
   pendingTriggers: Map<number, FireRequest>;
 }
 
+/** What the scheduler needs of the executor. */
+export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'on'>;
+/** What the scheduler needs of the run ledger. */
+export type ProgressSource = Pick<RunLedger, 'load' | 'createdAt' | 'retire'>;
+/** What the scheduler needs of the ZooKeeper session. */
+export type MarkerReader = Pick<ZkClient, 'getDataIfExists' | 'exists' | 'remove' | 'signal'>;
+
 export interface FireSchedulerOptions {
-  zk: ZkClient;
+  zk: MarkerReader;
   paths: ZkPaths;
-  executor: Executor;
-  ledger: RunLedger;
+  executor: FireTarget;
+  ledger: ProgressSource;
   log: Logger;
   /** This worker's member name (a running marker of ours is our own run, not someone else's). */
   memberName: () => string;
@@ -87,7 +97,11 @@ export class FireScheduler {
 
   constructor(private readonly opts: FireSchedulerOptions) {
     this.clock = opts.clock ?? systemClock;
-    opts.executor.on('started', (req) => this.settle(req.job, req.item, req.fireTime.getTime()));
+    opts.executor.on('started', (req) => {
+      this.settle(req.job, req.item, req.fireTime.getTime());
+      // The notes it carries are recorded with it: the fires they count are settled.
+      for (const note of [req.missed, req.skipped]) if (note) this.settle(req.job, req.item, note.latest.getTime(), true);
+    });
     opts.executor.on('notStarted', (req, why) => this.onNotStarted(req, why));
   }
 
@@ -145,8 +159,7 @@ export class FireScheduler {
         nextFire: schedule.next(new Date(now)).getTime(),
         missed: s?.missed ?? new Map(),
         skipped: s?.skipped ?? new Map(),
-        handed: new Map(),
-        settled: new Map(),
+        unsettled: new Map(),
         pendingTriggers: s?.pendingTriggers ?? new Map(),
       };
       this.jobs.set(def.name, s);
@@ -167,12 +180,10 @@ export class FireScheduler {
       this.opts.log.info({ job: def.name, items: [...next].sort((a, b) => a - b), added, removed }, 'owned items changed');
     }
     for (const item of removed) {
-      s.handed.delete(item);
-      s.settled.delete(item);
+      s.unsettled.delete(item);
       s.pendingTriggers.delete(item);
       void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
     }
-    for (const item of added) s.handed.delete(item);
     if (this.state === 'started') {
       for (const item of [...added, ...enabled]) void this.takeover(def.name, item);
       this.arm();
@@ -221,12 +232,14 @@ export class FireScheduler {
       const latest = due[due.length - 1]!;
       for (const item of s.owned) {
         if (s.disabled.has(item)) continue;
-        s.handed.set(item, latest);
         if (this.paused) {
           s.missed.set(item, mergeNote(s.missed.get(item), { count: due.length, latest: new Date(latest) }));
-          this.settle(s.def.name, item, latest);
           continue;
         }
+        const open = s.unsettled.get(item) ?? [];
+        open.push(...due);
+        if (open.length > MAX_UNSETTLED) open.splice(0, open.length - MAX_UNSETTLED);
+        s.unsettled.set(item, open);
         let missed = mergeNote(s.missed.get(item), note);
         s.missed.delete(item);
         const skipped = s.skipped.get(item);
@@ -235,7 +248,7 @@ export class FireScheduler {
           // `skip`: nothing of it runs; recorded with the item's next run.
           if (missed) s.missed.set(item, missed);
           if (skipped) s.skipped.set(item, skipped);
-          this.settle(s.def.name, item, latest);
+          this.settle(s.def.name, item, latest, true);
           continue;
         }
         const target = run.length > 1 ? catchUp : batch;
@@ -277,6 +290,7 @@ export class FireScheduler {
         if (!trigger) this.settle(req.job, req.item, fireMs);
         break;
       case 'poisoned':
+        this.settle(req.job, req.item, fireMs);
         this.opts.log.error({ job: req.job, item: req.item, fireTime: req.fireTime.toISOString(), reason: req.poison?.reason }, 'fire given up: recorded as failed');
         break;
       case 'busy':
@@ -308,11 +322,12 @@ export class FireScheduler {
     }
   }
 
-  /** Notes that the fate of the item's fires up to `fireMs` is settled (for the stall check). */
-  private settle(job: string, item: number, fireMs: number): void {
-    const s = this.jobs.get(job);
-    if (!s) return;
-    if ((s.settled.get(item) ?? -Infinity) < fireMs) s.settled.set(item, fireMs);
+  /** Notes that the fate of the item's fire at `fireMs` (or, `upTo`, of all its fires to then) is settled. */
+  private settle(job: string, item: number, fireMs: number, upTo = false): void {
+    const open = this.jobs.get(job)?.unsettled.get(item);
+    if (!open || open.length === 0) return;
+    const left = open.filter((t) => (upTo ? t > fireMs : t !== fireMs));
+    if (left.length !== open.length) this.jobs.get(job)!.unsettled.set(item, left);
   }
 
   /**
@@ -380,7 +395,6 @@ export class FireScheduler {
         if (requests[0]) requests[0].missed = mergeNote(requests[0].missed, plan.missed);
         else s.missed.set(item, mergeNote(s.missed.get(item), plan.missed));
       }
-      if (requests.length === 0) this.settle(job, item, until.getTime());
       const trigger = s.pendingTriggers.get(item);
       if (trigger) {
         s.pendingTriggers.delete(item);
@@ -390,6 +404,8 @@ export class FireScheduler {
         this.opts.log.info({ job, item, rerun: plan.rerun?.fireTime.toISOString(), catchUp: plan.fires.length }, 'taking over item');
         await this.fireTakeover(requests);
       }
+      // Every fire up to `until` is accounted for: run again, run, or recorded as missed.
+      this.settle(job, item, until.getTime(), true);
     } catch (err) {
       if (err instanceof ZkClosedError || this.opts.zk.signal.aborted || this.state !== 'started') return;
       const key = keyOf(job, item);
@@ -455,9 +471,8 @@ export class FireScheduler {
       const timerLate = s.owned.size > 0 && s.nextFire < now - STALL_GRACE_MS;
       for (const item of s.owned) {
         if (s.disabled.has(item) || this.paused) continue;
-        const handed = timerLate ? s.nextFire : s.handed.get(item);
-        if (handed === undefined || handed > now - STALL_GRACE_MS) continue;
-        if ((s.settled.get(item) ?? -Infinity) >= handed) continue;
+        const oldest = timerLate ? s.nextFire : s.unsettled.get(item)?.[0];
+        if (oldest === undefined || oldest > now - STALL_GRACE_MS) continue;
         const key = keyOf(s.def.name, item);
         if (this.opts.executor.isBusy(s.def.name, item) || this.takingOver.has(key) || this.watching.has(key)) continue;
         found.push(key);

@@ -24,9 +24,26 @@ describe('planTakeover()', () => {
   it('re-runs the interrupted fire with the next attempt (failover)', () => {
     const inFlight = { fireTime: t(5).toISOString(), attempt: 1, member: 'm', worker: 'w', startedAt: t(5).toISOString() };
     const plan = planTakeover({ def: def('fire-once'), schedule: everySecond, progress: { lastScheduled: t(5).toISOString(), inFlight }, markerHeld: false, until: t(5.5) });
-    expect(plan.rerun).toEqual({ fireTime: t(5), attempt: 2 });
+    expect(plan.rerun).toEqual({ fireTime: t(5), attempt: 2, failovers: { count: 1, workers: ['w'] } });
     expect(plan.fires).toEqual([]);
     expect(plan.missed).toBeUndefined();
+  });
+
+  it('S1: a fire whose runs took down more owners than maxFailovers is given up (poison), not run again', () => {
+    const base = { fireTime: t(5).toISOString(), member: 'm', startedAt: t(5).toISOString() };
+    // The first lost owner: re-run (default maxFailovers 1).
+    const first = planTakeover({ def: def('fire-once'), schedule: everySecond, progress: { lastScheduled: t(5).toISOString(), inFlight: { ...base, attempt: 1, worker: 'w1' } }, markerHeld: false, until: t(5.5) });
+    expect(first.rerun).toEqual({ fireTime: t(5), attempt: 2, failovers: { count: 1, workers: ['w1'] } });
+    // Its re-run took down a second owner: given up, with the workers it took down.
+    const second = planTakeover({ def: def('fire-once'), schedule: everySecond, progress: { lastScheduled: t(5).toISOString(), inFlight: { ...base, attempt: 2, worker: 'w2', failovers: 1, down: ['w1'] } }, markerHeld: false, until: t(5.5) });
+    expect(second.rerun).toBeUndefined();
+    expect(second.poison).toMatchObject({ fireTime: t(5), attempt: 3 });
+    expect(second.poison!.reason).toMatch(/2 times .*maxFailovers 1.*w1, w2/);
+    // A run handed back on shutdown costs no failover; maxFailovers is per job.
+    const handedBack = planTakeover({ def: def('fire-once'), schedule: everySecond, progress: { lastScheduled: t(5).toISOString(), inFlight: { ...base, attempt: 2, worker: 'w2', failovers: 1, down: ['w1'], interrupted: true } }, markerHeld: false, until: t(5.5) });
+    expect(handedBack.rerun).toEqual({ fireTime: t(5), attempt: 3, failovers: { count: 1, workers: ['w1'] } });
+    const patient = planTakeover({ def: { ...def('fire-once'), maxFailovers: 3 }, schedule: everySecond, progress: { lastScheduled: t(5).toISOString(), inFlight: { ...base, attempt: 3, worker: 'w3', failovers: 2, down: ['w1', 'w2'] } }, markerHeld: false, until: t(5.5) });
+    expect(patient.rerun).toEqual({ fireTime: t(5), attempt: 4, failovers: { count: 3, workers: ['w1', 'w2', 'w3'] } });
   });
 
   it('failover: false records the interrupted fire instead of running it', () => {

@@ -1,0 +1,157 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { FireScheduler, STALL_GRACE_MS, type FireTarget, type MarkerReader, type ProgressSource } from '../../src/scheduler/fire-scheduler.js';
+import type { ExecutorEvents, FireRequest } from '../../src/executor/executor.js';
+import type { ProgressRecord } from '../../src/model/progress-record.js';
+import type { JobDefinition } from '../../src/config/job-definition.js';
+import { ZkPaths } from '../../src/zk/zk-paths.js';
+import { silentLogger } from '../../src/logging/create-logger.js';
+import { FakeClock, settle } from '../support/fake-clock.js';
+import { testJob } from '../support/test-job.js';
+
+const T0 = Date.UTC(2026, 0, 1, 0, 0, 0, 500); // half a second before an instant of an every-second cron
+
+/** A scheduler on fake time, with an executor that records what it is handed and answers as told. */
+function harness(def: JobDefinition, options: { progress?: ProgressRecord; answer?: (req: FireRequest) => 'started' | 'silent' | ExecutorEvents['notStarted'][1] } = {}) {
+  const clock = new FakeClock(T0);
+  const fired: Array<{ requests: FireRequest[]; sequential: boolean }> = [];
+  const loads: Array<{ job: string; item: number }> = [];
+  const emitter = new EventEmitter<ExecutorEvents>();
+  const answer = options.answer ?? (() => 'started');
+  const executor: FireTarget = {
+    on: emitter.on.bind(emitter) as FireTarget['on'],
+    prepareLeadMs: () => 20,
+    isBusy: () => false,
+    fire: async (requests, sequential = false) => {
+      fired.push({ requests: [...requests], sequential });
+      for (const req of requests) {
+        const a = answer(req);
+        if (a === 'started') emitter.emit('started', req, '1');
+        else if (a !== 'silent') emitter.emit('notStarted', req, a);
+      }
+    },
+  };
+  const ledger: ProgressSource = {
+    load: async (job, item) => {
+      loads.push({ job, item });
+      return options.progress ?? {};
+    },
+    createdAt: () => undefined,
+    retire: async () => undefined,
+  };
+  const zk: MarkerReader = {
+    getDataIfExists: async () => null,
+    exists: async () => null,
+    remove: async () => undefined,
+    signal: new AbortController().signal,
+  };
+  const stalledReports: string[][] = [];
+  const scheduler = new FireScheduler({ zk: zk as never, paths: new ZkPaths('ns'), executor, ledger, log: silentLogger(), memberName: () => 'm-me-0000000001', clock, onStalled: (items) => stalledReports.push([...items]) });
+  scheduler.setJob(def, [0]);
+  return { clock, fired, loads, scheduler, stalledReports };
+}
+
+const scheduled = (fired: Array<{ requests: FireRequest[] }>) => fired.flatMap((f) => f.requests).filter((r) => r.reason !== 'failover');
+
+describe('FireScheduler on fake time', () => {
+  it('hands every owned item of an instant to the executor ahead of it, as one batch', async () => {
+    const h = harness(testJob('j', { shards: 1 }));
+    h.scheduler.start();
+    await h.clock.advanceTo(T0 + 3000);
+    const times = scheduled(h.fired).map((r) => r.fireTime.getTime() - T0);
+    expect(times).toEqual([500, 1500, 2500]);
+    h.scheduler.stop();
+  });
+
+  for (const [misfire, runs] of [['fire-once', 1], ['catch-up', 3], ['skip', 0]] as const) {
+    it(`F4: fires a stalled process woke late for follow the misfire policy (${misfire})`, async () => {
+      const h = harness(testJob('j', { shards: 1, misfire, maxCatchUp: 3 }));
+      h.scheduler.start();
+      await h.clock.advanceTo(T0 + 1000); // the fire at +500 runs
+      h.fired.length = 0;
+      h.clock.jump(5000); // the event loop stalls for 5 s: fires at +1500 .. +6500 are due when it wakes
+      await h.clock.advance(0);
+      const late = scheduled(h.fired);
+      expect(late.map((r) => r.fireTime.getTime() - T0)).toEqual([1500, 2500, 3500, 4500, 5500].slice(5 - runs));
+      if (runs > 1) expect(h.fired.find((f) => f.requests.length === runs)?.sequential).toBe(true);
+      const missed = 5 - runs;
+      if (runs > 0) expect(late[0]!.missed).toEqual({ count: missed, latest: new Date(T0 + 1500 + (missed - 1) * 1000) });
+      else {
+        // Nothing ran: the misses are recorded with the next run.
+        h.fired.length = 0;
+        await h.clock.advanceTo(T0 + 7000);
+        expect(scheduled(h.fired)[0]).toMatchObject({ fireTime: new Date(T0 + 6500), missed: { count: 5, latest: new Date(T0 + 5500) } });
+      }
+      h.scheduler.stop();
+    });
+  }
+
+  it('F1b: what a fire was to record survives when it does not start (duplicate, busy, gone)', async () => {
+    let first = true;
+    const h = harness(testJob('j', { shards: 1 }), {
+      answer: (req) => {
+        if (req.missed && first) {
+          first = false;
+          return 'duplicate';
+        }
+        return 'started';
+      },
+    });
+    h.scheduler.start();
+    await h.clock.advanceTo(T0 + 1000);
+    h.clock.jump(2000); // +1500 missed, +2500 due
+    await h.clock.advance(0);
+    await h.clock.advanceTo(T0 + 4000);
+    const withNote = scheduled(h.fired).filter((r) => r.missed);
+    expect(withNote.map((r) => r.missed)).toEqual([
+      { count: 1, latest: new Date(T0 + 1500) },
+      { count: 1, latest: new Date(T0 + 1500) }, // carried again by the next fire
+    ]);
+    h.scheduler.stop();
+  });
+
+  it('F1a: an item enabled again is taken over (a fire left in flight while it was disabled runs again)', async () => {
+    const left: ProgressRecord = { lastScheduled: new Date(T0 - 500).toISOString(), inFlight: { fireTime: new Date(T0 - 500).toISOString(), attempt: 1, member: 'm-dead-0000000000', worker: 'dead', startedAt: new Date(T0 - 500).toISOString() } };
+    const h = harness(testJob('j', { shards: 1 }), { progress: left });
+    h.scheduler.setJob(testJob('j', { shards: 1 }), [0], [0]); // disabled
+    h.scheduler.start();
+    await h.clock.advanceTo(T0 + 2000);
+    expect(h.fired).toEqual([]);
+    h.scheduler.setJob(testJob('j', { shards: 1 }), [0], []); // enabled
+    await settle();
+    const rerun = h.fired.flatMap((f) => f.requests).find((r) => r.reason === 'failover');
+    expect(rerun).toMatchObject({ fireTime: new Date(T0 - 500), attempt: 2, rerun: true, failovers: { count: 1, workers: ['dead'] } });
+    h.scheduler.stop();
+  });
+
+  it('takes an item over when a begin answers takeover (a fire left in flight), and plans its fire with it', async () => {
+    const left: ProgressRecord = { lastScheduled: new Date(T0 - 500).toISOString(), inFlight: { fireTime: new Date(T0 - 500).toISOString(), attempt: 1, member: 'm-dead-0000000000', worker: 'dead', startedAt: new Date(T0 - 500).toISOString() } };
+    const h = harness(testJob('j', { shards: 1 }), { progress: left, answer: (req) => (req.reason === 'schedule' ? 'takeover' : 'started') });
+    h.scheduler.start();
+    await settle();
+    h.fired.length = 0;
+    h.loads.length = 0;
+    await h.clock.advanceTo(T0 + 600); // the fire at +500 answers takeover
+    await settle();
+    expect(h.loads.length).toBeGreaterThan(0);
+    const planned = h.fired.flatMap((f) => f.requests).filter((r) => r.reason !== 'schedule');
+    // the interrupted fire again, then (fire-once) the regular fire that could not begin
+    expect(planned.map((r) => [r.reason, r.fireTime.getTime() - T0])).toEqual([['failover', -500], ['misfire', 500]]);
+    h.scheduler.stop();
+  });
+
+  it('reports and recovers an item one of whose fires was handed over but never begun or recorded (stall check)', async () => {
+    const h = harness(testJob('j', { shards: 1 }), { answer: (req) => (req.fireTime.getTime() === T0 + 1500 ? 'silent' : 'started') });
+    h.scheduler.start();
+    await h.clock.advanceTo(T0 + 1500 + STALL_GRACE_MS - 100);
+    expect(h.scheduler.stalledItems()).toEqual([]); // later fires ran, but the one at +1500 is not settled yet
+    h.loads.length = 0;
+    await h.clock.advanceTo(T0 + 1500 + STALL_GRACE_MS + 1000);
+    expect(h.stalledReports[0]).toEqual(['j#0']);
+    expect(h.loads).toEqual([{ job: 'j', item: 0 }]); // recovery: a takeover planned from ZooKeeper
+    await h.clock.advance(1000);
+    expect(h.scheduler.stalledItems()).toEqual([]); // the takeover accounted for it
+    expect(h.stalledReports.at(-1)).toEqual([]);
+    h.scheduler.stop();
+  });
+});
