@@ -151,6 +151,26 @@ describe('ZkClient.holdsLease()', () => {
     expect(zk.signal.aborted).toBe(true);
   });
 
+  it('is not renewed by an answer read after a stall: the lease runs from the send time of the request', async () => {
+    ctx = new ZkTestContext('lease-stall-reply');
+    const zk = await ctx.client({ sessionTimeoutMs: 3000 });
+    expect(zk.holdsLease()).toBe(true);
+    // In a timer callback, so that the event loop goes on to read the socket (poll phase) before it
+    // runs the timers that came due during the stall, as a process that wakes from a freeze does.
+    const heldAfterReply = await new Promise<boolean>((resolve, reject) => {
+      setTimeout(() => {
+        const reply = zk.exists('/'); // written to the socket now
+        const until = performance.now() + zk.leaseMs + 300;
+        while (performance.now() < until) {
+          /* stalled: the answer lands in the socket buffer, nothing reads it */
+        }
+        reply.then(() => resolve(zk.holdsLease()), reject);
+      }, 0);
+    });
+    expect(heldAfterReply).toBe(false);
+    expect(zk.state).toBe('lost');
+  });
+
   it('is false before the session starts', () => {
     expect(new ZkClient({ connect: '127.0.0.1:1' }).holdsLease()).toBe(false);
   });
