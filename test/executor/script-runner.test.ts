@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScript } from '../../src/executor/script-runner.js';
@@ -29,14 +29,22 @@ function context(signal: AbortSignal): JobContext {
   };
 }
 
-/** Whether any process of the group still exists (zombies not yet reaped count). */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
+/** Pids of the group's processes that still run (zombies, dead but not yet reaped by init, do not count). */
+function runningInGroup(pgid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') pids.push(Number(entry));
   }
+  return pids;
 }
 
 /**
@@ -53,7 +61,7 @@ describe('runScript', () => {
     dir = mkdtempSync(join(tmpdir(), 'zkshard-script-'));
   });
   afterEach(() => {
-    for (const pgid of groups.splice(0)) if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+    for (const pgid of groups.splice(0)) for (const pid of runningInGroup(pgid)) process.kill(pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -83,16 +91,17 @@ describe('runScript', () => {
     await waitFor(() => script.settledAt() !== undefined, { timeoutMs: 1000, message: 'script ended after the lease was lost' });
     expect(script.settledAt()! - abortedAt).toBeLessThan(1000);
     expect(await script.outcome).toMatchObject({ code: 'SCRIPT_FAILED' });
-    await waitFor(() => !groupAlive(script.pgid), { timeoutMs: 1000, message: 'no process of the script group left' });
+    await waitFor(() => runningInGroup(script.pgid).length === 0, { timeoutMs: 1000, message: 'no process of the script group left' });
   });
 
   it('never lets a script outlive the lease deadline, whatever the abort and the grace period', async () => {
+    let deadline = Number.POSITIVE_INFINITY;
     const script = await startStubbornScript({ killGraceMs: 30_000, leaseRemainingMs: () => deadline - performance.now() });
-    const deadline = performance.now() + 300;
+    deadline = performance.now() + 300;
     script.abort.abort(new ShutdownError());
     await waitFor(() => script.settledAt() !== undefined, { timeoutMs: 1500, message: 'script ended by the lease deadline' });
     expect(script.settledAt()! - deadline).toBeLessThan(1000);
-    await waitFor(() => !groupAlive(script.pgid), { timeoutMs: 1000, message: 'no process of the script group left' });
+    await waitFor(() => runningInGroup(script.pgid).length === 0, { timeoutMs: 1000, message: 'no process of the script group left' });
   });
 
   it('gives other aborts SIGTERM first and SIGKILL after killGraceMs', async () => {
@@ -110,6 +119,18 @@ describe('runScript', () => {
     expect(err).toMatchObject({ code: 'SCRIPT_FAILED', message: expect.stringContaining('SIGKILL') });
     expect(endedAfterMs).toBeGreaterThanOrEqual(400);
     expect(endedAfterMs).toBeLessThan(3000);
+  });
+
+  it('SIGKILLs what is left of the group when a stopped script exits', async () => {
+    const abort = new AbortController();
+    // Exits on SIGTERM, leaving a background child that ignores it.
+    const command = `(trap '' TERM; sleep 60) & trap 'exit 0' TERM; echo $$ > pgid; while :; do sleep 0.05; done`;
+    const outcome = runScript(context(abort.signal), { command, cwd: dir, killGraceMs: 30_000 }).catch((err: unknown) => err);
+    const pgid = await waitFor(() => existsSync(join(dir, 'pgid')) && Number(readFileSync(join(dir, 'pgid'), 'utf8')), { message: 'script started' });
+    groups.push(pgid);
+    abort.abort(new ShutdownError());
+    await waitFor(() => runningInGroup(pgid).length === 0, { timeoutMs: 2000, message: 'no process of the script group left' });
+    await outcome;
   });
 
   it('spawns nothing when the signal is already aborted', async () => {
