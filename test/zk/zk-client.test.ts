@@ -171,6 +171,57 @@ describe('ZkClient.holdsLease()', () => {
     expect(zk.state).toBe('lost');
   });
 
+  it('is lost when the process stalled longer than the margin, though the lease has not run out by its numbers', async () => {
+    ctx = new ZkTestContext('lease-late-check');
+    const zk = await ctx.client({ sessionTimeoutMs: 3000 }); // lease 2,000 ms, margin 1,000 ms
+    expect(zk.holdsLease()).toBe(true);
+    const until = performance.now() + zk.leaseMarginMs + 300;
+    while (performance.now() < until) {
+      /* stalled: no check ran for longer than the margin */
+    }
+    expect(zk.holdsLease()).toBe(false);
+    expect(zk.state).toBe('lost');
+  });
+
+  it('runs on a monotonic clock: wall-clock steps neither end nor stretch it', async () => {
+    ctx = new ZkTestContext('lease-wall-clock');
+    const zk = await ctx.client({ sessionTimeoutMs: 3000 });
+    const realNow = Date.now;
+    try {
+      Date.now = () => realNow() + 3_600_000; // set forward an hour
+      expect(zk.holdsLease()).toBe(true);
+      Date.now = () => realNow() - 3_600_000; // and back
+      expect(zk.holdsLease()).toBe(true);
+      const until = performance.now() + zk.leaseMs + 300;
+      while (performance.now() < until) {
+        /* stalled past the lease: the step back must not stretch it */
+      }
+      expect(zk.holdsLease()).toBe(false);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('an idle session renews its lease with pings of its own, far more often than the library (T/3)', async () => {
+    ctx = new ZkTestContext('lease-idle');
+    const zk = await ctx.client({ sessionTimeoutMs: 6000 }); // lease 4,000 ms; own pings every 500 ms
+    const states: SessionState[] = [];
+    zk.on('state', (s) => states.push(s));
+    const start = performance.now();
+    let lowest = Number.POSITIVE_INFINITY;
+    await waitFor(
+      () => {
+        lowest = Math.min(lowest, zk.leaseRemainingMs());
+        return performance.now() - start > 2500; // longer than the library's idle ping interval (2 s)
+      },
+      { intervalMs: 20, timeoutMs: 5000, message: 'idle period observed' },
+    );
+    expect(states).toEqual([]);
+    // Renewed at least every ping interval + watchdog tick (750 ms), with room for a loaded machine;
+    // the library's own pings alone would let it fall to about 2,000 ms.
+    expect(lowest).toBeGreaterThan(zk.leaseMs - 750 - 500);
+  });
+
   it('is false before the session starts', () => {
     expect(new ZkClient({ connect: '127.0.0.1:1' }).holdsLease()).toBe(false);
   });
