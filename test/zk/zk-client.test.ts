@@ -6,6 +6,8 @@ import { ZooKeeperServer } from '../../src/testing/zookeeper-server.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { waitFor } from '../support/wait-for.js';
+import { zkConnect } from '../support/zk-connect.js';
+import { systemTimers, type ZkTimers } from '../../src/zk/zk-timers.js';
 import type { SessionState } from '../../src/zk/session-state.js';
 
 describe('ZkClient', () => {
@@ -220,6 +222,21 @@ describe('ZkClient.holdsLease()', () => {
     // Renewed at least every ping interval + watchdog tick (750 ms), with room for a loaded machine;
     // the library's own pings alone would let it fall to about 2,000 ms.
     expect(lowest).toBeGreaterThan(zk.leaseMs - 750 - 500);
+  });
+
+  it('runs on the injected clock (ZkTimers): time moved past the lease ends it', async () => {
+    let offsetMs = 0;
+    const timers: ZkTimers = { ...systemTimers, now: () => performance.now() + offsetMs };
+    const zk = new ZkClient({ connect: zkConnect(), sessionTimeoutMs: 3000, logger: silentLogger(), timers });
+    try {
+      await zk.start();
+      expect(zk.leaseRemainingMs()).toBeGreaterThan(0);
+      offsetMs = zk.leaseMs;
+      expect(zk.holdsLease()).toBe(false);
+      expect(zk.state).toBe('lost');
+    } finally {
+      await zk.close();
+    }
   });
 
   it('is false before the session starts', () => {
