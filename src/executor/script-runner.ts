@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { HandlerError } from '../errors/handler-error.js';
+import { LeaseLostError } from '../errors/lease-lost-error.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import type { JobContext } from './job-context.js';
 import type { RunStages } from './stage-store.js';
@@ -9,12 +10,26 @@ import type { RunStages } from './stage-store.js';
 /** A script reports a completed stage by printing this prefix and the stage name on stdout. */
 export const STAGE_DONE_PREFIX = 'zkshard:stage-done ';
 
+/** Time between SIGTERM and SIGKILL when a script is stopped for another reason than lease loss. */
+export const DEFAULT_KILL_GRACE_MS = 5000;
+/** How often a script being stopped re-reads the lease: a lease can end suddenly (late watchdog, expiry). */
+const LEASE_RECHECK_MS = 50;
+
 export interface ScriptRunOptions {
   /** argv (run without a shell) or a string run by `/bin/sh -c`. */
   command: string[] | string;
   cwd: string;
-  /** Time between SIGTERM and SIGKILL after an abort. @default 5000 */
+  /**
+   * Time between SIGTERM and SIGKILL after an abort other than lease loss (timeout, shutdown,
+   * `overlap: replace`), cut short by the lease deadline. @default DEFAULT_KILL_GRACE_MS
+   */
   killGraceMs?: number;
+  /**
+   * Milliseconds left of the worker's ZooKeeper lease (`ZkClient.leaseRemainingMs()`; 0 once it
+   * is over). Nothing is spawned when it is 0, and a script being stopped is SIGKILLed no later
+   * than when it reaches 0. Without it only an abort with `LeaseLostError` ends a script at once.
+   */
+  leaseRemainingMs?: () => number;
   /**
    * The run's stages: the script gets the completed ones in `ZKSHARD_STAGES_DONE` (comma
    * separated) and records one by printing `zkshard:stage-done <name>` on stdout.
@@ -39,14 +54,24 @@ export function scriptEnv(ctx: JobContext): Record<string, string> {
 }
 
 /**
- * Runs a script job for one item. Resolves on exit 0; rejects with a `ZkshardError`
- * (`SCRIPT_FAILED`) otherwise. On `ctx.signal` abort: SIGTERM to the script's process group,
- * SIGKILL after `killGraceMs`. Its output lines are logged with the run's bindings.
+ * Runs a script job for one item in its own process group. Resolves on exit 0; rejects with a
+ * `ZkshardError` (`SCRIPT_FAILED`) otherwise, or `SCRIPT_NOT_STARTED` (nothing spawned) when
+ * `ctx.signal` is already aborted or the lease is over. Nothing of the script outlives the lease:
+ * an abort with `LeaseLostError` SIGKILLs the group at once; any other abort sends SIGTERM, then
+ * SIGKILL after `killGraceMs` or at the lease deadline, whichever comes first. Whatever is left of
+ * the group when a stopped script exits is SIGKILLed too. Output lines are logged with the run's bindings.
  */
 export async function runScript(ctx: JobContext, options: ScriptRunOptions): Promise<void> {
   const [file, args] = typeof options.command === 'string' ? ['/bin/sh', ['-c', options.command]] : [options.command[0]!, options.command.slice(1)];
-  const killGraceMs = options.killGraceMs ?? 5000;
+  const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const leaseRemainingMs = options.leaseRemainingMs ?? (() => Number.POSITIVE_INFINITY);
   const stagesDone = options.stages ? (await options.stages.completed()).join(',') : '';
+  if (ctx.signal.aborted) {
+    throw new ZkshardError('SCRIPT_NOT_STARTED', `script ${JSON.stringify(file)} not started: the run was aborted (${reasonText(ctx.signal.reason)})`, { cause: ctx.signal.reason });
+  }
+  if (leaseRemainingMs() <= 0) {
+    throw new ZkshardError('SCRIPT_NOT_STARTED', `script ${JSON.stringify(file)} not started: the lease is over`);
+  }
   const stageWrites: Array<Promise<void>> = [];
   await new Promise<void>((resolve, reject) => {
     const child = spawn(file, args, {
@@ -55,6 +80,43 @@ export async function runScript(ctx: JobContext, options: ScriptRunOptions): Pro
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // own process group, so an abort reaches its children too
     });
+    let exited = false;
+    let stopping = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const signalGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        /* already gone */
+      }
+    };
+    const kill = () => {
+      if (killTimer) clearTimeout(killTimer);
+      killTimer = undefined;
+      signalGroup('SIGKILL');
+    };
+    const stop = (reason: unknown) => {
+      if (stopping) {
+        if (reason instanceof LeaseLostError) kill();
+        return;
+      }
+      stopping = true;
+      if (reason instanceof LeaseLostError) {
+        kill(); // the lease is over already: no grace
+        return;
+      }
+      signalGroup('SIGTERM');
+      const killAt = performance.now() + killGraceMs;
+      const check = () => {
+        const leftMs = Math.min(killAt - performance.now(), leaseRemainingMs());
+        if (leftMs <= 0) kill();
+        else killTimer = setTimeout(check, Math.min(leftMs, LEASE_RECHECK_MS));
+      };
+      check();
+    };
+    const onAbort = () => stop(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+
     const tail: string[] = [];
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (options.stages && line.startsWith(STAGE_DONE_PREFIX)) {
@@ -64,7 +126,7 @@ export async function runScript(ctx: JobContext, options: ScriptRunOptions): Pro
             () => ctx.log.info({ stage: name }, 'stage completed'),
             (err: unknown) => {
               ctx.log.error({ err, stage: name }, 'could not record stage: stopping the script');
-              signalGroup('SIGTERM');
+              if (!exited) stop(err);
               throw err;
             },
           ),
@@ -76,20 +138,11 @@ export async function runScript(ctx: JobContext, options: ScriptRunOptions): Pro
       if (tail.length > 5) tail.shift();
       ctx.log.warn({ stream: 'stderr' }, line);
     });
-    let killTimer: NodeJS.Timeout | undefined;
-    const signalGroup = (sig: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, sig);
-      } catch {
-        /* already gone */
-      }
-    };
-    const onAbort = () => {
-      signalGroup('SIGTERM');
-      killTimer = setTimeout(() => signalGroup('SIGKILL'), killGraceMs);
-    };
-    if (ctx.signal.aborted) onAbort();
-    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+    // A stopped script's leftovers (children that ignored SIGTERM) go with it.
+    child.once('exit', () => {
+      exited = true;
+      if (stopping) kill();
+    });
 
     child.once('error', (err) => {
       ctx.signal.removeEventListener('abort', onAbort);
@@ -98,6 +151,7 @@ export async function runScript(ctx: JobContext, options: ScriptRunOptions): Pro
     child.once('close', (code, signal) => {
       ctx.signal.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
+      killTimer = undefined;
       if (code === 0) resolve();
       else {
         const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
@@ -107,4 +161,8 @@ export async function runScript(ctx: JobContext, options: ScriptRunOptions): Pro
   });
   // The run succeeds only once every stage it reported is recorded.
   await Promise.all(stageWrites);
+}
+
+function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
 }

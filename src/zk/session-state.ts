@@ -7,8 +7,9 @@
  * - `suspended`: the connection dropped, or the server stopped answering (our own read timeout);
  *   the client is reconnecting. The session may still be alive: keep running work, start nothing.
  * - `reconnected`: back on the same session after `suspended`; ephemerals and watches are intact.
- * - `lost`: no contact for longer than the lease (most of the session timeout). The server may
- *   expire the session at any moment, so every session-bound thing must stop. Terminal.
+ * - `lost`: the lease is over: nothing sent in the last `leaseMs` (most of the session timeout)
+ *   was answered, or the process stalled past the margin (`SessionLease`). The server may expire
+ *   the session at any moment, so every session-bound thing must stop. Terminal.
  * - `expired`: the server said the session is gone. Terminal.
  * - `closed`: `close()` was called. Terminal.
  */

@@ -1,9 +1,14 @@
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import zookeeper from 'node-zookeeper-client';
 import type { Logger } from 'pino';
 import { silentLogger } from '../logging/create-logger.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { isLive, isTerminal, type SessionState } from './session-state.js';
+import { SessionLease, type Xid } from './session-lease.js';
+import { nextReplyXid } from './reply-frame.js';
+import { systemTimers, type ZkTimer, type ZkTimers } from './zk-timers.js';
 import { sessionIdHex, toZkStat, type ZkStat } from './zk-stat.js';
 import { toWatchEvent, type ZkWatcher } from './zk-watch-event.js';
 import { ZkTransaction, ZkTransactionError, type ZkOpResult } from './zk-transaction.js';
@@ -30,8 +35,9 @@ export interface ZkClientOptions {
   /** How long one request may wait for its answer. @default sessionTimeoutMs */
   requestTimeoutMs?: number;
   /**
-   * Fraction of the negotiated session timeout without any answer from a server after which
-   * the session is declared `lost`. Must leave room before the server can expire the session.
+   * The lease, as a fraction of the negotiated session timeout T: the session is declared `lost`
+   * once nothing sent in the last `leaseFraction`·T was answered. The rest of T is the margin
+   * before the server can expire the session (see ARCHITECTURE.md, "The lease").
    * @default 2/3
    */
   leaseFraction?: number;
@@ -44,6 +50,8 @@ export interface ZkClientOptions {
   logger?: Logger;
   /** Called after every request with its operation and latency (for metrics). */
   onRequest?: (op: string, durationMs: number) => void;
+  /** The monotonic clock and timers of the lease, watchdog and timeouts. @default systemTimers */
+  timers?: ZkTimers;
 }
 
 export interface ZkClientEvents {
@@ -57,9 +65,27 @@ interface ConnectionManagerInternals {
   onSocketData(buffer: Buffer): void;
   onSocketConnected(): void;
   connect(): void;
-  socket?: { destroy(): void; destroyed?: boolean };
+  queue(request: unknown): void;
+  socket?: Socket;
+  /** Bytes read and not processed yet (a partial frame, or frames after the one being processed). */
+  pendingBuffer: Buffer | null;
+  /** The library's connection state: `LIB_CONNECTING`, `LIB_CONNECTED`, ... */
+  state: number;
   getSessionId(): Buffer;
 }
+
+/** States of the library's ConnectionManager (lib/ConnectionManager.js `STATES`). */
+const LIB_CONNECTING = 1;
+const LIB_CONNECTED = 2;
+
+/** The library's wire protocol module, to queue pings of our own. */
+interface JuteInternals {
+  Request: new (header: unknown, payload: null) => unknown;
+  protocol: { RequestHeader: new (xid: number, type: number) => unknown };
+  XID_PING: number;
+  OP_CODES: { PING: number };
+}
+const jute = createRequire(import.meta.url)('node-zookeeper-client/lib/jute/index.js') as JuteInternals;
 
 const MODES = {
   persistent: zookeeper.CreateMode.PERSISTENT,
@@ -96,9 +122,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private client: zookeeper.Client | undefined;
   private cm: ConnectionManagerInternals | undefined;
   private currentState: SessionState = 'latent';
-  private lastContact = 0;
-  private socketConnectedAt = 0;
-  private watchdog: NodeJS.Timeout | undefined;
+  private readonly timers: ZkTimers;
+  private readonly lease = new SessionLease();
+  /** When the current socket connected (monotonic), until the server answers anything on it. */
+  private handshakeSince: number | undefined;
+  private watchdog: ZkTimer | undefined;
   private readonly abort = new AbortController();
   private closing: Promise<void> | undefined;
   private sessionHex = '';
@@ -122,6 +150,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.chrootBytes = Buffer.byteLength(chroot);
     this.log = (options.logger ?? silentLogger()).child({ component: 'zk-client' });
     this.onRequest = options.onRequest;
+    this.timers = options.timers ?? systemTimers;
   }
 
   get state(): SessionState {
@@ -144,14 +173,24 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     return typeof negotiated === 'number' && negotiated > 0 ? negotiated : this.requestedTimeoutMs;
   }
 
-  /** How long without an answer before the session is declared lost. */
+  /** How long the lease lasts after the send time of the last answered request or ping. */
   get leaseMs(): number {
     return Math.floor(this.sessionTimeoutMs * this.leaseFraction);
   }
 
-  /** `Date.now()` of the last bytes received from a server (0 before the first). */
-  get lastContactAt(): number {
-    return this.lastContact;
+  /** The session timeout minus the lease: how long the server waits, at least, after the lease ends. */
+  get leaseMarginMs(): number {
+    return this.sessionTimeoutMs - this.leaseMs;
+  }
+
+  /**
+   * Milliseconds left of the lease right now (runs the liveness check first, like `holdsLease()`):
+   * 0 when it is over or the session is not established. Work bound to the session must be gone
+   * by then (a script is SIGKILLed by that deadline).
+   */
+  leaseRemainingMs(): number {
+    if (!this.holdsLease()) return 0;
+    return this.lease.remainingMs(this.timers.now(), this.leaseMs);
   }
 
   /**
@@ -163,7 +202,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (isTerminal(this.currentState)) return Promise.resolve(false);
     return new Promise((resolve) => {
       const done = (value: boolean) => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         this.off('state', onState);
         resolve(value);
       };
@@ -171,7 +210,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         if (isLive(state)) done(true);
         else if (isTerminal(state)) done(false);
       };
-      const timer = setTimeout(() => done(false), timeoutMs);
+      const timer = this.timers.setTimeout(() => done(false), timeoutMs);
       this.on('state', onState);
     });
   }
@@ -189,24 +228,32 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.client = client;
     const cm = (client as unknown as { connectionManager: ConnectionManagerInternals }).connectionManager;
     this.cm = cm;
-    // The library binds socket handlers when it opens each socket, so wrapping the method on the
-    // instance lets us see every byte that arrives: that is our "last contact".
+    // The lease (session-lease.ts) needs the send time of every request and ping, and which reply
+    // answers what. The library binds its socket handlers when it opens each socket, so wrapping
+    // the methods on the instance sees every frame that arrives, before the library handles it
+    // (it calls itself back once per frame), and every packet written on each new socket.
     const onData = cm.onSocketData;
     cm.onSocketData = (buffer: Buffer) => {
-      this.lastContact = Date.now();
+      const xid = nextReplyXid(cm.pendingBuffer, buffer, cm.state === LIB_CONNECTING);
+      if (xid !== undefined) {
+        this.lease.received(xid);
+        this.handshakeSince = undefined;
+      }
       onData.call(cm, buffer);
     };
     // The library never times out a server that accepts the TCP connection but does not answer
     // the handshake (ZooKeeper does that while starting up): note when each socket connects.
     const onConnected = cm.onSocketConnected;
     cm.onSocketConnected = () => {
-      this.socketConnectedAt = Date.now();
+      this.handshakeSince = this.timers.now();
+      this.lease.connectionOpened();
+      if (cm.socket) this.trackWrites(cm.socket);
       onConnected.call(cm);
     };
     client.on('state', (s) => this.onLibraryState(s));
 
     const connected = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         off();
         reject(new ZkUnavailableError('ZK_UNAVAILABLE', `zk: could not connect to ${this.connectString} within ${this.connectTimeoutMs} ms`));
       }, this.connectTimeoutMs);
@@ -220,7 +267,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         }
       };
       const off = () => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         this.off('state', onState);
       };
       this.on('state', onState);
@@ -232,9 +279,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       this.terminate('closed', err as ZkError);
       throw err;
     }
-    const tick = Math.max(25, Math.min(250, Math.floor(this.sessionTimeoutMs / 12)));
-    this.watchdog = setInterval(() => this.checkLiveness(), tick);
-    this.watchdog.unref();
+    this.watchdog = this.timers.setInterval(() => this.checkLiveness(), this.watchdogTickMs);
+    this.watchdog.unref?.();
   }
 
   /** Ends the session (its ephemeral nodes go at once) and releases everything. Idempotent. */
@@ -252,10 +298,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (wasLive) {
       // Ask the server to close the session, and give it a moment to answer.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(2000, this.sessionTimeoutMs / 3));
-        timer.unref();
+        const timer = this.timers.setTimeout(resolve, Math.min(2000, this.sessionTimeoutMs / 3));
+        timer.unref?.();
         this.client!.once('state', () => {
-          clearTimeout(timer);
+          this.timers.clearTimeout(timer);
           resolve();
         });
         this.client!.close();
@@ -404,7 +450,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const started = performance.now();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         settled = true;
         reject(new ZkTimeoutError('ZK_TIMEOUT', `zk: ${op} ${path}: no answer within ${this.requestTimeoutMs} ms (a write may or may not have been applied)`, { path }));
       }, this.requestTimeoutMs);
@@ -412,14 +458,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         run((error, ...results) => {
           if (settled) return;
           settled = true;
-          clearTimeout(timer);
+          this.timers.clearTimeout(timer);
           this.onRequest?.(op, performance.now() - started);
           if (error) reject(mapZkError(error, op, path));
           else resolve(results as T);
         });
       } catch (err) {
         settled = true;
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         reject(mapZkError(err, op, path));
       }
     });
@@ -428,7 +474,6 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private onLibraryState(s: zookeeper.State): void {
     if (isTerminal(this.currentState)) return;
     if (s === zookeeper.State.SYNC_CONNECTED) {
-      this.lastContact = Date.now();
       this.sessionHex = sessionIdHex(this.cm!.getSessionId());
       if (this.currentState === 'connecting') this.setState('connected');
       else if (this.currentState === 'suspended') this.setState('reconnected');
@@ -444,35 +489,77 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /**
    * Whether the lease holds at this moment: runs the liveness check now, since a stalled event
-   * loop (a long GC, a starved process) delays the watchdog past the lease, and the timers that
-   * come due with it (a fire instant) would otherwise run first. False when the session is over,
-   * or is declared lost by this very call. Ask it right before starting work that needs the lease.
+   * loop (a long GC, a starved process) delays the watchdog past the lease, and what comes due
+   * with it (a fire timer, a reply read from the socket) would otherwise run first. True while the
+   * session is established (also `suspended`) and something sent less than `leaseMs` ago was
+   * answered; false otherwise, and the session is declared lost by this very call when the lease
+   * ran out. Ask it right before starting work that needs the lease.
    */
   holdsLease(): boolean {
     this.checkLiveness();
-    return !isTerminal(this.currentState) && this.currentState !== 'latent';
+    return this.established();
   }
 
-  /** Our own read timeout and lease, since the library has neither. */
+  /** Connected, suspended or reconnected: a session exists and the lease is being checked. */
+  private established(): boolean {
+    return isLive(this.currentState) || this.currentState === 'suspended';
+  }
+
+  /** How often the watchdog checks the lease. */
+  private get watchdogTickMs(): number {
+    return Math.max(25, Math.min(250, Math.floor(this.sessionTimeoutMs / 12)));
+  }
+
+  /** Our own pings: whenever nothing that renews the lease was sent for this long. */
+  private get pingIntervalMs(): number {
+    return Math.max(this.watchdogTickMs, Math.floor(this.sessionTimeoutMs / 12));
+  }
+
+  /** Counts what is written to a new socket for the lease: each packet is one request or ping. */
+  private trackWrites(socket: Socket): void {
+    const write = socket.write;
+    let first = true; // the handshake, which has no xid
+    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (Buffer.isBuffer(chunk)) {
+        const xid: Xid | undefined = first ? 'connect' : chunk.length >= 8 ? chunk.readInt32BE(4) : undefined;
+        if (xid !== undefined) this.lease.sent(xid, this.timers.now());
+        first = false;
+      }
+      return (write as (...args: unknown[]) => boolean).call(socket, chunk, ...rest);
+    }) as Socket['write'];
+  }
+
+  /** Our own read timeout and lease, since the library has neither (see `SessionLease`). */
   private checkLiveness(): void {
-    if (isTerminal(this.currentState)) return;
-    const silentFor = Date.now() - this.lastContact;
-    if (silentFor > this.leaseMs) {
-      this.log.warn({ silentForMs: silentFor, leaseMs: this.leaseMs }, 'no answer from ZooKeeper for the lease time: session lost');
+    if (!this.established()) return;
+    const now = this.timers.now();
+    const check = this.lease.check(now, this.leaseMs, this.leaseMarginMs);
+    if (!check.held) {
+      if (check.why === 'late') {
+        this.log.warn({ sinceLastCheckMs: Math.round(check.sinceLastCheckMs), marginMs: this.leaseMarginMs }, 'the lease check itself ran later than the margin (the process stalled): session lost');
+      } else {
+        this.log.warn({ silentForMs: Math.round(check.silentForMs), leaseMs: this.leaseMs }, 'nothing sent within the lease time was answered by ZooKeeper: session lost');
+      }
       this.terminate('lost');
       return;
     }
     const handshakeMs = Math.min(2000, this.sessionTimeoutMs / 4);
-    if (this.currentState === 'suspended' && this.socketConnectedAt > this.lastContact && Date.now() - this.socketConnectedAt > handshakeMs) {
+    if (this.currentState === 'suspended' && this.handshakeSince !== undefined && now - this.handshakeSince > handshakeMs) {
       this.log.warn({ handshakeMs }, 'server accepted the connection but did not answer the handshake: trying again');
-      this.socketConnectedAt = 0;
+      this.handshakeSince = undefined;
       this.cm?.socket?.destroy();
       return;
     }
-    if (isLive(this.currentState) && silentFor > this.sessionTimeoutMs / 2) {
-      this.log.warn({ silentForMs: silentFor }, 'server stopped answering: dropping the connection to try another');
+    if (isLive(this.currentState) && check.silentForMs > this.sessionTimeoutMs / 2) {
+      this.log.warn({ silentForMs: Math.round(check.silentForMs) }, 'server stopped answering: dropping the connection to try another');
       this.setState('suspended');
       this.cm?.socket?.destroy();
+      return;
+    }
+    // The library pings only after T/3 without any traffic (notifications count): ping often
+    // enough that the lease never rests on an old answer (ARCHITECTURE.md, "The lease").
+    if (isLive(this.currentState) && this.cm?.state === LIB_CONNECTED && now - this.lease.lastSentAt >= this.pingIntervalMs) {
+      this.cm.queue(new jute.Request(new jute.protocol.RequestHeader(jute.XID_PING, jute.OP_CODES.PING), null));
     }
   }
 
@@ -488,7 +575,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   /** Moves to a terminal state and makes sure the library can never reconnect this session. */
   private terminate(state: 'lost' | 'expired' | 'closed', reason?: ZkError): void {
     if (isTerminal(this.currentState)) return;
-    if (this.watchdog) clearInterval(this.watchdog);
+    if (this.watchdog) this.timers.clearInterval(this.watchdog);
     const cm = this.cm;
     if (cm) {
       cm.connect = () => {};

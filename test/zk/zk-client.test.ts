@@ -6,6 +6,8 @@ import { ZooKeeperServer } from '../../src/testing/zookeeper-server.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { waitFor } from '../support/wait-for.js';
+import { zkConnect } from '../support/zk-connect.js';
+import { systemTimers, type ZkTimers } from '../../src/zk/zk-timers.js';
 import type { SessionState } from '../../src/zk/session-state.js';
 
 describe('ZkClient', () => {
@@ -149,6 +151,92 @@ describe('ZkClient.holdsLease()', () => {
     expect(zk.holdsLease()).toBe(false);
     expect(states).toEqual(['lost']);
     expect(zk.signal.aborted).toBe(true);
+  });
+
+  it('is not renewed by an answer read after a stall: the lease runs from the send time of the request', async () => {
+    ctx = new ZkTestContext('lease-stall-reply');
+    const zk = await ctx.client({ sessionTimeoutMs: 3000 });
+    expect(zk.holdsLease()).toBe(true);
+    // In a timer callback, so that the event loop goes on to read the socket (poll phase) before it
+    // runs the timers that came due during the stall, as a process that wakes from a freeze does.
+    const heldAfterReply = await new Promise<boolean>((resolve, reject) => {
+      setTimeout(() => {
+        const reply = zk.exists('/'); // written to the socket now
+        const until = performance.now() + zk.leaseMs + 300;
+        while (performance.now() < until) {
+          /* stalled: the answer lands in the socket buffer, nothing reads it */
+        }
+        reply.then(() => resolve(zk.holdsLease()), reject);
+      }, 0);
+    });
+    expect(heldAfterReply).toBe(false);
+    expect(zk.state).toBe('lost');
+  });
+
+  it('is lost when the process stalled longer than the margin, though the lease has not run out by its numbers', async () => {
+    ctx = new ZkTestContext('lease-late-check');
+    const zk = await ctx.client({ sessionTimeoutMs: 3000 }); // lease 2,000 ms, margin 1,000 ms
+    expect(zk.holdsLease()).toBe(true);
+    const until = performance.now() + zk.leaseMarginMs + 300;
+    while (performance.now() < until) {
+      /* stalled: no check ran for longer than the margin */
+    }
+    expect(zk.holdsLease()).toBe(false);
+    expect(zk.state).toBe('lost');
+  });
+
+  it('runs on a monotonic clock: wall-clock steps neither end nor stretch it', async () => {
+    ctx = new ZkTestContext('lease-wall-clock');
+    const zk = await ctx.client({ sessionTimeoutMs: 3000 });
+    const realNow = Date.now;
+    try {
+      Date.now = () => realNow() + 3_600_000; // set forward an hour
+      expect(zk.holdsLease()).toBe(true);
+      Date.now = () => realNow() - 3_600_000; // and back
+      expect(zk.holdsLease()).toBe(true);
+      const until = performance.now() + zk.leaseMs + 300;
+      while (performance.now() < until) {
+        /* stalled past the lease: the step back must not stretch it */
+      }
+      expect(zk.holdsLease()).toBe(false);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('an idle session renews its lease with pings of its own, far more often than the library (T/3)', async () => {
+    ctx = new ZkTestContext('lease-idle');
+    const zk = await ctx.client({ sessionTimeoutMs: 6000 }); // lease 4,000 ms; own pings every 500 ms
+    const states: SessionState[] = [];
+    zk.on('state', (s) => states.push(s));
+    const start = performance.now();
+    let lowest = Number.POSITIVE_INFINITY;
+    await waitFor(
+      () => {
+        lowest = Math.min(lowest, zk.leaseRemainingMs());
+        return performance.now() - start > 2500; // longer than the library's idle ping interval (2 s)
+      },
+      { intervalMs: 20, timeoutMs: 5000, message: 'idle period observed' },
+    );
+    expect(states).toEqual([]);
+    // Renewed at least every ping interval + watchdog tick (750 ms), with room for a loaded machine;
+    // the library's own pings alone would let it fall to about 2,000 ms.
+    expect(lowest).toBeGreaterThan(zk.leaseMs - 750 - 500);
+  });
+
+  it('runs on the injected clock (ZkTimers): time moved past the lease ends it', async () => {
+    let offsetMs = 0;
+    const timers: ZkTimers = { ...systemTimers, now: () => performance.now() + offsetMs };
+    const zk = new ZkClient({ connect: zkConnect(), sessionTimeoutMs: 3000, logger: silentLogger(), timers });
+    try {
+      await zk.start();
+      expect(zk.leaseRemainingMs()).toBeGreaterThan(0);
+      offsetMs = zk.leaseMs;
+      expect(zk.holdsLease()).toBe(false);
+      expect(zk.state).toBe('lost');
+    } finally {
+      await zk.close();
+    }
   });
 
   it('is false before the session starts', () => {
