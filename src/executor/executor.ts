@@ -43,6 +43,11 @@ export interface ExecutorOptions {
    * the fire timers that came due meanwhile start anything. @default () => true
    */
   leaseHeld?: () => boolean;
+  /**
+   * Milliseconds left of the session's lease (`ZkClient.leaseRemainingMs`): a script being stopped
+   * is killed no later than that, whatever its grace. @default none (the grace alone)
+   */
+  leaseRemainingMs?: () => number;
 }
 
 interface ActiveRun {
@@ -407,7 +412,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       try {
         if (loadError !== undefined) return failure(loadError);
         if (handler) await handler(ctx);
-        else if (def.command !== undefined) await runScript(ctx, { command: def.command, cwd: this.opts.loader.resolvePath('.'), killGraceMs: this.opts.killGraceMs, stages });
+        else if (def.command !== undefined) await runScript(ctx, { command: def.command, cwd: this.opts.loader.resolvePath('.'), killGraceMs: this.opts.killGraceMs, leaseRemainingMs: this.opts.leaseRemainingMs, stages });
         return controller.signal.aborted ? { outcome: outcomeOfAbort(controller.signal.reason, 'failed') } : { outcome: 'success' };
       } catch (err) {
         return failure(err);

@@ -100,6 +100,7 @@ export class WorkerSession {
       definitionOf: (job) => this.definitions.get(job),
       log: opts.log.child({ component: 'executor' }),
       leaseHeld: () => opts.zk.holdsLease(),
+      leaseRemainingMs: () => opts.zk.leaseRemainingMs(),
     });
     for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
     const metrics = opts.metrics;
