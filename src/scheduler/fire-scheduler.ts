@@ -20,6 +20,8 @@ export const STALL_CHECK_MS = 1000;
 export const STALL_GRACE_MS = 5000;
 /** Most unsettled fire instants remembered per item (the oldest are dropped: the item is stalled anyway). */
 const MAX_UNSETTLED = 1000;
+/** Takeovers of one item made back to back at most (each asked for by the one before). */
+const MAX_TAKEOVER_ROUNDS = 5;
 /** Retry delay of a takeover that failed (a ZooKeeper error): doubled each time up to the max, jittered. */
 const TAKEOVER_RETRY_MS = 250;
 const TAKEOVER_RETRY_MAX_MS = 5000;
@@ -343,14 +345,18 @@ export class FireScheduler {
     }
     const slot = { again: false };
     this.takingOver.set(key, slot);
+    let rounds = 0;
     try {
       do {
         slot.again = false;
         await this.takeoverOnce(job, item);
-      } while (slot.again && this.state === 'started');
+      } while (slot.again && this.state === 'started' && ++rounds < MAX_TAKEOVER_ROUNDS);
     } finally {
       this.takingOver.delete(key);
     }
+    // Still asked for again after that many rounds: the item's state keeps changing under us
+    // (another member is taking it too); plan once more a little later instead of spinning.
+    if (slot.again && this.state === 'started') this.clock.setTimeout(() => void this.takeover(job, item), TAKEOVER_RETRY_MS).unref?.();
   }
 
   private async takeoverOnce(job: string, item: number): Promise<void> {
