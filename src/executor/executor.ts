@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
 import type { RunOutcome } from '../model/progress-record.js';
@@ -12,6 +11,7 @@ import type { HandlerLoader } from './handler-loader.js';
 import { runScript } from './script-runner.js';
 import type { BeginRequest, BeginResult, RunLedger, RunReport } from './run-ledger.js';
 import type { RunStages, StageStore } from './stage-store.js';
+import { sleep, systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 
 /** One fire of one item to run. */
 export interface FireRequest extends BeginRequest {
@@ -48,6 +48,8 @@ export interface ExecutorOptions {
    * is killed no later than that, whatever its grace. @default none (the grace alone)
    */
   leaseRemainingMs?: () => number;
+  /** Time and timers. @default systemClock */
+  clock?: Clock;
 }
 
 interface ActiveRun {
@@ -79,10 +81,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /** Durations (ms) of the most recent ledger begins, newest last. */
   private readonly beginDurations: number[] = [];
   /** Fires prepared early for an item that was still running: they go through `fire` at their instant. */
-  private readonly deferred = new Map<number, { timer: NodeJS.Timeout; requests: FireRequest[] }>();
+  private readonly deferred = new Map<number, { timer: TimerHandle; requests: FireRequest[] }>();
+  private readonly clock: Clock;
 
   constructor(private readonly opts: ExecutorOptions) {
     super();
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** Number of runs in progress. */
@@ -122,7 +126,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   async fire(requests: readonly FireRequest[], sequential = false): Promise<void> {
     if (!this.accepting || requests.length === 0) return;
     const toBegin: FireRequest[] = [];
-    const now = Date.now();
+    const now = this.clock.now();
     for (const req of requests) {
       const key = keyOf(req.job, req.item);
       const lane = this.lanes.get(key) ?? { queue: [] };
@@ -150,10 +154,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     }
     if (toBegin.length === 0) return;
     let results: BeginResult[];
-    const began = performance.now();
+    const began = this.clock.monotonic();
     try {
       results = await this.opts.ledger.begin(toBegin);
-      this.beginDurations.push(performance.now() - began);
+      this.beginDurations.push(this.clock.monotonic() - began);
       if (this.beginDurations.length > LEAD_SAMPLES) this.beginDurations.shift();
     } catch (err) {
       this.opts.log.error({ err, items: toBegin.length }, 'could not start runs');
@@ -166,10 +170,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     /** One timer per fire instant still ahead: the handlers of its runs are entered when it fires. */
     const gates = new Map<number, Promise<void>>();
     const gateOf = (fireMs: number): Promise<void> | undefined => {
-      const wait = fireMs - Date.now();
+      const wait = fireMs - this.clock.now();
       if (wait <= 0) return undefined;
       let gate = gates.get(fireMs);
-      if (!gate) gates.set(fireMs, (gate = sleep(wait)));
+      if (!gate) gates.set(fireMs, (gate = sleep(this.clock, wait)));
       return gate;
     };
     toBegin.forEach((req, i) => {
@@ -202,11 +206,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       group.requests.push(req);
       return;
     }
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       const due = this.deferred.get(at);
       this.deferred.delete(at);
       if (due) void this.fire(due.requests);
-    }, at - Date.now());
+    }, at - this.clock.now());
     this.deferred.set(at, { timer, requests: [req] });
   }
 
@@ -221,7 +225,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   stopAccepting(): void {
     this.accepting = false;
     for (const lane of this.lanes.values()) lane.queue.length = 0;
-    for (const { timer } of this.deferred.values()) clearTimeout(timer);
+    for (const { timer } of this.deferred.values()) this.clock.clearTimeout(timer);
     this.deferred.clear();
   }
 
@@ -229,7 +233,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   async drain(graceMs: number): Promise<void> {
     this.stopAccepting();
     const all = () => this.activeRuns().map((r) => r.done);
-    const timer = sleep(graceMs, 'timeout', { ref: false });
+    const timer = sleep(this.clock, graceMs, { unref: true }).then(() => 'timeout' as const);
     if ((await Promise.race([Promise.all(all()).then(() => 'done'), timer])) === 'timeout') {
       const left = this.activeRuns();
       this.opts.log.warn({ runs: left.length }, 'grace period over: aborting running items');
@@ -297,7 +301,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       await this.giveBack(req);
       return;
     }
-    const started = Date.now();
+    const started = this.clock.now();
     let outcome: RunOutcome = 'failed';
     let error: string | undefined;
     const attempts = def?.retry.attempts ?? 1;
@@ -311,7 +315,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       const delay = backoff(def.retry, tries);
       runLog().warn({ attempt, delayMs: delay, error }, 'attempt failed; retrying');
       try {
-        await sleep(delay, undefined, { signal: abort.signal });
+        await sleep(this.clock, delay, { signal: abort.signal });
         // The next attempt is made only once it is recorded (and we still hold the run); the
         // report names the last attempt that really ran.
         await this.opts.ledger.recordAttempt(req.job, req.item, req.fireTime, attempt + 1);
@@ -328,7 +332,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         break;
       }
     }
-    const durationMs = Date.now() - started;
+    const durationMs = this.clock.now() - started;
     const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome, durationMs, error };
     // A success is logged at debug (the metrics and the run history count it); anything else at warn.
     if (outcome !== 'success') runLog().warn({ attempt, outcome, durationMs, error, reason: req.reason }, 'run finished');

@@ -8,6 +8,7 @@ import type { ServerClockObserver } from '../worker/clock-check.js';
 import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 
 export interface BeginRequest extends BeginAsk {
   job: string;
@@ -113,7 +114,7 @@ export class RunLedger {
   /** When a batch last needed more than one multi was logged (see `noteSplit`). */
   private splitLoggedAt = 0;
 
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: TimerHandle | undefined;
   private sweeping = false;
 
   /**
@@ -126,18 +127,20 @@ export class RunLedger {
     private readonly member: { name: string; workerId: string },
     private readonly log: Logger,
     private readonly clock?: ServerClockObserver,
+    /** Time and timers. @default systemClock */
+    private readonly time: Clock = systemClock,
   ) {}
 
   /** Starts the history sweep (see HISTORY_WRITE_INTERVAL_MS). */
   start(): void {
     if (this.sweepTimer) return;
-    this.sweepTimer = setInterval(() => void this.sweepHistories(), HISTORY_SWEEP_MS);
-    this.sweepTimer.unref();
+    this.sweepTimer = this.time.setInterval(() => void this.sweepHistories(), HISTORY_SWEEP_MS);
+    this.sweepTimer.unref?.();
   }
 
   /** Stops the sweep. Idempotent. */
   close(): void {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.time.clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
   }
 
@@ -146,7 +149,7 @@ export class RunLedger {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const late = Date.now() - HISTORY_SWEEP_MS;
+      const late = this.time.now() - HISTORY_SWEEP_MS;
       await this.writeHistories(this.dirtyHistories((c) => (c.historyDueAt ?? 0) <= late));
     } finally {
       this.sweeping = false;
@@ -180,7 +183,7 @@ export class RunLedger {
       version: found ? found.stat.version : -1,
       createdAt: found?.stat.ctime,
       historyVersion: history ? history.stat.version : -1,
-      historyDueAt: Date.now() + Math.random() * HISTORY_WRITE_INTERVAL_MS,
+      historyDueAt: this.time.now() + Math.random() * HISTORY_WRITE_INTERVAL_MS,
     };
     // A read that was overtaken by one of our own writes (a begin or release committed while it was
     // on its way) must not put the older state back: per node, the newer version wins.
@@ -235,7 +238,7 @@ export class RunLedger {
       if (round > requests.length + 5) throw new Error('run ledger: begin did not settle');
       // Loaded once; again only for items whose cache entry was dropped meanwhile (conflict, retire).
       await Promise.all(pending.map((i) => this.load(requests[i]!.job, requests[i]!.item)));
-      const now = Date.now();
+      const now = this.time.now();
       const tx = this.zk.transaction().check(this.paths.member(this.member.name));
       const next = new Map<number, ProgressRecord>();
       /** Request index of each op (-1 for the membership check), and each request's ops. */
@@ -373,7 +376,7 @@ export class RunLedger {
    * transactions per instant the fleet is sized for. Logged at most once a minute.
    */
   private noteSplit(what: 'begin' | 'release', items: number, multis: number): void {
-    const now = Date.now();
+    const now = this.time.now();
     if (now - this.splitLoggedAt < 60_000) return;
     this.splitLoggedAt = now;
     this.log.warn(
@@ -392,7 +395,7 @@ export class RunLedger {
       this.releaseQueue.push({ req, done: resolve });
       if (!this.releaseScheduled) {
         this.releaseScheduled = true;
-        setTimeout(() => void this.flushReleases(), RELEASE_WINDOW_MS);
+        this.time.setTimeout(() => void this.flushReleases(), RELEASE_WINDOW_MS);
       }
     });
   }
@@ -419,7 +422,7 @@ export class RunLedger {
       // not read (an unconditional write would erase what the item's record holds).
       const unread = pending.filter(({ req }) => !this.progress.has(keyOf(req.job, req.item)));
       await Promise.all(unread.map(({ req }) => this.load(req.job, req.item, true)));
-      const now = Date.now();
+      const now = this.time.now();
       const at = new Date(now).toISOString();
       const tx = this.zk.transaction();
       const next: ProgressRecord[] = [];
@@ -579,7 +582,7 @@ export class RunLedger {
         inTx.forEach(({ cached }, i) => {
           cached.historyDirty = false;
           cached.historyVersion = out[i]!.stat?.version ?? 0;
-          cached.historyDueAt = Date.now() + HISTORY_WRITE_INTERVAL_MS;
+          cached.historyDueAt = this.time.now() + HISTORY_WRITE_INTERVAL_MS;
         });
         pending = pending.slice(count);
       } catch (err) {

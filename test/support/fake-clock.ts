@@ -21,6 +21,10 @@ export class FakeClock implements Clock {
     return this.time;
   }
 
+  monotonic(): number {
+    return this.time;
+  }
+
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
     const t: Pending = { id: ++this.seq, at: this.time + Math.max(0, delayMs), fn };
     this.timers.push(t);
