@@ -10,11 +10,15 @@ export const AUTH_XID = -4;
 
 /** The outcome of one liveness check. */
 export type LeaseCheck =
-  | { held: true; silentForMs: number }
+  /**
+   * `lateByMs`: the check came more than the margin after the previous one (the process did not
+   * run for that long). Reported, but it ends nothing by itself: what was answered after the stall
+   * renews only to its send time, from before the stall, so the numbers alone say whether the
+   * server could have expired the session meanwhile.
+   */
+  | { held: true; silentForMs: number; lateByMs?: number }
   /** No answer to anything sent in the last `leaseMs`. */
-  | { held: false; why: 'ran-out'; silentForMs: number }
-  /** The check itself came more than the margin after the previous one: the process did not run. */
-  | { held: false; why: 'late'; silentForMs: number; sinceLastCheckMs: number };
+  | { held: false; why: 'ran-out'; silentForMs: number; lateByMs?: number };
 
 /**
  * The client side of a ZooKeeper session's lease, on a monotonic clock fed in by the caller.
@@ -87,15 +91,14 @@ export class SessionLease {
 
   /**
    * Checks the lease at `nowMs`: held while the latest answered send time is less than `leaseMs`
-   * ago, and while the checks themselves come less than `marginMs` apart (a check that comes later
-   * shows a process that could not act in time, and is not trusted with the lease any more).
+   * ago. A check that comes more than `marginMs` after the previous one is flagged (`lateByMs`).
    */
   check(nowMs: number, leaseMs: number, marginMs: number): LeaseCheck {
     const previous = this.lastCheckAtMs;
     this.lastCheckAtMs = nowMs;
     const silentForMs = nowMs - this.renewedAtMs;
-    if (previous !== undefined && nowMs - previous > marginMs) return { held: false, why: 'late', silentForMs, sinceLastCheckMs: nowMs - previous };
-    if (silentForMs >= leaseMs) return { held: false, why: 'ran-out', silentForMs };
-    return { held: true, silentForMs };
+    const late = previous !== undefined && nowMs - previous > marginMs ? { lateByMs: nowMs - previous } : {};
+    if (silentForMs >= leaseMs) return { held: false, why: 'ran-out', silentForMs, ...late };
+    return { held: true, silentForMs, ...late };
   }
 }

@@ -534,12 +534,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (!this.established()) return;
     const now = this.timers.now();
     const check = this.lease.check(now, this.leaseMs, this.leaseMarginMs);
+    if (check.lateByMs !== undefined) {
+      this.log.warn({ stalledMs: Math.round(check.lateByMs), marginMs: this.leaseMarginMs, held: check.held }, 'the event loop stalled longer than the lease margin');
+    }
     if (!check.held) {
-      if (check.why === 'late') {
-        this.log.warn({ sinceLastCheckMs: Math.round(check.sinceLastCheckMs), marginMs: this.leaseMarginMs }, 'the lease check itself ran later than the margin (the process stalled): session lost');
-      } else {
-        this.log.warn({ silentForMs: Math.round(check.silentForMs), leaseMs: this.leaseMs }, 'nothing sent within the lease time was answered by ZooKeeper: session lost');
-      }
+      this.log.warn({ silentForMs: Math.round(check.silentForMs), leaseMs: this.leaseMs }, 'nothing sent within the lease time was answered by ZooKeeper: session lost');
       this.terminate('lost');
       return;
     }
