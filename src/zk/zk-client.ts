@@ -124,6 +124,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private currentState: SessionState = 'latent';
   private readonly timers: ZkTimers;
   private readonly lease = new SessionLease();
+  /** When bytes last arrived from a server (monotonic ms): the read timeout, not the lease. */
+  private lastReadAt = 0;
   /** When the current socket connected (monotonic), until the server answers anything on it. */
   private handshakeSince: number | undefined;
   private watchdog: ZkTimer | undefined;
@@ -234,6 +236,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     // (it calls itself back once per frame), and every packet written on each new socket.
     const onData = cm.onSocketData;
     cm.onSocketData = (buffer: Buffer) => {
+      this.lastReadAt = this.timers.now();
       const xid = nextReplyXid(cm.pendingBuffer, buffer, cm.state === LIB_CONNECTING);
       if (xid !== undefined) {
         this.lease.received(xid);
@@ -549,8 +552,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       this.cm?.socket?.destroy();
       return;
     }
-    if (isLive(this.currentState) && check.silentForMs > this.sessionTimeoutMs / 2) {
-      this.log.warn({ silentForMs: Math.round(check.silentForMs) }, 'server stopped answering: dropping the connection to try another');
+    // A read timeout: nothing at all arrived for T/2 although something waits for an answer (a
+    // server that streams the answers to a burst of requests is answering, even while the lease
+    // still rests on the burst's send time). Idle sessions ping, so something always waits.
+    const quietForMs = now - Math.max(this.lastReadAt, this.lease.oldestUnansweredSentAt ?? now);
+    // Not judged on a tick that comes late: this process stalled, and the answers may be waiting
+    // in the socket unread (the next tick, after the poll phase, sees them).
+    if (isLive(this.currentState) && check.lateByMs === undefined && this.lease.unanswered > 0 && quietForMs > this.sessionTimeoutMs / 2) {
+      this.log.warn({ quietForMs: Math.round(quietForMs), silentForMs: Math.round(check.silentForMs) }, 'server stopped answering: dropping the connection to try another');
       this.setState('suspended');
       this.cm?.socket?.destroy();
       return;
