@@ -2,7 +2,7 @@ import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { ConfigError } from '../errors/config-error.js';
 import { validateJobDefinitions } from '../config/validate-job.js';
-import { fourLetterWord, parseSrvr } from '../testing/four-letter-word.js';
+import { fourLetterWord, parseSrvr } from '../zk/four-letter-word.js';
 import { formatItemList } from './item-list.js';
 import { FleetReader } from './fleet-reader.js';
 import type { FleetSnapshot } from './fleet-snapshot.js';

@@ -1,7 +1,7 @@
 import type { JobDefinition, ShardingStrategyName } from '../config/job-definition.js';
 import type { Member } from '../membership/member-info.js';
 import type { RecentOutcome, RunOutcome } from '../model/progress-record.js';
-import { CronSchedule } from '../scheduler/cron-schedule.js';
+import { CronSchedule } from '../cron/cron-schedule.js';
 import { RequestError } from '../errors/request-error.js';
 import { formatItemList } from './item-list.js';
 import type { FleetSnapshot, ItemSnapshot, JobSnapshot } from './fleet-snapshot.js';

@@ -5,7 +5,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
 import type { RunLedger } from '../executor/run-ledger.js';
-import { CronSchedule } from './cron-schedule.js';
+import { CronSchedule } from '../cron/cron-schedule.js';
 import { planTakeover } from './plan-takeover.js';
 import { decodeMarker } from '../model/running-marker.js';
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
+import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 
 export interface ClockReading {
   /** Local clock minus ZooKeeper's (ms); positive when this machine is ahead. */
@@ -15,13 +16,6 @@ export interface ClockReading {
 export interface ClockCheckEvents {
   /** Emitted after every check. */
   reading: [reading: ClockReading];
-}
-
-/** What the run ledger needs to report the server's time of its writes (see `ClockCheck.observe`). */
-export interface ServerClockObserver {
-  /** The local clock, as the check reads it. */
-  localNow(): number;
-  observe(sentMs: number, receivedMs: number, serverMtimeMs: number): void;
 }
 
 /**
