@@ -9,6 +9,7 @@ import {
   LOG_FORMATS, LOG_LEVELS, MAX_SESSION_TIMEOUT_MS, MAX_WORKER_ID_LENGTH, MIN_SESSION_TIMEOUT_MS,
   NAMESPACE_PATTERN, WORKER_ID_PATTERN, workerConfigDefaults, type WorkerConfig,
 } from './worker-config.js';
+import { DEFAULTS } from '../defaults.js';
 
 /** Values from command-line flags; they win over the environment, which wins over the file. */
 export interface WorkerConfigOverrides {
@@ -134,7 +135,7 @@ function readHttp(r: ConfigReader, raw: unknown): { host: string; port: number }
   if (raw === undefined || raw === null) return undefined;
   const h = r.mapping(raw, 'worker.http', HTTP_KEYS);
   if (!h) return undefined;
-  const host = r.string(h, 'worker.http', 'host', '127.0.0.1', { pattern: /^[A-Za-z0-9.:[\]-]+$/, patternText: 'a host name or IP address' });
+  const host = r.string(h, 'worker.http', 'host', DEFAULTS.worker.httpHost, { pattern: /^[A-Za-z0-9.:[\]-]+$/, patternText: 'a host name or IP address' });
   const port = r.integer(h, 'worker.http', 'port', 0, 65535);
   if (h.port === undefined) r.report('worker.http.port', 'is required (0 picks a free port)', raw);
   return host !== undefined && port !== undefined ? { host, port } : undefined;

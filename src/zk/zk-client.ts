@@ -19,6 +19,7 @@ import {
   NoNodeError,
   type ZkError,
 } from './zk-errors.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface ZkClientOptions {
   /** `host:port[,host:port...][/chroot]`. */
@@ -106,7 +107,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   constructor(options: ZkClientOptions) {
     super();
     this.connectString = options.connect;
-    this.requestedTimeoutMs = options.sessionTimeoutMs ?? 6000;
+    this.requestedTimeoutMs = options.sessionTimeoutMs ?? DEFAULTS.zookeeper.sessionTimeoutMs;
     this.connectTimeoutMs = options.connectTimeoutMs ?? this.requestedTimeoutMs;
     this.requestTimeoutMs = options.requestTimeoutMs ?? this.requestedTimeoutMs;
     this.leaseFraction = options.leaseFraction ?? 2 / 3;
