@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ZkClient } from './zk-client.js';
 import { NoNodeError, ZkClosedError } from './zk-errors.js';
 import type { NodeSnapshot } from './node-cache.js';
+import { childPath } from './zk-paths.js';
 
 export interface ChildrenCacheEvents {
   /** Children were added or removed, or a child's data changed. */
@@ -93,7 +94,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
         const batch = [...this.dirtyChildren];
         this.dirtyChildren.clear();
         const reads = await Promise.all(
-          batch.map((n) => this.zk.getDataIfExists(`${this.path}/${n}`, this.childWatcher(n)).then((s) => [n, s] as const)),
+          batch.map((n) => this.zk.getDataIfExists(childPath(this.path, n), this.childWatcher(n)).then((s) => [n, s] as const)),
         );
         for (const [n, snap] of reads) {
           if (snap && this.names.includes(n)) {

@@ -2,6 +2,10 @@ import { posix } from 'node:path';
 
 /** Prefix of membership nodes: `m-<token>-<sequence>`. */
 export const MEMBER_PREFIX = 'm-';
+/** Prefix of manual trigger requests: `t-<sequence>`. */
+export const TRIGGER_PREFIX = 't-';
+/** Name of an item's running marker. */
+const RUNNING = 'running';
 
 /**
  * Every znode path zkshard uses, built in one place. The layout is documented in
@@ -54,7 +58,16 @@ export class ZkPaths {
 
   /** An item's running marker (ephemeral, owned by the running worker's session). */
   running(job: string, item: number): string {
-    return `${this.item(job, item)}/running`;
+    return `${this.item(job, item)}/${RUNNING}`;
+  }
+
+  /** The item whose running marker `path` is, or undefined when it is no running marker of `job`. */
+  markerItem(job: string, path: string): number | undefined {
+    const prefix = `${this.items(job)}/`;
+    const suffix = `/${RUNNING}`;
+    if (!path.startsWith(prefix) || !path.endsWith(suffix)) return undefined;
+    const item = path.slice(prefix.length, -suffix.length);
+    return /^\d+$/.test(item) ? Number(item) : undefined;
   }
 
   /** An item's run history (persistent; written when runs end). */
@@ -75,6 +88,11 @@ export class ZkPaths {
   /** Parent of a job's manual trigger requests (persistent sequential `t-` nodes). */
   triggers(job: string): string {
     return `${this.job(job)}/triggers`;
+  }
+
+  /** A trigger request; `trigger(job, TRIGGER_PREFIX)` is what its sequential create names. */
+  trigger(job: string, name: string): string {
+    return `${this.triggers(job)}/${name}`;
   }
 
   /** Parent of drain requests: one node per drained worker id. */
@@ -101,6 +119,11 @@ export class ZkPaths {
     const joined = posix.normalize(posix.join(this.root, relative));
     return joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined;
   }
+}
+
+/** The path of the child `name` of `parent` (of the root `/` too). */
+export function childPath(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
 }
 
 /** The sequence number of a sequential node name (its last 10 digits). */
