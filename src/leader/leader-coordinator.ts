@@ -12,6 +12,7 @@ import { decodeJob } from '../model/job-record.js';
 import { decodeAssignment, encodeAssignment, type AssignmentRecord } from '../model/assignment-record.js';
 import { planAssignment } from './plan-assignment.js';
 import type { JobDefinition } from '../config/job-definition.js';
+import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 
 /** How many jobs' assignments and controls a new leader reads at once. */
@@ -46,9 +47,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private readonly controls = new Map<string, NodeCache>();
   private readonly known = new Map<string, KnownAssignment>();
   private state: 'latent' | 'started' | 'closed' = 'latent';
-  private running = false;
-  private pending = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly loop: RefreshLoop;
   private passes = 0;
 
   constructor(
@@ -56,8 +55,15 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     private readonly paths: ZkPaths,
     private readonly memberName: string,
     private readonly log: Logger,
+    private readonly retry?: RetryTiming,
   ) {
     super();
+    this.loop = new RefreshLoop(() => this.reconcile(), {
+      ...retry,
+      deferred: true,
+      isFinal: (err) => err instanceof ZkClosedError || this.zk.signal.aborted,
+      onRetry: (err, delayMs) => this.log.warn({ err, delayMs }, 'reconcile failed; retrying'),
+    });
   }
 
   /** Number of reconcile passes so far (for tests and metrics). */
@@ -69,10 +75,10 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     if (this.state !== 'latent') throw new IllegalStateError(`leader: start() in state ${this.state}`);
     this.state = 'started';
     await Promise.all([this.zk.mkdirp(this.paths.jobs), this.zk.mkdirp(this.paths.drains)]);
-    this.members = new ChildrenCache(this.zk, this.paths.workers, { withData: true, log: this.log });
-    this.jobs = new ChildrenCache(this.zk, this.paths.jobs, { withData: true, log: this.log });
-    this.drains = new ChildrenCache(this.zk, this.paths.drains, { withData: false, log: this.log });
-    this.rebalance = new NodeCache(this.zk, this.paths.rebalance, this.log);
+    this.members = new ChildrenCache(this.zk, this.paths.workers, { withData: true, log: this.log, retry: this.retry });
+    this.jobs = new ChildrenCache(this.zk, this.paths.jobs, { withData: true, log: this.log, retry: this.retry });
+    this.drains = new ChildrenCache(this.zk, this.paths.drains, { withData: false, log: this.log, retry: this.retry });
+    this.rebalance = new NodeCache(this.zk, this.paths.rebalance, this.log, this.retry);
     this.members.on('changed', () => this.schedule());
     this.jobs.on('changed', () => this.schedule());
     this.drains.on('changed', () => this.schedule());
@@ -86,7 +92,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     if (this.state === 'closed') return;
     const wasStarted = this.state === 'started';
     this.state = 'closed';
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.loop.close();
     for (const cache of this.controls.values()) cache.close();
     this.rebalance?.close();
     this.drains?.close();
@@ -99,25 +105,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   /** Asks for a reconcile pass soon (coalesces bursts of changes into one pass). */
   schedule(): void {
     if (this.state !== 'started') return;
-    this.pending = true;
-    if (!this.running) setImmediate(() => void this.run());
-  }
-
-  private async run(): Promise<void> {
-    if (this.running || this.state !== 'started') return;
-    this.running = true;
-    try {
-      while (this.pending && this.state === 'started') {
-        this.pending = false;
-        await this.reconcile();
-      }
-    } catch (err) {
-      if (this.state !== 'started' || err instanceof ZkClosedError || this.zk.signal.aborted) return;
-      this.log.warn({ err }, 'reconcile failed; retrying');
-      this.retryTimer = setTimeout(() => this.schedule(), 250);
-    } finally {
-      this.running = false;
-    }
+    void this.loop.request();
   }
 
   private liveMembers(): Member[] {
@@ -142,7 +130,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private async controlOf(job: string): Promise<JobControl> {
     let cache = this.controls.get(job);
     if (!cache) {
-      cache = new NodeCache(this.zk, this.paths.control(job), this.log);
+      cache = new NodeCache(this.zk, this.paths.control(job), this.log, this.retry);
       this.controls.set(job, cache);
       cache.on('changed', () => this.schedule());
       await cache.start();
@@ -250,7 +238,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
         // Someone else changed an assignment (or a job vanished): forget what we knew and redo.
         const job = chunk[err.failedIndex - 1]?.job;
         if (job) this.known.delete(job);
-        this.pending = true;
+        this.schedule();
         return;
       }
       this.log.info(
