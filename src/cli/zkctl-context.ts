@@ -5,6 +5,7 @@ import { ZkUnavailableError } from '../zk/zk-errors.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import { silentLogger } from '../logging/create-logger.js';
 import { DEFAULTS } from '../defaults.js';
+import { CONNECT_PATTERN } from '../config/worker-config.js';
 
 /** How long zkctl waits for a ZooKeeper session before it gives up (exit 3). */
 export const CONNECT_TIMEOUT_MS = 3000;
@@ -16,8 +17,6 @@ export const SESSION_TIMEOUT_MS = 10_000;
 export const DEFAULT_CONNECT = DEFAULTS.zookeeper.connect;
 export const DEFAULT_NAMESPACE = DEFAULTS.zookeeper.namespace;
 
-/** `host:port[,host:port...][/chroot]`, no spaces (same rule as the worker config). */
-const CONNECT_PATTERN = /^[^\s,/]+(,[^\s,/]+)*(\/[^\s]*)?$/;
 
 /** zkctl's global options, as every command sees them. */
 export interface ZkctlGlobals {

@@ -55,7 +55,8 @@ export interface WorkerConfig {
   baseDir: string;
 }
 
-export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A ZooKeeper connection string: `host:port[,host:port...][/chroot]`, no spaces. */
+export const CONNECT_PATTERN = /^[^\s,/]+(,[^\s,/]+)*(\/[^\s]*)?$/;
 export const WORKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@:-]*$/;
 export const MAX_WORKER_ID_LENGTH = 128;
 export const MIN_SESSION_TIMEOUT_MS = 1000;

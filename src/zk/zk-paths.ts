@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
 
+/** What a namespace (the fleet's root znode, without its slash) looks like. */
+export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Prefix of membership nodes: `m-<token>-<sequence>`. */
 export const MEMBER_PREFIX = 'm-';
 /** Prefix of manual trigger requests: `t-<sequence>`. */
@@ -16,7 +18,7 @@ export class ZkPaths {
   readonly root: string;
 
   constructor(namespace: string) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(namespace)) {
+    if (!NAMESPACE_PATTERN.test(namespace)) {
       throw new RangeError(`zk: namespace must match [A-Za-z0-9][A-Za-z0-9._-]*, got ${JSON.stringify(namespace)}`);
     }
     this.root = `/${namespace}`;
