@@ -116,6 +116,11 @@ export class ZkPaths {
     return `${this.root}/clock`;
   }
 
+  /** Whether `path` is the namespace's root or a node below it. */
+  isInside(path: string): boolean {
+    return path === this.root || path.startsWith(`${this.root}/`);
+  }
+
   /** Resolves a path given by an operator (`zkctl tree [path]`) inside the namespace. */
   resolve(relative: string): string {
     const joined = posix.normalize(posix.join(this.root, relative));

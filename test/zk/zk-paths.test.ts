@@ -22,6 +22,13 @@ describe('ZkPaths', () => {
     expect(paths.markerItem('orders', '/fleet/jobs/orders/items/1/2/running')).toBeUndefined();
   });
 
+  it('isInside() holds for the root and what is below it, not for a sibling sharing its prefix', () => {
+    expect(paths.isInside('/fleet')).toBe(true);
+    expect(paths.isInside(paths.item('orders', 1))).toBe(true);
+    expect(paths.isInside('/fleet2/jobs')).toBe(false);
+    expect(paths.isInside('/')).toBe(false);
+  });
+
   it('childPath() joins below the root and below any node', () => {
     expect(childPath('/', 'fleet')).toBe('/fleet');
     expect(childPath(paths.workers, 'm-1')).toBe(paths.member('m-1'));
