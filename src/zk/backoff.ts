@@ -1,7 +1,10 @@
 export interface BackoffOptions {
   /** The step of the first retry, in ms (the delay is drawn from its upper half). @default 250 */
   initialMs?: number;
-  /** The largest step, in ms: delays never exceed it. @default 2000 */
+  /**
+   * The largest step, in ms: delays never exceed it (a cache is never more than this behind once
+   * ZooKeeper answers again). @default 1000
+   */
   maxMs?: number;
   /** Source of randomness in [0, 1), replaceable for deterministic runs. @default Math.random */
   random?: () => number;
@@ -20,7 +23,7 @@ export class Backoff {
 
   constructor(options: BackoffOptions = {}) {
     this.initialMs = options.initialMs ?? 250;
-    this.maxMs = options.maxMs ?? 2000;
+    this.maxMs = options.maxMs ?? 1000;
     this.random = options.random ?? Math.random;
     if (!(Number.isFinite(this.initialMs) && this.initialMs > 0)) {
       throw new RangeError(`backoff: \`initialMs\` must be a positive number, got ${this.initialMs}`);

@@ -11,7 +11,7 @@ export interface RefreshLoopOptions {
    * requests of one turn (a burst of changes) cost one run. @default false
    */
   deferred?: boolean;
-  /** @default 250 ms doubling up to 2 s, jittered (see Backoff) */
+  /** @default 250 ms doubling up to 1 s, jittered (see Backoff) */
   backoff?: BackoffOptions;
   /** @default SYSTEM_TIMERS */
   timers?: Timers;

@@ -10,6 +10,11 @@ describe('Backoff', () => {
     expect(top.attempts).toBe(6);
   });
 
+  it('by default starts at 250 ms and never waits more than 1 s', () => {
+    const b = new Backoff({ random: () => 0.999999 });
+    expect(Array.from({ length: 5 }, () => b.next())).toEqual([250, 500, 1000, 1000, 1000]);
+  });
+
   it('spreads the retries of parties that failed together', () => {
     let seed = 7;
     const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
