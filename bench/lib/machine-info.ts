@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { promisify } from 'node:util';
-import { fourLetterWord } from '../../src/testing/four-letter-word.js';
+import { fourLetterWord } from '../../src/zk/four-letter-word.js';
 
 const run = promisify(execFile);
 

@@ -1,4 +1,4 @@
-import type { CronSchedule } from '../../src/scheduler/cron-schedule.js';
+import type { CronSchedule } from '../../src/cron/cron-schedule.js';
 import type { MovedItem } from './move-analysis.js';
 import type { RunEntry } from './run-recorder.js';
 

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { JobDefinition } from '../../src/config/job-definition.js';
 import { readMembers } from '../../src/membership/read-members.js';
-import type { CronSchedule } from '../../src/scheduler/cron-schedule.js';
+import type { CronSchedule } from '../../src/cron/cron-schedule.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import type { ZkPaths } from '../../src/zk/zk-paths.js';
 import { summarize, type Summary } from '../lib/stats.js';

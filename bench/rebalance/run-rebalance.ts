@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { CronSchedule } from '../../src/scheduler/cron-schedule.js';
+import { CronSchedule } from '../../src/cron/cron-schedule.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
 import { BENCH_SESSION_TIMEOUT_MS, startBenchZooKeeper } from '../lib/bench-zookeeper.js';
 import type { ScenarioContext, ScenarioResult } from '../lib/scenario.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { fourLetterWord, parseMntr, parseSrvr } from '../../src/testing/four-letter-word.js';
+import { fourLetterWord, parseMntr, parseSrvr } from '../../src/zk/four-letter-word.js';
 import { LOOPBACK } from '../../src/testing/zookeeper-server.js';
 import { BenchFleet } from '../lib/bench-fleet.js';
 import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';

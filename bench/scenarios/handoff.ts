@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { FleetOperator } from '../../src/api/fleet-operator.js';
-import { CronSchedule } from '../../src/scheduler/cron-schedule.js';
+import { CronSchedule } from '../../src/cron/cron-schedule.js';
 import { BenchFleet, type BenchJob } from '../lib/bench-fleet.js';
 import { BENCH_SESSION_TIMEOUT_MS, startBenchZooKeeper } from '../lib/bench-zookeeper.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';

@@ -1,6 +1,6 @@
 import type { ChaosJob, RecordedNote, RunEvent } from '../chaos-records.js';
 import type { CheckResult, Violation } from './violation.js';
-import { CronSchedule } from '../../src/scheduler/cron-schedule.js';
+import { CronSchedule } from '../../src/cron/cron-schedule.js';
 import { formatInstant } from './format-instant.js';
 
 /** How far past the window a note may be written for a gap that reaches its end. */

@@ -2,11 +2,12 @@ import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { ConfigError } from '../errors/config-error.js';
 import { validateJobDefinitions } from '../config/validate-job.js';
-import { fourLetterWord, parseSrvr } from '../testing/four-letter-word.js';
+import { fourLetterWord, parseSrvr } from '../zk/four-letter-word.js';
 import { formatItemList } from './item-list.js';
 import { FleetReader } from './fleet-reader.js';
 import type { FleetSnapshot } from './fleet-snapshot.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, jobSummaries, markerStaleness, STALE_MARKER_MS, type ClockSkew } from './fleet-views.js';
+import { DEFAULTS } from '../defaults.js';
 
 /** One line of `zkctl doctor`. */
 export interface DoctorCheck {
@@ -70,7 +71,7 @@ async function zookeeperCheck(zk: ZkClient, askVersion: boolean): Promise<Doctor
   const first = zk.connectString.split('/')[0]!.split(',')[0]!;
   const colon = first.lastIndexOf(':');
   const host = colon > 0 ? first.slice(0, colon) : first;
-  const port = colon > 0 ? Number(first.slice(colon + 1)) : 2181;
+  const port = colon > 0 ? Number(first.slice(colon + 1)) : DEFAULTS.zookeeper.port;
   try {
     const info = parseSrvr(await fourLetterWord(host, port, 'srvr', 1000));
     const version = info.fields['Zookeeper version']?.split(/[-,]/)[0]?.trim();

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeProgress } from '../model/progress-record.js';
 import { decodeMarker } from '../model/running-marker.js';
 import type { ZkClient } from '../zk/zk-client.js';
-import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
+import { sequenceOf, TRIGGER_PREFIX, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, NoNodeError, NotEmptyError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
 import { RequestError } from '../errors/request-error.js';
@@ -14,6 +14,7 @@ import { encodeJson } from '../model/json-codec.js';
 import { readMembers } from '../membership/read-members.js';
 import type { Member } from '../membership/member-info.js';
 import { planAssignment } from '../leader/plan-assignment.js';
+import { createMissingItems, removeItem } from './job-nodes.js';
 
 /** A job's assignment before and after a change, by worker id. */
 export interface AssignmentChange {
@@ -59,15 +60,14 @@ export class FleetOperator {
 
     const tx = this.zk.transaction().setData(this.paths.job(job), encodeJob({ ...definition, shards }), version);
     const existing = new Set(await this.zk.getChildren(this.paths.items(job)).catch(() => [] as string[]));
-    for (let i = definition.shards; i < shards; i++) if (!existing.has(String(i))) tx.create(this.paths.item(job, i));
+    createMissingItems(tx, this.paths, job, shards, existing);
     for (let i = shards; i < definition.shards; i++) {
       if (!existing.has(String(i))) continue;
       const children = await this.zk.getChildren(this.paths.item(job, i)).catch(() => [] as string[]);
       if (children.includes('running') && !options.force) {
         throw new RequestError('REQUEST_INVALID', `reshard: item ${i} of ${job} is running; wait for it or use --force`);
       }
-      for (const child of children) tx.remove(`${this.paths.item(job, i)}/${child}`);
-      tx.remove(this.paths.item(job, i));
+      removeItem(tx, this.paths, job, i, children);
     }
     if (state.controlVersion >= 0) {
       const control = state.control;
@@ -203,7 +203,7 @@ export class FleetOperator {
     const unowned = items.filter((i) => !assignment?.owners[i]);
     if (unowned.length === items.length) throw new RequestError('REQUEST_INVALID', `trigger: no live worker owns ${item === undefined ? `any item of ${job}` : `item ${item} of ${job}`}`);
     await this.zk.mkdirp(this.paths.triggers(job));
-    const path = await this.zk.create(`${this.paths.triggers(job)}/t-`, encodeJson({ items: item === undefined ? null : [item], requestedAt: new Date().toISOString() }), 'persistentSequential');
+    const path = await this.zk.create(this.paths.trigger(job, TRIGGER_PREFIX), encodeJson({ items: item === undefined ? null : [item], requestedAt: new Date().toISOString() }), 'persistentSequential');
     const stat = await this.zk.exists(path);
     return { request: path.slice(path.lastIndexOf('/') + 1), fireTime: new Date(stat?.ctime ?? Date.now()), items: items.filter((i) => !disabled.includes(i) && !unowned.includes(i)) };
   }
@@ -220,7 +220,7 @@ export class FleetOperator {
       }
       return true;
     }, options, `trigger of ${job} to be taken on`);
-    await this.zk.remove(`${this.paths.triggers(job)}/${trigger.request}`).catch(() => undefined);
+    await this.zk.remove(this.paths.trigger(job, trigger.request)).catch(() => undefined);
   }
 
   // ---- waiting for the leader ------------------------------------------------------------------

@@ -39,7 +39,7 @@ const SUMMARY_MAX = 80;
 /** The kind of an absolute path inside the namespace. */
 export function nodeKind(paths: ZkPaths, path: string): NodeKind {
   if (path === paths.root) return 'namespace';
-  if (!path.startsWith(`${paths.root}/`)) return 'node';
+  if (!paths.isInside(path)) return 'node';
   const s = path.slice(paths.root.length + 1).split('/');
   const [top, a, b, c, d] = s;
   switch (s.length) {
@@ -138,7 +138,7 @@ function raw(data: Buffer): string {
 export function resolveTreePath(paths: ZkPaths, relative: string): string {
   if (relative.includes('\0')) throw new RequestError('REQUEST_INVALID', 'tree: the path contains a NUL character');
   const resolved = paths.resolve(relative);
-  if (resolved !== paths.root && !resolved.startsWith(`${paths.root}/`)) {
+  if (!paths.isInside(resolved)) {
     throw new RequestError('REQUEST_INVALID', `tree: path ${JSON.stringify(relative)} leaves the namespace ${paths.root}`);
   }
   return resolved;

@@ -1,10 +1,11 @@
 import type { JobDefinition, ShardingStrategyName } from '../config/job-definition.js';
 import type { Member } from '../membership/member-info.js';
 import type { RecentOutcome, RunOutcome } from '../model/progress-record.js';
-import { CronSchedule } from '../scheduler/cron-schedule.js';
+import { CronSchedule } from '../cron/cron-schedule.js';
 import { RequestError } from '../errors/request-error.js';
 import { formatItemList } from './item-list.js';
 import type { FleetSnapshot, ItemSnapshot, JobSnapshot } from './fleet-snapshot.js';
+import { DEFAULTS } from '../defaults.js';
 
 /**
  * The operator views (`zkctl status|workers|jobs|job`, the future console): plain JSON-safe
@@ -15,7 +16,7 @@ import type { FleetSnapshot, ItemSnapshot, JobSnapshot } from './fleet-snapshot.
 /** A running marker older than this is reported as stale. */
 export const STALE_MARKER_MS = 24 * 3_600_000;
 /** Clock skew above this is reported. */
-export const DEFAULT_MAX_CLOCK_SKEW_MS = 5000;
+export const DEFAULT_MAX_CLOCK_SKEW_MS = DEFAULTS.worker.maxClockSkewMs;
 
 export type WorkerState = 'active' | 'draining';
 

@@ -10,6 +10,7 @@ import { decodeMarker } from '../model/running-marker.js';
 import { checkJobName } from './fleet-reader.js';
 import { formatItemList } from './item-list.js';
 import { childrenIfExists, mapLimit, readSubtree } from './zk-read.js';
+import { createJob, createMissingItems } from './job-nodes.js';
 
 export type ApplyAction = 'created' | 'updated' | 'unchanged';
 
@@ -113,15 +114,11 @@ export class JobAdmin {
       const change = jobs.find((j) => j.name === def.name)!;
       const stored = plan.base.stored.get(def.name);
       if (change.action === 'created') {
-        tx.create(this.paths.job(def.name), encodeJob(def)).create(this.paths.items(def.name));
-        for (let i = 0; i < def.shards; i++) tx.create(this.paths.item(def.name, i));
-        // Workers create it when they declare the job; a job re-created under running workers needs it too.
-        tx.create(this.paths.triggers(def.name));
+        createJob(tx, this.paths, def);
       } else if (change.action === 'updated' && stored) {
         tx.setData(this.paths.job(def.name), encodeJob(def), stored.version);
         if (stored.itemNodes === null) tx.create(this.paths.items(def.name));
-        const present = new Set(stored.itemNodes ?? []);
-        for (let i = 0; i < def.shards; i++) if (!present.has(String(i))) tx.create(this.paths.item(def.name, i));
+        createMissingItems(tx, this.paths, def.name, def.shards, new Set(stored.itemNodes ?? []));
       } else if (stored) {
         tx.check(this.paths.job(def.name), stored.version);
       }
@@ -154,10 +151,9 @@ export class JobAdmin {
     for (let attempt = 1; ; attempt++) {
       const entries = await readSubtree(this.zk, jobPath);
       if (entries.length === 0) throw new RequestError('NOT_FOUND', `remove: no job named ${JSON.stringify(job)} in namespace ${this.paths.root}`);
-      const markerPath = new RegExp(`^${escapeRegExp(this.paths.items(job))}/(\\d+)/running$`);
       const running = entries.flatMap((e) => {
-        const m = markerPath.exec(e.path);
-        return m ? [{ item: Number(m[1]), worker: decodeMarker(e.data)?.worker ?? null }] : [];
+        const item = this.paths.markerItem(job, e.path);
+        return item === undefined ? [] : [{ item, worker: decodeMarker(e.data)?.worker ?? null }];
       }).sort((a, b) => a.item - b.item);
       if (running.length > 0 && !options.force) {
         const where = [...groupBy(running, (r) => r.worker ?? '?')].map(([w, rs]) => `${formatItemList(rs.map((r) => r.item))} on ${w}`).join(', ');
@@ -225,8 +221,4 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
   const m = new Map<string, T[]>();
   for (const t of items) m.set(key(t), [...(m.get(key(t)) ?? []), t]);
   return m;
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

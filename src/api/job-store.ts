@@ -5,6 +5,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { NodeExistsError } from '../zk/zk-errors.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
 import { decodeJob, encodeJob } from '../model/job-record.js';
+import { createJob, createMissingItems } from './job-nodes.js';
 
 export type RegisterOutcome = 'created' | 'kept' | 'overwritten' | 'unchanged';
 
@@ -63,8 +64,8 @@ export class JobStore {
   }
 
   private async create(def: JobDefinition): Promise<void> {
-    const tx = this.zk.transaction().create(this.paths.job(def.name), encodeJob(def)).create(this.paths.items(def.name)).create(this.paths.triggers(def.name));
-    for (let i = 0; i < def.shards; i++) tx.create(this.paths.item(def.name, i));
+    const tx = this.zk.transaction();
+    createJob(tx, this.paths, def);
     await this.zk.commit(tx);
   }
 
@@ -73,7 +74,7 @@ export class JobStore {
     const tx = this.zk.transaction().setData(this.paths.job(def.name), encodeJob(def), version);
     if (def.shards > previousShards) {
       const existing = new Set(await this.zk.getChildren(this.paths.items(def.name)).catch(() => [] as string[]));
-      for (let i = 0; i < def.shards; i++) if (!existing.has(String(i))) tx.create(this.paths.item(def.name, i));
+      createMissingItems(tx, this.paths, def.name, def.shards, existing);
     }
     await this.zk.commit(tx);
   }

@@ -1,6 +1,7 @@
 import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkStat } from '../zk/zk-stat.js';
 import { NoNodeError } from '../zk/zk-errors.js';
+import { childPath } from '../zk/zk-paths.js';
 
 /** How many ZooKeeper reads the operator API keeps in flight at once. */
 export const READ_CONCURRENCY = 64;
@@ -56,13 +57,9 @@ export async function readSubtree(zk: ZkClient, root: string, maxDepth = Number.
     });
     const present = read.filter((e): e is ZnodeEntry => e !== undefined);
     out.push(...present);
-    level = depth >= maxDepth ? [] : present.flatMap((e) => e.children.map((c) => joinPath(e.path, c)));
+    level = depth >= maxDepth ? [] : present.flatMap((e) => e.children.map((c) => childPath(e.path, c)));
   }
   return out;
-}
-
-export function joinPath(parent: string, child: string): string {
-  return parent === '/' ? `/${child}` : `${parent}/${child}`;
 }
 
 /** Names in a natural order: numbers by value (`2` before `10`), sequential nodes by sequence, then text. */

@@ -9,6 +9,8 @@ export const EXIT = {
   USAGE: 2,
   /** Not found, or ZooKeeper unreachable. */
   UNAVAILABLE: 3,
+  /** `zkshard stage`: the stage's command was ended by a signal. */
+  KILLED: 128,
 } as const;
 
 /** Maps an error to the exit code the CLI reports. */

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { STAGE_DONE_PREFIX } from '../executor/script-runner.js';
 import { STAGE_NAME } from '../executor/stage-store.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
+import { EXIT } from './exit-codes.js';
 
 /**
  * `zkshard stage <name> -- <command> [args...]`, for script jobs: runs the command once per fire.
@@ -29,7 +30,7 @@ export function makeStageCommand(): Command {
       const code = await new Promise<number>((resolve, reject) => {
         const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
         child.once('error', (err) => reject(new ZkshardError('STAGE_FAILED', `stage "${name}": cannot run ${JSON.stringify(command[0])}: ${err.message}`)));
-        child.once('close', (c, signal) => resolve(c ?? (signal ? 128 : 1)));
+        child.once('close', (c, signal) => resolve(c ?? (signal ? EXIT.KILLED : EXIT.FAILED)));
       });
       if (code === 0 && inRun) process.stdout.write(`${STAGE_DONE_PREFIX}${name}\n`);
       process.exitCode = code;

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { loadWorkerConfig } from '../config/load-worker-config.js';
 import { createLogger } from '../logging/create-logger.js';
 import { Worker } from '../worker/worker.js';
+import { EXIT } from './exit-codes.js';
 
 /** `zkshard worker --config <file>`: runs a worker until SIGTERM/SIGINT. */
 export function makeWorkerCommand(): Command {
@@ -36,18 +37,18 @@ export function makeWorkerCommand(): Command {
         if (signals > 1) {
           logger.warn({ signal }, 'second signal: exiting now');
           logger.flush();
-          process.exit(1);
+          process.exit(EXIT.FAILED);
         }
         logger.info({ signal }, 'shutting down');
         void worker.shutdown().then(() => {
           logger.info('bye');
-          logger.flush(() => process.exit(0));
+          logger.flush(() => process.exit(EXIT.OK));
         });
       };
       // A bug must not go unseen: log it as JSON (errors under `err`), then exit as Node would.
       process.on('unhandledRejection', (err) => {
         logger.fatal({ err }, 'unhandled rejection: exiting');
-        logger.flush(() => process.exit(1));
+        logger.flush(() => process.exit(EXIT.FAILED));
       });
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);

@@ -4,6 +4,8 @@ import { ZkPaths } from '../zk/zk-paths.js';
 import { ZkUnavailableError } from '../zk/zk-errors.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import { silentLogger } from '../logging/create-logger.js';
+import { DEFAULTS } from '../defaults.js';
+import { CONNECT_PATTERN } from '../config/worker-config.js';
 
 /** How long zkctl waits for a ZooKeeper session before it gives up (exit 3). */
 export const CONNECT_TIMEOUT_MS = 3000;
@@ -12,11 +14,9 @@ export const REQUEST_TIMEOUT_MS = 5000;
 /** Session timeout requested by zkctl (long enough for `watch` to survive a short hiccup). */
 export const SESSION_TIMEOUT_MS = 10_000;
 
-export const DEFAULT_CONNECT = '127.0.0.1:2181';
-export const DEFAULT_NAMESPACE = 'zkshard';
+export const DEFAULT_CONNECT = DEFAULTS.zookeeper.connect;
+export const DEFAULT_NAMESPACE = DEFAULTS.zookeeper.namespace;
 
-/** `host:port[,host:port...][/chroot]`, no spaces (same rule as the worker config). */
-const CONNECT_PATTERN = /^[^\s,/]+(,[^\s,/]+)*(\/[^\s]*)?$/;
 
 /** zkctl's global options, as every command sees them. */
 export interface ZkctlGlobals {

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runCli } from './run-cli.js';
+import { EXIT } from './exit-codes.js';
 import { addGlobalOptions } from './zkctl-context.js';
 import { makeStatusCommand } from './commands/status-command.js';
 import { makeWorkersCommand } from './commands/workers-command.js';
@@ -46,4 +47,4 @@ const program = addGlobalOptions(
   .addCommand(makeDoctorCommand());
 
 await runCli(program);
-process.exit(process.exitCode ?? 0);
+process.exit(process.exitCode ?? EXIT.OK);

@@ -17,7 +17,12 @@ export interface Clock {
   clearTimeout(handle: TimerHandle | undefined): void;
   setInterval(fn: () => void, periodMs: number): TimerHandle;
   clearInterval(handle: TimerHandle | undefined): void;
+  /** Runs `fn` on the next turn of the event loop, after the I/O callbacks of this one. */
+  setImmediate(fn: () => void): TimerHandle;
 }
+
+/** The timers alone, for a component that never reads the time. */
+export type Timers = Pick<Clock, 'setTimeout' | 'clearTimeout' | 'setImmediate'>;
 
 /** The process's own clock and timers. */
 export const systemClock: Clock = {
@@ -27,6 +32,7 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
   setInterval: (fn, periodMs) => setInterval(fn, periodMs),
   clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout | undefined),
+  setImmediate: (fn) => setImmediate(fn),
 };
 
 /**

@@ -7,8 +7,10 @@ import { validateJobList } from './validate-job.js';
 import { MAX_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from '../zk/multi-size.js';
 import {
   LOG_FORMATS, LOG_LEVELS, MAX_SESSION_TIMEOUT_MS, MAX_WORKER_ID_LENGTH, MIN_SESSION_TIMEOUT_MS,
-  NAMESPACE_PATTERN, WORKER_ID_PATTERN, workerConfigDefaults, type WorkerConfig,
+  CONNECT_PATTERN, WORKER_ID_PATTERN, workerConfigDefaults, type WorkerConfig,
 } from './worker-config.js';
+import { DEFAULTS } from '../defaults.js';
+import { NAMESPACE_PATTERN } from '../zk/zk-paths.js';
 
 /** Values from command-line flags; they win over the environment, which wins over the file. */
 export interface WorkerConfigOverrides {
@@ -26,8 +28,6 @@ const WORKER_KEYS = ['id', 'labels', 'capacity', 'shutdownGraceMs', 'maxClockSke
 const HTTP_KEYS = ['host', 'port'];
 const LOGGING_KEYS = ['level', 'format'];
 const MAX_INT = Number.MAX_SAFE_INTEGER;
-/** `host:port[,host:port...][/chroot]`, no spaces. */
-const CONNECT_PATTERN = /^[^\s,/]+(,[^\s,/]+)*(\/[^\s]*)?$/;
 
 const CONNECT_RULE = { nonEmpty: true, pattern: CONNECT_PATTERN, patternText: 'host:port[,host:port...][/chroot]' };
 const NAMESPACE_RULE = { pattern: NAMESPACE_PATTERN, patternText: '[A-Za-z0-9][A-Za-z0-9._-]* (no slashes)' };
@@ -134,7 +134,7 @@ function readHttp(r: ConfigReader, raw: unknown): { host: string; port: number }
   if (raw === undefined || raw === null) return undefined;
   const h = r.mapping(raw, 'worker.http', HTTP_KEYS);
   if (!h) return undefined;
-  const host = r.string(h, 'worker.http', 'host', '127.0.0.1', { pattern: /^[A-Za-z0-9.:[\]-]+$/, patternText: 'a host name or IP address' });
+  const host = r.string(h, 'worker.http', 'host', DEFAULTS.worker.httpHost, { pattern: /^[A-Za-z0-9.:[\]-]+$/, patternText: 'a host name or IP address' });
   const port = r.integer(h, 'worker.http', 'port', 0, 65535);
   if (h.port === undefined) r.report('worker.http.port', 'is required (0 picks a free port)', raw);
   return host !== undefined && port !== undefined ? { host, port } : undefined;

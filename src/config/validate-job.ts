@@ -1,6 +1,6 @@
 import { ConfigError, type ConfigProblem } from '../errors/config-error.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
-import { CronSchedule } from '../scheduler/cron-schedule.js';
+import { CronSchedule } from '../cron/cron-schedule.js';
 import { ConfigReader, isMapping, joinKey, type RawMapping } from './config-reader.js';
 import {
   DEFAULT_RETRY, JOB_DEFAULTS, JOB_NAME_PATTERN, MAX_CATCH_UP, MAX_JOB_NAME_LENGTH, MAX_SHARDS,

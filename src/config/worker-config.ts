@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { JobDefinition } from './job-definition.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../zk/multi-size.js';
+import { DEFAULTS } from '../defaults.js';
 
 /** A job as a worker's config file declares it. */
 export interface WorkerJobConfig {
@@ -54,7 +55,8 @@ export interface WorkerConfig {
   baseDir: string;
 }
 
-export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A ZooKeeper connection string: `host:port[,host:port...][/chroot]`, no spaces. */
+export const CONNECT_PATTERN = /^[^\s,/]+(,[^\s,/]+)*(\/[^\s]*)?$/;
 export const WORKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@:-]*$/;
 export const MAX_WORKER_ID_LENGTH = 128;
 export const MIN_SESSION_TIMEOUT_MS = 1000;
@@ -71,8 +73,8 @@ export function defaultWorkerId(): string {
 /** The defaults of every setting but `jobs`, `file` and `baseDir`. */
 export function workerConfigDefaults(): Pick<WorkerConfig, 'zookeeper' | 'worker' | 'logging'> {
   return {
-    zookeeper: { connect: '127.0.0.1:2181', namespace: 'zkshard', sessionTimeoutMs: 6000, maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES },
-    worker: { id: defaultWorkerId(), labels: {}, capacity: 1, shutdownGraceMs: 30_000, maxClockSkewMs: 5000 },
+    zookeeper: { connect: DEFAULTS.zookeeper.connect, namespace: DEFAULTS.zookeeper.namespace, sessionTimeoutMs: DEFAULTS.zookeeper.sessionTimeoutMs, maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES },
+    worker: { id: defaultWorkerId(), labels: {}, capacity: DEFAULTS.worker.capacity, shutdownGraceMs: DEFAULTS.worker.shutdownGraceMs, maxClockSkewMs: DEFAULTS.worker.maxClockSkewMs },
     logging: { level: 'info', format: 'json' },
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ZkClient } from '../zk/zk-client.js';
 import { sortBySequence, type ZkPaths } from '../zk/zk-paths.js';
 import { NoNodeError, ZkClosedError } from '../zk/zk-errors.js';
+import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 
 export interface LeaderLatchEvents {
@@ -21,18 +22,22 @@ export interface LeaderLatchEvents {
 export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   private leader = false;
   private state: 'latent' | 'started' | 'closed' = 'latent';
-  private checking = false;
-  private recheck = false;
-  private retryTimer: NodeJS.Timeout | undefined;
   private watchedPredecessor: string | undefined;
+  private readonly loop: RefreshLoop;
 
   constructor(
     private readonly zk: ZkClient,
     private readonly paths: ZkPaths,
     private readonly memberName: string,
     private readonly log: Logger,
+    retry?: RetryTiming,
   ) {
     super();
+    this.loop = new RefreshLoop(() => this.checkOnce(), {
+      ...retry,
+      isFinal: (err) => err instanceof ZkClosedError || this.zk.signal.aborted,
+      onRetry: (err, delayMs) => this.log.warn({ err, delayMs }, 'election check failed; retrying'),
+    });
   }
 
   get isLeader(): boolean {
@@ -47,44 +52,24 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   async start(): Promise<void> {
     if (this.state !== 'latent') throw new IllegalStateError(`election: start() in state ${this.state}`);
     this.state = 'started';
-    await this.check();
+    await this.loop.request();
   }
 
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.loop.close();
     this.setLeader(false);
     this.removeAllListeners();
   }
 
   private readonly onPredecessorChange = (): void => {
-    void this.check();
+    void this.loop.request();
   };
-
-  private async check(): Promise<void> {
-    if (this.state !== 'started') return;
-    if (this.checking) {
-      this.recheck = true;
-      return;
-    }
-    this.checking = true;
-    try {
-      do {
-        this.recheck = false;
-        await this.checkOnce();
-      } while (this.recheck && this.state === 'started');
-    } catch (err) {
-      if (this.state !== 'started' || err instanceof ZkClosedError || this.zk.signal.aborted) return;
-      this.log.warn({ err }, 'election check failed; retrying');
-      this.retryTimer = setTimeout(() => void this.check(), 250);
-    } finally {
-      this.checking = false;
-    }
-  }
 
   private async checkOnce(): Promise<void> {
     const members = sortBySequence(await this.zk.getChildren(this.paths.workers));
+    if (this.state !== 'started') return; // closed meanwhile
     const index = members.indexOf(this.memberName);
     if (index < 0) {
       this.log.error({ member: this.memberName }, 'own membership node is gone');
@@ -106,7 +91,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
       this.watchedPredecessor = predecessor;
     } catch (err) {
       if (!(err instanceof NoNodeError)) throw err;
-      this.recheck = true; // predecessor left between the two reads
+      void this.loop.request(); // predecessor left between the two reads: check again
     }
   }
 

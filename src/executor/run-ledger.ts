@@ -4,7 +4,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, ZkTimeoutError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
 import { decodeMarker, encodeMarker } from '../model/running-marker.js';
-import type { ServerClockObserver } from '../worker/clock-check.js';
+import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
 import { ZkshardError } from '../errors/zkshard-error.js';

@@ -6,12 +6,13 @@ import { ChildrenCache } from '../zk/children-cache.js';
 import { NodeCache } from '../zk/node-cache.js';
 import { decodeControl, type JobControl } from '../model/job-control.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
-import { ZkTransactionError } from '../zk/zk-transaction.js';
+import { commitBatched } from '../zk/batched-multi.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
 import { decodeJob } from '../model/job-record.js';
 import { decodeAssignment, encodeAssignment, type AssignmentRecord } from '../model/assignment-record.js';
 import { planAssignment } from './plan-assignment.js';
 import type { JobDefinition } from '../config/job-definition.js';
+import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 
 /** How many jobs' assignments and controls a new leader reads at once. */
@@ -24,6 +25,14 @@ export interface LeaderCoordinatorEvents {
   published: [jobs: string[]];
   /** A write was refused because our membership node is gone: we are not leader any more. */
   deposed: [];
+}
+
+/** An assignment to write: its record, encoded, and the version it replaces (-1: create it). */
+interface Change {
+  job: string;
+  record: AssignmentRecord;
+  data: Buffer;
+  version: number;
 }
 
 interface KnownAssignment {
@@ -46,9 +55,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private readonly controls = new Map<string, NodeCache>();
   private readonly known = new Map<string, KnownAssignment>();
   private state: 'latent' | 'started' | 'closed' = 'latent';
-  private running = false;
-  private pending = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly loop: RefreshLoop;
   private passes = 0;
 
   constructor(
@@ -56,8 +63,15 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     private readonly paths: ZkPaths,
     private readonly memberName: string,
     private readonly log: Logger,
+    private readonly retry?: RetryTiming,
   ) {
     super();
+    this.loop = new RefreshLoop(() => this.reconcile(), {
+      ...retry,
+      deferred: true,
+      isFinal: (err) => err instanceof ZkClosedError || this.zk.signal.aborted,
+      onRetry: (err, delayMs) => this.log.warn({ err, delayMs }, 'reconcile failed; retrying'),
+    });
   }
 
   /** Number of reconcile passes so far (for tests and metrics). */
@@ -69,10 +83,10 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     if (this.state !== 'latent') throw new IllegalStateError(`leader: start() in state ${this.state}`);
     this.state = 'started';
     await Promise.all([this.zk.mkdirp(this.paths.jobs), this.zk.mkdirp(this.paths.drains)]);
-    this.members = new ChildrenCache(this.zk, this.paths.workers, { withData: true, log: this.log });
-    this.jobs = new ChildrenCache(this.zk, this.paths.jobs, { withData: true, log: this.log });
-    this.drains = new ChildrenCache(this.zk, this.paths.drains, { withData: false, log: this.log });
-    this.rebalance = new NodeCache(this.zk, this.paths.rebalance, this.log);
+    this.members = new ChildrenCache(this.zk, this.paths.workers, { withData: true, log: this.log, retry: this.retry });
+    this.jobs = new ChildrenCache(this.zk, this.paths.jobs, { withData: true, log: this.log, retry: this.retry });
+    this.drains = new ChildrenCache(this.zk, this.paths.drains, { withData: false, log: this.log, retry: this.retry });
+    this.rebalance = new NodeCache(this.zk, this.paths.rebalance, this.log, this.retry);
     this.members.on('changed', () => this.schedule());
     this.jobs.on('changed', () => this.schedule());
     this.drains.on('changed', () => this.schedule());
@@ -86,7 +100,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     if (this.state === 'closed') return;
     const wasStarted = this.state === 'started';
     this.state = 'closed';
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.loop.close();
     for (const cache of this.controls.values()) cache.close();
     this.rebalance?.close();
     this.drains?.close();
@@ -99,25 +113,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   /** Asks for a reconcile pass soon (coalesces bursts of changes into one pass). */
   schedule(): void {
     if (this.state !== 'started') return;
-    this.pending = true;
-    if (!this.running) setImmediate(() => void this.run());
-  }
-
-  private async run(): Promise<void> {
-    if (this.running || this.state !== 'started') return;
-    this.running = true;
-    try {
-      while (this.pending && this.state === 'started') {
-        this.pending = false;
-        await this.reconcile();
-      }
-    } catch (err) {
-      if (this.state !== 'started' || err instanceof ZkClosedError || this.zk.signal.aborted) return;
-      this.log.warn({ err }, 'reconcile failed; retrying');
-      this.retryTimer = setTimeout(() => this.schedule(), 250);
-    } finally {
-      this.running = false;
-    }
+    void this.loop.request();
   }
 
   private liveMembers(): Member[] {
@@ -142,7 +138,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private async controlOf(job: string): Promise<JobControl> {
     let cache = this.controls.get(job);
     if (!cache) {
-      cache = new NodeCache(this.zk, this.paths.control(job), this.log);
+      cache = new NodeCache(this.zk, this.paths.control(job), this.log, this.retry);
       this.controls.set(job, cache);
       cache.on('changed', () => this.schedule());
       await cache.start();
@@ -165,7 +161,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     const defs = this.definitions();
     const workerIds = Object.fromEntries(members.map((m) => [m.name, m.info.id]));
     const drained = new Set(this.drains!.children);
-    const changed: Array<{ job: string; record: AssignmentRecord; data: Buffer; version: number }> = [];
+    const changed: Change[] = [];
     const known = new Set(defs.map((d) => d.name));
     for (const job of [...this.controls.keys()]) {
       if (!known.has(job)) {
@@ -216,51 +212,40 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
 
   /**
    * Writes the assignments in order, as many per multi as fit in `maxRequestBytes` (a few thousand
-   * jobs), each multi checking our own member node; stops at the first multi that fails.
-   * `published` collects the jobs written.
+   * jobs), each multi checking our own member node; stops at the first multi that fails (a later
+   * pass redoes what was not written). `published` collects the jobs written.
    */
-  private async publish(changed: Array<{ job: string; record: AssignmentRecord; data: Buffer; version: number }>, published: string[]): Promise<void> {
-    let rest = changed;
-    while (rest.length > 0) {
-      const tx = this.zk.transaction().check(this.paths.member(this.memberName));
-      let count = 0;
-      for (const c of rest) {
-        const fits = tx.addIfFits(() => {
-          if (c.version < 0) tx.create(this.paths.assignment(c.job), c.data);
-          else tx.setData(this.paths.assignment(c.job), c.data, c.version);
-        }, count === 0);
-        if (!fits) break;
-        count++;
-      }
-      const chunk = rest.slice(0, count);
-      rest = rest.slice(count);
-      try {
-        const results = await this.zk.commit(tx);
-        chunk.forEach(({ job, record }, i) => {
-          const stat = results[i + 1]?.stat;
-          this.known.set(job, { record, version: stat ? stat.version : 0 });
-        });
-      } catch (err) {
-        if (!(err instanceof ZkTransactionError)) throw err;
-        if (err.failedIndex === 0) {
-          this.log.warn({ err }, 'own membership node is gone: deposed');
-          this.emit('deposed');
-          return;
-        }
-        // Someone else changed an assignment (or a job vanished): forget what we knew and redo.
-        const job = chunk[err.failedIndex - 1]?.job;
-        if (job) this.known.delete(job);
-        this.pending = true;
-        return;
-      }
-      this.log.info(
-        chunk.length <= LOGGED_JOBS
-          ? { jobs: chunk.map((c) => ({ job: c.job, generation: c.record.generation, owners: summarize(c.record) })) }
-          : { jobs: chunk.length, first: chunk[0]!.job, last: chunk[chunk.length - 1]!.job },
-        'assignments published',
-      );
-      for (const c of chunk) published.push(c.job);
-    }
+  private async publish(changed: readonly Change[], published: string[]): Promise<void> {
+    let deposed = false;
+    const { unsent } = await commitBatched(this.zk, changed, {
+      prefix: (tx) => tx.check(this.paths.member(this.memberName)),
+      add: (tx, c) => {
+        if (c.version < 0) tx.create(this.paths.assignment(c.job), c.data);
+        else tx.setData(this.paths.assignment(c.job), c.data, c.version);
+      },
+      committed: (done) => {
+        for (const { request, results } of done) this.known.set(request.job, { record: request.record, version: results[0]?.stat?.version ?? 0 });
+        const chunk = done.map((d) => d.request);
+        this.log.info(
+          chunk.length <= LOGGED_JOBS
+            ? { jobs: chunk.map((c) => ({ job: c.job, generation: c.record.generation, owners: summarize(c.record) })) }
+            : { jobs: chunk.length, first: chunk[0]!.job, last: chunk[chunk.length - 1]!.job },
+          'assignments published',
+        );
+        for (const c of chunk) published.push(c.job);
+      },
+      // Someone else changed that assignment (or its job vanished): forget what we knew and redo.
+      rejected: (c) => {
+        this.known.delete(c.job);
+        return 'stop';
+      },
+      prefixRejected: (err) => {
+        deposed = true;
+        this.log.warn({ err }, 'own membership node is gone: deposed');
+        this.emit('deposed');
+      },
+    });
+    if (unsent.length > 0 && !deposed) this.schedule();
   }
 }
 

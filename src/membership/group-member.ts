@@ -57,7 +57,7 @@ export class GroupMember {
     await this.zk.mkdirp(this.paths.workers);
     const prefix = `${MEMBER_PREFIX}${this.token}-`;
     try {
-      const created = await this.zk.create(`${this.paths.workers}/${prefix}`, encodeMemberInfo(this.info), 'ephemeralSequential');
+      const created = await this.zk.create(this.paths.member(prefix), encodeMemberInfo(this.info), 'ephemeralSequential');
       this.nodeName = created.slice(created.lastIndexOf('/') + 1);
     } catch (err) {
       if (!(err instanceof ConnectionLossError || err instanceof ZkTimeoutError)) throw err;

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from './worker-metrics.js';
+import { DEFAULTS } from '../defaults.js';
 
 /** Whether the worker can do its work now, and if not, why. */
 export interface Readiness {
@@ -61,12 +62,12 @@ export class WorkerHttpServer {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.opts.port, this.opts.host ?? '127.0.0.1', () => {
+      server.listen(this.opts.port, this.opts.host ?? DEFAULTS.worker.httpHost, () => {
         server.off('error', reject);
         resolve();
       });
     });
-    this.opts.log.info({ host: this.opts.host ?? '127.0.0.1', port: this.port }, 'http endpoint listening');
+    this.opts.log.info({ host: this.opts.host ?? DEFAULTS.worker.httpHost, port: this.port }, 'http endpoint listening');
   }
 
   async close(): Promise<void> {

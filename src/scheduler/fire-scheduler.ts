@@ -6,7 +6,7 @@ import { ZkClosedError } from '../zk/zk-errors.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
 import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
-import { CronSchedule } from './cron-schedule.js';
+import { CronSchedule } from '../cron/cron-schedule.js';
 import { misfireKeep, planTakeover } from './plan-takeover.js';
 import { decodeMarker } from '../model/running-marker.js';
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dockerEndpoints, isDockerReachable } from './docker-engine.js';
-import { serverMode } from './four-letter-word.js';
+import { serverMode } from '../zk/four-letter-word.js';
 import { DEBIAN_ZOOKEEPER_JAR, findExecutable, findJava } from './java.js';
 import { waitFor } from './wait-for.js';
 import { ZooKeeperNotFoundError } from './zookeeper-errors.js';

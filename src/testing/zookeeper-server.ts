@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { onProcessExit } from './exit-cleanup.js';
 import { busyPorts, findFreePorts } from './free-port.js';
-import { serverMode, servesDataDir } from './four-letter-word.js';
+import { serverMode, servesDataDir } from '../zk/four-letter-word.js';
 import { DEFAULT_JVM_OPTIONS, defaultZooKeeperClasspath, findJava } from './java.js';
 import {
   baseZooCfg,

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
+import type { ServerClockObserver } from '../zk/server-clock-observer.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface ClockReading {
   /** Local clock minus ZooKeeper's (ms); positive when this machine is ahead. */
@@ -15,13 +17,6 @@ export interface ClockReading {
 export interface ClockCheckEvents {
   /** Emitted after every check. */
   reading: [reading: ClockReading];
-}
-
-/** What the run ledger needs to report the server's time of its writes (see `ClockCheck.observe`). */
-export interface ServerClockObserver {
-  /** The local clock, as the check reads it. */
-  localNow(): number;
-  observe(sentMs: number, receivedMs: number, serverMtimeMs: number): void;
 }
 
 /**
@@ -43,7 +38,7 @@ export class ClockCheck extends EventEmitter<ClockCheckEvents> implements Server
     private readonly paths: ZkPaths,
     private readonly maxSkewMs: number,
     private readonly log: Logger,
-    private readonly intervalMs = 30_000,
+    private readonly intervalMs: number = DEFAULTS.worker.clockCheckIntervalMs,
     /** The local clock; replaceable to simulate a skewed machine. */
     private readonly now: () => number = Date.now,
   ) {

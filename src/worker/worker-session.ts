@@ -20,6 +20,7 @@ import { FireScheduler } from '../scheduler/fire-scheduler.js';
 import { VERSION } from '../version.js';
 import { ClockCheck, type ClockReading } from './clock-check.js';
 import type { WorkerMetrics } from '../observability/worker-metrics.js';
+import { DEFAULTS } from '../defaults.js';
 
 /** How many jobs a starting worker registers (and reads the state of) at once. */
 const REGISTER_CONCURRENCY = 64;
@@ -89,7 +90,7 @@ export class WorkerSession {
     );
     const member = this.member;
     const identity = { get name(): string { return member.name; }, workerId: opts.workerId };
-    this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? 5000, opts.log.child({ component: 'clock' }), 30_000, opts.clock);
+    this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? DEFAULTS.worker.maxClockSkewMs, opts.log.child({ component: 'clock' }), DEFAULTS.worker.clockCheckIntervalMs, opts.clock);
     const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }), this.clockCheck);
     this.ledger = ledger;
     this.executor = new Executor({

@@ -10,6 +10,7 @@ import type { ExecutorEvents } from '../executor/executor.js';
 import { WorkerSession, type SessionJob } from './worker-session.js';
 import { WorkerMetrics } from '../observability/worker-metrics.js';
 import { WorkerHttpServer, type Readiness } from '../observability/worker-http-server.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface WorkerOptions {
   /** ZooKeeper connection string (may include a chroot). */
@@ -165,7 +166,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.setState('stopping');
     this.stopSignal.abort();
-    const grace = this.opts.shutdownGraceMs ?? 30_000;
+    const grace = this.opts.shutdownGraceMs ?? DEFAULTS.worker.shutdownGraceMs;
     try {
       await this.session?.shutdown(grace);
     } catch (err) {
@@ -180,7 +181,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async join(): Promise<void> {
     const zk = new ZkClient({
       connect: this.opts.connect,
-      sessionTimeoutMs: this.opts.sessionTimeoutMs ?? 6000,
+      sessionTimeoutMs: this.opts.sessionTimeoutMs ?? DEFAULTS.zookeeper.sessionTimeoutMs,
       maxRequestBytes: this.opts.maxRequestBytes,
       logger: this.log,
       onRequest: this.metrics ? (op, ms) => this.metrics!.zkRequestDuration.observe({ op }, ms / 1000) : undefined,
@@ -197,7 +198,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       paths: this.paths,
       workerId: this.opts.id,
       labels: this.opts.labels ?? {},
-      capacity: this.opts.capacity ?? 1,
+      capacity: this.opts.capacity ?? DEFAULTS.worker.capacity,
       jobs: this.opts.jobs,
       loader: this.loader,
       log: this.log,

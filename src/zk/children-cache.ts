@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { ZkClient } from './zk-client.js';
 import { NoNodeError, ZkClosedError } from './zk-errors.js';
 import type { NodeSnapshot } from './node-cache.js';
+import { childPath } from './zk-paths.js';
+import { RefreshLoop, type RetryTiming } from './refresh-loop.js';
 
 export interface ChildrenCacheEvents {
   /** Children were added or removed, or a child's data changed. */
@@ -16,18 +18,23 @@ export interface ChildrenCacheEvents {
 export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
   private readonly entries = new Map<string, NodeSnapshot>();
   private names: string[] = [];
-  private closed = false;
-  private refreshing = false;
+  /** The child list must be read again. */
   private dirty = false;
+  /** Children whose data must be read again. */
   private readonly dirtyChildren = new Set<string>();
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly loop: RefreshLoop;
 
   constructor(
     private readonly zk: ZkClient,
     readonly path: string,
-    private readonly options: { withData: boolean; log?: Logger },
+    private readonly options: { withData: boolean; log?: Logger; retry?: RetryTiming },
   ) {
     super();
+    this.loop = new RefreshLoop(() => this.refresh(), {
+      ...options.retry,
+      isFinal: (err) => err instanceof ZkClosedError || this.zk.signal.aborted,
+      onRetry: (err, delayMs) => this.options.log?.warn({ err, path: this.path, delayMs }, 'children cache refresh failed; retrying'),
+    });
   }
 
   /** Child names (unsorted, as ZooKeeper returned them). */
@@ -42,45 +49,31 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
 
   async start(): Promise<void> {
     this.dirty = true;
-    await this.refresh();
+    await this.loop.request();
   }
 
   close(): void {
-    this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.loop.close();
     this.removeAllListeners();
-  }
-
-  /** Waits (with an existence watch) for the parent to be created, then refreshes. */
-  private awaitParent(): void {
-    this.zk
-      .exists(this.path, () => void this.refresh())
-      .then((stat) => {
-        if (stat !== null) void this.refresh();
-      })
-      .catch(() => {
-        if (!this.closed && !this.zk.signal.aborted) this.retryTimer = setTimeout(() => void this.refresh(), 1000);
-      });
   }
 
   private readonly onChildren = (): void => {
     this.dirty = true;
-    void this.refresh();
+    void this.loop.request();
   };
 
   private childWatcher(name: string): () => void {
     return () => {
       this.dirtyChildren.add(name);
-      void this.refresh();
+      void this.loop.request();
     };
   }
 
+  /** Reads what is dirty until nothing is, then emits `changed` once if anything changed. */
   private async refresh(): Promise<void> {
-    if (this.closed || this.refreshing) return;
-    this.refreshing = true;
     let changed = false;
     try {
-      while ((this.dirty || this.dirtyChildren.size > 0) && !this.closed) {
+      while ((this.dirty || this.dirtyChildren.size > 0) && !this.loop.closed) {
         if (this.dirty) {
           this.dirty = false;
           const names = await this.zk.getChildren(this.path, this.onChildren);
@@ -93,7 +86,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
         const batch = [...this.dirtyChildren];
         this.dirtyChildren.clear();
         const reads = await Promise.all(
-          batch.map((n) => this.zk.getDataIfExists(`${this.path}/${n}`, this.childWatcher(n)).then((s) => [n, s] as const)),
+          batch.map((n) => this.zk.getDataIfExists(childPath(this.path, n), this.childWatcher(n)).then((s) => [n, s] as const)),
         );
         for (const [n, snap] of reads) {
           if (snap && this.names.includes(n)) {
@@ -103,23 +96,25 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
           } else if (this.entries.delete(n)) changed = true;
         }
       }
-      if (changed && !this.closed) this.emit('changed');
     } catch (err) {
-      if (this.closed || err instanceof ZkClosedError || this.zk.signal.aborted) return;
       this.dirty = true;
-      if (err instanceof NoNodeError) {
-        // The parent is gone (e.g. the job was removed): empty, until it is created again.
-        const hadChildren = this.names.length > 0;
-        this.names = [];
-        this.entries.clear();
-        if (hadChildren) this.emit('changed');
-        this.awaitParent();
-        return;
-      }
-      this.options.log?.warn({ err, path: this.path }, 'children cache refresh failed; retrying');
-      this.retryTimer = setTimeout(() => void this.refresh(), 250);
-    } finally {
-      this.refreshing = false;
+      if (!(err instanceof NoNodeError)) throw err;
+      await this.awaitParent();
+      return;
     }
+    if (changed && !this.loop.closed) this.emit('changed');
+  }
+
+  /**
+   * The parent is gone (e.g. the job was removed): empty, until it is created again. Sets an
+   * existence watch; if it was created in between, reads again.
+   */
+  private async awaitParent(): Promise<void> {
+    if (this.loop.closed) return;
+    const hadChildren = this.names.length > 0;
+    this.names = [];
+    this.entries.clear();
+    if (hadChildren) this.emit('changed');
+    if ((await this.zk.exists(this.path, this.onChildren)) !== null) void this.loop.request();
   }
 }

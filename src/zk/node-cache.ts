@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ZkClient } from './zk-client.js';
 import type { ZkStat } from './zk-stat.js';
 import { ZkClosedError } from './zk-errors.js';
+import { RefreshLoop, type RetryTiming } from './refresh-loop.js';
 
 export interface NodeSnapshot {
   data: Buffer;
@@ -22,62 +23,49 @@ export interface NodeCacheEvents {
  */
 export class NodeCache extends EventEmitter<NodeCacheEvents> {
   private snapshot: NodeSnapshot | null = null;
-  private closed = false;
-  private refreshing = false;
-  private dirty = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly loop: RefreshLoop;
 
   constructor(
     private readonly zk: ZkClient,
     readonly path: string,
     private readonly log?: Logger,
+    retry?: RetryTiming,
   ) {
     super();
+    this.loop = new RefreshLoop(() => this.refresh(), {
+      ...retry,
+      isFinal: (err) => err instanceof ZkClosedError || this.zk.signal.aborted,
+      onRetry: (err, delayMs) => {
+        this.log?.warn({ err, path: this.path, delayMs }, 'node cache refresh failed; retrying');
+        if (this.listenerCount('error') > 0) this.emit('error', err as Error);
+      },
+    });
   }
 
   get current(): NodeSnapshot | null {
     return this.snapshot;
   }
 
-  /** Reads the node once (with a watch); resolves when the first value is known. */
+  /** Reads the node once (with a watch); resolves when the first value is known (or the read failed: it is retried). */
   async start(): Promise<void> {
-    await this.refresh();
+    await this.loop.request();
   }
 
   close(): void {
-    this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.loop.close();
     this.removeAllListeners();
   }
 
   private readonly onWatch = (): void => {
-    void this.refresh();
+    void this.loop.request();
   };
 
   private async refresh(): Promise<void> {
-    if (this.closed) return;
-    if (this.refreshing) {
-      this.dirty = true;
-      return;
-    }
-    this.refreshing = true;
-    try {
-      do {
-        this.dirty = false;
-        const next = await this.read();
-        if (this.closed) return;
-        const changed = (next?.stat.mzxid ?? -1n) !== (this.snapshot?.stat.mzxid ?? -1n) || (next === null) !== (this.snapshot === null);
-        this.snapshot = next;
-        if (changed) this.emit('changed', next);
-      } while (this.dirty && !this.closed);
-    } catch (err) {
-      if (this.closed || err instanceof ZkClosedError || this.zk.signal.aborted) return;
-      this.log?.warn({ err, path: this.path }, 'node cache refresh failed; retrying');
-      if (this.listenerCount('error') > 0) this.emit('error', err as Error);
-      this.retryTimer = setTimeout(() => void this.refresh(), 250);
-    } finally {
-      this.refreshing = false;
-    }
+    const next = await this.read();
+    if (this.loop.closed) return;
+    const changed = (next?.stat.mzxid ?? -1n) !== (this.snapshot?.stat.mzxid ?? -1n) || (next === null) !== (this.snapshot === null);
+    this.snapshot = next;
+    if (changed) this.emit('changed', next);
   }
 
   private async read(): Promise<NodeSnapshot | null> {

@@ -8,7 +8,7 @@ import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { isLive, isTerminal, type SessionState } from './session-state.js';
 import { SessionLease, type Xid } from './session-lease.js';
 import { nextReplyXid } from './reply-frame.js';
-import { systemTimers, type ZkTimer, type ZkTimers } from './zk-timers.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { sessionIdHex, toZkStat, type ZkStat } from './zk-stat.js';
 import { toWatchEvent, type ZkWatcher } from './zk-watch-event.js';
 import { ZkTransaction, ZkTransactionError, type ZkOpResult } from './zk-transaction.js';
@@ -24,6 +24,7 @@ import {
   NoNodeError,
   type ZkError,
 } from './zk-errors.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface ZkClientOptions {
   /** `host:port[,host:port...][/chroot]`. */
@@ -50,8 +51,8 @@ export interface ZkClientOptions {
   logger?: Logger;
   /** Called after every request with its operation and latency (for metrics). */
   onRequest?: (op: string, durationMs: number) => void;
-  /** The monotonic clock and timers of the lease, watchdog and timeouts. @default systemTimers */
-  timers?: ZkTimers;
+  /** The clock (its monotonic time) and timers of the lease, watchdog and timeouts. @default systemClock */
+  clock?: Clock;
 }
 
 export interface ZkClientEvents {
@@ -122,13 +123,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private client: zookeeper.Client | undefined;
   private cm: ConnectionManagerInternals | undefined;
   private currentState: SessionState = 'latent';
-  private readonly timers: ZkTimers;
+  private readonly timers: Clock;
   private readonly lease = new SessionLease();
   /** When bytes last arrived from a server (monotonic ms): the read timeout, not the lease. */
   private lastReadAt = 0;
   /** When the current socket connected (monotonic), until the server answers anything on it. */
   private handshakeSince: number | undefined;
-  private watchdog: ZkTimer | undefined;
+  private watchdog: TimerHandle | undefined;
   private readonly abort = new AbortController();
   private closing: Promise<void> | undefined;
   private sessionHex = '';
@@ -136,7 +137,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   constructor(options: ZkClientOptions) {
     super();
     this.connectString = options.connect;
-    this.requestedTimeoutMs = options.sessionTimeoutMs ?? 6000;
+    this.requestedTimeoutMs = options.sessionTimeoutMs ?? DEFAULTS.zookeeper.sessionTimeoutMs;
     this.connectTimeoutMs = options.connectTimeoutMs ?? this.requestedTimeoutMs;
     this.requestTimeoutMs = options.requestTimeoutMs ?? this.requestedTimeoutMs;
     this.leaseFraction = options.leaseFraction ?? 2 / 3;
@@ -152,7 +153,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.chrootBytes = Buffer.byteLength(chroot);
     this.log = (options.logger ?? silentLogger()).child({ component: 'zk-client' });
     this.onRequest = options.onRequest;
-    this.timers = options.timers ?? systemTimers;
+    this.timers = options.clock ?? systemClock;
   }
 
   get state(): SessionState {
@@ -192,7 +193,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    */
   leaseRemainingMs(): number {
     if (!this.holdsLease()) return 0;
-    return this.lease.remainingMs(this.timers.now(), this.leaseMs);
+    return this.lease.remainingMs(this.timers.monotonic(), this.leaseMs);
   }
 
   /**
@@ -236,7 +237,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     // (it calls itself back once per frame), and every packet written on each new socket.
     const onData = cm.onSocketData;
     cm.onSocketData = (buffer: Buffer) => {
-      this.lastReadAt = this.timers.now();
+      this.lastReadAt = this.timers.monotonic();
       const xid = nextReplyXid(cm.pendingBuffer, buffer, cm.state === LIB_CONNECTING);
       if (xid !== undefined) {
         this.lease.received(xid);
@@ -248,7 +249,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     // the handshake (ZooKeeper does that while starting up): note when each socket connects.
     const onConnected = cm.onSocketConnected;
     cm.onSocketConnected = () => {
-      this.handshakeSince = this.timers.now();
+      this.handshakeSince = this.timers.monotonic();
       this.lease.connectionOpened();
       if (cm.socket) this.trackWrites(cm.socket);
       onConnected.call(cm);
@@ -525,7 +526,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     socket.write = ((chunk: unknown, ...rest: unknown[]) => {
       if (Buffer.isBuffer(chunk)) {
         const xid: Xid | undefined = first ? 'connect' : chunk.length >= 8 ? chunk.readInt32BE(4) : undefined;
-        if (xid !== undefined) this.lease.sent(xid, this.timers.now());
+        if (xid !== undefined) this.lease.sent(xid, this.timers.monotonic());
         first = false;
       }
       return (write as (...args: unknown[]) => boolean).call(socket, chunk, ...rest);
@@ -535,7 +536,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   /** Our own read timeout and lease, since the library has neither (see `SessionLease`). */
   private checkLiveness(): void {
     if (!this.established()) return;
-    const now = this.timers.now();
+    const now = this.timers.monotonic();
     const check = this.lease.check(now, this.leaseMs, this.leaseMarginMs);
     if (check.lateByMs !== undefined) {
       this.log.warn({ stalledMs: Math.round(check.lateByMs), marginMs: this.leaseMarginMs, held: check.held }, 'the event loop stalled longer than the lease margin');

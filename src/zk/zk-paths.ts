@@ -1,7 +1,13 @@
 import { posix } from 'node:path';
 
+/** What a namespace (the fleet's root znode, without its slash) looks like. */
+export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Prefix of membership nodes: `m-<token>-<sequence>`. */
 export const MEMBER_PREFIX = 'm-';
+/** Prefix of manual trigger requests: `t-<sequence>`. */
+export const TRIGGER_PREFIX = 't-';
+/** Name of an item's running marker. */
+const RUNNING = 'running';
 
 /**
  * Every znode path zkshard uses, built in one place. The layout is documented in
@@ -12,7 +18,7 @@ export class ZkPaths {
   readonly root: string;
 
   constructor(namespace: string) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(namespace)) {
+    if (!NAMESPACE_PATTERN.test(namespace)) {
       throw new RangeError(`zk: namespace must match [A-Za-z0-9][A-Za-z0-9._-]*, got ${JSON.stringify(namespace)}`);
     }
     this.root = `/${namespace}`;
@@ -54,7 +60,16 @@ export class ZkPaths {
 
   /** An item's running marker (ephemeral, owned by the running worker's session). */
   running(job: string, item: number): string {
-    return `${this.item(job, item)}/running`;
+    return `${this.item(job, item)}/${RUNNING}`;
+  }
+
+  /** The item whose running marker `path` is, or undefined when it is no running marker of `job`. */
+  markerItem(job: string, path: string): number | undefined {
+    const prefix = `${this.items(job)}/`;
+    const suffix = `/${RUNNING}`;
+    if (!path.startsWith(prefix) || !path.endsWith(suffix)) return undefined;
+    const item = path.slice(prefix.length, -suffix.length);
+    return /^\d+$/.test(item) ? Number(item) : undefined;
   }
 
   /** An item's run history (persistent; written when runs end). */
@@ -77,6 +92,11 @@ export class ZkPaths {
     return `${this.job(job)}/triggers`;
   }
 
+  /** A trigger request; `trigger(job, TRIGGER_PREFIX)` is what its sequential create names. */
+  trigger(job: string, name: string): string {
+    return `${this.triggers(job)}/${name}`;
+  }
+
   /** Parent of drain requests: one node per drained worker id. */
   get drains(): string {
     return `${this.root}/drains`;
@@ -96,11 +116,21 @@ export class ZkPaths {
     return `${this.root}/clock`;
   }
 
+  /** Whether `path` is the namespace's root or a node below it. */
+  isInside(path: string): boolean {
+    return path === this.root || path.startsWith(`${this.root}/`);
+  }
+
   /** Resolves a path given by an operator (`zkctl tree [path]`) inside the namespace. */
   resolve(relative: string): string {
     const joined = posix.normalize(posix.join(this.root, relative));
     return joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined;
   }
+}
+
+/** The path of the child `name` of `parent` (of the root `/` too). */
+export function childPath(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
 }
 
 /** The sequence number of a sequential node name (its last 10 digits). */

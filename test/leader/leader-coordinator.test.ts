@@ -44,4 +44,27 @@ describe('LeaderCoordinator', () => {
     }
     expect(total).toBeGreaterThan(DEFAULT_MAX_REQUEST_BYTES); // so it took more than one multi
   });
+
+  it('a leader whose membership node is gone is deposed and writes nothing', async () => {
+    ctx = new ZkTestContext('leader-deposed');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    const gone = 'm-0123456789abcdef-0000000001';
+    const live = 'm-fedcba9876543210-0000000002';
+    await zk.mkdirp(paths.workers);
+    await zk.mkdirp(paths.jobs);
+    await zk.create(paths.job('tick'), encodeJob({ ...JOB_DEFAULTS, name: 'tick', cron: '0 0 0 1 1 *', shards: 2, itemParameters: {}, handler: './h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 } }));
+    const info = { id: 'w2', host: 'h', pid: 2, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: new Date().toISOString(), version: 'test' };
+    await zk.create(paths.member(live), encodeMemberInfo(info), 'ephemeral');
+    leader = new LeaderCoordinator(zk, paths, gone, silentLogger());
+    let deposed = 0;
+    const published: string[] = [];
+    leader.on('deposed', () => deposed++);
+    leader.on('published', (names) => published.push(...names));
+    await leader.start();
+    await waitFor(() => deposed > 0, { message: 'deposed' });
+    expect(await zk.exists(paths.assignment('tick'))).toBeNull();
+    expect(published).toEqual([]);
+    expect(deposed).toBe(1);
+  });
 });

@@ -46,6 +46,10 @@ export class FakeClock implements Clock {
     this.clearTimeout(handle);
   }
 
+  setImmediate(fn: () => void): TimerHandle {
+    return this.setTimeout(fn, 0);
+  }
+
   /** Moves time to `toMs`, firing every timer due on the way (in order), with microtasks between. */
   async advanceTo(toMs: number): Promise<void> {
     for (;;) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isDockerReachable } from '../../src/testing/docker-engine.js';
 import { findZooKeeper } from '../../src/testing/find-zookeeper.js';
-import { isAlive, serverMode } from '../../src/testing/four-letter-word.js';
+import { isAlive, serverMode } from '../../src/zk/four-letter-word.js';
 import { DEBIAN_ZOOKEEPER_JAR } from '../../src/testing/java.js';
 import { ZooKeeperNotFoundError } from '../../src/testing/zookeeper-errors.js';
 

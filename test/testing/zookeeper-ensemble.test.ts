@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fourLetterWord, serverMode } from '../../src/testing/four-letter-word.js';
+import { fourLetterWord, serverMode } from '../../src/zk/four-letter-word.js';
 import { DEBIAN_ZOOKEEPER_JAR } from '../../src/testing/java.js';
 import { ZooKeeperEnsemble } from '../../src/testing/zookeeper-ensemble.js';
 import { waitFor } from '../support/wait-for.js';

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import zookeeper from 'node-zookeeper-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fourLetterWord, isAlive, parseMntr, serverMode, servesDataDir } from '../../src/testing/four-letter-word.js';
+import { fourLetterWord, isAlive, parseMntr, serverMode, servesDataDir } from '../../src/zk/four-letter-word.js';
 import { DEBIAN_ZOOKEEPER_JAR } from '../../src/testing/java.js';
 import { ZooKeeperServer } from '../../src/testing/zookeeper-server.js';
 import { waitFor } from '../support/wait-for.js';

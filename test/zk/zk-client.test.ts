@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/logging/create-logger.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { waitFor } from '../support/wait-for.js';
 import { zkConnect } from '../support/zk-connect.js';
-import { systemTimers, type ZkTimers } from '../../src/zk/zk-timers.js';
+import { systemClock, type Clock } from '../../src/clock/clock.js';
 import type { SessionState } from '../../src/zk/session-state.js';
 
 describe('ZkClient', () => {
@@ -224,10 +224,10 @@ describe('ZkClient.holdsLease()', () => {
     expect(lowest).toBeGreaterThan(zk.leaseMs - 750 - 500);
   });
 
-  it('runs on the injected clock (ZkTimers): time moved past the lease ends it', async () => {
+  it('runs on the injected clock (Clock): time moved past the lease ends it', async () => {
     let offsetMs = 0;
-    const timers: ZkTimers = { ...systemTimers, now: () => performance.now() + offsetMs };
-    const zk = new ZkClient({ connect: zkConnect(), sessionTimeoutMs: 3000, logger: silentLogger(), timers });
+    const clock: Clock = { ...systemClock, monotonic: () => performance.now() + offsetMs };
+    const zk = new ZkClient({ connect: zkConnect(), sessionTimeoutMs: 3000, logger: silentLogger(), clock });
     try {
       await zk.start();
       expect(zk.leaseRemainingMs()).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import { findFreePorts } from '../../src/testing/free-port.js';
-import { FourLetterWordError, fourLetterWord, parseMntr, parseSrvr } from '../../src/testing/four-letter-word.js';
+import { FourLetterWordError, fourLetterWord, parseMntr, parseSrvr } from '../../src/zk/four-letter-word.js';
 import '../support/provided-context.js';
 
 describe('parseSrvr', () => {

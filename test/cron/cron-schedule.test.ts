@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CronExpressionParser } from 'cron-parser';
-import { CronSchedule } from '../../src/scheduler/cron-schedule.js';
+import { CronSchedule } from '../../src/cron/cron-schedule.js';
 import { ZkshardError } from '../../src/errors/zkshard-error.js';
 
 const at = (iso: string) => new Date(iso);

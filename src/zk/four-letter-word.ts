@@ -14,9 +14,9 @@ export class FourLetterWordError extends ZkshardError {
 /**
  * Sends a ZooKeeper four-letter word (`ruok`, `srvr`, `stat`, `mntr`, `conf`, `cons`, `wchs`...) and
  * resolves with the server's whole answer, read until the server closes the connection.
- * The command must be enabled by the server's `4lw.commands.whitelist`; the servers this module
- * starts enable all of them. A frozen server accepts the connection but never answers: the timeout
- * covers connecting and reading.
+ * The command must be enabled by the server's `4lw.commands.whitelist`; the servers that
+ * `src/testing/` starts enable all of them. A frozen server accepts the connection but never
+ * answers: the timeout covers connecting and reading.
  * @param timeoutMs @default 2000
  */
 export function fourLetterWord(host: string, port: number, command: string, timeoutMs = 2000): Promise<string> {

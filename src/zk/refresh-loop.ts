@@ -1,0 +1,122 @@
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { systemClock, type TimerHandle, type Timers } from '../clock/clock.js';
+
+export interface RefreshLoopOptions {
+  /** Whether a failure is final (e.g. the session ended): then it is not retried. @default never */
+  isFinal?: (err: unknown) => boolean;
+  /** Told of each failure that is retried, with the delay before the retry (must not throw). */
+  onRetry?: (err: unknown, delayMs: number) => void;
+  /**
+   * Start a requested run on the next turn of the event loop rather than at once, so that the
+   * requests of one turn (a burst of changes) cost one run. @default false
+   */
+  deferred?: boolean;
+  /** @default 250 ms doubling up to 1 s, jittered (see Backoff) */
+  backoff?: BackoffOptions;
+  /** @default systemClock */
+  timers?: Timers;
+}
+
+/** The timing part of {@link RefreshLoopOptions}, for the components built on a refresh loop. */
+export type RetryTiming = Pick<RefreshLoopOptions, 'backoff' | 'timers'>;
+
+/**
+ * Runs a refresh (re-read something, re-arm its watches) once at a time:
+ * - `request()` starts a run when none runs; a request that arrives while one runs makes exactly
+ *   one more run after it, however many arrive (they are coalesced);
+ * - a failed run is retried after a jittered exponential backoff (`Backoff`), bounded; requests
+ *   made while it waits are served by that retry; a success resets the backoff; a final failure
+ *   (`isFinal`) is not retried;
+ * - `close()` stops it: nothing runs after it, and no timer is left.
+ * The caches, the leader latch and the leader's reconcile loop are built on it.
+ */
+export class RefreshLoop {
+  private phase: 'idle' | 'starting' | 'running' | 'backoff' | 'closed' = 'idle';
+  private again = false;
+  /** Resolvers of the requests the next run serves. */
+  private waiting: Array<() => void> = [];
+  private timer: TimerHandle | undefined;
+  private readonly backoff: Backoff;
+  private readonly timers: Timers;
+
+  constructor(
+    private readonly refresh: () => Promise<void>,
+    private readonly options: RefreshLoopOptions = {},
+  ) {
+    this.backoff = new Backoff(options.backoff);
+    this.timers = options.timers ?? systemClock;
+  }
+
+  get closed(): boolean {
+    return this.phase === 'closed';
+  }
+
+  /** Whether a run is in progress. */
+  get running(): boolean {
+    return this.phase === 'running';
+  }
+
+  /**
+   * Asks for a run (see the class). Resolves when a run begun after this call has ended, whether
+   * it succeeded or failed, or when the loop is closed; never rejects.
+   */
+  request(): Promise<void> {
+    if (this.phase === 'closed') return Promise.resolve();
+    const served = new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.phase === 'running') this.again = true;
+    else if (this.phase === 'idle') this.begin();
+    // 'starting' or 'backoff': the run about to start serves this request too.
+    return served;
+  }
+
+  /** Stops the loop: no further run starts, a pending retry is cancelled. Idempotent. */
+  close(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.settle(this.waiting);
+    this.waiting = [];
+  }
+
+  private begin(): void {
+    if (this.options.deferred) {
+      this.phase = 'starting';
+      this.timers.setImmediate(() => void this.run());
+    } else {
+      void this.run();
+    }
+  }
+
+  private async run(): Promise<void> {
+    if (this.closed) return;
+    this.phase = 'running';
+    this.timer = undefined;
+    this.again = false;
+    const served = this.waiting;
+    this.waiting = [];
+    let failure: { err: unknown } | undefined;
+    try {
+      await this.refresh();
+      this.backoff.reset();
+    } catch (err) {
+      if (!this.closed && !this.options.isFinal?.(err)) failure = { err };
+    }
+    this.settle(served);
+    if (this.closed) return;
+    if (failure) {
+      const delayMs = this.backoff.next();
+      this.phase = 'backoff';
+      this.timer = this.timers.setTimeout(() => void this.run(), delayMs);
+      this.options.onRetry?.(failure.err, delayMs);
+    } else if (this.again) {
+      void this.run();
+    } else {
+      this.phase = 'idle';
+    }
+  }
+
+  private settle(resolvers: ReadonlyArray<() => void>): void {
+    for (const resolve of resolvers) resolve();
+  }
+}

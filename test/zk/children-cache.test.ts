@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChildrenCache } from '../../src/zk/children-cache.js';
+import { waitFor } from '../support/wait-for.js';
+import { ZkTestContext } from '../support/zk-test-client.js';
+
+describe('ChildrenCache', () => {
+  let ctx: ZkTestContext | undefined;
+  const caches: Array<{ close(): void }> = [];
+  afterEach(async () => {
+    for (const c of caches.splice(0)) c.close();
+    await ctx?.close();
+  });
+
+  it('ChildrenCache follows children and their data, and its parent through removal and re-creation', async () => {
+    ctx = new ZkTestContext('children-cache');
+    const zk = await ctx.shared();
+    const parent = `${ctx.paths.root}/parent`;
+    await zk.mkdirp(parent);
+    await zk.create(`${parent}/a`, Buffer.from('1'));
+    const cache = new ChildrenCache(zk, parent, { withData: true });
+    caches.push(cache);
+    await cache.start();
+    expect(cache.children).toEqual(['a']);
+    expect(cache.data('a')?.data.toString()).toBe('1');
+
+    await zk.create(`${parent}/b`, Buffer.from('2'));
+    await zk.setData(`${parent}/a`, Buffer.from('3'));
+    await waitFor(() => cache.children.length === 2 && cache.data('a')?.data.toString() === '3' && cache.data('b')?.data.toString() === '2', { message: 'b added and a changed' });
+  });
+
+  it('empties when its parent goes, and follows the parent when it is created again', async () => {
+    ctx = new ZkTestContext('children-cache-parent');
+    const zk = await ctx.shared();
+    const parent = `${ctx.paths.root}/parent`;
+    await zk.mkdirp(parent);
+    await zk.create(`${parent}/a`);
+    const cache = new ChildrenCache(zk, parent, { withData: false });
+    caches.push(cache);
+    await cache.start();
+    expect(cache.children).toEqual(['a']);
+    // Both at once, so that one watch notification (one refresh) sees the parent gone.
+    await zk.commit(zk.transaction().remove(`${parent}/a`).remove(parent));
+    await waitFor(() => cache.children.length === 0, { message: 'cache empty once the parent is gone' });
+    // The cache asked for an existence watch before it emptied; this session's writes come after it.
+    await zk.mkdirp(parent);
+    await zk.create(`${parent}/c`);
+    await waitFor(() => cache.children.join() === 'c', { message: 'the re-created parent followed' });
+  });
+});

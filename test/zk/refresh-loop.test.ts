@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { RefreshLoop, type RefreshLoopOptions } from '../../src/zk/refresh-loop.js';
+import { ManualTimers, settle } from '../support/manual-timers.js';
+
+/** A refresh whose runs the test ends one by one; counts runs and how many ran at once. */
+class ControlledRefresh {
+  readonly runs: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  active = 0;
+  maxActive = 0;
+
+  readonly fn = (): Promise<void> => {
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    return new Promise<void>((resolve, reject) => {
+      this.runs.push({
+        resolve: () => { this.active--; resolve(); },
+        reject: (err) => { this.active--; reject(err); },
+      });
+    });
+  };
+
+  get count(): number {
+    return this.runs.length;
+  }
+
+  async succeed(): Promise<void> {
+    this.runs[this.runs.length - 1]!.resolve();
+    await settle();
+  }
+
+  async fail(err = new Error('boom')): Promise<void> {
+    this.runs[this.runs.length - 1]!.reject(err);
+    await settle();
+  }
+}
+
+function setup(options: RefreshLoopOptions = {}) {
+  const timers = new ManualTimers();
+  const refresh = new ControlledRefresh();
+  const retries: Array<{ err: unknown; delayMs: number }> = [];
+  const loop = new RefreshLoop(refresh.fn, {
+    timers,
+    backoff: { initialMs: 200, maxMs: 1600, random: () => 0.999999 },
+    onRetry: (err, delayMs) => retries.push({ err, delayMs }),
+    ...options,
+  });
+  return { timers, refresh, retries, loop };
+}
+
+describe('RefreshLoop', () => {
+  it('runs at once when idle; requests during a run make exactly one more run, never two at once', async () => {
+    const { refresh, loop, timers } = setup();
+    const first = loop.request();
+    expect(refresh.count).toBe(1);
+    expect(loop.running).toBe(true);
+    const during = [loop.request(), loop.request(), loop.request()];
+    await settle();
+    expect(refresh.count).toBe(1); // coalesced while the first runs
+    await refresh.succeed();
+    await first;
+    expect(refresh.count).toBe(2); // exactly one more
+    let served = false;
+    void Promise.all(during).then(() => (served = true));
+    await settle();
+    expect(served).toBe(false); // the requests made during run 1 are served by run 2
+    await refresh.succeed();
+    expect(served).toBe(true);
+    await timers.advance(10_000);
+    expect(refresh.count).toBe(2);
+    expect(refresh.maxActive).toBe(1);
+    expect(loop.running).toBe(false);
+  });
+
+  it('a request after a run ended starts a new run', async () => {
+    const { refresh, loop } = setup();
+    void loop.request();
+    await refresh.succeed();
+    void loop.request();
+    expect(refresh.count).toBe(2);
+  });
+
+  it('the refresh itself may ask for another run (it saw a change meanwhile)', async () => {
+    const timers = new ManualTimers();
+    let runs = 0;
+    const loop: RefreshLoop = new RefreshLoop(async () => {
+      runs++;
+      if (runs === 1) void loop.request();
+    }, { timers });
+    await loop.request();
+    await settle();
+    expect(runs).toBe(2);
+  });
+
+  it('retries a failure after a jittered backoff that doubles up to its bound, and resets on success', async () => {
+    const { refresh, loop, retries, timers } = setup();
+    const started = loop.request();
+    const err = new Error('connection loss');
+    await refresh.fail(err);
+    await started; // a request is served by a failed run too
+    expect(retries).toEqual([{ err, delayMs: 200 }]);
+    await timers.advance(199);
+    expect(refresh.count).toBe(1); // not before the delay
+    await timers.advance(1);
+    expect(refresh.count).toBe(2);
+    const expected = [400, 800, 1600, 1600]; // bounded by maxMs
+    for (const delayMs of expected) {
+      await refresh.fail();
+      expect(retries.at(-1)!.delayMs).toBe(delayMs);
+      await timers.advance(delayMs - 1);
+      const before = refresh.count;
+      await timers.advance(1);
+      expect(refresh.count).toBe(before + 1);
+    }
+    await refresh.succeed();
+    void loop.request();
+    await refresh.fail();
+    expect(retries.at(-1)!.delayMs).toBe(200); // reset by the success
+    expect(refresh.maxActive).toBe(1);
+    loop.close();
+  });
+
+  it('requests made while a retry waits are served by that retry, not earlier', async () => {
+    const { refresh, loop, timers } = setup();
+    void loop.request();
+    await refresh.fail();
+    const waiting = loop.request();
+    void loop.request();
+    await settle();
+    expect(refresh.count).toBe(1);
+    let served = false;
+    void waiting.then(() => (served = true));
+    await timers.advance(200);
+    expect(refresh.count).toBe(2);
+    await refresh.succeed();
+    expect(served).toBe(true);
+    await timers.advance(10_000);
+    expect(refresh.count).toBe(2);
+  });
+
+  it('does not retry a final failure, and leaves no timer', async () => {
+    class SessionEnded extends Error {}
+    const { refresh, loop, retries, timers } = setup({ isFinal: (err) => err instanceof SessionEnded });
+    void loop.request();
+    await refresh.fail(new SessionEnded('closed'));
+    expect(retries).toEqual([]);
+    expect(timers.pending).toBe(0);
+    await timers.advance(10_000);
+    expect(refresh.count).toBe(1);
+  });
+
+  it('close() cancels a pending retry, serves every waiting request, and nothing runs after it', async () => {
+    const { refresh, loop, timers } = setup();
+    void loop.request();
+    await refresh.fail();
+    expect(timers.pending).toBe(1);
+    const waiting = loop.request();
+    loop.close();
+    loop.close(); // idempotent
+    expect(timers.pending).toBe(0);
+    await waiting; // resolved by close
+    await loop.request(); // resolves at once, runs nothing
+    await timers.advance(10_000);
+    expect(refresh.count).toBe(1);
+    expect(loop.closed).toBe(true);
+  });
+
+  it('close() during a run: the run ends, no further run, no retry of its failure', async () => {
+    const { refresh, loop, retries, timers } = setup();
+    const first = loop.request();
+    void loop.request();
+    loop.close();
+    await refresh.fail();
+    await first;
+    await timers.advance(10_000);
+    expect(refresh.count).toBe(1);
+    expect(retries).toEqual([]);
+    expect(timers.pending).toBe(0);
+  });
+
+  it('deferred: the requests of one turn start one run, on the next turn', async () => {
+    const { refresh, loop, timers } = setup({ deferred: true });
+    void loop.request();
+    void loop.request();
+    void loop.request();
+    expect(refresh.count).toBe(0);
+    await timers.advance(0);
+    expect(refresh.count).toBe(1);
+    await refresh.succeed();
+    await timers.advance(10_000);
+    expect(refresh.count).toBe(1);
+  });
+});
