@@ -288,7 +288,10 @@ export class FireScheduler {
         this.settle(req.job, req.item, fireMs);
         break;
       case 'duplicate':
-        // Already taken on (here or by another member): settled.
+        // A scheduled fire or a re-run: already taken on (here or by another member). A missed
+        // fire a takeover planned was skipped over by a later fire that began first (its run
+        // queued behind that one): nobody ran it, so it is recorded as missed.
+        if (req.reason === 'misfire') s.missed.set(req.item, mergeNote(s.missed.get(req.item), self));
         if (!trigger) this.settle(req.job, req.item, fireMs);
         break;
       case 'poisoned':

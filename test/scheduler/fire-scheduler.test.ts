@@ -105,7 +105,9 @@ describe('FireScheduler on fake time', () => {
     const withNote = scheduled(h.fired).filter((r) => r.missed);
     expect(withNote.map((r) => r.missed)).toEqual([
       { count: 1, latest: new Date(T0 + 1500) },
-      { count: 1, latest: new Date(T0 + 1500) }, // carried again by the next fire
+      // carried again by the next fire, with the late fire itself (a misfire answered duplicate
+      // was skipped over, not run)
+      { count: 2, latest: new Date(T0 + 2500) },
     ]);
     h.scheduler.stop();
   });
@@ -137,6 +139,20 @@ describe('FireScheduler on fake time', () => {
     const planned = h.fired.flatMap((f) => f.requests).filter((r) => r.reason !== 'schedule');
     // the interrupted fire again, then (fire-once) the regular fire that could not begin
     expect(planned.map((r) => [r.reason, r.fireTime.getTime() - T0])).toEqual([['failover', -500], ['misfire', 500]]);
+    h.scheduler.stop();
+  });
+
+  it('a missed fire a takeover planned that a later fire skipped over (duplicate) is recorded as missed', async () => {
+    // The item's last scheduled fire was long ago: the takeover plans the latest missed one (fire-once).
+    const h = harness(testJob('j', { shards: 1 }), { progress: { lastScheduled: new Date(T0 - 5500).toISOString() }, answer: (req) => (req.reason === 'misfire' ? 'duplicate' : 'started') });
+    h.scheduler.start();
+    await settle();
+    const planned = h.fired.flatMap((f) => f.requests).find((r) => r.reason === 'misfire')!;
+    expect(planned.fireTime).toEqual(new Date(T0 - 500));
+    await h.clock.advanceTo(T0 + 1000);
+    const next = scheduled(h.fired).find((r) => r.reason === 'schedule')!;
+    // Its note (4 older fires) and the skipped-over fire itself ride on the next regular fire.
+    expect(next.missed).toEqual({ count: 5, latest: new Date(T0 - 500) });
     h.scheduler.stop();
   });
 
