@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import type { Logger } from 'pino';
 import { HandlerError } from '../errors/handler-error.js';
 import { LeaseLostError } from '../errors/lease-lost-error.js';
@@ -73,8 +75,10 @@ export async function runScript(ctx: JobContext, options: ScriptRunOptions): Pro
     throw new ZkshardError('SCRIPT_NOT_STARTED', `script ${JSON.stringify(file)} not started: the lease is over`);
   }
   const stageWrites: Array<Promise<void>> = [];
+  const guard = parentDeathGuard();
+  const [spawnFile, spawnArgs] = guard ? [guard, ['--pdeathsig', 'USR1', '--', '/bin/sh', '-c', GUARD_SCRIPT, 'zkshard-script', file, ...args]] : [file, args];
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(file, args, {
+    const child = spawn(spawnFile, spawnArgs, {
       cwd: options.cwd,
       env: { ...process.env, ...scriptEnv(ctx), ZKSHARD_STAGES_DONE: stagesDone },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -154,7 +158,9 @@ export async function runScript(ctx: JobContext, options: ScriptRunOptions): Pro
       killTimer = undefined;
       if (code === 0) resolve();
       else {
-        const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        // Under the guard, a script killed by a signal shows as the guard's exit code 128 + n.
+        const bySignal = signal ?? (guard && code !== null && code > 128 ? signalName(code - 128) : undefined);
+        const how = bySignal ? `killed by ${bySignal}` : `exited with code ${code}`;
         reject(new ZkshardError('SCRIPT_FAILED', `script ${how}${tail.length ? `: ${tail.join(' | ')}` : ''}`));
       }
     });
@@ -165,4 +171,35 @@ export async function runScript(ctx: JobContext, options: ScriptRunOptions): Pro
 
 function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
+}
+
+/**
+ * The script's process group dies with the worker. Scripts run in their own process group (so
+ * that an abort reaches their children), which also means nothing kills them when the worker
+ * process itself is killed (SIGKILL, OOM): they would go on running while the item's next owner
+ * runs the fire again. So the group is led by a small guard: `setpriv --pdeathsig USR1` has the
+ * kernel signal it when the worker dies, and it then SIGKILLs the whole group. It ignores the
+ * SIGTERM of an ordinary abort (the script gets it and its grace) and exits with the script's
+ * status. Without `setpriv` (util-linux) scripts run unguarded, and the worker says so once.
+ */
+const GUARD_SCRIPT = `trap 'kill -KILL 0' USR1
+trap ':' TERM
+"$@" &
+pid=$!
+while :; do
+  wait "$pid"; status=$?
+  kill -0 "$pid" 2>/dev/null || exit "$status"
+done`;
+
+let guardPath: string | null | undefined;
+
+function parentDeathGuard(): string | null {
+  if (guardPath !== undefined) return guardPath;
+  guardPath = process.platform === 'linux' ? (['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null) : null;
+  if (guardPath === null) process.emitWarning('zkshard: setpriv (util-linux) not found: script jobs are not killed when the worker process dies', { code: 'ZKSHARD_NO_SETPRIV' });
+  return guardPath;
+}
+
+function signalName(n: number): NodeJS.Signals | undefined {
+  return (Object.entries(constants.signals) as Array<[NodeJS.Signals, number]>).find(([, v]) => v === n)?.[0];
 }

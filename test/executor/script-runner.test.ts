@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { runScript } from '../../src/executor/script-runner.js';
 import type { JobContext } from '../../src/executor/job-context.js';
 import { LeaseLostError } from '../../src/errors/lease-lost-error.js';
@@ -10,6 +12,8 @@ import { RunTimeoutError } from '../../src/errors/run-timeout-error.js';
 import { ZkshardError } from '../../src/errors/zkshard-error.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { waitFor } from '../support/wait-for.js';
+
+const SCRIPT_PARENT = fileURLToPath(new URL('../fixtures/handlers/script-parent.mjs', import.meta.url));
 
 function context(signal: AbortSignal): JobContext {
   return {
@@ -51,7 +55,7 @@ function runningInGroup(pgid: number): number[] {
  * A script whose whole process group ignores SIGTERM (`trap '' TERM` is inherited by its
  * children), with a background child: it writes its process group id, then waits forever.
  */
-const IGNORES_SIGTERM = `trap '' TERM; sleep 60 & echo $$ > pgid; wait`;
+const IGNORES_SIGTERM = `trap '' TERM; sleep 60 & cut -d' ' -f5 /proc/$$/stat > pgid; wait`;
 
 describe('runScript', () => {
   let dir: string;
@@ -160,5 +164,16 @@ describe('runScript', () => {
     const abort = new AbortController();
     await runScript(context(abort.signal), { command: `echo "$ZKSHARD_JOB#$ZKSHARD_ITEM" > out`, cwd: dir });
     expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('script#0\n');
+  });
+
+  it('the whole process group dies with the worker process (SIGKILL), scripts that ignore SIGTERM included', async () => {
+    // A stand-in worker process: runs a stubborn script through runScript, then is SIGKILLed.
+    const parent = spawn(process.execPath, [SCRIPT_PARENT, IGNORES_SIGTERM], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    await waitFor(() => existsSync(join(dir, 'pgid')) && readFileSync(join(dir, 'pgid'), 'utf8').trim() !== '', { timeoutMs: 10_000, message: 'the script runs' });
+    const pgid = Number(readFileSync(join(dir, 'pgid'), 'utf8'));
+    groups.push(pgid);
+    expect(runningInGroup(pgid).length).toBeGreaterThanOrEqual(2); // the script and its sleep
+    parent.kill('SIGKILL');
+    await waitFor(() => runningInGroup(pgid).length === 0, { timeoutMs: 3000, intervalMs: 20, message: 'the script group gone with its worker' });
   });
 });
