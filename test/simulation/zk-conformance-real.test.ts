@@ -50,6 +50,7 @@ async function realTarget(): Promise<ConformanceTarget> {
     root,
     open,
     expire: (session) => expireOnServer(session as ZkClient),
+    disconnect: (session) => (session as unknown as { cm: { socket: { destroy(): void } } }).cm.socket.destroy(),
     close: async () => {
       await Promise.all(sessions.filter((s) => s !== admin).map((s) => s.close()));
       await removeTree(admin, root);

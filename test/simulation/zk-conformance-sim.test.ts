@@ -29,6 +29,7 @@ async function simTarget(seed: number): Promise<ConformanceTarget> {
     root,
     open,
     expire: async (session) => server.expireSession((session as SimZkClient).serverSessionId),
+    disconnect: (session) => (session as SimZkClient).dropConnection(),
     close: async () => {
       await Promise.all(sessions.map((s) => s.close()));
       await pump.stop();

@@ -32,6 +32,8 @@ export interface ConformanceTarget {
   open(options?: { sessionTimeoutMs?: number }): Promise<ZkSession>;
   /** Makes the server expire `session` (its client learns it on its next contact). */
   expire(session: ZkSession): Promise<void>;
+  /** Resets `session`'s connection at once (what was in flight is lost); its client reconnects. */
+  disconnect(session: ZkSession): void;
   /** Closes every session and removes the case's nodes. */
   close(): Promise<void>;
 }
@@ -381,6 +383,36 @@ export function zkConformanceSuite(makeTarget: () => Promise<ConformanceTarget>)
     expect(err).toBeInstanceOf(RequestTooLargeError);
     expect(err).toMatchObject({ code: 'ZK_REQUEST_TOO_LARGE', path: `${t.root}/big-0` });
     expect(await zk.getChildren(t.root)).toEqual([]);
+  });
+
+  it('a dropped connection: requests in flight fail with ConnectionLoss, the same session comes back with its ephemerals and watches', async () => {
+    const zk = await t.open();
+    const writer = await t.open();
+    const e = `${t.root}/e`;
+    await zk.create(e, 'a', 'ephemeral');
+    const w = recorder();
+    await zk.getData(e, w.watcher);
+    const states: SessionState[] = [];
+    zk.on('state', (s) => states.push(s));
+    const read = rejection(zk.getData(e));
+    const multi = rejection(zk.commit(zk.transaction().check(e)));
+    t.disconnect(zk);
+    const readErr = await read;
+    expect(readErr).toBeInstanceOf(ConnectionLossError);
+    expect(readErr).toMatchObject({ code: 'ZK_CONNECTION_LOSS', zkCode: -4, path: e });
+    const multiErr = (await multi) as ZkTransactionError;
+    expect(multiErr).toBeInstanceOf(ZkTransactionError);
+    expect(multiErr.failedIndex).toBe(-1);
+    expect(multiErr.reason).toBeInstanceOf(ConnectionLossError);
+    // A change made while the client reconnects fires its watch once, on this side or the other of the reconnect.
+    await writer.setData(e, 'b');
+    expect(await zk.waitLive(zk.sessionTimeoutMs)).toBe(true);
+    await sync(zk);
+    expect(w.events).toEqual([{ type: 'dataChanged', path: e }]);
+    expect(states).toEqual(['suspended', 'reconnected']);
+    const stat = await writer.exists(e);
+    expect(stat?.ephemeralOwner).toBe(zk.sessionId);
+    expect(zk.signal.aborted).toBe(false);
   });
 
   it('a request larger than jute.maxbuffer drops the connection: ConnectionLoss, nothing applied, the session goes on', async () => {
