@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { ConnectionLossError, ZkTimeoutError } from '../../src/zk/zk-errors.js';
+import { ZkTransactionError } from '../../src/zk/zk-transaction.js';
+import type { SessionState } from '../../src/zk/session-state.js';
+import type { ZkWatchEvent } from '../../src/zk/zk-watch-event.js';
+import type { SimZkClient } from '../../src/simulation/sim-zk-client.js';
+import { SimWorld } from './sim-world.js';
+
+function stateLog(w: SimWorld, zk: SimZkClient): Array<{ state: SessionState; atMs: number }> {
+  const log: Array<{ state: SessionState; atMs: number }> = [];
+  zk.on('state', (state) => log.push({ state, atMs: w.clock.nowMs }));
+  return log;
+}
+
+describe('SimZkClient: connection loss with an unknown outcome', () => {
+  it('a request lost before the server got it fails with ConnectionLoss and was not applied', async () => {
+    const w = new SimWorld(1);
+    const zk = await w.started();
+    zk.loseNextRequest('before-apply');
+    await expect(w.settle(zk.create('/a', 'x'))).rejects.toBeInstanceOf(ConnectionLossError);
+    expect(w.server.peek('/a')).toBeUndefined();
+    expect(await w.settle(zk.waitLive(3000))).toBe(true);
+    expect(await w.settle(zk.exists('/a'))).toBeNull();
+  });
+
+  it('a request applied whose answer was lost fails with ConnectionLoss too, and was applied', async () => {
+    const w = new SimWorld(2);
+    const zk = await w.started();
+    zk.loseNextRequest('after-apply');
+    await expect(w.settle(zk.create('/a', 'x'))).rejects.toBeInstanceOf(ConnectionLossError);
+    expect(w.server.peek('/a')?.data.toString()).toBe('x');
+    expect(await w.settle(zk.waitLive(3000))).toBe(true);
+    expect(await w.settle(zk.exists('/a'))).not.toBeNull();
+  });
+
+  it('a multi meeting a connection loss fails with failedIndex -1, applied or not', async () => {
+    for (const loss of ['before-apply', 'after-apply'] as const) {
+      const w = new SimWorld(3);
+      const zk = await w.started();
+      zk.loseNextRequest(loss);
+      const err = await w.settle(zk.commit(zk.transaction().create('/m', Buffer.from('1')))).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ZkTransactionError);
+      expect((err as ZkTransactionError).failedIndex).toBe(-1);
+      expect((err as ZkTransactionError).reason).toBeInstanceOf(ConnectionLossError);
+      expect(w.server.peek('/m') !== undefined).toBe(loss === 'after-apply');
+    }
+  });
+
+  it('with a loss rate, the seed decides each outcome: both happen, and a seed always gives the same ones', async () => {
+    const outcomes = async (seed: number): Promise<string> => {
+      const w = new SimWorld(seed);
+      const zk = await w.started({ connectionLossRate: 0.5 });
+      let out = '';
+      for (let i = 0; i < 12; i++) {
+        const ok = await w.settle(zk.create(`/n${i}`)).then(() => true, () => false);
+        if (!ok) await w.settle(zk.waitLive(3000));
+        out += ok ? 'o' : w.server.peek(`/n${i}`) ? 'A' : 'L';
+      }
+      return out;
+    };
+    const a = await outcomes(7);
+    expect(a).toMatch(/o/);
+    expect(a).toMatch(/A/); // lost answer, applied
+    expect(a).toMatch(/L/); // lost request, not applied
+    expect(await outcomes(7)).toBe(a);
+  });
+});
+
+describe('SimZkClient: sessions, lease and expiry on the simulated clock', () => {
+  it('a frozen process: the server expires its session after the timeout; thawed, the client finds its lease gone', async () => {
+    const w = new SimWorld(4);
+    const observer = await w.started({ sessionTimeoutMs: 10_000 });
+    const zk = await w.started({ sessionTimeoutMs: 3000 });
+    const states = stateLog(w, zk);
+    await w.settle(zk.create('/e', 'x', 'ephemeral'));
+    let goneAtMs = 0;
+    await w.settle(observer.exists('/e', () => (goneAtMs = w.clock.nowMs)));
+    const frozenAtMs = w.clock.nowMs;
+    zk.freeze();
+    await w.until(() => goneAtMs > 0);
+    // Expired by the server between one timeout and one timeout plus a tick after its last ping.
+    expect(goneAtMs - frozenAtMs).toBeGreaterThan(3000 - 1000);
+    expect(goneAtMs - frozenAtMs).toBeLessThanOrEqual(3000 + 500);
+    expect(zk.state).toBe('connected'); // it has not run since
+    expect(zk.holdsLease()).toBe(false); // the check runs now, even frozen
+    expect(zk.state).toBe('lost');
+    zk.thaw();
+    await w.clock.advanceBy(5000);
+    expect(states.map((s) => s.state)).toEqual(['lost']);
+    expect(zk.signal.reason).toMatchObject({ code: 'ZK_SESSION_LOST' });
+  });
+
+  it('a partition: suspended after half the session timeout, lost at the lease, before the server expires the session', async () => {
+    const w = new SimWorld(5);
+    const observer = await w.started({ sessionTimeoutMs: 10_000 });
+    const zk = await w.started({ sessionTimeoutMs: 3000 });
+    const states = stateLog(w, zk);
+    await w.settle(zk.create('/e', 'x', 'ephemeral'));
+    let goneAtMs = 0;
+    await w.settle(observer.exists('/e', () => (goneAtMs = w.clock.nowMs)));
+    const cutAtMs = w.clock.nowMs;
+    zk.partition();
+    await w.until(() => goneAtMs > 0);
+    const suspended = states.find((s) => s.state === 'suspended')!;
+    const lost = states.find((s) => s.state === 'lost')!;
+    expect(suspended.atMs - cutAtMs).toBeLessThanOrEqual(1500 + 250);
+    expect(lost.atMs - cutAtMs).toBeLessThanOrEqual(2000 + 250);
+    expect(lost.atMs).toBeLessThan(goneAtMs);
+    zk.heal();
+    await w.clock.advanceBy(5000);
+    expect(states.map((s) => s.state)).toEqual(['suspended', 'lost']);
+  });
+
+  it('a short partition holds messages and delivers them after it heals: nothing fails, no state change', async () => {
+    const w = new SimWorld(6);
+    const zk = await w.started({ sessionTimeoutMs: 3000 });
+    const states = stateLog(w, zk);
+    zk.partition();
+    const created = zk.create('/late', 'x');
+    await w.clock.advanceBy(700);
+    expect(w.server.peek('/late')).toBeUndefined();
+    zk.heal();
+    expect(await w.settle(created)).toBe('/late');
+    expect(states).toEqual([]);
+  });
+
+  it('requests made while disconnected go out once reconnected; one past its timeout fails with ZkTimeoutError and may still be applied', async () => {
+    const w = new SimWorld(8);
+    // Lease 4,000 ms, suspended after 3,000 ms of silence: 1,000 ms left to come back in.
+    const zk = await w.started({ sessionTimeoutMs: 6000, requestTimeoutMs: 400 });
+    zk.partition();
+    await w.until(() => zk.state === 'suspended');
+    const early = zk.create('/early', 'x').catch((e: unknown) => e);
+    await w.clock.advanceBy(500);
+    const late = zk.create('/late', 'y');
+    await w.clock.advanceBy(100);
+    zk.heal();
+    expect(await w.settle(early)).toBeInstanceOf(ZkTimeoutError);
+    expect(await w.settle(late)).toBe('/late');
+    expect(zk.state).toBe('reconnected');
+    // As with node-zookeeper-client, a timed-out request stays queued: sent on reconnect, it is
+    // applied after its caller was told it timed out. A timeout is an unknown outcome.
+    expect(w.server.peek('/early')?.data.toString()).toBe('x');
+  });
+
+  it('watches come back after a reconnect, fired for what changed meanwhile (ZooKeeper set-watches)', async () => {
+    const w = new SimWorld(9);
+    const zk = await w.started({ sessionTimeoutMs: 6000 });
+    const writer = await w.started();
+    for (const p of ['/changed', '/deleted', '/parent', '/same']) await w.settle(writer.create(p, 'a'));
+    const events: ZkWatchEvent[] = [];
+    const rec = (e: ZkWatchEvent) => events.push(e);
+    await w.settle(zk.getData('/changed', rec));
+    await w.settle(zk.getData('/deleted', rec));
+    await w.settle(zk.getChildren('/parent', rec));
+    await w.settle(zk.exists('/created', rec));
+    await w.settle(zk.getData('/same', rec));
+    // The server drops the connection (and its watches); the client hears of it only later.
+    zk.partition();
+    zk.dropConnection();
+    await w.settle(writer.setData('/changed', 'b'));
+    await w.settle(writer.remove('/deleted'));
+    await w.settle(writer.create('/parent/kid'));
+    await w.settle(writer.create('/created'));
+    expect(events).toEqual([]);
+    zk.heal();
+    await w.until(() => zk.state === 'reconnected');
+    await w.settle(zk.exists('/'));
+    expect(events.map((e) => `${e.type} ${e.path}`).sort()).toEqual(['childrenChanged /parent', 'created /created', 'dataChanged /changed', 'deleted /deleted']);
+    // The unchanged node's watch was re-armed on the server: it still fires.
+    await w.settle(writer.setData('/same', 'b'));
+    await w.settle(zk.exists('/'));
+    expect(events.at(-1)).toEqual({ type: 'dataChanged', path: '/same' });
+  });
+});
