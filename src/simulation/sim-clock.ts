@@ -1,4 +1,3 @@
-import { setImmediate as realSetImmediate } from 'node:timers/promises';
 import type { SeededRandom } from './seeded-random.js';
 
 /** A pending timer, turn or interval of the simulation; returned by `SimTimers`, passed back to clear it. */
@@ -173,20 +172,29 @@ export class SimClock {
    * Runs events one by one, letting every promise continuation run after each, until `untilMs`
    * (time is then set to it), `condition` holds, or nothing is pending.
    */
-  async run(options: SimRunOptions = {}): Promise<void> {
+  run(options: SimRunOptions = {}): Promise<void> {
     const maxEvents = options.maxEvents ?? 10_000_000;
     let ran = 0;
-    for (;;) {
-      await realSetImmediate();
-      if (options.condition?.()) return;
-      const due = this.nextDueMs();
-      if (due === undefined || (options.untilMs !== undefined && due > options.untilMs)) {
-        if (options.untilMs !== undefined && options.untilMs > this.monotonic) this.monotonic = options.untilMs;
-        return;
-      }
-      if (++ran > maxEvents) throw new SimRunawayError(`sim-clock: more than ${maxEvents} events without reaching the end of the run (now ${this.monotonic} ms)`);
-      this.step();
-    }
+    return new Promise<void>((resolve, reject) => {
+      // One event per turn of the real event loop: Node runs every microtask between two
+      // setImmediate callbacks, so whatever an event released settles before the next one.
+      const turn = (): void => {
+        try {
+          if (options.condition?.()) return resolve();
+          const due = this.nextDueMs();
+          if (due === undefined || (options.untilMs !== undefined && due > options.untilMs)) {
+            if (options.untilMs !== undefined && options.untilMs > this.monotonic) this.monotonic = options.untilMs;
+            return resolve();
+          }
+          if (++ran > maxEvents) throw new SimRunawayError(`sim-clock: more than ${maxEvents} events without reaching the end of the run (now ${this.monotonic} ms)`);
+          this.step();
+          setImmediate(turn);
+        } catch (err) {
+          reject(err);
+        }
+      };
+      setImmediate(turn);
+    });
   }
 
   /** Runs every event due within the next `ms`, then sets the clock `ms` later. */
@@ -209,16 +217,22 @@ export class SimClock {
   pump(maxTimeMs = 3_600_000): { stop(): Promise<void> } {
     let stopped = false;
     const limit = this.monotonic + maxTimeMs;
-    const done = (async () => {
-      while (!stopped) {
-        await realSetImmediate();
-        if (stopped) return;
+    const done = new Promise<void>((resolve, reject) => {
+      const turn = (): void => {
+        if (stopped) return resolve();
         const due = this.nextDueMs();
-        if (due === undefined) continue;
-        if (due > limit) throw new SimRunawayError(`sim-clock: pump passed ${maxTimeMs} ms of virtual time`);
-        this.step();
-      }
-    })();
+        if (due !== undefined) {
+          if (due > limit) return reject(new SimRunawayError(`sim-clock: pump passed ${maxTimeMs} ms of virtual time`));
+          try {
+            this.step();
+          } catch (err) {
+            return reject(err);
+          }
+        }
+        setImmediate(turn);
+      };
+      setImmediate(turn);
+    });
     return {
       stop: async () => {
         stopped = true;
