@@ -562,6 +562,7 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
         this.failedAttempts = 0;
         this.lastAnsweredSentAtMs = Math.max(this.lastAnsweredSentAtMs, this.connectSentAtMs);
         this.lib = 'connected';
+        this.armPing();
         for (const p of this.queue.splice(0)) this.transmit(p);
         this.onLibraryConnected();
         return;

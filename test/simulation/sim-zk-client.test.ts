@@ -90,6 +90,37 @@ describe('SimZkClient: sessions, lease and expiry on the simulated clock', () =>
     expect(zk.signal.reason).toMatchObject({ code: 'ZK_SESSION_LOST' });
   });
 
+  it('the lease runs from the send time of the last answered request: a reply read after a stall does not renew it', async () => {
+    for (const stallMs of [1900, 2100]) {
+      const w = new SimWorld(10);
+      const zk = await w.started({ sessionTimeoutMs: 3000 }); // lease 2,000 ms
+      const states = stateLog(w, zk);
+      const read = zk.getData('/');
+      zk.freeze(); // the reply arrives while the process is stalled, and is read when it thaws
+      await w.clock.advanceBy(stallMs);
+      zk.thaw();
+      expect((await w.settle(read)).stat.version).toBe(0);
+      await w.clock.advanceBy(3000);
+      if (stallMs < 2000) {
+        // Past the read timeout: the connection is dropped and the same session comes back.
+        expect(states.map((s) => s.state)).toEqual(['suspended', 'reconnected']);
+      } else {
+        // Past the lease counted from the request's send time, though its reply was just read.
+        expect(states.map((s) => s.state)).toEqual(['lost']);
+      }
+    }
+  });
+
+  it('pings keep an idle session answered: no state change over many session timeouts', async () => {
+    const w = new SimWorld(11);
+    const zk = await w.started({ sessionTimeoutMs: 3000 });
+    const states = stateLog(w, zk);
+    zk.dropConnection();
+    await w.clock.advanceBy(30_000);
+    expect(states.map((s) => s.state)).toEqual(['suspended', 'reconnected']);
+    expect(zk.holdsLease()).toBe(true);
+  });
+
   it('a partition: suspended after half the session timeout, lost at the lease, before the server expires the session', async () => {
     const w = new SimWorld(5);
     const observer = await w.started({ sessionTimeoutMs: 10_000 });
