@@ -1,3 +1,4 @@
+import { ZkshardError } from '../errors/zkshard-error.js';
 import type { SeededRandom } from './seeded-random.js';
 
 /** A pending timer, turn or interval of the simulation; returned by `SimTimers`, passed back to clear it. */
@@ -58,8 +59,10 @@ export interface SimRunOptions {
 }
 
 /** Thrown when a simulated run exceeds its guard (`maxEvents`, `maxTimeMs`). */
-export class SimRunawayError extends Error {
-  override readonly name = 'SimRunawayError';
+export class SimRunawayError extends ZkshardError {
+  constructor(message: string) {
+    super('SIM_RUNAWAY', message);
+  }
 }
 
 /**
@@ -83,6 +86,7 @@ export class SimClock {
 
   constructor(options: SimClockOptions = {}) {
     this.startWallMs = options.startWallMs ?? 1_767_225_600_000;
+    if (!Number.isFinite(this.startWallMs)) throw new RangeError(`sim-clock: startWallMs must be a finite number, got ${this.startWallMs}`);
     this.random = options.random;
   }
 
@@ -98,6 +102,7 @@ export class SimClock {
 
   /** Steps the wall clock by `deltaMs` (may be negative), as an NTP correction would; monotonic time does not move. */
   stepWall(deltaMs: number): void {
+    if (!Number.isFinite(deltaMs)) throw new RangeError(`sim-clock: stepWall(deltaMs) needs a finite number, got ${deltaMs}`);
     this.wallOffsetMs += deltaMs;
   }
 

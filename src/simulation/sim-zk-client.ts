@@ -142,6 +142,12 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
       throw new RangeError(`sim-zk-client: latency must satisfy 0 <= minMs <= maxMs, got ${JSON.stringify(this.latency)}`);
     }
     this.connectionLossRate = options.connectionLossRate ?? 0;
+    if (!(this.connectionLossRate >= 0 && this.connectionLossRate <= 1)) {
+      throw new RangeError(`sim-zk-client: connectionLossRate must be between 0 and 1, got ${this.connectionLossRate}`);
+    }
+    if (!/^[A-Za-z0-9_.-]+$/.test(options.process) || options.process === 'server') {
+      throw new RangeError(`sim-zk-client: process must be a name of letters, digits, '.', '_' or '-' other than 'server', got ${JSON.stringify(options.process)}`);
+    }
   }
 
   // ---- ZkSession: state ----------------------------------------------------------------------

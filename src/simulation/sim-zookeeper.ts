@@ -100,6 +100,11 @@ export class SimZooKeeper implements SimServerEnd {
     this.minSessionTimeoutMs = options.minSessionTimeoutMs ?? 2 * this.tickMs;
     this.maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 20 * this.tickMs;
     this.maxBufferBytes = options.maxBufferBytes ?? 1_048_575;
+    if (!(Number.isInteger(this.tickMs) && this.tickMs > 0)) throw new RangeError(`sim-zookeeper: tickMs must be a positive integer, got ${this.tickMs}`);
+    if (!(this.minSessionTimeoutMs > 0 && this.maxSessionTimeoutMs >= this.minSessionTimeoutMs)) {
+      throw new RangeError(`sim-zookeeper: session timeouts must satisfy 0 < min <= max, got min ${this.minSessionTimeoutMs}, max ${this.maxSessionTimeoutMs}`);
+    }
+    if (!(Number.isInteger(this.maxBufferBytes) && this.maxBufferBytes > 0)) throw new RangeError(`sim-zookeeper: maxBufferBytes must be a positive integer, got ${this.maxBufferBytes}`);
     const now = this.timers.now();
     const stat = (): SimNodeStat => ({
       czxid: 0n, mzxid: 0n, pzxid: 0n, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, dataLength: 0, numChildren: 0,

@@ -204,3 +204,13 @@ describe('SimZkClient: sessions, lease and expiry on the simulated clock', () =>
     expect(events.at(-1)).toEqual({ type: 'dataChanged', path: '/same' });
   });
 });
+
+describe('SimZkClient options', () => {
+  it('rejects bad options with a clear error', () => {
+    const w = new SimWorld(12);
+    expect(() => w.client({ connectionLossRate: 2 })).toThrow('sim-zk-client: connectionLossRate must be between 0 and 1, got 2');
+    expect(() => w.client({ latency: { minMs: 5, maxMs: 1 } })).toThrow('sim-zk-client: latency must satisfy 0 <= minMs <= maxMs, got {"minMs":5,"maxMs":1}');
+    expect(() => w.client({ process: 'server' })).toThrow(/process must be a name .* other than 'server', got "server"/);
+    expect(() => w.client({ leaseFraction: 1 })).toThrow('zk: `leaseFraction` must be between 0 and 1, got 1');
+  });
+});

@@ -114,3 +114,15 @@ describe('SimZooKeeper', () => {
     expect(orders.size).toBeGreaterThan(1);
   });
 });
+
+describe('SimZooKeeper options', () => {
+  it('rejects bad options with a clear error', () => {
+    const timers = new SimClock().timers('server');
+    const random = new SeededRandom(1);
+    expect(() => new SimZooKeeper({ timers, random, tickMs: 0 })).toThrow('sim-zookeeper: tickMs must be a positive integer, got 0');
+    expect(() => new SimZooKeeper({ timers, random, minSessionTimeoutMs: 5000, maxSessionTimeoutMs: 4000 })).toThrow(
+      'sim-zookeeper: session timeouts must satisfy 0 < min <= max, got min 5000, max 4000',
+    );
+    expect(() => new SimZooKeeper({ timers, random, maxBufferBytes: -1 })).toThrow('sim-zookeeper: maxBufferBytes must be a positive integer, got -1');
+  });
+});
