@@ -317,6 +317,33 @@ export function zkConformanceSuite(makeTarget: () => Promise<ConformanceTarget>)
     ]);
   });
 
+  it('the events of one change, and of the ops of one multi, arrive in the order the server applied them', async () => {
+    const zk = await t.open();
+    const writer = await t.open();
+    const r = t.root;
+    await zk.create(`${r}/p`);
+    const w = recorder();
+    await zk.exists(`${r}/p/c`, w.watcher);
+    await zk.getChildren(`${r}/p`, w.watcher);
+    await writer.create(`${r}/p/c`);
+    await sync(zk);
+    expect(w.events).toEqual([
+      { type: 'created', path: `${r}/p/c` },
+      { type: 'childrenChanged', path: `${r}/p` },
+    ]);
+    w.events.length = 0;
+    await zk.create(`${r}/q`);
+    for (const p of [`${r}/q`, `${r}/p/c`]) await zk.getData(p, w.watcher);
+    await zk.getChildren(`${r}/p`, w.watcher);
+    await writer.commit(writer.transaction().setData(`${r}/q`, Buffer.from('x')).remove(`${r}/p/c`));
+    await sync(zk);
+    expect(w.events).toEqual([
+      { type: 'dataChanged', path: `${r}/q` },
+      { type: 'deleted', path: `${r}/p/c` },
+      { type: 'childrenChanged', path: `${r}/p` },
+    ]);
+  });
+
   it('a session sees the watch event of its own change before the reply to that change', async () => {
     const zk = await t.open();
     const p = `${t.root}/own`;
