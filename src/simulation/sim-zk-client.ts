@@ -156,6 +156,10 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
     return this.currentState;
   }
 
+  get connectString(): string {
+    return `sim:${this.process}`;
+  }
+
   get signal(): AbortSignal {
     return this.abort.signal;
   }
@@ -229,11 +233,6 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
     }
     const tick = Math.max(25, Math.min(250, Math.floor(this.sessionTimeoutMs / 12)));
     this.watchdog = this.timers.setInterval(() => this.checkLiveness(), tick);
-  }
-
-  /** A name for messages, like `ZkClient.connectString`. */
-  get connectString(): string {
-    return `sim:${this.process}`;
   }
 
   holdsLease(): boolean {

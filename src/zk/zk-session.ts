@@ -15,6 +15,8 @@ export type ZkCreateMode = 'persistent' | 'ephemeral' | 'ephemeralSequential' | 
  * One instance is one session: after `lost`, `expired` or `closed` it is dead.
  */
 export interface ZkSession {
+  /** Where the session connects, for messages (`host:port,.../chroot`; `sim:<process>` in the simulation). */
+  readonly connectString: string;
   /** The session state (see `session-state.ts`). */
   readonly state: SessionState;
   /** Aborted when the session ends (lost, expired or closed); the reason is a `ZkError`. */
