@@ -77,6 +77,7 @@ export class SimClock {
   private readonly random: SeededRandom | undefined;
   private monotonic = 0;
   private wallOffsetMs = 0;
+  private readonly skewMs = new Map<string, number>();
   private seq = 0;
   private nextId = 1;
   private readonly heap: Entry[] = [];
@@ -95,15 +96,20 @@ export class SimClock {
     return this.monotonic;
   }
 
-  /** Virtual wall time (ms since the epoch), including every `stepWall`. */
-  wallNow(): number {
-    return this.startWallMs + this.monotonic + this.wallOffsetMs;
+  /** Virtual wall time (ms since the epoch), with every `stepWall` of all processes and, given `owner`, of that process. */
+  wallNow(owner?: string): number {
+    return this.startWallMs + this.monotonic + this.wallOffsetMs + (owner === undefined ? 0 : (this.skewMs.get(owner) ?? 0));
   }
 
-  /** Steps the wall clock by `deltaMs` (may be negative), as an NTP correction would; monotonic time does not move. */
-  stepWall(deltaMs: number): void {
+  /**
+   * Steps the wall clock by `deltaMs` (may be negative), as an NTP correction would: of one
+   * process (its clock is then off from the others') or, without `owner`, of all. Monotonic time
+   * does not move.
+   */
+  stepWall(deltaMs: number, owner?: string): void {
     if (!Number.isFinite(deltaMs)) throw new RangeError(`sim-clock: stepWall(deltaMs) needs a finite number, got ${deltaMs}`);
-    this.wallOffsetMs += deltaMs;
+    if (owner === undefined) this.wallOffsetMs += deltaMs;
+    else this.skewMs.set(owner, (this.skewMs.get(owner) ?? 0) + deltaMs);
   }
 
   /** Events run so far. */
@@ -122,7 +128,7 @@ export class SimClock {
       this.schedule(owner, fn, delayMs, intervalMs);
     const clear = (timer: SimTimer | undefined): void => this.cancel(timer);
     return {
-      now: () => this.wallNow(),
+      now: () => this.wallNow(owner),
       monotonicNow: () => this.monotonic,
       setTimeout: (fn, delayMs) => schedule(fn, delayMs),
       setInterval: (fn, intervalMs) => schedule(fn, intervalMs, Math.max(1, intervalMs)),

@@ -66,7 +66,7 @@ describe('SimClock', () => {
     expect(log).toEqual(['b@150', 'a3@1000', 'a1@1000', 'a2@1000']);
   });
 
-  it('the wall clock can be stepped; the monotonic clock cannot', async () => {
+  it('the wall clock can be stepped, for all processes or one; the monotonic clock cannot', async () => {
     const clock = new SimClock({ startWallMs: 1_000_000 });
     const t = clock.timers('p');
     await clock.advanceBy(500);
@@ -74,6 +74,11 @@ describe('SimClock', () => {
     clock.stepWall(-2000);
     expect(t.now()).toBe(998_500);
     expect(t.monotonicNow()).toBe(500);
+    const skewed = clock.timers('skewed');
+    clock.stepWall(30_000, 'skewed');
+    expect(skewed.now()).toBe(1_028_500);
+    expect(t.now()).toBe(998_500);
+    expect(() => clock.stepWall(Number.NaN)).toThrow('sim-clock: stepWall(deltaMs) needs a finite number, got NaN');
   });
 
   it('with a random source, same-instant events of different processes run in a drawn order; each process keeps its own order', async () => {

@@ -141,6 +141,10 @@ export function zkConformanceSuite(makeTarget: () => Promise<ConformanceTarget>)
     const badPath = await rejection(zk.create(`${t.root}/bad/`));
     expect(badPath).toBeInstanceOf(ZkError);
     expect(badPath).toMatchObject({ code: 'ZK_ERROR', message: `zk: create ${t.root}/bad/ failed: Node path must not end with / character.` });
+    // In a multi, the client library's own check throws before anything is sent.
+    const badMulti = await rejection(zk.commit(zk.transaction().create(`${t.root}/ok`).check(`${t.root}//x`)));
+    expect(badMulti).toMatchObject({ message: 'Node path must not contain empty node name.' });
+    expect(await zk.exists(`${t.root}/ok`)).toBeNull();
     const stat = await zk.getData(p);
     expect(stat.data.toString()).toBe('x');
     expect(stat.stat.version).toBe(0);
