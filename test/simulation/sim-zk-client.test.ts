@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionLossError, ZkTimeoutError } from '../../src/zk/zk-errors.js';
+import { ConnectionLossError, ZkClosedError, ZkTimeoutError, ZkUnavailableError } from '../../src/zk/zk-errors.js';
 import { ZkTransactionError } from '../../src/zk/zk-transaction.js';
 import type { SessionState } from '../../src/zk/session-state.js';
 import type { ZkWatchEvent } from '../../src/zk/zk-watch-event.js';
@@ -202,6 +202,22 @@ describe('SimZkClient: sessions, lease and expiry on the simulated clock', () =>
     await w.settle(writer.setData('/same', 'b'));
     await w.settle(zk.exists('/'));
     expect(events.at(-1)).toEqual({ type: 'dataChanged', path: '/same' });
+  });
+});
+
+describe('SimZkClient: start', () => {
+  it('fails with ZkUnavailableError when no server answers within the connect timeout, and is closed', async () => {
+    const w = new SimWorld(13);
+    const zk = w.client({ connectTimeoutMs: 1000 });
+    zk.partition();
+    const started = zk.start().catch((e: unknown) => e);
+    const err = await w.settle(started);
+    expect(err).toBeInstanceOf(ZkUnavailableError);
+    expect(err).toMatchObject({ code: 'ZK_UNAVAILABLE', message: 'zk: could not connect to sim:p0 within 1000 ms' });
+    expect(w.clock.nowMs).toBe(1000);
+    expect(zk.state).toBe('closed');
+    await expect(w.settle(zk.getData('/'))).rejects.toBeInstanceOf(ZkClosedError);
+    await expect(w.settle(zk.start())).rejects.toThrow('zk: start() called in state closed');
   });
 });
 
