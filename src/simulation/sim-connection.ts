@@ -15,7 +15,8 @@ export interface SimClientEnd {
 }
 
 export interface SimConnectionOptions {
-  id: number;
+  /** A name for traces, e.g. `p3#2`: the process and its n-th connection. */
+  id: string;
   /** Timers of the client's process: deliveries to a frozen client wait until it thaws. */
   clientTimers: SimTimers;
   serverTimers: SimTimers;
@@ -93,7 +94,7 @@ class Channel<M> {
  * partition (nothing moves, nobody notices, until it heals or an end gives up on it).
  */
 export class SimConnection {
-  readonly id: number;
+  readonly id: string;
   private readonly toServer: Channel<SimClientMessage>;
   private readonly toClient: Channel<SimServerMessage | { kind: 'close' }>;
   private clientOpen = true;

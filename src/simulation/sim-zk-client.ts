@@ -524,7 +524,7 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
 
   private openConnection(): void {
     const conn = new SimConnection({
-      id: this.nextConnId++,
+      id: `${this.process}#${this.nextConnId++}`,
       clientTimers: this.timers,
       serverTimers: this.clock.timers('server'),
       server: this.server,

@@ -488,7 +488,7 @@ export class SimZooKeeper implements SimServerEnd {
         if (e.type === 'deleted') this.take(this.childWatches, e.path, to);
       }
       for (const conn of to) {
-        this.trace?.record('server', `event ${e.type} ${e.path} -> c${conn.id}`);
+        this.trace?.record('server', `event ${e.type} ${e.path} -> ${conn.id}`);
         conn.sendToClient({ kind: 'event', type: e.type, path: e.path });
       }
     }
@@ -504,7 +504,7 @@ export class SimZooKeeper implements SimServerEnd {
   /** A reconnecting client's watches, re-armed against what changed since the last zxid it saw (as ZooKeeper does). */
   private setWatches(conn: SimConnection, req: Extract<SimRequest, { op: 'setWatches' }>): void {
     const send = (type: ZkWatchEvent['type'], path: string) => {
-      this.trace?.record('server', `event ${type} ${path} -> c${conn.id} (set-watches)`);
+      this.trace?.record('server', `event ${type} ${path} -> ${conn.id} (set-watches)`);
       conn.sendToClient({ kind: 'event', type, path });
     };
     for (const path of req.data) {

@@ -13,7 +13,7 @@ function raw(options: { maxBufferBytes?: number; seed?: number } = {}) {
   let closed = false;
   let xid = 1;
   const conn = new SimConnection({
-    id: 1,
+    id: 'raw#1',
     clientTimers: clock.timers('client'),
     serverTimers: clock.timers('server'),
     server,
