@@ -158,6 +158,18 @@ export class SimClock {
     for (const e of mine) this.push(e);
   }
 
+  /** The process is gone: none of its pending timers will ever run (frozen or not). */
+  kill(owner: string): void {
+    const drop = (e: Entry) => {
+      if (e.owner !== owner || e.cancelled) return;
+      e.cancelled = true;
+      this.live--;
+    };
+    this.heap.forEach(drop);
+    this.held.get(owner)?.forEach(drop);
+    this.held.delete(owner);
+  }
+
   isFrozen(owner: string): boolean {
     return this.held.has(owner);
   }

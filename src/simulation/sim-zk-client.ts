@@ -111,6 +111,7 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
   private lastAnsweredSentAtMs = 0;
   private failedAttempts = 0;
   private partitioned = false;
+  private crashed = false;
   private readonly dataWatchers = new Map<string, ZkWatcher[]>();
   private readonly existWatchers = new Map<string, ZkWatcher[]>();
   private readonly childWatchers = new Map<string, ZkWatcher[]>();
@@ -436,10 +437,28 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
     this.clock.thaw(this.process);
   }
 
+  /**
+   * The process dies (SIGKILL, a machine lost): its socket closes, so the server sees the
+   * connection go, but nobody asks it to close the session, which lives until it expires. Nothing
+   * more happens on this side: every timer of the process is dropped (`SimClock.kill`), no state
+   * event, no callback; the object is dead.
+   */
+  crash(): void {
+    this.trace?.record(this.process, 'fault: crashed');
+    this.crashed = true;
+    this.clock.kill(this.process);
+    this.watchdog = this.pingTimer = this.reconnectTimer = undefined;
+    this.lib = 'closed';
+    this.queue.length = 0;
+    this.pending.length = 0;
+    this.conn?.abortByClient();
+    this.conn = undefined;
+  }
+
   // ---- the ZkClient layer: request timeouts, error mapping -------------------------------------
 
   private call(op: string, path: string, run: () => Promise<SimReply>): Promise<SimReply> {
-    if (this.lib === 'idle' || isTerminal(this.currentState) || this.currentState === 'latent') {
+    if (this.crashed || this.lib === 'idle' || isTerminal(this.currentState) || this.currentState === 'latent') {
       return Promise.reject(new ZkClosedError('ZK_CLOSED', `zk: ${op} ${path}: client is ${this.currentState}`, { path }));
     }
     return new Promise<SimReply>((resolve, reject) => {

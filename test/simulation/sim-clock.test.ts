@@ -66,6 +66,21 @@ describe('SimClock', () => {
     expect(log).toEqual(['b@150', 'a3@1000', 'a1@1000', 'a2@1000']);
   });
 
+  it('a killed process runs none of its timers again, frozen or not', async () => {
+    const clock = new SimClock();
+    const log: string[] = [];
+    clock.timers('a').setInterval(() => log.push('a'), 10);
+    clock.timers('b').setTimeout(() => log.push('b'), 30);
+    clock.freeze('b');
+    clock.timers('b').setTimeout(() => log.push('b2'), 5);
+    clock.kill('a');
+    clock.kill('b');
+    clock.thaw('b');
+    await clock.advanceBy(100);
+    expect(log).toEqual([]);
+    expect(clock.pending).toBe(0);
+  });
+
   it('the wall clock can be stepped, for all processes or one; the monotonic clock cannot', async () => {
     const clock = new SimClock({ startWallMs: 1_000_000 });
     const t = clock.timers('p');

@@ -121,6 +121,25 @@ describe('SimZkClient: sessions, lease and expiry on the simulated clock', () =>
     expect(zk.holdsLease()).toBe(true);
   });
 
+  it('a crashed process: the server sees the connection go but keeps the session (and its ephemerals) until it expires', async () => {
+    const w = new SimWorld(14);
+    const observer = await w.started({ sessionTimeoutMs: 10_000 });
+    const zk = await w.started({ sessionTimeoutMs: 3000 });
+    const states = stateLog(w, zk);
+    await w.settle(zk.create('/e', 'x', 'ephemeral'));
+    let goneAtMs = 0;
+    await w.settle(observer.exists('/e', () => (goneAtMs = w.clock.nowMs)));
+    const crashedAtMs = w.clock.nowMs;
+    w.clock.timers(zk.process).setTimeout(() => states.push({ state: 'closed', atMs: -1 }), 10); // another timer of the process
+    zk.crash();
+    await w.clock.advanceBy(2000);
+    expect(w.server.peek('/e')).toBeDefined();
+    await w.until(() => goneAtMs > 0);
+    expect(goneAtMs - crashedAtMs).toBeGreaterThan(3000);
+    expect(goneAtMs - crashedAtMs).toBeLessThanOrEqual(3000 + 500);
+    expect(states).toEqual([]);
+  });
+
   it('a partition: suspended after half the session timeout, lost at the lease, before the server expires the session', async () => {
     const w = new SimWorld(5);
     const observer = await w.started({ sessionTimeoutMs: 10_000 });
