@@ -77,6 +77,14 @@ async function step(zk: ZkSession, root: string, r: SeededRandom): Promise<strin
   }
 }
 
+/** Every node under `root`, with its data and the stat fields compared, in a fixed order. */
+async function dump(zk: ZkSession, root: string, rel = ''): Promise<string[]> {
+  const got = await zk.getData(`${root}${rel}`);
+  const lines = [`${rel || '/'} ${got.data.toString()} ${statOf(got.stat)}`];
+  for (const child of (await zk.getChildren(`${root}${rel}`)).sort()) lines.push(...(await dump(zk, root, `${rel}/${child}`)));
+  return lines;
+}
+
 describe('differential: random operation sequences give the same outcomes on a real ZooKeeper and on the simulation', () => {
   let real: ZkClient;
   const roots: string[] = [];
@@ -108,6 +116,8 @@ describe('differential: random operation sequences give the same outcomes on a r
         realLog.push(await step(real, realRoot, rReal));
         simLog.push(await step(sim, '/diff', rSim));
       }
+      realLog.push(...(await dump(real, realRoot)));
+      simLog.push(...(await dump(sim, '/diff')));
       await sim.close();
       await pump.stop();
       expect({ seed, log: simLog }).toEqual({ seed, log: realLog });
