@@ -220,6 +220,11 @@ export class SimClock {
     });
   }
 
+  /** Runs every event due up to `monotonicMs`, then sets the clock to it. */
+  advanceTo(monotonicMs: number): Promise<void> {
+    return this.run({ untilMs: monotonicMs });
+  }
+
   /** Runs every event due within the next `ms`, then sets the clock `ms` later. */
   advanceBy(ms: number): Promise<void> {
     return this.run({ untilMs: this.monotonic + ms });

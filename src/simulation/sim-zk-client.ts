@@ -88,7 +88,7 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
   private readonly connectTimeoutMs: number;
   private readonly requestTimeoutMs: number;
   private readonly leaseFraction: number;
-  private readonly latency: { minMs: number; maxMs: number };
+  private latency: { minMs: number; maxMs: number };
   private readonly connectionLossRate: number;
 
   private currentState: SessionState = 'latent';
@@ -138,10 +138,7 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
     if (!Number.isInteger(this.maxRequestBytes) || this.maxRequestBytes < MIN_MAX_REQUEST_BYTES || this.maxRequestBytes > MAX_MAX_REQUEST_BYTES) {
       throw new RangeError(`zk: \`maxRequestBytes\` must be an integer in ${MIN_MAX_REQUEST_BYTES}..${MAX_MAX_REQUEST_BYTES}, got ${this.maxRequestBytes}`);
     }
-    this.latency = options.latency ?? { minMs: 0.05, maxMs: 1 };
-    if (!(this.latency.minMs >= 0 && this.latency.maxMs >= this.latency.minMs)) {
-      throw new RangeError(`sim-zk-client: latency must satisfy 0 <= minMs <= maxMs, got ${JSON.stringify(this.latency)}`);
-    }
+    this.latency = checkLatency(options.latency ?? { minMs: 0.05, maxMs: 1 });
     this.connectionLossRate = options.connectionLossRate ?? 0;
     if (!(this.connectionLossRate >= 0 && this.connectionLossRate <= 1)) {
       throw new RangeError(`sim-zk-client: connectionLossRate must be between 0 and 1, got ${this.connectionLossRate}`);
@@ -411,6 +408,12 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
   loseNextRequest(loss: SimRequestLoss): void {
     this.trace?.record(this.process, `fault: next request lost ${loss}`);
     this.conn?.loseNextRequest(loss);
+  }
+
+  /** Fault: a slow (or fast again) network: the one-way latency of every message sent from now on. */
+  setLatency(latency: { minMs: number; maxMs: number }): void {
+    this.latency = checkLatency(latency);
+    this.trace?.record(this.process, `fault: latency ${latency.minMs}..${latency.maxMs} ms`);
   }
 
   /** Nothing moves between this client and the server until `heal()`; nobody is told. */
@@ -731,6 +734,13 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
       reason ?? new ZkClosedError(state === 'closed' ? 'ZK_CLOSED' : state === 'lost' ? 'ZK_SESSION_LOST' : 'ZK_SESSION_EXPIRED', `zk: session ${state}`),
     );
   }
+}
+
+function checkLatency(latency: { minMs: number; maxMs: number }): { minMs: number; maxMs: number } {
+  if (!(latency.minMs >= 0 && latency.maxMs >= latency.minMs && Number.isFinite(latency.maxMs))) {
+    throw new RangeError(`sim-zk-client: latency must satisfy 0 <= minMs <= maxMs, got ${JSON.stringify(latency)}`);
+  }
+  return { ...latency };
 }
 
 /** An error shaped as node-zookeeper-client's Exception, so that `mapZkError` names it alike. */

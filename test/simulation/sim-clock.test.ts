@@ -19,7 +19,7 @@ describe('SimClock', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('intervals repeat until cleared; advanceBy stops at the given time', async () => {
+  it('intervals repeat until cleared; advanceBy and advanceTo stop at the given time', async () => {
     const clock = new SimClock();
     const t = clock.timers('p');
     const at: number[] = [];
@@ -27,9 +27,12 @@ describe('SimClock', () => {
     await clock.advanceBy(350);
     expect(at).toEqual([100, 200, 300]);
     expect(clock.nowMs).toBe(350);
+    await clock.advanceTo(420);
+    expect(at).toEqual([100, 200, 300, 400]);
+    expect(clock.nowMs).toBe(420);
     t.clearInterval(iv);
     await clock.advanceBy(1000);
-    expect(at).toHaveLength(3);
+    expect(at).toHaveLength(4);
   });
 
   it('lets every promise continuation of an event run before the next event', async () => {

@@ -161,6 +161,21 @@ describe('SimZkClient: sessions, lease and expiry on the simulated clock', () =>
     expect(states.map((s) => s.state)).toEqual(['suspended', 'lost']);
   });
 
+  it('a slow network delays every reply by its latency; replies keep their order', async () => {
+    const w = new SimWorld(15);
+    const zk = await w.started({ sessionTimeoutMs: 6000 });
+    zk.setLatency({ minMs: 200, maxMs: 300 });
+    const sentAtMs = w.clock.nowMs;
+    const order: string[] = [];
+    const a = zk.create('/a').then(() => order.push('a'));
+    const b = zk.exists('/a').then((s) => order.push(s ? 'b saw a' : 'b missed a'));
+    await w.settle(Promise.all([a, b]));
+    expect(order).toEqual(['a', 'b saw a']);
+    expect(w.clock.nowMs - sentAtMs).toBeGreaterThanOrEqual(400);
+    expect(w.clock.nowMs - sentAtMs).toBeLessThanOrEqual(600);
+    expect(() => zk.setLatency({ minMs: -1, maxMs: 1 })).toThrow('sim-zk-client: latency must satisfy 0 <= minMs <= maxMs, got {"minMs":-1,"maxMs":1}');
+  });
+
   it('a short partition holds messages and delivers them after it heals: nothing fails, no state change', async () => {
     const w = new SimWorld(6);
     const zk = await w.started({ sessionTimeoutMs: 3000 });
