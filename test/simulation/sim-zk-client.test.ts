@@ -176,6 +176,20 @@ describe('SimZkClient: sessions, lease and expiry on the simulated clock', () =>
     expect(() => zk.setLatency({ minMs: -1, maxMs: 1 })).toThrow('sim-zk-client: latency must satisfy 0 <= minMs <= maxMs, got {"minMs":-1,"maxMs":1}');
   });
 
+  it('a frozen server (SIGSTOP: connections open, nothing answers): suspended, then lost within the lease', async () => {
+    const w = new SimWorld(16);
+    const zk = await w.started({ sessionTimeoutMs: 3000 });
+    const states = stateLog(w, zk);
+    const frozenAtMs = w.clock.nowMs;
+    w.clock.freeze('server');
+    await w.until(() => zk.state === 'lost');
+    expect(states.map((s) => s.state)).toEqual(['suspended', 'lost']);
+    expect(states[1]!.atMs - frozenAtMs).toBeLessThan(zk.sessionTimeoutMs);
+    w.clock.thaw('server');
+    // Thawed, the server expires the sessions it did not hear from for their timeout.
+    await w.until(() => w.server.liveSessions().length === 0);
+  });
+
   it('a short partition holds messages and delivers them after it heals: nothing fails, no state change', async () => {
     const w = new SimWorld(6);
     const zk = await w.started({ sessionTimeoutMs: 3000 });
