@@ -12,6 +12,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { sessionIdHex, toZkStat, type ZkStat } from './zk-stat.js';
 import { toWatchEvent, type ZkWatcher } from './zk-watch-event.js';
 import { ZkTransaction, ZkTransactionError, type ZkOpResult } from './zk-transaction.js';
+import type { ZkSession } from './zk-session.js';
 import { DEFAULT_MAX_REQUEST_BYTES, MAX_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from './multi-size.js';
 import {
   mapZkError,
@@ -108,7 +109,7 @@ export type ZkCreateMode = keyof typeof MODES;
  * One instance is one session: after `lost`, `expired` or `closed` it is dead; build a new one.
  * `signal` aborts at that moment, for everything bound to the session.
  */
-export class ZkClient extends EventEmitter<ZkClientEvents> {
+export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession {
   readonly connectString: string;
   private readonly requestedTimeoutMs: number;
   private readonly connectTimeoutMs: number;
