@@ -57,7 +57,8 @@ export interface ChaosOptions {
   partitions?: boolean;
   /**
    * Faults overlap: a new one starts every 0.5–3 s whether or not the last ones are over (never
-   * two on one worker, never two on ZooKeeper, always one worker untouched). @default false
+   * two on one worker, never two on ZooKeeper, always one worker untouched; a kind that cannot
+   * start now is drawn again among those that can). @default false
    */
   overlap?: boolean;
   /** Where the run writes its logs and report. @default a new temp dir */
@@ -252,11 +253,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
 
     const deadline = Date.now() + options.durationMs;
     const sequence = options.schedule === 'each-once' ? [...kinds] : [];
-    const next = (): FaultKind | undefined => (options.schedule === 'each-once' ? sequence.shift() : kinds[Math.floor(random() * kinds.length)]);
     if (!options.overlap) {
       // ---- faults, one at a time ---------------------------------------------------------------
       for (;;) {
-        const kind = next();
+        const kind = options.schedule === 'each-once' ? sequence.shift() : kinds[Math.floor(random() * kinds.length)];
         if (!kind || Date.now() >= deadline || options.signal?.aborted) break;
         const id = ids[Math.floor(random() * ids.length)]!;
         const server = Math.floor(random() * 3);
@@ -267,21 +267,27 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
       // ---- overlapping faults: never two on one worker or on ZooKeeper, one worker always spared --
       const busy = new Set<string>();
       const running = new Set<Promise<void>>();
-      let pending: FaultKind | undefined;
       for (;;) {
-        const kind = pending ?? next();
-        pending = undefined;
-        if (!kind || Date.now() >= deadline || options.signal?.aborted) break;
-        const isZk = ZK_FAULT_KINDS.has(kind);
+        if (Date.now() >= deadline || options.signal?.aborted) break;
         const free = ids.filter((id) => !busy.has(id));
-        if (isZk ? busy.has('zk') : free.length <= 1) {
-          pending = kind; // wait for a slot rather than skip it (keeps each-once complete)
-          await Promise.race([...running]);
+        const fits = (k: FaultKind): boolean => (ZK_FAULT_KINDS.has(k) ? !busy.has('zk') : free.length > 1);
+        let kind: FaultKind | undefined;
+        if (options.schedule === 'each-once') {
+          kind = sequence[0];
+          if (kind === undefined) break;
+          if (fits(kind)) sequence.shift();
+          else kind = undefined;
+        } else {
+          const fitting = kinds.filter(fits);
+          kind = fitting.length === 0 ? undefined : fitting[Math.floor(random() * fitting.length)];
+        }
+        if (kind === undefined) {
+          await Promise.race(running); // wait for a slot
           continue;
         }
         const id = free[Math.floor(random() * free.length)]!;
         const server = Math.floor(random() * 3);
-        const slot = isZk ? 'zk' : id;
+        const slot = ZK_FAULT_KINDS.has(kind) ? 'zk' : id;
         busy.add(slot);
         const done: Promise<void> = inject(kind, id, server).then(record).finally(() => {
           busy.delete(slot);
