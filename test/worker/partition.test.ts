@@ -108,8 +108,7 @@ describe.skipIf(!support.ok)('partition: a worker cut off from ZooKeeper while i
 
   afterAll(async () => {
     const pgids = fleet?.records().filter((r) => r.job === 'script' && r.event === 'start').map((r) => Number(r.pid)) ?? [];
-    await fleet?.close(process.env.KEEP === "1");
-    if (process.env.KEEP === "1") process.stderr.write(`kept ${fleet.dir}\n`);
+    await fleet?.close();
     // Worker processes killed with SIGKILL leave their scripts behind (own process groups).
     for (const pgid of pgids) {
       try {
