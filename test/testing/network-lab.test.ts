@@ -2,9 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { NetworkLab } from '../../src/testing/network-lab.js';
+import { repoRoot } from '../../src/testing/worker-fleet.js';
+import { runSystemCommand } from '../../src/testing/system-command.js';
 import type { NetworkNamespace } from '../../src/testing/network-namespace.js';
-import { netnsSupport } from '../../src/testing/netns-support.js';
+import { netnsSupport, systemTool } from '../../src/testing/netns-support.js';
 import { waitFor } from '../support/wait-for.js';
 
 const support = await netnsSupport();
@@ -88,6 +91,41 @@ describe.skipIf(!support.ok)('NetworkLab and NetworkNamespace (root, ip, iptable
     await lab.close();
     await lab.close(); // idempotent
     expect(names.filter((n) => existsSync(`/run/netns/${n}`))).toEqual([]);
+  });
+
+  it('removes its namespaces when its process exits without close(), and a killed process\'s are removed by the next lab', async () => {
+    const labModule = join(repoRoot(), 'dist', 'src', 'testing', 'network-lab.js');
+    expect(existsSync(labModule), `${labModule} missing: npm run build first`).toBe(true);
+    // A child makes a lab with one namespace, prints the names, then exits (or waits to be killed).
+    const child = (thenExit: boolean) => {
+      const code = `import { NetworkLab } from ${JSON.stringify(labModule)};` +
+        `const lab = new NetworkLab(); await lab.start(); const ns = await lab.addNamespace('x');` +
+        `console.log(JSON.stringify({ names: [ns.name, ...lab.namespaces.map((n) => n.name)], host: lab.hostAddress }));` +
+        (thenExit ? 'process.exit(0);' : 'setInterval(() => {}, 1000);');
+      const proc = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      const printed = waitFor(() => out.includes('}'), { timeoutMs: 20_000, message: 'the child\'s lab' }).then(() => JSON.parse(out) as { names: string[]; host: string });
+      return { proc, exited, printed };
+    };
+    const hostHas = async (address: string) => (await runSystemCommand(systemTool('ip')!, ['-o', '-4', 'addr', 'show'])).includes(`inet ${address}/`);
+
+    const exiting = child(true);
+    const made = await exiting.printed;
+    await exiting.exited;
+    expect(made.names.filter((n) => existsSync(`/run/netns/${n}`))).toEqual([]);
+    expect(await hostHas(made.host)).toBe(false);
+
+    const killed = child(false);
+    const left = await killed.printed;
+    killed.proc.kill('SIGKILL');
+    await killed.exited;
+    expect(left.names.every((n) => existsSync(`/run/netns/${n}`))).toBe(true); // SIGKILL runs no exit handler
+    lab = new NetworkLab();
+    await lab.start();
+    expect(left.names.filter((n) => existsSync(`/run/netns/${n}`))).toEqual([]);
+    await waitFor(async () => !(await hostHas(left.host)), { timeoutMs: 10_000, message: 'the killed lab\'s host link to go with its hub' });
   });
 
   it('rejects bad input with a specific error and changes nothing', async () => {
