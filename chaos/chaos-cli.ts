@@ -1,9 +1,10 @@
 /**
  * `npm run chaos -- [--duration 10m] [--seed N] [--workers 5] [--outage 20s] [--overlap]
- * [--partitions | --no-partitions]`: runs the chaos suite and prints its markdown report (also
+ * [--partitions | --no-partitions] [--scripts]`: runs the chaos suite and prints its markdown report (also
  * written to chaos/results/). Partition faults run when the machine allows them (root, `ip`,
  * `iptables`); `--partitions` insists (exit 2 when it cannot), `--no-partitions` leaves them out.
- * `--overlap`: faults overlap instead of coming one at a time. Exit 1 when a check failed.
+ * `--overlap`: faults overlap instead of coming one at a time. `--scripts`: the fleet also runs a
+ * script job whose script ignores SIGTERM. Exit 1 when a check failed.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '5' },
     outage: { type: 'string', default: '20s' },
     overlap: { type: 'boolean', default: false },
+    scripts: { type: 'boolean', default: false },
     partitions: { type: 'boolean' },
     'no-partitions': { type: 'boolean' },
   },
@@ -69,6 +71,7 @@ const result = await runChaosSuite({
   workers,
   seed,
   overlap: values.overlap!,
+  scripts: values.scripts!,
   ...(partitions === undefined ? {} : { partitions }),
   signal: abort.signal,
   log: (line: string) => process.stderr.write(`chaos: ${line}\n`),

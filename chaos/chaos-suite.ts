@@ -38,7 +38,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
       `faults: ${options.overlap ? 'overlapping (a new one every 0.5–3 s)' : 'one at a time'}`,
       `jobs: ${data.jobs.map((j) => `${j.name} (${j.cron}, ${j.shards} items)`).join(', ')}`,
       `reproduce: npm run chaos -- --duration ${Math.round(options.durationMs / 1000)}s --seed ${data.seed}${options.outageMs !== undefined ? ` --outage ${Math.round(options.outageMs / 1000)}s` : ''}` +
-        `${data.partitions ? '' : ' --no-partitions'}${options.overlap ? ' --overlap (the fault sequence depends on timing too)' : ''}`,
+        `${data.partitions ? '' : ' --no-partitions'}${options.scripts ? ' --scripts' : ''}${options.overlap ? ' --overlap (the fault sequence depends on timing too)' : ''}`,
     ],
   };
   const report = renderReport(summary);

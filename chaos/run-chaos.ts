@@ -11,7 +11,7 @@ import { ZkClient } from '../src/zk/zk-client.js';
 import { ZkPaths } from '../src/zk/zk-paths.js';
 import { readMembers } from '../src/membership/read-members.js';
 import { decodeAssignment } from '../src/model/assignment-record.js';
-import { readRunEvents, readWorkerLogs } from './chaos-logs.js';
+import { readRunEvents, readScriptKills, readWorkerLogs } from './chaos-logs.js';
 import { WorkerFleet, repoRoot } from '../src/testing/worker-fleet.js';
 import { FencedStoreServer } from './fenced-store-server.js';
 import type { ChaosJob, FaultEvent, FaultKind } from './chaos-records.js';
@@ -61,6 +61,11 @@ export interface ChaosOptions {
    * start now is drawn again among those that can). @default false
    */
   overlap?: boolean;
+  /**
+   * Add `SCRIPT_JOB`: a script job whose script ignores SIGTERM and runs 8 s (so that a worker
+   * cut off mid-run must kill it, not ask it to stop). @default false
+   */
+  scripts?: boolean;
   /** Where the run writes its logs and report. @default a new temp dir */
   dir?: string;
   /** Progress lines. @default none */
@@ -92,6 +97,9 @@ export const CHAOS_JOBS: ReadonlyArray<ChaosJob & { sleepMs: number }> = [
   { name: 'gamma', cron: '*/2 * * * * *', shards: 5, sleepMs: 900 },
 ];
 
+/** The script job `scripts` adds: 8 s runs every 10 s, 2 items, SIGTERM ignored. */
+export const SCRIPT_JOB: ChaosJob & { sleepMs: number } = { name: 'delta', cron: '*/10 * * * * *', shards: 2, sleepMs: 8000 };
+
 /**
  * Runs the fleet under faults and collects the records: a 3-server ensemble, N worker processes,
  * the fenced store; with `partitions`, each server and worker in a network namespace of its own
@@ -108,6 +116,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'zkshard-chaos-'));
   mkdirSync(dir, { recursive: true });
   const ids = Array.from({ length: options.workers ?? 5 }, (_, i) => `w${i + 1}`);
+  const jobs = options.scripts ? [...CHAOS_JOBS, SCRIPT_JOB] : CHAOS_JOBS;
   const support = options.partitions === false ? undefined : await netnsSupport();
   if (options.partitions === true && support?.ok === false) throw new Error(`chaos: partition faults asked for, but ${support.reason}`);
   const partitions = support?.ok === true;
@@ -145,7 +154,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
       stringify({
         zookeeper: { connect: zk.connectString, namespace: 'chaos', sessionTimeoutMs },
         worker: { shutdownGraceMs: 3000 },
-        jobs: CHAOS_JOBS.map((j) => ({ name: j.name, cron: j.cron, shards: j.shards, jobParameter: `sleepMs=${j.sleepMs}`, handler: join(repoRoot(), 'chaos', 'chaos-handler.js') })),
+        jobs: jobs.map((j) => ({
+          name: j.name, cron: j.cron, shards: j.shards, jobParameter: `sleepMs=${j.sleepMs}`,
+          ...(j === SCRIPT_JOB ? { command: ['/bin/sh', join(repoRoot(), 'chaos', 'chaos-script.sh')] } : { handler: join(repoRoot(), 'chaos', 'chaos-handler.js') }),
+        })),
       }),
     );
     // ZKSHARD_ZK in the caller's environment would override the file: point it at the ensemble too.
@@ -171,7 +183,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
       const current = new Map<number, string>();
       for (const m of await readMembers(o, paths)) if (live.has(m.info.pid)) current.set(m.info.pid, m.name);
       const currentMembers = new Set(current.values());
-      for (const job of CHAOS_JOBS) {
+      for (const job of jobs) {
         const a = decodeAssignment((await o.getDataIfExists(paths.assignment(job.name)))?.data);
         if (!a || a.owners.length !== job.shards) return false;
         if (!a.owners.every((owner) => owner !== null && currentMembers.has(owner))) return false;
@@ -322,7 +334,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
     return {
       dir,
       seed,
-      jobs: CHAOS_JOBS.map(({ name, cron, shards }) => ({ name, cron, shards })),
+      jobs: jobs.map(({ name, cron, shards }) => ({ name, cron, shards })),
       faults,
       window: { from: steadyAt + 1000, to: windowTo },
       convergence: { worstMs, boundMs, samples },
@@ -343,7 +355,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
 
 /** Reads what the processes wrote (after `runChaos`). */
 export function collect(dir: string): { runs: ReturnType<typeof readRunEvents> } & ReturnType<typeof readWorkerLogs> {
-  return { runs: readRunEvents(dir), ...readWorkerLogs(dir) };
+  return { runs: [...readRunEvents(dir), ...readScriptKills(dir)], ...readWorkerLogs(dir) };
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
