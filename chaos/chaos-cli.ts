@@ -1,11 +1,16 @@
 /**
- * `npm run chaos -- [--duration 10m] [--seed N] [--workers 5] [--outage 20s]`: runs the chaos suite
- * and prints its markdown report (also written to chaos/results/). Exit 1 when a check failed.
+ * `npm run chaos -- [--duration 10m] [--seed N] [--workers 5] [--outage 20s] [--overlap]
+ * [--partitions | --no-partitions] [--scripts]`: runs the chaos suite and prints its markdown report (also
+ * written to chaos/results/). Partition faults run when the machine allows them (root, `ip`,
+ * `iptables`); `--partitions` insists (exit 2 when it cannot), `--no-partitions` leaves them out.
+ * `--overlap`: faults overlap instead of coming one at a time. `--scripts`: the fleet also runs a
+ * script job whose script ignores SIGTERM. Exit 1 when a check failed.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChaosSuite } from './chaos-suite.js';
+import { netnsSupport } from '../src/testing/netns-support.js';
 import { repoRoot } from '../src/testing/worker-fleet.js';
 
 function duration(name: string, value: string): number {
@@ -24,8 +29,24 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     workers: { type: 'string', default: '5' },
     outage: { type: 'string', default: '20s' },
+    overlap: { type: 'boolean', default: false },
+    scripts: { type: 'boolean', default: false },
+    partitions: { type: 'boolean' },
+    'no-partitions': { type: 'boolean' },
   },
 });
+if (values.partitions && values['no-partitions']) {
+  process.stderr.write('chaos: --partitions and --no-partitions contradict each other: give one\n');
+  process.exit(2);
+}
+const partitions = values.partitions ? true : values['no-partitions'] ? false : undefined;
+if (partitions === true) {
+  const support = await netnsSupport();
+  if (!support.ok) {
+    process.stderr.write(`chaos: --partitions, but partition faults cannot run here: ${support.reason}\n`);
+    process.exit(2);
+  }
+}
 const workers = Number(values.workers);
 if (!Number.isInteger(workers) || workers < 2 || workers > 20) {
   process.stderr.write(`chaos: --workers must be a whole number from 2 to 20, got ${JSON.stringify(values.workers)}\n`);
@@ -49,6 +70,9 @@ const result = await runChaosSuite({
   outageMs: duration('outage', values.outage!),
   workers,
   seed,
+  overlap: values.overlap!,
+  scripts: values.scripts!,
+  ...(partitions === undefined ? {} : { partitions }),
   signal: abort.signal,
   log: (line: string) => process.stderr.write(`chaos: ${line}\n`),
 });

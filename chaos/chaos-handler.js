@@ -1,7 +1,8 @@
 // The chaos suite's job handler. It logs every run (start, then end / aborted / failed) and writes
 // to the fenced store three times: at start, mid-way and at the end. The last write is made even
-// when ctx.signal was aborted meanwhile: like a handler caught mid-write by a freeze, it tests
-// that the store, not the handler's good manners, keeps stale data out.
+// when ctx.signal was aborted meanwhile (right after the run logged its abort): like a handler
+// caught mid-write by a freeze, it tests that the store, not the handler's good manners, keeps
+// stale data out.
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,8 +31,11 @@ export default async function chaosHandler(ctx) {
     await write(ctx, 'mid');
     await sleep(sleepMs / 2, undefined, { signal: ctx.signal });
   } catch (err) {
-    await write(ctx, 'late'); // a write that may come after the lease was lost: the store must refuse it
+    // The run is over for the fleet once it saw the abort: log that moment, then make one more
+    // write, as a handler caught mid-write would. It may come after the lease was lost (and after
+    // a new owner started): the store must refuse it (the checker looks at every write).
     event(ctx.signal.aborted ? 'aborted' : 'failed', { reason: ctx.signal.reason?.code ?? String(err?.message ?? err) });
+    await write(ctx, 'late');
     throw err;
   }
   await write(ctx, 'end');

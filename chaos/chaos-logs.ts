@@ -9,6 +9,27 @@ export function readRunEvents(dir: string): RunEvent[] {
     .flatMap((f) => readJsonLines<RunEvent>(join(dir, f)));
 }
 
+/**
+ * The ends of script runs the worker killed (SIGKILL of the script's process group), from the
+ * workers' logs: such a run cannot log its own end. The `run finished` line is written once the
+ * script's processes are all gone (its output pipes closed), so it bounds the run from above.
+ */
+export function readScriptKills(dir: string): RunEvent[] {
+  const out: RunEvent[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.startsWith('worker-') && n.endsWith('.log'))) {
+    for (const line of readJsonLines<Record<string, unknown>>(join(dir, f))) {
+      if (line.msg !== 'run finished' || !/^script killed by /.test(String(line.error ?? ''))) continue;
+      const fireId = String(line.fire ?? '');
+      const fire = fireId.slice(fireId.indexOf('@') + 1, fireId.lastIndexOf('#'));
+      out.push({
+        event: 'aborted', worker: String(line.worker ?? ''), pid: Number(line.pid), job: String(line.job), item: Number(line.item),
+        fire, attempt: Number(line.attempt), token: '', at: Date.parse(String(line.time)), reason: String(line.error),
+      });
+    }
+  }
+  return out;
+}
+
 /** Reads the workers' session events and recorded missed/skipped notes from their JSON logs. */
 export function readWorkerLogs(dir: string): { sessions: SessionEvent[]; notes: RecordedNote[] } {
   const sessions: SessionEvent[] = [];

@@ -60,15 +60,31 @@ export interface RecordedNote {
   at: number;
 }
 
+/**
+ * The kinds of fault the harness injects. Partitions (`NetworkLab`, packets dropped silently with
+ * iptables inside a namespace; every process keeps running):
+ * - `partition-worker`: a worker cut from every ZooKeeper server, both ways, past its session timeout;
+ * - `partition-worker-in` / `partition-worker-out`: the same, one way (only what comes in, or only
+ *   what goes out, is dropped);
+ * - `partition-zk-leader`: the ZooKeeper leader cut from the other servers (clients still reach it);
+ * - `partition-zk-minority`: one follower cut from the other servers.
+ */
+export type FaultKind =
+  | 'sigkill' | 'sigstop' | 'sigterm' | 'zk-restart' | 'zk-outage'
+  | 'partition-worker' | 'partition-worker-in' | 'partition-worker-out' | 'partition-zk-leader' | 'partition-zk-minority';
+
+/** The partition faults that cut one worker off from ZooKeeper (its process keeps running). */
+export const WORKER_PARTITIONS: readonly FaultKind[] = ['partition-worker', 'partition-worker-in', 'partition-worker-out'];
+
 /** A fault the harness injected. */
 export interface FaultEvent {
-  fault: 'sigkill' | 'sigstop' | 'sigterm' | 'zk-restart' | 'zk-outage';
+  fault: FaultKind;
   /** Worker id, or `zk<i>`, or `zk*`. */
   target: string;
   /** pid affected (workers). */
   pid?: number;
   start: number;
-  /** When the fault was undone (SIGCONT, server back, worker restarted). */
+  /** When the fault was undone (SIGCONT, server back, worker restarted, partition healed). */
   end: number;
 }
 

@@ -22,7 +22,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
   writeFileSync(join(data.dir, 'faults.json'), JSON.stringify(data.faults, null, 2));
   const overlaps = checkOverlaps(runs, writes, data.faults);
   const coverage = checkCoverage(runs, notes, data.jobs, data.window);
-  const startAfterLoss = checkNoStartAfterLoss(runs, sessions);
+  const startAfterLoss = checkNoStartAfterLoss(runs, sessions, { faults: data.faults, sessionTimeoutMs: data.sessionTimeoutMs });
   const convergence = checkConvergence(data.convergence);
   const summary: ChaosSummary = {
     startedAt: data.startedAt,
@@ -34,9 +34,11 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
     startAfterLoss,
     convergence: data.convergence,
     context: [
-      `fleet: ${options.workers ?? 5} worker processes, 3-server ZooKeeper ensemble on loopback, session timeout ${options.sessionTimeoutMs ?? 4000} ms`,
+      `fleet: ${options.workers ?? 5} worker processes, 3-server ZooKeeper ensemble ${data.partitions ? 'with every server and worker in a network namespace of its own' : 'on loopback (no partition faults)'}, session timeout ${data.sessionTimeoutMs} ms`,
+      `faults: ${options.overlap ? 'overlapping (a new one every 0.5–3 s)' : 'one at a time'}`,
       `jobs: ${data.jobs.map((j) => `${j.name} (${j.cron}, ${j.shards} items)`).join(', ')}`,
-      `reproduce: npm run chaos -- --duration ${Math.round(options.durationMs / 1000)}s --seed ${data.seed}${options.outageMs !== undefined ? ` --outage ${Math.round(options.outageMs / 1000)}s` : ''}`,
+      `reproduce: npm run chaos -- --duration ${Math.round(options.durationMs / 1000)}s --seed ${data.seed}${options.outageMs !== undefined ? ` --outage ${Math.round(options.outageMs / 1000)}s` : ''}` +
+        `${data.partitions ? '' : ' --no-partitions'}${options.scripts ? ' --scripts' : ''}${options.overlap ? ' --overlap (the fault sequence depends on timing too)' : ''}`,
     ],
   };
   const report = renderReport(summary);

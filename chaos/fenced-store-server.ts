@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { StoreWrite } from './chaos-records.js';
 
 /**
- * The chaos suite's downstream store, on loopback: per key it keeps the largest fencing token
+ * The chaos suite's downstream store, on loopback (or the address given to `start`, e.g. a
+ * `NetworkLab`'s host address so that namespaced workers reach it): per key it keeps the largest fencing token
  * that wrote and refuses writes with a smaller one (see docs/FENCING.md). Every write attempt is
  * kept, accepted or not, for the checker.
  */
@@ -11,14 +12,17 @@ export class FencedStoreServer {
   readonly writes: StoreWrite[] = [];
   private readonly tokens = new Map<string, bigint>();
   private server: Server | undefined;
+  private host = '127.0.0.1';
 
   get url(): string {
     const address = this.server?.address() as AddressInfo | null;
     if (!address) throw new Error('fenced store: not started');
-    return `http://127.0.0.1:${address.port}`;
+    return `http://${this.host}:${address.port}`;
   }
 
-  async start(): Promise<void> {
+  /** Listens on a free port of `host` (an IPv4 address). */
+  async start(host = '127.0.0.1'): Promise<void> {
+    this.host = host;
     this.server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -37,7 +41,7 @@ export class FencedStoreServer {
       });
     });
     this.server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(0, host, resolve));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { FaultEvent, RunEvent, StoreWrite } from '../chaos-records.js';
+import { WORKER_PARTITIONS, type FaultEvent, type RunEvent, type StoreWrite } from '../chaos-records.js';
 import type { CheckResult, Violation } from './violation.js';
 import { buildRunIntervals, fireId, type RunEnding, type RunInterval } from './build-run-intervals.js';
 import { checkStoreWrites } from './check-store-writes.js';
@@ -34,22 +34,28 @@ export interface OverlapCounts {
 export type OverlapResult = CheckResult<OverlapCounts>;
 
 /**
- * How long a worker woken from a freeze longer than its session may still look alive: its timers
- * fire in arrival order, so a handler's own timer can end a run before the lease check aborts it
- * (seen in a chaos run: 12 ms after SIGCONT). Past this, a run of a woken worker counts as live.
+ * How long the run of a worker woken from a freeze longer than its session may go on after
+ * SIGCONT: its timers fire in arrival order, so a handler's own code runs for a moment before the
+ * lease check aborts it (seen in a chaos run: 12 ms). A run that goes on longer was not stopped
+ * by its lease: a violation, fenced or not.
  */
 export const WAKE_GRACE_MS = 1000;
 
 /**
- * "No two runs of the same item overlap, except a run of a worker whose lease was already lost —
- * and none of that run's writes after the loss got into the fenced store."
+ * "No two runs of the same item overlap, except a run of a worker that could not act on its lost
+ * lease because it was frozen — and none of that run's writes after the newer run began got into
+ * the fenced store."
  *
  * Runs become intervals (`buildRunIntervals`). Two intervals of one job and item that overlap in
  * time (touching ends do not) are a violation unless the older one (smaller token; the earlier
- * start on equal tokens) belongs to a pid whose lease was lost: frozen (a `sigstop` fault on that
- * pid, always longer than the session timeout) during the older run, from before the newer one
- * started until at most WAKE_GRACE_MS before it — and none of the older run's store writes (same
- * key, pid, fire and attempt) after the newer run's start was accepted. Also violations:
+ * start on equal tokens) belongs to a pid frozen by a `sigstop` fault (always longer than the
+ * session timeout) that began before the newer run started and did not end before the older run
+ * began, and
+ * - the older run ended at most WAKE_GRACE_MS after SIGCONT (woken, its lease stops it at once), and
+ * - none of its store writes (same key, pid, fire and attempt) at or after the newer run's start
+ *   was accepted: its late writes are excused only when fenced.
+ * Nothing else is excused: a worker that keeps running while cut off from ZooKeeper (a partition
+ * fault) must have stopped its runs before another worker could start them. Also violations:
  * stale writes the store accepted (`checkStoreWrites`). Pure: no I/O, no clock.
  */
 export function checkOverlaps(
@@ -69,6 +75,7 @@ export function checkOverlaps(
     else list.push(w);
   }
   const stops = faults.filter((f) => f.fault === 'sigstop' && f.pid !== undefined);
+  const cuts = faults.filter((f) => WORKER_PARTITIONS.includes(f.fault) && f.pid !== undefined);
 
   const byItem = new Map<string, RunInterval[]>();
   for (const r of intervals) {
@@ -94,21 +101,32 @@ export function checkOverlaps(
         const aOlder = compareTokens(a.token, b.token) < 0 || (compareTokens(a.token, b.token) === 0 && a.start <= b.start);
         const older = aOlder ? a : b;
         const newer = aOlder ? b : a;
-        // The older worker lost its lease if it was frozen (past the session timeout) during its
-        // run before the newer run began; woken up, it needs a moment to notice.
-        const frozen = stops.find((f) => f.pid === older.pid && f.end >= older.start && f.start <= newer.start && newer.start <= f.end + WAKE_GRACE_MS);
+        // A frozen worker cannot act on its lost lease: its run is excused while it is frozen and
+        // for a moment after it wakes, as long as the store refused what it wrote meanwhile.
+        const frozen = stops.find((f) => f.pid === older.pid && f.end >= older.start && f.start <= newer.start);
         const late = (writesByRun.get(runWriteKey(older)) ?? [])
-          .filter((w) => w.accepted && w.at > newer.start);
-        if (frozen !== undefined && late.length === 0) {
+          .filter((w) => w.accepted && w.at >= newer.start);
+        const stoppedOnWake = frozen !== undefined && older.end <= frozen.end + WAKE_GRACE_MS;
+        if (frozen !== undefined && stoppedOnWake && late.length === 0) {
           excusedPairs++;
           continue;
         }
         violating.add(runWriteKey(older)).add(runWriteKey(newer));
         const overlapMs = Math.min(a.end, b.end) - Math.max(a.start, b.start);
-        const why = frozen === undefined
-          ? `pid ${older.pid} was not frozen (no SIGSTOP during its run, ending at most ${WAKE_GRACE_MS} ms before the newer run started), so it still held its lease`
-          : `pid ${older.pid} was frozen (SIGSTOP ${formatInstant(frozen.start)}–${formatInstant(frozen.end)}), but ` +
-            `${late.length} of its writes after the newer run started were accepted (first at ${formatInstant(late[0]!.at)}, token ${late[0]!.token})`;
+        const cut = cuts.find((f) => f.pid === older.pid && f.start <= newer.start && f.end >= older.start);
+        let why: string;
+        if (frozen === undefined) {
+          why = cut === undefined
+            ? `pid ${older.pid} was not frozen before the newer run started, so it still held its lease`
+            : `pid ${older.pid} kept running while cut off from ZooKeeper (${cut.fault} ${formatInstant(cut.start)}–${formatInstant(cut.end)}): ` +
+              'its lease must stop its runs before another worker can start them';
+        } else {
+          const problems = [
+            ...(stoppedOnWake ? [] : [`its run went on until ${older.end - frozen.end} ms after SIGCONT (more than ${WAKE_GRACE_MS} ms)`]),
+            ...(late.length === 0 ? [] : [`${late.length} of its writes after the newer run started were accepted (first at ${formatInstant(late[0]!.at)}, token ${late[0]!.token})`]),
+          ];
+          why = `pid ${older.pid} was frozen (SIGSTOP ${formatInstant(frozen.start)}–${formatInstant(frozen.end)}), but ${problems.join(', and ')}`;
+        }
         violations.push({
           check: 'overlap',
           at: newer.start,

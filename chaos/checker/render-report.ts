@@ -34,6 +34,11 @@ const FAULT_KINDS: readonly { kind: FaultEvent['fault']; label: string }[] = [
   { kind: 'sigterm', label: 'SIGTERM worker (restarted)' },
   { kind: 'zk-restart', label: 'restart one ZooKeeper server' },
   { kind: 'zk-outage', label: 'all ZooKeeper servers down' },
+  { kind: 'partition-worker', label: 'worker cut from ZooKeeper, both ways, still running' },
+  { kind: 'partition-worker-in', label: 'worker cut from ZooKeeper, inbound only' },
+  { kind: 'partition-worker-out', label: 'worker cut from ZooKeeper, outbound only' },
+  { kind: 'partition-zk-leader', label: 'ZooKeeper leader cut from the other servers' },
+  { kind: 'partition-zk-minority', label: 'one ZooKeeper follower cut from the others' },
 ];
 
 /**
@@ -78,7 +83,7 @@ export function renderReport(input: ChaosSummary): string {
   out.push(row(
     'no two runs of an item overlap (unless fenced)',
     o.counts.violatingRuns, o.counts.runs, 'runs',
-    `${o.counts.violations} violation(s): ${o.counts.overlappingPairs} overlapping pair(s), ${o.counts.excusedPairs} excused (older worker frozen, its late writes refused); ` +
+    `${o.counts.violations} violation(s): ${o.counts.overlappingPairs} overlapping pair(s), ${o.counts.excusedPairs} excused (older worker frozen, stopped on waking, its late writes refused); ` +
       `${o.counts.staleWritesAccepted} stale write(s) accepted, ${o.counts.staleWritesRefused} refused`,
   ));
   out.push(row(

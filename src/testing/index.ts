@@ -1,6 +1,7 @@
 /**
  * Real ZooKeeper for tests, the demo and benchmarks: local servers and ensembles on loopback,
- * `findZooKeeper` (env, container or local, per PRODUCT §6), four-letter words and polling.
+ * `findZooKeeper` (env, container or local, per PRODUCT §6), four-letter words and polling;
+ * network namespaces to partition processes from each other (`NetworkLab`).
  */
 export { findZooKeeper, findInstallScript, ZOOKEEPER_IMAGE } from './find-zookeeper.js';
 export type { FindZooKeeperOptions, FoundZooKeeper, ZooKeeperSourceKind } from './find-zookeeper.js';
@@ -18,3 +19,10 @@ export { busyPorts, findFreePorts } from './free-port.js';
 export { waitFor, WaitForTimeoutError } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
 export { WorkerFleet, repoRoot } from './worker-fleet.js';
+export { NetworkLab, NETWORK_LAB_PREFIX } from './network-lab.js';
+export type { NetworkLabOptions } from './network-lab.js';
+export { NetworkNamespace, CUT_DIRECTIONS } from './network-namespace.js';
+export type { Cut, CutDirection } from './network-namespace.js';
+export { NetworkNamespaceError } from './network-namespace-error.js';
+export { netnsSupport } from './netns-support.js';
+export type { NetnsSupport } from './netns-support.js';

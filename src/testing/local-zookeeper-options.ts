@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 
 /** Options shared by {@link ZooKeeperServer} and {@link ZooKeeperEnsemble}. */
@@ -81,18 +82,26 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** Checks a bind address option: an IPv4 address (the servers are started with `preferIPv4Stack`). */
+export function checkBindAddress(name: string, address: string): void {
+  if (typeof address !== 'string' || !isIPv4(address)) throw new RangeError(`${name} must be an IPv4 address, got ${JSON.stringify(address)}`);
+}
+
 /** Checks a port option: an integer in 1..65535. */
 export function checkPort(name: string, port: number): void {
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new RangeError(`${name} must be a TCP port (1..65535), got ${port}`);
 }
 
-/** The `zoo.cfg` entries every local server gets, loopback-only, before per-server and user entries. */
-export function baseZooCfg(t: ResolvedTimings, dataDir: string, clientPort: number): Record<string, string> {
+/**
+ * The `zoo.cfg` entries every local server gets, before per-server and user entries: the client
+ * port bound on `clientPortAddress` only (127.0.0.1 unless a test network needs another address).
+ */
+export function baseZooCfg(t: ResolvedTimings, dataDir: string, clientPort: number, clientPortAddress: string): Record<string, string> {
   return {
     tickTime: String(t.tickTime),
     dataDir,
     clientPort: String(clientPort),
-    clientPortAddress: '127.0.0.1',
+    clientPortAddress,
     minSessionTimeout: String(t.minSessionTimeout),
     maxSessionTimeout: String(t.maxSessionTimeout),
     'admin.enableServer': 'false',

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { NetworkNamespace } from './network-namespace.js';
 
 /** The repository root (works from chaos/ in the sources and from dist/chaos/). */
 export function repoRoot(): string {
@@ -54,10 +55,15 @@ export class WorkerFleet {
     return new Set(this.ids.filter((id) => this.alive(id)).map((id) => this.pid(id)!));
   }
 
-  /** Starts worker `id` with the fleet's config file, or its own `configFile`; resolves nothing, returns the pid. */
-  start(id: string, configFile = this.configFile): number {
+  /**
+   * Starts worker `id` with the fleet's config file, or its own `configFile`, inside `netns` when
+   * given (`ip netns exec` execs: the pid is the worker's); resolves nothing, returns the pid.
+   */
+  start(id: string, configFile = this.configFile, netns?: NetworkNamespace): number {
     if (!existsSync(this.bin)) throw new Error(`${this.bin} is missing: run npm run build first`);
-    const child = spawn(process.execPath, [this.bin, 'worker', '--config', configFile, '--id', id], {
+    const argv = [process.execPath, this.bin, 'worker', '--config', configFile, '--id', id];
+    const [file, ...args] = netns === undefined ? argv : netns.command(argv);
+    const child = spawn(file!, args, {
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -6,8 +6,10 @@ import { onProcessExit } from './exit-cleanup.js';
 import { busyPorts, findFreePorts } from './free-port.js';
 import { isAlive, serverMode, servesDataDir, type ZooKeeperMode } from '../zk/four-letter-word.js';
 import { DEFAULT_JVM_OPTIONS, defaultZooKeeperClasspath, findJava } from './java.js';
+import type { NetworkNamespace } from './network-namespace.js';
 import {
   baseZooCfg,
+  checkBindAddress,
   checkPort,
   makeRootDir,
   resolveTimings,
@@ -20,7 +22,7 @@ import { ZooKeeperStartError } from './zookeeper-errors.js';
 import { ZooKeeperProcess, type StopOptions } from './zookeeper-process.js';
 import { LOOPBACK } from './zookeeper-server.js';
 
-/** The three ports of one ensemble member, all on 127.0.0.1. */
+/** The three ports of one ensemble member, all on its address (127.0.0.1 unless given). */
 export interface EnsemblePorts {
   client: number;
   /** Followers connect to the leader on this port. */
@@ -39,6 +41,16 @@ export interface ZooKeeperEnsembleOptions extends LocalZooKeeperOptions {
   initLimit?: number;
   /** Ticks a follower may lag behind the leader before it is dropped. @default 5 */
   syncLimit?: number;
+  /**
+   * The IPv4 address each server binds (client, peer and election ports), by index (length
+   * `size`). @default each server's `netns` address, else 127.0.0.1
+   */
+  hosts?: readonly string[];
+  /**
+   * Run each server inside its own network namespace (`ip netns exec`), by index (length `size`),
+   * so that a test can cut servers off from each other or from clients. @default the host's network
+   */
+  netns?: readonly NetworkNamespace[];
 }
 
 /** What the ensemble knows about one of its servers, at the time of asking. */
@@ -48,7 +60,9 @@ export interface EnsembleServerInfo {
   /** ZooKeeper server id (`myid`): `index + 1`. */
   myid: number;
   ports: EnsemblePorts;
-  /** `127.0.0.1:<client port>`. */
+  /** The address it binds (127.0.0.1 unless given). */
+  host: string;
+  /** `<host>:<client port>`. */
   connectString: string;
   pid: number | undefined;
   running: boolean;
@@ -59,7 +73,7 @@ export interface EnsembleServerInfo {
 
 /**
  * An ensemble of `size` ZooKeeper servers on 127.0.0.1 (`QuorumPeerMain`, Debian package jar), for
- * fault tests. Servers are addressed by 0-based index; each has its own directory, ports and JVM.
+ * fault tests; or on addresses of their own, each in its own network namespace (`hosts`, `netns`). Servers are addressed by 0-based index; each has its own directory, ports and JVM.
  * The constructor does no I/O; `start()` resolves once every server serves with one leader;
  * `stopServer`/`startServer`/`restartServer` keep a server's data; `pauseServer` freezes it.
  */
@@ -67,6 +81,7 @@ export class ZooKeeperEnsemble {
   readonly size: number;
   readonly #options: ZooKeeperEnsembleOptions;
   readonly #timings: ResolvedTimings;
+  readonly #hosts: readonly string[];
   #ports: EnsemblePorts[] | undefined;
   #dir: string | undefined;
   #ownedTemp = false;
@@ -92,8 +107,19 @@ export class ZooKeeperEnsemble {
       const v = options[key];
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new RangeError(`${key} must be a positive integer, got ${v}`);
     }
+    for (const key of ['hosts', 'netns'] as const) {
+      const list = options[key];
+      if (list !== undefined && list.length !== size) throw new RangeError(`${key} has ${list.length} entries, size is ${size}`);
+    }
+    options.hosts?.forEach((h, i) => checkBindAddress(`hosts[${i}]`, h));
+    this.#hosts = Array.from({ length: size }, (_, i) => options.hosts?.[i] ?? options.netns?.[i]?.address ?? LOOPBACK);
     this.size = size;
     this.#options = options;
+  }
+
+  /** The address each server binds, by index. */
+  get hosts(): readonly string[] {
+    return this.#hosts;
   }
 
   /** How many servers form a majority: `floor(size / 2) + 1`. */
@@ -101,15 +127,15 @@ export class ZooKeeperEnsemble {
     return Math.floor(this.size / 2) + 1;
   }
 
-  /** `127.0.0.1:p1,127.0.0.1:p2,...` over all servers. Known after `start()` unless ports were given. */
+  /** `host1:p1,host2:p2,...` over all servers. Known after `start()` unless ports were given. */
   get connectString(): string {
-    return this.#knownPorts().map((p) => `${LOOPBACK}:${p.client}`).join(',');
+    return this.#knownPorts().map((p, i) => `${this.#hosts[i]}:${p.client}`).join(',');
   }
 
-  /** `127.0.0.1:<client port>` of server `index`. */
+  /** `<host>:<client port>` of server `index`. */
   serverConnectString(index: number): string {
     this.#checkIndex(index);
-    return `${LOOPBACK}:${this.#knownPorts()[index]!.client}`;
+    return `${this.#hosts[index]}:${this.#knownPorts()[index]!.client}`;
   }
 
   /** One entry per server. Needs `start()` first unless ports were given. */
@@ -121,7 +147,8 @@ export class ZooKeeperEnsemble {
         index,
         myid: index + 1,
         ports: { ...p },
-        connectString: `${LOOPBACK}:${p.client}`,
+        host: this.#hosts[index]!,
+        connectString: `${this.#hosts[index]}:${p.client}`,
         pid: proc?.pid,
         running: proc?.running ?? false,
         paused: proc?.paused ?? false,
@@ -149,7 +176,7 @@ export class ZooKeeperEnsemble {
   /** Every server's mode from `srvr`, by index; `undefined` for one that is down, frozen or not serving. */
   modes(timeoutMs = 1000): Promise<Array<ZooKeeperMode | undefined>> {
     const ports = this.#knownPorts();
-    return Promise.all(ports.map((p, i) => (this.#processes[i]?.running ? serverMode(LOOPBACK, p.client, timeoutMs) : undefined)));
+    return Promise.all(ports.map((p, i) => (this.#processes[i]?.running ? serverMode(this.#hosts[i]!, p.client, timeoutMs) : undefined)));
   }
 
   /** Index of the current leader, or `undefined` when no server reports being leader. */
@@ -180,13 +207,13 @@ export class ZooKeeperEnsemble {
       await this.#prepare();
       // Another process may have taken an auto-picked port since it was picked: pick again.
       const repick = autoPorts && attempt < 3;
-      const busy = await busyPorts(this.#knownPorts().flatMap((p) => [p.client, p.peer, p.election]));
+      const busy = await this.#busyPorts(this.#knownPorts().map((_, i) => i));
       if (busy.length > 0) {
         if (repick) {
           await this.#forgetPorts();
           continue;
         }
-        throw new ZooKeeperStartError(`ZooKeeper ensemble: port(s) ${busy.join(', ')} on ${LOOPBACK} already in use`, '');
+        throw new ZooKeeperStartError(`ZooKeeper ensemble: ${busy.join(', ')} already in use`, '');
       }
       for (const proc of this.#processes) proc.spawn();
       try {
@@ -237,7 +264,7 @@ export class ZooKeeperEnsemble {
       }));
     }
     const ports = this.#ports;
-    const serverLines = Object.fromEntries(ports.map((p, i) => [`server.${i + 1}`, `${LOOPBACK}:${p.peer}:${p.election}`]));
+    const serverLines = Object.fromEntries(ports.map((p, i) => [`server.${i + 1}`, `${this.#hosts[i]}:${p.peer}:${p.election}`]));
     this.#processes = await Promise.all(
       ports.map(async (p, i) => {
         const dir = this.#serverDir(i);
@@ -245,7 +272,7 @@ export class ZooKeeperEnsemble {
         const cfg = await writeServerDir(
           dir,
           {
-            ...baseZooCfg(this.#timings, join(dir, 'data'), p.client),
+            ...baseZooCfg(this.#timings, join(dir, 'data'), p.client, this.#hosts[i]!),
             initLimit: String(this.#options.initLimit ?? 10),
             syncLimit: String(this.#options.syncLimit ?? 5),
             ...serverLines,
@@ -261,6 +288,7 @@ export class ZooKeeperEnsemble {
           mainClass: 'org.apache.zookeeper.server.quorum.QuorumPeerMain',
           configFile: cfg,
           logFile: join(dir, 'server.log'),
+          ...(this.#options.netns === undefined ? {} : { prefix: this.#options.netns[i]!.execPrefix }),
         });
       }),
     );
@@ -315,9 +343,10 @@ export class ZooKeeperEnsemble {
     if (proc === undefined) throw new IllegalStateError('ZooKeeperEnsemble: startServer() before start()');
     if (proc.running) return;
     const p = this.#knownPorts()[index]!;
-    const busy = await busyPorts([p.client, p.peer, p.election]);
+    const host = this.#hosts[index]!;
+    const busy = await this.#busyPorts([index]);
     if (busy.length > 0) {
-      throw new ZooKeeperStartError(`ZooKeeper ensemble: cannot start server ${index}: port(s) ${busy.join(', ')} already in use`, '');
+      throw new ZooKeeperStartError(`ZooKeeper ensemble: cannot start server ${index}: ${busy.join(', ')} already in use`, '');
     }
     proc.spawn();
     const running = this.#processes.filter((q) => q.running && !q.paused).length;
@@ -326,14 +355,14 @@ export class ZooKeeperEnsemble {
         await this.#waitUntil(
           [proc],
           async () => {
-            const mode = await serverMode(LOOPBACK, p.client);
+            const mode = await serverMode(host, p.client);
             return mode === 'leader' || mode === 'follower';
           },
           `server ${index} to rejoin the ensemble`,
         );
         await this.#checkIdentity([index]); // `conf` answers only once the server serves
       } else {
-        await this.#waitUntil([proc], () => isAlive(LOOPBACK, p.client), `server ${index} to answer ruok`);
+        await this.#waitUntil([proc], () => isAlive(host, p.client), `server ${index} to answer ruok`);
       }
     } catch (err) {
       await proc.stop({ signal: 'SIGKILL', graceMs: 0 });
@@ -345,10 +374,10 @@ export class ZooKeeperEnsemble {
   async #checkIdentity(indexes: readonly number[]): Promise<void> {
     const ports = this.#knownPorts();
     for (const i of indexes) {
-      const ours = await servesDataDir(LOOPBACK, ports[i]!.client, join(this.#serverDir(i), 'data')).catch(() => false);
+      const ours = await servesDataDir(this.#hosts[i]!, ports[i]!.client, join(this.#serverDir(i), 'data')).catch(() => false);
       if (!ours) {
         throw new ZooKeeperStartError(
-          `ZooKeeper ensemble: ${LOOPBACK}:${ports[i]!.client} (server ${i}) is answered by another ZooKeeper`,
+          `ZooKeeper ensemble: ${this.#hosts[i]}:${ports[i]!.client} (server ${i}) is answered by another ZooKeeper`,
           this.logTail(i),
         );
       }
@@ -418,6 +447,21 @@ export class ZooKeeperEnsemble {
     const proc = this.#processes[index];
     if (proc === undefined || !proc.running) throw new IllegalStateError(`ZooKeeperEnsemble: ${what}(${index}) while that server does not run`);
     return proc;
+  }
+
+  /**
+   * `host:port` of each port of the given servers that something else listens on. A server in a
+   * namespace of its own is not checked: nothing else runs there, and the host cannot bind its address.
+   */
+  async #busyPorts(indexes: readonly number[]): Promise<string[]> {
+    const ports = this.#knownPorts();
+    const busy: string[] = [];
+    for (const i of indexes) {
+      if (this.#options.netns !== undefined) continue;
+      const p = ports[i]!;
+      for (const port of await busyPorts([p.client, p.peer, p.election], this.#hosts[i])) busy.push(`${this.#hosts[i]}:${port}`);
+    }
+    return busy;
   }
 
   #knownPorts(): EnsemblePorts[] {

@@ -16,6 +16,11 @@ export interface ZooKeeperProcessSpec {
   configFile: string;
   /** stdout and stderr of the JVM are appended here. */
   logFile: string;
+  /**
+   * A command that execs the JVM in another context, e.g. `ip netns exec <ns>` to run it inside a
+   * network namespace (it must exec, so that the pid stays the JVM's). @default none
+   */
+  prefix?: readonly string[];
 }
 
 /** How a stop ends the JVM. */
@@ -112,8 +117,8 @@ export class ZooKeeperProcess {
       spec.configFile,
     ];
     const wrapper = parentDeathWrapper();
-    const [command, args] =
-      wrapper === null ? [spec.java, javaArgs] : [wrapper, ['--pdeathsig', 'KILL', '--', spec.java, ...javaArgs]];
+    const argv = [...(spec.prefix ?? []), spec.java, ...javaArgs];
+    const [command, args] = wrapper === null ? [argv[0]!, argv.slice(1)] : [wrapper, ['--pdeathsig', 'KILL', '--', ...argv]];
     appendFileSync(spec.logFile, `--- zkshard: starting ${[command, ...args].join(' ')}\n`);
     const fd = openSync(spec.logFile, 'a');
     let child: ChildProcess;

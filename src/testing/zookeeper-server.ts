@@ -6,8 +6,10 @@ import { onProcessExit } from './exit-cleanup.js';
 import { busyPorts, findFreePorts } from './free-port.js';
 import { serverMode, servesDataDir } from '../zk/four-letter-word.js';
 import { DEFAULT_JVM_OPTIONS, defaultZooKeeperClasspath, findJava } from './java.js';
+import type { NetworkNamespace } from './network-namespace.js';
 import {
   baseZooCfg,
+  checkBindAddress,
   checkPort,
   makeRootDir,
   resolveTimings,
@@ -23,14 +25,21 @@ export type { StopOptions } from './zookeeper-process.js';
 
 /** Options of a {@link ZooKeeperServer}. */
 export interface ZooKeeperServerOptions extends LocalZooKeeperOptions {
-  /** Client port, bound on 127.0.0.1 only. @default a free port, picked by the first `start()` */
+  /** Client port, bound on `host` only. @default a free port, picked by the first `start()` */
   port?: number;
+  /**
+   * The IPv4 address the client port is bound on, e.g. a `NetworkLab`'s `hostAddress` so that
+   * processes in network namespaces reach the server. @default `netns.address`, else 127.0.0.1
+   */
+  host?: string;
+  /** Run the server inside this network namespace (`ip netns exec`). @default the host's network */
+  netns?: NetworkNamespace;
 }
 
 export const LOOPBACK = '127.0.0.1';
 
 /**
- * A standalone ZooKeeper server on 127.0.0.1, run from the Debian package's jar, for tests, the
+ * A standalone ZooKeeper server on 127.0.0.1 (or another address, see `host`), run from the Debian package's jar, for tests, the
  * demo and benchmarks. The constructor does no I/O; `start()` resolves once the server serves
  * requests (`srvr` reports `Mode: standalone`). `stop()`/`start()` keep the port and the data, so
  * sessions survive a restart shorter than their timeout; `pause()`/`resume()` freeze the JVM.
@@ -46,6 +55,7 @@ export const LOOPBACK = '127.0.0.1';
 export class ZooKeeperServer {
   readonly #options: ZooKeeperServerOptions;
   readonly #timings: ResolvedTimings;
+  readonly #host: string;
   #port: number | undefined;
   #dir: string | undefined;
   #ownedTemp = false;
@@ -57,18 +67,20 @@ export class ZooKeeperServer {
   constructor(options: ZooKeeperServerOptions = {}) {
     this.#timings = resolveTimings(options);
     if (options.port !== undefined) checkPort('port', options.port);
+    if (options.host !== undefined) checkBindAddress('host', options.host);
+    this.#host = options.host ?? options.netns?.address ?? LOOPBACK;
     this.#options = options;
     this.#port = options.port;
   }
 
-  /** `127.0.0.1:<port>`. Known after `start()` unless a port was given. */
+  /** `<host>:<port>`. Known after `start()` unless a port was given. */
   get connectString(): string {
-    return `${LOOPBACK}:${this.port}`;
+    return `${this.#host}:${this.port}`;
   }
 
-  /** Always `127.0.0.1`. */
+  /** The address the client port is bound on: 127.0.0.1 unless `host` or `netns` was given. */
   get host(): string {
-    return LOOPBACK;
+    return this.#host;
   }
 
   /** The client port. Known after `start()` unless a port was given. */
@@ -128,12 +140,13 @@ export class ZooKeeperServer {
       const proc = await this.#prepare();
       // Another process may have taken an auto-picked port since it was picked: pick again.
       const repick = autoPort && attempt < 3;
-      if ((await busyPorts([this.port])).length > 0) {
+      // A namespace of our own has nothing else listening; the host cannot bind its address anyway.
+      if (this.#options.netns === undefined && (await busyPorts([this.port], this.#host)).length > 0) {
         if (repick) {
           this.#repickPort();
           continue;
         }
-        throw new ZooKeeperStartError(`ZooKeeper server: port ${this.port} on ${LOOPBACK} is already in use`, '');
+        throw new ZooKeeperStartError(`ZooKeeper server: port ${this.port} on ${this.#host} is already in use`, '');
       }
       proc.spawn();
       try {
@@ -165,8 +178,8 @@ export class ZooKeeperServer {
       if (this.#removesDir()) this.#unregisterDirCleanup = onProcessExit(() => rmSync(dir, { recursive: true, force: true }), 'cleanup');
     }
     const dir = this.#dir;
-    this.#port ??= (await findFreePorts(1))[0]!;
-    const cfg = await writeServerDir(dir, baseZooCfg(this.#timings, join(dir, 'data'), this.#port), this.#options.config);
+    this.#port ??= (await findFreePorts(1, this.#options.netns === undefined ? this.#host : LOOPBACK))[0]!;
+    const cfg = await writeServerDir(dir, baseZooCfg(this.#timings, join(dir, 'data'), this.#port, this.#host), this.#options.config);
     this.#process = new ZooKeeperProcess({
       java,
       jvmOptions: this.#options.jvmOptions ?? DEFAULT_JVM_OPTIONS,
@@ -175,6 +188,7 @@ export class ZooKeeperServer {
       mainClass: 'org.apache.zookeeper.server.ZooKeeperServerMain',
       configFile: cfg,
       logFile: join(dir, 'server.log'),
+      ...(this.#options.netns === undefined ? {} : { prefix: this.#options.netns.execPrefix }),
     });
     return this.#process;
   }
@@ -187,12 +201,12 @@ export class ZooKeeperServer {
     });
     const timeoutMs = this.#timings.startTimeoutMs;
     try {
-      await waitFor(async () => (await serverMode(LOOPBACK, this.port, 1000)) !== undefined, {
+      await waitFor(async () => (await serverMode(this.#host, this.port, 1000)) !== undefined, {
         timeoutMs,
         intervalMs: 50,
         signal: exitAbort.signal,
       });
-      if (!(await servesDataDir(LOOPBACK, this.port, join(proc.spec.dir, 'data')))) {
+      if (!(await servesDataDir(this.#host, this.port, join(proc.spec.dir, 'data')))) {
         throw new ZooKeeperStartError(`ZooKeeper server: another ZooKeeper answers on ${this.connectString}`, proc.logTail());
       }
     } catch (err) {

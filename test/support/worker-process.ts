@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { waitFor } from './wait-for.js';
+import type { NetworkNamespace } from '../../src/testing/network-namespace.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 export const ZKSHARD_BIN = join(REPO, 'dist', 'src', 'cli', 'zkshard.js');
 export const RECORD_HANDLER = join(REPO, 'test', 'fixtures', 'handlers', 'record.js');
 export const RECORD_SCRIPT = join(REPO, 'test', 'fixtures', 'handlers', 'record.sh');
 export const STAGED_SCRIPT = join(REPO, 'test', 'fixtures', 'handlers', 'staged.sh');
+export const IGNORE_TERM_SCRIPT = join(REPO, 'test', 'fixtures', 'handlers', 'ignore-term.sh');
 
 /** One line of the record fixture's output. */
 export interface RunRecord {
@@ -25,7 +27,7 @@ export interface RunRecord {
   [key: string]: unknown;
 }
 
-/** A worker started as a real process (`zkshard worker --config ...`). */
+/** A worker started as a real process (`zkshard worker --config ...`), on the host or inside a network namespace. */
 export class WorkerProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
@@ -36,6 +38,7 @@ export class WorkerProcess {
     private readonly configFile: string,
     private readonly env: Record<string, string>,
     dir: string,
+    private readonly netns?: NetworkNamespace,
   ) {
     this.logFile = join(dir, `${id}.log`);
   }
@@ -46,7 +49,9 @@ export class WorkerProcess {
 
   start(): this {
     const out = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [ZKSHARD_BIN, 'worker', '--config', this.configFile, '--id', this.id], {
+    const argv = [process.execPath, ZKSHARD_BIN, 'worker', '--config', this.configFile, '--id', this.id];
+    const [file, ...args] = this.netns === undefined ? argv : this.netns.command(argv); // `ip netns exec` execs: same pid
+    const child = spawn(file!, args, {
       env: { ...process.env, ZKSHARD_LOG_LEVEL: 'debug', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -96,13 +101,15 @@ export class Fleet {
   readonly configFile = join(this.dir, 'worker.yaml');
   readonly workers: WorkerProcess[] = [];
 
-  constructor(config: Record<string, unknown>) {
+  /** `env` is added to every worker's environment (e.g. `ZKSHARD_ZK`, which overrides the file). */
+  constructor(config: Record<string, unknown>, private readonly env: Record<string, string> = {}) {
     writeFileSync(this.configFile, stringify(config));
     writeFileSync(this.recordFile, '');
   }
 
-  start(id: string): WorkerProcess {
-    const w = new WorkerProcess(id, this.configFile, { RECORD_FILE: this.recordFile }, this.dir).start();
+  /** Starts worker `id`, inside `netns` when given. */
+  start(id: string, netns?: NetworkNamespace): WorkerProcess {
+    const w = new WorkerProcess(id, this.configFile, { ...this.env, RECORD_FILE: this.recordFile }, this.dir, netns).start();
     this.workers.push(w);
     return w;
   }

@@ -3,6 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fourLetterWord, serverMode } from '../../src/zk/four-letter-word.js';
 import { DEBIAN_ZOOKEEPER_JAR } from '../../src/testing/java.js';
 import { ZooKeeperEnsemble } from '../../src/testing/zookeeper-ensemble.js';
+import { ZooKeeperServer } from '../../src/testing/zookeeper-server.js';
+import { NetworkLab } from '../../src/testing/network-lab.js';
+import type { NetworkNamespace } from '../../src/testing/network-namespace.js';
+import { netnsSupport } from '../../src/testing/netns-support.js';
 import { waitFor } from '../support/wait-for.js';
 
 const hasJar = existsSync(DEBIAN_ZOOKEEPER_JAR);
@@ -93,5 +97,50 @@ describe.skipIf(!hasJar)(`ZooKeeperEnsemble (needs ${DEBIAN_ZOOKEEPER_JAR})`, ()
     expect(pids.filter((pid) => !isGone(pid))).toEqual([]);
     expect(existsSync(dir!)).toBe(false);
     await expect(ensemble.start()).rejects.toThrow(/after close/);
+  });
+});
+
+describe('ZooKeeperEnsemble and ZooKeeperServer options: bind addresses', () => {
+  it('rejects hosts or netns of the wrong length and addresses that are not IPv4, before any I/O', () => {
+    expect(() => new ZooKeeperEnsemble({ size: 3, hosts: ['127.0.0.1'] })).toThrow('hosts has 1 entries, size is 3');
+    expect(() => new ZooKeeperEnsemble({ size: 3, hosts: ['127.0.0.1', 'localhost', '127.0.0.1'] })).toThrow('hosts[1] must be an IPv4 address, got "localhost"');
+    expect(() => new ZooKeeperServer({ host: '::1' })).toThrow('host must be an IPv4 address, got "::1"');
+    expect(new ZooKeeperEnsemble({ size: 3, hosts: ['10.213.9.2', '10.213.9.3', '10.213.9.4'], ports: [1, 2, 3].map((i) => ({ client: 2180 + i, peer: 2880 + i, election: 3880 + i })) }).connectString)
+      .toBe('10.213.9.2:2181,10.213.9.3:2182,10.213.9.4:2183');
+  });
+});
+
+const netns = await netnsSupport();
+
+describe.skipIf(!hasJar || !netns.ok)('ZooKeeperEnsemble in network namespaces (root, ip, iptables)', () => {
+  let lab: NetworkLab | undefined;
+  let ensemble: ZooKeeperEnsemble | undefined;
+  afterAll(async () => {
+    await ensemble?.close();
+    await lab?.close();
+  });
+
+  it('runs each server in its own namespace on its address; a leader cut off from the others loses its quorum, a new leader is elected, and it rejoins after the heal', async () => {
+    lab = new NetworkLab();
+    await lab.start();
+    const ns: NetworkNamespace[] = [];
+    for (const label of ['zk1', 'zk2', 'zk3']) ns.push(await lab.addNamespace(label));
+    ensemble = new ZooKeeperEnsemble({ size: 3, netns: ns });
+    const e = ensemble;
+    await e.start();
+    expect(e.hosts).toEqual(ns.map((n) => n.address));
+    expect(e.connectString).toBe(e.servers.map((s, i) => `${ns[i]!.address}:${s.ports.client}`).join(','));
+
+    const leader = (await e.leader())!;
+    expect(leader).toBeDefined();
+    await ns[leader]!.cut(e.hosts.filter((_, i) => i !== leader));
+    await waitFor(async () => {
+      const modes = await e.modes();
+      return modes[leader] === undefined && modes.filter((m) => m === 'leader').length === 1;
+    }, { timeoutMs: 60_000, intervalMs: 200, message: 'the cut-off leader to stop serving and another server to lead' });
+
+    await ns[leader]!.heal();
+    await e.waitForQuorum(60_000);
+    expect((await e.modes()).sort()).toEqual(['follower', 'follower', 'leader']);
   });
 });

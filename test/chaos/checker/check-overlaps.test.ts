@@ -82,6 +82,23 @@ describe('checkOverlaps()', () => {
     expect(result.counts).toMatchObject({ excusedPairs: 0, violations: 1 });
   });
 
+  it('does not excuse a worker cut off from ZooKeeper that kept running, even when the store refused its writes', () => {
+    // A partition, not a freeze: the worker runs on, so its lease must have stopped it in time.
+    const cut = fault('partition-worker', 100, 1500, 9000);
+    const writes = [write(old, 1010), write(taker, 8010, true, '10'), write(old, 9100, false, '20')];
+    const result = checkOverlaps([...run(old), ...run(taker)], writes, [cut]);
+    expect(result.counts).toMatchObject({ overlappingPairs: 1, excusedPairs: 0, violations: 1 });
+    expect(result.violations[0]!.detail).toContain('kept running while cut off from ZooKeeper (partition-worker');
+  });
+
+  it('does not excuse a woken worker whose run went on past the wake grace, even when the store refused its writes', () => {
+    const lingering: RunSpec = { ...old, end: 9000 + WAKE_GRACE_MS + 500 };
+    const writes = [write(old, 1010), write(taker, 8010, true, '10'), write(lingering, 10_400, false, '20')];
+    const result = checkOverlaps([...run(lingering), ...run(taker)], writes, [freeze]);
+    expect(result.counts).toMatchObject({ overlappingPairs: 1, excusedPairs: 0, violations: 1 });
+    expect(result.violations[0]!.detail).toContain(`its run went on until ${WAKE_GRACE_MS + 500} ms after SIGCONT`);
+  });
+
   it('does not excuse an overlap when the frozen run is the newer one (larger token)', () => {
     const frozenNewer: RunSpec = { ...old, token: '30' };
     const result = checkOverlaps([...run(frozenNewer), ...run(taker)], [write(frozenNewer, 1010)], [freeze]);
