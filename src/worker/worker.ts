@@ -6,6 +6,7 @@ import { ZkPaths } from '../zk/zk-paths.js';
 import { LeaseLostError } from '../errors/lease-lost-error.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { HandlerLoader } from '../executor/handler-loader.js';
+import { SandboxRunner } from '../executor/sandbox/sandbox-runner.js';
 import type { ExecutorEvents } from '../executor/executor.js';
 import { WorkerSession, type SessionJob } from './worker-session.js';
 import { WorkerMetrics } from '../observability/worker-metrics.js';
@@ -62,6 +63,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private zk: ZkClient | undefined;
   private readonly paths: ZkPaths;
   private readonly loader: HandlerLoader;
+  private readonly sandbox: SandboxRunner;
   private readonly log: Logger;
   private stopping: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
@@ -74,6 +76,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.paths = new ZkPaths(opts.namespace);
     this.loader = new HandlerLoader(opts.baseDir);
     this.log = opts.logger.child({ worker: opts.id });
+    // Warm sandboxes for the kinds the configured jobs ask for; they outlive sessions.
+    const kinds = new Set(opts.jobs.map((j) => j.definition.sandbox).filter((k) => k === 'thread' || k === 'process'));
+    this.sandbox = new SandboxRunner({ log: this.log, prewarm: [...kinds] });
     this.metrics = opts.metrics ?? (opts.http ? new WorkerMetrics() : undefined);
     this.metrics?.bind({ isLeader: () => this.isLeader, owned: () => this.owned(), running: () => this.session?.executor.runningKeys() ?? [] });
   }
@@ -123,6 +128,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async start(): Promise<void> {
     if (this.current !== 'initialized') throw new IllegalStateError(`worker: start() in state ${this.current}`);
     this.setState('connecting');
+    this.sandbox.start();
     if (this.opts.http && this.metrics) {
       this.http = new WorkerHttpServer({ ...this.opts.http, metrics: this.metrics, readiness: () => this.readiness(), log: this.log.child({ component: 'http' }) });
       await this.http.start();
@@ -166,6 +172,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     await this.zk?.close();
     await this.loop?.catch(() => undefined);
+    await this.sandbox.close();
     await this.http?.close();
     this.setState('stopped');
   }
@@ -193,6 +200,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       capacity: this.opts.capacity ?? 1,
       jobs: this.opts.jobs,
       loader: this.loader,
+      sandbox: this.sandbox,
       log: this.log,
       onRun: this.opts.onRun,
       maxClockSkewMs: this.opts.maxClockSkewMs,
