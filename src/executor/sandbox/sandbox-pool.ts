@@ -91,7 +91,10 @@ export class SandboxPool {
     this.closing ??= (async () => {
       this.state = 'closed';
       const gone = [...this.all].map((host) => new Promise<void>((resolve) => (host.alive ? host.once('exit', () => resolve()) : resolve())));
-      for (const host of this.all) host.kill();
+      for (const host of this.all) {
+        host.setRef(true); // an idle one is unref'd: the exit must still be waited for
+        host.kill();
+      }
       this.idle.length = 0;
       await Promise.all(gone);
     })();

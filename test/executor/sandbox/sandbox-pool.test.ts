@@ -1,5 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { SandboxRunner } from '../../../src/executor/sandbox/sandbox-runner.js';
 import type { SandboxKind } from '../../../src/executor/sandbox/sandbox-host.js';
@@ -192,5 +195,23 @@ describe('SandboxRunner lifecycle', () => {
     await runner.close();
     await expect(running).rejects.toMatchObject({ code: 'SANDBOX_CLOSED' });
     expect(() => runner!.handler('thread', PROBE)(context({ mode: 'facts' }).ctx)).toThrow(/used when closed/);
+  });
+
+  it('close() waits for idle sandboxes to end even when nothing else keeps the process alive', async () => {
+    // A process of its own: in this one, vitest's handles would keep the event loop alive anyway.
+    const dist = (file: string) => pathToFileURL(resolve(import.meta.dirname, '..', '..', '..', 'dist', 'src', file)).href;
+    const script = `
+      import { SandboxRunner } from ${JSON.stringify(dist('executor/sandbox/sandbox-runner.js'))};
+      import { silentLogger } from ${JSON.stringify(dist('logging/create-logger.js'))};
+      const ctx = { job: 'j', item: 0, jobParameter: '{"mode":"facts"}', shards: 1, fireTime: new Date(), fireId: 'f', attempt: 1, workerId: 'w', fencingToken: '1', signal: new AbortController().signal, log: silentLogger() };
+      for (const kind of ['thread', 'process']) {
+        const runner = new SandboxRunner({ log: silentLogger(), prewarm: [kind] });
+        runner.start();
+        await runner.handler(kind, ${JSON.stringify(PROBE)})(ctx);
+        await runner.close();
+        console.log(kind, 'closed');
+      }`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 });
+    expect(stdout.trim().split('\n')).toEqual(['thread closed', 'process closed']);
   });
 });
