@@ -197,6 +197,15 @@ describe('SandboxRunner lifecycle', () => {
     expect(() => runner!.handler('thread', PROBE)(context({ mode: 'facts' }).ctx)).toThrow(/used when closed/);
   });
 
+  it('fails the attempt of a thread that runs out of memory (its heap limit), and the next run gets a new thread', async () => {
+    runner = new SandboxRunner({ log: pino({ level: 'info' }, { write: () => {} }), resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 } });
+    runner.start();
+    await expect(runner.handler('thread', PROBE)(context({ mode: 'oom' }).ctx)).rejects.toMatchObject({ code: 'SANDBOX_CRASHED', message: expect.stringMatching(/out of memory/i) as unknown });
+    const c = context({ mode: 'facts' });
+    await runner.handler('thread', PROBE)(c.ctx);
+    expect(c.lines.some((l) => l.msg === 'facts')).toBe(true);
+  });
+
   it('close() waits for idle sandboxes to end even when nothing else keeps the process alive', async () => {
     // A process of its own: in this one, vitest's handles would keep the event loop alive anyway.
     const dist = (file: string) => pathToFileURL(resolve(import.meta.dirname, '..', '..', '..', 'dist', 'src', file)).href;
