@@ -15,6 +15,8 @@ export interface SandboxPoolOptions {
   minIdle: number;
   /** Idle sandboxes kept at most; one more that finishes a run is ended. */
   maxIdle: number;
+  /** Sandboxes at most (idle and running); a run that finds none free waits for one. */
+  maxSize: number;
   /** After an abort (other than lease loss), how long a handler may take to end before it is killed. */
   abortGraceMs: number;
   /** Level from which handlers' `ctx.log` lines are sent back. */
@@ -26,13 +28,15 @@ export interface SandboxPoolOptions {
 
 /**
  * A warm pool of sandboxes of one kind (worker threads or child processes). Each run takes an
- * idle one (or starts one when none is idle) and has it alone; a sandbox that crashed or was
+ * idle one (or starts one when none is idle, up to `maxSize`, else waits for one) and has it alone; a sandbox that crashed or was
  * killed is dropped and replaced, a healthy one goes back to the pool.
  */
 export class SandboxPool {
   private readonly idle: SandboxHost[] = [];
   private readonly busy = new Set<SandboxHost>();
   private readonly all = new Set<SandboxHost>();
+  /** Runs waiting for a sandbox (all `maxSize` busy), oldest first. */
+  private readonly waiting: Array<{ take: (host: SandboxHost) => void; fail: (err: unknown) => void }> = [];
   private runIds = 0;
   private state: 'latent' | 'started' | 'closed' = 'latent';
   private closing: Promise<void> | undefined;
@@ -63,7 +67,7 @@ export class SandboxPool {
   async run(file: string, ctx: JobContext): Promise<void> {
     if (this.state === 'closed') throw new SandboxError('SANDBOX_CLOSED', `sandbox ${this.kind} pool is closed`);
     this.start();
-    const host = this.idle.shift() ?? this.spawn();
+    const host = await this.acquire(ctx.signal);
     this.busy.add(host);
     host.setRef(true);
     try {
@@ -78,7 +82,9 @@ export class SandboxPool {
       throw err;
     } finally {
       this.busy.delete(host);
-      if (host.alive && !this.closed && this.idle.length < this.opts.maxIdle) {
+      const next = host.alive && !this.closed ? this.waiting.shift() : undefined;
+      if (next) next.take(host);
+      else if (host.alive && !this.closed && this.idle.length < this.opts.maxIdle) {
         host.setRef(false);
         this.idle.push(host);
       } else host.kill();
@@ -86,10 +92,41 @@ export class SandboxPool {
     }
   }
 
+  /** An idle sandbox, a new one, or (all `maxSize` busy) the next one freed; rejects when `signal` aborts first. */
+  private acquire(signal: AbortSignal): Promise<SandboxHost> {
+    const free = this.idle.shift() ?? (this.all.size < this.opts.maxSize ? this.spawn() : undefined);
+    if (free) return Promise.resolve(free);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<SandboxHost>((resolve, reject) => {
+      const waiter = {
+        take: (host: SandboxHost) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(host);
+        },
+        fail: (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      const onAbort = (): void => {
+        this.waiting.splice(this.waiting.indexOf(waiter), 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(waiter);
+    });
+  }
+
+  /** Starts sandboxes for waiting runs while there is room (after one ended). */
+  private serveWaiting(): void {
+    while (!this.closed && this.waiting.length > 0 && this.all.size < this.opts.maxSize) this.waiting.shift()!.take(this.spawn());
+  }
+
   /** Ends every sandbox, running ones too (their runs fail with `SANDBOX_CLOSED`). Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.state = 'closed';
+      for (const w of this.waiting.splice(0)) w.fail(new SandboxError('SANDBOX_CLOSED', `sandbox ${this.kind} pool is closed`));
       const gone = [...this.all].map((host) => new Promise<void>((resolve) => (host.alive ? host.once('exit', () => resolve()) : resolve())));
       for (const host of this.all) {
         host.setRef(true); // an idle one is unref'd: the exit must still be waited for
@@ -111,6 +148,7 @@ export class SandboxPool {
         this.idle.splice(at, 1);
         if (this.state !== 'closed') this.opts.log.warn({ kind: this.kind, why }, 'idle sandbox ended; replacing it');
       }
+      this.serveWaiting();
       this.refill();
     });
     host.start();
@@ -119,6 +157,6 @@ export class SandboxPool {
   }
 
   private refill(): void {
-    while (this.state === 'started' && this.idle.length < this.opts.minIdle) this.idle.push(this.spawn());
+    while (this.state === 'started' && this.idle.length < this.opts.minIdle && this.all.size < this.opts.maxSize) this.idle.push(this.spawn());
   }
 }

@@ -15,6 +15,8 @@ export interface SandboxRunnerOptions {
   minIdle?: number;
   /** Idle sandboxes of each kind kept at most. @default 4 */
   maxIdle?: number;
+  /** Sandboxes of each kind at most; further runs wait for one to be free. @default 8 */
+  maxSandboxes?: number;
   /** After an abort (timeout, shutdown, replace), how long a handler may take to end before it is killed. @default 1000 */
   abortGraceMs?: number;
   /** Heap limits of each thread. @default Node's */
@@ -24,7 +26,7 @@ export interface SandboxRunnerOptions {
 }
 
 /** The defaults of {@link SandboxRunnerOptions}. */
-export const SANDBOX_DEFAULTS = { minIdle: 1, maxIdle: 4, abortGraceMs: 1000 } as const;
+export const SANDBOX_DEFAULTS = { minIdle: 1, maxIdle: 4, maxSandboxes: 8, abortGraceMs: 1000 } as const;
 
 /**
  * Runs module handlers off the worker's event loop, for jobs with `sandbox: thread | process`:
@@ -71,6 +73,7 @@ export class SandboxRunner {
         entry: this.entry,
         minIdle: this.opts.minIdle ?? SANDBOX_DEFAULTS.minIdle,
         maxIdle: this.opts.maxIdle ?? SANDBOX_DEFAULTS.maxIdle,
+        maxSize: this.opts.maxSandboxes ?? SANDBOX_DEFAULTS.maxSandboxes,
         abortGraceMs: this.opts.abortGraceMs ?? SANDBOX_DEFAULTS.abortGraceMs,
         logLevel: this.opts.log.level,
         log: this.log,

@@ -197,6 +197,30 @@ describe('SandboxRunner lifecycle', () => {
     expect(() => runner!.handler('thread', PROBE)(context({ mode: 'facts' }).ctx)).toThrow(/used when closed/);
   });
 
+  it('starts at most maxSandboxes: a further run waits for a free one (and gives up when its signal aborts)', async () => {
+    runner = new SandboxRunner({ log: pino({ level: 'info' }, { write: () => {} }), maxSandboxes: 1 });
+    runner.start();
+    const run = (c: ReturnType<typeof context>) => runner!.handler('thread', PROBE)(c.ctx);
+    const holdAbort = new AbortController();
+    const holder = context({ mode: 'wait-abort' }, { signal: holdAbort.signal });
+    const holding = run(holder);
+    await waitFor(() => holder.lines.some((l) => l.msg === 'waiting'), { message: 'first run holds the only sandbox' });
+    const queued = context({ mode: 'facts' });
+    const queuedRun = run(queued);
+    const giveUpAbort = new AbortController();
+    const givingUp = run(context({ mode: 'facts' }, { signal: giveUpAbort.signal }));
+    giveUpAbort.abort(new ShutdownError());
+    await expect(givingUp).rejects.toMatchObject({ code: 'SHUTDOWN' });
+    expect(queued.lines).toEqual([]); // still waiting
+    expect(runner.pool('thread').size).toBe(1);
+    holdAbort.abort(new ShutdownError());
+    await expect(holding).rejects.toMatchObject({ code: 'SHUTDOWN' });
+    await queuedRun;
+    const waiting = holder.lines.find((l) => l.msg === 'waiting')!;
+    expect(queued.lines.find((l) => l.msg === 'facts')!.where).toEqual({ pid: waiting.pid, threadId: waiting.threadId }); // handed the same sandbox
+    expect(runner.pool('thread').size).toBe(1);
+  });
+
   it('fails the attempt of a thread that runs out of memory (its heap limit), and the next run gets a new thread', async () => {
     runner = new SandboxRunner({ log: pino({ level: 'info' }, { write: () => {} }), resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 } });
     runner.start();
