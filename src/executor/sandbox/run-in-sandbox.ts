@@ -11,7 +11,7 @@ export interface SandboxRunOptions {
   id: number;
   /** Absolute path of the handler module. */
   file: string;
-  /** Level from which the handler's `ctx.log` lines are sent back. */
+  /** Level from which the handler's `ctx.log` lines are sent back (the run logger's). */
   logLevel: string;
   /** After an abort (other than lease loss), how long the handler may take to end before it is killed. */
   abortGraceMs: number;

@@ -19,8 +19,6 @@ export interface SandboxPoolOptions {
   maxSize: number;
   /** After an abort (other than lease loss), how long a handler may take to end before it is killed. */
   abortGraceMs: number;
-  /** Level from which handlers' `ctx.log` lines are sent back. */
-  logLevel: string;
   log: Logger;
   /** Heap limits of each thread (a handler past them fails its attempt; the thread is replaced). */
   resourceLimits?: ResourceLimits;
@@ -76,7 +74,7 @@ export class SandboxPool {
       } catch (err) {
         throw new SandboxError('SANDBOX_CRASHED', (err as Error).message, { cause: err });
       }
-      return await runInSandbox(host, ctx, { id: ++this.runIds, file, logLevel: this.opts.logLevel, abortGraceMs: this.opts.abortGraceMs });
+      return await runInSandbox(host, ctx, { id: ++this.runIds, file, logLevel: ctx.log.level, abortGraceMs: this.opts.abortGraceMs });
     } catch (err) {
       if (this.closed && err instanceof SandboxError) throw new SandboxError('SANDBOX_CLOSED', `sandbox ${this.kind} pool closed during the run`, { cause: err });
       throw err;

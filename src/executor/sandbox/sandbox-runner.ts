@@ -75,7 +75,6 @@ export class SandboxRunner {
         maxIdle: this.opts.maxIdle ?? SANDBOX_DEFAULTS.maxIdle,
         maxSize: this.opts.maxSandboxes ?? SANDBOX_DEFAULTS.maxSandboxes,
         abortGraceMs: this.opts.abortGraceMs ?? SANDBOX_DEFAULTS.abortGraceMs,
-        logLevel: this.opts.log.level,
         log: this.log,
         resourceLimits: this.opts.resourceLimits,
       });
