@@ -15,14 +15,16 @@ export interface SandboxRunOptions {
   logLevel: string;
   /** After an abort (other than lease loss), how long the handler may take to end before it is killed. */
   abortGraceMs: number;
+  /** Milliseconds left of the lease: the grace never runs past it. @default unbounded */
+  leaseRemainingMs?: () => number;
 }
 
 /**
  * Runs one attempt of a module handler in `host` with `ctx` (the worker's context of the
  * attempt): resolves when the handler returns, rejects with its error when it throws or with a
  * `SandboxError` when its thread or process dies. When `ctx.signal` aborts, the handler's own
- * signal aborts with the same reason and it gets `abortGraceMs` to end before the host is
- * killed; on `LEASE_LOST` the host is killed at once. Settles only once the handler is done or
+ * signal aborts with the same reason and it gets `abortGraceMs` (never past the lease) to end
+ * before the host is killed; on `LEASE_LOST` the host is killed at once. Settles only once the handler is done or
  * its host is gone: nothing of the attempt outlives it.
  */
 export function runInSandbox(host: SandboxHost, ctx: JobContext, opts: SandboxRunOptions): Promise<void> {
@@ -87,7 +89,9 @@ export function runInSandbox(host: SandboxHost, ctx: JobContext, opts: SandboxRu
         return;
       }
       host.send({ t: 'abort', id, reason: toErrorShape(reason) });
-      graceTimer = setTimeout(() => host.kill(), opts.abortGraceMs);
+      // A lease lost during the grace aborts nothing more (the signal already aborted): bound it.
+      const graceMs = Math.max(0, Math.min(opts.abortGraceMs, opts.leaseRemainingMs?.() ?? Infinity));
+      graceTimer = setTimeout(() => host.kill(), graceMs);
     };
 
     host.on('message', onMessage);

@@ -19,6 +19,8 @@ export interface SandboxPoolOptions {
   maxSize: number;
   /** After an abort (other than lease loss), how long a handler may take to end before it is killed. */
   abortGraceMs: number;
+  /** Milliseconds left of the worker's lease: an abort's grace never runs past it. @default unbounded */
+  leaseRemainingMs?: () => number;
   log: Logger;
   /** Heap limits of each thread (a handler past them fails its attempt; the thread is replaced). */
   resourceLimits?: ResourceLimits;
@@ -74,7 +76,7 @@ export class SandboxPool {
       } catch (err) {
         throw new SandboxError('SANDBOX_CRASHED', (err as Error).message, { cause: err });
       }
-      return await runInSandbox(host, ctx, { id: ++this.runIds, file, logLevel: ctx.log.level, abortGraceMs: this.opts.abortGraceMs });
+      return await runInSandbox(host, ctx, { id: ++this.runIds, file, logLevel: ctx.log.level, abortGraceMs: this.opts.abortGraceMs, leaseRemainingMs: this.opts.leaseRemainingMs });
     } catch (err) {
       if (this.closed && err instanceof SandboxError) throw new SandboxError('SANDBOX_CLOSED', `sandbox ${this.kind} pool closed during the run`, { cause: err });
       throw err;

@@ -19,6 +19,11 @@ export interface SandboxRunnerOptions {
   maxSandboxes?: number;
   /** After an abort (timeout, shutdown, replace), how long a handler may take to end before it is killed. @default 1000 */
   abortGraceMs?: number;
+  /**
+   * Milliseconds left of the worker's current lease (`ZkClient.leaseRemainingMs`): an abort's
+   * grace never runs past it, so a lease lost during the grace cannot be outlived. @default unbounded
+   */
+  leaseRemainingMs?: () => number;
   /** Heap limits of each thread. @default Node's */
   resourceLimits?: ResourceLimits;
   /** The sandbox entry module. @default sandboxEntry() */
@@ -75,6 +80,7 @@ export class SandboxRunner {
         maxIdle: this.opts.maxIdle ?? SANDBOX_DEFAULTS.maxIdle,
         maxSize: this.opts.maxSandboxes ?? SANDBOX_DEFAULTS.maxSandboxes,
         abortGraceMs: this.opts.abortGraceMs ?? SANDBOX_DEFAULTS.abortGraceMs,
+        leaseRemainingMs: this.opts.leaseRemainingMs,
         log: this.log,
         resourceLimits: this.opts.resourceLimits,
       });

@@ -166,6 +166,23 @@ describe.each<SandboxKind>(['thread', 'process'])('sandbox: %s', (kind) => {
     }
   });
 
+  it('never lets an abort\'s grace run past the lease', async () => {
+    const bounded = new SandboxRunner({ log: pino({ level: 'info' }), abortGraceMs: 5000, leaseRemainingMs: () => 100 });
+    bounded.start();
+    try {
+      const abort = new AbortController();
+      const c = context({ mode: 'ignore-abort' }, { signal: abort.signal });
+      const running = bounded.handler(kind, PROBE)(c.ctx);
+      await waitFor(() => c.lines.some((l) => l.msg === 'spinning'), { message: 'handler spinning' });
+      const abortedAt = performance.now();
+      abort.abort(new ShutdownError());
+      await expect(running).rejects.toMatchObject({ code: 'SANDBOX_KILLED' });
+      expect(performance.now() - abortedAt).toBeLessThan(100 + 1000);
+    } finally {
+      await bounded.close();
+    }
+  });
+
   it.each([
     ['an uncaught exception', 'crash', kind === 'thread' ? /thread exited with code 1: uncaught in the sandbox/ : /process exited with code 1/],
     ['process.exit(3)', 'exit', /exited with code 3/],
