@@ -6,6 +6,7 @@ import { lateness } from './lateness.js';
 import { memory } from './memory.js';
 import { peer } from './peer.js';
 import { rebalance } from './rebalance.js';
+import { sandbox } from './sandbox.js';
 
 /** Every scenario, in the order `npm run bench` runs them (peer last: it reuses ours). */
-export const SCENARIOS: readonly Scenario[] = [lateness, failover, handoff, coordination, rebalance, memory, peer];
+export const SCENARIOS: readonly Scenario[] = [lateness, failover, handoff, coordination, rebalance, memory, sandbox, peer];

@@ -10,6 +10,13 @@ export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'queue', 'rep
 export type MisfirePolicy = 'fire-once' | 'skip' | 'catch-up';
 export const MISFIRE_POLICIES: readonly MisfirePolicy[] = ['fire-once', 'skip', 'catch-up'];
 
+/**
+ * Where a module handler runs: `none` in the worker's own event loop, `thread` in a warm pool of
+ * worker threads, `process` in a child process (see `executor/sandbox/`).
+ */
+export type SandboxMode = 'none' | 'thread' | 'process';
+export const SANDBOX_MODES: readonly SandboxMode[] = ['none', 'thread', 'process'];
+
 export interface RetryPolicy {
   /** Total attempts per fire, the first included. @default 1 */
   attempts: number;
@@ -53,6 +60,16 @@ export interface JobDefinition {
   /** Abort a run after this long; 0 = no timeout. @default 0 */
   timeoutMs: number;
   retry: RetryPolicy;
+  /**
+   * Where the module handler runs (script jobs always run in their own process). `thread` and
+   * `process` keep CPU-bound handlers off the event loop that keeps the session. @default 'none'
+   */
+  sandbox: SandboxMode;
+  /**
+   * How many times a fire may be cut short by its owner's lease loss and re-run elsewhere; past
+   * that it is recorded as failed (`poisoned`) instead of run again. @default 1
+   */
+  maxFailovers: number;
   /** Free text for operators. @default '' */
   description: string;
 }
@@ -62,6 +79,8 @@ export const MAX_SHARDS = 10_000;
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 1, backoffMs: 1000, maxBackoffMs: 30_000 };
 export const MAX_JOB_NAME_LENGTH = 100;
+/** Upper bound of `maxFailovers`. */
+export const MAX_FAILOVERS = 100;
 /** Upper bound of `maxCatchUp`. */
 export const MAX_CATCH_UP = 1000;
 
@@ -75,5 +94,7 @@ export const JOB_DEFAULTS = {
   maxCatchUp: 10,
   failover: true,
   timeoutMs: 0,
+  sandbox: 'none',
+  maxFailovers: 1,
   description: '',
 } as const satisfies Partial<JobDefinition>;

@@ -4,7 +4,7 @@ import { CronSchedule } from '../cron/cron-schedule.js';
 import { ConfigReader, isMapping, joinKey, type RawMapping } from './config-reader.js';
 import {
   DEFAULT_RETRY, JOB_DEFAULTS, JOB_NAME_PATTERN, MAX_CATCH_UP, MAX_JOB_NAME_LENGTH, MAX_SHARDS,
-  MISFIRE_POLICIES, OVERLAP_POLICIES, SHARDING_STRATEGIES, type JobDefinition, type RetryPolicy,
+  MAX_FAILOVERS, MISFIRE_POLICIES, OVERLAP_POLICIES, SANDBOX_MODES, SHARDING_STRATEGIES, type JobDefinition, type RetryPolicy,
 } from './job-definition.js';
 import { parseItemParameters } from './parse-item-parameters.js';
 import type { WorkerJobConfig } from './worker-config.js';
@@ -12,7 +12,7 @@ import type { WorkerJobConfig } from './worker-config.js';
 /** The keys a job entry may have. */
 export const JOB_KEYS = [
   'name', 'cron', 'timeZone', 'shards', 'itemParameters', 'jobParameter', 'handler', 'command', 'strategy',
-  'overlap', 'misfire', 'maxCatchUp', 'failover', 'timeoutMs', 'retry', 'overwrite', 'description',
+  'overlap', 'misfire', 'maxCatchUp', 'failover', 'timeoutMs', 'retry', 'sandbox', 'maxFailovers', 'overwrite', 'description',
 ] as const;
 export const RETRY_KEYS = ['attempts', 'backoffMs', 'maxBackoffMs'] as const;
 
@@ -54,6 +54,11 @@ export function validateJob(raw: unknown, where: JobLocation): { job?: WorkerJob
   const failover = r.boolean(obj, path, 'failover', JOB_DEFAULTS.failover);
   const timeoutMs = r.integer(obj, path, 'timeoutMs', 0, MAX_INT, JOB_DEFAULTS.timeoutMs);
   const retry = readRetry(r, obj.retry, joinKey(path, 'retry'));
+  const sandbox = r.choice(obj, path, 'sandbox', SANDBOX_MODES, JOB_DEFAULTS.sandbox);
+  if (sandbox !== undefined && sandbox !== 'none' && obj.command !== undefined && obj.handler === undefined) {
+    r.report(joinKey(path, 'sandbox'), 'applies to module handlers only (a script job always runs in its own process); remove it or use "handler"', sandbox);
+  }
+  const maxFailovers = r.integer(obj, path, 'maxFailovers', 0, MAX_FAILOVERS, JOB_DEFAULTS.maxFailovers);
   const overwrite = r.boolean(obj, path, 'overwrite', false);
   const description = r.string(obj, path, 'description', JOB_DEFAULTS.description);
 
@@ -61,7 +66,8 @@ export function validateJob(raw: unknown, where: JobLocation): { job?: WorkerJob
   const definition: JobDefinition = {
     name: name!, cron: cron!, timeZone: timeZone!, shards: shards!, itemParameters: itemParameters!,
     jobParameter: jobParameter!, ...target, strategy: strategy!, overlap: overlap!, misfire: misfire!,
-    maxCatchUp: maxCatchUp!, failover: failover!, timeoutMs: timeoutMs!, retry: retry!, description: description!,
+    maxCatchUp: maxCatchUp!, failover: failover!, timeoutMs: timeoutMs!, retry: retry!, sandbox: sandbox!,
+    maxFailovers: maxFailovers!, description: description!,
   };
   return { job: { definition, overwrite: overwrite! }, problems: [] };
 }

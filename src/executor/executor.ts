@@ -12,6 +12,8 @@ import { runScript } from './script-runner.js';
 import type { BeginRequest, BeginResult, RunLedger, RunReport } from './run-ledger.js';
 import type { RunStages, StageStore } from './stage-store.js';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
+import type { SandboxRunner } from './sandbox/sandbox-runner.js';
+import { SandboxError } from '../errors/sandbox-error.js';
 
 /** One fire of one item to run. */
 export interface FireRequest extends BeginRequest {
@@ -50,6 +52,8 @@ export interface ExecutorOptions {
   leaseRemainingMs?: () => number;
   /** Time and timers. @default systemClock */
   clock?: Clock;
+  /** Runs the module handlers of jobs with `sandbox: thread | process` (their runs fail without it). */
+  sandbox?: SandboxRunner;
 }
 
 interface ActiveRun {
@@ -399,7 +403,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     let loadError: unknown;
     if (def.handler !== undefined) {
       try {
-        handler = await this.opts.loader.load(def.handler);
+        if (def.sandbox === 'thread' || def.sandbox === 'process') {
+          if (!this.opts.sandbox) throw new SandboxError('SANDBOX_UNAVAILABLE', `job ${def.name} has sandbox: ${def.sandbox}, but this worker runs no sandboxes`);
+          handler = this.opts.sandbox.handler(def.sandbox, this.opts.loader.resolvePath(def.handler));
+        } else handler = await this.opts.loader.load(def.handler);
       } catch (err) {
         loadError = err;
       }

@@ -16,6 +16,7 @@ import { RunLedger } from '../executor/run-ledger.js';
 import { StageStore } from '../executor/stage-store.js';
 import { Executor, type ExecutorEvents } from '../executor/executor.js';
 import type { HandlerLoader } from '../executor/handler-loader.js';
+import type { SandboxRunner } from '../executor/sandbox/sandbox-runner.js';
 import { FireScheduler } from '../scheduler/fire-scheduler.js';
 import { VERSION } from '../version.js';
 import { ClockCheck, type ClockReading } from './clock-check.js';
@@ -38,6 +39,8 @@ export interface WorkerSessionOptions {
   capacity: number;
   jobs: readonly SessionJob[];
   loader: HandlerLoader;
+  /** Runs the handlers of jobs with `sandbox: thread | process` (owned by the worker: it outlives sessions). */
+  sandbox?: SandboxRunner;
   log: Logger;
   /** Fire nothing and take no items while the local clock is off ZooKeeper's by more. @default 5000 */
   maxClockSkewMs?: number;
@@ -102,6 +105,7 @@ export class WorkerSession {
       log: opts.log.child({ component: 'executor' }),
       leaseHeld: () => opts.zk.holdsLease(),
       leaseRemainingMs: () => opts.zk.leaseRemainingMs(),
+      sandbox: opts.sandbox,
     });
     for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
     const metrics = opts.metrics;

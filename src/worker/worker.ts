@@ -6,6 +6,7 @@ import { ZkPaths } from '../zk/zk-paths.js';
 import { LeaseLostError } from '../errors/lease-lost-error.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { HandlerLoader } from '../executor/handler-loader.js';
+import { SandboxRunner } from '../executor/sandbox/sandbox-runner.js';
 import type { ExecutorEvents } from '../executor/executor.js';
 import { WorkerSession, type SessionJob } from './worker-session.js';
 import { WorkerMetrics } from '../observability/worker-metrics.js';
@@ -63,6 +64,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private zk: ZkClient | undefined;
   private readonly paths: ZkPaths;
   private readonly loader: HandlerLoader;
+  private readonly sandbox: SandboxRunner;
   private readonly log: Logger;
   private stopping: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
@@ -75,6 +77,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.paths = new ZkPaths(opts.namespace);
     this.loader = new HandlerLoader(opts.baseDir);
     this.log = opts.logger.child({ worker: opts.id });
+    // Warm sandboxes for the kinds the configured jobs ask for; they outlive sessions.
+    const kinds = new Set(opts.jobs.map((j) => j.definition.sandbox).filter((k) => k === 'thread' || k === 'process'));
+    // A sandbox being stopped is killed no later than the lease deadline of the current session.
+    this.sandbox = new SandboxRunner({ log: this.log, prewarm: [...kinds], leaseRemainingMs: () => this.zk?.leaseRemainingMs() ?? Number.POSITIVE_INFINITY });
     this.metrics = opts.metrics ?? (opts.http ? new WorkerMetrics() : undefined);
     this.metrics?.bind({
       isLeader: () => this.isLeader,
@@ -131,6 +137,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async start(): Promise<void> {
     if (this.current !== 'initialized') throw new IllegalStateError(`worker: start() in state ${this.current}`);
     this.setState('connecting');
+    this.sandbox.start();
     if (this.opts.http && this.metrics) {
       this.http = new WorkerHttpServer({ ...this.opts.http, metrics: this.metrics, readiness: () => this.readiness(), log: this.log.child({ component: 'http' }) });
       await this.http.start();
@@ -174,6 +181,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     await this.zk?.close();
     await this.loop?.catch(() => undefined);
+    await this.sandbox.close();
     await this.http?.close();
     this.setState('stopped');
   }
@@ -201,6 +209,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       capacity: this.opts.capacity ?? DEFAULTS.worker.capacity,
       jobs: this.opts.jobs,
       loader: this.loader,
+      sandbox: this.sandbox,
       log: this.log,
       onRun: this.opts.onRun,
       maxClockSkewMs: this.opts.maxClockSkewMs,

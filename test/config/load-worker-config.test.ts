@@ -39,7 +39,7 @@ describe('loadWorkerConfig', () => {
           name: 'sync-orders', cron: '*/5 * * * * *', timeZone: 'Asia/Shanghai', shards: 4,
           itemParameters: { 0: 'beijing', 1: 'shanghai' }, jobParameter: 'batch=500', handler: './jobs/sync-orders.js',
           strategy: 'sticky', overlap: 'skip', misfire: 'fire-once', maxCatchUp: 10, failover: true, timeoutMs: 60_000,
-          retry: { attempts: 3, backoffMs: 1000, maxBackoffMs: 30_000 }, description: '',
+          retry: { attempts: 3, backoffMs: 1000, maxBackoffMs: 30_000 }, sandbox: 'none', maxFailovers: 1, description: '',
         },
       }],
       file: fixture('worker.yaml'),
@@ -62,7 +62,7 @@ describe('loadWorkerConfig', () => {
       definition: {
         name: 'nightly-report', cron: '0 2 * * *', timeZone: 'UTC', shards: 1, itemParameters: {}, jobParameter: '',
         command: './bin/report.sh', strategy: 'sticky', overlap: 'skip', misfire: 'fire-once', maxCatchUp: 10,
-        failover: true, timeoutMs: 0, retry: { attempts: 1, backoffMs: 1000, maxBackoffMs: 30_000 }, description: '',
+        failover: true, timeoutMs: 0, retry: { attempts: 1, backoffMs: 1000, maxBackoffMs: 30_000 }, sandbox: 'none', maxFailovers: 1, description: '',
       },
     }]);
     for (const empty of ['', '# nothing\n', 'zookeeper:\nworker:\nlogging:\njobs:\n']) expect(parse(empty).jobs).toEqual([]);

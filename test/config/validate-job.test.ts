@@ -34,7 +34,7 @@ describe('validateJob', () => {
       definition: {
         name: 'sync-orders', cron: '*/5 * * * * *', timeZone: 'UTC', shards: 4, itemParameters: {}, jobParameter: '',
         handler: './jobs/sync-orders.js', strategy: 'sticky', overlap: 'skip', misfire: 'fire-once', maxCatchUp: 10,
-        failover: true, timeoutMs: 0, retry: { attempts: 1, backoffMs: 1000, maxBackoffMs: 30_000 }, description: '',
+        failover: true, timeoutMs: 0, retry: { attempts: 1, backoffMs: 1000, maxBackoffMs: 30_000 }, sandbox: 'none', maxFailovers: 1, description: '',
       },
     });
   });
@@ -47,7 +47,7 @@ describe('validateJob', () => {
       retry: { attempts: 100, backoffMs: 0, maxBackoffMs: 0 }, overwrite: true, description: 'nightly',
     };
     const { job } = validateJob(raw, { index: 0 });
-    expect(job).toEqual({ overwrite: true, definition: { ...raw, itemParameters: { 0: 'x', 2: 'z' }, overwrite: undefined } });
+    expect(job).toEqual({ overwrite: true, definition: { ...raw, itemParameters: { 0: 'x', 2: 'z' }, overwrite: undefined, sandbox: 'none', maxFailovers: 1 } });
     expect(job!.definition).not.toHaveProperty('overwrite');
     expect(job!.definition).not.toHaveProperty('handler');
   });
@@ -189,6 +189,24 @@ describe('validateJob', () => {
       expect(retry({ attempts: 3 })).toEqual({ attempts: 3, backoffMs: 1000, maxBackoffMs: 30_000 });
       expect(retry({ backoffMs: 60_000 })).toEqual({ attempts: 1, backoffMs: 60_000, maxBackoffMs: 60_000 });
       expect(retry(null)).toEqual({ attempts: 1, backoffMs: 1000, maxBackoffMs: 30_000 });
+    });
+  });
+
+  describe('sandbox and maxFailovers', () => {
+    it('keeps the values given', () => {
+      const def = (patch: Record<string, unknown>) => validateJob({ ...base, ...patch }, { index: 0 }).job!.definition;
+      expect(def({ sandbox: 'thread', maxFailovers: 0 })).toMatchObject({ sandbox: 'thread', maxFailovers: 0 });
+      expect(def({ sandbox: 'process', maxFailovers: 100 })).toMatchObject({ sandbox: 'process', maxFailovers: 100 });
+      expect(def({ command: 'x.sh', handler: undefined, sandbox: 'none' })).toMatchObject({ sandbox: 'none' });
+    });
+    it.each([['threads'], [''], [true], [1]])('rejects sandbox %j, listing the modes', (sandbox) => {
+      expectOne({ sandbox }, 'jobs[1].sandbox', 'must be one of: none, thread, process', sandbox);
+    });
+    it('rejects a sandbox for a script job', () => {
+      expectOne({ handler: undefined, command: ['./x.sh'], sandbox: 'thread' }, 'jobs[1].sandbox', /module handlers only/, 'thread');
+    });
+    it.each([[-1], [101], [1.5], ['1']])('rejects maxFailovers %j', (maxFailovers) => {
+      expectOne({ maxFailovers }, 'jobs[1].maxFailovers', 'must be an integer from 0 to 100', maxFailovers);
     });
   });
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, type ProgressRecord, type RecentOutcome } from '../../src/model/progress-record.js';
 import { decodeMarker, encodeMarker, type RunningMarker } from '../../src/model/running-marker.js';
+import { decodeJob, encodeJob } from '../../src/model/job-record.js';
+import { JOB_DEFAULTS, type JobDefinition } from '../../src/config/job-definition.js';
 
 const member = 'm-0123456789abcdef-0000000042';
 
@@ -46,5 +48,13 @@ describe('stored run records (compact form)', () => {
     const marker = { member, worker: 'w', fireTime: '2026-11-21T10:00:05.000Z', attempt: 1, startedAt: '2026-11-21T10:00:05.000Z' };
     expect(decodeMarker(Buffer.from(JSON.stringify(marker)))).toEqual(marker);
     expect(decodeProgress(Buffer.from('not json'))).toEqual({});
+  });
+
+  it('round-trips a job definition with sandbox and maxFailovers; one stored without them gets the defaults', () => {
+    const def: JobDefinition = { ...JOB_DEFAULTS, name: 'j', cron: '* * * * * *', shards: 2, itemParameters: {}, handler: 'h.js', retry: { attempts: 1, backoffMs: 1, maxBackoffMs: 1 }, sandbox: 'thread', maxFailovers: 3 };
+    expect(decodeJob(encodeJob(def))).toEqual(def);
+    const { sandbox: _s, maxFailovers: _m, ...old } = def;
+    expect(decodeJob(Buffer.from(JSON.stringify(old)))).toEqual({ ...def, sandbox: 'none', maxFailovers: 1 });
+    expect(decodeJob(Buffer.from(JSON.stringify({ ...def, sandbox: 'vm', maxFailovers: -2 })))).toEqual({ ...def, sandbox: 'none', maxFailovers: 1 });
   });
 });

@@ -12,7 +12,7 @@ import { RECORD_HANDLER, type RunRecord } from '../support/worker-process.js';
 const job: JobDefinition = {
   name: 'long', cron: '* * * * * *', timeZone: 'UTC', shards: 1, itemParameters: {}, jobParameter: 'sleepMs=60000', handler: RECORD_HANDLER,
   strategy: 'sticky', overlap: 'skip', misfire: 'fire-once', maxCatchUp: 10, failover: true, timeoutMs: 0,
-  retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 }, description: '',
+  retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 }, sandbox: 'none', maxFailovers: 1, description: '',
 };
 
 describe('lease loss (ZooKeeper frozen)', () => {
