@@ -20,6 +20,8 @@ export function makeWorkerCommand(): Command {
         namespace: config.zookeeper.namespace,
         sessionTimeoutMs: config.zookeeper.sessionTimeoutMs,
         maxRequestBytes: config.zookeeper.maxRequestBytes,
+        credentials: config.zookeeper.credentials,
+        acl: config.zookeeper.acl,
         id: config.worker.id,
         labels: config.worker.labels,
         capacity: config.worker.capacity,

@@ -7,9 +7,11 @@ import { isLive, isTerminal, type SessionState } from './session-state.js';
 import { sessionIdHex, toZkStat, type ZkStat } from './zk-stat.js';
 import { toWatchEvent, type ZkWatcher } from './zk-watch-event.js';
 import { ZkTransaction, ZkTransactionError, type ZkOpResult } from './zk-transaction.js';
-import { DEFAULT_MAX_REQUEST_BYTES, MAX_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from './multi-size.js';
+import { aclBytes, DEFAULT_MAX_REQUEST_BYTES, MAX_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from './multi-size.js';
+import { fromLibraryAcl, policyAcl, toLibraryAcl, type ZkAcl, type ZkCredentials } from './zk-acl.js';
 import {
   mapZkError,
+  NotAuthorizedError,
   patchUnknownErrorCodes,
   RequestTooLargeError,
   ZkClosedError,
@@ -41,6 +43,16 @@ export interface ZkClientOptions {
    * @default DEFAULT_MAX_REQUEST_BYTES (1,000,000)
    */
   maxRequestBytes?: number;
+  /**
+   * Digest credentials, sent on every (re)connect before any request. None: the session is
+   * `anonymous` (`world:anyone`).
+   */
+  credentials?: ZkCredentials;
+  /**
+   * The ACL every node this client creates carries (`create`, `mkdirp`, creates inside a multi).
+   * @default the credentials' identity with every right, or `world:anyone` without credentials
+   */
+  acl?: readonly ZkAcl[];
   logger?: Logger;
   /** Called after every request with its operation and latency (for metrics). */
   onRequest?: (op: string, durationMs: number) => void;
@@ -93,6 +105,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private readonly chrootBytes: number;
   private readonly log: Logger;
   private readonly onRequest: ((op: string, durationMs: number) => void) | undefined;
+  private readonly credentials: ZkCredentials | undefined;
+  private createAcl: readonly ZkAcl[];
+  private createAclLib: zookeeper.ACL[];
+  private createRefusal: string | undefined;
   private client: zookeeper.Client | undefined;
   private cm: ConnectionManagerInternals | undefined;
   private currentState: SessionState = 'latent';
@@ -122,6 +138,50 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.chrootBytes = Buffer.byteLength(chroot);
     this.log = (options.logger ?? silentLogger()).child({ component: 'zk-client' });
     this.onRequest = options.onRequest;
+    this.credentials = options.credentials;
+    this.createAcl = options.acl ?? policyAcl(options.credentials);
+    if (this.createAcl.length === 0) throw new RangeError('zk: `acl` must hold at least one entry');
+    this.createAclLib = toLibraryAcl(this.createAcl);
+  }
+
+  /** The user this session authenticates as (`anonymous` without credentials). */
+  get user(): string {
+    return this.credentials?.user ?? 'anonymous';
+  }
+
+  /** Whether the client sends credentials. */
+  get authenticated(): boolean {
+    return this.credentials !== undefined;
+  }
+
+  /** The ACL every node this client creates carries. */
+  get acl(): readonly ZkAcl[] {
+    return this.createAcl;
+  }
+
+  /**
+   * Changes the ACL of the nodes created from now on (e.g. once the namespace was secured while
+   * this client ran). @throws RangeError for an empty list
+   */
+  useAcl(acl: readonly ZkAcl[]): void {
+    if (acl.length === 0) throw new RangeError('zk: `acl` must hold at least one entry');
+    this.createAcl = [...acl];
+    this.createAclLib = toLibraryAcl(this.createAcl);
+    this.createRefusal = undefined;
+  }
+
+  /**
+   * Refuses every create from now on (`NotAuthorizedError` with `reason`, nothing sent): for a
+   * client that cannot know the ACL policy the fleet's nodes need (one without ADMIN on the root).
+   */
+  refuseCreates(reason: string): void {
+    this.createRefusal = reason;
+  }
+
+  private checkCreate(path: string): void {
+    if (this.createRefusal !== undefined) {
+      throw new NotAuthorizedError(this.user, 'create', path, { message: `not authorized: ${this.user} may not create (${path}): ${this.createRefusal}` });
+    }
   }
 
   get state(): SessionState {
@@ -204,6 +264,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       onConnected.call(cm);
     };
     client.on('state', (s) => this.onLibraryState(s));
+    // Queued before the socket opens, the library sends it right after the handshake, ahead of any
+    // request, and again on every reconnect.
+    if (this.credentials) client.addAuthInfo(this.credentials.scheme, this.credentials.authBytes());
+    let authFailed = false;
+    client.once('authenticationFailed', () => {
+      authFailed = true;
+    });
 
     const connected = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -216,7 +283,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
           resolve();
         } else if (isTerminal(state)) {
           off();
-          reject(new ZkUnavailableError('ZK_UNAVAILABLE', `zk: session to ${this.connectString} ended while connecting (${state})`));
+          reject(
+            authFailed
+              ? new NotAuthorizedError(this.user, 'authenticate', undefined, { zkCode: -115, message: `not authorized: ZooKeeper at ${this.connectString} refused the credentials of ${this.user}` })
+              : new ZkUnavailableError('ZK_UNAVAILABLE', `zk: session to ${this.connectString} ended while connecting (${state})`),
+          );
         }
       };
       const off = () => {
@@ -268,15 +339,45 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /** Creates a node; returns the created path (with the sequence suffix for sequential modes). Never retried. */
   create(path: string, data?: Buffer | string, mode: ZkCreateMode = 'persistent'): Promise<string> {
+    try {
+      this.checkCreate(path);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const buf = toBuffer(data);
+    const acl = this.createAclLib;
     return this.call<[string]>('create', path, (cb) =>
-      buf ? this.lib().create(path, buf, MODES[mode], cb) : this.lib().create(path, MODES[mode], cb),
+      buf ? this.lib().create(path, buf, acl, MODES[mode], cb) : this.lib().create(path, acl, MODES[mode], cb),
     ).then(([p]) => p);
   }
 
-  /** Creates every missing persistent node along `path`. */
+  /**
+   * Creates every missing persistent node along `path`, each with this client's ACL. An existing
+   * node is never created again: ZooKeeper checks CREATE on the parent before it reports that the
+   * node exists, so a create over an existing, protected ancestor (a chroot) would be refused.
+   */
   async mkdirp(path: string): Promise<void> {
-    await this.call('mkdirp', path, (cb) => this.lib().mkdirp(path, cb));
+    const parts = path.split('/').filter((p) => p !== '');
+    // The deepest node usually exists already: one round trip in the common case.
+    if (parts.length > 0 && (await this.exists(path)) !== null) return;
+    let at = '';
+    for (const part of parts) {
+      at += `/${part}`;
+      if ((await this.exists(at)) !== null) continue;
+      await this.createIfAbsent(at);
+    }
+  }
+
+  /** The ACL of a node and its stat (digest hashes read as `x` without ADMIN on the node). */
+  async getAcl(path: string): Promise<{ acl: ZkAcl[]; stat: ZkStat }> {
+    const [acl, stat] = await this.call<[zookeeper.ACL[], zookeeper.Stat]>('getAcl', path, (cb) => this.lib().getACL(path, cb));
+    return { acl: fromLibraryAcl(acl), stat: toZkStat(stat) };
+  }
+
+  /** Sets the ACL of a node; `aclVersion` -1 means any (else the stat's `aversion`). */
+  async setAcl(path: string, acl: readonly ZkAcl[], aclVersion = -1): Promise<ZkStat> {
+    const [stat] = await this.call<[zookeeper.Stat]>('setAcl', path, (cb) => this.lib().setACL(path, toLibraryAcl(acl), aclVersion, cb));
+    return toZkStat(stat);
   }
 
   async getData(path: string, watcher?: ZkWatcher): Promise<{ data: Buffer; stat: ZkStat }> {
@@ -337,7 +438,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /** A new multi, sized against this client's `maxRequestBytes` (`tx.bytes`, `tx.overLimit`). */
   transaction(): ZkTransaction {
-    return new ZkTransaction(this.maxRequestBytes, this.chrootBytes);
+    return new ZkTransaction(this.maxRequestBytes, this.chrootBytes, aclBytes(this.createAcl));
   }
 
   /**
@@ -346,6 +447,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    */
   async commit(tx: ZkTransaction): Promise<ZkOpResult[]> {
     if (tx.size === 0) return [];
+    const create = tx.ops.find((op) => op.type === 'create');
+    if (create) this.checkCreate(create.path);
     if (tx.bytes > this.maxRequestBytes) {
       throw new RequestTooLargeError('ZK_REQUEST_TOO_LARGE', `zk: multi of ${tx.size} ops is ${tx.bytes} bytes, more than maxRequestBytes (${this.maxRequestBytes}); not sent`, { path: tx.ops[0]!.path });
     }
@@ -357,8 +460,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     for (const op of tx.ops) {
       switch (op.type) {
         case 'create':
-          if (op.data) t.create(op.path, op.data, MODES[op.mode]);
-          else t.create(op.path, MODES[op.mode]);
+          if (op.data) t.create(op.path, op.data, this.createAclLib, MODES[op.mode]);
+          else t.create(op.path, this.createAclLib, MODES[op.mode]);
           break;
         case 'check':
           t.check(op.path, op.version);
@@ -414,13 +517,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
           settled = true;
           clearTimeout(timer);
           this.onRequest?.(op, performance.now() - started);
-          if (error) reject(mapZkError(error, op, path));
+          if (error) reject(mapZkError(error, op, path, this.user));
           else resolve(results as T);
         });
       } catch (err) {
         settled = true;
         clearTimeout(timer);
-        reject(mapZkError(err, op, path));
+        reject(mapZkError(err, op, path, this.user));
       }
     });
   }
@@ -437,7 +540,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     } else if (s === zookeeper.State.EXPIRED) {
       this.terminate('expired');
     } else if (s === zookeeper.State.AUTH_FAILED) {
-      this.log.error({ state: String(s) }, 'authentication failed');
+      this.log.error({ state: String(s), user: this.user }, 'authentication failed');
       this.terminate('closed');
     }
   }
