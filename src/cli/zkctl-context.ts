@@ -82,13 +82,13 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): ZkCred
  * @throws ZkUnavailableError ZK_UNAVAILABLE (exit 3) with one clear line when ZooKeeper cannot be reached.
  * @throws NotAuthorizedError (exit 4) when ZooKeeper refuses the session.
  */
-export async function connect(globals: ZkctlGlobals, namespaceRoot?: string): Promise<ZkClient> {
+export async function connect(globals: ZkctlGlobals, namespaceRoot?: string, credentials: ZkCredentials | undefined = credentialsFromEnv()): Promise<ZkClient> {
   const zk = new ZkClient({
     connect: globals.zk,
     sessionTimeoutMs: SESSION_TIMEOUT_MS,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    credentials: credentialsFromEnv(),
+    credentials,
     logger: silentLogger(),
   });
   try {
