@@ -8,7 +8,15 @@ import { zkConnect } from '../support/zk-connect.js';
 import { uniqueNamespace } from '../support/zk-namespace.js';
 import { waitFor } from '../support/wait-for.js';
 import { testJob } from '../support/test-job.js';
-import { client, EXTRA_ACL, FLEET, fleetWorker, removeTree, walk } from './security-fixture.js';
+import { Writable } from 'node:stream';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { createLogger } from '../../src/logging/create-logger.js';
+import { ZKSHARD_BIN } from '../support/worker-process.js';
+import { authText, client, EXTRA_ACL, FLEET, fleetWorker, removeTree, walk } from './security-fixture.js';
 
 describe('a secured fleet (credentials on the workers, shared ZooKeeper without enforce.auth)', () => {
   const namespace = uniqueNamespace('secured');
@@ -83,6 +91,39 @@ describe('a secured fleet (credentials on the workers, shared ZooKeeper without 
       }
     });
   }
+
+  it('the password appears in no log line (debug level), error or metric of a worker', async () => {
+    let logs = '';
+    const sink = new Writable({ write: (chunk, _enc, done) => ((logs += String(chunk)), done()) });
+    const w = fleetWorker(zkConnect(), namespace, 'w3', [testJob('nightly', { cron: '0 0 0 1 1 *', shards: 4 })], FLEET, {
+      logger: createLogger({ level: 'trace', destination: sink }),
+      http: { port: 0 },
+    });
+    workers.push(w);
+    await w.start();
+    const refused = fleetWorker(zkConnect(), namespace, 'w4', [], new ZkCredentials('fleet', authText(FLEET).split(':')[1]! + 'x'), { logger: createLogger({ level: 'trace', destination: sink }) });
+    const err = await refused.start().catch((e: unknown) => e);
+    const metrics = await (await fetch(`http://127.0.0.1:${w.httpPort}/metrics`)).text();
+    const password = authText(FLEET).split(':')[1]!;
+    expect(logs).toContain('"user":"fleet"'); // the refusal is logged, naming the user
+    for (const text of [logs, metrics, String(err), JSON.stringify(err), (err as Error).stack ?? '']) expect(text).not.toContain(password);
+  });
+
+  it('`zkshard worker` without credentials exits 4 at start with one line naming the user and what was refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zkshard-sec-'));
+    try {
+      const config = join(dir, 'worker.yaml');
+      writeFileSync(config, stringify({ zookeeper: { connect: zkConnect(), namespace }, jobs: [{ ...testJob('nightly', { cron: '0 0 0 1 1 *', shards: 4 }) }] }));
+      const child = spawn(process.execPath, [ZKSHARD_BIN, 'worker', '--config', config, '--id', 'nocreds'], { env: { ...process.env, ZKSHARD_ZK_AUTH: '', ZKSHARD_ZK: '', ZKSHARD_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const code = await new Promise((res) => child.on('exit', res));
+      expect(code).toBe(4);
+      expect(stderr).toMatch(new RegExp(`^error: not authorized: anonymous may not \\w+ \\(/${namespace}/[^)]*\\)\\n$`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('a worker without credentials (or a wrong password) is refused at start: NotAuthorizedError, nothing created', async () => {
     const before = await fleet.getChildren(paths.workers);
