@@ -25,7 +25,16 @@ export type { StopOptions } from './zookeeper-process.js';
 export interface ZooKeeperServerOptions extends LocalZooKeeperOptions {
   /** Client port, bound on 127.0.0.1 only. @default a free port, picked by the first `start()` */
   port?: number;
+  /**
+   * Also serve TLS on a `secureClientPort` (a free port, 127.0.0.1 only; see `secureConnectString`),
+   * with this PKCS#12 key store holding the server's key and certificate. The plain port stays (the
+   * start-up check uses it). Adds Netty's codec and resolver jars to the classpath. @default off
+   */
+  tls?: { keyStoreFile: string; keyStorePassword: string };
 }
+
+/** Netty jars the Debian server needs besides its manifest's for `NettyServerCnxnFactory` (TLS). */
+const NETTY_TLS_JARS = ['/usr/share/java/netty-codec.jar', '/usr/share/java/netty-resolver.jar'];
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -47,6 +56,7 @@ export class ZooKeeperServer {
   readonly #options: ZooKeeperServerOptions;
   readonly #timings: ResolvedTimings;
   #port: number | undefined;
+  #securePort: number | undefined;
   #dir: string | undefined;
   #ownedTemp = false;
   #process: ZooKeeperProcess | undefined;
@@ -64,6 +74,12 @@ export class ZooKeeperServer {
   /** `127.0.0.1:<port>`. Known after `start()` unless a port was given. */
   get connectString(): string {
     return `${LOOPBACK}:${this.port}`;
+  }
+
+  /** `127.0.0.1:<secure port>` of the TLS port (option `tls`). Known after `start()`. */
+  get secureConnectString(): string {
+    if (this.#securePort === undefined) throw new IllegalStateError('ZooKeeperServer: no TLS port (option tls), or start() not called yet');
+    return `${LOOPBACK}:${this.#securePort}`;
   }
 
   /** Always `127.0.0.1`. */
@@ -152,6 +168,7 @@ export class ZooKeeperServer {
 
   #repickPort(): void {
     this.#port = undefined;
+    this.#securePort = undefined;
     this.#process = undefined;
   }
 
@@ -166,12 +183,26 @@ export class ZooKeeperServer {
     }
     const dir = this.#dir;
     this.#port ??= (await findFreePorts(1))[0]!;
-    const cfg = await writeServerDir(dir, baseZooCfg(this.#timings, join(dir, 'data'), this.#port), this.#options.config);
+    const tls = this.#options.tls;
+    if (tls) this.#securePort ??= (await findFreePorts(1))[0]!;
+    const tlsCfg: Record<string, string> = tls
+      ? {
+          secureClientPort: String(this.#securePort),
+          secureClientPortAddress: LOOPBACK,
+          serverCnxnFactory: 'org.apache.zookeeper.server.NettyServerCnxnFactory',
+          'ssl.keyStore.location': tls.keyStoreFile,
+          'ssl.keyStore.password': tls.keyStorePassword,
+          'ssl.keyStore.type': 'PKCS12',
+          'ssl.clientAuth': 'none',
+        }
+      : {};
+    const cfg = await writeServerDir(dir, { ...baseZooCfg(this.#timings, join(dir, 'data'), this.#port), ...tlsCfg }, this.#options.config);
+    const classpath = this.#options.classpath ?? defaultZooKeeperClasspath();
     this.#process = new ZooKeeperProcess({
       java,
       jvmOptions: this.#options.jvmOptions ?? DEFAULT_JVM_OPTIONS,
       dir,
-      classpath: this.#options.classpath ?? defaultZooKeeperClasspath(),
+      classpath: tls ? [...classpath, ...NETTY_TLS_JARS] : classpath,
       mainClass: 'org.apache.zookeeper.server.ZooKeeperServerMain',
       configFile: cfg,
       logFile: join(dir, 'server.log'),

@@ -6,6 +6,7 @@ import { ZkPaths } from '../zk/zk-paths.js';
 import { notAuthorizedIn } from '../zk/zk-errors.js';
 import { policyAcl, type ZkAcl, type ZkCredentials } from '../zk/zk-acl.js';
 import { NamespaceAclFollower } from '../zk/namespace-acl-follower.js';
+import type { ZkTlsOptions } from '../zk/zk-tls.js';
 import { LeaseLostError } from '../errors/lease-lost-error.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { HandlerLoader } from '../executor/handler-loader.js';
@@ -27,6 +28,8 @@ export interface WorkerOptions {
   credentials?: ZkCredentials;
   /** The other identities every node grants (`zookeeper.acl`). @default [] */
   acl?: readonly ZkAcl[];
+  /** Connect over TLS (the servers' `secureClientPort`). @default plain TCP */
+  tls?: ZkTlsOptions;
   /** This worker's id (several processes may share one over time). */
   id: string;
   /** @default {} */
@@ -195,6 +198,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       maxRequestBytes: this.opts.maxRequestBytes,
       credentials: this.opts.credentials,
       acl: policyAcl(this.opts.credentials, this.opts.acl),
+      tls: this.opts.tls,
       logger: this.log,
       onRequest: this.metrics ? (op, ms) => this.metrics!.zkRequestDuration.observe({ op }, ms / 1000) : undefined,
     });

@@ -9,6 +9,7 @@ import { toWatchEvent, type ZkWatcher } from './zk-watch-event.js';
 import { ZkTransaction, ZkTransactionError, type ZkOpResult } from './zk-transaction.js';
 import { aclBytes, DEFAULT_MAX_REQUEST_BYTES, MAX_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from './multi-size.js';
 import { fromLibraryAcl, policyAcl, toLibraryAcl, type ZkAcl, type ZkCredentials } from './zk-acl.js';
+import { useTls, type ZkTlsOptions } from './zk-tls.js';
 import {
   mapZkError,
   NotAuthorizedError,
@@ -53,6 +54,11 @@ export interface ZkClientOptions {
    * @default the credentials' identity with every right, or `world:anyone` without credentials
    */
   acl?: readonly ZkAcl[];
+  /**
+   * Connect over TLS (the servers' `secureClientPort`), checking their certificates against `ca`.
+   * @default plain TCP (the digest password then crosses the network in clear)
+   */
+  tls?: ZkTlsOptions;
   logger?: Logger;
   /** Called after every request with its operation and latency (for metrics). */
   onRequest?: (op: string, durationMs: number) => void;
@@ -106,6 +112,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private readonly log: Logger;
   private readonly onRequest: ((op: string, durationMs: number) => void) | undefined;
   private readonly credentials: ZkCredentials | undefined;
+  private readonly tls: ZkTlsOptions | undefined;
+  private lastSocketError: Error | undefined;
   private createAcl: readonly ZkAcl[];
   private createAclLib: zookeeper.ACL[];
   private createRefusal: string | undefined;
@@ -139,6 +147,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.log = (options.logger ?? silentLogger()).child({ component: 'zk-client' });
     this.onRequest = options.onRequest;
     this.credentials = options.credentials;
+    this.tls = options.tls;
     this.createAcl = options.acl ?? policyAcl(options.credentials);
     if (this.createAcl.length === 0) throw new RangeError('zk: `acl` must hold at least one entry');
     this.createAclLib = toLibraryAcl(this.createAcl);
@@ -249,6 +258,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.client = client;
     const cm = (client as unknown as { connectionManager: ConnectionManagerInternals }).connectionManager;
     this.cm = cm;
+    if (this.tls) {
+      useTls(cm, this.tls, (err) => {
+        this.lastSocketError = err;
+        this.log.warn({ err }, 'TLS connection to ZooKeeper failed');
+      });
+    }
     // The library binds socket handlers when it opens each socket, so wrapping the method on the
     // instance lets us see every byte that arrives: that is our "last contact".
     const onData = cm.onSocketData;
@@ -275,7 +290,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const connected = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
-        reject(new ZkUnavailableError('ZK_UNAVAILABLE', `zk: could not connect to ${this.connectString} within ${this.connectTimeoutMs} ms`));
+        const why = this.lastSocketError ? ` (last error: ${this.lastSocketError.message})` : '';
+        reject(new ZkUnavailableError('ZK_UNAVAILABLE', `zk: could not connect to ${this.connectString}${this.tls ? ' over TLS' : ''} within ${this.connectTimeoutMs} ms${why}`, { cause: this.lastSocketError }));
       }, this.connectTimeoutMs);
       const onState = (state: SessionState) => {
         if (isLive(state)) {
