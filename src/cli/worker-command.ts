@@ -22,6 +22,7 @@ export function makeWorkerCommand(): Command {
         maxRequestBytes: config.zookeeper.maxRequestBytes,
         credentials: config.zookeeper.credentials,
         acl: config.zookeeper.acl,
+        tls: config.zookeeper.tls,
         id: config.worker.id,
         labels: config.worker.labels,
         capacity: config.worker.capacity,

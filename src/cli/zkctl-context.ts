@@ -4,6 +4,7 @@ import { ZkPaths } from '../zk/zk-paths.js';
 import { NotAuthorizedError, ZkUnavailableError } from '../zk/zk-errors.js';
 import { ZkCredentials } from '../zk/zk-acl.js';
 import { AUTH_ENV } from '../config/read-zookeeper-security.js';
+import { readTlsFiles, type ZkTlsOptions } from '../zk/zk-tls.js';
 import { resolveNamespaceAcl } from '../api/acl-policy.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import { silentLogger } from '../logging/create-logger.js';
@@ -75,6 +76,23 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): ZkCred
   }
 }
 
+/** The env variable naming the PEM file of the CA that signed the ZooKeeper servers' TLS certificates. */
+export const TLS_CA_ENV = 'ZKSHARD_ZK_TLS_CA';
+
+/**
+ * `ZKSHARD_ZK_TLS_CA=<ca.pem>`: connect over TLS (the servers' `secureClientPort` in `--zk`).
+ * @throws ZkshardError USAGE (exit 2) when the file cannot be read.
+ */
+export function tlsFromEnv(env: NodeJS.ProcessEnv = process.env): ZkTlsOptions | undefined {
+  const caFile = env[TLS_CA_ENV];
+  if (caFile === undefined || caFile === '') return undefined;
+  try {
+    return readTlsFiles({ caFile });
+  } catch (err) {
+    throw new ZkshardError('USAGE', `environment variable ${TLS_CA_ENV}: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 /**
  * Opens a session (waiting at most {@link CONNECT_TIMEOUT_MS}) with the credentials of
  * `ZKSHARD_ZK_AUTH`, and takes the ACL of the nodes it may create from the namespace root
@@ -89,6 +107,7 @@ export async function connect(globals: ZkctlGlobals, namespaceRoot?: string, cre
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     credentials,
+    tls: tlsFromEnv(),
     logger: silentLogger(),
   });
   try {

@@ -22,7 +22,7 @@ export interface WorkerConfigOverrides {
 }
 
 const TOP_KEYS = ['zookeeper', 'worker', 'logging', 'jobs'];
-const ZOOKEEPER_KEYS = ['connect', 'namespace', 'sessionTimeoutMs', 'maxRequestBytes', 'auth', 'acl'];
+const ZOOKEEPER_KEYS = ['connect', 'namespace', 'sessionTimeoutMs', 'maxRequestBytes', 'auth', 'acl', 'tls'];
 const WORKER_KEYS = ['id', 'labels', 'capacity', 'shutdownGraceMs', 'maxClockSkewMs', 'http'];
 const HTTP_KEYS = ['host', 'port'];
 const LOGGING_KEYS = ['level', 'format'];
@@ -91,6 +91,7 @@ export function parseWorkerConfig(text: string, file: string, overrides: WorkerC
       maxRequestBytes: r.integer(zk, 'zookeeper', 'maxRequestBytes', MIN_MAX_REQUEST_BYTES, MAX_MAX_REQUEST_BYTES, d.zookeeper.maxRequestBytes)!,
       ...(security.credentials ? { credentials: security.credentials } : {}),
       ...(security.acl.length > 0 ? { acl: security.acl } : {}),
+      ...(security.tls ? { tls: security.tls } : {}),
     },
     worker: {
       id: r.string(w, 'worker', 'id', d.worker.id, ID_RULE)!,

@@ -2,11 +2,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConfigReader, RawMapping } from './config-reader.js';
 import { parseAclEntry, ZkCredentials, type ZkAcl } from '../zk/zk-acl.js';
+import type { ZkTlsOptions } from '../zk/zk-tls.js';
 
 /** The environment variable holding `user:password` (wins over `zookeeper.auth`). */
 export const AUTH_ENV = 'ZKSHARD_ZK_AUTH';
 
 const AUTH_KEYS = ['scheme', 'credentialsFile'];
+const TLS_KEYS = ['caFile', 'certFile', 'keyFile'];
 
 /** `zookeeper.auth` and `zookeeper.acl`, read. */
 export interface ZooKeeperSecurity {
@@ -14,6 +16,8 @@ export interface ZooKeeperSecurity {
   credentials: ZkCredentials | undefined;
   /** The other identities every node grants (`digest:<user>:<hash>:<perms>`). */
   acl: ZkAcl[];
+  /** `zookeeper.tls`: connect to the servers' `secureClientPort`; undefined: plain TCP. */
+  tls: ZkTlsOptions | undefined;
 }
 
 /**
@@ -54,7 +58,27 @@ export function readZooKeeperSecurity(r: ConfigReader, zk: RawMapping, baseDir: 
       });
     }
   }
-  return { credentials, acl };
+  return { credentials, acl, tls: readTls(r, zk.tls, baseDir) };
+}
+
+/** `zookeeper.tls: { caFile, certFile?, keyFile? }` (PEM files, relative to the config file). */
+function readTls(r: ConfigReader, raw: unknown, baseDir: string): ZkTlsOptions | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const t = r.mapping(raw, 'zookeeper.tls', TLS_KEYS);
+  if (!t) return undefined;
+  const files: Record<string, Buffer> = {};
+  for (const key of TLS_KEYS) {
+    const file = r.string(t, 'zookeeper.tls', key, key === 'caFile' ? undefined : '', { nonEmpty: key === 'caFile' });
+    if (!file) continue;
+    try {
+      files[key] = readFileSync(resolve(baseDir, file));
+    } catch (err) {
+      r.report(`zookeeper.tls.${key}`, `cannot read ${resolve(baseDir, file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if ((t.certFile === undefined) !== (t.keyFile === undefined)) r.report('zookeeper.tls', 'certFile and keyFile go together (a client certificate and its key)');
+  if (!files.caFile) return undefined;
+  return { ca: files.caFile, ...(files.certFile ? { cert: files.certFile } : {}), ...(files.keyFile ? { key: files.keyFile } : {}) };
 }
 
 /** The credentials in `file`; a problem (never quoting the content) when it is unreadable, open to others or malformed. */

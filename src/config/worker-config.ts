@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { JobDefinition } from './job-definition.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../zk/multi-size.js';
 import type { ZkAcl, ZkCredentials } from '../zk/zk-acl.js';
+import type { ZkTlsOptions } from '../zk/zk-tls.js';
 
 /** A job as a worker's config file declares it. */
 export interface WorkerJobConfig {
@@ -33,6 +34,8 @@ export interface WorkerConfig {
     credentials?: ZkCredentials;
     /** `zookeeper.acl`: the other identities every node grants, `digest:<user>:<hash>:<perms>`. @default [] */
     acl?: ZkAcl[];
+    /** `zookeeper.tls: { caFile, certFile?, keyFile? }`: connect to the servers' `secureClientPort`. @default undefined (plain TCP) */
+    tls?: ZkTlsOptions;
   };
   worker: {
     /** `[A-Za-z0-9][A-Za-z0-9._@:-]*`, at most 128 characters. Env `ZKSHARD_WORKER_ID`, flag `--id`. @default `${os.hostname()}-${process.pid}` */

@@ -9,7 +9,9 @@ import { ZkUnavailableError } from '../../src/zk/zk-errors.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { testJob } from '../support/test-job.js';
 import { waitFor } from '../support/wait-for.js';
-import { FLEET, fleetWorker } from '../security/security-fixture.js';
+import { authText, FLEET, fleetWorker } from '../security/security-fixture.js';
+import { zkctl } from '../api/fleet-fixture.js';
+import { parseWorkerConfig } from '../../src/config/load-worker-config.js';
 
 /** A CA made for this test, and a server certificate it signed for 127.0.0.1 (plus an unrelated CA). */
 function makeCertificates(dir: string): { keyStore: string; ca: Buffer; otherCa: Buffer } {
@@ -55,6 +57,19 @@ describe('TLS to ZooKeeper\'s secureClientPort (a real TLS-enabled server, a CA 
     open.push({ close: () => w.shutdown() });
     await w.start();
     await waitFor(() => runs.includes(0) && runs.includes(1), { timeoutMs: 10_000, message: 'both items ran over TLS' });
+
+    // zkctl over TLS: ZKSHARD_ZK_TLS_CA names the CA file.
+    const status = await zkctl(['workers'], { zk: server.secureConnectString, namespace: 'tls-fleet', timeoutMs: 60_000, env: { ZKSHARD_ZK_AUTH: authText(FLEET), ZKSHARD_ZK_TLS_CA: join(dir, 'ca.crt') } });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('w1');
+  });
+
+  it('zookeeper.tls in a worker config: caFile relative to the file, unreadable files and a cert without its key reported', () => {
+    const file = join(dir, 'worker.yaml');
+    expect(parseWorkerConfig('zookeeper: { tls: { caFile: ./ca.crt } }\n', file, {}, {}).zookeeper.tls!.ca).toEqual(certs.ca);
+    expect(() => parseWorkerConfig('zookeeper: { tls: { caFile: ./nope.crt, certFile: ./server.crt } }\n', file, {}, {})).toThrow(
+      /zookeeper\.tls\.caFile: cannot read .*nope\.crt: ENOENT[\s\S]*zookeeper\.tls: certFile and keyFile go together/,
+    );
   });
 
   it('refuses a server whose certificate another CA signed, and a plain server; a plain client gets no session on the TLS port', async () => {
