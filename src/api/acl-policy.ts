@@ -37,7 +37,7 @@ export async function resolveNamespaceAcl(zk: ZkClient, root: string): Promise<N
       zk.useAcl(OPEN_ACL);
       break;
     case 'secured':
-      if (ns.masked) zk.refuseCreates(`its identity lacks the ADMIN right (a) on ${root}, so the ACL policy of new nodes cannot be read`);
+      if (ns.masked) zk.refuseCreates(`creating nodes takes the operator rights (cdrwa) on ${root}: without ADMIN (a) the ACL policy new nodes need cannot be read`);
       else zk.useAcl(ns.acl);
       break;
     case 'missing':

@@ -465,8 +465,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (tx.size === 0) return [];
     const create = tx.ops.find((op) => op.type === 'create');
     if (create) this.checkCreate(create.path);
-    if (tx.bytes > this.maxRequestBytes) {
-      throw new RequestTooLargeError('ZK_REQUEST_TOO_LARGE', `zk: multi of ${tx.size} ops is ${tx.bytes} bytes, more than maxRequestBytes (${this.maxRequestBytes}); not sent`, { path: tx.ops[0]!.path });
+    // Sized with the ACL the creates carry now (it may have changed since the multi was begun).
+    const bytes = tx.bytesWithCreateAcl(aclBytes(this.createAcl));
+    if (bytes > this.maxRequestBytes) {
+      throw new RequestTooLargeError('ZK_REQUEST_TOO_LARGE', `zk: multi of ${tx.size} ops is ${bytes} bytes, more than maxRequestBytes (${this.maxRequestBytes}); not sent`, { path: tx.ops[0]!.path });
     }
     const t = this.lib().transaction();
     // The library turns an expected version of 0 into -1 ("any version") inside a multi

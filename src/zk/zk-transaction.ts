@@ -86,6 +86,15 @@ export class ZkTransaction {
     return this.total;
   }
 
+  /**
+   * The request's size if every create carried an ACL of `createAclBytes` instead (the client's ACL
+   * changed since this multi was begun, e.g. the namespace was secured meanwhile).
+   */
+  bytesWithCreateAcl(createAclBytes: number): number {
+    const creates = this.ops.reduce((n, op) => n + (op.type === 'create' ? 1 : 0), 0);
+    return this.total + creates * (createAclBytes - this.createAclBytes);
+  }
+
   /** Whether the request has grown past `maxBytes` (then `truncate` back, or it cannot be committed). */
   get overLimit(): boolean {
     return this.total > this.maxBytes;

@@ -58,6 +58,8 @@ describe('multi sizes', () => {
     expect(sampleTransaction(0, policy).bytes).toBeGreaterThan(sampleTransaction().bytes);
     const zk = new ZkClient({ connect: '127.0.0.1:1', acl: policy });
     expect(zk.transaction().create('/a').bytes).toBe(new ZkTransaction(DEFAULT_MAX_REQUEST_BYTES, 0, aclBytes(policy)).create('/a').bytes);
+    // A multi begun while the client created open nodes, committed after it switched to the policy.
+    expect(sampleTransaction().bytesWithCreateAcl(aclBytes(policy))).toBe(libraryBytes(sampleTransaction(), '', policy));
   });
 
   it('truncate drops the last ops and their bytes; overLimit says when the request grew too large', () => {
