@@ -75,7 +75,8 @@ async function open(globals: ZkctlGlobals, configFile: string | undefined): Prom
       throw new ZkshardError('USAGE', `${configFile}: no fleet credentials (zookeeper.auth or ZKSHARD_ZK_AUTH): a policy needs the fleet identity`);
     }
     const zk = await connect(globals, undefined, config.zookeeper.credentials);
-    return { zk, paths, policy: policyAcl(config.zookeeper.credentials, config.zookeeper.acl ?? []), source: configFile };
+    // As for a worker, ZKSHARD_ZK_AUTH (when set) is the fleet identity, not the file's.
+    return { zk, paths, policy: policyAcl(config.zookeeper.credentials, config.zookeeper.acl ?? []), source: `${configFile} (fleet identity: ${config.zookeeper.credentials.user})` };
   }
   const zk = await connect(globals);
   try {
