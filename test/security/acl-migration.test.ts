@@ -11,6 +11,8 @@ import { zkConnect } from '../support/zk-connect.js';
 import { uniqueNamespace } from '../support/zk-namespace.js';
 import { waitFor } from '../support/wait-for.js';
 import { testJob } from '../support/test-job.js';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/logging/create-logger.js';
 import { client, EXTRA_ACL, FLEET, fleetWorker, removeTree } from './security-fixture.js';
 
 /** A run as the workers reported it (in-process, one clock). */
@@ -24,9 +26,12 @@ describe('migrating a running open fleet to ACLs (the ElasticJob trap must not h
   let admin: ZkClient | undefined;
   const job = testJob('tick', { cron: '* * * * * *', shards: 4, jobParameter: 'sleepMs=150' });
 
+  let logs = '';
+  const logger = createLogger({ level: 'info', destination: new Writable({ write: (chunk, _enc, done) => ((logs += String(chunk)), done()) }) });
   const worker = (id: string, secured: boolean): Worker => {
     const open = new Map<string, Run>();
     const w = fleetWorker(zkConnect(), namespace, id, [job], secured ? FLEET : null, {
+      logger,
       onRun: {
         started: (req) => {
           const run: Run = { item: req.item, fire: req.fireTime.getTime(), worker: id, start: Date.now() };
@@ -57,6 +62,8 @@ describe('migrating a running open fleet to ACLs (the ElasticJob trap must not h
     await a.start();
     await b.start();
     await waitFor(() => ownedBy([a, b]) === 4, { message: 'open fleet owns every item' });
+    // It works as before, but says at start that anyone can drive it.
+    expect(logs).toMatch(/"worker":"a".*no ZooKeeper credentials \(ZKSHARD_ZK_AUTH or zookeeper.auth\): anyone who reaches ZooKeeper can read and drive this fleet/);
 
     // Step 1 of the migration: a rolling restart gives every worker the credentials.
     const a2 = worker('a2', true);
@@ -77,6 +84,7 @@ describe('migrating a running open fleet to ACLs (the ElasticJob trap must not h
     await waitFor(() => [0, 1, 2, 3].every((item) => runs.some((r) => r.item === item && r.fire > rolled && r.end !== undefined)), { timeoutMs: 10_000, message: 'every item ran after the rolling restart' });
     // Still open: the credentialed workers create open nodes, so nobody is locked out meanwhile.
     expect((await auditAcl(admin, paths.root)).findings.length).toBeGreaterThan(0);
+    expect(logs).toMatch(/"worker":"a2".*namespace is open to anyone: creating open nodes/);
 
     // Step 2: apply the policy while they fire every second.
     const applyStart = Date.now();
