@@ -2,10 +2,18 @@
  * `npm run demo [-- --duration <seconds>]`: a local ZooKeeper, three workers running the jobs of
  * config/worker.yaml, and a live view of which worker runs which item. Ctrl-C (or the end of
  * --duration) stops the workers with SIGTERM, then ZooKeeper, and leaves no process behind.
+ *
+ * The fleet is secured (docs/SECURITY.md): credentials are generated for the run — a fleet, an
+ * operator and a viewer identity — into .zkshard/demo/ (mode 600); the workers run a copy of
+ * config/worker.yaml whose `zookeeper.auth` points at the fleet's file and whose `zookeeper.acl`
+ * grants the operator and the viewer. Source `.zkshard/demo/ops.env` or `viewer.env` to use zkctl.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { digestId, ZkCredentials } from '../src/zk/zk-acl.js';
 import { findZooKeeper } from '../src/testing/find-zookeeper.js';
 import { ZkClient } from '../src/zk/zk-client.js';
 import { ZkPaths, sortBySequence } from '../src/zk/zk-paths.js';
@@ -15,7 +23,7 @@ import { decodeProgress } from '../src/model/progress-record.js';
 import { decodeMemberInfo } from '../src/membership/member-info.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
-const NAMESPACE = 'zkshard-demo';
+let NAMESPACE = 'zkshard-demo';
 const WORKERS = ['worker-a', 'worker-b', 'worker-c'];
 const durationArg = process.argv.indexOf('--duration');
 const durationS = durationArg > 0 ? Number(process.argv[durationArg + 1]) : 0;
@@ -29,11 +37,40 @@ mkdirSync(logDir, { recursive: true });
 process.stderr.write('demo: finding or starting ZooKeeper...\n');
 const zkServer = await findZooKeeper();
 const children: ChildProcess[] = [];
+
+// Credentials for this run only: a fleet, an operator and a viewer identity.
+const secret = () => randomBytes(18).toString('base64url');
+const identities = { fleet: secret(), ops: secret(), viewer: secret() };
+const fleetAuthFile = join(logDir, 'fleet.auth');
+writeFileSync(fleetAuthFile, `fleet:${identities.fleet}\n`, { mode: 0o600 });
+// An earlier run's namespace on a shared ZooKeeper is secured with other passwords: use a new one.
+const probe = new ZkClient({ connect: zkServer.connectString, sessionTimeoutMs: 6000 });
+await probe.start();
+if ((await probe.exists(`/${NAMESPACE}`)) !== null) NAMESPACE = `zkshard-demo-${randomBytes(3).toString('hex')}`;
+await probe.close();
+for (const who of ['ops', 'viewer'] as const) {
+  const env = `export ZKSHARD_ZK=${zkServer.connectString} ZKSHARD_NAMESPACE=${NAMESPACE} ZKSHARD_ZK_AUTH=${who}:${identities[who]}\n`;
+  writeFileSync(join(logDir, `${who}.env`), env, { mode: 0o600 });
+}
+// The workers' config: config/worker.yaml with the credentials file, the ACL policy and absolute handler paths.
+const configDir = join(REPO, 'config');
+const demoConfig = parse(readFileSync(join(configDir, 'worker.yaml'), 'utf8')) as { zookeeper?: Record<string, unknown>; jobs?: Array<Record<string, unknown>> };
+demoConfig.zookeeper = {
+  ...demoConfig.zookeeper,
+  auth: { scheme: 'digest', credentialsFile: fleetAuthFile },
+  acl: [`digest:${digestId('ops', identities.ops)}:cdrwa`, `digest:${digestId('viewer', identities.viewer)}:r`],
+};
+for (const job of demoConfig.jobs ?? []) {
+  if (typeof job.handler === 'string') job.handler = resolve(configDir, job.handler);
+  if (Array.isArray(job.command) && typeof job.command[0] === 'string' && job.command[0].startsWith('.')) job.command[0] = resolve(configDir, job.command[0]);
+}
+const demoConfigFile = join(logDir, 'worker.yaml');
+writeFileSync(demoConfigFile, stringify(demoConfig), { mode: 0o600 });
 let stopping = false;
 
 for (const id of WORKERS) {
   const out = createWriteStream(join(logDir, `${id}.log`));
-  const child = spawn(process.execPath, [join(REPO, 'dist', 'src', 'cli', 'zkshard.js'), 'worker', '--config', join(REPO, 'config', 'worker.yaml'), '--id', id, '--zk', zkServer.connectString, '--namespace', NAMESPACE], {
+  const child = spawn(process.execPath, [join(REPO, 'dist', 'src', 'cli', 'zkshard.js'), 'worker', '--config', demoConfigFile, '--id', id, '--zk', zkServer.connectString, '--namespace', NAMESPACE], {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: REPO,
     // Own process group: a terminal Ctrl-C reaches only the demo, which then stops the workers
@@ -48,7 +85,7 @@ for (const id of WORKERS) {
   children.push(child);
 }
 
-const viewer = new ZkClient({ connect: zkServer.connectString, sessionTimeoutMs: 6000 });
+const viewer = new ZkClient({ connect: zkServer.connectString, sessionTimeoutMs: 6000, credentials: new ZkCredentials('viewer', identities.viewer) });
 await viewer.start();
 const paths = new ZkPaths(NAMESPACE);
 
@@ -80,6 +117,7 @@ async function snapshot(): Promise<string> {
     }
   }
   lines.push('');
+  lines.push('secured: credentials for this run in .zkshard/demo/ (mode 600) — try: (. .zkshard/demo/viewer.env; zkctl acl audit), (. .zkshard/demo/ops.env; zkctl drain worker-a)');
   lines.push(`logs: .zkshard/demo/<worker>.log — try: kill -9 <pid of a worker> (pids: ${children.map((c, i) => `${WORKERS[i]}=${c.pid}`).join(' ')})`);
   lines.push(durationS > 0 ? `stopping after ${durationS} s` : 'Ctrl-C stops everything.');
   return lines.join('\n');

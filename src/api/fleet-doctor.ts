@@ -8,6 +8,9 @@ import { FleetReader } from './fleet-reader.js';
 import type { FleetSnapshot } from './fleet-snapshot.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, jobSummaries, markerStaleness, STALE_MARKER_MS, type ClockSkew } from './fleet-views.js';
 import { DEFAULTS } from '../defaults.js';
+import { readNamespaceAcl, type NamespaceAcl } from './acl-policy.js';
+import { aclUser, formatPerms } from '../zk/zk-acl.js';
+import { notAuthorizedIn } from '../zk/zk-errors.js';
 
 /** One line of `zkctl doctor`. */
 export interface DoctorCheck {
@@ -27,7 +30,7 @@ export interface DoctorOptions {
 }
 
 /** The names of every check, in the order they are reported. */
-export const DOCTOR_CHECKS = ['zookeeper', 'namespace', 'leader', 'definitions', 'item-nodes', 'owners', 'running-markers', 'clock-skew'] as const;
+export const DOCTOR_CHECKS = ['zookeeper', 'namespace', 'acl', 'leader', 'definitions', 'item-nodes', 'owners', 'running-markers', 'clock-skew'] as const;
 
 /** The `zookeeper` check when no session could be established. */
 export function unreachableCheck(connect: string, err: unknown): DoctorCheck {
@@ -49,6 +52,7 @@ export async function runDoctor(zk: ZkClient, paths: ZkPaths, options: DoctorOpt
   const reader = new FleetReader(zk, paths, options);
   const snapshot = await reader.snapshot();
   checks.push({ check: 'namespace', ok: true, detail: `${paths.root}: ${snapshot.members.length} live workers, ${snapshot.jobs.length} jobs` });
+  checks.push(aclCheck(await readNamespaceAcl(zk, paths.root), paths.root));
   checks.push(leaderCheck(snapshot));
   checks.push(definitionsCheck(snapshot));
   checks.push(itemNodesCheck(snapshot));
@@ -145,7 +149,15 @@ function markersCheck(s: FleetSnapshot, staleMs: number): DoctorCheck {
   return { check: 'running-markers', ok: true, detail: `${running} running, none stale` };
 }
 
+function aclCheck(ns: NamespaceAcl, root: string): DoctorCheck {
+  if (ns.kind === 'open') return { check: 'acl', ok: false, detail: `namespace open to anyone: ${root} grants world:anyone; give the workers credentials, then run \`zkctl acl apply\` (docs/SECURITY.md)` };
+  if (ns.kind === 'secured') return { check: 'acl', ok: true, detail: `${root} is secured: ${ns.acl.map((a) => `${aclUser(a)} (${formatPerms(a.perms)})`).join(', ')}` };
+  return { check: 'acl', ok: true, detail: `${root} is secured (its ACL is not readable by this identity)` };
+}
+
 function clockCheck(clock: ClockSkew | undefined, err: unknown, maxMs: number): DoctorCheck {
+  const refused = notAuthorizedIn(err);
+  if (!clock && refused) return { check: 'clock-skew', ok: true, detail: `not measured: ${refused.user} may not write the clock node (a read-only identity)` };
   if (!clock) return { check: 'clock-skew', ok: false, detail: `could not measure: ${(err as Error)?.message ?? String(err)}` };
   const ok = Math.abs(clock.skewMs) <= maxMs;
   const dir = clock.skewMs === 0 ? 'equal to' : `${Math.abs(clock.skewMs)} ms ${clock.skewMs > 0 ? 'ahead of' : 'behind'}`;

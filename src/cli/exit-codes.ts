@@ -11,11 +11,14 @@ export const EXIT = {
   UNAVAILABLE: 3,
   /** `zkshard stage`: the stage's command was ended by a signal. */
   KILLED: 128,
+  /** ZooKeeper refused the credentials or the operation (wrong, missing or too weak an identity). */
+  NOT_AUTHORIZED: 4,
 } as const;
 
 /** Maps an error to the exit code the CLI reports. */
 export function exitCodeOf(err: unknown): number {
   if (!(err instanceof ZkshardError)) return EXIT.FAILED;
+  if (err.code === 'NOT_AUTHORIZED') return EXIT.NOT_AUTHORIZED;
   if (err.code === 'CONFIG_INVALID' || err.code === 'USAGE' || err.code === 'REQUEST_INVALID') return EXIT.USAGE;
   if (err.code === 'REQUEST_CONFLICT') return EXIT.FAILED;
   if (err.code === 'ZK_UNAVAILABLE' || err.code === 'NOT_FOUND' || err.code === 'ZK_TIMEOUT' || err.code === 'ZK_CONNECTION_LOSS') return EXIT.UNAVAILABLE;

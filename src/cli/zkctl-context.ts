@@ -1,7 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ZkClient } from '../zk/zk-client.js';
 import { ZkPaths } from '../zk/zk-paths.js';
-import { ZkUnavailableError } from '../zk/zk-errors.js';
+import { NotAuthorizedError, ZkUnavailableError } from '../zk/zk-errors.js';
+import { ZkCredentials } from '../zk/zk-acl.js';
+import { AUTH_ENV } from '../config/read-zookeeper-security.js';
+import { readTlsFiles, type ZkTlsOptions } from '../zk/zk-tls.js';
+import { resolveNamespaceAcl } from '../api/acl-policy.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import { silentLogger } from '../logging/create-logger.js';
 import { DEFAULTS } from '../defaults.js';
@@ -59,22 +63,67 @@ export function globalsOf(cmd: Command): ZkctlGlobals {
 }
 
 /**
- * Opens a session (waiting at most {@link CONNECT_TIMEOUT_MS}).
- * @throws ZkUnavailableError ZK_UNAVAILABLE (exit 3) with one clear line when ZooKeeper cannot be reached.
+ * zkctl's credentials: `ZKSHARD_ZK_AUTH=user:password` (never a flag: it would show in `ps`).
+ * @throws ZkshardError USAGE (exit 2) when it is malformed; the message never quotes it.
  */
-export async function connect(globals: ZkctlGlobals): Promise<ZkClient> {
+export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): ZkCredentials | undefined {
+  const text = env[AUTH_ENV];
+  if (text === undefined || text === '') return undefined;
+  try {
+    return ZkCredentials.parse(text, `environment variable ${AUTH_ENV}`);
+  } catch (err) {
+    throw new ZkshardError('USAGE', (err as Error).message);
+  }
+}
+
+/** The env variable naming the PEM file of the CA that signed the ZooKeeper servers' TLS certificates. */
+export const TLS_CA_ENV = 'ZKSHARD_ZK_TLS_CA';
+
+/**
+ * `ZKSHARD_ZK_TLS_CA=<ca.pem>`: connect over TLS (the servers' `secureClientPort` in `--zk`).
+ * @throws ZkshardError USAGE (exit 2) when the file cannot be read.
+ */
+export function tlsFromEnv(env: NodeJS.ProcessEnv = process.env): ZkTlsOptions | undefined {
+  const caFile = env[TLS_CA_ENV];
+  if (caFile === undefined || caFile === '') return undefined;
+  try {
+    return readTlsFiles({ caFile });
+  } catch (err) {
+    throw new ZkshardError('USAGE', `environment variable ${TLS_CA_ENV}: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/**
+ * Opens a session (waiting at most {@link CONNECT_TIMEOUT_MS}) with the credentials of
+ * `ZKSHARD_ZK_AUTH`, and takes the ACL of the nodes it may create from the namespace root
+ * (`resolveNamespaceAcl`), so that an operator's nodes carry the fleet's policy.
+ * @throws ZkUnavailableError ZK_UNAVAILABLE (exit 3) with one clear line when ZooKeeper cannot be reached.
+ * @throws NotAuthorizedError (exit 4) when ZooKeeper refuses the session.
+ */
+export async function connect(globals: ZkctlGlobals, namespaceRoot?: string, credentials: ZkCredentials | undefined = credentialsFromEnv()): Promise<ZkClient> {
   const zk = new ZkClient({
     connect: globals.zk,
     sessionTimeoutMs: SESSION_TIMEOUT_MS,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    credentials,
+    tls: tlsFromEnv(),
     logger: silentLogger(),
   });
   try {
     await zk.start();
   } catch (err) {
     await zk.close().catch(() => undefined);
+    if (err instanceof NotAuthorizedError) throw err;
     throw new ZkUnavailableError('ZK_UNAVAILABLE', `cannot reach ZooKeeper at ${globals.zk}: no session within ${CONNECT_TIMEOUT_MS} ms (check --zk or ZKSHARD_ZK)`, { cause: err });
+  }
+  if (namespaceRoot !== undefined) {
+    try {
+      await resolveNamespaceAcl(zk, namespaceRoot);
+    } catch (err) {
+      await zk.close().catch(() => undefined);
+      throw err;
+    }
   }
   return zk;
 }
@@ -83,7 +132,7 @@ export async function connect(globals: ZkctlGlobals): Promise<ZkClient> {
 export async function withZk<T>(cmd: Command, fn: (ctx: ZkctlContext) => Promise<T>): Promise<T> {
   const globals = globalsOf(cmd);
   const paths = new ZkPaths(globals.namespace);
-  const zk = await connect(globals);
+  const zk = await connect(globals, paths.root);
   try {
     return await fn({ zk, paths, globals });
   } finally {

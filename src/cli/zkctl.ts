@@ -19,6 +19,7 @@ import { makeMoveCommand, makeUnpinCommand } from './commands/move-command.js';
 import { makeDrainCommand, makeUndrainCommand } from './commands/drain-command.js';
 import { makeDisableCommand, makeEnableCommand } from './commands/disable-command.js';
 import { makeTriggerCommand } from './commands/trigger-command.js';
+import { makeAclCommand } from './commands/acl-command.js';
 
 // zkctl: the operator CLI. Each command lives in commands/<name>-command.ts over the API in
 // src/api/; adding one is one import and one `.addCommand(...)` line. Exit codes: cli/exit-codes.ts.
@@ -44,7 +45,8 @@ const program = addGlobalOptions(
   .addCommand(makeTriggerCommand())
   .addCommand(makeTreeCommand())
   .addCommand(makeWatchCommand())
-  .addCommand(makeDoctorCommand());
+  .addCommand(makeDoctorCommand())
+  .addCommand(makeAclCommand());
 
 await runCli(program);
 process.exit(process.exitCode ?? EXIT.OK);

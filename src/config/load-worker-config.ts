@@ -5,6 +5,7 @@ import { ConfigError } from '../errors/config-error.js';
 import { ConfigReader } from './config-reader.js';
 import { validateJobList } from './validate-job.js';
 import { MAX_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from '../zk/multi-size.js';
+import { readZooKeeperSecurity } from './read-zookeeper-security.js';
 import {
   LOG_FORMATS, LOG_LEVELS, MAX_SESSION_TIMEOUT_MS, MAX_WORKER_ID_LENGTH, MIN_SESSION_TIMEOUT_MS,
   CONNECT_PATTERN, WORKER_ID_PATTERN, workerConfigDefaults, type WorkerConfig,
@@ -23,7 +24,7 @@ export interface WorkerConfigOverrides {
 }
 
 const TOP_KEYS = ['zookeeper', 'worker', 'logging', 'jobs'];
-const ZOOKEEPER_KEYS = ['connect', 'namespace', 'sessionTimeoutMs', 'maxRequestBytes'];
+const ZOOKEEPER_KEYS = ['connect', 'namespace', 'sessionTimeoutMs', 'maxRequestBytes', 'auth', 'acl', 'tls'];
 const WORKER_KEYS = ['id', 'labels', 'capacity', 'shutdownGraceMs', 'maxClockSkewMs', 'http'];
 const HTTP_KEYS = ['host', 'port'];
 const LOGGING_KEYS = ['level', 'format'];
@@ -45,7 +46,7 @@ const OVERRIDES = [
 
 /**
  * Reads and validates a worker's YAML config file, applying defaults, then the environment
- * (`ZKSHARD_ZK`, `ZKSHARD_NAMESPACE`, `ZKSHARD_WORKER_ID`; empty values are ignored), then the
+ * (`ZKSHARD_ZK`, `ZKSHARD_NAMESPACE`, `ZKSHARD_WORKER_ID`, `ZKSHARD_ZK_AUTH`; empty values are ignored), then the
  * flags in `overrides`. `baseDir` is the file's directory.
  * @throws ConfigError carrying every problem found (an unreadable file is one problem, naming it).
  */
@@ -81,12 +82,16 @@ export function parseWorkerConfig(text: string, file: string, overrides: WorkerC
   const zk = r.mapping(top.zookeeper, 'zookeeper', ZOOKEEPER_KEYS, true) ?? {};
   const w = r.mapping(top.worker, 'worker', WORKER_KEYS, true) ?? {};
   const log = r.mapping(top.logging, 'logging', LOGGING_KEYS, true) ?? {};
+  const security = readZooKeeperSecurity(r, zk, dirname(resolve(file)), env);
   const config: WorkerConfig = {
     zookeeper: {
       connect: r.string(zk, 'zookeeper', 'connect', d.zookeeper.connect, CONNECT_RULE)!,
       namespace: r.string(zk, 'zookeeper', 'namespace', d.zookeeper.namespace, NAMESPACE_RULE)!,
       sessionTimeoutMs: r.integer(zk, 'zookeeper', 'sessionTimeoutMs', MIN_SESSION_TIMEOUT_MS, MAX_SESSION_TIMEOUT_MS, d.zookeeper.sessionTimeoutMs)!,
       maxRequestBytes: r.integer(zk, 'zookeeper', 'maxRequestBytes', MIN_MAX_REQUEST_BYTES, MAX_MAX_REQUEST_BYTES, d.zookeeper.maxRequestBytes)!,
+      ...(security.credentials ? { credentials: security.credentials } : {}),
+      ...(security.acl.length > 0 ? { acl: security.acl } : {}),
+      ...(security.tls ? { tls: security.tls } : {}),
     },
     worker: {
       id: r.string(w, 'worker', 'id', d.worker.id, ID_RULE)!,

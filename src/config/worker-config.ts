@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import type { JobDefinition } from './job-definition.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../zk/multi-size.js';
 import { DEFAULTS } from '../defaults.js';
+import type { ZkAcl, ZkCredentials } from '../zk/zk-acl.js';
+import type { ZkTlsOptions } from '../zk/zk-tls.js';
 
 /** A job as a worker's config file declares it. */
 export interface WorkerJobConfig {
@@ -26,6 +28,15 @@ export interface WorkerConfig {
      * 2,700 items of one fire instant per request at the default. @default 1000000
      */
     maxRequestBytes: number;
+    /**
+     * The fleet identity: env `ZKSHARD_ZK_AUTH=user:password`, else `zookeeper.auth:
+     * { scheme: digest, credentialsFile }` (never a flag). @default undefined (no credentials: an open namespace)
+     */
+    credentials?: ZkCredentials;
+    /** `zookeeper.acl`: the other identities every node grants, `digest:<user>:<hash>:<perms>`. @default [] */
+    acl?: ZkAcl[];
+    /** `zookeeper.tls: { caFile, certFile?, keyFile? }`: connect to the servers' `secureClientPort`. @default undefined (plain TCP) */
+    tls?: ZkTlsOptions;
   };
   worker: {
     /** `[A-Za-z0-9][A-Za-z0-9._@:-]*`, at most 128 characters. Env `ZKSHARD_WORKER_ID`, flag `--id`. @default `${os.hostname()}-${process.pid}` */

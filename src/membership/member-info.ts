@@ -20,6 +20,8 @@ export interface MemberInfo {
    * than its `maxClockSkewMs` fires nothing and the leader gives it no items.
    */
   clock?: { skewMs: number; maxSkewMs: number; ok: boolean; checkedAt: string };
+  /** The ZooKeeper user the worker authenticates as (`anonymous` without credentials). `zkctl acl apply` checks it. */
+  identity?: string;
 }
 
 /** A live member: its node name (the member id used in assignments) and what it published. */
@@ -50,6 +52,7 @@ export function decodeMemberInfo(data: Buffer): MemberInfo | undefined {
       state: v.state === 'draining' ? 'draining' : 'active',
       startedAt: String(v.startedAt ?? ''),
       version: String(v.version ?? ''),
+      ...(typeof v.identity === 'string' ? { identity: v.identity } : {}),
       clock: v.clock && typeof v.clock.skewMs === 'number' ? { skewMs: v.clock.skewMs, maxSkewMs: Number(v.clock.maxSkewMs), ok: v.clock.ok !== false, checkedAt: String(v.clock.checkedAt) } : undefined,
     };
   } catch {

@@ -779,6 +779,7 @@ function toStat(s: SimNodeStat): ZkStat {
     ctime: s.ctime,
     mtime: s.mtime,
     version: s.version,
+    aversion: 0, // the simulation models no ACLs (docs/ARCHITECTURE.md, Simulation)
     cversion: s.cversion,
     ephemeralOwner: s.ephemeralOwner === 0n ? null : hex(s.ephemeralOwner),
     dataLength: s.dataLength,

@@ -34,7 +34,16 @@ export interface ZooKeeperServerOptions extends LocalZooKeeperOptions {
   host?: string;
   /** Run the server inside this network namespace (`ip netns exec`). @default the host's network */
   netns?: NetworkNamespace;
+  /**
+   * Also serve TLS on a `secureClientPort` (a free port, 127.0.0.1 only; see `secureConnectString`),
+   * with this PKCS#12 key store holding the server's key and certificate. The plain port stays (the
+   * start-up check uses it). Adds Netty's codec and resolver jars to the classpath. @default off
+   */
+  tls?: { keyStoreFile: string; keyStorePassword: string };
 }
+
+/** Netty jars the Debian server needs besides its manifest's for `NettyServerCnxnFactory` (TLS). */
+const NETTY_TLS_JARS = ['/usr/share/java/netty-codec.jar', '/usr/share/java/netty-resolver.jar'];
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -57,6 +66,7 @@ export class ZooKeeperServer {
   readonly #timings: ResolvedTimings;
   readonly #host: string;
   #port: number | undefined;
+  #securePort: number | undefined;
   #dir: string | undefined;
   #ownedTemp = false;
   #process: ZooKeeperProcess | undefined;
@@ -76,6 +86,12 @@ export class ZooKeeperServer {
   /** `<host>:<port>`. Known after `start()` unless a port was given. */
   get connectString(): string {
     return `${this.#host}:${this.port}`;
+  }
+
+  /** `127.0.0.1:<secure port>` of the TLS port (option `tls`). Known after `start()`. */
+  get secureConnectString(): string {
+    if (this.#securePort === undefined) throw new IllegalStateError('ZooKeeperServer: no TLS port (option tls), or start() not called yet');
+    return `${LOOPBACK}:${this.#securePort}`;
   }
 
   /** The address the client port is bound on: 127.0.0.1 unless `host` or `netns` was given. */
@@ -165,6 +181,7 @@ export class ZooKeeperServer {
 
   #repickPort(): void {
     this.#port = undefined;
+    this.#securePort = undefined;
     this.#process = undefined;
   }
 
@@ -179,12 +196,26 @@ export class ZooKeeperServer {
     }
     const dir = this.#dir;
     this.#port ??= (await findFreePorts(1, this.#options.netns === undefined ? this.#host : LOOPBACK))[0]!;
-    const cfg = await writeServerDir(dir, baseZooCfg(this.#timings, join(dir, 'data'), this.#port, this.#host), this.#options.config);
+    const tls = this.#options.tls;
+    if (tls) this.#securePort ??= (await findFreePorts(1))[0]!;
+    const tlsCfg: Record<string, string> = tls
+      ? {
+          secureClientPort: String(this.#securePort),
+          secureClientPortAddress: LOOPBACK,
+          serverCnxnFactory: 'org.apache.zookeeper.server.NettyServerCnxnFactory',
+          'ssl.keyStore.location': tls.keyStoreFile,
+          'ssl.keyStore.password': tls.keyStorePassword,
+          'ssl.keyStore.type': 'PKCS12',
+          'ssl.clientAuth': 'none',
+        }
+      : {};
+    const cfg = await writeServerDir(dir, { ...baseZooCfg(this.#timings, join(dir, 'data'), this.#port, this.#host), ...tlsCfg }, this.#options.config);
+    const classpath = this.#options.classpath ?? defaultZooKeeperClasspath();
     this.#process = new ZooKeeperProcess({
       java,
       jvmOptions: this.#options.jvmOptions ?? DEFAULT_JVM_OPTIONS,
       dir,
-      classpath: this.#options.classpath ?? defaultZooKeeperClasspath(),
+      classpath: tls ? [...classpath, ...NETTY_TLS_JARS] : classpath,
       mainClass: 'org.apache.zookeeper.server.ZooKeeperServerMain',
       configFile: cfg,
       logFile: join(dir, 'server.log'),

@@ -88,6 +88,7 @@ export class WorkerSession {
         state: 'active',
         startedAt: new Date().toISOString(),
         version: VERSION,
+        identity: opts.zk.user,
       },
       opts.log.child({ component: 'membership' }),
     );

@@ -3,6 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ZkClient } from '../zk/zk-client.js';
 import { ZkPaths } from '../zk/zk-paths.js';
+import { notAuthorizedIn } from '../zk/zk-errors.js';
+import { policyAcl, type ZkAcl, type ZkCredentials } from '../zk/zk-acl.js';
+import { NamespaceAclFollower } from '../zk/namespace-acl-follower.js';
+import type { ZkTlsOptions } from '../zk/zk-tls.js';
 import { LeaseLostError } from '../errors/lease-lost-error.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { HandlerLoader } from '../executor/handler-loader.js';
@@ -22,6 +26,12 @@ export interface WorkerOptions {
   sessionTimeoutMs?: number;
   /** Largest request sent to ZooKeeper (see `ZkClientOptions.maxRequestBytes`). @default 1000000 */
   maxRequestBytes?: number;
+  /** The fleet identity (digest). None: the worker runs in an open namespace, with a warning. */
+  credentials?: ZkCredentials;
+  /** The other identities every node grants (`zookeeper.acl`). @default [] */
+  acl?: readonly ZkAcl[];
+  /** Connect over TLS (the servers' `secureClientPort`). @default plain TCP */
+  tls?: ZkTlsOptions;
   /** This worker's id (several processes may share one over time). */
   id: string;
   /** @default {} */
@@ -137,6 +147,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async start(): Promise<void> {
     if (this.current !== 'initialized') throw new IllegalStateError(`worker: start() in state ${this.current}`);
     this.setState('connecting');
+    if (!this.opts.credentials) {
+      this.log.warn({ namespace: this.opts.namespace }, 'no ZooKeeper credentials (ZKSHARD_ZK_AUTH or zookeeper.auth): anyone who reaches ZooKeeper can read and drive this fleet (docs/SECURITY.md)');
+    }
     this.sandbox.start();
     if (this.opts.http && this.metrics) {
       this.http = new WorkerHttpServer({ ...this.opts.http, metrics: this.metrics, readiness: () => this.readiness(), log: this.log.child({ component: 'http' }) });
@@ -148,6 +161,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
         break;
       } catch (err) {
         if (this.stopSignal.signal.aborted) return;
+        const refused = notAuthorizedIn(err);
+        if (refused) {
+          // Refused by ZooKeeper: retrying cannot help, and a worker never half-joins.
+          this.log.error({ err: refused, user: refused.user }, 'ZooKeeper refused this worker: not joining');
+          await this.http?.close();
+          this.setState('stopped');
+          throw refused;
+        }
         const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 5));
         this.log.warn({ err, attempt, delayMs: delay }, 'cannot join the fleet yet; retrying');
         await sleep(delay, undefined, { signal: this.stopSignal.signal }).catch(() => undefined);
@@ -191,11 +212,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
       connect: this.opts.connect,
       sessionTimeoutMs: this.opts.sessionTimeoutMs ?? DEFAULTS.zookeeper.sessionTimeoutMs,
       maxRequestBytes: this.opts.maxRequestBytes,
+      credentials: this.opts.credentials,
+      acl: policyAcl(this.opts.credentials, this.opts.acl),
+      tls: this.opts.tls,
       logger: this.log,
       onRequest: this.metrics ? (op, ms) => this.metrics!.zkRequestDuration.observe({ op }, ms / 1000) : undefined,
     });
     if (this.metrics) zk.on('state', (state, previous) => this.metrics!.onSessionState(state, previous));
     await zk.start();
+    if (this.opts.credentials) {
+      try {
+        await new NamespaceAclFollower(zk, this.paths.root, zk.acl, this.log.child({ component: 'acl' })).start();
+      } catch (err) {
+        await zk.close();
+        throw err;
+      }
+    }
     if (this.stopSignal.signal.aborted) {
       // shutdown() came while we were connecting: nobody would close this session later.
       await zk.close();

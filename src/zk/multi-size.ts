@@ -6,6 +6,7 @@
  * are exact, not estimates (a test checks them against the library's own encoder).
  */
 import type { ZkOp } from './zk-transaction.js';
+import { OPEN_ACL, type ZkAcl } from './zk-acl.js';
 
 /**
  * Default largest request zkshard sends, in bytes: ZooKeeper's default `jute.maxbuffer`
@@ -28,18 +29,24 @@ export const MULTI_FIXED_BYTES = 8 + 9;
 const HEADER = 9;
 /** A length-prefixed string or buffer. */
 const str = (bytes: number): number => 4 + bytes;
-/** The open ACL every create carries: a vector of one (perms, scheme "world", id "anyone"). */
-const OPEN_ACL = 4 + (4 + str(5) + str(6));
+/** Bytes of an ACL list on the wire: a vector of (perms, scheme, id). */
+export function aclBytes(acl: readonly ZkAcl[]): number {
+  return acl.reduce((sum, a) => sum + 4 + str(Buffer.byteLength(a.scheme)) + str(Buffer.byteLength(a.id)), 4);
+}
+
+/** The ACL bytes every create of a client that creates open nodes carries (`world:anyone`). */
+export const OPEN_ACL_BYTES = aclBytes(OPEN_ACL);
 
 /**
  * Bytes one op adds to a multi, header included. `pathPrefixBytes` is the chroot the client puts
- * before every path (the `/chroot` part of the connect string), 0 without one.
+ * before every path (the `/chroot` part of the connect string), 0 without one; `createAclBytes`
+ * the size of the ACL list every create carries ({@link aclBytes}).
  */
-export function opBytes(op: ZkOp, pathPrefixBytes = 0): number {
+export function opBytes(op: ZkOp, pathPrefixBytes = 0, createAclBytes = OPEN_ACL_BYTES): number {
   const path = str(Buffer.byteLength(op.path) + pathPrefixBytes);
   switch (op.type) {
     case 'create':
-      return HEADER + path + str(op.data?.length ?? 0) + OPEN_ACL + 4;
+      return HEADER + path + str(op.data?.length ?? 0) + createAclBytes + 4;
     case 'setData':
       return HEADER + path + str(op.data.length) + 4;
     case 'check':

@@ -13,9 +13,12 @@ import { sessionIdHex, toZkStat, type ZkStat } from './zk-stat.js';
 import { toWatchEvent, type ZkWatcher } from './zk-watch-event.js';
 import { ZkTransaction, ZkTransactionError, type ZkOpResult } from './zk-transaction.js';
 import type { ZkSession } from './zk-session.js';
-import { DEFAULT_MAX_REQUEST_BYTES, MAX_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from './multi-size.js';
+import { aclBytes, DEFAULT_MAX_REQUEST_BYTES, MAX_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from './multi-size.js';
+import { fromLibraryAcl, policyAcl, toLibraryAcl, type ZkAcl, type ZkCredentials } from './zk-acl.js';
+import { useTls, type ZkTlsOptions } from './zk-tls.js';
 import {
   mapZkError,
+  NotAuthorizedError,
   patchUnknownErrorCodes,
   RequestTooLargeError,
   ZkClosedError,
@@ -49,6 +52,21 @@ export interface ZkClientOptions {
    * @default DEFAULT_MAX_REQUEST_BYTES (1,000,000)
    */
   maxRequestBytes?: number;
+  /**
+   * Digest credentials, sent on every (re)connect before any request. None: the session is
+   * `anonymous` (`world:anyone`).
+   */
+  credentials?: ZkCredentials;
+  /**
+   * The ACL every node this client creates carries (`create`, `mkdirp`, creates inside a multi).
+   * @default the credentials' identity with every right, or `world:anyone` without credentials
+   */
+  acl?: readonly ZkAcl[];
+  /**
+   * Connect over TLS (the servers' `secureClientPort`), checking their certificates against `ca`.
+   * @default plain TCP (the digest password then crosses the network in clear)
+   */
+  tls?: ZkTlsOptions;
   logger?: Logger;
   /** Called after every request with its operation and latency (for metrics). */
   onRequest?: (op: string, durationMs: number) => void;
@@ -121,6 +139,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
   private readonly chrootBytes: number;
   private readonly log: Logger;
   private readonly onRequest: ((op: string, durationMs: number) => void) | undefined;
+  private readonly credentials: ZkCredentials | undefined;
+  private readonly tls: ZkTlsOptions | undefined;
+  private lastSocketError: Error | undefined;
+  private createAcl: readonly ZkAcl[];
+  private createAclLib: zookeeper.ACL[];
+  private createRefusal: string | undefined;
   private client: zookeeper.Client | undefined;
   private cm: ConnectionManagerInternals | undefined;
   private currentState: SessionState = 'latent';
@@ -155,6 +179,51 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     this.log = (options.logger ?? silentLogger()).child({ component: 'zk-client' });
     this.onRequest = options.onRequest;
     this.timers = options.clock ?? systemClock;
+    this.credentials = options.credentials;
+    this.tls = options.tls;
+    this.createAcl = options.acl ?? policyAcl(options.credentials);
+    if (this.createAcl.length === 0) throw new RangeError('zk: `acl` must hold at least one entry');
+    this.createAclLib = toLibraryAcl(this.createAcl);
+  }
+
+  /** The user this session authenticates as (`anonymous` without credentials). */
+  get user(): string {
+    return this.credentials?.user ?? 'anonymous';
+  }
+
+  /** Whether the client sends credentials. */
+  get authenticated(): boolean {
+    return this.credentials !== undefined;
+  }
+
+  /** The ACL every node this client creates carries. */
+  get acl(): readonly ZkAcl[] {
+    return this.createAcl;
+  }
+
+  /**
+   * Changes the ACL of the nodes created from now on (e.g. once the namespace was secured while
+   * this client ran). @throws RangeError for an empty list
+   */
+  useAcl(acl: readonly ZkAcl[]): void {
+    if (acl.length === 0) throw new RangeError('zk: `acl` must hold at least one entry');
+    this.createAcl = [...acl];
+    this.createAclLib = toLibraryAcl(this.createAcl);
+    this.createRefusal = undefined;
+  }
+
+  /**
+   * Refuses every create from now on (`NotAuthorizedError` with `reason`, nothing sent): for a
+   * client that cannot know the ACL policy the fleet's nodes need (one without ADMIN on the root).
+   */
+  refuseCreates(reason: string): void {
+    this.createRefusal = reason;
+  }
+
+  private checkCreate(path: string): void {
+    if (this.createRefusal !== undefined) {
+      throw new NotAuthorizedError(this.user, 'create', path, { message: `not authorized: ${this.user} may not create (${path}): ${this.createRefusal}` });
+    }
   }
 
   get state(): SessionState {
@@ -232,6 +301,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     this.client = client;
     const cm = (client as unknown as { connectionManager: ConnectionManagerInternals }).connectionManager;
     this.cm = cm;
+    if (this.tls) {
+      useTls(cm, this.tls, (err) => {
+        this.lastSocketError = err;
+        this.log.warn({ err }, 'TLS connection to ZooKeeper failed');
+      });
+    }
     // The lease (session-lease.ts) needs the send time of every request and ping, and which reply
     // answers what. The library binds its socket handlers when it opens each socket, so wrapping
     // the methods on the instance sees every frame that arrives, before the library handles it
@@ -256,11 +331,19 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
       onConnected.call(cm);
     };
     client.on('state', (s) => this.onLibraryState(s));
+    // Queued before the socket opens, the library sends it right after the handshake, ahead of any
+    // request, and again on every reconnect.
+    if (this.credentials) client.addAuthInfo(this.credentials.scheme, this.credentials.authBytes());
+    let authFailed = false;
+    client.once('authenticationFailed', () => {
+      authFailed = true;
+    });
 
     const connected = new Promise<void>((resolve, reject) => {
       const timer = this.timers.setTimeout(() => {
         off();
-        reject(new ZkUnavailableError('ZK_UNAVAILABLE', `zk: could not connect to ${this.connectString} within ${this.connectTimeoutMs} ms`));
+        const why = this.lastSocketError ? ` (last error: ${this.lastSocketError.message})` : '';
+        reject(new ZkUnavailableError('ZK_UNAVAILABLE', `zk: could not connect to ${this.connectString}${this.tls ? ' over TLS' : ''} within ${this.connectTimeoutMs} ms${why}`, { cause: this.lastSocketError }));
       }, this.connectTimeoutMs);
       const onState = (state: SessionState) => {
         if (isLive(state)) {
@@ -268,7 +351,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
           resolve();
         } else if (isTerminal(state)) {
           off();
-          reject(new ZkUnavailableError('ZK_UNAVAILABLE', `zk: session to ${this.connectString} ended while connecting (${state})`));
+          reject(
+            authFailed
+              ? new NotAuthorizedError(this.user, 'authenticate', undefined, { zkCode: -115, message: `not authorized: ZooKeeper at ${this.connectString} refused the credentials of ${this.user}` })
+              : new ZkUnavailableError('ZK_UNAVAILABLE', `zk: session to ${this.connectString} ended while connecting (${state})`),
+          );
         }
       };
       const off = () => {
@@ -319,15 +406,45 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
 
   /** Creates a node; returns the created path (with the sequence suffix for sequential modes). Never retried. */
   create(path: string, data?: Buffer | string, mode: ZkCreateMode = 'persistent'): Promise<string> {
+    try {
+      this.checkCreate(path);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const buf = toBuffer(data);
+    const acl = this.createAclLib;
     return this.call<[string]>('create', path, (cb) =>
-      buf ? this.lib().create(path, buf, MODES[mode], cb) : this.lib().create(path, MODES[mode], cb),
+      buf ? this.lib().create(path, buf, acl, MODES[mode], cb) : this.lib().create(path, acl, MODES[mode], cb),
     ).then(([p]) => p);
   }
 
-  /** Creates every missing persistent node along `path`. */
+  /**
+   * Creates every missing persistent node along `path`, each with this client's ACL. An existing
+   * node is never created again: ZooKeeper checks CREATE on the parent before it reports that the
+   * node exists, so a create over an existing, protected ancestor (a chroot) would be refused.
+   */
   async mkdirp(path: string): Promise<void> {
-    await this.call('mkdirp', path, (cb) => this.lib().mkdirp(path, cb));
+    const parts = path.split('/').filter((p) => p !== '');
+    // The deepest node usually exists already: one round trip in the common case.
+    if (parts.length > 0 && (await this.exists(path)) !== null) return;
+    let at = '';
+    for (const part of parts) {
+      at += `/${part}`;
+      if ((await this.exists(at)) !== null) continue;
+      await this.createIfAbsent(at);
+    }
+  }
+
+  /** The ACL of a node and its stat (digest hashes read as `x` without ADMIN on the node). */
+  async getAcl(path: string): Promise<{ acl: ZkAcl[]; stat: ZkStat }> {
+    const [acl, stat] = await this.call<[zookeeper.ACL[], zookeeper.Stat]>('getAcl', path, (cb) => this.lib().getACL(path, cb));
+    return { acl: fromLibraryAcl(acl), stat: toZkStat(stat) };
+  }
+
+  /** Sets the ACL of a node; `aclVersion` -1 means any (else the stat's `aversion`). */
+  async setAcl(path: string, acl: readonly ZkAcl[], aclVersion = -1): Promise<ZkStat> {
+    const [stat] = await this.call<[zookeeper.Stat]>('setAcl', path, (cb) => this.lib().setACL(path, toLibraryAcl(acl), aclVersion, cb));
+    return toZkStat(stat);
   }
 
   async getData(path: string, watcher?: ZkWatcher): Promise<{ data: Buffer; stat: ZkStat }> {
@@ -388,7 +505,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
 
   /** A new multi, sized against this client's `maxRequestBytes` (`tx.bytes`, `tx.overLimit`). */
   transaction(): ZkTransaction {
-    return new ZkTransaction(this.maxRequestBytes, this.chrootBytes);
+    return new ZkTransaction(this.maxRequestBytes, this.chrootBytes, aclBytes(this.createAcl));
   }
 
   /**
@@ -397,8 +514,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
    */
   async commit(tx: ZkTransaction): Promise<ZkOpResult[]> {
     if (tx.size === 0) return [];
-    if (tx.bytes > this.maxRequestBytes) {
-      throw new RequestTooLargeError('ZK_REQUEST_TOO_LARGE', `zk: multi of ${tx.size} ops is ${tx.bytes} bytes, more than maxRequestBytes (${this.maxRequestBytes}); not sent`, { path: tx.ops[0]!.path });
+    const create = tx.ops.find((op) => op.type === 'create');
+    if (create) this.checkCreate(create.path);
+    // Sized with the ACL the creates carry now (it may have changed since the multi was begun).
+    const bytes = tx.bytesWithCreateAcl(aclBytes(this.createAcl));
+    if (bytes > this.maxRequestBytes) {
+      throw new RequestTooLargeError('ZK_REQUEST_TOO_LARGE', `zk: multi of ${tx.size} ops is ${bytes} bytes, more than maxRequestBytes (${this.maxRequestBytes}); not sent`, { path: tx.ops[0]!.path });
     }
     const t = this.lib().transaction();
     // The library turns an expected version of 0 into -1 ("any version") inside a multi
@@ -408,8 +529,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     for (const op of tx.ops) {
       switch (op.type) {
         case 'create':
-          if (op.data) t.create(op.path, op.data, MODES[op.mode]);
-          else t.create(op.path, MODES[op.mode]);
+          if (op.data) t.create(op.path, op.data, this.createAclLib, MODES[op.mode]);
+          else t.create(op.path, this.createAclLib, MODES[op.mode]);
           break;
         case 'check':
           t.check(op.path, op.version);
@@ -465,13 +586,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
           settled = true;
           this.timers.clearTimeout(timer);
           this.onRequest?.(op, performance.now() - started);
-          if (error) reject(mapZkError(error, op, path));
+          if (error) reject(mapZkError(error, op, path, this.user));
           else resolve(results as T);
         });
       } catch (err) {
         settled = true;
         this.timers.clearTimeout(timer);
-        reject(mapZkError(err, op, path));
+        reject(mapZkError(err, op, path, this.user));
       }
     });
   }
@@ -487,7 +608,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     } else if (s === zookeeper.State.EXPIRED) {
       this.terminate('expired');
     } else if (s === zookeeper.State.AUTH_FAILED) {
-      this.log.error({ state: String(s) }, 'authentication failed');
+      this.log.error({ state: String(s), user: this.user }, 'authentication failed');
       this.terminate('closed');
     }
   }

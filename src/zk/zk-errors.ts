@@ -41,6 +41,37 @@ export class ZkClosedError extends ZkError {}
  * since the server would drop the connection instead of answering. Code `ZK_REQUEST_TOO_LARGE`.
  */
 export class RequestTooLargeError extends ZkError {}
+/**
+ * ZooKeeper refused the operation to this identity (NO_AUTH, -102), or the server requires
+ * authentication and the session has none (-124). Code `NOT_AUTHORIZED` (exit 4). The message is
+ * `not authorized: <user> may not <action> (<path>)`; it never carries a password.
+ */
+export class NotAuthorizedError extends ZkError {
+  /** The user the session authenticated as (`anonymous` without credentials). */
+  readonly user: string;
+  /** What was refused, e.g. `read`, `create`, `write`. */
+  readonly action: string;
+
+  constructor(user: string, action: string, path: string | undefined, opts: { zkCode?: number; cause?: unknown; message?: string } = {}) {
+    super('NOT_AUTHORIZED', opts.message ?? `not authorized: ${user} may not ${action}${path ? ` (${path})` : ''}`, { zkCode: opts.zkCode, path, cause: opts.cause });
+    this.user = user;
+    this.action = action;
+  }
+}
+
+/** The `NotAuthorizedError` in `err`'s cause chain (a multi wraps it), if any. */
+export function notAuthorizedIn(err: unknown): NotAuthorizedError | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof NotAuthorizedError) return e;
+  }
+  return undefined;
+}
+
+/** The verb a refused operation is named by in `NotAuthorizedError`. */
+const ACTIONS: Record<string, string> = {
+  create: 'create', mkdirp: 'create', getData: 'read', exists: 'read', getChildren: 'list', setData: 'write',
+  remove: 'delete', multi: 'write', getAcl: 'read the ACL of', setAcl: 'set the ACL of',
+};
 
 const CODE_NAMES: Record<number, string> = {
   [-1]: 'SYSTEM_ERROR', [-2]: 'RUNTIME_INCONSISTENCY', [-3]: 'DATA_INCONSISTENCY', [-4]: 'CONNECTION_LOSS',
@@ -62,8 +93,9 @@ export function zkCodeName(zkCode: number): string {
 /**
  * Turns whatever the client library produced into a typed error.
  * @param op what we were doing, e.g. `create`; goes into the message.
+ * @param user the session's user, named when ZooKeeper refuses the operation (NO_AUTH).
  */
-export function mapZkError(err: unknown, op: string, path?: string): ZkError {
+export function mapZkError(err: unknown, op: string, path?: string, user = 'anonymous'): ZkError {
   if (err instanceof ZkError) return err;
   const zkCode = (err as { code?: unknown } | null)?.code;
   if (typeof zkCode !== 'number') {
@@ -80,6 +112,13 @@ export function mapZkError(err: unknown, op: string, path?: string): ZkError {
     case -112: return new SessionExpiredError('ZK_SESSION_EXPIRED', message, opts);
     case -4: return new ConnectionLossError('ZK_CONNECTION_LOSS', message, opts);
     case -7: case -122: return new ZkTimeoutError('ZK_TIMEOUT', message, opts);
+    case -102: return new NotAuthorizedError(user, ACTIONS[op] ?? op, path, { zkCode, cause: err });
+    case -115: case -124:
+      return new NotAuthorizedError(user, ACTIONS[op] ?? op, path, {
+        zkCode,
+        cause: err,
+        message: `not authorized: ZooKeeper refused the session of ${user} (${name}${user === 'anonymous' ? ': it requires credentials, set ZKSHARD_ZK_AUTH' : ''})`,
+      });
     default: return new ZkError(`ZK_${name}`, message, opts);
   }
 }

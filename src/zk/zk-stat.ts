@@ -14,6 +14,8 @@ export interface ZkStat {
   version: number;
   /** Children version. */
   cversion: number;
+  /** ACL version; pass it back to make a `setAcl` conditional. */
+  aversion: number;
   /** Session id (hex) owning the node if it is ephemeral, else null. */
   ephemeralOwner: string | null;
   dataLength: number;
@@ -38,6 +40,7 @@ export function toZkStat(stat: Stat): ZkStat {
     mtime: Number(toBigInt(raw.mtime)),
     version: Number(raw.version),
     cversion: Number(raw.cversion),
+    aversion: Number(raw.aversion),
     ephemeralOwner: owner === 0n ? null : sessionIdHex(raw.ephemeralOwner),
     dataLength: Number(raw.dataLength),
     numChildren: Number(raw.numChildren),

@@ -1,6 +1,6 @@
 import type { ZkStat } from './zk-stat.js';
 import { ZkError } from './zk-errors.js';
-import { DEFAULT_MAX_REQUEST_BYTES, MULTI_FIXED_BYTES, opBytes } from './multi-size.js';
+import { DEFAULT_MAX_REQUEST_BYTES, MULTI_FIXED_BYTES, OPEN_ACL_BYTES, opBytes } from './multi-size.js';
 
 /** One operation of a multi. */
 export type ZkOp =
@@ -52,10 +52,12 @@ export class ZkTransaction {
   /**
    * @param maxBytes the largest request the client sends (`ZkClient` passes its `maxRequestBytes`)
    * @param pathPrefixBytes bytes of the chroot the client puts before every path
+   * @param createAclBytes bytes of the ACL list the client gives every create (`aclBytes`)
    */
   constructor(
     readonly maxBytes = DEFAULT_MAX_REQUEST_BYTES,
     private readonly pathPrefixBytes = 0,
+    private readonly createAclBytes = OPEN_ACL_BYTES,
   ) {}
 
   create(path: string, data?: Buffer, mode: 'persistent' | 'ephemeral' = 'persistent'): this {
@@ -84,6 +86,15 @@ export class ZkTransaction {
     return this.total;
   }
 
+  /**
+   * The request's size if every create carried an ACL of `createAclBytes` instead (the client's ACL
+   * changed since this multi was begun, e.g. the namespace was secured meanwhile).
+   */
+  bytesWithCreateAcl(createAclBytes: number): number {
+    const creates = this.ops.reduce((n, op) => n + (op.type === 'create' ? 1 : 0), 0);
+    return this.total + creates * (createAclBytes - this.createAclBytes);
+  }
+
   /** Whether the request has grown past `maxBytes` (then `truncate` back, or it cannot be committed). */
   get overLimit(): boolean {
     return this.total > this.maxBytes;
@@ -91,7 +102,7 @@ export class ZkTransaction {
 
   /** Bytes `op` would add to this multi (to cut a list of ops into multis up front). */
   measure(op: ZkOp): number {
-    return opBytes(op, this.pathPrefixBytes);
+    return opBytes(op, this.pathPrefixBytes, this.createAclBytes);
   }
 
   /**

@@ -135,7 +135,7 @@ describe('loadWorkerConfig', () => {
     it('rejects unknown keys in each section, listing the allowed ones', async () => {
       const problems = await problemsOf('zookeeper: { chroot: /x }\nworker: { weight: 2 }\nlogging: { pretty: true }\n');
       expect(problems.map((p) => [p.key, p.message])).toEqual([
-        ['zookeeper.chroot', 'unknown key "chroot" (allowed: connect, namespace, sessionTimeoutMs, maxRequestBytes)'],
+        ['zookeeper.chroot', 'unknown key "chroot" (allowed: connect, namespace, sessionTimeoutMs, maxRequestBytes, auth, acl, tls)'],
         ['worker.weight', 'unknown key "weight" (allowed: id, labels, capacity, shutdownGraceMs, maxClockSkewMs, http)'],
         ['logging.pretty', 'unknown key "pretty" (allowed: level, format)'],
       ]);

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import zookeeper from 'node-zookeeper-client';
-import { DEFAULT_MAX_REQUEST_BYTES } from '../../src/zk/multi-size.js';
+import { aclBytes, DEFAULT_MAX_REQUEST_BYTES } from '../../src/zk/multi-size.js';
+import { digestId, OPEN_ACL, PERMS, toLibraryAcl, type ZkAcl } from '../../src/zk/zk-acl.js';
 import { ZkClient } from '../../src/zk/zk-client.js';
 import { RequestTooLargeError } from '../../src/zk/zk-errors.js';
 import { ZkTransaction } from '../../src/zk/zk-transaction.js';
@@ -14,11 +15,11 @@ const jute = require('node-zookeeper-client/lib/jute/index.js') as {
 };
 
 /** Bytes of the same ops as the library puts them on the wire (request header included). */
-function libraryBytes(tx: ZkTransaction, chroot = ''): number {
+function libraryBytes(tx: ZkTransaction, chroot = '', acl: readonly ZkAcl[] = OPEN_ACL): number {
   const client = zookeeper.createClient(`127.0.0.1:1${chroot}`); // never connected
   const t = client.transaction();
   for (const op of tx.ops) {
-    if (op.type === 'create') t.create(op.path, op.data, op.mode === 'ephemeral' ? zookeeper.CreateMode.EPHEMERAL : zookeeper.CreateMode.PERSISTENT);
+    if (op.type === 'create') t.create(op.path, op.data, toLibraryAcl(acl), op.mode === 'ephemeral' ? zookeeper.CreateMode.EPHEMERAL : zookeeper.CreateMode.PERSISTENT);
     else if (op.type === 'setData') t.setData(op.path, op.data, op.version);
     else if (op.type === 'check') t.check(op.path, op.version);
     else t.remove(op.path, op.version);
@@ -28,8 +29,8 @@ function libraryBytes(tx: ZkTransaction, chroot = ''): number {
   return new jute.protocol.RequestHeader(1, 14).byteLength() + request.byteLength();
 }
 
-function sampleTransaction(pathPrefixBytes = 0): ZkTransaction {
-  const tx = new ZkTransaction(DEFAULT_MAX_REQUEST_BYTES, pathPrefixBytes).check('/zkshard/workers/m-0000000001');
+function sampleTransaction(pathPrefixBytes = 0, acl: readonly ZkAcl[] = OPEN_ACL): ZkTransaction {
+  const tx = new ZkTransaction(DEFAULT_MAX_REQUEST_BYTES, pathPrefixBytes, aclBytes(acl)).check('/zkshard/workers/m-0000000001');
   for (let i = 0; i < 50; i++) {
     tx.create(`/zkshard/jobs/jöb-${i}/items/${i}/running`, Buffer.from(JSON.stringify({ v: 2, m: 'm-0000000001', f: Date.now() + i })), 'ephemeral');
     tx.setData(`/zkshard/jobs/jöb-${i}/items/${i}`, Buffer.alloc(i * 7, 1), i);
@@ -44,6 +45,21 @@ describe('multi sizes', () => {
     expect(sampleTransaction().bytes).toBe(libraryBytes(sampleTransaction()));
     expect(sampleTransaction(Buffer.byteLength('/fleet-a')).bytes).toBe(libraryBytes(sampleTransaction(), '/fleet-a'));
     expect(new ZkTransaction().bytes).toBe(17); // request header and the closing multi header
+  });
+
+  it('counts the ACL every create carries (a secured policy: fleet, operator, viewer; multi-byte user)', () => {
+    const policy: ZkAcl[] = [
+      { scheme: 'digest', id: digestId('fleet', 'pw'), perms: PERMS.all },
+      { scheme: 'digest', id: digestId('opérateur', 'x'), perms: PERMS.all },
+      { scheme: 'digest', id: digestId('viewer', 'y'), perms: PERMS.read },
+    ];
+    expect(sampleTransaction(0, policy).bytes).toBe(libraryBytes(sampleTransaction(), '', policy));
+    expect(sampleTransaction(8, policy).bytes).toBe(libraryBytes(sampleTransaction(), '/fleet-a', policy));
+    expect(sampleTransaction(0, policy).bytes).toBeGreaterThan(sampleTransaction().bytes);
+    const zk = new ZkClient({ connect: '127.0.0.1:1', acl: policy });
+    expect(zk.transaction().create('/a').bytes).toBe(new ZkTransaction(DEFAULT_MAX_REQUEST_BYTES, 0, aclBytes(policy)).create('/a').bytes);
+    // A multi begun while the client created open nodes, committed after it switched to the policy.
+    expect(sampleTransaction().bytesWithCreateAcl(aclBytes(policy))).toBe(libraryBytes(sampleTransaction(), '', policy));
   });
 
   it('truncate drops the last ops and their bytes; overLimit says when the request grew too large', () => {
