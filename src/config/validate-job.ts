@@ -3,7 +3,8 @@ import { ZkshardError } from '../errors/zkshard-error.js';
 import { CronSchedule } from '../scheduler/cron-schedule.js';
 import { ConfigReader, isMapping, joinKey, type RawMapping } from './config-reader.js';
 import {
-  DEFAULT_RETRY, JOB_DEFAULTS, JOB_NAME_PATTERN, MAX_CATCH_UP, MAX_JOB_NAME_LENGTH, MAX_SHARDS,
+  DEFAULT_RETRY, JOB_DEFAULTS, JOB_NAME_PATTERN, MAX_ATTEMPTS, MAX_CATCH_UP, MAX_COMMAND_ARGS, MAX_COMMAND_LENGTH,
+  MAX_CRON_LENGTH, MAX_DEFINITION_BYTES, MAX_JOB_NAME_LENGTH, MAX_PARAMETER_LENGTH, MAX_SHARDS, MAX_TIME_ZONE_LENGTH,
   MISFIRE_POLICIES, OVERLAP_POLICIES, SHARDING_STRATEGIES, type JobDefinition, type RetryPolicy,
 } from './job-definition.js';
 import { parseItemParameters } from './parse-item-parameters.js';
@@ -40,12 +41,12 @@ export function validateJob(raw: unknown, where: JobLocation): { job?: WorkerJob
   const name = r.string(obj, path, 'name', undefined, {
     pattern: JOB_NAME_PATTERN, patternText: '[a-z0-9][a-z0-9-_.]*', maxLength: MAX_JOB_NAME_LENGTH,
   });
-  const timeZone = r.string(obj, path, 'timeZone', JOB_DEFAULTS.timeZone, { nonEmpty: true });
-  const cron = r.string(obj, path, 'cron');
+  const timeZone = r.string(obj, path, 'timeZone', JOB_DEFAULTS.timeZone, { nonEmpty: true, maxLength: MAX_TIME_ZONE_LENGTH });
+  const cron = r.string(obj, path, 'cron', undefined, { maxLength: MAX_CRON_LENGTH });
   if (cron !== undefined) checkSchedule(r, path, cron, timeZone);
   const shards = r.integer(obj, path, 'shards', 1, MAX_SHARDS);
   const itemParameters = readItemParameters(r, obj, path, shards);
-  const jobParameter = r.string(obj, path, 'jobParameter', JOB_DEFAULTS.jobParameter);
+  const jobParameter = r.string(obj, path, 'jobParameter', JOB_DEFAULTS.jobParameter, { maxLength: MAX_PARAMETER_LENGTH });
   const target = readTarget(r, obj, path);
   const strategy = r.choice(obj, path, 'strategy', SHARDING_STRATEGIES, JOB_DEFAULTS.strategy);
   const overlap = r.choice(obj, path, 'overlap', OVERLAP_POLICIES, JOB_DEFAULTS.overlap);
@@ -55,7 +56,7 @@ export function validateJob(raw: unknown, where: JobLocation): { job?: WorkerJob
   const timeoutMs = r.integer(obj, path, 'timeoutMs', 0, MAX_INT, JOB_DEFAULTS.timeoutMs);
   const retry = readRetry(r, obj.retry, joinKey(path, 'retry'));
   const overwrite = r.boolean(obj, path, 'overwrite', false);
-  const description = r.string(obj, path, 'description', JOB_DEFAULTS.description);
+  const description = r.string(obj, path, 'description', JOB_DEFAULTS.description, { maxLength: MAX_PARAMETER_LENGTH });
 
   if (r.problems.length > 0) return { problems: r.problems };
   const definition: JobDefinition = {
@@ -63,6 +64,11 @@ export function validateJob(raw: unknown, where: JobLocation): { job?: WorkerJob
     jobParameter: jobParameter!, ...target, strategy: strategy!, overlap: overlap!, misfire: misfire!,
     maxCatchUp: maxCatchUp!, failover: failover!, timeoutMs: timeoutMs!, retry: retry!, description: description!,
   };
+  const bytes = Buffer.byteLength(JSON.stringify(definition), 'utf8');
+  if (bytes > MAX_DEFINITION_BYTES) {
+    r.report(path, `is ${bytes} bytes as stored, more than the ${MAX_DEFINITION_BYTES} a job definition can have (shorten its parameters)`);
+    return { problems: r.problems };
+  }
   return { job: { definition, overwrite: overwrite! }, problems: [] };
 }
 
@@ -143,19 +149,32 @@ function readTarget(r: ConfigReader, obj: RawMapping, path: string): Pick<JobDef
     return {};
   }
   if (handler !== undefined) {
-    const h = r.string(obj, path, 'handler', undefined, { nonEmpty: true });
+    const h = r.string(obj, path, 'handler', undefined, { nonEmpty: true, maxLength: MAX_COMMAND_LENGTH });
     return h === undefined ? {} : { handler: h };
   }
   const argvOk = Array.isArray(command) && command.length > 0 && command.every((a) => typeof a === 'string') && command[0] !== '';
-  if (argvOk || (typeof command === 'string' && command.trim() !== '')) return { command: command as string | string[] };
-  r.report(joinKey(path, 'command'), 'must be a non-empty string or a non-empty list of strings (argv)', command);
-  return {};
+  if (!argvOk && !(typeof command === 'string' && command.trim() !== '')) {
+    r.report(joinKey(path, 'command'), 'must be a non-empty string or a non-empty list of strings (argv)', command);
+    return {};
+  }
+  const parts = typeof command === 'string' ? [command] : (command as string[]);
+  if (parts.length > MAX_COMMAND_ARGS) {
+    r.report(joinKey(path, 'command'), `must have at most ${MAX_COMMAND_ARGS} arguments (has ${parts.length})`);
+    return {};
+  }
+  const long = parts.findIndex((a) => a.length > MAX_COMMAND_LENGTH);
+  if (long >= 0) {
+    const key = typeof command === 'string' ? joinKey(path, 'command') : `${joinKey(path, 'command')}[${long}]`;
+    r.report(key, `must be at most ${MAX_COMMAND_LENGTH} characters (has ${parts[long]!.length})`);
+    return {};
+  }
+  return { command: command as string | string[] };
 }
 
 function readRetry(r: ConfigReader, raw: unknown, path: string): RetryPolicy | undefined {
   const obj = r.mapping(raw, path, RETRY_KEYS, true);
   if (obj === undefined) return undefined;
-  const attempts = r.integer(obj, path, 'attempts', 1, 100, DEFAULT_RETRY.attempts);
+  const attempts = r.integer(obj, path, 'attempts', 1, MAX_ATTEMPTS, DEFAULT_RETRY.attempts);
   const backoffMs = r.integer(obj, path, 'backoffMs', 0, MAX_INT, DEFAULT_RETRY.backoffMs);
   // Unset, the bound grows with a larger backoffMs instead of contradicting it.
   const maxDefault = Math.max(DEFAULT_RETRY.maxBackoffMs, backoffMs ?? 0);
