@@ -20,11 +20,11 @@ export function formatCode(def: JobCode): string {
 }
 
 /**
- * The definition a worker runs a job by: ZooKeeper's schedule, sharding and policies with the
- * handler or command of the worker's own file. Nothing stored in ZooKeeper chooses the code a
- * worker runs.
+ * `def` with the handler or command of `code`. A worker runs a job by `withCode(stored, local)`:
+ * ZooKeeper's schedule, sharding and policies with the code of its own file, so nothing stored in
+ * ZooKeeper chooses the code a worker runs. `zkctl apply` writes `withCode(file, stored)`.
  */
-export function withLocalCode(stored: JobDefinition, local: JobCode): JobDefinition {
-  const { handler: _handler, command: _command, ...rest } = stored;
-  return { ...rest, ...jobCode(local) };
+export function withCode(def: JobDefinition, code: JobCode): JobDefinition {
+  const { handler: _handler, command: _command, ...rest } = def;
+  return { ...rest, ...jobCode(code) };
 }

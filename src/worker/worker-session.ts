@@ -12,7 +12,7 @@ import { JobStore } from '../api/job-store.js';
 import { readJob } from '../model/job-record.js';
 import { readAssignment, itemsOf } from '../model/assignment-record.js';
 import { readTrigger } from '../model/trigger-request.js';
-import { formatCode, sameCode, withLocalCode } from '../model/job-code.js';
+import { formatCode, sameCode, withCode } from '../model/job-code.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { RunLedger } from '../executor/run-ledger.js';
 import { StageStore } from '../executor/stage-store.js';
@@ -146,7 +146,7 @@ export class WorkerSession {
       await Promise.all(
         jobs.slice(i, i + REGISTER_CONCURRENCY).map(async (job) => {
           const { outcome, definition } = await store.register(job.definition, job.overwrite);
-          if (outcome === 'kept' && JSON.stringify(withLocalCode(definition, job.definition)) !== JSON.stringify(job.definition)) {
+          if (outcome === 'kept' && JSON.stringify(withCode(definition, job.definition)) !== JSON.stringify(job.definition)) {
             this.log.warn({ job: job.definition.name }, 'job already defined in ZooKeeper with a different schedule, sharding or policies; using those (set overwrite: true to replace them)');
           }
         }),
@@ -243,7 +243,7 @@ export class WorkerSession {
     }
     const local = this.localJobs.get(name)!;
     const stored = read.value;
-    const def = withLocalCode(stored, local);
+    const def = withCode(stored, local);
     const mismatch = !sameCode(stored, local);
     if (mismatch && this.firstReport(paths.job(name), `code ${defCache.current?.stat.mzxid}`)) {
       this.log.error(
