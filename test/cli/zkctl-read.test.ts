@@ -104,10 +104,10 @@ describe('zkctl (read commands) against live workers', () => {
     expect(doctor.stdout).toMatch(/^PASS\s+zookeeper\s+connected to/m);
     expect(doctor.stdout).toMatch(/^PASS\s+leader\s+w1/m);
     expect(doctor.stdout).toMatch(/^PASS\s+owners\s+6 items owned by live workers/m);
-    expect(doctor.stdout).toContain('all 8 checks passed');
+    expect(doctor.stdout).toContain('all 10 checks passed');
     expect(doctor.stdout).not.toMatch(/^FAIL/m);
     const checks = json<DoctorCheck[]>(doctorJson);
-    expect(checks.map((c) => c.check)).toEqual(['zookeeper', 'namespace', 'leader', 'definitions', 'item-nodes', 'owners', 'running-markers', 'clock-skew']);
+    expect(checks.map((c) => c.check)).toEqual(['zookeeper', 'namespace', 'leader', 'definitions', 'code', 'records', 'item-nodes', 'owners', 'running-markers', 'clock-skew']);
     expect(checks.every((c) => c.ok && typeof c.detail === 'string')).toBe(true);
   });
 
