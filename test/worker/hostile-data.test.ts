@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GarbageFleet } from '../support/garbage-fleet.js';
 import { waitFor } from '../support/wait-for.js';
+import { encodeControl } from '../../src/model/job-control.js';
+import { decodeAssignment } from '../../src/model/assignment-record.js';
 
 const GARBAGE = Buffer.from('{"shards":1000000000,"items":"all","owners":{"$gt":""}, "v":2, "s":"later"');
 
@@ -67,5 +69,29 @@ describe('hostile data in ZooKeeper (live fleet)', () => {
     expect(fleet.duplicates()).toEqual([]);
     expect(fleet.workers.map((w) => w.state)).toEqual(['running', 'running']);
     expect(garbageAt).toBeLessThan(since);
+  });
+
+  it('a job control that cannot be read changes nothing: disabled items stay disabled through later assignments', async () => {
+    fleet = new GarbageFleet('garbage-control', [GarbageFleet.job('ctl')]);
+    await fleet.start(['w1']);
+    const zk = await fleet.zk();
+    const p = fleet.paths;
+    const assignment = async () => decodeAssignment((await zk.getDataIfExists(p.assignment('ctl')))?.data);
+    await zk.mkdirp(p.control('ctl'));
+    await zk.setData(p.control('ctl'), encodeControl({ disabled: false, disabledItems: [1], pins: {} }));
+    await waitFor(async () => (await assignment())?.disabled?.includes(1), { message: 'item 1 disabled' });
+
+    await zk.setData(p.control('ctl'), GARBAGE);
+    await waitFor(() => fleet!.logs.some((l) => l.level === 50 && l.path === p.control('ctl')), { message: 'the leader reports the control' });
+    const before = (await assignment())!.generation;
+    await fleet.start(['w2']); // a new member: the leader writes a new assignment
+    const after = await waitFor(async () => {
+      const a = await assignment();
+      return a && a.generation > before ? a : undefined;
+    }, { message: 'a new assignment' });
+    expect(after.disabled).toEqual([1]);
+    const since = Date.now() + 500;
+    await fleet.keepFiring([['ctl', 0]], since + 1000);
+    expect(fleet.startsAfter('ctl', 1, since)).toEqual([]);
   });
 });
