@@ -192,8 +192,8 @@ jobs:
     expect(human.stdout).toMatch(/^FAIL\s+leader\s+no live worker/m);
     expect(human.stdout).toMatch(/^FAIL\s+owners\s+orphan items 0-2 have no owner/m);
     expect(human.stdout).toMatch(/^PASS\s+definitions\s/m);
-    expect(human.stdout).toContain('2 of 8 checks failed');
-    expect(human.stderr).toMatch(/^error: doctor: 2 of 8 checks failed: leader, owners$/m);
+    expect(human.stdout).toContain('2 of 10 checks failed');
+    expect(human.stderr).toMatch(/^error: doctor: 2 of 10 checks failed: leader, owners$/m);
     expect(asJson.code).toBe(1);
     expect(json<DoctorCheck[]>(asJson).filter((c) => !c.ok).map((c) => c.check)).toEqual(['leader', 'owners']);
     expect(noNamespace.code).toBe(1);
