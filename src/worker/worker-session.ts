@@ -146,7 +146,8 @@ export class WorkerSession {
       await Promise.all(
         jobs.slice(i, i + REGISTER_CONCURRENCY).map(async (job) => {
           const { outcome, definition } = await store.register(job.definition, job.overwrite);
-          if (outcome === 'kept' && JSON.stringify(withCode(definition, job.definition)) !== JSON.stringify(job.definition)) {
+          // (A definition that does not decode, outcome `malformed`, is reported when the job's cache reads it.)
+          if (outcome === 'kept' && JSON.stringify(withCode(definition, job.definition)) !== JSON.stringify(withCode(job.definition, job.definition))) {
             this.log.warn({ job: job.definition.name }, 'job already defined in ZooKeeper with a different schedule, sharding or policies; using those (set overwrite: true to replace them)');
           }
         }),
