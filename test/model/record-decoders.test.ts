@@ -10,13 +10,14 @@ import { encodeMarker, readMarker, type RunningMarker } from '../../src/model/ru
 import { encodeTrigger, readTrigger } from '../../src/model/trigger-request.js';
 import { readStageRecord } from '../../src/model/stage-record.js';
 import { MAX_RECORD_BYTES } from '../../src/model/json-codec.js';
+import { decodeMemberInfo, encodeMemberInfo, readMemberInfo, type MemberInfo } from '../../src/membership/member-info.js';
 import { validJob } from '../support/job-arbitrary.js';
 import { testJob } from '../support/test-job.js';
 
 const PATH = '/zkshard-test/jobs/j/x';
 const readers: Record<string, (data: Buffer | undefined, path: string) => Decoded<unknown>> = {
   job: readJob, assignment: readAssignment, control: readControl, progress: readProgress, history: readHistory,
-  marker: readMarker, trigger: readTrigger, stages: readStageRecord,
+  marker: readMarker, trigger: readTrigger, stages: readStageRecord, member: readMemberInfo,
 };
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
@@ -189,5 +190,26 @@ describe('readStageRecord', () => {
     expect(readStageRecord(undefined, PATH)).toEqual({ ok: true, value: undefined });
     expect(readStageRecord(json({ fireId: r.fireId, done: { 'bad name!': { at: r.done.write.at } } }), PATH).ok).toBe(false);
     expect(readStageRecord(json({ fireId: r.fireId, done: [] }), PATH).ok).toBe(false);
+  });
+});
+
+describe('readMemberInfo', () => {
+  const jobName = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/);
+  const info: fc.Arbitrary<MemberInfo> = fc.record({
+    id, host: fc.string({ maxLength: 50 }), pid: fc.nat(), jobs: fc.array(jobName, { maxLength: 20 }), labels: fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 })),
+    capacity: fc.double({ min: 0.01, max: 100, noNaN: true }), state: fc.constantFrom('active' as const, 'draining' as const), startedAt: iso, version: fc.constant('1.0.0'),
+    clock: fc.record({ skewMs: fc.integer({ min: -1e6, max: 1e6 }), maxSkewMs: fc.nat(), ok: fc.boolean(), checkedAt: iso }),
+    codeMismatch: fc.array(jobName, { maxLength: 5 }),
+  }, { requiredKeys: ['id', 'host', 'pid', 'jobs', 'labels', 'capacity', 'state', 'startedAt', 'version'] });
+  it('round-trips; a member with a million jobs or a job name that is not one is malformed', () => {
+    fc.assert(fc.property(info, (m) => {
+      expect(readMemberInfo(encodeMemberInfo(m), PATH)).toEqual({ ok: true, value: m });
+    }));
+    const base = { id: 'w', host: 'h', pid: 1, jobs: ['a'], labels: {}, capacity: 1, state: 'active', startedAt: '', version: '' };
+    expect(readMemberInfo(json({ ...base, jobs: Array.from({ length: 100_001 }, () => 'a') }), PATH).ok).toBe(false);
+    expect(readMemberInfo(json({ ...base, jobs: ['../../etc'] }), PATH).ok).toBe(false);
+    expect(readMemberInfo(json({ ...base, capacity: -1 }), PATH).ok).toBe(false);
+    expect(readMemberInfo(Buffer.alloc(0), PATH).ok).toBe(false);
+    expect(decodeMemberInfo(json({ ...base, state: 'leader' }))).toBeUndefined();
   });
 });
