@@ -114,16 +114,36 @@ function jobNameOf(raw: unknown): string | undefined {
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
+/**
+ * What parsing each (cron, zone) gave: null, or the error's code and message. Parsing costs about
+ * a millisecond and a fleet has few distinct schedules, while every stored definition a worker or
+ * the leader reads is checked with these rules; bounded by clearing.
+ */
+const scheduleChecks = new Map<string, { code: string; message: string } | null>();
+const MAX_SCHEDULE_CHECKS = 10_000;
+
+function parseError(cron: string, zone: string): { code: string; message: string } | null {
+  const key = `${zone}\u0000${cron}`;
+  const known = scheduleChecks.get(key);
+  if (known !== undefined) return known;
+  let outcome: { code: string; message: string } | null = null;
+  try {
+    CronSchedule.parse(cron, zone);
+  } catch (err) {
+    if (!(err instanceof ZkshardError)) throw err;
+    outcome = { code: err.code, message: err.message };
+  }
+  if (scheduleChecks.size >= MAX_SCHEDULE_CHECKS) scheduleChecks.clear();
+  scheduleChecks.set(key, outcome);
+  return outcome;
+}
+
 function checkSchedule(r: ConfigReader, path: string, cron: string, timeZone: string | undefined): void {
   for (const zone of timeZone === undefined ? ['UTC'] : [timeZone, 'UTC']) {
-    try {
-      CronSchedule.parse(cron, zone);
-      return;
-    } catch (err) {
-      if (!(err instanceof ZkshardError)) throw err;
-      if (err.code === 'TIMEZONE_INVALID') r.report(joinKey(path, 'timeZone'), err.message, zone);
-      else return r.report(joinKey(path, 'cron'), err.message, cron);
-    }
+    const err = parseError(cron, zone);
+    if (err === null) return;
+    if (err.code === 'TIMEZONE_INVALID') r.report(joinKey(path, 'timeZone'), err.message, zone);
+    else return r.report(joinKey(path, 'cron'), err.message, cron);
   }
 }
 

@@ -83,6 +83,19 @@ describe('readJob: a stored definition holds no more than a valid file can', () 
     if (!d.ok) expect(d.error.reason).toMatch(/name must be the job's node name "j"/);
   });
 
+  it('the same buffer read again gives the same result, never an object another caller changed', () => {
+    const def = testJob('j', { itemParameters: { 0: 'a' }, handler: undefined, command: ['x', 'y'] });
+    const data = encodeJob(def);
+    const first = readJob(data, PATH, 'j');
+    if (!first.ok || !first.value) throw new Error('should decode');
+    first.value.shards = 99;
+    first.value.itemParameters['1'] = 'b';
+    first.value.retry.attempts = 7;
+    (first.value.command as string[]).push('z');
+    expect(readJob(data, PATH, 'j')).toEqual({ ok: true, value: def });
+    expect(readJob(data, PATH, 'other').ok).toBe(false); // cached per name
+  });
+
   it('no data is no definition, not a malformed one', () => {
     expect(readJob(undefined, PATH)).toEqual({ ok: true, value: undefined });
     expect(readJob(Buffer.alloc(0), PATH)).toEqual({ ok: true, value: undefined });
