@@ -159,6 +159,8 @@ describe('FleetReader', () => {
     const status = await reader.status();
     expect(status.warnings.filter((w) => w.kind === 'code-mismatch' || w.kind === 'malformed-record').map((w) => w.kind)).toEqual(['code-mismatch', 'malformed-record', 'malformed-record']);
 
+    expect((await reader.tree('/jobs/j/control')).summary).toBe('malformed: disabled must be true or false (got "maybe")');
+
     const checks = await runDoctor(zk, p, { serverVersion: false });
     expect(checks.find((c) => c.check === 'code')).toMatchObject({ ok: false, detail: expect.stringContaining('j: x1') });
     expect(checks.find((c) => c.check === 'records')).toMatchObject({ ok: false, detail: expect.stringContaining(`${p.item('j', 0)}: s must be`) });
