@@ -18,4 +18,5 @@ export { ConfigError, type ConfigProblem } from './errors/config-error.js';
 export { LeaseLostError } from './errors/lease-lost-error.js';
 export { ShutdownError } from './errors/shutdown-error.js';
 export { RunTimeoutError } from './errors/run-timeout-error.js';
+export { MalformedDataError } from './errors/malformed-data-error.js';
 export { VERSION } from './version.js';

@@ -6,7 +6,7 @@ import { fourLetterWord, parseSrvr } from '../zk/four-letter-word.js';
 import { formatItemList } from './item-list.js';
 import { FleetReader } from './fleet-reader.js';
 import type { FleetSnapshot } from './fleet-snapshot.js';
-import { DEFAULT_MAX_CLOCK_SKEW_MS, jobSummaries, markerStaleness, STALE_MARKER_MS, type ClockSkew } from './fleet-views.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, jobSummaries, markerStaleness, recordProblems, STALE_MARKER_MS, type ClockSkew } from './fleet-views.js';
 import { DEFAULTS } from '../defaults.js';
 import { readNamespaceAcl, type NamespaceAcl } from './acl-policy.js';
 import { aclUser, formatPerms } from '../zk/zk-acl.js';
@@ -14,7 +14,7 @@ import { notAuthorizedIn } from '../zk/zk-errors.js';
 
 /** One line of `zkctl doctor`. */
 export interface DoctorCheck {
-  /** Stable name: zookeeper, namespace, leader, definitions, item-nodes, owners, running-markers, clock-skew. */
+  /** Stable name: zookeeper, namespace, leader, definitions, code, records, item-nodes, owners, running-markers, clock-skew. */
   check: string;
   ok: boolean;
   detail: string;
@@ -30,7 +30,7 @@ export interface DoctorOptions {
 }
 
 /** The names of every check, in the order they are reported. */
-export const DOCTOR_CHECKS = ['zookeeper', 'namespace', 'acl', 'leader', 'definitions', 'item-nodes', 'owners', 'running-markers', 'clock-skew'] as const;
+export const DOCTOR_CHECKS = ['zookeeper', 'namespace', 'acl', 'leader', 'definitions', 'code', 'records', 'item-nodes', 'owners', 'running-markers', 'clock-skew'] as const;
 
 /** The `zookeeper` check when no session could be established. */
 export function unreachableCheck(connect: string, err: unknown): DoctorCheck {
@@ -55,6 +55,8 @@ export async function runDoctor(zk: ZkClient, paths: ZkPaths, options: DoctorOpt
   checks.push(aclCheck(await readNamespaceAcl(zk, paths.root), paths.root));
   checks.push(leaderCheck(snapshot));
   checks.push(definitionsCheck(snapshot));
+  checks.push(codeCheck(snapshot));
+  checks.push(recordsCheck(snapshot));
   checks.push(itemNodesCheck(snapshot));
   checks.push(ownersCheck(snapshot));
   checks.push(markersCheck(snapshot, options.staleMarkerMs ?? STALE_MARKER_MS));
@@ -107,6 +109,22 @@ function definitionsCheck(s: FleetSnapshot): DoctorCheck {
   }
   if (problems.length > 0) return { check: 'definitions', ok: false, detail: problems.join(' | ') };
   return { check: 'definitions', ok: true, detail: s.jobs.length === 0 ? 'no jobs defined' : `${s.jobs.length} ${s.jobs.length === 1 ? 'definition decodes' : 'definitions decode'}, crons parse` };
+}
+
+/** Workers whose own file names another handler/command than the stored definition (they run their own). */
+function codeCheck(s: FleetSnapshot): DoctorCheck {
+  const differ = s.jobs.filter((j) => (j.codeMismatch?.length ?? 0) > 0).map((j) => `${j.name}: ${j.codeMismatch!.map((m) => m.worker).join(', ')}`);
+  if (differ.length > 0) {
+    return { check: 'code', ok: false, detail: `stored handler/command differs from the workers' own files (they run their own; make the files agree, or set overwrite: true on one): ${differ.join('; ')}` };
+  }
+  return { check: 'code', ok: true, detail: 'every live worker runs the handler/command the stored definitions name' };
+}
+
+/** Assignment, control and item records that do not decode (workers leave what they describe alone). */
+function recordsCheck(s: FleetSnapshot): DoctorCheck {
+  const problems = s.jobs.flatMap(recordProblems);
+  if (problems.length > 0) return { check: 'records', ok: false, detail: `${problems.length} malformed: ${problems.slice(0, 10).join(' | ')}${problems.length > 10 ? ' | ...' : ''}` };
+  return { check: 'records', ok: true, detail: 'assignments, controls and item records decode' };
 }
 
 function itemNodesCheck(s: FleetSnapshot): DoctorCheck {

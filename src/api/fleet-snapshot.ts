@@ -3,11 +3,12 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import type { JobDefinition } from '../config/job-definition.js';
 import type { Member } from '../membership/member-info.js';
 import { readMembers } from '../membership/read-members.js';
-import { decodeJob } from '../model/job-record.js';
-import { decodeAssignment, type AssignmentRecord } from '../model/assignment-record.js';
-import { decodeControl, type JobControl } from '../model/job-control.js';
-import { decodeHistory, decodeProgress, type ProgressRecord } from '../model/progress-record.js';
-import { decodeMarker, type RunningMarker } from '../model/running-marker.js';
+import { readJob } from '../model/job-record.js';
+import { readAssignment, type AssignmentRecord } from '../model/assignment-record.js';
+import { readControl, type JobControl } from '../model/job-control.js';
+import { readHistory, readProgress, type ProgressRecord } from '../model/progress-record.js';
+import { readMarker, type RunningMarker } from '../model/running-marker.js';
+import { valueOr, type Decoded } from '../model/decoded.js';
 import { RequestError } from '../errors/request-error.js';
 import { childrenIfExists, mapLimit } from './zk-read.js';
 
@@ -23,8 +24,11 @@ export interface ItemSnapshot {
   item: number;
   /** Whether the item's progress node exists. */
   exists: boolean;
+  /** `{}` when the record does not decode (see `problems`). */
   progress: ProgressRecord;
   marker: MarkerSnapshot | null;
+  /** Records of the item that do not decode: `<path>: <what is wrong>` (workers leave the item alone). */
+  problems?: string[];
 }
 
 export interface JobSnapshot {
@@ -35,8 +39,17 @@ export interface JobSnapshot {
   version: number;
   /** Why the definition could not be used, when it could not. */
   problem?: string;
+  /** Undefined when there is none or it does not decode (see `problems`). */
   assignment: AssignmentRecord | undefined;
+  /** The empty control when there is none or it does not decode (see `problems`). */
   control: JobControl;
+  /** The job's assignment or control record does not decode: `<path>: <what is wrong>`. */
+  problems?: string[];
+  /**
+   * Live workers whose own file names another handler or command for this job than the stored
+   * definition (they run their own): worker id and member name, as the workers publish it.
+   */
+  codeMismatch?: Array<{ worker: string; member: string }>;
   /** Items 0..shards-1 (and any extra item node found), ascending. */
   items: ItemSnapshot[];
 }
@@ -68,7 +81,7 @@ export async function readFleetSnapshot(zk: ZkClient, paths: ZkPaths, only?: rea
     childrenIfExists(zk, paths.drains),
     only ? Promise.resolve([...only]) : childrenIfExists(zk, paths.jobs),
   ]);
-  const jobs = await mapLimit([...names].sort(), (name) => readJob(zk, paths, name, only !== undefined), 8);
+  const jobs = await mapLimit([...names].sort(), (name) => readJobSnapshot(zk, paths, name, only !== undefined, members), 8);
   return {
     namespace: paths.root.slice(1),
     readAt,
@@ -78,7 +91,13 @@ export async function readFleetSnapshot(zk: ZkClient, paths: ZkPaths, only?: rea
   };
 }
 
-async function readJob(zk: ZkClient, paths: ZkPaths, name: string, required: boolean): Promise<JobSnapshot | undefined> {
+/** The value of a checked read; its problem, if any, goes to `problems`. */
+function take<T, F>(d: Decoded<T>, fallback: F, problems: string[]): T | F {
+  if (!d.ok) problems.push(`${d.error.path}: ${d.error.reason}`);
+  return valueOr(d, fallback);
+}
+
+async function readJobSnapshot(zk: ZkClient, paths: ZkPaths, name: string, required: boolean, members: readonly Member[]): Promise<JobSnapshot | undefined> {
   const [found, assignment, control, itemNames] = await Promise.all([
     zk.getDataIfExists(paths.job(name)),
     zk.getDataIfExists(paths.assignment(name)),
@@ -89,8 +108,10 @@ async function readJob(zk: ZkClient, paths: ZkPaths, name: string, required: boo
     if (required) throw new RequestError('NOT_FOUND', `no job named ${JSON.stringify(name)} in namespace ${paths.root}`);
     return undefined;
   }
-  const definition = decodeJob(found.data);
-  const record = decodeAssignment(assignment?.data);
+  const read = readJob(found.data, paths.job(name), name);
+  const definition = read.ok ? read.value : undefined;
+  const problems: string[] = [];
+  const record = take(readAssignment(assignment?.data, paths.assignment(name)), undefined, problems);
   const shards = definition?.shards ?? record?.shards ?? 0;
   const numbers = new Set<number>(Array.from({ length: shards }, (_, i) => i));
   for (const n of itemNames) if (/^\d+$/.test(n)) numbers.add(Number(n));
@@ -102,22 +123,32 @@ async function readJob(zk: ZkClient, paths: ZkPaths, name: string, required: boo
       zk.getDataIfExists(paths.running(name, item)),
       zk.getDataIfExists(paths.history(name, item)),
     ]);
-    return {
+    const itemProblems: string[] = [];
+    const snapshot: ItemSnapshot = {
       item,
       exists: progress !== null,
-      progress: { ...decodeProgress(progress?.data), recent: decodeHistory(history?.data) },
-      marker: marker ? { record: decodeMarker(marker.data), ctime: marker.stat.ctime } : null,
+      progress: { ...take(readProgress(progress?.data, paths.item(name, item)), {}, itemProblems), recent: take(readHistory(history?.data, paths.history(name, item)), [], itemProblems) },
+      marker: marker ? { record: take(readMarker(marker.data, paths.running(name, item)), undefined, itemProblems), ctime: marker.stat.ctime } : null,
     };
+    if (itemProblems.length > 0) snapshot.problems = itemProblems;
+    return snapshot;
   });
-  return {
+  const job: JobSnapshot = {
     name,
     definition,
     version: found.stat.version,
-    ...(definition ? {} : { problem: `stored definition does not decode: ${truncateText(found.data.toString('utf8'), 60)}` }),
+    ...(definition ? {} : { problem: read.ok ? 'no definition stored (the node has no data)' : `stored definition does not decode: ${read.error.reason}; stored: ${truncateText(found.data.toString('utf8'), 60)}` }),
     assignment: record,
-    control: decodeControl(control?.data), // a fresh empty control when the node does not exist
+    control: take(readControl(control?.data, paths.control(name)), readControlFallback(), problems), // empty when the node does not exist
     items,
+    codeMismatch: members.filter((m) => m.info.codeMismatch?.includes(name)).map((m) => ({ worker: m.info.id, member: m.name })),
   };
+  if (problems.length > 0) job.problems = problems;
+  return job;
+}
+
+function readControlFallback(): JobControl {
+  return { disabled: false, disabledItems: [], pins: {} };
 }
 
 function truncateText(s: string, max: number): string {

@@ -5,8 +5,8 @@ import { decodeJson } from '../model/json-codec.js';
 import { decodeMemberInfo } from '../membership/member-info.js';
 import { decodeJob } from '../model/job-record.js';
 import { decodeAssignment } from '../model/assignment-record.js';
-import { decodeControl } from '../model/job-control.js';
-import { decodeProgress } from '../model/progress-record.js';
+import { readControl } from '../model/job-control.js';
+import { readProgress } from '../model/progress-record.js';
 import { decodeMarker } from '../model/running-marker.js';
 import { formatItemList } from './item-list.js';
 import { readSubtree, type ZnodeEntry } from './zk-read.js';
@@ -95,14 +95,18 @@ export function summarize(kind: NodeKind, entry: Pick<ZnodeEntry, 'data' | 'stat
         return `generation ${a.generation}: ${[...byWorker].map(([w, items]) => `${w}=${formatItemList(items)}`).join(' ')}`;
       }
       case 'control': {
-        const c = decodeControl(data);
+        const read = readControl(data, 'control');
+        if (!read.ok) return `malformed: ${read.error.reason}`;
+        const c = read.value;
         const parts = [c.disabled ? 'job disabled' : '', c.disabledItems.length ? `items ${formatItemList(c.disabledItems)} disabled` : '',
           Object.keys(c.pins).length ? `pins ${Object.entries(c.pins).map(([i, w]) => `${i}→${w}`).join(' ')}` : ''].filter(Boolean);
         return parts.join('; ') || 'no requests';
       }
       case 'item': {
         if (data.length === 0) return 'never fired';
-        const p = decodeProgress(data);
+        const read = readProgress(data, 'item');
+        if (!read.ok) return `malformed: ${read.error.reason}`;
+        const p = read.value;
         const parts = [p.lastScheduled ? `last fire ${p.lastScheduled}` : '', p.outcome ?? '', p.worker ? `on ${p.worker}` : '', p.inFlight ? `in flight ${p.inFlight.fireTime}` : ''];
         return parts.filter(Boolean).join(' ') || raw(data);
       }

@@ -127,11 +127,19 @@ export interface JobView {
   generation: number | null;
   /** Data version of the stored definition (what `apply` checks). */
   version: number;
+  /**
+   * The definition as stored. Its handler/command is informational: every worker runs the
+   * handler or command of its own file (see `codeMismatch`).
+   */
   definition: JobDefinition;
+  /** Live workers whose own file names another handler or command than the stored one (they run theirs). */
+  codeMismatch: Array<{ worker: string; member: string }>;
+  /** Records of the job or its items that do not decode (`<path>: <what is wrong>`); workers leave them alone. */
+  problems: string[];
   items: ItemView[];
 }
 
-export type WarningKind = 'no-leader' | 'owner-gone' | 'stale-marker' | 'clock-skew' | 'bad-definition';
+export type WarningKind = 'no-leader' | 'owner-gone' | 'stale-marker' | 'clock-skew' | 'bad-definition' | 'code-mismatch' | 'malformed-record';
 
 export interface FleetWarning {
   kind: WarningKind;
@@ -342,8 +350,15 @@ export function jobView(s: FleetSnapshot, name: string): JobView {
     generation: job.assignment?.generation ?? null,
     version: job.version,
     definition: def,
+    codeMismatch: job.codeMismatch ?? [],
+    problems: recordProblems(job),
     items,
   };
+}
+
+/** Every record of a job (assignment, control, items) that does not decode, as `<path>: <what is wrong>`. */
+export function recordProblems(job: JobSnapshot): string[] {
+  return [...(job.problems ?? []), ...job.items.flatMap((it) => it.problems ?? [])];
 }
 
 /** Warnings about the fleet: no leader, owners gone, stale markers, bad definitions, clock skew. */
@@ -360,6 +375,14 @@ export function fleetWarnings(s: FleetSnapshot, clock: ClockSkew | null, options
         warnings.push({ kind: 'bad-definition', job: job.name, message: `job ${job.name}: ${(err as Error).message}` });
       }
     }
+    const mismatch = job.codeMismatch ?? [];
+    if (mismatch.length > 0) {
+      warnings.push({
+        kind: 'code-mismatch', job: job.name,
+        message: `job ${job.name}: the stored handler/command differs from the own file of ${mismatch.map((m) => m.worker).join(', ')} (${mismatch.length === 1 ? 'it runs its' : 'they run their'} own)`,
+      });
+    }
+    for (const problem of recordProblems(job)) warnings.push({ kind: 'malformed-record', job: job.name, message: `job ${job.name}: malformed record ${problem}` });
     const gone = new Map<string, number[]>();
     for (const it of definedItems(job)) {
       const o = ownerOf(job, it.item, live);

@@ -5,7 +5,8 @@ import { ZkTransactionError } from '../zk/zk-transaction.js';
 import { RequestError } from '../errors/request-error.js';
 import type { JobDefinition } from '../config/job-definition.js';
 import { validateJobDefinitions } from '../config/validate-job.js';
-import { decodeJob, encodeJob } from '../model/job-record.js';
+import { encodeJob, readJob } from '../model/job-record.js';
+import { formatCode, sameCode, withCode } from '../model/job-code.js';
 import { decodeMarker } from '../model/running-marker.js';
 import { checkJobName } from './fleet-reader.js';
 import { formatItemList } from './item-list.js';
@@ -20,10 +21,17 @@ export interface JobChange {
   action: ApplyAction;
   /** Keys whose value changes (`updated` only), in definition order. */
   changed: string[];
-  /** Old and new value of each changed key (`from` is null when the stored definition did not decode). */
+  /** Old and new value of each changed key (`from` is null when the stored definition did not decode). Never `handler`/`command` of a job that decodes. */
   changes: Record<string, { from: unknown; to: unknown }>;
   /** Data version of the stored definition the change is based on; null for `created`. */
   baseVersion: number | null;
+  /**
+   * Set when the file names another handler or command than the stored definition: apply never
+   * changes a job's code (workers run the code of their own files); the stored one is kept.
+   */
+  codeKept?: { stored: string; file: string };
+  /** Why the stored definition did not decode (it is replaced whole, the file's code included). */
+  storedProblem?: string;
 }
 
 /** `zkctl apply` result. */
@@ -78,24 +86,36 @@ export class JobAdmin {
     private readonly paths: ZkPaths,
   ) {}
 
-  /** Validates `defs` and computes the change per job (created / updated with changed keys / unchanged). */
+  /**
+   * Validates `defs` and computes the change per job (created / updated with changed keys /
+   * unchanged). A job that exists keeps its stored handler/command whatever the file says
+   * (`codeKept` reports a difference); a new job stores the file's, for operators to see.
+   */
   async plan(defs: readonly JobDefinition[]): Promise<ApplyPlan> {
     if (defs.length === 0) throw new RequestError('REQUEST_INVALID', 'apply: no job definitions given');
     const definitions = validateJobDefinitions(defs, undefined, 'jobs');
     const [rootExists, jobsExists] = await Promise.all([this.zk.exists(this.paths.root), this.zk.exists(this.paths.jobs)]);
     const stored = new Map<string, StoredJob>();
+    const written = new Map<string, JobDefinition>();
     const jobs = await mapLimit(definitions, async (def): Promise<JobChange> => {
       const found = jobsExists ? await this.zk.getDataIfExists(this.paths.job(def.name)) : null;
       if (!found) return { name: def.name, action: 'created', changed: [], changes: {}, baseVersion: null };
       const itemsStat = await this.zk.exists(this.paths.items(def.name));
       stored.set(def.name, { version: found.stat.version, itemNodes: itemsStat ? await childrenIfExists(this.zk, this.paths.items(def.name)) : null });
-      const before = decodeJob(found.data);
-      const changes = diffDefinitions(before, def);
+      const read = readJob(found.data, this.paths.job(def.name), def.name);
+      const before = read.ok ? read.value : undefined;
+      // Apply never changes code: the stored handler/command stays (workers run their own anyway).
+      const target = before ? withCode(def, before) : def;
+      written.set(def.name, target);
+      const changes = diffDefinitions(before, target);
       const changed = Object.keys(changes);
       const complete = itemsStat !== null && Array.from({ length: def.shards }, (_, i) => String(i)).every((i) => stored.get(def.name)!.itemNodes!.includes(i));
-      return { name: def.name, action: changed.length === 0 && complete ? 'unchanged' : 'updated', changed, changes, baseVersion: found.stat.version };
+      const change: JobChange = { name: def.name, action: changed.length === 0 && complete ? 'unchanged' : 'updated', changed, changes, baseVersion: found.stat.version };
+      if (before && !sameCode(before, def)) change.codeKept = { stored: formatCode(before), file: formatCode(def) };
+      if (!read.ok) change.storedProblem = read.error.reason;
+      return change;
     }, 8);
-    return { jobs, definitions, base: { rootExists: rootExists !== null, jobsExists: jobsExists !== null, stored } };
+    return { jobs, definitions: definitions.map((d) => written.get(d.name) ?? d), base: { rootExists: rootExists !== null, jobsExists: jobsExists !== null, stored } };
   }
 
   /**

@@ -79,7 +79,8 @@ export class ConfigReader {
     if (typeof v !== 'string') return this.fail(k, 'must be a string', v);
     if (rule?.nonEmpty && v.trim() === '') return this.fail(k, 'must not be empty', v);
     if (rule?.maxLength !== undefined && v.length > rule.maxLength) {
-      return this.fail(k, `must be at most ${rule.maxLength} characters (has ${v.length})`, v);
+      // A long value is shown shortened (it may be megabytes).
+      return this.fail(k, `must be at most ${rule.maxLength} characters (has ${v.length})`, v.length > 200 ? `${v.slice(0, 40)}...` : v);
     }
     if (rule?.pattern && !rule.pattern.test(v)) {
       return this.fail(k, `must match ${rule.patternText ?? rule.pattern.source}`, v);

@@ -33,15 +33,15 @@ export interface RetryPolicy {
 export interface JobDefinition {
   /** `[a-z0-9][a-z0-9-_.]*`, at most 100 characters. */
   name: string;
-  /** 6 fields (with seconds) or 5 fields. */
+  /** 6 fields (with seconds) or 5 fields; at most 200 characters. */
   cron: string;
   /** IANA zone. @default 'UTC' */
   timeZone: string;
   /** Number of shard items, 1..10000. */
   shards: number;
-  /** Parameter per item; keys are item numbers in 0..shards-1. @default {} */
+  /** Parameter per item (at most 10,000 characters each); keys are item numbers in 0..shards-1. @default {} */
   itemParameters: Record<string, string>;
-  /** One string passed to every item. @default '' */
+  /** One string passed to every item, at most 10,000 characters. @default '' */
   jobParameter: string;
   /** Module handler path (relative paths resolve against the worker's config directory). */
   handler?: string;
@@ -83,6 +83,22 @@ export const MAX_JOB_NAME_LENGTH = 100;
 export const MAX_FAILOVERS = 100;
 /** Upper bound of `maxCatchUp`. */
 export const MAX_CATCH_UP = 1000;
+/** Upper bound of `retry.attempts`. */
+export const MAX_ATTEMPTS = 100;
+/*
+ * Bounds of the other fields. They are what a valid job can hold, so they also bound what a
+ * worker accepts when it reads a definition back from ZooKeeper (model/job-record.ts).
+ */
+/** Longest item parameter, job parameter and description, in characters. */
+export const MAX_PARAMETER_LENGTH = 10_000;
+export const MAX_CRON_LENGTH = 200;
+export const MAX_TIME_ZONE_LENGTH = 64;
+/** Longest handler path, command string and argv entry, in characters. */
+export const MAX_COMMAND_LENGTH = 10_000;
+/** Most argv entries of a command. */
+export const MAX_COMMAND_ARGS = 1000;
+/** Largest definition as stored (UTF-8 JSON): it is written in one request with its item nodes. */
+export const MAX_DEFINITION_BYTES = 512 * 1024;
 
 /** The values a job definition gets for the keys a file leaves out (see the `@default`s above). */
 export const JOB_DEFAULTS = {

@@ -1,5 +1,6 @@
 import type { ConfigProblem } from '../errors/config-error.js';
 import { isMapping } from './config-reader.js';
+import { MAX_PARAMETER_LENGTH } from './job-definition.js';
 
 export interface ParsedItemParameters {
   /** Item number (canonical decimal, e.g. `"1"`) → parameter; set when there are no problems. */
@@ -11,7 +12,7 @@ export interface ParsedItemParameters {
  * Reads a job's `itemParameters`: a mapping `{ 0: beijing, 1: shanghai }` (YAML numeric or string
  * keys; string, number or boolean values, kept as strings) or the string `"0=beijing,1=shanghai"`
  * (split on `,`, then on the first `=`, both sides trimmed; empty entries are ignored). Keys must be
- * non-negative integers; the same item twice (`1` and `01` count as the same) is an error.
+ * non-negative integers, parameters at most `MAX_PARAMETER_LENGTH` characters; the same item twice (`1` and `01` count as the same) is an error.
  * Whether the items exist (`< shards`) is the caller's check. Problems carry `key` (`key` itself,
  * or `key.<item>` for one entry) and the bad value, but no file or job.
  */
@@ -40,6 +41,8 @@ export function parseItemParameters(raw: unknown, key = 'itemParameters'): Parse
     const canonical = String(Number(item));
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       problems.push({ key: `${key}.${item}`, message: 'parameter must be a string', value });
+    } else if (String(value).length > MAX_PARAMETER_LENGTH) {
+      problems.push({ key: `${key}.${item}`, message: `parameter must be at most ${MAX_PARAMETER_LENGTH} characters (has ${String(value).length})` });
     } else if (canonical in parameters) {
       problems.push({ key: `${key}.${item}`, message: `item ${canonical} is given more than once`, value });
     } else {

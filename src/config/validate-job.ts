@@ -3,8 +3,9 @@ import { ZkshardError } from '../errors/zkshard-error.js';
 import { CronSchedule } from '../cron/cron-schedule.js';
 import { ConfigReader, isMapping, joinKey, type RawMapping } from './config-reader.js';
 import {
-  DEFAULT_RETRY, JOB_DEFAULTS, JOB_NAME_PATTERN, MAX_CATCH_UP, MAX_JOB_NAME_LENGTH, MAX_SHARDS,
-  MAX_FAILOVERS, MISFIRE_POLICIES, OVERLAP_POLICIES, SANDBOX_MODES, SHARDING_STRATEGIES, type JobDefinition, type RetryPolicy,
+  DEFAULT_RETRY, JOB_DEFAULTS, JOB_NAME_PATTERN, MAX_ATTEMPTS, MAX_CATCH_UP, MAX_COMMAND_ARGS, MAX_COMMAND_LENGTH,
+  MAX_CRON_LENGTH, MAX_DEFINITION_BYTES, MAX_FAILOVERS, MAX_JOB_NAME_LENGTH, MAX_PARAMETER_LENGTH, MAX_SHARDS, MAX_TIME_ZONE_LENGTH,
+  MISFIRE_POLICIES, OVERLAP_POLICIES, SANDBOX_MODES, SHARDING_STRATEGIES, type JobDefinition, type RetryPolicy,
 } from './job-definition.js';
 import { parseItemParameters } from './parse-item-parameters.js';
 import type { WorkerJobConfig } from './worker-config.js';
@@ -40,12 +41,12 @@ export function validateJob(raw: unknown, where: JobLocation): { job?: WorkerJob
   const name = r.string(obj, path, 'name', undefined, {
     pattern: JOB_NAME_PATTERN, patternText: '[a-z0-9][a-z0-9-_.]*', maxLength: MAX_JOB_NAME_LENGTH,
   });
-  const timeZone = r.string(obj, path, 'timeZone', JOB_DEFAULTS.timeZone, { nonEmpty: true });
-  const cron = r.string(obj, path, 'cron');
+  const timeZone = r.string(obj, path, 'timeZone', JOB_DEFAULTS.timeZone, { nonEmpty: true, maxLength: MAX_TIME_ZONE_LENGTH });
+  const cron = r.string(obj, path, 'cron', undefined, { maxLength: MAX_CRON_LENGTH });
   if (cron !== undefined) checkSchedule(r, path, cron, timeZone);
   const shards = r.integer(obj, path, 'shards', 1, MAX_SHARDS);
   const itemParameters = readItemParameters(r, obj, path, shards);
-  const jobParameter = r.string(obj, path, 'jobParameter', JOB_DEFAULTS.jobParameter);
+  const jobParameter = r.string(obj, path, 'jobParameter', JOB_DEFAULTS.jobParameter, { maxLength: MAX_PARAMETER_LENGTH });
   const target = readTarget(r, obj, path);
   const strategy = r.choice(obj, path, 'strategy', SHARDING_STRATEGIES, JOB_DEFAULTS.strategy);
   const overlap = r.choice(obj, path, 'overlap', OVERLAP_POLICIES, JOB_DEFAULTS.overlap);
@@ -60,7 +61,7 @@ export function validateJob(raw: unknown, where: JobLocation): { job?: WorkerJob
   }
   const maxFailovers = r.integer(obj, path, 'maxFailovers', 0, MAX_FAILOVERS, JOB_DEFAULTS.maxFailovers);
   const overwrite = r.boolean(obj, path, 'overwrite', false);
-  const description = r.string(obj, path, 'description', JOB_DEFAULTS.description);
+  const description = r.string(obj, path, 'description', JOB_DEFAULTS.description, { maxLength: MAX_PARAMETER_LENGTH });
 
   if (r.problems.length > 0) return { problems: r.problems };
   const definition: JobDefinition = {
@@ -69,6 +70,11 @@ export function validateJob(raw: unknown, where: JobLocation): { job?: WorkerJob
     maxCatchUp: maxCatchUp!, failover: failover!, timeoutMs: timeoutMs!, retry: retry!, sandbox: sandbox!,
     maxFailovers: maxFailovers!, description: description!,
   };
+  const bytes = Buffer.byteLength(JSON.stringify(definition), 'utf8');
+  if (bytes > MAX_DEFINITION_BYTES) {
+    r.report(path, `is ${bytes} bytes as stored, more than the ${MAX_DEFINITION_BYTES} a job definition can have (shorten its parameters)`);
+    return { problems: r.problems };
+  }
   return { job: { definition, overwrite: overwrite! }, problems: [] };
 }
 
@@ -114,16 +120,36 @@ function jobNameOf(raw: unknown): string | undefined {
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
+/**
+ * What parsing each (cron, zone) gave: null, or the error's code and message. Parsing costs about
+ * a millisecond and a fleet has few distinct schedules, while every stored definition a worker or
+ * the leader reads is checked with these rules; bounded by clearing.
+ */
+const scheduleChecks = new Map<string, { code: string; message: string } | null>();
+const MAX_SCHEDULE_CHECKS = 10_000;
+
+function parseError(cron: string, zone: string): { code: string; message: string } | null {
+  const key = `${zone}\u0000${cron}`;
+  const known = scheduleChecks.get(key);
+  if (known !== undefined) return known;
+  let outcome: { code: string; message: string } | null = null;
+  try {
+    CronSchedule.parse(cron, zone);
+  } catch (err) {
+    if (!(err instanceof ZkshardError)) throw err;
+    outcome = { code: err.code, message: err.message };
+  }
+  if (scheduleChecks.size >= MAX_SCHEDULE_CHECKS) scheduleChecks.clear();
+  scheduleChecks.set(key, outcome);
+  return outcome;
+}
+
 function checkSchedule(r: ConfigReader, path: string, cron: string, timeZone: string | undefined): void {
   for (const zone of timeZone === undefined ? ['UTC'] : [timeZone, 'UTC']) {
-    try {
-      CronSchedule.parse(cron, zone);
-      return;
-    } catch (err) {
-      if (!(err instanceof ZkshardError)) throw err;
-      if (err.code === 'TIMEZONE_INVALID') r.report(joinKey(path, 'timeZone'), err.message, zone);
-      else return r.report(joinKey(path, 'cron'), err.message, cron);
-    }
+    const err = parseError(cron, zone);
+    if (err === null) return;
+    if (err.code === 'TIMEZONE_INVALID') r.report(joinKey(path, 'timeZone'), err.message, zone);
+    else return r.report(joinKey(path, 'cron'), err.message, cron);
   }
 }
 
@@ -149,19 +175,32 @@ function readTarget(r: ConfigReader, obj: RawMapping, path: string): Pick<JobDef
     return {};
   }
   if (handler !== undefined) {
-    const h = r.string(obj, path, 'handler', undefined, { nonEmpty: true });
+    const h = r.string(obj, path, 'handler', undefined, { nonEmpty: true, maxLength: MAX_COMMAND_LENGTH });
     return h === undefined ? {} : { handler: h };
   }
   const argvOk = Array.isArray(command) && command.length > 0 && command.every((a) => typeof a === 'string') && command[0] !== '';
-  if (argvOk || (typeof command === 'string' && command.trim() !== '')) return { command: command as string | string[] };
-  r.report(joinKey(path, 'command'), 'must be a non-empty string or a non-empty list of strings (argv)', command);
-  return {};
+  if (!argvOk && !(typeof command === 'string' && command.trim() !== '')) {
+    r.report(joinKey(path, 'command'), 'must be a non-empty string or a non-empty list of strings (argv)', command);
+    return {};
+  }
+  const parts = typeof command === 'string' ? [command] : (command as string[]);
+  if (parts.length > MAX_COMMAND_ARGS) {
+    r.report(joinKey(path, 'command'), `must have at most ${MAX_COMMAND_ARGS} arguments (has ${parts.length})`);
+    return {};
+  }
+  const long = parts.findIndex((a) => a.length > MAX_COMMAND_LENGTH);
+  if (long >= 0) {
+    const key = typeof command === 'string' ? joinKey(path, 'command') : `${joinKey(path, 'command')}[${long}]`;
+    r.report(key, `must be at most ${MAX_COMMAND_LENGTH} characters (has ${parts[long]!.length})`);
+    return {};
+  }
+  return { command: command as string | string[] };
 }
 
 function readRetry(r: ConfigReader, raw: unknown, path: string): RetryPolicy | undefined {
   const obj = r.mapping(raw, path, RETRY_KEYS, true);
   if (obj === undefined) return undefined;
-  const attempts = r.integer(obj, path, 'attempts', 1, 100, DEFAULT_RETRY.attempts);
+  const attempts = r.integer(obj, path, 'attempts', 1, MAX_ATTEMPTS, DEFAULT_RETRY.attempts);
   const backoffMs = r.integer(obj, path, 'backoffMs', 0, MAX_INT, DEFAULT_RETRY.backoffMs);
   // Unset, the bound grows with a larger backoffMs instead of contradicting it.
   const maxDefault = Math.max(DEFAULT_RETRY.maxBackoffMs, backoffMs ?? 0);

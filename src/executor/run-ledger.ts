@@ -5,9 +5,10 @@ import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, ZkT
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
 import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
-import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
+import { encodeHistory, encodeProgress, readHistory, readProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
+import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 
 export interface BeginRequest extends BeginAsk {
@@ -40,7 +41,9 @@ export type BeginResult =
   /** A `poison` request: the fire left in flight is recorded as failed, not run. */
   | { status: 'poisoned' }
   /** The begin failed unexpectedly for this request: nothing was started for it. */
-  | { status: 'error'; error: unknown };
+  | { status: 'error'; error: unknown }
+  /** The item's progress record cannot be read: it is left alone (never written, never run). */
+  | { status: 'malformed'; error: MalformedDataError };
 
 /** How one fire of one item ended on this worker. */
 export interface RunReport {
@@ -111,6 +114,10 @@ export class RunLedger {
   private releaseScheduled = false;
   /** Set by `flushHistories` (drain): every release writes its history. */
   private flushAllHistory = false;
+  /** Malformed records reported, by item key, with the mzxid of the version reported. */
+  private readonly malformedSeen = new Map<string, bigint>();
+  /** Told of every malformed record found (for the worker's `zkshard_malformed_records_total`). */
+  onMalformed: ((err: MalformedDataError) => void) | undefined;
   /** When a batch last needed more than one multi was logged (see `noteSplit`). */
   private splitLoggedAt = 0;
 
@@ -178,8 +185,19 @@ export class RunLedger {
       this.zk.getDataIfExists(this.paths.item(job, item)),
       this.zk.getDataIfExists(this.paths.history(job, item)),
     ]);
+    // A progress record that cannot be read is never written over (and so the item never run):
+    // what it holds may be a fire in flight. The run history only informs, so a bad one is
+    // started afresh.
+    const progress = readProgress(found?.data, this.paths.item(job, item));
+    if (!progress.ok) {
+      this.progress.delete(key);
+      this.reportMalformed(key, found!.stat.mzxid, progress.error);
+      throw progress.error;
+    }
+    const recent = readHistory(history?.data, this.paths.history(job, item));
+    if (!recent.ok) this.reportMalformed(`${key}/history`, history!.stat.mzxid, recent.error);
     const loaded: Cached = {
-      record: { ...(found ? decodeProgress(found.data) : {}), recent: decodeHistory(history?.data) },
+      record: { ...progress.value, recent: recent.ok ? recent.value : [] },
       version: found ? found.stat.version : -1,
       createdAt: found?.stat.ctime,
       historyVersion: history ? history.stat.version : -1,
@@ -191,6 +209,14 @@ export class RunLedger {
     const cached: Cached = existing ? newerOf(existing, loaded) : loaded;
     this.progress.set(key, cached);
     return cached.record;
+  }
+
+  /** Logs a malformed record once per version of it (its mzxid). */
+  private reportMalformed(key: string, mzxid: bigint, err: MalformedDataError): void {
+    if (this.malformedSeen.get(key) === mzxid) return;
+    this.malformedSeen.set(key, mzxid);
+    this.log.error({ err, path: err.path }, 'record in ZooKeeper cannot be read: the item is left alone until it is fixed');
+    this.onMalformed?.(err);
   }
 
   /** Adds the op writing an item's history to a multi (create or version-checked setData). */
@@ -237,7 +263,16 @@ export class RunLedger {
     for (let round = 0; pending.length > 0; round++) {
       if (round > requests.length + 5) throw new Error('run ledger: begin did not settle');
       // Loaded once; again only for items whose cache entry was dropped meanwhile (conflict, retire).
-      await Promise.all(pending.map((i) => this.load(requests[i]!.job, requests[i]!.item)));
+      // An item whose record cannot be read is left alone: nothing is written to it.
+      await Promise.all(
+        pending.map((i) =>
+          this.load(requests[i]!.job, requests[i]!.item).catch((err: unknown) => {
+            if (!isMalformed(err)) throw err;
+            results[i] = { status: 'malformed', error: err };
+          }),
+        ),
+      );
+      pending = pending.filter((p) => results[p] === undefined);
       const now = this.time.now();
       const tx = this.zk.transaction().check(this.paths.member(this.member.name));
       const next = new Map<number, ProgressRecord>();
@@ -676,6 +711,10 @@ export class RunLedger {
       }
     }
   }
+}
+
+function isMalformed(err: unknown): err is MalformedDataError {
+  return (err as { code?: unknown } | undefined)?.code === 'ZK_DATA_MALFORMED';
 }
 
 function keyOf(job: string, item: number): string {

@@ -1,17 +1,11 @@
 import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
-import { decodeJson, encodeJson } from '../model/json-codec.js';
+import { encodeJson } from '../model/json-codec.js';
+import { readStageRecord, STAGE_NAME, type StageRecord } from '../model/stage-record.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
 
-/** `/jobs/<job>/items/<i>/stages`: which stages of which fire completed. */
-export interface StageRecord {
-  fireId: string;
-  done: Record<string, { at: string; result?: unknown }>;
-}
-
-/** Stage names: what `ctx.stage` and the script protocol accept. */
-export const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+export { STAGE_NAME, type StageRecord };
 
 /**
  * The stages of one run (one fire of one item). A completed stage is recorded in ZooKeeper, only
@@ -76,8 +70,12 @@ export class RunStages {
 
   private async load(): Promise<{ record: StageRecord; version: number }> {
     if (!this.loaded) {
-      const found = await this.zk.getDataIfExists(this.paths.stages(this.job, this.item));
-      const record = decodeJson<StageRecord>(found?.data);
+      const path = this.paths.stages(this.job, this.item);
+      const found = await this.zk.getDataIfExists(path);
+      // Malformed: which stages this fire completed is unknown, so none is run (the attempt fails).
+      const read = readStageRecord(found?.data, path);
+      if (!read.ok) throw read.error;
+      const record = read.value;
       this.loaded = { record: record && record.fireId === this.fireId ? record : { fireId: this.fireId, done: {} }, version: found ? found.stat.version : -1 };
     }
     return this.loaded;

@@ -4,7 +4,7 @@ import type { ZkClient } from '../zk/zk-client.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
 import { NodeCache } from '../zk/node-cache.js';
-import { decodeControl, type JobControl } from '../model/job-control.js';
+import { readControl, type JobControl } from '../model/job-control.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import { commitBatched } from '../zk/batched-multi.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
@@ -53,6 +53,9 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private drains: ChildrenCache | undefined;
   private rebalance: NodeCache | undefined;
   private readonly controls = new Map<string, NodeCache>();
+  /** The last control of each job that decoded: a malformed one changes nothing (disabled items stay disabled). */
+  private readonly lastControls = new Map<string, JobControl>();
+  private readonly reportedControls = new Map<string, string>();
   private readonly known = new Map<string, KnownAssignment>();
   private state: 'latent' | 'started' | 'closed' = 'latent';
   private readonly loop: RefreshLoop;
@@ -143,7 +146,17 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
       cache.on('changed', () => this.schedule());
       await cache.start();
     }
-    return decodeControl(cache.current?.data);
+    const read = readControl(cache.current?.data, this.paths.control(job));
+    if (read.ok) {
+      this.lastControls.set(job, read.value);
+      return read.value;
+    }
+    const version = String(cache.current?.stat.mzxid);
+    if (this.reportedControls.get(job) !== version) {
+      this.reportedControls.set(job, version);
+      this.log.error({ err: read.error, path: read.error.path, job }, 'malformed job control in ZooKeeper; keeping the last one read');
+    }
+    return this.lastControls.get(job) ?? { disabled: false, disabledItems: [], pins: {} };
   }
 
   private async assignmentOf(job: string): Promise<KnownAssignment> {
@@ -167,6 +180,8 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
       if (!known.has(job)) {
         this.controls.get(job)!.close();
         this.controls.delete(job);
+        this.lastControls.delete(job);
+        this.reportedControls.delete(job);
         this.known.delete(job);
       }
     }

@@ -13,6 +13,7 @@ import { encodeMemberInfo, type MemberInfo } from './member-info.js';
  * never retried blindly).
  */
 export class GroupMember {
+  private updating: Promise<unknown> = Promise.resolve();
   private nodeName: string | undefined;
   private info: MemberInfo;
   private version = 0;
@@ -75,13 +76,20 @@ export class GroupMember {
     this.info = { ...this.info, ...patch };
   }
 
-  /** Publishes a change (e.g. `state: 'draining'`). */
-  async update(patch: Partial<MemberInfo>): Promise<void> {
-    const next = { ...this.info, ...patch };
-    const stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
-    this.info = next;
-    this.version = stat.version;
-    this.log.info({ member: this.nodeName, state: next.state }, 'membership updated');
+  /**
+   * Publishes a change (e.g. `state: 'draining'`). Updates run one after the other, each on the
+   * result of the previous one (concurrent ones would fail each other's version check).
+   */
+  update(patch: Partial<MemberInfo>): Promise<void> {
+    const run = this.updating.then(async () => {
+      const next = { ...this.info, ...patch };
+      const stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
+      this.info = next;
+      this.version = stat.version;
+      this.log.info({ member: this.nodeName, state: next.state }, 'membership updated');
+    });
+    this.updating = run.catch(() => undefined);
+    return run;
   }
 
   /** Deletes the membership node (leaving the group). Idempotent; tolerates a dead session. */

@@ -1,4 +1,7 @@
-import { decodeJson, encodeJson } from './json-codec.js';
+import { MAX_SHARDS } from '../config/job-definition.js';
+import { checkedJson, encodeJson } from './json-codec.js';
+import { valueOr, type Decoded } from './decoded.js';
+import { MAX_ID_LENGTH, boolean, entries, integers, itemKey, object, string } from './record-fields.js';
 
 /**
  * Operator requests for one job (`/jobs/<job>/control`), written by `zkctl` with a version check
@@ -15,11 +18,25 @@ export interface JobControl {
 
 export const encodeControl = (c: JobControl): Buffer => encodeJson(c);
 
+const EMPTY_CONTROL = (): JobControl => ({ disabled: false, disabledItems: [], pins: {} });
+
+/**
+ * Reads a job's control node. No node or no data is the empty control (nothing disabled or
+ * pinned); a missing key is its empty value; a key of the wrong type or out of bounds is malformed.
+ */
+export function readControl(data: Buffer | undefined, path: string): Decoded<JobControl> {
+  const d = checkedJson(data, path, (raw): JobControl => {
+    const o = object(raw, 'control');
+    return {
+      disabled: o.disabled === undefined ? false : boolean(o.disabled, 'disabled'),
+      disabledItems: o.disabledItems === undefined ? [] : integers(o.disabledItems, 'disabledItems', 0, MAX_SHARDS - 1),
+      pins: o.pins === undefined ? {} : entries(o.pins, 'pins', MAX_SHARDS, itemKey(MAX_SHARDS - 1), (w, key) => string(w, key, MAX_ID_LENGTH)),
+    };
+  });
+  return d.ok ? { ok: true, value: d.value ?? EMPTY_CONTROL() } : d;
+}
+
+/** {@link readControl} without the reason: the empty control for no data or malformed data. */
 export function decodeControl(data: Buffer | undefined): JobControl {
-  const c = decodeJson<Partial<JobControl>>(data);
-  return {
-    disabled: c?.disabled === true,
-    disabledItems: Array.isArray(c?.disabledItems) ? c.disabledItems.filter((i) => Number.isInteger(i)) : [],
-    pins: c?.pins && typeof c.pins === 'object' ? c.pins : {},
-  };
+  return valueOr(readControl(data, '/jobs/?/control'), EMPTY_CONTROL());
 }

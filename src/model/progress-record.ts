@@ -1,7 +1,10 @@
-import { decodeJson, encodeJson } from './json-codec.js';
+import { checkedJson, encodeJson } from './json-codec.js';
+import { valueOr, type Decoded } from './decoded.js';
+import { FieldProblem, MAX_ID_LENGTH, MAX_TIME_MS, array, integer, isoTime, number, object, oneOf, string, timeMs } from './record-fields.js';
 
 /** How a run (or a fire that never ran) ended. */
 export type RunOutcome = 'success' | 'failed' | 'timeout' | 'aborted' | 'interrupted' | 'skipped' | 'missed';
+export const RUN_OUTCOMES: readonly RunOutcome[] = ['success', 'failed', 'timeout', 'aborted', 'interrupted', 'skipped', 'missed'];
 
 /** A fire being run right now (or interrupted: still set with no running marker). */
 export interface InFlightRun {
@@ -130,29 +133,74 @@ export function encodeProgress(p: ProgressRecord): Buffer {
   return encodeJson(out);
 }
 
-export function decodeProgress(data: Buffer | undefined): ProgressRecord {
-  const raw = decodeJson<StoredProgress | (ProgressRecord & { v?: undefined })>(data);
-  if (!raw || typeof raw !== 'object') return {};
-  if (raw.v !== 2) {
-    const { recent: _history, ...long } = raw as ProgressRecord;
-    return long;
-  }
+/** Largest attempt number (retries and failover re-runs of one fire) a record may hold. */
+const MAX_ATTEMPT = 1_000_000;
+/** Longest error text of a history entry (run errors are cut to 500 characters when written). */
+const MAX_ERROR_TEXT = 10_000;
+const MAX_DURATION_MS = MAX_TIME_MS;
+
+/**
+ * Reads an item's progress record, in the compact or the long form. No data (a new item node)
+ * decodes to `{}`: nothing was ever taken on. Malformed data is not `{}`: an item whose progress
+ * cannot be read must not be run (its last fire and whether a run is in flight are unknown).
+ */
+export function readProgress(data: Buffer | undefined, path: string): Decoded<ProgressRecord> {
+  const d = checkedJson(data, path, (raw): ProgressRecord => {
+    const o = object(raw, 'progress');
+    return o.v === undefined ? longProgress(o) : compactProgress(o);
+  });
+  return d.ok ? { ok: true, value: d.value ?? {} } : d;
+}
+
+function compactProgress(o: Record<string, unknown>): ProgressRecord {
+  if (o.v !== 2) throw new FieldProblem(`v must be 2 (got ${JSON.stringify(o.v)})`);
   const p: ProgressRecord = {};
-  if (typeof raw.s === 'number') p.lastScheduled = iso(raw.s);
-  if (typeof raw.c === 'number') p.lastCompleted = iso(raw.c);
-  if (typeof raw.g === 'number') p.lastTrigger = raw.g;
-  if (raw.f === null) p.inFlight = null;
-  else if (raw.f) {
-    p.inFlight = { fireTime: iso(raw.f.t), attempt: raw.f.a, member: raw.f.m, worker: raw.f.w, startedAt: iso(raw.f.t + raw.f.s) };
-    if (typeof raw.f.n === 'number') p.inFlight.failovers = raw.f.n;
-    if (Array.isArray(raw.f.k)) p.inFlight.down = raw.f.k.filter((w): w is string => typeof w === 'string');
-    if (raw.f.i === 1) p.inFlight.interrupted = true;
+  if (o.s !== undefined) p.lastScheduled = iso(timeMs(o.s, 's'));
+  if (o.c !== undefined) p.lastCompleted = iso(timeMs(o.c, 'c'));
+  if (o.g !== undefined) p.lastTrigger = integer(o.g, 'g', 0, Number.MAX_SAFE_INTEGER);
+  if (o.f === null) p.inFlight = null;
+  else if (o.f !== undefined) {
+    const f = object(o.f, 'f');
+    const t = timeMs(f.t, 'f.t');
+    const started = t + integer(f.s, 'f.s', -t, MAX_TIME_MS - t);
+    p.inFlight = { fireTime: iso(t), attempt: integer(f.a, 'f.a', 0, MAX_ATTEMPT), member: string(f.m, 'f.m', MAX_ID_LENGTH), worker: string(f.w, 'f.w', MAX_ID_LENGTH), startedAt: iso(started) };
+    if (f.n !== undefined) p.inFlight.failovers = integer(f.n, 'f.n', 0, MAX_ATTEMPT);
+    if (f.k !== undefined) p.inFlight.down = array(f.k, 'f.k', MAX_ATTEMPT).map((w, i) => string(w, `f.k[${i}]`, MAX_ID_LENGTH));
+    if (f.i !== undefined) {
+      if (f.i !== 1) throw new FieldProblem(`f.i must be 1 when present (got ${JSON.stringify(f.i)})`);
+      p.inFlight.interrupted = true;
+    }
   }
-  if (raw.o !== undefined) p.outcome = raw.o;
-  if (raw.a !== undefined) p.attempt = raw.a;
-  if (raw.d !== undefined) p.durationMs = raw.d;
-  if (raw.w !== undefined) p.worker = raw.w;
+  if (o.o !== undefined) p.outcome = oneOf(o.o, 'o', RUN_OUTCOMES);
+  if (o.a !== undefined) p.attempt = integer(o.a, 'a', 0, MAX_ATTEMPT);
+  if (o.d !== undefined) p.durationMs = number(o.d, 'd', 0, MAX_DURATION_MS);
+  if (o.w !== undefined) p.worker = string(o.w, 'w', MAX_ID_LENGTH);
   return p;
+}
+
+function longProgress(o: Record<string, unknown>): ProgressRecord {
+  const p: ProgressRecord = {};
+  if (o.lastScheduled !== undefined) p.lastScheduled = isoTime(o.lastScheduled, 'lastScheduled');
+  if (o.lastCompleted !== undefined) p.lastCompleted = isoTime(o.lastCompleted, 'lastCompleted');
+  if (o.inFlight === null) p.inFlight = null;
+  else if (o.inFlight !== undefined) {
+    const f = object(o.inFlight, 'inFlight');
+    p.inFlight = {
+      fireTime: isoTime(f.fireTime, 'inFlight.fireTime'), attempt: integer(f.attempt, 'inFlight.attempt', 0, MAX_ATTEMPT),
+      member: string(f.member, 'inFlight.member', MAX_ID_LENGTH), worker: string(f.worker, 'inFlight.worker', MAX_ID_LENGTH),
+      startedAt: isoTime(f.startedAt, 'inFlight.startedAt'),
+    };
+  }
+  if (o.outcome !== undefined) p.outcome = oneOf(o.outcome, 'outcome', RUN_OUTCOMES);
+  if (o.attempt !== undefined) p.attempt = integer(o.attempt, 'attempt', 0, MAX_ATTEMPT);
+  if (o.durationMs !== undefined) p.durationMs = number(o.durationMs, 'durationMs', 0, MAX_DURATION_MS);
+  if (o.worker !== undefined) p.worker = string(o.worker, 'worker', MAX_ID_LENGTH);
+  return p;
+}
+
+/** {@link readProgress} without the reason: `{}` for malformed data (do not decide to run on it). */
+export function decodeProgress(data: Buffer | undefined): ProgressRecord {
+  return valueOr(readProgress(data, '/jobs/?/items/?'), {});
 }
 
 /** The run history as stored at `items/<i>/history`. */
@@ -166,18 +214,43 @@ export function encodeHistory(recent: readonly RecentOutcome[]): Buffer {
   return encodeJson({ v: 2, r });
 }
 
+/**
+ * Reads an item's run history, in the compact or the long form: at most `RECENT_OUTCOMES` entries,
+ * every field checked. No data decodes to `[]`.
+ */
+export function readHistory(data: Buffer | undefined, path: string): Decoded<RecentOutcome[]> {
+  const d = checkedJson(data, path, (raw): RecentOutcome[] => {
+    const h = object(raw, 'history');
+    if (h.v === undefined) return array(h.recent, 'recent', RECENT_OUTCOMES).map((e, i) => longOutcome(object(e, `recent[${i}]`), `recent[${i}]`));
+    if (h.v !== 2) throw new FieldProblem(`v must be 2 (got ${JSON.stringify(h.v)})`);
+    return array(h.r, 'r', RECENT_OUTCOMES).map((e, i) => compactOutcome(array(e, `r[${i}]`, 8), `r[${i}]`));
+  });
+  return d.ok ? { ok: true, value: d.value ?? [] } : d;
+}
+
+function compactOutcome([fire, outcome, attempt, worker, at, durationMs, started, error]: unknown[], key: string): RecentOutcome {
+  const t = timeMs(fire, `${key}[0]`);
+  const o: RecentOutcome = { fireTime: iso(t), outcome: oneOf(outcome, `${key}[1]`, RUN_OUTCOMES), attempt: integer(attempt, `${key}[2]`, 0, MAX_ATTEMPT), worker: string(worker, `${key}[3]`, MAX_ID_LENGTH), at: iso(timeMs(at, `${key}[4]`)) };
+  if (durationMs !== null) o.durationMs = number(durationMs, `${key}[5]`, 0, MAX_DURATION_MS);
+  if (started !== null) o.startedAt = iso(t + integer(started, `${key}[6]`, -t, MAX_TIME_MS - t));
+  if (error !== undefined) o.error = string(error, `${key}[7]`, MAX_ERROR_TEXT);
+  return o;
+}
+
+function longOutcome(e: Record<string, unknown>, key: string): RecentOutcome {
+  const o: RecentOutcome = {
+    fireTime: isoTime(e.fireTime, `${key}.fireTime`), outcome: oneOf(e.outcome, `${key}.outcome`, RUN_OUTCOMES),
+    attempt: integer(e.attempt, `${key}.attempt`, 0, MAX_ATTEMPT), worker: string(e.worker, `${key}.worker`, MAX_ID_LENGTH), at: isoTime(e.at, `${key}.at`),
+  };
+  if (e.durationMs !== undefined) o.durationMs = number(e.durationMs, `${key}.durationMs`, 0, MAX_DURATION_MS);
+  if (e.error !== undefined) o.error = string(e.error, `${key}.error`, MAX_ERROR_TEXT);
+  if (e.startedAt !== undefined) o.startedAt = isoTime(e.startedAt, `${key}.startedAt`);
+  return o;
+}
+
+/** {@link readHistory} without the reason: `[]` for malformed data. */
 export function decodeHistory(data: Buffer | undefined): RecentOutcome[] {
-  const h = decodeJson<{ v?: number; r?: StoredOutcome[]; recent?: RecentOutcome[] }>(data);
-  if (h?.v === 2 && Array.isArray(h.r)) {
-    return h.r.map(([fire, outcome, attempt, worker, at, durationMs, started, error]) => {
-      const o: RecentOutcome = { fireTime: iso(fire), outcome, attempt, worker, at: iso(at) };
-      if (durationMs !== null) o.durationMs = durationMs;
-      if (started !== null) o.startedAt = iso(fire + started);
-      if (error !== undefined) o.error = error;
-      return o;
-    });
-  }
-  return Array.isArray(h?.recent) ? h.recent : [];
+  return valueOr(readHistory(data, '/jobs/?/items/?/history'), []);
 }
 
 /** Adds an outcome to the front of a history, keeping it bounded. */

@@ -1,4 +1,6 @@
-import { decodeJson, encodeJson } from './json-codec.js';
+import { checkedJson, encodeJson } from './json-codec.js';
+import { valueOr, type Decoded } from './decoded.js';
+import { FieldProblem, MAX_ID_LENGTH, MAX_TIME_MS, integer, isoTime, object, string, timeMs } from './record-fields.js';
 
 /**
  * The ephemeral `/jobs/<job>/items/<i>/running` node: held by the worker running the item, owned
@@ -28,10 +30,30 @@ export function encodeMarker(m: RunningMarker): Buffer {
   return encodeJson(stored);
 }
 
-/** Reads the compact form, and the long form (ISO strings, full keys) earlier versions wrote. */
+/**
+ * Reads a marker, in the compact form or the long form (ISO strings, full keys) earlier versions
+ * wrote. No data decodes to `undefined`; note that a marker node that exists with malformed data
+ * still means the item is held (the node, not its data, is the lock).
+ */
+export function readMarker(data: Buffer | undefined, path: string): Decoded<RunningMarker | undefined> {
+  return checkedJson(data, path, (raw): RunningMarker => {
+    const o = object(raw, 'marker');
+    if (o.v === undefined) {
+      return {
+        member: string(o.member, 'member', MAX_ID_LENGTH), worker: string(o.worker, 'worker', MAX_ID_LENGTH),
+        fireTime: isoTime(o.fireTime, 'fireTime'), attempt: integer(o.attempt, 'attempt', 0, 1_000_000), startedAt: isoTime(o.startedAt, 'startedAt'),
+      };
+    }
+    if (o.v !== 2) throw new FieldProblem(`v must be 2 (got ${JSON.stringify(o.v)})`);
+    const f = timeMs(o.f, 'f');
+    return {
+      member: string(o.m, 'm', MAX_ID_LENGTH), worker: string(o.w, 'w', MAX_ID_LENGTH), fireTime: new Date(f).toISOString(),
+      attempt: integer(o.a, 'a', 0, 1_000_000), startedAt: new Date(f + integer(o.s, 's', -f, MAX_TIME_MS - f)).toISOString(),
+    };
+  });
+}
+
+/** {@link readMarker} without the reason: undefined for no data or malformed data. */
 export function decodeMarker(data: Buffer | undefined): RunningMarker | undefined {
-  const raw = decodeJson<StoredMarker | (RunningMarker & { v?: undefined })>(data);
-  if (!raw || typeof raw !== 'object') return undefined;
-  if (raw.v !== 2) return raw as RunningMarker;
-  return { member: raw.m, worker: raw.w, fireTime: new Date(raw.f).toISOString(), attempt: raw.a, startedAt: new Date(raw.f + raw.s).toISOString() };
+  return valueOr(readMarker(data, '/jobs/?/items/?/running'), undefined);
 }

@@ -50,6 +50,18 @@ export class WorkerMetrics {
   readonly failovers = new Counter({ name: 'zkshard_failovers_total', help: 'Interrupted fires this worker ran again after taking their item over, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
   readonly rebalances = new Counter({ name: 'zkshard_rebalances_total', help: 'Assignment writes this worker made as leader' , registers: [this.registry] });
   readonly assignmentGeneration = new Gauge({ name: 'zkshard_assignment_generation', help: 'Generation of the latest assignment seen, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
+  readonly malformedRecords = new Counter({
+    name: 'zkshard_malformed_records_total',
+    help: 'Records read from ZooKeeper that did not decode and were left alone (each stored version once), by kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly codeMismatch = new Gauge({
+    name: 'zkshard_job_code_mismatch',
+    help: '1 while the definition in ZooKeeper names another handler or command than this worker\'s file (the worker runs its own), by job',
+    labelNames: ['zkshard_job'],
+    registers: [this.registry],
+  });
   readonly zkReconnects = new Counter({ name: 'zkshard_zk_reconnects_total', help: 'Reconnections to ZooKeeper on the same session', registers: [this.registry] });
   readonly zkSessionsLost = new Counter({ name: 'zkshard_zk_sessions_lost_total', help: 'ZooKeeper sessions lost or expired (the worker rejoined as a new member)', registers: [this.registry] });
   readonly zkRequestDuration = new Histogram({

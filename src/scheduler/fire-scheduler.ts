@@ -320,6 +320,10 @@ export class FireScheduler {
           void this.takeover(req.job, req.item);
         } else s.missed.set(req.item, mergeNote(s.missed.get(req.item), self));
         break;
+      case 'malformed':
+        // The item's record cannot be read: it is left alone (the ledger reported it).
+        this.settle(req.job, req.item, fireMs);
+        break;
       case 'gone':
         break;
       case 'started':
@@ -370,13 +374,16 @@ export class FireScheduler {
     const until = new Date(s.nextFire - 1);
     try {
       const progress = await this.opts.ledger.load(job, item, true);
-      const marker = decodeMarker((await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item)))?.data);
-      if (marker?.member === this.opts.memberName() && this.opts.executor.isBusy(job, item)) return; // our own run
+      const held = await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item));
+      // A marker that cannot be read is held all the same, by someone else as far as we know.
+      const marker = held ? decodeMarker(held.data) : undefined;
+      const ours = marker?.member === this.opts.memberName();
+      if (ours && this.opts.executor.isBusy(job, item)) return; // our own run
       const plan = planTakeover({
         def: s.def,
         schedule: s.schedule,
         progress,
-        markerHeld: marker !== undefined && marker.member !== this.opts.memberName(),
+        markerHeld: held !== null && !ours,
         until,
         bornAt: this.opts.ledger.createdAt(job, item),
       });
@@ -386,10 +393,10 @@ export class FireScheduler {
         this.watchMarker(job, item);
         return;
       }
-      if (marker) {
+      if (ours) {
         // Our own marker with no run of ours behind it (a begin whose run never started):
         // remove it, so that the fire it holds can be run again.
-        this.opts.log.warn({ job, item, fireTime: marker.fireTime }, 'removing an orphaned running marker of this worker');
+        this.opts.log.warn({ job, item, fireTime: marker?.fireTime }, 'removing an orphaned running marker of this worker');
         await this.opts.zk.remove(this.opts.paths.running(job, item), 0).catch(() => undefined);
       }
       const requests: FireRequest[] = [];
@@ -417,6 +424,12 @@ export class FireScheduler {
       this.settle(job, item, until.getTime(), true);
     } catch (err) {
       if (err instanceof ZkClosedError || this.opts.zk.signal.aborted || this.state !== 'started') return;
+      // The item's record cannot be read (reported by the ledger): left alone, never retried blindly;
+      // its next regular fire reads it again.
+      if ((err as { code?: unknown }).code === 'ZK_DATA_MALFORMED') {
+        this.settle(job, item, until.getTime(), true);
+        return;
+      }
       const key = keyOf(job, item);
       const tries = (this.takeoverRetries.get(key) ?? 0) + 1;
       this.takeoverRetries.set(key, tries);

@@ -5,13 +5,15 @@ import type { ZkClient } from '../zk/zk-client.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { NodeCache } from '../zk/node-cache.js';
 import { ChildrenCache } from '../zk/children-cache.js';
-import { decodeJson } from '../model/json-codec.js';
 import { GroupMember } from '../membership/group-member.js';
 import { LeaderLatch } from '../election/leader-latch.js';
 import { LeaderCoordinator } from '../leader/leader-coordinator.js';
 import { JobStore } from '../api/job-store.js';
-import { decodeJob } from '../model/job-record.js';
-import { decodeAssignment, itemsOf } from '../model/assignment-record.js';
+import { readJob } from '../model/job-record.js';
+import { readAssignment, itemsOf } from '../model/assignment-record.js';
+import { readTrigger } from '../model/trigger-request.js';
+import { formatCode, sameCode, withCode } from '../model/job-code.js';
+import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { RunLedger } from '../executor/run-ledger.js';
 import { StageStore } from '../executor/stage-store.js';
 import { Executor, type ExecutorEvents } from '../executor/executor.js';
@@ -67,7 +69,13 @@ export class WorkerSession {
   /** Items each trigger request was already handed to, per `job/request`. */
   private readonly handledTriggers = new Map<string, Set<number>>();
   private readonly triggerCaches = new Map<string, ChildrenCache>();
+  /** The definition each job runs by: ZooKeeper's, with the handler/command of the local file. */
   private readonly definitions = new Map<string, JobDefinition>();
+  private readonly localJobs = new Map<string, JobDefinition>();
+  /** Jobs whose stored handler/command differs from the local one (published in the member node). */
+  private readonly codeMismatch = new Set<string>();
+  /** What was last reported per node (`path` → stored version and verdict), so each is reported once. */
+  private readonly reported = new Map<string, string>();
   private readonly assignments = new Map<string, NodeCache>();
   private readonly log: Logger;
   private closed = false;
@@ -75,6 +83,7 @@ export class WorkerSession {
 
   constructor(private readonly opts: WorkerSessionOptions) {
     this.log = opts.log;
+    for (const j of opts.jobs) this.localJobs.set(j.definition.name, j.definition);
     this.member = new GroupMember(
       opts.zk,
       opts.paths,
@@ -97,6 +106,8 @@ export class WorkerSession {
     this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? DEFAULTS.worker.maxClockSkewMs, opts.log.child({ component: 'clock' }), DEFAULTS.worker.clockCheckIntervalMs, opts.clock);
     const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }), this.clockCheck);
     this.ledger = ledger;
+    // The ledger reports a malformed progress or history record once per version (and logs it).
+    ledger.onMalformed = (err) => this.opts.metrics?.malformedRecords.inc({ kind: err.path.endsWith('/history') ? 'history' : 'progress' });
     this.executor = new Executor({
       ledger,
       stages: new StageStore(opts.zk, opts.paths),
@@ -144,8 +155,9 @@ export class WorkerSession {
       await Promise.all(
         jobs.slice(i, i + REGISTER_CONCURRENCY).map(async (job) => {
           const { outcome, definition } = await store.register(job.definition, job.overwrite);
-          if (outcome === 'kept' && JSON.stringify(definition) !== JSON.stringify(job.definition)) {
-            this.log.warn({ job: job.definition.name }, 'job already defined in ZooKeeper with a different definition; using that one (set overwrite: true to replace it)');
+          // (A definition that does not decode, outcome `malformed`, is reported when the job's cache reads it.)
+          if (outcome === 'kept' && JSON.stringify(withCode(definition, job.definition)) !== JSON.stringify(withCode(job.definition, job.definition))) {
+            this.log.warn({ job: job.definition.name }, 'job already defined in ZooKeeper with a different schedule, sharding or policies; using those (set overwrite: true to replace them)');
           }
         }),
       );
@@ -229,17 +241,61 @@ export class WorkerSession {
 
   private refreshJob(name: string, defCache: NodeCache, assignment: NodeCache): void {
     if (this.closed) return;
-    const def = decodeJob(defCache.current?.data);
-    if (!def) {
+    const { paths } = this.opts;
+    const read = readJob(defCache.current?.data, paths.job(name), name);
+    if (!read.ok) this.reportMalformed('definition', read.error, defCache.current?.stat.mzxid);
+    if (!read.ok || !read.value) {
+      // No definition, or one that cannot be read: the job is left alone (nothing of it fires here).
       this.definitions.delete(name);
       this.scheduler.removeJob(name);
+      this.setCodeMismatch(name, false);
       return;
     }
+    const local = this.localJobs.get(name)!;
+    const stored = read.value;
+    const def = withCode(stored, local);
+    const mismatch = !sameCode(stored, local);
+    if (mismatch && this.firstReport(paths.job(name), `code ${defCache.current?.stat.mzxid}`)) {
+      this.log.error(
+        { job: name, stored: formatCode(stored), local: formatCode(local) },
+        'job definition in ZooKeeper names another handler or command than this worker\'s file; running the local one',
+      );
+    }
+    this.setCodeMismatch(name, mismatch);
     this.definitions.set(name, def);
-    const record = decodeAssignment(assignment.current?.data);
+    const decoded = readAssignment(assignment.current?.data, paths.assignment(name));
+    if (!decoded.ok) this.reportMalformed('assignment', decoded.error, assignment.current?.stat.mzxid);
+    // An assignment that cannot be read gives this worker no items of the job (the leader rewrites it).
+    const record = decoded.ok ? decoded.value : undefined;
     if (record) this.opts.metrics?.assignmentGeneration.set({ zkshard_job: name }, record.generation);
     this.scheduler.setJob(def, itemsOf(record, this.member.name), record?.disabled ?? []);
     this.runTriggers(name);
+  }
+
+  /** Records whether a job's stored code differs from the local one: metric and member node. */
+  private setCodeMismatch(job: string, mismatch: boolean): void {
+    this.opts.metrics?.codeMismatch.set({ zkshard_job: job }, mismatch ? 1 : 0);
+    if (mismatch === this.codeMismatch.has(job)) return;
+    if (mismatch) this.codeMismatch.add(job);
+    else this.codeMismatch.delete(job);
+    const codeMismatch = [...this.codeMismatch].sort();
+    this.member.update({ codeMismatch }).catch((err: unknown) => {
+      if (!this.closed) this.log.warn({ err }, 'could not publish the jobs whose stored code differs');
+    });
+  }
+
+  /** Logs a malformed record (at error) and counts it, once per stored version of the node. */
+  private reportMalformed(kind: string, error: MalformedDataError, version: unknown): void {
+    if (!this.firstReport(error.path, `malformed ${String(version)}`)) return;
+    this.opts.metrics?.malformedRecords.inc({ kind });
+    this.log.error({ err: error, path: error.path, kind }, 'malformed record in ZooKeeper; left alone');
+  }
+
+  /** True the first time `verdict` is seen for `path` (a new version of the node reports again). */
+  private firstReport(path: string, verdict: string): boolean {
+    if (this.reported.get(path) === verdict) return false;
+    this.reported.set(path, verdict);
+    return true;
   }
 
   private async onClockReading(reading: ClockReading): Promise<void> {
@@ -269,12 +325,19 @@ export class WorkerSession {
       if (!snap) continue;
       const handled = this.handledTriggers.get(key) ?? new Set<number>();
       this.handledTriggers.set(key, handled);
-      const request = decodeJson<{ items?: number[] | null }>(snap.data);
+      const request = readTrigger(snap.data, `${this.opts.paths.triggers(job)}/${name}`);
+      if (!request.ok) {
+        // A trigger that cannot be read triggers nothing (never "every item").
+        this.reportMalformed('trigger', request.error, snap.stat.mzxid);
+        continue;
+      }
       const sequence = sequenceOf(name);
       if (!Number.isSafeInteger(sequence)) continue;
-      for (const item of this.scheduler.trigger(job, new Date(snap.stat.ctime), sequence, Array.isArray(request?.items) ? request.items : null, handled)) handled.add(item);
+      for (const item of this.scheduler.trigger(job, new Date(snap.stat.ctime), sequence, request.value.items, handled)) handled.add(item);
     }
     for (const key of this.handledTriggers.keys()) if (key.startsWith(`${job}/`) && !live.has(key)) this.handledTriggers.delete(key);
+    const prefix = `${this.opts.paths.triggers(job)}/`;
+    for (const path of this.reported.keys()) if (path.startsWith(prefix) && !live.has(`${job}/${path.slice(prefix.length)}`)) this.reported.delete(path);
   }
 
   private async lead(): Promise<void> {

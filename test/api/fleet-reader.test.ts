@@ -7,6 +7,7 @@ import { encodeAssignment } from '../../src/model/assignment-record.js';
 import { encodeControl } from '../../src/model/job-control.js';
 import { encodeMarker } from '../../src/model/running-marker.js';
 import { encodeMemberInfo } from '../../src/membership/member-info.js';
+import { runDoctor } from '../../src/api/fleet-doctor.js';
 import { waitFor } from '../support/wait-for.js';
 import { def, TestFleet } from './fleet-fixture.js';
 
@@ -130,6 +131,39 @@ describe('FleetReader', () => {
     expect((await reader.tree('jobs/j/items/1/running')).ephemeral).toBe(true);
     await expect(reader.tree('../..')).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
     await expect(reader.tree('/nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('shows workers whose own code differs from the stored definition, and malformed records with their paths', async () => {
+    fleet = new TestFleet('reader-code');
+    const zk = await fleet.zk();
+    const p = fleet.paths;
+    await zk.mkdirp(p.workers);
+    const member = (await zk.create(`${p.workers}/m-0badcafe-`, encodeMemberInfo({
+      id: 'x1', host: 'h', pid: 7, jobs: ['j'], labels: {}, capacity: 1, state: 'active', startedAt: new Date().toISOString(), version: 'test', codeMismatch: ['j'],
+    }), 'ephemeralSequential')).split('/').pop()!;
+    await zk.mkdirp(p.jobs);
+    const stored = def('j', { shards: 2, cron: DAILY, handler: undefined, command: ['./bin/stored.sh'] });
+    const tx = zk.transaction().create(p.job('j'), encodeJob(stored)).create(p.items('j'));
+    tx.create(p.item('j', 0), Buffer.from('{"v":2,"s":"garbage"}')).create(p.item('j', 1));
+    tx.create(p.control('j'), Buffer.from('{"disabled":"maybe"}'));
+    await zk.commit(tx);
+    const reader = new FleetReader(zk, p);
+
+    const job = await reader.job('j');
+    expect(job.definition.command).toEqual(['./bin/stored.sh']); // what is stored, still shown
+    expect(job.codeMismatch).toEqual([{ worker: 'x1', member }]);
+    expect(job.problems).toEqual([
+      `${p.control('j')}: disabled must be true or false (got "maybe")`,
+      `${p.item('j', 0)}: s must be an integer from 0 to 8640000000000000 (got "garbage")`,
+    ]);
+    const status = await reader.status();
+    expect(status.warnings.filter((w) => w.kind === 'code-mismatch' || w.kind === 'malformed-record').map((w) => w.kind)).toEqual(['code-mismatch', 'malformed-record', 'malformed-record']);
+
+    expect((await reader.tree('/jobs/j/control')).summary).toBe('malformed: disabled must be true or false (got "maybe")');
+
+    const checks = await runDoctor(zk, p, { serverVersion: false });
+    expect(checks.find((c) => c.check === 'code')).toMatchObject({ ok: false, detail: expect.stringContaining('j: x1') });
+    expect(checks.find((c) => c.check === 'records')).toMatchObject({ ok: false, detail: expect.stringContaining(`${p.item('j', 0)}: s must be`) });
   });
 
   it('a namespace that does not exist is NOT_FOUND', async () => {

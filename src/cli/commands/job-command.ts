@@ -46,7 +46,8 @@ export function renderJob(j: JobView, width = outputWidth()): string {
     ['job', `${j.name}  (${j.state}${j.state === 'partial' ? `: items ${formatItemList(disabledItems)} disabled` : ''})`],
     ['cron', `${j.cron}  ${j.timeZone}`],
     ['shards', `${j.shards}  strategy ${j.strategy}`],
-    [d.handler !== undefined ? 'handler' : 'command', d.handler ?? JSON.stringify(d.command)],
+    // Informational: every worker runs the handler/command of its own file.
+    [d.handler !== undefined ? 'handler' : 'command', `${d.handler ?? JSON.stringify(d.command)}  (stored; workers run their own file's)`],
     ['policies', `overlap ${d.overlap}, misfire ${d.misfire}${d.misfire === 'catch-up' ? ` (max ${d.maxCatchUp})` : ''}, failover ${d.failover ? 'on' : 'off'}, timeout ${d.timeoutMs ? `${d.timeoutMs} ms` : 'none'}`],
     ['retry', `${d.retry.attempts} ${d.retry.attempts === 1 ? 'attempt' : 'attempts'}, backoff ${d.retry.backoffMs} ms (max ${d.retry.maxBackoffMs} ms)`],
   ];
@@ -55,6 +56,8 @@ export function renderJob(j: JobView, width = outputWidth()): string {
   if (pins.length > 0) fields.push(['pins', pins.map(([i, w]) => `${i}→${w}`).join(' ')]);
   fields.push(['assignment', j.generation === null ? 'none yet' : `generation ${j.generation}`]);
   fields.push(['version', String(j.version)]);
+  if (j.codeMismatch.length > 0) fields.push(['code differs', `${j.codeMismatch.map((m) => m.worker).join(', ')}: own file names another handler/command (runs its own)`]);
+  for (const problem of j.problems) fields.push(['malformed', problem]);
   const table = renderTable(
     ['ITEM', 'PARAMETER', 'OWNER', 'RUNNING', 'LAST FIRE', 'OUTCOME', 'NEXT FIRE'],
     j.items.map((i) => [

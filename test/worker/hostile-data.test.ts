@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { GarbageFleet } from '../support/garbage-fleet.js';
+import { waitFor } from '../support/wait-for.js';
+import { encodeControl } from '../../src/model/job-control.js';
+import { decodeAssignment } from '../../src/model/assignment-record.js';
+
+const GARBAGE = Buffer.from('{"shards":1000000000,"items":"all","owners":{"$gt":""}, "v":2, "s":"later"');
+
+describe('hostile data in ZooKeeper (live fleet)', () => {
+  let fleet: GarbageFleet | undefined;
+  afterEach(async () => {
+    await fleet?.close();
+    fleet = undefined;
+  });
+
+  it('garbage in every node kind: each is reported and left alone, every other item keeps firing, nothing runs twice, nothing crashes', async () => {
+    const job = GarbageFleet.job;
+    fleet = new GarbageFleet('garbage', [
+      job('healthy'), job('bad-definition'), job('bad-assignment'), job('bad-control'), job('bad-history'),
+      job('bad-marker'), job('bad-trigger'), job('bad-stages', { jobParameter: 'stages=a,sleepMs=10' }),
+    ]);
+    await fleet.start(['w1', 'w2']);
+    const zk = await fleet.zk();
+    const p = fleet.paths;
+    await fleet.keepFiring([['healthy', 0], ['bad-stages', 0]], 0); // running, stage records written
+
+    const garbageAt = Date.now();
+    await zk.setData(p.job('bad-definition'), GARBAGE);
+    await zk.setData(p.assignment('bad-assignment'), GARBAGE);
+    await zk.mkdirp(p.control('bad-control'));
+    await zk.setData(p.control('bad-control'), GARBAGE);
+    await zk.mkdirp(p.history('bad-history', 0));
+    await zk.setData(p.history('bad-history', 0), GARBAGE);
+    await zk.mkdirp(p.stages('bad-stages', 0));
+    await zk.setData(p.stages('bad-stages', 0), GARBAGE);
+    await zk.create(`${p.triggers('bad-trigger')}/t-`, GARBAGE, 'persistentSequential');
+    await zk.create(`${p.workers}/m-0badf00d-`, GARBAGE, 'ephemeralSequential');
+    // A marker nobody's session owns, holding garbage: the item counts as held (the node is the lock).
+    await waitFor(async () => (await zk.createIfAbsent(p.running('bad-marker', 0), GARBAGE)) || undefined, { message: 'garbage marker in place (between runs)' });
+
+    // Every other item keeps firing, for at least a second of fires after the garbage took effect.
+    const since = Date.now() + 500;
+    await fleet.keepFiring([
+      ['healthy', 0], ['healthy', 1], ['bad-history', 1], ['bad-marker', 1], ['bad-trigger', 0], ['bad-trigger', 1], ['bad-stages', 1], ['bad-control', 0], ['bad-control', 1],
+    ], since + 1000);
+
+    // Left alone: the job whose definition cannot be read, the item held by the garbage marker.
+    expect(fleet.startsAfter('bad-definition', 0, since)).toEqual([]);
+    expect(fleet.startsAfter('bad-definition', 1, since)).toEqual([]);
+    expect(fleet.startsAfter('bad-marker', 0, since)).toEqual([]);
+    // The trigger that cannot be read triggered nothing.
+    expect(fleet.started.filter((s) => s.reason === 'trigger')).toEqual([]);
+    // The stage record that cannot be read: no stage ran again on it (those runs fail instead).
+    expect(fleet.records().filter((r) => r.job === 'bad-stages' && r.item === 0 && r.event === 'stage' && Date.parse(r.fire) > since)).toEqual([]);
+
+    // Reported once per node, at error, naming the path and what is wrong.
+    const reports = (path: string) => fleet!.logs.filter((l) => l.level === 50 && l.path === path);
+    await waitFor(() => reports(p.job('bad-definition')).length > 0 && reports(p.assignment('bad-assignment')).length > 0, { message: 'definition and assignment reported' });
+    for (const path of [p.job('bad-definition'), p.assignment('bad-assignment')]) {
+      const mine = reports(path);
+      expect(new Set(mine.map((l) => l.worker)).size).toBe(mine.length); // once per worker
+      expect((mine[0]!.err as { message: string }).message).toContain(`malformed data at ${path}: `);
+    }
+    const trigger = fleet.logs.filter((l) => l.level === 50 && String(l.path).startsWith(`${p.triggers('bad-trigger')}/t-`));
+    expect(trigger.length).toBeGreaterThan(0);
+    expect(trigger.length).toBeLessThanOrEqual(2);
+
+    // Nothing ran twice, nothing crashed.
+    expect(fleet.duplicates()).toEqual([]);
+    expect(fleet.workers.map((w) => w.state)).toEqual(['running', 'running']);
+    expect(garbageAt).toBeLessThan(since);
+  });
+
+  it('a job control that cannot be read changes nothing: disabled items stay disabled through later assignments', async () => {
+    fleet = new GarbageFleet('garbage-control', [GarbageFleet.job('ctl')]);
+    await fleet.start(['w1']);
+    const zk = await fleet.zk();
+    const p = fleet.paths;
+    const assignment = async () => decodeAssignment((await zk.getDataIfExists(p.assignment('ctl')))?.data);
+    await zk.mkdirp(p.control('ctl'));
+    await zk.setData(p.control('ctl'), encodeControl({ disabled: false, disabledItems: [1], pins: {} }));
+    await waitFor(async () => (await assignment())?.disabled?.includes(1), { message: 'item 1 disabled' });
+
+    await zk.setData(p.control('ctl'), GARBAGE);
+    await waitFor(() => fleet!.logs.some((l) => l.level === 50 && l.path === p.control('ctl')), { message: 'the leader reports the control' });
+    const before = (await assignment())!.generation;
+    await fleet.start(['w2']); // a new member: the leader writes a new assignment
+    const after = await waitFor(async () => {
+      const a = await assignment();
+      return a && a.generation > before ? a : undefined;
+    }, { message: 'a new assignment' });
+    expect(after.disabled).toEqual([1]);
+    const since = Date.now() + 500;
+    await fleet.keepFiring([['ctl', 0]], since + 1000);
+    expect(fleet.startsAfter('ctl', 1, since)).toEqual([]);
+  });
+});

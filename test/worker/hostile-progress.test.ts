@@ -1,0 +1,33 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { GarbageFleet } from '../support/garbage-fleet.js';
+
+/*
+ * Kept apart from hostile-data.test.ts on purpose: this case depends on the run ledger
+ * (executor/run-ledger.ts, scheduler/), which must read progress records with `readProgress` and
+ * refuse to begin an item whose record is malformed. Until it does, this test fails.
+ */
+describe('hostile data in ZooKeeper (live fleet): item progress', () => {
+  let fleet: GarbageFleet | undefined;
+  afterEach(async () => {
+    await fleet?.close();
+    fleet = undefined;
+  });
+
+  it('an item whose progress record cannot be read is never run; its sibling keeps firing; nothing runs twice', async () => {
+    fleet = new GarbageFleet('garbage-progress', [GarbageFleet.job('bad-progress'), GarbageFleet.job('healthy')]);
+    await fleet.start(['w1', 'w2']);
+    const zk = await fleet.zk();
+    const p = fleet.paths;
+    await fleet.keepFiring([['bad-progress', 0]], 0);
+
+    await zk.setData(p.item('bad-progress', 0), Buffer.from('{"v":2,"s":"not a time","f":{"t":-1}}'));
+    const since = Date.now() + 500;
+    await fleet.keepFiring([['bad-progress', 1], ['healthy', 0], ['healthy', 1]], since + 1000);
+
+    expect(fleet.startsAfter('bad-progress', 0, since)).toEqual([]);
+    // The record is left as it was (not overwritten by a begin that could not read it).
+    expect((await zk.getData(p.item('bad-progress', 0))).data.toString()).toBe('{"v":2,"s":"not a time","f":{"t":-1}}');
+    expect(fleet.duplicates()).toEqual([]);
+    expect(fleet.workers.map((w) => w.state)).toEqual(['running', 'running']);
+  });
+});
