@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, type ProgressRecord, type RecentOutcome } from '../../src/model/progress-record.js';
 import { decodeMarker, encodeMarker, type RunningMarker } from '../../src/model/running-marker.js';
-import { decodeJob, encodeJob } from '../../src/model/job-record.js';
+import { decodeJob, readJob, encodeJob } from '../../src/model/job-record.js';
 import { JOB_DEFAULTS, type JobDefinition } from '../../src/config/job-definition.js';
 
 const member = 'm-0123456789abcdef-0000000042';
@@ -55,6 +55,9 @@ describe('stored run records (compact form)', () => {
     expect(decodeJob(encodeJob(def))).toEqual(def);
     const { sandbox: _s, maxFailovers: _m, ...old } = def;
     expect(decodeJob(Buffer.from(JSON.stringify(old)))).toEqual({ ...def, sandbox: 'none', maxFailovers: 1 });
-    expect(decodeJob(Buffer.from(JSON.stringify({ ...def, sandbox: 'vm', maxFailovers: -2 })))).toEqual({ ...def, sandbox: 'none', maxFailovers: 1 });
+    // A bad value is malformed, as in a config file: the definition is left alone, never defaulted.
+    expect(decodeJob(Buffer.from(JSON.stringify({ ...def, sandbox: 'vm', maxFailovers: -2 })))).toBeUndefined();
+    const bad = readJob(Buffer.from(JSON.stringify({ ...def, sandbox: 'vm' })), '/jobs/j');
+    expect(bad.ok ? undefined : bad.error.reason).toMatch(/sandbox/);
   });
 });
