@@ -256,8 +256,10 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
       },
       prefixRejected: (err) => {
         deposed = true;
+        if (this.state === 'closed') return;
         this.log.warn({ err }, 'own membership node is gone: deposed');
         this.emit('deposed');
+        this.close(); // a deposed leader never tries again (its session is over)
       },
     });
     if (unsent.length > 0 && !deposed) this.schedule();
