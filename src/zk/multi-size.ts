@@ -5,7 +5,7 @@
  * another. Sizes follow ZooKeeper's wire format (jute) as node-zookeeper-client writes it, so they
  * are exact, not estimates (a test checks them against the library's own encoder).
  */
-import type { ZkOp } from './zk-transaction.js';
+import type { ZkOp } from './zk-op.js';
 import { OPEN_ACL, type ZkAcl } from './zk-acl.js';
 
 /**

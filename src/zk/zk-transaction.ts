@@ -2,12 +2,9 @@ import type { ZkStat } from './zk-stat.js';
 import { ZkError } from './zk-errors.js';
 import { DEFAULT_MAX_REQUEST_BYTES, MULTI_FIXED_BYTES, OPEN_ACL_BYTES, opBytes } from './multi-size.js';
 
-/** One operation of a multi. */
-export type ZkOp =
-  | { type: 'create'; path: string; data?: Buffer; mode: 'persistent' | 'ephemeral' }
-  | { type: 'check'; path: string; version: number }
-  | { type: 'setData'; path: string; data: Buffer; version: number }
-  | { type: 'remove'; path: string; version: number };
+import type { ZkOp } from './zk-op.js';
+
+export type { ZkOp } from './zk-op.js';
 
 /** The result of one operation of a committed multi, in order. */
 export interface ZkOpResult {
