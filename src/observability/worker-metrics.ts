@@ -108,12 +108,7 @@ export class WorkerMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        const counts: Record<string, number> = {};
-        for (const key of metrics.source?.running() ?? []) {
-          const job = key.slice(0, key.lastIndexOf('#'));
-          counts[job] = (counts[job] ?? 0) + 1;
-        }
-        for (const [job, n] of Object.entries(counts)) this.set({ zkshard_job: job }, n);
+        for (const [job, n] of countByJob(metrics.source?.running() ?? [])) this.set({ zkshard_job: job }, n);
       },
     });
     new Gauge({
@@ -123,12 +118,7 @@ export class WorkerMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        const counts: Record<string, number> = {};
-        for (const key of metrics.source?.stalled?.() ?? []) {
-          const job = key.slice(0, key.lastIndexOf('#'));
-          counts[job] = (counts[job] ?? 0) + 1;
-        }
-        for (const [job, n] of Object.entries(counts)) this.set({ zkshard_job: job }, n);
+        for (const [job, n] of countByJob(metrics.source?.stalled?.() ?? [])) this.set({ zkshard_job: job }, n);
       },
     });
     collectDefaultMetrics({ register: this.registry });
@@ -158,4 +148,14 @@ export class WorkerMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** How many of `job#item` keys there are per job. */
+function countByJob(keys: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const key of keys) {
+    const job = key.slice(0, key.lastIndexOf('#'));
+    counts.set(job, (counts.get(job) ?? 0) + 1);
+  }
+  return counts;
 }
