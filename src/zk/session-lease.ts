@@ -59,11 +59,6 @@ export class SessionLease {
     return this.inFlight.length - this.inFlightHead;
   }
 
-  /** When the oldest request or ping still waiting for its answer was written (undefined: none waits). */
-  get oldestUnansweredSentAt(): number | undefined {
-    return this.inFlightHead < this.inFlight.length ? this.inFlight[this.inFlightHead] : undefined;
-  }
-
   /** A new connection: nothing written on the previous one will be answered any more. */
   connectionOpened(): void {
     this.inFlight = [];

@@ -675,10 +675,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
       this.cm?.socket?.destroy();
       return;
     }
-    // A read timeout: nothing at all arrived for T/2 although something waits for an answer (a
+    // A read timeout: nothing at all arrived for T/2 while something waits for an answer (a
     // server that streams the answers to a burst of requests is answering, even while the lease
-    // still rests on the burst's send time). Idle sessions ping, so something always waits.
-    const quietForMs = now - Math.max(this.lastReadAt, this.lease.oldestUnansweredSentAt ?? now);
+    // still rests on the burst's send time). The client pings every T/12, so in a healthy session
+    // bytes arrive at least that often and something always waits.
+    const quietForMs = now - this.lastReadAt;
     // Not judged on a tick that comes late: this process stalled, and the answers may be waiting
     // in the socket unread (the next tick, after the poll phase, sees them).
     if (isLive(this.currentState) && check.lateByMs === undefined && this.lease.unanswered > 0 && quietForMs > this.sessionTimeoutMs / 2) {

@@ -19,7 +19,7 @@ describe('job nodes', () => {
   });
 
   it('createJob() creates the definition first, with its data, then the job nodes', () => {
-    const def = { ...JOB_DEFAULTS, name: 'orders', cron: '* * * * * *', shards: 2 } as JobDefinition;
+    const def: JobDefinition = { ...JOB_DEFAULTS, name: 'orders', cron: '* * * * * *', shards: 2, itemParameters: {}, handler: './orders.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 } };
     const tx = new ZkTransaction();
     createJob(tx, paths, def);
     expect(tx.ops.map((op) => [op.type, op.path])).toEqual([
