@@ -47,6 +47,8 @@ interface JobState {
   unsettled: Map<number, number[]>;
   /** Manual triggers an item could not take on yet (busy elsewhere, or a takeover comes first). */
   pendingTriggers: Map<number, FireRequest>;
+  /** Scheduled fires (ms) whose begin answered `takeover`: the item's next takeover accounts for them. */
+  awaiting: Map<number, number[]>;
 }
 
 /** What the scheduler needs of the executor. */
@@ -163,6 +165,7 @@ export class FireScheduler {
         skipped: s?.skipped ?? new Map(),
         unsettled: new Map(),
         pendingTriggers: s?.pendingTriggers ?? new Map(),
+        awaiting: s?.awaiting ?? new Map(),
       };
       this.jobs.set(def.name, s);
     }
@@ -184,6 +187,7 @@ export class FireScheduler {
     for (const item of removed) {
       s.unsettled.delete(item);
       s.pendingTriggers.delete(item);
+      s.awaiting.delete(item); // the item's next owner plans from what was taken on: they are in its window
       void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
     }
     if (this.state === 'started') {
@@ -310,6 +314,7 @@ export class FireScheduler {
         // A fire is left in flight by a run that did not end: take the item over first. A
         // scheduled fire is part of that plan (it comes after the item's last scheduled fire).
         if (trigger) s.pendingTriggers.set(req.item, req);
+        else if (req.reason === 'schedule' || req.reason === 'queued') s.awaiting.set(req.item, [...(s.awaiting.get(req.item) ?? []), fireMs]);
         void this.takeover(req.job, req.item);
         break;
       case 'error':
@@ -329,6 +334,16 @@ export class FireScheduler {
       case 'started':
         break;
     }
+  }
+
+  /** Removes the item's awaiting fires that `pick` selects; a note of them (undefined when none). */
+  private takeAwaiting(s: JobState, item: number, pick: (fireMs: number) => boolean): Note | undefined {
+    const all = s.awaiting.get(item) ?? [];
+    const taken = all.filter(pick);
+    const left = all.filter((t) => !pick(t));
+    if (left.length > 0) s.awaiting.set(item, left);
+    else s.awaiting.delete(item);
+    return taken.length > 0 ? { count: taken.length, latest: new Date(Math.max(...taken)) } : undefined;
   }
 
   /** Notes that the fate of the item's fire at `fireMs` (or, `upTo`, of all its fires to then) is settled. */
@@ -378,7 +393,13 @@ export class FireScheduler {
       // A marker that cannot be read is held all the same, by someone else as far as we know.
       const marker = held ? decodeMarker(held.data) : undefined;
       const ours = marker?.member === this.opts.memberName();
-      if (ours && this.opts.executor.isBusy(job, item)) return; // our own run
+      if (ours && this.opts.executor.isBusy(job, item)) {
+        // Our own run holds the item (a re-run this item's takeover began meanwhile): scheduled
+        // fires that answered `takeover` wait behind it, and no plan covers them any more.
+        const behind = this.takeAwaiting(s, item, () => true);
+        if (behind) s.missed.set(item, mergeNote(s.missed.get(item), behind));
+        return;
+      }
       const plan = planTakeover({
         def: s.def,
         schedule: s.schedule,
@@ -399,6 +420,12 @@ export class FireScheduler {
         this.opts.log.warn({ job, item, fireTime: marker?.fireTime }, 'removing an orphaned running marker of this worker');
         await this.opts.zk.remove(this.opts.paths.running(job, item), 0).catch(() => undefined);
       }
+      // Scheduled fires that answered `takeover` are in the plan's window (after the last fire taken
+      // on, up to `until`) unless a later fire began meanwhile: those are recorded as missed.
+      const last = progress.lastScheduled ?? progress.inFlight?.fireTime ?? this.opts.ledger.createdAt(job, item)?.toISOString();
+      const lastMs = last === undefined ? Infinity : Date.parse(last);
+      const skippedOver = this.takeAwaiting(s, item, (t) => !(t > lastMs && t <= until.getTime()));
+      if (skippedOver) plan.missed = mergeNote(plan.missed, skippedOver);
       const requests: FireRequest[] = [];
       if (plan.poison) {
         this.opts.log.error({ job, item, fireTime: plan.poison.fireTime.toISOString(), reason: plan.poison.reason }, 'not running this fire again');

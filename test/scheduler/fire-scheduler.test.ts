@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FireScheduler, STALL_GRACE_MS, type FireTarget, type MarkerReader, type ProgressSource } from '../../src/scheduler/fire-scheduler.js';
 import type { ExecutorEvents, FireRequest } from '../../src/executor/executor.js';
 import type { ProgressRecord } from '../../src/model/progress-record.js';
+import { encodeMarker } from '../../src/model/running-marker.js';
 import type { JobDefinition } from '../../src/config/job-definition.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
@@ -12,7 +13,10 @@ import { testJob } from '../support/test-job.js';
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0, 500); // half a second before an instant of an every-second cron
 
 /** A scheduler on fake time, with an executor that records what it is handed and answers as told. */
-function harness(def: JobDefinition, options: { progress?: ProgressRecord; answer?: (req: FireRequest) => 'started' | 'silent' | ExecutorEvents['notStarted'][1] } = {}) {
+function harness(
+  def: JobDefinition,
+  options: { progress?: ProgressRecord; answer?: (req: FireRequest) => 'started' | 'silent' | ExecutorEvents['notStarted'][1]; busy?: () => boolean; marker?: () => Buffer | null } = {},
+) {
   const clock = new FakeClock(T0);
   const fired: Array<{ requests: FireRequest[]; sequential: boolean }> = [];
   const loads: Array<{ job: string; item: number }> = [];
@@ -21,7 +25,7 @@ function harness(def: JobDefinition, options: { progress?: ProgressRecord; answe
   const executor: FireTarget = {
     on: emitter.on.bind(emitter) as FireTarget['on'],
     prepareLeadMs: () => 20,
-    isBusy: () => false,
+    isBusy: options.busy ?? (() => false),
     fire: async (requests, sequential = false) => {
       fired.push({ requests: [...requests], sequential });
       for (const req of requests) {
@@ -40,7 +44,10 @@ function harness(def: JobDefinition, options: { progress?: ProgressRecord; answe
     retire: async () => undefined,
   };
   const zk: MarkerReader = {
-    getDataIfExists: async () => null,
+    getDataIfExists: async () => {
+      const data = options.marker?.();
+      return data ? { data, stat: {} as never } : null;
+    },
     exists: async () => null,
     remove: async () => undefined,
     signal: new AbortController().signal,
@@ -153,6 +160,32 @@ describe('FireScheduler on fake time', () => {
     const next = scheduled(h.fired).find((r) => r.reason === 'schedule')!;
     // Its note (4 older fires) and the skipped-over fire itself ride on the next regular fire.
     expect(next.missed).toEqual({ count: 5, latest: new Date(T0 - 500) });
+    h.scheduler.stop();
+  });
+
+  it('a scheduled fire that answered takeover while the takeover re-run of its item holds it is recorded as missed (found by the 10-minute chaos run)', async () => {
+    const left: ProgressRecord = { lastScheduled: new Date(T0 - 500).toISOString(), inFlight: { fireTime: new Date(T0 - 500).toISOString(), attempt: 1, member: 'm-dead-0000000000', worker: 'dead', startedAt: new Date(T0 - 500).toISOString() } };
+    let rerunning = false;
+    const h = harness(testJob('j', { shards: 1 }), {
+      progress: left,
+      answer: (req) => {
+        if (req.reason === 'failover') {
+          rerunning = true; // our re-run now holds the item (marker ours, lane busy)
+          return 'started';
+        }
+        return rerunning && req.fireTime.getTime() === T0 + 500 ? 'takeover' : 'started';
+      },
+      busy: () => rerunning,
+      marker: () => (rerunning ? encodeMarker({ member: 'm-me-0000000001', worker: 'me', fireTime: new Date(T0 - 500).toISOString(), attempt: 2, startedAt: new Date(T0).toISOString() }) : null),
+    });
+    h.scheduler.start();
+    await settle(); // the takeover's re-run begins first
+    await h.clock.advanceTo(T0 + 600); // the re-run began; the fire at +500 answered takeover
+    await settle();
+    rerunning = false;
+    await h.clock.advanceTo(T0 + 1600);
+    const next = scheduled(h.fired).find((r) => r.reason === 'schedule' && r.fireTime.getTime() === T0 + 1500)!;
+    expect(next.missed).toEqual({ count: 1, latest: new Date(T0 + 500) });
     h.scheduler.stop();
   });
 
