@@ -420,11 +420,14 @@ export class FireScheduler {
         this.opts.log.warn({ job, item, fireTime: marker?.fireTime }, 'removing an orphaned running marker of this worker');
         await this.opts.zk.remove(this.opts.paths.running(job, item), 0).catch(() => undefined);
       }
-      // Scheduled fires that answered `takeover` are in the plan's window (after the last fire taken
-      // on, up to `until`) unless a later fire began meanwhile: those are recorded as missed.
+      // Scheduled fires that answered `takeover`: those in the plan's window (after the last fire
+      // taken on, up to `until`) are the plan's; those at or before the last fire taken on were
+      // skipped over by a later fire that began first (recorded as missed); later ones wait for the
+      // next takeover round (the answer that added them asked for it).
       const last = progress.lastScheduled ?? progress.inFlight?.fireTime ?? this.opts.ledger.createdAt(job, item)?.toISOString();
       const lastMs = last === undefined ? Infinity : Date.parse(last);
-      const skippedOver = this.takeAwaiting(s, item, (t) => !(t > lastMs && t <= until.getTime()));
+      this.takeAwaiting(s, item, (t) => t > lastMs && t <= until.getTime());
+      const skippedOver = this.takeAwaiting(s, item, (t) => t <= lastMs);
       if (skippedOver) plan.missed = mergeNote(plan.missed, skippedOver);
       const requests: FireRequest[] = [];
       if (plan.poison) {

@@ -189,6 +189,25 @@ describe('FireScheduler on fake time', () => {
     h.scheduler.stop();
   });
 
+  it('a scheduled fire that answered takeover after the plan began is planned by the next round, not recorded as missed (10-minute chaos run)', async () => {
+    const left: ProgressRecord = { lastScheduled: new Date(T0 - 2500).toISOString(), inFlight: { fireTime: new Date(T0 - 2500).toISOString(), attempt: 1, member: 'm-dead-0000000000', worker: 'dead', startedAt: new Date(T0 - 2500).toISOString() } };
+    // The item comes to this worker just before an instant whose batch is prepared at once: its
+    // fire answers takeover while the first takeover (planned up to the instant before) runs.
+    const h = harness(testJob('j', { shards: 1 }), { progress: left, answer: (req) => (req.reason === 'schedule' ? 'takeover' : 'started') });
+    h.scheduler.setJob(testJob('j', { shards: 1 }), []);
+    h.scheduler.start();
+    await h.clock.advanceTo(T0 + 490); // inside the prepare lead of the instant at +500
+    h.scheduler.setJob(testJob('j', { shards: 1 }), [0]);
+    await h.clock.advance(0);
+    await settle();
+    const planned = h.fired.flatMap((f) => f.requests).filter((r) => r.reason !== 'schedule');
+    const notes = planned.map((r) => r.missed).filter(Boolean);
+    // Fires -1500 and -500 (and, in the second round, +500) belong to plans; nothing claims +500 missed.
+    expect(notes.every((n) => n!.latest.getTime() < T0 + 500)).toBe(true);
+    expect(planned.some((r) => r.reason === 'misfire' && r.fireTime.getTime() === T0 + 500)).toBe(true);
+    h.scheduler.stop();
+  });
+
   it('reports and recovers an item one of whose fires was handed over but never begun or recorded (stall check)', async () => {
     const h = harness(testJob('j', { shards: 1 }), { answer: (req) => (req.fireTime.getTime() === T0 + 1500 ? 'silent' : 'started') });
     h.scheduler.start();
