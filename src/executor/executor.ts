@@ -52,6 +52,8 @@ export interface ExecutorOptions {
   leaseRemainingMs?: () => number;
   /** Time and timers. @default systemClock */
   clock?: Clock;
+  /** Source of randomness in [0, 1) for the retry backoff's jitter (seeded in the simulation). @default Math.random */
+  random?: () => number;
   /** Runs the module handlers of jobs with `sandbox: thread | process` (their runs fail without it). */
   sandbox?: SandboxRunner;
 }
@@ -316,7 +318,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       outcome = result.outcome;
       error = result.error;
       if (outcome !== 'failed' || tries >= attempts || abort.signal.aborted || !def) break;
-      const delay = backoff(def.retry, tries);
+      const delay = backoff(def.retry, tries, this.opts.random);
       runLog().warn({ attempt, delayMs: delay, error }, 'attempt failed; retrying');
       try {
         await sleep(this.clock, delay, { signal: abort.signal });
@@ -419,7 +421,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     };
     const run = async (): Promise<{ outcome: RunOutcome; error?: string }> => {
       if (this.opts.log.isLevelEnabled('debug')) log().debug({ reason: req.reason, token }, 'run started');
-      const timer = def.timeoutMs > 0 ? setTimeout(() => controller.abort(new RunTimeoutError(def.timeoutMs)), def.timeoutMs) : undefined;
+      const timer = def.timeoutMs > 0 ? this.clock.setTimeout(() => controller.abort(new RunTimeoutError(def.timeoutMs)), def.timeoutMs) : undefined;
       try {
         if (loadError !== undefined) return failure(loadError);
         if (handler) await handler(ctx);
@@ -428,7 +430,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       } catch (err) {
         return failure(err);
       } finally {
-        if (timer) clearTimeout(timer);
+        if (timer) this.clock.clearTimeout(timer);
         dispose();
       }
     };
@@ -444,9 +446,9 @@ function outcomeOfAbort(reason: unknown, fallback: RunOutcome): RunOutcome {
 }
 
 /** Exponential backoff with full jitter on the upper half, bounded by `maxBackoffMs`. */
-export function backoff(retry: JobDefinition['retry'], failures: number): number {
+export function backoff(retry: JobDefinition['retry'], failures: number, random: () => number = Math.random): number {
   const base = Math.min(retry.maxBackoffMs, retry.backoffMs * 2 ** (failures - 1));
-  return Math.round(base / 2 + Math.random() * (base / 2));
+  return Math.round(base / 2 + random() * (base / 2));
 }
 
 function keyOf(job: string, item: number): string {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, ZkTimeoutError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
@@ -122,13 +122,15 @@ export class RunLedger {
    *   check needs no write of its own while the worker fires
    */
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
     private readonly member: { name: string; workerId: string },
     private readonly log: Logger,
     private readonly clock?: ServerClockObserver,
     /** Time and timers. @default systemClock */
     private readonly time: Clock = systemClock,
+    /** Source of randomness in [0, 1) for the first history write's jitter (seeded in the simulation). */
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** Starts the history sweep (see HISTORY_WRITE_INTERVAL_MS). */
@@ -183,7 +185,7 @@ export class RunLedger {
       version: found ? found.stat.version : -1,
       createdAt: found?.stat.ctime,
       historyVersion: history ? history.stat.version : -1,
-      historyDueAt: this.time.now() + Math.random() * HISTORY_WRITE_INTERVAL_MS,
+      historyDueAt: this.time.now() + this.random() * HISTORY_WRITE_INTERVAL_MS,
     };
     // A read that was overtaken by one of our own writes (a begin or release committed while it was
     // on its way) must not put the older state back: per node, the newer version wins.

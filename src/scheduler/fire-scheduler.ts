@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
@@ -54,7 +54,7 @@ export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'o
 /** What the scheduler needs of the run ledger. */
 export type ProgressSource = Pick<RunLedger, 'load' | 'createdAt' | 'retire'>;
 /** What the scheduler needs of the ZooKeeper session. */
-export type MarkerReader = Pick<ZkClient, 'getDataIfExists' | 'exists' | 'remove' | 'signal'>;
+export type MarkerReader = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'remove' | 'signal'>;
 
 export interface FireSchedulerOptions {
   zk: MarkerReader;
@@ -66,6 +66,8 @@ export interface FireSchedulerOptions {
   memberName: () => string;
   /** Time and timers. @default systemClock */
   clock?: Clock;
+  /** Source of randomness in [0, 1) for the takeover retry's jitter (seeded in the simulation). @default Math.random */
+  random?: () => number;
   /** Called with the stalled items (`job#item`) whenever that set changes. */
   onStalled?: (items: readonly string[]) => void;
 }
@@ -421,7 +423,7 @@ export class FireScheduler {
       const tries = (this.takeoverRetries.get(key) ?? 0) + 1;
       this.takeoverRetries.set(key, tries);
       const base = Math.min(TAKEOVER_RETRY_MAX_MS, TAKEOVER_RETRY_MS * 2 ** (tries - 1));
-      const delay = Math.round(base / 2 + Math.random() * (base / 2));
+      const delay = Math.round(base / 2 + (this.opts.random ?? Math.random)() * (base / 2));
       this.opts.log.warn({ err, job, item, retryInMs: delay }, 'takeover failed; retrying');
       this.clock.setTimeout(() => void this.takeover(job, item), delay).unref?.();
     }
@@ -435,7 +437,7 @@ export class FireScheduler {
   private fireTakeover(requests: readonly FireRequest[]): Promise<void> {
     this.takeoverFires.push(...requests);
     this.takeoverFlush ??= new Promise<void>((resolve) => {
-      setImmediate(() => {
+      this.clock.setImmediate(() => {
         const batch = this.takeoverFires;
         this.takeoverFires = [];
         this.takeoverFlush = undefined;

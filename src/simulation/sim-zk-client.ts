@@ -238,6 +238,12 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
     return !isTerminal(this.currentState) && this.currentState !== 'latent';
   }
 
+  /** Milliseconds left of the lease (0 once it is lost), as `ZkClient.leaseRemainingMs`. */
+  leaseRemainingMs(): number {
+    if (!this.holdsLease()) return 0;
+    return Math.max(0, this.lastAnsweredSentAtMs + this.leaseMs - this.timers.monotonicNow());
+  }
+
   close(): Promise<void> {
     this.closing ??= this.doClose();
     return this.closing;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ZkClient } from './zk-client.js';
+import type { ZkSession } from './zk-session.js';
 import { NoNodeError, ZkClosedError } from './zk-errors.js';
 import type { NodeSnapshot } from './node-cache.js';
 import { childPath } from './zk-paths.js';
@@ -25,7 +25,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
   private readonly loop: RefreshLoop;
 
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     readonly path: string,
     private readonly options: { withData: boolean; log?: Logger; retry?: RetryTiming },
   ) {
