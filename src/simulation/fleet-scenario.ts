@@ -23,7 +23,6 @@ export type FleetAction =
   | { atMs: number; kind: 'lose'; worker: number; when: 'before-apply' | 'after-apply' }
   | { atMs: number; kind: 'slow'; worker: number; forMs: number; maxMs: number }
   | { atMs: number; kind: 'skew'; worker: number; deltaMs: number }
-  | { atMs: number; kind: 'expire'; worker: number }
   | { atMs: number; kind: 'disable' | 'enable'; job: string; item?: number }
   | { atMs: number; kind: 'move'; job: string; item: number; worker: number }
   | { atMs: number; kind: 'drain' | 'undrain'; worker: number }
@@ -106,8 +105,7 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): F
     else if (k < 36) actions.push({ atMs: at, kind: 'drop', worker: worker() });
     else if (k < 46) actions.push({ atMs: at, kind: 'lose', worker: worker(), when: random.chance(0.5) ? 'before-apply' : 'after-apply' });
     else if (k < 52) actions.push({ atMs: at, kind: 'slow', worker: worker(), forMs: random.between(500, 5000), maxMs: random.between(5, 400) });
-    else if (k < 58) actions.push({ atMs: at, kind: 'skew', worker: worker(), deltaMs: random.chance(0.8) ? random.between(-1500, 1500) : random.pick([-1, 1]) * random.between(5500, 8000) });
-    else if (k < 63) actions.push({ atMs: at, kind: 'expire', worker: worker() });
+    else if (k < 63) actions.push({ atMs: at, kind: 'skew', worker: worker(), deltaMs: random.chance(0.8) ? random.between(-1500, 1500) : random.pick([-1, 1]) * random.between(5500, 8000) });
     else if (k < 71) actions.push({ atMs: at, kind: random.chance(0.5) ? 'disable' : 'enable', job: d.name, item: random.chance(0.8) ? random.int(d.shards) : undefined });
     else if (k < 77) actions.push({ atMs: at, kind: 'move', job: d.name, item: random.int(d.shards), worker: worker() });
     else if (k < 84) actions.push({ atMs: at, kind: random.chance(0.5) ? 'drain' : 'undrain', worker: worker() });

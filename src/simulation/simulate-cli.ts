@@ -39,12 +39,13 @@ async function main(): Promise<void> {
   let runs = 0;
   let virtualMs = 0;
   for (let s = first; s < first + seeds; s++) {
-    const result = await runFleetSimulation(s >>> 0, { logs: values.logs });
+    let result = await runFleetSimulation(s >>> 0, { logs: values.logs, trace: values.trace });
     runs += result.stats.runs;
     virtualMs += result.stats.virtualMs;
     if (values.trace) process.stdout.write(`${result.trace.toString()}\n`);
     if (result.violations.length > 0) {
       failed++;
+      if (!values.trace) result = await runFleetSimulation(s >>> 0, { logs: values.logs });
       process.stdout.write(`${formatFailure(result)}\n\n`);
     }
     const done = s - first + 1;
