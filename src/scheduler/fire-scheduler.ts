@@ -437,7 +437,7 @@ export class FireScheduler {
   private fireTakeover(requests: readonly FireRequest[]): Promise<void> {
     this.takeoverFires.push(...requests);
     this.takeoverFlush ??= new Promise<void>((resolve) => {
-      this.clock.setImmediate(() => {
+      setImmediate(() => {
         const batch = this.takeoverFires;
         this.takeoverFires = [];
         this.takeoverFlush = undefined;
