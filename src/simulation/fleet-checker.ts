@@ -7,7 +7,7 @@ import { SAMPLE_MS } from './fleet-events.js';
 export type Invariant =
   /** (a) two runs of one item overlapped, and the earlier one's session was still alive (or it ran on past its lease). */
   | 'no-overlap'
-  /** (b) a scheduled fire of an enabled item neither ran nor was recorded as missed or skipped. */
+  /** (b) a scheduled fire of an enabled item neither ran nor was recorded as missed or skipped; or a fire interrupted by a lost owner was not run again. */
   | 'no-lost-fire'
   /** (c) a handler was entered on a session the server had ended, or without holding the item's marker. */
   | 'no-start-after-lease-loss'
@@ -52,7 +52,36 @@ export const ENABLE_PROPAGATION_MS = 1000;
 
 /** Checks the fleet invariants over what the simulation recorded; returns every violation found. */
 export function checkFleet(input: CheckInput): Violation[] {
-  return [...checkOverlap(input), ...checkStarts(input), ...checkFencing(input), ...checkIncidents(input), ...checkLostFires(input)].sort((a, b) => a.atMs - b.atMs);
+  return [...checkOverlap(input), ...checkStarts(input), ...checkFencing(input), ...checkIncidents(input), ...checkLostFires(input), ...checkInterrupted(input)].sort((a, b) => a.atMs - b.atMs);
+}
+
+/**
+ * (b, continued) A fire interrupted by a lost owner is run again (PRODUCT §4.2): every fire whose
+ * runs were all cut short by their process's death or lease loss must have a later run that ended
+ * (any outcome), or be recorded as poisoned (`maxFailovers`) — unless its job has failover off
+ * (then the takeover records it as failed), its item was made anew since, or it still runs at the end.
+ */
+function checkInterrupted(input: CheckInput): Violation[] {
+  const { scenario, log, final, startWallMs, endMs } = input;
+  const out: Violation[] = [];
+  const cutoffMs = endMs - (scenario.sessionTimeoutMs * 2 + Math.max(...scenario.jobs.map((j) => j.periodS * 1000 + j.maxRunMs)) + 4000);
+  const byFire = new Map<string, RunRecord[]>();
+  for (const r of log.runs) {
+    const k = `${key(r.job, r.item)}@${r.fireMs}`;
+    let list = byFire.get(k);
+    if (!list) byFire.set(k, (list = []));
+    list.push(r);
+  }
+  const poisoned = new Set(log.started.filter((s) => s.poisoned).map((s) => `${key(s.job, s.item)}@${s.fireMs}`));
+  for (const [k, runs] of byFire) {
+    const first = runs[0]!;
+    if (!runs.every((r) => r.interrupted) || poisoned.has(k) || first.startMs > cutoffMs) continue;
+    const spec = scenario.jobs.find((j) => j.definition.name === first.job);
+    const item = final.find((f) => f.job === first.job && f.item === first.item);
+    if (!spec?.definition.failover || !item || item.bornWallMs - startWallMs > first.startMs) continue;
+    out.push({ invariant: 'no-lost-fire', atMs: runs[runs.length - 1]!.endMs ?? first.startMs, message: `${k.replace(/@\d+$/, '')}: fire ${iso(first.fireMs)} was cut short by the loss of its owner (${runs.map((r) => r.process).join(', ')}) and never run again` });
+  }
+  return out;
 }
 
 const key = (job: string, item: number): string => `${job}#${item}`;

@@ -19,6 +19,8 @@ export interface RunRecord {
   /** Undefined while it still works (at the end of the simulation). */
   endMs?: number;
   aborted?: boolean;
+  /** Cut short by its process's death or its lease's loss (the fire stays in flight, to be run again). */
+  interrupted?: boolean;
   /** At entry: the server still had the run's session. */
   sessionLive: boolean;
   /** At entry: the item's running marker existed and belonged to the run's session. */

@@ -166,6 +166,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
             if (run) {
               run.endMs = clock.nowMs;
               run.aborted = aborted;
+              run.interrupted = aborted && (ctx.signal.reason as { code?: string } | undefined)?.code === 'LEASE_LOST';
             }
             trace.record(process, `run ${ctx.job}#${ctx.item} attempt ${ctx.attempt} ${aborted ? 'aborted' : 'returned'}`);
           },
@@ -201,7 +202,11 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
         log.processes.push({ atMs: clock.nowMs, process: w.process, kind: 'crashed' });
         w.crash();
         // Its handlers died with it.
-        for (const r of log.runs) if (r.process === w.process && r.endMs === undefined) r.endMs = clock.nowMs;
+        for (const r of log.runs) {
+          if (r.process !== w.process || r.endMs !== undefined) continue;
+          r.endMs = clock.nowMs;
+          r.interrupted = true;
+        }
         director.setTimeout(() => spawn(a.worker), a.restartAfterMs);
         return;
       }

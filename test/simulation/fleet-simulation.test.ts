@@ -103,6 +103,16 @@ describe('fleet checker', () => {
     expect(checkFleet({ scenario, log, final: [item], startWallMs, endMs })).toEqual([]);
   });
 
+  it('(b) a fire cut short by the loss of its owner must be run again', () => {
+    const failover = { ...scenario, jobs: [{ ...scenario.jobs[0]!, definition: { ...scenario.jobs[0]!.definition, failover: true } }] };
+    const log = emptyFleetLog();
+    log.runs.push(run({ interrupted: true, aborted: true }));
+    const check = () => checkFleet({ scenario: failover, log, final: [item], startWallMs, endMs: 60_000 }).filter((v) => /cut short/.test(v.message));
+    expect(check().map((v) => v.invariant)).toEqual(['no-lost-fire']);
+    log.runs.push(run({ process: 'w1.1', session: 2n, startMs: 9000, endMs: 9400, attempt: 2, token: 30n }));
+    expect(check()).toEqual([]);
+  });
+
   it('(c) a run entered on an ended session or without its marker; (d) a token not above the one before', () => {
     const log = emptyFleetLog();
     log.runs.push(run({ sessionLive: false }), run({ startMs: 3000, endMs: 3100, markerOwned: false }));
