@@ -123,13 +123,14 @@ function checkOverlap(input: CheckInput): Violation[] {
   return out;
 }
 
-/** When a run whose session ended at `endedMs` must have stopped: then, or once its frozen process was thawed. */
+/** When a run whose session ended at `endedMs` must have stopped: then, or once its frozen process was thawed (or died). */
 function stopDeadline(input: CheckInput, process: string, endedMs: number): number {
   let frozenSince: number | undefined;
   for (const e of input.log.processes) {
     if (e.process !== process) continue;
     if (e.atMs > endedMs) {
-      if (frozenSince !== undefined && e.kind === 'thawed') return e.atMs + STOP_MARGIN_MS;
+      // Frozen when its session ended: it stops once thawed, or dies frozen (a crash).
+      if (frozenSince !== undefined && e.kind !== 'frozen') return e.atMs + STOP_MARGIN_MS;
       break;
     }
     if (e.kind === 'frozen') frozenSince = e.atMs;
