@@ -181,15 +181,18 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
 
   // ---- the director: faults and operator actions at their times ----
   const director = clock.timers('director');
-  const operatorDo = async (what: string, op: () => Promise<unknown>, extra: { job?: string; item?: number; force?: boolean; removed?: number[] } = {}): Promise<void> => {
+  /** Runs one operator request; resolves whether it was done. */
+  const operatorDo = async (what: string, op: () => Promise<unknown>, extra: { job?: string; item?: number; force?: boolean; removed?: number[] } = {}): Promise<boolean> => {
     const atMs = clock.nowMs;
     try {
       await op();
       log.operator.push({ atMs, action: what, ...extra });
       trace.record('operator', `${what}: ok`);
+      return true;
     } catch (err) {
       log.operator.push({ atMs, action: what, ...extra, error: (err as Error).message });
       trace.record('operator', `${what}: ${(err as Error).message}`);
+      return false;
     }
   };
   const perform = (a: FleetAction): void => {
@@ -262,7 +265,13 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       case 'reshard': {
         const before = decodeJob(server.peek(paths.job(a.job))?.data)?.shards ?? 0;
         const removed = Array.from({ length: Math.max(0, before - a.shards) }, (_, k) => a.shards + k);
-        void operatorDo(`reshard ${a.job} to ${a.shards}${a.force ? ' --force' : ''}`, () => operator.reshard(a.job, a.shards, { force: a.force }), { job: a.job, force: a.force, removed });
+        void operatorDo(`reshard ${a.job} to ${a.shards}${a.force ? ' --force' : ''}`, () => operator.reshard(a.job, a.shards, { force: a.force }), { job: a.job, force: a.force, removed }).then((done) => {
+          // A forced reshard down is undone soon after (a mistake corrected): the removed items
+          // come back as new nodes while the runs cut off from the old ones may still be going.
+          if (done && a.force && removed.length > 0) {
+            director.setTimeout(() => void operatorDo(`reshard ${a.job} back to ${before}`, () => operator.reshard(a.job, before), { job: a.job }), 500 + (a.atMs % 2500));
+          }
+        });
         return;
       }
       case 'trigger':
