@@ -373,11 +373,14 @@ export class FireScheduler {
     try {
       const progress = await this.opts.ledger.load(job, item, true);
       const marker = decodeMarker((await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item)))?.data);
-      if (marker?.member === this.opts.memberName() && this.opts.executor.isBusy(job, item)) return; // our own run
+      // Our own run holds the item: nothing to re-run, but the fires since the last one taken on
+      // are still planned (queued behind it): a scheduled fire that was answered `takeover` while
+      // this worker's own takeover ran would otherwise be lost (fleet simulation, seed 274).
+      const ownRun = marker?.member === this.opts.memberName() && this.opts.executor.isBusy(job, item);
       const plan = planTakeover({
         def: s.def,
         schedule: s.schedule,
-        progress,
+        progress: ownRun ? { ...progress, inFlight: null } : progress,
         markerHeld: marker !== undefined && marker.member !== this.opts.memberName(),
         until,
         bornAt: this.opts.ledger.createdAt(job, item),
@@ -388,7 +391,7 @@ export class FireScheduler {
         this.watchMarker(job, item);
         return;
       }
-      if (marker) {
+      if (marker && !ownRun) {
         // Our own marker with no run of ours behind it (a begin whose run never started):
         // remove it, so that the fire it holds can be run again.
         this.opts.log.warn({ job, item, fireTime: marker.fireTime }, 'removing an orphaned running marker of this worker');
