@@ -22,6 +22,6 @@ export function formatFailure(result: FleetSimulationResult, tailLines = TRACE_T
     ...(result.violations.length > 20 ? [`  ... and ${result.violations.length - 20} more`] : []),
     `trace up to the first violation (last ${tail.length} lines):`,
     ...tail.map((l) => `  ${l}`),
-    `replay: npm run simulate -- --seed ${result.seed} --trace`,
+    `replay: npm run simulate -- --seed ${result.seed}${result.activeMs ? ` --active ${result.activeMs[0]}-${result.activeMs[1]}` : ''} --trace --logs`,
   ].join('\n');
 }

@@ -34,6 +34,8 @@ export interface FleetSimulationOptions {
 
 export interface FleetSimulationResult {
   seed: number;
+  /** The range of virtual time with faults the scenario was drawn with, when not the default (for the replay command). */
+  activeMs?: [number, number];
   scenario: FleetScenario;
   violations: Violation[];
   trace: SimTrace;
@@ -350,5 +352,5 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
   }
   const violations = checkFleet({ scenario, log, final, startWallMs, endMs });
   for (const w of workers) if (w.alive) void w.stop();
-  return { seed, scenario, violations, trace, stats };
+  return { seed, activeMs: options.scenario?.activeMs, scenario, violations, trace, stats };
 }

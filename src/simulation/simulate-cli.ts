@@ -1,8 +1,10 @@
 /**
- * `npm run simulate -- [--seeds N] [--seed S] [--trace] [--logs]`: runs the deterministic fleet
- * simulation for seeds S, S+1, … S+N-1 (default 100 seeds from 1) and reports every seed that broke
- * an invariant, with its trace tail. `--seed S --trace` replays one seed exactly and prints its whole
- * trace (`--logs`: with the workers' log lines). Exit 1 when an invariant was broken, 2 on bad usage.
+ * `npm run simulate -- [--seeds N] [--seed S] [--active LO-HI] [--trace] [--logs]`: runs the
+ * deterministic fleet simulation for seeds S, S+1, … S+N-1 (default 100 seeds from 1) and reports
+ * every seed that broke an invariant, with its trace tail. `--seed S --trace` replays one seed
+ * exactly and prints its whole trace (`--logs`: with the workers' log lines). `--active LO-HI`:
+ * scenarios with LO..HI ms of faults (default 20000-40000; `npm test` uses 10000-20000). Exit 1 when
+ * an invariant was broken, 2 on bad usage.
  */
 import { parseArgs } from 'node:util';
 import { runFleetSimulation } from './fleet-simulation.js';
@@ -22,7 +24,7 @@ function count(name: string, value: string | undefined, fallback: number, min: n
 async function main(): Promise<void> {
   let parsed;
   try {
-    parsed = parseArgs({ options: { seeds: { type: 'string' }, seed: { type: 'string' }, trace: { type: 'boolean', default: false }, logs: { type: 'boolean', default: false } } });
+    parsed = parseArgs({ options: { seeds: { type: 'string' }, seed: { type: 'string' }, active: { type: 'string' }, trace: { type: 'boolean', default: false }, logs: { type: 'boolean', default: false } } });
   } catch (err) {
     process.stderr.write(`simulate: ${(err as Error).message}\n`);
     process.exit(EXIT.USAGE);
@@ -34,18 +36,30 @@ async function main(): Promise<void> {
     process.stderr.write('simulate: --trace replays one seed: give --seed S without --seeds (or --seeds 1)\n');
     process.exit(EXIT.USAGE);
   }
+  let activeMs: [number, number] | undefined;
+  if (values.active !== undefined) {
+    const m = /^(\d+)-(\d+)$/.exec(values.active);
+    const lo = Number(m?.[1]);
+    const hi = Number(m?.[2]);
+    if (!m || lo < 1000 || hi < lo || hi > 3_600_000) {
+      process.stderr.write(`simulate: --active must be LO-HI in ms with 1000 <= LO <= HI <= 3600000, got ${JSON.stringify(values.active)}\n`);
+      process.exit(EXIT.USAGE);
+    }
+    activeMs = [lo, hi];
+  }
+  const scenario = activeMs ? { activeMs } : undefined;
   const started = performance.now();
   let failed = 0;
   let runs = 0;
   let virtualMs = 0;
   for (let s = first; s < first + seeds; s++) {
-    let result = await runFleetSimulation(s >>> 0, { logs: values.logs, trace: values.trace });
+    let result = await runFleetSimulation(s >>> 0, { scenario, logs: values.logs, trace: values.trace });
     runs += result.stats.runs;
     virtualMs += result.stats.virtualMs;
     if (values.trace) process.stdout.write(`${result.trace.toString()}\n`);
     if (result.violations.length > 0) {
       failed++;
-      if (!values.trace) result = await runFleetSimulation(s >>> 0, { logs: values.logs });
+      if (!values.trace) result = await runFleetSimulation(s >>> 0, { scenario, logs: values.logs });
       process.stdout.write(`${formatFailure(result)}\n\n`);
     }
     const done = s - first + 1;
