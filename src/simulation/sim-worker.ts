@@ -132,8 +132,7 @@ export class SimWorker {
   crash(): void {
     if (this.dead) return;
     this.dead = true;
-    if (this.zk) this.zk.crash();
-    else this.opts.clock.kill(this.opts.process);
+    this.zk?.crash();
     this.opts.clock.kill(this.opts.process);
   }
 
