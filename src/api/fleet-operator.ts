@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeProgress } from '../model/progress-record.js';
 import { decodeMarker } from '../model/running-marker.js';
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
 import { sequenceOf, TRIGGER_PREFIX, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, NoNodeError, NotEmptyError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
@@ -41,7 +41,7 @@ export interface WaitOptions {
  */
 export class FleetOperator {
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
   ) {}
 

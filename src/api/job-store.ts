@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { NodeExistsError } from '../zk/zk-errors.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
@@ -17,7 +17,7 @@ export type RegisterOutcome = 'created' | 'kept' | 'overwritten' | 'unchanged' |
 /** Reads and writes job definitions in ZooKeeper, the fleet's source of truth. */
 export class JobStore {
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
     private readonly log?: Logger,
   ) {}

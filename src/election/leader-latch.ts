@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
 import { sortBySequence, type ZkPaths } from '../zk/zk-paths.js';
 import { NoNodeError, ZkClosedError } from '../zk/zk-errors.js';
 import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
@@ -26,7 +26,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   private readonly loop: RefreshLoop;
 
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
     private readonly memberName: string,
     private readonly log: Logger,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, ZkTimeoutError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
@@ -129,13 +129,15 @@ export class RunLedger {
    *   check needs no write of its own while the worker fires
    */
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
     private readonly member: { name: string; workerId: string },
     private readonly log: Logger,
     private readonly clock?: ServerClockObserver,
     /** Time and timers. @default systemClock */
     private readonly time: Clock = systemClock,
+    /** Source of randomness in [0, 1) for the first history write's jitter (seeded in the simulation). */
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** Starts the history sweep (see HISTORY_WRITE_INTERVAL_MS). */
@@ -201,7 +203,7 @@ export class RunLedger {
       version: found ? found.stat.version : -1,
       createdAt: found?.stat.ctime,
       historyVersion: history ? history.stat.version : -1,
-      historyDueAt: this.time.now() + Math.random() * HISTORY_WRITE_INTERVAL_MS,
+      historyDueAt: this.time.now() + this.random() * HISTORY_WRITE_INTERVAL_MS,
     };
     // A read that was overtaken by one of our own writes (a begin or release committed while it was
     // on its way) must not put the older state back: per node, the newer version wins.
@@ -479,9 +481,9 @@ export class RunLedger {
           lastCompleted: finished ? maxIso(cached.record.lastCompleted, fireTime) : cached.record.lastCompleted,
           outcome: req.outcome,
           attempt: req.attempt,
-          durationMs: req.durationMs,
+          durationMs: Math.max(0, req.durationMs), // never a record the decoders refuse
           worker: this.member.workerId,
-          recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: req.durationMs, error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
+          recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: Math.max(0, req.durationMs), error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
         };
         const withHistory = this.releaseWritesHistory(req, now);
         const fits = tx.addIfFits(() => {

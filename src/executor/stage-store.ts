@@ -1,4 +1,4 @@
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { encodeJson } from '../model/json-codec.js';
 import { readStageRecord, STAGE_NAME, type StageRecord } from '../model/stage-record.js';
@@ -17,7 +17,7 @@ export class RunStages {
   private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
     private readonly job: string,
     private readonly item: number,
@@ -85,7 +85,7 @@ export class RunStages {
 /** Makes a `RunStages` per run. */
 export class StageStore {
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
   ) {}
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
 import { NodeCache } from '../zk/node-cache.js';
@@ -62,7 +62,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private passes = 0;
 
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
     private readonly memberName: string,
     private readonly log: Logger,

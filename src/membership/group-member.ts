@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
 import { MEMBER_PREFIX, sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { ConnectionLossError, ZkTimeoutError, ZkError } from '../zk/zk-errors.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
@@ -18,15 +18,18 @@ export class GroupMember {
   private info: MemberInfo;
   private version = 0;
   private state: 'latent' | 'started' | 'closed' = 'latent';
-  private readonly token = randomBytes(4).toString('hex');
+  private readonly token: string;
 
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
     info: MemberInfo,
     private readonly log: Logger,
+    /** The random token of the member's name (8 hex digits; the simulation draws it from its seed). @default random bytes */
+    token: string = randomBytes(4).toString('hex'),
   ) {
     this.info = info;
+    this.token = token;
   }
 
   /** The member's node name, e.g. `m-3f9a1c2e-0000000007`. */

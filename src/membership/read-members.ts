@@ -1,9 +1,9 @@
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { decodeMemberInfo, type Member } from './member-info.js';
 
 /** Reads the live members, in sequence (election) order. */
-export async function readMembers(zk: ZkClient, paths: ZkPaths): Promise<Member[]> {
+export async function readMembers(zk: ZkSession, paths: ZkPaths): Promise<Member[]> {
   const names = await zk.getChildren(paths.workers).catch((err: { code?: string }) => {
     if (err.code === 'ZK_NO_NODE') return [] as string[];
     throw err;

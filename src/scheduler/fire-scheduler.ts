@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
@@ -56,7 +56,7 @@ export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'o
 /** What the scheduler needs of the run ledger. */
 export type ProgressSource = Pick<RunLedger, 'load' | 'createdAt' | 'retire'>;
 /** What the scheduler needs of the ZooKeeper session. */
-export type MarkerReader = Pick<ZkClient, 'getDataIfExists' | 'exists' | 'remove' | 'signal'>;
+export type MarkerReader = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'remove' | 'signal'>;
 
 export interface FireSchedulerOptions {
   zk: MarkerReader;
@@ -68,6 +68,8 @@ export interface FireSchedulerOptions {
   memberName: () => string;
   /** Time and timers. @default systemClock */
   clock?: Clock;
+  /** Source of randomness in [0, 1) for the takeover retry's jitter (seeded in the simulation). @default Math.random */
+  random?: () => number;
   /** Called with the stalled items (`job#item`) whenever that set changes. */
   onStalled?: (items: readonly string[]) => void;
 }
@@ -393,17 +395,15 @@ export class FireScheduler {
       // A marker that cannot be read is held all the same, by someone else as far as we know.
       const marker = held ? decodeMarker(held.data) : undefined;
       const ours = marker?.member === this.opts.memberName();
-      if (ours && this.opts.executor.isBusy(job, item)) {
-        // Our own run holds the item (a re-run this item's takeover began meanwhile): scheduled
-        // fires that answered `takeover` wait behind it, and no plan covers them any more.
-        const behind = this.takeAwaiting(s, item, () => true);
-        if (behind) s.missed.set(item, mergeNote(s.missed.get(item), behind));
-        return;
-      }
+      // Our own run holds the item (a re-run this item's takeover began meanwhile): nothing to re-run,
+      // but the fires since the last one taken on are still planned, queued behind it: a scheduled
+      // fire that answered `takeover` meanwhile would otherwise be lost (fleet simulation, seed 274;
+      // the 10-minute chaos run with partitions).
+      const ownRun = ours && this.opts.executor.isBusy(job, item);
       const plan = planTakeover({
         def: s.def,
         schedule: s.schedule,
-        progress,
+        progress: ownRun ? { ...progress, inFlight: null } : progress,
         markerHeld: held !== null && !ours,
         until,
         bornAt: this.opts.ledger.createdAt(job, item),
@@ -414,7 +414,7 @@ export class FireScheduler {
         this.watchMarker(job, item);
         return;
       }
-      if (ours) {
+      if (ours && !ownRun) {
         // Our own marker with no run of ours behind it (a begin whose run never started):
         // remove it, so that the fire it holds can be run again.
         this.opts.log.warn({ job, item, fireTime: marker?.fireTime }, 'removing an orphaned running marker of this worker');
@@ -464,7 +464,7 @@ export class FireScheduler {
       const tries = (this.takeoverRetries.get(key) ?? 0) + 1;
       this.takeoverRetries.set(key, tries);
       const base = Math.min(TAKEOVER_RETRY_MAX_MS, TAKEOVER_RETRY_MS * 2 ** (tries - 1));
-      const delay = Math.round(base / 2 + Math.random() * (base / 2));
+      const delay = Math.round(base / 2 + (this.opts.random ?? Math.random)() * (base / 2));
       this.opts.log.warn({ err, job, item, retryInMs: delay }, 'takeover failed; retrying');
       this.clock.setTimeout(() => void this.takeover(job, item), delay).unref?.();
     }

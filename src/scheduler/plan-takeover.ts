@@ -34,8 +34,8 @@ export interface TakeoverPlan {
   rerun?: { fireTime: Date; attempt: number; failovers: { count: number; workers: string[] } };
   /**
    * The interrupted fire is not run again: its runs were cut short by lost owners more than the
-   * job's `maxFailovers` times (a poison fire, e.g. a handler that stalls every worker it runs on).
-   * It is recorded as failed.
+   * job's `maxFailovers` times (a poison fire, e.g. a handler that stalls every worker it runs on),
+   * or the job has `failover: false`. It is recorded as failed.
    */
   poison?: { fireTime: Date; attempt: number; reason: string };
   /** Missed fires to run now, oldest first. */
@@ -72,16 +72,16 @@ export function planTakeover(input: TakeoverInput): TakeoverPlan {
     } else {
       plan.rerun = { fireTime, attempt: inFlight.attempt + 1, failovers };
     }
+  } else if (inFlight) {
+    // Failover off: the fire is not run again, but it must be closed (recorded as failed) by the
+    // takeover's first begin: no other begin may overwrite a fire left in flight (decideBegin).
+    plan.poison = { fireTime: new Date(inFlight.fireTime), attempt: inFlight.attempt + 1, reason: `not run again: its run was cut short (worker ${inFlight.worker}) and failover is off for this job` };
   }
   const last = progress.lastScheduled ?? inFlight?.fireTime ?? input.bornAt?.toISOString();
   if (last === undefined) return plan; // nothing to account for before the regular schedule
   const missedTimes: Date[] = [];
   let notRun = 0;
   let latestNotRun: Date | undefined;
-  if (inFlight && !def.failover) {
-    notRun++; // the interrupted fire is not run again: record it
-    latestNotRun = new Date(inFlight.fireTime);
-  }
   const keep = misfireKeep(def);
   let seen = 0;
   for (let t = schedule.next(new Date(last)); t.getTime() <= until.getTime() && seen < COUNT_LIMIT; t = schedule.next(t)) {

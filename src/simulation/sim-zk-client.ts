@@ -154,6 +154,11 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
     return this.currentState;
   }
 
+  /** The simulation models no authentication (docs/ARCHITECTURE.md, Simulation). */
+  get user(): string {
+    return 'anonymous';
+  }
+
   get connectString(): string {
     return `sim:${this.process}`;
   }
@@ -236,6 +241,12 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
   holdsLease(): boolean {
     this.checkLiveness();
     return !isTerminal(this.currentState) && this.currentState !== 'latent';
+  }
+
+  /** Milliseconds left of the lease (0 once it is lost), as `ZkClient.leaseRemainingMs`. */
+  leaseRemainingMs(): number {
+    if (!this.holdsLease()) return 0;
+    return Math.max(0, this.lastAnsweredSentAtMs + this.leaseMs - this.timers.monotonicNow());
   }
 
   close(): Promise<void> {

@@ -33,6 +33,23 @@ export interface SimZooKeeperOptions {
   /** `jute.maxbuffer`: a larger request makes the server drop the connection. @default 1_048_575 */
   maxBufferBytes?: number;
   trace?: SimTrace;
+  /** Told of every applied change and every session end (the fleet checker's view of the server). */
+  observer?: SimServerObserver;
+}
+
+/** One change of an applied write or multi; `ephemeralOwner` is the deleted node's (0n for persistent nodes). */
+export interface SimChange {
+  op: 'create' | 'delete' | 'setData';
+  path: string;
+  ephemeralOwner?: bigint;
+}
+
+/** What a checker hears from the server, synchronously, as transactions are applied. */
+export interface SimServerObserver {
+  /** A write or a whole multi was applied by `session` at `zxid` (failed ones are not told). */
+  committed?(changes: readonly SimChange[], zxid: bigint, session: bigint): void;
+  /** A session ended at `zxid`: it timed out (`expired`) or was closed. */
+  sessionEnded?(session: bigint, zxid: bigint, expired: boolean): void;
 }
 
 interface ZNode {
@@ -80,6 +97,7 @@ export class SimZooKeeper implements SimServerEnd {
   readonly minSessionTimeoutMs: number;
   readonly maxSessionTimeoutMs: number;
   readonly maxBufferBytes: number;
+  private readonly observer: SimServerObserver | undefined;
   private readonly timers: SimTimers;
   private readonly random: SeededRandom;
   private readonly trace: SimTrace | undefined;
@@ -96,6 +114,7 @@ export class SimZooKeeper implements SimServerEnd {
     this.timers = options.timers;
     this.random = options.random;
     this.trace = options.trace;
+    this.observer = options.observer;
     this.tickMs = options.tickMs ?? 2000;
     this.minSessionTimeoutMs = options.minSessionTimeoutMs ?? 2 * this.tickMs;
     this.maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 20 * this.tickMs;
@@ -227,7 +246,7 @@ export class SimZooKeeper implements SimServerEnd {
       for (const s of [...this.sessions.values()]) {
         if (s.expiresAtMs <= t) {
           this.trace?.record('server', `session ${hex(s.id)} timed out`);
-          this.endSession(s);
+          this.endSession(s, undefined, true);
         }
       }
       this.armTick();
@@ -235,10 +254,11 @@ export class SimZooKeeper implements SimServerEnd {
   }
 
   /** The close-session transaction: its ephemerals go (with their watch events), its connection closes. */
-  private endSession(s: Session, replyXid?: number): void {
+  private endSession(s: Session, replyXid?: number, expired = false): void {
     this.zxid++;
     const zxid = this.zxid;
     this.sessions.delete(s.id);
+    this.observer?.sessionEnded?.(s.id, zxid, expired);
     const events: Applied['events'] = [];
     for (const path of this.random.shuffle([...s.ephemerals])) {
       if (this.nodes.has(path)) events.push(...this.deleteNode(path, zxid).events);
@@ -299,9 +319,11 @@ export class SimZooKeeper implements SimServerEnd {
     const zxid = this.zxid;
     try {
       let applied: Applied & { path?: string; stat?: SimNodeStat };
+      const owner = req.op === 'delete' ? this.nodes.get(req.path)?.stat.ephemeralOwner : undefined;
       if (req.op === 'create') applied = this.create(s, req.path, req.data, req.mode, zxid);
       else if (req.op === 'delete') applied = this.remove(req.path, req.version, zxid);
       else applied = this.setData(req.path, req.data, req.version, zxid);
+      this.observer?.committed?.([{ op: req.op, path: applied.path ?? req.path, ephemeralOwner: owner }], zxid, s.id);
       this.fire(applied.events);
       return { xid, zxid, err: 0, path: applied.path, stat: applied.stat };
     } catch (err) {
@@ -316,6 +338,7 @@ export class SimZooKeeper implements SimServerEnd {
     const zxid = this.zxid;
     const done: Applied[] = [];
     const results: SimMultiResult[] = [];
+    const changes: SimChange[] = [];
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       try {
@@ -323,12 +346,17 @@ export class SimZooKeeper implements SimServerEnd {
         switch (op.type) {
           case 'create':
             a = this.create(s, op.path, op.data ?? Buffer.alloc(0), op.mode, zxid);
+            changes.push({ op: 'create', path: a.path ?? op.path });
             break;
-          case 'remove':
+          case 'remove': {
+            const owner = this.nodes.get(op.path)?.stat.ephemeralOwner;
             a = this.remove(op.path, op.version, zxid);
+            changes.push({ op: 'delete', path: op.path, ephemeralOwner: owner });
             break;
+          }
           case 'setData':
             a = this.setData(op.path, op.data, op.version, zxid);
+            changes.push({ op: 'setData', path: op.path });
             break;
           case 'check':
             a = this.check(op.path, op.version);
@@ -346,6 +374,7 @@ export class SimZooKeeper implements SimServerEnd {
         return { xid, zxid, err: err.code, results: failed };
       }
     }
+    this.observer?.committed?.(changes, zxid, s.id);
     for (const a of done) this.fire(a.events);
     return { xid, zxid, err: 0, results };
   }

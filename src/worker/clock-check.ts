@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
@@ -27,20 +28,22 @@ export interface ClockCheckEvents {
  * spends no transaction of its own on the clock.
  */
 export class ClockCheck extends EventEmitter<ClockCheckEvents> implements ServerClockObserver {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private last: ClockReading | undefined;
   /** Local time of the last reading (checked or observed). */
   private lastAt = 0;
   private closed = false;
 
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
     private readonly maxSkewMs: number,
     private readonly log: Logger,
     private readonly intervalMs: number = DEFAULTS.worker.clockCheckIntervalMs,
     /** The local clock; replaceable to simulate a skewed machine. */
     private readonly now: () => number = Date.now,
+    /** The timer of the periodic check. @default systemClock */
+    private readonly timers: Pick<Clock, 'setInterval' | 'clearInterval'> = systemClock,
   ) {
     super();
   }
@@ -53,8 +56,8 @@ export class ClockCheck extends EventEmitter<ClockCheckEvents> implements Server
     await this.zk.createIfAbsent(this.paths.clock);
     const reading = await this.check();
     // Ticks three times per interval, so that a reading is never more than 4/3 intervals old.
-    this.timer = setInterval(() => void this.tick(), Math.max(1, Math.floor(this.intervalMs / 3)));
-    this.timer.unref();
+    this.timer = this.timers.setInterval(() => void this.tick(), Math.max(1, Math.floor(this.intervalMs / 3)));
+    this.timer.unref?.();
     return reading;
   }
 
@@ -85,7 +88,7 @@ export class ClockCheck extends EventEmitter<ClockCheckEvents> implements Server
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    this.timers.clearInterval(this.timer);
   }
 
   async check(): Promise<ClockReading> {

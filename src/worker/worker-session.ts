@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
-import type { ZkClient } from '../zk/zk-client.js';
+import type { ZkSession } from '../zk/zk-session.js';
+import type { RetryTiming } from '../zk/refresh-loop.js';
+import { systemClock, type Clock } from '../clock/clock.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { NodeCache } from '../zk/node-cache.js';
 import { ChildrenCache } from '../zk/children-cache.js';
@@ -34,7 +36,8 @@ export interface SessionJob {
 }
 
 export interface WorkerSessionOptions {
-  zk: ZkClient;
+  /** The session everything is bound to (`ZkClient`, or the simulation's `SimZkClient`). */
+  zk: ZkSession & { leaseRemainingMs?(): number };
   paths: ZkPaths;
   workerId: string;
   labels: Record<string, string>;
@@ -46,8 +49,15 @@ export interface WorkerSessionOptions {
   log: Logger;
   /** Fire nothing and take no items while the local clock is off ZooKeeper's by more. @default 5000 */
   maxClockSkewMs?: number;
-  /** The local clock (replaceable to simulate skew). @default Date.now */
+  /** The local clock (replaceable to simulate skew). @default `time.now` */
   clock?: () => number;
+  /**
+   * Time and timers of every component built on this session (scheduler, executor, ledger, clock
+   * check, caches, election, leader): the deterministic simulation runs them on its clock. @default systemClock
+   */
+  time?: Clock;
+  /** Source of randomness in [0, 1) for every jitter (backoffs, history spreading). @default Math.random */
+  random?: () => number;
   /** Where run, leader and assignment events are counted. */
   metrics?: WorkerMetrics;
   /** Forwarded executor events (for tests, metrics, the demo view). */
@@ -81,9 +91,15 @@ export class WorkerSession {
   private closed = false;
   private readonly clockCheck: ClockCheck;
 
+  private readonly time: Clock;
+  private readonly retry: RetryTiming;
+
   constructor(private readonly opts: WorkerSessionOptions) {
     this.log = opts.log;
     for (const j of opts.jobs) this.localJobs.set(j.definition.name, j.definition);
+    this.time = opts.time ?? systemClock;
+    this.retry = { timers: this.time, backoff: { random: opts.random } };
+    const random = opts.random ?? Math.random;
     this.member = new GroupMember(
       opts.zk,
       opts.paths,
@@ -95,16 +111,17 @@ export class WorkerSession {
         labels: opts.labels,
         capacity: opts.capacity,
         state: 'active',
-        startedAt: new Date().toISOString(),
+        startedAt: new Date(this.time.now()).toISOString(),
         version: VERSION,
         identity: opts.zk.user,
       },
       opts.log.child({ component: 'membership' }),
+      opts.random ? Math.floor(opts.random() * 2 ** 32).toString(16).padStart(8, '0') : undefined,
     );
     const member = this.member;
     const identity = { get name(): string { return member.name; }, workerId: opts.workerId };
-    this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? DEFAULTS.worker.maxClockSkewMs, opts.log.child({ component: 'clock' }), DEFAULTS.worker.clockCheckIntervalMs, opts.clock);
-    const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }), this.clockCheck);
+    this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? DEFAULTS.worker.maxClockSkewMs, opts.log.child({ component: 'clock' }), DEFAULTS.worker.clockCheckIntervalMs, opts.clock ?? (() => this.time.now()), this.time);
+    const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }), this.clockCheck, this.time, random);
     this.ledger = ledger;
     // The ledger reports a malformed progress or history record once per version (and logs it).
     ledger.onMalformed = (err) => this.opts.metrics?.malformedRecords.inc({ kind: err.path.endsWith('/history') ? 'history' : 'progress' });
@@ -116,15 +133,17 @@ export class WorkerSession {
       definitionOf: (job) => this.definitions.get(job),
       log: opts.log.child({ component: 'executor' }),
       leaseHeld: () => opts.zk.holdsLease(),
-      leaseRemainingMs: () => opts.zk.leaseRemainingMs(),
+      leaseRemainingMs: opts.zk.leaseRemainingMs ? () => opts.zk.leaseRemainingMs!() : undefined,
       sandbox: opts.sandbox,
+      clock: this.time,
+      random,
     });
     for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
     const metrics = opts.metrics;
     if (metrics) {
       this.executor.on('started', (req) => {
         metrics.runsStarted.inc({ zkshard_job: req.job });
-        if (req.reason === 'schedule') metrics.fireLateness.observe(Math.max(0, Date.now() - req.fireTime.getTime()) / 1000);
+        if (req.reason === 'schedule') metrics.fireLateness.observe(Math.max(0, this.time.now() - req.fireTime.getTime()) / 1000);
         if (req.reason === 'failover') metrics.failovers.inc({ zkshard_job: req.job });
         if (req.missed) metrics.firesMissed.inc({ zkshard_job: req.job }, req.missed.count);
       });
@@ -133,7 +152,7 @@ export class WorkerSession {
         if (why === 'overlap') metrics.firesSkipped.inc({ zkshard_job: req.job });
       });
     }
-    this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }), memberName: () => member.name });
+    this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }), memberName: () => member.name, clock: this.time, random });
   }
 
   /** Whether every declared job's definition and assignment have been read (after `start()`). */
@@ -172,8 +191,8 @@ export class WorkerSession {
     // exists the leader may hand it items, and it must be able to run them at once.
     const refreshers: Array<() => void> = [];
     const watchJob = async (name: string): Promise<void> => {
-      const def = new NodeCache(zk, paths.job(name), this.log);
-      const assignment = new NodeCache(zk, paths.assignment(name), this.log);
+      const def = new NodeCache(zk, paths.job(name), this.log, this.retry);
+      const assignment = new NodeCache(zk, paths.assignment(name), this.log, this.retry);
       this.caches.push(def, assignment);
       this.assignments.set(name, assignment);
       const refresh = () => {
@@ -184,7 +203,7 @@ export class WorkerSession {
       assignment.on('changed', refresh);
       await Promise.all([def.start(), assignment.start()]);
       await zk.mkdirp(paths.triggers(name));
-      const triggers = new ChildrenCache(zk, paths.triggers(name), { withData: true, log: this.log });
+      const triggers = new ChildrenCache(zk, paths.triggers(name), { withData: true, log: this.log, retry: this.retry });
       this.caches.push(triggers);
       triggers.on('changed', () => this.runTriggers(name, triggers));
       await triggers.start();
@@ -195,7 +214,7 @@ export class WorkerSession {
     }
     await this.member.start();
     for (const refresh of refreshers) refresh();
-    const latch = new LeaderLatch(zk, paths, this.member.name, this.log.child({ component: 'election' }));
+    const latch = new LeaderLatch(zk, paths, this.member.name, this.log.child({ component: 'election' }), this.retry);
     this.latchRef = latch;
     latch.on('isLeader', () => void this.lead());
     latch.on('notLeader', () => this.unlead());
@@ -342,7 +361,7 @@ export class WorkerSession {
 
   private async lead(): Promise<void> {
     if (this.closed || this.coordinator) return;
-    const coordinator = new LeaderCoordinator(this.opts.zk, this.opts.paths, this.member.name, this.log.child({ component: 'leader' }));
+    const coordinator = new LeaderCoordinator(this.opts.zk, this.opts.paths, this.member.name, this.log.child({ component: 'leader' }), this.retry);
     this.coordinator = coordinator;
     coordinator.on('deposed', () => this.unlead());
     coordinator.on('published', () => this.opts.metrics?.rebalances.inc());

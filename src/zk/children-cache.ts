@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ZkClient } from './zk-client.js';
+import type { ZkSession } from './zk-session.js';
 import { NoNodeError, ZkClosedError } from './zk-errors.js';
 import type { NodeSnapshot } from './node-cache.js';
 import { childPath } from './zk-paths.js';
@@ -25,7 +25,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
   private readonly loop: RefreshLoop;
 
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     readonly path: string,
     private readonly options: { withData: boolean; log?: Logger; retry?: RetryTiming },
   ) {
@@ -72,6 +72,8 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
   /** Reads what is dirty until nothing is, then emits `changed` once if anything changed. */
   private async refresh(): Promise<void> {
     let changed = false;
+    /** Children whose data is being read: put back if the read fails, so that the retry reads them. */
+    let reading: string[] = [];
     try {
       while ((this.dirty || this.dirtyChildren.size > 0) && !this.loop.closed) {
         if (this.dirty) {
@@ -83,11 +85,12 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
           changed ||= names.length !== this.names.length || names.some((n) => !this.names.includes(n));
           this.names = names;
         }
-        const batch = [...this.dirtyChildren];
+        const batch = (reading = [...this.dirtyChildren]);
         this.dirtyChildren.clear();
         const reads = await Promise.all(
           batch.map((n) => this.zk.getDataIfExists(childPath(this.path, n), this.childWatcher(n)).then((s) => [n, s] as const)),
         );
+        reading = [];
         for (const [n, snap] of reads) {
           if (snap && this.names.includes(n)) {
             const prev = this.entries.get(n);
@@ -98,6 +101,9 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
       }
     } catch (err) {
       this.dirty = true;
+      // A child's data read failed (connection loss): it is read again on the retry (found by
+      // the fleet simulation, seed 1030: the leader kept a job's old definition after a reshard).
+      for (const n of reading) this.dirtyChildren.add(n);
       if (!(err instanceof NoNodeError)) throw err;
       await this.awaitParent();
       return;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ZkClient } from './zk-client.js';
+import type { ZkSession } from './zk-session.js';
 import type { ZkStat } from './zk-stat.js';
 import { ZkClosedError } from './zk-errors.js';
 import { RefreshLoop, type RetryTiming } from './refresh-loop.js';
@@ -26,7 +26,7 @@ export class NodeCache extends EventEmitter<NodeCacheEvents> {
   private readonly loop: RefreshLoop;
 
   constructor(
-    private readonly zk: ZkClient,
+    private readonly zk: ZkSession,
     readonly path: string,
     private readonly log?: Logger,
     retry?: RetryTiming,

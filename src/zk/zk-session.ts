@@ -17,6 +17,8 @@ export type ZkCreateMode = 'persistent' | 'ephemeral' | 'ephemeralSequential' | 
 export interface ZkSession {
   /** Where the session connects, for messages (`host:port,.../chroot`; `sim:<process>` in the simulation). */
   readonly connectString: string;
+  /** The ZooKeeper user the session authenticates as (`anonymous` without credentials). */
+  readonly user: string;
   /** The session state (see `session-state.ts`). */
   readonly state: SessionState;
   /** Aborted when the session ends (lost, expired or closed); the reason is a `ZkError`. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planTakeover, type FireTimes } from '../../src/scheduler/plan-takeover.js';
+import { decideBegin } from '../../src/executor/begin-decision.js';
 
 /** Every second, on the second. */
 const everySecond: FireTimes = { next: (after) => new Date(Math.floor(after.getTime() / 1000) * 1000 + 1000) };
@@ -50,7 +51,23 @@ describe('planTakeover()', () => {
     const inFlight = { fireTime: t(5).toISOString(), attempt: 1, member: 'm', worker: 'w', startedAt: t(5).toISOString() };
     const plan = planTakeover({ def: def('fire-once', false), schedule: everySecond, progress: { lastScheduled: t(5).toISOString(), inFlight }, markerHeld: false, until: t(5.5) });
     expect(plan.rerun).toBeUndefined();
-    expect(plan.missed).toEqual({ count: 1, latest: t(5) });
+    expect(plan.poison).toEqual({ fireTime: t(5), attempt: 2, reason: expect.stringMatching(/failover is off/) });
+    expect(plan.missed).toBeUndefined();
+  });
+
+  // Found by the fleet simulation (seed 6): with failover off, the takeover only noted the fire
+  // left in flight as missed on its next begin, which decideBegin refuses while a fire is in
+  // flight ('takeover'): the new owner took the item over again and again and never ran it.
+  it('failover: false: the takeover closes the fire left in flight, so that its begins are accepted', () => {
+    const inFlight = { fireTime: t(3).toISOString(), attempt: 1, member: 'm', worker: 'w', startedAt: t(3).toISOString() };
+    const progress = { lastScheduled: t(3).toISOString(), inFlight };
+    for (const misfire of ['fire-once', 'skip', 'catch-up'] as const) {
+      const plan = planTakeover({ def: def(misfire, false), schedule: everySecond, progress, markerHeld: false, until: t(6.5) });
+      // The first begin of the takeover must be one decideBegin accepts on this record.
+      const first = plan.poison ? { fireTime: plan.poison.fireTime, attempt: plan.poison.attempt, rerun: true } : plan.fires[0] ? { fireTime: plan.fires[0], attempt: 1 } : undefined;
+      expect(first, misfire).toBeDefined();
+      expect(decideBegin(progress, first!, { member: 'm2', worker: 'w2' }, t(6.5).toISOString()).kind, misfire).toBe('begin');
+    }
   });
 
   it('fire-once runs the latest missed fire and records the others', () => {

@@ -1,0 +1,237 @@
+import type { ProgressRecord, RecentOutcome } from '../model/progress-record.js';
+import type { FleetScenario } from './fleet-scenario.js';
+import type { FleetLog, RunRecord } from './fleet-events.js';
+import { SAMPLE_MS } from './fleet-events.js';
+
+/** The invariants the fleet checker asserts (PRODUCT §4, docs/ARCHITECTURE.md "Invariants"). */
+export type Invariant =
+  /** (a) two runs of one item overlapped, and the earlier one's session was still alive (or it ran on past its lease). */
+  | 'no-overlap'
+  /** (b) a scheduled fire of an enabled item neither ran nor was recorded as missed or skipped; or a fire interrupted by a lost owner was not run again. */
+  | 'no-lost-fire'
+  /** (c) a handler was entered on a session the server had ended, or without holding the item's marker. */
+  | 'no-start-after-lease-loss'
+  /** (d) a run's fencing token was not above the one before it on the same item. */
+  | 'fencing-grows'
+  /** (e) an assignment was written by a session that was not the named leader's live member. */
+  | 'deposed-leader-write'
+  /** (f) a running marker was deleted by a session that did not own it (an operator's forced remove excepted). */
+  | 'foreign-marker-delete';
+
+export interface Violation {
+  invariant: Invariant;
+  /** Virtual ms at which it shows. */
+  atMs: number;
+  message: string;
+}
+
+/** An item as it stands at the server at the end. */
+export interface FinalItem {
+  job: string;
+  item: number;
+  /** Wall ms its node was created (ZooKeeper's ctime). */
+  bornWallMs: number;
+  progress: ProgressRecord;
+  history: RecentOutcome[];
+}
+
+export interface CheckInput {
+  scenario: FleetScenario;
+  log: FleetLog;
+  final: FinalItem[];
+  /** Wall ms at virtual time 0 (no wall step is made for every process, so wall = start + virtual). */
+  startWallMs: number;
+  /** Virtual ms at which the simulation stopped. */
+  endMs: number;
+}
+
+/** A run that outlived its session may go on until its process is thawed plus one watchdog tick and this. */
+export const STOP_MARGIN_MS = 300;
+/** An enable reaches the owner's scheduler within this (leader's write, the owner's cache, prepare lead). */
+export const ENABLE_PROPAGATION_MS = 1000;
+
+/** Checks the fleet invariants over what the simulation recorded; returns every violation found. */
+export function checkFleet(input: CheckInput): Violation[] {
+  return [...checkOverlap(input), ...checkStarts(input), ...checkFencing(input), ...checkIncidents(input), ...checkLostFires(input), ...checkInterrupted(input)].sort((a, b) => a.atMs - b.atMs);
+}
+
+/**
+ * (b, continued) A fire interrupted by a lost owner is run again (PRODUCT §4.2): every fire whose
+ * runs were all cut short by their process's death or lease loss must have a later run that ended
+ * (any outcome), or be recorded as poisoned (`maxFailovers`) — unless its job has failover off
+ * (then the takeover records it as failed), its item was made anew since, or it still runs at the end.
+ */
+function checkInterrupted(input: CheckInput): Violation[] {
+  const { scenario, log, final, startWallMs, endMs } = input;
+  const out: Violation[] = [];
+  const cutoffMs = endMs - (scenario.sessionTimeoutMs * 2 + Math.max(...scenario.jobs.map((j) => j.periodS * 1000 + j.maxRunMs)) + 4000);
+  const byFire = new Map<string, RunRecord[]>();
+  for (const r of log.runs) {
+    const k = `${key(r.job, r.item)}@${r.fireMs}`;
+    let list = byFire.get(k);
+    if (!list) byFire.set(k, (list = []));
+    list.push(r);
+  }
+  const poisoned = new Set(log.started.filter((s) => s.poisoned).map((s) => `${key(s.job, s.item)}@${s.fireMs}`));
+  for (const [k, runs] of byFire) {
+    const first = runs[0]!;
+    if (!runs.every((r) => r.interrupted) || poisoned.has(k) || first.startMs > cutoffMs) continue;
+    const spec = scenario.jobs.find((j) => j.definition.name === first.job);
+    const item = final.find((f) => f.job === first.job && f.item === first.item);
+    if (!spec?.definition.failover || !item || item.bornWallMs - startWallMs > first.startMs) continue;
+    out.push({ invariant: 'no-lost-fire', atMs: runs[runs.length - 1]!.endMs ?? first.startMs, message: `${k.replace(/@\d+$/, '')}: fire ${iso(first.fireMs)} was cut short by the loss of its owner (${runs.map((r) => r.process).join(', ')}) and never run again` });
+  }
+  return out;
+}
+
+const key = (job: string, item: number): string => `${job}#${item}`;
+const iso = (wallMs: number): string => new Date(wallMs).toISOString();
+
+function forcedRemovals(input: CheckInput, job: string, item: number): number[] {
+  return input.log.operator.filter((o) => o.force && !o.error && o.job === job && o.removed?.includes(item)).map((o) => o.atMs);
+}
+
+/** (a) No two runs of one item overlap, unless the earlier one's session had ended at the server first and it stopped in time. */
+function checkOverlap(input: CheckInput): Violation[] {
+  const { log } = input;
+  const out: Violation[] = [];
+  const byItem = new Map<string, RunRecord[]>();
+  for (const r of log.runs) {
+    const k = key(r.job, r.item);
+    let list = byItem.get(k);
+    if (!list) byItem.set(k, (list = []));
+    list.push(r);
+  }
+  for (const [k, runs] of byItem) {
+    runs.sort((a, b) => a.startMs - b.startMs);
+    for (let j = 1; j < runs.length; j++) {
+      const b = runs[j]!;
+      for (let i = 0; i < j; i++) {
+        const a = runs[i]!;
+        if ((a.endMs ?? Number.POSITIVE_INFINITY) <= b.startMs) continue;
+        if (forcedRemovals(input, a.job, a.item).some((t) => t >= a.startMs && t <= b.startMs)) continue;
+        const ended = log.sessionEnds.get(a.session);
+        if (ended && ended.atMs <= b.startMs && a.endMs !== undefined && a.endMs <= stopDeadline(input, a.process, ended.atMs)) continue;
+        out.push({
+          invariant: 'no-overlap',
+          atMs: b.startMs,
+          message: `${k}: run of fire ${iso(b.fireMs)} on ${b.process} (session ${b.session.toString(16)}, token ${b.token}) started at ${b.startMs} ms while the run of fire ${iso(a.fireMs)} on ${a.process} (session ${a.session.toString(16)}, token ${a.token}) still worked (${a.startMs}..${a.endMs ?? 'end'} ms); its session ${ended ? `ended at ${ended.atMs} ms` : 'was still alive'}`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** When a run whose session ended at `endedMs` must have stopped: then, or once its frozen process was thawed (or died). */
+function stopDeadline(input: CheckInput, process: string, endedMs: number): number {
+  let frozenSince: number | undefined;
+  for (const e of input.log.processes) {
+    if (e.process !== process) continue;
+    if (e.atMs > endedMs) {
+      // Frozen when its session ended: it stops once thawed, or dies frozen (a crash).
+      if (frozenSince !== undefined && e.kind !== 'frozen') return e.atMs + STOP_MARGIN_MS;
+      break;
+    }
+    if (e.kind === 'frozen') frozenSince = e.atMs;
+    else if (e.kind === 'thawed') frozenSince = undefined;
+  }
+  return endedMs + STOP_MARGIN_MS;
+}
+
+/** (c) A handler is entered only on a session the server still has, holding the item's marker. */
+function checkStarts(input: CheckInput): Violation[] {
+  const out: Violation[] = [];
+  for (const r of input.log.runs) {
+    if (!r.sessionLive) {
+      out.push({ invariant: 'no-start-after-lease-loss', atMs: r.startMs, message: `${key(r.job, r.item)}: run of fire ${iso(r.fireMs)} attempt ${r.attempt} entered on ${r.process} at ${r.startMs} ms, but the server had already ended its session ${r.session.toString(16)}` });
+    } else if (!r.markerOwned && !forcedRemovals(input, r.job, r.item).some((t) => t <= r.startMs)) {
+      out.push({ invariant: 'no-start-after-lease-loss', atMs: r.startMs, message: `${key(r.job, r.item)}: run of fire ${iso(r.fireMs)} attempt ${r.attempt} entered on ${r.process} at ${r.startMs} ms without holding the item's running marker` });
+    }
+  }
+  return out;
+}
+
+/** (d) Every run of an item carries a larger fencing token than the runs begun before it. */
+function checkFencing(input: CheckInput): Violation[] {
+  const out: Violation[] = [];
+  const last = new Map<string, { token: bigint; process: string; fireMs: number }>();
+  for (const s of input.log.started) {
+    if (s.poisoned) continue;
+    const k = key(s.job, s.item);
+    const prev = last.get(k);
+    if (prev && s.token <= prev.token) {
+      out.push({ invariant: 'fencing-grows', atMs: s.atMs, message: `${k}: fire ${iso(s.fireMs)} began on ${s.process} with token ${s.token}, not above the token ${prev.token} of fire ${iso(prev.fireMs)} begun before on ${prev.process}` });
+    }
+    if (!prev || s.token > prev.token) last.set(k, { token: s.token, process: s.process, fireMs: s.fireMs });
+  }
+  return out;
+}
+
+/** (e), (f): what the server saw applied. */
+function checkIncidents(input: CheckInput): Violation[] {
+  return input.log.incidents.map((i): Violation =>
+    i.kind === 'assignment-write'
+      ? { invariant: 'deposed-leader-write', atMs: i.atMs, message: `${i.path} written at zxid ${i.zxid}: ${i.detail}` }
+      : { invariant: 'foreign-marker-delete', atMs: i.atMs, message: `${i.path} (of session ${i.owner.toString(16)}) deleted at zxid ${i.zxid} by session ${i.by.toString(16)}` },
+  );
+}
+
+/**
+ * (b) Every cron instant of an item, from its creation until the end (less the time the fleet
+ * needs to settle), ran or was recorded as missed or skipped — unless the item was disabled (or
+ * did not exist) at that instant. Fires while nobody owned the item are not excused: the next
+ * owner's takeover must record them (planTakeover counts from the item's creation).
+ */
+function checkLostFires(input: CheckInput): Violation[] {
+  const { scenario, log, startWallMs, endMs } = input;
+  const out: Violation[] = [];
+  const maxRunMs = Math.max(...scenario.jobs.map((j) => j.maxRunMs));
+  const maxPeriodMs = Math.max(...scenario.jobs.map((j) => j.periodS * 1000));
+  const cutoffMs = endMs - (scenario.sessionTimeoutMs + 2 * maxPeriodMs + maxRunMs + 3000);
+  const ran = new Set<string>();
+  const notes = new Map<string, Array<{ count: number; latestMs: number }>>();
+  const addNote = (job: string, item: number, note: { count: number; latestMs: number }) => {
+    const k = key(job, item);
+    let list = notes.get(k);
+    if (!list) notes.set(k, (list = []));
+    list.push(note);
+  };
+  for (const s of log.started) {
+    ran.add(`${key(s.job, s.item)}@${s.fireMs}`);
+    if (s.missed) addNote(s.job, s.item, s.missed);
+    if (s.skipped) addNote(s.job, s.item, s.skipped);
+  }
+  for (const f of input.final) {
+    for (const h of f.history) {
+      if (h.outcome !== 'missed' && h.outcome !== 'skipped') continue;
+      const count = Number(/^(\d+)/.exec(h.error ?? '')?.[1] ?? 1);
+      addNote(f.job, f.item, { count, latestMs: Date.parse(h.fireTime) });
+    }
+  }
+  const samplesByJob = new Map<string, typeof log.samples>();
+  for (const s of log.samples) {
+    let list = samplesByJob.get(s.job);
+    if (!list) samplesByJob.set(s.job, (list = []));
+    list.push(s);
+  }
+  for (const f of input.final) {
+    const spec = scenario.jobs.find((j) => j.definition.name === f.job);
+    if (!spec) continue;
+    const periodMs = spec.periodS * 1000;
+    const samples = samplesByJob.get(f.job) ?? [];
+    const covered = new Set<number>();
+    for (const n of notes.get(key(f.job, f.item)) ?? []) {
+      for (let k = 0, t = Math.floor(n.latestMs / periodMs) * periodMs; k < n.count && k < 10_000; k++, t -= periodMs) covered.add(t);
+    }
+    for (let fireMs = (Math.floor(f.bornWallMs / periodMs) + 1) * periodMs; fireMs - startWallMs <= cutoffMs; fireMs += periodMs) {
+      if (ran.has(`${key(f.job, f.item)}@${fireMs}`) || covered.has(fireMs)) continue;
+      const atMs = fireMs - startWallMs;
+      // Excused only while the item was disabled or did not exist (an enable reaches the owner within ENABLE_PROPAGATION_MS).
+      const excused = samples.some((s) => s.atMs >= atMs - ENABLE_PROPAGATION_MS && s.atMs <= atMs + SAMPLE_MS && (f.item >= s.shards || s.disabled.has(f.item)));
+      if (excused) continue;
+      out.push({ invariant: 'no-lost-fire', atMs, message: `${key(f.job, f.item)}: fire ${iso(fireMs)} neither ran nor was recorded as missed or skipped (item created ${iso(f.bornWallMs)}; lastScheduled ${f.progress.lastScheduled ?? 'none'})` });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+/**
+ * What the fleet simulation records for its checker (`fleet-checker.ts`). Times are virtual
+ * monotonic ms (`SimClock.nowMs`); fire times are wall ms (what cron instants are).
+ */
+
+/** How often the simulation samples each job's state at the server (disabled items, live owners). */
+export const SAMPLE_MS = 250;
+
+/** One entry into a handler, and when it returned. */
+export interface RunRecord {
+  process: string;
+  session: bigint;
+  job: string;
+  item: number;
+  fireMs: number;
+  attempt: number;
+  token: bigint;
+  startMs: number;
+  /** Undefined while it still works (at the end of the simulation). */
+  endMs?: number;
+  aborted?: boolean;
+  /** Cut short by its process's death or its lease's loss (the fire stays in flight, to be run again). */
+  interrupted?: boolean;
+  /** At entry: the server still had the run's session. */
+  sessionLive: boolean;
+  /** At entry: the item's running marker existed and belonged to the run's session. */
+  markerOwned: boolean;
+}
+
+/** A fire the executor began (its `started` event): any reason, with the notes it recorded. */
+export interface StartedFire {
+  atMs: number;
+  process: string;
+  job: string;
+  item: number;
+  fireMs: number;
+  reason: string;
+  token: bigint;
+  missed?: { count: number; latestMs: number };
+  skipped?: { count: number; latestMs: number };
+  poisoned?: boolean;
+}
+
+/** The state of one job at the server, sampled every `SAMPLE_MS`. */
+export interface JobSample {
+  atMs: number;
+  job: string;
+  /** Items of the job (its definition's `shards`), 0 when the job is gone. */
+  shards: number;
+  /** Items that must not fire: in the control node (or the whole job disabled) or in the assignment. */
+  disabled: ReadonlySet<number>;
+  /** Per item: the owner named by the assignment is a live member. */
+  ownedLive: readonly boolean[];
+}
+
+export type FleetIncident =
+  /** A write to an assignment by a session that was not the named leader's live member. */
+  | { kind: 'assignment-write'; atMs: number; path: string; zxid: bigint; detail: string }
+  /** A running marker deleted by a session that did not own it (an operator's forced remove excepted). */
+  | { kind: 'foreign-marker-delete'; atMs: number; path: string; zxid: bigint; owner: bigint; by: bigint };
+
+export interface ProcessEvent {
+  atMs: number;
+  process: string;
+  kind: 'frozen' | 'thawed' | 'crashed';
+}
+
+export interface OperatorEvent {
+  atMs: number;
+  action: string;
+  job?: string;
+  item?: number;
+  /** For a reshard: the item nodes it removed (forced: with their runs going on). */
+  removed?: number[];
+  force?: boolean;
+  error?: string;
+}
+
+/** Everything the checker is given. */
+export interface FleetLog {
+  runs: RunRecord[];
+  started: StartedFire[];
+  samples: JobSample[];
+  incidents: FleetIncident[];
+  processes: ProcessEvent[];
+  operator: OperatorEvent[];
+  /** Session id → when the server ended it (virtual ms) and whether it timed out. */
+  sessionEnds: Map<bigint, { atMs: number; expired: boolean }>;
+}
+
+export function emptyFleetLog(): FleetLog {
+  return { runs: [], started: [], samples: [], incidents: [], processes: [], operator: [], sessionEnds: new Map() };
+}
