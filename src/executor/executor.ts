@@ -12,6 +12,7 @@ import { runScript } from './script-runner.js';
 import type { BeginRequest, BeginResult, RunLedger, RunReport } from './run-ledger.js';
 import type { RunStages, StageStore } from './stage-store.js';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
+import { mergeNote } from './fire-note.js';
 import type { SandboxRunner } from './sandbox/sandbox-runner.js';
 import { SandboxError } from '../errors/sandbox-error.js';
 
@@ -463,12 +464,4 @@ export function backoff(retry: JobDefinition['retry'], failures: number, random:
 
 function keyOf(job: string, item: number): string {
   return `${job}#${item}`;
-}
-
-type Note = { count: number; latest: Date };
-
-function mergeNote(a: Note | undefined, b: Note | undefined): Note | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return { count: a.count + b.count, latest: a.latest > b.latest ? a.latest : b.latest };
 }

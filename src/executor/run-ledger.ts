@@ -7,6 +7,7 @@ import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 import { encodeHistory, encodeProgress, readHistory, readProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
+import type { FireNote } from './fire-note.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
@@ -20,9 +21,9 @@ export interface BeginRequest extends BeginAsk {
    */
   poison?: { reason: string };
   /** Fires that were missed before this one and that this write records. */
-  missed?: { count: number; latest: Date };
+  missed?: FireNote;
   /** Fires dropped by the overlap policy (the item still ran) before this one, to record. */
-  skipped?: { count: number; latest: Date };
+  skipped?: FireNote;
 }
 
 export type BeginResult =

@@ -5,6 +5,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
 import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
+import { mergeNote, type FireNote } from '../executor/fire-note.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { CronSchedule } from '../cron/cron-schedule.js';
 import { misfireKeep, planTakeover } from './plan-takeover.js';
@@ -26,7 +27,7 @@ const MAX_TAKEOVER_ROUNDS = 5;
 const TAKEOVER_RETRY_MS = 250;
 const TAKEOVER_RETRY_MAX_MS = 5000;
 
-type Note = { count: number; latest: Date };
+
 
 interface JobState {
   def: JobDefinition;
@@ -37,9 +38,9 @@ interface JobState {
   /** ms since epoch of the next regular fire. */
   nextFire: number;
   /** Missed fires to record with the item's next run. */
-  missed: Map<number, Note>;
+  missed: Map<number, FireNote>;
   /** Fires the overlap policy dropped (or another run held the item), to record with the item's next run. */
-  skipped: Map<number, Note>;
+  skipped: Map<number, FireNote>;
   /**
    * Per item, the fire instants (ms, ascending) handed to the executor whose fate is not settled
    * yet: begun, taken on elsewhere, recorded, or covered by a takeover. For the stall check.
@@ -235,7 +236,7 @@ export class FireScheduler {
       const late = due.length > 1;
       const run = late ? due.slice(due.length - Math.min(misfireKeep(s.def), due.length)) : due;
       const notRun = due.length - run.length;
-      const note: Note | undefined = notRun > 0 ? { count: notRun, latest: new Date(due[notRun - 1]!) } : undefined;
+      const note: FireNote | undefined = notRun > 0 ? { count: notRun, latest: new Date(due[notRun - 1]!) } : undefined;
       if (late) this.opts.log.warn({ job: s.def.name, due: due.length, run: run.length, missed: notRun, policy: s.def.misfire }, 'fires due while this process stalled');
       const latest = due[due.length - 1]!;
       for (const item of s.owned) {
@@ -284,7 +285,7 @@ export class FireScheduler {
     // What this request was to record is kept for the item's next run, whatever happened to it.
     if (req.missed) s.missed.set(req.item, mergeNote(s.missed.get(req.item), req.missed));
     if (req.skipped) s.skipped.set(req.item, mergeNote(s.skipped.get(req.item), req.skipped));
-    const self: Note = { count: 1, latest: req.fireTime };
+    const self: FireNote = { count: 1, latest: req.fireTime };
     const fireMs = req.fireTime.getTime();
     const trigger = req.reason === 'trigger';
     switch (why) {
@@ -339,7 +340,7 @@ export class FireScheduler {
   }
 
   /** Removes the item's awaiting fires that `pick` selects; a note of them (undefined when none). */
-  private takeAwaiting(s: JobState, item: number, pick: (fireMs: number) => boolean): Note | undefined {
+  private takeAwaiting(s: JobState, item: number, pick: (fireMs: number) => boolean): FireNote | undefined {
     const all = s.awaiting.get(item) ?? [];
     const taken = all.filter(pick);
     const left = all.filter((t) => !pick(t));
@@ -576,12 +577,4 @@ function keyOf(job: string, item: number): string {
 
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
-}
-
-function mergeNote(a: Note | undefined, b: Note): Note;
-function mergeNote(a: Note | undefined, b: Note | undefined): Note | undefined;
-function mergeNote(a: Note | undefined, b: Note | undefined): Note | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return { count: a.count + b.count, latest: a.latest > b.latest ? a.latest : b.latest };
 }
