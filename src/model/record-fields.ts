@@ -92,12 +92,14 @@ export function entries<V>(v: unknown, key: string, maxEntries: number, checkKey
   const o = object(v, key);
   const keys = Object.keys(o);
   if (keys.length > maxEntries) throw new FieldProblem(`${key} must have at most ${maxEntries} entries (has ${keys.length})`);
-  const out: Record<string, V> = {};
-  for (const k of keys) {
-    checkKey(k, `${key}.${k}`);
-    out[k] = checkValue(o[k], `${key}.${k}`);
-  }
-  return out;
+  // Built with Object.fromEntries: every key becomes an own property, `__proto__` included (an
+  // assignment would set the prototype instead: stored data must never reach it).
+  return Object.fromEntries(
+    keys.map((k) => {
+      checkKey(k, `${key}.${k}`);
+      return [k, checkValue(o[k], `${key}.${k}`)];
+    }),
+  );
 }
 
 /** A key that is an item number in [0, max] (canonical decimal). */

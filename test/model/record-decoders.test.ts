@@ -207,6 +207,14 @@ describe('readStageRecord', () => {
 });
 
 describe('readMemberInfo', () => {
+  it('a label named __proto__ is an own label, never the prototype (hostile member data)', () => {
+    const raw = Buffer.from('{"id":"w","host":"h","pid":1,"jobs":[],"labels":{"__proto__":"x"},"capacity":1,"state":"active","startedAt":"2026-01-01T00:00:00.000Z","version":"1"}');
+    const read = readMemberInfo(raw, PATH);
+    expect(read.ok).toBe(true);
+    const labels = read.ok ? read.value.labels : {};
+    expect(Object.getPrototypeOf(labels)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(labels, '__proto__')?.value).toBe('x');
+  });
   const jobName = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/);
   const info: fc.Arbitrary<MemberInfo> = fc.record({
     id, host: fc.string({ maxLength: 50 }), pid: fc.nat(), jobs: fc.array(jobName, { maxLength: 20 }), labels: fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 })),
