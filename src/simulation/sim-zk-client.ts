@@ -1,7 +1,7 @@
 import assert from 'node:assert';
 import { EventEmitter } from 'node:events';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
-import { isLive, isTerminal, type SessionState } from '../zk/session-state.js';
+import { isLive, isTerminal, waitUntilLive, type SessionState, type SessionStateSource } from '../zk/session-state.js';
 import type { ZkCreateMode, ZkSession } from '../zk/zk-session.js';
 import type { ZkStat } from '../zk/zk-stat.js';
 import type { ZkWatcher, ZkWatchEvent } from '../zk/zk-watch-event.js';
@@ -185,21 +185,10 @@ export class SimZkClient extends EventEmitter<ZkClientEvents> implements ZkSessi
   }
 
   waitLive(timeoutMs: number): Promise<boolean> {
-    if (isLive(this.currentState)) return Promise.resolve(true);
-    if (isTerminal(this.currentState)) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = (value: boolean) => {
-        this.timers.clearTimeout(timer);
-        this.off('state', onState);
-        resolve(value);
-      };
-      const onState = (state: SessionState) => {
-        if (isLive(state)) done(true);
-        else if (isTerminal(state)) done(false);
-      };
-      const timer = this.timers.setTimeout(() => done(false), timeoutMs);
-      this.on('state', onState);
-    });
+    return waitUntilLive(this as SessionStateSource, (fn, ms) => {
+      const timer = this.timers.setTimeout(fn, ms);
+      return () => this.timers.clearTimeout(timer);
+    }, timeoutMs);
   }
 
   /** Connects; resolves once a session is established, rejects with `ZkUnavailableError` after `connectTimeoutMs`. */

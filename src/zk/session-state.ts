@@ -8,7 +8,7 @@
  *   the client is reconnecting. The session may still be alive: keep running work, start nothing.
  * - `reconnected`: back on the same session after `suspended`; ephemerals and watches are intact.
  * - `lost`: the lease is over: nothing sent in the last `leaseMs` (most of the session timeout)
- *   was answered, or the process stalled past the margin (`SessionLease`). The server may expire
+ *   was answered (`SessionLease`). The server may expire
  *   the session at any moment, so every session-bound thing must stop. Terminal.
  * - `expired`: the server said the session is gone. Terminal.
  * - `closed`: `close()` was called. Terminal.
@@ -31,4 +31,33 @@ export function isTerminal(state: SessionState): boolean {
 /** States in which requests are answered. */
 export function isLive(state: SessionState): boolean {
   return state === 'connected' || state === 'reconnected';
+}
+
+/** What `waitUntilLive` needs of a session: its state and its `state` events. */
+export interface SessionStateSource {
+  readonly state: SessionState;
+  on(event: 'state', listener: (state: SessionState) => void): unknown;
+  off(event: 'state', listener: (state: SessionState) => void): unknown;
+}
+
+/**
+ * Resolves true once the session is live (connected or reconnected), false if it ends or
+ * `timeoutMs` passes first. `startTimer` starts a timer and returns its cancel.
+ */
+export function waitUntilLive(session: SessionStateSource, startTimer: (fn: () => void, ms: number) => () => void, timeoutMs: number): Promise<boolean> {
+  if (isLive(session.state)) return Promise.resolve(true);
+  if (isTerminal(session.state)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (value: boolean) => {
+      cancel();
+      session.off('state', onState);
+      resolve(value);
+    };
+    const onState = (state: SessionState) => {
+      if (isLive(state)) done(true);
+      else if (isTerminal(state)) done(false);
+    };
+    const cancel = startTimer(() => done(false), timeoutMs);
+    session.on('state', onState);
+  });
 }

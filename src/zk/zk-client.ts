@@ -5,7 +5,7 @@ import zookeeper from 'node-zookeeper-client';
 import type { Logger } from 'pino';
 import { silentLogger } from '../logging/create-logger.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
-import { isLive, isTerminal, type SessionState } from './session-state.js';
+import { isLive, isTerminal, waitUntilLive, type SessionState, type SessionStateSource } from './session-state.js';
 import { SessionLease, type Xid } from './session-lease.js';
 import { nextReplyXid } from './reply-frame.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
@@ -271,21 +271,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
    * or `timeoutMs` passes first. For recovering from a request whose outcome is unknown.
    */
   waitLive(timeoutMs: number): Promise<boolean> {
-    if (isLive(this.currentState)) return Promise.resolve(true);
-    if (isTerminal(this.currentState)) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = (value: boolean) => {
-        this.timers.clearTimeout(timer);
-        this.off('state', onState);
-        resolve(value);
-      };
-      const onState = (state: SessionState) => {
-        if (isLive(state)) done(true);
-        else if (isTerminal(state)) done(false);
-      };
-      const timer = this.timers.setTimeout(() => done(false), timeoutMs);
-      this.on('state', onState);
-    });
+    return waitUntilLive(this as SessionStateSource, (fn, ms) => {
+      const timer = this.timers.setTimeout(fn, ms);
+      return () => this.timers.clearTimeout(timer);
+    }, timeoutMs);
   }
 
   /** Connects; resolves once a session is established, rejects with `ZkUnavailableError` after `connectTimeoutMs`. */
