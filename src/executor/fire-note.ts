@@ -1,3 +1,5 @@
+import { withOutcome, type RecentOutcome } from '../model/progress-record.js';
+
 /**
  * Fires that did not run and are to be recorded with an item's next run: how many, and the latest
  * of them (`missed` and `skipped` of a `BeginRequest`).
@@ -7,6 +9,12 @@ export interface FireNote {
   latest: Date;
 }
 
+/** What an item has to record of fires that did not run. */
+export interface FireNotes {
+  missed?: FireNote;
+  skipped?: FireNote;
+}
+
 /** Both notes as one: counts added, the later `latest`. */
 export function mergeNote(a: FireNote | undefined, b: FireNote): FireNote;
 export function mergeNote(a: FireNote | undefined, b: FireNote | undefined): FireNote | undefined;
@@ -14,4 +22,23 @@ export function mergeNote(a: FireNote | undefined, b: FireNote | undefined): Fir
   if (!a) return b;
   if (!b) return a;
   return { count: a.count + b.count, latest: a.latest > b.latest ? a.latest : b.latest };
+}
+
+/** Both sets of notes as one. */
+export function mergeNotes(a: FireNotes | undefined, b: FireNotes | undefined): FireNotes | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return { missed: mergeNote(a.missed, b.missed), skipped: mergeNote(a.skipped, b.skipped) };
+}
+
+/** An item's recent outcomes with its notes added (one `missed` and one `skipped` entry at most). */
+export function withNotes(recent: readonly RecentOutcome[] | undefined, notes: FireNotes, worker: string, at: string): RecentOutcome[] {
+  let out = [...(recent ?? [])];
+  if (notes.missed) {
+    out = withOutcome(out, { fireTime: notes.missed.latest.toISOString(), outcome: 'missed', attempt: 0, worker, at, error: `${notes.missed.count} fire(s) missed` });
+  }
+  if (notes.skipped) {
+    out = withOutcome(out, { fireTime: notes.skipped.latest.toISOString(), outcome: 'skipped', attempt: 0, worker, at, error: `${notes.skipped.count} fire(s) skipped: the item was still running` });
+  }
+  return out;
 }

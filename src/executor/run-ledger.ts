@@ -7,7 +7,7 @@ import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 import { encodeHistory, encodeProgress, readHistory, readProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
-import type { FireNote } from './fire-note.js';
+import { mergeNotes, withNotes, type FireNote, type FireNotes } from './fire-note.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
@@ -76,6 +76,8 @@ interface Cached {
   historyDueAt?: number;
   /** The item is leaving this worker: write its history with its next release, or now. */
   retiring?: boolean;
+  /** Fires not run, to record with the release of the item's running run (it is retiring). */
+  notes?: FireNotes;
 }
 
 /**
@@ -99,6 +101,14 @@ const RELEASE_WINDOW_MS = 10;
  * written by the sweep. An item firing more often than this writes its own with a release.
  */
 const HISTORY_SWEEP_MS = 2000;
+/** Tries of `recordNotes` against an item that keeps changing under it. */
+const NOTE_WRITE_ROUNDS = 5;
+
+function describeNotes(notes: FireNotes): Record<string, { count: number; latest: string }> {
+  const out: Record<string, { count: number; latest: string }> = {};
+  for (const [k, n] of Object.entries(notes) as Array<[string, FireNote | undefined]>) if (n) out[k] = { count: n.count, latest: n.latest.toISOString() };
+  return out;
+}
 
 /**
  * The run protocol's ZooKeeper side. `begin` takes the running markers of every item firing at one
@@ -315,14 +325,7 @@ export class RunLedger {
             recent: withOutcome(cached.record.recent, { fireTime, outcome: 'failed', attempt: r.attempt - 1, worker: this.member.workerId, at: startedAt, error: r.poison.reason.slice(0, 500) }),
           };
         }
-        if (r.missed) {
-          const latest = r.missed.latest.toISOString();
-          record = { ...record, recent: withOutcome(record.recent, { fireTime: latest, outcome: 'missed', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.missed.count} fire(s) missed` }) };
-        }
-        if (r.skipped) {
-          const latest = r.skipped.latest.toISOString();
-          record = { ...record, recent: withOutcome(record.recent, { fireTime: latest, outcome: 'skipped', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.skipped.count} fire(s) skipped: the item was still running` }) };
-        }
+        if (r.missed || r.skipped) record = { ...record, recent: withNotes(record.recent, r, this.member.workerId, startedAt) };
         const writesHistory = !!(r.missed || r.skipped || r.poison);
         const fits = tx.addIfFits(() => {
           const marker = encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt });
@@ -484,7 +487,7 @@ export class RunLedger {
           attempt: req.attempt,
           durationMs: Math.max(0, req.durationMs), // never a record the decoders refuse
           worker: this.member.workerId,
-          recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: Math.max(0, req.durationMs), error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
+          recent: withOutcome(cached.notes ? withNotes(cached.record.recent, cached.notes, this.member.workerId, at) : cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: Math.max(0, req.durationMs), error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
         };
         const withHistory = this.releaseWritesHistory(req, now);
         const fits = tx.addIfFits(() => {
@@ -564,19 +567,32 @@ export class RunLedger {
           const flight = record?.inFlight;
           if (!failedOnHistory && !(flight?.member === this.member.name && flight.fireTime === entry.req.fireTime.toISOString())) {
             this.log.warn({ job: entry.req.job, item: entry.req.item }, 'item no longer shows this run in flight; outcome not recorded');
-            entry.done(false);
+            this.dropRelease(entry);
             pending = pending.filter((_, j) => j !== k);
           }
         } else {
           // Our marker (or the item) is gone: we no longer hold the run, so we must not write.
           this.log.warn({ job: entry.req.job, item: entry.req.item, err }, 'run marker gone before release; outcome not recorded');
-          entry.done(false);
+          this.dropRelease(entry);
           pending = pending.filter((_, j) => j !== k);
         }
       }
     }
     if (splits > 0) this.noteSplit('release', batch.length, splits + 1);
-    for (const { done } of pending) done(false);
+    for (const entry of pending) this.dropRelease(entry);
+  }
+
+  /**
+   * A release that will not be written: the run's outcome is not ours to record any more, but
+   * fires the retiring item kept to record with it still are (written on their own).
+   */
+  private dropRelease(entry: { req: ReleaseRequest; done: (written: boolean) => void }): void {
+    entry.done(false);
+    const cached = this.progress.get(keyOf(entry.req.job, entry.req.item));
+    const notes = cached?.notes;
+    if (!cached || !notes) return;
+    cached.notes = undefined;
+    void this.recordNotes(entry.req.job, entry.req.item, notes);
   }
 
   /**
@@ -584,15 +600,55 @@ export class RunLedger {
    * release, or now if it is not running here. Best effort: if the item's next owner wrote the
    * history meanwhile, ours is dropped (the version check fails).
    */
-  async retire(job: string, item: number, running: boolean): Promise<void> {
+  async retire(job: string, item: number, running: boolean, notes?: FireNotes): Promise<void> {
     const cached = this.progress.get(keyOf(job, item));
-    if (!cached) return;
-    if (running) {
+    if (running && cached) {
       cached.retiring = true;
+      cached.notes = mergeNotes(cached.notes, notes);
       return;
     }
+    if (notes) {
+      // Fires this worker kept to record with the item's next run: the item's next owner plans
+      // from its `lastScheduled`, which may already be past them (fleet simulation, seed 809).
+      await this.recordNotes(job, item, notes);
+      return;
+    }
+    if (!cached) return;
     this.progress.delete(keyOf(job, item));
     if (cached.historyDirty) await this.writeHistories([{ job, item, cached }]);
+  }
+
+  /**
+   * Records fires that did not run in the item's record and history now, whoever runs the item
+   * (a read-modify-write with version checks, retried on a conflict). Never throws: what could
+   * not be written is logged.
+   */
+  async recordNotes(job: string, item: number, notes: FireNotes): Promise<boolean> {
+    for (let round = 0; round < NOTE_WRITE_ROUNDS; round++) {
+      try {
+        const loaded = await this.load(job, item, true);
+        const cached = this.progress.get(keyOf(job, item));
+        if (!cached || cached.version < 0) return false; // the item is gone: nothing to account for
+        const record: ProgressRecord = { ...loaded, recent: withNotes(loaded.recent, notes, this.member.workerId, new Date(this.time.now()).toISOString()) };
+        const tx = this.zk.transaction();
+        tx.setData(this.paths.item(job, item), encodeProgress(record), cached.version);
+        this.historyOp(tx, job, item, cached, record.recent ?? []);
+        await this.zk.commit(tx);
+        this.progress.delete(keyOf(job, item)); // read again when next needed
+        for (const [outcome, note] of Object.entries(notes) as Array<[string, FireNote | undefined]>) {
+          if (note) this.log.info({ job, item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
+        }
+        return true;
+      } catch (err) {
+        const conflict = err instanceof ZkTransactionError && (err.reason instanceof BadVersionError || err.reason instanceof NodeExistsError);
+        if (conflict) continue; // the item (or its history) changed meanwhile: read it again
+        if (err instanceof ZkTransactionError && err.reason instanceof NoNodeError) return false;
+        this.log.warn({ err, job, item, notes: describeNotes(notes) }, 'could not record fires not run');
+        return false;
+      }
+    }
+    this.log.warn({ job, item, notes: describeNotes(notes) }, 'could not record fires not run: the item kept changing');
+    return false;
   }
 
   /**

@@ -5,7 +5,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
 import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
-import { mergeNote, type FireNote } from '../executor/fire-note.js';
+import { mergeNote, type FireNote, type FireNotes } from '../executor/fire-note.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { CronSchedule } from '../cron/cron-schedule.js';
 import { misfireKeep, planTakeover } from './plan-takeover.js';
@@ -55,7 +55,7 @@ interface JobState {
 /** What the scheduler needs of the executor. */
 export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'on'>;
 /** What the scheduler needs of the run ledger. */
-export type ProgressSource = Pick<RunLedger, 'load' | 'createdAt' | 'retire'>;
+export type ProgressSource = Pick<RunLedger, 'load' | 'createdAt' | 'retire' | 'recordNotes'>;
 /** What the scheduler needs of the ZooKeeper session. */
 export type MarkerReader = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'remove' | 'signal'>;
 
@@ -191,7 +191,8 @@ export class FireScheduler {
       s.unsettled.delete(item);
       s.pendingTriggers.delete(item);
       s.awaiting.delete(item); // the item's next owner plans from what was taken on: they are in its window
-      void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
+      // Fires kept to record with the item's next run here are recorded as it leaves.
+      void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item), takeNotes(s, item));
     }
     if (this.state === 'started') {
       for (const item of [...added, ...enabled]) void this.takeover(def.name, item);
@@ -282,9 +283,17 @@ export class FireScheduler {
   private onNotStarted(req: FireRequest, why: 'overlap' | 'error' | BeginResult['status']): void {
     const s = this.jobs.get(req.job);
     if (!s) return;
-    // What this request was to record is kept for the item's next run, whatever happened to it.
+    // What this request was to record is kept for the item's next run, whatever happened to it;
+    // recorded now if the item left this worker meanwhile (its next owner would never see it).
     if (req.missed) s.missed.set(req.item, mergeNote(s.missed.get(req.item), req.missed));
     if (req.skipped) s.skipped.set(req.item, mergeNote(s.skipped.get(req.item), req.skipped));
+    if (!s.owned.has(req.item)) {
+      if (why === 'overlap') s.skipped.set(req.item, mergeNote(s.skipped.get(req.item), { count: 1, latest: req.fireTime }));
+      else if ((why === 'duplicate' && req.reason === 'misfire') || (why === 'error' && req.reason !== 'trigger')) s.missed.set(req.item, mergeNote(s.missed.get(req.item), { count: 1, latest: req.fireTime }));
+      const notes = takeNotes(s, req.item);
+      if (notes) void this.opts.ledger.recordNotes(req.job, req.item, notes);
+      return;
+    }
     const self: FireNote = { count: 1, latest: req.fireTime };
     const fireMs = req.fireTime.getTime();
     const trigger = req.reason === 'trigger';
@@ -577,4 +586,14 @@ function keyOf(job: string, item: number): string {
 
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
+/** Removes and returns what the item kept to record with its next run (undefined when nothing). */
+function takeNotes(s: Pick<JobState, 'missed' | 'skipped'>, item: number): FireNotes | undefined {
+  const missed = s.missed.get(item);
+  const skipped = s.skipped.get(item);
+  s.missed.delete(item);
+  s.skipped.delete(item);
+  if (!missed && !skipped) return undefined;
+  return { ...(missed && { missed }), ...(skipped && { skipped }) };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FireScheduler, STALL_GRACE_MS, type FireTarget, type MarkerReader, type ProgressSource } from '../../src/scheduler/fire-scheduler.js';
 import type { ExecutorEvents, FireRequest } from '../../src/executor/executor.js';
 import type { ProgressRecord } from '../../src/model/progress-record.js';
+import type { FireNotes } from '../../src/executor/fire-note.js';
 import { encodeMarker } from '../../src/model/running-marker.js';
 import type { JobDefinition } from '../../src/config/job-definition.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
@@ -20,6 +21,8 @@ function harness(
   const clock = new FakeClock(T0);
   const fired: Array<{ requests: FireRequest[]; sequential: boolean }> = [];
   const loads: Array<{ job: string; item: number }> = [];
+  const retired: Array<{ item: number; running: boolean; notes?: FireNotes }> = [];
+  const recorded: Array<{ item: number; notes: FireNotes }> = [];
   const emitter = new EventEmitter<ExecutorEvents>();
   const answer = options.answer ?? (() => 'started');
   const executor: FireTarget = {
@@ -41,7 +44,13 @@ function harness(
       return options.progress ?? {};
     },
     createdAt: () => undefined,
-    retire: async () => undefined,
+    retire: async (_job, item, running, notes) => {
+      retired.push({ item, running, ...(notes && { notes }) });
+    },
+    recordNotes: async (_job, item, notes) => {
+      recorded.push({ item, notes });
+      return true;
+    },
   };
   const zk: MarkerReader = {
     getDataIfExists: async () => {
@@ -55,7 +64,7 @@ function harness(
   const stalledReports: string[][] = [];
   const scheduler = new FireScheduler({ zk: zk as never, paths: new ZkPaths('ns'), executor, ledger, log: silentLogger(), memberName: () => 'm-me-0000000001', clock, onStalled: (items) => stalledReports.push([...items]) });
   scheduler.setJob(def, [0]);
-  return { clock, fired, loads, scheduler, stalledReports };
+  return { clock, fired, loads, retired, recorded, scheduler, stalledReports };
 }
 
 const scheduled = (fired: Array<{ requests: FireRequest[] }>) => fired.flatMap((f) => f.requests).filter((r) => r.reason !== 'failover');
@@ -92,6 +101,36 @@ describe('FireScheduler on fake time', () => {
       h.scheduler.stop();
     });
   }
+
+  // Found by the fleet simulation (seed 809): a note kept for the item's next run was lost when the
+  // item moved to another worker, whose takeover plans only from the item's lastScheduled.
+  it('fires kept to record with the next run are recorded when the item leaves this worker', async () => {
+    const def = testJob('j', { shards: 1, misfire: 'skip' });
+    const h = harness(def, { busy: () => true });
+    h.scheduler.start();
+    await h.clock.advanceTo(T0 + 1000);
+    h.clock.jump(3000); // +1500 .. +3500 due late: `skip` runs none of them, the note waits for the next run
+    await h.clock.advance(0);
+    h.scheduler.setJob(def, []); // the item moves away while its run is still running here
+    expect(h.retired).toEqual([{ item: 0, running: true, notes: { missed: { count: 3, latest: new Date(T0 + 3500) } } }]);
+    h.scheduler.stop();
+  });
+
+  it('a fire that did not start after its item left is recorded at once, not kept', async () => {
+    const def = testJob('j', { shards: 1 });
+    let h: ReturnType<typeof harness> | undefined;
+    h = harness(def, {
+      answer: (req) => {
+        if (req.reason !== 'schedule') return 'started';
+        h!.scheduler.setJob(def, []); // the item leaves while its begin is on its way
+        return 'overlap';
+      },
+    });
+    h.scheduler.start();
+    await h.clock.advanceTo(T0 + 1000);
+    expect(h.recorded).toEqual([{ item: 0, notes: { skipped: { count: 1, latest: new Date(T0 + 500) } } }]);
+    h.scheduler.stop();
+  });
 
   it('F1b: what a fire was to record survives when it does not start (duplicate, busy, gone)', async () => {
     let first = true;
