@@ -7,6 +7,12 @@ import { withOutcome, type RecentOutcome } from '../model/progress-record.js';
 export interface FireNote {
   count: number;
   latest: Date;
+  /**
+   * The earliest of them. A note stands for `count` consecutive instants of the schedule ending at
+   * `latest` (how it is recorded: "N fire(s) missed", latest): notes are merged only when one
+   * continues the other (`continues`). Undefined: `latest` when `count` is 1, else unknown.
+   */
+  earliest?: Date;
 }
 
 /** What an item has to record of fires that did not run. */
@@ -21,7 +27,24 @@ export function mergeNote(a: FireNote | undefined, b: FireNote | undefined): Fir
 export function mergeNote(a: FireNote | undefined, b: FireNote | undefined): FireNote | undefined {
   if (!a) return b;
   if (!b) return a;
-  return { count: a.count + b.count, latest: a.latest > b.latest ? a.latest : b.latest };
+  const ea = earliestOf(a);
+  const eb = earliestOf(b);
+  const earliest = ea && eb ? (ea < eb ? ea : eb) : undefined;
+  return { count: a.count + b.count, latest: a.latest > b.latest ? a.latest : b.latest, ...(earliest && { earliest }) };
+}
+
+function earliestOf(note: FireNote): Date | undefined {
+  return note.earliest ?? (note.count === 1 ? note.latest : undefined);
+}
+
+/**
+ * Whether the two notes, merged, still stand for consecutive instants of the schedule (`next`
+ * gives the instant after a time): one starts at the instant right after the other's latest.
+ */
+export function continues(a: FireNote, b: FireNote, next: (after: Date) => Date): boolean {
+  const [first, second] = a.latest <= b.latest ? [a, b] : [b, a];
+  const start = earliestOf(second);
+  return start !== undefined && next(first.latest).getTime() === start.getTime();
 }
 
 /** Both sets of notes as one. */

@@ -152,7 +152,7 @@ export class WorkerSession {
         if (why === 'overlap') metrics.firesSkipped.inc({ zkshard_job: req.job });
       });
     }
-    this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }), memberName: () => member.name, clock: this.time, random });
+    this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }), memberName: () => member.name, clock: this.time, random, clockTrusted: () => this.clockCheck.trustNow() });
   }
 
   /** Whether every declared job's definition and assignment have been read (after `start()`). */
