@@ -47,6 +47,21 @@ export type BeginResult =
   | { status: 'malformed'; error: MalformedDataError };
 
 /** How one fire of one item ended on this worker. */
+/**
+ * The worker's membership as the ledger sees it. `fenceVersion`/`refreshFence`: the data version of
+ * its member node, which an operator's forced `remove`/`reshard` bumps in the same transaction
+ * that deletes its running markers. Every release checks it, so that a run whose marker was
+ * deleted that way can never delete the marker of the item's next run, even when the item's node
+ * was made anew and reached the data version the release expects (F7). Without them, releases
+ * are not fenced (tests of the ledger alone).
+ */
+export interface LedgerMember {
+  readonly name: string;
+  readonly workerId: string;
+  fenceVersion?(): number;
+  refreshFence?(): Promise<number>;
+}
+
 export interface RunReport {
   job: string;
   item: number;
@@ -121,6 +136,8 @@ function describeNotes(notes: FireNotes): Record<string, { count: number; latest
  */
 export class RunLedger {
   private readonly progress = new Map<string, Cached>();
+  /** Per item running here: the fence (see LedgerMember) known when its run began, or since verified. */
+  private readonly runFences = new Map<string, number>();
   private releaseQueue: Array<{ req: ReleaseRequest; done: (written: boolean) => void }> = [];
   private releaseScheduled = false;
   /** Set by `flushHistories` (drain): every release writes its history. */
@@ -142,7 +159,7 @@ export class RunLedger {
   constructor(
     private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
-    private readonly member: { name: string; workerId: string },
+    private readonly member: LedgerMember,
     private readonly log: Logger,
     private readonly clock?: ServerClockObserver,
     /** Time and timers. @default systemClock */
@@ -287,6 +304,7 @@ export class RunLedger {
       );
       pending = pending.filter((p) => results[p] === undefined);
       const now = this.time.now();
+      const fenceAtBegin = this.member.fenceVersion?.();
       const tx = this.zk.transaction().check(this.paths.member(this.member.name));
       const next = new Map<number, ProgressRecord>();
       /** Request index of each op (-1 for the membership check), and each request's ops. */
@@ -373,6 +391,7 @@ export class RunLedger {
             historyDirty: wroteHistory ? false : prev?.historyDirty,
           });
           results[i] = r.poison ? { status: 'poisoned' } : { status: 'started', token: stat.mzxid.toString() };
+          if (!r.poison && fenceAtBegin !== undefined) this.runFences.set(key, fenceAtBegin);
           for (const [outcome, note] of [['missed', r.missed], ['skipped', r.skipped]] as const) {
             if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
           }
@@ -469,8 +488,19 @@ export class RunLedger {
       const next: ProgressRecord[] = [];
       /** Per pending entry: index of its progress op, and of its history op when it writes one. */
       const ops: Array<{ progress: number; history?: number }> = [];
-      /** The pending entry of each op. */
+      /** The pending entry of each op (-1: a fence check). */
       const opOwner: number[] = [];
+      // Each run is fenced by the version of our member node known when it began (or since
+      // verified): one check per distinct version, first in the multi.
+      const fences = new Map<string, number>();
+      const current = this.member.fenceVersion?.();
+      if (current !== undefined) {
+        for (const { req } of pending) fences.set(keyOf(req.job, req.item), this.runFences.get(keyOf(req.job, req.item)) ?? current);
+        for (const v of [...new Set(fences.values())].sort((a, b) => a - b)) {
+          tx.check(this.paths.member(this.member.name), v);
+          opOwner.push(-1);
+        }
+      }
       /** How many of `pending` (from the front) are in this multi; the rest wait for the next. */
       let count = 0;
       for (const [k, { req }] of pending.entries()) {
@@ -516,6 +546,7 @@ export class RunLedger {
           const stat = out[own.progress]!.stat!;
           const prev = this.progress.get(keyOf(req.job, req.item));
           const wrote = own.history !== undefined;
+          this.runFences.delete(keyOf(req.job, req.item));
           done(true);
           if (prev?.retiring) {
             this.progress.delete(keyOf(req.job, req.item)); // gone to another worker: reload if it comes back
@@ -557,6 +588,27 @@ export class RunLedger {
           return;
         }
         const k = opOwner[err.failedIndex]!;
+        if (k === -1) {
+          // Our member node changed since we last knew it: our own update, or a forced remove or
+          // reshard that deleted markers of ours. Read it again, then keep only the releases whose
+          // marker is still ours (read after it, so they see every such deletion up to it).
+          if (!(err.reason instanceof BadVersionError) || !this.member.refreshFence) throw err;
+          const fenceNow = await this.member.refreshFence();
+          const stale = inTx.filter(({ req }) => (fences.get(keyOf(req.job, req.item)) ?? fenceNow) < fenceNow);
+          const held = await Promise.all(stale.map(({ req }) => this.holds(req.job, req.item, req.fireTime)));
+          stale.forEach((entry, j) => {
+            const key = keyOf(entry.req.job, entry.req.item);
+            if (held[j]) {
+              this.runFences.set(key, fenceNow); // still ours at this version
+              return;
+            }
+            this.log.warn({ job: entry.req.job, item: entry.req.item }, 'run marker deleted by a forced remove or reshard; outcome not recorded');
+            this.dropRelease(entry);
+            this.progress.delete(key); // the item was made anew or is gone: read it again when needed
+          });
+          pending = pending.filter((entry) => !stale.some((e, j) => e === entry && !held[j]));
+          continue;
+        }
         const entry = pending[k]!;
         const failedOnHistory = ops[k]!.history === err.failedIndex;
         if (err.reason instanceof BadVersionError || (failedOnHistory && err.reason instanceof NodeExistsError)) {
@@ -588,6 +640,7 @@ export class RunLedger {
    */
   private dropRelease(entry: { req: ReleaseRequest; done: (written: boolean) => void }): void {
     entry.done(false);
+    this.runFences.delete(keyOf(entry.req.job, entry.req.item));
     const cached = this.progress.get(keyOf(entry.req.job, entry.req.item));
     const notes = cached?.notes;
     if (!cached || !notes) return;
@@ -759,14 +812,25 @@ export class RunLedger {
         throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} is no longer held by this worker: attempt ${attempt} not made`);
       }
       const record = { ...cached.record, inFlight: { ...flight, attempt } };
-      const tx = this.zk.transaction().check(this.paths.running(job, item), 0).setData(this.paths.item(job, item), encodeProgress(record), cached.version);
+      const current = this.member.fenceVersion?.();
+      const fence = current === undefined ? undefined : (this.runFences.get(keyOf(job, item)) ?? current);
+      const tx = this.zk.transaction();
+      if (fence !== undefined) tx.check(this.paths.member(this.member.name), fence);
+      const first = fence === undefined ? 0 : 1;
+      tx.check(this.paths.running(job, item), 0).setData(this.paths.item(job, item), encodeProgress(record), cached.version);
       try {
         const out = await this.zk.commit(tx);
-        this.progress.set(keyOf(job, item), { ...cached, record, version: out[1]!.stat!.version });
+        this.progress.set(keyOf(job, item), { ...cached, record, version: out[first + 1]!.stat!.version });
         return;
       } catch (err) {
-        if (tries >= 2 || !(err instanceof ZkTransactionError && err.failedIndex === 1 && err.reason instanceof BadVersionError)) throw err;
-        await this.load(job, item, true);
+        const failed = err instanceof ZkTransactionError && err.reason instanceof BadVersionError ? err.failedIndex : undefined;
+        if (tries >= 2 || failed === undefined || (failed !== first + 1 && !(failed === 0 && first === 1))) throw err;
+        if (failed === 0) {
+          // The fence moved (see LedgerMember): go on only while the marker is still ours.
+          const now = await this.member.refreshFence?.();
+          if (!(await this.holds(job, item, fireTime))) throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} lost its marker to a forced remove or reshard: attempt ${attempt} not made`);
+          if (now !== undefined) this.runFences.set(keyOf(job, item), now);
+        } else await this.load(job, item, true);
       }
     }
   }

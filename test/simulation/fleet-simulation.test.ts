@@ -111,15 +111,17 @@ describe('fleet simulation regressions (fires kept to record, clock steps)', () 
   }, 60_000);
 });
 
-// The documented residual (docs/ARCHITECTURE.md "Residual"), found by this simulation: a forced
-// reshard removes an item while its run goes on, the reshard is undone, another member begins the
-// new item node, whose data version reaches the one the old run's release expects; the release's
-// multi (version checks only) then deletes the other member's marker and overwrites its record.
-// Not fixed: this test pins that the simulation sees it (a fix makes it fail: then expect nothing).
-describe('fleet simulation: the residual of forced reshards', () => {
-  it('seed 9386 (default scenario): a release after a forced reshard and its undo deletes another member\'s marker', async () => {
-    const result = await runFleetSimulation(9386, { trace: false });
-    expect([...new Set(result.violations.map((v) => v.invariant))]).toEqual(['foreign-marker-delete']);
+// Found by this simulation (F7's residual): a forced reshard removes an item while its run goes on,
+// the reshard is undone, another member begins the new item node, whose data version reaches the
+// one the old run's release expects; the release's multi (version checks only) deleted the other
+// member's marker (9386) and a third run started beside it (18908). Fixed by the fence: the forced
+// operation bumps the marker owner's member node, which every release checks.
+describe('fleet simulation regressions (forced reshards)', () => {
+  it('seeds 9386 and 18908 (default scenario): a release after a forced reshard and its undo leaves the new run alone', async () => {
+    for (const seed of [9386, 18908]) {
+      const result = await runFleetSimulation(seed, { trace: false });
+      expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
+    }
   }, 60_000);
 });
 
