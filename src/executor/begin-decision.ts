@@ -1,4 +1,5 @@
 import type { InFlightRun, ProgressRecord } from '../model/progress-record.js';
+import type { FireNote } from './fire-note.js';
 
 /** What a begin asks of one item (the part of `BeginRequest` the decision reads). */
 export interface BeginAsk {
@@ -10,6 +11,19 @@ export interface BeginAsk {
   trigger?: number;
   /** On a re-run: how many runs of this fire were cut short by a lost owner, and those owners. */
   failovers?: { count: number; workers: readonly string[] };
+  /** Fires that were missed before this one and that this write records. */
+  missed?: FireNote;
+  /** Fires dropped by the overlap policy (the item still ran) before this one, to record. */
+  skipped?: FireNote;
+  /**
+   * The request's claim: every instant of the schedule after `after`, up to its fire (a scheduled
+   * fire) or to its notes' latest, is accounted for by this request (run by it, or recorded by its
+   * notes). A scheduled fire whose claim does not reach back to the item's frontier
+   * (`lastScheduled`, else its creation) would leave instants behind it unaccounted: it answers
+   * `takeover`. A claim that reaches the frontier moves `lastScheduled` to its notes' latest too.
+   * Undefined: no claim (the frontier moves to a scheduled fire's time, as before).
+   */
+  after?: Date;
 }
 
 /**
@@ -32,13 +46,19 @@ export type BeginDecision = { kind: 'begin'; record: ProgressRecord } | { kind: 
  *   `duplicate`;
  * - a scheduled fire at or before `lastScheduled` is a `duplicate`; a trigger at or below
  *   `lastTrigger` is a `duplicate` (triggers are counted apart from the schedule, so a trigger
- *   never swallows a scheduled fire and a scheduled fire never swallows a trigger).
+ *   never swallows a scheduled fire and a scheduled fire never swallows a trigger);
+ * - `lastScheduled` is a frontier: every scheduled instant up to it was begun or recorded. A
+ *   scheduled fire whose claim (`after`) does not reach back to it answers `takeover`, so the
+ *   frontier never passes an instant nobody accounted for, even if the worker that knew of it
+ *   dies before it writes its note (fleet simulation, seed 7118). `bornAt`: the item node's
+ *   creation, the frontier of an item that never had a scheduled fire.
  */
 export function decideBegin(
   current: ProgressRecord,
   ask: BeginAsk,
   self: { member: string; worker: string },
   startedAt: string,
+  bornAt?: string,
 ): BeginDecision {
   const fireTime = ask.fireTime.toISOString();
   const left = current.inFlight;
@@ -53,6 +73,9 @@ export function decideBegin(
       return { kind: 'duplicate' };
     }
   }
+  const frontier = current.lastScheduled ?? bornAt;
+  const reaches = ask.after !== undefined && (frontier === undefined || ask.after.toISOString() <= frontier);
+  if (ask.after !== undefined && !reaches && !ask.rerun && ask.trigger === undefined) return { kind: 'takeover' };
   const inFlight: InFlightRun = { fireTime, attempt: ask.attempt, member: self.member, worker: self.worker, startedAt };
   if (ask.failovers && ask.failovers.count > 0) {
     inFlight.failovers = ask.failovers.count;
@@ -60,7 +83,10 @@ export function decideBegin(
   }
   const record: ProgressRecord = { ...current, inFlight };
   if (ask.trigger !== undefined) record.lastTrigger = Math.max(current.lastTrigger ?? -1, ask.trigger);
-  else record.lastScheduled = maxIso(current.lastScheduled, fireTime);
+  else if (!ask.rerun) record.lastScheduled = maxIso(current.lastScheduled, fireTime);
+  if (reaches) {
+    for (const note of [ask.missed, ask.skipped]) if (note) record.lastScheduled = maxIso(record.lastScheduled, note.latest.toISOString());
+  }
   return { kind: 'begin', record };
 }
 

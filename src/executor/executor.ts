@@ -242,6 +242,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     for (const old of dropped) {
       req.missed = mergeNote(req.missed, old.missed);
       req.skipped = mergeNote(mergeNote(req.skipped, old.skipped), { count: 1, latest: old.fireTime });
+      // It accounts for what the displaced fire did: its claim reaches back as far (BeginAsk.after).
+      if (old.after === undefined) delete req.after;
+      else if (req.after !== undefined && old.after < req.after) req.after = old.after;
     }
   }
 

@@ -20,10 +20,6 @@ export interface BeginRequest extends BeginAsk {
    * owners, more than the job's `maxFailovers`). Valid like a re-run (`rerun` must be set).
    */
   poison?: { reason: string };
-  /** Fires that were missed before this one and that this write records. */
-  missed?: FireNote;
-  /** Fires dropped by the overlap policy (the item still ran) before this one, to record. */
-  skipped?: FireNote;
 }
 
 export type BeginResult =
@@ -326,7 +322,8 @@ export class RunLedger {
         const fireTime = r.fireTime.toISOString();
         // A fire begun ahead of its instant (prepared) starts at its fire time.
         const startedAt = new Date(Math.max(now, r.fireTime.getTime())).toISOString();
-        const decision = decideBegin(cached.record, r, { member: this.member.name, worker: this.member.workerId }, startedAt);
+        const bornAt = cached.createdAt === undefined ? undefined : new Date(cached.createdAt).toISOString();
+        const decision = decideBegin(cached.record, r, { member: this.member.name, worker: this.member.workerId }, startedAt, bornAt);
         if (decision.kind !== 'begin') {
           results[i] = { status: decision.kind };
           continue;
@@ -334,7 +331,7 @@ export class RunLedger {
         let record = decision.record;
         if (r.poison) {
           record = {
-            ...cached.record,
+            ...decision.record, // its claim (BeginAsk.after) moves the frontier, as a begin's would
             inFlight: null,
             lastCompleted: maxIso(cached.record.lastCompleted, fireTime),
             outcome: 'failed',
@@ -676,13 +673,20 @@ export class RunLedger {
    * (a read-modify-write with version checks, retried on a conflict). Never throws: what could
    * not be written is logged.
    */
-  async recordNotes(job: string, item: number, notes: FireNotes): Promise<boolean> {
+  async recordNotes(job: string, item: number, notes: FireNotes, options: { advanceFrom?: string } = {}): Promise<boolean> {
     for (let round = 0; round < NOTE_WRITE_ROUNDS; round++) {
       try {
         const loaded = await this.load(job, item, true);
         const cached = this.progress.get(keyOf(job, item));
         if (!cached || cached.version < 0) return false; // the item is gone: nothing to account for
         const record: ProgressRecord = { ...loaded, recent: withNotes(loaded.recent, notes, this.member.workerId, new Date(this.time.now()).toISOString()) };
+        // Notes that continue the item's frontier (`advanceFrom`, as the caller read it) move it.
+        const frontier = loaded.lastScheduled ?? (cached.createdAt === undefined ? undefined : new Date(cached.createdAt).toISOString());
+        if (options.advanceFrom !== undefined && frontier === options.advanceFrom) {
+          for (const note of [notes.missed, notes.skipped]) {
+            if (note && note.latest.toISOString() > (record.lastScheduled ?? '')) record.lastScheduled = note.latest.toISOString();
+          }
+        }
         const tx = this.zk.transaction();
         tx.setData(this.paths.item(job, item), encodeProgress(record), cached.version);
         this.historyOp(tx, job, item, cached, record.recent ?? []);

@@ -39,6 +39,8 @@ interface JobState {
   disabled: Set<number>;
   /** ms since epoch of the next regular fire. */
   nextFire: number;
+  /** The schedule's instant before `nextFire` (undefined when there is none): the claim of its fires. */
+  prevFire: number | undefined;
   /** Missed fires to record with the item's next run. */
   missed: Map<number, FireNote>;
   /** Fires the overlap policy dropped (or another run held the item), to record with the item's next run. */
@@ -183,19 +185,24 @@ export class FireScheduler {
         owned: s?.owned ?? new Set(),
         disabled: new Set(),
         nextFire: schedule.next(new Date(now)).getTime(),
+        prevFire: undefined,
         missed: s?.missed ?? new Map(),
         skipped: s?.skipped ?? new Map(),
         unsettled: new Map(),
         pendingTriggers: s?.pendingTriggers ?? new Map(),
         awaiting: s?.awaiting ?? new Map(),
       };
+      s.prevFire = instantBefore(schedule, s.nextFire);
       this.jobs.set(def.name, s);
     }
     s.def = def;
     const wasDisabled = s.disabled;
     s.disabled = new Set(disabled);
     if (!sameSet(wasDisabled, s.disabled)) this.opts.log.info({ job: def.name, disabled: [...s.disabled] }, 'disabled items changed');
-    if (s.owned.size === 0 && s.nextFire <= now) s.nextFire = s.schedule.next(new Date(now)).getTime();
+    if (s.owned.size === 0 && s.nextFire <= now) {
+      s.nextFire = s.schedule.next(new Date(now)).getTime();
+      s.prevFire = instantBefore(s.schedule, s.nextFire);
+    }
     const next = new Set(owned.filter((i) => i < def.shards));
     const added = [...next].filter((i) => !s.owned.has(i));
     const removed = [...s.owned].filter((i) => !next.has(i));
@@ -260,7 +267,9 @@ export class FireScheduler {
         due.push(next);
         next = s.schedule.next(new Date(next)).getTime();
       }
+      const prevFire = s.prevFire;
       s.nextFire = next;
+      s.prevFire = due[due.length - 1];
       // Woken late for some of them: they are misfires, handled by the job's misfire policy.
       const late = due.length > 1;
       const run = late ? due.slice(due.length - Math.min(misfireKeep(s.def), due.length)) : due;
@@ -289,11 +298,16 @@ export class FireScheduler {
         const target = run.length > 1 ? catchUp : batch;
         run.forEach((t, k) => {
           const req: FireRequest = { job: s.def.name, item, fireTime: new Date(t), attempt: 1, reason: late ? 'misfire' : 'schedule' };
+          // Its claim: the instant before it, back through the notes it carries (BeginAsk.after).
+          const before = k > 0 ? run[k - 1] : notRun > 0 ? due[notRun - 1] : prevFire;
+          let after = before === undefined ? undefined : new Date(before);
           if (k === 0) {
             if (missed) req.missed = missed;
             if (skipped) req.skipped = skipped;
+            if (after) after = this.claimBack(s, after, [missed, skipped], due[0]!, prevFire);
             missed = undefined;
           }
+          if (after) req.after = after;
           target.push(req);
         });
       }
@@ -395,6 +409,28 @@ export class FireScheduler {
     } else map.set(item, mergeNote(kept, note));
   }
 
+  /**
+   * Walks a claim back through the notes a request carries: while a note ends at the claim's
+   * instant, the claim moves to the instant before that note's earliest. `firstDue`/`prevFire`:
+   * the first instant of the current walk and the one before it (known without a cron lookup).
+   */
+  private claimBack(s: JobState, from: Date, notes: ReadonlyArray<FireNote | undefined>, firstDue: number, prevFire: number | undefined): Date | undefined {
+    let at: Date | undefined = from;
+    for (let moved = true; moved && at; ) {
+      moved = false;
+      for (const note of notes) {
+        if (!note || note.latest.getTime() !== at.getTime()) continue;
+        const earliest = note.earliest ?? (note.count === 1 ? note.latest : undefined);
+        if (!earliest) return at;
+        const before: number | undefined = earliest.getTime() === firstDue ? prevFire : instantBefore(s.schedule, earliest.getTime());
+        at = before === undefined ? undefined : new Date(before);
+        moved = true;
+        break;
+      }
+    }
+    return at;
+  }
+
   /** Removes the item's awaiting fires that `pick` selects; notes of them (none when none). */
   private takeAwaiting(s: JobState, item: number, pick: (fireMs: number) => boolean): FireNote[] {
     const all = s.awaiting.get(item) ?? [];
@@ -493,7 +529,7 @@ export class FireScheduler {
       // taken on, up to `until`) are the plan's; those at or before the last fire taken on were
       // skipped over by a later fire that began first (recorded as missed); later ones wait for the
       // next takeover round (the answer that added them asked for it).
-      const last = progress.lastScheduled ?? progress.inFlight?.fireTime ?? this.opts.ledger.createdAt(job, item)?.toISOString();
+      const last = progress.lastScheduled ?? this.opts.ledger.createdAt(job, item)?.toISOString() ?? progress.inFlight?.fireTime;
       const lastMs = last === undefined ? Infinity : Date.parse(last);
       this.takeAwaiting(s, item, (t) => t > lastMs && t <= until.getTime());
       for (const skippedOver of this.takeAwaiting(s, item, (t) => t <= lastMs)) {
@@ -506,13 +542,20 @@ export class FireScheduler {
         requests.push({ job, item, fireTime: plan.poison.fireTime, attempt: plan.poison.attempt, rerun: true, poison: { reason: plan.poison.reason }, reason: 'failover' });
       }
       if (plan.rerun) requests.push({ job, item, fireTime: plan.rerun.fireTime, attempt: plan.rerun.attempt, rerun: true, failovers: plan.rerun.failovers, reason: 'failover' });
-      for (const fireTime of plan.fires) requests.push({ job, item, fireTime, attempt: 1, reason: 'misfire' });
+      // The plan's fires and missed ones are every instant after its frontier (`plan.from`): the
+      // first request that carries them claims back to it, and so moves the item's frontier.
+      const fires: FireRequest[] = plan.fires.map((fireTime, k) => ({ job, item, fireTime, attempt: 1, reason: 'misfire', ...((k > 0 || plan.from) && { after: k > 0 ? plan.fires[k - 1]! : plan.from! }) }));
+      requests.push(...fires);
       if (plan.missed) {
         this.opts.log.warn({ job, item, missed: plan.missed.count, policy: s.def.misfire }, 'fires missed before takeover');
-        // With nothing to run, recorded now: a regular fire begun meanwhile may already have
-        // taken the item's last scheduled fire past them.
-        if (requests[0]) requests[0].missed = mergeNote(requests[0].missed, plan.missed);
-        else void this.opts.ledger.recordNotes(job, item, { missed: plan.missed });
+        const carrier = fires[0] ?? requests[0];
+        if (carrier) {
+          carrier.missed = mergeNote(carrier.missed, plan.missed);
+          if (plan.from) carrier.after = plan.from;
+        } else {
+          // Nothing to run: recorded now, moving the frontier past them if it has not moved.
+          void this.opts.ledger.recordNotes(job, item, { missed: plan.missed }, plan.from ? { advanceFrom: plan.from.toISOString() } : {});
+        }
       }
       const trigger = s.pendingTriggers.get(item);
       if (trigger) {
@@ -660,4 +703,9 @@ function takeNotes(s: Pick<JobState, 'missed' | 'skipped'>, item: number): FireN
   s.skipped.delete(item);
   if (!missed && !skipped) return undefined;
   return { ...(missed && { missed }), ...(skipped && { skipped }) };
+}
+
+/** The schedule's instant before `ms` (undefined when there is none within the look-back). */
+function instantBefore(schedule: CronSchedule, ms: number): number | undefined {
+  return schedule.previous(new Date(ms - 1))?.getTime();
 }

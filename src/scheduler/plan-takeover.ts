@@ -40,6 +40,11 @@ export interface TakeoverPlan {
   poison?: { fireTime: Date; attempt: number; reason: string };
   /** Missed fires to run now, oldest first. */
   fires: Date[];
+  /**
+   * The item's frontier the plan counts from (`lastScheduled`, else its creation): `missed` and
+   * `fires` are every instant after it up to `until`, in order (see `BeginAsk.after`).
+   */
+  from?: Date;
   /** Missed fires not run (by policy or bound), to record: consecutive instants. */
   missed?: { count: number; latest: Date; earliest?: Date };
 }
@@ -77,8 +82,12 @@ export function planTakeover(input: TakeoverInput): TakeoverPlan {
     // takeover's first begin: no other begin may overwrite a fire left in flight (decideBegin).
     plan.poison = { fireTime: new Date(inFlight.fireTime), attempt: inFlight.attempt + 1, reason: `not run again: its run was cut short (worker ${inFlight.worker}) and failover is off for this job` };
   }
-  const last = progress.lastScheduled ?? inFlight?.fireTime ?? input.bornAt?.toISOString();
+  // With no scheduled fire taken on yet, the fires count from the item's creation: a fire left in
+  // flight is then a trigger, whose fire time is not on the schedule (counting from it skipped the
+  // scheduled fires before it: fleet simulation, seed 5304).
+  const last = progress.lastScheduled ?? input.bornAt?.toISOString() ?? inFlight?.fireTime;
   if (last === undefined) return plan; // nothing to account for before the regular schedule
+  plan.from = new Date(last);
   const missedTimes: Date[] = [];
   let notRun = 0;
   let latestNotRun: Date | undefined;

@@ -17,6 +17,35 @@ describe('decideBegin', () => {
     expect(decideBegin({ lastScheduled: iso(10), inFlight: left(10, 1, self.member) }, { fireTime: at(20), attempt: 1 }, self, iso(20))).toEqual({ kind: 'takeover' });
   });
 
+  // Found by the fleet simulation (seed 7118): a takeover recorded the fires its worker missed in a
+  // separate write while a regular fire of the item, begun a moment before, took lastScheduled past
+  // them; the worker died before that write. lastScheduled is now a frontier no begin passes
+  // unless its claim (`after`) reaches it.
+  it('lastScheduled is a frontier: a scheduled fire whose claim does not reach it answers takeover', () => {
+    // the fire at 12 claims everything after 11; the frontier is 10: the fire of 11 is unaccounted
+    expect(decideBegin({ lastScheduled: iso(10) }, { fireTime: at(12), attempt: 1, after: at(11) }, self, iso(12))).toEqual({ kind: 'takeover' });
+    expect(decideBegin({ lastScheduled: iso(11) }, { fireTime: at(12), attempt: 1, after: at(11) }, self, iso(12))).toMatchObject({ kind: 'begin', record: { lastScheduled: iso(12) } });
+    // carrying the note of 11 (missed), its claim reaches back to 10
+    const withNote: BeginAsk = { fireTime: at(12), attempt: 1, after: at(10), missed: { count: 1, latest: at(11) } };
+    expect(decideBegin({ lastScheduled: iso(10) }, withNote, self, iso(12))).toMatchObject({ kind: 'begin', record: { lastScheduled: iso(12) } });
+    // an item that never had a scheduled fire: the frontier is its creation
+    expect(decideBegin({}, { fireTime: at(12), attempt: 1, after: at(11) }, self, iso(12), iso(10.5))).toEqual({ kind: 'takeover' });
+    expect(decideBegin({}, { fireTime: at(12), attempt: 1, after: at(11) }, self, iso(12), iso(11.5))).toMatchObject({ kind: 'begin', record: { lastScheduled: iso(12) } });
+    // no claim: as before
+    expect(decideBegin({ lastScheduled: iso(10) }, { fireTime: at(12), attempt: 1 }, self, iso(12))).toMatchObject({ kind: 'begin' });
+  });
+
+  it('a re-run or a trigger carrying notes whose claim reaches the frontier moves it past them; a re-run alone never does', () => {
+    const record: ProgressRecord = { lastScheduled: iso(10), inFlight: left(10) };
+    const rerun: BeginAsk = { fireTime: at(10), attempt: 2, rerun: true, after: at(10), missed: { count: 3, latest: at(13), earliest: at(11) } };
+    expect(decideBegin(record, rerun, self, iso(14))).toMatchObject({ kind: 'begin', record: { lastScheduled: iso(13) } });
+    // a claim that does not reach it does not move it (and a re-run is never turned away for it)
+    expect(decideBegin(record, { ...rerun, after: at(11) }, self, iso(14))).toMatchObject({ kind: 'begin', record: { lastScheduled: iso(10) } });
+    // a re-run of a trigger (its fire time off the schedule) leaves the frontier where it was
+    expect(decideBegin({ inFlight: left(3.5) }, { fireTime: at(3.5), attempt: 2, rerun: true }, self, iso(4))).toMatchObject({ kind: 'begin', record: { inFlight: { fireTime: iso(3.5) } } });
+    expect((decideBegin({ inFlight: left(3.5) }, { fireTime: at(3.5), attempt: 2, rerun: true }, self, iso(4)) as { record: ProgressRecord }).record.lastScheduled).toBeUndefined();
+  });
+
   it('a re-run continues exactly the fire left in flight, with the next attempt', () => {
     const record: ProgressRecord = { lastScheduled: iso(10), inFlight: left(10, 2) };
     const d = decideBegin(record, { fireTime: at(10), attempt: 3, rerun: true, failovers: { count: 2, workers: ['a', 'b'] } }, self, iso(12));

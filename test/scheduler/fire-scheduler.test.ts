@@ -79,6 +79,21 @@ describe('FireScheduler on fake time', () => {
     h.scheduler.stop();
   });
 
+  it('each fire claims the instants before it that it accounts for (BeginAsk.after): the one before it, or back through its notes', async () => {
+    const h = harness(testJob('j', { shards: 1, misfire: 'fire-once' }));
+    h.scheduler.start();
+    await h.clock.advanceTo(T0 + 2000);
+    expect(scheduled(h.fired).map((r) => [r.fireTime.getTime() - T0, r.after!.getTime() - T0])).toEqual([[500, -500], [1500, 500]]);
+    h.fired.length = 0;
+    h.clock.jump(3000); // +2500 .. +4500 due late: fire-once runs +4500 with a note of +2500 .. +3500
+    await h.clock.advance(0);
+    const late = scheduled(h.fired)[0]!;
+    expect(late.fireTime.getTime() - T0).toBe(4500);
+    expect(late.missed).toEqual({ count: 2, latest: new Date(T0 + 3500), earliest: new Date(T0 + 2500) });
+    expect(late.after!.getTime() - T0).toBe(1500);
+    h.scheduler.stop();
+  });
+
   for (const [misfire, runs] of [['fire-once', 1], ['catch-up', 3], ['skip', 0]] as const) {
     it(`F4: fires a stalled process woke late for follow the misfire policy (${misfire})`, async () => {
       const h = harness(testJob('j', { shards: 1, misfire, maxCatchUp: 3 }));

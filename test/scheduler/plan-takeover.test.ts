@@ -70,6 +70,16 @@ describe('planTakeover()', () => {
     }
   });
 
+  // Found by the fleet simulation (seed 5304): an item that had only ever run a manual trigger, left
+  // in flight; counting from the trigger's fire time (not on the schedule) lost the scheduled fire
+  // before it.
+  it('an item whose only fire taken on is a trigger left in flight counts its scheduled fires from its creation', () => {
+    const trigger = { fireTime: new Date(Date.UTC(2026, 0, 1, 0, 0, 3, 676)).toISOString(), attempt: 1, member: 'm', worker: 'w', startedAt: t(3).toISOString() };
+    const plan = planTakeover({ def: def('skip'), schedule: everySecond, progress: { inFlight: trigger, lastTrigger: 0 }, markerHeld: false, until: t(4.5), bornAt: t(0.5) });
+    expect(plan.rerun?.fireTime).toEqual(new Date(trigger.fireTime));
+    expect(plan.missed).toEqual({ count: 4, latest: t(4), earliest: t(1) });
+  });
+
   it('fire-once runs the latest missed fire and records the others', () => {
     const plan = planTakeover({ def: def('fire-once'), schedule: everySecond, progress: { lastScheduled: t(0).toISOString() }, markerHeld: false, until: t(4.5) });
     expect(plan.fires).toEqual([t(4)]);
@@ -90,6 +100,6 @@ describe('planTakeover()', () => {
 
   it('nothing missed when the last fire taken on is the latest due', () => {
     const plan = planTakeover({ def: def('catch-up'), schedule: everySecond, progress: { lastScheduled: t(3).toISOString() }, markerHeld: false, until: t(3.9) });
-    expect(plan).toEqual({ waitForMarker: false, fires: [] });
+    expect(plan).toEqual({ waitForMarker: false, fires: [], from: t(3) });
   });
 });
