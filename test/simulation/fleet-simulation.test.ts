@@ -101,10 +101,13 @@ describe('fleet simulation regressions (children cache)', () => {
 // a note merged with theirs); 3123, a missed fire queued behind a later run and dropped with the
 // session; 3378, 3419, a recorded note the checker only read from the bounded final history, and
 // workers paused by a clock set right again only noticed 30 s later; 3438, two notes with a gap
-// merged into one that reads as other fires. Focused tests are in test/scheduler and test/worker.
+// merged into one that reads as other fires. And from a sweep of 20,000: 5304, a trigger's fire time
+// taken for the item's last scheduled fire; 7118, the frontier (lastScheduled) passed fires whose
+// note was still on its way when its worker died. Focused tests are in test/scheduler,
+// test/executor/begin-decision.test.ts and test/worker.
 describe('fleet simulation regressions (fires kept to record, clock steps)', () => {
-  it('seeds 132, 432, 599, 809, 3123, 3378, 3419, 3438 (default scenario) keep every invariant', async () => {
-    for (const seed of [132, 432, 599, 809, 3123, 3378, 3419, 3438]) {
+  it('seeds 132, 432, 599, 809, 3123, 3378, 3419, 3438, 5304, 7118 (default scenario) keep every invariant', async () => {
+    for (const seed of [132, 432, 599, 809, 3123, 3378, 3419, 3438, 5304, 7118]) {
       const result = await runFleetSimulation(seed, { trace: false });
       expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
     }
