@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readHistory } from '../src/model/progress-record.js';
 import type { ZkPaths } from '../src/zk/zk-paths.js';
 import type { ChaosJob, HistoryNote } from './chaos-records.js';
@@ -99,13 +100,7 @@ export class HistoryPoller {
     this.#loop = (async () => {
       while (!stop.signal.aborted) {
         await this.poll();
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, intervalMs);
-          stop.signal.addEventListener('abort', () => {
-            clearTimeout(timer);
-            resolve();
-          }, { once: true });
-        });
+        await sleep(intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
       }
     })();
   }
