@@ -61,6 +61,26 @@ export interface RecordedNote {
 }
 
 /**
+ * A missed/skipped entry of an item's run history as ZooKeeper held it (`jobs/<job>/items/<n>/history`),
+ * read by the harness's poll: it is in ZooKeeper whether or not the worker that wrote it heard the
+ * answer. One record per distinct entry (job, item, outcome, fireTime, at, error).
+ */
+export interface HistoryNote {
+  job: string;
+  item: number;
+  outcome: 'missed' | 'skipped';
+  /** ISO time of the latest fire the entry stands for. */
+  fireTime: string;
+  /** ISO time the entry was written (its `at`). */
+  at: string;
+  /** The entry's text, `N fire(s) missed` / `N fire(s) skipped: …`. */
+  error?: string;
+  worker: string;
+  /** When the harness first read it, ms. */
+  seenAt: number;
+}
+
+/**
  * The kinds of fault the harness injects. Partitions (`NetworkLab`, packets dropped silently with
  * iptables inside a namespace; every process keeps running):
  * - `partition-worker`: a worker cut from every ZooKeeper server, both ways, past its session timeout;

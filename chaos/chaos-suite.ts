@@ -21,7 +21,8 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
   writeFileSync(join(data.dir, 'store-writes.jsonl'), writes.map((w) => JSON.stringify(w)).join('\n'));
   writeFileSync(join(data.dir, 'faults.json'), JSON.stringify(data.faults, null, 2));
   const overlaps = checkOverlaps(runs, writes, data.faults);
-  const coverage = checkCoverage(runs, notes, data.jobs, data.window);
+  writeFileSync(join(data.dir, 'history-notes.jsonl'), data.historyNotes.map((n) => JSON.stringify(n)).join('\n'));
+  const coverage = checkCoverage(runs, notes, data.jobs, data.window, data.historyNotes);
   const startAfterLoss = checkNoStartAfterLoss(runs, sessions, { faults: data.faults, sessionTimeoutMs: data.sessionTimeoutMs });
   const convergence = checkConvergence(data.convergence);
   const summary: ChaosSummary = {

@@ -14,7 +14,8 @@ import { decodeAssignment } from '../src/model/assignment-record.js';
 import { readRunEvents, readScriptKills, readWorkerLogs } from './chaos-logs.js';
 import { WorkerFleet, repoRoot } from '../src/testing/worker-fleet.js';
 import { FencedStoreServer } from './fenced-store-server.js';
-import type { ChaosJob, FaultEvent, FaultKind } from './chaos-records.js';
+import { HistoryPoller, type HistoryPollStats } from './history-poller.js';
+import type { ChaosJob, FaultEvent, FaultKind, HistoryNote } from './chaos-records.js';
 
 export type { FaultKind } from './chaos-records.js';
 /** Faults that need no network namespaces. */
@@ -88,6 +89,12 @@ export interface ChaosData {
   sessionTimeoutMs: number;
   /** Whether partition faults were injected (processes in network namespaces). */
   partitions: boolean;
+  /**
+   * The missed/skipped entries ZooKeeper held in the items' histories: read every second during the
+   * run and once after the workers stopped, each distinct entry once.
+   */
+  historyNotes: HistoryNote[];
+  historyPolls: HistoryPollStats;
 }
 
 /** The jobs the chaos fleet runs: every second (and every 2 s), several items, runs of 0.3–0.9 s. */
@@ -131,6 +138,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
   let ensemble: ZooKeeperEnsemble | undefined;
   let fleet: WorkerFleet | undefined;
   let observer: ZkClient | undefined;
+  let opening: Promise<ZkClient> | undefined;
+  let poller: HistoryPoller | undefined;
   const startedAt = Date.now();
   try {
     const workerNs = new Map<string, NetworkNamespace>();
@@ -166,15 +175,32 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
     const startWorker = (id: string): number => f.start(id, configFile, workerNs.get(id));
     for (const id of ids) startWorker(id);
     const paths = new ZkPaths('chaos');
-    // The observer's own session may be lost in an outage too: open a new one when it is.
-    const client = async (): Promise<ZkClient> => {
-      if (!observer || observer.signal.aborted) {
-        await observer?.close();
-        observer = new ZkClient({ connect: zk.connectString, sessionTimeoutMs: 10_000, connectTimeoutMs: 2000 });
-        await observer.start();
+    // The observer's own session may be lost in an outage too: open a new one when it is (one at a
+    // time: the convergence check and the history poll share it; a client that could not connect
+    // is closed and dropped).
+    const open = async (): Promise<ZkClient> => {
+      await observer?.close().catch(() => undefined);
+      observer = undefined;
+      const c = new ZkClient({ connect: zk.connectString, sessionTimeoutMs: 10_000, connectTimeoutMs: 2000 });
+      try {
+        await c.start();
+      } catch (err) {
+        await c.close().catch(() => undefined);
+        throw err;
       }
-      return observer;
+      observer = c;
+      return c;
     };
+    const client = (): Promise<ZkClient> => {
+      if (observer && !observer.signal.aborted) return Promise.resolve(observer);
+      opening ??= open().finally(() => {
+        opening = undefined;
+      });
+      return opening;
+    };
+    // Notes whose writer never heard ZooKeeper's answer are only in ZooKeeper: read them there.
+    poller = new HistoryPoller(async (path) => (await (await client()).getDataIfExists(path))?.data ?? null, paths, jobs);
+    poller.start();
     const allOwnedByLive = async (): Promise<boolean> => {
       const o = await client();
       const live = f.livePids();
@@ -330,6 +356,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
     await sleep(4000);
     const windowTo = Date.now() - 2500;
     await f.stopAll();
+    // Workers stopping may record notes (items leaving them): read the histories once more.
+    await poller.stop();
+    const finalPoll = await waitUntil(() => poller!.poll(), 30_000, 'a complete read of every history').then(() => true, () => false);
+    if (!finalPoll) log('could not read every item\'s history after the workers stopped (30 s): notes written last may be missing');
+    log(`history polls: ${poller.stats.complete} complete, ${poller.stats.incomplete} incomplete, ${poller.stats.malformed} malformed history(ies); ${poller.notes.length} missed/skipped entries`);
     const endedAt = Date.now();
     return {
       dir,
@@ -342,10 +373,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
       endedAt,
       sessionTimeoutMs,
       partitions,
+      historyNotes: [...poller.notes],
+      historyPolls: poller.stats,
       store,
     };
   } finally {
     fleet?.killAll();
+    await poller?.stop();
+    await opening?.catch(() => undefined);
     await observer?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     await ensemble?.close().catch(() => undefined);

@@ -5,7 +5,7 @@ export { buildRunIntervals, fireId, runKey, type RunEnding, type RunInterval, ty
 export { checkStoreWrites, type StoreWriteCounts, type StoreWriteResult } from './check-store-writes.js';
 export { checkOverlaps, type OverlapCounts, type OverlapResult } from './check-overlaps.js';
 export {
-  checkCoverage, COVERAGE_GRACE_MS, type CoverageCounts, type CoverageResult, type CoverageWindow, type FireGap,
+  checkCoverage, type CoverageCounts, type CoverageResult, type CoverageWindow, type FireGap,
 } from './check-coverage.js';
 export { checkNoStartAfterLoss, type StartAfterLossCounts, type StartAfterLossResult } from './check-no-start-after-loss.js';
 export { checkConvergence, type ConvergenceMeasure, type ConvergenceResult } from './check-convergence.js';

@@ -89,7 +89,8 @@ export function renderReport(input: ChaosSummary): string {
   out.push(row(
     'every scheduled fire ran or was recorded',
     cc.unexcusedFires, cc.scheduledFires, 'fires',
-    `${cc.ran} ran, ${cc.recorded} recorded as missed/skipped; ${cc.gaps} gap(s), ${cc.unexcusedGaps} not accounted for`,
+    `${cc.ran} ran, ${cc.recorded} recorded as missed/skipped (${cc.recordedOnlyInZk} of them only in ZooKeeper's histories, not logged); ` +
+      `${cc.gaps} gap(s), ${cc.unexcusedGaps} not accounted for`,
   ));
   out.push(row(
     'no run started after lease loss',

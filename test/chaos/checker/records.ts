@@ -1,4 +1,4 @@
-import type { FaultEvent, RecordedNote, RunEvent, SessionEvent, StoreWrite } from '../../../chaos/chaos-records.js';
+import type { FaultEvent, HistoryNote, RecordedNote, RunEvent, SessionEvent, StoreWrite } from '../../../chaos/chaos-records.js';
 
 /** Synthetic chaos records for the checker tests: times are small numbers of ms. */
 
@@ -55,4 +55,13 @@ export function session(kind: SessionEvent['kind'], pid: number, at: number): Se
 
 export function note(item: number, outcome: RecordedNote['outcome'], count: number, latestS: number, job = JOB): RecordedNote {
   return { job, item, outcome, count, latest: fire(latestS), at: fireMs(latestS) + 500 };
+}
+
+/**
+ * A missed/skipped entry of item `item`'s history as ZooKeeper held it, as the run ledger writes it:
+ * `count` fires ending at `latestS`, written by `worker` half a second later.
+ */
+export function historyNote(item: number, outcome: HistoryNote['outcome'], count: number, latestS: number, worker = 'w1', job = JOB): HistoryNote {
+  const error = outcome === 'missed' ? `${count} fire(s) missed` : `${count} fire(s) skipped: the item was still running`;
+  return { job, item, outcome, fireTime: fire(latestS), at: new Date(fireMs(latestS) + 500).toISOString(), error, worker, seenAt: fireMs(latestS) + 900 };
 }
