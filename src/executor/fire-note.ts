@@ -47,13 +47,6 @@ export function continues(a: FireNote, b: FireNote, next: (after: Date) => Date)
   return start !== undefined && next(first.latest).getTime() === start.getTime();
 }
 
-/** Both sets of notes as one. */
-export function mergeNotes(a: FireNotes | undefined, b: FireNotes | undefined): FireNotes | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return { missed: mergeNote(a.missed, b.missed), skipped: mergeNote(a.skipped, b.skipped) };
-}
-
 /** An item's recent outcomes with its notes added (one `missed` and one `skipped` entry at most). */
 export function withNotes(recent: readonly RecentOutcome[] | undefined, notes: FireNotes, worker: string, at: string): RecentOutcome[] {
   let out = [...(recent ?? [])];

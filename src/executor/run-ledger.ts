@@ -7,7 +7,7 @@ import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 import { encodeHistory, encodeProgress, readHistory, readProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
-import { mergeNotes, withNotes, type FireNote, type FireNotes } from './fire-note.js';
+import { withNotes, type FireNote, type FireNotes } from './fire-note.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
@@ -87,8 +87,6 @@ interface Cached {
   historyDueAt?: number;
   /** The item is leaving this worker: write its history with its next release, or now. */
   retiring?: boolean;
-  /** Fires not run, to record with the release of the item's running run (it is retiring). */
-  notes?: FireNotes;
 }
 
 /**
@@ -514,7 +512,7 @@ export class RunLedger {
           attempt: req.attempt,
           durationMs: Math.max(0, req.durationMs), // never a record the decoders refuse
           worker: this.member.workerId,
-          recent: withOutcome(cached.notes ? withNotes(cached.record.recent, cached.notes, this.member.workerId, at) : cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: Math.max(0, req.durationMs), error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
+          recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: Math.max(0, req.durationMs), error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
         };
         const withHistory = this.releaseWritesHistory(req, now);
         const fits = tx.addIfFits(() => {
@@ -631,18 +629,10 @@ export class RunLedger {
     for (const entry of pending) this.dropRelease(entry);
   }
 
-  /**
-   * A release that will not be written: the run's outcome is not ours to record any more, but
-   * fires the retiring item kept to record with it still are (written on their own).
-   */
+  /** A release that will not be written: the run's outcome is not ours to record any more. */
   private dropRelease(entry: { req: ReleaseRequest; done: (written: boolean) => void }): void {
     entry.done(false);
     this.runFences.delete(keyOf(entry.req.job, entry.req.item));
-    const cached = this.progress.get(keyOf(entry.req.job, entry.req.item));
-    const notes = cached?.notes;
-    if (!cached || !notes) return;
-    cached.notes = undefined;
-    void this.recordNotes(entry.req.job, entry.req.item, notes);
   }
 
   /**
@@ -650,20 +640,13 @@ export class RunLedger {
    * release, or now if it is not running here. Best effort: if the item's next owner wrote the
    * history meanwhile, ours is dropped (the version check fails).
    */
-  async retire(job: string, item: number, running: boolean, notes?: FireNotes): Promise<void> {
+  async retire(job: string, item: number, running: boolean): Promise<void> {
     const cached = this.progress.get(keyOf(job, item));
-    if (running && cached) {
-      cached.retiring = true;
-      cached.notes = mergeNotes(cached.notes, notes);
-      return;
-    }
-    if (notes) {
-      // Fires this worker kept to record with the item's next run: the item's next owner plans
-      // from its `lastScheduled`, which may already be past them (fleet simulation, seed 809).
-      await this.recordNotes(job, item, notes);
-      return;
-    }
     if (!cached) return;
+    if (running) {
+      cached.retiring = true;
+      return;
+    }
     this.progress.delete(keyOf(job, item));
     if (cached.historyDirty) await this.writeHistories([{ job, item, cached }]);
   }

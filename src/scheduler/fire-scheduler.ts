@@ -217,8 +217,11 @@ export class FireScheduler {
       s.unsettled.delete(item);
       s.pendingTriggers.delete(item);
       s.awaiting.delete(item); // the item's next owner plans from what was taken on: they are in its window
-      // Fires kept to record with the item's next run here are recorded as it leaves.
-      void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item), takeNotes(s, item));
+      // Fires kept to record with the item's next run here are all after its frontier
+      // (lastScheduled): its next owner accounts for them. Recording them too would name as
+      // missed or skipped fires that its next owner then runs.
+      takeNotes(s, item);
+      void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
     }
     if (this.state === 'started') {
       for (const item of [...added, ...enabled]) void this.takeover(def.name, item);
@@ -323,24 +326,19 @@ export class FireScheduler {
     const s = this.jobs.get(req.job);
     if (!s) return;
     // What this request was to record, and this fire itself when it is to be recorded as missed
-    // or skipped. Kept for the item's next run here only when it covers fires after the item's
-    // last scheduled one, so that if this worker dies first, the item's next owner accounts for
-    // them; otherwise (a later fire began first: duplicate; another member's run holds the item:
-    // busy, takeover; or the item left this worker) it is recorded now. Fleet simulation, seeds
-    // 809 and 3123. A poisoned fire's begin already recorded what it carried.
+    // or skipped, are kept for the item's next run here only while they are after the item's
+    // frontier (lastScheduled) and the item stays here: an overlap skip, a begin that failed.
+    // Otherwise they are dropped, never lost: a later fire began first (duplicate: the frontier
+    // passed them, which only a begin that accounted for them can do), another member's run holds
+    // the item (busy, takeover: the takeover that follows plans from the frontier), or the item
+    // left (its next owner plans from the frontier). A poisoned fire's begin recorded them.
     const self: FireNote = { count: 1, latest: req.fireTime };
-    const notes: Array<['missed' | 'skipped', FireNote]> = [];
-    if (why !== 'poisoned') {
-      if (req.missed) notes.push(['missed', req.missed]);
-      if (req.skipped) notes.push(['skipped', req.skipped]);
-    }
-    if (why === 'overlap') notes.push(['skipped', self]);
-    else if ((why === 'duplicate' && req.reason === 'misfire') || (why === 'error' && req.reason !== 'trigger')) notes.push(['missed', self]);
     const owned = s.owned.has(req.item);
-    const now = !owned || why === 'duplicate' || why === 'busy' || why === 'takeover';
-    for (const [kind, note] of notes) {
-      if (now) void this.opts.ledger.recordNotes(req.job, req.item, { [kind]: note });
-      else this.keepNote(s, kind, req.item, note);
+    if (owned && (why === 'overlap' || why === 'error')) {
+      if (req.missed) this.keepNote(s, 'missed', req.item, req.missed);
+      if (req.skipped) this.keepNote(s, 'skipped', req.item, req.skipped);
+      if (why === 'overlap') this.keepNote(s, 'skipped', req.item, self);
+      else if (req.reason !== 'trigger') this.keepNote(s, 'missed', req.item, self);
     }
     if (!owned) return;
     const fireMs = req.fireTime.getTime();
