@@ -19,6 +19,7 @@ import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { RunLedger } from '../executor/run-ledger.js';
 import { StageStore } from '../executor/stage-store.js';
 import { Executor, type ExecutorEvents } from '../executor/executor.js';
+import { withMember, type RunRecorder } from '../executor/run-recorder.js';
 import type { HandlerLoader } from '../executor/handler-loader.js';
 import type { SandboxRunner } from '../executor/sandbox/sandbox-runner.js';
 import { FireScheduler } from '../scheduler/fire-scheduler.js';
@@ -62,6 +63,8 @@ export interface WorkerSessionOptions {
   metrics?: WorkerMetrics;
   /** Forwarded executor events (for tests, metrics, the demo view). */
   onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
+  /** Where every run and missed or skipped fire is recorded (the history writer); none when absent. */
+  recorder?: RunRecorder;
 }
 
 /**
@@ -137,6 +140,7 @@ export class WorkerSession {
       sandbox: opts.sandbox,
       clock: this.time,
       random,
+      recorder: opts.recorder && withMember(opts.recorder, member),
     });
     for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
     const metrics = opts.metrics;
