@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { redactUrl } from './postgres-url.js';
+import { redactUrl } from '../config/postgres-url.js';
 
 export interface HistoryPoolOptions {
   /** Most connections. @default 2 (one writing, one for retention) */

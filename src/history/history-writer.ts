@@ -5,7 +5,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import type { RecordedRun, RunRecorder } from '../executor/run-recorder.js';
-import { HISTORY_DEFAULTS } from './history-options.js';
+import { HISTORY_DEFAULTS } from '../config/history-config.js';
 import { pgErrorOf } from './history-db.js';
 import { migrate } from './migrations.js';
 import { dayOf, ensurePartitions } from './run-partitions.js';
