@@ -1,6 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { ZkSession } from '../zk/zk-session.js';
+import type { ZkClient } from '../zk/zk-client.js';
+import { resolveNamespaceAcl } from '../api/acl-policy.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { PostgresAuditTrail, ZooKeeperAuditTrail, type AuditEntry } from '../history/audit-trail.js';
 import { pgUrlOf, withHistoryDb } from './pg-option.js';
@@ -18,10 +19,12 @@ export function auditedAction(cmd: Command): string | undefined {
 /**
  * Runs a command's `fn` and, when it is a mutation, records when, who (ZooKeeper user, OS user and
  * host), what (action, target, request) and the result: in PostgreSQL with `--pg`/`ZKSHARD_PG_URL`,
- * else among the last 100 entries in ZooKeeper. An audit write that fails is reported on stderr;
- * it never changes the command's outcome (the change was made).
+ * else among the last 100 entries in ZooKeeper (with the namespace root's ACL, read again: `acl
+ * apply` may just have changed it). When the audit write of a change that was made fails, a warning
+ * says so on stderr; it never changes the command's outcome. A refused or failed request is
+ * recorded when the trail can be written (a viewer cannot write to ZooKeeper: then it is not).
  */
-export async function audited<T>(cmd: Command, zk: ZkSession, paths: ZkPaths, fn: () => Promise<T>): Promise<T> {
+export async function audited<T>(cmd: Command, zk: ZkClient, paths: ZkPaths, fn: () => Promise<T>): Promise<T> {
   const action = auditedAction(cmd);
   if (action === undefined) return fn();
   const opts = cmd.opts<Record<string, unknown>>();
@@ -44,9 +47,12 @@ export async function audited<T>(cmd: Command, zk: ZkSession, paths: ZkPaths, fn
     try {
       const url = pgUrlOf(cmd);
       if (url) await withHistoryDb(url, (db) => new PostgresAuditTrail(db).append({ ...entry, result }));
-      else await new ZooKeeperAuditTrail(zk, paths).append({ ...entry, result });
+      else {
+        await resolveNamespaceAcl(zk, paths.root);
+        await new ZooKeeperAuditTrail(zk, paths).append({ ...entry, result });
+      }
     } catch (err) {
-      process.stderr.write(`warning: audit entry not recorded: ${(err as Error)?.message ?? String(err)}\n`);
+      if (result === 'ok') process.stderr.write(`warning: audit entry not recorded: ${(err as Error)?.message ?? String(err)}\n`);
     }
   }
 }
