@@ -84,6 +84,6 @@ export function renderRuns(rows: readonly RunRow[], width = outputWidth()): stri
       r.durationMs === null ? '-' : `${r.durationMs} ms`,
       r.error ?? '',
     ]),
-    { maxWidth: width, align: ['left', 'right'], shrink: [9, 0, 6] },
+    { maxWidth: width, align: ['left', 'right'], shrink: [9, 6, 0] },
   );
 }
