@@ -1,6 +1,5 @@
 import type { RunOutcome } from '../model/progress-record.js';
-import type { BeginResult } from './run-ledger.js';
-import type { FireRequest } from './executor.js';
+import type { BeginRequest, BeginResult } from './run-ledger.js';
 import { fireIdOf } from './job-context.js';
 
 /**
@@ -43,8 +42,11 @@ export interface RunRecorder {
   record(run: RecordedRun): void;
 }
 
+/** Why a fire request was made (`FireRequest.reason`; spelled out here so that this module imports nothing of the executor). */
+type RequestReason = 'schedule' | 'failover' | 'misfire' | 'queued' | 'trigger';
+
 /** The reason stored for a fire request's reason (a queued fire is a scheduled one; a misfire re-run is catch-up). */
-export function recordedReason(reason: FireRequest['reason']): RecordedReason {
+export function recordedReason(reason: RequestReason): RecordedReason {
   return reason === 'queued' ? 'schedule' : reason === 'misfire' ? 'catch-up' : reason;
 }
 
@@ -52,7 +54,7 @@ export function recordedReason(reason: FireRequest['reason']): RecordedReason {
  * What a begin wrote besides starting a run: the notes of missed and skipped fires it recorded, and
  * a poisoned fire (recorded as failed, never run).
  */
-export function recordBegun(recorder: RunRecorder, req: FireRequest, result: BeginResult, worker: string, now: number): void {
+export function recordBegun(recorder: RunRecorder, req: BeginRequest & { reason: RequestReason }, result: BeginResult, worker: string, now: number): void {
   if (result.status !== 'started' && result.status !== 'poisoned') return;
   const base = { job: req.job, item: req.item, worker, reason: recordedReason(req.reason), endedAt: new Date(now), attempt: 0 };
   for (const [outcome, note] of [['missed', req.missed], ['skipped', req.skipped]] as const) {

@@ -123,13 +123,14 @@ export class HistoryWriter implements RunRecorder {
   }
 
   /**
-   * Starts the flush timer and the retention passes, after one attempt at the schema migration: a
-   * PostgreSQL that is down does not hold the worker up (it is retried with every flush).
+   * Starts the flush timer and the retention passes, and writes what was buffered before (the
+   * schema is migrated first). Resolves at once: a PostgreSQL that is down holds nothing up (the
+   * migration is retried with every flush).
    */
   async start(): Promise<void> {
     if (this.#state !== 'latent') throw new IllegalStateError(`history: start() in state ${this.#state}`);
     this.#state = 'started';
-    await this.#prepare().catch((err: unknown) => this.#unavailable(err));
+    void this.flush();
     this.#flushTimer = this.#clock.setInterval(() => void this.flush(), this.#opts.flushIntervalMs ?? HISTORY_DEFAULTS.flushIntervalMs);
     this.#flushTimer.unref?.();
     const retention = this.#opts.retention;
@@ -212,7 +213,7 @@ export class HistoryWriter implements RunRecorder {
     batch.forEach(({ id, run }, i) => {
       const values = [
         id, run.job, run.item, run.fireTime, run.fireId, run.attempt, run.worker, run.member ?? null,
-        run.fencingToken !== undefined && /^\d{1,19}$/.test(run.fencingToken) ? run.fencingToken : null,
+        fencingTokenOf(run.fencingToken),
         run.reason, run.startedAt ?? null, run.endedAt, run.durationMs ?? null, run.outcome, run.error?.slice(0, 2000) ?? null,
         run.stagesDone && run.stagesDone.length > 0 ? run.stagesDone.join(',') : null, run.fires ?? 1,
       ];
@@ -265,3 +266,10 @@ export class HistoryWriter implements RunRecorder {
     }
   }
 }
+
+/** A token as the bigint column stores it: a zxid (decimal, < 2^63), else null (never fails a batch). */
+function fencingTokenOf(token: string | undefined): string | null {
+  return token !== undefined && /^\d{1,19}$/.test(token) && BigInt(token) <= MAX_BIGINT ? token : null;
+}
+
+const MAX_BIGINT = 2n ** 63n - 1n;
