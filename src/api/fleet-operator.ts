@@ -14,7 +14,7 @@ import { encodeJson } from '../model/json-codec.js';
 import { readMembers } from '../membership/read-members.js';
 import type { Member } from '../membership/member-info.js';
 import { planAssignment } from '../leader/plan-assignment.js';
-import { createMissingItems, removeItem } from './job-nodes.js';
+import { createMissingItems, fenceMarkerOwners, removeItem } from './job-nodes.js';
 
 /** A job's assignment before and after a change, by worker id. */
 export interface AssignmentChange {
@@ -61,14 +61,17 @@ export class FleetOperator {
     const tx = this.zk.transaction().setData(this.paths.job(job), encodeJob({ ...definition, shards }), version);
     const existing = new Set(await this.zk.getChildren(this.paths.items(job)).catch(() => [] as string[]));
     createMissingItems(tx, this.paths, job, shards, existing);
+    const markers: Array<Buffer | undefined> = [];
     for (let i = shards; i < definition.shards; i++) {
       if (!existing.has(String(i))) continue;
       const children = await this.zk.getChildren(this.paths.item(job, i)).catch(() => [] as string[]);
       if (children.includes('running') && !options.force) {
         throw new RequestError('REQUEST_INVALID', `reshard: item ${i} of ${job} is running; wait for it or use --force`);
       }
+      if (children.includes('running')) markers.push((await this.zk.getDataIfExists(this.paths.running(job, i)))?.data);
       removeItem(tx, this.paths, job, i, children);
     }
+    await fenceMarkerOwners(this.zk, tx, this.paths, markers);
     if (state.controlVersion >= 0) {
       const control = state.control;
       const pins = Object.fromEntries(Object.entries(control.pins).filter(([item]) => Number(item) < shards));

@@ -11,7 +11,7 @@ import { decodeMarker } from '../model/running-marker.js';
 import { checkJobName } from './fleet-reader.js';
 import { formatItemList } from './item-list.js';
 import { childrenIfExists, mapLimit, readSubtree } from './zk-read.js';
-import { createJob, createMissingItems } from './job-nodes.js';
+import { createJob, createMissingItems, fenceMarkerOwners } from './job-nodes.js';
 
 export type ApplyAction = 'created' | 'updated' | 'unchanged';
 
@@ -184,6 +184,7 @@ export class JobAdmin {
       if (options.dryRun) return result;
       const tx = this.zk.transaction();
       for (const e of ordered) tx.remove(e.path, e.stat.version);
+      await fenceMarkerOwners(this.zk, tx, this.paths, entries.filter((e) => this.paths.markerItem(job, e.path) !== undefined).map((e) => e.data));
       try {
         await this.zk.commit(tx);
         return result;

@@ -152,6 +152,15 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         continue;
       }
       const def = this.opts.definitionOf(req.job);
+      if (sequential && req.reason === 'misfire' && lane.current !== 'starting' && lane.current.req.fireTime > req.fireTime) {
+        // A missed fire planned by a takeover, while a later fire of the item already runs here:
+        // its begin could only answer duplicate (skipped over). Said now rather than after that
+        // run, so that it is recorded even if this worker loses its session before (fleet
+        // simulation, seed 3123: the queue went with the session, and the fire was never recorded).
+        // (A later fire still being begun is seen to in `start`.)
+        this.emit('notStarted', req, 'duplicate');
+        continue;
+      }
       if (sequential) lane.queue.push(req);
       else if (def?.overlap === 'queue') this.dropQueued(lane, req);
       else if (def?.overlap === 'replace') {
@@ -297,6 +306,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     const abort = new AbortController();
     const run: ActiveRun = { req, abort, done: Promise.resolve() };
     lane.current = run;
+    // Missed fires a takeover queued behind this run while it was being begun were skipped over
+    // by it (see `fire`): said now, not when it ends.
+    const skippedOver = lane.queue.filter((q) => q.reason === 'misfire' && q.fireTime < req.fireTime);
+    if (skippedOver.length > 0) {
+      lane.queue = lane.queue.filter((q) => !skippedOver.includes(q));
+      for (const q of skippedOver) this.emit('notStarted', q, 'duplicate');
+    }
     run.done = this.execute(req, token, abort, gate).finally(() => this.settleLane(req));
   }
 

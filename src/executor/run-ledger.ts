@@ -7,7 +7,7 @@ import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 import { encodeHistory, encodeProgress, readHistory, readProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
-import type { FireNote } from './fire-note.js';
+import { mergeNotes, withNotes, type FireNote, type FireNotes } from './fire-note.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
@@ -47,6 +47,21 @@ export type BeginResult =
   | { status: 'malformed'; error: MalformedDataError };
 
 /** How one fire of one item ended on this worker. */
+/**
+ * The worker's membership as the ledger sees it. `fenceVersion`/`refreshFence`: the data version of
+ * its member node, which an operator's forced `remove`/`reshard` bumps in the same transaction
+ * that deletes its running markers. Every release checks it, so that a run whose marker was
+ * deleted that way can never delete the marker of the item's next run, even when the item's node
+ * was made anew and reached the data version the release expects (F7). Without them, releases
+ * are not fenced (tests of the ledger alone).
+ */
+export interface LedgerMember {
+  readonly name: string;
+  readonly workerId: string;
+  fenceVersion?(): number;
+  refreshFence?(): Promise<number>;
+}
+
 export interface RunReport {
   job: string;
   item: number;
@@ -76,6 +91,8 @@ interface Cached {
   historyDueAt?: number;
   /** The item is leaving this worker: write its history with its next release, or now. */
   retiring?: boolean;
+  /** Fires not run, to record with the release of the item's running run (it is retiring). */
+  notes?: FireNotes;
 }
 
 /**
@@ -99,6 +116,14 @@ const RELEASE_WINDOW_MS = 10;
  * written by the sweep. An item firing more often than this writes its own with a release.
  */
 const HISTORY_SWEEP_MS = 2000;
+/** Tries of `recordNotes` against an item that keeps changing under it. */
+const NOTE_WRITE_ROUNDS = 5;
+
+function describeNotes(notes: FireNotes): Record<string, { count: number; latest: string }> {
+  const out: Record<string, { count: number; latest: string }> = {};
+  for (const [k, n] of Object.entries(notes) as Array<[string, FireNote | undefined]>) if (n) out[k] = { count: n.count, latest: n.latest.toISOString() };
+  return out;
+}
 
 /**
  * The run protocol's ZooKeeper side. `begin` takes the running markers of every item firing at one
@@ -111,6 +136,8 @@ const HISTORY_SWEEP_MS = 2000;
  */
 export class RunLedger {
   private readonly progress = new Map<string, Cached>();
+  /** Per item running here: the fence (see LedgerMember) known when its run began, or since verified. */
+  private readonly runFences = new Map<string, number>();
   private releaseQueue: Array<{ req: ReleaseRequest; done: (written: boolean) => void }> = [];
   private releaseScheduled = false;
   /** Set by `flushHistories` (drain): every release writes its history. */
@@ -132,7 +159,7 @@ export class RunLedger {
   constructor(
     private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
-    private readonly member: { name: string; workerId: string },
+    private readonly member: LedgerMember,
     private readonly log: Logger,
     private readonly clock?: ServerClockObserver,
     /** Time and timers. @default systemClock */
@@ -277,6 +304,7 @@ export class RunLedger {
       );
       pending = pending.filter((p) => results[p] === undefined);
       const now = this.time.now();
+      const fenceAtBegin = this.member.fenceVersion?.();
       const tx = this.zk.transaction().check(this.paths.member(this.member.name));
       const next = new Map<number, ProgressRecord>();
       /** Request index of each op (-1 for the membership check), and each request's ops. */
@@ -315,14 +343,7 @@ export class RunLedger {
             recent: withOutcome(cached.record.recent, { fireTime, outcome: 'failed', attempt: r.attempt - 1, worker: this.member.workerId, at: startedAt, error: r.poison.reason.slice(0, 500) }),
           };
         }
-        if (r.missed) {
-          const latest = r.missed.latest.toISOString();
-          record = { ...record, recent: withOutcome(record.recent, { fireTime: latest, outcome: 'missed', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.missed.count} fire(s) missed` }) };
-        }
-        if (r.skipped) {
-          const latest = r.skipped.latest.toISOString();
-          record = { ...record, recent: withOutcome(record.recent, { fireTime: latest, outcome: 'skipped', attempt: 0, worker: this.member.workerId, at: startedAt, error: `${r.skipped.count} fire(s) skipped: the item was still running` }) };
-        }
+        if (r.missed || r.skipped) record = { ...record, recent: withNotes(record.recent, r, this.member.workerId, startedAt) };
         const writesHistory = !!(r.missed || r.skipped || r.poison);
         const fits = tx.addIfFits(() => {
           const marker = encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt });
@@ -370,6 +391,7 @@ export class RunLedger {
             historyDirty: wroteHistory ? false : prev?.historyDirty,
           });
           results[i] = r.poison ? { status: 'poisoned' } : { status: 'started', token: stat.mzxid.toString() };
+          if (!r.poison && fenceAtBegin !== undefined) this.runFences.set(key, fenceAtBegin);
           for (const [outcome, note] of [['missed', r.missed], ['skipped', r.skipped]] as const) {
             if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
           }
@@ -466,8 +488,19 @@ export class RunLedger {
       const next: ProgressRecord[] = [];
       /** Per pending entry: index of its progress op, and of its history op when it writes one. */
       const ops: Array<{ progress: number; history?: number }> = [];
-      /** The pending entry of each op. */
+      /** The pending entry of each op (-1: a fence check). */
       const opOwner: number[] = [];
+      // Each run is fenced by the version of our member node known when it began (or since
+      // verified): one check per distinct version, first in the multi.
+      const fences = new Map<string, number>();
+      const current = this.member.fenceVersion?.();
+      if (current !== undefined) {
+        for (const { req } of pending) fences.set(keyOf(req.job, req.item), this.runFences.get(keyOf(req.job, req.item)) ?? current);
+        for (const v of [...new Set(fences.values())].sort((a, b) => a - b)) {
+          tx.check(this.paths.member(this.member.name), v);
+          opOwner.push(-1);
+        }
+      }
       /** How many of `pending` (from the front) are in this multi; the rest wait for the next. */
       let count = 0;
       for (const [k, { req }] of pending.entries()) {
@@ -484,7 +517,7 @@ export class RunLedger {
           attempt: req.attempt,
           durationMs: Math.max(0, req.durationMs), // never a record the decoders refuse
           worker: this.member.workerId,
-          recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: Math.max(0, req.durationMs), error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
+          recent: withOutcome(cached.notes ? withNotes(cached.record.recent, cached.notes, this.member.workerId, at) : cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: Math.max(0, req.durationMs), error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
         };
         const withHistory = this.releaseWritesHistory(req, now);
         const fits = tx.addIfFits(() => {
@@ -513,6 +546,7 @@ export class RunLedger {
           const stat = out[own.progress]!.stat!;
           const prev = this.progress.get(keyOf(req.job, req.item));
           const wrote = own.history !== undefined;
+          this.runFences.delete(keyOf(req.job, req.item));
           done(true);
           if (prev?.retiring) {
             this.progress.delete(keyOf(req.job, req.item)); // gone to another worker: reload if it comes back
@@ -554,6 +588,27 @@ export class RunLedger {
           return;
         }
         const k = opOwner[err.failedIndex]!;
+        if (k === -1) {
+          // Our member node changed since we last knew it: our own update, or a forced remove or
+          // reshard that deleted markers of ours. Read it again, then keep only the releases whose
+          // marker is still ours (read after it, so they see every such deletion up to it).
+          if (!(err.reason instanceof BadVersionError) || !this.member.refreshFence) throw err;
+          const fenceNow = await this.member.refreshFence();
+          const stale = inTx.filter(({ req }) => (fences.get(keyOf(req.job, req.item)) ?? fenceNow) < fenceNow);
+          const held = await Promise.all(stale.map(({ req }) => this.holds(req.job, req.item, req.fireTime)));
+          stale.forEach((entry, j) => {
+            const key = keyOf(entry.req.job, entry.req.item);
+            if (held[j]) {
+              this.runFences.set(key, fenceNow); // still ours at this version
+              return;
+            }
+            this.log.warn({ job: entry.req.job, item: entry.req.item }, 'run marker deleted by a forced remove or reshard; outcome not recorded');
+            this.dropRelease(entry);
+            this.progress.delete(key); // the item was made anew or is gone: read it again when needed
+          });
+          pending = pending.filter((entry) => !stale.some((e, j) => e === entry && !held[j]));
+          continue;
+        }
         const entry = pending[k]!;
         const failedOnHistory = ops[k]!.history === err.failedIndex;
         if (err.reason instanceof BadVersionError || (failedOnHistory && err.reason instanceof NodeExistsError)) {
@@ -564,19 +619,33 @@ export class RunLedger {
           const flight = record?.inFlight;
           if (!failedOnHistory && !(flight?.member === this.member.name && flight.fireTime === entry.req.fireTime.toISOString())) {
             this.log.warn({ job: entry.req.job, item: entry.req.item }, 'item no longer shows this run in flight; outcome not recorded');
-            entry.done(false);
+            this.dropRelease(entry);
             pending = pending.filter((_, j) => j !== k);
           }
         } else {
           // Our marker (or the item) is gone: we no longer hold the run, so we must not write.
           this.log.warn({ job: entry.req.job, item: entry.req.item, err }, 'run marker gone before release; outcome not recorded');
-          entry.done(false);
+          this.dropRelease(entry);
           pending = pending.filter((_, j) => j !== k);
         }
       }
     }
     if (splits > 0) this.noteSplit('release', batch.length, splits + 1);
-    for (const { done } of pending) done(false);
+    for (const entry of pending) this.dropRelease(entry);
+  }
+
+  /**
+   * A release that will not be written: the run's outcome is not ours to record any more, but
+   * fires the retiring item kept to record with it still are (written on their own).
+   */
+  private dropRelease(entry: { req: ReleaseRequest; done: (written: boolean) => void }): void {
+    entry.done(false);
+    this.runFences.delete(keyOf(entry.req.job, entry.req.item));
+    const cached = this.progress.get(keyOf(entry.req.job, entry.req.item));
+    const notes = cached?.notes;
+    if (!cached || !notes) return;
+    cached.notes = undefined;
+    void this.recordNotes(entry.req.job, entry.req.item, notes);
   }
 
   /**
@@ -584,15 +653,55 @@ export class RunLedger {
    * release, or now if it is not running here. Best effort: if the item's next owner wrote the
    * history meanwhile, ours is dropped (the version check fails).
    */
-  async retire(job: string, item: number, running: boolean): Promise<void> {
+  async retire(job: string, item: number, running: boolean, notes?: FireNotes): Promise<void> {
     const cached = this.progress.get(keyOf(job, item));
-    if (!cached) return;
-    if (running) {
+    if (running && cached) {
       cached.retiring = true;
+      cached.notes = mergeNotes(cached.notes, notes);
       return;
     }
+    if (notes) {
+      // Fires this worker kept to record with the item's next run: the item's next owner plans
+      // from its `lastScheduled`, which may already be past them (fleet simulation, seed 809).
+      await this.recordNotes(job, item, notes);
+      return;
+    }
+    if (!cached) return;
     this.progress.delete(keyOf(job, item));
     if (cached.historyDirty) await this.writeHistories([{ job, item, cached }]);
+  }
+
+  /**
+   * Records fires that did not run in the item's record and history now, whoever runs the item
+   * (a read-modify-write with version checks, retried on a conflict). Never throws: what could
+   * not be written is logged.
+   */
+  async recordNotes(job: string, item: number, notes: FireNotes): Promise<boolean> {
+    for (let round = 0; round < NOTE_WRITE_ROUNDS; round++) {
+      try {
+        const loaded = await this.load(job, item, true);
+        const cached = this.progress.get(keyOf(job, item));
+        if (!cached || cached.version < 0) return false; // the item is gone: nothing to account for
+        const record: ProgressRecord = { ...loaded, recent: withNotes(loaded.recent, notes, this.member.workerId, new Date(this.time.now()).toISOString()) };
+        const tx = this.zk.transaction();
+        tx.setData(this.paths.item(job, item), encodeProgress(record), cached.version);
+        this.historyOp(tx, job, item, cached, record.recent ?? []);
+        await this.zk.commit(tx);
+        this.progress.delete(keyOf(job, item)); // read again when next needed
+        for (const [outcome, note] of Object.entries(notes) as Array<[string, FireNote | undefined]>) {
+          if (note) this.log.info({ job, item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
+        }
+        return true;
+      } catch (err) {
+        const conflict = err instanceof ZkTransactionError && (err.reason instanceof BadVersionError || err.reason instanceof NodeExistsError);
+        if (conflict) continue; // the item (or its history) changed meanwhile: read it again
+        if (err instanceof ZkTransactionError && err.reason instanceof NoNodeError) return false;
+        this.log.warn({ err, job, item, notes: describeNotes(notes) }, 'could not record fires not run');
+        return false;
+      }
+    }
+    this.log.warn({ job, item, notes: describeNotes(notes) }, 'could not record fires not run: the item kept changing');
+    return false;
   }
 
   /**
@@ -703,14 +812,25 @@ export class RunLedger {
         throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} is no longer held by this worker: attempt ${attempt} not made`);
       }
       const record = { ...cached.record, inFlight: { ...flight, attempt } };
-      const tx = this.zk.transaction().check(this.paths.running(job, item), 0).setData(this.paths.item(job, item), encodeProgress(record), cached.version);
+      const current = this.member.fenceVersion?.();
+      const fence = current === undefined ? undefined : (this.runFences.get(keyOf(job, item)) ?? current);
+      const tx = this.zk.transaction();
+      if (fence !== undefined) tx.check(this.paths.member(this.member.name), fence);
+      const first = fence === undefined ? 0 : 1;
+      tx.check(this.paths.running(job, item), 0).setData(this.paths.item(job, item), encodeProgress(record), cached.version);
       try {
         const out = await this.zk.commit(tx);
-        this.progress.set(keyOf(job, item), { ...cached, record, version: out[1]!.stat!.version });
+        this.progress.set(keyOf(job, item), { ...cached, record, version: out[first + 1]!.stat!.version });
         return;
       } catch (err) {
-        if (tries >= 2 || !(err instanceof ZkTransactionError && err.failedIndex === 1 && err.reason instanceof BadVersionError)) throw err;
-        await this.load(job, item, true);
+        const failed = err instanceof ZkTransactionError && err.reason instanceof BadVersionError ? err.failedIndex : undefined;
+        if (tries >= 2 || failed === undefined || (failed !== first + 1 && !(failed === 0 && first === 1))) throw err;
+        if (failed === 0) {
+          // The fence moved (see LedgerMember): go on only while the marker is still ours.
+          const now = await this.member.refreshFence?.();
+          if (!(await this.holds(job, item, fireTime))) throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} lost its marker to a forced remove or reshard: attempt ${attempt} not made`);
+          if (now !== undefined) this.runFences.set(keyOf(job, item), now);
+        } else await this.load(job, item, true);
       }
     }
   }

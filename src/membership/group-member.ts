@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import { MEMBER_PREFIX, sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
-import { ConnectionLossError, ZkTimeoutError, ZkError } from '../zk/zk-errors.js';
+import { BadVersionError, ConnectionLossError, ZkTimeoutError, ZkError } from '../zk/zk-errors.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { encodeMemberInfo, type MemberInfo } from './member-info.js';
 
@@ -86,13 +86,37 @@ export class GroupMember {
   update(patch: Partial<MemberInfo>): Promise<void> {
     const run = this.updating.then(async () => {
       const next = { ...this.info, ...patch };
-      const stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
+      let stat;
+      try {
+        stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
+      } catch (err) {
+        // Only this worker writes what its node holds; an operator's forced remove or reshard bumps
+        // its version (see `fenceVersion`) without changing it. Read the version and write again.
+        if (!(err instanceof BadVersionError)) throw err;
+        await this.refreshFence();
+        stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
+      }
       this.info = next;
       this.version = stat.version;
       this.log.info({ member: this.nodeName, state: next.state }, 'membership updated');
     });
     this.updating = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The member node's data version as last known: the fence of this worker's runs. An operator's
+   * forced `remove`/`reshard` bumps it in the transaction that deletes running markers of ours.
+   */
+  fenceVersion(): number {
+    return this.version;
+  }
+
+  /** Reads the member node's version again (after a write fenced by it failed). */
+  async refreshFence(): Promise<number> {
+    const found = await this.zk.getDataIfExists(this.path);
+    if (found) this.version = Math.max(this.version, found.stat.version);
+    return this.version;
   }
 
   /** Deletes the membership node (leaving the group). Idempotent; tolerates a dead session. */

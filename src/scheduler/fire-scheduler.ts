@@ -5,7 +5,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
 import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
-import { mergeNote, type FireNote } from '../executor/fire-note.js';
+import { continues, mergeNote, type FireNote, type FireNotes } from '../executor/fire-note.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { CronSchedule } from '../cron/cron-schedule.js';
 import { misfireKeep, planTakeover } from './plan-takeover.js';
@@ -19,6 +19,8 @@ export const STALL_CHECK_MS = 1000;
  * skipped is stalled: reported and recovered.
  */
 export const STALL_GRACE_MS = 5000;
+/** While firing is paused (clock), how often the scheduler looks again. */
+const PAUSED_RECHECK_MS = 1000;
 /** Most unsettled fire instants remembered per item (the oldest are dropped: the item is stalled anyway). */
 const MAX_UNSETTLED = 1000;
 /** Takeovers of one item made back to back at most (each asked for by the one before). */
@@ -55,7 +57,7 @@ interface JobState {
 /** What the scheduler needs of the executor. */
 export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'on'>;
 /** What the scheduler needs of the run ledger. */
-export type ProgressSource = Pick<RunLedger, 'load' | 'createdAt' | 'retire'>;
+export type ProgressSource = Pick<RunLedger, 'load' | 'createdAt' | 'retire' | 'recordNotes'>;
 /** What the scheduler needs of the ZooKeeper session. */
 export type MarkerReader = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'remove' | 'signal'>;
 
@@ -73,6 +75,11 @@ export interface FireSchedulerOptions {
   random?: () => number;
   /** Called with the stalled items (`job#item`) whenever that set changes. */
   onStalled?: (items: readonly string[]) => void;
+  /**
+   * Whether the local clock can be trusted now (see `ClockCheck.trustNow`): when not, due fires
+   * are recorded as missed, as while paused, and takeovers wait. @default always
+   */
+  clockTrusted?: () => boolean;
 }
 
 /**
@@ -124,10 +131,22 @@ export class FireScheduler {
     return this.stalled;
   }
 
-  /** While paused (clock skew), due fires are not run; they count as missed. */
+  /**
+   * While paused (clock skew), nothing is fired and no instant is taken: the fires due meanwhile
+   * are handled when firing resumes (late: by the misfire policy) or by the items' next owners.
+   */
   setPaused(paused: boolean): void {
-    if (this.paused !== paused) this.opts.log.warn({ paused }, paused ? 'firing paused' : 'firing resumed');
+    if (this.paused === paused) return;
+    this.opts.log.warn({ paused }, paused ? 'firing paused' : 'firing resumed');
     this.paused = paused;
+    if (paused || this.state !== 'started') return;
+    // Takeovers waited while paused: plan the owned items now; then the fires due meanwhile.
+    for (const [job, s] of this.jobs) for (const item of s.owned) void this.takeover(job, item);
+    this.arm();
+  }
+
+  private clockTrusted(): boolean {
+    return this.opts.clockTrusted?.() ?? true;
   }
 
   get started(): boolean {
@@ -191,7 +210,8 @@ export class FireScheduler {
       s.unsettled.delete(item);
       s.pendingTriggers.delete(item);
       s.awaiting.delete(item); // the item's next owner plans from what was taken on: they are in its window
-      void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
+      // Fires kept to record with the item's next run here are recorded as it leaves.
+      void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item), takeNotes(s, item));
     }
     if (this.state === 'started') {
       for (const item of [...added, ...enabled]) void this.takeover(def.name, item);
@@ -218,6 +238,15 @@ export class FireScheduler {
 
   private onTimer(): void {
     if (this.state !== 'started') return;
+    // A clock that is off (or was stepped since its last reading) would take instants still to
+    // come for due ones: none is taken on or recorded. The items are given up (their next owner's
+    // takeover accounts for the fires from their last scheduled one), or, once the clock reads
+    // right again, handled here, late, by the misfire policy.
+    if (this.paused || !this.clockTrusted()) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = this.clock.setTimeout(() => this.onTimer(), PAUSED_RECHECK_MS);
+      return;
+    }
     const now = this.clock.now();
     const horizon = now + this.opts.executor.prepareLeadMs();
     const batch: FireRequest[] = [];
@@ -236,20 +265,17 @@ export class FireScheduler {
       const late = due.length > 1;
       const run = late ? due.slice(due.length - Math.min(misfireKeep(s.def), due.length)) : due;
       const notRun = due.length - run.length;
-      const note: FireNote | undefined = notRun > 0 ? { count: notRun, latest: new Date(due[notRun - 1]!) } : undefined;
+      const note: FireNote | undefined = notRun > 0 ? { count: notRun, latest: new Date(due[notRun - 1]!), earliest: new Date(due[0]!) } : undefined;
       if (late) this.opts.log.warn({ job: s.def.name, due: due.length, run: run.length, missed: notRun, policy: s.def.misfire }, 'fires due while this process stalled');
       const latest = due[due.length - 1]!;
       for (const item of s.owned) {
         if (s.disabled.has(item)) continue;
-        if (this.paused) {
-          s.missed.set(item, mergeNote(s.missed.get(item), { count: due.length, latest: new Date(latest) }));
-          continue;
-        }
         const open = s.unsettled.get(item) ?? [];
         open.push(...due);
         if (open.length > MAX_UNSETTLED) open.splice(0, open.length - MAX_UNSETTLED);
         s.unsettled.set(item, open);
-        let missed = mergeNote(s.missed.get(item), note);
+        if (note) this.keepNote(s, 'missed', item, note);
+        let missed = s.missed.get(item);
         s.missed.delete(item);
         const skipped = s.skipped.get(item);
         s.skipped.delete(item);
@@ -282,23 +308,38 @@ export class FireScheduler {
   private onNotStarted(req: FireRequest, why: 'overlap' | 'error' | BeginResult['status']): void {
     const s = this.jobs.get(req.job);
     if (!s) return;
-    // What this request was to record is kept for the item's next run, whatever happened to it.
-    if (req.missed) s.missed.set(req.item, mergeNote(s.missed.get(req.item), req.missed));
-    if (req.skipped) s.skipped.set(req.item, mergeNote(s.skipped.get(req.item), req.skipped));
+    // What this request was to record, and this fire itself when it is to be recorded as missed
+    // or skipped. Kept for the item's next run here only when it covers fires after the item's
+    // last scheduled one, so that if this worker dies first, the item's next owner accounts for
+    // them; otherwise (a later fire began first: duplicate; another member's run holds the item:
+    // busy, takeover; or the item left this worker) it is recorded now. Fleet simulation, seeds
+    // 809 and 3123. A poisoned fire's begin already recorded what it carried.
     const self: FireNote = { count: 1, latest: req.fireTime };
+    const notes: Array<['missed' | 'skipped', FireNote]> = [];
+    if (why !== 'poisoned') {
+      if (req.missed) notes.push(['missed', req.missed]);
+      if (req.skipped) notes.push(['skipped', req.skipped]);
+    }
+    if (why === 'overlap') notes.push(['skipped', self]);
+    else if ((why === 'duplicate' && req.reason === 'misfire') || (why === 'error' && req.reason !== 'trigger')) notes.push(['missed', self]);
+    const owned = s.owned.has(req.item);
+    const now = !owned || why === 'duplicate' || why === 'busy' || why === 'takeover';
+    for (const [kind, note] of notes) {
+      if (now) void this.opts.ledger.recordNotes(req.job, req.item, { [kind]: note });
+      else this.keepNote(s, kind, req.item, note);
+    }
+    if (!owned) return;
     const fireMs = req.fireTime.getTime();
     const trigger = req.reason === 'trigger';
     switch (why) {
       case 'overlap':
         // The item still runs here: this fire is dropped by the overlap policy and recorded.
-        s.skipped.set(req.item, mergeNote(s.skipped.get(req.item), self));
         this.settle(req.job, req.item, fireMs);
         break;
       case 'duplicate':
         // A scheduled fire or a re-run: already taken on (here or by another member). A missed
         // fire a takeover planned was skipped over by a later fire that began first (its run
         // queued behind that one): nobody ran it, so it is recorded as missed.
-        if (req.reason === 'misfire') s.missed.set(req.item, mergeNote(s.missed.get(req.item), self));
         if (!trigger) this.settle(req.job, req.item, fireMs);
         break;
       case 'poisoned':
@@ -326,7 +367,7 @@ export class FireScheduler {
         if (trigger) {
           s.pendingTriggers.set(req.item, req);
           void this.takeover(req.job, req.item);
-        } else s.missed.set(req.item, mergeNote(s.missed.get(req.item), self));
+        }
         break;
       case 'malformed':
         // The item's record cannot be read: it is left alone (the ledger reported it).
@@ -339,14 +380,38 @@ export class FireScheduler {
     }
   }
 
-  /** Removes the item's awaiting fires that `pick` selects; a note of them (undefined when none). */
-  private takeAwaiting(s: JobState, item: number, pick: (fireMs: number) => boolean): FireNote | undefined {
+  /**
+   * Adds a note to what the item keeps for its next run. A note that does not continue the kept
+   * one (a gap between them, where fires ran) is not merged: the kept one is recorded now, since a
+   * note says only how many fires up to when (fleet simulation, seed 3438: a fire skipped at 4 s
+   * and one at 7 s read as the fires of 6 s and 7 s).
+   */
+  private keepNote(s: JobState, kind: 'missed' | 'skipped', item: number, note: FireNote): void {
+    const map = s[kind];
+    const kept = map.get(item);
+    if (kept && !continues(kept, note, (t) => s.schedule.next(t))) {
+      void this.opts.ledger.recordNotes(s.def.name, item, { [kind]: kept });
+      map.set(item, note);
+    } else map.set(item, mergeNote(kept, note));
+  }
+
+  /** Removes the item's awaiting fires that `pick` selects; notes of them (none when none). */
+  private takeAwaiting(s: JobState, item: number, pick: (fireMs: number) => boolean): FireNote[] {
     const all = s.awaiting.get(item) ?? [];
     const taken = all.filter(pick);
     const left = all.filter((t) => !pick(t));
     if (left.length > 0) s.awaiting.set(item, left);
     else s.awaiting.delete(item);
-    return taken.length > 0 ? { count: taken.length, latest: new Date(Math.max(...taken)) } : undefined;
+    // One note per run of consecutive instants (a note must have no gap).
+    const notes: FireNote[] = [];
+    for (const t of [...new Set(taken)].sort((a, b) => a - b)) {
+      const last = notes[notes.length - 1];
+      if (last && s.schedule.next(last.latest).getTime() === t) {
+        last.count++;
+        last.latest = new Date(t);
+      } else notes.push({ count: 1, latest: new Date(t), earliest: new Date(t) });
+    }
+    return notes;
   }
 
   /** Notes that the fate of the item's fire at `fireMs` (or, `upTo`, of all its fires to then) is settled. */
@@ -387,6 +452,9 @@ export class FireScheduler {
   private async takeoverOnce(job: string, item: number): Promise<void> {
     const s = this.jobs.get(job);
     if (!s || !s.owned.has(item) || s.disabled.has(item) || this.state !== 'started') return;
+    // A local clock that cannot be trusted could plan fires of instants still to come: wait
+    // (the clock's verdict resumes firing and plans every owned item again, or gives them up).
+    if (this.paused || !this.clockTrusted()) return;
     // Fires from the next regular one on belong to the schedule, even if one of them begins while
     // this takeover reads ZooKeeper: the plan covers only the fires before it.
     const until = new Date(s.nextFire - 1);
@@ -428,8 +496,10 @@ export class FireScheduler {
       const last = progress.lastScheduled ?? progress.inFlight?.fireTime ?? this.opts.ledger.createdAt(job, item)?.toISOString();
       const lastMs = last === undefined ? Infinity : Date.parse(last);
       this.takeAwaiting(s, item, (t) => t > lastMs && t <= until.getTime());
-      const skippedOver = this.takeAwaiting(s, item, (t) => t <= lastMs);
-      if (skippedOver) plan.missed = mergeNote(plan.missed, skippedOver);
+      for (const skippedOver of this.takeAwaiting(s, item, (t) => t <= lastMs)) {
+        if (!plan.missed || continues(plan.missed, skippedOver, (t) => s.schedule.next(t))) plan.missed = mergeNote(plan.missed, skippedOver);
+        else void this.opts.ledger.recordNotes(job, item, { missed: skippedOver });
+      }
       const requests: FireRequest[] = [];
       if (plan.poison) {
         this.opts.log.error({ job, item, fireTime: plan.poison.fireTime.toISOString(), reason: plan.poison.reason }, 'not running this fire again');
@@ -439,8 +509,10 @@ export class FireScheduler {
       for (const fireTime of plan.fires) requests.push({ job, item, fireTime, attempt: 1, reason: 'misfire' });
       if (plan.missed) {
         this.opts.log.warn({ job, item, missed: plan.missed.count, policy: s.def.misfire }, 'fires missed before takeover');
+        // With nothing to run, recorded now: a regular fire begun meanwhile may already have
+        // taken the item's last scheduled fire past them.
         if (requests[0]) requests[0].missed = mergeNote(requests[0].missed, plan.missed);
-        else s.missed.set(item, mergeNote(s.missed.get(item), plan.missed));
+        else void this.opts.ledger.recordNotes(job, item, { missed: plan.missed });
       }
       const trigger = s.pendingTriggers.get(item);
       if (trigger) {
@@ -518,12 +590,13 @@ export class FireScheduler {
   private checkStalled(): void {
     if (this.state !== 'started') return;
     const now = this.clock.now();
+    const paused = this.paused || !this.clockTrusted();
     const found: string[] = [];
     for (const s of this.jobs.values()) {
       // The timer itself is late: every enabled item of the job is behind.
       const timerLate = s.owned.size > 0 && s.nextFire < now - STALL_GRACE_MS;
       for (const item of s.owned) {
-        if (s.disabled.has(item) || this.paused) continue;
+        if (s.disabled.has(item) || paused) continue;
         const oldest = timerLate ? s.nextFire : s.unsettled.get(item)?.[0];
         if (oldest === undefined || oldest > now - STALL_GRACE_MS) continue;
         const key = keyOf(s.def.name, item);
@@ -577,4 +650,14 @@ function keyOf(job: string, item: number): string {
 
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
+/** Removes and returns what the item kept to record with its next run (undefined when nothing). */
+function takeNotes(s: Pick<JobState, 'missed' | 'skipped'>, item: number): FireNotes | undefined {
+  const missed = s.missed.get(item);
+  const skipped = s.skipped.get(item);
+  s.missed.delete(item);
+  s.skipped.delete(item);
+  if (!missed && !skipped) return undefined;
+  return { ...(missed && { missed }), ...(skipped && { skipped }) };
 }

@@ -40,8 +40,8 @@ export interface TakeoverPlan {
   poison?: { fireTime: Date; attempt: number; reason: string };
   /** Missed fires to run now, oldest first. */
   fires: Date[];
-  /** Missed fires not run (by policy or bound), to record. */
-  missed?: { count: number; latest: Date };
+  /** Missed fires not run (by policy or bound), to record: consecutive instants. */
+  missed?: { count: number; latest: Date; earliest?: Date };
 }
 
 /** Default of a job's `maxFailovers`: a fire is re-run after one lost owner, given up after two. */
@@ -82,6 +82,7 @@ export function planTakeover(input: TakeoverInput): TakeoverPlan {
   const missedTimes: Date[] = [];
   let notRun = 0;
   let latestNotRun: Date | undefined;
+  let earliestNotRun: Date | undefined;
   const keep = misfireKeep(def);
   let seen = 0;
   for (let t = schedule.next(new Date(last)); t.getTime() <= until.getTime() && seen < COUNT_LIMIT; t = schedule.next(t)) {
@@ -89,11 +90,12 @@ export function planTakeover(input: TakeoverInput): TakeoverPlan {
     missedTimes.push(t);
     if (missedTimes.length > keep) {
       latestNotRun = missedTimes.shift();
+      earliestNotRun ??= latestNotRun;
       notRun++;
     }
   }
   plan.fires = missedTimes;
-  if (notRun > 0 && latestNotRun) plan.missed = { count: notRun, latest: latestNotRun };
+  if (notRun > 0 && latestNotRun) plan.missed = { count: notRun, latest: latestNotRun, ...(earliestNotRun && { earliest: earliestNotRun }) };
   return plan;
 }
 

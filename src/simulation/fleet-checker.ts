@@ -202,6 +202,7 @@ function checkLostFires(input: CheckInput): Violation[] {
     if (s.missed) addNote(s.job, s.item, s.missed);
     if (s.skipped) addNote(s.job, s.item, s.skipped);
   }
+  for (const n of log.notes) addNote(n.job, n.item, n);
   for (const f of input.final) {
     for (const h of f.history) {
       if (h.outcome !== 'missed' && h.outcome !== 'skipped') continue;

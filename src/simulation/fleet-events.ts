@@ -76,10 +76,22 @@ export interface OperatorEvent {
   error?: string;
 }
 
+/** A missed or skipped entry as the server first held it in an item's history node. */
+export interface RecordedNote {
+  atMs: number;
+  job: string;
+  item: number;
+  outcome: 'missed' | 'skipped';
+  count: number;
+  latestMs: number;
+}
+
 /** Everything the checker is given. */
 export interface FleetLog {
   runs: RunRecord[];
   started: StartedFire[];
+  /** Every missed/skipped entry ever written to a history node (histories keep only the latest few). */
+  notes: RecordedNote[];
   samples: JobSample[];
   incidents: FleetIncident[];
   processes: ProcessEvent[];
@@ -89,5 +101,5 @@ export interface FleetLog {
 }
 
 export function emptyFleetLog(): FleetLog {
-  return { runs: [], started: [], samples: [], incidents: [], processes: [], operator: [], sessionEnds: new Map() };
+  return { runs: [], started: [], notes: [], samples: [], incidents: [], processes: [], operator: [], sessionEnds: new Map() };
 }

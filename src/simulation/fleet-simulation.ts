@@ -74,8 +74,22 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       sessionEnded: (session, _zxid, expired) => log.sessionEnds.set(session, { atMs: clock.nowMs, expired }),
     },
   });
+  /** History entries already seen, per history node, so that each note is logged once. */
+  const notesSeen = new Set<string>();
   const onCommitted = (changes: readonly SimChange[], zxid: bigint, session: bigint): void => {
     for (const c of changes) {
+      const history = c.op !== 'delete' ? /^(.*)\/items\/(\d+)\/history$/.exec(c.path) : null;
+      if (history && history[1]!.startsWith(`${paths.jobs}/`)) {
+        const job = history[1]!.slice(paths.jobs.length + 1);
+        const item = Number(history[2]);
+        for (const h of decodeHistory(server.peek(c.path)?.data)) {
+          if (h.outcome !== 'missed' && h.outcome !== 'skipped') continue;
+          const seen = `${c.path}|${h.outcome}|${h.fireTime}|${h.at}|${h.error}`;
+          if (notesSeen.has(seen)) continue;
+          notesSeen.add(seen);
+          log.notes.push({ atMs: clock.nowMs, job, item, outcome: h.outcome, count: Number(/^(\d+)/.exec(h.error ?? '')?.[1] ?? 1), latestMs: Date.parse(h.fireTime) });
+        }
+      }
       if (c.op === 'delete' && c.path.endsWith('/running') && c.ephemeralOwner && c.ephemeralOwner !== session && session !== operatorSession) {
         log.incidents.push({ kind: 'foreign-marker-delete', atMs: clock.nowMs, path: c.path, zxid, owner: c.ephemeralOwner, by: session });
       }

@@ -7,6 +7,9 @@ import { ZkClosedError } from '../zk/zk-errors.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 import { DEFAULTS } from '../defaults.js';
 
+/** While the clock is off, how often a step back into bounds is looked for. */
+const STEP_LOOK_MS = 1000;
+
 export interface ClockReading {
   /** Local clock minus ZooKeeper's (ms); positive when this machine is ahead. */
   skewMs: number;
@@ -29,10 +32,15 @@ export interface ClockCheckEvents {
  */
 export class ClockCheck extends EventEmitter<ClockCheckEvents> implements ServerClockObserver {
   private timer: TimerHandle | undefined;
+  private stepTimer: TimerHandle | undefined;
   private last: ClockReading | undefined;
   /** Local time of the last reading (checked or observed). */
   private lastAt = 0;
   private closed = false;
+  /** The local clock minus the monotonic one at the last reading: a step of the local clock moves it. */
+  private anchorMs: number | undefined;
+  private checking: Promise<unknown> | undefined;
+  private stepLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly zk: ZkSession,
@@ -42,8 +50,8 @@ export class ClockCheck extends EventEmitter<ClockCheckEvents> implements Server
     private readonly intervalMs: number = DEFAULTS.worker.clockCheckIntervalMs,
     /** The local clock; replaceable to simulate a skewed machine. */
     private readonly now: () => number = Date.now,
-    /** The timer of the periodic check. @default systemClock */
-    private readonly timers: Pick<Clock, 'setInterval' | 'clearInterval'> = systemClock,
+    /** The timer of the periodic check, and the monotonic clock a step of `now` is told by. @default systemClock */
+    private readonly timers: Pick<Clock, 'setInterval' | 'clearInterval' | 'monotonic'> = systemClock,
   ) {
     super();
   }
@@ -58,6 +66,12 @@ export class ClockCheck extends EventEmitter<ClockCheckEvents> implements Server
     // Ticks three times per interval, so that a reading is never more than 4/3 intervals old.
     this.timer = this.timers.setInterval(() => void this.tick(), Math.max(1, Math.floor(this.intervalMs / 3)));
     this.timer.unref?.();
+    // While the clock is off, a step back into bounds is looked for every second (no I/O until
+    // one is seen), so that a worker fires again soon after its clock is set right.
+    this.stepTimer = this.timers.setInterval(() => {
+      if (this.last && !this.last.ok) this.trustNow();
+    }, STEP_LOOK_MS);
+    this.stepTimer.unref?.();
     return reading;
   }
 
@@ -86,9 +100,40 @@ export class ClockCheck extends EventEmitter<ClockCheckEvents> implements Server
     this.record(sentMs, receivedMs, serverMtimeMs);
   }
 
+  /**
+   * Whether the local clock can be trusted right now: the last reading was within bounds and the
+   * local clock has not been stepped since by so much that it may no longer be. A step is told
+   * from the monotonic clock, without any I/O, so a fire timer that wakes after a forward step
+   * does not begin fires of instants that have not come yet (fleet simulation, seed 132). When it
+   * cannot be trusted, a server reading is taken at once; its verdict pauses or resumes firing.
+   */
+  trustNow(): boolean {
+    const last = this.last;
+    if (!last || this.anchorMs === undefined) return true;
+    const steppedMs = this.now() - this.timers.monotonic() - this.anchorMs;
+    const skewMs = last.skewMs + steppedMs;
+    const estimateOk = Math.abs(skewMs) <= this.maxSkewMs;
+    if (estimateOk === last.ok) return last.ok;
+    // The step changes the verdict (either way): only a reading of ZooKeeper's clock settles it.
+    const at = this.timers.monotonic();
+    if (!estimateOk && at - this.stepLoggedAt >= 60_000) {
+      this.stepLoggedAt = at;
+      this.log.warn({ steppedMs: Math.round(steppedMs), skewMs: Math.round(skewMs), maxSkewMs: this.maxSkewMs }, 'local clock stepped since the last reading: not firing until ZooKeeper\'s clock is read again');
+    }
+    if (!this.checking && !this.closed) {
+      this.checking = this.check()
+        .catch((err: unknown) => {
+          if (!(err instanceof ZkClosedError) && !this.closed) this.log.warn({ err }, 'clock check failed');
+        })
+        .finally(() => (this.checking = undefined));
+    }
+    return false;
+  }
+
   close(): void {
     this.closed = true;
     this.timers.clearInterval(this.timer);
+    this.timers.clearInterval(this.stepTimer);
   }
 
   async check(): Promise<ClockReading> {
@@ -99,6 +144,7 @@ export class ClockCheck extends EventEmitter<ClockCheckEvents> implements Server
 
   private record(sent: number, received: number, serverMtime: number): ClockReading {
     this.lastAt = received;
+    this.anchorMs = received - this.timers.monotonic();
     const skewMs = Math.round((sent + received) / 2 - serverMtime);
     const ok = Math.abs(skewMs) <= this.maxSkewMs;
     const reading = { skewMs, maxSkewMs: this.maxSkewMs, ok, checkedAt: new Date(received).toISOString() };

@@ -16,7 +16,7 @@ import { readAssignment, itemsOf } from '../model/assignment-record.js';
 import { readTrigger } from '../model/trigger-request.js';
 import { formatCode, sameCode, withCode } from '../model/job-code.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
-import { RunLedger } from '../executor/run-ledger.js';
+import { RunLedger, type LedgerMember } from '../executor/run-ledger.js';
 import { StageStore } from '../executor/stage-store.js';
 import { Executor, type ExecutorEvents } from '../executor/executor.js';
 import { withMember, type RunRecorder } from '../executor/run-recorder.js';
@@ -122,7 +122,14 @@ export class WorkerSession {
       opts.random ? Math.floor(opts.random() * 2 ** 32).toString(16).padStart(8, '0') : undefined,
     );
     const member = this.member;
-    const identity = { get name(): string { return member.name; }, workerId: opts.workerId };
+    const identity: LedgerMember = {
+      get name(): string {
+        return member.name;
+      },
+      workerId: opts.workerId,
+      fenceVersion: () => member.fenceVersion(),
+      refreshFence: () => member.refreshFence(),
+    };
     this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? DEFAULTS.worker.maxClockSkewMs, opts.log.child({ component: 'clock' }), DEFAULTS.worker.clockCheckIntervalMs, opts.clock ?? (() => this.time.now()), this.time);
     const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }), this.clockCheck, this.time, random);
     this.ledger = ledger;
@@ -156,7 +163,7 @@ export class WorkerSession {
         if (why === 'overlap') metrics.firesSkipped.inc({ zkshard_job: req.job });
       });
     }
-    this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }), memberName: () => member.name, clock: this.time, random });
+    this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }), memberName: () => member.name, clock: this.time, random, clockTrusted: () => this.clockCheck.trustNow() });
   }
 
   /** Whether every declared job's definition and assignment have been read (after `start()`). */

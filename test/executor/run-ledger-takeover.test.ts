@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunLedger } from '../../src/executor/run-ledger.js';
+import { fenceMarkerOwners } from '../../src/api/job-nodes.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { decodeProgress, encodeProgress, type ProgressRecord } from '../../src/model/progress-record.js';
 import { decodeMarker } from '../../src/model/running-marker.js';
@@ -84,6 +85,34 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     expect((await marker(zk))?.member).toBe(B);
     expect((await progress(zk)).inFlight).toMatchObject({ member: B, fireTime: at(20).toISOString() });
     expect(await release(b, 20)).toBe(true);
+  });
+
+  // The residual the fleet simulation found (seeds 9386, 18908): the new item node reaches exactly
+  // the data version the old run's release expects, so version checks alone cannot tell it; the
+  // forced operation's fence (the owner's member node, bumped with the marker's removal) does.
+  it('F7: a release after a forced reshard made the item anew at the very version it expects writes nothing', async () => {
+    const { zk } = await setup('ledger-f7-fence');
+    let known = 0;
+    const fenced = { name: A, workerId: 'wa', fenceVersion: () => known, refreshFence: async () => (known = (await zk.exists(ctx.paths.member(A)))!.version) };
+    const a = new RunLedger(zk, ctx.paths, fenced, silentLogger());
+    const b = new RunLedger(zk, ctx.paths, { name: B, workerId: 'wb' }, silentLogger());
+    expect(await a.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
+    const expected = (await zk.getData(ctx.paths.item('job', 0))).stat.version; // what a's release will check
+    // reshard --force to 0 items: the marker goes, its owner is fenced, in one transaction.
+    const tx = zk.transaction().remove(ctx.paths.running('job', 0)).remove(ctx.paths.item('job', 0));
+    expect(await fenceMarkerOwners(zk, tx, ctx.paths, [(await zk.getData(ctx.paths.running('job', 0))).data])).toEqual([A]);
+    await zk.commit(tx);
+    // reshard back: the item is made anew, and b's begin takes it to the same data version.
+    await zk.create(ctx.paths.item('job', 0));
+    expect(await b.begin([{ job: 'job', item: 0, fireTime: at(20), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
+    expect((await zk.getData(ctx.paths.item('job', 0))).stat.version).toBe(expected);
+    expect(await release(a, 10)).toBe(false);
+    expect((await marker(zk))?.member).toBe(B);
+    expect((await progress(zk)).inFlight).toMatchObject({ member: B, fireTime: at(20).toISOString() });
+    expect(await release(b, 20)).toBe(true);
+    // a's later runs are not held back by the fence: it was read again and their begins came after it.
+    expect(await a.begin([{ job: 'job', item: 0, fireTime: at(30), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
+    expect(await release(a, 30)).toBe(true);
   });
 
   it('F8: an entry dropped from the progress cache between load and begin does not fail the batch', async () => {

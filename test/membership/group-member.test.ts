@@ -23,4 +23,21 @@ describe('GroupMember.update', () => {
     expect(stored).toMatchObject({ clock, codeMismatch: ['a'], state: 'draining' });
     await member.close();
   });
+
+  it('an update after a forced remove or reshard fenced this member (its node written by the operator) still lands, and the fence is read again', async () => {
+    ctx = new ZkTestContext('member-fence');
+    const zk = await ctx.client();
+    const info: MemberInfo = { id: 'w1', host: 'h', pid: 1, jobs: ['a'], labels: {}, capacity: 1, state: 'active', startedAt: new Date().toISOString(), version: 't' };
+    const member = new GroupMember(zk, ctx.paths, info, silentLogger());
+    await member.start();
+    expect(member.fenceVersion()).toBe(0);
+    // The operator's fence: the same data written again, version-checked (api/job-nodes.ts).
+    const node = await zk.getData(ctx.paths.member(member.name));
+    await zk.setData(ctx.paths.member(member.name), node.data, node.stat.version);
+    expect(member.fenceVersion()).toBe(0); // not known until read
+    await member.update({ state: 'draining' });
+    expect(decodeMemberInfo((await zk.getData(ctx.paths.member(member.name))).data)).toMatchObject({ state: 'draining' });
+    expect(member.fenceVersion()).toBe(2);
+    await member.close();
+  });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FireScheduler, STALL_GRACE_MS, type FireTarget, type MarkerReader, type ProgressSource } from '../../src/scheduler/fire-scheduler.js';
 import type { ExecutorEvents, FireRequest } from '../../src/executor/executor.js';
 import type { ProgressRecord } from '../../src/model/progress-record.js';
+import type { FireNotes } from '../../src/executor/fire-note.js';
 import { encodeMarker } from '../../src/model/running-marker.js';
 import type { JobDefinition } from '../../src/config/job-definition.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
@@ -15,11 +16,13 @@ const T0 = Date.UTC(2026, 0, 1, 0, 0, 0, 500); // half a second before an instan
 /** A scheduler on fake time, with an executor that records what it is handed and answers as told. */
 function harness(
   def: JobDefinition,
-  options: { progress?: ProgressRecord; answer?: (req: FireRequest) => 'started' | 'silent' | ExecutorEvents['notStarted'][1]; busy?: () => boolean; marker?: () => Buffer | null } = {},
+  options: { progress?: ProgressRecord; answer?: (req: FireRequest) => 'started' | 'silent' | ExecutorEvents['notStarted'][1]; busy?: () => boolean; marker?: () => Buffer | null; clockTrusted?: () => boolean } = {},
 ) {
   const clock = new FakeClock(T0);
   const fired: Array<{ requests: FireRequest[]; sequential: boolean }> = [];
   const loads: Array<{ job: string; item: number }> = [];
+  const retired: Array<{ item: number; running: boolean; notes?: FireNotes }> = [];
+  const recorded: Array<{ item: number; notes: FireNotes }> = [];
   const emitter = new EventEmitter<ExecutorEvents>();
   const answer = options.answer ?? (() => 'started');
   const executor: FireTarget = {
@@ -41,7 +44,13 @@ function harness(
       return options.progress ?? {};
     },
     createdAt: () => undefined,
-    retire: async () => undefined,
+    retire: async (_job, item, running, notes) => {
+      retired.push({ item, running, ...(notes && { notes }) });
+    },
+    recordNotes: async (_job, item, notes) => {
+      recorded.push({ item, notes });
+      return true;
+    },
   };
   const zk: MarkerReader = {
     getDataIfExists: async () => {
@@ -53,9 +62,9 @@ function harness(
     signal: new AbortController().signal,
   };
   const stalledReports: string[][] = [];
-  const scheduler = new FireScheduler({ zk: zk as never, paths: new ZkPaths('ns'), executor, ledger, log: silentLogger(), memberName: () => 'm-me-0000000001', clock, onStalled: (items) => stalledReports.push([...items]) });
+  const scheduler = new FireScheduler({ zk: zk as never, paths: new ZkPaths('ns'), executor, ledger, log: silentLogger(), memberName: () => 'm-me-0000000001', clock, onStalled: (items) => stalledReports.push([...items]), clockTrusted: options.clockTrusted });
   scheduler.setJob(def, [0]);
-  return { clock, fired, loads, scheduler, stalledReports };
+  return { clock, fired, loads, retired, recorded, scheduler, stalledReports };
 }
 
 const scheduled = (fired: Array<{ requests: FireRequest[] }>) => fired.flatMap((f) => f.requests).filter((r) => r.reason !== 'failover');
@@ -82,7 +91,7 @@ describe('FireScheduler on fake time', () => {
       expect(late.map((r) => r.fireTime.getTime() - T0)).toEqual([1500, 2500, 3500, 4500, 5500].slice(5 - runs));
       if (runs > 1) expect(h.fired.find((f) => f.requests.length === runs)?.sequential).toBe(true);
       const missed = 5 - runs;
-      if (runs > 0) expect(late[0]!.missed).toEqual({ count: missed, latest: new Date(T0 + 1500 + (missed - 1) * 1000) });
+      if (runs > 0) expect(late[0]!.missed).toEqual({ count: missed, latest: new Date(T0 + 1500 + (missed - 1) * 1000), earliest: new Date(T0 + 1500) });
       else {
         // Nothing ran: the misses are recorded with the next run.
         h.fired.length = 0;
@@ -93,31 +102,91 @@ describe('FireScheduler on fake time', () => {
     });
   }
 
-  it('F1b: what a fire was to record survives when it does not start (duplicate, busy, gone)', async () => {
-    let first = true;
-    const h = harness(testJob('j', { shards: 1 }), {
+  // Found by the fleet simulation (seed 809): a note kept for the item's next run was lost when the
+  // item moved to another worker, whose takeover plans only from the item's lastScheduled.
+  it('fires kept to record with the next run are recorded when the item leaves this worker', async () => {
+    const def = testJob('j', { shards: 1, misfire: 'skip' });
+    const h = harness(def, { busy: () => true });
+    h.scheduler.start();
+    await h.clock.advanceTo(T0 + 1000);
+    h.clock.jump(3000); // +1500 .. +3500 due late: `skip` runs none of them, the note waits for the next run
+    await h.clock.advance(0);
+    h.scheduler.setJob(def, []); // the item moves away while its run is still running here
+    expect(h.retired).toEqual([{ item: 0, running: true, notes: { missed: { count: 3, latest: new Date(T0 + 3500), earliest: new Date(T0 + 1500) } } }]);
+    h.scheduler.stop();
+  });
+
+  it('a fire that did not start after its item left is recorded at once, not kept', async () => {
+    const def = testJob('j', { shards: 1 });
+    let h: ReturnType<typeof harness> | undefined;
+    h = harness(def, {
       answer: (req) => {
-        if (req.missed && first) {
-          first = false;
-          return 'duplicate';
-        }
-        return 'started';
+        if (req.reason !== 'schedule') return 'started';
+        h!.scheduler.setJob(def, []); // the item leaves while its begin is on its way
+        return 'overlap';
       },
     });
     h.scheduler.start();
     await h.clock.advanceTo(T0 + 1000);
-    h.clock.jump(2000); // +1500 missed, +2500 due
-    await h.clock.advance(0);
-    await h.clock.advanceTo(T0 + 4000);
-    const withNote = scheduled(h.fired).filter((r) => r.missed);
-    expect(withNote.map((r) => r.missed)).toEqual([
-      { count: 1, latest: new Date(T0 + 1500) },
-      // carried again by the next fire, with the late fire itself (a misfire answered duplicate
-      // was skipped over, not run)
-      { count: 2, latest: new Date(T0 + 2500) },
-    ]);
+    expect(h.recorded).toEqual([{ item: 0, notes: { skipped: { count: 1, latest: new Date(T0 + 500) } } }]);
     h.scheduler.stop();
   });
+
+  // Found by the fleet simulation (seed 132): after a forward step of its wall clock, a worker took
+  // instants still to come for due ones and recorded them as missed (or began them), while the
+  // item's next owner ran them at their time; a fire it kept to record was merged into that note.
+  it('takes no instant while its clock cannot be trusted; handles them late by the misfire policy once it can', async () => {
+    let trusted = true;
+    const h = harness(testJob('j', { shards: 1, misfire: 'fire-once' }), { clockTrusted: () => trusted });
+    h.scheduler.start();
+    await h.clock.advanceTo(T0 + 1000); // +500 runs
+    trusted = false; // the wall clock was stepped: the scheduler waits for a reading of ZooKeeper's
+    await h.clock.advanceTo(T0 + 4000);
+    expect(scheduled(h.fired).map((r) => r.fireTime.getTime() - T0)).toEqual([500]);
+    trusted = true; // looked at again every second: the next look is at +4480
+    await h.clock.advanceTo(T0 + 4490);
+    const late = scheduled(h.fired).slice(1);
+    // +1500 .. +3500 are late: fire-once runs the latest and records the two before it as missed;
+    // +4500 is handed over ahead of its instant as usual.
+    expect(late.map((r) => r.fireTime.getTime() - T0)).toEqual([3500, 4500]);
+    expect(late[0]!.missed).toEqual({ count: 2, latest: new Date(T0 + 2500), earliest: new Date(T0 + 1500) });
+    expect(h.stalledReports).toEqual([]);
+    h.scheduler.stop();
+  });
+
+  for (const answer of ['duplicate', 'busy', 'takeover', 'error'] as const) {
+    it(`F1b: what a fire was to record survives when it does not start (${answer})`, async () => {
+      let first = true;
+      const h = harness(testJob('j', { shards: 1 }), {
+        answer: (req) => {
+          if (req.missed && first) {
+            first = false;
+            return answer;
+          }
+          return 'started';
+        },
+      });
+      h.scheduler.start();
+      await h.clock.advanceTo(T0 + 1000);
+      h.clock.jump(2000); // +1500 missed, +2500 due
+      await h.clock.advance(0);
+      await h.clock.advanceTo(T0 + 4000);
+      const carried = scheduled(h.fired).filter((r) => r.missed).map((r) => r.missed);
+      if (answer === 'error') {
+        // Nothing began: carried again by the next fire, with the fire itself.
+        expect(carried).toEqual([{ count: 1, latest: new Date(T0 + 1500), earliest: new Date(T0 + 1500) }, { count: 2, latest: new Date(T0 + 2500), earliest: new Date(T0 + 1500) }]);
+        expect(h.recorded).toEqual([]);
+      } else {
+        // A later fire began (duplicate) or another run holds the item (busy, takeover): the item's
+        // last scheduled fire may be past them, so they are recorded at once (a misfire answered
+        // duplicate was skipped over, not run: recorded with them).
+        expect(carried).toEqual([{ count: 1, latest: new Date(T0 + 1500), earliest: new Date(T0 + 1500) }]);
+        const carriedNote = { item: 0, notes: { missed: { count: 1, latest: new Date(T0 + 1500), earliest: new Date(T0 + 1500) } } };
+        expect(h.recorded).toEqual(answer === 'duplicate' ? [carriedNote, { item: 0, notes: { missed: { count: 1, latest: new Date(T0 + 2500) } } }] : [carriedNote]);
+      }
+      h.scheduler.stop();
+    });
+  }
 
   it('F1a: an item enabled again is taken over (a fire left in flight while it was disabled runs again)', async () => {
     const left: ProgressRecord = { lastScheduled: new Date(T0 - 500).toISOString(), inFlight: { fireTime: new Date(T0 - 500).toISOString(), attempt: 1, member: 'm-dead-0000000000', worker: 'dead', startedAt: new Date(T0 - 500).toISOString() } };
@@ -156,10 +225,16 @@ describe('FireScheduler on fake time', () => {
     await settle();
     const planned = h.fired.flatMap((f) => f.requests).find((r) => r.reason === 'misfire')!;
     expect(planned.fireTime).toEqual(new Date(T0 - 500));
+    // Its note (4 older fires) and the skipped-over fire itself are recorded at once: the item's
+    // last scheduled fire is already past them, so if this worker died before its next run, the
+    // item's next owner would never account for them (fleet simulation, seed 3123).
+    expect(h.recorded).toEqual([
+      { item: 0, notes: { missed: { count: 4, latest: new Date(T0 - 1500), earliest: new Date(T0 - 4500) } } },
+      { item: 0, notes: { missed: { count: 1, latest: new Date(T0 - 500) } } },
+    ]);
     await h.clock.advanceTo(T0 + 1000);
     const next = scheduled(h.fired).find((r) => r.reason === 'schedule')!;
-    // Its note (4 older fires) and the skipped-over fire itself ride on the next regular fire.
-    expect(next.missed).toEqual({ count: 5, latest: new Date(T0 - 500) });
+    expect(next.missed).toBeUndefined();
     h.scheduler.stop();
   });
 

@@ -15,7 +15,7 @@ describe('planTakeover()', () => {
   it('an item never fired is accountable from its creation: an owner that died before its first fire loses nothing', () => {
     const plan = planTakeover({ def: def('fire-once'), schedule: everySecond, progress: {}, markerHeld: false, until: t(4.5), bornAt: t(0.5) });
     expect(plan.fires).toEqual([t(4)]);
-    expect(plan.missed).toEqual({ count: 3, latest: t(3) });
+    expect(plan.missed).toEqual({ count: 3, latest: t(3), earliest: t(1) });
   });
 
   it('waits while someone still holds the marker', () => {
@@ -73,19 +73,19 @@ describe('planTakeover()', () => {
   it('fire-once runs the latest missed fire and records the others', () => {
     const plan = planTakeover({ def: def('fire-once'), schedule: everySecond, progress: { lastScheduled: t(0).toISOString() }, markerHeld: false, until: t(4.5) });
     expect(plan.fires).toEqual([t(4)]);
-    expect(plan.missed).toEqual({ count: 3, latest: t(3) });
+    expect(plan.missed).toEqual({ count: 3, latest: t(3), earliest: t(1) });
   });
 
   it('catch-up runs the most recent missed fires up to maxCatchUp, oldest first', () => {
     const plan = planTakeover({ def: def('catch-up', true, 3), schedule: everySecond, progress: { lastScheduled: t(0).toISOString() }, markerHeld: false, until: t(5.5) });
     expect(plan.fires).toEqual([t(3), t(4), t(5)]);
-    expect(plan.missed).toEqual({ count: 2, latest: t(2) });
+    expect(plan.missed).toEqual({ count: 2, latest: t(2), earliest: t(1) });
   });
 
   it('skip runs nothing and records every missed fire', () => {
     const plan = planTakeover({ def: def('skip'), schedule: everySecond, progress: { lastScheduled: t(0).toISOString() }, markerHeld: false, until: t(3.5) });
     expect(plan.fires).toEqual([]);
-    expect(plan.missed).toEqual({ count: 3, latest: t(3) });
+    expect(plan.missed).toEqual({ count: 3, latest: t(3), earliest: t(1) });
   });
 
   it('nothing missed when the last fire taken on is the latest due', () => {
