@@ -1,5 +1,6 @@
 import type { RunOutcome } from '../model/progress-record.js';
 import type { BeginRequest, BeginResult } from './run-ledger.js';
+import type { FireNotes } from './fire-note.js';
 import { fireIdOf } from './job-context.js';
 
 /**
@@ -56,11 +57,22 @@ export function recordedReason(reason: RequestReason): RecordedReason {
  */
 export function recordBegun(recorder: RunRecorder, req: BeginRequest & { reason: RequestReason }, result: BeginResult, worker: string, now: number): void {
   if (result.status !== 'started' && result.status !== 'poisoned') return;
-  const base = { job: req.job, item: req.item, worker, reason: recordedReason(req.reason), endedAt: new Date(now), attempt: 0 };
-  for (const [outcome, note] of [['missed', req.missed], ['skipped', req.skipped]] as const) {
-    if (note) recorder.record({ ...base, outcome, fireTime: note.latest, fireId: fireIdOf(req.job, note.latest, req.item), fires: note.count, error: `${note.count} fire(s) ${outcome}` });
+  recordNotes(recorder, req.job, req.item, req, worker, now, recordedReason(req.reason));
+  if (result.status === 'poisoned') {
+    recorder.record({ job: req.job, item: req.item, worker, reason: recordedReason(req.reason), endedAt: new Date(now), outcome: 'failed', fireTime: req.fireTime, fireId: fireIdOf(req.job, req.fireTime, req.item), attempt: req.attempt - 1, error: req.poison?.reason.slice(0, 500) });
   }
-  if (result.status === 'poisoned') recorder.record({ ...base, outcome: 'failed', fireTime: req.fireTime, fireId: fireIdOf(req.job, req.fireTime, req.item), attempt: req.attempt - 1, error: req.poison?.reason.slice(0, 500) });
+}
+
+/**
+ * Notes of fires that did not run, as written to the item's record (by a begin, a release, or
+ * `RunLedger.recordNotes`): one entry per note, `fires` of them, the latest at `fireTime`.
+ */
+export function recordNotes(recorder: RunRecorder, job: string, item: number, notes: FireNotes, worker: string, now: number, reason: RecordedReason = 'schedule'): void {
+  for (const [outcome, note] of [['missed', notes.missed], ['skipped', notes.skipped]] as const) {
+    if (!note) continue;
+    const from = note.earliest && note.count > 1 ? ` from ${note.earliest.toISOString()}` : '';
+    recorder.record({ job, item, worker, reason, endedAt: new Date(now), attempt: 0, outcome, fireTime: note.latest, fireId: fireIdOf(job, note.latest, item), fires: note.count, error: `${note.count} fire(s) ${outcome}${from}` });
+  }
 }
 
 /** `recorder` with every entry stamped with the current member name (it changes with each session). */
