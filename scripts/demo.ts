@@ -7,6 +7,9 @@
  * operator and a viewer identity — into .zkshard/demo/ (mode 600); the workers run a copy of
  * config/worker.yaml whose `zookeeper.auth` points at the fleet's file and whose `zookeeper.acl`
  * grants the operator and the viewer. Source `.zkshard/demo/ops.env` or `viewer.env` to use zkctl.
+ *
+ * The run history goes to a PostgreSQL found like ZooKeeper (`ZKSHARD_PG_URL`, else Debian's server
+ * started in a scratch directory, stopped at the end): `zkctl runs` and `zkctl audit` read it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +18,8 @@ import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { digestId, ZkCredentials } from '../src/zk/zk-acl.js';
 import { findZooKeeper } from '../src/testing/find-zookeeper.js';
+import { findPostgres } from '../src/testing/find-postgres.js';
+import pg from 'pg';
 import { ZkClient } from '../src/zk/zk-client.js';
 import { ZkPaths, sortBySequence } from '../src/zk/zk-paths.js';
 import { decodeAssignment } from '../src/model/assignment-record.js';
@@ -36,6 +41,11 @@ const logDir = join(REPO, '.zkshard', 'demo');
 mkdirSync(logDir, { recursive: true });
 process.stderr.write('demo: finding or starting ZooKeeper...\n');
 const zkServer = await findZooKeeper();
+process.stderr.write('demo: finding or starting PostgreSQL (run history)...\n');
+const pgServer = await findPostgres().catch(async (err: unknown) => {
+  await zkServer.close();
+  throw err;
+});
 const children: ChildProcess[] = [];
 
 // Credentials for this run only: a fleet, an operator and a viewer identity.
@@ -49,12 +59,13 @@ await probe.start();
 if ((await probe.exists(`/${NAMESPACE}`)) !== null) NAMESPACE = `zkshard-demo-${randomBytes(3).toString('hex')}`;
 await probe.close();
 for (const who of ['ops', 'viewer'] as const) {
-  const env = `export ZKSHARD_ZK=${zkServer.connectString} ZKSHARD_NAMESPACE=${NAMESPACE} ZKSHARD_ZK_AUTH=${who}:${identities[who]}\n`;
+  const env = `export ZKSHARD_ZK=${zkServer.connectString} ZKSHARD_NAMESPACE=${NAMESPACE} ZKSHARD_ZK_AUTH=${who}:${identities[who]} ZKSHARD_PG_URL=${pgServer.url}\n`;
   writeFileSync(join(logDir, `${who}.env`), env, { mode: 0o600 });
 }
 // The workers' config: config/worker.yaml with the credentials file, the ACL policy and absolute handler paths.
 const configDir = join(REPO, 'config');
-const demoConfig = parse(readFileSync(join(configDir, 'worker.yaml'), 'utf8')) as { zookeeper?: Record<string, unknown>; jobs?: Array<Record<string, unknown>> };
+const demoConfig = parse(readFileSync(join(configDir, 'worker.yaml'), 'utf8')) as { zookeeper?: Record<string, unknown>; history?: Record<string, unknown>; jobs?: Array<Record<string, unknown>> };
+demoConfig.history = { ...demoConfig.history, postgresUrl: pgServer.url };
 demoConfig.zookeeper = {
   ...demoConfig.zookeeper,
   auth: { scheme: 'digest', credentialsFile: fleetAuthFile },
@@ -85,6 +96,8 @@ for (const id of WORKERS) {
   children.push(child);
 }
 
+const historyDb = new pg.Pool({ connectionString: pgServer.url, max: 1 });
+historyDb.on('error', () => undefined);
 const viewer = new ZkClient({ connect: zkServer.connectString, sessionTimeoutMs: 6000, credentials: new ZkCredentials('viewer', identities.viewer) });
 await viewer.start();
 const paths = new ZkPaths(NAMESPACE);
@@ -116,7 +129,9 @@ async function snapshot(): Promise<string> {
       );
     }
   }
+  const runs = await historyDb.query<{ n: string }>('SELECT count(*) AS n FROM zkshard_runs').then((r) => r.rows[0]!.n, () => '-');
   lines.push('');
+  lines.push(`history: ${runs} runs in PostgreSQL ${pgServer.url} (${pgServer.kind}) — try: (. .zkshard/demo/viewer.env; zkctl runs --since 5m)`);
   lines.push('secured: credentials for this run in .zkshard/demo/ (mode 600) — try: (. .zkshard/demo/viewer.env; zkctl acl audit), (. .zkshard/demo/ops.env; zkctl drain worker-a)');
   lines.push(`logs: .zkshard/demo/<worker>.log — try: kill -9 <pid of a worker> (pids: ${children.map((c, i) => `${WORKERS[i]}=${c.pid}`).join(' ')})`);
   lines.push(durationS > 0 ? `stopping after ${durationS} s` : 'Ctrl-C stops everything.');
@@ -154,8 +169,10 @@ async function stop(): Promise<void> {
     ),
   );
   await viewer.close();
-  process.stderr.write('demo: stopping ZooKeeper...\n');
+  await historyDb.end().catch(() => undefined);
+  process.stderr.write('demo: stopping ZooKeeper and PostgreSQL...\n');
   await zkServer.close();
+  await pgServer.close();
   process.stderr.write('demo: done, nothing left running.\n');
   process.exit(0);
 }

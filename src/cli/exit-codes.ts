@@ -7,7 +7,7 @@ export const EXIT = {
   FAILED: 1,
   /** Bad usage or input. */
   USAGE: 2,
-  /** Not found, or ZooKeeper unreachable. */
+  /** Not found, or ZooKeeper (or the history's PostgreSQL) unreachable. */
   UNAVAILABLE: 3,
   /** `zkshard stage`: the stage's command was ended by a signal. */
   KILLED: 128,
@@ -21,6 +21,6 @@ export function exitCodeOf(err: unknown): number {
   if (err.code === 'NOT_AUTHORIZED') return EXIT.NOT_AUTHORIZED;
   if (err.code === 'CONFIG_INVALID' || err.code === 'USAGE' || err.code === 'REQUEST_INVALID') return EXIT.USAGE;
   if (err.code === 'REQUEST_CONFLICT') return EXIT.FAILED;
-  if (err.code === 'ZK_UNAVAILABLE' || err.code === 'NOT_FOUND' || err.code === 'ZK_TIMEOUT' || err.code === 'ZK_CONNECTION_LOSS') return EXIT.UNAVAILABLE;
+  if (err.code === 'ZK_UNAVAILABLE' || err.code === 'NOT_FOUND' || err.code === 'ZK_TIMEOUT' || err.code === 'ZK_CONNECTION_LOSS' || err.code === 'HISTORY_UNAVAILABLE') return EXIT.UNAVAILABLE;
   return EXIT.FAILED;
 }

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { loadWorkerConfig } from '../config/load-worker-config.js';
 import { createLogger } from '../logging/create-logger.js';
 import { Worker } from '../worker/worker.js';
+import { openHistoryWriter } from '../history/open-history.js';
 import { EXIT } from './exit-codes.js';
 
 /** `zkshard worker --config <file>`: runs a worker until SIGTERM/SIGINT. */
@@ -16,6 +17,8 @@ export function makeWorkerCommand(): Command {
     .action(async (opts: { config: string; zk?: string; namespace?: string; id?: string; logFormat?: 'json' | 'pretty' }) => {
       const config = await loadWorkerConfig(opts.config, { zk: opts.zk, namespace: opts.namespace, id: opts.id });
       const logger = createLogger({ level: config.logging.level, format: opts.logFormat ?? config.logging.format });
+      // The run history (PostgreSQL), when configured: written off the firing path, closed (flushed) after the drain.
+      const history = config.history ? openHistoryWriter(config.history, logger) : undefined;
       const worker = new Worker({
         connect: config.zookeeper.connect,
         namespace: config.zookeeper.namespace,
@@ -33,7 +36,9 @@ export function makeWorkerCommand(): Command {
         jobs: config.jobs,
         baseDir: config.baseDir,
         logger,
+        recorder: history,
       });
+      if (history && worker.metrics) history.registerMetrics(worker.metrics.registry);
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals) => {
         signals++;
@@ -43,7 +48,7 @@ export function makeWorkerCommand(): Command {
           process.exit(EXIT.FAILED);
         }
         logger.info({ signal }, 'shutting down');
-        void worker.shutdown().then(() => {
+        void worker.shutdown().then(() => history?.close()).then(() => {
           logger.info('bye');
           logger.flush(() => process.exit(EXIT.OK));
         });
@@ -55,6 +60,7 @@ export function makeWorkerCommand(): Command {
       });
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      await history?.start();
       await worker.start();
     });
 }

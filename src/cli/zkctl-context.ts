@@ -10,6 +10,8 @@ import { ZkshardError } from '../errors/zkshard-error.js';
 import { silentLogger } from '../logging/create-logger.js';
 import { DEFAULTS } from '../defaults.js';
 import { CONNECT_PATTERN } from '../config/worker-config.js';
+import { audited } from './audit-mutation.js';
+import { pgOption } from './pg-option.js';
 
 /** How long zkctl waits for a ZooKeeper session before it gives up (exit 3). */
 export const CONNECT_TIMEOUT_MS = 3000;
@@ -36,12 +38,13 @@ export interface ZkctlContext {
   globals: ZkctlGlobals;
 }
 
-/** Adds the global options (`--zk`, `--namespace`, `--json`) to the zkctl program. */
+/** Adds the global options (`--zk`, `--namespace`, `--json`, `--pg`) to the zkctl program. */
 export function addGlobalOptions(program: Command): Command {
   return program
     .addOption(new Option('--zk <connect>', 'ZooKeeper connection string host:port[,host:port...][/chroot]').env('ZKSHARD_ZK').default(DEFAULT_CONNECT))
     .addOption(new Option('--namespace <ns>', 'root znode of the fleet').env('ZKSHARD_NAMESPACE').default(DEFAULT_NAMESPACE))
-    .addOption(new Option('--json', 'machine-readable JSON output (shapes in docs/ZKCTL.md)'));
+    .addOption(new Option('--json', 'machine-readable JSON output (shapes in docs/ZKCTL.md)'))
+    .addOption(pgOption());
 }
 
 /**
@@ -128,13 +131,16 @@ export async function connect(globals: ZkctlGlobals, namespaceRoot?: string, cre
   return zk;
 }
 
-/** Runs `fn` with a session on the command's ZooKeeper and namespace; always closes the session. */
+/**
+ * Runs `fn` with a session on the command's ZooKeeper and namespace; always closes the session.
+ * A mutation is recorded in the audit trail (`audit-mutation.ts`).
+ */
 export async function withZk<T>(cmd: Command, fn: (ctx: ZkctlContext) => Promise<T>): Promise<T> {
   const globals = globalsOf(cmd);
   const paths = new ZkPaths(globals.namespace);
   const zk = await connect(globals, paths.root);
   try {
-    return await fn({ zk, paths, globals });
+    return await audited(cmd, zk, paths, () => fn({ zk, paths, globals }));
   } finally {
     await zk.close().catch(() => undefined);
   }

@@ -20,6 +20,8 @@ import { makeDrainCommand, makeUndrainCommand } from './commands/drain-command.j
 import { makeDisableCommand, makeEnableCommand } from './commands/disable-command.js';
 import { makeTriggerCommand } from './commands/trigger-command.js';
 import { makeAclCommand } from './commands/acl-command.js';
+import { makeRunsCommand } from './commands/runs-command.js';
+import { makeAuditCommand } from './commands/audit-command.js';
 
 // zkctl: the operator CLI. Each command lives in commands/<name>-command.ts over the API in
 // src/api/; adding one is one import and one `.addCommand(...)` line. Exit codes: cli/exit-codes.ts.
@@ -46,7 +48,9 @@ const program = addGlobalOptions(
   .addCommand(makeTreeCommand())
   .addCommand(makeWatchCommand())
   .addCommand(makeDoctorCommand())
-  .addCommand(makeAclCommand());
+  .addCommand(makeAclCommand())
+  .addCommand(makeRunsCommand())
+  .addCommand(makeAuditCommand());
 
 await runCli(program);
 process.exit(process.exitCode ?? EXIT.OK);

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { makeWorkerCommand } from './worker-command.js';
 import { makeStageCommand } from './stage-command.js';
+import { makeHistoryCommand } from './history-command.js';
 import { runCli } from './run-cli.js';
 
 const program = new Command('zkshard')
@@ -10,7 +11,8 @@ const program = new Command('zkshard')
   .version(VERSION)
   .enablePositionalOptions()
   .addCommand(makeWorkerCommand())
-  .addCommand(makeStageCommand());
+  .addCommand(makeStageCommand())
+  .addCommand(makeHistoryCommand());
 
 // No process.exit here: `worker` keeps running after its action returns; `stage` sets exitCode.
 await runCli(program);

@@ -6,6 +6,7 @@ import { ConfigReader } from './config-reader.js';
 import { validateJobList } from './validate-job.js';
 import { MAX_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from '../zk/multi-size.js';
 import { readZooKeeperSecurity } from './read-zookeeper-security.js';
+import { readHistoryConfig } from './read-history-config.js';
 import {
   LOG_FORMATS, LOG_LEVELS, MAX_SESSION_TIMEOUT_MS, MAX_WORKER_ID_LENGTH, MIN_SESSION_TIMEOUT_MS,
   CONNECT_PATTERN, WORKER_ID_PATTERN, workerConfigDefaults, type WorkerConfig,
@@ -23,7 +24,7 @@ export interface WorkerConfigOverrides {
   id?: string;
 }
 
-const TOP_KEYS = ['zookeeper', 'worker', 'logging', 'jobs'];
+const TOP_KEYS = ['zookeeper', 'worker', 'logging', 'history', 'jobs'];
 const ZOOKEEPER_KEYS = ['connect', 'namespace', 'sessionTimeoutMs', 'maxRequestBytes', 'auth', 'acl', 'tls'];
 const WORKER_KEYS = ['id', 'labels', 'capacity', 'shutdownGraceMs', 'maxClockSkewMs', 'http'];
 const HTTP_KEYS = ['host', 'port'];
@@ -46,7 +47,7 @@ const OVERRIDES = [
 
 /**
  * Reads and validates a worker's YAML config file, applying defaults, then the environment
- * (`ZKSHARD_ZK`, `ZKSHARD_NAMESPACE`, `ZKSHARD_WORKER_ID`, `ZKSHARD_ZK_AUTH`; empty values are ignored), then the
+ * (`ZKSHARD_ZK`, `ZKSHARD_NAMESPACE`, `ZKSHARD_WORKER_ID`, `ZKSHARD_ZK_AUTH`, `ZKSHARD_PG_URL`; empty values are ignored), then the
  * flags in `overrides`. `baseDir` is the file's directory.
  * @throws ConfigError carrying every problem found (an unreadable file is one problem, naming it).
  */
@@ -83,6 +84,7 @@ export function parseWorkerConfig(text: string, file: string, overrides: WorkerC
   const w = r.mapping(top.worker, 'worker', WORKER_KEYS, true) ?? {};
   const log = r.mapping(top.logging, 'logging', LOGGING_KEYS, true) ?? {};
   const security = readZooKeeperSecurity(r, zk, dirname(resolve(file)), env);
+  const history = readHistoryConfig(r, top.history, env);
   const config: WorkerConfig = {
     zookeeper: {
       connect: r.string(zk, 'zookeeper', 'connect', d.zookeeper.connect, CONNECT_RULE)!,
@@ -106,6 +108,7 @@ export function parseWorkerConfig(text: string, file: string, overrides: WorkerC
       format: r.choice(log, 'logging', 'format', LOG_FORMATS, d.logging.format)!,
     },
     jobs: [],
+    ...(history ? { history } : {}),
     file: resolve(file),
     baseDir: dirname(resolve(file)),
   };

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_REQUEST_BYTES } from '../zk/multi-size.js';
 import { DEFAULTS } from '../defaults.js';
 import type { ZkAcl, ZkCredentials } from '../zk/zk-acl.js';
 import type { ZkTlsOptions } from '../zk/zk-tls.js';
+import type { HistoryConfig } from './history-config.js';
 
 /** A job as a worker's config file declares it. */
 export interface WorkerJobConfig {
@@ -58,6 +59,8 @@ export interface WorkerConfig {
     /** @default 'json' */
     format: 'json' | 'pretty';
   };
+  /** `history:` (env `ZKSHARD_PG_URL`): every run, missed and skipped fire in PostgreSQL. @default undefined (ZooKeeper's bounded history only) */
+  history?: HistoryConfig;
   /** Jobs declared by this file, in file order. @default [] */
   jobs: WorkerJobConfig[];
   /** Absolute path of the file loaded, when there is one. */

@@ -15,6 +15,7 @@ import { sleep, systemClock, type Clock, type TimerHandle } from '../clock/clock
 import { mergeNote } from './fire-note.js';
 import type { SandboxRunner } from './sandbox/sandbox-runner.js';
 import { SandboxError } from '../errors/sandbox-error.js';
+import { recordBegun, recordedReason, type RunRecorder } from './run-recorder.js';
 
 /** One fire of one item to run. */
 export interface FireRequest extends BeginRequest {
@@ -57,6 +58,8 @@ export interface ExecutorOptions {
   random?: () => number;
   /** Runs the module handlers of jobs with `sandbox: thread | process` (their runs fail without it). */
   sandbox?: SandboxRunner;
+  /** Told of every run that ends and every missed, skipped or poisoned fire a begin records (the run history). */
+  recorder?: RunRecorder;
 }
 
 interface ActiveRun {
@@ -194,6 +197,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     };
     toBegin.forEach((req, i) => {
       const result = results[i]!;
+      if (this.opts.recorder) recordBegun(this.opts.recorder, req, result, this.opts.workerId, this.clock.now());
       if (result.status === 'started' && this.accepting) {
         this.start(req, result.token, gateOf(req.fireTime.getTime()));
       } else if (result.status === 'started') {
@@ -338,6 +342,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     // Durations on the monotonic clock: a wall-clock step must never make one negative (a negative
     // duration is a record the checked decoders refuse, and the item would be left alone).
     const started = this.clock.monotonic();
+    const startedAt = this.clock.now();
     let outcome: RunOutcome = 'failed';
     let error: string | undefined;
     const attempts = def?.retry.attempts ?? 1;
@@ -377,6 +382,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       const written = await this.opts.ledger.release({ ...report, keepInFlight: outcome === 'interrupted' });
       if (!written) runLog().warn('run outcome not recorded (marker lost)');
     }
+    this.opts.recorder?.record({ ...report, fireId, worker: this.opts.workerId, fencingToken: token, reason: recordedReason(req.reason), startedAt: new Date(startedAt), endedAt: new Date(this.clock.now()), stagesDone: stages.completedSoFar });
     this.emit('finished', report);
   }
 

@@ -29,6 +29,11 @@ export class RunStages {
     return Object.keys((await this.load()).record.done);
   }
 
+  /** Names of the stages this fire completed, as far as this run read or wrote them (none when it never used stages). */
+  get completedSoFar(): string[] {
+    return Object.keys(this.loaded?.record.done ?? {});
+  }
+
   /** Runs `fn` unless this fire completed stage `name`; then returns its recorded result. */
   async stage<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
     checkName(name);

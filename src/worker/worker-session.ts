@@ -19,6 +19,7 @@ import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { RunLedger, type LedgerMember } from '../executor/run-ledger.js';
 import { StageStore } from '../executor/stage-store.js';
 import { Executor, type ExecutorEvents } from '../executor/executor.js';
+import { recordNotes, withMember, type RunRecorder } from '../executor/run-recorder.js';
 import type { HandlerLoader } from '../executor/handler-loader.js';
 import type { SandboxRunner } from '../executor/sandbox/sandbox-runner.js';
 import { FireScheduler } from '../scheduler/fire-scheduler.js';
@@ -62,6 +63,8 @@ export interface WorkerSessionOptions {
   metrics?: WorkerMetrics;
   /** Forwarded executor events (for tests, metrics, the demo view). */
   onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
+  /** Where every run and missed or skipped fire is recorded (the history writer); none when absent. */
+  recorder?: RunRecorder;
 }
 
 /**
@@ -132,6 +135,8 @@ export class WorkerSession {
     this.ledger = ledger;
     // The ledger reports a malformed progress or history record once per version (and logs it).
     ledger.onMalformed = (err) => this.opts.metrics?.malformedRecords.inc({ kind: err.path.endsWith('/history') ? 'history' : 'progress' });
+    const recorder = opts.recorder && withMember(opts.recorder, member);
+    if (recorder) ledger.onNotesRecorded = (job, item, notes) => recordNotes(recorder, job, item, notes, opts.workerId, this.time.now());
     this.executor = new Executor({
       ledger,
       stages: new StageStore(opts.zk, opts.paths),
@@ -144,6 +149,7 @@ export class WorkerSession {
       sandbox: opts.sandbox,
       clock: this.time,
       random,
+      recorder,
     });
     for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
     const metrics = opts.metrics;

@@ -12,6 +12,7 @@ import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { HandlerLoader } from '../executor/handler-loader.js';
 import { SandboxRunner } from '../executor/sandbox/sandbox-runner.js';
 import type { ExecutorEvents } from '../executor/executor.js';
+import type { RunRecorder } from '../executor/run-recorder.js';
 import { WorkerSession, type SessionJob } from './worker-session.js';
 import { WorkerMetrics } from '../observability/worker-metrics.js';
 import { WorkerHttpServer, type Readiness } from '../observability/worker-http-server.js';
@@ -54,6 +55,8 @@ export interface WorkerOptions {
   metrics?: WorkerMetrics;
   /** Executor events, forwarded (for the demo view and tests). */
   onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
+  /** Where every run and missed or skipped fire is recorded (`HistoryWriter`); the caller closes it after `shutdown()`. */
+  recorder?: RunRecorder;
 }
 
 export type WorkerState = 'initialized' | 'connecting' | 'running' | 'rejoining' | 'stopping' | 'stopped';
@@ -244,6 +247,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       sandbox: this.sandbox,
       log: this.log,
       onRun: this.opts.onRun,
+      recorder: this.opts.recorder,
       maxClockSkewMs: this.opts.maxClockSkewMs,
       clock: this.opts.clock,
       metrics: this.metrics,

@@ -6,6 +6,8 @@ export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const MEMBER_PREFIX = 'm-';
 /** Prefix of manual trigger requests: `t-<sequence>`. */
 export const TRIGGER_PREFIX = 't-';
+/** Prefix of the sequential audit entries (`/audit/a-0000000042`). */
+export const AUDIT_PREFIX = 'a-';
 /** Name of an item's running marker. */
 const RUNNING = 'running';
 
@@ -109,6 +111,16 @@ export class ZkPaths {
   /** Touched by `zkctl rebalance` to make the leader recompute every assignment. */
   get rebalance(): string {
     return `${this.root}/rebalance`;
+  }
+
+  /** The operators' audit trail when there is no PostgreSQL: the last entries, one sequential node each. */
+  get audit(): string {
+    return `${this.root}/audit`;
+  }
+
+  /** An audit entry; `auditEntry(AUDIT_PREFIX)` is what its sequential create names. */
+  auditEntry(name: string): string {
+    return `${this.audit}/${name}`;
   }
 
   /** Written to read ZooKeeper's clock (its mtime) for clock-skew checks. */

@@ -114,7 +114,7 @@ describe('loadWorkerConfig', () => {
     for (const p of e.problems) expect(p.file).toBe(file);
     expect(e.message).toContain('15 problems:');
     expect(e.message).toContain(`${file}: job "sync-orders": jobs[2].name: duplicate job name: jobs[0] and jobs[2] are both "sync-orders"`);
-    expect(e.message).toContain(`${file}: metrics: unknown key "metrics" (allowed: zookeeper, worker, logging, jobs) (got: true)`);
+    expect(e.message).toContain(`${file}: metrics: unknown key "metrics" (allowed: zookeeper, worker, logging, history, jobs) (got: true)`);
   });
 
   describe('top-level shape', () => {

@@ -8,6 +8,8 @@ declare module 'vitest' {
     zkConnect: string;
     /** Where that ZooKeeper came from: `ZKSHARD_ZK`/`ZK_CONNECT`, a container, or a local JVM. */
     zkKind: 'env' | 'container' | 'local';
+    /** URL of the PostgreSQL shared by the run (a database tests may create databases from). */
+    pgUrl: string;
   }
 }
 

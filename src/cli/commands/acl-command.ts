@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { audited } from '../audit-mutation.js';
 import { loadWorkerConfig } from '../../config/load-worker-config.js';
 import { ZkshardError } from '../../errors/zkshard-error.js';
 import { digestId, policyAcl, type ZkAcl } from '../../zk/zk-acl.js';
@@ -55,7 +56,7 @@ export function makeAclCommand(): Command {
           const globals = globalsOf(cmd);
           const { zk, paths, policy, source } = await open(globals, opts.config);
           try {
-            const result = await applyAcl(zk, paths, policy!, { dryRun: opts.dryRun, force: opts.force });
+            const result = await audited(cmd, zk, paths, () => applyAcl(zk, paths, policy!, { dryRun: opts.dryRun, force: opts.force }));
             if (globals.json) printJson({ namespace: paths.root, ...result, changed: result.changed });
             else if (opts.dryRun) print(renderFindings(result.changed, result.nodes, source, 'would change to'));
             else print(`${paths.root}: ${result.changed.length} of ${result.nodes} nodes set to the policy of ${source} in ${result.passes} ${result.passes === 1 ? 'pass' : 'passes'}; 0 differ now`);

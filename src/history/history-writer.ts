@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { sleep, systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
+import { IllegalStateError } from '../errors/illegal-state-error.js';
+import type { RecordedRun, RunRecorder } from '../executor/run-recorder.js';
+import { HISTORY_DEFAULTS } from '../config/history-config.js';
+import { pgErrorOf } from './history-db.js';
+import { migrate } from './migrations.js';
+import { dayOf, ensurePartitions } from './run-partitions.js';
+import { applyRetention } from './run-retention.js';
+
+export interface HistoryWriterOptions {
+  pool: pg.Pool;
+  log: Logger;
+  /** Time and the flush and retention timers. @default systemClock */
+  clock?: Clock;
+  /** Records held while PostgreSQL is slow or down; beyond it they are dropped and counted. @default 100000 */
+  bufferSize?: number;
+  /** Buffered records are written at least this often. @default 1000 */
+  flushIntervalMs?: number;
+  /** Most rows per INSERT. @default 5000 */
+  batchSize?: number;
+  /** Retention passes (drop old day partitions, cap rows per job); none when absent. */
+  retention?: { retentionDays: number; maxRowsPerJob: number; intervalMs?: number };
+  /** Apply the schema migrations before the first write. @default true */
+  migrate?: boolean;
+}
+
+interface Pending {
+  id: string;
+  run: RecordedRun;
+}
+
+/** How often a warning about dropped records or an unreachable PostgreSQL is repeated. */
+const WARN_EVERY_MS = 10_000;
+
+const COLUMNS = 'id, job, item, fire_time, fire_id, attempt, worker, member, fencing_token, reason, started_at, ended_at, duration_ms, outcome, error, stages_done, fires';
+
+/**
+ * Writes the run history to PostgreSQL off the firing path. `record()` only appends to a bounded
+ * buffer (never waits, never throws); a timer writes the buffer at least every `flushIntervalMs`,
+ * and at once when a batch is full, as multi-row INSERTs of up to `batchSize` rows (arrays unnested
+ * server-side: one statement, 17 parameters, whatever the batch size). Every record carries an id,
+ * and rows already there are skipped, so a batch written again after an unknown outcome is stored
+ * once. While PostgreSQL is down the buffer holds the records and the writes are retried every
+ * interval; beyond `bufferSize` records are dropped, counted (`dropped`,
+ * `zkshard_history_dropped_total`) and warned about. `close()` writes what is left.
+ */
+export class HistoryWriter implements RunRecorder {
+  readonly #opts: HistoryWriterOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #bufferSize: number;
+  readonly #batchSize: number;
+  #buffer: Pending[] = [];
+  #state: 'latent' | 'started' | 'closing' | 'closed' = 'latent';
+  #schemaReady: boolean;
+  readonly #days = new Set<number>();
+  #flushing: Promise<void> | undefined;
+  #flushTimer: TimerHandle | undefined;
+  #retentionTimer: TimerHandle | undefined;
+  #closing: Promise<void> | undefined;
+  #dropped = 0;
+  #written = 0;
+  #unavailableSince: number | undefined;
+  #lastWarnAt = Number.NEGATIVE_INFINITY;
+  #droppedSinceWarn = 0;
+  #lastDropWarnAt = Number.NEGATIVE_INFINITY;
+  #droppedCounter: Counter | undefined;
+
+  constructor(opts: HistoryWriterOptions) {
+    const bufferSize = opts.bufferSize ?? HISTORY_DEFAULTS.bufferSize;
+    const batchSize = opts.batchSize ?? HISTORY_DEFAULTS.batchSize;
+    if (!Number.isSafeInteger(bufferSize) || bufferSize < 1) throw new RangeError(`history: \`bufferSize\` must be a whole number >= 1, got ${bufferSize}`);
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`history: \`batchSize\` must be a whole number >= 1, got ${batchSize}`);
+    this.#opts = opts;
+    this.#clock = opts.clock ?? systemClock;
+    this.#log = opts.log.child({ component: 'history' });
+    this.#bufferSize = bufferSize;
+    this.#batchSize = batchSize;
+    this.#schemaReady = opts.migrate === false;
+  }
+
+  /** Records dropped because the buffer was full (or left when `close()` gave up). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Records written to PostgreSQL. */
+  get written(): number {
+    return this.#written;
+  }
+
+  /** Records waiting to be written. */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
+  /** Counts into `registry`: `zkshard_history_dropped_total`, `zkshard_history_written_total`, `zkshard_history_buffered`. */
+  registerMetrics(registry: Registry): void {
+    this.#droppedCounter = new Counter({ name: 'zkshard_history_dropped_total', help: 'Run history records dropped: the buffer was full while PostgreSQL was slow or down', registers: [registry] });
+    this.#droppedCounter.inc(this.#dropped);
+    const writer = this;
+    new Counter({ name: 'zkshard_history_written_total', help: 'Run history records written to PostgreSQL', registers: [registry], collect() {
+      this.reset();
+      this.inc(writer.#written);
+    } });
+    new Gauge({ name: 'zkshard_history_buffered', help: 'Run history records waiting to be written', registers: [registry], collect() {
+      this.set(writer.#buffer.length);
+    } });
+  }
+
+  /** Buffers one record (on the firing path: returns at once, never throws). */
+  record(run: RecordedRun): void {
+    if (this.#state === 'closed' || this.#buffer.length >= this.#bufferSize) {
+      this.#drop(1);
+      return;
+    }
+    this.#buffer.push({ id: randomUUID(), run });
+    if (this.#buffer.length === this.#batchSize && this.#state === 'started') this.#clock.setImmediate(() => void this.flush());
+  }
+
+  /**
+   * Starts the flush timer and the retention passes, and writes what was buffered before (the
+   * schema is migrated first). Resolves at once: a PostgreSQL that is down holds nothing up (the
+   * migration is retried with every flush).
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'latent') throw new IllegalStateError(`history: start() in state ${this.#state}`);
+    this.#state = 'started';
+    void this.flush();
+    this.#flushTimer = this.#clock.setInterval(() => void this.flush(), this.#opts.flushIntervalMs ?? HISTORY_DEFAULTS.flushIntervalMs);
+    this.#flushTimer.unref?.();
+    const retention = this.#opts.retention;
+    if (retention) {
+      const pass = () => void this.#retain();
+      this.#retentionTimer = this.#clock.setInterval(pass, retention.intervalMs ?? HISTORY_DEFAULTS.maintenanceIntervalMs);
+      this.#retentionTimer.unref?.();
+      pass();
+    }
+  }
+
+  /** Writes everything buffered now (resolves once the buffer is empty or a write failed; never rejects). */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#writeAll().finally(() => (this.#flushing = undefined));
+    return this.#flushing;
+  }
+
+  /**
+   * Stops the timers and writes what is left, trying for up to `timeoutMs` while PostgreSQL does not
+   * answer; records still left then are counted as dropped. Closes the pool. Idempotent.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeoutMs ?? 5000);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.#state = 'closing';
+    this.#clock.clearInterval(this.#flushTimer);
+    this.#clock.clearInterval(this.#retentionTimer);
+    const deadline = this.#clock.monotonic() + timeoutMs;
+    for (;;) {
+      await this.flush();
+      const left = deadline - this.#clock.monotonic();
+      if (this.#buffer.length === 0 || left <= 0) break;
+      await sleep(this.#clock, Math.min(250, left));
+    }
+    if (this.#buffer.length > 0) {
+      this.#log.warn({ records: this.#buffer.length }, 'history: PostgreSQL unreachable at close: records not written');
+      this.#drop(this.#buffer.length);
+      this.#buffer = [];
+    }
+    this.#state = 'closed';
+    await this.#opts.pool.end().catch(() => undefined);
+  }
+
+  async #prepare(): Promise<void> {
+    if (this.#schemaReady) return;
+    await migrate(this.#opts.pool, this.#log);
+    this.#schemaReady = true;
+  }
+
+  async #writeAll(): Promise<void> {
+    try {
+      while (this.#buffer.length > 0) {
+        await this.#prepare();
+        const batch = this.#buffer.slice(0, this.#batchSize);
+        await this.#insert(batch);
+        // Records dropped meanwhile never entered the buffer: the batch is still its head.
+        this.#buffer.splice(0, batch.length);
+        this.#written += batch.length;
+        if (this.#unavailableSince !== undefined) {
+          this.#log.info({ downMs: this.#clock.now() - this.#unavailableSince, buffered: this.#buffer.length }, 'history: PostgreSQL reachable again; writing the buffered records');
+          this.#unavailableSince = undefined;
+        }
+      }
+    } catch (err) {
+      this.#unavailable(err);
+    }
+  }
+
+  async #insert(batch: readonly Pending[]): Promise<void> {
+    const days = new Set(batch.map((p) => dayOf(p.run.fireTime.getTime())));
+    const missing = [...days].filter((d) => !this.#days.has(d));
+    if (missing.length > 0) {
+      await ensurePartitions(this.#opts.pool, missing);
+      for (const d of missing) this.#days.add(d);
+    }
+    const cols: unknown[][] = Array.from({ length: 17 }, () => new Array(batch.length));
+    batch.forEach(({ id, run }, i) => {
+      const values = [
+        id, run.job, run.item, run.fireTime, run.fireId, run.attempt, run.worker, run.member ?? null,
+        fencingTokenOf(run.fencingToken),
+        run.reason, run.startedAt ?? null, run.endedAt, run.durationMs ?? null, run.outcome, run.error?.slice(0, 2000) ?? null,
+        run.stagesDone && run.stagesDone.length > 0 ? run.stagesDone.join(',') : null, run.fires ?? 1,
+      ];
+      values.forEach((v, c) => (cols[c]![i] = v));
+    });
+    await this.#opts.pool.query(
+      `INSERT INTO zkshard_runs (${COLUMNS})
+       SELECT id, job, item, fire_time, fire_id, attempt, worker, member, fencing_token, reason, started_at, ended_at, duration_ms, outcome, error, string_to_array(stages_done, ','), fires
+       FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::int[], $7::text[], $8::text[], $9::bigint[], $10::text[],
+                   $11::timestamptz[], $12::timestamptz[], $13::int[], $14::text[], $15::text[], $16::text[], $17::int[])
+         AS t(${COLUMNS})
+       ON CONFLICT DO NOTHING`,
+      cols,
+    );
+  }
+
+  /** A write failed: logged once when it starts and every WARN_EVERY_MS while it lasts. */
+  #unavailable(err: unknown): void {
+    const now = this.#clock.now();
+    // A partition dropped meanwhile (retention) is created again on the next write.
+    this.#days.clear();
+    if (this.#unavailableSince === undefined || now - this.#lastWarnAt >= WARN_EVERY_MS) {
+      this.#unavailableSince ??= now;
+      this.#lastWarnAt = now;
+      this.#log.warn({ err: pgErrorOf(err), buffered: this.#buffer.length, bufferSize: this.#bufferSize }, 'history: cannot write to PostgreSQL; records wait in the buffer');
+    }
+  }
+
+  #drop(n: number): void {
+    this.#dropped += n;
+    this.#droppedSinceWarn += n;
+    this.#droppedCounter?.inc(n);
+    const now = this.#clock.now();
+    if (now - this.#lastDropWarnAt >= WARN_EVERY_MS) {
+      this.#log.warn({ dropped: this.#droppedSinceWarn, droppedTotal: this.#dropped, bufferSize: this.#bufferSize }, 'history: buffer full: run records dropped (zkshard_history_dropped_total)');
+      this.#lastDropWarnAt = now;
+      this.#droppedSinceWarn = 0;
+    }
+  }
+
+  async #retain(): Promise<void> {
+    const retention = this.#opts.retention!;
+    try {
+      await this.#prepare();
+      const result = await applyRetention(this.#opts.pool, { ...retention, now: this.#clock.now() });
+      if (result.dropped.length > 0 || Object.keys(result.capped).length > 0) this.#log.info({ dropped: result.dropped, capped: result.capped }, 'history: retention applied');
+      if (result.dropped.length > 0) this.#days.clear(); // their days are created again if written to
+    } catch (err) {
+      this.#log.debug({ err: pgErrorOf(err) }, 'history: retention pass failed; next one later');
+    }
+  }
+}
+
+/** A token as the bigint column stores it: a zxid (decimal, < 2^63), else null (never fails a batch). */
+function fencingTokenOf(token: string | undefined): string | null {
+  return token !== undefined && /^\d{1,19}$/.test(token) && BigInt(token) <= MAX_BIGINT ? token : null;
+}
+
+const MAX_BIGINT = 2n ** 63n - 1n;
