@@ -140,7 +140,7 @@ export class RunLedger {
   private readonly malformedSeen = new Map<string, bigint>();
   /** Told of every malformed record found (for the worker's `zkshard_malformed_records_total`). */
   onMalformed: ((err: MalformedDataError) => void) | undefined;
-  /** Told of notes of fires not run that a release or `recordNotes` wrote (the run history; a begin's are the executor's). */
+  /** Told of notes of fires not run that `recordNotes` wrote (the run history; a begin's are the executor's). */
   onNotesRecorded: ((job: string, item: number, notes: FireNotes) => void) | undefined;
   /** When a batch last needed more than one multi was logged (see `noteSplit`). */
   private splitLoggedAt = 0;
@@ -546,7 +546,6 @@ export class RunLedger {
           this.runFences.delete(keyOf(req.job, req.item));
           done(true);
           if (prev?.retiring) {
-            if (prev.notes) this.onNotesRecorded?.(req.job, req.item, prev.notes);
             this.progress.delete(keyOf(req.job, req.item)); // gone to another worker: reload if it comes back
             return;
           }
