@@ -5,12 +5,14 @@ import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, ZkT
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
 import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
-import { encodeHistory, encodeProgress, readHistory, readProgress, withOutcome, type ProgressRecord, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
+import { encodeProgress, withOutcome, type ProgressRecord, type RunOutcome } from '../model/progress-record.js';
+import { ProgressCache } from './progress-cache.js';
+import { HISTORY_WRITE_INTERVAL_MS, ItemHistoryWriter } from './item-history-writer.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
 import { withNotes, type FireNote, type FireNotes } from './fire-note.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
-import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
+import { systemClock, type Clock } from '../clock/clock.js';
 
 export interface BeginRequest extends BeginAsk {
   job: string;
@@ -74,42 +76,12 @@ export interface ReleaseRequest extends RunReport {
   keepInFlight: boolean;
 }
 
-interface Cached {
-  record: ProgressRecord;
-  version: number;
-  /** When the item's node was created (ZooKeeper's clock), or undefined if it does not exist. */
-  createdAt?: number;
-  /** Data version of the item's history node (`record.recent`), or -1 when it does not exist. */
-  historyVersion: number;
-  /** `record.recent` has entries the history node does not have yet. */
-  historyDirty?: boolean;
-  /** When (ms) a successful run's release writes the history node next (see HISTORY_WRITE_INTERVAL_MS). */
-  historyDueAt?: number;
-  /** The item is leaving this worker: write its history with its next release, or now. */
-  retiring?: boolean;
-}
-
-/**
- * How often a successful run's release also writes the item's run history (`items/<i>/history`):
- * at most once per this interval per item (first time at a random point of it, so that items spread
- * over instants). A run that does not succeed, the fires recorded missed or skipped, an item
- * leaving this worker and a drain write it at once; a sweep writes the histories of items that
- * have not run since theirs fell due (HISTORY_SWEEP_MS). So the history lags by at most the interval
- * plus two sweeps, and a worker that crashes loses at most that much of it (never the progress
- * record, which every release writes).
- */
-export const HISTORY_WRITE_INTERVAL_MS = 10_000;
 /**
  * How long the first release waits for others to share its multi. Runs of one instant that end
  * together (within this window) cost one release transaction; a marker is held at most this much
  * longer than its run.
  */
 const RELEASE_WINDOW_MS = 10;
-/**
- * Every this often, the histories due for longer than this (their item has not run since) are
- * written by the sweep. An item firing more often than this writes its own with a release.
- */
-const HISTORY_SWEEP_MS = 2000;
 /** Tries of `recordNotes` against an item that keeps changing under it. */
 const NOTE_WRITE_ROUNDS = 5;
 
@@ -129,24 +101,16 @@ function describeNotes(notes: FireNotes): Record<string, { count: number; latest
  * worker whose session is gone cannot start anything.
  */
 export class RunLedger {
-  private readonly progress = new Map<string, Cached>();
+  private readonly progress: ProgressCache;
+  private readonly histories: ItemHistoryWriter;
   /** Per item running here: the fence (see LedgerMember) known when its run began, or since verified. */
   private readonly runFences = new Map<string, number>();
   private releaseQueue: Array<{ req: ReleaseRequest; done: (written: boolean) => void }> = [];
   private releaseScheduled = false;
-  /** Set by `flushHistories` (drain): every release writes its history. */
-  private flushAllHistory = false;
-  /** Malformed records reported, by item key, with the mzxid of the version reported. */
-  private readonly malformedSeen = new Map<string, bigint>();
-  /** Told of every malformed record found (for the worker's `zkshard_malformed_records_total`). */
-  onMalformed: ((err: MalformedDataError) => void) | undefined;
   /** Told of notes of fires not run that `recordNotes` wrote (the run history; a begin's are the executor's). */
   onNotesRecorded: ((job: string, item: number, notes: FireNotes) => void) | undefined;
   /** When a batch last needed more than one multi was logged (see `noteSplit`). */
   private splitLoggedAt = 0;
-
-  private sweepTimer: TimerHandle | undefined;
-  private sweeping = false;
 
   /**
    * @param clock told the server's time of every begin multi (its `mtime`), so that the clock
@@ -161,107 +125,35 @@ export class RunLedger {
     /** Time and timers. @default systemClock */
     private readonly time: Clock = systemClock,
     /** Source of randomness in [0, 1) for the first history write's jitter (seeded in the simulation). */
-    private readonly random: () => number = Math.random,
-  ) {}
+    random: () => number = Math.random,
+  ) {
+    this.progress = new ProgressCache(zk, paths, log, () => this.time.now() + random() * HISTORY_WRITE_INTERVAL_MS);
+    this.histories = new ItemHistoryWriter(zk, paths, this.progress, (cached) => cached.record.inFlight?.member === this.member.name, log, time);
+  }
+
+  /** Told of every malformed record found (for the worker's `zkshard_malformed_records_total`). */
+  set onMalformed(fn: ((err: MalformedDataError) => void) | undefined) {
+    this.progress.onMalformed = fn;
+  }
 
   /** Starts the history sweep (see HISTORY_WRITE_INTERVAL_MS). */
   start(): void {
-    if (this.sweepTimer) return;
-    this.sweepTimer = this.time.setInterval(() => void this.sweepHistories(), HISTORY_SWEEP_MS);
-    this.sweepTimer.unref?.();
+    this.histories.start();
   }
 
   /** Stops the sweep. Idempotent. */
   close(): void {
-    this.time.clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
-  }
-
-  /** Writes the histories of idle items whose write fell due an interval ago (never rejects). */
-  private async sweepHistories(): Promise<void> {
-    if (this.sweeping) return;
-    this.sweeping = true;
-    try {
-      const late = this.time.now() - HISTORY_SWEEP_MS;
-      await this.writeHistories(this.dirtyHistories((c) => (c.historyDueAt ?? 0) <= late));
-    } finally {
-      this.sweeping = false;
-    }
-  }
-
-  /** Items whose history is behind, not running here, and matching `filter`. */
-  private dirtyHistories(filter: (cached: Cached) => boolean = () => true): Array<{ job: string; item: number; cached: Cached }> {
-    const out: Array<{ job: string; item: number; cached: Cached }> = [];
-    for (const [key, cached] of this.progress) {
-      if (!cached.historyDirty || cached.record.inFlight?.member === this.member.name || !filter(cached)) continue;
-      const at = key.lastIndexOf('#');
-      out.push({ job: key.slice(0, at), item: Number(key.slice(at + 1)), cached });
-    }
-    return out;
+    this.histories.close();
   }
 
   /** The item's progress record (read from ZooKeeper unless cached, or when `refresh`). */
-  async load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
-    const key = keyOf(job, item);
-    if (!refresh) {
-      const cached = this.progress.get(key);
-      if (cached) return cached.record;
-    }
-    const [found, history] = await Promise.all([
-      this.zk.getDataIfExists(this.paths.item(job, item)),
-      this.zk.getDataIfExists(this.paths.history(job, item)),
-    ]);
-    // A progress record that cannot be read is never written over (and so the item never run):
-    // what it holds may be a fire in flight. The run history only informs, so a bad one is
-    // started afresh.
-    const progress = readProgress(found?.data, this.paths.item(job, item));
-    if (!progress.ok) {
-      this.progress.delete(key);
-      this.reportMalformed(key, found!.stat.mzxid, progress.error);
-      throw progress.error;
-    }
-    const recent = readHistory(history?.data, this.paths.history(job, item));
-    if (!recent.ok) this.reportMalformed(`${key}/history`, history!.stat.mzxid, recent.error);
-    const loaded: Cached = {
-      record: { ...progress.value, recent: recent.ok ? recent.value : [] },
-      version: found ? found.stat.version : -1,
-      createdAt: found?.stat.ctime,
-      historyVersion: history ? history.stat.version : -1,
-      historyDueAt: this.time.now() + this.random() * HISTORY_WRITE_INTERVAL_MS,
-    };
-    // A read that was overtaken by one of our own writes (a begin or release committed while it was
-    // on its way) must not put the older state back: per node, the newer version wins.
-    const existing = this.progress.get(key);
-    const cached: Cached = existing ? newerOf(existing, loaded) : loaded;
-    this.progress.set(key, cached);
-    return cached.record;
-  }
-
-  /** Logs a malformed record once per version of it (its mzxid). */
-  private reportMalformed(key: string, mzxid: bigint, err: MalformedDataError): void {
-    if (this.malformedSeen.get(key) === mzxid) return;
-    this.malformedSeen.set(key, mzxid);
-    this.log.error({ err, path: err.path }, 'record in ZooKeeper cannot be read: the item is left alone until it is fixed');
-    this.onMalformed?.(err);
-  }
-
-  /** Adds the op writing an item's history to a multi (create or version-checked setData). */
-  private historyOp(tx: ZkTransaction, job: string, item: number, cached: Cached, recent: readonly RecentOutcome[]): void {
-    const data = encodeHistory(recent);
-    if (cached.historyVersion < 0) tx.create(this.paths.history(job, item), data);
-    else tx.setData(this.paths.history(job, item), data, cached.historyVersion);
+  load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
+    return this.progress.load(job, item, refresh);
   }
 
   /** When the item's node was created (ZooKeeper's clock), as last loaded. */
   createdAt(job: string, item: number): Date | undefined {
-    const at = this.progress.get(keyOf(job, item))?.createdAt;
-    return at === undefined ? undefined : new Date(at);
-  }
-
-  /** Whether the release of this run also writes the item's history (see HISTORY_WRITE_INTERVAL_MS). */
-  private releaseWritesHistory(req: ReleaseRequest, now: number): boolean {
-    const cached = this.progress.get(keyOf(req.job, req.item));
-    return req.outcome !== 'success' || this.flushAllHistory || !cached || !!cached.retiring || now >= (cached.historyDueAt ?? 0);
+    return this.progress.createdAt(job, item);
   }
 
   /**
@@ -312,11 +204,11 @@ export class RunLedger {
         const r = requests[i]!;
         // Dropped between the load and now (a history write that lost a race, a retire): the
         // request stays pending and its item is loaded again in the next round.
-        const cached = this.progress.get(keyOf(r.job, r.item));
+        const cached = this.progress.get(r.job, r.item);
         if (!cached) continue;
         if (cached.version < 0) {
           results[i] = { status: 'gone' }; // no item node: the job or item was removed
-          this.progress.delete(keyOf(r.job, r.item));
+          this.progress.delete(r.job, r.item);
           continue;
         }
         const fireTime = r.fireTime.toISOString();
@@ -349,7 +241,7 @@ export class RunLedger {
           // multi, which proves that no run holds the item while its record is written.
           if (r.poison) tx.remove(this.paths.running(r.job, r.item));
           tx.setData(this.paths.item(r.job, r.item), encodeProgress(record), cached.version);
-          if (writesHistory) this.historyOp(tx, r.job, r.item, cached, record.recent ?? []);
+          if (writesHistory) this.histories.op(tx, r.job, r.item, cached, record.recent ?? []);
         }, included.length === 0);
         if (!fits) break;
         included.push(i);
@@ -377,9 +269,9 @@ export class RunLedger {
           const stat = out[own.progress]!.stat!;
           const r = requests[i]!;
           const key = keyOf(r.job, r.item);
-          const prev = this.progress.get(key);
+          const prev = this.progress.get(r.job, r.item);
           const wroteHistory = own.history !== undefined;
-          this.progress.set(key, {
+          this.progress.set(r.job, r.item, {
             ...prev,
             record: next.get(i)!,
             version: stat.version,
@@ -477,7 +369,7 @@ export class RunLedger {
     for (let round = 0; pending.length > 0 && round < batch.length + 5; round++) {
       // An item whose cache entry is gone is read first: a release never writes a record it did
       // not read (an unconditional write would erase what the item's record holds).
-      const unread = pending.filter(({ req }) => !this.progress.has(keyOf(req.job, req.item)));
+      const unread = pending.filter(({ req }) => !this.progress.has(req.job, req.item));
       await Promise.all(unread.map(({ req }) => this.load(req.job, req.item, true)));
       const now = this.time.now();
       const at = new Date(now).toISOString();
@@ -501,7 +393,7 @@ export class RunLedger {
       /** How many of `pending` (from the front) are in this multi; the rest wait for the next. */
       let count = 0;
       for (const [k, { req }] of pending.entries()) {
-        const cached = this.progress.get(keyOf(req.job, req.item));
+        const cached = this.progress.get(req.job, req.item);
         if (!cached || cached.version < 0) break; // dropped again, or no item node: the next round reads it
         const fireTime = req.fireTime.toISOString();
         const finished = req.outcome !== 'interrupted';
@@ -516,11 +408,11 @@ export class RunLedger {
           worker: this.member.workerId,
           recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: Math.max(0, req.durationMs), error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
         };
-        const withHistory = this.releaseWritesHistory(req, now);
+        const withHistory = this.histories.dueWithRelease(req.outcome, this.progress.get(req.job, req.item), now);
         const fits = tx.addIfFits(() => {
           tx.remove(this.paths.running(req.job, req.item), 0); // markers are never changed after their create
           tx.setData(this.paths.item(req.job, req.item), encodeProgress(record), cached.version);
-          if (withHistory) this.historyOp(tx, req.job, req.item, cached, record.recent ?? []);
+          if (withHistory) this.histories.op(tx, req.job, req.item, cached, record.recent ?? []);
         }, count === 0);
         if (!fits) break;
         count++;
@@ -541,21 +433,21 @@ export class RunLedger {
         inTx.forEach(({ req, done }, k) => {
           const own = ops[k]!;
           const stat = out[own.progress]!.stat!;
-          const prev = this.progress.get(keyOf(req.job, req.item));
+          const prev = this.progress.get(req.job, req.item);
           const wrote = own.history !== undefined;
           this.runFences.delete(keyOf(req.job, req.item));
           done(true);
           if (prev?.retiring) {
-            this.progress.delete(keyOf(req.job, req.item)); // gone to another worker: reload if it comes back
+            this.progress.delete(req.job, req.item); // gone to another worker: reload if it comes back
             return;
           }
-          this.progress.set(keyOf(req.job, req.item), {
+          this.progress.set(req.job, req.item, {
             record: next[k]!,
             version: stat.version,
             createdAt: stat.ctime,
             historyVersion: wrote ? (out[own.history!]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
             historyDirty: !wrote,
-            historyDueAt: wrote ? now + HISTORY_WRITE_INTERVAL_MS : prev?.historyDueAt,
+            historyDueAt: wrote ? this.histories.nextDueAt() : prev?.historyDueAt,
           });
         });
         pending = rest;
@@ -601,7 +493,7 @@ export class RunLedger {
             }
             this.log.warn({ job: entry.req.job, item: entry.req.item }, 'run marker deleted by a forced remove or reshard; outcome not recorded');
             this.dropRelease(entry);
-            this.progress.delete(key); // the item was made anew or is gone: read it again when needed
+            this.progress.delete(entry.req.job, entry.req.item); // the item was made anew or is gone: read it again when needed
           });
           pending = pending.filter((entry) => !stale.some((e, j) => e === entry && !held[j]));
           continue;
@@ -643,14 +535,14 @@ export class RunLedger {
    * history meanwhile, ours is dropped (the version check fails).
    */
   async retire(job: string, item: number, running: boolean): Promise<void> {
-    const cached = this.progress.get(keyOf(job, item));
+    const cached = this.progress.get(job, item);
     if (!cached) return;
     if (running) {
       cached.retiring = true;
       return;
     }
-    this.progress.delete(keyOf(job, item));
-    if (cached.historyDirty) await this.writeHistories([{ job, item, cached }]);
+    this.progress.delete(job, item);
+    if (cached.historyDirty) await this.histories.write([{ job, item, cached }]);
   }
 
   /**
@@ -662,7 +554,7 @@ export class RunLedger {
     for (let round = 0; round < NOTE_WRITE_ROUNDS; round++) {
       try {
         const loaded = await this.load(job, item, true);
-        const cached = this.progress.get(keyOf(job, item));
+        const cached = this.progress.get(job, item);
         if (!cached || cached.version < 0) return false; // the item is gone: nothing to account for
         const record: ProgressRecord = { ...loaded, recent: withNotes(loaded.recent, notes, this.member.workerId, new Date(this.time.now()).toISOString()) };
         // Notes that continue the item's frontier (`advanceFrom`, as the caller read it) move it.
@@ -674,10 +566,10 @@ export class RunLedger {
         }
         const tx = this.zk.transaction();
         tx.setData(this.paths.item(job, item), encodeProgress(record), cached.version);
-        this.historyOp(tx, job, item, cached, record.recent ?? []);
+        this.histories.op(tx, job, item, cached, record.recent ?? []);
         await this.zk.commit(tx);
         this.onNotesRecorded?.(job, item, notes);
-        this.progress.delete(keyOf(job, item)); // read again when next needed
+        this.progress.delete(job, item); // read again when next needed
         for (const [outcome, note] of Object.entries(notes) as Array<[string, FireNote | undefined]>) {
           if (note) this.log.info({ job, item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
         }
@@ -698,46 +590,8 @@ export class RunLedger {
    * Before a drain: from now on every release writes its history, and the histories of items not
    * running here that are behind are written now (before the items can move).
    */
-  async flushHistories(): Promise<void> {
-    this.flushAllHistory = true;
-    await this.writeHistories(this.dirtyHistories());
-  }
-
-  /** Writes histories in size-bounded multis; an item whose history changed meanwhile is left out. */
-  private async writeHistories(items: Array<{ job: string; item: number; cached: Cached }>): Promise<void> {
-    let pending = items;
-    for (let round = 0; pending.length > 0 && round < items.length + 5; round++) {
-      const tx = this.zk.transaction();
-      let count = 0;
-      for (const { job, item, cached } of pending) {
-        if (!tx.addIfFits(() => this.historyOp(tx, job, item, cached, cached.record.recent ?? []), count === 0)) break;
-        count++;
-      }
-      const inTx = pending.slice(0, count);
-      try {
-        const out = await this.zk.commit(tx);
-        inTx.forEach(({ cached }, i) => {
-          cached.historyDirty = false;
-          cached.historyVersion = out[i]!.stat?.version ?? 0;
-          cached.historyDueAt = this.time.now() + HISTORY_WRITE_INTERVAL_MS;
-        });
-        pending = pending.slice(count);
-      } catch (err) {
-        if (!(err instanceof ZkTransactionError) || err.failedIndex < 0) {
-          this.log.warn({ err, items: pending.length }, 'could not write run histories');
-          return;
-        }
-        // That item's history changed meanwhile (its next owner wrote it): read the item again
-        // (never drop its entry: a run of it may have begun meanwhile, and its release needs the
-        // record) and write the others.
-        const failed = inTx[err.failedIndex];
-        if (failed) {
-          failed.cached.historyDirty = false;
-          await this.load(failed.job, failed.item, true).catch(() => undefined);
-        }
-        pending = pending.filter((entry) => entry !== failed);
-      }
-    }
+  flushHistories(): Promise<void> {
+    return this.histories.flushAll();
   }
 
   /**
@@ -796,7 +650,7 @@ export class RunLedger {
    */
   async recordAttempt(job: string, item: number, fireTime: Date, attempt: number): Promise<void> {
     for (let tries = 0; ; tries++) {
-      const cached = this.progress.get(keyOf(job, item)) ?? (await this.load(job, item, true), this.progress.get(keyOf(job, item)));
+      const cached = this.progress.get(job, item) ?? (await this.load(job, item, true), this.progress.get(job, item));
       const flight = cached?.record.inFlight;
       if (!cached || !flight || flight.member !== this.member.name || flight.fireTime !== fireTime.toISOString()) {
         throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} is no longer held by this worker: attempt ${attempt} not made`);
@@ -810,7 +664,7 @@ export class RunLedger {
       tx.check(this.paths.running(job, item), 0).setData(this.paths.item(job, item), encodeProgress(record), cached.version);
       try {
         const out = await this.zk.commit(tx);
-        this.progress.set(keyOf(job, item), { ...cached, record, version: out[first + 1]!.stat!.version });
+        this.progress.set(job, item, { ...cached, record, version: out[first + 1]!.stat!.version });
         return;
       } catch (err) {
         const failed = err instanceof ZkTransactionError && err.reason instanceof BadVersionError ? err.failedIndex : undefined;
@@ -832,22 +686,6 @@ function isMalformed(err: unknown): err is MalformedDataError {
 
 function keyOf(job: string, item: number): string {
   return `${job}#${item}`;
-}
-
-/** Per node (progress record, history), the entry with the higher version; the record's fields follow it. */
-function newerOf(existing: Cached, loaded: Cached): Cached {
-  // A node deleted and created again (a forced remove or reshard) starts its versions anew.
-  const sameNode = loaded.version >= 0 && existing.createdAt === loaded.createdAt;
-  const progress = sameNode && existing.version > loaded.version ? existing : loaded;
-  const history = sameNode && existing.historyVersion > loaded.historyVersion ? existing : loaded;
-  return {
-    ...existing,
-    record: { ...progress.record, recent: history.record.recent },
-    version: progress.version,
-    createdAt: progress.createdAt,
-    historyVersion: history.historyVersion,
-    historyDirty: history === existing ? existing.historyDirty : false,
-  };
 }
 
 function maxIso(a: string | undefined, b: string): string {

@@ -117,14 +117,14 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
 
   it('F8: an entry dropped from the progress cache between load and begin does not fail the batch', async () => {
     const { zk, a } = await setup('ledger-f8-cache');
-    const internals = a as unknown as { progress: Map<string, unknown>; load: RunLedger['load'] };
+    const internals = a as unknown as { progress: { delete(job: string, item: number): void }; load: RunLedger['load'] };
     const load = internals.load.bind(a);
     let dropped = false;
     internals.load = async (job, item, refresh) => {
       const record = await load(job, item, refresh);
       if (!dropped) {
         dropped = true;
-        internals.progress.delete(`${job}#${item}`); // as a failed history write or a retire did
+        internals.progress.delete(job, item); // as a failed history write or a retire did
       }
       return record;
     };
@@ -135,7 +135,7 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
   it('F8: a release whose cache entry was dropped reads the record first and never erases lastScheduled', async () => {
     const { zk, a } = await setup('ledger-f8-release');
     expect(await a.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
-    (a as unknown as { progress: Map<string, unknown> }).progress.delete('job#0');
+    (a as unknown as { progress: { delete(job: string, item: number): void } }).progress.delete('job', 0);
     expect(await release(a, 10)).toBe(true);
     expect(await progress(zk)).toMatchObject({ lastScheduled: at(10).toISOString(), lastCompleted: at(10).toISOString(), inFlight: null, outcome: 'success' });
   });

@@ -7,7 +7,7 @@ import { Worker } from '../../src/worker/worker.js';
 import { FleetOperator } from '../../src/api/fleet-operator.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { decodeProgress, RECENT_OUTCOMES } from '../../src/model/progress-record.js';
-import { HISTORY_WRITE_INTERVAL_MS } from '../../src/executor/run-ledger.js';
+import { HISTORY_WRITE_INTERVAL_MS } from '../../src/executor/item-history-writer.js';
 import { readProgress, ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';

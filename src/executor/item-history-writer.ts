@@ -1,0 +1,134 @@
+import type { Logger } from 'pino';
+import type { ZkPaths } from '../zk/zk-paths.js';
+import type { ZkTransaction } from '../zk/zk-transaction.js';
+import { commitBatched, type MultiCommitter, type RejectedDecision } from '../zk/batched-multi.js';
+import { encodeHistory, type RecentOutcome, type RunOutcome } from '../model/progress-record.js';
+import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { CachedItem, CachedProgress, ProgressCache } from './progress-cache.js';
+
+/**
+ * How often a successful run's release also writes the item's run history (`items/<i>/history`):
+ * at most once per this interval per item (first time at a random point of it, so that items spread
+ * over instants). A run that does not succeed, the fires recorded missed or skipped, an item
+ * leaving this worker and a drain write it at once; a sweep writes the histories of items that
+ * have not run since theirs fell due (HISTORY_SWEEP_MS). So the history lags by at most the interval
+ * plus two sweeps, and a worker that crashes loses at most that much of it (never the progress
+ * record, which every release writes).
+ */
+export const HISTORY_WRITE_INTERVAL_MS = 10_000;
+/**
+ * Every this often, the histories due for longer than this (their item has not run since) are
+ * written by the sweep. An item firing more often than this writes its own with a release.
+ */
+const HISTORY_SWEEP_MS = 2000;
+
+/**
+ * Writes items' run histories (their last outcomes, `items/<i>/history`): with a release when one
+ * is due (`dueWithRelease`, `op`), on their own for idle items (a sweep), for an item leaving this
+ * worker, and all of them before a drain. Each write is version-checked against the cache: an item
+ * whose history its next owner wrote meanwhile is read again, and ours is dropped.
+ */
+export class ItemHistoryWriter {
+  /** Set by `flushAll` (drain): every release writes its history. */
+  private flushEveryRelease = false;
+  private sweepTimer: TimerHandle | undefined;
+  private sweeping = false;
+
+  constructor(
+    private readonly zk: MultiCommitter,
+    private readonly paths: ZkPaths,
+    private readonly cache: ProgressCache,
+    /** Whether a run of the item is in flight here (its history is written with its release). */
+    private readonly runsHere: (cached: CachedProgress) => boolean,
+    private readonly log: Logger,
+    private readonly time: Clock,
+  ) {}
+
+  /** Starts the sweep. */
+  start(): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = this.time.setInterval(() => void this.sweep(), HISTORY_SWEEP_MS);
+    this.sweepTimer.unref?.();
+  }
+
+  /** Stops the sweep. Idempotent. */
+  close(): void {
+    this.time.clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  /** Adds the op writing an item's history to a multi (create or version-checked setData). */
+  op(tx: ZkTransaction, job: string, item: number, cached: CachedProgress, recent: readonly RecentOutcome[]): void {
+    const data = encodeHistory(recent);
+    if (cached.historyVersion < 0) tx.create(this.paths.history(job, item), data);
+    else tx.setData(this.paths.history(job, item), data, cached.historyVersion);
+  }
+
+  /** Whether the release of a run with this outcome also writes the item's history. */
+  dueWithRelease(outcome: RunOutcome, cached: CachedProgress | undefined, now: number): boolean {
+    return outcome !== 'success' || this.flushEveryRelease || !cached || !!cached.retiring || now >= (cached.historyDueAt ?? 0);
+  }
+
+  /** When a history written now is next due with a release. */
+  nextDueAt(): number {
+    return this.time.now() + HISTORY_WRITE_INTERVAL_MS;
+  }
+
+  /**
+   * Before a drain: from now on every release writes its history, and the histories of items not
+   * running here that are behind are written now (before the items can move).
+   */
+  async flushAll(): Promise<void> {
+    this.flushEveryRelease = true;
+    await this.write(this.behind());
+  }
+
+  /** Writes the histories of idle items whose write fell due an interval ago (never rejects). */
+  private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const late = this.time.now() - HISTORY_SWEEP_MS;
+      await this.write(this.behind((c) => (c.historyDueAt ?? 0) <= late));
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /** Items whose history is behind, not running here, and matching `filter`. */
+  private behind(filter: (cached: CachedProgress) => boolean = () => true): CachedItem[] {
+    return [...this.cache.items()].filter(({ cached }) => cached.historyDirty && !this.runsHere(cached) && filter(cached));
+  }
+
+  /**
+   * Writes histories in size-bounded multis; an item whose history changed meanwhile is left out
+   * (its entry is read again, never dropped: a run of it may have begun meanwhile, and its release
+   * needs the record). Never rejects.
+   */
+  async write(items: readonly CachedItem[]): Promise<void> {
+    try {
+      await commitBatched(this.zk, items, {
+        add: (tx, { job, item, cached }) => this.op(tx, job, item, cached, cached.record.recent ?? []),
+        committed: (done) => {
+          for (const { request, results } of done) {
+            request.cached.historyDirty = false;
+            request.cached.historyVersion = results[0]?.stat?.version ?? 0;
+            request.cached.historyDueAt = this.nextDueAt();
+          }
+        },
+        rejected: async ({ job, item, cached }): Promise<RejectedDecision> => {
+          // That item's history changed meanwhile (its next owner wrote it): read it again.
+          cached.historyDirty = false;
+          await this.cache.load(job, item, true).catch(() => undefined);
+          return 'drop';
+        },
+        unknown: async (sent, err) => {
+          this.log.warn({ err, items: sent.length }, 'could not write run histories');
+          return 'stop';
+        },
+      });
+    } catch (err) {
+      this.log.warn({ err, items: items.length }, 'could not write run histories');
+    }
+  }
+}

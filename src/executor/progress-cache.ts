@@ -1,0 +1,145 @@
+import type { Logger } from 'pino';
+import type { ZkSession } from '../zk/zk-session.js';
+import type { ZkPaths } from '../zk/zk-paths.js';
+import { readHistory, readProgress, type ProgressRecord } from '../model/progress-record.js';
+import type { MalformedDataError } from '../errors/malformed-data-error.js';
+
+/** What the run ledger knows of one item: its progress record and history, with their versions. */
+export interface CachedProgress {
+  record: ProgressRecord;
+  version: number;
+  /** When the item's node was created (ZooKeeper's clock), or undefined if it does not exist. */
+  createdAt?: number;
+  /** Data version of the item's history node (`record.recent`), or -1 when it does not exist. */
+  historyVersion: number;
+  /** `record.recent` has entries the history node does not have yet. */
+  historyDirty?: boolean;
+  /** When (ms) a successful run's release writes the history node next (see HISTORY_WRITE_INTERVAL_MS). */
+  historyDueAt?: number;
+  /** The item is leaving this worker: write its history with its next release, or now. */
+  retiring?: boolean;
+}
+
+/** An item in the cache, with its key's parts. */
+export interface CachedItem {
+  job: string;
+  item: number;
+  cached: CachedProgress;
+}
+
+/**
+ * The run ledger's view of the items it runs: each item's progress record and run history as last
+ * read or written, with their versions (every write is version-checked against them). A record
+ * that cannot be read is reported once per version of it and never cached: the item is left alone.
+ */
+export class ProgressCache {
+  private readonly entries = new Map<string, CachedProgress>();
+  /** Malformed records reported, by item key, with the mzxid of the version reported. */
+  private readonly malformedSeen = new Map<string, bigint>();
+  /** Told of every malformed record found (for the worker's `zkshard_malformed_records_total`). */
+  onMalformed: ((err: MalformedDataError) => void) | undefined;
+
+  constructor(
+    private readonly zk: Pick<ZkSession, 'getDataIfExists'>,
+    private readonly paths: ZkPaths,
+    private readonly log: Logger,
+    /** When a freshly read item's history is first due to be written (spread over the interval). */
+    private readonly firstHistoryDueAt: () => number,
+  ) {}
+
+  get(job: string, item: number): CachedProgress | undefined {
+    return this.entries.get(keyOf(job, item));
+  }
+
+  has(job: string, item: number): boolean {
+    return this.entries.has(keyOf(job, item));
+  }
+
+  set(job: string, item: number, entry: CachedProgress): void {
+    this.entries.set(keyOf(job, item), entry);
+  }
+
+  /** Forgets the item: it is read again when next needed. */
+  delete(job: string, item: number): void {
+    this.entries.delete(keyOf(job, item));
+  }
+
+  /** Every cached item. */
+  *items(): IterableIterator<CachedItem> {
+    for (const [key, cached] of this.entries) {
+      const at = key.lastIndexOf('#');
+      yield { job: key.slice(0, at), item: Number(key.slice(at + 1)), cached };
+    }
+  }
+
+  /** When the item's node was created (ZooKeeper's clock), as last loaded. */
+  createdAt(job: string, item: number): Date | undefined {
+    const at = this.get(job, item)?.createdAt;
+    return at === undefined ? undefined : new Date(at);
+  }
+
+  /** The item's progress record (read from ZooKeeper unless cached, or when `refresh`). */
+  async load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
+    const key = keyOf(job, item);
+    if (!refresh) {
+      const cached = this.entries.get(key);
+      if (cached) return cached.record;
+    }
+    const [found, history] = await Promise.all([
+      this.zk.getDataIfExists(this.paths.item(job, item)),
+      this.zk.getDataIfExists(this.paths.history(job, item)),
+    ]);
+    // A progress record that cannot be read is never written over (and so the item never run):
+    // what it holds may be a fire in flight. The run history only informs, so a bad one is
+    // started afresh.
+    const progress = readProgress(found?.data, this.paths.item(job, item));
+    if (!progress.ok) {
+      this.entries.delete(key);
+      this.reportMalformed(key, found!.stat.mzxid, progress.error);
+      throw progress.error;
+    }
+    const recent = readHistory(history?.data, this.paths.history(job, item));
+    if (!recent.ok) this.reportMalformed(`${key}/history`, history!.stat.mzxid, recent.error);
+    const loaded: CachedProgress = {
+      record: { ...progress.value, recent: recent.ok ? recent.value : [] },
+      version: found ? found.stat.version : -1,
+      createdAt: found?.stat.ctime,
+      historyVersion: history ? history.stat.version : -1,
+      historyDueAt: this.firstHistoryDueAt(),
+    };
+    // A read that was overtaken by one of our own writes (a begin or release committed while it was
+    // on its way) must not put the older state back: per node, the newer version wins.
+    const existing = this.entries.get(key);
+    const cached: CachedProgress = existing ? newerOf(existing, loaded) : loaded;
+    this.entries.set(key, cached);
+    return cached.record;
+  }
+
+  /** Logs a malformed record once per version of it (its mzxid). */
+  private reportMalformed(key: string, mzxid: bigint, err: MalformedDataError): void {
+    if (this.malformedSeen.get(key) === mzxid) return;
+    this.malformedSeen.set(key, mzxid);
+    this.log.error({ err, path: err.path }, 'record in ZooKeeper cannot be read: the item is left alone until it is fixed');
+    this.onMalformed?.(err);
+  }
+}
+
+function keyOf(job: string, item: number): string {
+  return `${job}#${item}`;
+}
+
+/** Per node (progress record, history), the entry with the higher version; the record's fields follow it. */
+function newerOf(existing: CachedProgress, loaded: CachedProgress): CachedProgress {
+  // A node deleted and created again (a forced remove or reshard) starts its versions anew.
+  const sameNode = loaded.version >= 0 && existing.createdAt === loaded.createdAt;
+  const progress = sameNode && existing.version > loaded.version ? existing : loaded;
+  const history = sameNode && existing.historyVersion > loaded.historyVersion ? existing : loaded;
+  return {
+    ...existing,
+    record: { ...progress.record, recent: history.record.recent },
+    version: progress.version,
+    createdAt: progress.createdAt,
+    historyVersion: history.historyVersion,
+    historyDirty: history === existing ? existing.historyDirty : false,
+  };
+}
