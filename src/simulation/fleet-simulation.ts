@@ -30,6 +30,11 @@ export interface FleetSimulationOptions {
    * @default true
    */
   trace?: boolean;
+  /**
+   * Rewrites the scenario drawn from the seed before it runs: a directed scenario (a given fleet,
+   * job and sequence of faults and operator actions) for one interleaving a test names.
+   */
+  script?: (drawn: FleetScenario) => FleetScenario;
 }
 
 export interface FleetSimulationResult {
@@ -54,7 +59,8 @@ class SilentTrace extends SimTrace {
  * the same run, byte for byte.
  */
 export async function runFleetSimulation(seed: number, options: FleetSimulationOptions = {}): Promise<FleetSimulationResult> {
-  const scenario = generateScenario(seed, options.scenario);
+  const drawn = generateScenario(seed, options.scenario);
+  const scenario = options.script ? options.script(drawn) : drawn;
   const random = new SeededRandom((seed ^ 0x5eed5eed) >>> 0);
   const clock = new SimClock({ random: random.fork() });
   const trace = options.trace === false ? new SilentTrace(() => clock.nowMs) : new SimTrace(() => clock.nowMs);

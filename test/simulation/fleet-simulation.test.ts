@@ -3,7 +3,7 @@ import { runFleetSimulation, type FleetSimulationOptions } from '../../src/simul
 import { formatFailure } from '../../src/simulation/fleet-report.js';
 import { checkFleet, type FinalItem } from '../../src/simulation/fleet-checker.js';
 import { emptyFleetLog, type RunRecord } from '../../src/simulation/fleet-events.js';
-import { generateScenario } from '../../src/simulation/fleet-scenario.js';
+import { generateScenario, type FleetScenario } from '../../src/simulation/fleet-scenario.js';
 
 /** The sweep's scenarios: 10–20 s of faults and operator actions, then the fleet heals and settles. */
 const SWEEP: FleetSimulationOptions = { scenario: { activeMs: [10_000, 20_000] }, trace: false };
@@ -125,6 +125,39 @@ describe('fleet simulation regressions (forced reshards)', () => {
       const result = await runFleetSimulation(seed, { trace: false });
       expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
     }
+  }, 60_000);
+});
+
+// F1a, the disabled-item loss the review reproduced on a live fleet, as a directed scenario: the
+// item's run goes on when an operator disables it, its owner is killed, the survivor takes the item
+// while it is disabled, the operator enables it. Three rules each prevent the loss: a begin never
+// overwrites a fire left in flight (begin-decision), an item enabled again is taken over
+// (FireScheduler.setJob), and no begin passes the frontier without accounting for what is behind
+// it. With all three reverted this test fails: the fire of 10 s is "cut short by the loss of its
+// owner and never run again" (checked on 2026-12-03 in a scratch worktree); with any one of them
+// back, it passes.
+describe('fleet simulation: directed scenarios', () => {
+  it('F1a: disabled while it runs, its owner killed, enabled again on the survivor: the interrupted fire runs again', async () => {
+    const script = (drawn: FleetScenario): FleetScenario => {
+      const definition = { ...drawn.jobs[0]!.definition, name: 'j0', cron: '*/5 * * * * *', shards: 1, overlap: 'skip' as const, misfire: 'fire-once' as const, failover: true, timeoutMs: 0, retry: { attempts: 1, backoffMs: 200, maxBackoffMs: 1000 }, maxFailovers: 3 };
+      return {
+        ...drawn,
+        workers: 2,
+        sessionTimeoutMs: 3000,
+        jobs: [{ definition, periodS: 5, minRunMs: 4000, maxRunMs: 4000, failRate: 0 }],
+        actions: [
+          { atMs: 3000, kind: 'move', job: 'j0', item: 0, worker: 0 },
+          { atMs: 10_500, kind: 'disable', job: 'j0', item: 0 }, // the fire of 10 s runs until 14 s
+          { atMs: 11_000, kind: 'crash', worker: 0, restartAfterMs: 40_000 },
+          { atMs: 21_000, kind: 'enable', job: 'j0', item: 0 },
+        ],
+        activeMs: 30_000,
+        tailMs: 20_000,
+      };
+    };
+    const result = await runFleetSimulation(1, { trace: false, script });
+    expect(result.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+    expect(result.stats.runs).toBeGreaterThan(5);
   }, 60_000);
 });
 
