@@ -134,7 +134,7 @@ describe('fleet simulation regressions (forced reshards)', () => {
 // overwrites a fire left in flight (begin-decision), an item enabled again is taken over
 // (FireScheduler.setJob), and no begin passes the frontier without accounting for what is behind
 // it. With all three reverted this test fails: the fire of 10 s is "cut short by the loss of its
-// owner and never run again" (checked on 2026-12-03 in a scratch worktree); with any one of them
+// owner and never run again" (checked on 2026-12-03 in a scratch worktree); with the frontier alone
 // back, it passes.
 describe('fleet simulation: directed scenarios', () => {
   it('F1a: disabled while it runs, its owner killed, enabled again on the survivor: the interrupted fire runs again', async () => {
