@@ -6,7 +6,8 @@ import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js'
 import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 import { encodeProgress, withOutcome, type ProgressRecord, type RunOutcome } from '../model/progress-record.js';
-import { ProgressCache } from './progress-cache.js';
+import { ProgressCache, type CachedProgress } from './progress-cache.js';
+import { commitBatched } from '../zk/batched-multi.js';
 import { HISTORY_WRITE_INTERVAL_MS, ItemHistoryWriter } from './item-history-writer.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
 import { withNotes, type FireNote, type FireNotes } from './fire-note.js';
@@ -176,49 +177,58 @@ export class RunLedger {
   }
 
   private async beginRounds(requests: readonly BeginRequest[], results: Array<BeginResult | undefined>): Promise<void> {
-    let pending = requests.map((_, i) => i);
-    let multis = 0;
-    for (let round = 0; pending.length > 0; round++) {
-      if (round > requests.length + 5) throw new Error('run ledger: begin did not settle');
-      // Loaded once; again only for items whose cache entry was dropped meanwhile (conflict, retire).
-      // An item whose record cannot be read is left alone: nothing is written to it.
-      await Promise.all(
-        pending.map((i) =>
-          this.load(requests[i]!.job, requests[i]!.item).catch((err: unknown) => {
-            if (!isMalformed(err)) throw err;
-            results[i] = { status: 'malformed', error: err };
+    type Pending = { i: number; r: BeginRequest; cached?: CachedProgress; record?: ProgressRecord; history?: boolean };
+    const member = { member: this.member.name, worker: this.member.workerId };
+    let now = 0;
+    let fenceAtBegin: number | undefined;
+    let sent: number | undefined;
+    let memberGone = false;
+    const outcome = await commitBatched<Pending>(this.zk, requests.map((r, i) => ({ i, r })), {
+      // Every multi checks our membership node: a worker whose session is gone starts nothing.
+      prefix: (tx) => tx.check(this.paths.member(this.member.name)),
+      prefixRejected: () => {
+        memberGone = true;
+      },
+      beforeRound: async (pending) => {
+        // Loaded once; again only for items whose cache entry was dropped meanwhile (conflict,
+        // retire). The entry read is kept with the request, so a drop between the read and the
+        // multi changes nothing (the multi is version-checked against it). An item whose record
+        // cannot be read is left alone: nothing is written to it.
+        await Promise.all(
+          pending.map(async (p) => {
+            try {
+              await this.load(p.r.job, p.r.item);
+              p.cached = this.progress.get(p.r.job, p.r.item);
+              // Dropped again before we looked (a retire, a lost history race): read it once more.
+              if (!p.cached) await this.load(p.r.job, p.r.item, true);
+              p.cached ??= this.progress.get(p.r.job, p.r.item);
+              if (!p.cached) results[p.i] = { status: 'error', error: new Error(`run ledger: the record of ${p.r.job}#${p.r.item} could not be kept`) };
+            } catch (err) {
+              if (!isMalformed(err)) throw err;
+              results[p.i] = { status: 'malformed', error: err };
+            }
           }),
-        ),
-      );
-      pending = pending.filter((p) => results[p] === undefined);
-      const now = this.time.now();
-      const fenceAtBegin = this.member.fenceVersion?.();
-      const tx = this.zk.transaction().check(this.paths.member(this.member.name));
-      const next = new Map<number, ProgressRecord>();
-      /** Request index of each op (-1 for the membership check), and each request's ops. */
-      const opOwner: number[] = [-1];
-      const ops = new Map<number, { progress: number; history?: number }>();
-      /** The requests in this multi; those after the first that did not fit wait for the next. */
-      const included: number[] = [];
-      for (const i of pending) {
-        const r = requests[i]!;
-        // Dropped between the load and now (a history write that lost a race, a retire): the
-        // request stays pending and its item is loaded again in the next round.
-        const cached = this.progress.get(r.job, r.item);
-        if (!cached) continue;
+        );
+        now = this.time.now();
+        fenceAtBegin = this.member.fenceVersion?.();
+        sent = this.clock?.localNow();
+      },
+      add: (tx, p) => {
+        const { r, cached } = p;
+        if (results[p.i] !== undefined || !cached) return false;
         if (cached.version < 0) {
-          results[i] = { status: 'gone' }; // no item node: the job or item was removed
+          results[p.i] = { status: 'gone' }; // no item node: the job or item was removed
           this.progress.delete(r.job, r.item);
-          continue;
+          return false;
         }
         const fireTime = r.fireTime.toISOString();
         // A fire begun ahead of its instant (prepared) starts at its fire time.
         const startedAt = new Date(Math.max(now, r.fireTime.getTime())).toISOString();
         const bornAt = cached.createdAt === undefined ? undefined : new Date(cached.createdAt).toISOString();
-        const decision = decideBegin(cached.record, r, { member: this.member.name, worker: this.member.workerId }, startedAt, bornAt);
+        const decision = decideBegin(cached.record, r, member, startedAt, bornAt);
         if (decision.kind !== 'begin') {
-          results[i] = { status: decision.kind };
-          continue;
+          results[p.i] = { status: decision.kind };
+          return false;
         }
         let record = decision.record;
         if (r.poison) {
@@ -233,91 +243,70 @@ export class RunLedger {
           };
         }
         if (r.missed || r.skipped) record = { ...record, recent: withNotes(record.recent, r, this.member.workerId, startedAt) };
-        const writesHistory = !!(r.missed || r.skipped || r.poison);
-        const fits = tx.addIfFits(() => {
-          const marker = encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt });
-          tx.create(this.paths.running(r.job, r.item), marker, 'ephemeral');
-          // A poisoned fire is recorded, not run: the marker is created and removed in the same
-          // multi, which proves that no run holds the item while its record is written.
-          if (r.poison) tx.remove(this.paths.running(r.job, r.item));
-          tx.setData(this.paths.item(r.job, r.item), encodeProgress(record), cached.version);
-          if (writesHistory) this.histories.op(tx, r.job, r.item, cached, record.recent ?? []);
-        }, included.length === 0);
-        if (!fits) break;
-        included.push(i);
-        next.set(i, record);
-        opOwner.push(i);
-        if (r.poison) opOwner.push(i);
-        opOwner.push(i);
-        const own: { progress: number; history?: number } = { progress: opOwner.length - 1 };
-        if (writesHistory) {
-          opOwner.push(i);
-          own.history = opOwner.length - 1;
-        }
-        ops.set(i, own);
-      }
-      pending = pending.filter((p) => results[p] === undefined);
-      if (included.length === 0) continue;
-      if (pending.length > included.length) multis++; // more than fit: this multi is one of several
-      try {
-        const sent = this.clock?.localNow();
-        const out = await this.zk.commit(tx);
-        const mtime = out[ops.get(included[0]!)!.progress]?.stat?.mtime;
+        p.record = record;
+        p.history = !!(r.missed || r.skipped || r.poison);
+        const marker = encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt });
+        tx.create(this.paths.running(r.job, r.item), marker, 'ephemeral');
+        // A poisoned fire is recorded, not run: the marker is created and removed in the same
+        // multi, which proves that no run holds the item while its record is written.
+        if (r.poison) tx.remove(this.paths.running(r.job, r.item));
+        tx.setData(this.paths.item(r.job, r.item), encodeProgress(record), cached.version);
+        if (p.history) this.histories.op(tx, r.job, r.item, cached, record.recent ?? []);
+        return true;
+      },
+      committed: (done) => {
+        const progressOp = (p: Pending) => (p.r.poison ? 2 : 1);
+        const mtime = done[0]?.results[progressOp(done[0].request)]?.stat?.mtime;
         if (this.clock && sent !== undefined && mtime !== undefined) this.clock.observe(sent, this.clock.localNow(), mtime);
-        included.forEach((i) => {
-          const own = ops.get(i)!;
-          const stat = out[own.progress]!.stat!;
-          const r = requests[i]!;
-          const key = keyOf(r.job, r.item);
+        for (const { request: p, results: out } of done) {
+          const { r } = p;
+          const stat = out[progressOp(p)]!.stat!;
           const prev = this.progress.get(r.job, r.item);
-          const wroteHistory = own.history !== undefined;
           this.progress.set(r.job, r.item, {
             ...prev,
-            record: next.get(i)!,
+            record: p.record!,
             version: stat.version,
             createdAt: stat.ctime,
-            historyVersion: wroteHistory ? (out[own.history!]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
-            historyDirty: wroteHistory ? false : prev?.historyDirty,
+            historyVersion: p.history ? (out[progressOp(p) + 1]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
+            historyDirty: p.history ? false : prev?.historyDirty,
           });
-          results[i] = r.poison ? { status: 'poisoned' } : { status: 'started', token: stat.mzxid.toString() };
-          if (!r.poison && fenceAtBegin !== undefined) this.runFences.set(key, fenceAtBegin);
+          results[p.i] = r.poison ? { status: 'poisoned' } : { status: 'started', token: stat.mzxid.toString() };
+          if (!r.poison && fenceAtBegin !== undefined) this.runFences.set(keyOf(r.job, r.item), fenceAtBegin);
           for (const [outcome, note] of [['missed', r.missed], ['skipped', r.skipped]] as const) {
             if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
           }
-        });
-        pending = pending.filter((p) => results[p] === undefined);
-      } catch (err) {
-        if (!(err instanceof ZkTransactionError)) throw err;
-        if (err.failedIndex < 0) {
-          // Connection lost or no answer: the multi may or may not have been applied.
-          const found = await this.afterUnknownBegin(included.map((i) => requests[i]!));
-          included.forEach((i, k) => {
-            if (found[k] !== 'retry') results[i] = found[k]!;
-          });
-          pending = pending.filter((p) => results[p] === undefined);
-          continue;
         }
-        if (err.failedIndex === 0) {
-          for (const i of pending) results[i] = { status: 'gone' };
-          break;
-        }
-        const i = opOwner[err.failedIndex]!;
-        const r = requests[i]!;
-        const failedOnHistory = ops.get(i)?.history === err.failedIndex;
-        if (failedOnHistory) await this.load(r.job, r.item, true); // the history changed or appeared meanwhile
-        else if (err.reason instanceof NodeExistsError) {
+      },
+      rejected: async (p, err, opOffset) => {
+        const { r } = p;
+        p.cached = undefined;
+        if (p.history && opOffset === (r.poison ? 3 : 2)) {
+          await this.load(r.job, r.item, true); // the history changed or appeared meanwhile
+        } else if (err.reason instanceof NodeExistsError) {
           // Usually another run's marker; but it is ours when an earlier begin of this fire was
           // applied without our knowing (an unknown outcome read from a server behind it).
           const [found] = await this.inspectBegin([r]);
-          if (found !== 'retry') results[i] = found!;
-        }
-        else if (err.reason instanceof NoNodeError) results[i] = { status: 'gone' };
+          if (found !== 'retry') results[p.i] = found!;
+        } else if (err.reason instanceof NoNodeError) results[p.i] = { status: 'gone' };
         else if (err.reason instanceof BadVersionError) await this.load(r.job, r.item, true);
         else throw err;
-        pending = pending.filter((p) => results[p] === undefined);
-      }
-    }
-    if (multis > 0) this.noteSplit('begin', requests.length, multis + 1);
+        return results[p.i] === undefined ? 'retry' : 'drop';
+      },
+      // Connection lost or no answer: the multi may or may not have been applied.
+      unknown: async (sentRequests) => {
+        const found = await this.afterUnknownBegin(sentRequests.map((p) => p.r));
+        sentRequests.forEach((p, k) => {
+          if (found[k] !== 'retry') results[p.i] = found[k]!;
+          p.cached = undefined;
+        });
+        return sentRequests.filter((p) => results[p.i] === undefined);
+      },
+    }, { maxRounds: requests.length + 5 });
+    // The membership check failed (our node is gone: the session ended), or the rounds ran out.
+    const left = outcome.unsent.filter((p) => results[p.i] === undefined);
+    if (left.length > 0 && !memberGone) throw new Error('run ledger: begin did not settle');
+    for (const p of left) results[p.i] = { status: 'gone' };
+    if (outcome.split) this.noteSplit('begin', requests.length, outcome.multis);
   }
 
   /**
