@@ -359,7 +359,12 @@ export class RunLedger {
       // An item whose cache entry is gone is read first: a release never writes a record it did
       // not read (an unconditional write would erase what the item's record holds).
       const unread = pending.filter(({ req }) => !this.progress.has(req.job, req.item));
-      await Promise.all(unread.map(({ req }) => this.load(req.job, req.item, true)));
+      if (unread.length > 0) {
+        // Read once the session is usable (a connection drop must not cost the release: the
+        // marker would stay while the session lives, and the item with it).
+        const read = await this.whenLive(() => Promise.all(unread.map(({ req }) => this.load(req.job, req.item, true))));
+        if (read === undefined) break; // the session ended: its markers went with it
+      }
       const now = this.time.now();
       const at = new Date(now).toISOString();
       const tx = this.zk.transaction();
@@ -556,9 +561,17 @@ export class RunLedger {
         const tx = this.zk.transaction();
         tx.setData(this.paths.item(job, item), encodeProgress(record), cached.version);
         this.histories.op(tx, job, item, cached, record.recent ?? []);
-        await this.zk.commit(tx);
+        const out = await this.zk.commit(tx);
         this.onNotesRecorded?.(job, item, notes);
-        this.progress.delete(job, item); // read again when next needed
+        // The entry is kept, up to date (a run of the item may be going on here: its release needs
+        // it; fleet simulation, seed 15430: a dropped entry had to be read again at release time).
+        const now = this.progress.get(job, item);
+        if (now === cached) {
+          cached.record = record;
+          cached.version = out[0]!.stat!.version;
+          cached.historyVersion = out[1]!.stat?.version ?? 0;
+          cached.historyDirty = false;
+        } else this.progress.delete(job, item); // replaced meanwhile: read again when next needed
         for (const [outcome, note] of Object.entries(notes) as Array<[string, FireNote | undefined]>) {
           if (note) this.log.info({ job, item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
         }
