@@ -198,7 +198,7 @@ describe('WorkerSession on simulated ZooKeeper and time', () => {
       await w.settle(a.session.start());
       const b = await w.worker('b');
       await w.settle(b.session.start());
-      const names = [a.session.member.name, b.session.member.name];
+      const names = [a.session.member.name, b.session.member.name] as const;
       await w.until(() => a.session.scheduler.owned()[JOB]?.length === SHARDS / 2 && b.session.scheduler.owned()[JOB]?.length === SHARDS / 2);
       expect(w.owners().filter((o) => o === names[0])).toHaveLength(SHARDS / 2);
       expect(a.session.isLeader).toBe(true);
