@@ -7,6 +7,7 @@ import type { Executor, FireRequest } from '../executor/executor.js';
 import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
 import { continues, mergeNote, type FireNote, type FireNotes } from '../executor/fire-note.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
+import { RefreshLoop } from '../zk/refresh-loop.js';
 import { CronSchedule } from '../cron/cron-schedule.js';
 import { misfireKeep, planTakeover } from './plan-takeover.js';
 import { decodeMarker } from '../model/running-marker.js';
@@ -23,7 +24,10 @@ export const STALL_GRACE_MS = 5000;
 const PAUSED_RECHECK_MS = 1000;
 /** Most unsettled fire instants remembered per item (the oldest are dropped: the item is stalled anyway). */
 const MAX_UNSETTLED = 1000;
-/** Takeovers of one item made back to back at most (each asked for by the one before). */
+/**
+ * Takeovers of one item made back to back at most (each asked for during the one before); then
+ * the next waits TAKEOVER_RETRY_MS.
+ */
 const MAX_TAKEOVER_ROUNDS = 5;
 /** Retry delay of a takeover that failed (a ZooKeeper error): doubled each time up to the max, jittered. */
 const TAKEOVER_RETRY_MS = 250;
@@ -106,9 +110,11 @@ export class FireScheduler {
   private takeoverFlush: Promise<void> | undefined;
   /** Items whose running marker (held by another run) is watched, as `job#item`. */
   private readonly watching = new Set<string>();
-  /** Takeovers in progress, as `job#item`, with whether another was asked for meanwhile. */
-  private readonly takingOver = new Map<string, { again: boolean }>();
-  private readonly takeoverRetries = new Map<string, number>();
+  /**
+   * Each item's takeover loop, as `job#item`: made on demand, dropped when the item leaves (once
+   * its run is over) or the scheduler stops. `running` is a takeover in progress.
+   */
+  private readonly takingOver = new Map<string, RefreshLoop>();
   private stalled: string[] = [];
 
   constructor(private readonly opts: FireSchedulerOptions) {
@@ -143,7 +149,7 @@ export class FireScheduler {
     this.paused = paused;
     if (paused || this.state !== 'started') return;
     // Takeovers waited while paused: plan the owned items now; then the fires due meanwhile.
-    for (const [job, s] of this.jobs) for (const item of s.owned) void this.takeover(job, item);
+    for (const [job, s] of this.jobs) for (const item of s.owned) this.takeover(job, item);
     this.arm();
   }
 
@@ -158,7 +164,7 @@ export class FireScheduler {
   start(): void {
     if (this.state !== 'latent') return;
     this.state = 'started';
-    for (const [job, s] of this.jobs) for (const item of s.owned) void this.takeover(job, item);
+    for (const [job, s] of this.jobs) for (const item of s.owned) this.takeover(job, item);
     this.arm();
     this.stallTimer = this.clock.setInterval(() => this.checkStalled(), STALL_CHECK_MS);
     this.stallTimer.unref?.();
@@ -170,6 +176,8 @@ export class FireScheduler {
     this.state = 'stopped';
     this.clock.clearTimeout(this.timer);
     this.clock.clearInterval(this.stallTimer);
+    for (const loop of this.takingOver.values()) loop.close();
+    this.takingOver.clear();
     this.opts.log.info('stopped firing');
   }
 
@@ -221,16 +229,21 @@ export class FireScheduler {
       // (lastScheduled): its next owner accounts for them. Recording them too would name as
       // missed or skipped fires that its next owner then runs.
       takeNotes(s, item);
+      this.dropTakeover(def.name, item);
       void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
     }
     if (this.state === 'started') {
-      for (const item of [...added, ...enabled]) void this.takeover(def.name, item);
+      for (const item of [...added, ...enabled]) this.takeover(def.name, item);
       this.arm();
     }
   }
 
   removeJob(job: string): void {
-    if (this.jobs.delete(job) && this.state === 'started') this.arm();
+    const s = this.jobs.get(job);
+    if (!s) return;
+    this.jobs.delete(job);
+    for (const item of s.owned) this.dropTakeover(job, item);
+    if (this.state === 'started') this.arm();
   }
 
   private arm(): void {
@@ -364,21 +377,21 @@ export class FireScheduler {
         // (this one among them) by the misfire policy; it removes a marker of ours that no run
         // of ours holds (such an orphan would make every later begin busy).
         if (trigger) s.pendingTriggers.set(req.item, req);
-        void this.takeover(req.job, req.item);
+        this.takeover(req.job, req.item);
         break;
       case 'takeover':
         // A fire is left in flight by a run that did not end: take the item over first. A
         // scheduled fire is part of that plan (it comes after the item's last scheduled fire).
         if (trigger) s.pendingTriggers.set(req.item, req);
         else if (req.reason === 'schedule' || req.reason === 'queued') s.awaiting.set(req.item, [...(s.awaiting.get(req.item) ?? []), fireMs]);
-        void this.takeover(req.job, req.item);
+        this.takeover(req.job, req.item);
         break;
       case 'error':
         // Could not be begun: recorded as missed with the item's next run (the stall check
         // notices an item that never begins again).
         if (trigger) {
           s.pendingTriggers.set(req.item, req);
-          void this.takeover(req.job, req.item);
+          this.takeover(req.job, req.item);
         }
         break;
       case 'malformed':
@@ -457,30 +470,51 @@ export class FireScheduler {
   }
 
   /**
-   * Plans what a new owner does first; see `planTakeover`. One at a time per item: a takeover
-   * asked for while one runs is made again right after it (from what ZooKeeper then holds).
+   * Plans what a new owner does first; see `planTakeover`. One at a time per item, on the item's
+   * own `RefreshLoop`: a takeover asked for while one runs is made again right after it (from what
+   * ZooKeeper then holds); after MAX_TAKEOVER_ROUNDS such rounds the item's state keeps changing
+   * under us (another member is taking it too): it is planned once more a little later instead of
+   * spinning. A takeover that failed on a ZooKeeper error is retried after a jittered backoff
+   * (from TAKEOVER_RETRY_MS, doubling, at most TAKEOVER_RETRY_MAX_MS, drawn from `random`); one
+   * asked for meanwhile is served by that retry.
    */
-  private async takeover(job: string, item: number): Promise<void> {
+  private takeover(job: string, item: number): void {
+    if (this.state !== 'started') return;
     const key = keyOf(job, item);
-    const running = this.takingOver.get(key);
-    if (running) {
-      running.again = true;
-      return;
+    let loop = this.takingOver.get(key);
+    if (!loop) {
+      loop = new RefreshLoop(
+        async () => {
+          try {
+            await this.takeoverOnce(job, item);
+          } finally {
+            // The item left during this run (and did not come back): its loop goes with it.
+            if (!this.jobs.get(job)?.owned.has(item)) this.dropTakeover(job, item, true);
+          }
+        },
+        {
+          timers: this.clock,
+          backoff: { initialMs: TAKEOVER_RETRY_MS, maxMs: TAKEOVER_RETRY_MAX_MS, random: this.opts.random },
+          maxBackToBack: { runs: MAX_TAKEOVER_ROUNDS, pauseMs: TAKEOVER_RETRY_MS },
+          isFinal: (err) => err instanceof ZkClosedError || this.opts.zk.signal.aborted || this.state !== 'started',
+          onRetry: (err, retryInMs) => this.opts.log.warn({ err, job, item, retryInMs }, 'takeover failed; retrying'),
+        },
+      );
+      this.takingOver.set(key, loop);
     }
-    const slot = { again: false };
-    this.takingOver.set(key, slot);
-    let rounds = 0;
-    try {
-      do {
-        slot.again = false;
-        await this.takeoverOnce(job, item);
-      } while (slot.again && this.state === 'started' && ++rounds < MAX_TAKEOVER_ROUNDS);
-    } finally {
-      this.takingOver.delete(key);
-    }
-    // Still asked for again after that many rounds: the item's state keeps changing under us
-    // (another member is taking it too); plan once more a little later instead of spinning.
-    if (slot.again && this.state === 'started') this.clock.setTimeout(() => void this.takeover(job, item), TAKEOVER_RETRY_MS).unref?.();
+    void loop.request();
+  }
+
+  /**
+   * Forgets the item's takeover loop (a pending retry with it), unless a takeover of it runs: that
+   * run's end forgets it (`ended`), if the item has not come back meanwhile.
+   */
+  private dropTakeover(job: string, item: number, ended = false): void {
+    const key = keyOf(job, item);
+    const loop = this.takingOver.get(key);
+    if (!loop || (loop.running && !ended)) return;
+    loop.close();
+    this.takingOver.delete(key);
   }
 
   private async takeoverOnce(job: string, item: number): Promise<void> {
@@ -511,7 +545,6 @@ export class FireScheduler {
         until,
         bornAt: this.opts.ledger.createdAt(job, item),
       });
-      this.takeoverRetries.delete(keyOf(job, item));
       if (plan.waitForMarker) {
         this.opts.log.info({ job, item, holder: marker?.worker }, 'item still running elsewhere: waiting for its release');
         this.watchMarker(job, item);
@@ -567,20 +600,14 @@ export class FireScheduler {
       // Every fire up to `until` is accounted for: run again, run, or recorded as missed.
       this.settle(job, item, until.getTime(), true);
     } catch (err) {
-      if (err instanceof ZkClosedError || this.opts.zk.signal.aborted || this.state !== 'started') return;
       // The item's record cannot be read (reported by the ledger): left alone, never retried blindly;
       // its next regular fire reads it again.
-      if ((err as { code?: unknown }).code === 'ZK_DATA_MALFORMED') {
+      if ((err as { code?: unknown }).code === 'ZK_DATA_MALFORMED' && this.state === 'started') {
         this.settle(job, item, until.getTime(), true);
         return;
       }
-      const key = keyOf(job, item);
-      const tries = (this.takeoverRetries.get(key) ?? 0) + 1;
-      this.takeoverRetries.set(key, tries);
-      const base = Math.min(TAKEOVER_RETRY_MAX_MS, TAKEOVER_RETRY_MS * 2 ** (tries - 1));
-      const delay = Math.round(base / 2 + (this.opts.random ?? Math.random)() * (base / 2));
-      this.opts.log.warn({ err, job, item, retryInMs: delay }, 'takeover failed; retrying');
-      this.clock.setTimeout(() => void this.takeover(job, item), delay).unref?.();
+      // Retried by the item's loop, unless the session or the scheduler ended (`isFinal`).
+      throw err;
     }
   }
 
@@ -641,7 +668,7 @@ export class FireScheduler {
         const oldest = timerLate ? s.nextFire : s.unsettled.get(item)?.[0];
         if (oldest === undefined || oldest > now - STALL_GRACE_MS) continue;
         const key = keyOf(s.def.name, item);
-        if (this.opts.executor.isBusy(s.def.name, item) || this.takingOver.has(key) || this.watching.has(key)) continue;
+        if (this.opts.executor.isBusy(s.def.name, item) || this.takingOver.get(key)?.running || this.watching.has(key)) continue;
         found.push(key);
       }
     }
@@ -654,7 +681,7 @@ export class FireScheduler {
     if (fresh.length > 0 || found.length !== before.size) this.opts.onStalled?.(found);
     for (const key of fresh) {
       const at = key.lastIndexOf('#');
-      void this.takeover(key.slice(0, at), Number(key.slice(at + 1)));
+      this.takeover(key.slice(0, at), Number(key.slice(at + 1)));
     }
     // An item whose timer was late gets its timer re-armed too.
     if (found.length > 0) this.arm();
@@ -673,13 +700,13 @@ export class FireScheduler {
     void this.opts.zk
       .exists(path, (event) => {
         settle();
-        if (event.type === 'deleted') void this.takeover(job, item);
+        if (event.type === 'deleted') this.takeover(job, item);
         else this.watchMarker(job, item);
       })
       .then((stat) => {
         if (stat !== null) return;
         settle();
-        void this.takeover(job, item);
+        this.takeover(job, item);
       })
       .catch(settle);
   }

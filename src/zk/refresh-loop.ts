@@ -13,6 +13,12 @@ export interface RefreshLoopOptions {
   deferred?: boolean;
   /** @default 250 ms doubling up to 1 s, jittered (see Backoff) */
   backoff?: BackoffOptions;
+  /**
+   * Runs made back to back at most, each asked for while the one before ran; then the next one
+   * waits `pauseMs` (requests made meanwhile are served by it): whatever keeps changing under the
+   * refresh is refreshed again a little later rather than in a spin. @default unbounded
+   */
+  maxBackToBack?: { runs: number; pauseMs: number };
   /** @default systemClock */
   timers?: Timers;
 }
@@ -27,12 +33,18 @@ export type RetryTiming = Pick<RefreshLoopOptions, 'backoff' | 'timers'>;
  * - a failed run is retried after a jittered exponential backoff (`Backoff`), bounded; requests
  *   made while it waits are served by that retry; a success resets the backoff; a final failure
  *   (`isFinal`) is not retried;
+ * - with `maxBackToBack`, after that many runs back to back the next one waits a pause (served
+ *   like a retry);
  * - `close()` stops it: nothing runs after it, and no timer is left.
- * The caches, the leader latch and the leader's reconcile loop are built on it.
+ * The caches, the leader latch, the leader's reconcile loop and the scheduler's takeovers (one
+ * loop per item) are built on it.
  */
 export class RefreshLoop {
-  private phase: 'idle' | 'starting' | 'running' | 'backoff' | 'closed' = 'idle';
+  /** `waiting`: for a retry's backoff or a pause's end (see `maxBackToBack`). */
+  private phase: 'idle' | 'starting' | 'running' | 'waiting' | 'closed' = 'idle';
   private again = false;
+  /** Runs made back to back so far (each asked for during the one before). */
+  private backToBack = 0;
   /** Resolvers of the requests the next run serves. */
   private waiting: Array<() => void> = [];
   private timer: TimerHandle | undefined;
@@ -45,6 +57,10 @@ export class RefreshLoop {
   ) {
     this.backoff = new Backoff(options.backoff);
     this.timers = options.timers ?? systemClock;
+    const limit = options.maxBackToBack;
+    if (limit && !(Number.isInteger(limit.runs) && limit.runs >= 1 && limit.pauseMs >= 0)) {
+      throw new RangeError(`refresh-loop: \`maxBackToBack\` needs runs >= 1 and pauseMs >= 0, got ${JSON.stringify(limit)}`);
+    }
   }
 
   get closed(): boolean {
@@ -65,7 +81,7 @@ export class RefreshLoop {
     const served = new Promise<void>((resolve) => this.waiting.push(resolve));
     if (this.phase === 'running') this.again = true;
     else if (this.phase === 'idle') this.begin();
-    // 'starting' or 'backoff': the run about to start serves this request too.
+    // 'starting' or 'waiting': the run about to start serves this request too.
     return served;
   }
 
@@ -106,14 +122,23 @@ export class RefreshLoop {
     if (this.closed) return;
     if (failure) {
       const delayMs = this.backoff.next();
-      this.phase = 'backoff';
-      this.timer = this.timers.setTimeout(() => void this.run(), delayMs);
+      this.wait(delayMs);
       this.options.onRetry?.(failure.err, delayMs);
-    } else if (this.again) {
-      void this.run();
-    } else {
+    } else if (!this.again) {
+      this.backToBack = 0;
       this.phase = 'idle';
+    } else if (this.options.maxBackToBack && ++this.backToBack >= this.options.maxBackToBack.runs) {
+      this.wait(this.options.maxBackToBack.pauseMs);
+    } else {
+      void this.run();
     }
+  }
+
+  /** The next run starts after `delayMs` (a retry, or a pause after runs back to back). */
+  private wait(delayMs: number): void {
+    this.backToBack = 0;
+    this.phase = 'waiting';
+    this.timer = this.timers.setTimeout(() => void this.run(), delayMs);
   }
 
   private settle(resolvers: ReadonlyArray<() => void>): void {

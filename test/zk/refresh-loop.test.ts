@@ -177,6 +177,38 @@ describe('RefreshLoop', () => {
     expect(timers.pending).toBe(0);
   });
 
+  it('maxBackToBack: after that many runs back to back the next waits the pause, which serves the requests made meanwhile', async () => {
+    const { refresh, loop, timers, retries } = setup({ maxBackToBack: { runs: 3, pauseMs: 250 } });
+    void loop.request();
+    for (let k = 1; k <= 3; k++) {
+      void loop.request(); // a change while run k runs
+      await refresh.succeed();
+    }
+    expect(refresh.count).toBe(3); // runs 1–3 back to back; the 4th waits
+    expect(loop.running).toBe(false);
+    const waiting = loop.request();
+    await timers.advance(249);
+    expect(refresh.count).toBe(3);
+    await timers.advance(1);
+    expect(refresh.count).toBe(4);
+    let served = false;
+    void waiting.then(() => (served = true));
+    // The pause starts a new streak: 3 more back to back.
+    void loop.request();
+    await refresh.succeed();
+    expect(served).toBe(true);
+    void loop.request();
+    await refresh.succeed();
+    expect(refresh.count).toBe(6);
+    await refresh.succeed(); // nothing asked for meanwhile: idle, and the streak ends
+    void loop.request();
+    expect(refresh.count).toBe(7);
+    expect(retries).toEqual([]); // a pause is not a retry
+    expect(refresh.maxActive).toBe(1);
+    expect(() => new RefreshLoop(refresh.fn, { maxBackToBack: { runs: 0, pauseMs: 1 } })).toThrow(RangeError);
+    loop.close();
+  });
+
   it('deferred: the requests of one turn start one run, on the next turn', async () => {
     const { refresh, loop, timers } = setup({ deferred: true });
     void loop.request();

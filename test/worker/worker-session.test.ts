@@ -1,0 +1,316 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WorkerSession } from '../../src/worker/worker-session.js';
+import { SimClock } from '../../src/simulation/sim-clock.js';
+import { SimTrace } from '../../src/simulation/sim-trace.js';
+import { SeededRandom } from '../../src/simulation/seeded-random.js';
+import { SimZooKeeper } from '../../src/simulation/sim-zookeeper.js';
+import { SimZkClient } from '../../src/simulation/sim-zk-client.js';
+import { SimHandlerLoader } from '../../src/simulation/sim-handler-loader.js';
+import { simTime } from '../../src/simulation/sim-time.js';
+import { ZkPaths } from '../../src/zk/zk-paths.js';
+import { JOB_DEFAULTS, type JobDefinition } from '../../src/config/job-definition.js';
+import { decodeAssignment } from '../../src/model/assignment-record.js';
+import { decodeMemberInfo } from '../../src/membership/member-info.js';
+import { decodeProgress } from '../../src/model/progress-record.js';
+import { LeaseLostError } from '../../src/errors/lease-lost-error.js';
+import { silentLogger } from '../../src/logging/create-logger.js';
+import type { Clock } from '../../src/clock/clock.js';
+
+const JOB = 'tick';
+const SHARDS = 4;
+
+/** A handler entry as the handler saw it: on which worker, which fire, when (the process's wall clock). */
+interface Entry {
+  worker: string;
+  item: number;
+  fireMs: number;
+  attempt: number;
+  enteredMs: number;
+  /** The server's (true) wall time at entry. */
+  trueMs: number;
+  leftMs?: number;
+  aborted?: boolean;
+  reason?: unknown;
+}
+
+interface Member {
+  id: string;
+  zk: SimZkClient;
+  session: WorkerSession;
+  time: Clock;
+}
+
+/**
+ * Real `WorkerSession`s over the simulation's ZooKeeper and clock: one simulated process per
+ * worker, handlers that work `runMs` on that process's clock and record what they saw.
+ */
+class SessionWorld {
+  readonly random = new SeededRandom(15);
+  readonly clock = new SimClock({ random: this.random.fork() });
+  readonly trace = new SimTrace(() => this.clock.nowMs);
+  readonly server = new SimZooKeeper({ timers: this.clock.timers('server'), random: this.random.fork(), trace: this.trace, tickMs: 500, minSessionTimeoutMs: 1000 });
+  readonly paths = new ZkPaths('ws');
+  readonly entries: Entry[] = [];
+  readonly members: Member[] = [];
+
+  constructor(
+    readonly job: JobDefinition,
+    private readonly runMs = 100,
+  ) {}
+
+  /** A worker `id` in a process of its own: its client is started, its session built (not started). */
+  async worker(id: string, options: { maxClockSkewMs?: number } = {}): Promise<Member> {
+    const zk = new SimZkClient({ server: this.server, clock: this.clock, random: this.random.fork(), trace: this.trace, process: id, sessionTimeoutMs: 4000 });
+    await this.settle(zk.start());
+    const time = simTime(this.clock.timers(id));
+    const loader = new SimHandlerLoader(time, () => ({
+      durationMs: () => this.runMs,
+      entered: (ctx) => this.entries.push({ worker: id, item: ctx.item, fireMs: ctx.fireTime.getTime(), attempt: ctx.attempt, enteredMs: time.now(), trueMs: this.clock.wallNow() }),
+      left: (ctx, aborted) => {
+        const e = this.entries.findLast((x) => x.worker === id && x.item === ctx.item && x.fireMs === ctx.fireTime.getTime());
+        if (e) Object.assign(e, { leftMs: time.now(), aborted, reason: aborted ? ctx.signal.reason : undefined });
+      },
+    }));
+    const session = new WorkerSession({
+      zk,
+      paths: this.paths,
+      workerId: id,
+      labels: {},
+      capacity: 1,
+      jobs: [{ definition: this.job, overwrite: false }],
+      loader,
+      log: silentLogger(),
+      time,
+      random: () => this.random.float(),
+      ...options,
+    });
+    const member = { id, zk, session, time };
+    this.members.push(member);
+    return member;
+  }
+
+  /** Runs the clock until `p` settles and returns its outcome. */
+  async settle<T>(p: Promise<T>, maxMs = 60_000): Promise<T> {
+    let done = false;
+    p.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    await this.clock.runUntil(() => done, maxMs);
+    return p;
+  }
+
+  until(condition: () => boolean, maxMs = 60_000): Promise<void> {
+    return this.clock.runUntil(condition, maxMs);
+  }
+
+  /** Runs the clock until the server's wall clock reads `wallMs`. */
+  untilWall(wallMs: number): Promise<void> {
+    return this.clock.advanceTo(this.clock.nowMs + Math.max(0, wallMs - this.clock.wallNow()));
+  }
+
+  /** The next whole second of the server's wall clock plus `offsetMs`. */
+  nextSecond(offsetMs = 0): number {
+    return Math.ceil((this.clock.wallNow() + 1) / 1000) * 1000 + offsetMs;
+  }
+
+  /** The owner (member name) of each item in the assignment ZooKeeper holds. */
+  owners(): (string | null)[] {
+    return decodeAssignment(this.server.peek(this.paths.assignment(JOB))?.data)?.owners ?? [];
+  }
+
+  memberNode(m: Member) {
+    const node = this.server.peek(this.paths.member(m.session.member.name));
+    return node && decodeMemberInfo(node.data);
+  }
+
+  /** Fires of `item` entered, ascending (any worker, any attempt). */
+  fires(item: number): number[] {
+    return this.entries.filter((e) => e.item === item).map((e) => e.fireMs).sort((a, b) => a - b);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const m of this.members) {
+      await this.settle(m.session.close());
+      await this.settle(m.zk.close());
+    }
+  }
+}
+
+/** Every second from `fromMs` to `toMs` (both whole seconds), inclusive. */
+function seconds(fromMs: number, toMs: number): number[] {
+  const out: number[] = [];
+  for (let t = fromMs; t <= toMs; t += 1000) out.push(t);
+  return out;
+}
+
+function everySecond(extra: Partial<JobDefinition> = {}): JobDefinition {
+  return { ...JOB_DEFAULTS, name: JOB, cron: '* * * * * *', shards: SHARDS, itemParameters: {}, handler: './sim.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 }, ...extra };
+}
+
+describe('WorkerSession on simulated ZooKeeper and time', () => {
+  let world: SessionWorld | undefined;
+  afterEach(async () => {
+    await world?.closeAll();
+    world = undefined;
+  });
+
+  it('start(): registers a member, leads, publishes the assignment, owns every item, enters each handler at its fire instant', async () => {
+    const w = (world = new SessionWorld(everySecond()));
+    const a = await w.worker('a');
+    expect(a.session.isLeader).toBe(false);
+    expect(a.session.assignmentsCurrent).toBe(false);
+
+    await w.settle(a.session.start());
+    const name = a.session.member.name;
+    expect(w.server.peek(w.paths.workers)?.children).toEqual([name]);
+    expect(w.memberNode(a)).toMatchObject({ id: 'a', state: 'active', jobs: [JOB], clock: { ok: true } });
+    await w.until(() => w.owners().length === SHARDS && a.session.scheduler.owned()[JOB]?.length === SHARDS);
+    expect(a.session.assignmentsCurrent).toBe(true);
+    expect(a.session.isLeader).toBe(true);
+    expect(w.owners()).toEqual(Array(SHARDS).fill(name));
+    expect(decodeAssignment(w.server.peek(w.paths.assignment(JOB))?.data)?.leader).toBe(name);
+    const ownedAt = w.clock.wallNow();
+
+    await w.untilWall(w.nextSecond(5000 + 500));
+    const first = Math.ceil((ownedAt + 1) / 1000) * 1000;
+    const last = first + 5000;
+    for (let item = 0; item < SHARDS; item++) {
+      expect(w.fires(item)).toEqual(seconds(first, last));
+      // The item's frontier at the server is its last fire.
+      expect(decodeProgress(w.server.peek(w.paths.item(JOB, item))?.data).lastScheduled).toBe(new Date(last).toISOString());
+    }
+    for (const e of w.entries) {
+      expect(e.enteredMs).toBe(e.fireMs);
+      expect(e.aborted).toBe(false);
+    }
+
+    await w.settle(a.session.close());
+    expect(a.session.isLeader).toBe(false);
+    expect(a.session.assignmentsCurrent).toBe(false);
+    expect(w.server.peek(w.paths.workers)?.children).toEqual([]);
+  });
+
+  for (const leave of ['shutdown', 'close'] as const) {
+    it(`two sessions split the items; when one leaves (${leave === 'shutdown' ? 'drain: shutdown(graceMs)' : 'close()'}), the other takes them over: no fire missed or run twice`, async () => {
+      const w = (world = new SessionWorld(everySecond(), 300));
+      const a = await w.worker('a');
+      await w.settle(a.session.start());
+      const b = await w.worker('b');
+      await w.settle(b.session.start());
+      const names = [a.session.member.name, b.session.member.name] as const;
+      await w.until(() => a.session.scheduler.owned()[JOB]?.length === SHARDS / 2 && b.session.scheduler.owned()[JOB]?.length === SHARDS / 2);
+      expect(w.owners().filter((o) => o === names[0])).toHaveLength(SHARDS / 2);
+      expect(a.session.isLeader).toBe(true);
+      expect(b.session.isLeader).toBe(false);
+      const splitAt = w.clock.wallNow();
+      const aItems = a.session.scheduler.owned()[JOB]!;
+
+      // Leave while a's runs of the instant are in flight (drain) or after they returned (close).
+      const leaveAt = w.nextSecond(2000 + (leave === 'shutdown' ? 100 : 600));
+      await w.untilWall(leaveAt);
+      const inFlight = w.entries.filter((e) => e.worker === 'a' && e.leftMs === undefined);
+      expect(inFlight.length).toBe(leave === 'shutdown' ? SHARDS / 2 : 0);
+      if (leave === 'shutdown') await w.settle(a.session.shutdown(5000));
+      else await w.settle(a.session.close());
+      await w.settle(a.zk.close());
+      // Drained: the runs in flight finished (not aborted) before a left.
+      for (const e of inFlight) expect(e).toMatchObject({ aborted: false });
+      expect(w.server.peek(w.paths.member(names[0]))).toBeUndefined();
+
+      await w.until(() => w.owners().every((o) => o === names[1]) && b.session.scheduler.owned()[JOB]?.length === SHARDS);
+      expect(b.session.isLeader).toBe(true);
+      await w.untilWall(w.nextSecond(3000 + 500));
+      const last = Math.floor(w.clock.wallNow() / 1000) * 1000;
+
+      const first = Math.ceil((splitAt + 1) / 1000) * 1000;
+      for (let item = 0; item < SHARDS; item++) {
+        // Every instant once, whoever ran it; the items that moved were run by both.
+        expect(w.fires(item)).toEqual(seconds(first, last));
+        expect(w.entries.filter((e) => e.item === item && e.attempt > 1)).toEqual([]);
+        const by = new Set(w.entries.filter((e) => e.item === item).map((e) => e.worker));
+        expect([...by].sort()).toEqual(aItems.includes(item) ? ['a', 'b'] : ['b']);
+        // No two runs of an item overlap.
+        const runs = w.entries.filter((e) => e.item === item).sort((x, y) => x.trueMs - y.trueMs);
+        for (let k = 1; k < runs.length; k++) expect(runs[k]!.trueMs).toBeGreaterThanOrEqual(runs[k - 1]!.leftMs!);
+      }
+      // The hand-over took less than a period: b entered even the first fire of a's items at its instant.
+      for (const e of w.entries) expect(e.enteredMs).toBe(e.fireMs);
+    });
+  }
+
+  it('close() is idempotent: the member node is deleted once, later calls do nothing', async () => {
+    const w = (world = new SessionWorld(everySecond()));
+    const a = await w.worker('a');
+    await w.settle(a.session.start());
+    await w.until(() => a.session.scheduler.owned()[JOB]?.length === SHARDS);
+    const closing = [a.session.close(), a.session.close()];
+    await w.settle(Promise.all(closing));
+    expect(a.session.scheduler.started).toBe(false);
+    expect(w.server.peek(w.paths.workers)?.children).toEqual([]);
+    // Another session's member node is not touched by a late close of this one.
+    const b = await w.worker('b');
+    await w.settle(b.session.start());
+    // Later calls send nothing to ZooKeeper (its session is still open).
+    const requestsOfA = () => w.trace.lines.filter((l) => l.includes(` server s ${a.zk.serverSessionId.toString(16).padStart(16, '0')} #`)).length;
+    const before = requestsOfA();
+    expect(before).toBeGreaterThan(0);
+    await w.settle(a.session.close());
+    await w.settle(a.session.close());
+    await w.clock.advanceBy(100);
+    expect(requestsOfA()).toBe(before);
+    expect(w.server.peek(w.paths.workers)?.children).toEqual([b.session.member.name]);
+    const entered = w.entries.length;
+    await w.untilWall(w.nextSecond(2500));
+    expect(w.entries.slice(entered).every((e) => e.worker === 'b')).toBe(true);
+  });
+
+  it('a wall-clock step beyond maxClockSkewMs pauses its firing: no instant still to come is entered, it publishes clock.ok: false and is given no items', async () => {
+    const w = (world = new SessionWorld(everySecond()));
+    const a = await w.worker('a', { maxClockSkewMs: 2000 });
+    await w.settle(a.session.start());
+    const b = await w.worker('b', { maxClockSkewMs: 2000 });
+    await w.settle(b.session.start());
+    await w.until(() => b.session.scheduler.owned()[JOB]?.length === SHARDS / 2);
+    await w.untilWall(w.nextSecond(1500));
+    expect(w.entries.some((e) => e.worker === 'a')).toBe(true);
+
+    const steppedAt = w.clock.wallNow();
+    w.clock.stepWall(10_000, 'a');
+    await w.until(() => w.memberNode(a)?.clock?.ok === false);
+    expect(w.memberNode(a)?.clock?.skewMs).toBeGreaterThan(2000);
+    await w.until(() => w.owners().every((o) => o === b.session.member.name));
+    await w.untilWall(w.nextSecond(4500));
+
+    // Never an instant still to come (true time), and nothing at all once stepped.
+    for (const e of w.entries) expect(e.fireMs).toBeLessThanOrEqual(e.trueMs);
+    expect(w.entries.filter((e) => e.worker === 'a' && e.trueMs > steppedAt)).toEqual([]);
+    expect(a.session.scheduler.owned()[JOB] ?? []).toEqual([]);
+    expect(w.memberNode(b)?.clock?.ok).toBe(true);
+    // b runs every item, at its instant, from the step on.
+    const from = Math.ceil(w.clock.wallNow() / 1000) * 1000 - 2000;
+    for (let item = 0; item < SHARDS; item++) expect(w.fires(item).filter((t) => t >= from)).toEqual([from, from + 1000]);
+  });
+
+  it('abandon() on lease loss aborts its runs at once with the reason, starts nothing more and writes nothing', async () => {
+    const w = (world = new SessionWorld(everySecond(), 700));
+    const a = await w.worker('a');
+    await w.settle(a.session.start());
+    await w.until(() => a.session.scheduler.owned()[JOB]?.length === SHARDS);
+    await w.untilWall(w.nextSecond(200));
+    const running = w.entries.filter((e) => e.leftMs === undefined);
+    expect(running).toHaveLength(SHARDS);
+    const markers = [0, 1, 2, 3].map((i) => w.server.peek(w.paths.running(JOB, i))?.stat.mzxid);
+    expect(markers.every((z) => z !== undefined)).toBe(true);
+
+    const abandonedAt = w.clock.wallNow();
+    const reason = new LeaseLostError('lease lost: test');
+    a.session.abandon(reason);
+    await w.clock.advanceBy(3000);
+    for (const e of running) expect(e).toMatchObject({ aborted: true, leftMs: abandonedAt, reason });
+    expect(w.entries.filter((e) => e.trueMs > abandonedAt)).toEqual([]);
+    expect(a.session.scheduler.started).toBe(false);
+    // Nothing released: the markers stay as they were until the session goes.
+    expect([0, 1, 2, 3].map((i) => w.server.peek(w.paths.running(JOB, i))?.stat.mzxid)).toEqual(markers);
+  });
+});
