@@ -246,9 +246,21 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     for (const old of dropped) {
       req.missed = mergeNote(req.missed, old.missed);
       req.skipped = mergeNote(mergeNote(req.skipped, old.skipped), { count: 1, latest: old.fireTime });
-      // It accounts for what the displaced fire did: its claim reaches back as far (BeginAsk.after).
-      if (old.after === undefined) delete req.after;
-      else if (req.after !== undefined && old.after < req.after) req.after = old.after;
+    }
+    // It accounts for what the displaced fires did, so its claim (BeginAsk.after) reaches back
+    // through each one that is the instant right before what it claims so far, and no further:
+    // fires between them that are still queued (a catch-up) are not its to account for (fleet
+    // simulation, seed 25571: a claim merged past them let the frontier skip two fires).
+    for (let chained = true; chained && req.after !== undefined; ) {
+      chained = false;
+      for (const old of dropped) {
+        if (old.fireTime.getTime() === req.after!.getTime()) {
+          if (old.after === undefined) delete req.after;
+          else req.after = old.after;
+          chained = true;
+          break;
+        }
+      }
     }
   }
 
