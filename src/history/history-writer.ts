@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -8,6 +9,7 @@ import type { RecordedRun, RunRecorder } from '../executor/run-recorder.js';
 import { HISTORY_DEFAULTS } from '../config/history-config.js';
 import { pgErrorOf } from './history-db.js';
 import { migrate } from './migrations.js';
+import { expandable, noteRows, rowCountOf } from './note-rows.js';
 import { dayOf, ensurePartitions } from './run-partitions.js';
 import { applyRetention } from './run-retention.js';
 
@@ -31,7 +33,14 @@ export interface HistoryWriterOptions {
 interface Pending {
   id: string;
   run: RecordedRun;
+  /** A note being expanded: its rows not yet taken into the buffer (`run` is then the note). */
+  rows?: Iterator<RecordedRun>;
+  /** Rows of that note taken into the buffer so far. */
+  given?: number;
 }
+
+/** Rows of a note expanded between two turns of the event loop (a row is one walk of its schedule). */
+const ROWS_PER_TURN = 200;
 
 /** How often a warning about dropped records or an unreachable PostgreSQL is repeated. */
 const WARN_EVERY_MS = 10_000;
@@ -44,7 +53,9 @@ const COLUMNS = 'id, job, item, fire_time, fire_id, attempt, worker, member, fen
  * and at once when a batch is full, as multi-row INSERTs of up to `batchSize` rows (arrays unnested
  * server-side: one statement, 17 parameters, whatever the batch size). Every record carries an id,
  * and rows already there are skipped, so a batch written again after an unknown outcome is stored
- * once. While PostgreSQL is down the buffer holds the records and the writes are retried every
+ * once. A note of several missed or skipped fires whose job's schedule is known becomes one row
+ * per fire (`note-rows.ts`), expanded as the batches are written, a few hundred rows per turn of
+ * the event loop. While PostgreSQL is down the buffer holds the records and the writes are retried every
  * interval; beyond `bufferSize` records are dropped, counted (`dropped`,
  * `zkshard_history_dropped_total`) and warned about. `close()` writes what is left.
  */
@@ -83,12 +94,12 @@ export class HistoryWriter implements RunRecorder {
     this.#schemaReady = opts.migrate === false;
   }
 
-  /** Records dropped because the buffer was full (or left when `close()` gave up). */
+  /** Rows dropped because the buffer was full (or left when `close()` gave up); a note counts its rows. */
   get dropped(): number {
     return this.#dropped;
   }
 
-  /** Records written to PostgreSQL. */
+  /** Rows written to PostgreSQL. */
   get written(): number {
     return this.#written;
   }
@@ -115,7 +126,7 @@ export class HistoryWriter implements RunRecorder {
   /** Buffers one record (on the firing path: returns at once, never throws). */
   record(run: RecordedRun): void {
     if (this.#state === 'closed' || this.#buffer.length >= this.#bufferSize) {
-      this.#drop(1);
+      this.#drop(rowCountOf(run));
       return;
     }
     this.#buffer.push({ id: randomUUID(), run });
@@ -170,7 +181,7 @@ export class HistoryWriter implements RunRecorder {
     }
     if (this.#buffer.length > 0) {
       this.#log.warn({ records: this.#buffer.length }, 'history: PostgreSQL unreachable at close: records not written');
-      this.#drop(this.#buffer.length);
+      this.#drop(this.#buffer.reduce((n, p) => n + (p.rows ? rowCountOf(p.run) - p.given! : 1), 0));
       this.#buffer = [];
     }
     this.#state = 'closed';
@@ -187,6 +198,7 @@ export class HistoryWriter implements RunRecorder {
     try {
       while (this.#buffer.length > 0) {
         await this.#prepare();
+        await this.#expandHead();
         const batch = this.#buffer.slice(0, this.#batchSize);
         await this.#insert(batch);
         // Records dropped meanwhile never entered the buffer: the batch is still its head.
@@ -199,6 +211,38 @@ export class HistoryWriter implements RunRecorder {
       }
     } catch (err) {
       this.#unavailable(err);
+    }
+  }
+
+  /**
+   * Expands the notes among the next batch's entries into their rows (kept in the buffer, ids and
+   * all, so a batch written again after a failure is stored once).
+   */
+  async #expandHead(): Promise<void> {
+    let taken = 0;
+    for (let i = 0; i < this.#buffer.length && i < this.#batchSize; i++) {
+      const p = this.#buffer[i]!;
+      if (!p.rows) {
+        if (!expandable(p.run)) continue;
+        p.rows = noteRows(p.run);
+        p.given = 0;
+      }
+      const rows: Pending[] = [];
+      for (let r = p.rows.next(); ; r = p.rows.next()) {
+        if (r.done) {
+          this.#buffer.splice(i, 1, ...rows);
+          break;
+        }
+        if ((r.value.fires ?? 1) > 1) this.#log.warn({ job: p.run.job, item: p.run.item, outcome: p.run.outcome, fires: p.run.fires, latest: p.run.fireTime.toISOString(), notStoredPerFire: r.value.fires }, 'history: a note of more fires than are stored one row each: its earliest stored as one row');
+        rows.push({ id: randomUUID(), run: r.value });
+        p.given!++;
+        if (++taken % ROWS_PER_TURN === 0) await nextTurn();
+        if (i + rows.length >= this.#batchSize) {
+          this.#buffer.splice(i, 0, ...rows);
+          return;
+        }
+      }
+      i += rows.length - 1;
     }
   }
 
