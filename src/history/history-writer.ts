@@ -315,9 +315,20 @@ function rowOf({ id, run }: Pending): Record<string, unknown> {
   return {
     id, job: run.job, item: run.item, fire_time: run.fireTime, fire_id: run.fireId, attempt: run.attempt, worker: run.worker,
     member: run.member ?? null, fencing_token: fencingTokenOf(run.fencingToken), reason: run.reason, started_at: run.startedAt ?? null,
-    ended_at: run.endedAt, duration_ms: run.durationMs ?? null, outcome: run.outcome, error: run.error?.slice(0, 2000) ?? null,
-    stages_done: run.stagesDone && run.stagesDone.length > 0 ? run.stagesDone : null, fires: run.fires ?? 1,
+    ended_at: run.endedAt, duration_ms: run.durationMs ?? null, outcome: run.outcome, error: run.error === undefined ? null : textOf(run.error.slice(0, 2000)),
+    stages_done: run.stagesDone && run.stagesDone.length > 0 ? run.stagesDone.map(textOf) : null, fires: run.fires ?? 1,
   };
+}
+
+/** Lone UTF-16 surrogates (an emoji cut in two by the 2,000-character cut, say). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text PostgreSQL takes from JSON: NUL removed, lone surrogates replaced by U+FFFD. Either would
+ * fail the whole batch (`unsupported Unicode escape sequence`) and block every batch behind it.
+ */
+function textOf(s: string): string {
+  return s.replaceAll('\0', '').replace(LONE_SURROGATE, '\ufffd');
 }
 
 /** A token as the bigint column stores it: a zxid (decimal, < 2^63), else null (never fails a batch). */
