@@ -37,7 +37,7 @@ interface Plan {
 
 const PLANS: Record<'quick' | 'full', Plan> = {
   quick: { rate: TARGET_RATE, offerMs: 10_000, burstRows: 100_000, tableRows: 200_000, samples: 15, fleet: { jobs: 100, items: 8, workers: 2, durationMs: 10_000 } },
-  full: { rate: TARGET_RATE, offerMs: 60_000, burstRows: 1_000_000, tableRows: 10_000_000, samples: 50, fleet: { jobs: 1000, items: 8, workers: 4, durationMs: 30_000 } },
+  full: { rate: TARGET_RATE, offerMs: 60_000, burstRows: 500_000, tableRows: 10_000_000, samples: 50, fleet: { jobs: 1000, items: 8, workers: 4, durationMs: 30_000 } },
 };
 
 interface WriterFigures {
