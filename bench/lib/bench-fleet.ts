@@ -37,6 +37,8 @@ export interface BenchFleetOptions {
   logLevel?: string;
   /** The workers' `zookeeper.maxRequestBytes`. @default the worker's default (1,000,000) */
   maxRequestBytes?: number;
+  /** The workers' `history:` (run history in PostgreSQL). @default none */
+  history?: { postgresUrl: string };
 }
 
 export const BENCH_HANDLER = join(repoRoot(), 'bench', 'lib', 'bench-handler.js');
@@ -171,6 +173,7 @@ export class BenchFleet {
         },
         worker: { shutdownGraceMs: this.opts.shutdownGraceMs ?? 5000, ...(httpPort ? { http: { host: '127.0.0.1', port: httpPort } } : {}) },
         logging: { level: this.opts.logLevel ?? 'info' },
+        ...(this.opts.history ? { history: this.opts.history } : {}),
         jobs: this.opts.jobs.map((j) => ({ name: j.name, cron: j.cron, shards: j.shards, jobParameter: `sleepMs=${j.sleepMs ?? 0}`, handler: BENCH_HANDLER })),
       }),
     );

@@ -2,6 +2,7 @@ import type { Scenario } from '../lib/scenario.js';
 import { coordination } from './coordination.js';
 import { failover } from './failover.js';
 import { handoff } from './handoff.js';
+import { history } from './history.js';
 import { lateness } from './lateness.js';
 import { memory } from './memory.js';
 import { peer } from './peer.js';
@@ -9,4 +10,4 @@ import { rebalance } from './rebalance.js';
 import { sandbox } from './sandbox.js';
 
 /** Every scenario, in the order `npm run bench` runs them (peer last: it reuses ours). */
-export const SCENARIOS: readonly Scenario[] = [lateness, failover, handoff, coordination, rebalance, memory, sandbox, peer];
+export const SCENARIOS: readonly Scenario[] = [lateness, failover, handoff, coordination, rebalance, memory, sandbox, history, peer];

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { BenchFleet, type BenchJob } from '../lib/bench-fleet.js';
+import { BenchFleet, type BenchFleetOptions, type BenchJob } from '../lib/bench-fleet.js';
 import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';
 import { rssMb } from '../lib/process-memory.js';
 import { tallyFires, type FireWindowFigures } from '../lib/fire-tally.js';
@@ -63,12 +63,12 @@ export function benchJobs(count: number, items: number, cron = '* * * * * *', sl
  * ZooKeeper for `durationMs` and measures handler entry − scheduled fire for every fire in that
  * window, plus duplicates and misses.
  */
-export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions): Promise<LatenessFigures> {
+export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions, more: Pick<BenchFleetOptions, 'history'> = {}): Promise<LatenessFigures> {
   const tag = `lateness-${o.jobs}`;
   const zk = await startBenchZooKeeper(ctx.cleanup, join(ctx.dir, `${tag}-zk`));
   const dir = join(ctx.dir, tag);
   const jobs = benchJobs(o.jobs, o.items);
-  const fleet = new BenchFleet({ connect: zk.connectString, namespace: 'bench', dir, jobs, workers: o.workers }, ctx.cleanup);
+  const fleet = new BenchFleet({ connect: zk.connectString, namespace: 'bench', dir, jobs, workers: o.workers, ...more }, ctx.cleanup);
   try {
     const t0 = Date.now();
     await fleet.start();

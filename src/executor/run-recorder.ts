@@ -1,6 +1,7 @@
 import type { RunOutcome } from '../model/progress-record.js';
 import type { BeginRequest, BeginResult } from './run-ledger.js';
 import type { FireNotes } from './fire-note.js';
+import { CronSchedule } from '../cron/cron-schedule.js';
 import { fireIdOf } from './job-context.js';
 
 /**
@@ -31,6 +32,17 @@ export interface RecordedRun {
   stagesDone?: string[];
   /** How many fires this entry stands for (missed and skipped notes). @default 1 */
   fires?: number;
+  /**
+   * The job's schedule, on a note of several fires (`withSchedules`): the history writer then
+   * stores one row per fire, walking the schedule back from `fireTime` (`history/note-rows.ts`).
+   */
+  schedule?: NoteSchedule;
+}
+
+/** What expanding a note needs of a job's schedule (a `CronSchedule`). */
+export interface NoteSchedule {
+  /** The latest instant at or before `atOrBefore`, or null. */
+  previous(atOrBefore: Date): Date | null;
 }
 
 export type RecordedReason = 'schedule' | 'failover' | 'trigger' | 'catch-up';
@@ -73,6 +85,35 @@ export function recordNotes(recorder: RunRecorder, job: string, item: number, no
     const from = note.earliest && note.count > 1 ? ` from ${note.earliest.toISOString()}` : '';
     recorder.record({ job, item, worker, reason, endedAt: new Date(now), attempt: 0, outcome, fireTime: note.latest, fireId: fireIdOf(job, note.latest, item), fires: note.count, error: `${note.count} fire(s) ${outcome}${from}` });
   }
+}
+
+/**
+ * `recorder` with every note of several fires given its job's schedule (`definitionOf`: the
+ * definitions the executor runs), so that it can be stored one row per fire. Schedules are parsed
+ * once per job and cron; a job not known (any more) leaves the note as it is.
+ */
+export function withSchedules(recorder: RunRecorder, definitionOf: (job: string) => { cron: string; timeZone: string } | undefined): RunRecorder {
+  const schedules = new Map<string, CronSchedule>();
+  const scheduleOf = (job: string): CronSchedule | undefined => {
+    const def = definitionOf(job);
+    if (!def) return undefined;
+    let schedule = schedules.get(job);
+    if (schedule?.cron !== def.cron || schedule.timeZone !== def.timeZone) {
+      try {
+        schedule = CronSchedule.parse(def.cron, def.timeZone);
+      } catch {
+        return undefined; // never for a definition the worker runs (validated)
+      }
+      schedules.set(job, schedule);
+    }
+    return schedule;
+  };
+  return {
+    record(run) {
+      const schedule = (run.fires ?? 1) > 1 && !run.schedule ? scheduleOf(run.job) : undefined;
+      recorder.record(schedule ? { ...run, schedule } : run);
+    },
+  };
 }
 
 /** `recorder` with every entry stamped with the current member name (it changes with each session). */

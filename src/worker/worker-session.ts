@@ -19,7 +19,7 @@ import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { RunLedger, type LedgerMember } from '../executor/run-ledger.js';
 import { StageStore } from '../executor/stage-store.js';
 import { Executor, type ExecutorEvents } from '../executor/executor.js';
-import { recordNotes, withMember, type RunRecorder } from '../executor/run-recorder.js';
+import { recordNotes, withMember, withSchedules, type RunRecorder } from '../executor/run-recorder.js';
 import type { HandlerLoader } from '../executor/handler-loader.js';
 import type { SandboxRunner } from '../executor/sandbox/sandbox-runner.js';
 import { FireScheduler } from '../scheduler/fire-scheduler.js';
@@ -135,7 +135,7 @@ export class WorkerSession {
     this.ledger = ledger;
     // The ledger reports a malformed progress or history record once per version (and logs it).
     ledger.onMalformed = (err) => this.opts.metrics?.malformedRecords.inc({ kind: err.path.endsWith('/history') ? 'history' : 'progress' });
-    const recorder = opts.recorder && withMember(opts.recorder, member);
+    const recorder = opts.recorder && withMember(withSchedules(opts.recorder, (job) => this.definitions.get(job)), member);
     if (recorder) ledger.onNotesRecorded = (job, item, notes) => recordNotes(recorder, job, item, notes, opts.workerId, this.time.now());
     this.executor = new Executor({
       ledger,

@@ -55,6 +55,37 @@ describe('worker fleet with history in PostgreSQL', () => {
     expect(rows.map((r) => r.fireTime)).toEqual([...rows.map((r) => r.fireTime)].sort().reverse());
   });
 
+  it('fires missed while the fleet was down: one row each in zkctl runs --outcome missed, with its own fire time and fire id; every second of every item has a row', async () => {
+    db = await createTestDatabase();
+    const namespace = uniqueNamespace('fleet-missed');
+    const job = { name: 'tick', cron: '* * * * * *', shards: 2, handler: RECORD_HANDLER, jobParameter: 'sleepMs=20' };
+    fleet = new Fleet({ ...fleetConfig(zkConnect(), namespace, [job]), history: { postgresUrl: db.url } });
+    const ends = () => fleet!.records().filter((r) => r.event === 'end');
+    let w = fleet.start('worker-a');
+    await fleet.waitForRecords(() => ends().length >= 4, 'runs before the gap');
+    w.kill('SIGTERM');
+    expect((await w.waitExit()).code).toBe(0);
+    const before = ends().length;
+    await new Promise((r) => setTimeout(r, 4000));
+    w = fleet.start('worker-a');
+    await fleet.waitForRecords(() => ends().length >= before + 4, 'runs after the gap', 30_000);
+    w.kill('SIGTERM');
+    expect((await w.waitExit()).code).toBe(0);
+
+    const out = await zkctl(['runs', 'tick', '--outcome', 'missed', '--limit', '5000', '--json'], { namespace, env: { ZKSHARD_PG_URL: db.url } });
+    expect(out.code, out.stderr).toBe(0);
+    const missed = json<RunRow[]>(out);
+    expect(missed.length).toBeGreaterThanOrEqual(2 * 2); // 4 s down, 2 items: at least 2 missed fires each
+    for (const r of missed) expect(r).toMatchObject({ fires: 1, attempt: 0, fireId: `tick@${r.fireTime}#${r.item}` });
+    const all = json<RunRow[]>(await zkctl(['runs', 'tick', '--limit', '5000', '--json'], { namespace, env: { ZKSHARD_PG_URL: db.url } }));
+    for (const item of [0, 1]) {
+      const seconds = all.filter((r) => r.item === item).map((r) => Date.parse(r.fireTime)).sort((a, b) => a - b);
+      expect(new Set(seconds).size, `item ${item}: one row per fire`).toBe(seconds.length);
+      const gaps = seconds.slice(1).filter((t, i) => t - seconds[i]! !== 1000).map((t) => new Date(t).toISOString());
+      expect(gaps, `item ${item}: seconds without a row`).toEqual([]);
+    }
+  });
+
   it('zkctl runs without PostgreSQL reads ZooKeeper\'s bounded history and says so; the audit trail goes to ZooKeeper, or to PostgreSQL with --pg', async () => {
     db = await createTestDatabase();
     const namespace = uniqueNamespace('zkctl-history');

@@ -54,6 +54,24 @@ describe('HistoryWriter', () => {
     expect(writer.dropped).toBe(0);
   });
 
+  test('text PostgreSQL would refuse (NUL, an emoji cut in two at 2,000 characters, a lone surrogate) is cleaned, not a batch that fails forever', async () => {
+    const { writer } = open(db.url);
+    await writer.start();
+    const cut = `${'x'.repeat(1999)}😀 and more`; // the cut at 2,000 keeps half of the emoji
+    writer.record(runOf('odd-text', 0, at(10), { outcome: 'failed', error: cut, stagesDone: ['a\0b', '\udc00c'] }));
+    writer.record(runOf('odd-text', 1, at(10), { outcome: 'failed', error: 'nul\0here' }));
+    await writer.flush();
+    expect(writer.buffered).toBe(0);
+    const pool = openHistoryPool(db.url, memoryLogger().log);
+    try {
+      const rows = await queryRuns(pool, { job: 'odd-text' });
+      const byItem = rows.sort((a, b) => a.item - b.item).map((r) => [r.item, r.error?.length, r.error?.slice(-2), r.stagesDone]);
+      expect(byItem).toEqual([[0, 2000, 'x\ufffd', ['ab', '\ufffdc']], [1, 7, 're', []]]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   test('flushes by itself at least once per interval, and writes what is left on close', async () => {
     const local = await createTestDatabase();
     try {
