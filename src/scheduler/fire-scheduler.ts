@@ -11,6 +11,7 @@ import { RefreshLoop } from '../zk/refresh-loop.js';
 import { CronSchedule } from '../cron/cron-schedule.js';
 import { misfireKeep, planTakeover } from './plan-takeover.js';
 import { decodeMarker } from '../model/running-marker.js';
+import type { ProgressRecord } from '../model/progress-record.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How often the scheduler looks for stalled items (see `checkStalled`). */
@@ -406,6 +407,34 @@ export class FireScheduler {
   }
 
   /**
+   * A disabled item taken over: nothing runs (a fire left in flight waits for the item to be
+   * enabled again, then it is re-run: F1a), but the fires after the item's frontier up to now are
+   * recorded as missed, and the frontier moves past them — some were due while the item was still
+   * enabled and nobody owned it, and would otherwise stay unrecorded for as long as the item stays
+   * disabled (fleet simulation, seed 30228). Fires while it was disabled are recorded with them.
+   */
+  private async takeOverDisabled(job: string, item: number, s: JobState, progress: ProgressRecord, markerHeld: boolean, until: Date): Promise<void> {
+    const plan = planTakeover({
+      def: { ...s.def, misfire: 'skip' },
+      schedule: s.schedule,
+      progress: { ...progress, inFlight: null },
+      markerHeld,
+      until,
+      bornAt: this.opts.ledger.createdAt(job, item),
+    });
+    if (plan.waitForMarker) {
+      this.watchMarker(job, item);
+      return;
+    }
+    this.takeAwaiting(s, item, (t) => t <= until.getTime());
+    if (plan.missed) {
+      this.opts.log.info({ job, item, missed: plan.missed.count }, 'disabled item taken over: fires since the last one taken on recorded as missed');
+      await this.opts.ledger.recordNotes(job, item, { missed: plan.missed }, plan.from ? { advanceFrom: plan.from.toISOString() } : {});
+    }
+    this.settle(job, item, until.getTime(), true);
+  }
+
+  /**
    * Adds a note to what the item keeps for its next run. A note says only how many fires up to
    * when, so two notes with a gap between them (where fires ran) are never merged (fleet
    * simulation, seed 3438: a fire skipped at 4 s and one at 7 s read as the fires of 6 s and 7 s).
@@ -520,7 +549,7 @@ export class FireScheduler {
 
   private async takeoverOnce(job: string, item: number): Promise<void> {
     const s = this.jobs.get(job);
-    if (!s || !s.owned.has(item) || s.disabled.has(item) || this.state !== 'started') return;
+    if (!s || !s.owned.has(item) || this.state !== 'started') return;
     // A local clock that cannot be trusted could plan fires of instants still to come: wait
     // (the clock's verdict resumes firing and plans every owned item again, or gives them up).
     if (this.paused || !this.clockTrusted()) return;
@@ -538,6 +567,10 @@ export class FireScheduler {
       // fire that answered `takeover` meanwhile would otherwise be lost (fleet simulation, seed 274;
       // the 10-minute chaos run with partitions).
       const ownRun = ours && this.opts.executor.isBusy(job, item);
+      if (s.disabled.has(item)) {
+        await this.takeOverDisabled(job, item, s, progress, held !== null && !ours, until);
+        return;
+      }
       const plan = planTakeover({
         def: s.def,
         schedule: s.schedule,

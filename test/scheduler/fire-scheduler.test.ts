@@ -192,6 +192,20 @@ describe('FireScheduler on fake time', () => {
     });
   }
 
+  // Found by the fleet simulation (seed 30228): a fire due while nobody owned the item, then the job
+  // disabled before the next owner's takeover, stayed unrecorded for as long as it stayed disabled.
+  it('a disabled item taken over records the fires since its frontier as missed and runs nothing', async () => {
+    const left: ProgressRecord = { lastScheduled: new Date(T0 - 3500).toISOString(), inFlight: { fireTime: new Date(T0 - 3500).toISOString(), attempt: 1, member: 'm-dead-0000000000', worker: 'dead', startedAt: new Date(T0 - 3500).toISOString() } };
+    const def = testJob('j', { shards: 1 });
+    const h = harness(def, { progress: left });
+    h.scheduler.setJob(def, [0], [0]); // disabled
+    h.scheduler.start();
+    await settle();
+    expect(h.fired).toEqual([]); // the fire left in flight waits for the item to be enabled
+    expect(h.recorded).toEqual([{ item: 0, notes: { missed: { count: 3, latest: new Date(T0 - 500), earliest: new Date(T0 - 2500) } } }]);
+    h.scheduler.stop();
+  });
+
   it('F1a: an item enabled again is taken over (a fire left in flight while it was disabled runs again)', async () => {
     const left: ProgressRecord = { lastScheduled: new Date(T0 - 500).toISOString(), inFlight: { fireTime: new Date(T0 - 500).toISOString(), attempt: 1, member: 'm-dead-0000000000', worker: 'dead', startedAt: new Date(T0 - 500).toISOString() } };
     const h = harness(testJob('j', { shards: 1 }), { progress: left });

@@ -106,11 +106,12 @@ describe('fleet simulation regressions (children cache)', () => {
 // note was still on its way when its worker died; 15430, a release that had to read its item again
 // (a note write had dropped the cache entry) failed on a connection drop and left the marker held
 // by a live session: the item stopped; 25571, a fire that replaced a queued one took over its claim
-// past two catch-up fires still queued, and the frontier skipped them. Focused tests are in test/scheduler,
+// past two catch-up fires still queued, and the frontier skipped them; 30228, a disabled item's
+// takeover did nothing, so a fire due before the disable stayed unrecorded. Focused tests are in test/scheduler,
 // test/executor/begin-decision.test.ts and test/worker.
 describe('fleet simulation regressions (fires kept to record, clock steps)', () => {
-  it('seeds 132, 432, 599, 809, 3123, 3378, 3419, 3438, 5304, 7118, 15430, 25571 (default scenario) keep every invariant', async () => {
-    for (const seed of [132, 432, 599, 809, 3123, 3378, 3419, 3438, 5304, 7118, 15430, 25571]) {
+  it('seeds 132, 432, 599, 809, 3123, 3378, 3419, 3438, 5304, 7118, 15430, 25571, 30228 (default scenario) keep every invariant', async () => {
+    for (const seed of [132, 432, 599, 809, 3123, 3378, 3419, 3438, 5304, 7118, 15430, 25571, 30228]) {
       const result = await runFleetSimulation(seed, { trace: false });
       expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
     }
