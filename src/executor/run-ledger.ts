@@ -224,8 +224,7 @@ export class RunLedger {
         const fireTime = r.fireTime.toISOString();
         // A fire begun ahead of its instant (prepared) starts at its fire time.
         const startedAt = new Date(Math.max(now, r.fireTime.getTime())).toISOString();
-        const bornAt = cached.createdAt === undefined ? undefined : new Date(cached.createdAt).toISOString();
-        const decision = decideBegin(cached.record, r, member, startedAt, bornAt);
+        const decision = decideBegin(cached.record, r, member, startedAt, bornAtOf(cached));
         if (decision.kind !== 'begin') {
           results[p.i] = { status: decision.kind };
           return false;
@@ -552,7 +551,7 @@ export class RunLedger {
         if (!cached || cached.version < 0) return false; // the item is gone: nothing to account for
         const record: ProgressRecord = { ...loaded, recent: withNotes(loaded.recent, notes, this.member.workerId, new Date(this.time.now()).toISOString()) };
         // Notes that continue the item's frontier (`advanceFrom`, as the caller read it) move it.
-        const frontier = loaded.lastScheduled ?? (cached.createdAt === undefined ? undefined : new Date(cached.createdAt).toISOString());
+        const frontier = loaded.lastScheduled ?? bornAtOf(cached);
         if (options.advanceFrom !== undefined && frontier === options.advanceFrom) {
           for (const note of [notes.missed, notes.skipped]) {
             if (note && note.latest.toISOString() > (record.lastScheduled ?? '')) record.lastScheduled = note.latest.toISOString();
@@ -688,6 +687,11 @@ function isMalformed(err: unknown): err is MalformedDataError {
 
 function keyOf(job: string, item: number): string {
   return `${job}#${item}`;
+}
+
+/** When the item's node was created, as the frontier of an item never fired (see `decideBegin`). */
+function bornAtOf(cached: CachedProgress): string | undefined {
+  return cached.createdAt === undefined ? undefined : new Date(cached.createdAt).toISOString();
 }
 
 function maxIso(a: string | undefined, b: string): string {

@@ -5,7 +5,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
 import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
-import { continues, mergeNote, type FireNote, type FireNotes } from '../executor/fire-note.js';
+import { continues, mergeNote, type FireNote } from '../executor/fire-note.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { RefreshLoop } from '../zk/refresh-loop.js';
 import { CronSchedule } from '../cron/cron-schedule.js';
@@ -229,7 +229,8 @@ export class FireScheduler {
       // Fires kept to record with the item's next run here are all after its frontier
       // (lastScheduled): its next owner accounts for them. Recording them too would name as
       // missed or skipped fires that its next owner then runs.
-      takeNotes(s, item);
+      s.missed.delete(item);
+      s.skipped.delete(item);
       this.dropTakeover(def.name, item);
       void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
     }
@@ -426,7 +427,7 @@ export class FireScheduler {
       this.watchMarker(job, item);
       return;
     }
-    this.takeAwaiting(s, item, (t) => t <= until.getTime());
+    this.dropAwaiting(s, item, until.getTime());
     if (plan.missed) {
       this.opts.log.info({ job, item, missed: plan.missed.count }, 'disabled item taken over: fires since the last one taken on recorded as missed');
       await this.opts.ledger.recordNotes(job, item, { missed: plan.missed }, plan.from ? { advanceFrom: plan.from.toISOString() } : {});
@@ -472,23 +473,11 @@ export class FireScheduler {
     return at;
   }
 
-  /** Removes the item's awaiting fires that `pick` selects; notes of them (none when none). */
-  private takeAwaiting(s: JobState, item: number, pick: (fireMs: number) => boolean): FireNote[] {
-    const all = s.awaiting.get(item) ?? [];
-    const taken = all.filter(pick);
-    const left = all.filter((t) => !pick(t));
+  /** Forgets the item's awaiting fires up to `untilMs`: a takeover accounts for them (see `takeoverOnce`). */
+  private dropAwaiting(s: JobState, item: number, untilMs: number): void {
+    const left = (s.awaiting.get(item) ?? []).filter((t) => t > untilMs);
     if (left.length > 0) s.awaiting.set(item, left);
     else s.awaiting.delete(item);
-    // One note per run of consecutive instants (a note must have no gap).
-    const notes: FireNote[] = [];
-    for (const t of [...new Set(taken)].sort((a, b) => a - b)) {
-      const last = notes[notes.length - 1];
-      if (last && s.schedule.next(last.latest).getTime() === t) {
-        last.count++;
-        last.latest = new Date(t);
-      } else notes.push({ count: 1, latest: new Date(t), earliest: new Date(t) });
-    }
-    return notes;
   }
 
   /** Notes that the fate of the item's fire at `fireMs` (or, `upTo`, of all its fires to then) is settled. */
@@ -595,7 +584,7 @@ export class FireScheduler {
       // frontier, which only a begin that accounted for them could pass (run or recorded by it:
       // not recorded again); later ones wait for the next takeover round (the answer that added
       // them asked for it).
-      this.takeAwaiting(s, item, (t) => t <= until.getTime());
+      this.dropAwaiting(s, item, until.getTime());
       const requests: FireRequest[] = [];
       if (plan.poison) {
         this.opts.log.error({ job, item, fireTime: plan.poison.fireTime.toISOString(), reason: plan.poison.reason }, 'not running this fire again');
@@ -749,15 +738,6 @@ function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
 }
 
-/** Removes and returns what the item kept to record with its next run (undefined when nothing). */
-function takeNotes(s: Pick<JobState, 'missed' | 'skipped'>, item: number): FireNotes | undefined {
-  const missed = s.missed.get(item);
-  const skipped = s.skipped.get(item);
-  s.missed.delete(item);
-  s.skipped.delete(item);
-  if (!missed && !skipped) return undefined;
-  return { ...(missed && { missed }), ...(skipped && { skipped }) };
-}
 
 /** The schedule's instant before `ms` (undefined when there is none within the look-back). */
 function instantBefore(schedule: CronSchedule, ms: number): number | undefined {
