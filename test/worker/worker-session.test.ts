@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerSession } from '../../src/worker/worker-session.js';
-import { SimClock } from '../../src/simulation/sim-clock.js';
-import { SimTrace } from '../../src/simulation/sim-trace.js';
-import { SeededRandom } from '../../src/simulation/seeded-random.js';
-import { SimZooKeeper } from '../../src/simulation/sim-zookeeper.js';
-import { SimZkClient } from '../../src/simulation/sim-zk-client.js';
+import type { SimZkClient } from '../../src/simulation/sim-zk-client.js';
+import { SimWorld } from '../simulation/sim-world.js';
 import { SimHandlerLoader } from '../../src/simulation/sim-handler-loader.js';
 import { simTime } from '../../src/simulation/sim-time.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
@@ -44,11 +41,7 @@ interface Member {
  * Real `WorkerSession`s over the simulation's ZooKeeper and clock: one simulated process per
  * worker, handlers that work `runMs` on that process's clock and record what they saw.
  */
-class SessionWorld {
-  readonly random = new SeededRandom(15);
-  readonly clock = new SimClock({ random: this.random.fork() });
-  readonly trace = new SimTrace(() => this.clock.nowMs);
-  readonly server = new SimZooKeeper({ timers: this.clock.timers('server'), random: this.random.fork(), trace: this.trace, tickMs: 500, minSessionTimeoutMs: 1000 });
+class SessionWorld extends SimWorld {
   readonly paths = new ZkPaths('ws');
   readonly entries: Entry[] = [];
   readonly members: Member[] = [];
@@ -56,11 +49,13 @@ class SessionWorld {
   constructor(
     readonly job: JobDefinition,
     private readonly runMs = 100,
-  ) {}
+  ) {
+    super(15);
+  }
 
   /** A worker `id` in a process of its own: its client is started, its session built (not started). */
   async worker(id: string, options: { maxClockSkewMs?: number } = {}): Promise<Member> {
-    const zk = new SimZkClient({ server: this.server, clock: this.clock, random: this.random.fork(), trace: this.trace, process: id, sessionTimeoutMs: 4000 });
+    const zk = this.client({ process: id, sessionTimeoutMs: 4000 });
     await this.settle(zk.start());
     const time = simTime(this.clock.timers(id));
     const loader = new SimHandlerLoader(time, () => ({
@@ -89,19 +84,13 @@ class SessionWorld {
     return member;
   }
 
-  /** Runs the clock until `p` settles and returns its outcome. */
-  async settle<T>(p: Promise<T>, maxMs = 60_000): Promise<T> {
-    let done = false;
-    p.then(
-      () => (done = true),
-      () => (done = true),
-    );
-    await this.clock.runUntil(() => done, maxMs);
-    return p;
+  /** Runs the clock until `p` settles (at most 60 s of virtual time here), and returns its outcome. */
+  override settle<T>(p: Promise<T>, maxMs = 60_000): Promise<T> {
+    return super.settle(p, maxMs);
   }
 
-  until(condition: () => boolean, maxMs = 60_000): Promise<void> {
-    return this.clock.runUntil(condition, maxMs);
+  override until(condition: () => boolean, maxMs = 60_000): Promise<void> {
+    return super.until(condition, maxMs);
   }
 
   /** Runs the clock until the server's wall clock reads `wallMs`. */
