@@ -10,6 +10,7 @@ import { migrate } from '../../src/history/migrations.js';
 import { dayOf, ensurePartitions } from '../../src/history/run-partitions.js';
 import { queryRuns, runQuerySql, type RunFilter } from '../../src/history/run-query.js';
 import { findPostgres } from '../../src/testing/find-postgres.js';
+import { createDatabase } from '../../src/testing/postgres-database.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { readRunRecords } from '../lib/run-records.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
@@ -79,19 +80,6 @@ function benchLogger(ctx: ScenarioContext): Logger {
   return pino({ level: 'warn' }, { write: (line: string) => ctx.log(`history writer: ${(JSON.parse(line) as { msg: string }).msg}`) });
 }
 
-/** Creates database `name` on the server and returns its URL. */
-async function createDatabase(serverUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 /** Run `n` of a stream of 1,000 jobs × 8 items firing every second from `t0`. */
 function runAt(n: number, t0: number): RecordedRun {

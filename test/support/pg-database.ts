@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import pg from 'pg';
 import './provided-context.js';
+import { createDatabase } from '../../src/testing/postgres-database.js';
 
 /** A fresh database on the run's PostgreSQL, for one test file or test; `drop()` removes it. */
 export interface TestDatabase {
@@ -17,25 +18,12 @@ export function pgUrl(): string {
   return url;
 }
 
-/** `url` with its database replaced by `database`. */
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
 /** Creates `zkshard_test_<random>` on `serverUrl` (default: the run's PostgreSQL). */
 export async function createTestDatabase(serverUrl: string = pgUrl()): Promise<TestDatabase> {
   const name = `zkshard_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
+  const url = await createDatabase(serverUrl, name);
   return {
-    url: withDatabase(serverUrl, name),
+    url,
     name,
     drop: async () => {
       const client = new pg.Client({ connectionString: serverUrl });
