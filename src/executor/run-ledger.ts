@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
-import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, ZkTimeoutError } from '../zk/zk-errors.js';
+import { BadVersionError, NodeExistsError, NoNodeError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
 import { decodeMarker, encodeMarker } from '../model/running-marker.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
-import { encodeProgress, withOutcome, type ProgressRecord, type RunOutcome } from '../model/progress-record.js';
+import { encodeProgress, withOutcome, type ProgressRecord } from '../model/progress-record.js';
 import { ProgressCache, type CachedProgress } from './progress-cache.js';
 import { commitBatched } from '../zk/batched-multi.js';
 import { HISTORY_WRITE_INTERVAL_MS, ItemHistoryWriter } from './item-history-writer.js';
@@ -14,6 +14,10 @@ import { withNotes, type FireNote, type FireNotes } from './fire-note.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { systemClock, type Clock } from '../clock/clock.js';
+import { whenLive } from '../zk/when-live.js';
+import { RunFences, type LedgerMember } from './run-fences.js';
+import { RunReleaser, type ReleaseRequest } from './run-releaser.js';
+import { holdsMarker } from './holds-marker.js';
 
 export interface BeginRequest extends BeginAsk {
   job: string;
@@ -24,6 +28,9 @@ export interface BeginRequest extends BeginAsk {
    */
   poison?: { reason: string };
 }
+
+export type { LedgerMember } from './run-fences.js';
+export type { ReleaseRequest, RunReport } from './run-releaser.js';
 
 export type BeginResult =
   | { status: 'started'; token: string }
@@ -45,44 +52,6 @@ export type BeginResult =
   /** The item's progress record cannot be read: it is left alone (never written, never run). */
   | { status: 'malformed'; error: MalformedDataError };
 
-/** How one fire of one item ended on this worker. */
-/**
- * The worker's membership as the ledger sees it. `fenceVersion`/`refreshFence`: the data version of
- * its member node, which an operator's forced `remove`/`reshard` bumps in the same transaction
- * that deletes its running markers. Every release checks it, so that a run whose marker was
- * deleted that way can never delete the marker of the item's next run, even when the item's node
- * was made anew and reached the data version the release expects (F7). Without them, releases
- * are not fenced (tests of the ledger alone).
- */
-export interface LedgerMember {
-  readonly name: string;
-  readonly workerId: string;
-  fenceVersion?(): number;
-  refreshFence?(): Promise<number>;
-}
-
-export interface RunReport {
-  job: string;
-  item: number;
-  fireTime: Date;
-  /** The last attempt made. */
-  attempt: number;
-  outcome: RunOutcome;
-  durationMs: number;
-  error?: string;
-}
-
-export interface ReleaseRequest extends RunReport {
-  /** Leave `inFlight` set so that the item's next owner runs this fire again (interrupted run). */
-  keepInFlight: boolean;
-}
-
-/**
- * How long the first release waits for others to share its multi. Runs of one instant that end
- * together (within this window) cost one release transaction; a marker is held at most this much
- * longer than its run.
- */
-const RELEASE_WINDOW_MS = 10;
 /** Tries of `recordNotes` against an item that keeps changing under it. */
 const NOTE_WRITE_ROUNDS = 5;
 
@@ -104,10 +73,8 @@ function describeNotes(notes: FireNotes): Record<string, { count: number; latest
 export class RunLedger {
   private readonly progress: ProgressCache;
   private readonly histories: ItemHistoryWriter;
-  /** Per item running here: the fence (see LedgerMember) known when its run began, or since verified. */
-  private readonly runFences = new Map<string, number>();
-  private releaseQueue: Array<{ req: ReleaseRequest; done: (written: boolean) => void }> = [];
-  private releaseScheduled = false;
+  private readonly fences: RunFences;
+  private readonly releaser: RunReleaser;
   /** Told of notes of fires not run that `recordNotes` wrote (the run history; a begin's are the executor's). */
   onNotesRecorded: ((job: string, item: number, notes: FireNotes) => void) | undefined;
   /** When a batch last needed more than one multi was logged (see `noteSplit`). */
@@ -130,6 +97,18 @@ export class RunLedger {
   ) {
     this.progress = new ProgressCache(zk, paths, log, () => this.time.now() + random() * HISTORY_WRITE_INTERVAL_MS);
     this.histories = new ItemHistoryWriter(zk, paths, this.progress, (cached) => cached.record.inFlight?.member === this.member.name, log, time);
+    this.fences = new RunFences(member);
+    this.releaser = new RunReleaser({
+      zk,
+      paths,
+      member,
+      fences: this.fences,
+      progress: this.progress,
+      histories: this.histories,
+      time,
+      log,
+      onSplit: (items, multis) => this.noteSplit('release', items, multis),
+    });
   }
 
   /** Told of every malformed record found (for the worker's `zkshard_malformed_records_total`). */
@@ -210,7 +189,7 @@ export class RunLedger {
           }),
         );
         now = this.time.now();
-        fenceAtBegin = this.member.fenceVersion?.();
+        fenceAtBegin = this.fences.current();
         sent = this.clock?.localNow();
       },
       add: (tx, p) => {
@@ -270,7 +249,7 @@ export class RunLedger {
             historyDirty: p.history ? false : prev?.historyDirty,
           });
           results[p.i] = r.poison ? { status: 'poisoned' } : { status: 'started', token: stat.mzxid.toString() };
-          if (!r.poison && fenceAtBegin !== undefined) this.runFences.set(keyOf(r.job, r.item), fenceAtBegin);
+          if (!r.poison && fenceAtBegin !== undefined) this.fences.set(r.job, r.item, fenceAtBegin);
           for (const [outcome, note] of [['missed', r.missed], ['skipped', r.skipped]] as const) {
             if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
           }
@@ -324,202 +303,10 @@ export class RunLedger {
 
   /**
    * Records the end of a run and drops its marker; resolves false if we no longer held it. The
-   * releases of the next RELEASE_WINDOW_MS go in the same multi (group commit): the runs of one
-   * instant end over several event-loop turns.
+   * releases of a short window share their multis (see `RunReleaser`).
    */
   release(req: ReleaseRequest): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.releaseQueue.push({ req, done: resolve });
-      if (!this.releaseScheduled) {
-        this.releaseScheduled = true;
-        this.time.setTimeout(() => void this.flushReleases(), RELEASE_WINDOW_MS);
-      }
-    });
-  }
-
-  private async flushReleases(): Promise<void> {
-    const batch = this.releaseQueue;
-    this.releaseQueue = [];
-    this.releaseScheduled = false;
-    // Runs from setImmediate: it must never reject. Whatever was not written resolves false.
-    try {
-      await this.releaseBatch(batch);
-    } catch (err) {
-      this.log.warn({ err, runs: batch.length }, 'could not record run outcomes');
-    } finally {
-      for (const { done } of batch) done(false); // no effect on entries already settled
-    }
-  }
-
-  private async releaseBatch(batch: Array<{ req: ReleaseRequest; done: (written: boolean) => void }>): Promise<void> {
-    let pending = batch;
-    let splits = 0;
-    for (let round = 0; pending.length > 0 && round < batch.length + 5; round++) {
-      // An item whose cache entry is gone is read first: a release never writes a record it did
-      // not read (an unconditional write would erase what the item's record holds).
-      const unread = pending.filter(({ req }) => !this.progress.has(req.job, req.item));
-      if (unread.length > 0) {
-        // Read once the session is usable (a connection drop must not cost the release: the
-        // marker would stay while the session lives, and the item with it).
-        const read = await this.whenLive(() => Promise.all(unread.map(({ req }) => this.load(req.job, req.item, true))));
-        if (read === undefined) break; // the session ended: its markers went with it
-      }
-      const now = this.time.now();
-      const at = new Date(now).toISOString();
-      const tx = this.zk.transaction();
-      const next: ProgressRecord[] = [];
-      /** Per pending entry: index of its progress op, and of its history op when it writes one. */
-      const ops: Array<{ progress: number; history?: number }> = [];
-      /** The pending entry of each op (-1: a fence check). */
-      const opOwner: number[] = [];
-      // Each run is fenced by the version of our member node known when it began (or since
-      // verified): one check per distinct version, first in the multi.
-      const fences = new Map<string, number>();
-      const current = this.member.fenceVersion?.();
-      if (current !== undefined) {
-        for (const { req } of pending) fences.set(keyOf(req.job, req.item), this.runFences.get(keyOf(req.job, req.item)) ?? current);
-        for (const v of [...new Set(fences.values())].sort((a, b) => a - b)) {
-          tx.check(this.paths.member(this.member.name), v);
-          opOwner.push(-1);
-        }
-      }
-      /** How many of `pending` (from the front) are in this multi; the rest wait for the next. */
-      let count = 0;
-      for (const [k, { req }] of pending.entries()) {
-        const cached = this.progress.get(req.job, req.item);
-        if (!cached || cached.version < 0) break; // dropped again, or no item node: the next round reads it
-        const fireTime = req.fireTime.toISOString();
-        const finished = req.outcome !== 'interrupted';
-        const record: ProgressRecord = {
-          ...cached.record,
-          // Kept for the next owner, marked as handed back (a shutdown, not a lost owner).
-          inFlight: req.keepInFlight && cached.record.inFlight ? { ...cached.record.inFlight, interrupted: true } : null,
-          lastCompleted: finished ? maxIso(cached.record.lastCompleted, fireTime) : cached.record.lastCompleted,
-          outcome: req.outcome,
-          attempt: req.attempt,
-          durationMs: Math.max(0, req.durationMs), // never a record the decoders refuse
-          worker: this.member.workerId,
-          recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: this.member.workerId, durationMs: Math.max(0, req.durationMs), error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
-        };
-        const withHistory = this.histories.dueWithRelease(req.outcome, this.progress.get(req.job, req.item), now);
-        const fits = tx.addIfFits(() => {
-          tx.remove(this.paths.running(req.job, req.item), 0); // markers are never changed after their create
-          tx.setData(this.paths.item(req.job, req.item), encodeProgress(record), cached.version);
-          if (withHistory) this.histories.op(tx, req.job, req.item, cached, record.recent ?? []);
-        }, count === 0);
-        if (!fits) break;
-        count++;
-        next.push(record);
-        opOwner.push(k, k);
-        const own: { progress: number; history?: number } = { progress: opOwner.length - 1 };
-        if (withHistory) {
-          opOwner.push(k);
-          own.history = opOwner.length - 1;
-        }
-        ops.push(own);
-      }
-      const inTx = pending.slice(0, count);
-      const rest = pending.slice(count);
-      if (rest.length > 0) splits++;
-      try {
-        const out = await this.zk.commit(tx);
-        inTx.forEach(({ req, done }, k) => {
-          const own = ops[k]!;
-          const stat = out[own.progress]!.stat!;
-          const prev = this.progress.get(req.job, req.item);
-          const wrote = own.history !== undefined;
-          this.runFences.delete(keyOf(req.job, req.item));
-          done(true);
-          if (prev?.retiring) {
-            this.progress.delete(req.job, req.item); // gone to another worker: reload if it comes back
-            return;
-          }
-          this.progress.set(req.job, req.item, {
-            record: next[k]!,
-            version: stat.version,
-            createdAt: stat.ctime,
-            historyVersion: wrote ? (out[own.history!]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
-            historyDirty: !wrote,
-            historyDueAt: wrote ? this.histories.nextDueAt() : prev?.historyDueAt,
-          });
-        });
-        pending = rest;
-      } catch (err) {
-        const held =
-          err instanceof ZkTransactionError && err.failedIndex < 0
-            ? await this.whenLive(() =>
-                Promise.all(
-                  inTx.map(async ({ req }) => {
-                    await this.load(req.job, req.item, true);
-                    return this.holds(req.job, req.item, req.fireTime);
-                  }),
-                ),
-              )
-            : undefined;
-        if (held) {
-          // Outcome unknown: a release whose marker is gone was applied; the others are retried.
-          inTx.forEach((entry, k) => {
-            if (!held[k]) entry.done(true);
-          });
-          pending = [...inTx.filter((_, k) => held[k]), ...rest];
-          continue;
-        }
-        if (!(err instanceof ZkTransactionError) || err.failedIndex < 0) {
-          this.log.warn({ err, runs: pending.length }, 'could not record run outcomes');
-          for (const { done } of pending) done(false);
-          return;
-        }
-        const k = opOwner[err.failedIndex]!;
-        if (k === -1) {
-          // Our member node changed since we last knew it: our own update, or a forced remove or
-          // reshard that deleted markers of ours. Read it again, then keep only the releases whose
-          // marker is still ours (read after it, so they see every such deletion up to it).
-          if (!(err.reason instanceof BadVersionError) || !this.member.refreshFence) throw err;
-          const fenceNow = await this.member.refreshFence();
-          const stale = inTx.filter(({ req }) => (fences.get(keyOf(req.job, req.item)) ?? fenceNow) < fenceNow);
-          const held = await Promise.all(stale.map(({ req }) => this.holds(req.job, req.item, req.fireTime)));
-          stale.forEach((entry, j) => {
-            const key = keyOf(entry.req.job, entry.req.item);
-            if (held[j]) {
-              this.runFences.set(key, fenceNow); // still ours at this version
-              return;
-            }
-            this.log.warn({ job: entry.req.job, item: entry.req.item }, 'run marker deleted by a forced remove or reshard; outcome not recorded');
-            this.dropRelease(entry);
-            this.progress.delete(entry.req.job, entry.req.item); // the item was made anew or is gone: read it again when needed
-          });
-          pending = pending.filter((entry) => !stale.some((e, j) => e === entry && !held[j]));
-          continue;
-        }
-        const entry = pending[k]!;
-        const failedOnHistory = ops[k]!.history === err.failedIndex;
-        if (err.reason instanceof BadVersionError || (failedOnHistory && err.reason instanceof NodeExistsError)) {
-          // Someone else wrote the item since our begin. Retry only while the record still shows
-          // this run in flight as ours: otherwise the item moved on (a forced remove or reshard
-          // made it anew, another member began it) and our release must write nothing.
-          const record = await this.load(entry.req.job, entry.req.item, true).catch(() => undefined);
-          const flight = record?.inFlight;
-          if (!failedOnHistory && !(flight?.member === this.member.name && flight.fireTime === entry.req.fireTime.toISOString())) {
-            this.log.warn({ job: entry.req.job, item: entry.req.item }, 'item no longer shows this run in flight; outcome not recorded');
-            this.dropRelease(entry);
-            pending = pending.filter((_, j) => j !== k);
-          }
-        } else {
-          // Our marker (or the item) is gone: we no longer hold the run, so we must not write.
-          this.log.warn({ job: entry.req.job, item: entry.req.item, err }, 'run marker gone before release; outcome not recorded');
-          this.dropRelease(entry);
-          pending = pending.filter((_, j) => j !== k);
-        }
-      }
-    }
-    if (splits > 0) this.noteSplit('release', batch.length, splits + 1);
-    for (const entry of pending) this.dropRelease(entry);
-  }
-
-  /** A release that will not be written: the run's outcome is not ours to record any more. */
-  private dropRelease(entry: { req: ReleaseRequest; done: (written: boolean) => void }): void {
-    entry.done(false);
-    this.runFences.delete(keyOf(entry.req.job, entry.req.item));
+    return this.releaser.release(req);
   }
 
   /**
@@ -602,7 +389,7 @@ export class RunLedger {
    * markers went with it and the item's next owner sees the fire in the progress record.
    */
   private async afterUnknownBegin(requests: readonly BeginRequest[]): Promise<Array<BeginResult | 'retry'>> {
-    const found = await this.whenLive(() => this.inspectBegin(requests));
+    const found = await whenLive(this.zk, () => this.inspectBegin(requests));
     return found ?? requests.map(() => ({ status: 'gone' }));
   }
 
@@ -623,28 +410,6 @@ export class RunLedger {
   }
 
   /**
-   * Runs `inspect` once the session is usable, again after every further connection drop
-   * (bounded); undefined when the session ends first (its markers went with it).
-   */
-  private async whenLive<T>(inspect: () => Promise<T>): Promise<T | undefined> {
-    for (let tries = 0; tries < 10; tries++) {
-      if (!(await this.zk.waitLive(this.zk.leaseMs))) return undefined;
-      try {
-        return await inspect();
-      } catch (err) {
-        if (!(err instanceof ConnectionLossError || err instanceof ZkTimeoutError)) throw err;
-      }
-    }
-    return undefined;
-  }
-
-  /** Whether this member still holds the item's marker for that fire. */
-  private async holds(job: string, item: number, fireTime: Date): Promise<boolean> {
-    const marker = decodeMarker((await this.zk.getDataIfExists(this.paths.running(job, item)))?.data);
-    return marker?.member === this.member.name && marker.fireTime === fireTime.toISOString();
-  }
-
-  /**
    * Records the attempt number of a retry, only while we still hold the run's marker and the
    * record shows this run in flight; rejects (`RUN_NOT_HELD`, or the ZooKeeper error) otherwise,
    * and the attempt must not be made.
@@ -657,8 +422,7 @@ export class RunLedger {
         throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} is no longer held by this worker: attempt ${attempt} not made`);
       }
       const record = { ...cached.record, inFlight: { ...flight, attempt } };
-      const current = this.member.fenceVersion?.();
-      const fence = current === undefined ? undefined : (this.runFences.get(keyOf(job, item)) ?? current);
+      const fence = this.fences.of(job, item);
       const tx = this.zk.transaction();
       if (fence !== undefined) tx.check(this.paths.member(this.member.name), fence);
       const first = fence === undefined ? 0 : 1;
@@ -672,9 +436,9 @@ export class RunLedger {
         if (tries >= 2 || failed === undefined || (failed !== first + 1 && !(failed === 0 && first === 1))) throw err;
         if (failed === 0) {
           // The fence moved (see LedgerMember): go on only while the marker is still ours.
-          const now = await this.member.refreshFence?.();
-          if (!(await this.holds(job, item, fireTime))) throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} lost its marker to a forced remove or reshard: attempt ${attempt} not made`);
-          if (now !== undefined) this.runFences.set(keyOf(job, item), now);
+          const now = await this.fences.refresh();
+          if (!(await holdsMarker(this.zk, this.paths, this.member.name, job, item, fireTime))) throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} lost its marker to a forced remove or reshard: attempt ${attempt} not made`);
+          if (now !== undefined) this.fences.set(job, item, now);
         } else await this.load(job, item, true);
       }
     }
@@ -683,10 +447,6 @@ export class RunLedger {
 
 function isMalformed(err: unknown): err is MalformedDataError {
   return (err as { code?: unknown } | undefined)?.code === 'ZK_DATA_MALFORMED';
-}
-
-function keyOf(job: string, item: number): string {
-  return `${job}#${item}`;
 }
 
 /** When the item's node was created, as the frontier of an item never fired (see `decideBegin`). */

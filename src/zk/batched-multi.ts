@@ -36,8 +36,13 @@ export interface BatchedMultiHandlers<R> {
   committed(done: ReadonlyArray<CommittedRequest<R>>): void;
   /** The server refused op number `opOffset` (0-based, among the ops `add` put in) of `request`. */
   rejected(request: R, err: ZkTransactionError, opOffset: number): RejectedDecision | Promise<RejectedDecision>;
-  /** The server refused a `prefix` op: nothing more is sent (every request not committed is unsent). */
-  prefixRejected?(err: ZkTransactionError): void;
+  /**
+   * The server refused a `prefix` op. Returns the requests of `pending` (every request not
+   * committed, in order) to send again with a new prefix (the writer settled the others, e.g. after
+   * re-reading the version a prefix check expects), or nothing: then nothing more is sent and every
+   * request not committed is unsent.
+   */
+  prefixRejected?(err: ZkTransactionError, pending: readonly R[]): void | Promise<readonly R[] | void>;
   /**
    * The outcome of a multi is unknown (the connection dropped or no answer came in time): returns
    * the requests of `sent` to send again (the writer settled the others), or 'stop'. Without it,
@@ -122,8 +127,10 @@ export async function commitBatched<R>(
         continue;
       }
       if (err.failedIndex < prefixOps) {
-        handlers.prefixRejected?.(err);
-        return { unsent: [...sent, ...rest], multis, split };
+        const again = await handlers.prefixRejected?.(err, [...sent, ...rest]);
+        if (!again) return { unsent: [...sent, ...rest], multis, split };
+        pending = [...again];
+        continue;
       }
       const owner = batch.find((b) => err.failedIndex >= b.first && err.failedIndex < b.first + b.count)!;
       const decision = await handlers.rejected(owner.request, err, err.failedIndex - owner.first);

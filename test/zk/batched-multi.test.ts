@@ -107,11 +107,33 @@ describe('commitBatched', () => {
     const outcome = await commitBatched(zk, [{ n: 0 }, { n: 1 }], {
       ...handlers(() => 'drop'),
       prefix: (tx) => tx.check(`${root}/not-there`),
-      prefixRejected: (err) => (prefixErr = err),
+      prefixRejected: (err) => {
+        prefixErr = err;
+      },
     });
     expect(prefixErr?.reason).toBeInstanceOf(NoNodeError);
     expect(outcome.unsent.map((p) => p.n)).toEqual([0, 1]);
     expect(await zk.getChildren(root)).toEqual([]);
+  });
+
+  it('a refused prefix op can be answered: the prefix is rebuilt and what prefixRejected returns is sent again', async () => {
+    const { zk, root, handlers, committed, exists } = await setup('batched-prefix-retry');
+    await zk.create(`${root}/fence`);
+    let version = 3; // not the node's version (0): the first multi is refused on its prefix
+    const seen: Array<{ pending: number[]; reason: unknown }> = [];
+    const outcome = await commitBatched(zk, [{ n: 0 }, { n: 1 }, { n: 2 }], {
+      ...handlers(() => 'drop'),
+      prefix: (tx) => tx.check(`${root}/fence`, version),
+      prefixRejected: async (err, pending) => {
+        seen.push({ pending: pending.map((p) => p.n), reason: err.reason });
+        version = 0;
+        return pending.filter((p) => p.n !== 1); // the writer settled request 1 otherwise
+      },
+    });
+    expect(seen.map((s) => s.pending)).toEqual([[0, 1, 2]]);
+    expect(committed.map((batch) => batch.map((p) => p.n))).toEqual([[0, 2]]);
+    expect(outcome.unsent).toEqual([]);
+    expect(await Promise.all([0, 1, 2].map(exists))).toEqual([true, false, true]);
   });
 
   it('add() returning false leaves the request out for good', async () => {

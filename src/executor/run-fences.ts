@@ -1,0 +1,55 @@
+/**
+ * The worker's membership as the ledger sees it. `fenceVersion`/`refreshFence`: the data version of
+ * its member node, which an operator's forced `remove`/`reshard` bumps in the same transaction
+ * that deletes its running markers. Every release checks it, so that a run whose marker was
+ * deleted that way can never delete the marker of the item's next run, even when the item's node
+ * was made anew and reached the data version the release expects (F7). Without them, releases
+ * are not fenced (tests of the ledger alone).
+ */
+export interface LedgerMember {
+  readonly name: string;
+  readonly workerId: string;
+  fenceVersion?(): number;
+  refreshFence?(): Promise<number>;
+}
+
+/**
+ * The fence of each run going on here: the version of our member node (see LedgerMember) known
+ * when the run began, or verified since. A release or attempt record of the run checks that
+ * version; when it moved, the run goes on only while its marker is still ours (`verified`).
+ */
+export class RunFences {
+  private readonly byItem = new Map<string, number>();
+
+  constructor(private readonly member: LedgerMember) {}
+
+  /** The member node's version as last known; undefined when runs are not fenced. */
+  current(): number | undefined {
+    return this.member.fenceVersion?.();
+  }
+
+  /** The version the item's run must check now; undefined when runs are not fenced. */
+  of(job: string, item: number): number | undefined {
+    const current = this.current();
+    return current === undefined ? undefined : (this.byItem.get(keyOf(job, item)) ?? current);
+  }
+
+  /** The item's run began (or was found still ours) at member-node version `version`. */
+  set(job: string, item: number, version: number): void {
+    this.byItem.set(keyOf(job, item), version);
+  }
+
+  /** The item's run ended here (released, or no longer ours). */
+  delete(job: string, item: number): void {
+    this.byItem.delete(keyOf(job, item));
+  }
+
+  /** Reads the member node again after a check of it failed; undefined when runs are not fenced. */
+  refresh(): Promise<number> | undefined {
+    return this.member.refreshFence?.();
+  }
+}
+
+function keyOf(job: string, item: number): string {
+  return `${job}#${item}`;
+}

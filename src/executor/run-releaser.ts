@@ -1,0 +1,243 @@
+import type { Logger } from 'pino';
+import type { ZkSession } from '../zk/zk-session.js';
+import type { ZkPaths } from '../zk/zk-paths.js';
+import { BadVersionError, NodeExistsError } from '../zk/zk-errors.js';
+import { commitBatched } from '../zk/batched-multi.js';
+import { whenLive } from '../zk/when-live.js';
+import { encodeProgress, withOutcome, type ProgressRecord, type RunOutcome } from '../model/progress-record.js';
+import type { Clock } from '../clock/clock.js';
+import type { ProgressCache } from './progress-cache.js';
+import type { ItemHistoryWriter } from './item-history-writer.js';
+import type { RunFences } from './run-fences.js';
+import { holdsMarker } from './holds-marker.js';
+
+/** How one fire of one item ended on this worker. */
+export interface RunReport {
+  job: string;
+  item: number;
+  fireTime: Date;
+  /** The last attempt made. */
+  attempt: number;
+  outcome: RunOutcome;
+  durationMs: number;
+  error?: string;
+}
+
+export interface ReleaseRequest extends RunReport {
+  /** Leave `inFlight` set so that the item's next owner runs this fire again (interrupted run). */
+  keepInFlight: boolean;
+}
+
+/**
+ * How long the first release waits for others to share its multi. Runs of one instant that end
+ * together (within this window) cost one release transaction; a marker is held at most this much
+ * longer than its run.
+ */
+const RELEASE_WINDOW_MS = 10;
+
+/** What a `RunReleaser` works with: the ledger's session, cache, history writer and fences. */
+export interface RunReleaserParts {
+  zk: ZkSession;
+  paths: ZkPaths;
+  /** Our member node's name and the worker id written into records. */
+  member: { readonly name: string; readonly workerId: string };
+  fences: RunFences;
+  progress: ProgressCache;
+  histories: ItemHistoryWriter;
+  time: Clock;
+  log: Logger;
+  /** Told when a batch needed more than one multi. */
+  onSplit(items: number, multis: number): void;
+}
+
+interface PendingRelease {
+  req: ReleaseRequest;
+  done: (written: boolean) => void;
+  /** The record and whether its history goes with it, as added to the multi being sent. */
+  record?: ProgressRecord;
+  history?: boolean;
+  /** Resolved already (written, or not ours to write any more). */
+  settled?: boolean;
+}
+
+/**
+ * Records the ends of runs and drops their markers: the releases of a RELEASE_WINDOW_MS window go
+ * out together (group commit: the runs of one instant end over several event-loop turns), in as few
+ * multis as `commitBatched` fits them in. Each release is version-checked against the item's record
+ * as last read and fenced by our member node's version (see `RunFences`); a release that is no longer
+ * ours writes nothing and resolves false.
+ */
+export class RunReleaser {
+  private queue: PendingRelease[] = [];
+  private scheduled = false;
+
+  constructor(private readonly parts: RunReleaserParts) {}
+
+  /** Queues the release; resolves whether it was written (false: we no longer held the run). */
+  release(req: ReleaseRequest): Promise<boolean> {
+    return new Promise((done) => {
+      this.queue.push({ req, done });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        this.parts.time.setTimeout(() => void this.flush(), RELEASE_WINDOW_MS);
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    this.scheduled = false;
+    // Runs from a timer: it must never reject. Whatever was not written resolves false.
+    try {
+      await this.write(batch);
+    } catch (err) {
+      this.parts.log.warn({ err, runs: batch.length }, 'could not record run outcomes');
+    } finally {
+      for (const p of batch) this.settle(p, false); // no effect on entries already settled
+    }
+  }
+
+  private settle(p: PendingRelease, written: boolean): void {
+    if (p.settled) return;
+    p.settled = true;
+    this.parts.fences.delete(p.req.job, p.req.item);
+    if (written && this.parts.progress.get(p.req.job, p.req.item)?.retiring) this.parts.progress.delete(p.req.job, p.req.item); // gone to another worker: reload if it comes back
+    p.done(written);
+  }
+
+  /** A release that will not be written: the run's outcome is not ours to record any more. */
+  private refuse(p: PendingRelease, message: string, err?: unknown): void {
+    this.parts.log.warn({ job: p.req.job, item: p.req.item, err }, message);
+    this.settle(p, false);
+  }
+
+  private async write(batch: PendingRelease[]): Promise<void> {
+    const { zk, paths, member, fences, progress, histories, time } = this.parts;
+    let now = 0;
+    /** The member-node versions the runs of this round are fenced by (one check each, first in the multi). */
+    let checks: number[] = [];
+    const outcome = await commitBatched<PendingRelease>(zk, batch, {
+      beforeRound: async (pending) => {
+        // An item whose cache entry is gone is read first: a release never writes a record it did
+        // not read (an unconditional write would erase what the item's record holds). Read once
+        // the session is usable: a connection drop must not cost the release (the marker would
+        // stay while the session lives, and the item with it).
+        const unread = pending.filter(({ req }) => !progress.has(req.job, req.item));
+        if (unread.length > 0) {
+          const read = await whenLive(zk, () => Promise.all(unread.map(({ req }) => progress.load(req.job, req.item, true))));
+          if (read === undefined) for (const p of pending) this.settle(p, false); // the session ended: its markers went with it
+        }
+        now = time.now();
+        const versions = pending.filter((p) => !p.settled).map(({ req }) => fences.of(req.job, req.item));
+        checks = [...new Set(versions.filter((v) => v !== undefined))].sort((a, b) => a - b);
+      },
+      prefix: (tx) => {
+        for (const v of checks) tx.check(paths.member(member.name), v);
+      },
+      add: (tx, p) => {
+        if (p.settled) return false;
+        const { req } = p;
+        const cached = progress.get(req.job, req.item);
+        if (!cached || cached.version < 0) {
+          this.refuse(p, 'item gone before release; outcome not recorded');
+          return false;
+        }
+        const fireTime = req.fireTime.toISOString();
+        const finished = req.outcome !== 'interrupted';
+        const durationMs = Math.max(0, req.durationMs); // never a record the decoders refuse
+        const at = new Date(now).toISOString();
+        p.record = {
+          ...cached.record,
+          // Kept for the next owner, marked as handed back (a shutdown, not a lost owner).
+          inFlight: req.keepInFlight && cached.record.inFlight ? { ...cached.record.inFlight, interrupted: true } : null,
+          lastCompleted: finished ? maxIso(cached.record.lastCompleted, fireTime) : cached.record.lastCompleted,
+          outcome: req.outcome,
+          attempt: req.attempt,
+          durationMs,
+          worker: member.workerId,
+          recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: member.workerId, durationMs, error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
+        };
+        p.history = histories.dueWithRelease(req.outcome, cached, now);
+        tx.remove(paths.running(req.job, req.item), 0); // markers are never changed after their create
+        tx.setData(paths.item(req.job, req.item), encodeProgress(p.record), cached.version);
+        if (p.history) histories.op(tx, req.job, req.item, cached, p.record.recent ?? []);
+        return true;
+      },
+      committed: (done) => {
+        for (const { request: p, results } of done) {
+          const { job, item } = p.req;
+          const stat = results[1]!.stat!;
+          const prev = progress.get(job, item);
+          progress.set(job, item, {
+            record: p.record!,
+            version: stat.version,
+            createdAt: stat.ctime,
+            historyVersion: p.history ? (results[2]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
+            historyDirty: !p.history,
+            historyDueAt: p.history ? histories.nextDueAt() : prev?.historyDueAt,
+            retiring: prev?.retiring,
+          });
+          this.settle(p, true);
+        }
+      },
+      rejected: async (p, err, opOffset) => {
+        const { req } = p;
+        const onHistory = opOffset === 2;
+        if (err.reason instanceof BadVersionError || (onHistory && err.reason instanceof NodeExistsError)) {
+          // Someone else wrote the item since our begin. Retry only while the record still shows
+          // this run in flight as ours: otherwise the item moved on (a forced remove or reshard
+          // made it anew, another member began it) and our release must write nothing.
+          const record = await progress.load(req.job, req.item, true).catch(() => undefined);
+          const flight = record?.inFlight;
+          if (onHistory || (flight?.member === member.name && flight.fireTime === req.fireTime.toISOString())) return 'retry';
+          this.refuse(p, 'item no longer shows this run in flight; outcome not recorded');
+          return 'drop';
+        }
+        // Our marker (or the item) is gone: we no longer hold the run, so we must not write.
+        this.refuse(p, 'run marker gone before release; outcome not recorded', err);
+        return 'drop';
+      },
+      prefixRejected: async (err, pending) => {
+        // Our member node changed since we last knew it: our own update, or a forced remove or
+        // reshard that deleted markers of ours. Read it again, then keep only the releases whose
+        // marker is still ours (read after it, so they see every such deletion up to it).
+        const refreshed = err.reason instanceof BadVersionError ? fences.refresh() : undefined;
+        if (!refreshed) {
+          this.parts.log.warn({ err, runs: pending.length }, 'could not record run outcomes: our membership node is gone');
+          return;
+        }
+        const fenceNow = await refreshed;
+        const stale = pending.filter(({ req }) => (fences.of(req.job, req.item) ?? fenceNow) < fenceNow);
+        const held = await Promise.all(stale.map(({ req }) => holdsMarker(zk, paths, member.name, req.job, req.item, req.fireTime)));
+        stale.forEach((p, k) => {
+          if (held[k]) return fences.set(p.req.job, p.req.item, fenceNow); // still ours at this version
+          this.refuse(p, 'run marker deleted by a forced remove or reshard; outcome not recorded');
+          progress.delete(p.req.job, p.req.item); // the item was made anew or is gone: read it again when needed
+        });
+        return pending.filter((p) => !p.settled);
+      },
+      // Connection lost or no answer: a release whose marker is gone was applied; the others go again.
+      unknown: async (sent) => {
+        const held = await whenLive(zk, () =>
+          Promise.all(
+            sent.map(async ({ req }) => {
+              await progress.load(req.job, req.item, true);
+              return holdsMarker(zk, paths, member.name, req.job, req.item, req.fireTime);
+            }),
+          ),
+        );
+        if (held === undefined) return 'stop'; // the session ended: its markers went with it
+        sent.forEach((p, k) => {
+          if (!held[k]) this.settle(p, true);
+        });
+        return sent.filter((p) => !p.settled);
+      },
+    });
+    if (outcome.split) this.parts.onSplit(batch.length, outcome.multis);
+  }
+}
+
+function maxIso(a: string | undefined, b: string): string {
+  return a !== undefined && a > b ? a : b;
+}
