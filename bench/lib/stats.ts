@@ -17,7 +17,7 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
-export function summarize(values: readonly number[]): Summary {
+export function summarize(values: ArrayLike<number>): Summary {
   const sorted = Float64Array.from(values).sort();
   const s = Array.from(sorted);
   const sum = s.reduce((a, b) => a + b, 0);

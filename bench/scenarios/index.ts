@@ -8,6 +8,7 @@ import { memory } from './memory.js';
 import { peer } from './peer.js';
 import { rebalance } from './rebalance.js';
 import { sandbox } from './sandbox.js';
+import { soak } from './soak.js';
 
 /** Every scenario, in the order `npm run bench` runs them (peer last: it reuses ours). */
-export const SCENARIOS: readonly Scenario[] = [lateness, failover, handoff, coordination, rebalance, memory, sandbox, history, peer];
+export const SCENARIOS: readonly Scenario[] = [lateness, soak, failover, handoff, coordination, rebalance, memory, sandbox, history, peer];
