@@ -198,6 +198,38 @@ describe('RunLedger request sizes', () => {
     }
   }, 90_000);
 
+  // A release batch split over several multis, whose runs began at different fences (our own member
+  // node update between two begins), after a forced operation moved the fence again: the refused
+  // fence check must settle every pending release, not only those of the refused multi (before, the
+  // ones left for the next multi kept failing it until the rounds ran out, and their markers stayed).
+  it('releases split over several multis, begun at different fences, all go through after the fence moved', async () => {
+    server = new ZooKeeperServer();
+    await server.start();
+    const multis: number[] = [];
+    zk = new ZkClient({ connect: server.connectString, maxRequestBytes: 524_288, logger: silentLogger(), onRequest: (op) => void (op === 'multi' && multis.push(1)) });
+    await zk.start();
+    const paths = new ZkPaths('ledger-fences');
+    const { items } = await seedLedger(zk, paths, 300, 10);
+    const member = paths.member(MEMBER);
+    let known = 0;
+    const refreshFence = async () => (known = (await zk!.exists(member))!.version);
+    const ledger = new RunLedger(zk, paths, { name: MEMBER, workerId: 'worker-1', fenceVersion: () => known, refreshFence }, silentLogger());
+    const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+    const half = items.length / 2;
+    const begin = (some: typeof items) => ledger.begin(some.map(({ job, item }) => ({ job, item, fireTime, attempt: 1 })));
+    expect((await begin(items.slice(0, half))).every((r) => r.status === 'started')).toBe(true);
+    await zk.setData(member, 'updated'); // our own update (a drain, say): the later runs begin at fence 1
+    await refreshFence();
+    expect((await begin(items.slice(half))).every((r) => r.status === 'started')).toBe(true);
+    await zk.setData(member, 'fenced'); // a forced operation elsewhere fences us again (version 2)
+    multis.length = 0;
+    const written = await Promise.all(items.map(({ job, item }) => ledger.release({ job, item, fireTime, attempt: 1, outcome: 'success', durationMs: 3, keepInFlight: false })));
+    expect(multis.length, 'the releases needed more than one multi').toBeGreaterThanOrEqual(3);
+    expect(written.filter((w) => !w).length).toBe(0);
+    const left = await Promise.all(items.map(({ job, item }) => zk!.exists(paths.running(job, item))));
+    expect(left.filter((m) => m !== null).length).toBe(0);
+  }, 90_000);
+
   it('with a server whose jute.maxbuffer is raised and a matching maxRequestBytes, 6,000 items begin and end in one multi each', async () => {
     server = new ZooKeeperServer({ jvmOptions: [...DEFAULT_JVM_OPTIONS, '-Djute.maxbuffer=4194304'] });
     await server.start();
