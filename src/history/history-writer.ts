@@ -12,6 +12,7 @@ import { migrate } from './migrations.js';
 import { expandable, noteRows, rowCountOf } from './note-rows.js';
 import { dayOf, ensurePartitions } from './run-partitions.js';
 import { applyRetention } from './run-retention.js';
+import { insertRunRows, isContentError, type RunRow } from './run-insert.js';
 
 export interface HistoryWriterOptions {
   pool: pg.Pool;
@@ -30,22 +31,18 @@ export interface HistoryWriterOptions {
   migrate?: boolean;
 }
 
-interface Pending {
-  id: string;
-  run: RecordedRun;
+interface Pending extends RunRow {
   /** A note being expanded: its rows not yet taken into the buffer (`run` is then the note). */
   rows?: Iterator<RecordedRun>;
   /** Rows of that note taken into the buffer so far. */
   given?: number;
 }
 
-/** Rows expanded from a note (a walk of its schedule each), or encoded for an INSERT, per turn of the event loop. */
+/** Rows expanded from a note (a walk of its schedule each) per turn of the event loop. */
 const ROWS_PER_TURN = 200;
 
-/** How often a warning about dropped records or an unreachable PostgreSQL is repeated. */
+/** How often a warning about dropped or refused records or an unreachable PostgreSQL is repeated. */
 const WARN_EVERY_MS = 10_000;
-
-const COLUMNS = 'id, job, item, fire_time, fire_id, attempt, worker, member, fencing_token, reason, started_at, ended_at, duration_ms, outcome, error, stages_done, fires';
 
 /**
  * Writes the run history to PostgreSQL off the firing path. `record()` only appends to a bounded
@@ -58,7 +55,10 @@ const COLUMNS = 'id, job, item, fire_time, fire_id, attempt, worker, member, fen
  * per fire (`note-rows.ts`), expanded as the batches are written, a few hundred rows per turn of
  * the event loop. While PostgreSQL is down the buffer holds the records and the writes are
  * retried every interval; beyond `bufferSize` records are dropped, counted (`dropped`,
- * `zkshard_history_dropped_total`) and warned about. `close()` writes what is left.
+ * `zkshard_history_dropped_total`) and warned about. A batch PostgreSQL refuses for what it holds
+ * (`isContentError`) is split until the rows it refuses are found; those are set aside, counted
+ * (`rejected`, `zkshard_history_rejected_total`) and warned about, and the rest is written, so one
+ * bad row never holds up the buffer. `close()` writes what is left.
  */
 export class HistoryWriter implements RunRecorder {
   readonly #opts: HistoryWriterOptions;
@@ -81,6 +81,10 @@ export class HistoryWriter implements RunRecorder {
   #droppedSinceWarn = 0;
   #lastDropWarnAt = Number.NEGATIVE_INFINITY;
   #droppedCounter: Counter | undefined;
+  #rejected = 0;
+  #rejectedSinceWarn = 0;
+  #lastRejectWarnAt = Number.NEGATIVE_INFINITY;
+  #rejectedCounter: Counter | undefined;
 
   constructor(opts: HistoryWriterOptions) {
     const bufferSize = opts.bufferSize ?? HISTORY_DEFAULTS.bufferSize;
@@ -100,6 +104,11 @@ export class HistoryWriter implements RunRecorder {
     return this.#dropped;
   }
 
+  /** Rows PostgreSQL refused for what they hold (set aside, not retried). */
+  get rejected(): number {
+    return this.#rejected;
+  }
+
   /** Rows written to PostgreSQL. */
   get written(): number {
     return this.#written;
@@ -110,10 +119,15 @@ export class HistoryWriter implements RunRecorder {
     return this.#buffer.length;
   }
 
-  /** Counts into `registry`: `zkshard_history_dropped_total`, `zkshard_history_written_total`, `zkshard_history_buffered`. */
+  /**
+   * Counts into `registry`: `zkshard_history_dropped_total`, `zkshard_history_rejected_total`,
+   * `zkshard_history_written_total`, `zkshard_history_buffered`.
+   */
   registerMetrics(registry: Registry): void {
     this.#droppedCounter = new Counter({ name: 'zkshard_history_dropped_total', help: 'Run history records dropped: the buffer was full while PostgreSQL was slow or down', registers: [registry] });
     this.#droppedCounter.inc(this.#dropped);
+    this.#rejectedCounter = new Counter({ name: 'zkshard_history_rejected_total', help: 'Run history records PostgreSQL refused for what they hold (set aside, not retried)', registers: [registry] });
+    this.#rejectedCounter.inc(this.#rejected);
     const writer = this;
     new Counter({ name: 'zkshard_history_written_total', help: 'Run history records written to PostgreSQL', registers: [registry], collect() {
       this.reset();
@@ -201,10 +215,11 @@ export class HistoryWriter implements RunRecorder {
         await this.#prepare();
         await this.#expandHead();
         const batch = this.#buffer.slice(0, this.#batchSize);
-        await this.#insert(batch);
+        await this.#ensureDays(batch);
+        const refused = await this.#insertSettingAside(batch);
         // Records dropped meanwhile never entered the buffer: the batch is still its head.
         this.#buffer.splice(0, batch.length);
-        this.#written += batch.length;
+        this.#written += batch.length - refused;
         if (this.#unavailableSince !== undefined) {
           this.#log.info({ downMs: this.#clock.now() - this.#unavailableSince, buffered: this.#buffer.length }, 'history: PostgreSQL reachable again; writing the buffered records');
           this.#unavailableSince = undefined;
@@ -247,30 +262,49 @@ export class HistoryWriter implements RunRecorder {
     }
   }
 
-  async #insert(batch: readonly Pending[]): Promise<void> {
+  /** Creates the day partitions the batch needs and were not known to exist. */
+  async #ensureDays(batch: readonly Pending[]): Promise<void> {
     const days = new Set(batch.map((p) => dayOf(p.run.fireTime.getTime())));
     const missing = [...days].filter((d) => !this.#days.has(d));
     if (missing.length > 0) {
       await ensurePartitions(this.#opts.pool, missing);
       for (const d of missing) this.#days.add(d);
     }
-    // One JSON text parameter, taken apart by PostgreSQL (json_to_recordset). JSON.stringify is
-    // native, where node-postgres' array parameters escaped every element in JavaScript: 73 ms of
-    // the event loop per batch of 5,000 against 18 ms (measured); and the text is built a few
-    // hundred rows per turn of the event loop, so that no turn is held for more than ~2 ms.
-    const parts: string[] = [];
-    for (let i = 0; i < batch.length; i += ROWS_PER_TURN) {
-      if (i > 0) await nextTurn();
-      parts.push(JSON.stringify(batch.slice(i, i + ROWS_PER_TURN).map(rowOf)).slice(1, -1));
+  }
+
+  /**
+   * Inserts the rows; when PostgreSQL refuses them for their content, halves the batch until the
+   * rows it refuses are alone, and sets those aside. Resolves how many were set aside; any other
+   * error is thrown (the batch stays at the head of the buffer and is retried).
+   */
+  async #insertSettingAside(rows: readonly Pending[]): Promise<number> {
+    try {
+      await insertRunRows(this.#opts.pool, rows);
+      return 0;
+    } catch (err) {
+      if (!isContentError(err)) throw err;
+      if (rows.length === 1) {
+        this.#refuse(rows[0]!, err);
+        return 1;
+      }
+      const half = Math.ceil(rows.length / 2);
+      return (await this.#insertSettingAside(rows.slice(0, half))) + (await this.#insertSettingAside(rows.slice(half)));
     }
-    await this.#opts.pool.query(
-      `INSERT INTO zkshard_runs (${COLUMNS})
-       SELECT ${COLUMNS}
-       FROM json_to_recordset($1::json) AS t(id uuid, job text, item int, fire_time timestamptz, fire_id text, attempt int, worker text, member text,
-         fencing_token bigint, reason text, started_at timestamptz, ended_at timestamptz, duration_ms int, outcome text, error text, stages_done text[], fires int)
-       ON CONFLICT DO NOTHING`,
-      [`[${parts.join(',')}]`],
-    );
+  }
+
+  #refuse({ run }: Pending, err: unknown): void {
+    this.#rejected++;
+    this.#rejectedSinceWarn++;
+    this.#rejectedCounter?.inc();
+    const now = this.#clock.now();
+    if (now - this.#lastRejectWarnAt >= WARN_EVERY_MS) {
+      this.#log.warn(
+        { job: run.job, item: run.item, fireTime: run.fireTime.toISOString(), outcome: run.outcome, err: pgErrorOf(err), rejected: this.#rejectedSinceWarn, rejectedTotal: this.#rejected },
+        'history: PostgreSQL refused a run record for what it holds: set aside (zkshard_history_rejected_total)',
+      );
+      this.#lastRejectWarnAt = now;
+      this.#rejectedSinceWarn = 0;
+    }
   }
 
   /** A write failed: logged once when it starts and every WARN_EVERY_MS while it lasts. */
@@ -309,31 +343,3 @@ export class HistoryWriter implements RunRecorder {
     }
   }
 }
-
-/** A record as a row of the JSON parameter: one key per column. */
-function rowOf({ id, run }: Pending): Record<string, unknown> {
-  return {
-    id, job: run.job, item: run.item, fire_time: run.fireTime, fire_id: run.fireId, attempt: run.attempt, worker: run.worker,
-    member: run.member ?? null, fencing_token: fencingTokenOf(run.fencingToken), reason: run.reason, started_at: run.startedAt ?? null,
-    ended_at: run.endedAt, duration_ms: run.durationMs ?? null, outcome: run.outcome, error: run.error === undefined ? null : textOf(run.error.slice(0, 2000)),
-    stages_done: run.stagesDone && run.stagesDone.length > 0 ? run.stagesDone.map(textOf) : null, fires: run.fires ?? 1,
-  };
-}
-
-/** Lone UTF-16 surrogates (an emoji cut in two by the 2,000-character cut, say). */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/**
- * Text PostgreSQL takes from JSON: NUL removed, lone surrogates replaced by U+FFFD. Either would
- * fail the whole batch (`unsupported Unicode escape sequence`) and block every batch behind it.
- */
-function textOf(s: string): string {
-  return s.replaceAll('\0', '').replace(LONE_SURROGATE, '\ufffd');
-}
-
-/** A token as the bigint column stores it: a zxid (decimal, < 2^63), else null (never fails a batch). */
-function fencingTokenOf(token: string | undefined): string | null {
-  return token !== undefined && /^\d{1,19}$/.test(token) && BigInt(token) <= MAX_BIGINT ? token : null;
-}
-
-const MAX_BIGINT = 2n ** 63n - 1n;

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { HistoryWriter } from '../../src/history/history-writer.js';
 import { openHistoryPool } from '../../src/history/history-db.js';
 import { queryRuns } from '../../src/history/run-query.js';
+import { migrate } from '../../src/history/migrations.js';
 import { PostgresServer } from '../../src/testing/postgres-server.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-database.js';
 import { waitFor } from '../support/wait-for.js';
@@ -69,6 +70,38 @@ describe('HistoryWriter', () => {
       expect(byItem).toEqual([[0, 2000, 'x\ufffd', ['ab', '\ufffdc']], [1, 7, 're', []]]);
     } finally {
       await pool.end();
+    }
+  });
+
+  test('a row PostgreSQL refuses for its content is set aside (counted, warned about); the rest of its batch is written and nothing waits behind it', async () => {
+    const local = await createTestDatabase();
+    const admin = openHistoryPool(local.url, memoryLogger().log);
+    try {
+      const { writer, lines } = open(local.url);
+      const registry = new Registry();
+      writer.registerMetrics(registry);
+      await migrate(admin, memoryLogger().log);
+      await writer.start();
+      // Whatever PostgreSQL may refuse one day (a constraint, a type's range): here a CHECK.
+      await admin.query("ALTER TABLE zkshard_runs ADD CONSTRAINT no_poison CHECK (job <> 'poison')");
+      for (let i = 0; i < 10; i++) writer.record(runOf(i === 6 ? 'poison' : 'fine', i, at(i)));
+      writer.record(runOf('long', 0, at(20), { durationMs: 30 * 86_400_000 })); // longer than an int of ms: stored capped
+      await writer.flush();
+      expect(writer.buffered).toBe(0);
+      expect(writer.rejected).toBe(1);
+      expect(writer.written).toBe(10);
+      expect(await countRuns(local.url)).toBe(10);
+      expect((await queryRuns(admin, { job: 'long' }))[0]?.durationMs).toBe(2 ** 31 - 1);
+      expect(await registry.getSingleMetricAsString('zkshard_history_rejected_total')).toMatch(/zkshard_history_rejected_total 1$/m);
+      const warning = lines.find((l) => l.level === 40 && /refused/.test(l.msg));
+      expect(warning).toMatchObject({ job: 'poison', item: 6, fireTime: at(6).toISOString(), err: { code: '23514' } });
+      // The next records go straight through.
+      writer.record(runOf('fine', 0, at(30)));
+      await writer.flush();
+      expect(writer.written).toBe(11);
+    } finally {
+      await admin.end();
+      await local.drop();
     }
   });
 
