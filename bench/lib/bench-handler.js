@@ -1,5 +1,5 @@
 // The bench's job handler. It records every handler entry, as one line per run:
-//   <job> <item> <fire time ms> <entry time ms, 3 decimals> <attempt> <worker id>
+//   <job> <item> <fire time ms> <entry time ms, 3 decimals> <attempt> <worker id> <fencing token>
 // buffered in memory and appended to $BENCH_DIR/runs-<pid>.txt every 200 ms (and at exit), so
 // recording costs the measured event loop almost nothing. `jobParameter` "sleepMs=N" makes a run
 // last N ms (aborted by ctx.signal).
@@ -26,7 +26,7 @@ process.on('exit', () => {
 
 export default async function benchHandler(ctx) {
   const entry = performance.timeOrigin + performance.now();
-  buffer.push(`${ctx.job} ${ctx.item} ${ctx.fireTime.getTime()} ${entry.toFixed(3)} ${ctx.attempt} ${ctx.workerId}\n`);
+  buffer.push(`${ctx.job} ${ctx.item} ${ctx.fireTime.getTime()} ${entry.toFixed(3)} ${ctx.attempt} ${ctx.workerId} ${ctx.fencingToken}\n`);
   const sleepMs = Number(/sleepMs=(\d+)/.exec(ctx.jobParameter ?? '')?.[1] ?? 0);
   if (sleepMs > 0) await sleep(sleepMs, undefined, { signal: ctx.signal });
 }

@@ -3,6 +3,7 @@ import { coordination } from './coordination.js';
 import { failover } from './failover.js';
 import { handoff } from './handoff.js';
 import { history } from './history.js';
+import { historyFleet } from './history-fleet.js';
 import { lateness } from './lateness.js';
 import { memory } from './memory.js';
 import { peer } from './peer.js';
@@ -11,4 +12,4 @@ import { sandbox } from './sandbox.js';
 import { soak } from './soak.js';
 
 /** Every scenario, in the order `npm run bench` runs them (peer last: it reuses ours). */
-export const SCENARIOS: readonly Scenario[] = [lateness, soak, failover, handoff, coordination, rebalance, memory, sandbox, history, peer];
+export const SCENARIOS: readonly Scenario[] = [lateness, soak, failover, handoff, coordination, rebalance, memory, sandbox, history, historyFleet, peer];
