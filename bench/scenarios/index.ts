@@ -1,4 +1,5 @@
 import type { Scenario } from '../lib/scenario.js';
+import { consoleScenario } from './console.js';
 import { coordination } from './coordination.js';
 import { failover } from './failover.js';
 import { handoff } from './handoff.js';
@@ -10,4 +11,4 @@ import { rebalance } from './rebalance.js';
 import { sandbox } from './sandbox.js';
 
 /** Every scenario, in the order `npm run bench` runs them (peer last: it reuses ours). */
-export const SCENARIOS: readonly Scenario[] = [lateness, failover, handoff, coordination, rebalance, memory, sandbox, history, peer];
+export const SCENARIOS: readonly Scenario[] = [lateness, failover, handoff, coordination, rebalance, memory, sandbox, history, consoleScenario, peer];

@@ -60,19 +60,22 @@ export class ConsoleOperations {
     return jobSummaries(this.zookeeper.current().cache.snapshot());
   }
 
-  job(name: string): JobView {
+  /** One job with each item's run history (read now: histories are not watched). */
+  async job(name: string): Promise<JobView> {
     checkJobName(name);
     const { cache } = this.zookeeper.current();
-    const job = cache.job(name);
-    if (!job) throw new RequestError('NOT_FOUND', `no job named ${JSON.stringify(name)} in namespace ${this.zookeeper.paths.root}`);
-    const s = cache.snapshot();
-    return jobView({ ...s, jobs: [job] }, name);
+    if (!cache.has(name)) throw new RequestError('NOT_FOUND', `no job named ${JSON.stringify(name)} in namespace ${this.zookeeper.paths.root}`);
+    const histories = await cache.histories([name]);
+    return jobView(cache.snapshot([name], histories), name);
   }
 
   async runs(filter: RunFilter): Promise<RunRow[]> {
     if (filter.job !== undefined) checkJobName(filter.job);
     if (this.history) return queryRuns(this.history, filter);
-    return zooKeeperRuns(this.zookeeper.current().cache.snapshot(), filter);
+    const { cache } = this.zookeeper.current();
+    if (filter.job !== undefined && !cache.has(filter.job)) throw new RequestError('NOT_FOUND', `no job named ${JSON.stringify(filter.job)} in namespace ${this.zookeeper.paths.root}`);
+    const only = filter.job === undefined ? undefined : [filter.job];
+    return zooKeeperRuns(cache.snapshot(only, await cache.histories(only)), filter);
   }
 
   async audit(query: { since?: Date; limit?: number }): Promise<AuditRow[]> {

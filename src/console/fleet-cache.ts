@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { ZkClient } from '../zk/zk-client.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
+import { NodeCache } from '../zk/node-cache.js';
+import { mapLimit } from '../api/zk-read.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
 import { buildJobSnapshot, type FleetSnapshot, type ItemNodes, type JobSnapshot } from '../api/fleet-snapshot.js';
 
@@ -15,17 +17,25 @@ export interface FleetCacheEvents {
 interface JobWatch {
   children: ChildrenCache;
   items: ChildrenCache;
-  /** One per item node: its children (running marker, history, stages) with data. */
-  perItem: Map<string, ChildrenCache>;
+  /** One per item node: its running marker (the item's progress comes with `items`). */
+  perItem: Map<string, NodeCache>;
   /** The snapshot as last built, until the job's nodes change. */
   built?: JobSnapshot;
 }
 
+/** Item histories (`items/<i>/history`) per job and item, as read. */
+export type Histories = ReadonlyMap<string, ReadonlyMap<number, { data: Buffer }>>;
+
+/** A read of every item's history is reused for this long. */
+const HISTORY_REUSE_MS = 3000;
+
 /**
  * The fleet as ZooKeeper's watches keep it: one set of watches per console process, however many
- * browsers read it. Builds the same {@link FleetSnapshot} as `readFleetSnapshot` (zkctl's reads),
- * rebuilding only the jobs whose nodes changed. Bound to one session: when it ends, close this and
- * build a new one on the next session.
+ * browsers read it: members, drains, definitions, assignments, controls, every item's progress and
+ * running marker. Builds the same {@link FleetSnapshot} as `readFleetSnapshot` (zkctl's reads),
+ * rebuilding only the jobs whose nodes changed. Item histories are not watched (they change with
+ * every run and only one page shows them): {@link histories} reads them when asked. Bound to one
+ * session: when it ends, close this and build a new one on the next session.
  */
 export class FleetCache extends EventEmitter<FleetCacheEvents> {
   private readonly workers: ChildrenCache;
@@ -66,12 +76,15 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     this.removeAllListeners();
   }
 
-  /** The fleet now, in the shape of `readFleetSnapshot` (jobs sorted by name). */
-  snapshot(): FleetSnapshot {
+  /**
+   * The fleet now, in the shape of `readFleetSnapshot` (jobs sorted by name), all jobs or `only`
+   * these; items' run history (`progress.recent`) from `histories` when given, else empty.
+   */
+  snapshot(only?: readonly string[], histories?: Histories): FleetSnapshot {
     const members = this.liveMembers();
     const jobs: JobSnapshot[] = [];
-    for (const name of [...this.perJob.keys()].sort()) {
-      const j = this.buildJob(name);
+    for (const name of only ?? [...this.perJob.keys()].sort()) {
+      const j = this.buildJob(name, histories?.get(name));
       if (j) jobs.push(j);
     }
     return { namespace: this.paths.root.slice(1), readAt: Date.now(), members, drains: [...this.drains.children].sort(), jobs };
@@ -80,6 +93,27 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
   /** One job, or undefined when it does not exist. */
   job(name: string): JobSnapshot | undefined {
     return this.perJob.has(name) ? this.buildJob(name) : undefined;
+  }
+
+  /** Whether the job exists. */
+  has(name: string): boolean {
+    return this.perJob.has(name) && this.jobs.data(name) !== undefined;
+  }
+
+  private historyRead: { at: number; value: Promise<Histories> } | undefined;
+
+  /** Reads the item histories of `only` these jobs, or of all (a read of all is reused for a few seconds). */
+  histories(only?: readonly string[]): Promise<Histories> {
+    if (only === undefined && this.historyRead && Date.now() - this.historyRead.at < HISTORY_REUSE_MS) return this.historyRead.value;
+    const names = only ?? [...this.perJob.keys()];
+    const pairs = names.flatMap((job) => (this.perJob.get(job)?.items.children ?? []).filter((n) => /^\d+$/.test(n)).map((n) => [job, Number(n)] as const));
+    const value = mapLimit(pairs, async ([job, item]) => [job, item, await this.zk.getDataIfExists(this.paths.history(job, item))] as const, 32).then((rows) => {
+      const out = new Map<string, Map<number, { data: Buffer }>>();
+      for (const [job, item, found] of rows) if (found) (out.get(job) ?? out.set(job, new Map()).get(job)!).set(item, found);
+      return out as Histories;
+    });
+    if (only === undefined) this.historyRead = { at: Date.now(), value };
+    return value;
   }
 
   private liveMembers(): Member[] {
@@ -96,11 +130,11 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     return this.members;
   }
 
-  private buildJob(name: string): JobSnapshot | undefined {
+  private buildJob(name: string, histories?: ReadonlyMap<number, { data: Buffer }>): JobSnapshot | undefined {
     const w = this.perJob.get(name);
     const definition = this.jobs.data(name);
     if (!w || !definition) return undefined;
-    if (w.built) return w.built;
+    if (w.built && !histories) return w.built;
     const own = (child: string) => w.children.data(child) ?? null;
     const items = new Map<number, ItemNodes>();
     for (const itemName of w.items.children) {
@@ -108,12 +142,13 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
       const c = w.perItem.get(itemName);
       items.set(Number(itemName), {
         progress: w.items.data(itemName) ?? null,
-        marker: c?.data('running') ?? null,
-        history: c?.data('history') ?? null,
+        marker: c?.current ?? null,
+        history: histories?.get(Number(itemName)) ?? null,
       });
     }
-    w.built = buildJobSnapshot(this.paths, name, { definition, assignment: own('assignment'), control: own('control'), itemNames: w.items.children, items }, this.liveMembers());
-    return w.built;
+    const built = buildJobSnapshot(this.paths, name, { definition, assignment: own('assignment'), control: own('control'), itemNames: w.items.children, items }, this.liveMembers());
+    if (!histories) w.built = built;
+    return built;
   }
 
   private membersChanged(): void {
@@ -178,7 +213,7 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     }
     for (const item of names) {
       if (w.perItem.has(item)) continue;
-      const c = new ChildrenCache(this.zk, this.paths.item(name, Number(item)), { withData: true, log: this.log });
+      const c = new NodeCache(this.zk, this.paths.running(name, Number(item)), this.log);
       c.on('changed', () => this.jobChanged(name));
       w.perItem.set(item, c);
       this.pending.push(c.start());

@@ -92,8 +92,6 @@ function runEvents(a: JobSnapshot | undefined, b: JobSnapshot): RunEvent[] {
     const p = it.progress;
     const op = old?.progress;
     const ended = (x: typeof p | undefined) => (x?.lastCompleted === undefined ? undefined : `${x.lastCompleted}|${x.outcome}|${x.attempt}|${x.worker}`);
-    const last = p.recent?.[0];
-    const oldLast = op?.recent?.[0];
     if (old && ended(p) !== undefined && ended(p) !== ended(op)) {
       // A run shorter than the coalescing window: its marker came and went between two reads.
       // It did start: say so before its end, so that every end follows its start.
@@ -102,9 +100,6 @@ function runEvents(a: JobSnapshot | undefined, b: JobSnapshot): RunEvent[] {
         out.push({ type: 'run', job: b.name, item: it.item, fireTime: p.lastCompleted!, attempt: p.attempt ?? 0, worker: p.worker });
       }
       out.push({ type: 'run', job: b.name, item: it.item, fireTime: p.lastCompleted!, attempt: p.attempt ?? 0, worker: p.worker ?? '?', ...(p.outcome ? { outcome: p.outcome } : {}) });
-    } else if (old && last && (last.at !== oldLast?.at || last.fireTime !== oldLast?.fireTime) && last.fireTime !== p.lastCompleted) {
-      // A missed or skipped fire (noted in the history only).
-      out.push({ type: 'run', job: b.name, item: it.item, fireTime: last.fireTime, attempt: last.attempt, worker: last.worker, outcome: last.outcome });
     }
   }
   return out;
