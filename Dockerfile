@@ -14,6 +14,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/ui ./dist/ui
 COPY config ./config
 # The worker runs as `node`; let it create local state (e.g. .zkshard/) in its working directory.
 RUN chown node:node /app

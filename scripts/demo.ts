@@ -1,6 +1,6 @@
 /**
- * `npm run demo [-- --duration <seconds>]`: a local ZooKeeper, three workers running the jobs of
- * config/worker.yaml, and a live view of which worker runs which item. Ctrl-C (or the end of
+ * `npm run demo [-- --duration <seconds>] [--screenshots <dir>]`: a local ZooKeeper, three workers running the jobs of
+ * config/worker.yaml, the web console, and a live view of which worker runs which item. Ctrl-C (or the end of
  * --duration) stops the workers with SIGTERM, then ZooKeeper, and leaves no process behind.
  *
  * The fleet is secured (docs/SECURITY.md): credentials are generated for the run — a fleet, an
@@ -10,6 +10,9 @@
  *
  * The run history goes to a PostgreSQL found like ZooKeeper (`ZKSHARD_PG_URL`, else Debian's server
  * started in a scratch directory, stopped at the end): `zkctl runs` and `zkctl audit` read it.
+ *
+ * The web console runs too (`zkshard console`, as the operator identity) on loopback port 8080 (or
+ * a free one), with one admin account whose password is made for this run and printed once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,12 +29,17 @@ import { decodeAssignment } from '../src/model/assignment-record.js';
 import { decodeJob } from '../src/model/job-record.js';
 import { decodeProgress } from '../src/model/progress-record.js';
 import { decodeMemberInfo } from '../src/membership/member-info.js';
+import { hashPassword } from '../src/console/password-hash.js';
+import { busyPorts, findFreePorts } from '../src/testing/free-port.js';
+import { takeScreenshots } from './console-screenshots.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 let NAMESPACE = 'zkshard-demo';
 const WORKERS = ['worker-a', 'worker-b', 'worker-c'];
 const durationArg = process.argv.indexOf('--duration');
 const durationS = durationArg > 0 ? Number(process.argv[durationArg + 1]) : 0;
+const screenshotsArg = process.argv.indexOf('--screenshots');
+const screenshotsDir = screenshotsArg > 0 ? process.argv[screenshotsArg + 1] : undefined;
 if (durationArg > 0 && !(durationS > 0)) {
   process.stderr.write(`demo: --duration must be a positive number of seconds, got ${JSON.stringify(process.argv[durationArg + 1])}\n`);
   process.exit(2);
@@ -96,6 +104,26 @@ for (const id of WORKERS) {
   children.push(child);
 }
 
+// The web console, as the operator identity, with a one-time admin password (printed below, stored only hashed).
+const adminPassword = secret();
+const usersFile = join(logDir, 'users.yaml');
+writeFileSync(usersFile, stringify({ users: [{ name: 'admin', role: 'admin', passwordHash: await hashPassword(adminPassword) }] }), { mode: 0o600 });
+const consolePort = (await busyPorts([8080])).length === 0 ? 8080 : (await findFreePorts(1))[0]!;
+const consoleUrl = `http://127.0.0.1:${consolePort}/`;
+const consoleOut = createWriteStream(join(logDir, 'console.log'));
+const consoleChild = spawn(process.execPath, [join(REPO, 'dist', 'src', 'cli', 'zkshard.js'), 'console', '--zk', zkServer.connectString, '--namespace', NAMESPACE, '--listen', `127.0.0.1:${consolePort}`, '--users', usersFile], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+  cwd: REPO,
+  detached: true,
+  env: { ...process.env, ZKSHARD_ZK_AUTH: `ops:${identities.ops}`, ZKSHARD_PG_URL: pgServer.url },
+});
+consoleChild.stdout!.pipe(consoleOut);
+consoleChild.stderr!.pipe(consoleOut);
+consoleChild.once('exit', (code, signal) => {
+  if (!stopping) process.stderr.write(`demo: the console exited (${signal ?? code}); see .zkshard/demo/console.log\n`);
+});
+process.stderr.write(`demo: web console ${consoleUrl} — user admin, one-time password ${adminPassword}\n`);
+
 const historyDb = new pg.Pool({ connectionString: pgServer.url, max: 1 });
 historyDb.on('error', () => undefined);
 const viewer = new ZkClient({ connect: zkServer.connectString, sessionTimeoutMs: 6000, credentials: new ZkCredentials('viewer', identities.viewer) });
@@ -134,6 +162,7 @@ async function snapshot(): Promise<string> {
   lines.push(`history: ${runs} runs in PostgreSQL ${pgServer.url} (${pgServer.kind}) — try: (. .zkshard/demo/viewer.env; zkctl runs --since 5m)`);
   lines.push('secured: credentials for this run in .zkshard/demo/ (mode 600) — try: (. .zkshard/demo/viewer.env; zkctl acl audit), (. .zkshard/demo/ops.env; zkctl drain worker-a)');
   lines.push(`logs: .zkshard/demo/<worker>.log — try: kill -9 <pid of a worker> (pids: ${children.map((c, i) => `${WORKERS[i]}=${c.pid}`).join(' ')})`);
+  lines.push(`console: ${consoleUrl} — user admin, password ${adminPassword} (this run only)`);
   lines.push(durationS > 0 ? `stopping after ${durationS} s` : 'Ctrl-C stops everything.');
   return lines.join('\n');
 }
@@ -155,7 +184,7 @@ async function stop(): Promise<void> {
   clearInterval(view);
   process.stderr.write('\ndemo: stopping workers (SIGTERM)...\n');
   await Promise.all(
-    children.map(
+    [...children, consoleChild].map(
       (c) =>
         new Promise<void>((res) => {
           if (c.exitCode !== null || c.signalCode !== null) return res();
@@ -179,8 +208,15 @@ async function stop(): Promise<void> {
 
 // If the demo itself dies, take the workers with it.
 process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const c of [...children, consoleChild]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
 if (durationS > 0) setTimeout(() => void stop(), durationS * 1000);
+// `--screenshots <dir>`: the console's pages as PNGs (docs/CONSOLE.md), once the fleet ran for 20 s.
+if (screenshotsDir) {
+  setTimeout(() => {
+    takeScreenshots(consoleUrl, 'admin', adminPassword, resolve(screenshotsDir))
+      .then((files) => process.stderr.write(`demo: screenshots ${files.join(', ')}\n`), (err: unknown) => process.stderr.write(`demo: screenshots failed: ${(err as Error).message}\n`));
+  }, 20_000);
+}

@@ -108,21 +108,65 @@ async function readJobSnapshot(zk: ZkClient, paths: ZkPaths, name: string, requi
     if (required) throw new RequestError('NOT_FOUND', `no job named ${JSON.stringify(name)} in namespace ${paths.root}`);
     return undefined;
   }
-  const read = readJob(found.data, paths.job(name), name);
-  const definition = read.ok ? read.value : undefined;
-  const problems: string[] = [];
-  const record = take(readAssignment(assignment?.data, paths.assignment(name)), undefined, problems);
-  const shards = definition?.shards ?? record?.shards ?? 0;
-  const numbers = new Set<number>(Array.from({ length: shards }, (_, i) => i));
-  for (const n of itemNames) if (/^\d+$/.test(n)) numbers.add(Number(n));
   const present = new Set(itemNames);
-  const items = await mapLimit([...numbers].sort((a, b) => a - b), async (item): Promise<ItemSnapshot> => {
-    if (!present.has(String(item))) return { item, exists: false, progress: {}, marker: null };
+  const nodes = new Map<number, ItemNodes>();
+  await mapLimit(itemNumbers(found.data, paths, name, assignment?.data, itemNames), async (item) => {
+    if (!present.has(String(item))) return;
     const [progress, marker, history] = await Promise.all([
       zk.getDataIfExists(paths.item(name, item)),
       zk.getDataIfExists(paths.running(name, item)),
       zk.getDataIfExists(paths.history(name, item)),
     ]);
+    nodes.set(item, { progress, marker, history });
+  });
+  return buildJobSnapshot(paths, name, { definition: found, assignment, control, itemNames, items: nodes }, members);
+}
+
+/** A znode as read: its data and stat. */
+interface NodeRead {
+  data: Buffer;
+  stat: { ctime: number; version: number };
+}
+
+/** The nodes of one item as read (null: the node does not exist). */
+export interface ItemNodes {
+  progress: NodeRead | null;
+  marker: NodeRead | null;
+  history: { data: Buffer } | null;
+}
+
+/** The nodes of one job as read (by {@link readFleetSnapshot}, or kept by the console's watches). */
+export interface JobNodes {
+  definition: NodeRead;
+  assignment: { data: Buffer } | null;
+  control: { data: Buffer } | null;
+  /** Child names of `items` (an empty list when the node is missing). */
+  itemNames: readonly string[];
+  /** Per item number, the nodes read; an item absent from the map has no progress node. */
+  items: ReadonlyMap<number, ItemNodes>;
+}
+
+/** The item numbers of a job: 0..shards-1 and any extra numbered item node, ascending. */
+export function itemNumbers(definitionData: Buffer, paths: ZkPaths, name: string, assignmentData: Buffer | undefined, itemNames: readonly string[]): number[] {
+  const read = readJob(definitionData, paths.job(name), name);
+  const shards = (read.ok ? read.value?.shards : undefined) ?? valueOr(readAssignment(assignmentData, paths.assignment(name)), undefined)?.shards ?? 0;
+  const numbers = new Set<number>(Array.from({ length: shards }, (_, i) => i));
+  for (const n of itemNames) if (/^\d+$/.test(n)) numbers.add(Number(n));
+  return [...numbers].sort((a, b) => a - b);
+}
+
+/** One job's snapshot from its nodes as read. Pure: the same for zkctl's reads and the console's watches. */
+export function buildJobSnapshot(paths: ZkPaths, name: string, nodes: JobNodes, members: readonly Member[]): JobSnapshot {
+  const found = nodes.definition;
+  const read = readJob(found.data, paths.job(name), name);
+  const definition = read.ok ? read.value : undefined;
+  const problems: string[] = [];
+  const record = take(readAssignment(nodes.assignment?.data, paths.assignment(name)), undefined, problems);
+  const present = new Set(nodes.itemNames);
+  const items = itemNumbers(found.data, paths, name, nodes.assignment?.data, nodes.itemNames).map((item): ItemSnapshot => {
+    const n = nodes.items.get(item);
+    if (!present.has(String(item)) || !n) return { item, exists: false, progress: {}, marker: null };
+    const { progress, marker, history } = n;
     const itemProblems: string[] = [];
     const snapshot: ItemSnapshot = {
       item,
@@ -139,7 +183,7 @@ async function readJobSnapshot(zk: ZkClient, paths: ZkPaths, name: string, requi
     version: found.stat.version,
     ...(definition ? {} : { problem: read.ok ? 'no definition stored (the node has no data)' : `stored definition does not decode: ${read.error.reason}; stored: ${truncateText(found.data.toString('utf8'), 60)}` }),
     assignment: record,
-    control: take(readControl(control?.data, paths.control(name)), readControlFallback(), problems), // empty when the node does not exist
+    control: take(readControl(nodes.control?.data, paths.control(name)), readControlFallback(), problems), // empty when the node does not exist
     items,
     codeMismatch: members.filter((m) => m.info.codeMismatch?.includes(name)).map((m) => ({ worker: m.info.id, member: m.name })),
   };

@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { makeWorkerCommand } from './worker-command.js';
 import { makeStageCommand } from './stage-command.js';
 import { makeHistoryCommand } from './history-command.js';
+import { makeConsoleCommand } from './console-command.js';
 import { runCli } from './run-cli.js';
 
 const program = new Command('zkshard')
@@ -12,7 +13,8 @@ const program = new Command('zkshard')
   .enablePositionalOptions()
   .addCommand(makeWorkerCommand())
   .addCommand(makeStageCommand())
-  .addCommand(makeHistoryCommand());
+  .addCommand(makeHistoryCommand())
+  .addCommand(makeConsoleCommand());
 
-// No process.exit here: `worker` keeps running after its action returns; `stage` sets exitCode.
+// No process.exit here: `worker` and `console` keep running after their action returns; `stage` sets exitCode.
 await runCli(program);

@@ -9,6 +9,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (name: string): string => readFileSync(join(root, name), 'utf8');
 
 interface ComposeService {
+  command?: string[];
   image?: string;
   build?: string | { context?: string; dockerfile?: string };
   environment?: Record<string, string> | string[];
@@ -42,8 +43,8 @@ function dockerfileCommand(text: string): string[] {
 }
 
 describe('docker-compose.yml', () => {
-  it('names a 3-node ZooKeeper ensemble and three workers', () => {
-    expect(Object.keys(services).sort()).toEqual(['worker-a', 'worker-b', 'worker-c', 'zk1', 'zk2', 'zk3']);
+  it('names a 3-node ZooKeeper ensemble, three workers and the console', () => {
+    expect(Object.keys(services).sort()).toEqual(['console', 'worker-a', 'worker-b', 'worker-c', 'zk1', 'zk2', 'zk3']);
   });
 
   it('runs zookeeper:3.9 with ids 1..3, one ZOO_SERVERS line for all, client ports 2181..2183 on 127.0.0.1', () => {
@@ -87,5 +88,15 @@ describe('Dockerfile', () => {
   it('is built from a context without node_modules, dist or .git', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git']));
+  });
+  it('runs the console from the same image, published on 127.0.0.1 only, with a users file the user makes (no default account)', () => {
+    const c = services.console!;
+    expect(c.image).toBe('zkshard:local');
+    expect(c.command?.[0]).toBe('console');
+    expect(c.command).toContain('--users');
+    expect(c.ports).toEqual(['127.0.0.1:8080:8080']);
+    expect(c.volumes).toEqual(['./console-users.yaml:/app/console-users.yaml:ro']);
+    expect(() => readFileSync(join(root, 'console-users.yaml'))).toThrow(); // none shipped
+    expect(dockerfile).toMatch(/COPY --from=build \/app\/dist\/ui \.\/dist\/ui/);
   });
 });

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { FleetReader } from '../../api/fleet-reader.js';
-import { fireIdOf } from '../../executor/job-context.js';
+import { checkJobName, FleetReader } from '../../api/fleet-reader.js';
+import { zooKeeperRuns } from '../../api/zookeeper-runs.js';
 import { RUN_OUTCOMES, RECENT_OUTCOMES, type RunOutcome } from '../../model/progress-record.js';
 import { DEFAULT_RUN_LIMIT, queryRuns, type RunFilter, type RunRow } from '../../history/run-query.js';
 import { formatTime, print, printJson, renderTable, outputWidth } from '../output.js';
@@ -38,34 +38,12 @@ export function makeRunsCommand(): Command {
       if (url) rows = await withHistoryDb(url, (db) => queryRuns(db, filter));
       else {
         process.stderr.write(`note: no history database (--pg or ZKSHARD_PG_URL): showing ZooKeeper's bounded history (the last ${RECENT_OUTCOMES} per item, a few seconds behind)\n`);
-        rows = await withZk(cmd, async ({ zk, paths }) => zooKeeperRuns(new FleetReader(zk, paths), filter));
+        if (job !== undefined) checkJobName(job);
+        rows = await withZk(cmd, async ({ zk, paths }) => zooKeeperRuns(await new FleetReader(zk, paths).snapshot(filter.job === undefined ? undefined : [filter.job]), filter));
       }
       if (json) printJson(rows);
       else print(renderRuns(rows));
     });
-}
-
-/** The runs ZooKeeper keeps (`items/<i>/history`), filtered like the SQL query, newest first. */
-async function zooKeeperRuns(reader: FleetReader, filter: RunFilter): Promise<RunRow[]> {
-  const names = filter.job !== undefined ? [filter.job] : (await reader.jobs()).map((j) => j.name);
-  const rows: RunRow[] = [];
-  for (const name of names) {
-    const view = await reader.job(name);
-    for (const item of view.items) {
-      if (filter.item !== undefined && item.item !== filter.item) continue;
-      for (const h of item.history) {
-        const fireTime = new Date(h.fireTime);
-        if ((filter.outcome && h.outcome !== filter.outcome) || (filter.since && fireTime < filter.since) || (filter.until && fireTime >= filter.until)) continue;
-        const fires = h.attempt === 0 ? Number(/^(\d+) fire/.exec(h.error ?? '')?.[1] ?? 1) : 1;
-        rows.push({
-          job: name, item: item.item, fireTime: h.fireTime, fireId: fireIdOf(name, fireTime, item.item), attempt: h.attempt, worker: h.worker,
-          fencingToken: null, reason: 'unknown', startedAt: h.startedAt ?? null, endedAt: h.at, durationMs: h.durationMs ?? null,
-          outcome: h.outcome, error: h.error ?? null, member: null, stagesDone: [], fires,
-        });
-      }
-    }
-  }
-  return rows.sort((a, b) => (a.fireTime < b.fireTime ? 1 : a.fireTime > b.fireTime ? -1 : 0)).slice(0, filter.limit ?? DEFAULT_RUN_LIMIT);
 }
 
 export function renderRuns(rows: readonly RunRow[], width = outputWidth()): string {
