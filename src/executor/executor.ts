@@ -95,9 +95,6 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /** Fires prepared early for an item that was still running: they go through `fire` at their instant. */
   private readonly deferred = new Map<number, { timer: TimerHandle; requests: FireRequest[] }>();
   private readonly clock: Clock;
-  /** Fires freed from their items' queues in this turn of the event loop, begun together (see `beginQueued`). */
-  private queuedBegins: FireRequest[] = [];
-  private queuedFlush: TimerHandle | undefined;
 
   constructor(private readonly opts: ExecutorOptions) {
     super();
@@ -179,11 +176,6 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       }
     }
     if (toBegin.length === 0) return;
-    await this.beginAndStart(toBegin);
-  }
-
-  /** Begins the requests (their lanes are marked 'starting') in one ledger call and starts what began. */
-  private async beginAndStart(toBegin: readonly FireRequest[]): Promise<void> {
     let results: BeginResult[];
     const began = this.clock.monotonic();
     try {
@@ -323,35 +315,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     if (!lane) return;
     lane.current = undefined;
     const next = lane.queue.shift();
-    if (next && this.accepting) {
-      lane.current = 'starting'; // held for it: a fire meanwhile queues behind it
-      this.beginQueued({ ...next, reason: next.reason === 'schedule' ? 'queued' : next.reason });
-    } else if (lane.queue.length === 0) this.lanes.delete(key);
-  }
-
-  /**
-   * Begins a fire that waited behind its item's run, together with the others that became free in
-   * the same turn of the event loop: the releases of one instant's runs are written in one multi
-   * and free their items together, and their queued fires must not cost a transaction each.
-   */
-  private beginQueued(req: FireRequest): void {
-    this.queuedBegins.push(req);
-    if (this.queuedFlush) return;
-    this.queuedFlush = this.clock.setImmediate(() => {
-      const due = this.queuedBegins;
-      this.queuedBegins = [];
-      this.queuedFlush = undefined;
-      if (this.accepting) {
-        void this.beginAndStart(due);
-        return;
-      }
-      // Stopped meanwhile: they are not begun here (the item's next owner takes them over).
-      for (const r of due) {
-        const lane = this.lanes.get(keyOf(r.job, r.item));
-        if (lane?.current === 'starting') lane.current = undefined;
-        if (lane && !lane.current && lane.queue.length === 0) this.lanes.delete(keyOf(r.job, r.item));
-      }
-    });
+    if (next && this.accepting) void this.fire([{ ...next, reason: next.reason === 'schedule' ? 'queued' : next.reason }], true);
+    else if (lane.queue.length === 0) this.lanes.delete(key);
   }
 
   /** The run holds its marker from now on; its handler is entered once `gate` (its fire time) resolves. */
