@@ -66,8 +66,6 @@ interface ActiveRun {
   req: FireRequest;
   abort: AbortController;
   done: Promise<void>;
-  /** The handler is done: only the release (outcome and marker) is still being written. */
-  releasing?: boolean;
 }
 
 /** Bounds of `prepareLeadMs()`: how early before its fire instant a batch is begun. */
@@ -164,9 +162,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         continue;
       }
       if (sequential) lane.queue.push(req);
-      // Only the item's release is still being written (slow under load): no handler runs, so
-      // the overlap policy has nothing to decide; the fire waits for the release, as `queue`.
-      else if (def?.overlap === 'queue' || (lane.current !== 'starting' && lane.current.releasing)) this.dropQueued(lane, req);
+      else if (def?.overlap === 'queue') this.dropQueued(lane, req);
       else if (def?.overlap === 'replace') {
         this.dropQueued(lane, req);
         if (lane.current && lane.current !== 'starting') lane.current.abort.abort(new ZkshardError('REPLACED', `replaced by the fire of ${req.fireTime.toISOString()}`));
@@ -395,8 +391,6 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     if (outcome !== 'success') runLog().warn({ attempt, outcome, durationMs, error, reason: req.reason }, 'run finished');
     else if (this.opts.log.isLevelEnabled('debug')) runLog().debug({ attempt, outcome, durationMs, reason: req.reason }, 'run finished');
     if (!this.leaseLost) {
-      const current = this.lanes.get(keyOf(req.job, req.item))?.current;
-      if (current && current !== 'starting' && current.req === req) current.releasing = true;
       const written = await this.opts.ledger.release({ ...report, keepInFlight: outcome === 'interrupted' });
       if (!written) runLog().warn('run outcome not recorded (marker lost)');
     }
