@@ -224,3 +224,16 @@ describe('fleet checker', () => {
     expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['deposed-leader-write', 'foreign-marker-delete']);
   });
 });
+
+// OPEN (found 2026-12-03 by `npm run simulate` on seeds 1–50,000, not fixed yet): the fires of the
+// items of a worker that was cut off are neither run nor recorded from then on (43353: a partition
+// of w1.1 at 13.4 s; 49030: a run cut short by the loss of its owner at 9 s). `it.fails`: these
+// pass while the bug is there and fail once it is fixed — then make them plain `it`.
+describe('fleet simulation: open findings (known to fail)', () => {
+  for (const seed of [43353, 49030]) {
+    it.fails(`seed ${seed} (default scenario): every fire of a cut-off worker's items is run or recorded`, async () => {
+      const result = await runFleetSimulation(seed, { trace: false });
+      expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
+    }, 60_000);
+  }
+});
