@@ -10,6 +10,7 @@ import { readRunRecords, type RunRecord } from '../lib/run-records.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { ms, summarize, type Summary } from '../lib/stats.js';
+import { workerMetric } from '../lib/worker-metric.js';
 import { benchJobs } from './lateness.js';
 
 /** When each fault happens, from the start of the run (ms), and how long it lasts. */
@@ -94,11 +95,7 @@ async function runHistoryFleet(ctx: ScenarioContext, p: Plan): Promise<HistoryFl
   const dir = join(ctx.dir, 'fleet');
   const fleet = new BenchFleet({ connect: zk.connectString, namespace: 'bench', dir, jobs: benchJobs(p.jobs, p.items, '* * * * * *', 50), workers: p.workers, http: true, history: { postgresUrl: url } }, ctx.cleanup);
   let dropped = 0;
-  const readDropped = async (id: string) => {
-    const text = await fetch(`http://127.0.0.1:${fleet.httpPort(id)}/metrics`).then((r) => r.text()).catch(() => '');
-    const m = /^zkshard_history_dropped_total (\d+)/m.exec(text);
-    return Number(m?.[1] ?? 0);
-  };
+  const readDropped = (id: string) => workerMetric(fleet.httpPort(id)!, 'zkshard_history_dropped_total');
   let killedAt = 0;
   let pgDown: [number, number] = [0, 0];
   /** `job item fire` → the worker ZooKeeper showed completing it (items' `lastCompleted`, polled). */

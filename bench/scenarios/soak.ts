@@ -7,6 +7,7 @@ import { parseRunLine } from '../lib/run-records.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { ms, summarize, type Summary } from '../lib/stats.js';
+import { workerMetric } from '../lib/worker-metric.js';
 import { benchJobs, waitForCompleteSeconds } from './lateness.js';
 
 export interface SoakOptions {
@@ -79,7 +80,7 @@ export async function soakFleet(ctx: ScenarioContext, o: SoakOptions): Promise<S
     while (Date.now() < to + 2500 && !ctx.signal.aborted) {
       for (const id of fleet.ids) {
         const port = fleet.httpPort(id)!;
-        maxStalled = Math.max(maxStalled, await stalledItems(port));
+        maxStalled = Math.max(maxStalled, await workerMetric(port, 'zkshard_items_stalled'));
         if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status !== 200) notReady++;
       }
       await sleepUnlessAborted(POLL_MS, ctx.signal);
@@ -91,16 +92,6 @@ export async function soakFleet(ctx: ScenarioContext, o: SoakOptions): Promise<S
     await fleet.close();
     await zk.close();
   }
-}
-
-/** The worker's `zkshard_items_stalled` now (summed over its label sets), 0 if it cannot be read. */
-async function stalledItems(port: number): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${port}/metrics`)
-    .then((r) => r.text())
-    .catch(() => '');
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith('zkshard_items_stalled')) sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
-  return sum;
 }
 
 /**
