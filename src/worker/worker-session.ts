@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
 import type { ZkSession } from '../zk/zk-session.js';
-import type { RetryTiming } from '../zk/refresh-loop.js';
+import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
+import { ZkClosedError } from '../zk/zk-errors.js';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { NodeCache } from '../zk/node-cache.js';
@@ -78,6 +79,8 @@ export class WorkerSession {
   readonly scheduler: FireScheduler;
   private latchRef: LeaderLatch | undefined;
   private coordinator: LeaderCoordinator | undefined;
+  /** Starts the coordinator while this member leads, again after a backoff when its start fails. */
+  private readonly leading: RefreshLoop;
   private readonly caches: Array<NodeCache | ChildrenCache> = [];
   /** Items each trigger request was already handed to, per `job/request`. */
   private readonly handledTriggers = new Map<string, Set<number>>();
@@ -102,6 +105,11 @@ export class WorkerSession {
     for (const j of opts.jobs) this.localJobs.set(j.definition.name, j.definition);
     this.time = opts.time ?? systemClock;
     this.retry = { timers: this.time, backoff: { random: opts.random } };
+    this.leading = new RefreshLoop(() => this.lead(), {
+      ...this.retry,
+      isFinal: (err) => this.closed || err instanceof ZkClosedError || opts.zk.signal.aborted,
+      onRetry: (err, delayMs) => this.log.warn({ err, delayMs }, 'leader coordinator failed to start; retrying'),
+    });
     const random = opts.random ?? Math.random;
     this.member = new GroupMember(
       opts.zk,
@@ -229,7 +237,7 @@ export class WorkerSession {
     for (const refresh of refreshers) refresh();
     const latch = new LeaderLatch(zk, paths, this.member.name, this.log.child({ component: 'election' }), this.retry);
     this.latchRef = latch;
-    latch.on('isLeader', () => void this.lead());
+    latch.on('isLeader', () => void this.leading.request());
     latch.on('notLeader', () => this.unlead());
     this.ledger.start();
     this.scheduler.start();
@@ -265,6 +273,7 @@ export class WorkerSession {
     this.scheduler.stop();
     this.ledger.close();
     this.clockCheck.close();
+    this.leading.close();
     this.unlead();
     this.latchRef?.close();
     for (const cache of this.caches.reverse()) cache.close();
@@ -372,8 +381,13 @@ export class WorkerSession {
     for (const path of this.reported.keys()) if (path.startsWith(prefix) && !live.has(`${job}/${path.slice(prefix.length)}`)) this.reported.delete(path);
   }
 
+  /**
+   * Starts leading (one pass of `leading`). A start that fails (a connection loss among its first
+   * reads) is thrown to the loop, which tries again while this member still leads: a leader that
+   * stopped coordinating would leave every item of a departed member unowned, silently.
+   */
   private async lead(): Promise<void> {
-    if (this.closed || this.coordinator) return;
+    if (this.closed || this.coordinator || !this.latchRef?.isLeader) return;
     const coordinator = new LeaderCoordinator(this.opts.zk, this.opts.paths, this.member.name, this.log.child({ component: 'leader' }), this.retry);
     this.coordinator = coordinator;
     coordinator.on('deposed', () => this.unlead());
@@ -381,8 +395,8 @@ export class WorkerSession {
     try {
       await coordinator.start();
     } catch (err) {
-      if (!this.closed) this.log.warn({ err }, 'leader coordinator failed to start');
-      this.unlead();
+      if (this.coordinator === coordinator) this.unlead();
+      throw err;
     }
   }
 

@@ -281,6 +281,28 @@ describe('WorkerSession on simulated ZooKeeper and time', () => {
     for (let item = 0; item < SHARDS; item++) expect(w.fires(item).filter((t) => t >= from)).toEqual([from, from + 1000]);
   });
 
+  it('a new leader whose first requests meet a connection reset still leads once reconnected: the items of the member that left are handed to it (seed 43353)', async () => {
+    const w = (world = new SessionWorld(everySecond()));
+    const a = await w.worker('a');
+    await w.settle(a.session.start());
+    const b = await w.worker('b');
+    await w.settle(b.session.start());
+    await w.until(() => b.session.scheduler.owned()[JOB]?.length === SHARDS / 2);
+    expect(a.session.isLeader).toBe(true);
+
+    // a leaves; b becomes leader and its coordinator's first requests are in flight when the connection resets.
+    void a.session.close();
+    await w.until(() => b.session.isLeader);
+    b.zk.dropConnection();
+    await w.until(() => w.owners().every((o) => o === b.session.member.name) && b.session.scheduler.owned()[JOB]?.length === SHARDS, 30_000);
+    await w.settle(a.zk.close());
+
+    // And it keeps leading: a member that joins later is given its share.
+    const c = await w.worker('c');
+    await w.settle(c.session.start());
+    await w.until(() => c.session.scheduler.owned()[JOB]?.length === SHARDS / 2, 30_000);
+  });
+
   it('abandon() on lease loss aborts its runs at once with the reason, starts nothing more and writes nothing', async () => {
     const w = (world = new SessionWorld(everySecond(), 700));
     const a = await w.worker('a');
