@@ -337,7 +337,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     // Per-run loggers are made only when something is logged: most runs log nothing.
     let runLogger: Logger | undefined;
     const runLog = (): Logger => (runLogger ??= this.opts.log.child({ job: req.job, item: req.item, fire: fireId }));
-    const stages = this.opts.stages.forRun(req.job, req.item, fireId);
+    const stages = this.opts.stages.forRun(req.job, req.item, fireId, req.fireTime);
     let attempt = req.attempt;
     // Everything but the handler call is made ready before the fire time, so that at the instant
     // the handlers of a whole batch are entered one after the other with nothing in between.

@@ -410,6 +410,27 @@ export class RunLedger {
   }
 
   /**
+   * The fence every write of the item's run checks (see `RunFences`): our member node at the version
+   * known when the run began; undefined when runs are not fenced.
+   */
+  fenceOf(job: string, item: number): { path: string; version: number } | undefined {
+    const version = this.fences.of(job, item);
+    return version === undefined ? undefined : { path: this.paths.member(this.member.name), version };
+  }
+
+  /**
+   * After a write of the run failed its fence check (the member node's version moved): whether the
+   * run still holds its marker — a forced remove or reshard deletes it in the transaction that moves
+   * the fence. If it does, its fence becomes the member node's version now.
+   */
+  async confirmFence(job: string, item: number, fireTime: Date): Promise<boolean> {
+    const now = await this.fences.refresh();
+    if (!(await holdsMarker(this.zk, this.paths, this.member.name, job, item, fireTime))) return false;
+    if (now !== undefined) this.fences.set(job, item, now);
+    return true;
+  }
+
+  /**
    * Records the attempt number of a retry, only while we still hold the run's marker and the
    * record shows this run in flight; rejects (`RUN_NOT_HELD`, or the ZooKeeper error) otherwise,
    * and the attempt must not be made.
@@ -435,10 +456,7 @@ export class RunLedger {
         const failed = err instanceof ZkTransactionError && err.reason instanceof BadVersionError ? err.failedIndex : undefined;
         if (tries >= 2 || failed === undefined || (failed !== first + 1 && !(failed === 0 && first === 1))) throw err;
         if (failed === 0) {
-          // The fence moved (see LedgerMember): go on only while the marker is still ours.
-          const now = await this.fences.refresh();
-          if (!(await holdsMarker(this.zk, this.paths, this.member.name, job, item, fireTime))) throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} lost its marker to a forced remove or reshard: attempt ${attempt} not made`);
-          if (now !== undefined) this.fences.set(job, item, now);
+          if (!(await this.confirmFence(job, item, fireTime))) throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} lost its marker to a forced remove or reshard: attempt ${attempt} not made`);
         } else await this.load(job, item, true);
       }
     }

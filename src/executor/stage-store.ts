@@ -4,13 +4,22 @@ import { encodeJson } from '../model/json-codec.js';
 import { readStageRecord, STAGE_NAME, type StageRecord } from '../model/stage-record.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
+import { BadVersionError } from '../zk/zk-errors.js';
 
 export { STAGE_NAME, type StageRecord };
 
+/** The run ledger's fences (see `RunLedger.fenceOf`): what a stage write checks besides the marker. */
+export interface StageFences {
+  fenceOf(job: string, item: number): { path: string; version: number } | undefined;
+  confirmFence(job: string, item: number, fireTime: Date): Promise<boolean>;
+}
+
 /**
  * The stages of one run (one fire of one item). A completed stage is recorded in ZooKeeper, only
- * while this run still holds the item's running marker, and skipped when the fire runs again
- * (retry, or a re-run on another worker after failover).
+ * while this run still holds the item's running marker — checked as releases are, by the marker and
+ * by the run's fence (our member node's version, which a forced remove or reshard moves when it
+ * deletes the marker) — and skipped when the fire runs again (retry, or a re-run on another worker
+ * after failover).
  */
 export class RunStages {
   private loaded: { record: StageRecord; version: number } | undefined;
@@ -22,6 +31,8 @@ export class RunStages {
     private readonly job: string,
     private readonly item: number,
     private readonly fireId: string,
+    private readonly fireTime: Date,
+    private readonly fences: StageFences | undefined,
   ) {}
 
   /** Names of the stages this fire completed so far. */
@@ -59,17 +70,24 @@ export class RunStages {
       fireId: this.fireId,
       done: { ...loaded.record.done, [name]: { at: new Date().toISOString(), result: result === undefined ? undefined : (JSON.parse(JSON.stringify(result)) as unknown) } },
     };
-    const tx = this.zk.transaction().check(this.paths.running(this.job, this.item));
-    if (loaded.version < 0) tx.create(path, encodeJson(record));
-    else tx.setData(path, encodeJson(record), loaded.version);
-    try {
-      const out = await this.zk.commit(tx);
-      this.loaded = { record, version: out[1]?.stat?.version ?? 0 };
-    } catch (err) {
-      if (err instanceof ZkTransactionError && err.failedIndex === 0) {
+    for (let tries = 0; ; tries++) {
+      const fence = this.fences?.fenceOf(this.job, this.item);
+      const tx = this.zk.transaction();
+      if (fence) tx.check(fence.path, fence.version);
+      const marker = fence ? 1 : 0;
+      tx.check(this.paths.running(this.job, this.item));
+      if (loaded.version < 0) tx.create(path, encodeJson(record));
+      else tx.setData(path, encodeJson(record), loaded.version);
+      try {
+        const out = await this.zk.commit(tx);
+        this.loaded = { record, version: out[marker + 1]?.stat?.version ?? 0 };
+        return;
+      } catch (err) {
+        if (!(err instanceof ZkTransactionError) || err.failedIndex > marker) throw err;
+        // The fence moved: our own member update, or a forced operation that took the marker.
+        if (tries === 0 && err.failedIndex === 0 && err.reason instanceof BadVersionError && (await this.fences!.confirmFence(this.job, this.item, this.fireTime))) continue;
         throw new ZkshardError('STAGE_FENCED', `stage "${name}": this run no longer holds item ${this.item} of ${this.job}; stage not recorded`, { cause: err });
       }
-      throw err;
     }
   }
 
@@ -87,15 +105,16 @@ export class RunStages {
   }
 }
 
-/** Makes a `RunStages` per run. */
+/** Makes a `RunStages` per run; `fences`: the run ledger's (without, stage writes check the marker only). */
 export class StageStore {
   constructor(
     private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
+    private readonly fences?: StageFences,
   ) {}
 
-  forRun(job: string, item: number, fireId: string): RunStages {
-    return new RunStages(this.zk, this.paths, job, item, fireId);
+  forRun(job: string, item: number, fireId: string, fireTime: Date): RunStages {
+    return new RunStages(this.zk, this.paths, job, item, fireId, fireTime, this.fences);
   }
 }
 

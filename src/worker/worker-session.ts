@@ -147,7 +147,7 @@ export class WorkerSession {
     if (recorder) ledger.onNotesRecorded = (job, item, notes) => recordNotes(recorder, job, item, notes, opts.workerId, this.time.now());
     this.executor = new Executor({
       ledger,
-      stages: new StageStore(opts.zk, opts.paths),
+      stages: new StageStore(opts.zk, opts.paths, ledger),
       loader: opts.loader,
       workerId: opts.workerId,
       definitionOf: (job) => this.definitions.get(job),

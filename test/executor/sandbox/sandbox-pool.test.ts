@@ -100,14 +100,14 @@ describe.each<SandboxKind>(['thread', 'process'])('sandbox: %s', (kind) => {
 
     it('runs each stage once per fire: an attempt after a failure skips the completed one and gets its result', async () => {
       const fireId = fireIdOf('probe', new Date('2026-12-02T10:00:05.000Z'), 2);
-      const first = context({ mode: 'stages', failAfter: 'a' }, { stages: store.forRun('probe', 2, fireId) });
+      const first = context({ mode: 'stages', failAfter: 'a' }, { stages: store.forRun('probe', 2, fireId, new Date(0)) });
       await expect(run(first.ctx)).rejects.toThrow('failing after stage a');
       expect(first.lines.filter((l) => l.msg === 'stage ran').map((l) => l.stage)).toEqual(['a']);
       // Recorded by the worker before the handler went on (it threw right after).
       const record = decodeJson<{ done: Record<string, { result: unknown }> }>((await zk.getDataIfExists(zkt.paths.stages('probe', 2)))?.data);
       expect(record?.done.a?.result).toEqual({ rows: 3 });
 
-      const second = context({ mode: 'stages', failAfter: 'a' }, { attempt: 2, stages: store.forRun('probe', 2, fireId) });
+      const second = context({ mode: 'stages', failAfter: 'a' }, { attempt: 2, stages: store.forRun('probe', 2, fireId, new Date(0)) });
       await run(second.ctx);
       expect(second.lines.filter((l) => l.msg === 'stage ran').map((l) => l.stage)).toEqual(['b']);
       expect(second.lines.find((l) => l.msg === 'stages returned')).toMatchObject({ a: { rows: 3 }, b: 'b-done' });
@@ -116,7 +116,7 @@ describe.each<SandboxKind>(['thread', 'process'])('sandbox: %s', (kind) => {
     });
 
     it('fails the stage (and the attempt) when the worker refuses it: a bad name', async () => {
-      const c = context({ mode: 'stages', badStage: true }, { stages: store.forRun('probe', 2, 'other-fire') });
+      const c = context({ mode: 'stages', badStage: true }, { stages: store.forRun('probe', 2, 'other-fire', new Date(0)) });
       await expect(run(c.ctx)).rejects.toThrow(/stage name must match/);
     });
   });

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RunLedger } from '../../src/executor/run-ledger.js';
+import { StageStore } from '../../src/executor/stage-store.js';
+import { encodeMarker } from '../../src/model/running-marker.js';
+import { readStageRecord } from '../../src/model/stage-record.js';
+import { fireIdOf } from '../../src/executor/job-context.js';
+import { silentLogger } from '../../src/logging/create-logger.js';
+import { ZkTestContext } from '../support/zk-test-client.js';
+
+const A = 'm-aaaaaaaa-0000000001';
+const B = 'm-bbbbbbbb-0000000002';
+
+describe('StageStore', () => {
+  let ctx: ZkTestContext | undefined;
+  afterEach(async () => {
+    await ctx?.close();
+    ctx = undefined;
+  });
+
+  // A forced reshard deletes the markers of the items it removes and fences their owners (their
+  // member node's version moves, in the same transaction). A stage write of the old run must then
+  // fail — before, it checked only that *a* marker existed, so once the item's next run held one,
+  // the old run overwrote the new run's stage record (the new run lost its completed stages).
+  for (const before of [false, true]) {
+  it(`a run whose marker a forced operation deleted records no stage, even once the item's next run holds a marker (${before ? 'it recorded one before' : 'its first stage'})`, async () => {
+    ctx = new ZkTestContext('stages-fenced');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    await zk.mkdirp(paths.items('job'));
+    await zk.create(paths.item('job', 0));
+    await zk.mkdirp(paths.workers);
+    await zk.create(paths.member(A), undefined, 'ephemeral');
+    await zk.create(paths.member(B), undefined, 'ephemeral');
+    let known = 0;
+    const refreshFence = async () => (known = (await zk.exists(paths.member(A)))!.version);
+    const ledger = new RunLedger(zk, paths, { name: A, workerId: 'wa', fenceVersion: () => known, refreshFence }, silentLogger());
+    const store = new StageStore(zk, paths, ledger);
+    const fireA = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+    const [begun] = await ledger.begin([{ job: 'job', item: 0, fireTime: fireA, attempt: 1 }]);
+    expect(begun).toMatchObject({ status: 'started' });
+    const oldRun = store.forRun('job', 0, fireIdOf('job', fireA, 0), fireA);
+    if (before) await oldRun.complete('fetch', 1);
+
+    // The forced operation: the marker goes, its owner is fenced, in one transaction.
+    const member = await zk.getData(paths.member(A));
+    await zk.commit(zk.transaction().remove(paths.running('job', 0)).setData(paths.member(A), member.data, member.stat.version));
+    // The item's next run (on B) holds a marker and records a stage of its own.
+    const fireB = new Date(Date.UTC(2026, 0, 1, 0, 0, 2));
+    await zk.create(paths.running('job', 0), encodeMarker({ member: B, worker: 'wb', fireTime: fireB.toISOString(), attempt: 1, startedAt: fireB.toISOString() }), 'ephemeral');
+    const newRun = new StageStore(zk, paths).forRun('job', 0, fireIdOf('job', fireB, 0), fireB);
+    await newRun.complete('fetch', 2);
+
+    await expect(oldRun.complete('write', 1)).rejects.toMatchObject({ code: 'STAGE_FENCED' });
+    const stored = readStageRecord((await zk.getData(paths.stages('job', 0))).data, paths.stages('job', 0));
+    expect(stored.ok && stored.value).toMatchObject({ fireId: fireIdOf('job', fireB, 0), done: { fetch: { result: 2 } } });
+    expect(stored.ok && Object.keys(stored.value!.done)).toEqual(['fetch']);
+  });
+  }
+
+  it("a run fenced by its own member node's update (not a forced operation) goes on recording stages while its marker is still its own", async () => {
+    ctx = new ZkTestContext('stages-refence');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    await zk.mkdirp(paths.items('job'));
+    await zk.create(paths.item('job', 0));
+    await zk.mkdirp(paths.workers);
+    await zk.create(paths.member(A), undefined, 'ephemeral');
+    let known = 0;
+    const refreshFence = async () => (known = (await zk.exists(paths.member(A)))!.version);
+    const ledger = new RunLedger(zk, paths, { name: A, workerId: 'wa', fenceVersion: () => known, refreshFence }, silentLogger());
+    const store = new StageStore(zk, paths, ledger);
+    const fire = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+    expect((await ledger.begin([{ job: 'job', item: 0, fireTime: fire, attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
+    const run = store.forRun('job', 0, fireIdOf('job', fire, 0), fire);
+    await run.complete('fetch', 1);
+    await zk.setData(paths.member(A), 'draining'); // our own update: the fence moves, the marker stays ours
+    await run.complete('write', 2);
+    const stored = readStageRecord((await zk.getData(paths.stages('job', 0))).data, paths.stages('job', 0));
+    expect(stored.ok && Object.keys(stored.value!.done)).toEqual(['fetch', 'write']);
+  });
+});
