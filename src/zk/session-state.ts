@@ -40,24 +40,39 @@ export interface SessionStateSource {
   off(event: 'state', listener: (state: SessionState) => void): unknown;
 }
 
+/** The waiters of each session that is not live yet: one `state` listener serves them all. */
+const waitersOf = new WeakMap<SessionStateSource, Set<(state: SessionState) => void>>();
+
 /**
  * Resolves true once the session is live (connected or reconnected), false if it ends or
- * `timeoutMs` passes first. `startTimer` starts a timer and returns its cancel.
+ * `timeoutMs` passes first. `startTimer` starts a timer and returns its cancel. However many wait
+ * at once (every request caught by a disconnection may), the session carries one listener.
  */
 export function waitUntilLive(session: SessionStateSource, startTimer: (fn: () => void, ms: number) => () => void, timeoutMs: number): Promise<boolean> {
   if (isLive(session.state)) return Promise.resolve(true);
   if (isTerminal(session.state)) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = (value: boolean) => {
-      cancel();
+  let waiters = waitersOf.get(session);
+  if (!waiters) {
+    const all = new Set<(state: SessionState) => void>();
+    const onState = (state: SessionState): void => {
+      if (!isLive(state) && !isTerminal(state)) return;
       session.off('state', onState);
+      waitersOf.delete(session);
+      for (const waiter of all) waiter(state);
+    };
+    waiters = all;
+    waitersOf.set(session, all);
+    session.on('state', onState);
+  }
+  const set = waiters;
+  return new Promise((resolve) => {
+    const done = (value: boolean): void => {
+      cancel();
+      set.delete(waiter);
       resolve(value);
     };
-    const onState = (state: SessionState) => {
-      if (isLive(state)) done(true);
-      else if (isTerminal(state)) done(false);
-    };
+    const waiter = (state: SessionState): void => done(isLive(state));
     const cancel = startTimer(() => done(false), timeoutMs);
-    session.on('state', onState);
+    set.add(waiter);
   });
 }
