@@ -10,6 +10,20 @@ import { ZkTestContext } from '../support/zk-test-client.js';
 const A = 'm-aaaaaaaa-0000000001';
 const B = 'm-bbbbbbbb-0000000002';
 
+/** Job `job` with item 0, member A (fenced by its member node's version), A's ledger and stage store. */
+async function setUp(ctx: ZkTestContext) {
+  const zk = await ctx.shared();
+  const { paths } = ctx;
+  await zk.mkdirp(paths.items('job'));
+  await zk.create(paths.item('job', 0));
+  await zk.mkdirp(paths.workers);
+  await zk.create(paths.member(A), undefined, 'ephemeral');
+  let known = 0;
+  const refreshFence = async () => (known = (await zk.exists(paths.member(A)))!.version);
+  const ledger = new RunLedger(zk, paths, { name: A, workerId: 'wa', fenceVersion: () => known, refreshFence }, silentLogger());
+  return { zk, paths, ledger, store: new StageStore(zk, paths, ledger) };
+}
+
 describe('StageStore', () => {
   let ctx: ZkTestContext | undefined;
   afterEach(async () => {
@@ -22,19 +36,9 @@ describe('StageStore', () => {
   // fail — before, it checked only that *a* marker existed, so once the item's next run held one,
   // the old run overwrote the new run's stage record (the new run lost its completed stages).
   for (const before of [false, true]) {
-  it(`a run whose marker a forced operation deleted records no stage, even once the item's next run holds a marker (${before ? 'it recorded one before' : 'its first stage'})`, async () => {
-    ctx = new ZkTestContext('stages-fenced');
-    const zk = await ctx.shared();
-    const { paths } = ctx;
-    await zk.mkdirp(paths.items('job'));
-    await zk.create(paths.item('job', 0));
-    await zk.mkdirp(paths.workers);
-    await zk.create(paths.member(A), undefined, 'ephemeral');
+    it(`a run whose marker a forced operation deleted records no stage, even once the item's next run holds a marker (${before ? 'it recorded one before' : 'its first stage'})`, async () => {
+    const { zk, paths, ledger, store } = await setUp((ctx = new ZkTestContext('stages-fenced')));
     await zk.create(paths.member(B), undefined, 'ephemeral');
-    let known = 0;
-    const refreshFence = async () => (known = (await zk.exists(paths.member(A)))!.version);
-    const ledger = new RunLedger(zk, paths, { name: A, workerId: 'wa', fenceVersion: () => known, refreshFence }, silentLogger());
-    const store = new StageStore(zk, paths, ledger);
     const fireA = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
     const [begun] = await ledger.begin([{ job: 'job', item: 0, fireTime: fireA, attempt: 1 }]);
     expect(begun).toMatchObject({ status: 'started' });
@@ -58,17 +62,7 @@ describe('StageStore', () => {
   }
 
   it("a run fenced by its own member node's update (not a forced operation) goes on recording stages while its marker is still its own", async () => {
-    ctx = new ZkTestContext('stages-refence');
-    const zk = await ctx.shared();
-    const { paths } = ctx;
-    await zk.mkdirp(paths.items('job'));
-    await zk.create(paths.item('job', 0));
-    await zk.mkdirp(paths.workers);
-    await zk.create(paths.member(A), undefined, 'ephemeral');
-    let known = 0;
-    const refreshFence = async () => (known = (await zk.exists(paths.member(A)))!.version);
-    const ledger = new RunLedger(zk, paths, { name: A, workerId: 'wa', fenceVersion: () => known, refreshFence }, silentLogger());
-    const store = new StageStore(zk, paths, ledger);
+    const { zk, paths, ledger, store } = await setUp((ctx = new ZkTestContext('stages-refence')));
     const fire = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
     expect((await ledger.begin([{ job: 'job', item: 0, fireTime: fire, attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
     const run = store.forRun('job', 0, fireIdOf('job', fire, 0), fire);
