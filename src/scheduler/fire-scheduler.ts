@@ -104,6 +104,8 @@ export class FireScheduler {
   private readonly jobs = new Map<string, JobState>();
   private readonly clock: Clock;
   private timer: TimerHandle | undefined;
+  /** The instant (ms) the timer is armed for: the earliest next fire of the jobs with items, when armed by `arm`. */
+  private armedMs: number | undefined;
   private stallTimer: TimerHandle | undefined;
   private state: 'latent' | 'started' | 'stopped' = 'latent';
   private paused = false;
@@ -236,8 +238,20 @@ export class FireScheduler {
     }
     if (this.state === 'started') {
       for (const item of [...added, ...enabled]) this.takeover(def.name, item);
-      this.arm();
+      this.armFor(s);
     }
+  }
+
+  /**
+   * After job `s` changed: re-arms only when `s` is due before the instant the timer is armed for.
+   * A job that no longer is (it lost its items, or fires later now) leaves the timer as it is: it
+   * may wake up early, for nothing, never late. (A full `arm` looks at every job: once per job
+   * changed, a worker registering thousands of jobs spent seconds of blocked event loop there.)
+   */
+  private armFor(s: JobState): void {
+    if (s.owned.size === 0) return;
+    if (this.timer !== undefined && this.armedMs !== undefined && s.nextFire >= this.armedMs) return;
+    this.arm();
   }
 
   removeJob(job: string): void {
@@ -251,6 +265,7 @@ export class FireScheduler {
   private arm(): void {
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.armedMs = undefined;
     if (this.state !== 'started') return;
     let earliest = Infinity;
     for (const s of this.jobs.values()) if (s.owned.size > 0 && s.nextFire < earliest) earliest = s.nextFire;
@@ -259,6 +274,7 @@ export class FireScheduler {
     // setTimeout overflows past 2^31-1 ms (~24.8 days) into a 1 ms timer: wake up and re-arm.
     const delay = Math.max(0, earliest - this.opts.executor.prepareLeadMs() - this.clock.now());
     this.timer = delay > MAX_TIMER_MS ? this.clock.setTimeout(() => this.arm(), MAX_TIMER_MS) : this.clock.setTimeout(() => this.onTimer(), delay);
+    this.armedMs = earliest;
   }
 
   private onTimer(): void {
@@ -270,6 +286,7 @@ export class FireScheduler {
     if (this.paused || !this.clockTrusted()) {
       this.clock.clearTimeout(this.timer);
       this.timer = this.clock.setTimeout(() => this.onTimer(), PAUSED_RECHECK_MS);
+      this.armedMs = undefined;
       return;
     }
     const now = this.clock.now();

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FireScheduler, STALL_GRACE_MS, type FireTarget, type MarkerReader, type ProgressSource } from '../../src/scheduler/fire-scheduler.js';
 import type { ExecutorEvents, FireRequest } from '../../src/executor/executor.js';
 import type { ProgressRecord } from '../../src/model/progress-record.js';
@@ -76,6 +76,26 @@ describe('FireScheduler on fake time', () => {
     await h.clock.advanceTo(T0 + 3000);
     const times = scheduled(h.fired).map((r) => r.fireTime.getTime() - T0);
     expect(times).toEqual([500, 1500, 2500]);
+    h.scheduler.stop();
+  });
+
+  it('registering thousands of jobs arms its timer a few times, not once per job; a job due sooner than the armed instant re-arms it', async () => {
+    const h = harness(testJob('yearly', { shards: 1, cron: '0 0 0 1 1 *' }));
+    h.scheduler.start();
+    const arms = vi.spyOn(h.clock, 'setTimeout');
+    // Due sooner than the yearly job: the timer is armed again for it.
+    h.scheduler.setJob(testJob('j0000', { shards: 1 }), [0]);
+    for (let i = 1; i < 2000; i++) h.scheduler.setJob(testJob(`j${String(i).padStart(4, '0')}`, { shards: 1 }), [0]);
+    // A job losing its items leaves the timer as it is (it may wake early, never late).
+    h.scheduler.setJob(testJob('j0000', { shards: 1 }), []);
+    expect(arms.mock.calls.length).toBeLessThan(5);
+    await h.clock.advanceTo(T0 + 1600);
+    const byInstant = new Map<number, number>();
+    for (const r of scheduled(h.fired)) byInstant.set(r.fireTime.getTime() - T0, (byInstant.get(r.fireTime.getTime() - T0) ?? 0) + 1);
+    expect([...byInstant]).toEqual([
+      [500, 1999],
+      [1500, 1999],
+    ]);
     h.scheduler.stop();
   });
 

@@ -153,6 +153,23 @@ describe('ZkClient.holdsLease()', () => {
     expect(zk.signal.aborted).toBe(true);
   });
 
+  it('sends the requests of one turn of the event loop together, not a system call each', async () => {
+    ctx = new ZkTestContext('corked-writes');
+    const zk = await ctx.client();
+    const socket = (zk as unknown as { client: { connectionManager: { socket: { _write: unknown; _writev: unknown } } } }).client.connectionManager.socket;
+    let sends = 0;
+    for (const key of ['_write', '_writev'] as const) {
+      const original = socket[key] as (...args: unknown[]) => unknown;
+      socket[key] = function (this: unknown, ...args: unknown[]) {
+        sends++;
+        return original.apply(this, args);
+      };
+    }
+    const answers = await Promise.all(Array.from({ length: 200 }, () => zk.exists('/')));
+    expect(answers.every((stat) => stat !== null)).toBe(true);
+    expect(sends).toBeLessThanOrEqual(3);
+  });
+
   it('is not renewed by an answer read after a stall: the lease runs from the send time of the request', async () => {
     ctx = new ZkTestContext('lease-stall-reply');
     const zk = await ctx.client({ sessionTimeoutMs: 3000 });
@@ -161,12 +178,15 @@ describe('ZkClient.holdsLease()', () => {
     // runs the timers that came due during the stall, as a process that wakes from a freeze does.
     const heldAfterReply = await new Promise<boolean>((resolve, reject) => {
       setTimeout(() => {
-        const reply = zk.exists('/'); // written to the socket now
-        const until = performance.now() + zk.leaseMs + 300;
-        while (performance.now() < until) {
-          /* stalled: the answer lands in the socket buffer, nothing reads it */
-        }
-        reply.then(() => resolve(zk.holdsLease()), reject);
+        const reply = zk.exists('/'); // written now; the socket sends it on the next tick (corked)
+        process.nextTick(() => {
+          // After that tick: stalled while the answer lands in the socket buffer, nothing reads it.
+          const until = performance.now() + zk.leaseMs + 300;
+          while (performance.now() < until) {
+            /* stalled */
+          }
+          reply.then(() => resolve(zk.holdsLease()), reject);
+        });
       }, 0);
     });
     expect(heldAfterReply).toBe(false);
