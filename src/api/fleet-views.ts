@@ -79,6 +79,8 @@ export interface JobSummary {
   lastFire: string | null;
   /** Next fire time of the schedule (ISO), or null when the job does not fire (disabled, invalid). */
   nextFire: string | null;
+  /** How many items had each outcome as their last (items that never finished a run are not counted). */
+  lastOutcomes: Partial<Record<RunOutcome, number>>;
 }
 
 /** One item in `zkctl job <name>`. */
@@ -97,6 +99,12 @@ export interface ItemView {
   runningOn: string | null;
   /** ISO fire time of the run in progress, or null. */
   runningFire: string | null;
+  /**
+   * Fencing token of the run in progress (`ctx.fencingToken`: the zxid of the transaction that
+   * began it), or null when none runs. ZooKeeper does not keep a finished run's token (the run
+   * history in PostgreSQL does).
+   */
+  fencingToken: string | null;
   disabled: boolean;
   /** Worker id it is pinned to (`zkctl move`), or null. */
   pinnedTo: string | null;
@@ -275,7 +283,10 @@ export function jobSummaries(s: FleetSnapshot): JobSummary[] {
     const workers = new Set<string>();
     let owned = 0;
     let lastFire: string | null = null;
+    const lastOutcomes: Partial<Record<RunOutcome, number>> = {};
     for (const it of items) {
+      const outcome = it.progress.outcome;
+      if (outcome) lastOutcomes[outcome] = (lastOutcomes[outcome] ?? 0) + 1;
       const o = ownerOf(job, it.item, live);
       if (o.member === null) unowned.push(it.item);
       else if (!o.live) ownerGone.push(it.item);
@@ -303,6 +314,7 @@ export function jobSummaries(s: FleetSnapshot): JobSummary[] {
       workers: [...workers].sort(),
       lastFire,
       nextFire: state === 'disabled' ? null : nextFireOf(job.definition, s.readAt),
+      lastOutcomes,
     };
   });
 }
@@ -328,6 +340,7 @@ export function jobView(s: FleetSnapshot, name: string): JobView {
       running: it.marker !== null,
       runningOn: it.marker?.record?.worker ?? null,
       runningFire: it.marker?.record?.fireTime ?? null,
+      fencingToken: it.marker?.token ?? null,
       disabled,
       pinnedTo: job.control.pins[String(it.item)] ?? null,
       lastFire: p.lastScheduled ?? null,
