@@ -66,7 +66,7 @@ export class ConsoleOperations {
     const { cache } = this.zookeeper.current();
     if (!cache.has(name)) throw new RequestError('NOT_FOUND', `no job named ${JSON.stringify(name)} in namespace ${this.zookeeper.paths.root}`);
     const histories = await cache.histories([name]);
-    return jobView(cache.snapshot([name], histories), name);
+    return jobView(await cache.fresh([name], histories), name);
   }
 
   async runs(filter: RunFilter): Promise<RunRow[]> {
