@@ -1,20 +1,10 @@
 import { useLive } from './live';
 import { itemList } from './format';
-
-interface Status {
-  namespace: string;
-  zookeeper: string;
-  leader: { id: string; member: string } | null;
-  workers: { total: number; active: number; draining: number };
-  jobs: Array<{ name: string; state: string }>;
-  unowned: Array<{ job: string; items: number[] }>;
-  clock: { skewMs: number; uncertaintyMs: number } | null;
-  warnings: Array<{ kind: string; message: string }>;
-}
+import type { FleetStatus, RunRow } from './api';
 
 export function Overview() {
-  const { data: s, error } = useLive<Status>('/status', (e) => e.type === 'member' || e.type === 'assignment' || e.type === 'job', 1000);
-  const { data: runs } = useLive<Array<{ outcome: string }>>('/runs?since=1h&limit=1000', (e) => e.type === 'run' && e.outcome !== undefined, 15_000);
+  const { data: s, error } = useLive<FleetStatus>('/status', (e) => e.type === 'member' || e.type === 'assignment' || e.type === 'job', 1000);
+  const { data: runs } = useLive<RunRow[]>('/runs?since=1h&limit=1000', (e) => (e.type === 'run' && e.outcome !== undefined) || e.type === 'activity', 15_000);
   const failures = runs?.filter((r) => r.outcome !== 'success' && r.outcome !== 'skipped').length ?? 0;
   return (
     <section aria-labelledby="overview-title">
