@@ -197,10 +197,29 @@ function liveMembers(s: FleetSnapshot): Map<string, Member> {
   return new Map(s.members.map((m) => [m.name, m]));
 }
 
+/** Parsed schedules by cron and time zone (a view of 1,000 jobs parses each once, not per read). */
+const schedules = new Map<string, CronSchedule | null>();
+const MAX_SCHEDULES = 10_000;
+
+function scheduleOf(cron: string, timeZone: string): CronSchedule | null {
+  const key = `${cron}\u0000${timeZone}`;
+  let s = schedules.get(key);
+  if (s === undefined) {
+    try {
+      s = CronSchedule.parse(cron, timeZone);
+    } catch {
+      s = null;
+    }
+    if (schedules.size >= MAX_SCHEDULES) schedules.clear();
+    schedules.set(key, s);
+  }
+  return s;
+}
+
 function nextFireOf(def: JobDefinition | undefined, after: number): string | null {
   if (!def) return null;
   try {
-    return CronSchedule.parse(def.cron, def.timeZone).next(new Date(after)).toISOString();
+    return scheduleOf(def.cron, def.timeZone)?.next(new Date(after)).toISOString() ?? null;
   } catch {
     return null;
   }
@@ -381,7 +400,7 @@ export function fleetWarnings(s: FleetSnapshot, clock: ClockSkew | null, options
   if (s.members.length === 0) warnings.push({ kind: 'no-leader', message: 'no live worker: there is no leader and nothing runs' });
   for (const job of s.jobs) {
     if (!job.definition) warnings.push({ kind: 'bad-definition', job: job.name, message: `job ${job.name}: ${job.problem ?? 'definition does not decode'}` });
-    else {
+    else if (scheduleOf(job.definition.cron, job.definition.timeZone) === null) {
       try {
         CronSchedule.parse(job.definition.cron, job.definition.timeZone);
       } catch (err) {
