@@ -65,8 +65,9 @@ export class ConsoleOperations {
     checkJobName(name);
     const { cache } = this.zookeeper.current();
     if (!cache.has(name)) throw new RequestError('NOT_FOUND', `no job named ${JSON.stringify(name)} in namespace ${this.zookeeper.paths.root}`);
-    const histories = await cache.histories([name]);
-    return jobView(await cache.fresh([name], histories), name);
+    // The item histories and (unless watched) the items themselves, read together.
+    const [histories] = await Promise.all([cache.histories([name]), cache.fresh([name])]);
+    return jobView(cache.snapshot([name], histories), name);
   }
 
   async runs(filter: RunFilter): Promise<RunRow[]> {
