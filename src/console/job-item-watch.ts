@@ -4,7 +4,7 @@ import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
 import type { NodeSnapshot } from '../zk/node-cache.js';
-import type { ZkWatchEvent } from '../zk/zk-watch-event.js';
+import type { ZkWatcher } from '../zk/zk-watch-event.js';
 import { markerExpected, readMarkerNode, type ItemState } from './item-state.js';
 
 export interface JobItemWatchEvents {
@@ -23,6 +23,12 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
   private readonly current = new Map<number, ItemState>();
   /** Per item, the number of the latest read of its marker: an older read never overwrites a newer one. */
   private readonly reads = new Map<number, number>();
+  /**
+   * Per item, the one watcher of its marker: the same function at every read, so that the client
+   * keeps one registration per marker however many reads set it (a read whose marker went in
+   * between sets nothing on the server, and would otherwise leave one more behind each time).
+   */
+  private readonly markerWatchers = new Map<number, ZkWatcher>();
   private loadedValue = false;
   private closed = false;
 
@@ -75,6 +81,7 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
       if (!present.has(item)) {
         this.current.delete(item);
         this.reads.delete(item);
+        this.markerWatchers.delete(item);
         removed = true;
       }
     }
@@ -88,7 +95,7 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
     let marker: NodeSnapshot | null = null;
     if (markerExpected(progress)) {
       try {
-        marker = await readMarkerNode(this.zk, this.paths.running(this.job, item), (e) => this.markerEvent(item, read, e));
+        marker = await readMarkerNode(this.zk, this.paths.running(this.job, item), this.markerWatcher(item));
       } catch (err) {
         // The session's trouble; the cache is rebuilt if it ends. Keep what was known.
         this.log.debug({ err: (err as Error).message, job: this.job, item }, 'running marker read failed');
@@ -100,13 +107,16 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
     this.emit('changed');
   }
 
-  private markerEvent(item: number, read: number, e: ZkWatchEvent): void {
-    if (this.closed || this.reads.get(item) !== read) return;
-    const known = this.current.get(item);
-    if (!known) return;
-    if (e.type === 'deleted') {
-      this.current.set(item, { progress: known.progress, marker: null });
-      this.emit('changed');
-    } else void this.update(item, known.progress);
+  private markerWatcher(item: number): ZkWatcher {
+    let w = this.markerWatchers.get(item);
+    if (!w) {
+      // The marker went (or changed): read it again, existence first (no error when it is gone).
+      w = () => {
+        const known = this.current.get(item);
+        if (!this.closed && known) void this.update(item, known.progress);
+      };
+      this.markerWatchers.set(item, w);
+    }
+    return w;
   }
 }
