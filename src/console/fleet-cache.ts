@@ -228,13 +228,22 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     if (this.closed) return;
     const targets: Array<{ name: string; w: JobWatch; item: number }> = [];
     for (const [name, w] of this.perJob) if (!w.items?.loaded) for (const item of numericNames(w.itemNames.children)) targets.push({ name, w, item });
-    const states = await mapLimit(targets, (t) => readItemState(this.zk, this.paths, t.name, t.item), this.concurrency);
+    // An item whose read fails (a timeout under load) keeps what was known; the others go on.
+    let failed = 0;
+    let firstError: unknown;
+    const states = await mapLimit(targets, (t) => readItemState(this.zk, this.paths, t.name, t.item).catch((err: unknown) => {
+      failed++;
+      firstError ??= err;
+      return undefined;
+    }), this.concurrency);
     if (this.closed) return;
+    if (failed > 0) this.log.warn({ failed, of: targets.length, err: (firstError as Error)?.message }, 'item sweep: some reads failed; those items keep what was known');
     const changed = new Set<string>();
     targets.forEach(({ name, w, item }, i) => {
-      if (this.perJob.get(name) !== w || w.items?.loaded) return; // removed, or opened meanwhile
-      if (!sameItemState(w.swept.get(item), states[i]!)) {
-        w.swept.set(item, states[i]!);
+      const state = states[i];
+      if (!state || this.perJob.get(name) !== w || w.items?.loaded) return; // failed, removed, or opened meanwhile
+      if (!sameItemState(w.swept.get(item), state)) {
+        w.swept.set(item, state);
         changed.add(name);
       }
     });

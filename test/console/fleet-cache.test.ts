@@ -7,6 +7,7 @@ import { encodeMarker } from '../../src/model/running-marker.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { jobView } from '../../src/api/fleet-views.js';
 import type { ZkClient } from '../../src/zk/zk-client.js';
+import { ZkTimeoutError } from '../../src/zk/zk-errors.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { waitFor } from '../support/wait-for.js';
 import { testJob } from '../support/test-job.js';
@@ -26,8 +27,8 @@ describe('FleetCache: item watches for open jobs only, sweeps for the rest', () 
   let writer: ZkClient;
   const caches: FleetCache[] = [];
 
-  const newCache = async (openJobs: OpenJobs, minIntervalMs: number) => {
-    const cache = new FleetCache(zk, paths, silentLogger(), { openJobs, sweep: { minIntervalMs, busyShare: 0.5 } });
+  const newCache = async (openJobs: OpenJobs, minIntervalMs: number, client: ZkClient = zk) => {
+    const cache = new FleetCache(client, paths, silentLogger(), { openJobs, sweep: { minIntervalMs, busyShare: 0.5 } });
     caches.push(cache);
     await cache.start();
     return cache;
@@ -135,5 +136,25 @@ describe('FleetCache: item watches for open jobs only, sweeps for the rest', () 
     await waitFor(() => cache.job('b')?.items[0]?.progress.outcome === 'failed' && running(cache, 'b', 0) === null, { timeoutMs: 10_000, message: "b's run end seen by a sweep" });
     expect(cache.watchedJobs).toEqual([]);
     expect(cache.lastSweepMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a sweep whose read of one item fails (a timeout under load) still takes in the others', async () => {
+    const failing = paths.item('b', 1);
+    // The session, but every read of b's item 1 times out.
+    const flaky = new Proxy(zk, {
+      get(target, prop) {
+        if (prop === 'getDataIfExists') {
+          return (path: string, watcher?: Parameters<ZkClient['getDataIfExists']>[1]) => (path === failing
+            ? Promise.reject(new ZkTimeoutError('ZK_TIMEOUT', `zk: getData ${path}: no answer (test)`, { path }))
+            : target.getDataIfExists(path, watcher));
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const cache = await newCache(new OpenJobs(), 100, flaky);
+    expect(cache.job('b')?.items.map((i) => i.exists)).toEqual([true, false]); // item 1 never read
+    const token = await begin('b', 0);
+    await waitFor(() => running(cache, 'b', 0) === token, { timeoutMs: 10_000, message: "b's item 0 seen by a sweep whose read of item 1 fails" });
   });
 });
