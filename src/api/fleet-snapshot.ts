@@ -18,6 +18,12 @@ export interface MarkerSnapshot {
   record: RunningMarker | undefined;
   /** Server clock (ms) when the marker was created. */
   ctime: number;
+  /**
+   * The run's fencing token: the zxid of the transaction that created the marker, which is the
+   * one that began the run (it also set the progress record: the token the handler got is that
+   * record's mzxid, the same zxid). Null when the read did not return it.
+   */
+  token: string | null;
 }
 
 export interface ItemSnapshot {
@@ -125,7 +131,7 @@ async function readJobSnapshot(zk: ZkClient, paths: ZkPaths, name: string, requi
 /** A znode as read: its data and stat. */
 interface NodeRead {
   data: Buffer;
-  stat: { ctime: number; version: number };
+  stat: { ctime: number; version: number; czxid?: bigint };
 }
 
 /** The nodes of one item as read (null: the node does not exist). */
@@ -172,7 +178,7 @@ export function buildJobSnapshot(paths: ZkPaths, name: string, nodes: JobNodes, 
       item,
       exists: progress !== null,
       progress: { ...take(readProgress(progress?.data, paths.item(name, item)), {}, itemProblems), recent: take(readHistory(history?.data, paths.history(name, item)), [], itemProblems) },
-      marker: marker ? { record: take(readMarker(marker.data, paths.running(name, item)), undefined, itemProblems), ctime: marker.stat.ctime } : null,
+      marker: marker ? { record: take(readMarker(marker.data, paths.running(name, item)), undefined, itemProblems), ctime: marker.stat.ctime, token: marker.stat.czxid?.toString() ?? null } : null,
     };
     if (itemProblems.length > 0) snapshot.problems = itemProblems;
     return snapshot;

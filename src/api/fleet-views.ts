@@ -79,6 +79,8 @@ export interface JobSummary {
   lastFire: string | null;
   /** Next fire time of the schedule (ISO), or null when the job does not fire (disabled, invalid). */
   nextFire: string | null;
+  /** How many items had each outcome as their last (items that never finished a run are not counted). */
+  lastOutcomes: Partial<Record<RunOutcome, number>>;
 }
 
 /** One item in `zkctl job <name>`. */
@@ -97,6 +99,12 @@ export interface ItemView {
   runningOn: string | null;
   /** ISO fire time of the run in progress, or null. */
   runningFire: string | null;
+  /**
+   * Fencing token of the run in progress (`ctx.fencingToken`: the zxid of the transaction that
+   * began it), or null when none runs. ZooKeeper does not keep a finished run's token (the run
+   * history in PostgreSQL does).
+   */
+  fencingToken: string | null;
   disabled: boolean;
   /** Worker id it is pinned to (`zkctl move`), or null. */
   pinnedTo: string | null;
@@ -189,13 +197,51 @@ function liveMembers(s: FleetSnapshot): Map<string, Member> {
   return new Map(s.members.map((m) => [m.name, m]));
 }
 
+/** A parsed schedule, with its last answer: the next fire after any time in [from, next) is next. */
+interface ScheduleEntry {
+  schedule: CronSchedule | null;
+  from: number;
+  next: number;
+}
+
+/** Parsed schedules by cron and time zone (a view of 1,000 jobs parses each once, not per read). */
+const schedules = new Map<string, ScheduleEntry>();
+const MAX_SCHEDULES = 10_000;
+
+function scheduleEntry(cron: string, timeZone: string): ScheduleEntry {
+  const key = `${cron}\u0000${timeZone}`;
+  let e = schedules.get(key);
+  if (e === undefined) {
+    let schedule: CronSchedule | null;
+    try {
+      schedule = CronSchedule.parse(cron, timeZone);
+    } catch {
+      schedule = null;
+    }
+    if (schedules.size >= MAX_SCHEDULES) schedules.clear();
+    e = { schedule, from: Number.NaN, next: Number.NaN };
+    schedules.set(key, e);
+  }
+  return e;
+}
+
+function scheduleOf(cron: string, timeZone: string): CronSchedule | null {
+  return scheduleEntry(cron, timeZone).schedule;
+}
+
 function nextFireOf(def: JobDefinition | undefined, after: number): string | null {
   if (!def) return null;
-  try {
-    return CronSchedule.parse(def.cron, def.timeZone).next(new Date(after)).toISOString();
-  } catch {
-    return null;
+  const e = scheduleEntry(def.cron, def.timeZone);
+  if (!e.schedule) return null;
+  if (!(after >= e.from && after < e.next)) {
+    try {
+      e.next = e.schedule.next(new Date(after)).getTime();
+      e.from = after;
+    } catch {
+      return null;
+    }
   }
+  return iso(e.next);
 }
 
 function ownerOf(job: JobSnapshot, item: number, live: Map<string, Member>): { member: string | null; id: string | null; live: boolean } {
@@ -266,45 +312,64 @@ export function workersView(s: FleetSnapshot): WorkerView[] {
   });
 }
 
+/**
+ * A job's summary but its next fire, by the job's snapshot and the members it was computed with:
+ * the console reuses a job's snapshot until its nodes change, so its summary is computed once.
+ */
+const summaries = new WeakMap<JobSnapshot, { members: readonly Member[]; summary: Omit<JobSummary, 'nextFire'> }>();
+
 export function jobSummaries(s: FleetSnapshot): JobSummary[] {
-  const live = liveMembers(s);
+  let live: Map<string, Member> | undefined;
   return s.jobs.map((job) => {
-    const items = definedItems(job);
-    const unowned: number[] = [];
-    const ownerGone: number[] = [];
-    const workers = new Set<string>();
-    let owned = 0;
-    let lastFire: string | null = null;
-    for (const it of items) {
-      const o = ownerOf(job, it.item, live);
-      if (o.member === null) unowned.push(it.item);
-      else if (!o.live) ownerGone.push(it.item);
-      else {
-        owned++;
-        if (o.id) workers.add(o.id);
-      }
-      const last = it.progress.lastScheduled;
-      if (last && (lastFire === null || Date.parse(last) > Date.parse(lastFire))) lastFire = last;
+    let known = summaries.get(job);
+    if (!known || known.members !== s.members) {
+      known = { members: s.members, summary: summaryOf(job, (live ??= liveMembers(s))) };
+      summaries.set(job, known);
     }
-    const state = jobState(job);
-    return {
-      name: job.name,
-      cron: job.definition?.cron ?? null,
-      timeZone: job.definition?.timeZone ?? null,
-      shards: job.definition?.shards ?? items.length,
-      strategy: job.definition?.strategy ?? null,
-      state,
-      disabledItems: job.control.disabled ? items.map((i) => i.item) : [...job.control.disabledItems].sort((a, b) => a - b),
-      generation: job.assignment?.generation ?? null,
-      owned,
-      unowned,
-      ownerGone,
-      running: items.filter((i) => i.marker !== null).map((i) => i.item),
-      workers: [...workers].sort(),
-      lastFire,
-      nextFire: state === 'disabled' ? null : nextFireOf(job.definition, s.readAt),
-    };
+    const { lastOutcomes, ...rest } = known.summary;
+    return { ...rest, nextFire: rest.state === 'disabled' ? null : nextFireOf(job.definition, s.readAt), lastOutcomes };
   });
+}
+
+function summaryOf(job: JobSnapshot, live: Map<string, Member>): Omit<JobSummary, 'nextFire'> {
+  const items = definedItems(job);
+  const unowned: number[] = [];
+  const ownerGone: number[] = [];
+  const workers = new Set<string>();
+  let owned = 0;
+  let lastFire: string | null = null;
+  const lastOutcomes: Partial<Record<RunOutcome, number>> = {};
+  for (const it of items) {
+    const outcome = it.progress.outcome;
+    if (outcome) lastOutcomes[outcome] = (lastOutcomes[outcome] ?? 0) + 1;
+    const o = ownerOf(job, it.item, live);
+    if (o.member === null) unowned.push(it.item);
+    else if (!o.live) ownerGone.push(it.item);
+    else {
+      owned++;
+      if (o.id) workers.add(o.id);
+    }
+    const last = it.progress.lastScheduled;
+    if (last && (lastFire === null || Date.parse(last) > Date.parse(lastFire))) lastFire = last;
+  }
+  const state = jobState(job);
+  return {
+    name: job.name,
+    cron: job.definition?.cron ?? null,
+    timeZone: job.definition?.timeZone ?? null,
+    shards: job.definition?.shards ?? items.length,
+    strategy: job.definition?.strategy ?? null,
+    state,
+    disabledItems: job.control.disabled ? items.map((i) => i.item) : [...job.control.disabledItems].sort((a, b) => a - b),
+    generation: job.assignment?.generation ?? null,
+    owned,
+    unowned,
+    ownerGone,
+    running: items.filter((i) => i.marker !== null).map((i) => i.item),
+    workers: [...workers].sort(),
+    lastFire,
+    lastOutcomes,
+  };
 }
 
 /** @throws RequestError NOT_FOUND when the snapshot has no such job; REQUEST_INVALID when its definition does not decode. */
@@ -328,6 +393,7 @@ export function jobView(s: FleetSnapshot, name: string): JobView {
       running: it.marker !== null,
       runningOn: it.marker?.record?.worker ?? null,
       runningFire: it.marker?.record?.fireTime ?? null,
+      fencingToken: it.marker?.token ?? null,
       disabled,
       pinnedTo: job.control.pins[String(it.item)] ?? null,
       lastFire: p.lastScheduled ?? null,
@@ -368,7 +434,7 @@ export function fleetWarnings(s: FleetSnapshot, clock: ClockSkew | null, options
   if (s.members.length === 0) warnings.push({ kind: 'no-leader', message: 'no live worker: there is no leader and nothing runs' });
   for (const job of s.jobs) {
     if (!job.definition) warnings.push({ kind: 'bad-definition', job: job.name, message: `job ${job.name}: ${job.problem ?? 'definition does not decode'}` });
-    else {
+    else if (scheduleOf(job.definition.cron, job.definition.timeZone) === null) {
       try {
         CronSchedule.parse(job.definition.cron, job.definition.timeZone);
       } catch (err) {

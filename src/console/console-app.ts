@@ -12,6 +12,9 @@ import { EventHub } from './event-hub.js';
 import { ConsoleOperations } from './console-operations.js';
 import { ConsoleServer } from './console-server.js';
 import type { ConsoleUser } from './users-file.js';
+import { OpenJobs } from './open-jobs.js';
+import type { FleetCache } from './fleet-cache.js';
+import type { SweepTiming } from './sweep-loop.js';
 
 export interface ConsoleAppOptions {
   connect: string;
@@ -30,6 +33,8 @@ export interface ConsoleAppOptions {
   uiRoot?: string;
   /** The console's ZooKeeper session timeout. @default 10000 */
   sessionTimeoutMs?: number;
+  /** How the items of jobs no browser has open are swept (see FleetCache). */
+  sweep?: SweepTiming & { concurrency?: number };
 }
 
 /**
@@ -51,6 +56,15 @@ export class ConsoleApp {
     return this.urlValue;
   }
 
+  /** The fleet as the console keeps it now (undefined between two ZooKeeper sessions): for tests and the bench. */
+  get cache(): FleetCache | undefined {
+    try {
+      return this.zookeeper?.current().cache;
+    } catch {
+      return undefined;
+    }
+  }
+
   async start(): Promise<string> {
     const o = this.options;
     const log = o.logger;
@@ -62,12 +76,16 @@ export class ConsoleApp {
           throw new HistoryError('HISTORY_UNAVAILABLE', `cannot reach PostgreSQL at ${redactUrl(o.pgUrl!)}: ${(err as Error).message}`, { cause: err });
         });
       }
-      this.zookeeper = new ConsoleZooKeeper({ connect: o.connect, paths: new ZkPaths(o.namespace), credentials: o.credentials, tls: o.zkTls, logger: log, sessionTimeoutMs: o.sessionTimeoutMs });
+      const openJobs = new OpenJobs();
+      this.zookeeper = new ConsoleZooKeeper({
+        connect: o.connect, paths: new ZkPaths(o.namespace), credentials: o.credentials, tls: o.zkTls, logger: log, sessionTimeoutMs: o.sessionTimeoutMs,
+        cache: { openJobs, sweep: o.sweep },
+      });
       await this.zookeeper.start();
-      this.hub = new EventHub(this.zookeeper);
+      this.hub = new EventHub(this.zookeeper, { isOpen: (job) => openJobs.has(job) });
       this.hub.start();
       const operations = new ConsoleOperations(this.zookeeper, this.pool, log);
-      this.server = new ConsoleServer({ users: o.users, operations, events: this.hub, logger: log, readOnly: o.readOnly, tls: o.tls, uiRoot: o.uiRoot });
+      this.server = new ConsoleServer({ users: o.users, operations, events: this.hub, openJobs, logger: log, readOnly: o.readOnly, tls: o.tls, uiRoot: o.uiRoot });
       this.urlValue = await this.server.start(o.host, o.port);
       log.child({ component: 'console' }).info({ url: this.urlValue, namespace: o.namespace, users: o.users.length, readOnly: o.readOnly === true, history: o.pgUrl ? 'postgres' : 'zookeeper' }, 'console listening');
       return this.urlValue;

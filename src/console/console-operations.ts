@@ -1,5 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import type pg from 'pg';
+import type { ZkClient } from '../zk/zk-client.js';
 import { FleetReader } from '../api/fleet-reader.js';
 import { checkJobName } from '../api/fleet-reader.js';
 import { jobSummaries, jobView, statusView, workersView, type ClockSkew, type FleetStatus, type JobSummary, type JobView, type WorkerView } from '../api/fleet-views.js';
@@ -31,6 +32,7 @@ export interface Actor {
  */
 export class ConsoleOperations {
   private clock: { at: number; value: ClockSkew | null } | undefined;
+  private clockReading: Promise<void> | undefined;
   private readonly log: Logger;
 
   constructor(private readonly zookeeper: ConsoleZooKeeper, private readonly history: pg.Pool | undefined, logger: Logger) {
@@ -41,11 +43,19 @@ export class ConsoleOperations {
 
   async status(): Promise<FleetStatus> {
     const { zk, cache } = this.zookeeper.current();
-    if (!this.clock || Date.now() - this.clock.at > CLOCK_READING_MS) {
-      const value = await new FleetReader(zk, this.zookeeper.paths).clockSkew().catch(() => null);
-      this.clock = { at: Date.now(), value };
-    }
-    return statusView(cache.snapshot(), zk.connectString, this.clock.value);
+    // Only the first reading is waited for; a stale one is answered with while the next is taken
+    // (a write of `/<ns>/clock`, which waits behind the fleet's writes on a busy ZooKeeper).
+    if (!this.clock) await this.readClock(zk);
+    else if (Date.now() - this.clock.at > CLOCK_READING_MS) void this.readClock(zk);
+    return statusView(cache.snapshot(), zk.connectString, this.clock?.value ?? null);
+  }
+
+  /** Takes a clock-skew reading (one at a time). */
+  private readClock(zk: ZkClient): Promise<void> {
+    this.clockReading ??= new FleetReader(zk, this.zookeeper.paths).clockSkew().catch(() => null)
+      .then((value) => { this.clock = { at: Date.now(), value }; })
+      .finally(() => { this.clockReading = undefined; });
+    return this.clockReading;
   }
 
   workers(id?: string): WorkerView[] {
@@ -65,7 +75,8 @@ export class ConsoleOperations {
     checkJobName(name);
     const { cache } = this.zookeeper.current();
     if (!cache.has(name)) throw new RequestError('NOT_FOUND', `no job named ${JSON.stringify(name)} in namespace ${this.zookeeper.paths.root}`);
-    const histories = await cache.histories([name]);
+    // The item histories and (unless watched) the items themselves, read together.
+    const [histories] = await Promise.all([cache.histories([name]), cache.fresh([name])]);
     return jobView(cache.snapshot([name], histories), name);
   }
 

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
@@ -15,6 +16,8 @@ import { RequestFields } from './request-fields.js';
 import type { ConsoleOperations } from './console-operations.js';
 import type { EventHub, HubEvent } from './event-hub.js';
 import { uiDir } from './ui-dir.js';
+import type { OpenJobs } from './open-jobs.js';
+import { checkJobName } from '../api/fleet-reader.js';
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'zkshard_session';
@@ -25,11 +28,15 @@ export const LOGIN_REFUSED = 'wrong user name or password';
 /** A stream whose browser reads slower than this many bytes behind is sent `resync` instead of events. */
 const SSE_MAX_BUFFERED = 1 << 20;
 const SSE_HEARTBEAT_MS = 15_000;
+/** Jobs one event stream may have open at once (job pages: their items are watched). */
+export const MAX_OPEN_JOBS_PER_STREAM = 16;
 
 export interface ConsoleServerOptions {
   users: readonly ConsoleUser[];
   operations: ConsoleOperations;
   events: EventHub;
+  /** The jobs the browsers have open (`PUT /api/v1/events/<stream>/jobs`). */
+  openJobs: OpenJobs;
   logger: Logger;
   /** Every action answers 405. */
   readOnly?: boolean;
@@ -40,7 +47,11 @@ export interface ConsoleServerOptions {
 }
 
 interface SseClient {
+  /** Named in the stream's `hello`; the browser opens jobs with it. */
+  id: string;
   session: ConsoleSession;
+  /** The jobs this stream has open. */
+  open: Set<string>;
   res: ServerResponse;
   /** Events were dropped for it; `resync` follows once its buffer drained. */
   lagging: boolean;
@@ -88,8 +99,10 @@ export class ConsoleServer {
     this.closing ??= (async () => {
       this.unsubscribe?.();
       if (this.heartbeat) clearInterval(this.heartbeat);
-      for (const c of this.streams) c.res.end();
-      this.streams.clear();
+      for (const c of this.streams) {
+        this.closeStream(c);
+        c.res.end();
+      }
       await this.app?.close();
     })();
     return this.closing;
@@ -147,7 +160,11 @@ export class ConsoleServer {
       const s = this.sessions.get(id);
       if (s) this.checkCsrf(req, s);
       this.sessions.delete(id);
-      for (const c of this.streams) if (c.session.id === id) c.res.end();
+      for (const c of this.streams) {
+        if (c.session.id !== id) continue;
+        this.closeStream(c);
+        c.res.end();
+      }
       void reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return { loggedOut: true };
     });
@@ -226,10 +243,27 @@ export class ConsoleServer {
         'x-accel-buffering': 'no',
       });
       res.write('retry: 2000\n\n');
-      res.write(`event: hello\ndata: ${JSON.stringify({ historySource: ops.historySource })}\n\n`);
-      const client: SseClient = { session, res, lagging: false };
+      const client: SseClient = { id: randomBytes(16).toString('hex'), session, open: new Set(), res, lagging: false };
+      res.write(`event: hello\ndata: ${JSON.stringify({ historySource: ops.historySource, stream: client.id })}\n\n`);
       this.streams.add(client);
-      req.raw.on('close', () => this.streams.delete(client));
+      req.raw.on('close', () => this.closeStream(client));
+    });
+    // The jobs a stream's browser has open: their items are watched (and their runs sent one by one).
+    app.put<{ Params: { stream: string } }>('/api/v1/events/:stream/jobs', async (req) => {
+      const s = this.session(req);
+      this.checkCsrf(req, s);
+      const client = [...this.streams].find((c) => c.id === req.params.stream && c.session.id === s.id);
+      if (!client) throw new HttpError(404, 'NOT_FOUND', `no event stream ${JSON.stringify(req.params.stream)} of this session (GET /api/v1/events names it in its hello)`);
+      const raw = new RequestFields(req.body, 'open jobs', ['jobs']).raw('jobs');
+      if (!Array.isArray(raw) || raw.length > MAX_OPEN_JOBS_PER_STREAM || raw.some((j) => typeof j !== 'string')) {
+        throw new HttpError(400, 'REQUEST_INVALID', `open jobs: jobs must be a list of at most ${MAX_OPEN_JOBS_PER_STREAM} job names, got ${JSON.stringify(raw)?.slice(0, 100)}`);
+      }
+      const jobs = new Set(raw as string[]);
+      for (const j of jobs) checkJobName(j);
+      for (const j of client.open) if (!jobs.has(j)) this.options.openJobs.release(j);
+      for (const j of jobs) if (!client.open.has(j)) this.options.openJobs.acquire(j);
+      client.open = jobs;
+      return { stream: client.id, jobs: [...jobs].sort() };
     });
 
     // ---- the UI ------------------------------------------------------------------------------
@@ -272,7 +306,16 @@ export class ConsoleServer {
     return s;
   }
 
+  /** Ends a stream's hold on the jobs it had open. */
+  private closeStream(c: SseClient): void {
+    if (!this.streams.delete(c)) return;
+    for (const j of c.open) this.options.openJobs.release(j);
+    c.open.clear();
+  }
+
   private broadcast(events: HubEvent[]): void {
+    // One serialization per batch, written to each stream in one write.
+    const payload = events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join('');
     for (const c of this.streams) {
       if (c.res.writableLength > SSE_MAX_BUFFERED) {
         // This browser reads too slowly: drop its events, tell it to read everything again once it caught up.
@@ -285,7 +328,7 @@ export class ConsoleServer {
         }
         continue;
       }
-      c.res.write(events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join(''));
+      c.res.write(payload);
     }
   }
 }

@@ -8,7 +8,7 @@ import { isTerminal } from '../zk/session-state.js';
 import { NotAuthorizedError, ZkUnavailableError } from '../zk/zk-errors.js';
 import { resolveNamespaceAcl } from '../api/acl-policy.js';
 import { Backoff } from '../zk/backoff.js';
-import { FleetCache } from './fleet-cache.js';
+import { FleetCache, type FleetCacheOptions } from './fleet-cache.js';
 
 export interface ConsoleZooKeeperOptions {
   connect: string;
@@ -20,6 +20,8 @@ export interface ConsoleZooKeeperOptions {
   sessionTimeoutMs?: number;
   /** How long `start()` waits for the first session. @default 5000 */
   connectTimeoutMs?: number;
+  /** Which jobs' items are watched, and how the others are swept (see FleetCache). */
+  cache?: FleetCacheOptions;
 }
 
 /** The session in use and the fleet its watches keep. */
@@ -103,7 +105,7 @@ export class ConsoleZooKeeper extends EventEmitter<ConsoleZooKeeperEvents> {
       await resolveNamespaceAcl(zk, this.options.paths.root).catch((err: unknown) => {
         if (err instanceof NotAuthorizedError) throw err;
       });
-      const cache = new FleetCache(zk, this.options.paths, this.log);
+      const cache = new FleetCache(zk, this.options.paths, this.log, this.options.cache);
       await cache.start();
       return { zk, cache };
     } catch (err) {

@@ -8,10 +8,31 @@ export interface SessionEvent {
   state: 'up' | 'down';
 }
 
-export type HubEvent = ConsoleEvent | SessionEvent;
+/**
+ * `activity`: runs of jobs no browser has open, too many in one batch to send one by one (a sweep
+ * of a large fleet firing every second): how many there were and in how many jobs.
+ */
+export interface ActivityEvent {
+  type: 'activity';
+  runs: number;
+  jobs: number;
+}
+
+export type HubEvent = ConsoleEvent | SessionEvent | ActivityEvent;
 
 /** Changes seen within this window go out together (one diff of the jobs that changed). */
 export const COALESCE_MS = 100;
+/** More `run` events of jobs not open than this in one batch go out as one `activity` event. */
+export const MAX_RUN_EVENTS = 500;
+
+export interface EventHubOptions {
+  /** @default COALESCE_MS */
+  coalesceMs?: number;
+  /** Whether a browser has the job open (its `run` events are always sent one by one). @default none is */
+  isOpen?: (job: string) => boolean;
+  /** @default MAX_RUN_EVENTS */
+  maxRunEvents?: number;
+}
 
 /**
  * Turns the watches' changes into events for every browser: one diff per window of
@@ -29,7 +50,15 @@ export class EventHub {
   private started = false;
   private closed = false;
 
-  constructor(private readonly zookeeper: ConsoleZooKeeper, private readonly coalesceMs = COALESCE_MS) {}
+  private readonly coalesceMs: number;
+  private readonly isOpen: (job: string) => boolean;
+  private readonly maxRunEvents: number;
+
+  constructor(private readonly zookeeper: ConsoleZooKeeper, options: EventHubOptions = {}) {
+    this.coalesceMs = options.coalesceMs ?? COALESCE_MS;
+    this.isOpen = options.isOpen ?? (() => false);
+    this.maxRunEvents = options.maxRunEvents ?? MAX_RUN_EVENTS;
+  }
 
   /** Follows the current session and every later one (call after `zookeeper.start()`). */
   start(): void {
@@ -87,9 +116,24 @@ export class EventHub {
     this.dirtyJobs = new Set();
     this.dirtyMembers = false;
     const next = live.cache.snapshot();
-    const events = this.prev ? diffFleet(this.prev, next, jobs, members) : [];
+    const events = this.prev ? this.capRuns(diffFleet(this.prev, next, jobs, members)) : [];
     this.prev = next;
     if (events.length > 0) this.publish(events);
+  }
+
+  /** Replaces the `run` events of jobs not open by one `activity` event when they are too many. */
+  private capRuns(events: ConsoleEvent[]): HubEvent[] {
+    let count = 0;
+    for (const e of events) if (e.type === 'run' && !this.isOpen(e.job)) count++;
+    if (count <= this.maxRunEvents) return events;
+    const jobs = new Set<string>();
+    const kept: HubEvent[] = [];
+    for (const e of events) {
+      if (e.type === 'run' && !this.isOpen(e.job)) jobs.add(e.job);
+      else kept.push(e);
+    }
+    kept.push({ type: 'activity', runs: count, jobs: jobs.size });
+    return kept;
   }
 
   private publish(events: HubEvent[]): void {

@@ -3,22 +3,39 @@ import type { Logger } from 'pino';
 import type { ZkClient } from '../zk/zk-client.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
-import { NodeCache } from '../zk/node-cache.js';
 import { mapLimit } from '../api/zk-read.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
 import { buildJobSnapshot, type FleetSnapshot, type ItemNodes, type JobSnapshot } from '../api/fleet-snapshot.js';
+import { readItemState, sameItemState, type ItemState } from './item-state.js';
+import { JobItemWatch } from './job-item-watch.js';
+import { OpenJobs } from './open-jobs.js';
+import { SweepLoop, type SweepTiming } from './sweep-loop.js';
 
 export interface FleetCacheEvents {
   /** Something changed; `jobs` names the jobs whose nodes changed, `members` whether workers or drains did. */
   changed: [change: { jobs: ReadonlySet<string>; members: boolean }];
 }
 
-/** The watches of one job: its own children (assignment, control) and its items' data. */
+export interface FleetCacheOptions {
+  /** The jobs whose item nodes are watched; every other job's items are swept. @default none */
+  openJobs?: OpenJobs;
+  /** Timing of the sweeps of the items of jobs no browser has open. */
+  sweep?: SweepTiming & {
+    /** Reads of one sweep in flight at once. @default 128 */
+    concurrency?: number;
+  };
+}
+
+/** The watches of one job. */
 interface JobWatch {
+  /** Its own children (assignment, control, items, triggers) and their data. */
   children: ChildrenCache;
-  items: ChildrenCache;
-  /** One per item node: its running marker (the item's progress comes with `items`). */
-  perItem: Map<string, NodeCache>;
+  /** The names of its item nodes (not their data: that changes with every run). */
+  itemNames: ChildrenCache;
+  /** Its items' nodes as last swept (or read for a request). */
+  swept: Map<number, ItemState>;
+  /** While a browser has the job open: its items' nodes, watched. */
+  items?: JobItemWatch;
   /** The snapshot as last built, until the job's nodes change. */
   built?: JobSnapshot;
 }
@@ -28,46 +45,62 @@ export type Histories = ReadonlyMap<string, ReadonlyMap<number, { data: Buffer }
 
 /** A read of every item's history is reused for this long. */
 const HISTORY_REUSE_MS = 3000;
+const DEFAULT_SWEEP_CONCURRENCY = 128;
 
 /**
- * The fleet as ZooKeeper's watches keep it: one set of watches per console process, however many
- * browsers read it: members, drains, definitions, assignments, controls, every item's progress and
- * running marker. Builds the same {@link FleetSnapshot} as `readFleetSnapshot` (zkctl's reads),
- * rebuilding only the jobs whose nodes changed. Item histories are not watched (they change with
- * every run and only one page shows them): {@link histories} reads them when asked. Bound to one
- * session: when it ends, close this and build a new one on the next session.
+ * The fleet as the console keeps it, one copy per console process however many browsers read it.
+ * Watched: members, drains, definitions, assignments, controls, the item names of every job, and
+ * the item nodes (progress records, running markers) of the jobs a browser has open
+ * ({@link OpenJobs}). The item nodes of every other job change with every run: they are read in
+ * periodic sweeps ({@link SweepLoop}: progress records with a bounded concurrency, a marker only
+ * when its record says a run holds it), so that the console's cost does not grow with the fleet's
+ * run rate. Builds the same {@link FleetSnapshot} as `readFleetSnapshot` (zkctl's reads),
+ * rebuilding only the jobs whose nodes changed. Item histories are read when asked
+ * ({@link histories}). Bound to one session: when it ends, close this and build a new one.
  */
 export class FleetCache extends EventEmitter<FleetCacheEvents> {
   private readonly workers: ChildrenCache;
   private readonly drains: ChildrenCache;
   private readonly jobs: ChildrenCache;
   private readonly perJob = new Map<string, JobWatch>();
+  private readonly openJobs: OpenJobs;
+  private readonly sweeps: SweepLoop;
+  private readonly concurrency: number;
   private members: Member[] = [];
   private membersBuilt = false;
   private closed = false;
   private readonly pending: Promise<void>[] = [];
+  private readonly onOpenChanged = (job: string, open: boolean) => this.setOpen(job, open);
 
-  constructor(private readonly zk: ZkClient, private readonly paths: ZkPaths, private readonly log: Logger) {
+  constructor(private readonly zk: ZkClient, private readonly paths: ZkPaths, private readonly log: Logger, options: FleetCacheOptions = {}) {
     super();
     this.workers = new ChildrenCache(zk, paths.workers, { withData: true, log });
     this.drains = new ChildrenCache(zk, paths.drains, { withData: false, log });
     this.jobs = new ChildrenCache(zk, paths.jobs, { withData: true, log });
+    this.openJobs = options.openJobs ?? new OpenJobs();
+    this.concurrency = options.sweep?.concurrency ?? DEFAULT_SWEEP_CONCURRENCY;
+    this.sweeps = new SweepLoop(() => this.sweep(), options.sweep ?? {}, log);
   }
 
-  /** Reads everything once and sets the watches; resolves when the whole fleet is known. */
+  /** Reads everything once (every item swept once) and sets the watches; resolves when the whole fleet is known. */
   async start(): Promise<void> {
     this.workers.on('changed', () => this.membersChanged());
     this.drains.on('changed', () => this.membersChanged());
     this.jobs.on('changed', () => this.reconcileJobs());
+    this.openJobs.on('changed', this.onOpenChanged);
     await Promise.all([this.workers.start(), this.drains.start(), this.jobs.start()]);
     this.reconcileJobs();
-    // Each job and item cache started meanwhile may add more (items of new jobs): wait for all.
+    // Each job cache started meanwhile may add more: wait for all.
     while (this.pending.length > 0) await Promise.all(this.pending.splice(0));
+    await this.sweep();
+    this.sweeps.start();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.openJobs.off('changed', this.onOpenChanged);
+    this.sweeps.close();
     this.workers.close();
     this.drains.close();
     this.jobs.close();
@@ -100,19 +133,61 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     return this.perJob.has(name) && this.jobs.data(name) !== undefined;
   }
 
-  private historyRead: { at: number; value: Promise<Histories> } | undefined;
+  /** The jobs whose item nodes are watched now (open in a browser, and loaded). */
+  get watchedJobs(): string[] {
+    return [...this.perJob].filter(([, w]) => w.items !== undefined).map(([name]) => name).sort();
+  }
 
-  /** Reads the item histories of `only` these jobs, or of all (a read of all is reused for a few seconds). */
+  /** How long the last sweep of the items took (ms). */
+  get lastSweepMs(): number {
+    return this.sweeps.lastDurationMs;
+  }
+
+  /**
+   * The fleet with `only` these jobs' items read now, unless watched (then as watched): what a
+   * request for a job shows, as fresh as zkctl's read. A change found goes out as the sweep's would.
+   */
+  async fresh(only: readonly string[], histories?: Histories): Promise<FleetSnapshot> {
+    const changed = new Set<string>();
+    await Promise.all(only.map(async (name) => {
+      const w = this.perJob.get(name);
+      if (!w || w.items?.loaded) return;
+      const items = numericNames(w.itemNames.children);
+      const states = await mapLimit(items, (item) => readItemState(this.zk, this.paths, name, item), this.concurrency);
+      if (this.perJob.get(name) !== w || w.items?.loaded) return;
+      items.forEach((item, i) => {
+        if (!sameItemState(w.swept.get(item), states[i]!)) {
+          w.swept.set(item, states[i]!);
+          changed.add(name);
+        }
+      });
+    }));
+    for (const name of changed) this.perJob.get(name)!.built = undefined;
+    if (changed.size > 0 && !this.closed) this.emit('changed', { jobs: changed, members: false });
+    return this.snapshot(only, histories);
+  }
+
+  private historyRead: { at: number; value: Promise<Histories>; tookMs?: number } | undefined;
+
+  /**
+   * Reads the item histories of `only` these jobs, or of all. A read of all is reused for a few
+   * seconds, or ten times as long as it took (a large fleet's: 8,000 reads), whichever is longer.
+   */
   histories(only?: readonly string[]): Promise<Histories> {
-    if (only === undefined && this.historyRead && Date.now() - this.historyRead.at < HISTORY_REUSE_MS) return this.historyRead.value;
+    const last = this.historyRead;
+    if (only === undefined && last && Date.now() - last.at < Math.max(HISTORY_REUSE_MS, 10 * (last.tookMs ?? 0))) return last.value;
     const names = only ?? [...this.perJob.keys()];
-    const pairs = names.flatMap((job) => (this.perJob.get(job)?.items.children ?? []).filter((n) => /^\d+$/.test(n)).map((n) => [job, Number(n)] as const));
+    const pairs = names.flatMap((job) => numericNames(this.perJob.get(job)?.itemNames.children ?? []).map((item) => [job, item] as const));
     const value = mapLimit(pairs, async ([job, item]) => [job, item, await this.zk.getDataIfExists(this.paths.history(job, item))] as const, 32).then((rows) => {
       const out = new Map<string, Map<number, { data: Buffer }>>();
       for (const [job, item, found] of rows) if (found) (out.get(job) ?? out.set(job, new Map()).get(job)!).set(item, found);
       return out as Histories;
     });
-    if (only === undefined) this.historyRead = { at: Date.now(), value };
+    if (only === undefined) {
+      const read: { at: number; value: Promise<Histories>; tookMs?: number } = { at: Date.now(), value };
+      this.historyRead = read;
+      void value.then(() => { read.tookMs = Date.now() - read.at; }, () => { if (this.historyRead === read) this.historyRead = undefined; });
+    }
     return value;
   }
 
@@ -136,19 +211,70 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     if (!w || !definition) return undefined;
     if (w.built && !histories) return w.built;
     const own = (child: string) => w.children.data(child) ?? null;
+    const states = w.items?.loaded ? w.items.states : w.swept;
     const items = new Map<number, ItemNodes>();
-    for (const itemName of w.items.children) {
-      if (!/^\d+$/.test(itemName)) continue;
-      const c = w.perItem.get(itemName);
-      items.set(Number(itemName), {
-        progress: w.items.data(itemName) ?? null,
-        marker: c?.current ?? null,
-        history: histories?.get(Number(itemName)) ?? null,
-      });
+    for (const item of numericNames(w.itemNames.children)) {
+      const s = states.get(item);
+      if (!s) continue; // not read yet (a new job, before the next sweep)
+      items.set(item, { progress: s.progress, marker: s.marker, history: histories?.get(item) ?? null });
     }
-    const built = buildJobSnapshot(this.paths, name, { definition, assignment: own('assignment'), control: own('control'), itemNames: w.items.children, items }, this.liveMembers());
+    const built = buildJobSnapshot(this.paths, name, { definition, assignment: own('assignment'), control: own('control'), itemNames: w.itemNames.children, items }, this.liveMembers());
     if (!histories) w.built = built;
     return built;
+  }
+
+  /** One sweep: the items of every job not watched, progress first, a marker only when a run holds the item. */
+  private async sweep(): Promise<void> {
+    if (this.closed) return;
+    const targets: Array<{ name: string; w: JobWatch; item: number }> = [];
+    for (const [name, w] of this.perJob) if (!w.items?.loaded) for (const item of numericNames(w.itemNames.children)) targets.push({ name, w, item });
+    // An item whose read fails (a timeout under load) keeps what was known; the others go on.
+    let failed = 0;
+    let firstError: unknown;
+    const states = await mapLimit(targets, (t) => readItemState(this.zk, this.paths, t.name, t.item).catch((err: unknown) => {
+      failed++;
+      firstError ??= err;
+      return undefined;
+    }), this.concurrency);
+    if (this.closed) return;
+    if (failed > 0) this.log.warn({ failed, of: targets.length, err: (firstError as Error)?.message }, 'item sweep: some reads failed; those items keep what was known');
+    const changed = new Set<string>();
+    targets.forEach(({ name, w, item }, i) => {
+      const state = states[i];
+      if (!state || this.perJob.get(name) !== w || w.items?.loaded) return; // failed, removed, or opened meanwhile
+      if (!sameItemState(w.swept.get(item), state)) {
+        w.swept.set(item, state);
+        changed.add(name);
+      }
+    });
+    for (const name of changed) this.perJob.get(name)!.built = undefined;
+    if (changed.size > 0) this.emit('changed', { jobs: changed, members: false });
+  }
+
+  private setOpen(name: string, open: boolean): void {
+    if (this.closed) return;
+    const w = this.perJob.get(name);
+    if (!w) return; // opened before it exists: watched when it appears (openJob)
+    if (open) this.watchItems(name, w);
+    else if (w.items) {
+      // Keep the freshest known state for the sweeps that follow.
+      for (const [item, s] of w.items.states) w.swept.set(item, s);
+      w.items.close();
+      w.items = undefined;
+      this.jobChanged(name);
+    }
+  }
+
+  private watchItems(name: string, w: JobWatch): void {
+    if (w.items) return;
+    const items = new JobItemWatch(this.zk, this.paths, name, this.log);
+    w.items = items;
+    items.on('changed', () => {
+      if (items.loaded) this.jobChanged(name);
+    });
+    items.start().then(() => {
+      if (w.items === items && !this.closed) this.jobChanged(name);
+    }, (err: unknown) => this.log.warn({ err: (err as Error)?.message, job: name }, 'item watches failed to start'));
   }
 
   private membersChanged(): void {
@@ -190,39 +316,24 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
   private openJob(name: string): JobWatch {
     const w: JobWatch = {
       children: new ChildrenCache(this.zk, this.paths.job(name), { withData: true, log: this.log }),
-      items: new ChildrenCache(this.zk, this.paths.items(name), { withData: true, log: this.log }),
-      perItem: new Map(),
+      itemNames: new ChildrenCache(this.zk, this.paths.items(name), { withData: false, log: this.log }),
+      swept: new Map(),
     };
     w.children.on('changed', () => this.jobChanged(name));
-    w.items.on('changed', () => {
-      this.reconcileItems(name, w);
-      this.jobChanged(name);
-    });
-    this.pending.push(w.children.start(), w.items.start().then(() => this.reconcileItems(name, w)));
+    w.itemNames.on('changed', () => this.jobChanged(name));
+    this.pending.push(w.children.start(), w.itemNames.start());
+    if (this.openJobs.has(name)) this.watchItems(name, w);
     return w;
-  }
-
-  private reconcileItems(name: string, w: JobWatch): void {
-    if (this.closed || this.perJob.get(name) !== w) return;
-    const names = new Set(w.items.children.filter((n) => /^\d+$/.test(n)));
-    for (const [item, c] of w.perItem) {
-      if (!names.has(item)) {
-        c.close();
-        w.perItem.delete(item);
-      }
-    }
-    for (const item of names) {
-      if (w.perItem.has(item)) continue;
-      const c = new NodeCache(this.zk, this.paths.running(name, Number(item)), this.log);
-      c.on('changed', () => this.jobChanged(name));
-      w.perItem.set(item, c);
-      this.pending.push(c.start());
-    }
   }
 
   private closeJob(w: JobWatch): void {
     w.children.close();
-    w.items.close();
-    for (const c of w.perItem.values()) c.close();
+    w.itemNames.close();
+    w.items?.close();
   }
+}
+
+/** The item numbers among child names, ascending. */
+function numericNames(names: readonly string[]): number[] {
+  return names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
 }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { FleetReader } from '../../src/api/fleet-reader.js';
 import { markerStaleness, type JobSummary } from '../../src/api/fleet-views.js';
 import type { FleetSnapshot } from '../../src/api/fleet-snapshot.js';
@@ -42,6 +43,13 @@ describe('FleetReader', () => {
     expect(workers[0]!.uptimeMs).toBeGreaterThanOrEqual(0);
     // Runs show up as running items of their worker (sleepMs=400 on a 1-second cron).
     await waitFor(async () => (await reader.workers()).some((w) => (w.running.orders?.length ?? 0) > 0), { message: 'a running item' });
+    // A running item shows its run's fencing token: the one its handler got (ctx.fencingToken).
+    const run = await waitFor(async () => (await reader.job('orders')).items.find((i) => i.running && i.fencingToken !== null), { message: 'a running item with its fencing token' });
+    const startOf = () => readFileSync(process.env.RECORD_FILE!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; job: string; item: number; fire: string; token: string })
+      .find((r) => r.event === 'start' && r.job === 'orders' && r.item === run.item && r.fire === run.runningFire);
+    await waitFor(() => startOf() !== undefined, { message: 'the run recorded by its handler' });
+    expect(startOf()!.token).toBe(run.fencingToken);
+    expect(run.fencingToken).toMatch(/^\d+$/);
     expect((await reader.workers('b')).map((w) => w.id)).toEqual(['b']);
     await expect(reader.workers('nobody')).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
@@ -57,6 +65,9 @@ describe('FleetReader', () => {
       return j.items.every((i) => i.lastOutcome === 'success') ? j : undefined;
     }, { timeoutMs: 10_000, message: 'every item ran once' });
     expect(job).toMatchObject({ name: 'orders', cron: '* * * * * *', shards: 4, state: 'enabled', version: 0 });
+    // Every item has a last outcome, counted per outcome in the jobs list.
+    const outcomes = (await reader.jobs()).find((j) => j.name === 'orders')!.lastOutcomes;
+    expect(Object.values(outcomes).reduce((a, b) => a + b, 0)).toBe(4);
     expect(job.items.map((i) => i.item)).toEqual([0, 1, 2, 3]);
     expect(job.items.map((i) => i.parameter)).toEqual(['beijing', 'shanghai', null, null]);
     for (const i of job.items) {
@@ -180,7 +191,7 @@ describe('FleetReader', () => {
     const s: FleetSnapshot = { namespace: 'n', readAt: now, members: [member], drains: [], jobs: [] };
     const item = (memberName: string, ageMs: number) => ({
       item: 0, exists: true, progress: {},
-      marker: { record: { member: memberName, worker: 'w', fireTime: '', attempt: 1, startedAt: '' }, ctime: now - ageMs },
+      marker: { record: { member: memberName, worker: 'w', fireTime: '', attempt: 1, startedAt: '' }, ctime: now - ageMs, token: null },
     });
     expect(markerStaleness(item(member.name, 1000), s)).toBeUndefined();
     expect(markerStaleness(item('m-2-0000000002', 1000), s)).toMatch(/not live/);

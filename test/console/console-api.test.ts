@@ -23,6 +23,8 @@ describe('console API against a real ZooKeeper and real workers', () => {
   let operator: ConsoleClient;
   let admin: ConsoleClient;
   let stream: EventStream;
+  /** The hello of the operator's stream (opened in beforeAll). */
+  const stream2 = () => stream.waitFor('hello');
 
   beforeAll(async () => {
     await fleet.start('w1', [def('orders', { cron: YEARLY, shards: 4 }), def('billing', { cron: YEARLY, shards: 2 })]);
@@ -202,6 +204,40 @@ describe('console API against a real ZooKeeper and real workers', () => {
     await stream.waitFor('member', (d) => d.worker === 'w1' && d.state === 'draining', { from });
     await stream.waitFor('assignment', (d) => d.job === 'orders' && d.owners.every((o: string) => o === 'w2'), { from });
     expect((await operator.request('POST', '/api/v1/workers/w1/undrain', {})).status).toBe(200);
+  });
+
+  it('an event stream opens jobs: their items are watched while some stream holds them', async () => {
+    const c = viewer();
+    await c.login('viewer');
+    const s = await c.events();
+    try {
+      const stream = (await s.waitFor('hello')).data.stream as string;
+      expect(stream).toMatch(/^[0-9a-f]{32}$/);
+      expect(app.cache!.watchedJobs).toEqual([]);
+      const put = await c.request('PUT', `/api/v1/events/${stream}/jobs`, { jobs: ['orders'] });
+      expect(put.status).toBe(200);
+      expect(put.body).toEqual({ stream, jobs: ['orders'] });
+      expect(app.cache!.watchedJobs).toEqual(['orders']);
+      // A second holder of the same job (the operator's stream); then only the viewer's holds it.
+      const other = (await stream2()).data.stream as string;
+      expect((await operator.request('PUT', `/api/v1/events/${other}/jobs`, { jobs: ['orders', 'billing'] })).status).toBe(200);
+      expect(app.cache!.watchedJobs).toEqual(['billing', 'orders']);
+      expect((await operator.request('PUT', `/api/v1/events/${other}/jobs`, { jobs: [] })).status).toBe(200);
+      expect(app.cache!.watchedJobs).toEqual(['orders']);
+      // Another session's stream is not found; bad lists are 400; no CSRF header, 403.
+      expect((await operator.request('PUT', `/api/v1/events/${stream}/jobs`, { jobs: [] })).status).toBe(404);
+      const bad = await c.request('PUT', `/api/v1/events/${stream}/jobs`, { jobs: 'orders' });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatch(/^open jobs: jobs must be a list of at most 16 job names/);
+      expect((await c.request('PUT', `/api/v1/events/${stream}/jobs`, { jobs: Array.from({ length: 17 }, (_, i) => `j${i}`) })).status).toBe(400);
+      expect((await c.request('PUT', `/api/v1/events/${stream}/jobs`, { jobs: ['Bad Name'] })).status).toBe(400);
+      expect((await c.request('PUT', `/api/v1/events/${stream}/jobs`, { jobs: [] }, { csrf: false })).status).toBe(403);
+      expect(app.cache!.watchedJobs).toEqual(['orders']);
+    } finally {
+      s.close();
+    }
+    // The stream's end lets its jobs go.
+    await waitFor(() => app.cache!.watchedJobs.length === 0, { timeoutMs: 5000, message: 'no job watched once the stream ended' });
   });
 
   it('--read-only answers every action with 405', async () => {

@@ -94,10 +94,27 @@ describe('console in a browser: real ZooKeeper, real worker processes, the real 
     await mark();
     await page.getByRole('button', { name: 'Trigger item 2' }).click();
     const row = page.locator('table.grid tbody tr[data-item="2"]');
-    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/running on w\d/);
+    // While it runs: its worker and its fencing token (the page has the job open: its items are watched).
+    const stateAndToken = () => row.locator('td').evaluateAll((tds) => `${tds[2]?.textContent}|${tds[7]?.textContent}`);
+    await expect.poll(stateAndToken, { timeout: 15_000 }).toMatch(/^running on w\d\|\d+$/);
     await expect.poll(() => row.locator('td').nth(4).textContent(), { timeout: 15_000 }).toBe('success');
     await expect.poll(() => page.locator('aside.strip').textContent()).toMatch(/orders#2 success on w\d/);
     expect(await marked()).toBe(true);
+  });
+
+  it('the jobs list filters by the last outcome of the items', async () => {
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    const names = () => page.locator('main table tbody th[scope="row"]').allTextContents();
+    await expect.poll(names).toEqual(['billing', 'orders']);
+    // orders#2 ran (above): its last outcome is success; billing never ran.
+    await expect.poll(() => page.locator('main table tbody tr').filter({ hasText: 'orders' }).locator('td[data-outcomes]').textContent()).toBe('1 success');
+    await page.getByLabel("An item's last outcome").selectOption('success');
+    await expect.poll(names).toEqual(['orders']);
+    await page.getByLabel("An item's last outcome").selectOption('failed');
+    await expect.poll(names).toEqual([]);
+    await expect.poll(() => page.locator('main p.count').textContent()).toBe('0 of 2 jobs');
+    await page.getByLabel("An item's last outcome").selectOption('');
+    await expect.poll(names).toEqual(['billing', 'orders']);
   });
 
   it('an action without the CSRF header is refused', async () => {

@@ -1,6 +1,10 @@
 /** The console's JSON API (shapes of `zkctl --json`; docs/CONSOLE.md), as the browser calls it. */
 
-export type Role = 'viewer' | 'operator' | 'admin';
+// The shapes are the server's own (type-only imports: nothing of the server is bundled).
+import type { ConsoleRole } from '../../src/console/console-role.js';
+import type { AssignmentChange as Change } from '../../src/api/fleet-operator.js';
+
+export type Role = ConsoleRole;
 
 export interface Session {
   user: string;
@@ -51,79 +55,11 @@ export function can(session: Session | null, permission: 'operate' | 'administer
   return permission === 'operate' ? session.role === 'operator' || session.role === 'admin' : session.role === 'admin';
 }
 
-export interface ItemView {
-  item: number;
-  parameter: string | null;
-  owner: string | null;
-  ownerLive: boolean;
-  running: boolean;
-  runningOn: string | null;
-  runningFire: string | null;
-  disabled: boolean;
-  pinnedTo: string | null;
-  lastFire: string | null;
-  lastCompleted: string | null;
-  lastOutcome: string | null;
-  lastAttempt: number | null;
-  lastDurationMs: number | null;
-  nextFire: string | null;
-  history: Array<{ fireTime: string; outcome: string; attempt: number; worker: string; durationMs?: number; error?: string; at: string }>;
-}
+export type { FleetStatus, FleetWarning, ItemView, JobSummary, JobView, WorkerView } from '../../src/api/fleet-views.js';
+export type { RunRow } from '../../src/history/run-query.js';
+export type { AuditRow } from '../../src/history/audit-trail.js';
+export type { RunOutcome } from '../../src/model/progress-record.js';
+export type { HubEvent } from '../../src/console/event-hub.js';
 
-export interface JobView {
-  name: string;
-  cron: string;
-  timeZone: string;
-  shards: number;
-  strategy: string;
-  state: string;
-  pins: Record<string, string>;
-  generation: number | null;
-  version: number;
-  definition: Record<string, unknown>;
-  codeMismatch: Array<{ worker: string }>;
-  problems: string[];
-  items: ItemView[];
-}
-
-export interface JobSummary {
-  name: string;
-  cron: string | null;
-  timeZone: string | null;
-  shards: number;
-  state: string;
-  disabledItems: number[];
-  owned: number;
-  unowned: number[];
-  running: number[];
-  workers: string[];
-  lastFire: string | null;
-  nextFire: string | null;
-}
-
-export interface WorkerView {
-  id: string;
-  member: string;
-  host: string;
-  pid: number;
-  leader: boolean;
-  state: string;
-  drainRequested: boolean;
-  items: Record<string, number[]>;
-  running: Record<string, number[]>;
-  jobs: string[];
-  labels: Record<string, string>;
-  capacity: number;
-  uptimeMs: number | null;
-  version: string;
-}
-
-export interface AssignmentChange {
-  job: string;
-  shardsBefore: number;
-  shardsAfter: number;
-  before: (string | null)[];
-  after: (string | null)[];
-  moves: number;
-  applied: boolean;
-}
+/** A reshard's answer: the assignment change, and whether it was written. */
+export type AssignmentChange = Change & { applied: boolean };

@@ -1,13 +1,6 @@
 import { useLive } from './live';
 import { time } from './format';
-
-interface AuditRow {
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  result: string;
-}
+import type { AuditRow } from './api';
 
 export function Audit() {
   const { data: rows, error } = useLive<AuditRow[]>('/audit?limit=200', (e) => e.type === 'job' || e.type === 'member', 1000);

@@ -8,6 +8,7 @@ function describe(e: LiveEvent): string {
     case 'member': return `worker ${e.worker} ${e.state}`;
     case 'job': return `job ${e.job} ${e.change}`;
     case 'session': return e.state === 'down' ? 'ZooKeeper session lost: reconnecting' : 'ZooKeeper session back';
+    case 'activity': return `${e.runs} run starts and ends in ${e.jobs} jobs`;
     default: return e.type;
   }
 }
@@ -34,7 +35,7 @@ export function EventStrip() {
       <h2>Live events</h2>
       <div role="log" aria-live="off"><ol>
         {events.map((e, i) => (
-          <li key={`${e.at}-${i}`} class={`ev ev-${e.type} ${e.outcome && e.outcome !== 'success' ? 'bad' : ''}`}>
+          <li key={`${e.at}-${i}`} class={`ev ev-${e.type} ${e.type === 'run' && e.outcome && e.outcome !== 'success' ? 'bad' : ''}`}>
             <time>{new Date(e.at).toLocaleTimeString()}</time> {describe(e)}
           </li>
         ))}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, can, post, type ApiError, type AssignmentChange, type JobView, type Session, type WorkerView } from './api';
-import { useLive } from './live';
+import { jobOf, useLive, useOpenJob } from './live';
 import { describeCron, duration, time } from './format';
 
 /** Runs an action, reporting its outcome (or error) in the page's status line. */
@@ -24,7 +24,8 @@ function useAction(): { message: { text: string; error: boolean } | null; run: (
 
 export function JobPage({ name, session }: { name: string; session: Session }) {
   const path = `/jobs/${encodeURIComponent(name)}`;
-  const { data: job, error, reload } = useLive<JobView>(path, (e) => e.job === name || e.type === 'member', 150);
+  useOpenJob(name);
+  const { data: job, error, reload } = useLive<JobView>(path, (e) => jobOf(e) === name || e.type === 'member', 150);
   const { data: workers } = useLive<WorkerView[]>('/workers', (e) => e.type === 'member', 1000);
   const action = useAction();
   const operate = can(session, 'operate');
@@ -55,7 +56,7 @@ export function JobPage({ name, session }: { name: string; session: Session }) {
       {action.message && <p role="status" class={action.message.error ? 'error' : 'ok'}>{action.message.text}</p>}
       <h2>Items</h2>
       <table class="grid" aria-label={`Items of ${name}`}>
-        <thead><tr><th scope="col">Item</th><th scope="col">Parameter</th><th scope="col">Owner</th><th scope="col">State</th><th scope="col">Last fire</th><th scope="col">Outcome</th><th scope="col">Duration</th><th scope="col">Next fire</th>{operate && <th scope="col">Actions</th>}</tr></thead>
+        <thead><tr><th scope="col">Item</th><th scope="col">Parameter</th><th scope="col">Owner</th><th scope="col">State</th><th scope="col">Last fire</th><th scope="col">Outcome</th><th scope="col">Duration</th><th scope="col">Next fire</th><th scope="col">Fencing token</th>{operate && <th scope="col">Actions</th>}</tr></thead>
         <tbody>
           {job.items.map((i) => (
             <tr key={i.item} data-item={i.item} class={i.running ? 'running' : ''}>
@@ -67,6 +68,7 @@ export function JobPage({ name, session }: { name: string; session: Session }) {
               <td class={i.lastOutcome && i.lastOutcome !== 'success' ? 'bad' : ''}>{i.lastOutcome ?? '-'}{i.lastAttempt && i.lastAttempt > 1 ? ` (attempt ${i.lastAttempt})` : ''}</td>
               <td>{duration(i.lastDurationMs)}</td>
               <td>{i.disabled ? '-' : time(i.nextFire)}</td>
+              <td data-token title={i.fencingToken ? 'the fencing token of the run in progress (ctx.fencingToken)' : undefined}>{i.fencingToken ?? '-'}</td>
               {operate && (
                 <td class="row-actions">
                   <button type="button" onClick={() => act(`trigger item ${i.item}`, 'trigger', { item: i.item })} aria-label={`Trigger item ${i.item}`}>Trigger</button>

@@ -1,21 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, type ApiError } from './api';
+import { api, get, type ApiError, type HubEvent } from './api';
 
-/** One event of `/api/v1/events`. */
-export interface LiveEvent {
-  type: string;
-  job?: string;
-  item?: number;
-  worker?: string;
-  state?: string;
-  outcome?: string;
-  change?: string;
-  generation?: number;
-  owners?: (string | null)[];
-  fireTime?: string;
-  attempt?: number;
-  /** Browser time it arrived. */
-  at: number;
+/** One event of `/api/v1/events` (`resync`: this tab missed events, read everything again), with the browser time it arrived. */
+export type LiveEvent = (HubEvent | { type: 'resync' }) & { at: number };
+
+/** The job an event concerns, if any. */
+export function jobOf(e: LiveEvent): string | undefined {
+  return 'job' in e ? e.job : undefined;
 }
 
 type Listener = (e: LiveEvent) => void;
@@ -23,19 +14,28 @@ const listeners = new Set<Listener>();
 let source: EventSource | undefined;
 let connected = false;
 const connectionListeners = new Set<(up: boolean) => void>();
+/** This tab's stream, as its `hello` named it (a new one after each reconnect). */
+let stream: string | undefined;
+/** The jobs this tab has open (job pages), with how many pages hold each. */
+const openJobs = new Map<string, number>();
+let openTimer: ReturnType<typeof setTimeout> | 0 = 0;
 
-const TYPES = ['assignment', 'run', 'member', 'job', 'session', 'resync'];
+const TYPES = ['assignment', 'run', 'member', 'job', 'session', 'resync', 'activity'];
 
 /** Opens the one event stream of this tab (EventSource reconnects by itself). */
 export function openEvents(): void {
   if (source) return;
   source = new EventSource('/api/v1/events');
-  source.addEventListener('hello', () => setConnected(true));
+  source.addEventListener('hello', (m) => {
+    stream = (JSON.parse((m as MessageEvent).data) as { stream?: string }).stream;
+    setConnected(true);
+    sendOpenJobs();
+  });
   source.onerror = () => setConnected(false);
   for (const type of TYPES) {
     source.addEventListener(type, (m) => {
-      const data = JSON.parse((m as MessageEvent).data) as Omit<LiveEvent, 'at'>;
-      const e: LiveEvent = { ...data, type, at: Date.now() };
+      const data = JSON.parse((m as MessageEvent).data) as object;
+      const e = { ...data, type, at: Date.now() } as LiveEvent;
       for (const l of listeners) l(e);
     });
   }
@@ -44,7 +44,36 @@ export function openEvents(): void {
 export function closeEvents(): void {
   source?.close();
   source = undefined;
+  stream = undefined;
   setConnected(false);
+}
+
+/**
+ * Tells the console which jobs this tab has open (soon after a change, and on every new stream):
+ * it watches their items and sends each of their runs; other jobs' items it reads in sweeps.
+ * A failure is let go: the stream's next `hello` sends the list again.
+ */
+function sendOpenJobs(): void {
+  if (openTimer) return;
+  openTimer = setTimeout(() => {
+    openTimer = 0;
+    if (!stream) return;
+    api('PUT', `/events/${stream}/jobs`, { jobs: [...openJobs.keys()] }).catch(() => undefined);
+  }, 50);
+}
+
+/** Holds `job` open while the calling component is mounted (a job page). */
+export function useOpenJob(job: string): void {
+  useEffect(() => {
+    openJobs.set(job, (openJobs.get(job) ?? 0) + 1);
+    sendOpenJobs();
+    return () => {
+      const n = openJobs.get(job) ?? 0;
+      if (n > 1) openJobs.set(job, n - 1);
+      else openJobs.delete(job);
+      sendOpenJobs();
+    };
+  }, [job]);
 }
 
 function setConnected(up: boolean): void {

@@ -1,20 +1,20 @@
 import { useLive } from './live';
 import { itemList } from './format';
+import type { FleetStatus, FleetWarning, RunRow } from './api';
 
-interface Status {
-  namespace: string;
-  zookeeper: string;
-  leader: { id: string; member: string } | null;
-  workers: { total: number; active: number; draining: number };
-  jobs: Array<{ name: string; state: string }>;
-  unowned: Array<{ job: string; items: number[] }>;
-  clock: { skewMs: number; uncertaintyMs: number } | null;
-  warnings: Array<{ kind: string; message: string }>;
+/** Unowned jobs and warnings shown at most (a sick fleet of 1,000 jobs has thousands). */
+const SHOWN = 50;
+
+/** "2000 owner-gone, 3 stale-marker": the warnings by kind. */
+function kinds(warnings: readonly FleetWarning[]): string {
+  const n = new Map<string, number>();
+  for (const w of warnings) n.set(w.kind, (n.get(w.kind) ?? 0) + 1);
+  return [...n].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${c} ${k}`).join(', ');
 }
 
 export function Overview() {
-  const { data: s, error } = useLive<Status>('/status', (e) => e.type === 'member' || e.type === 'assignment' || e.type === 'job', 1000);
-  const { data: runs } = useLive<Array<{ outcome: string }>>('/runs?since=1h&limit=1000', (e) => e.type === 'run' && e.outcome !== undefined, 15_000);
+  const { data: s, error } = useLive<FleetStatus>('/status', (e) => e.type === 'member' || e.type === 'assignment' || e.type === 'job', 1000);
+  const { data: runs } = useLive<RunRow[]>('/runs?since=1h&limit=1000', (e) => (e.type === 'run' && e.outcome !== undefined) || e.type === 'activity', 15_000);
   const failures = runs?.filter((r) => r.outcome !== 'success' && r.outcome !== 'skipped').length ?? 0;
   return (
     <section aria-labelledby="overview-title">
@@ -32,9 +32,11 @@ export function Overview() {
             <div><dt>Clock skew</dt><dd>{s.clock ? `${s.clock.skewMs} ms ±${s.clock.uncertaintyMs}` : 'not measured'}</dd></div>
           </dl>
           <h2>Items without an owner</h2>
-          {s.unowned.length === 0 ? <p>None.</p> : <ul>{s.unowned.map((u) => <li key={u.job}><a href={`#/jobs/${encodeURIComponent(u.job)}`}>{u.job}</a>: {itemList(u.items)}</li>)}</ul>}
+          {s.unowned.length === 0 ? <p>None.</p> : <ul>{s.unowned.slice(0, SHOWN).map((u) => <li key={u.job}><a href={`#/jobs/${encodeURIComponent(u.job)}`}>{u.job}</a>: {itemList(u.items)}</li>)}</ul>}
+          {s.unowned.length > SHOWN && <p>… and {s.unowned.length - SHOWN} more jobs (<code>zkctl status</code> lists all).</p>}
           <h2>Warnings</h2>
-          {s.warnings.length === 0 ? <p>None.</p> : <ul class="warnings">{s.warnings.map((w, i) => <li key={i}><strong>{w.kind}</strong> {w.message}</li>)}</ul>}
+          {s.warnings.length === 0 ? <p>None.</p> : <ul class="warnings">{s.warnings.slice(0, SHOWN).map((w, i) => <li key={i}><strong>{w.kind}</strong> {w.message}</li>)}</ul>}
+          {s.warnings.length > SHOWN && <p>… and {s.warnings.length - SHOWN} more ({kinds(s.warnings)}; <code>zkctl status</code> lists all).</p>}
         </>
       )}
     </section>

@@ -1,22 +1,10 @@
 import { useState } from 'preact/hooks';
 import { useLive } from './live';
 import { duration, time } from './format';
+import type { RunOutcome, RunRow } from './api';
 
-interface RunRow {
-  job: string;
-  item: number;
-  fireTime: string;
-  fireId: string;
-  attempt: number;
-  worker: string;
-  fencingToken: string | null;
-  outcome: string;
-  durationMs: number | null;
-  error: string | null;
-  fires: number;
-}
-
-const OUTCOMES = ['success', 'failed', 'timeout', 'aborted', 'interrupted', 'skipped', 'missed'];
+/** The outcomes (the server's RUN_OUTCOMES; a value, so not imported from it). */
+export const OUTCOMES: readonly RunOutcome[] = ['success', 'failed', 'timeout', 'aborted', 'interrupted', 'skipped', 'missed'];
 
 export function Runs({ query }: { query: URLSearchParams }) {
   const [job, setJob] = useState(query.get('job') ?? '');
@@ -30,7 +18,7 @@ export function Runs({ query }: { query: URLSearchParams }) {
   if (outcome) params.set('outcome', outcome);
   if (since) params.set('since', since);
   params.set('limit', '500');
-  const { data: rows, error } = useLive<RunRow[]>(`/runs?${params}`, (e) => e.type === 'run' && e.outcome !== undefined && (!job || e.job === job), 2000);
+  const { data: rows, error } = useLive<RunRow[]>(`/runs?${params}`, (e) => (e.type === 'run' && e.outcome !== undefined && (!job || e.job === job)) || e.type === 'activity', 2000);
   const shown = (rows ?? []).filter((r) => !fire || r.fireId.includes(fire.trim()));
   return (
     <section aria-labelledby="runs-title">

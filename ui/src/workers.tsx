@@ -6,7 +6,7 @@ import { duration, itemList } from './format';
 const count = (m: Record<string, number[]>) => Object.values(m).reduce((n, l) => n + l.length, 0);
 
 export function Workers({ session }: { session: Session }) {
-  const { data: workers, error, reload } = useLive<WorkerView[]>('/workers', (e) => e.type === 'member' || e.type === 'assignment' || e.type === 'run', 300);
+  const { data: workers, error, reload } = useLive<WorkerView[]>('/workers', (e) => e.type === 'member' || e.type === 'assignment' || e.type === 'run' || e.type === 'activity', 300);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const operate = can(session, 'operate');
   const act = async (verb: 'drain' | 'undrain', id: string) => {
