@@ -17,16 +17,17 @@ export interface FireWindowFigures {
 }
 
 /**
- * The runs of every-second fires scheduled in [from, to): the runs themselves, how many fires were
- * due (`perSecond` each second), runs of a fire beyond its first (`fireKey` names a fire), and the
- * fires that never ran.
+ * The runs of fires scheduled in [from, to) every `periodMs` (from a multiple of it): the runs
+ * themselves, how many fires were due (`perInstant` at each instant), runs of a fire beyond its first
+ * (`fireKey` names a fire), and the fires that never ran.
  */
 export function tallyFires<T extends { fire: number }>(
   records: readonly T[],
   fireKey: (r: T) => string,
-  perSecond: number,
+  perInstant: number,
   from: number,
   to: number,
+  periodMs = 1000,
 ): { runs: T[]; expected: number; duplicates: number; misses: number } {
   const runs = records.filter((r) => r.fire >= from && r.fire < to);
   const seen = new Set<string>();
@@ -36,6 +37,6 @@ export function tallyFires<T extends { fire: number }>(
     if (seen.has(key)) duplicates++;
     else seen.add(key);
   }
-  const expected = perSecond * Math.round((to - from) / 1000);
+  const expected = perInstant * Math.round((to - from) / periodMs);
   return { runs, expected, duplicates, misses: expected - seen.size };
 }

@@ -1,6 +1,7 @@
 import type { Scenario } from '../lib/scenario.js';
 import { consoleScenario } from './console.js';
 import { coordination } from './coordination.js';
+import { dkronShapes } from './dkron-shapes.js';
 import { failover } from './failover.js';
 import { handoff } from './handoff.js';
 import { history } from './history.js';
@@ -13,4 +14,4 @@ import { sandbox } from './sandbox.js';
 import { soak } from './soak.js';
 
 /** Every scenario, in the order `npm run bench` runs them (peer last: it reuses ours). */
-export const SCENARIOS: readonly Scenario[] = [lateness, soak, failover, handoff, coordination, rebalance, memory, sandbox, history, historyFleet, consoleScenario, peer];
+export const SCENARIOS: readonly Scenario[] = [lateness, dkronShapes, soak, failover, handoff, coordination, rebalance, memory, sandbox, history, historyFleet, consoleScenario, peer];
