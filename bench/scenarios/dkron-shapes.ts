@@ -1,12 +1,10 @@
 import { join } from 'node:path';
+import { measureFireWindow } from '../lib/fleet-fire-window.js';
 import { BenchFleet } from '../lib/bench-fleet.js';
 import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';
-import { rssMb } from '../lib/process-memory.js';
-import { tallyFires, type FireWindowFigures } from '../lib/fire-tally.js';
-import { readRunRecords } from '../lib/run-records.js';
+import type { FireWindowFigures } from '../lib/fire-tally.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
-import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
-import { ms, summarize } from '../lib/stats.js';
+import { ms } from '../lib/stats.js';
 import { benchJobs } from './lateness.js';
 
 /** One load shape that broke Dkron, as reported in its issues. */
@@ -58,14 +56,8 @@ export async function measureShape(ctx: ScenarioContext, shape: DkronShape): Pro
     const from = (Math.floor(Date.now() / periodMs) + 2) * periodMs;
     const to = from + shape.instants * periodMs;
     ctx.log(`${shape.name} on ${shape.workers} workers: owned after ${ms(startupMs)} ms; measuring ${shape.instants} instants from ${new Date(from).toISOString()}`);
-    let maxRssMb = 0;
-    while (Date.now() < to + 2000 && !ctx.signal.aborted) {
-      for (const id of fleet.ids) maxRssMb = Math.max(maxRssMb, rssMb(fleet.pid(id)!) ?? 0);
-      await sleepUnlessAborted(1000, ctx.signal);
-    }
-    await fleet.close();
-    const t = tallyFires(readRunRecords(dir), (r) => `${r.job} ${r.item} ${r.fire}`, shape.jobs, from, to, periodMs);
-    return { ...shape, startupMs, runs: t.runs.length, expected: t.expected, duplicates: t.duplicates, misses: t.misses, lateness: summarize(t.runs.map((r) => r.entry - r.fire)), maxRssMb: Math.round(maxRssMb) };
+    const figures = await measureFireWindow(fleet, dir, { from, to, perInstant: shape.jobs, periodMs, graceMs: 2000 }, ctx.signal);
+    return { ...shape, ...figures, startupMs };
   } finally {
     await fleet.close();
     await zk.close();

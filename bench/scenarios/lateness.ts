@@ -1,13 +1,12 @@
 import { join } from 'node:path';
+import { measureFireWindow } from '../lib/fleet-fire-window.js';
 import { BenchFleet, type BenchFleetOptions, type BenchJob } from '../lib/bench-fleet.js';
 import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';
-import { rssMb } from '../lib/process-memory.js';
-import { tallyFires, type FireWindowFigures } from '../lib/fire-tally.js';
-import { readRunRecords } from '../lib/run-records.js';
+import type { FireWindowFigures } from '../lib/fire-tally.js';
 import { RunTail } from '../lib/run-tail.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
-import { ms, summarize } from '../lib/stats.js';
+import { ms } from '../lib/stats.js';
 
 export interface LatenessOptions {
   jobs: number;
@@ -93,15 +92,8 @@ export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions, 
     const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
     const to = from + o.durationMs;
     ctx.log(`measuring fires from ${new Date(from).toISOString()} for ${o.durationMs / 1000} s`);
-    let maxRssMb = 0;
-    while (Date.now() < to + 1500 && !ctx.signal.aborted) {
-      for (const id of fleet.ids) maxRssMb = Math.max(maxRssMb, rssMb(fleet.pid(id)!) ?? 0);
-      await sleepUnlessAborted(1000, ctx.signal);
-    }
-    await fleet.close();
-    const t = tallyFires(readRunRecords(dir), (r) => `${r.job} ${r.item} ${r.fire}`, o.jobs * o.items, from, to);
-    const lateness = summarize(t.runs.map((r) => r.entry - r.fire));
-    return { ...o, runs: t.runs.length, expected: t.expected, lateness, duplicates: t.duplicates, misses: t.misses, maxRssMb: Math.round(maxRssMb), startupMs, steadyMs };
+    const figures = await measureFireWindow(fleet, dir, { from, to, perInstant: o.jobs * o.items }, ctx.signal);
+    return { ...o, ...figures, startupMs, steadyMs };
   } finally {
     await fleet.close();
     await zk.close();
