@@ -223,7 +223,7 @@ export class WorkerSession {
       def.on('changed', refresh);
       assignment.on('changed', refresh);
       await Promise.all([def.start(), assignment.start()]);
-      await zk.mkdirp(paths.triggers(name));
+      // (The triggers node is made with the job; a cache of a missing one waits for it to appear.)
       const triggers = new ChildrenCache(zk, paths.triggers(name), { withData: true, log: this.log, retry: this.retry });
       this.caches.push(triggers);
       triggers.on('changed', () => this.runTriggers(name, triggers));

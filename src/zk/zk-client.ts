@@ -25,7 +25,6 @@ import {
   ZkTimeoutError,
   ZkUnavailableError,
   NodeExistsError,
-  NoNodeError,
   type ZkError,
 } from './zk-errors.js';
 import { DEFAULTS } from '../defaults.js';
@@ -115,6 +114,9 @@ const MODES = {
 } as const;
 
 export type ZkCreateMode = keyof typeof MODES;
+
+/** ZooKeeper's NO_NODE error code. */
+const NO_NODE = -101;
 
 /**
  * A typed promise facade over one node-zookeeper-client session.
@@ -308,7 +310,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
         this.lease.received(xid);
         this.handshakeSince = undefined;
       }
-      onData.call(cm, buffer);
+      // After each reply the library calls itself again with an empty buffer for the rest of the
+      // read, which it then copies whole (concat with the empty one): quadratic in the replies of
+      // one read, seconds of copying at a start-up with thousands of them. Hand it the rest itself.
+      if (buffer.length === 0 && cm.pendingBuffer) {
+        const rest = cm.pendingBuffer;
+        cm.pendingBuffer = null;
+        onData.call(cm, rest);
+      } else onData.call(cm, buffer);
     };
     // The library never times out a server that accepts the TCP connection but does not answer
     // the handshake (ZooKeeper does that while starting up): note when each socket connects.
@@ -437,22 +446,26 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
   }
 
   async getData(path: string, watcher?: ZkWatcher): Promise<{ data: Buffer; stat: ZkStat }> {
-    const [data, stat] = await this.call<[Buffer | undefined, zookeeper.Stat]>('getData', path, (cb) =>
-      watcher ? this.lib().getData(path, (e) => watcher(toWatchEvent(e)), cb) : this.lib().getData(path, cb),
-    );
-    // The library hands out a slice of the whole response packet (often of a 64 KB socket read):
-    // a copy keeps a cached node's data from pinning that memory.
-    return { data: data ? Buffer.from(data) : Buffer.alloc(0), stat: toZkStat(stat) };
+    return this.readData(path, watcher);
   }
 
   /** Like `getData`, but resolves `null` when the node does not exist. */
-  async getDataIfExists(path: string, watcher?: ZkWatcher): Promise<{ data: Buffer; stat: ZkStat } | null> {
-    try {
-      return await this.getData(path, watcher);
-    } catch (err) {
-      if (err instanceof NoNodeError) return null;
-      throw err;
-    }
+  getDataIfExists(path: string, watcher?: ZkWatcher): Promise<{ data: Buffer; stat: ZkStat } | null> {
+    return this.readData(path, watcher, { value: null });
+  }
+
+  private async readData<A = never>(path: string, watcher: ZkWatcher | undefined, absent?: { value: A }): Promise<{ data: Buffer; stat: ZkStat } | A> {
+    const found = await this.call<[Buffer | undefined, zookeeper.Stat], A>(
+      'getData',
+      path,
+      (cb) => (watcher ? this.lib().getData(path, (e) => watcher(toWatchEvent(e)), cb) : this.lib().getData(path, cb)),
+      absent,
+    );
+    if (absent && found === absent.value) return absent.value;
+    const [data, stat] = found as [Buffer | undefined, zookeeper.Stat];
+    // The library hands out a slice of the whole response packet (often of a 64 KB socket read):
+    // a copy keeps a cached node's data from pinning that memory.
+    return { data: data ? Buffer.from(data) : Buffer.alloc(0), stat: toZkStat(stat) };
   }
 
   /** The node's stat, or null; a watcher set here also fires on creation. */
@@ -558,12 +571,16 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     return this.client!;
   }
 
-  private call<T extends unknown[]>(op: string, path: string, run: (cb: Callback) => void): Promise<T> {
+  /**
+   * Runs one library request. With `absent`, a NO_NODE answer resolves to it instead of failing
+   * (no typed error is made for what the caller expects: thousands at a start-up).
+   */
+  private call<T extends unknown[], A = never>(op: string, path: string, run: (cb: Callback) => void, absent?: { value: A }): Promise<T | A> {
     if (!this.client || isTerminal(this.currentState) || this.currentState === 'latent') {
       return Promise.reject(new ZkClosedError('ZK_CLOSED', `zk: ${op} ${path}: client is ${this.currentState}`, { path }));
     }
     const started = performance.now();
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<T | A>((resolve, reject) => {
       let settled = false;
       const timer = this.timers.setTimeout(() => {
         settled = true;
@@ -575,7 +592,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
           settled = true;
           this.timers.clearTimeout(timer);
           this.onRequest?.(op, performance.now() - started);
-          if (error) reject(mapZkError(error, op, path, this.user));
+          if (error && absent && (error as { code?: unknown }).code === NO_NODE) resolve(absent.value);
+          else if (error) reject(mapZkError(error, op, path, this.user));
           else resolve(results as T);
         });
       } catch (err) {

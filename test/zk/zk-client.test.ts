@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ZkClient } from '../../src/zk/zk-client.js';
 import { NodeExistsError, NoNodeError, BadVersionError, ZkUnavailableError, ZkClosedError } from '../../src/zk/zk-errors.js';
 import { ZkTransactionError } from '../../src/zk/zk-transaction.js';
@@ -168,6 +168,30 @@ describe('ZkClient.holdsLease()', () => {
     const answers = await Promise.all(Array.from({ length: 200 }, () => zk.exists('/')));
     expect(answers.every((stat) => stat !== null)).toBe(true);
     expect(sends).toBeLessThanOrEqual(3);
+  });
+
+  it('reads the replies of one socket read without copying the rest of the read once per reply', async () => {
+    ctx = new ZkTestContext('reply-copies');
+    const zk = await ctx.client();
+    const socket = (zk as unknown as { client: { connectionManager: { socket: NodeJS.EventEmitter } } }).client.connectionManager.socket;
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    let copied = 0;
+    const concat = Buffer.concat;
+    const spy = vi.spyOn(Buffer, 'concat').mockImplementation((list: readonly Uint8Array[], length?: number) => {
+      const out = concat(list, length);
+      copied += out.length;
+      return out;
+    });
+    try {
+      const answers = await Promise.all(Array.from({ length: 3000 }, () => zk.exists('/')));
+      expect(answers.every((stat) => stat !== null)).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(received).toBeGreaterThan(3000 * 80);
+    // A partial frame at the end of a read is joined to the next read: about one read's worth at most.
+    expect(copied).toBeLessThan(received * 2);
   });
 
   it('is not renewed by an answer read after a stall: the lease runs from the send time of the request', async () => {
