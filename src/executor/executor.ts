@@ -76,6 +76,8 @@ const LEAD_SAMPLES = 16;
 
 interface Lane {
   current?: ActiveRun | 'starting';
+  /** The request being begun while `current` is 'starting'. */
+  starting?: FireRequest;
   queue: FireRequest[];
 }
 
@@ -111,6 +113,17 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     return !!this.lanes.get(keyOf(job, item))?.current;
   }
 
+  /**
+   * Whether a run here holds the item's marker for the fire at `fireTime`, or a begin of that fire
+   * is on its way (its marker may be there already). A marker of ours for any other fire has no
+   * run of ours behind it.
+   */
+  holdsFire(job: string, item: number, fireTime: Date): boolean {
+    const lane = this.lanes.get(keyOf(job, item));
+    const req = lane?.current === 'starting' ? lane.starting : lane?.current?.req;
+    return req !== undefined && req.fireTime.getTime() === fireTime.getTime();
+  }
+
   /** Items running now, as `job#item` keys. */
   runningKeys(): string[] {
     return [...this.lanes.entries()].filter(([, l]) => l.current).map(([k]) => k);
@@ -144,6 +157,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       // A lane marked 'starting' here is already in this batch: a second request queues behind it.
       if (!lane.current) {
         lane.current = 'starting';
+        lane.starting = req;
         toBegin.push(req);
         continue;
       }
@@ -310,6 +324,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     const lane = this.lanes.get(key);
     if (!lane) return;
     lane.current = undefined;
+    lane.starting = undefined;
     const next = lane.queue.shift();
     if (next && this.accepting) void this.fire([{ ...next, reason: next.reason === 'schedule' ? 'queued' : next.reason }], true);
     else if (lane.queue.length === 0) this.lanes.delete(key);
@@ -321,6 +336,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     const abort = new AbortController();
     const run: ActiveRun = { req, abort, done: Promise.resolve() };
     lane.current = run;
+    lane.starting = undefined;
     // Missed fires a takeover queued behind this run while it was being begun were skipped over
     // by it (see `fire`): said now, not when it ends.
     const skippedOver = lane.queue.filter((q) => q.reason === 'misfire' && q.fireTime < req.fireTime);

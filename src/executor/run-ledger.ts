@@ -326,6 +326,27 @@ export class RunLedger {
   }
 
   /**
+   * Removes our own marker of the item that no run of ours holds (its release could not be
+   * written), only while the item's record is at the version last loaded: markers are all at
+   * version 0, so a begin since then (anyone's: it writes the record) may have put a marker there
+   * that is not this one. Resolves whether the marker is gone; false: the record changed, load it
+   * and look again.
+   */
+  async dropOrphanMarker(job: string, item: number): Promise<boolean> {
+    const cached = this.progress.get(job, item);
+    if (!cached || cached.version < 0) return false;
+    try {
+      await this.zk.commit(this.zk.transaction().check(this.paths.item(job, item), cached.version).remove(this.paths.running(job, item), 0));
+      return true;
+    } catch (err) {
+      if (!(err instanceof ZkTransactionError)) throw err;
+      if (err.reason instanceof NoNodeError && err.failedIndex === 1) return true; // gone already
+      if (err.reason instanceof BadVersionError || err.reason instanceof NoNodeError) return false;
+      throw err;
+    }
+  }
+
+  /**
    * Records fires that did not run in the item's record and history now, whoever runs the item
    * (a read-modify-write with version checks, retried on a conflict). Never throws: what could
    * not be written is logged.

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
-import { BadVersionError, NodeExistsError } from '../zk/zk-errors.js';
+import { BadVersionError, NodeExistsError, isConnectionTrouble } from '../zk/zk-errors.js';
 import { commitBatched } from '../zk/batched-multi.js';
 import { whenLive } from '../zk/when-live.js';
 import { encodeProgress, withOutcome, type ProgressRecord, type RunOutcome } from '../model/progress-record.js';
@@ -34,6 +34,12 @@ export interface ReleaseRequest extends RunReport {
  * longer than its run.
  */
 const RELEASE_WINDOW_MS = 10;
+
+/**
+ * How many times a batch is written again after a connection drop (or when requests were left
+ * unsent) before its releases are given up while the session still lives.
+ */
+const MAX_WRITE_PASSES = 20;
 
 /** What a `RunReleaser` works with: the ledger's session, cache, history writer and fences. */
 export interface RunReleaserParts {
@@ -90,7 +96,7 @@ export class RunReleaser {
     this.scheduled = false;
     // Runs from a timer: it must never reject. Whatever was not written resolves false.
     try {
-      await this.write(batch);
+      await this.writeWhileLive(batch);
     } catch (err) {
       this.parts.log.warn({ err, runs: batch.length }, 'could not record run outcomes');
     } finally {
@@ -112,22 +118,47 @@ export class RunReleaser {
     this.settle(p, false);
   }
 
-  private async write(batch: PendingRelease[]): Promise<void> {
+  /**
+   * Writes the batch until every release in it is settled. A read or multi that meets a connection
+   * drop must not cost a release: its marker would stay as long as the session lives, and the
+   * item's next owner would wait for it for good (fleet simulation, seed 36648: a refused fence
+   * check, then a connection drop while reading our member node, gave a whole batch up). What is
+   * not settled is written again once the session is usable; when the session ends first, its
+   * markers went with it.
+   */
+  private async writeWhileLive(batch: PendingRelease[]): Promise<void> {
+    const { zk, log } = this.parts;
+    for (let pass = 1; ; pass++) {
+      const pending = batch.filter((p) => !p.settled);
+      if (pending.length === 0) return;
+      if (!(await zk.waitLive(zk.leaseMs))) return; // the session ended (or the lease with it)
+      try {
+        if ((await this.write(pending)) === 'stop') return;
+      } catch (err) {
+        if (!isConnectionTrouble(err)) throw err;
+        log.info({ err, runs: pending.length, pass }, 'connection dropped while recording run outcomes: writing them again once reconnected');
+      }
+      if (pass >= MAX_WRITE_PASSES) {
+        log.warn({ runs: batch.filter((p) => !p.settled).length, passes: pass }, 'could not record run outcomes: giving up');
+        return;
+      }
+    }
+  }
+
+  /** One pass over the batch; 'stop' when nothing more can be written (our member node is gone). */
+  private async write(batch: PendingRelease[]): Promise<'stop' | undefined> {
     const { zk, paths, member, fences, progress, histories, time } = this.parts;
+    let stop = false;
     let now = 0;
     /** The member-node versions the runs of this round are fenced by (one check each, first in the multi). */
     let checks: number[] = [];
     const outcome = await commitBatched<PendingRelease>(zk, batch, {
       beforeRound: async (pending) => {
         // An item whose cache entry is gone is read first: a release never writes a record it did
-        // not read (an unconditional write would erase what the item's record holds). Read once
-        // the session is usable: a connection drop must not cost the release (the marker would
-        // stay while the session lives, and the item with it).
+        // not read (an unconditional write would erase what the item's record holds). A
+        // connection drop here is thrown to `writeWhileLive`, which reads again once reconnected.
         const unread = pending.filter(({ req }) => !progress.has(req.job, req.item));
-        if (unread.length > 0) {
-          const read = await whenLive(zk, () => Promise.all(unread.map(({ req }) => progress.load(req.job, req.item, true))));
-          if (read === undefined) for (const p of pending) this.settle(p, false); // the session ended: its markers went with it
-        }
+        if (unread.length > 0) await Promise.all(unread.map(({ req }) => progress.load(req.job, req.item, true)));
         now = time.now();
         const versions = pending.filter((p) => !p.settled).map(({ req }) => fences.of(req.job, req.item));
         checks = [...new Set(versions.filter((v) => v !== undefined))].sort((a, b) => a - b);
@@ -188,7 +219,10 @@ export class RunReleaser {
           // Someone else wrote the item since our begin. Retry only while the record still shows
           // this run in flight as ours: otherwise the item moved on (a forced remove or reshard
           // made it anew, another member began it) and our release must write nothing.
-          const record = await progress.load(req.job, req.item, true).catch(() => undefined);
+          const record = await progress.load(req.job, req.item, true).catch((e: unknown) => {
+            if (isConnectionTrouble(e)) throw e; // read again after reconnecting (`writeWhileLive`)
+            return undefined;
+          });
           const flight = record?.inFlight;
           if (onHistory || (flight?.member === member.name && flight.fireTime === req.fireTime.toISOString())) return 'retry';
           this.refuse(p, 'item no longer shows this run in flight; outcome not recorded');
@@ -205,6 +239,7 @@ export class RunReleaser {
         const refreshed = err.reason instanceof BadVersionError ? fences.refresh() : undefined;
         if (!refreshed) {
           this.parts.log.warn({ err, runs: pending.length }, 'could not record run outcomes: our membership node is gone');
+          stop = true;
           return;
         }
         const fenceNow = await refreshed;
@@ -235,6 +270,7 @@ export class RunReleaser {
       },
     });
     if (outcome.split) this.parts.onSplit(batch.length, outcome.multis);
+    return stop ? 'stop' : undefined;
   }
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import { MEMBER_PREFIX, sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
-import { BadVersionError, ConnectionLossError, ZkTimeoutError, ZkError } from '../zk/zk-errors.js';
+import { BadVersionError, ZkError, isConnectionTrouble } from '../zk/zk-errors.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { encodeMemberInfo, type MemberInfo } from './member-info.js';
 
@@ -64,7 +64,7 @@ export class GroupMember {
       const created = await this.zk.create(this.paths.member(prefix), encodeMemberInfo(this.info), 'ephemeralSequential');
       this.nodeName = created.slice(created.lastIndexOf('/') + 1);
     } catch (err) {
-      if (!(err instanceof ConnectionLossError || err instanceof ZkTimeoutError)) throw err;
+      if (!isConnectionTrouble(err)) throw err;
       // The create may have happened: look for our token before giving up.
       const mine = (await this.zk.getChildren(this.paths.workers)).find((n) => n.startsWith(prefix));
       if (!mine) throw err;

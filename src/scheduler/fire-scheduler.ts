@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
+import { ZkshardError } from '../errors/zkshard-error.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
 import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
@@ -62,11 +63,11 @@ interface JobState {
 }
 
 /** What the scheduler needs of the executor. */
-export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'on'>;
+export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'holdsFire' | 'on'>;
 /** What the scheduler needs of the run ledger. */
-export type ProgressSource = Pick<RunLedger, 'load' | 'createdAt' | 'retire' | 'recordNotes'>;
+export type ProgressSource = Pick<RunLedger, 'load' | 'createdAt' | 'retire' | 'recordNotes' | 'dropOrphanMarker'>;
 /** What the scheduler needs of the ZooKeeper session. */
-export type MarkerReader = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'remove' | 'signal'>;
+export type MarkerReader = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
 
 export interface FireSchedulerOptions {
   zk: MarkerReader;
@@ -571,8 +572,10 @@ export class FireScheduler {
       // Our own run holds the item (a re-run this item's takeover began meanwhile): nothing to re-run,
       // but the fires since the last one taken on are still planned, queued behind it: a scheduled
       // fire that answered `takeover` meanwhile would otherwise be lost (fleet simulation, seed 274;
-      // the 10-minute chaos run with partitions).
-      const ownRun = ours && this.opts.executor.isBusy(job, item);
+      // the 10-minute chaos run with partitions). Only a run (or a begin) of the marker's own fire
+      // holds it: a begin of another fire of the item on its way does not (fleet simulation, seed
+      // 36648: taken for the marker's run, it left an orphaned marker in place for good).
+      const ownRun = ours && this.opts.executor.holdsFire(job, item, new Date(marker.fireTime));
       if (s.disabled.has(item)) {
         await this.takeOverDisabled(job, item, s, progress, held !== null && !ours, until);
         return;
@@ -593,8 +596,10 @@ export class FireScheduler {
       if (ours && !ownRun) {
         // Our own marker with no run of ours behind it (a begin whose run never started):
         // remove it, so that the fire it holds can be run again.
-        this.opts.log.warn({ job, item, fireTime: marker?.fireTime }, 'removing an orphaned running marker of this worker');
-        await this.opts.zk.remove(this.opts.paths.running(job, item), 0).catch(() => undefined);
+        this.opts.log.warn({ job, item, fireTime: marker.fireTime }, 'removing an orphaned running marker of this worker');
+        if (!(await this.opts.ledger.dropOrphanMarker(job, item))) {
+          throw new ZkshardError('TAKEOVER_RACED', `the record of ${job}#${item} changed while its orphaned marker was being removed: taking the item over again`);
+        }
       }
       // Scheduled fires that answered `takeover`: those in the plan's window (after the last fire
       // taken on, up to `until`) are the plan's; those at or before it are behind the item's

@@ -1,5 +1,5 @@
 import type { ZkSession } from './zk-session.js';
-import { ConnectionLossError, ZkTimeoutError } from './zk-errors.js';
+import { isConnectionTrouble } from './zk-errors.js';
 
 /** How many connection drops `whenLive` sits through before it gives up. */
 const WHEN_LIVE_TRIES = 10;
@@ -15,7 +15,7 @@ export async function whenLive<T>(zk: Pick<ZkSession, 'waitLive' | 'leaseMs'>, i
     try {
       return await inspect();
     } catch (err) {
-      if (!(err instanceof ConnectionLossError || err instanceof ZkTimeoutError)) throw err;
+      if (!isConnectionTrouble(err)) throw err;
     }
   }
   return undefined;

@@ -32,6 +32,13 @@ export class SessionExpiredError extends ZkError {}
 export class ConnectionLossError extends ZkError {}
 /** No answer within the request timeout; a write may or may not have happened. */
 export class ZkTimeoutError extends ZkError {}
+/**
+ * The connection dropped, or no answer came in time: the request may or may not have been
+ * applied, and the session may well live on (ask again once it is usable).
+ */
+export function isConnectionTrouble(err: unknown): err is ConnectionLossError | ZkTimeoutError {
+  return err instanceof ConnectionLossError || err instanceof ZkTimeoutError;
+}
 /** The client could not reach any ZooKeeper server in time. */
 export class ZkUnavailableError extends ZkError {}
 /** The client was closed (or its session declared lost) before or while the request ran. */

@@ -7,6 +7,7 @@ import { DEFAULT_JVM_OPTIONS } from '../../src/testing/java.js';
 import { createLogger, silentLogger } from '../../src/logging/create-logger.js';
 import { decodeProgress } from '../../src/model/progress-record.js';
 import { decodeMarker } from '../../src/model/running-marker.js';
+import { ConnectionLossError } from '../../src/zk/zk-errors.js';
 
 /**
  * Drops the client's TCP connection (the session survives), as a server restart does; resolves
@@ -66,6 +67,129 @@ describe('RunLedger when the connection drops mid-request', () => {
       expect(progress).toMatchObject({ inFlight: null, outcome: 'success', lastCompleted: fireTime.toISOString() });
     }
   });
+});
+
+/**
+ * The client `zk` as the ledger sees it, except that the first read matching `armed` (once set)
+ * meets a connection drop: the connection is cut (the session survives and the client reconnects)
+ * and the read fails as the client fails it, with a `ConnectionLossError`.
+ */
+function cutOnRead(zk: ZkClient): { client: ZkClient; arm(match: (op: string, path: string) => boolean): void; cuts: Array<Promise<void>> } {
+  let armed: ((op: string, path: string) => boolean) | undefined;
+  const cuts: Array<Promise<void>> = [];
+  const client = new Proxy(zk, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop !== 'getData' && prop !== 'getDataIfExists' && prop !== 'exists') return (value as (...a: unknown[]) => unknown).bind(target);
+      return (path: string, ...rest: unknown[]) => {
+        if (armed?.(prop, path)) {
+          armed = undefined;
+          cuts.push(dropConnection(target));
+          return Promise.reject(new ConnectionLossError('ZK_CONNECTION_LOSS', `zk: ${prop} ${path} failed: CONNECTION_LOSS[-4]`, { zkCode: -4, path }));
+        }
+        return (value as (...a: unknown[]) => unknown).call(target, path, ...rest);
+      };
+    },
+  });
+  return { client, arm: (match) => void (armed = match), cuts };
+}
+
+// Fleet simulation, seed 36648: a release batch went out with two fence checks (runs begun before
+// and after our member node's own update), was refused, and the read of the member node that
+// follows met a connection drop. The releaser gave the whole batch up ("run outcome not recorded
+// (marker lost)") though the session lived on: the markers stayed, the item's next owner waited
+// for their release for good, and its fires were neither run nor recorded. A read a release needs
+// that meets a connection drop is made again once the session is usable.
+describe('RunLedger releases whose reads meet a connection drop', () => {
+  let server: ZooKeeperServer | undefined;
+  let zk: ZkClient | undefined;
+  afterEach(async () => {
+    await zk?.close();
+    await server?.close();
+  });
+
+  const cases: Array<{ name: string; read: (paths: ZkPaths) => (op: string, path: string) => boolean; foreignWrite?: boolean }> = [
+    { name: 'the re-read of our member node after a refused fence check', read: (paths) => (_op, path) => path === paths.member(MEMBER) },
+    { name: 'the marker check after a refused fence check', read: (paths) => (_op, path) => path === paths.running('job', 0) },
+    { name: "the re-read of an item's record another writer changed", read: (paths) => (_op, path) => path === paths.item('job', 1), foreignWrite: true },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: every release is written once the session is usable again, no marker stays`, async () => {
+      server = new ZooKeeperServer();
+      await server.start();
+      zk = new ZkClient({ connect: server.connectString, sessionTimeoutMs: 8000, logger: silentLogger() });
+      await zk.start();
+      const paths = new ZkPaths(`ledger-cut-${cases.indexOf(c)}`);
+      await seedLedger(zk, paths, 0, 0);
+      await zk.mkdirp(paths.items('job'));
+      await zk.commit(zk.transaction().create(paths.item('job', 0)).create(paths.item('job', 1)));
+      const cut = cutOnRead(zk);
+      const member = paths.member(MEMBER);
+      let known = 0;
+      const refreshFence = async () => (known = (await cut.client.exists(member))!.version);
+      const ledger = new RunLedger(cut.client, paths, { name: MEMBER, workerId: 'worker-1', fenceVersion: () => known, refreshFence }, silentLogger());
+      const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+      expect((await ledger.begin([{ job: 'job', item: 0, fireTime, attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
+      // Our own update of the member node (a drain, say): the next run begins at fence 1.
+      await zk.setData(member, 'updated');
+      await refreshFence();
+      expect((await ledger.begin([{ job: 'job', item: 1, fireTime, attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
+      if (c.foreignWrite) {
+        // Someone else writes item 1's record (its run stays in flight as ours): the release's version check fails.
+        const stored = await zk.getData(paths.item('job', 1));
+        await zk.setData(paths.item('job', 1), stored.data, stored.stat.version);
+      }
+      cut.arm(c.read(paths));
+      const written = await Promise.all([0, 1].map((item) => ledger.release({ job: 'job', item, fireTime, attempt: 1, outcome: 'success', durationMs: 5, keepInFlight: false })));
+      expect(cut.cuts, 'the connection was cut during a read').toHaveLength(1);
+      await Promise.all(cut.cuts);
+      expect(written).toEqual([true, true]);
+      for (const item of [0, 1]) {
+        expect(await zk.exists(paths.running('job', item)), `marker of item ${item}`).toBeNull();
+        expect(decodeProgress((await zk.getData(paths.item('job', item))).data)).toMatchObject({ inFlight: null, outcome: 'success', lastCompleted: fireTime.toISOString() });
+      }
+    }, 60_000);
+  }
+});
+
+describe('RunLedger.dropOrphanMarker', () => {
+  let server: ZooKeeperServer | undefined;
+  let zk: ZkClient | undefined;
+  afterEach(async () => {
+    await zk?.close();
+    await server?.close();
+  });
+
+  // Markers are all at version 0: a marker removed and made again by someone's begin looks the
+  // same to a delete by version. The item's record, which every begin writes, tells them apart.
+  it("removes our marker only while the item's record is as last loaded: never a marker a begin made since", async () => {
+    server = new ZooKeeperServer();
+    await server.start();
+    zk = new ZkClient({ connect: server.connectString, logger: silentLogger() });
+    await zk.start();
+    const paths = new ZkPaths('ledger-orphan');
+    const { ledger } = await seedLedger(zk, paths, 1, 1);
+    const job = 'job-0000';
+    const fire = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    expect((await ledger.begin([{ job, item: 0, fireTime: fire(1), attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
+    await ledger.load(job, 0, true);
+    // A forced operation removes our marker; another member begins the item (record and marker anew).
+    const other = new RunLedger(zk, paths, { name: 'm-other-0000000002', workerId: 'other' }, silentLogger());
+    await zk.create(paths.member('m-other-0000000002'), undefined, 'ephemeral');
+    await zk.remove(paths.running(job, 0));
+    expect((await other.begin([{ job, item: 0, fireTime: fire(1), attempt: 2, rerun: true }]))[0]).toMatchObject({ status: 'started' });
+    expect(await ledger.dropOrphanMarker(job, 0)).toBe(false);
+    expect(decodeMarker((await zk.getData(paths.running(job, 0))).data)?.member).toBe('m-other-0000000002');
+    // Loaded again, with the other member's marker gone and ours made again, ours is removed.
+    expect(await other.release({ job, item: 0, fireTime: fire(1), attempt: 2, outcome: 'success', durationMs: 1, keepInFlight: false })).toBe(true);
+    await ledger.load(job, 0, true);
+    expect((await ledger.begin([{ job, item: 0, fireTime: fire(2), attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
+    await ledger.load(job, 0, true);
+    expect(await ledger.dropOrphanMarker(job, 0)).toBe(true);
+    expect(await zk.exists(paths.running(job, 0))).toBeNull();
+    expect(await ledger.dropOrphanMarker(job, 0)).toBe(true); // gone already
+  }, 60_000);
 });
 
 describe('RunLedger at 2,000 items per instant', () => {

@@ -16,19 +16,29 @@ const T0 = Date.UTC(2026, 0, 1, 0, 0, 0, 500); // half a second before an instan
 /** A scheduler on fake time, with an executor that records what it is handed and answers as told. */
 function harness(
   def: JobDefinition,
-  options: { progress?: ProgressRecord; answer?: (req: FireRequest) => 'started' | 'silent' | ExecutorEvents['notStarted'][1]; busy?: () => boolean; marker?: () => Buffer | null; clockTrusted?: () => boolean } = {},
+  options: {
+    progress?: ProgressRecord;
+    answer?: (req: FireRequest) => 'started' | 'silent' | ExecutorEvents['notStarted'][1];
+    busy?: () => boolean;
+    /** Whether a run here holds (or a begin here may just have taken) the item's marker for `fireTime`; default: `busy`. */
+    holds?: (fireTime: Date) => boolean;
+    marker?: () => Buffer | null;
+    clockTrusted?: () => boolean;
+  } = {},
 ) {
   const clock = new FakeClock(T0);
   const fired: Array<{ requests: FireRequest[]; sequential: boolean }> = [];
   const loads: Array<{ job: string; item: number }> = [];
   const retired: Array<{ item: number; running: boolean }> = [];
   const recorded: Array<{ item: number; notes: FireNotes }> = [];
+  const orphansDropped: number[] = [];
   const emitter = new EventEmitter<ExecutorEvents>();
   const answer = options.answer ?? (() => 'started');
   const executor: FireTarget = {
     on: emitter.on.bind(emitter) as FireTarget['on'],
     prepareLeadMs: () => 20,
     isBusy: options.busy ?? (() => false),
+    holdsFire: (_job, _item, fireTime) => (options.holds ? options.holds(fireTime) : (options.busy?.() ?? false)),
     fire: async (requests, sequential = false) => {
       fired.push({ requests: [...requests], sequential });
       for (const req of requests) {
@@ -51,6 +61,10 @@ function harness(
       recorded.push({ item, notes });
       return true;
     },
+    dropOrphanMarker: async (_job, item) => {
+      orphansDropped.push(item);
+      return true;
+    },
   };
   const zk: MarkerReader = {
     getDataIfExists: async () => {
@@ -58,13 +72,12 @@ function harness(
       return data ? { data, stat: {} as never } : null;
     },
     exists: async () => null,
-    remove: async () => undefined,
     signal: new AbortController().signal,
   };
   const stalledReports: string[][] = [];
   const scheduler = new FireScheduler({ zk: zk as never, paths: new ZkPaths('ns'), executor, ledger, log: silentLogger(), memberName: () => 'm-me-0000000001', clock, onStalled: (items) => stalledReports.push([...items]), clockTrusted: options.clockTrusted });
   scheduler.setJob(def, [0]);
-  return { clock, fired, loads, retired, recorded, scheduler, stalledReports };
+  return { clock, fired, loads, retired, recorded, orphansDropped, scheduler, stalledReports };
 }
 
 const scheduled = (fired: Array<{ requests: FireRequest[] }>) => fired.flatMap((f) => f.requests).filter((r) => r.reason !== 'failover');
@@ -296,6 +309,32 @@ describe('FireScheduler on fake time', () => {
     // Planned again, queued behind the re-run (fire-once runs it), rather than lost.
     const planned = h.fired.flatMap((f) => f.requests).filter((r) => r.reason === 'misfire');
     expect(planned.map((r) => r.fireTime.getTime() - T0)).toContain(500);
+    h.scheduler.stop();
+  });
+
+  // Fleet simulation, seed 36648: a run of ours ended but its release could not be written, so its
+  // marker stayed. The item's next regular fire was being begun when its takeover read that marker;
+  // the takeover took the begin in progress for a run holding it, removed nothing and re-ran
+  // nothing. The marker stayed for good, the item's next owner waited for its release, and the
+  // item's fires were neither run nor recorded. Only a run of that very fire holds a marker.
+  it('a marker of ours no run of ours holds is removed and its fire run again, even while a begin of a later fire of the item is on its way (fleet simulation, seed 36648)', async () => {
+    const orphanFire = new Date(T0 - 1500).toISOString();
+    const left: ProgressRecord = { lastScheduled: orphanFire, inFlight: { fireTime: orphanFire, attempt: 2, member: 'm-me-0000000001', worker: 'me', startedAt: orphanFire } };
+    const h = harness(testJob('j', { shards: 1, misfire: 'skip' }), {
+      progress: left,
+      answer: (req) => (req.reason === 'schedule' ? 'takeover' : 'started'),
+      busy: () => true, // the begin of the regular fire at +500 is on its way
+      holds: (fireTime) => fireTime.getTime() === T0 + 500,
+      marker: () => (h.orphansDropped.length > 0 ? null : encodeMarker({ member: 'm-me-0000000001', worker: 'me', fireTime: orphanFire, attempt: 2, startedAt: orphanFire })),
+    });
+    h.scheduler.start();
+    await settle();
+    h.fired.length = 0;
+    await h.clock.advanceTo(T0 + 600); // the fire at +500 answers takeover
+    await settle();
+    expect(h.orphansDropped).toEqual([0]);
+    const planned = h.fired.flatMap((f) => f.requests).filter((r) => r.reason === 'failover');
+    expect(planned.map((r) => [r.fireTime.toISOString(), r.attempt])).toEqual([[orphanFire, 3]]);
     h.scheduler.stop();
   });
 

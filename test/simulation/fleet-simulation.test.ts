@@ -239,3 +239,19 @@ describe('fleet simulation: a leader whose coordinator failed to start', () => {
     }, 60_000);
   }
 });
+
+// Found by `npm run simulate` on seeds 1–80,000 (2026-12-03): a release batch carried two fence
+// checks (runs begun before and after the member node's own update) and was refused; the re-read
+// of the member node met a connection drop, and the whole batch was given up though the session
+// lived on. Its markers stayed; the item's takeover then took a begin of a later fire on its way
+// for the run holding the marker, so nothing removed it, and once the item moved the new owner
+// waited for its release for good: j0#3's fires from 10 s on were neither run nor recorded. Fixed
+// in RunReleaser (reads retried once reconnected) and FireScheduler (only a run of the marker's
+// own fire holds it; an orphaned marker is removed fenced by the item's record). Focused tests in
+// test/executor/run-ledger.test.ts and test/scheduler/fire-scheduler.test.ts.
+describe('fleet simulation: a release given up on a connection drop', () => {
+  it('seed 36648 (default scenario): every fire of the item whose release met the drop is run or recorded', async () => {
+    const result = await runFleetSimulation(36648, { trace: false });
+    expect(result.violations.map((v) => `seed 36648 ${v.invariant}: ${v.message}`)).toEqual([]);
+  }, 60_000);
+});
