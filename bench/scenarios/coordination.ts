@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { fourLetterWord, parseMntr, parseSrvr } from '../../src/zk/four-letter-word.js';
 import { LOOPBACK } from '../../src/testing/zookeeper-server.js';
-import { BenchFleet } from '../lib/bench-fleet.js';
-import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';
+import { startFleet, withBenchFleet } from '../lib/with-bench-fleet.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { benchJobs, waitForCompleteSeconds } from './lateness.js';
@@ -80,13 +78,10 @@ async function readCounters(port: number): Promise<ServerCounters> {
 export async function measureCoordination(ctx: ScenarioContext, o: CoordinationCase & { windowMs: number }): Promise<CoordinationFigures> {
   const tag = `coordination-${o.jobs}x${o.items}-${o.workers}${o.raised ? '-raised' : ''}`;
   const maxRequestBytes = o.raised ? RAISED_MAX_REQUEST_BYTES : undefined;
-  const zk = await startBenchZooKeeper(ctx.cleanup, join(ctx.dir, `${tag}-zk`), {}, o.raised ? RAISED_JUTE_MAXBUFFER : undefined);
-  const dir = join(ctx.dir, tag);
-  const fleet = new BenchFleet({ connect: zk.connectString, namespace: 'bench', dir, jobs: benchJobs(o.jobs, o.items), workers: o.workers, maxRequestBytes }, ctx.cleanup);
-  try {
+  const options = { jobs: benchJobs(o.jobs, o.items), workers: o.workers, maxRequestBytes, juteMaxBuffer: o.raised ? RAISED_JUTE_MAXBUFFER : undefined };
+  return withBenchFleet(ctx, tag, options, async ({ zk, fleet, dir }) => {
     const t0 = Date.now();
-    await fleet.start();
-    await fleet.waitSteady(60_000 + o.jobs * o.items * 5, ctx.signal);
+    await startFleet(ctx, fleet, 60_000 + o.jobs * o.items * 5);
     let steady = true;
     try {
       await waitForCompleteSeconds(dir, o.jobs * o.items, ctx.signal);
@@ -118,10 +113,7 @@ export async function measureCoordination(ctx: ScenarioContext, o: CoordinationC
       requestsPerWorkerInstant: requests / (o.workers * instants),
       itemsPerWorker: (o.jobs * o.items) / o.workers,
     };
-  } finally {
-    await fleet.close();
-    await zk.close();
-  }
+  });
 }
 
 /** Scenario 4: ZooKeeper transactions and requests per worker per fire instant, from the server's counters. */

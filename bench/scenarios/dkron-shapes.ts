@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import { measureFireWindow } from '../lib/fleet-fire-window.js';
-import { BenchFleet } from '../lib/bench-fleet.js';
-import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';
+import { startFleet, withBenchFleet } from '../lib/with-bench-fleet.js';
 import type { FireWindowFigures } from '../lib/fire-tally.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { ms } from '../lib/stats.js';
@@ -35,33 +33,18 @@ const OWNED_TIMEOUT_MS = 240_000;
 
 /** Runs one shape on a fresh ZooKeeper: start, wait until every job is owned, then measure `instants` whole instants after the next one. */
 export async function measureShape(ctx: ScenarioContext, shape: DkronShape): Promise<DkronShapeFigures> {
-  const tag = `dkron-${shape.jobs}-${shape.periodS}s`;
-  const zk = await startBenchZooKeeper(ctx.cleanup, join(ctx.dir, `${tag}-zk`));
-  const dir = join(ctx.dir, tag);
   const periodMs = shape.periodS * 1000;
   // One item a job (a Dkron job is not sharded), all jobs due at the same instants.
-  const fleet = new BenchFleet({ connect: zk.connectString, namespace: 'bench', dir, jobs: benchJobs(shape.jobs, 1, `*/${shape.periodS} * * * * *`), workers: shape.workers }, ctx.cleanup);
-  try {
-    const t0 = Date.now();
-    await fleet.start();
-    let startupMs = Number.NaN;
-    try {
-      await fleet.waitSteady(OWNED_TIMEOUT_MS, ctx.signal);
-      startupMs = Date.now() - t0;
-    } catch (err) {
-      if (ctx.signal.aborted) throw err;
-      ctx.log(`${(err as Error).message}; measuring anyway`);
-    }
+  const jobs = benchJobs(shape.jobs, 1, `*/${shape.periodS} * * * * *`);
+  return withBenchFleet(ctx, `dkron-${shape.jobs}-${shape.periodS}s`, { jobs, workers: shape.workers }, async ({ fleet, dir }) => {
+    const startupMs = await startFleet(ctx, fleet, OWNED_TIMEOUT_MS, { measureAnyway: true });
     // Skip the first instant after start-up (takeovers may record it as missed), then measure.
     const from = (Math.floor(Date.now() / periodMs) + 2) * periodMs;
     const to = from + shape.instants * periodMs;
     ctx.log(`${shape.name} on ${shape.workers} workers: owned after ${ms(startupMs)} ms; measuring ${shape.instants} instants from ${new Date(from).toISOString()}`);
     const figures = await measureFireWindow(fleet, dir, { from, to, perInstant: shape.jobs, periodMs, graceMs: 2000 }, ctx.signal);
     return { ...shape, ...figures, startupMs };
-  } finally {
-    await fleet.close();
-    await zk.close();
-  }
+  });
 }
 
 /** The load shapes Dkron's users reported it failing under, on our fleet of 3 workers. */

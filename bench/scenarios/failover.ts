@@ -1,6 +1,6 @@
-import { join } from 'node:path';
-import { BenchFleet, type BenchJob } from '../lib/bench-fleet.js';
-import { BENCH_SESSION_TIMEOUT_MS, startBenchZooKeeper } from '../lib/bench-zookeeper.js';
+import type { BenchFleet, BenchJob } from '../lib/bench-fleet.js';
+import { BENCH_SESSION_TIMEOUT_MS } from '../lib/bench-zookeeper.js';
+import { withBenchFleet } from '../lib/with-bench-fleet.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { ms, summarize, type Summary } from '../lib/stats.js';
@@ -48,13 +48,10 @@ export async function measureFailover(ctx: ScenarioContext, o: { kills: number }
 async function runFailover(ctx: ScenarioContext, o: { kills: number }): Promise<FailoverRun> {
   const { signal } = ctx;
   const sessionTimeoutMs = BENCH_SESSION_TIMEOUT_MS;
-  const zk = await startBenchZooKeeper(ctx.cleanup, join(ctx.dir, 'failover-zk'));
-  const dir = join(ctx.dir, 'failover');
   const jobs: BenchJob[] = benchJobs(SETUP.jobs, SETUP.items, SETUP.cron, SETUP.runMs);
-  const fleet = new BenchFleet({ connect: zk.connectString, namespace: 'bench', dir, jobs, workers: SETUP.workers, sessionTimeoutMs }, ctx.cleanup);
   let timeline: FleetTimeline | undefined;
   const samples: KillSample[] = [];
-  try {
+  await withBenchFleet(ctx, 'failover', { jobs, workers: SETUP.workers, sessionTimeoutMs }, async ({ fleet, dir }) => {
     await fleet.start();
     await waitBalanced(fleet, jobs, SETUP.workers, 60_000, signal);
     timeline = new FleetTimeline(fleet.zk, fleet.paths, jobs.map((j) => j.name));
@@ -75,11 +72,7 @@ async function runFailover(ctx: ScenarioContext, o: { kills: number }): Promise<
       timeline.compact();
     }
     signal.throwIfAborted();
-  } finally {
-    timeline?.close();
-    await fleet.close();
-    await zk.close();
-  }
+  }).finally(() => timeline?.close());
   const recoveries = samples.flatMap((s) => s.recoveries);
   const figures: FailoverFigures = {
     kills: samples.length,

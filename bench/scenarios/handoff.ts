@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import { FleetOperator } from '../../src/api/fleet-operator.js';
 import { CronSchedule } from '../../src/cron/cron-schedule.js';
-import { BenchFleet, type BenchJob } from '../lib/bench-fleet.js';
-import { BENCH_SESSION_TIMEOUT_MS, startBenchZooKeeper } from '../lib/bench-zookeeper.js';
+import type { BenchJob } from '../lib/bench-fleet.js';
+import { BENCH_SESSION_TIMEOUT_MS } from '../lib/bench-zookeeper.js';
+import { withBenchFleet } from '../lib/with-bench-fleet.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { ms } from '../lib/stats.js';
@@ -46,14 +46,12 @@ function plan(quick: boolean): HandoffStep[] {
  */
 export async function measureHandoff(ctx: ScenarioContext, steps: readonly HandoffStep[]): Promise<HandoffSample[]> {
   const { signal } = ctx;
-  const zk = await startBenchZooKeeper(ctx.cleanup, join(ctx.dir, 'handoff-zk'));
-  const dir = join(ctx.dir, 'handoff');
   const jobs: BenchJob[] = benchJobs(SETUP.jobs, SETUP.items, SETUP.cron, SETUP.runMs);
   const schedules = new Map(jobs.map((j) => [j.name, CronSchedule.parse(j.cron, 'UTC')]));
-  const fleet = new BenchFleet({ connect: zk.connectString, namespace: 'bench', dir, jobs, workers: SETUP.workers, sessionTimeoutMs: BENCH_SESSION_TIMEOUT_MS, shutdownGraceMs: SETUP.shutdownGraceMs }, ctx.cleanup);
   let timeline: FleetTimeline | undefined;
   const samples: HandoffSample[] = [];
-  try {
+  const options = { jobs, workers: SETUP.workers, sessionTimeoutMs: BENCH_SESSION_TIMEOUT_MS, shutdownGraceMs: SETUP.shutdownGraceMs };
+  await withBenchFleet(ctx, 'handoff', options, async ({ fleet, dir }) => {
     await fleet.start();
     await waitBalanced(fleet, jobs, SETUP.workers, 60_000, signal);
     timeline = new FleetTimeline(fleet.zk, fleet.paths, jobs.map((j) => j.name));
@@ -76,11 +74,7 @@ export async function measureHandoff(ctx: ScenarioContext, steps: readonly Hando
       timeline.compact();
     }
     signal.throwIfAborted();
-  } finally {
-    timeline?.close();
-    await fleet.close();
-    await zk.close();
-  }
+  }).finally(() => timeline?.close());
   return samples;
 }
 

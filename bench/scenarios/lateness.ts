@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import { measureFireWindow } from '../lib/fleet-fire-window.js';
-import { BenchFleet, type BenchFleetOptions, type BenchJob } from '../lib/bench-fleet.js';
-import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';
+import type { BenchFleetOptions, BenchJob } from '../lib/bench-fleet.js';
+import { startFleet, withBenchFleet } from '../lib/with-bench-fleet.js';
 import type { FireWindowFigures } from '../lib/fire-tally.js';
 import { RunTail } from '../lib/run-tail.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
@@ -63,23 +62,9 @@ export function benchJobs(count: number, items: number, cron = '* * * * * *', sl
  * window, plus duplicates and misses.
  */
 export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions, more: Pick<BenchFleetOptions, 'history'> = {}): Promise<LatenessFigures> {
-  const tag = `lateness-${o.jobs}`;
-  const zk = await startBenchZooKeeper(ctx.cleanup, join(ctx.dir, `${tag}-zk`));
-  const dir = join(ctx.dir, tag);
-  const jobs = benchJobs(o.jobs, o.items);
-  const fleet = new BenchFleet({ connect: zk.connectString, namespace: 'bench', dir, jobs, workers: o.workers, ...more }, ctx.cleanup);
-  try {
+  return withBenchFleet(ctx, `lateness-${o.jobs}`, { jobs: benchJobs(o.jobs, o.items), workers: o.workers, ...more }, async ({ fleet, dir }) => {
     const t0 = Date.now();
-    await fleet.start();
-    let startupMs = Number.NaN;
-    try {
-      await fleet.waitSteady(Math.min(60_000 + o.jobs * o.items * 5, OWNED_TIMEOUT_MS), ctx.signal);
-      startupMs = Date.now() - t0;
-    } catch (err) {
-      if (ctx.signal.aborted) throw err;
-      // An overloaded fleet may never settle: measure it anyway, the misses will show it.
-      ctx.log(`${(err as Error).message}; measuring anyway`);
-    }
+    const startupMs = await startFleet(ctx, fleet, Math.min(60_000 + o.jobs * o.items * 5, OWNED_TIMEOUT_MS), { measureAnyway: true });
     ctx.log(`${o.jobs} jobs × ${o.items} items on ${o.workers} workers: all owned after ${ms(startupMs)} ms; waiting for ${STEADY_SECONDS} complete seconds in a row`);
     // (ms(NaN) prints "–": not all owned within OWNED_TIMEOUT_MS.)
     let steadyMs = Number.NaN;
@@ -94,10 +79,7 @@ export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions, 
     ctx.log(`measuring fires from ${new Date(from).toISOString()} for ${o.durationMs / 1000} s`);
     const figures = await measureFireWindow(fleet, dir, { from, to, perInstant: o.jobs * o.items }, ctx.signal);
     return { ...o, ...figures, startupMs, steadyMs };
-  } finally {
-    await fleet.close();
-    await zk.close();
-  }
+  });
 }
 
 /** Scenario 1: fire lateness at 100, 1,000 and 10,000 jobs × 8 items on 4 worker processes. */

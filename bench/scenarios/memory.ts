@@ -1,6 +1,4 @@
-import { join } from 'node:path';
-import { BenchFleet } from '../lib/bench-fleet.js';
-import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';
+import { startFleet, withBenchFleet } from '../lib/with-bench-fleet.js';
 import { rssMb } from '../lib/process-memory.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
@@ -38,13 +36,9 @@ async function heapUsedMb(port: number): Promise<number | undefined> {
 /** Starts a fleet, waits until it is steady (and, firing, until every fire runs), samples RSS and heap once a second. */
 export async function measureMemory(ctx: ScenarioContext, o: { label: string; jobs: number; items: number; workers: number; firing: boolean; sampleMs: number }): Promise<MemoryPhase> {
   const tag = `memory-${o.workers}-${o.firing ? 'firing' : 'idle'}`;
-  const zk = await startBenchZooKeeper(ctx.cleanup, join(ctx.dir, `${tag}-zk`));
-  const dir = join(ctx.dir, tag);
   const jobs = benchJobs(o.jobs, o.items, o.firing ? '* * * * * *' : IDLE_CRON);
-  const fleet = new BenchFleet({ connect: zk.connectString, namespace: 'bench', dir, jobs, workers: o.workers, http: true }, ctx.cleanup);
-  try {
-    await fleet.start();
-    await fleet.waitSteady(60_000 + o.jobs * o.items * 5, ctx.signal);
+  return withBenchFleet(ctx, tag, { jobs, workers: o.workers, http: true }, async ({ fleet, dir }) => {
+    await startFleet(ctx, fleet, 60_000 + o.jobs * o.items * 5);
     if (o.firing) await waitForCompleteSeconds(dir, o.jobs * o.items, ctx.signal);
     ctx.log(`${o.label}: steady; sampling for ${o.sampleMs / 1000} s`);
     let maxRss = 0;
@@ -62,10 +56,7 @@ export async function measureMemory(ctx: ScenarioContext, o: { label: string; jo
       await sleepUnlessAborted(1000, ctx.signal);
     }
     return { label: o.label, jobs: o.jobs, items: o.items, workers: o.workers, firing: o.firing, maxRssMb: Math.round(maxRss), meanRssMb: Math.round(rssSum / Math.max(1, samples)), maxHeapUsedMb: Math.round(maxHeap), samples };
-  } finally {
-    await fleet.close();
-    await zk.close();
-  }
+  });
 }
 
 /** Scenario 6: worker RSS and heap with 1,000 jobs, idle and firing every second. */

@@ -1,8 +1,7 @@
 import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { BenchFleet } from '../lib/bench-fleet.js';
-import { startBenchZooKeeper } from '../lib/bench-zookeeper.js';
+import { startFleet, withBenchFleet } from '../lib/with-bench-fleet.js';
 import { parseRunLine } from '../lib/run-records.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
@@ -54,15 +53,9 @@ const OWNED_TIMEOUT_MS = 240_000;
  * while the workers' own stall detector (`zkshard_items_stalled`, `/readyz`) is watched.
  */
 export async function soakFleet(ctx: ScenarioContext, o: SoakOptions): Promise<SoakFigures> {
-  const tag = `soak-${o.jobs}`;
-  const zk = await startBenchZooKeeper(ctx.cleanup, join(ctx.dir, `${tag}-zk`));
-  const dir = join(ctx.dir, tag);
-  const fleet = new BenchFleet({ connect: zk.connectString, namespace: 'bench', dir, jobs: benchJobs(o.jobs, o.items), workers: o.workers, http: true }, ctx.cleanup);
-  try {
+  return withBenchFleet(ctx, `soak-${o.jobs}`, { jobs: benchJobs(o.jobs, o.items), workers: o.workers, http: true }, async ({ fleet, dir }) => {
     const t0 = Date.now();
-    await fleet.start();
-    await fleet.waitSteady(OWNED_TIMEOUT_MS, ctx.signal);
-    const startupMs = Date.now() - t0;
+    const startupMs = await startFleet(ctx, fleet, OWNED_TIMEOUT_MS);
     ctx.log(`${o.jobs} jobs × ${o.items} items on ${o.workers} workers: all owned after ${ms(startupMs)} ms`);
     let from: number;
     try {
@@ -88,10 +81,7 @@ export async function soakFleet(ctx: ScenarioContext, o: SoakOptions): Promise<S
     await fleet.close();
     const tally = await tallyWindow(dir, o, from, to);
     return { ...o, startupMs, steadyMs: from - t0, maxStalled, notReady, ...tally };
-  } finally {
-    await fleet.close();
-    await zk.close();
-  }
+  });
 }
 
 /**
