@@ -22,6 +22,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
   private dirty = false;
   /** Children whose data must be read again. */
   private readonly dirtyChildren = new Set<string>();
+  private readonly childWatchers = new Map<string, () => void>();
   private readonly loop: RefreshLoop;
 
   constructor(
@@ -62,11 +63,17 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
     void this.loop.request();
   };
 
+  /** One watcher per child, so that reading a child again does not set a second one (see `ZkClient`). */
   private childWatcher(name: string): () => void {
-    return () => {
-      this.dirtyChildren.add(name);
-      void this.loop.request();
-    };
+    let watcher = this.childWatchers.get(name);
+    if (!watcher) {
+      watcher = () => {
+        this.dirtyChildren.add(name);
+        void this.loop.request();
+      };
+      this.childWatchers.set(name, watcher);
+    }
+    return watcher;
   }
 
   /** Reads what is dirty until nothing is, then emits `changed` once if anything changed. */
@@ -81,6 +88,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
           const names = await this.zk.getChildren(this.path, this.onChildren);
           const fresh = new Set(names);
           for (const known of this.entries.keys()) if (!fresh.has(known)) this.entries.delete(known);
+          for (const known of this.childWatchers.keys()) if (!fresh.has(known)) this.childWatchers.delete(known);
           if (this.options.withData) for (const n of names) if (!this.entries.has(n)) this.dirtyChildren.add(n);
           changed ||= names.length !== this.names.length || names.some((n) => !this.names.includes(n));
           this.names = names;

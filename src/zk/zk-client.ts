@@ -152,6 +152,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
   private currentState: SessionState = 'latent';
   private readonly timers: Clock;
   private readonly lease = new SessionLease();
+  /** One library watcher per watcher (see `libWatcher`). */
+  private readonly libWatchers = new WeakMap<ZkWatcher, (event: zookeeper.Event) => void>();
   /** When bytes last arrived from a server (monotonic ms): the read timeout, not the lease. */
   private lastReadAt = 0;
   /** When the current socket connected (monotonic), until the server answers anything on it. */
@@ -458,7 +460,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     const found = await this.call<[Buffer | undefined, zookeeper.Stat], A>(
       'getData',
       path,
-      (cb) => (watcher ? this.lib().getData(path, (e) => watcher(toWatchEvent(e)), cb) : this.lib().getData(path, cb)),
+      (cb) => (watcher ? this.lib().getData(path, this.libWatcher(watcher), cb) : this.lib().getData(path, cb)),
       absent,
     );
     if (absent && found === absent.value) return absent.value;
@@ -471,14 +473,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
   /** The node's stat, or null; a watcher set here also fires on creation. */
   async exists(path: string, watcher?: ZkWatcher): Promise<ZkStat | null> {
     const [stat] = await this.call<[zookeeper.Stat | null]>('exists', path, (cb) =>
-      watcher ? this.lib().exists(path, (e) => watcher(toWatchEvent(e)), cb) : this.lib().exists(path, cb),
+      watcher ? this.lib().exists(path, this.libWatcher(watcher), cb) : this.lib().exists(path, cb),
     );
     return stat ? toZkStat(stat) : null;
   }
 
   async getChildren(path: string, watcher?: ZkWatcher): Promise<string[]> {
     const [children] = await this.call<[string[]]>('getChildren', path, (cb) =>
-      watcher ? this.lib().getChildren(path, (e) => watcher(toWatchEvent(e)), cb) : this.lib().getChildren(path, cb),
+      watcher ? this.lib().getChildren(path, this.libWatcher(watcher), cb) : this.lib().getChildren(path, cb),
     );
     return children;
   }
@@ -566,6 +568,21 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
   }
 
   // ---- internals -----------------------------------------------------------------------------
+
+  /**
+   * The library's watcher for `watcher`: one function per watcher, for as long as it lives. The
+   * library keeps one registration per function and path (as ZooKeeper keeps one watch per path and
+   * session), so a watcher set again before its watch fired is not added twice; a new wrapper at
+   * every read made them pile up, each called when the watch fired.
+   */
+  private libWatcher(watcher: ZkWatcher): (event: zookeeper.Event) => void {
+    let wrapped = this.libWatchers.get(watcher);
+    if (!wrapped) {
+      wrapped = (e) => watcher(toWatchEvent(e));
+      this.libWatchers.set(watcher, wrapped);
+    }
+    return wrapped;
+  }
 
   private lib(): zookeeper.Client {
     return this.client!;
