@@ -66,6 +66,7 @@ export const consoleScenario: Scenario = {
       rmSync(profile, { recursive: true, force: true });
     });
     const usable: Record<string, number[]> = Object.fromEntries(PAGES.map((p) => [p.name, []]));
+    const apiRequests: Record<string, Array<{ ms: number; bytes: number }>> = {};
     let eventLag: Summary;
     let endLag: Summary;
     let otherLag: Summary;
@@ -78,12 +79,23 @@ export const consoleScenario: Scenario = {
     const sweepSamples: number[] = [];
     try {
       const page = await browser.newPage();
+      // Where a page's time goes: each API request of the navigations, request sent to last byte
+      // (the browser's own timing) and body size, by path (the event stream left out).
+      let timingRequests = false;
+      page.on('requestfinished', (req) => {
+        const path = new URL(req.url()).pathname;
+        if (!timingRequests || !path.startsWith('/api/') || path === '/api/v1/events') return;
+        const key = path.replace(/\/jobs\/[^/]+$/, '/jobs/<name>');
+        const t = req.timing();
+        void req.sizes().then((sz) => (apiRequests[key] ??= []).push({ ms: t.responseEnd, bytes: sz.responseBodySize }), () => undefined);
+      });
       await page.goto(url);
       await page.getByLabel('User name').fill('bench');
       await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.locator('dl.cards').waitFor({ timeout: 120_000 });
       // Navigation as a person does it (the single-page app is loaded): from another page to this one.
+      timingRequests = true;
       for (let r = 0; r < repeats && !ctx.signal.aborted; r++) {
         for (const p of PAGES) {
           await page.evaluate(() => { (globalThis as unknown as { location: { hash: string } }).location.hash = '#/audit'; });
@@ -95,6 +107,7 @@ export const consoleScenario: Scenario = {
           usable[p.name]!.push(Date.now() - start);
         }
       }
+      timingRequests = false;
       // Lag while everything fires every second: each run's start event, against its fire time
       // (includes the fire's own lateness), seen by a second EventSource in the page; and the job
       // page's grid: how old the newest "last fire" it shows is, sampled every 250 ms.
@@ -173,6 +186,14 @@ export const consoleScenario: Scenario = {
           rows: Object.entries(pageSummaries).map(([k, s]) => [k, s.count, ms(s.p50), ms(s.max)]),
         },
         {
+          title: 'API requests made by those navigations (browser timing: request sent to last byte of the answer)',
+          columns: ['request', 'n', 'p50', 'max', 'body size (max)'],
+          rows: Object.entries(apiRequests).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => {
+            const t = summarize(v.map((x) => x.ms));
+            return [k, t.count, ms(t.p50), ms(t.max), `${Math.round(Math.max(...v.map((x) => x.bytes)) / 1024)} KB`];
+          }),
+        },
+        {
           title: 'Live: run events in the browser after the run\'s fire time (a start can come before it: workers begin a run ahead of its fire time); newest "last fire" in the job grid behind now',
           columns: ['what', 'n', 'p50', 'p99', 'max'],
           rows: [
@@ -203,7 +224,7 @@ export const consoleScenario: Scenario = {
         { what: 'overview, jobs and job pages usable after navigation', target: '≤ 1 s', measured: ms(worst), met: worst <= 1000 },
         { what: 'run end of the open job on the event stream after its fire time (p99; includes the fire\'s lateness and the release)', target: '≤ 1 s', measured: ms(endLag.p99), met: endLag.p99 <= 1000 },
       ],
-      data: { consoleLoadMs: loadMs, windowSeconds, firesDue: due, fleetRuns, openJobRuns: openRuns, pages: pageSummaries, eventLag, endLag, otherLag, activityEvents: activity, gridLag, loopDelay, sweeps },
+      data: { consoleLoadMs: loadMs, apiRequests: Object.fromEntries(Object.entries(apiRequests).map(([k, v]) => [k, summarize(v.map((x) => x.ms))])), windowSeconds, firesDue: due, fleetRuns, openJobRuns: openRuns, pages: pageSummaries, eventLag, endLag, otherLag, activityEvents: activity, gridLag, loopDelay, sweeps },
       notes: [
         `console load (every job read, its items swept once, the watches set): ${ms(loadMs)}`,
         `${activity} activity events in the window (run events of jobs not open, too many in one batch to send one by one)`,

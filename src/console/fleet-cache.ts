@@ -135,7 +135,12 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
 
   /** The jobs whose item nodes are watched now (open in a browser, and loaded). */
   get watchedJobs(): string[] {
-    return [...this.perJob].filter(([, w]) => w.items !== undefined).map(([name]) => name).sort();
+    return [...this.perJob].filter(([, w]) => w.items !== undefined && !w.items.paused).map(([name]) => name).sort();
+  }
+
+  /** Whether the items of job `name` are watched and were all read (it is open and its watch is loaded). */
+  itemsWatched(name: string): boolean {
+    return this.perJob.get(name)?.items?.loaded === true;
   }
 
   /** How long the last sweep of the items took (ms). */
@@ -256,16 +261,22 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     const w = this.perJob.get(name);
     if (!w) return; // opened before it exists: watched when it appears (openJob)
     if (open) this.watchItems(name, w);
-    else if (w.items) {
-      // Keep the freshest known state for the sweeps that follow.
+    else if (w.items && !w.items.paused) {
+      // Keep the freshest known state for the sweeps that follow. Paused, not closed: see JobItemWatch.pause.
       for (const [item, s] of w.items.states) w.swept.set(item, s);
-      w.items.close();
-      w.items = undefined;
+      w.items.pause();
       this.jobChanged(name);
     }
   }
 
   private watchItems(name: string, w: JobWatch): void {
+    if (w.items?.paused) {
+      const items = w.items;
+      items.resume().then(() => {
+        if (w.items === items && !this.closed) this.jobChanged(name);
+      }, (err: unknown) => this.log.warn({ err: (err as Error)?.message, job: name }, 'item watches failed to resume'));
+      return;
+    }
     if (w.items) return;
     const items = new JobItemWatch(this.zk, this.paths, name, this.log);
     w.items = items;

@@ -31,6 +31,7 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
   private readonly markerWatchers = new Map<number, ZkWatcher>();
   private loadedValue = false;
   private closed = false;
+  private pausedValue = false;
 
   constructor(private readonly zk: ZkClient, private readonly paths: ZkPaths, readonly job: string, private readonly log: Logger) {
     super();
@@ -52,7 +53,33 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
     this.progress.on('changed', () => void this.refresh());
     await this.progress.start();
     await this.refresh();
-    this.loadedValue = !this.closed;
+    this.loadedValue = !this.closed && !this.pausedValue;
+  }
+
+  /** Whether it is paused (the job is not open: its states are not kept up to date). */
+  get paused(): boolean {
+    return this.pausedValue;
+  }
+
+  /**
+   * The job is no longer open: stop reading (see `ChildrenCache.pause`: kept, rather than closed
+   * and made anew at the next opening, so that the watches left on nodes that do not change —
+   * an idle job's items — are not set once more at every opening).
+   */
+  pause(): void {
+    if (this.closed || this.pausedValue) return;
+    this.pausedValue = true;
+    this.loadedValue = false;
+    this.progress.pause();
+  }
+
+  /** The job is open again: read every item again and follow them. */
+  async resume(): Promise<void> {
+    if (this.closed || !this.pausedValue) return;
+    this.pausedValue = false;
+    await this.progress.resume();
+    await this.refresh();
+    this.loadedValue = !this.closed && !this.pausedValue;
   }
 
   close(): void {
@@ -64,7 +91,7 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
 
   /** Reads the marker of each item whose progress record changed. */
   private async refresh(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.pausedValue) return;
     const present = new Set<number>();
     const updates: Promise<void>[] = [];
     for (const name of this.progress.children) {
@@ -102,7 +129,7 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
         marker = this.current.get(item)?.marker ?? null;
       }
     }
-    if (this.closed || this.reads.get(item) !== read) return;
+    if (this.closed || this.pausedValue || this.reads.get(item) !== read) return;
     this.current.set(item, { progress, marker });
     this.emit('changed');
   }
@@ -113,7 +140,7 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
       // The marker went (or changed): read it again, existence first (no error when it is gone).
       w = () => {
         const known = this.current.get(item);
-        if (!this.closed && known) void this.update(item, known.progress);
+        if (!this.closed && !this.pausedValue && known) void this.update(item, known.progress);
       };
       this.markerWatchers.set(item, w);
     }

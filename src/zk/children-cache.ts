@@ -23,6 +23,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
   /** Children whose data must be read again. */
   private readonly dirtyChildren = new Set<string>();
   private readonly childWatchers = new Map<string, () => void>();
+  private paused = false;
   private readonly loop: RefreshLoop;
 
   constructor(
@@ -51,6 +52,25 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
   async start(): Promise<void> {
     this.dirty = true;
     await this.loop.request();
+  }
+
+  /**
+   * Stops reading: a watch that fires only marks what to read, until `resume()` reads everything
+   * again. For a cache that comes and goes (the console's watch of an open job): a watch stays with
+   * the client until it fires, so pausing a cache and resuming it — the same watcher functions —
+   * keeps one registration per node, where closing it and making a new one would add one more to
+   * every node that has not changed since.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Reads the list and every child again, and goes on following them. */
+  resume(): Promise<void> {
+    this.paused = false;
+    this.dirty = true;
+    for (const n of this.names) this.dirtyChildren.add(n);
+    return this.loop.request();
   }
 
   close(): void {
@@ -82,7 +102,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
     /** Children whose data is being read: put back if the read fails, so that the retry reads them. */
     let reading: string[] = [];
     try {
-      while ((this.dirty || this.dirtyChildren.size > 0) && !this.loop.closed) {
+      while ((this.dirty || this.dirtyChildren.size > 0) && !this.loop.closed && !this.paused) {
         if (this.dirty) {
           this.dirty = false;
           const names = await this.zk.getChildren(this.path, this.onChildren);

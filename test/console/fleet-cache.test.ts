@@ -128,6 +128,42 @@ describe('FleetCache: item watches for open jobs only, sweeps for the rest', () 
     expect(open.names.size).toBe(0);
   });
 
+  // The console bench warned "11 notification listeners added": every opening of a job page made
+  // a new watch of the job's items, and a watch stays with the client until its node changes; the
+  // item list of a job changes only on a reshard and an idle job's items only when it fires, so
+  // each opening left one more registration on each of them (and kept the closed watch alive).
+  it('opening and closing an idle job again and again sets no more watches than opening it once, and it is followed whenever open', async () => {
+    const open = new OpenJobs();
+    const cache = await newCache(open, 60_000);
+    const manager = (zk as unknown as { cm: { watcherManager: Record<'childWatchers' | 'dataWatchers', Record<string, { listeners(e: string): unknown[] }>> } }).cm.watcherManager;
+    const registrations = () => ({
+      list: manager.childWatchers[paths.items('a')]?.listeners('notification').length ?? 0,
+      items: (manager.dataWatchers[paths.item('a', 0)]?.listeners('notification').length ?? 0) + (manager.dataWatchers[paths.item('a', 1)]?.listeners('notification').length ?? 0),
+    });
+    const opening = async () => {
+      open.acquire('a');
+      await waitFor(() => cache.itemsWatched('a'), { timeoutMs: 10_000, message: "a's items watched" });
+    };
+    await opening();
+    open.release('a');
+    const once = registrations();
+    for (let k = 0; k < 12; k++) {
+      await opening();
+      open.release('a');
+    }
+    expect(registrations()).toEqual(once);
+    // Open again, it follows changes: a run, and a reshard's new item.
+    await opening();
+    const token = await begin('a', 1);
+    await waitFor(() => running(cache, 'a', 1) === token, { timeoutMs: 10_000, message: "a's run seen through its watches" });
+    await end('a', 1);
+    await writer.create(paths.item('a', 2));
+    await waitFor(() => cache.job('a')?.items.some((i) => i.item === 2) === true, { timeoutMs: 10_000, message: "a's new item seen" });
+    await writer.remove(paths.item('a', 2));
+    open.release('a');
+    expect(cache.watchedJobs).toEqual([]);
+  });
+
   it('sweeps the items of jobs no browser has open: runs that begin and end show within a sweep', async () => {
     const cache = await newCache(new OpenJobs(), 100);
     const token = await begin('b', 0);
