@@ -31,7 +31,10 @@ const PREVIOUS_LOOKBACK_MS = 366 * DAY_MS;
  * day-of-week both restricted means either matches (classic cron).
  *
  * Speed: one instance keeps its parsed expression; `next(t)` with `t` the previous result of `next`
- * continues the walk without restarting it (tens of microseconds).
+ * continues the walk without restarting it (tens of microseconds). A schedule in UTC that names no
+ * hour, day or month (every second, every fifth minute, at :30 of every minute...) fires at the
+ * same seconds of every hour: it is answered by arithmetic on those seconds, without cron-parser (a worker with
+ * thousands of every-second items asks for a next fire per item per second).
  */
 export class CronSchedule {
   readonly cron: string;
@@ -41,19 +44,24 @@ export class CronSchedule {
   readonly #everyHour: boolean;
   /** The instant `#expr` sits at after a forward step of the canonical walk, or NaN. */
   #cursor = Number.NaN;
+  /** When the schedule fires at the same seconds of every UTC hour: those instants, as ms into the hour, ascending. */
+  readonly #hourly: readonly number[] | null;
 
-  private constructor(cron: string, timeZone: string, expr: CronExpression) {
+  private constructor(cron: string, timeZone: string, expr: CronExpression, hourlyArithmetic: boolean) {
     this.cron = cron;
     this.timeZone = timeZone;
     this.#expr = expr;
     this.#everyHour = expr.fields.hour.values.length === 24;
+    this.#hourly = hourlyArithmetic ? sameEveryHour(expr, timeZone) : null;
   }
 
   /**
    * Parses 6 fields (seconds first) or 5 fields (seconds = 0) in `timeZone` (IANA name).
+   * `options.hourlyArithmetic: false` answers every schedule through cron-parser (the tests compare
+   * the two).
    * @throws ZkshardError `TIMEZONE_INVALID` or `CRON_INVALID`, naming the bad value.
    */
-  static parse(cron: string, timeZone = 'UTC'): CronSchedule {
+  static parse(cron: string, timeZone = 'UTC', options: { hourlyArithmetic?: boolean } = {}): CronSchedule {
     assertTimeZone(timeZone);
     const fail = (why: string, cause?: unknown): never => {
       throw new ZkshardError('CRON_INVALID', `invalid cron expression "${cron}": ${why}`, { cause });
@@ -74,12 +82,13 @@ export class CronSchedule {
     } catch (err) {
       fail('it never fires', err);
     }
-    return new CronSchedule(cron, timeZone, expr);
+    return new CronSchedule(cron, timeZone, expr, options.hourlyArithmetic ?? true);
   }
 
   /** The first fire time strictly after `after`. */
   next(after: Date): Date {
     const t = after.getTime();
+    if (this.#hourly) return new Date(hourlyNext(this.#hourly, t));
     if (t !== this.#cursor) {
       // Near a DST change cron-parser's answer depends on where its walk started: restart the
       // walk just before the change so the answer is the canonical one.
@@ -103,6 +112,7 @@ export class CronSchedule {
    */
   previous(atOrBefore: Date): Date | null {
     const t = atOrBefore.getTime();
+    if (this.#hourly) return new Date(hourlyFloor(this.#hourly, t)!); // every hour has one
     const ms = this.#floor(t, t - PREVIOUS_LOOKBACK_MS);
     return ms === null ? null : new Date(ms);
   }
@@ -114,10 +124,12 @@ export class CronSchedule {
   fireTimesBetween(fromExclusive: Date, toInclusive: Date, limit: number): Date[] {
     const from = fromExclusive.getTime();
     const out: Date[] = [];
-    let ms = this.#floor(toInclusive.getTime(), from);
+    const hourly = this.#hourly;
+    const floor = hourly ? (t: number, lowerBound: number) => hourlyFloor(hourly, t, lowerBound) : (t: number, lowerBound: number) => this.#floor(t, lowerBound);
+    let ms = floor(toInclusive.getTime(), from);
     while (ms !== null && ms > from && out.length < limit) {
       out.push(new Date(ms));
-      ms = this.#floor(ms - 1, from);
+      ms = floor(ms - 1, from);
     }
     return out.reverse();
   }
@@ -150,6 +162,59 @@ export class CronSchedule {
       return null; // loop limit: nothing found
     }
   }
+}
+
+/**
+ * The instants (ms into the hour, ascending) at which `expr` fires in every hour, when it fires at
+ * the same ones in every hour: in UTC (no offset changes, whole-hour offset), with every hour, day
+ * of month, month and day of week allowed. Otherwise null.
+ */
+function sameEveryHour(expr: CronExpression, timeZone: string): readonly number[] | null {
+  const f = expr.fields;
+  const all = (values: readonly unknown[], n: number) => values.length === n && values.every((v) => typeof v === 'number');
+  if (timeZone !== 'UTC' || !all(f.hour.values, 24) || !all(f.dayOfMonth.values, 31) || !all(f.month.values, 12)) return null;
+  if (!all(f.dayOfWeek.values, 8) && !all(f.dayOfWeek.values, 7)) return null;
+  const key = `${f.second.values.join(',')} ${f.minute.values.join(',')}`;
+  let out = hourlyOffsets.get(key);
+  if (!out) {
+    out = [];
+    for (const m of f.minute.values) for (const sec of f.second.values) out.push((Number(m) * 60 + Number(sec)) * 1000);
+    out.sort((a, b) => a - b);
+    hourlyOffsets.set(key, out);
+  }
+  return out;
+}
+
+/** The offsets of each hourly pattern seen (a fleet has few distinct schedules and thousands of jobs). */
+const hourlyOffsets = new Map<string, number[]>();
+
+/** The first instant after `t` among `offsets` (ms into every hour, ascending). */
+function hourlyNext(offsets: readonly number[], t: number): number {
+  const base = Math.floor(t / HOUR_MS) * HOUR_MS;
+  const r = t - base;
+  let lo = 0;
+  let hi = offsets.length; // first index with offsets[i] > r
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (offsets[mid]! > r) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo < offsets.length ? base + offsets[lo]! : base + HOUR_MS + offsets[0]!;
+}
+
+/** The latest instant at or before `t` among `offsets` (ms into every hour); null if not above `lowerBound`. */
+function hourlyFloor(offsets: readonly number[], t: number, lowerBound = -Infinity): number | null {
+  const base = Math.floor(t / HOUR_MS) * HOUR_MS;
+  const r = t - base;
+  let lo = 0;
+  let hi = offsets.length; // first index with offsets[i] > r
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (offsets[mid]! > r) hi = mid;
+    else lo = mid + 1;
+  }
+  const ms = lo > 0 ? base + offsets[lo - 1]! : base - HOUR_MS + offsets[offsets.length - 1]!;
+  return ms > lowerBound ? ms : null;
 }
 
 /** @throws ZkshardError `TIMEZONE_INVALID` unless `timeZone` is a zone Intl knows. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CronExpressionParser } from 'cron-parser';
+import fc from 'fast-check';
 import { CronSchedule } from '../../src/cron/cron-schedule.js';
 import { ZkshardError } from '../../src/errors/zkshard-error.js';
 
@@ -210,5 +211,47 @@ describe('CronSchedule.fireTimesBetween', () => {
     const secondly = CronSchedule.parse('* * * * * *', 'Europe/Berlin');
     const times = secondly.fireTimesBetween(at('2025-01-01T00:00:00Z'), at('2026-01-01T00:00:00Z'), 3);
     expect(isos(times)).toEqual(['2025-12-31T23:59:58.000Z', '2025-12-31T23:59:59.000Z', '2026-01-01T00:00:00.000Z']);
+  });
+});
+
+describe('CronSchedule: schedules that fire at the same seconds of every UTC hour', () => {
+  /** A seconds or minutes field: `*`, a value, a list, a range, or a step. */
+  const field = (max: number) =>
+    fc.oneof(
+      fc.constant('*'),
+      fc.integer({ min: 0, max }).map(String),
+      fc.uniqueArray(fc.integer({ min: 0, max }), { minLength: 2, maxLength: 4 }).map((v) => v.join(',')),
+      fc.tuple(fc.integer({ min: 0, max }), fc.integer({ min: 0, max })).map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`),
+      fc.integer({ min: 1, max: 30 }).map((n) => `*/${n}`),
+      fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 1, max: 25 })).map(([a, n]) => `${a}/${n}`),
+    );
+  const expression = fc.oneof(
+    fc.tuple(field(59), field(59)).map(([s, m]) => `${s} ${m} * * * *`),
+    field(59).map((m) => `${m} * * * *`),
+    fc.tuple(field(59), field(59)).map(([s, m]) => `${s} ${m} * * * ?`.replace(' ?', ' *')),
+  );
+  // Instants over a few days, whole seconds and not, at and around the fires.
+  const instant = fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2026, 0, 4) }).chain((t) => fc.constantFrom(t, Math.floor(t / 1000) * 1000, Math.floor(t / 60_000) * 60_000));
+
+  it('answer next, previous and fireTimesBetween exactly as cron-parser does', () => {
+    fc.assert(
+      fc.property(expression, instant, fc.integer({ min: 0, max: 7_200_000 }), fc.integer({ min: 1, max: 50 }), (cron, t, span, limit) => {
+        const fast = CronSchedule.parse(cron);
+        const slow = CronSchedule.parse(cron, 'UTC', { hourlyArithmetic: false });
+        const d = new Date(t);
+        expect(fast.next(d).toISOString()).toBe(slow.next(d).toISOString());
+        expect(fast.previous(d)?.toISOString()).toBe(slow.previous(d)?.toISOString());
+        expect(isos(fast.fireTimesBetween(d, new Date(t + span), limit))).toEqual(isos(slow.fireTimesBetween(d, new Date(t + span), limit)));
+        expect(chain(fast, d.toISOString(), 5)).toEqual(chain(slow, d.toISOString(), 5));
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('a time zone other than UTC, or an hour, day or month named, goes through cron-parser', () => {
+    const berlin = CronSchedule.parse('* * * * * *', 'Europe/Berlin');
+    const hourly = CronSchedule.parse('0 0 3 * * *');
+    expect(berlin.next(at('2026-03-29T00:59:59Z')).toISOString()).toBe('2026-03-29T01:00:00.000Z');
+    expect(hourly.next(at('2026-01-01T00:00:00Z')).toISOString()).toBe('2026-01-01T03:00:00.000Z');
   });
 });
