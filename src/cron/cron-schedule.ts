@@ -33,8 +33,8 @@ const PREVIOUS_LOOKBACK_MS = 366 * DAY_MS;
  * Speed: one instance keeps its parsed expression; `next(t)` with `t` the previous result of `next`
  * continues the walk without restarting it (tens of microseconds). A schedule in UTC that names no
  * hour, day or month (every second, every fifth minute, at :30 of every minute...) fires at the
- * same seconds of every hour: it is answered by arithmetic on those seconds, without cron-parser (a worker with
- * thousands of every-second items asks for a next fire per item per second).
+ * same seconds of every hour: it is answered by arithmetic on those seconds, without cron-parser
+ * (a worker with thousands of every-second items asks for a next fire per item per second).
  */
 export class CronSchedule {
   readonly cron: string;
@@ -191,30 +191,28 @@ const hourlyOffsets = new Map<string, number[]>();
 /** The first instant after `t` among `offsets` (ms into every hour, ascending). */
 function hourlyNext(offsets: readonly number[], t: number): number {
   const base = Math.floor(t / HOUR_MS) * HOUR_MS;
-  const r = t - base;
-  let lo = 0;
-  let hi = offsets.length; // first index with offsets[i] > r
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (offsets[mid]! > r) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo < offsets.length ? base + offsets[lo]! : base + HOUR_MS + offsets[0]!;
+  const i = firstAbove(offsets, t - base);
+  return i < offsets.length ? base + offsets[i]! : base + HOUR_MS + offsets[0]!;
 }
 
 /** The latest instant at or before `t` among `offsets` (ms into every hour); null if not above `lowerBound`. */
 function hourlyFloor(offsets: readonly number[], t: number, lowerBound = -Infinity): number | null {
   const base = Math.floor(t / HOUR_MS) * HOUR_MS;
-  const r = t - base;
+  const i = firstAbove(offsets, t - base);
+  const ms = i > 0 ? base + offsets[i - 1]! : base - HOUR_MS + offsets[offsets.length - 1]!;
+  return ms > lowerBound ? ms : null;
+}
+
+/** The index of the first of `sorted` (ascending) above `r`; `sorted.length` when none is. */
+function firstAbove(sorted: readonly number[], r: number): number {
   let lo = 0;
-  let hi = offsets.length; // first index with offsets[i] > r
+  let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (offsets[mid]! > r) hi = mid;
+    if (sorted[mid]! > r) hi = mid;
     else lo = mid + 1;
   }
-  const ms = lo > 0 ? base + offsets[lo - 1]! : base - HOUR_MS + offsets[offsets.length - 1]!;
-  return ms > lowerBound ? ms : null;
+  return lo;
 }
 
 /** @throws ZkshardError `TIMEZONE_INVALID` unless `timeZone` is a zone Intl knows. */

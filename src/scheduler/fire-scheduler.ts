@@ -594,8 +594,8 @@ export class FireScheduler {
         return;
       }
       if (ours && !ownRun) {
-        // Our own marker with no run of ours behind it (a begin whose run never started):
-        // remove it, so that the fire it holds can be run again.
+        // Our own marker with no run of ours behind it (a begin whose run never started, or a run
+        // whose release could not be written): remove it, so that the fire it holds can be run again.
         this.opts.log.warn({ job, item, fireTime: marker.fireTime }, 'removing an orphaned running marker of this worker');
         if (!(await this.opts.ledger.dropOrphanMarker(job, item))) {
           throw new ZkshardError('TAKEOVER_RACED', `the record of ${job}#${item} changed while its orphaned marker was being removed: taking the item over again`);
