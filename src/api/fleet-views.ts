@@ -262,7 +262,7 @@ function jobState(job: JobSnapshot): JobState {
 }
 
 /** Items of the job as defined (0..shards-1), or every item found when the definition is unusable. */
-function definedItems(job: JobSnapshot): ItemSnapshot[] {
+export function definedItems(job: JobSnapshot): ItemSnapshot[] {
   const shards = job.definition?.shards;
   return shards === undefined ? job.items : job.items.filter((i) => i.item < shards);
 }

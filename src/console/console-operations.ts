@@ -7,7 +7,7 @@ import { jobSummaries, jobView, statusView, workersView, type ClockSkew, type Fl
 import { FleetOperator, type AssignmentChange } from '../api/fleet-operator.js';
 import { JobAdmin, type ApplyResult, type RemoveResult } from '../api/job-admin.js';
 import { parseJobFile } from '../api/job-file.js';
-import { zooKeeperRuns } from '../api/zookeeper-runs.js';
+import { selectRuns, zooKeeperRuns } from '../api/zookeeper-runs.js';
 import { validateJobDefinitions } from '../config/validate-job.js';
 import type { JobDefinition } from '../config/job-definition.js';
 import { RequestError } from '../errors/request-error.js';
@@ -85,8 +85,8 @@ export class ConsoleOperations {
     if (this.history) return queryRuns(this.history, filter);
     const { cache } = this.zookeeper.current();
     if (filter.job !== undefined && !cache.has(filter.job)) throw new RequestError('NOT_FOUND', `no job named ${JSON.stringify(filter.job)} in namespace ${this.zookeeper.paths.root}`);
-    const only = filter.job === undefined ? undefined : [filter.job];
-    return zooKeeperRuns(cache.snapshot(only, await cache.histories(only)), filter);
+    if (filter.job === undefined) return selectRuns(await cache.runs(), filter);
+    return zooKeeperRuns(cache.snapshot([filter.job], await cache.histories([filter.job])), filter);
   }
 
   async audit(query: { since?: Date; limit?: number }): Promise<AuditRow[]> {

@@ -6,9 +6,12 @@ import { ChildrenCache } from '../zk/children-cache.js';
 import { mapLimit } from '../api/zk-read.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
 import { buildJobSnapshot, type FleetSnapshot, type ItemNodes, type JobSnapshot } from '../api/fleet-snapshot.js';
+import { zooKeeperRunRows } from '../api/zookeeper-runs.js';
+import type { RunRow } from '../history/run-query.js';
 import { readItemState, sameItemState, type ItemState } from './item-state.js';
 import { JobItemWatch } from './job-item-watch.js';
 import { OpenJobs } from './open-jobs.js';
+import { ReusedRead } from './reused-read.js';
 import { SweepLoop, type SweepTiming } from './sweep-loop.js';
 
 export interface FleetCacheEvents {
@@ -43,7 +46,7 @@ interface JobWatch {
 /** Item histories (`items/<i>/history`) per job and item, as read. */
 export type Histories = ReadonlyMap<string, ReadonlyMap<number, { data: Buffer }>>;
 
-/** A read of every item's history is reused for this long. */
+/** A read of every item's history is reused for at least this long. */
 const HISTORY_REUSE_MS = 3000;
 const DEFAULT_SWEEP_CONCURRENCY = 128;
 
@@ -172,28 +175,26 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     return this.snapshot(only, histories);
   }
 
-  private historyRead: { at: number; value: Promise<Histories>; tookMs?: number } | undefined;
+  /** Every run in every item's history, newest first: read at most one at a time and reused ({@link ReusedRead}). */
+  private readonly allRuns = new ReusedRead(async () => zooKeeperRunRows(this.snapshot(undefined, await this.histories([...this.perJob.keys()]))), HISTORY_REUSE_MS);
 
   /**
-   * Reads the item histories of `only` these jobs, or of all. A read of all is reused for a few
-   * seconds, or ten times as long as it took (a large fleet's: 8,000 reads), whichever is longer.
+   * Every run the item histories of every job hold (`zkctl runs` rows, newest first), from a shared
+   * read: a large fleet's is 8,000 reads, so it is reused, and a caller may be answered with the
+   * last one while a newer one is made.
    */
-  histories(only?: readonly string[]): Promise<Histories> {
-    const last = this.historyRead;
-    if (only === undefined && last && Date.now() - last.at < Math.max(HISTORY_REUSE_MS, 10 * (last.tookMs ?? 0))) return last.value;
-    const names = only ?? [...this.perJob.keys()];
+  runs(): Promise<readonly RunRow[]> {
+    return this.allRuns.get();
+  }
+
+  /** The item histories of these jobs, read now. */
+  histories(names: readonly string[]): Promise<Histories> {
     const pairs = names.flatMap((job) => numericNames(this.perJob.get(job)?.itemNames.children ?? []).map((item) => [job, item] as const));
-    const value = mapLimit(pairs, async ([job, item]) => [job, item, await this.zk.getDataIfExists(this.paths.history(job, item))] as const, 32).then((rows) => {
+    return mapLimit(pairs, async ([job, item]) => [job, item, await this.zk.getDataIfExists(this.paths.history(job, item))] as const, 32).then((rows) => {
       const out = new Map<string, Map<number, { data: Buffer }>>();
       for (const [job, item, found] of rows) if (found) (out.get(job) ?? out.set(job, new Map()).get(job)!).set(item, found);
       return out as Histories;
     });
-    if (only === undefined) {
-      const read: { at: number; value: Promise<Histories>; tookMs?: number } = { at: Date.now(), value };
-      this.historyRead = read;
-      void value.then(() => { read.tookMs = Date.now() - read.at; }, () => { if (this.historyRead === read) this.historyRead = undefined; });
-    }
-    return value;
   }
 
   private liveMembers(): Member[] {

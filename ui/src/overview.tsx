@@ -28,7 +28,7 @@ export function Overview() {
             <div><dt>Workers</dt><dd>{s.workers.total} live ({s.workers.active} active, {s.workers.draining} draining)</dd></div>
             <div><dt>Jobs</dt><dd>{s.jobs.length} ({s.jobs.filter((j) => j.state === 'disabled').length} disabled)</dd></div>
             <div><dt>Unowned items</dt><dd>{s.unowned.reduce((n, u) => n + u.items.length, 0)}</dd></div>
-            <div><dt>Runs, last hour</dt><dd>{runs ? `${runs.length}${runs.length >= 1000 ? '+' : ''} (${failures} not successful)` : '…'}</dd></div>
+            <div><dt>Runs, last hour</dt><dd aria-busy={runs === undefined}>{runs ? `${runs.length}${runs.length >= 1000 ? '+' : ''} (${failures} not successful)` : '…'}</dd></div>
             <div><dt>Clock skew</dt><dd>{s.clock ? `${s.clock.skewMs} ms ±${s.clock.uncertaintyMs}` : 'not measured'}</dd></div>
           </dl>
           <h2>Items without an owner</h2>
