@@ -73,6 +73,7 @@ export const consoleScenario: Scenario = {
     const arrivals: Record<string, { sent: number[]; end: number[] }> = {};
     let eventLag: Summary;
     let endLag: Summary;
+    let endAfterEntry: Summary;
     let otherLag: Summary;
     let gridLag: Summary;
     let activity = 0;
@@ -158,18 +159,21 @@ export const consoleScenario: Scenario = {
       const windowMs = ctx.quick ? 10_000 : 30_000;
       loop.reset();
       await page.evaluate((open) => {
-        const w = globalThis as unknown as { lags: number[]; endLags: number[]; otherLags: number[]; activity: number; es: EventSource };
+        const w = globalThis as unknown as { lags: number[]; endLags: number[]; ends: Array<[number, number, number, number]>; otherLags: number[]; activity: number; es: EventSource };
         w.lags = [];
         w.endLags = [];
+        w.ends = [];
         w.otherLags = [];
         w.activity = 0;
         w.es = new EventSource('/api/v1/events');
         w.es.addEventListener('run', (m) => {
-          const d = JSON.parse((m as MessageEvent).data) as { job: string; fireTime: string; outcome?: string };
-          const lag = Date.now() - Date.parse(d.fireTime);
+          const d = JSON.parse((m as MessageEvent).data) as { job: string; item: number; fireTime: string; attempt: number; outcome?: string };
+          const now = Date.now();
+          const lag = now - Date.parse(d.fireTime);
           if (d.job !== open) {
             if (d.outcome !== undefined) w.otherLags.push(lag);
           } else (d.outcome === undefined ? w.lags : w.endLags).push(lag);
+          if (d.job === open && d.outcome !== undefined) w.ends.push([d.item, Date.parse(d.fireTime), d.attempt, now]);
         });
         w.es.addEventListener('activity', () => { w.activity++; });
       }, OPEN_JOB);
@@ -188,8 +192,8 @@ export const consoleScenario: Scenario = {
         await sleepUnlessAborted(250, ctx.signal);
       }
       const seen = await page.evaluate(() => {
-        const w = globalThis as unknown as { lags: number[]; endLags: number[]; otherLags: number[]; activity: number };
-        return { lags: w.lags, endLags: w.endLags, otherLags: w.otherLags, activity: w.activity };
+        const w = globalThis as unknown as { lags: number[]; endLags: number[]; ends: Array<[number, number, number, number]>; otherLags: number[]; activity: number };
+        return { lags: w.lags, endLags: w.endLags, ends: w.ends, otherLags: w.otherLags, activity: w.activity };
       });
       eventLag = summarize(seen.lags);
       endLag = summarize(seen.endLags);
@@ -199,11 +203,21 @@ export const consoleScenario: Scenario = {
       windowTo = Date.now();
       // The fleet's own health in the window, from its handlers' records (flushed every 200 ms).
       await sleepUnlessAborted(500, ctx.signal);
+      const entries = new Map<string, number>();
       for (const r of readRunRecords(join(ctx.dir, 'console'))) {
+        if (r.job === OPEN_JOB) entries.set(`${r.item} ${r.fire} ${r.attempt}`, r.entry);
         if (r.fire < windowFrom || r.fire >= windowTo) continue;
         fleetRuns++;
         if (r.job === OPEN_JOB) openRuns++;
       }
+      // The console's own lag: a run's end event against its handler's entry (the bench handler
+      // returns at once), so the fleet's lateness is left out; the release's write is in.
+      const afterEntry: number[] = [];
+      for (const [item, fire, attempt, at] of seen.ends) {
+        const entry = entries.get(`${item} ${fire} ${attempt}`);
+        if (entry !== undefined) afterEntry.push(at - entry);
+      }
+      endAfterEntry = summarize(afterEntry);
     } finally {
       loop.disable();
       await browser.close().catch(() => undefined);
@@ -250,6 +264,7 @@ export const consoleScenario: Scenario = {
           rows: [
             [`run start event, open job (${OPEN_JOB}: watched)`, eventLag.count, ms(eventLag.p50), ms(eventLag.p99), ms(eventLag.max)],
             [`run end event, open job (${OPEN_JOB}: watched)`, endLag.count, ms(endLag.p50), ms(endLag.p99), ms(endLag.max)],
+            [`run end event, open job, after its handler's entry (the release and the console; the fire's lateness left out)`, endAfterEntry.count, ms(endAfterEntry.p50), ms(endAfterEntry.p99), ms(endAfterEntry.max)],
             ['run end event, other jobs (swept; sent one by one only when few)', otherLag.count, ms(otherLag.p50), ms(otherLag.p99), ms(otherLag.max)],
             ['job grid staleness', gridLag.count, ms(gridLag.p50), ms(gridLag.p99), ms(gridLag.max)],
           ],
@@ -273,9 +288,9 @@ export const consoleScenario: Scenario = {
       ],
       targets: [
         { what: 'overview, jobs and job pages usable after navigation', target: '≤ 1 s', measured: ms(worst), met: worst <= 1000 },
-        { what: 'run end of the open job on the event stream after its fire time (p99; includes the fire\'s lateness and the release)', target: '≤ 1 s', measured: ms(endLag.p99), met: endLag.p99 <= 1000 },
+        { what: 'run end of the open job on the event stream after its handler ran (p99; the release\'s write and the console: the live grid keeping up)', target: '≤ 1 s', measured: ms(endAfterEntry.p99), met: endAfterEntry.p99 <= 1000 },
       ],
-      data: { consoleLoadMs: loadMs, apiRequests: Object.fromEntries(Object.entries(apiRequests).map(([k, v]) => [k, summarize(v.map((x) => x.ms))])), windowSeconds, firesDue: due, fleetRuns, openJobRuns: openRuns, pages: pageSummaries, eventLag, endLag, otherLag, activityEvents: activity, gridLag, loopDelay, sweeps },
+      data: { consoleLoadMs: loadMs, apiRequests: Object.fromEntries(Object.entries(apiRequests).map(([k, v]) => [k, summarize(v.map((x) => x.ms))])), windowSeconds, firesDue: due, fleetRuns, openJobRuns: openRuns, pages: pageSummaries, eventLag, endLag, endAfterEntry, otherLag, activityEvents: activity, gridLag, loopDelay, sweeps },
       notes: [
         `console load (every job read, its items swept once, the watches set): ${ms(loadMs)}`,
         `${activity} activity events in the window (run events of jobs not open, too many in one batch to send one by one)`,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +15,7 @@ import { createDatabase } from '../../src/testing/postgres-database.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { readRunRecords } from '../lib/run-records.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
+import { treeCpuSeconds } from '../lib/process-cpu.js';
 import { ms, summarize, type Summary } from '../lib/stats.js';
 import { measureLateness, type LatenessFigures, type LatenessOptions } from './lateness.js';
 
@@ -59,6 +61,12 @@ interface WriterFigures {
   /** The same, offering to a recorder that discards (no writer), before: the machine's own noise. */
   baselineLoopDelay: { p50: number; p99: number; max: number };
   burst: { rows: number; ms: number; rowsPerSec: number; dropped: number };
+  /**
+   * CPU while the runs were offered, in cores (CPU seconds per second): the offering process with
+   * no writer (baseline) and with it, and PostgreSQL (postmaster and backends; undefined when the
+   * server is not the bench's own).
+   */
+  cpu: { baselineCores: number; offeringCores: number; postgresCores?: number };
 }
 
 interface QueryFigures {
@@ -114,16 +122,23 @@ async function offer(ctx: ScenarioContext, record: (run: RecordedRun) => void, r
   return offered;
 }
 
+/** CPU seconds per second of wall time, from a `process.cpuUsage` difference (µs) over `wallMs`. */
+function cores(used: NodeJS.CpuUsage, wallMs: number): number {
+  return (used.user + used.system) / 1000 / wallMs;
+}
+
 /** Event loop delay percentiles in ms. */
 function delayOf(h: ReturnType<typeof monitorEventLoopDelay>): { p50: number; p99: number; max: number } {
   return { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
 }
 
-async function measureWriter(ctx: ScenarioContext, url: string, p: Plan): Promise<WriterFigures> {
+async function measureWriter(ctx: ScenarioContext, url: string, p: Plan, postgresPid: number | undefined): Promise<WriterFigures> {
   const log = benchLogger(ctx);
   const baseline = monitorEventLoopDelay({ resolution: 5 });
   baseline.enable();
+  const b0 = { cpu: process.cpuUsage(), at: performance.now() };
   await offer(ctx, () => {}, p.rate, Math.min(p.offerMs, 10_000), Date.now());
+  const baselineCores = cores(process.cpuUsage(b0.cpu), performance.now() - b0.at);
   baseline.disable();
   const setup = openHistoryPool(url, log);
   await migrate(setup);
@@ -140,10 +155,20 @@ async function measureWriter(ctx: ScenarioContext, url: string, p: Plan): Promis
     await writer.start();
     delay.enable();
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const pg0 = postgresPid === undefined ? undefined : treeCpuSeconds(postgresPid);
     offered = await offer(ctx, (run) => writer.record(run), p.rate, p.offerMs, now, () => (maxBuffered = Math.max(maxBuffered, writer.buffered)));
     const offeredAt = performance.now();
     await waitFor(() => writer.buffered === 0, { timeoutMs: 120_000, intervalMs: 5, signal: ctx.signal, message: 'the writer to write what was offered' });
     const drainMs = performance.now() - offeredAt;
+    // Before the writer's pool closes: its backends' time is counted while they live.
+    const spanMs = performance.now() - t0;
+    const cpu = {
+      baselineCores,
+      offeringCores: cores(process.cpuUsage(cpu0), spanMs),
+      ...(pg0 === undefined ? {} : { postgresCores: (treeCpuSeconds(postgresPid!) - pg0) / (spanMs / 1000) }),
+    };
+    ctx.log(`writer: CPU in cores — offering with no writer ${cpu.baselineCores.toFixed(2)}, with the writer ${cpu.offeringCores.toFixed(2)}, PostgreSQL ${cpu.postgresCores?.toFixed(2) ?? 'not measured'}`);
     delay.disable();
     const written = writer.written;
     const dropped = writer.dropped;
@@ -174,6 +199,7 @@ async function measureWriter(ctx: ScenarioContext, url: string, p: Plan): Promis
       sustainedPerSec: keptUp ? offeredPerSec : writtenPerSec,
       loopDelay: delayOf(delay),
       baselineLoopDelay: delayOf(baseline),
+      cpu,
       burst: { rows: p.burstRows, ms: burstMs, rowsPerSec: Math.round(p.burstRows / (burstMs / 1000)), dropped: burstDropped },
     };
   } finally {
@@ -316,7 +342,7 @@ export const history: Scenario = {
       }
     })()).split(' ')[0]!;
     ctx.log(`PostgreSQL ${version} at ${pgServer.url}`);
-    const writer = await measureWriter(ctx, await createDatabase(pgServer.url, 'bench_writer'), p);
+    const writer = await measureWriter(ctx, await createDatabase(pgServer.url, 'bench_writer'), p, pgServer.server?.pid);
     const queries = await measureQueries(ctx, await createDatabase(pgServer.url, 'bench_queries'), p);
     const fleet = await measureFleet(ctx, pgServer.url, p);
     const slowest = Math.max(...queries.shapes.map((s) => s.ms.max));
@@ -339,14 +365,23 @@ export const history: Scenario = {
           ],
         },
         {
+          title: `CPU while ${p.rate.toLocaleString('en-US')} runs/s were offered and written (cores: CPU seconds per second)`,
+          columns: ['process', 'cores'],
+          rows: [
+            ['offering process, no writer (baseline)', writer.cpu.baselineCores.toFixed(2)],
+            ['offering process with the writer (encoding, sending)', writer.cpu.offeringCores.toFixed(2)],
+            ['PostgreSQL (postmaster and backends: parsing, inserting, indexing)', writer.cpu.postgresCores?.toFixed(2) ?? 'not measured (not the bench\'s own server)'],
+          ],
+        },
+        {
           title: `zkctl runs on ${queries.rows.toLocaleString('en-US')} rows (${queries.partitions} day partitions; limit 100; ${p.samples} queries each, warm)`,
           columns: ['query', 'index', 'rows', 'p50', 'p99', 'max'],
           rows: queries.shapes.map((s) => [s.shape, s.index, s.rowsReturned, `${ms(s.ms.p50)} ms`, `${ms(s.ms.p99)} ms`, `${ms(s.ms.max)} ms`]),
         },
         {
           title: `Fire lateness: ${p.fleet.jobs} jobs × ${p.fleet.items} items every second, ${p.fleet.workers} workers, ${p.fleet.durationMs / 1000} s window (handler entry − fire time, ms)`,
-          columns: ['history', 'runs', 'p50', 'p99', 'p99.9', 'max', 'misses', 'duplicates', 'handler runs / rows in PostgreSQL'],
-          rows: fleet.map((f) => [f.history ? 'on' : 'off', f.runs, ms(f.lateness.p50), ms(f.lateness.p99), ms(f.lateness.p999), ms(f.lateness.max), f.misses, f.duplicates, f.recordedRuns === undefined ? '–' : `${f.handlerRuns} / ${f.recordedRuns}`]),
+          columns: ['history', 'runs', 'p50', 'p99', 'p99.9', 'max', 'misses', 'duplicates', 'handler runs / rows in PostgreSQL', `machine CPU busy (cores of ${availableParallelism()})`],
+          rows: fleet.map((f) => [f.history ? 'on' : 'off', f.runs, ms(f.lateness.p50), ms(f.lateness.p99), ms(f.lateness.p999), ms(f.lateness.max), f.misses, f.duplicates, f.recordedRuns === undefined ? '–' : `${f.handlerRuns} / ${f.recordedRuns}`, f.busyCores.toFixed(2)]),
         },
       ],
       targets: [

@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { measureFireWindow } from '../lib/fleet-fire-window.js';
+import { busyCores, machineCpuTicks } from '../lib/process-cpu.js';
 import type { BenchFleetOptions, BenchJob } from '../lib/bench-fleet.js';
 import { startFleet, withBenchFleet } from '../lib/with-bench-fleet.js';
 import type { FireWindowFigures } from '../lib/fire-tally.js';
@@ -20,6 +22,8 @@ export interface LatenessFigures extends LatenessOptions, FireWindowFigures {
   startupMs: number;
   /** Time from starting the workers until the first of STEADY_SECONDS seconds whose fires all ran, ms (NaN: never, within STEADY_TIMEOUT_MS). */
   steadyMs: number;
+  /** Cores of the machine busy on average over about the window (from just before it until its fires are counted) (every process: workers, ZooKeeper, PostgreSQL, the bench). */
+  busyCores: number;
 }
 
 /** The window starts once this many consecutive seconds had every one of their fires run. */
@@ -77,8 +81,10 @@ export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions, 
     const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
     const to = from + o.durationMs;
     ctx.log(`measuring fires from ${new Date(from).toISOString()} for ${o.durationMs / 1000} s`);
+    const cpu0 = machineCpuTicks();
     const figures = await measureFireWindow(fleet, dir, { from, to, perInstant: o.jobs * o.items }, ctx.signal);
-    return { ...o, ...figures, startupMs, steadyMs };
+    const busy = busyCores(cpu0, machineCpuTicks(), availableParallelism());
+    return { ...o, ...figures, startupMs, steadyMs, busyCores: busy };
   });
 }
 
@@ -111,7 +117,7 @@ export const lateness: Scenario = {
       tables: [
         {
           title: 'Fire lateness: handler entry − scheduled fire time (ms), every fire in the window',
-          columns: ['jobs × items', 'workers', 'all owned after', 'steady after', 'window', 'runs/s', 'p50', 'p99', 'p99.9', 'max', 'duplicates', 'misses', 'max RSS'],
+          columns: ['jobs × items', 'workers', 'all owned after', 'steady after', 'window', 'runs/s', 'p50', 'p99', 'p99.9', 'max', 'duplicates', 'misses', 'max RSS', `CPU busy (cores of ${availableParallelism()})`],
           rows: figures.map((f) => [
             `${f.jobs} × ${f.items}`,
             f.workers,
@@ -126,6 +132,7 @@ export const lateness: Scenario = {
             f.duplicates,
             f.misses,
             `${f.maxRssMb} MB`,
+            f.busyCores.toFixed(2),
           ]),
         },
       ],
