@@ -12,6 +12,9 @@ import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { ms, summarize, type Summary } from '../lib/stats.js';
 import { benchJobs } from './lateness.js';
 import { readRunRecords } from '../lib/run-records.js';
+import { ZkClient } from '../../src/zk/zk-client.js';
+import { ZkPaths } from '../../src/zk/zk-paths.js';
+import { decodeProgress } from '../../src/model/progress-record.js';
 
 /** A page is usable when this shows (after navigation). */
 const PAGES = [
@@ -22,6 +25,25 @@ const PAGES = [
 
 /** Shown later than the rest of its page, timed apart: the overview's count of the last hour's runs (without PostgreSQL, every item's history read). */
 const LATER = { page: 'overview', name: 'overview: runs of the last hour shown', ready: 'dl.cards dd[aria-busy="false"]' } as const;
+
+/**
+ * Watches `job`'s item nodes with a client of its own and notes when ZooKeeper wrote each run's
+ * end: the mtime (ZooKeeper's clock, this machine's) of the version that completed the fire, seen
+ * before the next begin (a version with a run in flight is the begin's, not the end's).
+ */
+function watchRunEnds(zk: ZkClient, paths: ZkPaths, job: string, items: number, into: Map<string, number>, stopped: () => boolean): void {
+  const read = (item: number): void => {
+    if (stopped()) return;
+    zk.getData(paths.item(job, item), () => read(item)).then(({ data, stat }) => {
+      const p = decodeProgress(data);
+      if (p.lastCompleted && !p.inFlight) {
+        const key = `${item} ${Date.parse(p.lastCompleted)}`;
+        if (!into.has(key)) into.set(key, stat.mtime);
+      }
+    }, () => undefined);
+  };
+  for (let i = 0; i < items; i++) read(i);
+}
 
 /** The job the job page opens (its items are watched; every other job's are swept). */
 const OPEN_JOB = 'j00000';
@@ -74,6 +96,10 @@ export const consoleScenario: Scenario = {
     let eventLag: Summary;
     let endLag: Summary;
     let endAfterEntry: Summary;
+    let endAfterWrite: Summary;
+    let watcher: ZkClient | undefined;
+    let watchingEnds = true;
+    const endWrites = new Map<string, number>();
     let otherLag: Summary;
     let gridLag: Summary;
     let activity = 0;
@@ -157,6 +183,9 @@ export const consoleScenario: Scenario = {
       await page.evaluate((h) => { (globalThis as unknown as { location: { hash: string } }).location.hash = h; }, `#/jobs/${OPEN_JOB}`);
       await page.locator('table.grid tbody tr[data-item="7"]').waitFor({ timeout: 60_000 });
       const windowMs = ctx.quick ? 10_000 : 30_000;
+      watcher = new ZkClient({ connect: zk.connectString, sessionTimeoutMs: 30_000, connectTimeoutMs: 10_000 });
+      await watcher.start();
+      watchRunEnds(watcher, new ZkPaths('bench'), OPEN_JOB, items, endWrites, () => watchingEnds === false);
       loop.reset();
       await page.evaluate((open) => {
         const w = globalThis as unknown as { lags: number[]; endLags: number[]; ends: Array<[number, number, number, number]>; otherLags: number[]; activity: number; es: EventSource };
@@ -218,8 +247,17 @@ export const consoleScenario: Scenario = {
         if (entry !== undefined) afterEntry.push(at - entry);
       }
       endAfterEntry = summarize(afterEntry);
+      watchingEnds = false;
+      const afterWrite: number[] = [];
+      for (const [item, fire, , at] of seen.ends) {
+        const written = endWrites.get(`${item} ${fire}`);
+        if (written !== undefined) afterWrite.push(at - written);
+      }
+      endAfterWrite = summarize(afterWrite);
     } finally {
       loop.disable();
+      watchingEnds = false;
+      await watcher?.close();
       await browser.close().catch(() => undefined);
       rmSync(profile, { recursive: true, force: true });
       await app.close();
@@ -265,6 +303,7 @@ export const consoleScenario: Scenario = {
             [`run start event, open job (${OPEN_JOB}: watched)`, eventLag.count, ms(eventLag.p50), ms(eventLag.p99), ms(eventLag.max)],
             [`run end event, open job (${OPEN_JOB}: watched)`, endLag.count, ms(endLag.p50), ms(endLag.p99), ms(endLag.max)],
             [`run end event, open job, after its handler's entry (the release and the console; the fire's lateness left out)`, endAfterEntry.count, ms(endAfterEntry.p50), ms(endAfterEntry.p99), ms(endAfterEntry.max)],
+            [`run end event, open job, after ZooKeeper wrote the run's end (the console alone: its watch, read, 100 ms coalescing, the stream)`, endAfterWrite.count, ms(endAfterWrite.p50), ms(endAfterWrite.p99), ms(endAfterWrite.max)],
             ['run end event, other jobs (swept; sent one by one only when few)', otherLag.count, ms(otherLag.p50), ms(otherLag.p99), ms(otherLag.max)],
             ['job grid staleness', gridLag.count, ms(gridLag.p50), ms(gridLag.p99), ms(gridLag.max)],
           ],
@@ -288,9 +327,10 @@ export const consoleScenario: Scenario = {
       ],
       targets: [
         { what: 'overview, jobs and job pages usable after navigation', target: '≤ 1 s', measured: ms(worst), met: worst <= 1000 },
-        { what: 'run end of the open job on the event stream after its handler ran (p99; the release\'s write and the console: the live grid keeping up)', target: '≤ 1 s', measured: ms(endAfterEntry.p99), met: endAfterEntry.p99 <= 1000 },
+        { what: 'run end of the open job on the event stream after ZooKeeper wrote it (p99: the live grid keeping up, "within 1 s of the change in ZooKeeper")', target: '≤ 1 s', measured: ms(endAfterWrite.p99), met: endAfterWrite.p99 <= 1000 },
+        { what: 'run end of the open job on the event stream after its handler ran (p99; adds the fleet\'s release write)', target: '≤ 1 s', measured: ms(endAfterEntry.p99), met: endAfterEntry.p99 <= 1000 },
       ],
-      data: { consoleLoadMs: loadMs, apiRequests: Object.fromEntries(Object.entries(apiRequests).map(([k, v]) => [k, summarize(v.map((x) => x.ms))])), windowSeconds, firesDue: due, fleetRuns, openJobRuns: openRuns, pages: pageSummaries, eventLag, endLag, endAfterEntry, otherLag, activityEvents: activity, gridLag, loopDelay, sweeps },
+      data: { consoleLoadMs: loadMs, apiRequests: Object.fromEntries(Object.entries(apiRequests).map(([k, v]) => [k, summarize(v.map((x) => x.ms))])), windowSeconds, firesDue: due, fleetRuns, openJobRuns: openRuns, pages: pageSummaries, eventLag, endLag, endAfterEntry, endAfterWrite, otherLag, activityEvents: activity, gridLag, loopDelay, sweeps },
       notes: [
         `console load (every job read, its items swept once, the watches set): ${ms(loadMs)}`,
         `${activity} activity events in the window (run events of jobs not open, too many in one batch to send one by one)`,
