@@ -11,11 +11,21 @@ import type { CachedItem, CachedProgress, ProgressCache } from './progress-cache
  * at most once per this interval per item (first time at a random point of it, so that items spread
  * over instants). A run that does not succeed, the fires recorded missed or skipped, an item
  * leaving this worker and a drain write it at once; a sweep writes the histories of items that
- * have not run since theirs fell due (HISTORY_SWEEP_MS). So the history lags by at most the interval
- * plus two sweeps, and a worker that crashes loses at most that much of it (never the progress
- * record, which every release writes).
+ * have not run since theirs fell due (HISTORY_SWEEP_MS). A release writes at most a share of the
+ * histories due only by the interval (HISTORY_SHARE_PER_RELEASE); the rest wait for the next release
+ * or the sweep. So the history lags by at most the interval plus two sweeps, and a worker that
+ * crashes loses at most that much of it (never the progress record, which every release writes).
  */
 export const HISTORY_WRITE_INTERVAL_MS = 10_000;
+/**
+ * At most this share of a release's runs (and never fewer than HISTORY_WRITES_MIN) write a history
+ * that is only due by the interval: the most overdue first, the others with a later release. Items
+ * whose histories were written together (by a sweep, a takeover, a start) fall due together, and
+ * 2,000 histories in one release pushed it past `maxRequestBytes`: two multis, the second late.
+ */
+export const HISTORY_SHARE_PER_RELEASE = 0.2;
+const HISTORY_WRITES_MIN = 16;
+
 /**
  * Every this often, the histories due for longer than this (their item has not run since) are
  * written by the sweep. An item firing more often than this writes its own with a release.
@@ -24,7 +34,7 @@ const HISTORY_SWEEP_MS = 2000;
 
 /**
  * Writes items' run histories (their last outcomes, `items/<i>/history`): with a release when one
- * is due (`dueWithRelease`, `op`), on their own for idle items (a sweep), for an item leaving this
+ * is due (`withRelease`, `pickDue`, `op`), on their own for idle items (a sweep), for an item leaving this
  * worker, and all of them before a drain. Each write is version-checked against the cache: an item
  * whose history its next owner wrote meanwhile is read again, and ours is dropped.
  */
@@ -64,9 +74,25 @@ export class ItemHistoryWriter {
     else tx.setData(this.paths.history(job, item), data, cached.historyVersion);
   }
 
-  /** Whether the release of a run with this outcome also writes the item's history. */
-  dueWithRelease(outcome: RunOutcome, cached: CachedProgress | undefined, now: number): boolean {
-    return outcome !== 'success' || this.flushEveryRelease || !cached || !!cached.retiring || now >= (cached.historyDueAt ?? 0);
+  /**
+   * Whether the release of a run with this outcome writes the item's history: `'now'` when it must
+   * (not a success, the item leaving, a drain), `'due'` when its interval passed (it may wait for a
+   * later release: {@link pickDue}), else undefined.
+   */
+  withRelease(outcome: RunOutcome, cached: CachedProgress | undefined, now: number): 'now' | 'due' | undefined {
+    if (outcome !== 'success' || this.flushEveryRelease || !cached || cached.retiring) return 'now';
+    return now >= (cached.historyDueAt ?? 0) ? 'due' : undefined;
+  }
+
+  /**
+   * Of the releases whose histories are only due (`withRelease` said `'due'`), the ones that write
+   * them with a multi of `releases` runs: at most HISTORY_SHARE_PER_RELEASE of them, the longest
+   * due first.
+   */
+  pickDue<R>(due: ReadonlyArray<{ request: R; cached: CachedProgress }>, releases: number): Set<R> {
+    const budget = Math.max(HISTORY_WRITES_MIN, Math.ceil(releases * HISTORY_SHARE_PER_RELEASE));
+    const chosen = due.length <= budget ? due : [...due].sort((a, b) => (a.cached.historyDueAt ?? 0) - (b.cached.historyDueAt ?? 0)).slice(0, budget);
+    return new Set(chosen.map((d) => d.request));
   }
 
   /** When a history written now is next due with a release. */

@@ -8,6 +8,8 @@ import { createLogger, silentLogger } from '../../src/logging/create-logger.js';
 import { decodeProgress } from '../../src/model/progress-record.js';
 import { decodeMarker } from '../../src/model/running-marker.js';
 import { ConnectionLossError } from '../../src/zk/zk-errors.js';
+import { systemClock, type Clock } from '../../src/clock/clock.js';
+import { HISTORY_WRITE_INTERVAL_MS } from '../../src/executor/item-history-writer.js';
 
 /**
  * Drops the client's TCP connection (the session survives), as a server restart does; resolves
@@ -211,12 +213,35 @@ describe('RunLedger at 2,000 items per instant', () => {
       expect(await fireAll(zk, ledger, items, multis, new Date(Date.UTC(2026, 0, 1, 0, 0, round))), `round ${round}`).toEqual({ begin: 1, release: 1 });
     }
   }, 120_000);
+
+  it('a clump of histories due at once never splits a release: a fifth of its items write theirs, the most overdue first, and every one in turn', async () => {
+    // Histories fall due together after a pause (the clock jumps an interval between rounds here;
+    // on a live fleet: items whose histories a sweep or a takeover wrote in one multi). Written
+    // all with one release, 2,000 histories pushed it past maxRequestBytes: two multis, the second
+    // one late (lateness bench at 1,000 × 8, 2026-12-03: every such split was that second's p99).
+    server = new ZooKeeperServer();
+    await server.start();
+    const multis: number[] = [];
+    zk = new ZkClient({ connect: server.connectString, sessionTimeoutMs: 6000, logger: silentLogger(), onRequest: (op) => void (op === 'multi' && multis.push(1)) });
+    await zk.start();
+    let now = Date.UTC(2026, 0, 1);
+    const time: Clock = { ...systemClock, now: () => now };
+    const paths = new ZkPaths('ledger-clump');
+    const { ledger, items } = await seedLedger(zk, paths, 250, 8, silentLogger(), time);
+    for (let round = 0; round < 6; round++) {
+      now += HISTORY_WRITE_INTERVAL_MS;
+      expect(await fireAll(zk, ledger, items, multis, new Date(now)), `round ${round}`).toEqual({ begin: 1, release: 1 });
+    }
+    // Six releases of at most 400 histories each: every item's written at least once.
+    const found = await Promise.all(items.map(({ job, item }) => zk!.exists(paths.history(job, item))));
+    expect(found.filter((s) => s === null).length).toBe(0);
+  }, 120_000);
 });
 
 const MEMBER = 'm-0123456789abcdef-0000000001';
 
 /** Creates `jobs` × `perJob` item nodes and our member node; a ledger for that member. */
-async function seedLedger(zk: ZkClient, paths: ZkPaths, jobs: number, perJob: number, logger = silentLogger()): Promise<{ ledger: RunLedger; items: Array<{ job: string; item: number }> }> {
+async function seedLedger(zk: ZkClient, paths: ZkPaths, jobs: number, perJob: number, logger = silentLogger(), time: Clock = systemClock): Promise<{ ledger: RunLedger; items: Array<{ job: string; item: number }> }> {
   const names = Array.from({ length: jobs }, (_, j) => `job-${String(j).padStart(4, '0')}`);
   await zk.mkdirp(paths.workers);
   for (const job of names) {
@@ -226,7 +251,7 @@ async function seedLedger(zk: ZkClient, paths: ZkPaths, jobs: number, perJob: nu
     await zk.commit(tx);
   }
   await zk.create(paths.member(MEMBER), undefined, 'ephemeral');
-  const ledger = new RunLedger(zk, paths, { name: MEMBER, workerId: 'worker-1' }, logger);
+  const ledger = new RunLedger(zk, paths, { name: MEMBER, workerId: 'worker-1' }, logger, undefined, time);
   return { ledger, items: names.flatMap((job) => Array.from({ length: perJob }, (_, item) => ({ job, item }))) };
 }
 
