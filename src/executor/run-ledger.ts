@@ -77,8 +77,8 @@ export class RunLedger {
   private readonly releaser: RunReleaser;
   /** Told of notes of fires not run that `recordNotes` wrote (the run history; a begin's are the executor's). */
   onNotesRecorded: ((job: string, item: number, notes: FireNotes) => void) | undefined;
-  /** When a batch last needed more than one multi was logged (see `noteSplit`). */
-  private splitLoggedAt = 0;
+  /** When a batch of begins, or of releases, last needed more than one multi was logged (see `noteSplit`). */
+  private readonly splitLoggedAt = { begin: 0, release: 0 };
 
   /**
    * @param clock told the server's time of every begin multi (its `mtime`), so that the clock
@@ -107,7 +107,7 @@ export class RunLedger {
       histories: this.histories,
       time,
       log,
-      onSplit: (items, multis) => this.noteSplit('release', items, multis),
+      onSplit: (items, multis, histories) => this.noteSplit('release', items, multis, { histories }),
     });
   }
 
@@ -291,12 +291,12 @@ export class RunLedger {
    * A batch of one instant needed several multis: it still works, but costs more than the two
    * transactions per instant the fleet is sized for. Logged at most once a minute.
    */
-  private noteSplit(what: 'begin' | 'release', items: number, multis: number): void {
+  private noteSplit(what: 'begin' | 'release', items: number, multis: number, more: { histories?: number } = {}): void {
     const now = this.time.now();
-    if (now - this.splitLoggedAt < 60_000) return;
-    this.splitLoggedAt = now;
+    if (now - this.splitLoggedAt[what] < 60_000) return;
+    this.splitLoggedAt[what] = now;
     this.log.warn(
-      { what, items, multis, maxRequestBytes: this.zk.maxRequestBytes },
+      { what, items, multis, ...more, maxRequestBytes: this.zk.maxRequestBytes },
       'the runs of one instant did not fit one request: raise zookeeper.maxRequestBytes together with jute.maxbuffer on every ZooKeeper server',
     );
   }

@@ -52,8 +52,8 @@ export interface RunReleaserParts {
   histories: ItemHistoryWriter;
   time: Clock;
   log: Logger;
-  /** Told when a batch needed more than one multi. */
-  onSplit(items: number, multis: number): void;
+  /** The releases of one batch needed `multis` multis (`histories` of them wrote their item's history). */
+  onSplit(items: number, multis: number, histories: number): void;
 }
 
 interface PendingRelease {
@@ -278,7 +278,7 @@ export class RunReleaser {
         return sent.filter((p) => !p.settled);
       },
     });
-    if (outcome.split) this.parts.onSplit(batch.length, outcome.multis);
+    if (outcome.split) this.parts.onSplit(batch.length, outcome.multis, batch.filter((p) => p.history).length);
     return stop ? 'stop' : undefined;
   }
 }

@@ -298,9 +298,10 @@ describe('RunLedger request sizes', () => {
         expect(progress, key).toMatchObject({ lastScheduled: fireTime.toISOString(), lastCompleted: fireTime.toISOString(), inFlight: null, outcome: 'success' });
       }
     }
-    // The operator is told, once a minute at most, what to raise.
-    expect(warnings).toHaveLength(1);
+    // The operator is told, once a minute at most for begins and once for releases, what to raise.
+    expect(warnings).toHaveLength(2);
     expect(JSON.parse(warnings[0]!)).toMatchObject({ what: 'begin', items: 3000, maxRequestBytes: 524_288, msg: expect.stringMatching(/raise zookeeper.maxRequestBytes together with jute.maxbuffer/) });
+    expect(JSON.parse(warnings[1]!)).toMatchObject({ what: 'release', items: 3000, histories: expect.any(Number), maxRequestBytes: 524_288 });
     // The same fire again is a duplicate for every item, whichever multi it was in.
     const again = await ledger.begin(items.map(({ job, item }) => ({ job, item, fireTime: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)), attempt: 1 })));
     expect(again.every((r) => r.status === 'duplicate')).toBe(true);
