@@ -474,9 +474,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     );
     if (absent && found === absent.value) return absent.value;
     const [data, stat] = found as [Buffer | undefined, zookeeper.Stat];
-    // The library hands out a slice of the whole response packet (often of a 64 KB socket read):
-    // a copy keeps a cached node's data from pinning that memory.
-    return { data: data ? Buffer.from(data) : Buffer.alloc(0), stat: toZkStat(stat) };
+    // The library decodes the data into a buffer of its own (jute's `buffer` field: Buffer.alloc
+    // and a copy), which pins nothing else: it is handed on as it is.
+    return { data: data ?? Buffer.alloc(0), stat: toZkStat(stat) };
   }
 
   /** The node's stat, or null; a watcher set here also fires on creation. */
