@@ -18,7 +18,7 @@ const CREATE_FLAGS = { persistent: 0, ephemeral: 1 } as const;
 /** Bytes of a multi header: op type (int32), done (bool), error (int32). */
 const MULTI_HEADER = 9;
 /** Bytes of a stat on the wire. */
-const STAT_BYTES = 68;
+export const STAT_BYTES = 68;
 
 /** The ACL list every create carries, encoded once: vector length, then (perms, scheme, id) each. */
 export function encodeAcl(acl: readonly ZkAcl[]): Buffer {

@@ -10,6 +10,7 @@ import { SessionLease, type Xid } from './session-lease.js';
 import { nextReplyXid } from './reply-frame.js';
 import { encodeAcl, encodeMulti, type MultiResult } from './multi-codec.js';
 import { patchMultiReplies, queueMulti } from './library-multi.js';
+import { patchReplyDecoders } from './library-replies.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { sessionIdHex, toZkStat, type ZkStat } from './zk-stat.js';
 import { toWatchEvent, type ZkWatcher } from './zk-watch-event.js';
@@ -294,6 +295,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     if (this.currentState !== 'latent') throw new IllegalStateError(`zk: start() called in state ${this.currentState}`);
     patchUnknownErrorCodes();
     patchMultiReplies();
+    patchReplyDecoders();
     this.setState('connecting');
     const client = zookeeper.createClient(this.connectString, {
       sessionTimeout: this.requestedTimeoutMs,
