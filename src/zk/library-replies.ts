@@ -4,7 +4,7 @@
  * 8-byte Buffer per long, a Stat record per stat, a lookup of the field list per field). The
  * library builds them by name from its protocol module at each reply, so replacing those entries
  * once is enough; what its callers get differs only in `stat`, which is our `ZkStat` already
- * (`toZkStat` passes it through). Data and child names are copied out of the packet as before.
+ * (`toZkStat` passes it through). Data and child names are copied out of the packet.
  */
 import { createRequire } from 'node:module';
 import { decodeStat, STAT_BYTES } from './multi-codec.js';
@@ -54,7 +54,7 @@ export class StatReply implements ReplyRecord {
   }
 }
 
-/** getData's reply: the data (a buffer of its own, not a view of the packet), then the stat. */
+/** getData's reply: the data (a copy, not a view of the packet), then the stat. */
 export class GetDataReply implements ReplyRecord {
   data: Buffer | undefined = undefined;
   stat: ZkStat | undefined = undefined;
@@ -65,9 +65,9 @@ export class GetDataReply implements ReplyRecord {
     const length = buffer.readInt32BE(offset);
     let at = offset + 4;
     if (length >= 0) {
-      // Not from the Buffer pool: a cached node's data must not pin an 8 KB slab.
-      this.data = Buffer.allocUnsafeSlow(length);
-      buffer.copy(this.data, 0, at, at + length);
+      // A copy (from the Buffer pool when small: a buffer of its own costs ~300 bytes more per
+      // cached node), so that the data does not keep the whole socket read alive.
+      this.data = Buffer.from(buffer.subarray(at, at + length));
       at += length;
     }
     this.stat = decodeStat(buffer, at);

@@ -476,8 +476,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     );
     if (absent && found === absent.value) return absent.value;
     const [data, stat] = found as [Buffer | undefined, zookeeper.Stat];
-    // The library decodes the data into a buffer of its own (jute's `buffer` field: Buffer.alloc
-    // and a copy), which pins nothing else: it is handed on as it is.
+    // The data is a copy out of the reply packet (library-replies.ts): handed on as it is.
     return { data: data ?? Buffer.alloc(0), stat: toZkStat(stat) };
   }
 
