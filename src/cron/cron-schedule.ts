@@ -1,5 +1,6 @@
 import { CronExpressionParser, type CronExpression } from 'cron-parser';
 import { ZkshardError } from '../errors/zkshard-error.js';
+import { IntervalMemo } from './interval-memo.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -46,6 +47,15 @@ export class CronSchedule {
   #cursor = Number.NaN;
   /** When the schedule fires at the same seconds of every UTC hour: those instants, as ms into the hour, ascending. */
   readonly #hourly: readonly number[] | null;
+  /**
+   * Answers of `next` (the first fire after t: the same for every t from t up to it) and of the
+   * canonical floor (the latest fire at or before t: the same for every t from it up to t) already
+   * computed through cron-parser. A walk through luxon costs tens of KB of garbage and up to
+   * milliseconds (a yearly schedule's floor: about a megabyte); a worker taking over thousands of
+   * items of one schedule asks the same questions over and over.
+   */
+  readonly #nextMemo = new IntervalMemo();
+  readonly #floorMemo = new IntervalMemo();
 
   private constructor(cron: string, timeZone: string, expr: CronExpression, hourlyArithmetic: boolean) {
     this.cron = cron;
@@ -89,6 +99,8 @@ export class CronSchedule {
   next(after: Date): Date {
     const t = after.getTime();
     if (this.#hourly) return new Date(hourlyNext(this.#hourly, t));
+    const known = this.#nextMemo.get(t);
+    if (known !== undefined) return new Date(known);
     if (t !== this.#cursor) {
       // Near a DST change cron-parser's answer depends on where its walk started: restart the
       // walk just before the change so the answer is the canonical one.
@@ -104,6 +116,7 @@ export class CronSchedule {
       throw new ZkshardError('CRON_NO_FIRE', `cron "${this.cron}" (${this.timeZone}): no fire time found after ${after.toISOString()}`, { cause: err });
     }
     this.#cursor = ms;
+    this.#nextMemo.add(t, ms - 1, ms);
     return new Date(ms);
   }
 
@@ -136,6 +149,14 @@ export class CronSchedule {
 
   /** The latest canonical fire time <= t and > lowerBound, or null. */
   #floor(t: number, lowerBound: number): number | null {
+    const known = this.#floorMemo.get(t);
+    const p = known ?? this.#canonicalFloor(t);
+    if (known === undefined && p !== null) this.#floorMemo.add(p, t, p);
+    return p !== null && p > lowerBound ? p : null;
+  }
+
+  /** The latest canonical fire time <= t, or null when cron-parser finds none. */
+  #canonicalFloor(t: number): number | null {
     let p = this.#rawPrevious(t);
     if (!this.#everyHour) {
       // A match right after a DST change may not be canonical, and cron-parser's backward walk can
@@ -149,7 +170,7 @@ export class CronSchedule {
         p = q.getTime();
       }
     }
-    return p !== null && p > lowerBound ? p : null;
+    return p;
   }
 
   /** cron-parser's latest wall-clock match <= t (no canonical correction), or null. */

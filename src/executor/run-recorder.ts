@@ -1,7 +1,8 @@
 import type { RunOutcome } from '../model/progress-record.js';
 import type { BeginRequest, BeginResult } from './run-ledger.js';
 import type { FireNotes } from './fire-note.js';
-import { CronSchedule } from '../cron/cron-schedule.js';
+import type { CronSchedule } from '../cron/cron-schedule.js';
+import { sharedSchedule } from '../cron/shared-schedule.js';
 import { fireIdOf } from './job-context.js';
 
 /**
@@ -100,7 +101,7 @@ export function withSchedules(recorder: RunRecorder, definitionOf: (job: string)
     let schedule = schedules.get(job);
     if (schedule?.cron !== def.cron || schedule.timeZone !== def.timeZone) {
       try {
-        schedule = CronSchedule.parse(def.cron, def.timeZone);
+        schedule = sharedSchedule(def.cron, def.timeZone);
       } catch {
         return undefined; // never for a definition the worker runs (validated)
       }

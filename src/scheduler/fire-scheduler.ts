@@ -9,7 +9,8 @@ import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
 import { continues, mergeNote, type FireNote } from '../executor/fire-note.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { RefreshLoop } from '../zk/refresh-loop.js';
-import { CronSchedule } from '../cron/cron-schedule.js';
+import type { CronSchedule } from '../cron/cron-schedule.js';
+import { sharedSchedule } from '../cron/shared-schedule.js';
 import { misfireKeep, planTakeover } from './plan-takeover.js';
 import { decodeMarker } from '../model/running-marker.js';
 import type { ProgressRecord } from '../model/progress-record.js';
@@ -115,8 +116,10 @@ export class FireScheduler {
   /** Items whose running marker (held by another run) is watched, as `job#item`. */
   private readonly watching = new Set<string>();
   /**
-   * Each item's takeover loop, as `job#item`: made on demand, dropped when the item leaves (once
-   * its run is over) or the scheduler stops. `running` is a takeover in progress.
+   * Each item's takeover loop, as `job#item`: made on demand, dropped once it is idle again (no
+   * takeover running, due or waiting for a retry), when the item leaves (once its run is over) or
+   * when the scheduler stops. `running` is a takeover in progress. (Kept for every owned item, the
+   * loops were the largest part of an idle worker's live heap: 4.8 MB for 8,000 items.)
    */
   private readonly takingOver = new Map<string, RefreshLoop>();
   private stalled: string[] = [];
@@ -136,6 +139,11 @@ export class FireScheduler {
     const out: Record<string, number[]> = {};
     for (const [job, s] of this.jobs) out[job] = [...s.owned].sort((a, b) => a - b);
     return out;
+  }
+
+  /** How many items have a takeover loop now: running, due, or waiting for a retry (for tests). */
+  takeoverLoops(): number {
+    return this.takingOver.size;
   }
 
   /** Owned, enabled items found stalled by the last check, as `job#item`. */
@@ -190,7 +198,7 @@ export class FireScheduler {
     const now = this.clock.now();
     let s = this.jobs.get(def.name);
     if (!s || s.def.cron !== def.cron || s.def.timeZone !== def.timeZone) {
-      const schedule = CronSchedule.parse(def.cron, def.timeZone);
+      const schedule = sharedSchedule(def.cron, def.timeZone);
       s = {
         def,
         schedule,
@@ -520,7 +528,7 @@ export class FireScheduler {
     const key = keyOf(job, item);
     let loop = this.takingOver.get(key);
     if (!loop) {
-      loop = new RefreshLoop(
+      const created: RefreshLoop = new RefreshLoop(
         async () => {
           try {
             await this.takeoverOnce(job, item);
@@ -535,9 +543,16 @@ export class FireScheduler {
           maxBackToBack: { runs: MAX_TAKEOVER_ROUNDS, pauseMs: TAKEOVER_RETRY_MS },
           isFinal: (err) => err instanceof ZkClosedError || this.opts.zk.signal.aborted || this.state !== 'started',
           onRetry: (err, retryInMs) => this.opts.log.warn({ err, job, item, retryInMs }, 'takeover failed; retrying'),
+          // An idle loop holds nothing a new one would not (a success reset its backoff): dropped.
+          onIdle: () => {
+            if (this.takingOver.get(key) !== created) return;
+            created.close();
+            this.takingOver.delete(key);
+          },
         },
       );
-      this.takingOver.set(key, loop);
+      this.takingOver.set(key, created);
+      loop = created;
     }
     void loop.request();
   }

@@ -21,6 +21,8 @@ export interface RefreshLoopOptions {
   maxBackToBack?: { runs: number; pauseMs: number };
   /** @default systemClock */
   timers?: Timers;
+  /** Called whenever a run ends with nothing more to do (idle: no run asked for, no retry or pause due). */
+  onIdle?: () => void;
 }
 
 /** The timing part of {@link RefreshLoopOptions}, for the components built on a refresh loop. */
@@ -70,6 +72,11 @@ export class RefreshLoop {
   /** Whether a run is in progress. */
   get running(): boolean {
     return this.phase === 'running';
+  }
+
+  /** Whether nothing runs or is due: no run in progress, none about to start, no retry or pause pending. */
+  get idle(): boolean {
+    return this.phase === 'idle';
   }
 
   /**
@@ -127,6 +134,7 @@ export class RefreshLoop {
     } else if (!this.again) {
       this.backToBack = 0;
       this.phase = 'idle';
+      this.options.onIdle?.();
     } else if (this.options.maxBackToBack && ++this.backToBack >= this.options.maxBackToBack.runs) {
       this.wait(this.options.maxBackToBack.pauseMs);
     } else {

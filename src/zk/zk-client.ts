@@ -8,6 +8,9 @@ import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { isLive, isTerminal, waitUntilLive, type SessionState, type SessionStateSource } from './session-state.js';
 import { SessionLease, type Xid } from './session-lease.js';
 import { nextReplyXid } from './reply-frame.js';
+import { encodeAcl, encodeMulti, type MultiResult } from './multi-codec.js';
+import { patchMultiReplies, queueMulti } from './library-multi.js';
+import { patchReplyDecoders } from './library-replies.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { sessionIdHex, toZkStat, type ZkStat } from './zk-stat.js';
 import { toWatchEvent, type ZkWatcher } from './zk-watch-event.js';
@@ -84,8 +87,10 @@ interface ConnectionManagerInternals {
   onSocketData(buffer: Buffer): void;
   onSocketConnected(): void;
   connect(): void;
-  queue(request: unknown): void;
+  queue(request: unknown, callback?: (error: unknown, response?: { payload: { results: MultiResult[] } | null }) => void): void;
   socket?: Socket;
+  /** The chroot of the connect string (`/a/b`), which the library puts before every path; undefined without one. */
+  chrootPath?: string;
   /** Bytes read and not processed yet (a partial frame, or frames after the one being processed). */
   pendingBuffer: Buffer | null;
   /** The library's connection state: `LIB_CONNECTING`, `LIB_CONNECTED`, ... */
@@ -146,6 +151,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
   private lastSocketError: Error | undefined;
   private createAcl: readonly ZkAcl[];
   private createAclLib: zookeeper.ACL[];
+  /** `createAcl` as every create of a multi carries it on the wire. */
+  private createAclWire: Buffer;
   private createRefusal: string | undefined;
   private client: zookeeper.Client | undefined;
   private cm: ConnectionManagerInternals | undefined;
@@ -188,6 +195,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     this.createAcl = options.acl ?? policyAcl(options.credentials);
     if (this.createAcl.length === 0) throw new RangeError('zk: `acl` must hold at least one entry');
     this.createAclLib = toLibraryAcl(this.createAcl);
+    this.createAclWire = encodeAcl(this.createAcl);
   }
 
   /** The user this session authenticates as (`anonymous` without credentials). */
@@ -213,6 +221,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     if (acl.length === 0) throw new RangeError('zk: `acl` must hold at least one entry');
     this.createAcl = [...acl];
     this.createAclLib = toLibraryAcl(this.createAcl);
+    this.createAclWire = encodeAcl(this.createAcl);
     this.createRefusal = undefined;
   }
 
@@ -285,6 +294,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
   async start(): Promise<void> {
     if (this.currentState !== 'latent') throw new IllegalStateError(`zk: start() called in state ${this.currentState}`);
     patchUnknownErrorCodes();
+    patchMultiReplies();
+    patchReplyDecoders();
     this.setState('connecting');
     const client = zookeeper.createClient(this.connectString, {
       sessionTimeout: this.requestedTimeoutMs,
@@ -465,9 +476,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     );
     if (absent && found === absent.value) return absent.value;
     const [data, stat] = found as [Buffer | undefined, zookeeper.Stat];
-    // The library hands out a slice of the whole response packet (often of a 64 KB socket read):
-    // a copy keeps a cached node's data from pinning that memory.
-    return { data: data ? Buffer.from(data) : Buffer.alloc(0), stat: toZkStat(stat) };
+    // The data is a copy out of the reply packet (library-replies.ts): handed on as it is.
+    return { data: data ?? Buffer.alloc(0), stat: toZkStat(stat) };
   }
 
   /** The node's stat, or null; a watcher set here also fires on creation. */
@@ -525,37 +535,17 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     if (bytes > this.maxRequestBytes) {
       throw new RequestTooLargeError('ZK_REQUEST_TOO_LARGE', `zk: multi of ${tx.size} ops is ${bytes} bytes, more than maxRequestBytes (${this.maxRequestBytes}); not sent`, { path: tx.ops[0]!.path });
     }
-    const t = this.lib().transaction();
-    // The library turns an expected version of 0 into -1 ("any version") inside a multi
-    // (`version || -1`), which would skip the version check on every node's first edit. Its
-    // collected ops are a plain array, so we put the version we meant back after each push.
-    const libOps = (t as unknown as { ops: Array<{ version?: number }> }).ops;
-    for (const op of tx.ops) {
-      switch (op.type) {
-        case 'create':
-          if (op.data) t.create(op.path, op.data, this.createAclLib, MODES[op.mode]);
-          else t.create(op.path, this.createAclLib, MODES[op.mode]);
-          break;
-        case 'check':
-          t.check(op.path, op.version);
-          break;
-        case 'setData':
-          t.setData(op.path, op.data, op.version);
-          break;
-        case 'remove':
-          t.remove(op.path, op.version);
-          break;
-      }
-      if (op.type !== 'create') libOps[libOps.length - 1]!.version = op.version;
-    }
-    let results: Array<{ type: number; path?: string; stat?: zookeeper.Stat; err?: number }> | undefined;
+    const cm = this.cm;
+    const frame = encodeMulti(tx.ops, this.createAclWire, cm?.chrootPath ?? '');
+    let results: MultiResult[] | undefined;
     try {
-      [results] = await this.call<[typeof results]>('multi', tx.ops[0]!.path, (cb) =>
-        t.commit((error: unknown, res: unknown) => {
-          results = res as typeof results;
+      [results] = await this.call<[MultiResult[]]>('multi', tx.ops[0]!.path, (cb) => {
+        if (!cm) throw new ZkClosedError('ZK_CLOSED', 'zk: multi: not started', { path: tx.ops[0]!.path });
+        queueMulti(cm, tx.ops.map((op) => op.path), frame, (error, res) => {
+          results = res;
           cb(error, res);
-        }),
-      );
+        });
+      });
     } catch (err) {
       const index = results?.findIndex((r) => r.err !== undefined && r.err !== 0 && r.err !== -2) ?? -1;
       throw new ZkTransactionError(err as ZkError, index, index >= 0 ? tx.ops[index] : undefined);
@@ -563,7 +553,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     return (results ?? []).map((r, i) => ({
       type: tx.ops[i]!.type,
       path: r.path,
-      stat: r.stat ? toZkStat(r.stat) : undefined,
+      stat: r.stat,
     }));
   }
 

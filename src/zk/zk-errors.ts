@@ -137,6 +137,11 @@ let patched = false;
  * (ZooKeeper 3.5+ added several), which would crash the process. Its modules look
  * `Exception.create` up at call time, so we wrap it once: unknown codes become an exception
  * object carrying the real code, which `mapZkError` then names.
+ *
+ * The wrapper also makes them without a stack trace: the library makes one for every error reply
+ * (every read of an absent node, thousands at a worker's start-up), inside its socket handler,
+ * where the stack names only the library's own frames; capturing it cost about 10 KB of garbage
+ * per reply. The typed error `mapZkError` makes has the caller's stack.
  */
 export function patchUnknownErrorCodes(): void {
   if (patched) return;
@@ -144,6 +149,8 @@ export function patchUnknownErrorCodes(): void {
   const exceptionModule = zookeeper.Exception as unknown as { create: (code: number, path?: string) => Error };
   const original = exceptionModule.create;
   exceptionModule.create = function create(code: number, path?: string): Error {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     try {
       return original(code, path);
     } catch {
@@ -152,6 +159,8 @@ export function patchUnknownErrorCodes(): void {
       e.name = zkCodeName(code);
       e.message = `Exception: ${e.name}[${code}]${path ? `@${path}` : ''}`;
       return e;
+    } finally {
+      Error.stackTraceLimit = limit;
     }
   };
 }

@@ -29,9 +29,10 @@ function toBigInt(value: unknown): bigint {
   return 0n;
 }
 
-/** Decodes the client library's Stat. */
-export function toZkStat(stat: Stat): ZkStat {
+/** Decodes the client library's Stat; a stat our own reply decoders made (library-replies.ts) is already one. */
+export function toZkStat(stat: Stat | ZkStat): ZkStat {
   const raw = stat as unknown as Record<string, unknown>;
+  if (typeof raw.czxid === 'bigint') return stat as ZkStat;
   const owner = toBigInt(raw.ephemeralOwner);
   return {
     czxid: toBigInt(raw.czxid),

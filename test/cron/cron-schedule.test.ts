@@ -255,3 +255,32 @@ describe('CronSchedule: schedules that fire at the same seconds of every UTC hou
     expect(hourly.next(at('2026-01-01T00:00:00Z')).toISOString()).toBe('2026-01-01T03:00:00.000Z');
   });
 });
+
+describe('CronSchedule answers remembered as intervals', () => {
+  it('gives, for instants asked in any order, what a fresh schedule gives (DST zones, yearly, every minute)', () => {
+    const cases: Array<[string, string]> = [
+      ['30 2 * * *', 'America/New_York'],
+      ['0 30 1 * * *', 'Europe/Berlin'],
+      ['0 0 0 1 1 *', 'UTC'],
+      ['0 */7 * * * *', 'Europe/Berlin'],
+      ['0 0 12 * * 1', 'Australia/Lord_Howe'],
+    ];
+    // Around 2026's DST changes in both hemispheres, and a plain stretch; shuffled deterministically.
+    const bases = [Date.UTC(2026, 2, 7, 22), Date.UTC(2026, 2, 29, 0), Date.UTC(2026, 3, 4, 14), Date.UTC(2026, 9, 25, 0), Date.UTC(2026, 10, 1, 4), Date.UTC(2026, 5, 1)];
+    const instants: number[] = [];
+    for (const b of bases) for (let k = 0; k < 40; k++) instants.push(b + ((k * 7919) % 40) * 9 * 60_000 + (k % 3) * 1000);
+    for (const [cron, zone] of cases) {
+      const memo = CronSchedule.parse(cron, zone);
+      for (let round = 0; round < 2; round++) {
+        for (const t of instants) {
+          const fresh = CronSchedule.parse(cron, zone);
+          expect(memo.next(new Date(t)), `${cron} ${zone} next(${new Date(t).toISOString()})`).toEqual(fresh.next(new Date(t)));
+          expect(memo.previous(new Date(t)), `${cron} ${zone} previous(${new Date(t).toISOString()})`).toEqual(CronSchedule.parse(cron, zone).previous(new Date(t)));
+        }
+      }
+      const from = new Date(bases[0]!);
+      const to = new Date(bases[0]! + 3 * 86_400_000);
+      expect(memo.fireTimesBetween(from, to, 100)).toEqual(CronSchedule.parse(cron, zone).fireTimesBetween(from, to, 100));
+    }
+  });
+});

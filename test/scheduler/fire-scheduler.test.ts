@@ -24,6 +24,8 @@ function harness(
     holds?: (fireTime: Date) => boolean;
     marker?: () => Buffer | null;
     clockTrusted?: () => boolean;
+    /** The first this many loads of a progress record fail (a ZooKeeper error). */
+    failLoads?: number;
   } = {},
 ) {
   const clock = new FakeClock(T0);
@@ -51,6 +53,7 @@ function harness(
   const ledger: ProgressSource = {
     load: async (job, item) => {
       loads.push({ job, item });
+      if (loads.length <= (options.failLoads ?? 0)) throw new Error('connection loss');
       return options.progress ?? {};
     },
     createdAt: () => undefined,
@@ -266,6 +269,21 @@ describe('FireScheduler on fake time', () => {
     const planned = h.fired.flatMap((f) => f.requests).filter((r) => r.reason !== 'schedule');
     // the interrupted fire again, then (fire-once) the regular fire that could not begin
     expect(planned.map((r) => [r.reason, r.fireTime.getTime() - T0])).toEqual([['failover', -500], ['misfire', 500]]);
+    h.scheduler.stop();
+  });
+
+  it('an item\'s takeover loop is kept only while a takeover runs or waits for its retry, not for as long as the item is owned', async () => {
+    const h = harness(testJob('j', { shards: 1 }), { failLoads: 1 });
+    h.scheduler.setJob(testJob('j', { shards: 4 }), [0, 1, 2, 3]);
+    h.scheduler.start();
+    await settle();
+    // Item 0's first takeover failed: its loop waits for the retry; the others are done and gone.
+    expect(h.loads.length).toBe(4);
+    expect(h.scheduler.takeoverLoops()).toBe(1);
+    await h.clock.advance(300); // past the first retry's delay (at most TAKEOVER_RETRY_MS)
+    await settle();
+    expect(h.loads.length).toBe(5);
+    expect(h.scheduler.takeoverLoops()).toBe(0);
     h.scheduler.stop();
   });
 

@@ -71,6 +71,27 @@ describe('RefreshLoop', () => {
     expect(loop.running).toBe(false);
   });
 
+  it('is idle only when no run is in progress, about to start, or waiting for a retry; onIdle says when it becomes so', async () => {
+    let idled = 0;
+    const { refresh, loop, timers } = setup({ onIdle: () => idled++ });
+    expect(loop.idle).toBe(true);
+    void loop.request();
+    expect(loop.idle).toBe(false);
+    void loop.request(); // asked for during the run: one more run follows
+    await refresh.fail();
+    expect(loop.idle).toBe(false); // waiting for the retry
+    await timers.advance(200);
+    expect(refresh.count).toBe(2);
+    await refresh.succeed();
+    expect([loop.idle, idled]).toEqual([true, 1]);
+    void loop.request();
+    void loop.request();
+    await refresh.succeed();
+    expect([loop.idle, idled]).toEqual([false, 1]); // the second request's run
+    await refresh.succeed();
+    expect([loop.idle, idled]).toEqual([true, 2]);
+  });
+
   it('a request after a run ended starts a new run', async () => {
     const { refresh, loop } = setup();
     void loop.request();

@@ -42,6 +42,18 @@ describe('ZkClient', () => {
     expect(await zk.exists(`${ctx.paths.root}/y`)).toBeNull(); // nothing of the failed multi applied
   });
 
+  it('a multi\'s setData gives the stat a read of the node gives', async () => {
+    ctx = new ZkTestContext('zk-multi-stat');
+    const zk = await ctx.client();
+    await zk.mkdirp(ctx.paths.root);
+    const path = `${ctx.paths.root}/s`;
+    const [, set] = await zk.commit(zk.transaction().create(path, Buffer.from('a'), 'ephemeral').setData(path, Buffer.from('bcd'), 0));
+    const read = await zk.getData(path);
+    expect(set!.stat).toEqual(read.stat);
+    expect(read.stat.ephemeralOwner).toBe(zk.sessionId);
+    expect(read.data.toString()).toBe('bcd');
+  });
+
   it('fails fast with ZkUnavailableError when no server answers', async () => {
     ctx = new ZkTestContext('zk-unavailable');
     const zk = new ZkClient({ connect: '127.0.0.1:1', connectTimeoutMs: 1000, logger: silentLogger() });
