@@ -32,12 +32,19 @@ export interface MultiQueue {
 }
 
 /**
- * Queues a multi encoded by `encodeMulti` on the library's connection; `callback` gets the error of
- * the first op that failed (as the library's `Transaction.commit` gives it), and the results.
- * Paths are checked as the library checks them (an invalid one throws here, nothing is sent).
+ * The library's own check of every path of a multi (its messages: "Node path must not contain empty
+ * node name."), thrown as the library throws it: call it before anything is encoded or sent.
  */
-export function queueMulti(cm: MultiQueue, paths: Iterable<string>, frame: Buffer, callback: (error: unknown, results?: MultiResult[]) => void): void {
+export function validateMultiPaths(paths: Iterable<string>): void {
   for (const path of paths) libraryPath.validate(path);
+}
+
+/**
+ * Queues a multi encoded by `encodeMulti` on the library's connection; `callback` gets the error of
+ * the first op that failed (as the library's `Transaction.commit` gives it), and the results. Its
+ * paths must have passed {@link validateMultiPaths}.
+ */
+export function queueMulti(cm: MultiQueue, frame: Buffer, callback: (error: unknown, results?: MultiResult[]) => void): void {
   const request = {
     header: { xid: 0, type: OP.multi },
     payload: null,

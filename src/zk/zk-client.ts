@@ -9,7 +9,7 @@ import { isLive, isTerminal, waitUntilLive, type SessionState, type SessionState
 import { SessionLease, type Xid } from './session-lease.js';
 import { nextReplyXid } from './reply-frame.js';
 import { encodeAcl, encodeMulti, type MultiResult } from './multi-codec.js';
-import { patchMultiReplies, queueMulti } from './library-multi.js';
+import { patchMultiReplies, queueMulti, validateMultiPaths } from './library-multi.js';
 import { patchReplyDecoders } from './library-replies.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { sessionIdHex, toZkStat, type ZkStat } from './zk-stat.js';
@@ -535,13 +535,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
     if (bytes > this.maxRequestBytes) {
       throw new RequestTooLargeError('ZK_REQUEST_TOO_LARGE', `zk: multi of ${tx.size} ops is ${bytes} bytes, more than maxRequestBytes (${this.maxRequestBytes}); not sent`, { path: tx.ops[0]!.path });
     }
+    validateMultiPaths(tx.ops.map((op) => op.path));
     const cm = this.cm;
     const frame = encodeMulti(tx.ops, this.createAclWire, cm?.chrootPath ?? '');
     let results: MultiResult[] | undefined;
     try {
       [results] = await this.call<[MultiResult[]]>('multi', tx.ops[0]!.path, (cb) => {
         if (!cm) throw new ZkClosedError('ZK_CLOSED', 'zk: multi: not started', { path: tx.ops[0]!.path });
-        queueMulti(cm, tx.ops.map((op) => op.path), frame, (error, res) => {
+        queueMulti(cm, frame, (error, res) => {
           results = res;
           cb(error, res);
         });
