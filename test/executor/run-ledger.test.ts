@@ -201,13 +201,18 @@ describe('RunLedger at 2,000 items per instant', () => {
     await zk?.close();
     await server?.close();
   });
-
-  it('starts and ends 2,000 runs in one transaction each (successes: their histories are written every few seconds)', async () => {
+  /** A server and a client that counts its multis (into the array returned). */
+  const connect = async (): Promise<{ zk: ZkClient; multis: number[] }> => {
     server = new ZooKeeperServer();
     await server.start();
     const multis: number[] = [];
     zk = new ZkClient({ connect: server.connectString, sessionTimeoutMs: 6000, logger: silentLogger(), onRequest: (op) => void (op === 'multi' && multis.push(1)) });
     await zk.start();
+    return { zk, multis };
+  };
+
+  it('starts and ends 2,000 runs in one transaction each (successes: their histories are written every few seconds)', async () => {
+    const { zk, multis } = await connect();
     const { ledger, items } = await seedLedger(zk, new ZkPaths('ledger-2k'), 250, 8);
     for (let round = 0; round < 11; round++) {
       expect(await fireAll(zk, ledger, items, multis, new Date(Date.UTC(2026, 0, 1, 0, 0, round))), `round ${round}`).toEqual({ begin: 1, release: 1 });
@@ -219,11 +224,7 @@ describe('RunLedger at 2,000 items per instant', () => {
     // on a live fleet: items whose histories a sweep or a takeover wrote in one multi). Written
     // all with one release, 2,000 histories pushed it past maxRequestBytes: two multis, the second
     // one late (lateness bench at 1,000 × 8, 2026-12-03: every such split was that second's p99).
-    server = new ZooKeeperServer();
-    await server.start();
-    const multis: number[] = [];
-    zk = new ZkClient({ connect: server.connectString, sessionTimeoutMs: 6000, logger: silentLogger(), onRequest: (op) => void (op === 'multi' && multis.push(1)) });
-    await zk.start();
+    const { zk, multis } = await connect();
     let now = Date.UTC(2026, 0, 1);
     const time: Clock = { ...systemClock, now: () => now };
     const paths = new ZkPaths('ledger-clump');
@@ -233,7 +234,7 @@ describe('RunLedger at 2,000 items per instant', () => {
       expect(await fireAll(zk, ledger, items, multis, new Date(now)), `round ${round}`).toEqual({ begin: 1, release: 1 });
     }
     // Six releases of at most 400 histories each: every item's written at least once.
-    const found = await Promise.all(items.map(({ job, item }) => zk!.exists(paths.history(job, item))));
+    const found = await Promise.all(items.map(({ job, item }) => zk.exists(paths.history(job, item))));
     expect(found.filter((s) => s === null).length).toBe(0);
   }, 120_000);
 });
