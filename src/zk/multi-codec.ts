@@ -6,6 +6,7 @@
  * library's own (a test compares them).
  */
 import type { ZkAcl } from './zk-acl.js';
+import { aclBytes, MULTI_FIXED_BYTES, opBytes } from './multi-size.js';
 import type { ZkOp } from './zk-op.js';
 import type { ZkStat } from './zk-stat.js';
 
@@ -22,8 +23,7 @@ export const STAT_BYTES = 68;
 
 /** The ACL list every create carries, encoded once: vector length, then (perms, scheme, id) each. */
 export function encodeAcl(acl: readonly ZkAcl[]): Buffer {
-  const size = acl.reduce((n, a) => n + 12 + Buffer.byteLength(a.scheme) + Buffer.byteLength(a.id), 4);
-  const out = Buffer.alloc(size);
+  const out = Buffer.alloc(aclBytes(acl));
   let at = out.writeInt32BE(acl.length, 0);
   for (const a of acl) {
     at = out.writeInt32BE(a.perms, at);
@@ -40,12 +40,10 @@ export function encodeAcl(acl: readonly ZkAcl[]): Buffer {
  * as given (the library's own `version || -1` would turn 0 into "any version").
  */
 export function encodeMulti(ops: readonly ZkOp[], acl: Buffer, chroot = ''): Buffer {
-  let size = 4 + 8 + MULTI_HEADER;
-  for (const op of ops) {
-    size += MULTI_HEADER + 4 + Buffer.byteLength(wirePath(op.path, chroot)) + 4;
-    if (op.type === 'create') size += 4 + (op.data?.length ?? 0) + acl.length;
-    else if (op.type === 'setData') size += 4 + op.data.length;
-  }
+  // Sized as `ZkTransaction` sizes it (multi-size.ts), plus the frame's length prefix.
+  const chrootBytes = Buffer.byteLength(chroot);
+  let size = 4 + MULTI_FIXED_BYTES;
+  for (const op of ops) size += opBytes(op, chrootBytes, acl.length);
   const out = Buffer.allocUnsafe(size);
   let at = out.writeInt32BE(size - 4, 0);
   at = out.writeInt32BE(0, at);

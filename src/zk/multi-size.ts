@@ -43,7 +43,8 @@ export const OPEN_ACL_BYTES = aclBytes(OPEN_ACL);
  * the size of the ACL list every create carries ({@link aclBytes}).
  */
 export function opBytes(op: ZkOp, pathPrefixBytes = 0, createAclBytes = OPEN_ACL_BYTES): number {
-  const path = str(Buffer.byteLength(op.path) + pathPrefixBytes);
+  // The root under a chroot is the chroot alone (`/a/b`, not `/a/b/`).
+  const path = str(op.path === '/' && pathPrefixBytes > 0 ? pathPrefixBytes : Buffer.byteLength(op.path) + pathPrefixBytes);
   switch (op.type) {
     case 'create':
       return HEADER + path + str(op.data?.length ?? 0) + createAclBytes + 4;

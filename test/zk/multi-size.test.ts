@@ -45,6 +45,9 @@ describe('multi sizes', () => {
     expect(sampleTransaction().bytes).toBe(libraryBytes(sampleTransaction()));
     expect(sampleTransaction(Buffer.byteLength('/fleet-a')).bytes).toBe(libraryBytes(sampleTransaction(), '/fleet-a'));
     expect(new ZkTransaction().bytes).toBe(17); // request header and the closing multi header
+    // The root under a chroot is the chroot alone on the wire (`/fleet-a`, not `/fleet-a/`).
+    const root = () => new ZkTransaction(DEFAULT_MAX_REQUEST_BYTES, Buffer.byteLength('/fleet-a')).check('/', 0);
+    expect(root().bytes).toBe(libraryBytes(root(), '/fleet-a'));
   });
 
   it('counts the ACL every create carries (a secured policy: fleet, operator, viewer; multi-byte user)', () => {
