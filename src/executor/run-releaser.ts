@@ -152,8 +152,8 @@ export class RunReleaser {
     let now = 0;
     /** The member-node versions the runs of this round are fenced by (one check each, first in the multi). */
     let checks: number[] = [];
-    /** The releases of this round whose histories, only due by the interval, are written with it. */
-    let dueHistories = new Set<PendingRelease>();
+    /** The releases of this round that write their item's history with it (decided before the round). */
+    let withHistory = new Set<PendingRelease>();
     const outcome = await commitBatched<PendingRelease>(zk, batch, {
       beforeRound: async (pending) => {
         // An item whose cache entry is gone is read first: a release never writes a record it did
@@ -162,12 +162,17 @@ export class RunReleaser {
         const unread = pending.filter(({ req }) => !progress.has(req.job, req.item));
         if (unread.length > 0) await Promise.all(unread.map(({ req }) => progress.load(req.job, req.item, true)));
         now = time.now();
+        // Those that must write it, and of those only due by the interval a share (pickDue).
+        const must: PendingRelease[] = [];
         const due: Array<{ request: PendingRelease; cached: CachedProgress }> = [];
         for (const p of pending) {
           const cached = p.settled ? undefined : progress.get(p.req.job, p.req.item);
-          if (cached && histories.withRelease(p.req.outcome, cached, now) === 'due') due.push({ request: p, cached });
+          const history = cached && histories.withRelease(p.req.outcome, cached, now);
+          if (history === 'now') must.push(p);
+          else if (history === 'due') due.push({ request: p, cached: cached! });
         }
-        dueHistories = histories.pickDue(due, pending.length);
+        withHistory = histories.pickDue(due, pending.length);
+        for (const p of must) withHistory.add(p);
         const versions = pending.filter((p) => !p.settled).map(({ req }) => fences.of(req.job, req.item));
         checks = [...new Set(versions.filter((v) => v !== undefined))].sort((a, b) => a - b);
       },
@@ -197,8 +202,7 @@ export class RunReleaser {
           worker: member.workerId,
           recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: member.workerId, durationMs, error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
         };
-        const history = histories.withRelease(req.outcome, cached, now);
-        p.history = history === 'now' || (history === 'due' && dueHistories.has(p));
+        p.history = withHistory.has(p);
         tx.remove(paths.running(req.job, req.item), 0); // markers are never changed after their create
         tx.setData(paths.item(req.job, req.item), encodeProgress(p.record), cached.version);
         if (p.history) histories.op(tx, req.job, req.item, cached, p.record.recent ?? []);
