@@ -98,14 +98,18 @@ describe('FleetOperator (in-process workers): the leader honours operator reques
     await fleet([def('yearly', { cron: YEARLY, shards: 4 })]);
     const trigger = await ops.trigger('yearly');
     await ops.waitForTrigger('yearly', trigger);
-    const starts = records().filter((r) => r.event === 'start' && r.job === 'yearly');
+    // Taken on (each item's record says so) is the begin; the handler starts a moment after it.
+    const yearlyStarts = () => records().filter((r) => r.event === 'start' && r.job === 'yearly');
+    await waitFor(() => yearlyStarts().length >= 4, { message: "every item's handler started" });
+    const starts = yearlyStarts();
     expect(starts.map((r) => r.item).sort()).toEqual([0, 1, 2, 3]);
     expect(new Set(starts.map((r) => r.fire))).toEqual(new Set([trigger.fireTime.toISOString()]));
     expect(await zk.getChildren(ctx.paths.triggers('yearly'))).toEqual([]); // request cleaned up
 
     const one = await ops.trigger('yearly', 2);
     await ops.waitForTrigger('yearly', one);
-    expect(records().filter((r) => r.event === 'start' && r.job === 'yearly').length).toBe(5);
+    await waitFor(() => yearlyStarts().length >= 5, { message: "item 2's handler started again" });
+    expect(yearlyStarts().length).toBe(5);
   });
 
   it('reshard: dry run computes the change and writes nothing; applying it grows and shrinks the job', async () => {
