@@ -9,6 +9,7 @@ import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
 import { continues, mergeNote, type FireNote } from '../executor/fire-note.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { RefreshLoop } from '../zk/refresh-loop.js';
+import { RequestSlots } from '../zk/request-slots.js';
 import type { CronSchedule } from '../cron/cron-schedule.js';
 import { sharedSchedule } from '../cron/shared-schedule.js';
 import { misfireKeep, planTakeover } from './plan-takeover.js';
@@ -35,6 +36,11 @@ const MAX_TAKEOVER_ROUNDS = 5;
 /** Retry delay of a takeover that failed (a ZooKeeper error): doubled each time up to the max, jittered. */
 const TAKEOVER_RETRY_MS = 250;
 const TAKEOVER_RETRY_MAX_MS = 5000;
+/**
+ * Takeovers reading ZooKeeper at once, at most (each reads the item's record, history and marker);
+ * the others wait their turn. A worker taking over 20,000 items at once sent 60,000 reads at once.
+ */
+export const TAKEOVERS_READING_MAX = 256;
 
 
 
@@ -123,6 +129,8 @@ export class FireScheduler {
    */
   private readonly takingOver = new Map<string, RefreshLoop>();
   private stalled: string[] = [];
+  /** Takeovers reading ZooKeeper now (TAKEOVERS_READING_MAX). */
+  private readonly reading = new RequestSlots(TAKEOVERS_READING_MAX);
 
   constructor(private readonly opts: FireSchedulerOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -579,8 +587,15 @@ export class FireScheduler {
     // this takeover reads ZooKeeper: the plan covers only the fires before it.
     const until = new Date(s.nextFire - 1);
     try {
-      const progress = await this.opts.ledger.load(job, item, true);
-      const held = await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item));
+      const read = await this.reading.run(async () => {
+        // Waited for a slot: the item may have left, or the scheduler stopped.
+        if (!s.owned.has(item) || this.state !== 'started') return undefined;
+        const progress = await this.opts.ledger.load(job, item, true);
+        const held = await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item));
+        return { progress, held };
+      });
+      if (!read) return;
+      const { progress, held } = read;
       // A marker that cannot be read is held all the same, by someone else as far as we know.
       const marker = held ? decodeMarker(held.data) : undefined;
       const ours = marker?.member === this.opts.memberName();

@@ -1,0 +1,32 @@
+/**
+ * At most `limit` holders at once; the others wait, first come first served. Bounds how much of
+ * one kind of work a caller has in flight towards ZooKeeper (each waiting read costs a request
+ * object, a promise and a reply buffer until it is answered).
+ */
+export class RequestSlots {
+  private held = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`RequestSlots: limit must be a positive integer, got ${limit}`);
+  }
+
+  /** Holders now. */
+  get inUse(): number {
+    return this.held;
+  }
+
+  /** Runs `work` once a slot is free, and frees it when `work` settles. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.held >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.held++;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      // The slot goes straight to the next in line (`held` stays), so nobody overtakes it.
+      if (next) next();
+      else this.held--;
+    }
+  }
+}
