@@ -28,6 +28,7 @@ import { VERSION } from '../version.js';
 import { ClockCheck, type ClockReading } from './clock-check.js';
 import type { WorkerMetrics } from '../observability/worker-metrics.js';
 import { DEFAULTS } from '../defaults.js';
+import { JobRefreshQueue } from './job-refresh-queue.js';
 
 /** How many jobs a starting worker registers (and reads the state of) at once. */
 const REGISTER_CONCURRENCY = 64;
@@ -93,6 +94,9 @@ export class WorkerSession {
   /** What was last reported per node (`path` → stored version and verdict), so each is reported once. */
   private readonly reported = new Map<string, string>();
   private readonly assignments = new Map<string, NodeCache>();
+  private readonly definitionCaches = new Map<string, NodeCache>();
+  /** Jobs to refresh (definition or assignment changed), a slice per turn. */
+  private readonly refreshes: JobRefreshQueue;
   private readonly log: Logger;
   private closed = false;
   private readonly clockCheck: ClockCheck;
@@ -105,6 +109,7 @@ export class WorkerSession {
     for (const j of opts.jobs) this.localJobs.set(j.definition.name, j.definition);
     this.time = opts.time ?? systemClock;
     this.retry = { timers: this.time, backoff: { random: opts.random } };
+    this.refreshes = new JobRefreshQueue((job) => this.refreshJob(job), this.time, (err, job) => this.log.error({ err, job }, 'could not apply the job\'s definition or assignment'));
     this.leading = new RefreshLoop(() => this.lead(), {
       ...this.retry,
       isFinal: (err) => this.closed || err instanceof ZkClosedError || opts.zk.signal.aborted,
@@ -210,16 +215,15 @@ export class WorkerSession {
     this.clockCheck.on('reading', (r) => void this.onClockReading(r));
     // Every job's caches are read before joining (REGISTER_CONCURRENCY at a time): once the member
     // exists the leader may hand it items, and it must be able to run them at once.
-    const refreshers: Array<() => void> = [];
     const watchJob = async (name: string): Promise<void> => {
       const def = new NodeCache(zk, paths.job(name), this.log, this.retry);
       const assignment = new NodeCache(zk, paths.assignment(name), this.log, this.retry);
       this.caches.push(def, assignment);
       this.assignments.set(name, assignment);
+      this.definitionCaches.set(name, def);
       const refresh = () => {
-        if (this.member.registered) this.refreshJob(name, def, assignment);
+        if (this.member.registered) this.refreshes.add(name);
       };
-      refreshers.push(refresh);
       def.on('changed', refresh);
       assignment.on('changed', refresh);
       await Promise.all([def.start(), assignment.start()]);
@@ -234,7 +238,10 @@ export class WorkerSession {
       await Promise.all(jobs.slice(i, i + REGISTER_CONCURRENCY).map((job) => watchJob(job.definition.name)));
     }
     await this.member.start();
-    for (const refresh of refreshers) refresh();
+    // Every job once, a slice per turn (JobRefreshQueue), before the first fire is armed.
+    for (const job of jobs) this.refreshes.add(job.definition.name);
+    await this.refreshes.idle();
+    if (this.closed) return;
     const latch = new LeaderLatch(zk, paths, this.member.name, this.log.child({ component: 'election' }), this.retry);
     this.latchRef = latch;
     latch.on('isLeader', () => void this.leading.request());
@@ -270,6 +277,7 @@ export class WorkerSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.refreshes.close();
     this.scheduler.stop();
     this.ledger.close();
     this.clockCheck.close();
@@ -280,8 +288,10 @@ export class WorkerSession {
     await this.member.close();
   }
 
-  private refreshJob(name: string, defCache: NodeCache, assignment: NodeCache): void {
-    if (this.closed) return;
+  private refreshJob(name: string): void {
+    const defCache = this.definitionCaches.get(name);
+    const assignment = this.assignments.get(name);
+    if (this.closed || !defCache || !assignment) return;
     const { paths } = this.opts;
     const read = readJob(defCache.current?.data, paths.job(name), name);
     if (!read.ok) this.reportMalformed('definition', read.error, defCache.current?.stat.mzxid);
