@@ -14,9 +14,15 @@ import { planAssignment } from './plan-assignment.js';
 import type { JobDefinition } from '../config/job-definition.js';
 import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
+import { systemClock } from '../clock/clock.js';
 
 /** How many jobs' assignments and controls a new leader reads at once. */
 const LOAD_CONCURRENCY = 64;
+/**
+ * Jobs decoded or planned per turn of the event loop in a reconcile pass: in one go, 10,000 jobs
+ * blocked the leader's event loop for 1.5 s (2–4 s on a loaded machine), past its lease margin.
+ */
+const JOBS_PER_TURN = 500;
 /** Up to this many jobs, 'assignments published' lists each job's owners; past it, a count. */
 const LOGGED_JOBS = 50;
 
@@ -128,13 +134,21 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     return result.sort((a, b) => a.sequence - b.sequence);
   }
 
-  private definitions(): JobDefinition[] {
+  private async definitions(): Promise<JobDefinition[]> {
     const defs: JobDefinition[] = [];
+    let n = 0;
     for (const name of this.jobs!.children) {
+      if (++n % JOBS_PER_TURN === 0) await this.nextTurn();
       const def = decodeJob(this.jobs!.data(name)?.data);
       if (def) defs.push(def);
     }
     return defs;
+  }
+
+  /** Lets the event loop turn (a pass over 10,000 jobs is about 1.5 s of work: see JOBS_PER_TURN). */
+  private nextTurn(): Promise<void> {
+    const timers = this.retry?.timers ?? systemClock;
+    return new Promise((resolve) => timers.setImmediate(resolve));
   }
 
   /** The job's operator requests, watching them from the first time they are asked for. */
@@ -171,7 +185,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private async reconcile(): Promise<void> {
     this.passes++;
     const members = this.liveMembers();
-    const defs = this.definitions();
+    const defs = await this.definitions();
     const workerIds = Object.fromEntries(members.map((m) => [m.name, m.info.id]));
     const drained = new Set(this.drains!.children);
     const changed: Change[] = [];
@@ -190,7 +204,8 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
       await Promise.all(defs.slice(i, i + LOAD_CONCURRENCY).map((d) => Promise.all([this.assignmentOf(d.name), this.controlOf(d.name)])));
     }
 
-    for (const def of defs) {
+    for (const [k, def] of defs.entries()) {
+      if (k > 0 && k % JOBS_PER_TURN === 0) await this.nextTurn();
       const current = await this.assignmentOf(def.name);
       const control = await this.controlOf(def.name);
       const { owners, disabled, pins: honouredPins } = planAssignment({ def, members, drained, control, previous: current.record?.owners });
@@ -215,7 +230,8 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
       };
       changed.push({ job: def.name, record, data: encodeAssignment(record), version: current.version });
     }
-    if (changed.length === 0) return;
+    // Closed while this pass let the event loop turn: no longer the leader, nothing to publish.
+    if (changed.length === 0 || this.state !== 'started') return;
 
     const published: string[] = [];
     try {
