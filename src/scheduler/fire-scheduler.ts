@@ -41,6 +41,8 @@ const TAKEOVER_RETRY_MAX_MS = 5000;
  * the others wait their turn. A worker taking over 20,000 items at once sent 60,000 reads at once.
  */
 export const TAKEOVERS_READING_MAX = 256;
+/** Jobs named in the warning of fires due while the process stalled (the rest are counted). */
+const LATE_JOBS_LOGGED = 20;
 
 
 
@@ -310,6 +312,7 @@ export class FireScheduler {
     const horizon = now + this.opts.executor.prepareLeadMs();
     const batch: FireRequest[] = [];
     const catchUp: FireRequest[] = [];
+    const lateJobs: Array<{ job: string; due: number; run: number; missed: number; policy: string }> = [];
     for (const s of this.jobs.values()) {
       if (s.owned.size === 0 || s.nextFire > horizon) continue;
       // Every instant due by now: more than one when this process stalled past whole periods.
@@ -327,7 +330,7 @@ export class FireScheduler {
       const run = late ? due.slice(due.length - Math.min(misfireKeep(s.def), due.length)) : due;
       const notRun = due.length - run.length;
       const note: FireNote | undefined = notRun > 0 ? { count: notRun, latest: new Date(due[notRun - 1]!), earliest: new Date(due[0]!) } : undefined;
-      if (late) this.opts.log.warn({ job: s.def.name, due: due.length, run: run.length, missed: notRun, policy: s.def.misfire }, 'fires due while this process stalled');
+      if (late) lateJobs.push({ job: s.def.name, due: due.length, run: run.length, missed: notRun, policy: s.def.misfire });
       const latest = due[due.length - 1]!;
       for (const item of s.owned) {
         if (s.disabled.has(item)) continue;
@@ -363,6 +366,13 @@ export class FireScheduler {
           target.push(req);
         });
       }
+    }
+    // One line for all the jobs (a worker with thousands of jobs once logged a warning per job).
+    if (lateJobs.length > 0) {
+      this.opts.log.warn(
+        { jobs: lateJobs.length, maxDue: lateJobs.reduce((n, j) => Math.max(n, j.due), 0), firstJobs: lateJobs.slice(0, LATE_JOBS_LOGGED) },
+        'fires due while this process stalled',
+      );
     }
     if (batch.length > 0) void this.opts.executor.fire(batch);
     // Several fires of one item (catch-up after a stall) run one after the other.
