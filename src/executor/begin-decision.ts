@@ -1,5 +1,6 @@
 import type { InFlightRun, ProgressRecord } from '../model/progress-record.js';
 import type { FireNote } from './fire-note.js';
+import { isoOfDate } from '../model/iso-time.js';
 
 /** What a begin asks of one item (the part of `BeginRequest` the decision reads). */
 export interface BeginAsk {
@@ -60,7 +61,7 @@ export function decideBegin(
   startedAt: string,
   bornAt?: string,
 ): BeginDecision {
-  const fireTime = ask.fireTime.toISOString();
+  const fireTime = isoOfDate(ask.fireTime);
   const left = current.inFlight;
   if (ask.rerun) {
     if (!left) return { kind: 'duplicate' };
@@ -74,7 +75,7 @@ export function decideBegin(
     }
   }
   const frontier = current.lastScheduled ?? bornAt;
-  const reaches = ask.after !== undefined && (frontier === undefined || ask.after.toISOString() <= frontier);
+  const reaches = ask.after !== undefined && (frontier === undefined || isoOfDate(ask.after) <= frontier);
   if (ask.after !== undefined && !reaches && !ask.rerun && ask.trigger === undefined) return { kind: 'takeover' };
   const inFlight: InFlightRun = { fireTime, attempt: ask.attempt, member: self.member, worker: self.worker, startedAt };
   if (ask.failovers && ask.failovers.count > 0) {
@@ -85,7 +86,7 @@ export function decideBegin(
   if (ask.trigger !== undefined) record.lastTrigger = Math.max(current.lastTrigger ?? -1, ask.trigger);
   else if (!ask.rerun) record.lastScheduled = maxIso(current.lastScheduled, fireTime);
   if (reaches) {
-    for (const note of [ask.missed, ask.skipped]) if (note) record.lastScheduled = maxIso(record.lastScheduled, note.latest.toISOString());
+    for (const note of [ask.missed, ask.skipped]) if (note) record.lastScheduled = maxIso(record.lastScheduled, isoOfDate(note.latest));
   }
   return { kind: 'begin', record };
 }

@@ -16,6 +16,7 @@ import { mergeNote } from './fire-note.js';
 import type { SandboxRunner } from './sandbox/sandbox-runner.js';
 import { SandboxError } from '../errors/sandbox-error.js';
 import { recordBegun, recordedReason, type RunRecorder } from './run-recorder.js';
+import { ItemMap } from './item-map.js';
 
 /** One fire of one item to run. */
 export interface FireRequest extends BeginRequest {
@@ -87,7 +88,7 @@ interface Lane {
  * bracketed by the run ledger's `begin`/`release` in ZooKeeper.
  */
 export class Executor extends EventEmitter<ExecutorEvents> {
-  private readonly lanes = new Map<string, Lane>();
+  private readonly lanes = new ItemMap<Lane>();
   private accepting = true;
   private leaseLost = false;
   /** Durations (ms) of the most recent ledger begins, newest last. */
@@ -104,13 +105,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /** Number of runs in progress. */
   get running(): number {
     let n = 0;
-    for (const lane of this.lanes.values()) if (lane.current) n++;
+    for (const [, , lane] of this.lanes.entries()) if (lane.current) n++;
     return n;
   }
 
   /** Whether the item has a run here (running, or begun and waiting for its fire time). */
   isBusy(job: string, item: number): boolean {
-    return !!this.lanes.get(keyOf(job, item))?.current;
+    return !!this.lanes.get(job, item)?.current;
   }
 
   /**
@@ -119,14 +120,14 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * run of ours behind it.
    */
   holdsFire(job: string, item: number, fireTime: Date): boolean {
-    const lane = this.lanes.get(keyOf(job, item));
+    const lane = this.lanes.get(job, item);
     const req = lane?.current === 'starting' ? lane.starting : lane?.current?.req;
     return req !== undefined && req.fireTime.getTime() === fireTime.getTime();
   }
 
   /** Items running now, as `job#item` keys. */
   runningKeys(): string[] {
-    return [...this.lanes.entries()].filter(([, l]) => l.current).map(([k]) => k);
+    return [...this.lanes.entries()].filter(([, , l]) => l.current).map(([job, item]) => `${job}#${item}`);
   }
 
   /**
@@ -151,9 +152,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     const toBegin: FireRequest[] = [];
     const now = this.clock.now();
     for (const req of requests) {
-      const key = keyOf(req.job, req.item);
-      const lane = this.lanes.get(key) ?? { queue: [] };
-      this.lanes.set(key, lane);
+      let lane = this.lanes.get(req.job, req.item);
+      if (!lane) {
+        lane = { queue: [] };
+        this.lanes.set(req.job, req.item, lane);
+      }
       // A lane marked 'starting' here is already in this batch: a second request queues behind it.
       if (!lane.current) {
         lane.current = 'starting';
@@ -281,7 +284,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /** Stops accepting fires (shutdown or lease loss). */
   stopAccepting(): void {
     this.accepting = false;
-    for (const lane of this.lanes.values()) lane.queue.length = 0;
+    for (const [, , lane] of this.lanes.entries()) lane.queue.length = 0;
     for (const { timer } of this.deferred.values()) this.clock.clearTimeout(timer);
     this.deferred.clear();
   }
@@ -315,24 +318,23 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   private activeRuns(): ActiveRun[] {
     const out: ActiveRun[] = [];
-    for (const lane of this.lanes.values()) if (lane.current && lane.current !== 'starting') out.push(lane.current);
+    for (const [, , lane] of this.lanes.entries()) if (lane.current && lane.current !== 'starting') out.push(lane.current);
     return out;
   }
 
   private settleLane(req: FireRequest): void {
-    const key = keyOf(req.job, req.item);
-    const lane = this.lanes.get(key);
+    const lane = this.lanes.get(req.job, req.item);
     if (!lane) return;
     lane.current = undefined;
     lane.starting = undefined;
     const next = lane.queue.shift();
     if (next && this.accepting) void this.fire([{ ...next, reason: next.reason === 'schedule' ? 'queued' : next.reason }], true);
-    else if (lane.queue.length === 0) this.lanes.delete(key);
+    else if (lane.queue.length === 0) this.lanes.delete(req.job, req.item);
   }
 
   /** The run holds its marker from now on; its handler is entered once `gate` (its fire time) resolves. */
   private start(req: FireRequest, token: string, gate: Promise<void> | undefined): void {
-    const lane = this.lanes.get(keyOf(req.job, req.item))!;
+    const lane = this.lanes.get(req.job, req.item)!;
     const abort = new AbortController();
     const run: ActiveRun = { req, abort, done: Promise.resolve() };
     lane.current = run;
@@ -513,8 +515,4 @@ function outcomeOfAbort(reason: unknown, fallback: RunOutcome): RunOutcome {
 export function backoff(retry: JobDefinition['retry'], failures: number, random: () => number = Math.random): number {
   const base = Math.min(retry.maxBackoffMs, retry.backoffMs * 2 ** (failures - 1));
   return Math.round(base / 2 + random() * (base / 2));
-}
-
-function keyOf(job: string, item: number): string {
-  return `${job}#${item}`;
 }

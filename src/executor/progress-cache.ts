@@ -3,6 +3,7 @@ import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { readHistory, readProgress, type ProgressRecord } from '../model/progress-record.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
+import { ItemMap } from './item-map.js';
 
 /** What the run ledger knows of one item: its progress record and history, with their versions. */
 export interface CachedProgress {
@@ -33,7 +34,7 @@ export interface CachedItem {
  * that cannot be read is reported once per version of it and never cached: the item is left alone.
  */
 export class ProgressCache {
-  private readonly entries = new Map<string, CachedProgress>();
+  private readonly entries = new ItemMap<CachedProgress>();
   /** Malformed records reported, by item key, with the mzxid of the version reported. */
   private readonly malformedSeen = new Map<string, bigint>();
   /** Told of every malformed record found (for the worker's `zkshard_malformed_records_total`). */
@@ -48,28 +49,25 @@ export class ProgressCache {
   ) {}
 
   get(job: string, item: number): CachedProgress | undefined {
-    return this.entries.get(keyOf(job, item));
+    return this.entries.get(job, item);
   }
 
   has(job: string, item: number): boolean {
-    return this.entries.has(keyOf(job, item));
+    return this.entries.has(job, item);
   }
 
   set(job: string, item: number, entry: CachedProgress): void {
-    this.entries.set(keyOf(job, item), entry);
+    this.entries.set(job, item, entry);
   }
 
   /** Forgets the item: it is read again when next needed. */
   delete(job: string, item: number): void {
-    this.entries.delete(keyOf(job, item));
+    this.entries.delete(job, item);
   }
 
   /** Every cached item. */
   *items(): IterableIterator<CachedItem> {
-    for (const [key, cached] of this.entries) {
-      const at = key.lastIndexOf('#');
-      yield { job: key.slice(0, at), item: Number(key.slice(at + 1)), cached };
-    }
+    for (const [job, item, cached] of this.entries.entries()) yield { job, item, cached };
   }
 
   /** When the item's node was created (ZooKeeper's clock), as last loaded. */
@@ -80,9 +78,8 @@ export class ProgressCache {
 
   /** The item's progress record (read from ZooKeeper unless cached, or when `refresh`). */
   async load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
-    const key = keyOf(job, item);
     if (!refresh) {
-      const cached = this.entries.get(key);
+      const cached = this.entries.get(job, item);
       if (cached) return cached.record;
     }
     const [found, history] = await Promise.all([
@@ -93,8 +90,9 @@ export class ProgressCache {
     // what it holds may be a fire in flight. The run history only informs, so a bad one is
     // started afresh.
     const progress = readProgress(found?.data, this.paths.item(job, item));
+    const key = keyOf(job, item);
     if (!progress.ok) {
-      this.entries.delete(key);
+      this.entries.delete(job, item);
       this.reportMalformed(key, found!.stat.mzxid, progress.error);
       throw progress.error;
     }
@@ -109,9 +107,9 @@ export class ProgressCache {
     };
     // A read that was overtaken by one of our own writes (a begin or release committed while it was
     // on its way) must not put the older state back: per node, the newer version wins.
-    const existing = this.entries.get(key);
+    const existing = this.entries.get(job, item);
     const cached: CachedProgress = existing ? newerOf(existing, loaded) : loaded;
-    this.entries.set(key, cached);
+    this.entries.set(job, item, cached);
     return cached.record;
   }
 

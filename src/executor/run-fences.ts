@@ -1,3 +1,5 @@
+import { ItemMap } from './item-map.js';
+
 /**
  * The worker's membership as the ledger sees it. `fenceVersion`/`refreshFence`: the data version of
  * its member node, which an operator's forced `remove`/`reshard` bumps in the same transaction
@@ -19,7 +21,7 @@ export interface LedgerMember {
  * version; when it moved, the run goes on only while its marker is still ours (`verified`).
  */
 export class RunFences {
-  private readonly byItem = new Map<string, number>();
+  private readonly byItem = new ItemMap<number>();
 
   constructor(private readonly member: LedgerMember) {}
 
@@ -31,25 +33,21 @@ export class RunFences {
   /** The version the item's run must check now; undefined when runs are not fenced. */
   of(job: string, item: number): number | undefined {
     const current = this.current();
-    return current === undefined ? undefined : (this.byItem.get(keyOf(job, item)) ?? current);
+    return current === undefined ? undefined : (this.byItem.get(job, item) ?? current);
   }
 
   /** The item's run began (or was found still ours) at member-node version `version`. */
   set(job: string, item: number, version: number): void {
-    this.byItem.set(keyOf(job, item), version);
+    this.byItem.set(job, item, version);
   }
 
   /** The item's run ended here (released, or no longer ours). */
   delete(job: string, item: number): void {
-    this.byItem.delete(keyOf(job, item));
+    this.byItem.delete(job, item);
   }
 
   /** Reads the member node again after a check of it failed; undefined when runs are not fenced. */
   refresh(): Promise<number> | undefined {
     return this.member.refreshFence?.();
   }
-}
-
-function keyOf(job: string, item: number): string {
-  return `${job}#${item}`;
 }

@@ -18,6 +18,7 @@ import { whenLive } from '../zk/when-live.js';
 import { RunFences, type LedgerMember } from './run-fences.js';
 import { RunReleaser, type ReleaseRequest } from './run-releaser.js';
 import { holdsMarker } from './holds-marker.js';
+import { isoOf, isoOfDate } from '../model/iso-time.js';
 
 export interface BeginRequest extends BeginAsk {
   job: string;
@@ -200,9 +201,9 @@ export class RunLedger {
           this.progress.delete(r.job, r.item);
           return false;
         }
-        const fireTime = r.fireTime.toISOString();
+        const fireTime = isoOfDate(r.fireTime);
         // A fire begun ahead of its instant (prepared) starts at its fire time.
-        const startedAt = new Date(Math.max(now, r.fireTime.getTime())).toISOString();
+        const startedAt = isoOf(Math.max(now, r.fireTime.getTime()));
         const decision = decideBegin(cached.record, r, member, startedAt, bornAtOf(cached));
         if (decision.kind !== 'begin') {
           results[p.i] = { status: decision.kind };
@@ -490,7 +491,7 @@ function isMalformed(err: unknown): err is MalformedDataError {
 
 /** When the item's node was created, as the frontier of an item never fired (see `decideBegin`). */
 function bornAtOf(cached: CachedProgress): string | undefined {
-  return cached.createdAt === undefined ? undefined : new Date(cached.createdAt).toISOString();
+  return cached.createdAt === undefined ? undefined : isoOf(cached.createdAt);
 }
 
 function maxIso(a: string | undefined, b: string): string {

@@ -10,6 +10,7 @@ import type { CachedProgress, ProgressCache } from './progress-cache.js';
 import type { ItemHistoryWriter } from './item-history-writer.js';
 import type { RunFences } from './run-fences.js';
 import { holdsMarker } from './holds-marker.js';
+import { isoOf, isoOfDate } from '../model/iso-time.js';
 
 /** How one fire of one item ended on this worker. */
 export interface RunReport {
@@ -187,10 +188,10 @@ export class RunReleaser {
           this.refuse(p, 'item gone before release; outcome not recorded');
           return false;
         }
-        const fireTime = req.fireTime.toISOString();
+        const fireTime = isoOfDate(req.fireTime);
         const finished = req.outcome !== 'interrupted';
         const durationMs = Math.max(0, req.durationMs); // never a record the decoders refuse
-        const at = new Date(now).toISOString();
+        const at = isoOf(now);
         p.record = {
           ...cached.record,
           // Kept for the next owner, marked as handed back (a shutdown, not a lost owner).
@@ -237,7 +238,7 @@ export class RunReleaser {
             return undefined;
           });
           const flight = record?.inFlight;
-          if (onHistory || (flight?.member === member.name && flight.fireTime === req.fireTime.toISOString())) return 'retry';
+          if (onHistory || (flight?.member === member.name && flight.fireTime === isoOfDate(req.fireTime))) return 'retry';
           this.refuse(p, 'item no longer shows this run in flight; outcome not recorded');
           return 'drop';
         }

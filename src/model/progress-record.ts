@@ -1,6 +1,7 @@
 import { checkedJson, encodeJson } from './json-codec.js';
 import { valueOr, type Decoded } from './decoded.js';
 import { FieldProblem, MAX_ID_LENGTH, MAX_TIME_MS, array, integer, isoTime, number, object, oneOf, string, timeMs } from './record-fields.js';
+import { isoOf, msOf } from './iso-time.js';
 
 /** How a run (or a fire that never ran) ended. */
 export type RunOutcome = 'success' | 'failed' | 'timeout' | 'aborted' | 'interrupted' | 'skipped' | 'missed';
@@ -109,8 +110,8 @@ interface StoredProgress {
 /** [fireTime ms, outcome, attempt, worker, at ms, durationMs | null, startedAt − fireTime | null, error?] */
 type StoredOutcome = [number, RunOutcome, number, string, number, number | null, number | null, string?];
 
-const ms = (iso: string): number => Date.parse(iso);
-const iso = (ms: number): string => new Date(ms).toISOString();
+const ms = msOf;
+const iso = isoOf;
 
 /** The progress record as stored at `items/<i>` (without the run history). */
 export function encodeProgress(p: ProgressRecord): Buffer {
