@@ -4,6 +4,14 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { readHistory, readProgress, type ProgressRecord } from '../model/progress-record.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { ItemMap } from './item-map.js';
+import { RequestSlots } from '../zk/request-slots.js';
+
+/**
+ * Items whose record and history are read at once, at most; the others wait their turn. The first
+ * instant of a worker that gained 20,000 items began them all together, and each begin of an item
+ * not read yet sent its two reads: 40,000 at once.
+ */
+export const PROGRESS_READS_MAX = 512;
 
 /** What the run ledger knows of one item: its progress record and history, with their versions. */
 export interface CachedProgress {
@@ -35,6 +43,7 @@ export interface CachedItem {
  */
 export class ProgressCache {
   private readonly entries = new ItemMap<CachedProgress>();
+  private readonly reads = new RequestSlots(PROGRESS_READS_MAX);
   /** Malformed records reported, by item key, with the mzxid of the version reported. */
   private readonly malformedSeen = new Map<string, bigint>();
   /** Told of every malformed record found (for the worker's `zkshard_malformed_records_total`). */
@@ -82,10 +91,9 @@ export class ProgressCache {
       const cached = this.entries.get(job, item);
       if (cached) return cached.record;
     }
-    const [found, history] = await Promise.all([
-      this.zk.getDataIfExists(this.paths.item(job, item)),
-      this.zk.getDataIfExists(this.paths.history(job, item)),
-    ]);
+    const [found, history] = await this.reads.run(() =>
+      Promise.all([this.zk.getDataIfExists(this.paths.item(job, item)), this.zk.getDataIfExists(this.paths.history(job, item))]),
+    );
     // A progress record that cannot be read is never written over (and so the item never run):
     // what it holds may be a fire in flight. The run history only informs, so a bad one is
     // started afresh.
