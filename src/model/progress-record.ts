@@ -256,5 +256,9 @@ export function decodeHistory(data: Buffer | undefined): RecentOutcome[] {
 
 /** Adds an outcome to the front of a history, keeping it bounded. */
 export function withOutcome(recent: readonly RecentOutcome[] | undefined, o: RecentOutcome): RecentOutcome[] {
-  return [o, ...(recent ?? [])].slice(0, RECENT_OUTCOMES);
+  const kept = Math.min(recent?.length ?? 0, RECENT_OUTCOMES - 1);
+  const out = new Array<RecentOutcome>(kept + 1);
+  out[0] = o;
+  for (let i = 0; i < kept; i++) out[i + 1] = recent![i]!;
+  return out;
 }
