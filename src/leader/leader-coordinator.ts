@@ -186,6 +186,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     this.passes++;
     const members = this.liveMembers();
     const defs = await this.definitions();
+    if (this.state !== 'started') return;
     const workerIds = Object.fromEntries(members.map((m) => [m.name, m.info.id]));
     const drained = new Set(this.drains!.children);
     const changed: Change[] = [];
@@ -201,11 +202,15 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     }
     // First pass over thousands of jobs: read their assignments and controls LOAD_CONCURRENCY at a time.
     for (let i = 0; i < defs.length; i += LOAD_CONCURRENCY) {
+      if (this.state !== 'started') return; // closed meanwhile: no caches made after close()
       await Promise.all(defs.slice(i, i + LOAD_CONCURRENCY).map((d) => Promise.all([this.assignmentOf(d.name), this.controlOf(d.name)])));
     }
 
     for (const [k, def] of defs.entries()) {
-      if (k > 0 && k % JOBS_PER_TURN === 0) await this.nextTurn();
+      if (k > 0 && k % JOBS_PER_TURN === 0) {
+        await this.nextTurn();
+        if (this.state !== 'started') return; // closed meanwhile: no longer the leader
+      }
       const current = await this.assignmentOf(def.name);
       const control = await this.controlOf(def.name);
       const { owners, disabled, pins: honouredPins } = planAssignment({ def, members, drained, control, previous: current.record?.owners });
