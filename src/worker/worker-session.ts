@@ -29,6 +29,7 @@ import { ClockCheck, type ClockReading } from './clock-check.js';
 import type { WorkerMetrics } from '../observability/worker-metrics.js';
 import { DEFAULTS } from '../defaults.js';
 import { JobRefreshQueue } from './job-refresh-queue.js';
+import { IllegalStateError } from '../errors/illegal-state-error.js';
 
 /** How many jobs a starting worker registers (and reads the state of) at once. */
 const REGISTER_CONCURRENCY = 64;
@@ -241,7 +242,8 @@ export class WorkerSession {
     // Every job once, a slice per turn (JobRefreshQueue), before the first fire is armed.
     for (const job of jobs) this.refreshes.add(job.definition.name);
     await this.refreshes.idle();
-    if (this.closed) return;
+    // Closed meanwhile (shut down, or the session ended): nothing more is started on it.
+    if (this.closed) throw new IllegalStateError('worker session: closed while starting');
     const latch = new LeaderLatch(zk, paths, this.member.name, this.log.child({ component: 'election' }), this.retry);
     this.latchRef = latch;
     latch.on('isLeader', () => void this.leading.request());
