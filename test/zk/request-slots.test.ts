@@ -40,6 +40,21 @@ describe('RequestSlots', () => {
     expect(slots.inUse).toBe(0);
   });
 
+  it('keeps first come first served across thousands waiting', async () => {
+    const slots = new RequestSlots(1);
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 3000 }, (_, i) =>
+        slots.run(async () => {
+          order.push(i);
+          await Promise.resolve();
+        }),
+      ),
+    );
+    expect(order).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(slots.inUse).toBe(0);
+  });
+
   it('refuses a limit that is not a positive integer, naming it', () => {
     expect(() => new RequestSlots(0)).toThrow('limit must be a positive integer, got 0');
     expect(() => new RequestSlots(1.5)).toThrow('got 1.5');
