@@ -94,8 +94,8 @@ export class WorkerSession {
   private readonly codeMismatch = new Set<string>();
   /** What was last reported per node (`path` → stored version and verdict), so each is reported once. */
   private readonly reported = new Map<string, string>();
-  private readonly assignments = new Map<string, NodeCache>();
-  private readonly definitionCaches = new Map<string, NodeCache>();
+  /** Each declared job's definition and assignment caches. */
+  private readonly jobCaches = new Map<string, { definition: NodeCache; assignment: NodeCache }>();
   /** Jobs to refresh (definition or assignment changed), a slice per turn. */
   private readonly refreshes: JobRefreshQueue;
   private readonly log: Logger;
@@ -184,7 +184,7 @@ export class WorkerSession {
 
   /** Whether every declared job's definition and assignment have been read (after `start()`). */
   get assignmentsCurrent(): boolean {
-    return !this.closed && this.opts.jobs.every((j) => this.assignments.get(j.definition.name)?.current != null);
+    return !this.closed && this.opts.jobs.every((j) => this.jobCaches.get(j.definition.name)?.assignment.current != null);
   }
 
   get isLeader(): boolean {
@@ -220,8 +220,7 @@ export class WorkerSession {
       const def = new NodeCache(zk, paths.job(name), this.log, this.retry);
       const assignment = new NodeCache(zk, paths.assignment(name), this.log, this.retry);
       this.caches.push(def, assignment);
-      this.assignments.set(name, assignment);
-      this.definitionCaches.set(name, def);
+      this.jobCaches.set(name, { definition: def, assignment });
       const refresh = () => {
         if (this.member.registered) this.refreshes.add(name);
       };
@@ -291,9 +290,9 @@ export class WorkerSession {
   }
 
   private refreshJob(name: string): void {
-    const defCache = this.definitionCaches.get(name);
-    const assignment = this.assignments.get(name);
-    if (this.closed || !defCache || !assignment) return;
+    const caches = this.jobCaches.get(name);
+    if (this.closed || !caches) return;
+    const { definition: defCache, assignment } = caches;
     const { paths } = this.opts;
     const read = readJob(defCache.current?.data, paths.job(name), name);
     if (!read.ok) this.reportMalformed('definition', read.error, defCache.current?.stat.mzxid);
