@@ -67,6 +67,8 @@ interface ActiveRun {
   req: FireRequest;
   abort: AbortController;
   done: Promise<void>;
+  /** Its handler has ended; the run waits only for its release to be written. */
+  releasing?: boolean;
 }
 
 /** Bounds of `prepareLeadMs()`: how early before its fire instant a batch is begun. */
@@ -95,6 +97,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private readonly beginDurations: number[] = [];
   /** Fires prepared early for an item that was still running: they go through `fire` at their instant. */
   private readonly deferred = new Map<number, { timer: TimerHandle; requests: FireRequest[] }>();
+  /** Fires whose items were freed in this turn (their waiting fire claimed the item): begun together on the next. */
+  private freedBatch: FireRequest[] = [];
+  private freedTimer: TimerHandle | undefined;
   private readonly clock: Clock;
 
   constructor(private readonly opts: ExecutorOptions) {
@@ -144,8 +149,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * Fires a batch of items: one ledger transaction for all of them. A request whose fire time is
    * still ahead (prepared early) holds its item's marker from now on, and its handler is entered
    * at the fire time; if the item is still running now, the request waits for its fire time
-   * instead and the overlap policy applies then. `sequential` requests queue behind a running run
-   * of the same item whatever the job's overlap policy (takeover re-runs and catch-up).
+   * instead and the overlap policy applies then. A run whose handler has ended and whose release
+   * is still being written no longer runs: a fire for its item waits for that release (one per
+   * item, the newest) and is begun right after it. `sequential` requests queue behind a running
+   * run of the same item whatever the job's overlap policy (takeover re-runs and catch-up).
    */
   async fire(requests: readonly FireRequest[], sequential = false): Promise<void> {
     if (!this.accepting || requests.length === 0) return;
@@ -162,6 +169,15 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         lane.current = 'starting';
         lane.starting = req;
         toBegin.push(req);
+        continue;
+      }
+      if (!sequential && lane.current !== 'starting' && lane.current.releasing) {
+        // Its run has ended and waits only for its release to be written (ZooKeeper is slow to
+        // answer): the item no longer runs, whatever the overlap policy says of a running item.
+        // The fire waits for the release and is begun right after it (the soak of 2026-12-03
+        // lost a whole instant on every worker: a one-second stall of ZooKeeper made every
+        // fire of the next instant "overlap" the runs it was still releasing).
+        this.dropQueued(lane, req);
         continue;
       }
       if (!sequential && req.fireTime.getTime() > now) {
@@ -188,6 +204,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         this.emit('notStarted', req, 'overlap');
       }
     }
+    await this.beginClaimed(toBegin);
+  }
+
+  /** Begins, in one ledger transaction, requests whose items `fire` (or `settleLane`) claimed for them. */
+  private async beginClaimed(toBegin: FireRequest[]): Promise<void> {
     if (toBegin.length === 0) return;
     let results: BeginResult[];
     const began = this.clock.monotonic();
@@ -328,8 +349,23 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     lane.current = undefined;
     lane.starting = undefined;
     const next = lane.queue.shift();
-    if (next && this.accepting) void this.fire([{ ...next, reason: next.reason === 'schedule' ? 'queued' : next.reason }], true);
-    else if (lane.queue.length === 0) this.lanes.delete(req.job, req.item);
+    if (next && this.accepting) {
+      // The item is the waiting fire's from now on; it is begun with the others freed in this
+      // turn (a batch of releases frees thousands of items at once: one multi, not one each).
+      const queued: FireRequest = { ...next, reason: next.reason === 'schedule' ? 'queued' : next.reason };
+      lane.current = 'starting';
+      lane.starting = queued;
+      this.freedBatch.push(queued);
+      this.freedTimer ??= this.clock.setTimeout(() => this.beginFreed(), 0);
+    } else if (lane.queue.length === 0) this.lanes.delete(req.job, req.item);
+  }
+
+  private beginFreed(): void {
+    this.freedTimer = undefined;
+    const batch = this.freedBatch;
+    this.freedBatch = [];
+    if (this.accepting) void this.beginClaimed(batch);
+    else for (const req of batch) this.settleLane(req);
   }
 
   /** The run holds its marker from now on; its handler is entered once `gate` (its fire time) resolves. */
@@ -346,10 +382,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       lane.queue = lane.queue.filter((q) => !skippedOver.includes(q));
       for (const q of skippedOver) this.emit('notStarted', q, 'duplicate');
     }
-    run.done = this.execute(req, token, abort, gate).finally(() => this.settleLane(req));
+    run.done = this.execute(run, token, gate).finally(() => this.settleLane(req));
   }
 
-  private async execute(req: FireRequest, token: string, abort: AbortController, gate: Promise<void> | undefined): Promise<void> {
+  private async execute(run: ActiveRun, token: string, gate: Promise<void> | undefined): Promise<void> {
+    const { req, abort } = run;
     const def = this.opts.definitionOf(req.job);
     const fireId = fireIdOf(req.job, req.fireTime, req.item);
     // Per-run loggers are made only when something is logged: most runs log nothing.
@@ -408,6 +445,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     // A success is logged at debug (the metrics and the run history count it); anything else at warn.
     if (outcome !== 'success') runLog().warn({ attempt, outcome, durationMs, error, reason: req.reason }, 'run finished');
     else if (this.opts.log.isLevelEnabled('debug')) runLog().debug({ attempt, outcome, durationMs, reason: req.reason }, 'run finished');
+    run.releasing = true;
     if (!this.leaseLost) {
       const written = await this.opts.ledger.release({ ...report, keepInFlight: outcome === 'interrupted' });
       if (!written) runLog().warn('run outcome not recorded (marker lost)');
