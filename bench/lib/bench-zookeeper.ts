@@ -23,7 +23,10 @@ export async function startBenchZooKeeper(
   config: Record<string, string | number> = {},
   juteMaxBuffer?: number,
 ): Promise<ZooKeeperServer> {
-  const jvmOptions = juteMaxBuffer === undefined ? BENCH_JVM_OPTIONS : [...BENCH_JVM_OPTIONS, `-Djute.maxbuffer=${juteMaxBuffer}`];
+  // The JVM's collections go to `<dataDir>-gc.log`, beside the server's directory (kept with the
+  // scratch directory by `--keep`): a stall of the whole fleet is told apart from a pause of the server.
+  const gcLog = [`-Xlog:gc:file=${dataDir}-gc.log:time,uptime`];
+  const jvmOptions = [...BENCH_JVM_OPTIONS, ...gcLog, ...(juteMaxBuffer === undefined ? [] : [`-Djute.maxbuffer=${juteMaxBuffer}`])];
   const server = new ZooKeeperServer({ forceSync: true, tickTime: 500, dataDir, keepDataDir: false, jvmOptions, startTimeoutMs: 60_000, config: { maxClientCnxns: 200, ...config } });
   cleanup.add('zookeeper', () => server.close());
   await server.start();
