@@ -176,8 +176,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         // answer): the item no longer runs, whatever the overlap policy says of a running item.
         // The fire waits for the release and is begun right after it (the soak of 2026-12-03
         // lost a whole instant on every worker: a one-second stall of ZooKeeper made every
-        // fire of the next instant "overlap" the runs it was still releasing).
-        this.dropQueued(lane, req);
+        // fire of the next instant "overlap" the runs it was still releasing). A fire prepared
+        // ahead of its instant never displaces one that is due and waits already: it comes back
+        // at its instant (ZooKeeper frozen for 1.5 s: one worker's next-second batch displaced
+        // the whole waiting instant).
+        if (req.fireTime.getTime() > now && lane.queue.length > 0) this.defer(req);
+        else this.dropQueued(lane, req);
         continue;
       }
       if (!sequential && req.fireTime.getTime() > now) {

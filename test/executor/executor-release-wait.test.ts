@@ -92,6 +92,31 @@ describe('Executor: a fire due while its item is only being released', () => {
     ledger.answerReleases();
   });
 
+  it('a fire prepared ahead of its instant never displaces a due fire waiting for the release: both run, in order', async () => {
+    // ZooKeeper frozen for 1.5 s (SIGSTOP) on a fleet at 1,000 × 8: one worker prepared the fires
+    // of the next second while those of this second still waited for the releases, and recorded
+    // a whole instant as skipped.
+    const { ledger, executor, entered, notStarted } = setUp('skip', () => {});
+    const t0 = Date.now() - 1500;
+    await executor.fire([request(0, new Date(t0))]);
+    await waitFor(() => ledger.releases.length === 1, { message: 'released, unanswered' });
+    const due = new Date(t0 + 1000);
+    await executor.fire([request(0, due, new Date(t0))]);
+    const ahead = new Date(Date.now() + 400);
+    await executor.fire([request(0, ahead, due)]);
+    ledger.answerReleases();
+    await waitFor(() => entered.length === 2, { message: 'the due fire ran' });
+    expect(entered[1]).toBe(`0@${due.getTime()}`);
+    expect(ledger.begins[1]![0]!.skipped).toBeUndefined();
+    await waitFor(() => ledger.releases.length === 2, { message: 'the due fire released' });
+    ledger.answerReleases();
+    await waitFor(() => entered.length === 3, { message: 'the fire prepared ahead ran at its instant' });
+    expect(entered[2]).toBe(`0@${ahead.getTime()}`);
+    expect(notStarted).toEqual([]);
+    ledger.answerReleases();
+    await waitFor(() => !executor.isBusy('j', 0), { message: 'settled' });
+  });
+
   it('still skips a fire while the handler itself runs (overlap skip)', async () => {
     let finish: () => void = () => {};
     const running = new Promise<void>((resolve) => (finish = resolve));
