@@ -12,6 +12,7 @@ import { peer } from './peer.js';
 import { rebalance } from './rebalance.js';
 import { sandbox } from './sandbox.js';
 import { soak } from './soak.js';
+import { zkPause } from './zk-pause.js';
 
 /** Every scenario, in the order `npm run bench` runs them (peer last: it reuses ours). */
-export const SCENARIOS: readonly Scenario[] = [lateness, dkronShapes, soak, failover, handoff, coordination, rebalance, memory, sandbox, history, historyFleet, consoleScenario, peer];
+export const SCENARIOS: readonly Scenario[] = [lateness, dkronShapes, soak, zkPause, failover, handoff, coordination, rebalance, memory, sandbox, history, historyFleet, consoleScenario, peer];

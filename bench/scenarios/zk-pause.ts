@@ -1,0 +1,93 @@
+import { measureFireWindow } from '../lib/fleet-fire-window.js';
+import type { FireWindowFigures } from '../lib/fire-tally.js';
+import { startFleet, withBenchFleet } from '../lib/with-bench-fleet.js';
+import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
+import { ms } from '../lib/stats.js';
+import { benchJobs, waitForCompleteSeconds } from './lateness.js';
+
+export interface ZkPauseOptions {
+  jobs: number;
+  items: number;
+  workers: number;
+  durationMs: number;
+  /** How far into the window the server is frozen, ms. */
+  pauseAtMs: number;
+  /** How long it stays frozen (SIGSTOP to SIGCONT), ms. */
+  pauseMs: number;
+}
+
+export interface ZkPauseFigures extends ZkPauseOptions, FireWindowFigures {
+  /** When the server was frozen and resumed (epoch ms). */
+  pausedFrom: number;
+  pausedTo: number;
+}
+
+/** How long a fleet may take until every item is owned. */
+const OWNED_TIMEOUT_MS = 240_000;
+
+/**
+ * Every-second fires on a fleet whose ZooKeeper server is frozen (SIGSTOP) for `pauseMs` in the
+ * middle of the window: the shape of a long collection pause of its JVM or a stalled fsync. A
+ * pause shorter than the session's lease must cost lateness only: every fire runs, once.
+ */
+export async function measureZkPause(ctx: ScenarioContext, o: ZkPauseOptions): Promise<ZkPauseFigures> {
+  return withBenchFleet(ctx, `zk-pause-${o.jobs}`, { jobs: benchJobs(o.jobs, o.items), workers: o.workers }, async ({ zk, fleet, dir }) => {
+    await startFleet(ctx, fleet, OWNED_TIMEOUT_MS);
+    await waitForCompleteSeconds(dir, o.jobs * o.items, ctx.signal);
+    const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
+    const to = from + o.durationMs;
+    let pausedFrom = Number.NaN;
+    let pausedTo = Number.NaN;
+    let resumeTimer: NodeJS.Timeout | undefined;
+    const resume = () => {
+      if (!zk.paused) return;
+      zk.resume();
+      pausedTo = Date.now();
+    };
+    const pauseTimer = setTimeout(() => {
+      pausedFrom = Date.now();
+      zk.pause();
+      resumeTimer = setTimeout(resume, o.pauseMs);
+    }, from + o.pauseAtMs - Date.now());
+    ctx.log(`measuring fires from ${new Date(from).toISOString()} for ${o.durationMs / 1000} s; ZooKeeper frozen for ${o.pauseMs} ms at +${o.pauseAtMs / 1000} s`);
+    try {
+      const figures = await measureFireWindow(fleet, dir, { from, to, perInstant: o.jobs * o.items }, ctx.signal);
+      return { ...o, ...figures, pausedFrom, pausedTo };
+    } finally {
+      clearTimeout(pauseTimer);
+      clearTimeout(resumeTimer);
+      resume();
+    }
+  });
+}
+
+/** ZooKeeper frozen for a period and a half under 1,000 jobs × 8 items every second. */
+export const zkPause: Scenario = {
+  name: 'zk-pause',
+  summary: 'ZooKeeper frozen (SIGSTOP) for 1.5 s under 1,000 jobs × 8 items every second on 4 workers: every fire must still run, once',
+  async run(ctx): Promise<ScenarioResult> {
+    const o: ZkPauseOptions = ctx.quick
+      ? { jobs: 100, items: 8, workers: 4, durationMs: 10_000, pauseAtMs: 4000, pauseMs: 1500 }
+      : { jobs: 1000, items: 8, workers: 4, durationMs: 40_000, pauseAtMs: 15_000, pauseMs: 1500 };
+    const f = await measureZkPause(ctx, o);
+    const frozen = Number.isFinite(f.pausedTo) ? `${f.pausedTo - f.pausedFrom} ms` : 'not resumed';
+    ctx.log(`${o.jobs} jobs, ZooKeeper frozen ${frozen}: ${f.runs} runs of ${f.expected}, ${f.misses} misses, ${f.duplicates} duplicates, max ${ms(f.lateness.max)} ms late`);
+    return {
+      scenario: 'zk-pause',
+      params: { ...o, cron: '* * * * * *', handler: 'no-op (records entry time)' },
+      tables: [
+        {
+          title: 'ZooKeeper frozen in the middle of the window: every fire of the window (handler entry − scheduled fire, ms)',
+          columns: ['jobs × items', 'workers', 'window', 'frozen', 'fires due', 'runs', 'misses', 'duplicates', 'p50', 'p99', 'p99.9', 'max'],
+          rows: [[`${f.jobs} × ${f.items}`, f.workers, `${f.durationMs / 1000} s`, frozen, f.expected, f.runs, f.misses, f.duplicates, ms(f.lateness.p50), ms(f.lateness.p99), ms(f.lateness.p999), ms(f.lateness.max)]],
+        },
+      ],
+      targets: [
+        { what: 'fires not run with ZooKeeper frozen for 1.5 s', target: '0', measured: String(f.misses), met: f.misses === 0 },
+        { what: 'runs of one fire beyond the first', target: '0', measured: String(f.duplicates), met: f.duplicates === 0 },
+      ],
+      data: { figures: f },
+      notes: ['A pause shorter than the lease (two thirds of the 5 s session) costs lateness, not fires: the instant it falls on runs late, once.'],
+    };
+  },
+};
