@@ -594,12 +594,16 @@ export class FireScheduler {
     // (the clock's verdict resumes firing and plans every owned item again, or gives them up).
     if (this.paused || !this.clockTrusted()) return;
     // Fires from the next regular one on belong to the schedule, even if one of them begins while
-    // this takeover reads ZooKeeper: the plan covers only the fires before it.
-    const until = new Date(s.nextFire - 1);
+    // this takeover reads ZooKeeper: the plan covers only the fires before it. Fixed when the
+    // reads start, not before the wait for a slot: the fires that answered `takeover` during
+    // that wait are this plan's, not another round's (at 1,000 jobs × 8 items started together
+    // each item was taken over about eight times, each round leaving the fires of its wait).
+    let until = new Date(s.nextFire - 1);
     try {
       const read = await this.reading.run(async () => {
         // Waited for a slot: the item may have left, or the scheduler stopped.
         if (!s.owned.has(item) || this.state !== 'started') return undefined;
+        until = new Date(s.nextFire - 1);
         const progress = await this.opts.ledger.load(job, item, true);
         const held = await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item));
         return { progress, held };

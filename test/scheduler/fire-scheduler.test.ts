@@ -314,6 +314,36 @@ describe('FireScheduler on fake time', () => {
     h.scheduler.stop();
   });
 
+  // 1,000 jobs × 8 items on 4 workers started together (the soak of 2026-12-03): every item was
+  // taken over about eight times before it fired steadily, 40 s after all were owned. A takeover
+  // fixed the end of its plan before it waited for a reading slot; the fires that answered
+  // `takeover` while it waited were left to another round, which waited again.
+  it('a takeover that waited for a reading slot plans up to the moment its reads start, taking in the fires that answered takeover meanwhile', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const items = TAKEOVERS_READING_MAX + 44;
+    const h = harness(testJob('j', { shards: items }), {
+      loadGate: gate,
+      progress: { lastScheduled: new Date(T0 - 5500).toISOString() },
+      answer: (req) => (req.reason === 'schedule' && req.fireTime.getTime() < T0 + 3000 ? 'takeover' : 'started'),
+    });
+    h.scheduler.setJob(testJob('j', { shards: items }), Array.from({ length: items }, (_, i) => i));
+    h.scheduler.start();
+    await settle();
+    expect(h.loadsWaiting()).toBe(TAKEOVERS_READING_MAX);
+    await h.clock.advanceTo(T0 + 2600); // the instants +500, +1500, +2500 answer takeover while the reads hang
+    open();
+    await vi.waitFor(() => expect(h.scheduler.takeoverLoops()).toBe(0));
+    const plans = (item: number) => h.fired.flatMap((f) => f.requests).filter((r) => r.item === item && r.reason === 'misfire');
+    // An item whose reads started at once planned up to the instant before them (fire-once: the latest)...
+    expect(plans(0)[0]!.fireTime.getTime() - T0).toBe(-500);
+    // ...one whose reads waited for a slot, up to the instant before they started: the three
+    // instants that answered takeover meanwhile are in its first plan, not left to another round.
+    expect(plans(TAKEOVERS_READING_MAX)[0]!.fireTime.getTime() - T0).toBe(2500);
+    expect(plans(TAKEOVERS_READING_MAX)[0]!.missed).toMatchObject({ count: 7, latest: new Date(T0 + 1500) });
+    h.scheduler.stop();
+  });
+
   it('a missed fire a takeover planned that a later fire skipped over (duplicate) is not recorded twice', async () => {
     // The item's last scheduled fire was long ago: the takeover plans the latest missed one (fire-once).
     const h = harness(testJob('j', { shards: 1 }), { progress: { lastScheduled: new Date(T0 - 5500).toISOString() }, answer: (req) => (req.reason === 'misfire' ? 'duplicate' : 'started') });
