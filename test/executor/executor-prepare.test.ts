@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Executor, type FireRequest } from '../../src/executor/executor.js';
-import type { BeginRequest, BeginResult, ReleaseRequest, RunLedger } from '../../src/executor/run-ledger.js';
-import type { HandlerLoader } from '../../src/executor/handler-loader.js';
-import type { StageStore } from '../../src/executor/stage-store.js';
+import type { FireRequest } from '../../src/executor/executor.js';
+import type { BeginRequest, BeginResult, ReleaseRequest } from '../../src/executor/run-ledger.js';
 import type { JobContext } from '../../src/executor/job-context.js';
-import { JOB_DEFAULTS, type JobDefinition } from '../../src/config/job-definition.js';
-import { silentLogger } from '../../src/logging/create-logger.js';
 import { waitFor } from '../support/wait-for.js';
+import { ledgerExecutor } from '../support/ledger-executor.js';
 
 /** A ledger that grants every begin at once and records what it was asked (no ZooKeeper: this is about timing). */
 class RecordingLedger {
@@ -25,17 +22,7 @@ class RecordingLedger {
 
 function setUp(handler: (ctx: JobContext) => Promise<void> | void, leaseHeld?: () => boolean) {
   const ledger = new RecordingLedger();
-  const def: JobDefinition = { ...JOB_DEFAULTS, name: 'j', cron: '* * * * * *', shards: 2, itemParameters: {}, handler: 'h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 100 } };
-  const executor = new Executor({
-    ledger: ledger as unknown as RunLedger,
-    stages: { forRun: () => ({}) } as unknown as StageStore,
-    loader: { load: async () => handler, resolvePath: (p: string) => p } as unknown as HandlerLoader,
-    workerId: 'w',
-    definitionOf: () => def,
-    log: silentLogger(),
-    leaseHeld,
-  });
-  return { ledger, executor };
+  return { ledger, executor: ledgerExecutor(ledger, handler, { leaseHeld }) };
 }
 
 const request = (item: number, fireTime: Date): FireRequest => ({ job: 'j', item, fireTime, attempt: 1, reason: 'schedule' });

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Executor, type FireRequest } from '../../src/executor/executor.js';
-import type { BeginRequest, BeginResult, ReleaseRequest, RunLedger } from '../../src/executor/run-ledger.js';
-import type { HandlerLoader } from '../../src/executor/handler-loader.js';
-import type { StageStore } from '../../src/executor/stage-store.js';
+import type { FireRequest } from '../../src/executor/executor.js';
+import type { BeginRequest, BeginResult, ReleaseRequest } from '../../src/executor/run-ledger.js';
 import type { JobContext } from '../../src/executor/job-context.js';
-import { JOB_DEFAULTS, type JobDefinition, type OverlapPolicy } from '../../src/config/job-definition.js';
-import { silentLogger } from '../../src/logging/create-logger.js';
+import type { OverlapPolicy } from '../../src/config/job-definition.js';
 import { waitFor } from '../support/wait-for.js';
+import { ledgerExecutor } from '../support/ledger-executor.js';
 
 /**
  * A ledger that grants every begin at once and holds every release until `answerReleases()`: a
@@ -34,15 +32,7 @@ class StallingLedger {
 
 function setUp(overlap: OverlapPolicy, handler: (ctx: JobContext) => Promise<void> | void) {
   const ledger = new StallingLedger();
-  const def: JobDefinition = { ...JOB_DEFAULTS, name: 'j', cron: '* * * * * *', shards: 2, itemParameters: {}, handler: 'h.js', overlap, retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 100 } };
-  const executor = new Executor({
-    ledger: ledger as unknown as RunLedger,
-    stages: { forRun: () => ({}) } as unknown as StageStore,
-    loader: { load: async () => handler, resolvePath: (p: string) => p } as unknown as HandlerLoader,
-    workerId: 'w',
-    definitionOf: () => def,
-    log: silentLogger(),
-  });
+  const executor = ledgerExecutor(ledger, handler, { job: { overlap } });
   const entered: string[] = [];
   const notStarted: string[] = [];
   executor.on('started', (req) => entered.push(`${req.item}@${req.fireTime.getTime()}`));
