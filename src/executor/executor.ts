@@ -99,7 +99,6 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private readonly deferred = new Map<number, { timer: TimerHandle; requests: FireRequest[] }>();
   /** Fires whose items were freed in this turn (their waiting fire claimed the item): begun together on the next. */
   private freedBatch: FireRequest[] = [];
-  private freedTimer: TimerHandle | undefined;
   private readonly clock: Clock;
 
   constructor(private readonly opts: ExecutorOptions) {
@@ -359,13 +358,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       const queued: FireRequest = { ...next, reason: next.reason === 'schedule' ? 'queued' : next.reason };
       lane.current = 'starting';
       lane.starting = queued;
-      this.freedBatch.push(queued);
-      this.freedTimer ??= this.clock.setTimeout(() => this.beginFreed(), 0);
+      if (this.freedBatch.push(queued) === 1) this.clock.setImmediate(() => this.beginFreed());
     } else if (lane.queue.length === 0) this.lanes.delete(req.job, req.item);
   }
 
   private beginFreed(): void {
-    this.freedTimer = undefined;
     const batch = this.freedBatch;
     this.freedBatch = [];
     if (this.accepting) void this.beginClaimed(batch);
