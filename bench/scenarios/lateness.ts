@@ -8,6 +8,7 @@ import { RunTail } from '../lib/run-tail.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { ms } from '../lib/stats.js';
+import type { ZooKeeperServer } from '../../src/testing/zookeeper-server.js';
 
 export interface LatenessOptions {
   jobs: number;
@@ -61,12 +62,19 @@ export function benchJobs(count: number, items: number, cron = '* * * * * *', sl
 }
 
 /**
+ * Something a measurement does to the fleet's ZooKeeper during its window (from `from`, epoch ms);
+ * it returns what undoes it, called when the window ends however it ends.
+ */
+export type DuringWindow = (zk: ZooKeeperServer, from: number) => () => void;
+
+/**
  * Runs `jobs` × `items` every-second fires on `workers` worker processes against a fresh
  * ZooKeeper for `durationMs` and measures handler entry − scheduled fire for every fire in that
- * window, plus duplicates and misses.
+ * window, plus duplicates and misses (with `duringWindow` done to the server meanwhile).
  */
-export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions, more: Pick<BenchFleetOptions, 'history'> = {}): Promise<LatenessFigures> {
-  return withBenchFleet(ctx, `lateness-${o.jobs}`, { jobs: benchJobs(o.jobs, o.items), workers: o.workers, ...more }, async ({ fleet, dir }) => {
+export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions, more: Pick<BenchFleetOptions, 'history'> & { duringWindow?: DuringWindow } = {}): Promise<LatenessFigures> {
+  const { duringWindow, ...fleetOptions } = more;
+  return withBenchFleet(ctx, `lateness-${o.jobs}`, { jobs: benchJobs(o.jobs, o.items), workers: o.workers, ...fleetOptions }, async ({ zk, fleet, dir }) => {
     const t0 = Date.now();
     const startupMs = await startFleet(ctx, fleet, Math.min(60_000 + o.jobs * o.items * 5, OWNED_TIMEOUT_MS), { measureAnyway: true });
     ctx.log(`${o.jobs} jobs × ${o.items} items on ${o.workers} workers: all owned after ${ms(startupMs)} ms; waiting for ${STEADY_SECONDS} complete seconds in a row`);
@@ -82,7 +90,13 @@ export async function measureLateness(ctx: ScenarioContext, o: LatenessOptions, 
     const to = from + o.durationMs;
     ctx.log(`measuring fires from ${new Date(from).toISOString()} for ${o.durationMs / 1000} s`);
     const cpu0 = machineCpuTicks();
-    const figures = await measureFireWindow(fleet, dir, { from, to, perInstant: o.jobs * o.items }, ctx.signal);
+    const undo = duringWindow?.(zk, from);
+    let figures: FireWindowFigures;
+    try {
+      figures = await measureFireWindow(fleet, dir, { from, to, perInstant: o.jobs * o.items }, ctx.signal);
+    } finally {
+      undo?.();
+    }
     const busy = busyCores(cpu0, machineCpuTicks(), availableParallelism());
     return { ...o, ...figures, startupMs, steadyMs, busyCores: busy };
   });

@@ -1,29 +1,19 @@
-import { measureFireWindow } from '../lib/fleet-fire-window.js';
-import type { FireWindowFigures } from '../lib/fire-tally.js';
-import { startFleet, withBenchFleet } from '../lib/with-bench-fleet.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { ms } from '../lib/stats.js';
-import { benchJobs, waitForCompleteSeconds } from './lateness.js';
+import { measureLateness, type LatenessFigures, type LatenessOptions } from './lateness.js';
 
-export interface ZkPauseOptions {
-  jobs: number;
-  items: number;
-  workers: number;
-  durationMs: number;
+export interface ZkPauseOptions extends LatenessOptions {
   /** How far into the window the server is frozen, ms. */
   pauseAtMs: number;
   /** How long it stays frozen (SIGSTOP to SIGCONT), ms. */
   pauseMs: number;
 }
 
-export interface ZkPauseFigures extends ZkPauseOptions, FireWindowFigures {
-  /** When the server was frozen and resumed (epoch ms). */
+export interface ZkPauseFigures extends ZkPauseOptions, LatenessFigures {
+  /** When the server was frozen and resumed (epoch ms; NaN: not frozen, or not resumed). */
   pausedFrom: number;
   pausedTo: number;
 }
-
-/** How long a fleet may take until every item is owned. */
-const OWNED_TIMEOUT_MS = 240_000;
 
 /**
  * Every-second fires on a fleet whose ZooKeeper server is frozen (SIGSTOP) for `pauseMs` in the
@@ -31,39 +21,35 @@ const OWNED_TIMEOUT_MS = 240_000;
  * pause shorter than the session's lease must cost lateness only: every fire runs, once.
  */
 export async function measureZkPause(ctx: ScenarioContext, o: ZkPauseOptions): Promise<ZkPauseFigures> {
-  return withBenchFleet(ctx, `zk-pause-${o.jobs}`, { jobs: benchJobs(o.jobs, o.items), workers: o.workers }, async ({ zk, fleet, dir }) => {
-    await startFleet(ctx, fleet, OWNED_TIMEOUT_MS);
-    await waitForCompleteSeconds(dir, o.jobs * o.items, ctx.signal);
-    const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
-    const to = from + o.durationMs;
-    let pausedFrom = Number.NaN;
-    let pausedTo = Number.NaN;
-    let resumeTimer: NodeJS.Timeout | undefined;
-    const resume = () => {
-      if (!zk.paused) return;
-      zk.resume();
-      pausedTo = Date.now();
-    };
-    const pauseTimer = setTimeout(() => {
-      try {
-        zk.pause();
-      } catch (err) {
-        ctx.log(`could not freeze ZooKeeper: ${(err as Error).message}`); // the figures say "not frozen"
-        return;
-      }
-      pausedFrom = Date.now();
-      resumeTimer = setTimeout(resume, o.pauseMs);
-    }, from + o.pauseAtMs - Date.now());
-    ctx.log(`measuring fires from ${new Date(from).toISOString()} for ${o.durationMs / 1000} s; ZooKeeper frozen for ${o.pauseMs} ms at +${o.pauseAtMs / 1000} s`);
-    try {
-      const figures = await measureFireWindow(fleet, dir, { from, to, perInstant: o.jobs * o.items }, ctx.signal);
-      return { ...o, ...figures, pausedFrom, pausedTo };
-    } finally {
-      clearTimeout(pauseTimer);
-      clearTimeout(resumeTimer);
-      resume();
-    }
+  let pausedFrom = Number.NaN;
+  let pausedTo = Number.NaN;
+  const figures = await measureLateness(ctx, o, {
+    duringWindow: (zk, from) => {
+      let resumeTimer: NodeJS.Timeout | undefined;
+      const resume = () => {
+        if (!zk.paused) return;
+        zk.resume();
+        pausedTo = Date.now();
+      };
+      const pauseTimer = setTimeout(() => {
+        try {
+          zk.pause();
+        } catch (err) {
+          ctx.log(`could not freeze ZooKeeper: ${(err as Error).message}`); // the figures say "not frozen"
+          return;
+        }
+        pausedFrom = Date.now();
+        resumeTimer = setTimeout(resume, o.pauseMs);
+      }, from + o.pauseAtMs - Date.now());
+      ctx.log(`ZooKeeper to be frozen for ${o.pauseMs} ms at +${o.pauseAtMs / 1000} s`);
+      return () => {
+        clearTimeout(pauseTimer);
+        clearTimeout(resumeTimer);
+        resume();
+      };
+    },
   });
+  return { ...o, ...figures, pausedFrom, pausedTo };
 }
 
 /** ZooKeeper frozen for a period and a half under 1,000 jobs × 8 items every second. */
