@@ -17,6 +17,7 @@ import type { SandboxRunner } from './sandbox/sandbox-runner.js';
 import { SandboxError } from '../errors/sandbox-error.js';
 import { recordBegun, recordedReason, type RunRecorder } from './run-recorder.js';
 import { ItemMap } from './item-map.js';
+import { RunAbort } from './run-abort.js';
 
 /** One fire of one item to run. */
 export interface FireRequest extends BeginRequest {
@@ -43,9 +44,11 @@ export interface ExecutorOptions {
   /** Time between SIGTERM and SIGKILL for aborted scripts. @default 5000 */
   killGraceMs?: number;
   /**
-   * Whether the session's lease holds right now (`ZkClient.holdsLease`), asked before every
-   * handler is entered: a worker whose event loop stalled past its lease learns it here, before
-   * the fire timers that came due meanwhile start anything. @default () => true
+   * Whether the session's lease holds right now (`ZkClient.holdsLease`), asked right before
+   * handlers are entered (once per instant for the runs of a batch begun ahead of it, which are
+   * then entered in one turn; once per run otherwise): a worker whose event loop stalled past its
+   * lease learns it here, before the fire timers that came due meanwhile start anything.
+   * @default () => true
    */
   leaseHeld?: () => boolean;
   /**
@@ -65,7 +68,7 @@ export interface ExecutorOptions {
 
 interface ActiveRun {
   req: FireRequest;
-  abort: AbortController;
+  abort: RunAbort;
   done: Promise<void>;
   /** Its handler has ended; the run waits only for its release to be written. */
   releasing?: boolean;
@@ -233,7 +236,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       const wait = fireMs - this.clock.now();
       if (wait <= 0) return undefined;
       let gate = gates.get(fireMs);
-      if (!gate) gates.set(fireMs, (gate = sleep(this.clock, wait)));
+      // The lease is asked for as the gate opens, once for every run it lets in (the handlers of
+      // its batch are then entered one after another in the same turn).
+      if (!gate) gates.set(fireMs, (gate = sleep(this.clock, wait).then(() => this.checkLease())));
       return gate;
     };
     toBegin.forEach((req, i) => {
@@ -326,9 +331,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     }
   }
 
-  /** Right before a handler is entered: if the lease is gone (the watchdog was late), abort everything now. */
-  private checkLease(abort: AbortController): void {
-    if (abort.signal.aborted || (this.opts.leaseHeld?.() ?? true)) return;
+  /** Right before handlers are entered: if the lease is gone (the watchdog was late), abort everything now. */
+  private checkLease(): void {
+    if (this.opts.leaseHeld?.() ?? true) return;
     this.opts.log.warn('lease gone at the moment a run was to start (the event loop stalled past it): starting nothing');
     this.abortAll();
   }
@@ -372,7 +377,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /** The run holds its marker from now on; its handler is entered once `gate` (its fire time) resolves. */
   private start(req: FireRequest, token: string, gate: Promise<void> | undefined): void {
     const lane = this.lanes.get(req.job, req.item)!;
-    const abort = new AbortController();
+    const abort = new RunAbort();
     const run: ActiveRun = { req, abort, done: Promise.resolve() };
     lane.current = run;
     lane.starting = undefined;
@@ -398,9 +403,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     // Everything but the handler call is made ready before the fire time, so that at the instant
     // the handlers of a whole batch are entered one after the other with nothing in between.
     let prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
-    if (gate) await gate;
-    this.checkLease(abort);
-    if (abort.signal.aborted) {
+    if (gate) await gate; // which asked for the lease as it opened
+    else if (!abort.aborted) this.checkLease();
+    if (abort.aborted) {
       // Lease lost or aborted before its fire time came: the handler never ran; the item's next
       // owner runs this fire (it stays in flight).
       prepared.dispose();
@@ -420,7 +425,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       const result = await running;
       outcome = result.outcome;
       error = result.error;
-      if (outcome !== 'failed' || tries >= attempts || abort.signal.aborted || !def) break;
+      if (outcome !== 'failed' || tries >= attempts || abort.aborted || !def) break;
       const delay = backoff(def.retry, tries, this.opts.random);
       runLog().warn({ attempt, delayMs: delay, error }, 'attempt failed; retrying');
       try {
@@ -430,14 +435,14 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         await this.opts.ledger.recordAttempt(req.job, req.item, req.fireTime, attempt + 1);
         attempt++;
         prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
-        this.checkLease(abort);
-        if (abort.signal.aborted) {
+        if (!abort.aborted) this.checkLease();
+        if (abort.aborted) {
           prepared.dispose(); // never run
-          throw abort.signal.reason;
+          throw abort.reason;
         }
       } catch (err) {
-        if (!abort.signal.aborted) runLog().warn({ err, attempt: attempt + 1 }, 'retry not made: could not record it');
-        outcome = outcomeOfAbort(abort.signal.reason, outcome);
+        if (!abort.aborted) runLog().warn({ err, attempt: attempt + 1 }, 'retry not made: could not record it');
+        outcome = outcomeOfAbort(abort.reason, outcome);
         break;
       }
     }
@@ -467,26 +472,19 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     attempt: number,
     fireId: string,
     stages: RunStages,
-    runAbort: AbortController,
+    runAbort: RunAbort,
     runLog: () => Logger,
   ): Promise<{ run: () => Promise<{ outcome: RunOutcome; error?: string }>; dispose: () => void }> {
     if (!def) {
       const failed = { outcome: 'failed' as const, error: `job ${req.job} is not defined on this worker` };
       return { run: async () => failed, dispose: () => {} };
     }
-    const runSignal = runAbort.signal;
-    // An attempt needs its own signal only when it can end on its own (timeout) or be followed by
-    // another attempt; otherwise the run's signal is the attempt's.
+    // An attempt needs its own abort only when it can end on its own (timeout) or be followed by
+    // another attempt; otherwise the run's is the attempt's. Either makes its signal only when the
+    // handler (or a script, a sandbox) reads `ctx.signal`.
     const ownSignal = def.timeoutMs > 0 || def.retry.attempts > 1;
-    const controller = ownSignal ? new AbortController() : runAbort;
-    const onRunAbort = () => controller.abort(runSignal.reason);
-    if (ownSignal) {
-      if (runSignal.aborted) onRunAbort();
-      else runSignal.addEventListener('abort', onRunAbort, { once: true });
-    }
-    const dispose = (): void => {
-      if (ownSignal) runSignal.removeEventListener('abort', onRunAbort);
-    };
+    const controller = ownSignal ? new RunAbort() : runAbort;
+    const dispose = ownSignal ? runAbort.onAbort((reason) => controller.abort(reason)) : () => {};
     let attemptLogger: Logger | undefined;
     const log = (): Logger => (attemptLogger ??= runLog().child({ attempt }));
     const ctx: JobContext = {
@@ -500,7 +498,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       attempt,
       workerId: this.opts.workerId,
       fencingToken: token,
-      signal: controller.signal,
+      get signal() {
+        return controller.signal;
+      },
       get log() {
         return log();
       },
@@ -520,7 +520,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     }
     const failure = (err: unknown): { outcome: RunOutcome; error?: string } => {
       const message = (err as Error)?.message ?? String(err);
-      if (controller.signal.aborted) return { outcome: outcomeOfAbort(controller.signal.reason, 'failed'), error: message };
+      if (controller.aborted) return { outcome: outcomeOfAbort(controller.reason, 'failed'), error: message };
       log().warn({ err }, 'attempt failed');
       return { outcome: 'failed', error: message.slice(0, 500) };
     };
@@ -531,7 +531,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         if (loadError !== undefined) return failure(loadError);
         if (handler) await handler(ctx);
         else if (def.command !== undefined) await runScript(ctx, { command: def.command, cwd: this.opts.loader.resolvePath('.'), killGraceMs: this.opts.killGraceMs, leaseRemainingMs: this.opts.leaseRemainingMs, stages });
-        return controller.signal.aborted ? { outcome: outcomeOfAbort(controller.signal.reason, 'failed') } : { outcome: 'success' };
+        return controller.aborted ? { outcome: outcomeOfAbort(controller.reason, 'failed') } : { outcome: 'success' };
       } catch (err) {
         return failure(err);
       } finally {

@@ -528,7 +528,13 @@ export class FireScheduler {
   private settle(job: string, item: number, fireMs: number, upTo = false): void {
     const open = this.jobs.get(job)?.unsettled.get(item);
     if (!open || open.length === 0) return;
-    const left = open.filter((t) => (upTo ? t > fireMs : t !== fireMs));
+    if (!upTo) {
+      // One instant, usually the oldest (the fire just begun): removed in place, as `tick` adds
+      // them, rather than with a new array per run.
+      for (let at = open.indexOf(fireMs); at >= 0; at = open.indexOf(fireMs, at)) open.splice(at, 1);
+      return;
+    }
+    const left = open.filter((t) => t > fireMs);
     if (left.length !== open.length) this.jobs.get(job)!.unsettled.set(item, left);
   }
 

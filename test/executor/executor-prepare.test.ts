@@ -89,4 +89,15 @@ describe('Executor: the lease is asked for right before a handler is entered', (
     await executor.fire([request(0, new Date(Date.now() + 50))]);
     expect(ledger.begins).toHaveLength(1);
   });
+
+  it('asks once for all the runs of an instant begun ahead of it, which are then entered in one turn', async () => {
+    const entries: number[] = [];
+    let asked = 0;
+    const { ledger, executor } = setUp(() => void entries.push(Date.now()), () => (asked++, true));
+    const fireTime = new Date(Date.now() + 200);
+    await executor.fire([0, 1, 2, 3, 4, 5, 6, 7].map((i) => request(i, fireTime)));
+    await waitFor(() => ledger.releases.length === 8, { message: 'all eight released' });
+    expect(entries).toHaveLength(8);
+    expect(asked).toBe(1);
+  });
 });
