@@ -7,6 +7,8 @@ import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { ms, summarize, type Summary } from '../lib/stats.js';
 import { workerMetric } from '../lib/worker-metric.js';
+import { memoryFlat, MemoryTrend, type WorkerMemoryTrend } from '../lib/memory-trend.js';
+import { rssMb } from '../lib/process-memory.js';
 import { benchJobs, waitForCompleteSeconds } from './lateness.js';
 
 export interface SoakOptions {
@@ -39,6 +41,8 @@ export interface SoakFigures extends SoakOptions {
   maxStalled: number;
   /** How many `/readyz` polls answered anything but 200 during the window. */
   notReady: number;
+  /** Each worker's RSS and heap, the window's first minute against its last (sampled every 5 s). */
+  memory: WorkerMemoryTrend[];
 }
 
 /** How often the workers' `/metrics` and `/readyz` are read during the window. */
@@ -70,9 +74,11 @@ export async function soakFleet(ctx: ScenarioContext, o: SoakOptions): Promise<S
     ctx.log(`window: every fire from ${new Date(from).toISOString()} for ${o.durationMs / 1000} s`);
     let maxStalled = 0;
     let notReady = 0;
+    const memory = new MemoryTrend();
     while (Date.now() < to + 2500 && !ctx.signal.aborted) {
       for (const id of fleet.ids) {
         const port = fleet.httpPort(id)!;
+        memory.add(id, Date.now(), rssMb(fleet.pid(id)!), (await workerMetric(port, 'nodejs_heap_size_used_bytes')) / 2 ** 20);
         maxStalled = Math.max(maxStalled, await workerMetric(port, 'zkshard_items_stalled'));
         if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status !== 200) notReady++;
       }
@@ -80,7 +86,7 @@ export async function soakFleet(ctx: ScenarioContext, o: SoakOptions): Promise<S
     }
     await fleet.close();
     const tally = await tallyWindow(dir, o, from, to);
-    return { ...o, startupMs, steadyMs: from - t0, maxStalled, notReady, ...tally };
+    return { ...o, startupMs, steadyMs: from - t0, maxStalled, notReady, memory: memory.summarize(from, to), ...tally };
   });
 }
 
@@ -89,7 +95,7 @@ export async function soakFleet(ctx: ScenarioContext, o: SoakOptions): Promise<S
  * the lateness sample is kept) and counts, for fires in [from, to), runs, duplicates, misses, the
  * items with a miss and the longest gap.
  */
-async function tallyWindow(dir: string, o: SoakOptions, from: number, to: number): Promise<Omit<SoakFigures, keyof SoakOptions | 'startupMs' | 'steadyMs' | 'maxStalled' | 'notReady'>> {
+async function tallyWindow(dir: string, o: SoakOptions, from: number, to: number): Promise<Omit<SoakFigures, keyof SoakOptions | 'startupMs' | 'steadyMs' | 'maxStalled' | 'notReady' | 'memory'>> {
   const seconds = Math.round((to - from) / 1000);
   const seen = new Map<string, Uint8Array>();
   const lateness = new Float64Array(o.jobs * o.items * seconds * 2);
@@ -168,11 +174,23 @@ export const soak: Scenario = {
             ],
           ],
         },
+        {
+          title: 'Worker memory over the window (sampled every 5 s): its first minute against its last',
+          columns: ['worker', 'RSS, first minute', 'RSS, last minute', 'max RSS', 'heap used, first minute', 'heap used, last minute', 'samples'],
+          rows: f.memory.map((m) => [m.worker, `${m.firstMinuteRssMb} MB`, `${m.lastMinuteRssMb} MB`, `${m.maxRssMb} MB`, `${m.firstMinuteHeapMb} MB`, `${m.lastMinuteHeapMb} MB`, m.samples]),
+        },
       ],
       targets: [
         { what: 'fires not run in the window', target: '0', measured: String(f.misses), met: f.misses === 0 },
         { what: 'runs of one fire beyond the first', target: '0', measured: String(f.duplicates), met: f.duplicates === 0 },
         { what: 'items the workers reported stalled', target: '0', measured: String(f.maxStalled), met: f.maxStalled === 0 },
+        {
+          what: 'worker memory flat over the window (last minute\'s mean RSS within 10 % or 10 MB of the first\'s)',
+          target: 'flat',
+          measured: f.memory.map((m) => `${m.firstMinuteRssMb} → ${m.lastMinuteRssMb} MB`).join(', '),
+          met: memoryFlat(f.memory),
+        },
+        { what: `worker RSS, ${f.jobs.toLocaleString('en')} jobs × ${f.items} items firing (PRODUCT.md §5: at 1,000 jobs)`, target: '≤ 100 MB', measured: `${Math.max(0, ...f.memory.map((m) => m.maxRssMb))} MB`, met: f.memory.length > 0 && f.memory.every((m) => m.maxRssMb <= 100) },
       ],
       data: { figures: f },
       notes: ['The window starts at the first of three consecutive seconds whose fires all ran (a fleet that just started first takes its items over); "all owned after" and "window from" are counted from starting the workers.'],
