@@ -1,4 +1,4 @@
-import type { Summary } from './stats.js';
+import { summarize, type Summary } from './stats.js';
 
 /** What a lateness window measured, for zkshard and for the peer alike (fires scheduled inside the window only). */
 export interface FireWindowFigures {
@@ -14,6 +14,28 @@ export interface FireWindowFigures {
   misses: number;
   /** Largest worker RSS seen during the window, MB. */
   maxRssMb: number;
+  /**
+   * Per worker and fire instant: how late its first handler was entered (the instant's timer, and
+   * the worker getting a core) and how long it took from its first to its last (entering them one
+   * after another, sharing the cores with the other workers and ZooKeeper), ms.
+   */
+  entryTiming?: { firstEntry: Summary; span: Summary };
+}
+
+/** Per worker and fire instant of `runs`: the first entry's lateness and the first-to-last span (see `FireWindowFigures.entryTiming`). */
+export function instantBreakdown(runs: ReadonlyArray<{ worker: string; fire: number; entry: number }>): { firstEntry: Summary; span: Summary } {
+  const groups = new Map<string, { first: number; last: number; fire: number }>();
+  for (const r of runs) {
+    const key = `${r.worker} ${r.fire}`;
+    const g = groups.get(key);
+    if (!g) groups.set(key, { first: r.entry, last: r.entry, fire: r.fire });
+    else {
+      if (r.entry < g.first) g.first = r.entry;
+      if (r.entry > g.last) g.last = r.entry;
+    }
+  }
+  const all = [...groups.values()];
+  return { firstEntry: summarize(all.map((g) => g.first - g.fire)), span: summarize(all.map((g) => g.last - g.first)) };
 }
 
 /**

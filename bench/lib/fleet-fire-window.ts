@@ -1,5 +1,5 @@
 import type { BenchFleet } from './bench-fleet.js';
-import { tallyFires, type FireWindowFigures } from './fire-tally.js';
+import { instantBreakdown, tallyFires, type FireWindowFigures } from './fire-tally.js';
 import { rssMb } from './process-memory.js';
 import { readRunRecords } from './run-records.js';
 import { sleepUnlessAborted } from './sleep-unless-aborted.js';
@@ -18,5 +18,5 @@ export async function measureFireWindow(fleet: BenchFleet, dir: string, window: 
   }
   await fleet.close();
   const t = tallyFires(readRunRecords(dir), (r) => `${r.job} ${r.item} ${r.fire}`, window.perInstant, window.from, window.to, window.periodMs);
-  return { runs: t.runs.length, expected: t.expected, duplicates: t.duplicates, misses: t.misses, lateness: summarize(t.runs.map((r) => r.entry - r.fire)), maxRssMb: Math.round(maxRssMb) };
+  return { runs: t.runs.length, expected: t.expected, duplicates: t.duplicates, misses: t.misses, lateness: summarize(t.runs.map((r) => r.entry - r.fire)), maxRssMb: Math.round(maxRssMb), entryTiming: instantBreakdown(t.runs) };
 }

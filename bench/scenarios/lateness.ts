@@ -149,6 +149,13 @@ export const lateness: Scenario = {
             f.busyCores.toFixed(2),
           ]),
         },
+        {
+          title: 'Per worker and fire instant: how late its first handler was entered, and first to last handler (ms)',
+          columns: ['jobs × items', 'workers', 'items per worker', 'first entry p50', 'first entry p99', 'first to last p50', 'first to last p99', 'first to last max'],
+          rows: figures
+            .filter((f) => f.entryTiming)
+            .map((f) => [`${f.jobs} × ${f.items}`, f.workers, Math.round((f.jobs * f.items) / f.workers), ms(f.entryTiming!.firstEntry.p50), ms(f.entryTiming!.firstEntry.p99), ms(f.entryTiming!.span.p50), ms(f.entryTiming!.span.p99), ms(f.entryTiming!.span.max)]),
+        },
       ],
       targets: main
         ? [
