@@ -18,6 +18,7 @@ import { SandboxError } from '../errors/sandbox-error.js';
 import { recordBegun, recordedReason, type RunRecorder } from './run-recorder.js';
 import { ItemMap } from './item-map.js';
 import { RunAbort } from './run-abort.js';
+import { RunContext } from './run-context.js';
 
 /** One fire of one item to run. */
 export interface FireRequest extends BeginRequest {
@@ -493,25 +494,23 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     const dispose = ownSignal ? runAbort.onAbort((reason) => controller.abort(reason)) : () => {};
     let attemptLogger: Logger | undefined;
     const log = (): Logger => (attemptLogger ??= runLog().child({ attempt }));
-    const ctx: JobContext = {
-      job: req.job,
-      item: req.item,
-      itemParameter: def.itemParameters[String(req.item)],
-      jobParameter: def.jobParameter,
-      shards: def.shards,
-      fireTime: req.fireTime,
-      fireId,
-      attempt,
-      workerId: this.opts.workerId,
-      fencingToken: token,
-      get signal() {
-        return controller.signal;
+    const ctx: JobContext = new RunContext(
+      {
+        job: req.job,
+        item: req.item,
+        itemParameter: def.itemParameters[String(req.item)],
+        jobParameter: def.jobParameter,
+        shards: def.shards,
+        fireTime: req.fireTime,
+        fireId,
+        attempt,
+        workerId: this.opts.workerId,
+        fencingToken: token,
       },
-      get log() {
-        return log();
-      },
-      stage: (name, fn) => stages.stage(name, fn),
-    };
+      controller,
+      log,
+      stages,
+    );
     let handler: JobHandler | undefined;
     let loadError: unknown;
     if (def.handler !== undefined) {

@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { JobContext } from './job-context.js';
+import type { RunAbort } from './run-abort.js';
+import type { RunStages } from './stage-store.js';
+
+/** What a run's context is made of, besides its collaborators. */
+export interface RunContextFields {
+  job: string;
+  item: number;
+  itemParameter: string | undefined;
+  jobParameter: string;
+  shards: number;
+  fireTime: Date;
+  fireId: string;
+  attempt: number;
+  workerId: string;
+  fencingToken: string;
+}
+
+/**
+ * The `JobContext` of one attempt. A class, so that its accessors live on the prototype: an object
+ * literal with getters is built slowly, property by property, and a worker builds 2,000 contexts
+ * per instant at 1,000 jobs × 8 items. `signal` is made on first read (`RunAbort`), `log` likewise.
+ * Its own enumerable properties are its fields and `stage`.
+ */
+export class RunContext implements JobContext {
+  readonly job: string;
+  readonly item: number;
+  readonly itemParameter: string | undefined;
+  readonly jobParameter: string;
+  readonly shards: number;
+  readonly fireTime: Date;
+  readonly fireId: string;
+  readonly attempt: number;
+  readonly workerId: string;
+  readonly fencingToken: string;
+  readonly #abort: RunAbort;
+  readonly #log: () => Logger;
+  readonly #stages: RunStages;
+
+  constructor(fields: RunContextFields, abort: RunAbort, log: () => Logger, stages: RunStages) {
+    this.job = fields.job;
+    this.item = fields.item;
+    this.itemParameter = fields.itemParameter;
+    this.jobParameter = fields.jobParameter;
+    this.shards = fields.shards;
+    this.fireTime = fields.fireTime;
+    this.fireId = fields.fireId;
+    this.attempt = fields.attempt;
+    this.workerId = fields.workerId;
+    this.fencingToken = fields.fencingToken;
+    this.#abort = abort;
+    this.#log = log;
+    this.#stages = stages;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  get log(): Logger {
+    return this.#log();
+  }
+
+  /** An own property, as `signal` and `log` read through it: `const { stage } = ctx` keeps working. */
+  readonly stage = <T>(name: string, fn: () => Promise<T> | T): Promise<T> => this.#stages.stage(name, fn);
+}
