@@ -702,14 +702,14 @@ export class FireScheduler {
   }
 
   /**
-   * Hands takeover fires to the executor, gathered over one event-loop turn: the takeovers of many
-   * items at once (a worker joining, a failover) begin in one transaction. Resolves once they
-   * are begun.
+   * Hands takeover fires to the executor, gathered over one turn of the clock (`Clock.setImmediate`,
+   * as the executor's freed batch): the takeovers of many items at once (a worker joining, a
+   * failover) begin in one transaction. Resolves once they are begun.
    */
   private fireTakeover(requests: readonly FireRequest[]): Promise<void> {
     this.takeoverFires.push(...requests);
     this.takeoverFlush ??= new Promise<void>((resolve) => {
-      setImmediate(() => {
+      this.clock.setImmediate(() => {
         const batch = this.takeoverFires;
         this.takeoverFires = [];
         this.takeoverFlush = undefined;

@@ -12,6 +12,7 @@ export class FakeClock implements Clock {
   private time: number;
   private seq = 0;
   private timers: Pending[] = [];
+  private readonly immediates = new Map<number, NodeJS.Immediate>();
 
   constructor(startMs: number) {
     this.time = startMs;
@@ -34,6 +35,10 @@ export class FakeClock implements Clock {
   clearTimeout(handle: TimerHandle | undefined): void {
     const id = (handle as { id?: number } | undefined)?.id;
     this.timers = this.timers.filter((t) => t.id !== id);
+    if (id !== undefined) {
+      clearImmediate(this.immediates.get(id));
+      this.immediates.delete(id);
+    }
   }
 
   setInterval(fn: () => void, periodMs: number): TimerHandle {
@@ -46,8 +51,15 @@ export class FakeClock implements Clock {
     this.clearTimeout(handle);
   }
 
+  /** The next turn of the real event loop, at the current fake time (`settle()` and `advance*` let it run). */
   setImmediate(fn: () => void): TimerHandle {
-    return this.setTimeout(fn, 0);
+    const id = ++this.seq;
+    const handle = setImmediate(() => {
+      this.immediates.delete(id);
+      fn();
+    });
+    this.immediates.set(id, handle);
+    return { id, unref: () => undefined } as TimerHandle;
   }
 
   /** Moves time to `toMs`, firing every timer due on the way (in order), with microtasks between. */
