@@ -46,9 +46,10 @@ export interface ExecutorOptions {
   killGraceMs?: number;
   /**
    * Whether the session's lease holds right now (`ZkClient.holdsLease`), asked right before
-   * handlers are entered (once per instant for the runs of a batch begun ahead of it, which are
-   * then entered in one turn; once per run otherwise): a worker whose event loop stalled past its
-   * lease learns it here, before the fire timers that came due meanwhile start anything.
+   * handlers are entered (for the runs of a batch begun ahead of their instant: as the instant
+   * comes, and again every `LEASE_RECHECK_MS` while they are entered; once per run otherwise): a
+   * worker whose event loop stalled past its lease learns it here, before the fire timers that
+   * came due meanwhile start anything.
    * @default () => true
    */
   leaseHeld?: () => boolean;
@@ -84,6 +85,8 @@ interface ActiveRun {
  */
 export const MIN_PREPARE_LEAD_MS = 100;
 export const MAX_PREPARE_LEAD_MS = 500;
+/** While the handlers of an instant are being entered, the lease is asked for again after this long. */
+export const LEASE_RECHECK_MS = 5;
 /** How many recent begin durations size the lead. */
 const LEAD_SAMPLES = 16;
 
@@ -103,6 +106,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private readonly lanes = new ItemMap<Lane>();
   private accepting = true;
   private leaseLost = false;
+  /** When the lease was last asked for (monotonic ms; see `checkLeaseIfStale`). */
+  private leaseAskedAt = Number.NEGATIVE_INFINITY;
   /** Durations (ms) of the most recent ledger begins, newest last. */
   private readonly beginDurations: number[] = [];
   /** Fires prepared early for an item that was still running: they go through `fire` at their instant. */
@@ -340,9 +345,21 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   /** Right before handlers are entered: if the lease is gone (the watchdog was late), abort everything now. */
   private checkLease(): void {
+    this.leaseAskedAt = this.clock.monotonic();
     if (this.opts.leaseHeld?.() ?? true) return;
     this.opts.log.warn('lease gone at the moment a run was to start (the event loop stalled past it): starting nothing');
     this.abortAll();
+  }
+
+  /**
+   * Asks again once `LEASE_RECHECK_MS` passed since the lease was last asked for: entering the runs
+   * of one instant lasts long only with thousands of items (20,000 per worker at 10,000 jobs × 8
+   * items), and no handler may be entered after the lease is gone, nor the lease left unasked — its
+   * check is what pings ZooKeeper while the event loop is this busy (an instant of 2,000 items
+   * takes a few ms).
+   */
+  private checkLeaseIfStale(): void {
+    if (this.clock.monotonic() - this.leaseAskedAt >= LEASE_RECHECK_MS) this.checkLease();
   }
 
   /** Lease lost: abort everything at once; no outcome can be recorded any more. */
@@ -410,8 +427,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     // Everything but the handler call is made ready before the fire time, so that at the instant
     // the handlers of a whole batch are entered one after the other with nothing in between.
     let prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
-    if (gate) await gate; // which asked for the lease as it opened
-    else if (!abort.aborted) this.checkLease();
+    if (gate) {
+      await gate; // which asked for the lease as it opened
+      if (!abort.aborted) this.checkLeaseIfStale();
+    } else if (!abort.aborted) this.checkLease();
     if (abort.aborted) {
       // Lease lost or aborted before its fire time came: the handler never ran; the item's next
       // owner runs this fire (it stays in flight).

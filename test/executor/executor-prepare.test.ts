@@ -100,4 +100,30 @@ describe('Executor: the lease is asked for right before a handler is entered', (
     expect(entries).toHaveLength(8);
     expect(asked).toBe(1);
   });
+
+  it('asks again while entering an instant takes long (thousands of items), and enters nothing once the lease is gone', async () => {
+    const busyMs = 3; // each handler holds the event loop this long: 8 of them hold it 24 ms
+    const entries: number[] = [];
+    let asked = 0;
+    let held = true;
+    const { ledger, executor } = setUp(
+      (ctx) => {
+        entries.push(ctx.item);
+        const until = performance.now() + busyMs;
+        while (performance.now() < until);
+        if (entries.length === 3) held = false; // the lease runs out in the middle of the instant
+      },
+      () => (asked++, held),
+    );
+    const finished: string[] = [];
+    executor.on('finished', (r) => finished.push(r.outcome));
+    const fireTime = new Date(Date.now() + 200);
+    await executor.fire([0, 1, 2, 3, 4, 5, 6, 7].map((i) => request(i, fireTime)));
+    await waitFor(() => finished.length === 8, { message: 'all eight settled' });
+    expect(asked).toBeGreaterThan(1);
+    expect(entries.length).toBeGreaterThanOrEqual(3);
+    expect(entries.length).toBeLessThan(8); // asked again before the rest: they were not entered
+    expect(finished).toEqual(Array(8).fill('interrupted')); // the lease went before any outcome could be written
+    expect(ledger.releases).toEqual([]);
+  });
 });
