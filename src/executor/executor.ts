@@ -248,8 +248,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       const wait = fireMs - this.clock.now();
       if (wait <= 0) return undefined;
       let gate = gates.get(fireMs);
-      // The lease is asked for as the gate opens, once for every run it lets in (the handlers of
-      // its batch are then entered one after another in the same turn).
+      // The lease is asked for as the gate opens, for every run it lets in (the handlers of its
+      // batch are then entered one after another in the same turn: `checkLeaseIfStale`).
       if (!gate) gates.set(fireMs, (gate = sleep(this.clock, wait).then(() => this.checkLease())));
       return gate;
     };

@@ -3,8 +3,9 @@
  * `AbortSignal` is made only when something asks for it — a handler reading `ctx.signal`, a
  * script, a sandbox, a retry's backoff. Making an `AbortSignal` costs Node about 4 µs of CPU (it is
  * an `EventTarget`, and most of that is collecting it again); a worker firing 2,000 items at one
- * instant made 2,000 of them for handlers that almost never read them (2026-12-04: the executor
- * spent 8 ms of every such instant on signals and their garbage).
+ * instant made 2,000 of them for handlers that almost never read them (2026-12-04: making them on
+ * demand, and asking the lease once per instant, took the executor's CPU per run from about 30 to
+ * 21 µs).
  *
  * Listeners added with `onAbort` are plain callbacks, called once, in order, after the signal (if
  * made) has fired its own.
