@@ -38,6 +38,9 @@ export interface JobContext {
   stage<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
 }
 
+/** Everything of a `JobContext` that is data (what a sandbox is sent, what a `RunContext` is built from). */
+export type JobContextFacts = Omit<JobContext, 'signal' | 'log' | 'stage'>;
+
 /** A module handler: the default export of a job module. */
 export type JobHandler = (ctx: JobContext) => Promise<unknown> | unknown;
 

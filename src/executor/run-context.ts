@@ -1,21 +1,13 @@
 import type { Logger } from 'pino';
-import type { JobContext } from './job-context.js';
+import type { JobContext, JobContextFacts } from './job-context.js';
 import type { RunAbort } from './run-abort.js';
 import type { RunStages } from './stage-store.js';
 
 /** What a run's context is made of, besides its collaborators. */
-export interface RunContextFields {
-  job: string;
-  item: number;
-  itemParameter: string | undefined;
-  jobParameter: string;
-  shards: number;
-  fireTime: Date;
-  fireId: string;
-  attempt: number;
-  workerId: string;
-  fencingToken: string;
-}
+export type RunContextFields = JobContextFacts;
+
+// The class below carries the facts as its own properties (assigned in the constructor).
+export interface RunContext extends JobContextFacts {}
 
 /**
  * The `JobContext` of one attempt. A class, so that its accessors live on the prototype: an object
@@ -24,31 +16,12 @@ export interface RunContextFields {
  * Its own enumerable properties are its fields and `stage`.
  */
 export class RunContext implements JobContext {
-  readonly job: string;
-  readonly item: number;
-  readonly itemParameter: string | undefined;
-  readonly jobParameter: string;
-  readonly shards: number;
-  readonly fireTime: Date;
-  readonly fireId: string;
-  readonly attempt: number;
-  readonly workerId: string;
-  readonly fencingToken: string;
   readonly #abort: RunAbort;
   readonly #log: () => Logger;
   readonly #stages: RunStages;
 
   constructor(fields: RunContextFields, abort: RunAbort, log: () => Logger, stages: RunStages) {
-    this.job = fields.job;
-    this.item = fields.item;
-    this.itemParameter = fields.itemParameter;
-    this.jobParameter = fields.jobParameter;
-    this.shards = fields.shards;
-    this.fireTime = fields.fireTime;
-    this.fireId = fields.fireId;
-    this.attempt = fields.attempt;
-    this.workerId = fields.workerId;
-    this.fencingToken = fields.fencingToken;
+    Object.assign(this, fields);
     this.#abort = abort;
     this.#log = log;
     this.#stages = stages;

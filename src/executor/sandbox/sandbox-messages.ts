@@ -1,3 +1,5 @@
+import type { JobContextFacts } from '../job-context.js';
+
 /**
  * The messages between a sandbox host (the worker's side) and the sandboxed handler's thread or
  * child process (`sandbox-child.ts`). Each run has an id; a stage round trip has a stage id.
@@ -13,18 +15,7 @@ export interface ErrorShape {
 }
 
 /** The facts of a run's context (everything of `JobContext` that is data). */
-export interface ContextFacts {
-  job: string;
-  item: number;
-  itemParameter: string | undefined;
-  jobParameter: string;
-  shards: number;
-  fireTime: Date;
-  fireId: string;
-  attempt: number;
-  workerId: string;
-  fencingToken: string;
-}
+export type ContextFacts = JobContextFacts;
 
 /** Worker → sandbox. */
 export type ToSandbox =
