@@ -77,13 +77,14 @@ interface ActiveRun {
 }
 
 /**
- * Bounds of `prepareLeadMs()`: how early before its fire instant a batch is begun. At least
- * 100 ms, so that a short pause of ZooKeeper (a young collection of its JVM: 20–40 ms on the
- * bench's server, set off by the begins' own burst) does not hold a begin past its instant — with
- * 20 ms, 100 jobs × 8 items on 4 workers had two instants in a minute begun 15–18 ms late on three
- * workers at once (p99 15 ms; with 100 ms, p99 4.9 ms).
+ * Bounds of `prepareLeadMs()`: how early before its fire instant a batch is begun. At least 20 ms.
+ * A longer floor (100 ms) absorbed ZooKeeper's short collection pauses at 100 jobs × 8 items (p99
+ * 15 → 4.9 ms), but it widens a window that is not closed yet: a run begun ahead whose marker a
+ * forced `zkctl remove`/`reshard` deletes before the instant still enters its handler at the
+ * instant (the forced transaction's fence is seen only at the run's next write), and its item's
+ * next owner may then run beside it — the fleet simulation found it with 100 ms (seed 3946).
  */
-export const MIN_PREPARE_LEAD_MS = 100;
+export const MIN_PREPARE_LEAD_MS = 20;
 export const MAX_PREPARE_LEAD_MS = 500;
 /** While the handlers of an instant are being entered, the lease is asked for again after this long. */
 export const LEASE_RECHECK_MS = 5;
