@@ -6,7 +6,7 @@ import { parseRunLine } from '../lib/run-records.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { ms, summarize, type Summary } from '../lib/stats.js';
-import { workerMetric } from '../lib/worker-metric.js';
+import { workerMetrics } from '../lib/worker-metric.js';
 import { memoryFlat, MemoryTrend, type WorkerMemoryTrend } from '../lib/memory-trend.js';
 import { rssMb } from '../lib/process-memory.js';
 import { benchJobs, waitForCompleteSeconds } from './lateness.js';
@@ -78,8 +78,9 @@ export async function soakFleet(ctx: ScenarioContext, o: SoakOptions): Promise<S
     while (Date.now() < to + 2500 && !ctx.signal.aborted) {
       for (const id of fleet.ids) {
         const port = fleet.httpPort(id)!;
-        memory.add(id, Date.now(), rssMb(fleet.pid(id)!), (await workerMetric(port, 'nodejs_heap_size_used_bytes')) / 2 ** 20);
-        maxStalled = Math.max(maxStalled, await workerMetric(port, 'zkshard_items_stalled'));
+        const m = await workerMetrics(port, ['nodejs_heap_size_used_bytes', 'zkshard_items_stalled']);
+        memory.add(id, Date.now(), rssMb(fleet.pid(id)!), m.nodejs_heap_size_used_bytes / 2 ** 20);
+        maxStalled = Math.max(maxStalled, m.zkshard_items_stalled);
         if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status !== 200) notReady++;
       }
       await sleepUnlessAborted(POLL_MS, ctx.signal);
