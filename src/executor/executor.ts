@@ -34,8 +34,11 @@ export interface ExecutorEvents {
   notStarted: [req: FireRequest, why: 'overlap' | 'error' | BeginResult['status']];
 }
 
+/** What the executor asks of the run ledger (`RunLedger`). */
+export type ExecutorLedger = Pick<RunLedger, 'begin' | 'release' | 'recordAttempt' | 'fenceMoved' | 'confirmFence'>;
+
 export interface ExecutorOptions {
-  ledger: RunLedger;
+  ledger: ExecutorLedger;
   stages: StageStore;
   loader: HandlerLoader;
   workerId: string;
@@ -270,6 +273,16 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     });
   }
 
+  /** Whether the run still holds its marker, read now after the fence moved. */
+  private async stillHeld(req: FireRequest): Promise<'held' | 'gone' | 'unknown'> {
+    try {
+      return (await this.opts.ledger.confirmFence(req.job, req.item, req.fireTime)) ? 'held' : 'gone';
+    } catch (err) {
+      this.opts.log.warn({ err, job: req.job, item: req.item }, 'could not read the run marker after the fence moved: run not started, given back');
+      return 'unknown';
+    }
+  }
+
   /** Releases a begun run whose handler was never entered, leaving its fire in flight (never rejects). */
   private async giveBack(req: FireRequest): Promise<void> {
     const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt: req.attempt, outcome: 'interrupted', durationMs: 0 };
@@ -432,11 +445,24 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       await gate; // which asked for the lease as it opened
       if (!abort.aborted) this.checkLeaseIfStale();
     } else if (!abort.aborted) this.checkLease();
-    if (abort.aborted) {
-      // Lease lost or aborted before its fire time came: the handler never ran; the item's next
-      // owner runs this fire (it stays in flight).
+    // Our member node written since the run was begun (ahead of its instant): our own update, or an
+    // operator's forced remove or reshard that took the marker — the item may be someone else's
+    // now (fleet simulation, seed 3946). The marker is read before the handler may be entered.
+    const moved = !abort.aborted && this.opts.ledger.fenceMoved(req.job, req.item);
+    const held = moved ? await this.stillHeld(req) : 'held';
+    if (moved && !abort.aborted) this.checkLease(); // after a round trip to ZooKeeper
+    if (abort.aborted || held === 'unknown') {
+      // Lease lost or aborted before its fire time came, or the marker could not be read: the
+      // handler never ran; the item's next owner runs this fire (it stays in flight).
       prepared.dispose();
       await this.giveBack(req);
+      return;
+    }
+    if (held === 'gone') {
+      // Nothing to release: the marker is gone, and the fire stays in flight for the next owner.
+      prepared.dispose();
+      runLog().warn('run not started: its marker was deleted by a forced remove or reshard before its fire time');
+      this.emit('finished', { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome: 'interrupted', durationMs: 0 });
       return;
     }
     // Durations on the monotonic clock: a wall-clock step must never make one negative (a negative

@@ -441,7 +441,17 @@ export class RunLedger {
   }
 
   /**
-   * After a write of the run failed its fence check (the member node's version moved): whether the
+   * Whether our member node's version moved since the item's run began (or was last confirmed):
+   * our own update, or an operator's forced remove or reshard that took its marker. The executor
+   * asks right before a handler is entered and, when it moved, enters it only if `confirmFence`.
+   */
+  fenceMoved(job: string, item: number): boolean {
+    const current = this.fences.current();
+    return current !== undefined && this.fences.of(job, item) !== current;
+  }
+
+  /**
+   * After a write of the run failed its fence check, or `fenceMoved` (the member node's version moved): whether the
    * run still holds its marker — a forced remove or reshard deletes it in the transaction that moves
    * the fence. If it does, its fence becomes the member node's version now.
    */

@@ -5,6 +5,7 @@ import { MEMBER_PREFIX, sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, ZkError, isConnectionTrouble } from '../zk/zk-errors.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { encodeMemberInfo, type MemberInfo } from './member-info.js';
+import { NodeCache } from '../zk/node-cache.js';
 
 /**
  * This worker's membership: one EPHEMERAL_SEQUENTIAL node under `/workers`, which is also its
@@ -19,6 +20,8 @@ export class GroupMember {
   private version = 0;
   private state: 'latent' | 'started' | 'closed' = 'latent';
   private readonly token: string;
+  /** Our member node, watched: an operator's forced remove or reshard bumps its version (`fenceVersion`). */
+  private watched: NodeCache | undefined;
 
   constructor(
     private readonly zk: ZkSession,
@@ -71,6 +74,18 @@ export class GroupMember {
       this.nodeName = mine;
     }
     this.log.info({ member: this.nodeName, workerId: this.info.id, jobs: this.info.jobs }, 'registered as member');
+    // The fence is followed as it moves, not only learned when a write it guards fails: a run
+    // begun ahead of its instant checks it before its handler is entered (Executor).
+    const watched = new NodeCache(this.zk, this.path, this.log);
+    this.watched = watched;
+    watched.on('changed', (node) => {
+      if (node && node.stat.version > this.version) {
+        // Our own update's watch event comes before its answer; anything else is an operator's fence.
+        this.log.debug({ member: this.nodeName, from: this.version, to: node.stat.version }, 'member node version moved');
+        this.version = node.stat.version;
+      }
+    });
+    await watched.start();
   }
 
   /** Changes what will be published, before `start()`. */
@@ -97,7 +112,7 @@ export class GroupMember {
         stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
       }
       this.info = next;
-      this.version = stat.version;
+      this.version = Math.max(this.version, stat.version);
       this.log.info({ member: this.nodeName, state: next.state }, 'membership updated');
     });
     this.updating = run.catch(() => undefined);
@@ -106,7 +121,8 @@ export class GroupMember {
 
   /**
    * The member node's data version as last known: the fence of this worker's runs. An operator's
-   * forced `remove`/`reshard` bumps it in the transaction that deletes running markers of ours.
+   * forced `remove`/`reshard` bumps it in the transaction that deletes running markers of ours;
+   * the node is watched, so that bump is known here as soon as its watch event arrives.
    */
   fenceVersion(): number {
     return this.version;
@@ -124,6 +140,7 @@ export class GroupMember {
     if (this.state === 'closed') return;
     const wasStarted = this.state === 'started' && this.nodeName !== undefined;
     this.state = 'closed';
+    this.watched?.close();
     if (!wasStarted || this.zk.signal.aborted) return;
     try {
       await this.zk.remove(this.path);

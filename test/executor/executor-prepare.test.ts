@@ -127,3 +127,60 @@ describe('Executor: the lease is asked for right before a handler is entered', (
     expect(ledger.releases).toEqual([]);
   });
 });
+
+/** A ledger whose fence moved before the instant (our member node written since the begin), with the items' markers as `markers` says. */
+class FencedLedger extends RecordingLedger {
+  moved = false;
+  readonly confirmed: number[] = [];
+  constructor(private readonly markers: (item: number) => boolean | Error) {
+    super();
+  }
+  fenceMoved(): boolean {
+    return this.moved;
+  }
+  async confirmFence(_job: string, item: number): Promise<boolean> {
+    this.confirmed.push(item);
+    const held = this.markers(item);
+    if (held instanceof Error) throw held;
+    return held;
+  }
+}
+
+describe('Executor: a run begun ahead whose fence moved before its instant', () => {
+  it('enters no handler whose marker a forced remove or reshard deleted meanwhile, writes nothing for it, and enters the others', async () => {
+    const entries: number[] = [];
+    const ledger = new FencedLedger((item) => item !== 1); // item 1's marker went with the operator's fence
+    const executor = ledgerExecutor(ledger, (ctx) => void entries.push(ctx.item));
+    const finished: string[] = [];
+    executor.on('finished', (r) => finished.push(`${r.item}:${r.outcome}`));
+    const fireTime = new Date(Date.now() + 200);
+    await executor.fire([request(0, fireTime), request(1, fireTime)]);
+    ledger.moved = true; // the fence moves before the instant (the member node's watch said so)
+    await waitFor(() => finished.length === 2, { message: 'both runs settled' });
+    expect(ledger.confirmed.sort()).toEqual([0, 1]);
+    expect(entries).toEqual([0]);
+    expect(finished.sort()).toEqual(['0:success', '1:interrupted']);
+    expect(ledger.releases.map((r) => r.item)).toEqual([0]); // nothing written for the run whose marker is gone
+  });
+
+  it('gives the run back, in flight, when its marker cannot be read', async () => {
+    const entries: number[] = [];
+    const ledger = new FencedLedger(() => new Error('connection lost'));
+    const executor = ledgerExecutor(ledger, (ctx) => void entries.push(ctx.item));
+    await executor.fire([request(0, new Date(Date.now() + 200))]);
+    ledger.moved = true;
+    await waitFor(() => ledger.releases.length === 1, { message: 'given back' });
+    expect(entries).toEqual([]);
+    expect(ledger.releases[0]).toMatchObject({ item: 0, outcome: 'interrupted', keepInFlight: true });
+  });
+
+  it('reads no marker while the fence stays where the run began', async () => {
+    const entries: number[] = [];
+    const ledger = new FencedLedger(() => false);
+    const executor = ledgerExecutor(ledger, (ctx) => void entries.push(ctx.item));
+    await executor.fire([request(0, new Date(Date.now() + 100)), request(1, new Date(Date.now() + 100))]);
+    await waitFor(() => ledger.releases.length === 2, { message: 'both released' });
+    expect(entries.sort()).toEqual([0, 1]);
+    expect(ledger.confirmed).toEqual([]);
+  });
+});

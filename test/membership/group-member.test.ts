@@ -3,6 +3,7 @@ import { GroupMember } from '../../src/membership/group-member.js';
 import { decodeMemberInfo, type MemberInfo } from '../../src/membership/member-info.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('GroupMember.update', () => {
   let ctx: ZkTestContext | undefined;
@@ -34,10 +35,26 @@ describe('GroupMember.update', () => {
     // The operator's fence: the same data written again, version-checked (api/job-nodes.ts).
     const node = await zk.getData(ctx.paths.member(member.name));
     await zk.setData(ctx.paths.member(member.name), node.data, node.stat.version);
-    expect(member.fenceVersion()).toBe(0); // not known until read
     await member.update({ state: 'draining' });
     expect(decodeMemberInfo((await zk.getData(ctx.paths.member(member.name))).data)).toMatchObject({ state: 'draining' });
     expect(member.fenceVersion()).toBe(2);
+    await member.close();
+  });
+
+  it('follows its node: a version bumped by an operator\'s fence is known without a write of ours (a run begun ahead checks it before its handler)', async () => {
+    ctx = new ZkTestContext('member-fence-watch');
+    const zk = await ctx.client();
+    const info: MemberInfo = { id: 'w1', host: 'h', pid: 1, jobs: ['a'], labels: {}, capacity: 1, state: 'active', startedAt: new Date().toISOString(), version: 't' };
+    const member = new GroupMember(zk, ctx.paths, info, silentLogger());
+    await member.start();
+    expect(member.fenceVersion()).toBe(0);
+    for (const expected of [1, 2]) {
+      const node = await zk.getData(ctx.paths.member(member.name));
+      await zk.setData(ctx.paths.member(member.name), node.data, node.stat.version);
+      await waitFor(() => member.fenceVersion() === expected, { message: `fence version ${expected} seen` });
+    }
+    await member.update({ state: 'draining' }); // our own write goes on from there
+    expect(member.fenceVersion()).toBe(3);
     await member.close();
   });
 });

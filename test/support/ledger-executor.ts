@@ -1,4 +1,4 @@
-import { Executor } from '../../src/executor/executor.js';
+import { Executor, type ExecutorLedger } from '../../src/executor/executor.js';
 import type { RunLedger } from '../../src/executor/run-ledger.js';
 import type { HandlerLoader } from '../../src/executor/handler-loader.js';
 import type { StageStore } from '../../src/executor/stage-store.js';
@@ -8,16 +8,24 @@ import { silentLogger } from '../../src/logging/create-logger.js';
 
 /**
  * An executor of one every-second job `j` (2 items, one attempt) on a stand-in ledger, with
- * `handler` as its module handler: for tests of the executor's timing, not of ZooKeeper.
+ * `handler` as its module handler: for tests of the executor's timing, not of ZooKeeper. A ledger
+ * without fence methods has a fence that never moves.
  */
 export function ledgerExecutor(
-  ledger: Pick<RunLedger, 'begin' | 'release' | 'recordAttempt'>,
+  ledger: Pick<RunLedger, 'begin' | 'release' | 'recordAttempt'> & Partial<Pick<RunLedger, 'fenceMoved' | 'confirmFence'>>,
   handler: (ctx: JobContext) => Promise<void> | void,
   options: { job?: Partial<JobDefinition>; leaseHeld?: () => boolean } = {},
 ): Executor {
   const def: JobDefinition = { ...JOB_DEFAULTS, name: 'j', cron: '* * * * * *', shards: 2, itemParameters: {}, handler: 'h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 100 }, ...options.job };
+  const asked: ExecutorLedger = {
+    begin: (requests) => ledger.begin(requests),
+    release: (req) => ledger.release(req),
+    recordAttempt: (job, item, fireTime, attempt) => ledger.recordAttempt(job, item, fireTime, attempt),
+    fenceMoved: (job, item) => ledger.fenceMoved?.(job, item) ?? false,
+    confirmFence: (job, item, fireTime) => ledger.confirmFence?.(job, item, fireTime) ?? Promise.resolve(true),
+  };
   return new Executor({
-    ledger: ledger as unknown as RunLedger,
+    ledger: asked,
     stages: { forRun: () => ({}) } as unknown as StageStore,
     loader: { load: async () => handler, resolvePath: (p: string) => p } as unknown as HandlerLoader,
     workerId: 'w',

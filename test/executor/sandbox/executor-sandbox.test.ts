@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
 import { Executor, type FireRequest } from '../../../src/executor/executor.js';
-import type { BeginRequest, BeginResult, ReleaseRequest, RunLedger } from '../../../src/executor/run-ledger.js';
+import type { BeginRequest, BeginResult, ReleaseRequest } from '../../../src/executor/run-ledger.js';
 import { HandlerLoader } from '../../../src/executor/handler-loader.js';
 import type { StageStore } from '../../../src/executor/stage-store.js';
 import { SandboxRunner } from '../../../src/executor/sandbox/sandbox-runner.js';
@@ -22,6 +22,12 @@ class RecordingLedger {
     return true;
   }
   async recordAttempt(): Promise<void> {}
+  fenceMoved(): boolean {
+    return false;
+  }
+  async confirmFence(): Promise<boolean> {
+    return true;
+  }
 }
 
 describe('Executor with sandbox: thread | process', () => {
@@ -41,7 +47,7 @@ describe('Executor with sandbox: thread | process', () => {
       jobParameter: JSON.stringify(jobParameter), retry: { attempts: 1, backoffMs: 10, maxBackoffMs: 10 }, ...extra,
     };
     const executor = new Executor({
-      ledger: ledger as unknown as RunLedger,
+      ledger,
       stages: { forRun: () => ({}) } as unknown as StageStore,
       loader: new HandlerLoader(dirname(PROBE)),
       workerId: 'w-1',
