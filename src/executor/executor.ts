@@ -80,14 +80,14 @@ interface ActiveRun {
 }
 
 /**
- * Bounds of `prepareLeadMs()`: how early before its fire instant a batch is begun. At least 20 ms.
- * A longer floor (100 ms) absorbed ZooKeeper's short collection pauses at 100 jobs × 8 items (p99
- * 15 → 4.9 ms), but it widens a window that is not closed yet: a run begun ahead whose marker a
- * forced `zkctl remove`/`reshard` deletes before the instant still enters its handler at the
- * instant (the forced transaction's fence is seen only at the run's next write), and its item's
- * next owner may then run beside it — the fleet simulation found it with 100 ms (seed 3946).
+ * Bounds of `prepareLeadMs()`: how early before its fire instant a batch is begun. At least 100 ms:
+ * it absorbs ZooKeeper's short collection pauses, set off by the begins' own burst (100 jobs × 8
+ * items: p99 15 → 4.9 ms against 20 ms). A run begun ahead whose marker an operator's forced
+ * `remove`/`reshard` deletes before the instant is not entered: the forced transaction writes our
+ * member node, whose watch moves the fence, and a run whose fence moved reads its marker before
+ * its handler (`execute`; fleet simulation, seed 3946).
  */
-export const MIN_PREPARE_LEAD_MS = 20;
+export const MIN_PREPARE_LEAD_MS = 100;
 export const MAX_PREPARE_LEAD_MS = 500;
 /** While the handlers of an instant are being entered, the lease is asked for again after this long. */
 export const LEASE_RECHECK_MS = 5;

@@ -130,6 +130,15 @@ describe('fleet simulation regressions (forced reshards)', () => {
       expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
     }
   }, 60_000);
+
+  // With batches begun 100 ms ahead of their instant (MIN_PREPARE_LEAD_MS): a forced reshard
+  // deleted the marker of a run begun ahead (taken at 3,900 ms, deleted at 3,950 ms); its handler
+  // was still entered at 4,000 ms, and after the reshard back the item's next owner ran beside it.
+  // Fixed by the executor reading the marker again before the handler when its fence moved.
+  it('seed 3946 (default scenario): a run begun ahead whose marker a forced reshard deleted before its instant is never entered', async () => {
+    const result = await runFleetSimulation(3946, { trace: false });
+    expect(result.violations.map((v) => `seed 3946 ${v.invariant}: ${v.message}`)).toEqual([]);
+  }, 60_000);
 });
 
 // F1a, the disabled-item loss the review reproduced on a live fleet, as a directed scenario: the
