@@ -16,6 +16,9 @@ export type RegisterOutcome = 'created' | 'kept' | 'overwritten' | 'unchanged' |
 
 /** Reads and writes job definitions in ZooKeeper, the fleet's source of truth. */
 export class JobStore {
+  /** The jobs node, made once per store (a fleet of 10,000 jobs registers them all on one store). */
+  private jobsDir: Promise<void> | undefined;
+
   constructor(
     private readonly zk: ZkSession,
     private readonly paths: ZkPaths,
@@ -51,7 +54,7 @@ export class JobStore {
    * Creating writes the definition and all its item nodes in one transaction.
    */
   async register(def: JobDefinition, overwrite: boolean): Promise<{ outcome: RegisterOutcome; definition: JobDefinition; problem?: MalformedDataError }> {
-    await this.zk.mkdirp(this.paths.jobs);
+    await this.madeJobsDir();
     for (;;) {
       const existing = await this.read(def.name);
       if (existing && !existing.definition) {
@@ -87,6 +90,14 @@ export class JobStore {
         throw err;
       }
     }
+  }
+
+  private madeJobsDir(): Promise<void> {
+    this.jobsDir ??= this.zk.mkdirp(this.paths.jobs).catch((err: unknown) => {
+      this.jobsDir = undefined; // asked again by the next register
+      throw err;
+    });
+    return this.jobsDir;
   }
 
   private async create(def: JobDefinition): Promise<void> {

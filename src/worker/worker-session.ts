@@ -9,6 +9,7 @@ import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { NodeCache } from '../zk/node-cache.js';
 import { ChildrenCache } from '../zk/children-cache.js';
 import { GroupMember } from '../membership/group-member.js';
+import { RequestSlots } from '../zk/request-slots.js';
 import { LeaderLatch } from '../election/leader-latch.js';
 import { LeaderCoordinator } from '../leader/leader-coordinator.js';
 import { JobStore } from '../api/job-store.js';
@@ -194,27 +195,29 @@ export class WorkerSession {
   async start(): Promise<void> {
     const { zk, paths } = this.opts;
     const store = new JobStore(zk, paths, this.log.child({ component: 'job-store' }));
-    // Jobs are registered REGISTER_CONCURRENCY at a time: a fleet with thousands of jobs starts
-    // in a few round trips' time, not thousands.
+    // Jobs are registered REGISTER_CONCURRENCY at a time, each as soon as one before it is done (a
+    // window, not waves waiting for their slowest): a fleet with thousands of jobs starts in a few
+    // round trips' time, not thousands.
     const jobs = this.opts.jobs;
-    for (let i = 0; i < jobs.length; i += REGISTER_CONCURRENCY) {
-      await Promise.all(
-        jobs.slice(i, i + REGISTER_CONCURRENCY).map(async (job) => {
+    const window = new RequestSlots(REGISTER_CONCURRENCY);
+    await Promise.all(
+      jobs.map((job) =>
+        window.run(async () => {
           const { outcome, definition } = await store.register(job.definition, job.overwrite);
           // (A definition that does not decode, outcome `malformed`, is reported when the job's cache reads it.)
           if (outcome === 'kept' && JSON.stringify(withCode(definition, job.definition)) !== JSON.stringify(withCode(job.definition, job.definition))) {
             this.log.warn({ job: job.definition.name }, 'job already defined in ZooKeeper with a different schedule, sharding or policies; using those (set overwrite: true to replace them)');
           }
         }),
-      );
-    }
+      ),
+    );
     // Check the clock before joining, so that a skewed worker is never given items.
     await zk.mkdirp(paths.root);
     const reading = await this.clockCheck.start();
     this.member.prepare({ clock: reading });
     this.scheduler.setPaused(!reading.ok);
     this.clockCheck.on('reading', (r) => void this.onClockReading(r));
-    // Every job's caches are read before joining (REGISTER_CONCURRENCY at a time): once the member
+    // Every job's caches are read before joining (in the same window): once the member
     // exists the leader may hand it items, and it must be able to run them at once.
     const watchJob = async (name: string): Promise<void> => {
       const def = new NodeCache(zk, paths.job(name), this.log, this.retry);
@@ -234,9 +237,7 @@ export class WorkerSession {
       await triggers.start();
       this.triggerCaches.set(name, triggers);
     };
-    for (let i = 0; i < jobs.length; i += REGISTER_CONCURRENCY) {
-      await Promise.all(jobs.slice(i, i + REGISTER_CONCURRENCY).map((job) => watchJob(job.definition.name)));
-    }
+    await Promise.all(jobs.map((job) => window.run(() => watchJob(job.definition.name))));
     await this.member.start();
     // Every job once, a slice per turn (JobRefreshQueue), before the first fire is armed.
     for (const job of jobs) this.refreshes.add(job.definition.name);

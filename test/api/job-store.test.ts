@@ -36,3 +36,39 @@ describe('JobStore.register with a stored definition that does not decode', () =
     }
   });
 });
+
+describe('JobStore.register of many jobs', () => {
+  let ctx: ZkTestContext | undefined;
+  afterEach(async () => {
+    await ctx?.close();
+    ctx = undefined;
+  });
+
+  it('makes the jobs node once per store, not once per job (a worker registers 10,000 of them at start), and again after a failed try', async () => {
+    ctx = new ZkTestContext('jobstore-many');
+    const zk = await ctx.client();
+    let made = 0;
+    let failNext = true;
+    const counted = new Proxy(zk, {
+      get(target, key, receiver) {
+        if (key === 'mkdirp') {
+          return async (path: string) => {
+            made++;
+            if (failNext) {
+              failNext = false;
+              throw new Error('connection lost');
+            }
+            return target.mkdirp(path);
+          };
+        }
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const store = new JobStore(counted, ctx.paths);
+    await expect(store.register(testJob('a'), false)).rejects.toThrow('connection lost');
+    const outcomes = await Promise.all(['a', 'b', 'c', 'd'].map((name) => store.register(testJob(name), false)));
+    expect(outcomes.map((o) => o.outcome)).toEqual(['created', 'created', 'created', 'created']);
+    expect(made).toBe(2); // the failed one, then one for the four
+  });
+});
