@@ -1,5 +1,5 @@
 import { startFleet, withBenchFleet } from '../lib/with-bench-fleet.js';
-import { rssMb } from '../lib/process-memory.js';
+import { residentMb } from '../lib/process-memory.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { benchJobs, waitForCompleteSeconds } from './lateness.js';
@@ -19,18 +19,39 @@ export interface MemoryPhase {
   meanRssMb: number;
   /** Largest V8 heap used of any worker (`nodejs_heap_size_used_bytes`), MB. */
   maxHeapUsedMb: number;
+  /** Where the mean RSS goes (means over workers and samples, MB): see `MemoryShares`. */
+  shares: MemoryShares;
   samples: number;
 }
 
-/** `nodejs_heap_size_used_bytes` from a worker's /metrics, in MB. */
-async function heapUsedMb(port: number): Promise<number | undefined> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
-    const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([\d.e+]+)$/m.exec(text);
-    return m ? Number(m[1]) / 2 ** 20 : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * A worker's resident memory by where it goes, MB: `file`, pages of the node binary and its
+ * libraries; of the anonymous rest, the V8 heap as committed (`heapTotal`, of which `heapUsed`
+ * holds objects, live or not yet collected; `newSpace` is the young generation's share), the
+ * memory V8 counts outside its heap (`external`: Buffers), and `otherAnon`, what is left (malloc
+ * arenas, thread stacks, code outside the heap).
+ */
+export interface MemoryShares {
+  file: number;
+  anon: number;
+  heapTotal: number;
+  heapUsed: number;
+  newSpace: number;
+  external: number;
+  otherAnon: number;
+}
+
+/** A worker's V8 heap (committed, used, young generation) and external memory from one read of its /metrics, MB; undefined when it does not answer. */
+async function heapMb(port: number): Promise<{ total: number; used: number; young: number; external: number } | undefined> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) })
+    .then((r) => r.text())
+    .catch(() => '');
+  const value = (series: string): number => {
+    const at = text.indexOf(`\n${series} `);
+    return at < 0 ? Number.NaN : Number.parseFloat(text.slice(at + series.length + 2)) / 2 ** 20;
+  };
+  const heap = { total: value('nodejs_heap_size_total_bytes'), used: value('nodejs_heap_size_used_bytes'), young: value('nodejs_heap_space_size_total_bytes{space="new"}'), external: value('nodejs_external_memory_bytes') };
+  return Object.values(heap).every(Number.isFinite) ? heap : undefined;
 }
 
 /** Starts a fleet, waits until it is steady (and, firing, until every fire runs), samples RSS and heap once a second. */
@@ -45,17 +66,33 @@ export async function measureMemory(ctx: ScenarioContext, o: { label: string; jo
     let maxHeap = 0;
     let rssSum = 0;
     let samples = 0;
+    const sums: MemoryShares = { file: 0, anon: 0, heapTotal: 0, heapUsed: 0, newSpace: 0, external: 0, otherAnon: 0 };
+    let shareSamples = 0;
     const end = Date.now() + o.sampleMs;
     while (Date.now() < end && !ctx.signal.aborted) {
-      const rss = fleet.ids.map((id) => rssMb(fleet.pid(id)!) ?? 0);
-      const heaps = await Promise.all(fleet.ids.map((id) => heapUsedMb(fleet.httpPort(id)!)));
+      const resident = fleet.ids.map((id) => residentMb(fleet.pid(id)!));
+      const heaps = await Promise.all(fleet.ids.map((id) => heapMb(fleet.httpPort(id)!)));
+      const rss = resident.map((r) => r?.rss ?? 0);
       maxRss = Math.max(maxRss, ...rss);
-      maxHeap = Math.max(maxHeap, ...heaps.map((h) => h ?? 0));
+      maxHeap = Math.max(maxHeap, ...heaps.map((h) => h?.used ?? 0));
       rssSum += rss.reduce((a, b) => a + b, 0) / rss.length;
       samples++;
+      resident.forEach((r, k) => {
+        const h = heaps[k];
+        if (!r || !h) return; // gone, or its /metrics did not answer
+        sums.file += r.file;
+        sums.anon += r.anon;
+        sums.heapTotal += h.total;
+        sums.heapUsed += h.used;
+        sums.newSpace += h.young;
+        sums.external += h.external;
+        sums.otherAnon += r.anon - h.total - h.external;
+        shareSamples++;
+      });
       await sleepUnlessAborted(1000, ctx.signal);
     }
-    return { label: o.label, jobs: o.jobs, items: o.items, workers: o.workers, firing: o.firing, maxRssMb: Math.round(maxRss), meanRssMb: Math.round(rssSum / Math.max(1, samples)), maxHeapUsedMb: Math.round(maxHeap), samples };
+    const shares = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, Math.round(v / Math.max(1, shareSamples))])) as unknown as MemoryShares;
+    return { label: o.label, jobs: o.jobs, items: o.items, workers: o.workers, firing: o.firing, maxRssMb: Math.round(maxRss), meanRssMb: Math.round(rssSum / Math.max(1, samples)), maxHeapUsedMb: Math.round(maxHeap), shares, samples };
   });
 }
 
@@ -86,6 +123,11 @@ export const memory: Scenario = {
           title: 'Worker memory with 1,000 jobs × 8 items (sampled once a second once the fleet is steady)',
           columns: ['phase', 'max RSS', 'mean RSS', 'max heap used', 'samples'],
           rows: results.map((r) => [r.label, `${r.maxRssMb} MB`, `${r.meanRssMb} MB`, `${r.maxHeapUsedMb} MB`, r.samples]),
+        },
+        {
+          title: 'Where a worker\'s RSS goes (MB, means over workers and samples): file-backed pages (the node binary), and of the anonymous rest the V8 heap as committed, what it holds, its young generation, Buffers, and the remainder',
+          columns: ['phase', 'file-backed', 'anonymous', 'V8 heap committed', 'V8 heap used', 'young generation', 'external (Buffers)', 'other anonymous'],
+          rows: results.map((r) => [r.label, r.shares.file, r.shares.anon, r.shares.heapTotal, r.shares.heapUsed, r.shares.newSpace, r.shares.external, r.shares.otherAnon]),
         },
       ],
       targets: results.length ? [{ what: 'worker RSS with 1,000 jobs (worst phase)', target: '≤ 100 MB', measured: `${worst} MB`, met: worst <= 100 }] : [],
