@@ -18,6 +18,8 @@ export interface ChildrenCacheEvents {
 export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
   private readonly entries = new Map<string, NodeSnapshot>();
   private names: string[] = [];
+  /** `names` as a set: a leader follows 10,000 jobs, and comparing lists by `includes` took a second. */
+  private nameSet = new Set<string>();
   /** The child list must be read again. */
   private dirty = false;
   /** Children whose data must be read again. */
@@ -110,8 +112,9 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
           for (const known of this.entries.keys()) if (!fresh.has(known)) this.entries.delete(known);
           for (const known of this.childWatchers.keys()) if (!fresh.has(known)) this.childWatchers.delete(known);
           if (this.options.withData) for (const n of names) if (!this.entries.has(n)) this.dirtyChildren.add(n);
-          changed ||= names.length !== this.names.length || names.some((n) => !this.names.includes(n));
+          changed ||= names.length !== this.names.length || names.some((n) => !this.nameSet.has(n));
           this.names = names;
+          this.nameSet = fresh;
         }
         const batch = (reading = [...this.dirtyChildren]);
         this.dirtyChildren.clear();
@@ -120,7 +123,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
         );
         reading = [];
         for (const [n, snap] of reads) {
-          if (snap && this.names.includes(n)) {
+          if (snap && this.nameSet.has(n)) {
             const prev = this.entries.get(n);
             if (!prev || prev.stat.mzxid !== snap.stat.mzxid) changed = true;
             this.entries.set(n, snap);
@@ -147,6 +150,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
     if (this.loop.closed) return;
     const hadChildren = this.names.length > 0;
     this.names = [];
+    this.nameSet = new Set();
     this.entries.clear();
     if (hadChildren) this.emit('changed');
     if ((await this.zk.exists(this.path, this.onChildren)) !== null) void this.loop.request();
