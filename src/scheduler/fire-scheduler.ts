@@ -2,19 +2,15 @@ import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
-import { ZkshardError } from '../errors/zkshard-error.js';
-import { ZkClosedError } from '../zk/zk-errors.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
 import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
 import { continues, mergeNote, type FireNote } from '../executor/fire-note.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
-import { RefreshLoop } from '../zk/refresh-loop.js';
-import { RequestSlots } from '../zk/request-slots.js';
 import type { CronSchedule } from '../cron/cron-schedule.js';
 import { sharedSchedule } from '../cron/shared-schedule.js';
-import { misfireKeep, planTakeover } from './plan-takeover.js';
-import { decodeMarker } from '../model/running-marker.js';
-import type { ProgressRecord } from '../model/progress-record.js';
+import { misfireKeep } from './plan-takeover.js';
+import { ItemTakeovers } from './item-takeovers.js';
+import { keyOf, settleFires, type JobState } from './job-state.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How often the scheduler looks for stalled items (see `checkStalled`). */
@@ -28,48 +24,8 @@ export const STALL_GRACE_MS = 5000;
 const PAUSED_RECHECK_MS = 1000;
 /** Most unsettled fire instants remembered per item (the oldest are dropped: the item is stalled anyway). */
 const MAX_UNSETTLED = 1000;
-/**
- * Takeovers of one item made back to back at most (each asked for during the one before); then
- * the next waits TAKEOVER_RETRY_MS.
- */
-const MAX_TAKEOVER_ROUNDS = 5;
-/** Retry delay of a takeover that failed (a ZooKeeper error): doubled each time up to the max, jittered. */
-const TAKEOVER_RETRY_MS = 250;
-const TAKEOVER_RETRY_MAX_MS = 5000;
-/**
- * Takeovers reading ZooKeeper at once, at most (each reads the item's record, history and marker);
- * the others wait their turn. A worker taking over 20,000 items at once sent 60,000 reads at once.
- */
-export const TAKEOVERS_READING_MAX = 256;
 /** Jobs named in the warning of fires due while the process stalled (the rest are counted). */
 const LATE_JOBS_LOGGED = 20;
-
-
-
-interface JobState {
-  def: JobDefinition;
-  schedule: CronSchedule;
-  owned: Set<number>;
-  /** Owned items an operator disabled: they do not fire. */
-  disabled: Set<number>;
-  /** ms since epoch of the next regular fire. */
-  nextFire: number;
-  /** The schedule's instant before `nextFire` (undefined when there is none): the claim of its fires. */
-  prevFire: number | undefined;
-  /** Missed fires to record with the item's next run. */
-  missed: Map<number, FireNote>;
-  /** Fires the overlap policy dropped (or another run held the item), to record with the item's next run. */
-  skipped: Map<number, FireNote>;
-  /**
-   * Per item, the fire instants (ms, ascending) handed to the executor whose fate is not settled
-   * yet: begun, taken on elsewhere, recorded, or covered by a takeover. For the stall check.
-   */
-  unsettled: Map<number, number[]>;
-  /** Manual triggers an item could not take on yet (busy elsewhere, or a takeover comes first). */
-  pendingTriggers: Map<number, FireRequest>;
-  /** Scheduled fires (ms) whose begin answered `takeover`: the item's next takeover accounts for them. */
-  awaiting: Map<number, number[]>;
-}
 
 /** What the scheduler needs of the executor. */
 export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'holdsFire' | 'on'>;
@@ -104,7 +60,8 @@ export interface FireSchedulerOptions {
  * fire of all jobs; every item due at an instant goes to the executor as one batch, handed over
  * `executor.prepareLeadMs()` ahead of the instant so that its markers are taken when it comes
  * (the handlers are entered at the instant itself). When the worker takes over an item it first
- * plans the takeover (re-run of an interrupted fire, missed fires by the misfire policy).
+ * plans the takeover (`ItemTakeovers`: re-run of an interrupted fire, missed fires by the misfire
+ * policy).
  *
  * Every fire handed to the executor comes back settled (begun, taken on elsewhere, recorded as
  * skipped or missed) or leads to a takeover; a watchdog reports and recovers any owned item whose
@@ -119,23 +76,20 @@ export class FireScheduler {
   private stallTimer: TimerHandle | undefined;
   private state: 'latent' | 'started' | 'stopped' = 'latent';
   private paused = false;
-  private takeoverFires: FireRequest[] = [];
-  private takeoverFlush: Promise<void> | undefined;
-  /** Items whose running marker (held by another run) is watched, as `job#item`. */
-  private readonly watching = new Set<string>();
-  /**
-   * Each item's takeover loop, as `job#item`: made on demand, dropped once it is idle again (no
-   * takeover running, due or waiting for a retry), when the item leaves (once its run is over) or
-   * when the scheduler stops. `running` is a takeover in progress. (Kept for every owned item, the
-   * loops were the largest part of an idle worker's live heap: 4.8 MB for 8,000 items.)
-   */
-  private readonly takingOver = new Map<string, RefreshLoop>();
   private stalled: string[] = [];
-  /** Takeovers reading ZooKeeper now (TAKEOVERS_READING_MAX). */
-  private readonly reading = new RequestSlots(TAKEOVERS_READING_MAX);
+  /** What a new owner of an item does first. */
+  private readonly takeovers: ItemTakeovers;
 
   constructor(private readonly opts: FireSchedulerOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.takeovers = new ItemTakeovers(
+      {
+        jobs: this.jobs,
+        active: () => this.state === 'started',
+        mayPlan: () => !this.paused && this.clockTrusted(),
+      },
+      { zk: opts.zk, paths: opts.paths, executor: opts.executor, ledger: opts.ledger, log: opts.log, memberName: opts.memberName, clock: this.clock, random: opts.random },
+    );
     opts.executor.on('started', (req) => {
       this.settle(req.job, req.item, req.fireTime.getTime());
       // The notes it carries are recorded with it: the fires they count are settled.
@@ -153,7 +107,7 @@ export class FireScheduler {
 
   /** How many items have a takeover loop now: running, due, or waiting for a retry (for tests). */
   takeoverLoops(): number {
-    return this.takingOver.size;
+    return this.takeovers.loops;
   }
 
   /** Owned, enabled items found stalled by the last check, as `job#item`. */
@@ -171,7 +125,7 @@ export class FireScheduler {
     this.paused = paused;
     if (paused || this.state !== 'started') return;
     // Takeovers waited while paused: plan the owned items now; then the fires due meanwhile.
-    for (const [job, s] of this.jobs) for (const item of s.owned) this.takeover(job, item);
+    for (const [job, s] of this.jobs) for (const item of s.owned) this.takeovers.request(job, item);
     this.arm();
   }
 
@@ -186,7 +140,7 @@ export class FireScheduler {
   start(): void {
     if (this.state !== 'latent') return;
     this.state = 'started';
-    for (const [job, s] of this.jobs) for (const item of s.owned) this.takeover(job, item);
+    for (const [job, s] of this.jobs) for (const item of s.owned) this.takeovers.request(job, item);
     this.arm();
     this.stallTimer = this.clock.setInterval(() => this.checkStalled(), STALL_CHECK_MS);
     this.stallTimer.unref?.();
@@ -198,8 +152,7 @@ export class FireScheduler {
     this.state = 'stopped';
     this.clock.clearTimeout(this.timer);
     this.clock.clearInterval(this.stallTimer);
-    for (const loop of this.takingOver.values()) loop.close();
-    this.takingOver.clear();
+    this.takeovers.closeAll();
     this.opts.log.info('stopped firing');
   }
 
@@ -252,11 +205,11 @@ export class FireScheduler {
       // missed or skipped fires that its next owner then runs.
       s.missed.delete(item);
       s.skipped.delete(item);
-      this.dropTakeover(def.name, item);
+      this.takeovers.forget(def.name, item);
       void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
     }
     if (this.state === 'started') {
-      for (const item of [...added, ...enabled]) this.takeover(def.name, item);
+      for (const item of [...added, ...enabled]) this.takeovers.request(def.name, item);
       this.armFor(s);
     }
   }
@@ -277,7 +230,7 @@ export class FireScheduler {
     const s = this.jobs.get(job);
     if (!s) return;
     this.jobs.delete(job);
-    for (const item of s.owned) this.dropTakeover(job, item);
+    for (const item of s.owned) this.takeovers.forget(job, item);
     if (this.state === 'started') this.arm();
   }
 
@@ -423,21 +376,21 @@ export class FireScheduler {
         // (this one among them) by the misfire policy; it removes a marker of ours that no run
         // of ours holds (such an orphan would make every later begin busy).
         if (trigger) s.pendingTriggers.set(req.item, req);
-        this.takeover(req.job, req.item);
+        this.takeovers.request(req.job, req.item);
         break;
       case 'takeover':
         // A fire is left in flight by a run that did not end: take the item over first. A
         // scheduled fire is part of that plan (it comes after the item's last scheduled fire).
         if (trigger) s.pendingTriggers.set(req.item, req);
         else if (req.reason === 'schedule' || req.reason === 'queued') s.awaiting.set(req.item, [...(s.awaiting.get(req.item) ?? []), fireMs]);
-        this.takeover(req.job, req.item);
+        this.takeovers.request(req.job, req.item);
         break;
       case 'error':
         // Could not be begun: recorded as missed with the item's next run (the stall check
         // notices an item that never begins again).
         if (trigger) {
           s.pendingTriggers.set(req.item, req);
-          this.takeover(req.job, req.item);
+          this.takeovers.request(req.job, req.item);
         }
         break;
       case 'malformed':
@@ -449,34 +402,6 @@ export class FireScheduler {
       case 'started':
         break;
     }
-  }
-
-  /**
-   * A disabled item taken over: nothing runs (a fire left in flight waits for the item to be
-   * enabled again, then it is re-run: F1a), but the fires after the item's frontier up to now are
-   * recorded as missed, and the frontier moves past them — some were due while the item was still
-   * enabled and nobody owned it, and would otherwise stay unrecorded for as long as the item stays
-   * disabled (fleet simulation, seed 30228). Fires while it was disabled are recorded with them.
-   */
-  private async takeOverDisabled(job: string, item: number, s: JobState, progress: ProgressRecord, markerHeld: boolean, until: Date): Promise<void> {
-    const plan = planTakeover({
-      def: { ...s.def, misfire: 'skip' },
-      schedule: s.schedule,
-      progress: { ...progress, inFlight: null },
-      markerHeld,
-      until,
-      bornAt: this.opts.ledger.createdAt(job, item),
-    });
-    if (plan.waitForMarker) {
-      this.watchMarker(job, item);
-      return;
-    }
-    this.dropAwaiting(s, item, until.getTime());
-    if (plan.missed) {
-      this.opts.log.info({ job, item, missed: plan.missed.count }, 'disabled item taken over: fires since the last one taken on recorded as missed');
-      await this.opts.ledger.recordNotes(job, item, { missed: plan.missed }, plan.from ? { advanceFrom: plan.from.toISOString() } : {});
-    }
-    this.settle(job, item, until.getTime(), true);
   }
 
   /**
@@ -517,207 +442,9 @@ export class FireScheduler {
     return at;
   }
 
-  /** Forgets the item's awaiting fires up to `untilMs`: a takeover accounts for them (see `takeoverOnce`). */
-  private dropAwaiting(s: JobState, item: number, untilMs: number): void {
-    const left = (s.awaiting.get(item) ?? []).filter((t) => t > untilMs);
-    if (left.length > 0) s.awaiting.set(item, left);
-    else s.awaiting.delete(item);
-  }
-
   /** Notes that the fate of the item's fire at `fireMs` (or, `upTo`, of all its fires to then) is settled. */
   private settle(job: string, item: number, fireMs: number, upTo = false): void {
-    const open = this.jobs.get(job)?.unsettled.get(item);
-    if (!open || open.length === 0) return;
-    if (!upTo) {
-      // One instant, usually the oldest (the fire just begun): removed in place, as `tick` adds
-      // them, rather than with a new array per run.
-      for (let at = open.indexOf(fireMs); at >= 0; at = open.indexOf(fireMs, at)) open.splice(at, 1);
-      return;
-    }
-    const left = open.filter((t) => t > fireMs);
-    if (left.length !== open.length) this.jobs.get(job)!.unsettled.set(item, left);
-  }
-
-  /**
-   * Plans what a new owner does first; see `planTakeover`. One at a time per item, on the item's
-   * own `RefreshLoop`: a takeover asked for while one runs is made again right after it (from what
-   * ZooKeeper then holds); after MAX_TAKEOVER_ROUNDS such rounds the item's state keeps changing
-   * under us (another member is taking it too): it is planned once more a little later instead of
-   * spinning. A takeover that failed on a ZooKeeper error is retried after a jittered backoff
-   * (from TAKEOVER_RETRY_MS, doubling, at most TAKEOVER_RETRY_MAX_MS, drawn from `random`); one
-   * asked for meanwhile is served by that retry.
-   */
-  private takeover(job: string, item: number): void {
-    if (this.state !== 'started') return;
-    const key = keyOf(job, item);
-    let loop = this.takingOver.get(key);
-    if (!loop) {
-      const created: RefreshLoop = new RefreshLoop(
-        async () => {
-          try {
-            await this.takeoverOnce(job, item);
-          } finally {
-            // The item left during this run (and did not come back): its loop goes with it.
-            if (!this.jobs.get(job)?.owned.has(item)) this.dropTakeover(job, item, true);
-          }
-        },
-        {
-          timers: this.clock,
-          backoff: { initialMs: TAKEOVER_RETRY_MS, maxMs: TAKEOVER_RETRY_MAX_MS, random: this.opts.random },
-          maxBackToBack: { runs: MAX_TAKEOVER_ROUNDS, pauseMs: TAKEOVER_RETRY_MS },
-          isFinal: (err) => err instanceof ZkClosedError || this.opts.zk.signal.aborted || this.state !== 'started',
-          onRetry: (err, retryInMs) => this.opts.log.warn({ err, job, item, retryInMs }, 'takeover failed; retrying'),
-          // An idle loop holds nothing a new one would not (a success reset its backoff): dropped.
-          onIdle: () => {
-            if (this.takingOver.get(key) !== created) return;
-            created.close();
-            this.takingOver.delete(key);
-          },
-        },
-      );
-      this.takingOver.set(key, created);
-      loop = created;
-    }
-    void loop.request();
-  }
-
-  /**
-   * Forgets the item's takeover loop (a pending retry with it), unless a takeover of it runs: that
-   * run's end forgets it (`ended`), if the item has not come back meanwhile.
-   */
-  private dropTakeover(job: string, item: number, ended = false): void {
-    const key = keyOf(job, item);
-    const loop = this.takingOver.get(key);
-    if (!loop || (loop.running && !ended)) return;
-    loop.close();
-    this.takingOver.delete(key);
-  }
-
-  private async takeoverOnce(job: string, item: number): Promise<void> {
-    const s = this.jobs.get(job);
-    if (!s || !s.owned.has(item) || this.state !== 'started') return;
-    // A local clock that cannot be trusted could plan fires of instants still to come: wait
-    // (the clock's verdict resumes firing and plans every owned item again, or gives them up).
-    if (this.paused || !this.clockTrusted()) return;
-    // Fires from the next regular one on belong to the schedule, even if one of them begins while
-    // this takeover reads ZooKeeper: the plan covers only the fires before it. Fixed when the
-    // reads start, not before the wait for a slot: the fires that answered `takeover` during
-    // that wait are this plan's, not another round's (at 1,000 jobs × 8 items started together
-    // each item was taken over about eight times, each round leaving the fires of its wait).
-    let until = new Date(s.nextFire - 1);
-    try {
-      const read = await this.reading.run(async () => {
-        // Waited for a slot: the item may have left, or the scheduler stopped.
-        if (!s.owned.has(item) || this.state !== 'started') return undefined;
-        until = new Date(s.nextFire - 1);
-        const progress = await this.opts.ledger.load(job, item, true);
-        const held = await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item));
-        return { progress, held };
-      });
-      if (!read) return;
-      const { progress, held } = read;
-      // A marker that cannot be read is held all the same, by someone else as far as we know.
-      const marker = held ? decodeMarker(held.data) : undefined;
-      const ours = marker?.member === this.opts.memberName();
-      // Our own run holds the item (a re-run this item's takeover began meanwhile): nothing to re-run,
-      // but the fires since the last one taken on are still planned, queued behind it: a scheduled
-      // fire that answered `takeover` meanwhile would otherwise be lost (fleet simulation, seed 274;
-      // the 10-minute chaos run with partitions). Only a run (or a begin) of the marker's own fire
-      // holds it: a begin of another fire of the item on its way does not (fleet simulation, seed
-      // 36648: taken for the marker's run, it left an orphaned marker in place for good).
-      const ownRun = ours && this.opts.executor.holdsFire(job, item, new Date(marker.fireTime));
-      if (s.disabled.has(item)) {
-        await this.takeOverDisabled(job, item, s, progress, held !== null && !ours, until);
-        return;
-      }
-      const plan = planTakeover({
-        def: s.def,
-        schedule: s.schedule,
-        progress: ownRun ? { ...progress, inFlight: null } : progress,
-        markerHeld: held !== null && !ours,
-        until,
-        bornAt: this.opts.ledger.createdAt(job, item),
-      });
-      if (plan.waitForMarker) {
-        this.opts.log.info({ job, item, holder: marker?.worker }, 'item still running elsewhere: waiting for its release');
-        this.watchMarker(job, item);
-        return;
-      }
-      if (ours && !ownRun) {
-        // Our own marker with no run of ours behind it (a begin whose run never started, or a run
-        // whose release could not be written): remove it, so that the fire it holds can be run again.
-        this.opts.log.warn({ job, item, fireTime: marker.fireTime }, 'removing an orphaned running marker of this worker');
-        if (!(await this.opts.ledger.dropOrphanMarker(job, item))) {
-          throw new ZkshardError('TAKEOVER_RACED', `the record of ${job}#${item} changed while its orphaned marker was being removed: taking the item over again`);
-        }
-      }
-      // Scheduled fires that answered `takeover`: those in the plan's window (after the last fire
-      // taken on, up to `until`) are the plan's; those at or before it are behind the item's
-      // frontier, which only a begin that accounted for them could pass (run or recorded by it:
-      // not recorded again); later ones wait for the next takeover round (the answer that added
-      // them asked for it).
-      this.dropAwaiting(s, item, until.getTime());
-      const requests: FireRequest[] = [];
-      if (plan.poison) {
-        this.opts.log.error({ job, item, fireTime: plan.poison.fireTime.toISOString(), reason: plan.poison.reason }, 'not running this fire again');
-        requests.push({ job, item, fireTime: plan.poison.fireTime, attempt: plan.poison.attempt, rerun: true, poison: { reason: plan.poison.reason }, reason: 'failover' });
-      }
-      if (plan.rerun) requests.push({ job, item, fireTime: plan.rerun.fireTime, attempt: plan.rerun.attempt, rerun: true, failovers: plan.rerun.failovers, reason: 'failover' });
-      // The plan's fires and missed ones are every instant after its frontier (`plan.from`): the
-      // first request that carries them claims back to it, and so moves the item's frontier.
-      const fires: FireRequest[] = plan.fires.map((fireTime, k) => ({ job, item, fireTime, attempt: 1, reason: 'misfire', ...((k > 0 || plan.from) && { after: k > 0 ? plan.fires[k - 1]! : plan.from! }) }));
-      requests.push(...fires);
-      if (plan.missed) {
-        this.opts.log.warn({ job, item, missed: plan.missed.count, policy: s.def.misfire }, 'fires missed before takeover');
-        const carrier = fires[0] ?? requests[0];
-        if (carrier) {
-          carrier.missed = mergeNote(carrier.missed, plan.missed);
-          if (plan.from) carrier.after = plan.from;
-        } else {
-          // Nothing to run: recorded now, moving the frontier past them if it has not moved.
-          void this.opts.ledger.recordNotes(job, item, { missed: plan.missed }, plan.from ? { advanceFrom: plan.from.toISOString() } : {});
-        }
-      }
-      const trigger = s.pendingTriggers.get(item);
-      if (trigger) {
-        s.pendingTriggers.delete(item);
-        requests.push(trigger);
-      }
-      if (requests.length > 0) {
-        this.opts.log.info({ job, item, rerun: plan.rerun?.fireTime.toISOString(), catchUp: plan.fires.length }, 'taking over item');
-        await this.fireTakeover(requests);
-      }
-      // Every fire up to `until` is accounted for: run again, run, or recorded as missed.
-      this.settle(job, item, until.getTime(), true);
-    } catch (err) {
-      // The item's record cannot be read (reported by the ledger): left alone, never retried blindly;
-      // its next regular fire reads it again.
-      if ((err as { code?: unknown }).code === 'ZK_DATA_MALFORMED' && this.state === 'started') {
-        this.settle(job, item, until.getTime(), true);
-        return;
-      }
-      // Retried by the item's loop, unless the session or the scheduler ended (`isFinal`).
-      throw err;
-    }
-  }
-
-  /**
-   * Hands takeover fires to the executor, gathered over one turn of the clock (`Clock.setImmediate`,
-   * as the executor's freed batch): the takeovers of many items at once (a worker joining, a
-   * failover) begin in one transaction. Resolves once they are begun.
-   */
-  private fireTakeover(requests: readonly FireRequest[]): Promise<void> {
-    this.takeoverFires.push(...requests);
-    this.takeoverFlush ??= new Promise<void>((resolve) => {
-      this.clock.setImmediate(() => {
-        const batch = this.takeoverFires;
-        this.takeoverFires = [];
-        this.takeoverFlush = undefined;
-        if (this.state !== 'started') return resolve();
-        void this.opts.executor.fire(batch, true).finally(resolve);
-      });
-    });
-    return this.takeoverFlush;
+    settleFires(this.jobs.get(job), item, fireMs, upTo);
   }
 
   /**
@@ -758,7 +485,7 @@ export class FireScheduler {
         const oldest = timerLate ? s.nextFire : s.unsettled.get(item)?.[0];
         if (oldest === undefined || oldest > now - STALL_GRACE_MS) continue;
         const key = keyOf(s.def.name, item);
-        if (this.opts.executor.isBusy(s.def.name, item) || this.takingOver.get(key)?.running || this.watching.has(key)) continue;
+        if (this.opts.executor.isBusy(s.def.name, item) || this.takeovers.busy(key)) continue;
         found.push(key);
       }
     }
@@ -771,39 +498,12 @@ export class FireScheduler {
     if (fresh.length > 0 || found.length !== before.size) this.opts.onStalled?.(found);
     for (const key of fresh) {
       const at = key.lastIndexOf('#');
-      this.takeover(key.slice(0, at), Number(key.slice(at + 1)));
+      this.takeovers.request(key.slice(0, at), Number(key.slice(at + 1)));
     }
     // An item whose timer was late gets its timer re-armed too.
     if (found.length > 0) this.arm();
   }
 
-  /** Plans the item again once the marker another run holds is gone. */
-  private watchMarker(job: string, item: number): void {
-    if (!this.jobs.get(job)?.owned.has(item)) return;
-    const key = keyOf(job, item);
-    if (this.watching.has(key)) return; // one watch per item, so one release means one takeover
-    this.watching.add(key);
-    const path = this.opts.paths.running(job, item);
-    const settle = (): void => {
-      this.watching.delete(key);
-    };
-    void this.opts.zk
-      .exists(path, (event) => {
-        settle();
-        if (event.type === 'deleted') this.takeover(job, item);
-        else this.watchMarker(job, item);
-      })
-      .then((stat) => {
-        if (stat !== null) return;
-        settle();
-        this.takeover(job, item);
-      })
-      .catch(settle);
-  }
-}
-
-function keyOf(job: string, item: number): string {
-  return `${job}#${item}`;
 }
 
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {

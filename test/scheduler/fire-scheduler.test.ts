@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { FireScheduler, STALL_GRACE_MS, TAKEOVERS_READING_MAX, type FireTarget, type MarkerReader, type ProgressSource } from '../../src/scheduler/fire-scheduler.js';
+import { FireScheduler, STALL_GRACE_MS, type FireTarget, type MarkerReader, type ProgressSource } from '../../src/scheduler/fire-scheduler.js';
+import { TAKEOVERS_READING_MAX } from '../../src/scheduler/item-takeovers.js';
 import type { ExecutorEvents, FireRequest } from '../../src/executor/executor.js';
 import type { ProgressRecord } from '../../src/model/progress-record.js';
 import type { FireNotes } from '../../src/executor/fire-note.js';

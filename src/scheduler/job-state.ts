@@ -1,0 +1,56 @@
+import type { JobDefinition } from '../config/job-definition.js';
+import type { FireRequest } from '../executor/executor.js';
+import type { FireNote } from '../executor/fire-note.js';
+import type { CronSchedule } from '../cron/cron-schedule.js';
+
+/** What the scheduler keeps of one job it owns items of. */
+export interface JobState {
+  def: JobDefinition;
+  schedule: CronSchedule;
+  owned: Set<number>;
+  /** Owned items an operator disabled: they do not fire. */
+  disabled: Set<number>;
+  /** ms since epoch of the next regular fire. */
+  nextFire: number;
+  /** The schedule's instant before `nextFire` (undefined when there is none): the claim of its fires. */
+  prevFire: number | undefined;
+  /** Missed fires to record with the item's next run. */
+  missed: Map<number, FireNote>;
+  /** Fires the overlap policy dropped (or another run held the item), to record with the item's next run. */
+  skipped: Map<number, FireNote>;
+  /**
+   * Per item, the fire instants (ms, ascending) handed to the executor whose fate is not settled
+   * yet: begun, taken on elsewhere, recorded, or covered by a takeover. For the stall check.
+   */
+  unsettled: Map<number, number[]>;
+  /** Manual triggers an item could not take on yet (busy elsewhere, or a takeover comes first). */
+  pendingTriggers: Map<number, FireRequest>;
+  /** Scheduled fires (ms) whose begin answered `takeover`: the item's next takeover accounts for them. */
+  awaiting: Map<number, number[]>;
+}
+
+/** Notes that the fate of the item's fire at `fireMs` (or, `upTo`, of all its fires to then) is settled. */
+export function settleFires(s: JobState | undefined, item: number, fireMs: number, upTo = false): void {
+  const open = s?.unsettled.get(item);
+  if (!s || !open || open.length === 0) return;
+  if (!upTo) {
+    // One instant, usually the oldest (the fire just begun): removed in place, as `tick` adds
+    // them, rather than with a new array per run.
+    for (let at = open.indexOf(fireMs); at >= 0; at = open.indexOf(fireMs, at)) open.splice(at, 1);
+    return;
+  }
+  const left = open.filter((t) => t > fireMs);
+  if (left.length !== open.length) s.unsettled.set(item, left);
+}
+
+/** Forgets the item's awaiting fires up to `untilMs`: a takeover accounts for them (see `ItemTakeovers`). */
+export function dropAwaiting(s: JobState, item: number, untilMs: number): void {
+  const left = (s.awaiting.get(item) ?? []).filter((t) => t > untilMs);
+  if (left.length > 0) s.awaiting.set(item, left);
+  else s.awaiting.delete(item);
+}
+
+/** An item as `job#item` (keys of the scheduler's per-item sets, and of the stalled list). */
+export function keyOf(job: string, item: number): string {
+  return `${job}#${item}`;
+}
