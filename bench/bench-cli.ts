@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { repoRoot } from '../src/testing/worker-fleet.js';
+import { EXIT } from '../src/cli/exit-codes.js';
 import { BenchCleanup } from './lib/bench-cleanup.js';
 import { machineInfo } from './lib/machine-info.js';
 import { renderTable } from './lib/table.js';
@@ -25,12 +26,12 @@ const names: string[] = program.args.length > 0 ? program.args : SCENARIOS.map((
 
 if (opts.list) {
   for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(12)} ${s.summary}\n`);
-  process.exit(0);
+  process.exit(EXIT.OK);
 }
 const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
 if (unknown.length > 0) {
   process.stderr.write(`bench: unknown scenario ${unknown.map((u) => JSON.stringify(u)).join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
-  process.exit(2);
+  process.exit(EXIT.USAGE);
 }
 
 const log = (line: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -44,7 +45,7 @@ const onSignal = (sig: NodeJS.Signals): void => {
     abort.abort(new Error(`interrupted by ${sig}`));
   } else {
     cleanup.dispose();
-    process.exit(130);
+    process.exit(EXIT.INTERRUPTED);
   }
 };
 process.on('SIGINT', onSignal);
@@ -84,4 +85,4 @@ for (const name of names) {
 cleanup.dispose();
 if (!opts.keep) rmSync(scratch, { recursive: true, force: true });
 else log(`scratch kept: ${scratch}`);
-process.exit(abort.signal.aborted ? 130 : failed ? 1 : 0);
+process.exit(abort.signal.aborted ? EXIT.INTERRUPTED : failed ? EXIT.FAILED : EXIT.OK);

@@ -9,6 +9,8 @@ export const EXIT = {
   USAGE: 2,
   /** Not found, or ZooKeeper (or the history's PostgreSQL) unreachable. */
   UNAVAILABLE: 3,
+  /** A long-running tool (`npm run bench`, `npm run chaos`) stopped at once by a second Ctrl-C (128 + SIGINT). */
+  INTERRUPTED: 130,
   /** `zkshard stage`: the stage's command was ended by a signal. */
   KILLED: 128,
   /** ZooKeeper refused the credentials or the operation (wrong, missing or too weak an identity). */
