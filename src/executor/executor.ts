@@ -459,10 +459,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       return;
     }
     if (held === 'gone') {
-      // Nothing to release: the marker is gone, and the fire stays in flight for the next owner.
+      // Nothing to release: the marker is gone, and the fire stays in flight. Said as a begin that
+      // found a fire left in flight (`takeover`): if the item is still ours, the scheduler takes
+      // it over at once and runs the fire again; else its next owner does.
       prepared.dispose();
       runLog().warn('run not started: its marker was deleted by a forced remove or reshard before its fire time');
-      this.emit('finished', { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome: 'interrupted', durationMs: 0 });
+      this.emit('notStarted', req, 'takeover');
       return;
     }
     // Durations on the monotonic clock: a wall-clock step must never make one negative (a negative
