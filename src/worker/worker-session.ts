@@ -200,9 +200,21 @@ export class WorkerSession {
     // round trips' time, not thousands.
     const jobs = this.opts.jobs;
     const window = new RequestSlots(REGISTER_CONCURRENCY);
+    // Once one job's work failed (the start fails with it), the jobs still waiting are not begun.
+    let failed = false;
+    const inWindow = (work: () => Promise<void>): Promise<void> =>
+      window.run(async () => {
+        if (failed) return;
+        try {
+          await work();
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      });
     await Promise.all(
       jobs.map((job) =>
-        window.run(async () => {
+        inWindow(async () => {
           const { outcome, definition } = await store.register(job.definition, job.overwrite);
           // (A definition that does not decode, outcome `malformed`, is reported when the job's cache reads it.)
           if (outcome === 'kept' && JSON.stringify(withCode(definition, job.definition)) !== JSON.stringify(withCode(job.definition, job.definition))) {
@@ -237,7 +249,7 @@ export class WorkerSession {
       await triggers.start();
       this.triggerCaches.set(name, triggers);
     };
-    await Promise.all(jobs.map((job) => window.run(() => watchJob(job.definition.name))));
+    await Promise.all(jobs.map((job) => inWindow(() => watchJob(job.definition.name))));
     await this.member.start();
     // Every job once, a slice per turn (JobRefreshQueue), before the first fire is armed.
     for (const job of jobs) this.refreshes.add(job.definition.name);

@@ -325,3 +325,34 @@ describe('WorkerSession on simulated ZooKeeper and time', () => {
     expect([0, 1, 2, 3].map((i) => w.server.peek(w.paths.running(JOB, i))?.stat.mzxid)).toEqual(markers);
   });
 });
+
+describe('WorkerSession.start with many jobs', () => {
+  it('stops beginning the jobs still waiting in its window once one job\'s registration failed (the start fails with it)', async () => {
+    const w = new SessionWorld(everySecond());
+    const zk = w.client({ process: 'a', sessionTimeoutMs: 4000 });
+    await w.settle(zk.start());
+    const jobs = Array.from({ length: 200 }, (_, i) => ({ definition: everySecond({ name: `j${String(i).padStart(3, '0')}` }), overwrite: false }));
+    const asked = new Set<string>();
+    const failing = new Proxy(zk, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        if (key !== 'getDataIfExists') return (value as (...a: unknown[]) => unknown).bind(target);
+        return (path: string, ...rest: unknown[]) => {
+          const job = /\/jobs\/(j\d{3})$/.exec(path)?.[1];
+          if (job) asked.add(job);
+          if (job === 'j000') return Promise.reject(new Error('connection lost'));
+          return (value as (...a: unknown[]) => unknown).call(target, path, ...rest);
+        };
+      },
+    });
+    const time = simTime(w.clock.timers('a'));
+    const session = new WorkerSession({ zk: failing, paths: w.paths, workerId: 'a', labels: {}, capacity: 1, jobs, loader: new SimHandlerLoader(time, () => ({ durationMs: () => 100, entered: () => {}, left: () => {} })), log: silentLogger(), time, random: () => w.random.float() });
+    await expect(w.settle(session.start())).rejects.toThrow('connection lost');
+    await w.settle(new Promise<void>((resolve) => time.setTimeout(resolve, 5000))); // everything in flight settles
+    expect(asked.has('j000')).toBe(true);
+    expect(asked.size).toBeLessThanOrEqual(64); // the window's first jobs, not the 136 behind them
+    await w.settle(session.close());
+    await w.settle(zk.close());
+  });
+});
