@@ -13,6 +13,16 @@ export interface LedgerMember {
   readonly workerId: string;
   fenceVersion?(): number;
   refreshFence?(): Promise<number>;
+  /**
+   * The member node version every begin checks: the highest one as of which the worker's view of
+   * its assignments is complete (the leader fences a member in the multi that moves items away
+   * from it). Without it, begins check only that the node exists (tests of the ledger alone).
+   */
+  beginFence?(): number;
+  /** Resolves with `beginFence()` once it is above `above`; undefined when the worker stops. */
+  awaitBeginFence?(above: number): Promise<number | undefined>;
+  /** Whether the item is still ours (asked after a begin failed its fence check and the view caught up). */
+  owns?(job: string, item: number): boolean;
 }
 
 /**

@@ -163,11 +163,32 @@ export class RunLedger {
     let fenceAtBegin: number | undefined;
     let sent: number | undefined;
     let memberGone = false;
+    let checkedFence: number | undefined;
     const outcome = await commitBatched<Pending>(this.zk, requests.map((r, i) => ({ i, r })), {
-      // Every multi checks our membership node: a worker whose session is gone starts nothing.
-      prefix: (tx) => tx.check(this.paths.member(this.member.name)),
-      prefixRejected: () => {
-        memberGone = true;
+      // Every multi checks our membership node: a worker whose session is gone starts nothing; at
+      // the version of the fence as of which our assignments are known (see LedgerMember.beginFence),
+      // so that nothing the leader has moved away from us can be begun here.
+      prefix: (tx) => {
+        checkedFence = this.member.beginFence?.();
+        if (checkedFence !== undefined) fenceAtBegin = checkedFence;
+        tx.check(this.paths.member(this.member.name), checkedFence ?? -1);
+      },
+      prefixRejected: async (err, pending) => {
+        if (!(err.reason instanceof BadVersionError) || checkedFence === undefined || !this.member.awaitBeginFence) {
+          memberGone = true;
+          return;
+        }
+        // Fenced: the leader moved items away from us (or an operator forced a remove). Once our
+        // view of the assignments has caught up, what is still ours is begun again (see `add`).
+        // The node is read again too: the watch on it may not have told us yet (a read that failed).
+        await this.fences.refresh()?.catch(() => undefined);
+        const now = await this.member.awaitBeginFence(checkedFence);
+        if (now === undefined) {
+          memberGone = true;
+          return;
+        }
+        this.log.debug({ from: checkedFence, to: now, items: pending.length }, 'begin fenced: trying again once the assignments caught up');
+        return pending;
       },
       beforeRound: async (pending) => {
         // Loaded once; again only for items whose cache entry was dropped meanwhile (conflict,
@@ -190,12 +211,18 @@ export class RunLedger {
           }),
         );
         now = this.time.now();
-        fenceAtBegin = this.fences.current();
+        fenceAtBegin = this.member.beginFence?.() ?? this.fences.current();
         sent = this.clock?.localNow();
       },
       add: (tx, p) => {
         const { r, cached } = p;
         if (results[p.i] !== undefined || !cached) return false;
+        // Ours as the assignments stand at the fence this multi checks (the scheduler's view is
+        // at least that recent): an item the leader moved away since is fenced off by the check.
+        if (this.member.owns && !this.member.owns(r.job, r.item)) {
+          results[p.i] = { status: 'gone' }; // moved away: its next owner fires it
+          return false;
+        }
         if (cached.version < 0) {
           results[p.i] = { status: 'gone' }; // no item node: the job or item was removed
           this.progress.delete(r.job, r.item);

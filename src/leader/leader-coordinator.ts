@@ -33,12 +33,16 @@ export interface LeaderCoordinatorEvents {
   deposed: [];
 }
 
-/** An assignment to write: its record, encoded, and the version it replaces (-1: create it). */
+/**
+ * An assignment to write: its record, encoded, the version it replaces (-1: create it), and the
+ * members it takes items from (each is fenced in the multi that writes it).
+ */
 interface Change {
   job: string;
   record: AssignmentRecord;
   data: Buffer;
   version: number;
+  losers: readonly string[];
 }
 
 interface KnownAssignment {
@@ -66,6 +70,10 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private state: 'latent' | 'started' | 'closed' = 'latent';
   private readonly loop: RefreshLoop;
   private passes = 0;
+  /** The members as last planned with: names and data (a fence changes a node's version, not its data). */
+  private membersSeen = '';
+  /** The version each member node was last fenced to here (the members cache may not have seen it yet). */
+  private readonly fencedAt = new Map<string, number>();
 
   constructor(
     private readonly zk: ZkSession,
@@ -96,7 +104,10 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     this.jobs = new ChildrenCache(this.zk, this.paths.jobs, { withData: true, log: this.log, retry: this.retry });
     this.drains = new ChildrenCache(this.zk, this.paths.drains, { withData: false, log: this.log, retry: this.retry });
     this.rebalance = new NodeCache(this.zk, this.paths.rebalance, this.log, this.retry);
-    this.members.on('changed', () => this.schedule());
+    // A member node whose version alone moved was fenced (by us, or by an operator): nothing to plan.
+    this.members.on('changed', () => {
+      if (this.membersSignature() !== this.membersSeen) this.schedule();
+    });
     this.jobs.on('changed', () => this.schedule());
     this.drains.on('changed', () => this.schedule());
     this.rebalance.on('changed', () => this.schedule());
@@ -125,7 +136,16 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     void this.loop.request();
   }
 
+  private membersSignature(): string {
+    return [...this.members!.children]
+      .sort()
+      .map((name) => `${name}=${this.members!.data(name)?.data.toString('base64') ?? ''}`)
+      .join('\n');
+  }
+
   private liveMembers(): Member[] {
+    this.membersSeen = this.membersSignature();
+    for (const name of this.fencedAt.keys()) if (!this.members!.data(name)) this.fencedAt.delete(name);
     const result: Member[] = [];
     for (const name of this.members!.children) {
       const info = decodeMemberInfo(this.members!.data(name)?.data ?? Buffer.alloc(0));
@@ -233,7 +253,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
         workers: Object.fromEntries(owners.filter((o): o is string => o !== null).map((o) => [o, workerIds[o] ?? '?'])),
         updatedAt: new Date().toISOString(),
       };
-      changed.push({ job: def.name, record, data: encodeAssignment(record), version: current.version });
+      changed.push({ job: def.name, record, data: encodeAssignment(record), version: current.version, losers: losersOf(current.record?.owners, owners) });
     }
     // Closed while this pass let the event loop turn: no longer the leader, nothing to publish.
     if (changed.length === 0 || this.state !== 'started') return;
@@ -253,13 +273,28 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
    */
   private async publish(changed: readonly Change[], published: string[]): Promise<void> {
     let deposed = false;
+    let fenced: string[] = [];
     const { unsent } = await commitBatched(this.zk, changed, {
       prefix: (tx) => tx.check(this.paths.member(this.memberName)),
       add: (tx, c) => {
         if (c.version < 0) tx.create(this.paths.assignment(c.job), c.data);
         else tx.setData(this.paths.assignment(c.job), c.data, c.version);
       },
-      committed: (done) => {
+      // Every live member that this multi takes items from is fenced in it: its node is written
+      // (its own data again, version-checked), and each of its begins checks that version, so it
+      // can begin none of those items once they are another's (docs/ARCHITECTURE.md, "Fences").
+      suffix: (tx, batch) => {
+        fenced = [];
+        for (const loser of new Set(batch.flatMap((c) => c.losers))) {
+          const node = this.members!.data(loser);
+          if (!node) continue; // gone: its session can write nothing any more
+          tx.setData(this.paths.member(loser), node.data, Math.max(node.stat.version, this.fencedAt.get(loser) ?? -1));
+          fenced.push(loser);
+        }
+      },
+      committed: (done, suffixResults) => {
+        suffixResults.forEach((r, k) => this.fencedAt.set(fenced[k]!, r.stat?.version ?? 0));
+        if (fenced.length > 0) this.log.debug({ members: fenced }, 'fenced members that items moved away from');
         for (const { request, results } of done) this.known.set(request.job, { record: request.record, version: results[0]?.stat?.version ?? 0 });
         const chunk = done.map((d) => d.request);
         this.log.info(
@@ -275,6 +310,12 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
         this.known.delete(c.job);
         return 'stop';
       },
+      // A member we fence changed its node meanwhile (its own update) or left: plan again once the
+      // members cache has it.
+      suffixRejected: (err, _pending, k) => {
+        this.log.info({ err, member: fenced[k] }, 'could not fence a member items move away from; planning again');
+        this.fencedAt.delete(fenced[k]!);
+      },
       prefixRejected: (err) => {
         deposed = true;
         if (this.state === 'closed') return;
@@ -285,6 +326,15 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     });
     if (unsent.length > 0 && !deposed) this.schedule();
   }
+}
+
+/** The members that own an item in `before` and not in `after` (an item removed by a reshard included). */
+function losersOf(before: readonly (string | null)[] | undefined, after: readonly (string | null)[]): string[] {
+  const losers = new Set<string>();
+  before?.forEach((owner, item) => {
+    if (owner !== null && after[item] !== owner) losers.add(owner);
+  });
+  return [...losers];
 }
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {

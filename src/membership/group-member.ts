@@ -6,6 +6,7 @@ import { BadVersionError, ZkError, isConnectionTrouble } from '../zk/zk-errors.j
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { encodeMemberInfo, type MemberInfo } from './member-info.js';
 import { NodeCache } from '../zk/node-cache.js';
+import type { RetryTiming } from '../zk/refresh-loop.js';
 
 /**
  * This worker's membership: one EPHEMERAL_SEQUENTIAL node under `/workers`, which is also its
@@ -22,6 +23,8 @@ export class GroupMember {
   private readonly token: string;
   /** Our member node, watched: an operator's forced remove or reshard bumps its version (`fenceVersion`). */
   private watched: NodeCache | undefined;
+  /** Told whenever the known version of our member node moves up (see `onFenceMoved`). */
+  private readonly fenceListeners: Array<(version: number) => void> = [];
 
   constructor(
     private readonly zk: ZkSession,
@@ -30,6 +33,8 @@ export class GroupMember {
     private readonly log: Logger,
     /** The random token of the member's name (8 hex digits; the simulation draws it from its seed). @default random bytes */
     token: string = randomBytes(4).toString('hex'),
+    /** Timers and backoff of the watch on our own node. @default systemClock */
+    private readonly retry?: RetryTiming,
   ) {
     this.info = info;
     this.token = token;
@@ -76,13 +81,13 @@ export class GroupMember {
     this.log.info({ member: this.nodeName, workerId: this.info.id, jobs: this.info.jobs }, 'registered as member');
     // The fence is followed as it moves, not only learned when a write it guards fails: a run
     // begun ahead of its instant checks it before its handler is entered (Executor).
-    const watched = new NodeCache(this.zk, this.path, this.log);
+    const watched = new NodeCache(this.zk, this.path, this.log, this.retry);
     this.watched = watched;
     watched.on('changed', (node) => {
       if (node && node.stat.version > this.version) {
         // Our own update's watch event comes before its answer; anything else is an operator's fence.
         this.log.debug({ member: this.nodeName, from: this.version, to: node.stat.version }, 'member node version moved');
-        this.version = node.stat.version;
+        this.advance(node.stat.version);
       }
     });
     await watched.start();
@@ -112,7 +117,7 @@ export class GroupMember {
         stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
       }
       this.info = next;
-      this.version = Math.max(this.version, stat.version);
+      this.advance(stat.version);
       this.log.info({ member: this.nodeName, state: next.state }, 'membership updated');
     });
     this.updating = run.catch(() => undefined);
@@ -121,8 +126,9 @@ export class GroupMember {
 
   /**
    * The member node's data version as last known: the fence of this worker's runs. An operator's
-   * forced `remove`/`reshard` bumps it in the transaction that deletes running markers of ours;
-   * the node is watched, so that bump is known here as soon as its watch event arrives.
+   * forced `remove`/`reshard` bumps it in the transaction that deletes running markers of ours, the
+   * leader in the transaction that moves items of ours to another member; the node is watched, so
+   * that bump is known here as soon as its watch event arrives.
    */
   fenceVersion(): number {
     return this.version;
@@ -131,8 +137,22 @@ export class GroupMember {
   /** Reads the member node's version again (after a write fenced by it failed). */
   async refreshFence(): Promise<number> {
     const found = await this.zk.getDataIfExists(this.path);
-    if (found) this.version = Math.max(this.version, found.stat.version);
+    if (found) this.advance(found.stat.version);
     return this.version;
+  }
+
+  /**
+   * Tells `listener` of every move of our member node's version: our own update, an operator's
+   * fence, or the leader's when it moves items away from us (each begin checks the version).
+   */
+  onFenceMoved(listener: (version: number) => void): void {
+    this.fenceListeners.push(listener);
+  }
+
+  private advance(version: number): void {
+    if (version <= this.version) return;
+    this.version = version;
+    for (const listener of this.fenceListeners) listener(version);
   }
 
   /** Deletes the membership node (leaving the group). Idempotent; tolerates a dead session. */

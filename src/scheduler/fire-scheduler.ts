@@ -105,6 +105,11 @@ export class FireScheduler {
     return out;
   }
 
+  /** Whether the item is this worker's as the assignments applied so far say. */
+  owns(job: string, item: number): boolean {
+    return this.jobs.get(job)?.owned.has(item) ?? false;
+  }
+
   /** How many items have a takeover loop now: running, due, or waiting for a retry (for tests). */
   takeoverLoops(): number {
     return this.takeovers.loops;

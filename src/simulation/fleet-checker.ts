@@ -16,7 +16,9 @@ export type Invariant =
   /** (e) an assignment was written by a session that was not the named leader's live member. */
   | 'deposed-leader-write'
   /** (f) a running marker was deleted by a session that did not own it (an operator's forced remove excepted). */
-  | 'foreign-marker-delete';
+  | 'foreign-marker-delete'
+  /** (g) a run was begun by a member the item's assignment did not name as its owner at that zxid (the leader fences a member it moves items from). */
+  | 'begin-by-owner';
 
 export interface Violation {
   invariant: Invariant;
@@ -170,11 +172,16 @@ function checkFencing(input: CheckInput): Violation[] {
 
 /** (e), (f): what the server saw applied. */
 function checkIncidents(input: CheckInput): Violation[] {
-  return input.log.incidents.map((i): Violation =>
-    i.kind === 'assignment-write'
-      ? { invariant: 'deposed-leader-write', atMs: i.atMs, message: `${i.path} written at zxid ${i.zxid}: ${i.detail}` }
-      : { invariant: 'foreign-marker-delete', atMs: i.atMs, message: `${i.path} (of session ${i.owner.toString(16)}) deleted at zxid ${i.zxid} by session ${i.by.toString(16)}` },
-  );
+  return input.log.incidents.map((i): Violation => {
+    switch (i.kind) {
+      case 'assignment-write':
+        return { invariant: 'deposed-leader-write', atMs: i.atMs, message: `${i.path} written at zxid ${i.zxid}: ${i.detail}` };
+      case 'foreign-marker-delete':
+        return { invariant: 'foreign-marker-delete', atMs: i.atMs, message: `${i.path} (of session ${i.owner.toString(16)}) deleted at zxid ${i.zxid} by session ${i.by.toString(16)}` };
+      case 'begin-not-owner':
+        return { invariant: 'begin-by-owner', atMs: i.atMs, message: `${i.path} created at zxid ${i.zxid}: ${i.detail}` };
+    }
+  });
 }
 
 /**

@@ -57,7 +57,9 @@ export type FleetIncident =
   /** A write to an assignment by a session that was not the named leader's live member. */
   | { kind: 'assignment-write'; atMs: number; path: string; zxid: bigint; detail: string }
   /** A running marker deleted by a session that did not own it (an operator's forced remove excepted). */
-  | { kind: 'foreign-marker-delete'; atMs: number; path: string; zxid: bigint; owner: bigint; by: bigint };
+  | { kind: 'foreign-marker-delete'; atMs: number; path: string; zxid: bigint; owner: bigint; by: bigint }
+  /** A run begun (its marker created) by a session whose member the item's assignment did not name as owner then. */
+  | { kind: 'begin-not-owner'; atMs: number; path: string; zxid: bigint; detail: string };
 
 export interface ProcessEvent {
   atMs: number;

@@ -99,6 +99,19 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       if (c.op === 'delete' && c.path.endsWith('/running') && c.ephemeralOwner && c.ephemeralOwner !== session && session !== operatorSession) {
         log.incidents.push({ kind: 'foreign-marker-delete', atMs: clock.nowMs, path: c.path, zxid, owner: c.ephemeralOwner, by: session });
       }
+      const begun = c.op === 'create' ? /^(.*)\/items\/(\d+)\/running$/.exec(c.path) : null;
+      if (begun && begun[1]!.startsWith(`${paths.jobs}/`)) {
+        // A run is begun only by the item's owner as the assignment stands at that zxid: the leader
+        // fences every member it moves items from in the multi that moves them.
+        const job = begun[1]!.slice(paths.jobs.length + 1);
+        const record = decodeAssignment(server.peek(paths.assignment(job))?.data);
+        const owner = record?.owners[Number(begun[2])];
+        const member = owner ? server.peek(`${memberPathPrefix}${owner}`) : undefined;
+        if (!member || member.stat.ephemeralOwner !== session) {
+          const detail = !record ? 'the job has no readable assignment' : !owner ? 'the item has no owner' : !member ? `its owner ${owner} has no member node` : `by session ${session.toString(16)}, its owner ${owner} is session ${member.stat.ephemeralOwner.toString(16)}`;
+          log.incidents.push({ kind: 'begin-not-owner', atMs: clock.nowMs, path: c.path, zxid, detail });
+        }
+      }
       if ((c.op === 'setData' || c.op === 'create') && c.path.startsWith(`${paths.jobs}/`) && c.path.endsWith('/assignment')) {
         const record = decodeAssignment(server.peek(c.path)?.data);
         const member = record ? server.peek(`${memberPathPrefix}${record.leader}`) : undefined;

@@ -19,6 +19,7 @@ import { readTrigger } from '../model/trigger-request.js';
 import { formatCode, sameCode, withCode } from '../model/job-code.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { RunLedger, type LedgerMember } from '../executor/run-ledger.js';
+import { BeginFence } from './begin-fence.js';
 import { StageStore } from '../executor/stage-store.js';
 import { Executor, type ExecutorEvents } from '../executor/executor.js';
 import { recordNotes, withMember, withSchedules, type RunRecorder } from '../executor/run-recorder.js';
@@ -102,6 +103,8 @@ export class WorkerSession {
   private readonly log: Logger;
   private closed = false;
   private readonly clockCheck: ClockCheck;
+  /** The member node version begins check (see BeginFence). */
+  private readonly beginFence: BeginFence;
 
   private readonly time: Clock;
   private readonly retry: RetryTiming;
@@ -135,8 +138,12 @@ export class WorkerSession {
       },
       opts.log.child({ component: 'membership' }),
       opts.random ? Math.floor(opts.random() * 2 ** 32).toString(16).padStart(8, '0') : undefined,
+      this.retry,
     );
     const member = this.member;
+    const beginFence = new BeginFence(0, () => this.assignmentsCaughtUp(), opts.log.child({ component: 'membership' }));
+    this.beginFence = beginFence;
+    member.onFenceMoved((version) => beginFence.moved(version));
     const identity: LedgerMember = {
       get name(): string {
         return member.name;
@@ -144,6 +151,9 @@ export class WorkerSession {
       workerId: opts.workerId,
       fenceVersion: () => member.fenceVersion(),
       refreshFence: () => member.refreshFence(),
+      beginFence: () => beginFence.version,
+      awaitBeginFence: (above) => beginFence.above(above),
+      owns: (job, item) => this.scheduler.owns(job, item),
     };
     this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? DEFAULTS.worker.maxClockSkewMs, opts.log.child({ component: 'clock' }), DEFAULTS.worker.clockCheckIntervalMs, opts.clock ?? (() => this.time.now()), this.time);
     const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }), this.clockCheck, this.time, random);
@@ -181,6 +191,20 @@ export class WorkerSession {
       });
     }
     this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }), memberName: () => member.name, clock: this.time, random, clockTrusted: () => this.clockCheck.trustNow() });
+  }
+
+  /**
+   * Resolves once every assignment change announced so far (each watch that fired) is read and
+   * applied to the scheduler: what BeginFence waits for before begins check a new fence.
+   */
+  private async assignmentsCaughtUp(): Promise<void> {
+    for (;;) {
+      const reading = [...this.jobCaches.values()].filter((c) => !c.assignment.idle);
+      if (reading.length === 0) {
+        await this.refreshes.idle();
+        if ([...this.jobCaches.values()].every((c) => c.assignment.idle)) return;
+      } else await Promise.all(reading.map((c) => c.assignment.settled()));
+    }
   }
 
   /** Whether every declared job's definition and assignment have been read (after `start()`). */
@@ -292,6 +316,7 @@ export class WorkerSession {
     if (this.closed) return;
     this.closed = true;
     this.refreshes.close();
+    this.beginFence.close();
     this.scheduler.stop();
     this.ledger.close();
     this.clockCheck.close();

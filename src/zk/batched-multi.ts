@@ -32,8 +32,14 @@ export interface BatchedMultiHandlers<R> {
    * request out for good, adding nothing (the writer settled it otherwise, e.g. a duplicate).
    */
   add(tx: ZkTransaction, request: R): boolean | void;
-  /** A multi was committed: its requests, in order, each with its ops' results. */
-  committed(done: ReadonlyArray<CommittedRequest<R>>): void;
+  /**
+   * Ops every multi ends with, that depend on the requests it carries (e.g. a fence of each member
+   * they take items from). Added after the batch is filled: keep them small (they are not counted
+   * against `maxRequestBytes`).
+   */
+  suffix?(tx: ZkTransaction, batch: readonly R[]): void;
+  /** A multi was committed: its requests, in order, each with its ops' results (and the results of its `suffix` ops). */
+  committed(done: ReadonlyArray<CommittedRequest<R>>, suffixResults: ZkOpResult[]): void;
   /** The server refused op number `opOffset` (0-based, among the ops `add` put in) of `request`. */
   rejected(request: R, err: ZkTransactionError, opOffset: number): RejectedDecision | Promise<RejectedDecision>;
   /**
@@ -43,6 +49,11 @@ export interface BatchedMultiHandlers<R> {
    * request not committed is unsent.
    */
   prefixRejected?(err: ZkTransactionError, pending: readonly R[]): void | Promise<readonly R[] | void>;
+  /**
+   * The server refused a `suffix` op (number `opOffset` among them): returns the requests of
+   * `pending` to send again, or nothing: then nothing more is sent.
+   */
+  suffixRejected?(err: ZkTransactionError, pending: readonly R[], opOffset: number): readonly R[] | void | Promise<readonly R[] | void>;
   /**
    * The outcome of a multi is unknown (the connection dropped or no answer came in time): returns
    * the requests of `sent` to send again (the writer settled the others), or 'stop'. Without it,
@@ -112,10 +123,15 @@ export async function commitBatched<R>(
     }
     if (rest.length > 0) split = true;
     const sent = batch.map((b) => b.request);
+    const suffixOps = tx.size;
+    handlers.suffix?.(tx, sent);
     try {
       const results = await zk.commit(tx);
       multis++;
-      handlers.committed(batch.map(({ request, first, count }) => ({ request, results: results.slice(first, first + count) })));
+      handlers.committed(
+        batch.map(({ request, first, count }) => ({ request, results: results.slice(first, first + count) })),
+        results.slice(suffixOps),
+      );
       pending = rest;
     } catch (err) {
       if (!(err instanceof ZkTransactionError)) throw err;
@@ -128,6 +144,12 @@ export async function commitBatched<R>(
       }
       if (err.failedIndex < prefixOps) {
         const again = await handlers.prefixRejected?.(err, [...sent, ...rest]);
+        if (!again) return { unsent: [...sent, ...rest], multis, split };
+        pending = [...again];
+        continue;
+      }
+      if (err.failedIndex >= suffixOps) {
+        const again = await handlers.suffixRejected?.(err, [...sent, ...rest], err.failedIndex - suffixOps);
         if (!again) return { unsent: [...sent, ...rest], multis, split };
         pending = [...again];
         continue;

@@ -46,6 +46,16 @@ export class NodeCache extends EventEmitter<NodeCacheEvents> {
     return this.snapshot;
   }
 
+  /** Whether no read is going on or due (a watch that fired starts one at once). */
+  get idle(): boolean {
+    return this.loop.idle || this.loop.closed;
+  }
+
+  /** Resolves once no read is going on or due (at once if none is), or the cache is closed. */
+  settled(): Promise<void> {
+    return this.loop.whenIdle();
+  }
+
   /** Reads the node once (with a watch); resolves when the first value is known (or the read failed: it is retried). */
   async start(): Promise<void> {
     await this.loop.request();

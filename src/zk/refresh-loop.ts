@@ -49,6 +49,8 @@ export class RefreshLoop {
   private backToBack = 0;
   /** Resolvers of the requests the next run serves. */
   private waiting: Array<() => void> = [];
+  /** Resolvers of `whenIdle()`. */
+  private idleWaiters: Array<() => void> = [];
   private timer: TimerHandle | undefined;
   private readonly backoff: Backoff;
   private readonly timers: Timers;
@@ -79,6 +81,12 @@ export class RefreshLoop {
     return this.phase === 'idle';
   }
 
+  /** Resolves once the loop is idle (at once if it is) or closed, without asking for a run. */
+  whenIdle(): Promise<void> {
+    if (this.phase === 'idle' || this.phase === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /**
    * Asks for a run (see the class). Resolves when a run begun after this call has ended, whether
    * it succeeded or failed, or when the loop is closed; never rejects.
@@ -100,6 +108,13 @@ export class RefreshLoop {
     this.timer = undefined;
     this.settle(this.waiting);
     this.waiting = [];
+    this.wakeIdle();
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    this.settle(waiters);
   }
 
   private begin(): void {
@@ -135,6 +150,7 @@ export class RefreshLoop {
       this.backToBack = 0;
       this.phase = 'idle';
       this.options.onIdle?.();
+      this.wakeIdle();
     } else if (this.options.maxBackToBack && ++this.backToBack >= this.options.maxBackToBack.runs) {
       this.wait(this.options.maxBackToBack.pauseMs);
     } else {

@@ -67,4 +67,43 @@ describe('LeaderCoordinator', () => {
     expect(published).toEqual([]);
     expect(deposed).toBe(1);
   });
+
+  it('fences every member it moves items away from, in the multi that moves them, and nothing else', async () => {
+    ctx = new ZkTestContext('leader-fences');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    const first = 'm-0123456789abcdef-0000000001';
+    const second = 'm-fedcba9876543210-0000000002';
+    await zk.mkdirp(paths.workers);
+    await zk.mkdirp(paths.jobs);
+    await zk.create(paths.job('tick'), encodeJob({ ...JOB_DEFAULTS, name: 'tick', cron: '0 0 0 1 1 *', shards: 4, itemParameters: {}, handler: './h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 } }));
+    const info = (id: string) => encodeMemberInfo({ id, host: 'h', pid: 1, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: '2026-12-04T00:00:00.000Z', version: 'test' });
+    await zk.create(paths.member(first), info('w1'), 'ephemeral');
+    leader = new LeaderCoordinator(zk, paths, first, silentLogger());
+    const published: string[][] = [];
+    leader.on('published', (names) => published.push(names));
+    await leader.start();
+    await waitFor(() => published.length === 1, { message: 'first assignment published' });
+    // Items given to a member fence nobody: the first member had none before.
+    expect((await zk.getData(paths.member(first))).stat.version).toBe(0);
+
+    await zk.create(paths.member(second), info('w2'), 'ephemeral');
+    await waitFor(() => published.length === 2, { message: 'items moved to the second member' });
+    const assignment = await zk.getData(paths.assignment('tick'));
+    const moved = decodeAssignment(assignment.data)!;
+    expect(moved.owners.filter((o) => o === second).length).toBe(2);
+    const fenced = await zk.getData(paths.member(first));
+    // The first member's node was written in the very transaction that moved its items (same zxid),
+    // with its own data; the member that gained items was not written.
+    expect(fenced.stat.version).toBe(1);
+    expect(fenced.stat.mzxid).toBe(assignment.stat.mzxid);
+    expect(fenced.data.equals(info('w1'))).toBe(true);
+    expect((await zk.getData(paths.member(second))).stat.version).toBe(0);
+    // The fence changed a member node's version, not what it says: no pass is planned for it.
+    const passes = leader.reconcilePasses;
+    await zk.setData(paths.rebalance, Buffer.from('x')).catch(async () => zk.create(paths.rebalance, Buffer.from('x')));
+    await waitFor(() => leader!.reconcilePasses > passes, { message: 'a rebalance request is planned' });
+    expect(leader.reconcilePasses).toBe(passes + 1);
+    expect(published).toHaveLength(2);
+  });
 });

@@ -135,6 +135,16 @@ describe('fleet simulation regressions (forced reshards)', () => {
   // deleted the marker of a run begun ahead (taken at 3,900 ms, deleted at 3,950 ms); its handler
   // was still entered at 4,000 ms, and after the reshard back the item's next owner ran beside it.
   // Fixed by the executor reading the marker again before the handler when its fence moved.
+  // Found when the checker learnt (g) (2026-12-04): 103 of seeds 1–400 of the sweep began an item
+  // after the leader had moved it away (markers kept the runs apart, but run protocol v2 has no
+  // markers). The leader now fences the members it moves items from, in the same transaction.
+  it('seeds 1, 7, 10 (sweep): no item is begun by a member after the leader moved it away', async () => {
+    for (const seed of [1, 7, 10]) {
+      const result = await runFleetSimulation(seed, SWEEP);
+      expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
+    }
+  }, 60_000);
+
   it('seed 3946 (default scenario): a run begun ahead whose marker a forced reshard deleted before its instant is never entered', async () => {
     const result = await runFleetSimulation(3946, { trace: false });
     expect(result.violations.map((v) => `seed 3946 ${v.invariant}: ${v.message}`)).toEqual([]);
@@ -226,11 +236,12 @@ describe('fleet checker', () => {
     expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['no-start-after-lease-loss', 'fencing-grows', 'no-start-after-lease-loss']);
   });
 
-  it('(e), (f): what the server reported applied', () => {
+  it('(e), (f), (g): what the server reported applied', () => {
     const log = emptyFleetLog();
     log.incidents.push({ kind: 'assignment-write', atMs: 10, path: '/fleet/jobs/j0/assignment', zxid: 5n, detail: 'leader m-1 has no member node' });
     log.incidents.push({ kind: 'foreign-marker-delete', atMs: 20, path: '/fleet/jobs/j0/items/0/running', zxid: 6n, owner: 1n, by: 2n });
-    expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['deposed-leader-write', 'foreign-marker-delete']);
+    log.incidents.push({ kind: 'begin-not-owner', atMs: 30, path: '/fleet/jobs/j0/items/0/running', zxid: 7n, detail: 'by session 2, its owner m-1 is session 1' });
+    expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['deposed-leader-write', 'foreign-marker-delete', 'begin-by-owner']);
   });
 });
 

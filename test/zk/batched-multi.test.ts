@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { commitBatched, type BatchedMultiHandlers, type RejectedDecision } from '../../src/zk/batched-multi.js';
 import { ZkClient } from '../../src/zk/zk-client.js';
-import { NodeExistsError, NoNodeError } from '../../src/zk/zk-errors.js';
+import { BadVersionError, NodeExistsError, NoNodeError } from '../../src/zk/zk-errors.js';
 import { MIN_MAX_REQUEST_BYTES } from '../../src/zk/multi-size.js';
 import type { ZkTransactionError } from '../../src/zk/zk-transaction.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
@@ -134,6 +134,39 @@ describe('commitBatched', () => {
     expect(committed.map((batch) => batch.map((p) => p.n))).toEqual([[0, 2]]);
     expect(outcome.unsent).toEqual([]);
     expect(await Promise.all([0, 1, 2].map(exists))).toEqual([true, false, true]);
+  });
+
+  it('suffix ops end each multi, built from the requests it carries; a refused one is answered like a prefix', async () => {
+    const { zk, root, handlers, committed, exists } = await setup('batched-suffix');
+    await zk.create(`${root}/fence`);
+    let version = 5; // wrong at first: the first multi is refused on its suffix, nothing of it applied
+    const suffixes: number[][] = [];
+    const suffixResults: number[] = [];
+    const refused: Array<{ pending: number[]; offset: number; reason: unknown }> = [];
+    const base = handlers(() => 'drop');
+    const outcome = await commitBatched(zk, [{ n: 0 }, { n: 1 }, { n: 2 }], {
+      ...base,
+      suffix: (tx, batch) => {
+        suffixes.push(batch.map((p) => p.n));
+        tx.setData(`${root}/fence`, Buffer.from(batch.map((p) => p.n).join(',')), version);
+      },
+      committed: (done, results) => {
+        base.committed(done, results);
+        suffixResults.push(...results.map((r) => r.stat!.version));
+      },
+      suffixRejected: (err, pending, offset) => {
+        refused.push({ pending: pending.map((p) => p.n), offset, reason: err.reason });
+        version = 0;
+        return pending.filter((p) => p.n !== 0);
+      },
+    });
+    expect(refused).toEqual([{ pending: [0, 1, 2], offset: 0, reason: expect.any(BadVersionError) }]);
+    expect(suffixes).toEqual([[0, 1, 2], [1, 2]]);
+    expect(committed.map((batch) => batch.map((p) => p.n))).toEqual([[1, 2]]);
+    expect(suffixResults).toEqual([1]);
+    expect(outcome.unsent).toEqual([]);
+    expect(await Promise.all([0, 1, 2].map(exists))).toEqual([false, true, true]);
+    expect((await zk.getData(`${root}/fence`)).data.toString()).toBe('1,2');
   });
 
   it('add() returning false leaves the request out for good', async () => {

@@ -92,6 +92,27 @@ describe('RefreshLoop', () => {
     expect([loop.idle, idled]).toEqual([true, 2]);
   });
 
+  it('whenIdle waits for the loop to be idle without asking for a run: through a retry, and at once when idle or closed', async () => {
+    const { refresh, loop, timers } = setup();
+    await loop.whenIdle(); // idle: at once, no run
+    expect(refresh.count).toBe(0);
+    void loop.request();
+    let idle = false;
+    void loop.whenIdle().then(() => (idle = true));
+    await refresh.fail();
+    expect(idle).toBe(false); // waiting for the retry
+    await timers.advance(200);
+    await refresh.succeed();
+    expect(idle).toBe(true);
+    expect(refresh.count).toBe(2); // whenIdle made no run of its own
+    void loop.request();
+    let closed = false;
+    void loop.whenIdle().then(() => (closed = true));
+    loop.close();
+    await settle();
+    expect(closed).toBe(true);
+  });
+
   it('a request after a run ended starts a new run', async () => {
     const { refresh, loop } = setup();
     void loop.request();
