@@ -1,4 +1,4 @@
-import { ms, type Summary } from '../lib/stats.js';
+import { ms } from '../lib/stats.js';
 import type { BenchTable } from '../lib/table.js';
 import type { TargetCheck } from '../lib/scenario.js';
 import type { AllocationTiming } from './allocation-timing.js';

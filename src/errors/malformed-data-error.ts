@@ -17,3 +17,8 @@ export class MalformedDataError extends ZkshardError {
     this.reason = reason;
   }
 }
+
+/** Whether `err` is a MalformedDataError (by its code, so that one from another copy of the module counts too). */
+export function isMalformedDataError(err: unknown): err is MalformedDataError {
+  return (err as { code?: unknown } | undefined)?.code === 'ZK_DATA_MALFORMED';
+}

@@ -1,6 +1,6 @@
 import type { InFlightRun, ProgressRecord } from '../model/progress-record.js';
 import type { FireNote } from './fire-note.js';
-import { isoOfDate } from '../model/iso-time.js';
+import { isoOfDate, maxIso } from '../model/iso-time.js';
 
 /** What a begin asks of one item (the part of `BeginRequest` the decision reads). */
 export interface BeginAsk {
@@ -89,8 +89,4 @@ export function decideBegin(
     for (const note of [ask.missed, ask.skipped]) if (note) record.lastScheduled = maxIso(record.lastScheduled, isoOfDate(note.latest));
   }
   return { kind: 'begin', record };
-}
-
-function maxIso(a: string | undefined, b: string): string {
-  return a !== undefined && a > b ? a : b;
 }

@@ -4,6 +4,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { readHistory, readProgress, type ProgressRecord } from '../model/progress-record.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { ItemMap } from './item-map.js';
+import { isoOf } from '../model/iso-time.js';
 import { RequestSlots } from '../zk/request-slots.js';
 
 /**
@@ -148,4 +149,9 @@ function newerOf(existing: CachedProgress, loaded: CachedProgress): CachedProgre
     historyVersion: history.historyVersion,
     historyDirty: history === existing ? existing.historyDirty : false,
   };
+}
+
+/** When the item's node was created, as the frontier of an item never fired (see `decideBegin`). */
+export function bornAtOf(cached: CachedProgress): string | undefined {
+  return cached.createdAt === undefined ? undefined : isoOf(cached.createdAt);
 }

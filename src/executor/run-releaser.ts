@@ -10,7 +10,7 @@ import type { CachedProgress, ProgressCache } from './progress-cache.js';
 import type { ItemHistoryWriter } from './item-history-writer.js';
 import type { RunFences } from './run-fences.js';
 import { holdsMarker } from './holds-marker.js';
-import { isoOf, isoOfDate } from '../model/iso-time.js';
+import { isoOf, isoOfDate, maxIso } from '../model/iso-time.js';
 
 /** How one fire of one item ended on this worker. */
 export interface RunReport {
@@ -286,8 +286,4 @@ export class RunReleaser {
     if (outcome.split) this.parts.onSplit(batch.length, outcome.multis, batch.filter((p) => p.history).length);
     return stop ? 'stop' : undefined;
   }
-}
-
-function maxIso(a: string | undefined, b: string): string {
-  return a !== undefined && a > b ? a : b;
 }

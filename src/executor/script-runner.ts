@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import type { Logger } from 'pino';
 import { HandlerError } from '../errors/handler-error.js';
 import { LeaseLostError } from '../errors/lease-lost-error.js';
 import { ZkshardError } from '../errors/zkshard-error.js';

@@ -313,7 +313,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
       // A member we fence changed its node meanwhile (its own update) or left: plan again once the
       // members cache has it.
       suffixRejected: (err, _pending, k) => {
-        this.log.info({ err, member: fenced[k] }, 'could not fence a member items move away from; planning again');
+        this.log.info({ member: fenced[k], code: err.code }, 'could not fence a member items move away from; planning again');
         this.fencedAt.delete(fenced[k]!);
       },
       prefixRejected: (err) => {

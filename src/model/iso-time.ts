@@ -37,3 +37,8 @@ export function msOf(text: string): number {
   parsed.set(text, ms);
   return ms;
 }
+
+/** The later of two ISO times (`a` may be absent). */
+export function maxIso(a: string | undefined, b: string): string {
+  return a !== undefined && a > b ? a : b;
+}
