@@ -23,6 +23,12 @@ export interface LedgerMember {
   awaitBeginFence?(above: number): Promise<number | undefined>;
   /** Whether the item is still ours (asked after a begin failed its fence check and the view caught up). */
   owns?(job: string, item: number): boolean;
+  /**
+   * Whether every move of the member node's version after `from` up to `to` is known to be the
+   * leader's (it writes assignments there and deletes no marker): a run fenced at `from` still
+   * holds its marker at `to` without reading it. Without it, never.
+   */
+  leaderFencesOnly?(from: number, to: number): boolean;
 }
 
 /**
@@ -54,6 +60,17 @@ export class RunFences {
   /** The item's run ended here (released, or no longer ours). */
   delete(job: string, item: number): void {
     this.byItem.delete(job, item);
+  }
+
+  /**
+   * Moves the item's run to fence `to` when every move since its own fence is known to be the
+   * leader's (see `LedgerMember.leaderFencesOnly`); resolves whether it did.
+   */
+  followLeader(job: string, item: number, to: number): boolean {
+    const from = this.of(job, item);
+    if (from === undefined || from > to || !this.member.leaderFencesOnly?.(from, to)) return false;
+    this.byItem.set(job, item, to);
+    return true;
   }
 
   /** Reads the member node again after a check of it failed; undefined when runs are not fenced. */

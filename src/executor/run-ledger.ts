@@ -238,7 +238,8 @@ export class RunLedger {
    */
   fenceMoved(job: string, item: number): boolean {
     const current = this.fences.current();
-    return current !== undefined && this.fences.of(job, item) !== current;
+    if (current === undefined || this.fences.of(job, item) === current) return false;
+    return !this.fences.followLeader(job, item, current); // the leader's fences took no marker
   }
 
   /**
@@ -248,6 +249,7 @@ export class RunLedger {
    */
   async confirmFence(job: string, item: number, fireTime: Date): Promise<boolean> {
     const now = await this.fences.refresh();
+    if (now !== undefined && this.fences.followLeader(job, item, now)) return true;
     if (!(await holdsMarker(this.zk, this.paths, this.member.name, job, item, fireTime))) return false;
     if (now !== undefined) this.fences.set(job, item, now);
     return true;

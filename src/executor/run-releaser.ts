@@ -257,7 +257,8 @@ export class RunReleaser {
           return;
         }
         const fenceNow = await refreshed;
-        const stale = pending.filter(({ req }) => (fences.of(req.job, req.item) ?? fenceNow) < fenceNow);
+        // Moves that were all the leader's took no marker: those runs are fenced anew unread.
+        const stale = pending.filter(({ req }) => (fences.of(req.job, req.item) ?? fenceNow) < fenceNow && !fences.followLeader(req.job, req.item, fenceNow));
         const held = await Promise.all(stale.map(({ req }) => holdsMarker(zk, paths, member.name, req.job, req.item, req.fireTime)));
         stale.forEach((p, k) => {
           if (held[k]) return fences.set(p.req.job, p.req.item, fenceNow); // still ours at this version

@@ -24,7 +24,7 @@ export class GroupMember {
   /** Our member node, watched: an operator's forced remove or reshard bumps its version (`fenceVersion`). */
   private watched: NodeCache | undefined;
   /** Told whenever the known version of our member node moves up (see `onFenceMoved`). */
-  private readonly fenceListeners: Array<(version: number) => void> = [];
+  private readonly fenceListeners: Array<(version: number, mzxid: bigint) => void> = [];
 
   constructor(
     private readonly zk: ZkSession,
@@ -87,7 +87,7 @@ export class GroupMember {
       if (node && node.stat.version > this.version) {
         // Our own update's watch event comes before its answer; anything else is an operator's fence.
         this.log.debug({ member: this.nodeName, from: this.version, to: node.stat.version }, 'member node version moved');
-        this.advance(node.stat.version);
+        this.advance(node.stat.version, node.stat.mzxid);
       }
     });
     await watched.start();
@@ -117,7 +117,7 @@ export class GroupMember {
         stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
       }
       this.info = next;
-      this.advance(stat.version);
+      this.advance(stat.version, stat.mzxid);
       this.log.info({ member: this.nodeName, state: next.state }, 'membership updated');
     });
     this.updating = run.catch(() => undefined);
@@ -137,22 +137,23 @@ export class GroupMember {
   /** Reads the member node's version again (after a write fenced by it failed). */
   async refreshFence(): Promise<number> {
     const found = await this.zk.getDataIfExists(this.path);
-    if (found) this.advance(found.stat.version);
+    if (found) this.advance(found.stat.version, found.stat.mzxid);
     return this.version;
   }
 
   /**
-   * Tells `listener` of every move of our member node's version: our own update, an operator's
-   * fence, or the leader's when it moves items away from us (each begin checks the version).
+   * Tells `listener` of every move of our member node's version (with the zxid of the write that
+   * made it): our own update, an operator's fence, or the leader's when it moves items away from
+   * us (each begin checks the version).
    */
-  onFenceMoved(listener: (version: number) => void): void {
+  onFenceMoved(listener: (version: number, mzxid: bigint) => void): void {
     this.fenceListeners.push(listener);
   }
 
-  private advance(version: number): void {
+  private advance(version: number, mzxid: bigint): void {
     if (version <= this.version) return;
     this.version = version;
-    for (const listener of this.fenceListeners) listener(version);
+    for (const listener of this.fenceListeners) listener(version, mzxid);
   }
 
   /** Deletes the membership node (leaving the group). Idempotent; tolerates a dead session. */

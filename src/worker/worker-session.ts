@@ -20,6 +20,7 @@ import { formatCode, sameCode, withCode } from '../model/job-code.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { RunLedger, type LedgerMember } from '../executor/run-ledger.js';
 import { BeginFence } from './begin-fence.js';
+import { FenceMoves } from './fence-moves.js';
 import { StageStore } from '../executor/stage-store.js';
 import { Executor, type ExecutorEvents } from '../executor/executor.js';
 import { recordNotes, withMember, withSchedules, type RunRecorder } from '../executor/run-recorder.js';
@@ -105,6 +106,8 @@ export class WorkerSession {
   private readonly clockCheck: ClockCheck;
   /** The member node version begins check (see BeginFence). */
   private readonly beginFence: BeginFence;
+  /** Which moves of our member node's version were the leader's (see FenceMoves). */
+  private readonly fenceMoves: FenceMoves;
 
   private readonly time: Clock;
   private readonly retry: RetryTiming;
@@ -143,7 +146,12 @@ export class WorkerSession {
     const member = this.member;
     const beginFence = new BeginFence(0, () => this.assignmentsCaughtUp(), opts.log.child({ component: 'membership' }));
     this.beginFence = beginFence;
-    member.onFenceMoved((version) => beginFence.moved(version));
+    const fenceMoves = new FenceMoves();
+    this.fenceMoves = fenceMoves;
+    member.onFenceMoved((version, mzxid) => {
+      fenceMoves.moved(version, mzxid);
+      beginFence.moved(version);
+    });
     const identity: LedgerMember = {
       get name(): string {
         return member.name;
@@ -154,6 +162,7 @@ export class WorkerSession {
       beginFence: () => beginFence.version,
       awaitBeginFence: (above) => beginFence.above(above),
       owns: (job, item) => this.scheduler.owns(job, item),
+      leaderFencesOnly: (from, to) => fenceMoves.leaderOnly(from, to),
     };
     this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? DEFAULTS.worker.maxClockSkewMs, opts.log.child({ component: 'clock' }), DEFAULTS.worker.clockCheckIntervalMs, opts.clock ?? (() => this.time.now()), this.time);
     const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }), this.clockCheck, this.time, random);
@@ -257,14 +266,19 @@ export class WorkerSession {
     // exists the leader may hand it items, and it must be able to run them at once.
     const watchJob = async (name: string): Promise<void> => {
       const def = new NodeCache(zk, paths.job(name), this.log, this.retry);
-      const assignment = new NodeCache(zk, paths.assignment(name), this.log, this.retry);
+      // An assignment that cannot be read (no permission) gives this worker no items of the job,
+      // rather than its last one for as long as it stays so (and begins wait for no such cache).
+      const assignment = new NodeCache(zk, paths.assignment(name), this.log, this.retry, { unreadableAsAbsent: true });
       this.caches.push(def, assignment);
       this.jobCaches.set(name, { definition: def, assignment });
       const refresh = () => {
         if (this.member.registered) this.refreshes.add(name);
       };
       def.on('changed', refresh);
-      assignment.on('changed', refresh);
+      assignment.on('changed', (node) => {
+        if (node) this.fenceMoves.assignmentWritten(node.stat.mzxid);
+        refresh();
+      });
       await Promise.all([def.start(), assignment.start()]);
       // (The triggers node is made with the job; a cache of a missing one waits for it to appear.)
       const triggers = new ChildrenCache(zk, paths.triggers(name), { withData: true, log: this.log, retry: this.retry });

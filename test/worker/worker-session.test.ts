@@ -10,6 +10,7 @@ import { decodeAssignment } from '../../src/model/assignment-record.js';
 import { decodeMemberInfo } from '../../src/membership/member-info.js';
 import { decodeProgress } from '../../src/model/progress-record.js';
 import { LeaseLostError } from '../../src/errors/lease-lost-error.js';
+import { NotAuthorizedError } from '../../src/zk/zk-errors.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import type { Clock } from '../../src/clock/clock.js';
 
@@ -354,5 +355,56 @@ describe('WorkerSession.start with many jobs', () => {
     expect(asked.size).toBeLessThanOrEqual(64); // the window's first jobs, not the 136 behind them
     await w.settle(session.close());
     await w.settle(zk.close());
+  });
+});
+
+describe('WorkerSession: begins after a fence', () => {
+  it('one job whose assignment can no longer be read (no permission) gives no items and does not hold back the begins of the others', async () => {
+    const w = new SessionWorld(everySecond());
+    const jobs = ['j0', 'j1'].map((name) => ({ definition: everySecond({ name }), overwrite: false }));
+    const entries: Array<{ worker: string; job: string; item: number; fireMs: number }> = [];
+    const start = async (id: string, wrap: (zk: SimZkClient) => SimZkClient = (zk) => zk) => {
+      const zk = w.client({ process: id, sessionTimeoutMs: 4000 });
+      await w.settle(zk.start());
+      const time = simTime(w.clock.timers(id));
+      const loader = new SimHandlerLoader(time, () => ({
+        durationMs: () => 100,
+        entered: (ctx) => entries.push({ worker: id, job: ctx.job, item: ctx.item, fireMs: ctx.fireTime.getTime() }),
+        left: () => {},
+      }));
+      const session = new WorkerSession({ zk: wrap(zk), paths: w.paths, workerId: id, labels: {}, capacity: 1, jobs, loader, log: silentLogger(), time, random: () => w.random.float() });
+      await w.settle(session.start());
+      return { zk, session };
+    };
+    let armed = false;
+    const a = await start('a', (zk) =>
+      new Proxy(zk, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver) as unknown;
+          if (typeof value !== 'function') return value;
+          if (key !== 'getDataIfExists') return (value as (...x: unknown[]) => unknown).bind(target);
+          return (path: string, ...rest: unknown[]) =>
+            armed && path === w.paths.assignment('j1')
+              ? Promise.reject(new NotAuthorizedError('a', 'read', path))
+              : (value as (...x: unknown[]) => unknown).call(target, path, ...rest);
+        },
+      }),
+    );
+    await w.until(() => a.session.scheduler.owned().j0?.length === SHARDS && a.session.scheduler.owned().j1?.length === SHARDS);
+    armed = true;
+    // A second worker joins: the leader (a) moves half of each job to it and fences a; a cannot
+    // read j1's new assignment.
+    const b = await start('b');
+    await w.until(() => a.session.scheduler.owned().j0?.length === SHARDS / 2 && (a.session.scheduler.owned().j1?.length ?? 0) === 0);
+    const fenced = w.server.peek(w.paths.member(a.session.member.name))!.stat.version;
+    expect(fenced).toBeGreaterThan(0);
+    // a goes on firing its half of j0 (its begins check the new fence), and runs nothing of j1.
+    const after = w.clock.wallNow() + 1000;
+    await w.until(() => entries.filter((e) => e.worker === 'a' && e.job === 'j0' && e.fireMs > after + 3000).length >= SHARDS / 2, 30_000);
+    expect(entries.filter((e) => e.worker === 'a' && e.job === 'j1' && e.fireMs > after)).toEqual([]);
+    for (const m of [b, a]) {
+      await w.settle(m.session.close());
+      await w.settle(m.zk.close());
+    }
   });
 });
