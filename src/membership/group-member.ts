@@ -8,6 +8,9 @@ import { encodeMemberInfo, type MemberInfo } from './member-info.js';
 import { NodeCache } from '../zk/node-cache.js';
 import type { RetryTiming } from '../zk/refresh-loop.js';
 
+/** Writes of an update made at most when fences keep moving our node's version under it. */
+const UPDATE_TRIES = 5;
+
 /**
  * This worker's membership: one EPHEMERAL_SEQUENTIAL node under `/workers`, which is also its
  * ticket in the leader election. The node name carries a random token so that, if the create's
@@ -107,14 +110,18 @@ export class GroupMember {
     const run = this.updating.then(async () => {
       const next = { ...this.info, ...patch };
       let stat;
-      try {
-        stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
-      } catch (err) {
-        // Only this worker writes what its node holds; an operator's forced remove or reshard bumps
-        // its version (see `fenceVersion`) without changing it. Read the version and write again.
-        if (!(err instanceof BadVersionError)) throw err;
-        await this.refreshFence();
-        stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
+      for (let tries = 1; ; tries++) {
+        try {
+          stat = await this.zk.setData(this.path, encodeMemberInfo(next), this.version);
+          break;
+        } catch (err) {
+          // Only this worker writes what its node holds; the leader (moving items away from us)
+          // and an operator's forced remove or reshard bump its version (see `fenceVersion`)
+          // without changing it. Read the version and write again, a few times: at start-up the
+          // leader may fence us at every one of its publishing multis.
+          if (!(err instanceof BadVersionError) || tries >= UPDATE_TRIES) throw err;
+          await this.refreshFence();
+        }
       }
       this.info = next;
       this.advance(stat.version, stat.mzxid);

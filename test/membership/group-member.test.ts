@@ -41,6 +41,37 @@ describe('GroupMember.update', () => {
     await member.close();
   });
 
+  it('an update that meets the leader\'s fences again and again (items moving away at every publishing multi) still lands', async () => {
+    ctx = new ZkTestContext('member-fence-again');
+    const zk = await ctx.client();
+    const fencer = await ctx.client();
+    const info: MemberInfo = { id: 'w1', host: 'h', pid: 1, jobs: ['a'], labels: {}, capacity: 1, state: 'active', startedAt: new Date().toISOString(), version: 't' };
+    // Right before each of our first three writes of the node, another session fences it.
+    let fencesLeft = 3;
+    const fenced = new Proxy(zk, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        if (key !== 'setData') return (value as (...a: unknown[]) => unknown).bind(target);
+        return async (path: string, ...rest: unknown[]) => {
+          if (fencesLeft > 0 && path.includes('/workers/')) {
+            fencesLeft--;
+            const node = await fencer.getData(path);
+            await fencer.setData(path, node.data, node.stat.version);
+          }
+          return (value as (...a: unknown[]) => unknown).call(target, path, ...rest);
+        };
+      },
+    });
+    const member = new GroupMember(fenced, ctx.paths, info, silentLogger());
+    await member.start();
+    await member.update({ state: 'draining' });
+    expect(decodeMemberInfo((await zk.getData(ctx.paths.member(member.name))).data)).toMatchObject({ state: 'draining' });
+    expect(fencesLeft).toBe(0);
+    expect(member.fenceVersion()).toBe(4);
+    await member.close();
+  });
+
   it('follows its node: a version bumped by an operator\'s fence is known without a write of ours (a run begun ahead checks it before its handler)', async () => {
     ctx = new ZkTestContext('member-fence-watch');
     const zk = await ctx.client();
