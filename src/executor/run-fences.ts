@@ -64,7 +64,7 @@ export class RunFences {
 
   /**
    * Moves the item's run to fence `to` when every move since its own fence is known to be the
-   * leader's (see `LedgerMember.leaderFencesOnly`); resolves whether it did.
+   * leader's (see `LedgerMember.leaderFencesOnly`); returns whether it did.
    */
   followLeader(job: string, item: number, to: number): boolean {
     const from = this.of(job, item);

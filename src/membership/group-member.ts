@@ -24,7 +24,7 @@ export class GroupMember {
   private version = 0;
   private state: 'latent' | 'started' | 'closed' = 'latent';
   private readonly token: string;
-  /** Our member node, watched: an operator's forced remove or reshard bumps its version (`fenceVersion`). */
+  /** Our member node, watched: the leader's fences and an operator's forced remove or reshard bump its version (`fenceVersion`). */
   private watched: NodeCache | undefined;
   /** Told whenever the known version of our member node moves up (see `onFenceMoved`). */
   private readonly fenceListeners: Array<(version: number, mzxid: bigint) => void> = [];
@@ -88,7 +88,7 @@ export class GroupMember {
     this.watched = watched;
     watched.on('changed', (node) => {
       if (node && node.stat.version > this.version) {
-        // Our own update's watch event comes before its answer; anything else is an operator's fence.
+        // Our own update's watch event comes before its answer; anything else is a fence (the leader's or an operator's).
         this.log.debug({ member: this.nodeName, from: this.version, to: node.stat.version }, 'member node version moved');
         this.advance(node.stat.version, node.stat.mzxid);
       }
