@@ -112,6 +112,10 @@ function checkOverlap(input: CheckInput): Violation[] {
         const a = runs[i]!;
         if ((a.endMs ?? Number.POSITIVE_INFINITY) <= b.startMs) continue;
         if (forcedRemovals(input, a.job, a.item).some((t) => t >= a.startMs && t <= b.startMs)) continue;
+        // The marker of the earlier run was deleted by an operator's forced operation (after the
+        // run's begin, before the later one started): --force lets such runs go on (docs/ZKCTL.md).
+        // Told by zxid, as the operator's request may have begun before the run did.
+        if (log.forcedDeletes.some((d) => d.job === a.job && d.item === a.item && d.zxid > a.token && d.atMs <= b.startMs)) continue;
         const ended = log.sessionEnds.get(a.session);
         if (ended && ended.atMs <= b.startMs && a.endMs !== undefined && a.endMs <= stopDeadline(input, a.process, ended.atMs)) continue;
         out.push({

@@ -100,8 +100,10 @@ export interface FleetLog {
   operator: OperatorEvent[];
   /** Session id → when the server ended it (virtual ms) and whether it timed out. */
   sessionEnds: Map<bigint, { atMs: number; expired: boolean }>;
+  /** Running markers an operator's forced `remove`/`reshard` deleted: when, and at which zxid. */
+  forcedDeletes: Array<{ job: string; item: number; zxid: bigint; atMs: number }>;
 }
 
 export function emptyFleetLog(): FleetLog {
-  return { runs: [], started: [], notes: [], samples: [], incidents: [], processes: [], operator: [], sessionEnds: new Map() };
+  return { runs: [], started: [], notes: [], samples: [], incidents: [], processes: [], operator: [], sessionEnds: new Map(), forcedDeletes: [] };
 }

@@ -96,6 +96,10 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
           log.notes.push({ atMs: clock.nowMs, job, item, outcome: h.outcome, count: Number(/^(\d+)/.exec(h.error ?? '')?.[1] ?? 1), latestMs: Date.parse(h.fireTime) });
         }
       }
+      const forced = c.op === 'delete' && session === operatorSession ? /^(.*)\/items\/(\d+)\/running$/.exec(c.path) : null;
+      if (forced && forced[1]!.startsWith(`${paths.jobs}/`)) {
+        log.forcedDeletes.push({ job: forced[1]!.slice(paths.jobs.length + 1), item: Number(forced[2]), zxid, atMs: clock.nowMs });
+      }
       if (c.op === 'delete' && c.path.endsWith('/running') && c.ephemeralOwner && c.ephemeralOwner !== session && session !== operatorSession) {
         log.incidents.push({ kind: 'foreign-marker-delete', atMs: clock.nowMs, path: c.path, zxid, owner: c.ephemeralOwner, by: session });
       }

@@ -145,6 +145,11 @@ describe('fleet simulation regressions (forced reshards)', () => {
     }
   }, 60_000);
 
+  it('seed 45331 (default scenario): a run whose marker a forced reshard took goes on, as --force says; not an overlap', async () => {
+    const result = await runFleetSimulation(45331, { trace: false });
+    expect(result.violations.map((v) => `seed 45331 ${v.invariant}: ${v.message}`)).toEqual([]);
+  }, 60_000);
+
   it('seed 3946 (default scenario): a run begun ahead whose marker a forced reshard deleted before its instant is never entered', async () => {
     const result = await runFleetSimulation(3946, { trace: false });
     expect(result.violations.map((v) => `seed 3946 ${v.invariant}: ${v.message}`)).toEqual([]);
@@ -200,6 +205,20 @@ describe('fleet checker', () => {
     log.runs[0]!.endMs = 1150;
     expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 })).toEqual([]);
     log.runs[0]!.endMs = 1600; // ran on past its session's end without being frozen
+    expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['no-overlap']);
+  });
+
+  // Seed 45331 (sweep 40,001–60,000, 2026-12-04): an operator's forced reshard began reading before
+  // a run began and deleted that run's marker; timed by the request's start, the overlap with the
+  // item's next run (after the reshard was undone) was not excused. Told by zxid now.
+  it('(a) excused when an operator\'s forced operation deleted the earlier run\'s marker after its begin (by zxid), not before', () => {
+    const log = emptyFleetLog();
+    log.runs.push(run({}), run({ process: 'w1.1', session: 2n, startMs: 1200, endMs: 1700, token: 12n }));
+    log.forcedDeletes.push({ job, item: 0, zxid: 9n, atMs: 1100 }); // before the run's begin (token 10): not its marker
+    expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['no-overlap']);
+    log.forcedDeletes.push({ job, item: 0, zxid: 11n, atMs: 1100 }); // its marker, deleted before the next run started
+    expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 })).toEqual([]);
+    log.forcedDeletes[1]!.atMs = 1300; // deleted only after the next run started: not excused
     expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['no-overlap']);
   });
 
