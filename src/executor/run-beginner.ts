@@ -162,7 +162,7 @@ export class RunBeginner {
           }),
         );
         now = this.time.now();
-        fenceAtBegin = this.member.beginFence?.() ?? this.fences.current();
+        fenceAtBegin = this.fences.current(); // the begin fence instead, when it is checked (`prefix`)
         sent = this.clock?.localNow();
       },
       add: (tx, p) => {

@@ -82,12 +82,17 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
   });
   /** History entries already seen, per history node, so that each note is logged once. */
   const notesSeen = new Set<string>();
+  /** The job and item of `path` when it is an item's `leaf` node (`/jobs/<job>/items/<i>/<leaf>`). */
+  const itemNode = (path: string, leaf: 'running' | 'history'): { job: string; item: number } | undefined => {
+    const m = /^(.*)\/items\/(\d+)\/([a-z]+)$/.exec(path);
+    if (!m || m[3] !== leaf || !m[1]!.startsWith(`${paths.jobs}/`)) return undefined;
+    return { job: m[1]!.slice(paths.jobs.length + 1), item: Number(m[2]) };
+  };
   const onCommitted = (changes: readonly SimChange[], zxid: bigint, session: bigint): void => {
     for (const c of changes) {
-      const history = c.op !== 'delete' ? /^(.*)\/items\/(\d+)\/history$/.exec(c.path) : null;
-      if (history && history[1]!.startsWith(`${paths.jobs}/`)) {
-        const job = history[1]!.slice(paths.jobs.length + 1);
-        const item = Number(history[2]);
+      const history = c.op !== 'delete' ? itemNode(c.path, 'history') : undefined;
+      if (history) {
+        const { job, item } = history;
         for (const h of decodeHistory(server.peek(c.path)?.data)) {
           if (h.outcome !== 'missed' && h.outcome !== 'skipped') continue;
           const seen = `${c.path}|${h.outcome}|${h.fireTime}|${h.at}|${h.error}`;
@@ -96,20 +101,17 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
           log.notes.push({ atMs: clock.nowMs, job, item, outcome: h.outcome, count: Number(/^(\d+)/.exec(h.error ?? '')?.[1] ?? 1), latestMs: Date.parse(h.fireTime) });
         }
       }
-      const forced = c.op === 'delete' && session === operatorSession ? /^(.*)\/items\/(\d+)\/running$/.exec(c.path) : null;
-      if (forced && forced[1]!.startsWith(`${paths.jobs}/`)) {
-        log.forcedDeletes.push({ job: forced[1]!.slice(paths.jobs.length + 1), item: Number(forced[2]), zxid, atMs: clock.nowMs });
-      }
+      const forced = c.op === 'delete' && session === operatorSession ? itemNode(c.path, 'running') : undefined;
+      if (forced) log.forcedDeletes.push({ ...forced, zxid, atMs: clock.nowMs });
       if (c.op === 'delete' && c.path.endsWith('/running') && c.ephemeralOwner && c.ephemeralOwner !== session && session !== operatorSession) {
         log.incidents.push({ kind: 'foreign-marker-delete', atMs: clock.nowMs, path: c.path, zxid, owner: c.ephemeralOwner, by: session });
       }
-      const begun = c.op === 'create' ? /^(.*)\/items\/(\d+)\/running$/.exec(c.path) : null;
-      if (begun && begun[1]!.startsWith(`${paths.jobs}/`)) {
+      const begun = c.op === 'create' ? itemNode(c.path, 'running') : undefined;
+      if (begun) {
         // A run is begun only by the item's owner as the assignment stands at that zxid: the leader
         // fences every member it moves items from in the multi that moves them.
-        const job = begun[1]!.slice(paths.jobs.length + 1);
-        const record = decodeAssignment(server.peek(paths.assignment(job))?.data);
-        const owner = record?.owners[Number(begun[2])];
+        const record = decodeAssignment(server.peek(paths.assignment(begun.job))?.data);
+        const owner = record?.owners[begun.item];
         const member = owner ? server.peek(`${memberPathPrefix}${owner}`) : undefined;
         if (!member || member.stat.ephemeralOwner !== session) {
           const detail = !record ? 'the job has no readable assignment' : !owner ? 'the item has no owner' : !member ? `its owner ${owner} has no member node` : `by session ${session.toString(16)}, its owner ${owner} is session ${member.stat.ephemeralOwner.toString(16)}`;
