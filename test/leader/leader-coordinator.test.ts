@@ -9,6 +9,10 @@ import { DEFAULT_MAX_REQUEST_BYTES } from '../../src/zk/multi-size.js';
 import { waitFor } from '../support/wait-for.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 
+/** A stored job definition: once a year, `shards` items. */
+const jobRecord = (name: string, shards: number): Buffer =>
+  encodeJob({ ...JOB_DEFAULTS, name, cron: '0 0 0 1 1 *', shards, itemParameters: {}, handler: './h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 } });
+
 describe('LeaderCoordinator', () => {
   let ctx: ZkTestContext | undefined;
   let leader: LeaderCoordinator | undefined;
@@ -26,7 +30,7 @@ describe('LeaderCoordinator', () => {
     const jobs = Array.from({ length: 24 }, (_, i) => `big-${String(i).padStart(2, '0')}`);
     await zk.mkdirp(paths.jobs);
     await zk.mkdirp(paths.workers);
-    for (const name of jobs) await zk.create(paths.job(name), encodeJob({ ...JOB_DEFAULTS, name, cron: '0 0 0 1 1 *', shards: 2000, itemParameters: {}, handler: './h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 } }));
+    for (const name of jobs) await zk.create(paths.job(name), jobRecord(name, 2000));
     const info = { id: 'w1', host: 'h', pid: 1, jobs, labels: {}, capacity: 1, state: 'active' as const, startedAt: new Date().toISOString(), version: 'test' };
     await zk.create(paths.member(member), encodeMemberInfo(info), 'ephemeral');
     leader = new LeaderCoordinator(zk, paths, member, silentLogger());
@@ -53,7 +57,7 @@ describe('LeaderCoordinator', () => {
     const live = 'm-fedcba9876543210-0000000002';
     await zk.mkdirp(paths.workers);
     await zk.mkdirp(paths.jobs);
-    await zk.create(paths.job('tick'), encodeJob({ ...JOB_DEFAULTS, name: 'tick', cron: '0 0 0 1 1 *', shards: 2, itemParameters: {}, handler: './h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 } }));
+    await zk.create(paths.job('tick'), jobRecord('tick', 2));
     const info = { id: 'w2', host: 'h', pid: 2, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: new Date().toISOString(), version: 'test' };
     await zk.create(paths.member(live), encodeMemberInfo(info), 'ephemeral');
     leader = new LeaderCoordinator(zk, paths, gone, silentLogger());
@@ -76,7 +80,7 @@ describe('LeaderCoordinator', () => {
     const second = 'm-fedcba9876543210-0000000002';
     await zk.mkdirp(paths.workers);
     await zk.mkdirp(paths.jobs);
-    await zk.create(paths.job('tick'), encodeJob({ ...JOB_DEFAULTS, name: 'tick', cron: '0 0 0 1 1 *', shards: 4, itemParameters: {}, handler: './h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 1000 } }));
+    await zk.create(paths.job('tick'), jobRecord('tick', 4));
     const info = (id: string) => encodeMemberInfo({ id, host: 'h', pid: 1, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: '2026-12-04T00:00:00.000Z', version: 'test' });
     await zk.create(paths.member(first), info('w1'), 'ephemeral');
     leader = new LeaderCoordinator(zk, paths, first, silentLogger());
