@@ -3,6 +3,7 @@ import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../zk/zk-errors.js';
 import { commitBatched } from '../zk/batched-multi.js';
+import type { LedgerWriter } from './ledger-writer.js';
 import { whenLive } from '../zk/when-live.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 import { decodeMarker, encodeMarker } from '../model/running-marker.js';
@@ -50,6 +51,8 @@ export type BeginResult =
 /** What a `RunBeginner` works with: the ledger's session, member, cache, history writer and fences. */
 export interface RunBeginnerParts {
   zk: ZkSession;
+  /** Commits the begin multis, with our ledger's writes. */
+  ledger: Pick<LedgerWriter, 'transaction' | 'commit' | 'partOf' | 'reserve' | 'change'>;
   paths: ZkPaths;
   member: LedgerMember;
   fences: RunFences;
@@ -70,6 +73,7 @@ export interface RunBeginnerParts {
  */
 export class RunBeginner {
   private readonly zk: ZkSession;
+  private readonly ledger: RunBeginnerParts['ledger'];
   private readonly paths: ZkPaths;
   private readonly member: LedgerMember;
   private readonly fences: RunFences;
@@ -81,7 +85,7 @@ export class RunBeginner {
   private readonly onSplit: (items: number, multis: number) => void;
 
   constructor(parts: RunBeginnerParts) {
-    ({ zk: this.zk, paths: this.paths, member: this.member, fences: this.fences, progress: this.progress, histories: this.histories, clock: this.clock, time: this.time, log: this.log, onSplit: this.onSplit } = parts);
+    ({ zk: this.zk, ledger: this.ledger, paths: this.paths, member: this.member, fences: this.fences, progress: this.progress, histories: this.histories, clock: this.clock, time: this.time, log: this.log, onSplit: this.onSplit } = parts);
   }
 
   private load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
@@ -115,7 +119,9 @@ export class RunBeginner {
     let sent: number | undefined;
     let memberGone = false;
     let checkedFence: number | undefined;
-    const outcome = await commitBatched<Pending>(this.zk, requests.map((r, i) => ({ i, r })), {
+    // In the order of our ledger's parts, so that each multi of a split batch rewrites few of them.
+    const ordered = requests.map((r, i) => ({ i, r, part: this.ledger.partOf(r.job) })).sort((a, b) => a.part - b.part || a.i - b.i);
+    const outcome = await commitBatched<Pending>(this.ledger, ordered.map(({ i, r }) => ({ i, r })), {
       // Every multi checks our membership node: a worker whose session is gone starts nothing; at
       // the version of the fence as of which our assignments are known (see LedgerMember.beginFence),
       // so that nothing the leader has moved away from us can be begun here.
@@ -209,8 +215,16 @@ export class RunBeginner {
         if (r.poison) tx.remove(this.paths.running(r.job, r.item));
         tx.setData(this.paths.item(r.job, r.item), encodeProgress(record), cached.version);
         if (p.history) this.histories.op(tx, r.job, r.item, cached, record.recent ?? []);
+        this.ledger.reserve(tx, r.job, r.item);
         return true;
       },
+      // Our ledger records the runs this multi begins (a poisoned fire is none).
+      suffix: (tx, batch) => {
+        const begun = batch.filter((p) => !p.r.poison).map(({ r }) => ({ job: r.job, item: r.item, fireMs: r.fireTime.getTime(), attempt: r.attempt, scheduled: !r.rerun && r.trigger === undefined }));
+        this.ledger.change(tx, { begun });
+      },
+      // Our ledger was not as we knew it (an outcome we could not know): it is read again first.
+      suffixRejected: (_err, pending) => pending,
       committed: (done) => {
         const progressOp = (p: Pending) => (p.r.poison ? 2 : 1);
         const mtime = done[0]?.results[progressOp(done[0].request)]?.stat?.mtime;

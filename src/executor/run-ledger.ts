@@ -15,6 +15,7 @@ import { RunFences, type LedgerMember } from './run-fences.js';
 import { RunReleaser, type ReleaseRequest } from './run-releaser.js';
 import { RunBeginner, type BeginRequest, type BeginResult } from './run-beginner.js';
 import { holdsMarker } from './holds-marker.js';
+import { LedgerWriter } from './ledger-writer.js';
 
 export type { LedgerMember } from './run-fences.js';
 export type { ReleaseRequest, RunReport } from './run-releaser.js';
@@ -45,6 +46,7 @@ export class RunLedger {
   private readonly fences: RunFences;
   private readonly releaser: RunReleaser;
   private readonly beginner: RunBeginner;
+  private readonly writer: LedgerWriter;
   /** Told of notes of fires not run that `recordNotes` wrote (the run history; a begin's are the executor's). */
   onNotesRecorded: ((job: string, item: number, notes: FireNotes) => void) | undefined;
   /** When a batch of begins, or of releases, last needed more than one multi was logged (see `noteSplit`). */
@@ -68,7 +70,8 @@ export class RunLedger {
     this.progress = new ProgressCache(zk, paths, log, () => this.time.now() + random() * HISTORY_WRITE_INTERVAL_MS);
     this.histories = new ItemHistoryWriter(zk, paths, this.progress, (cached) => cached.record.inFlight?.member === this.member.name, log, time);
     this.fences = new RunFences(member);
-    const shared = { zk, paths, member, fences: this.fences, progress: this.progress, histories: this.histories, time, log };
+    this.writer = new LedgerWriter({ zk, paths, member, time, log });
+    const shared = { zk, ledger: this.writer, paths, member, fences: this.fences, progress: this.progress, histories: this.histories, time, log };
     this.beginner = new RunBeginner({ ...shared, clock, onSplit: (items, multis) => this.noteSplit('begin', items, multis) });
     this.releaser = new RunReleaser({ ...shared, onSplit: (items, multis, histories) => this.noteSplit('release', items, multis, { histories }) });
   }
@@ -83,9 +86,10 @@ export class RunLedger {
     this.histories.start();
   }
 
-  /** Stops the sweep. Idempotent. */
+  /** Stops the sweep and the ledger writer's timer. Idempotent. */
   close(): void {
     this.histories.close();
+    this.writer.close();
   }
 
   /** The item's progress record (read from ZooKeeper unless cached, or when `refresh`). */
@@ -135,6 +139,7 @@ export class RunLedger {
    */
   async retire(job: string, item: number, running: boolean): Promise<void> {
     const cached = this.progress.get(job, item);
+    this.writer.leave(job, item); // its claim in our ledger (its run, if any, stays in flight until released)
     if (!cached) return;
     if (running) {
       cached.retiring = true;
@@ -155,11 +160,16 @@ export class RunLedger {
     const cached = this.progress.get(job, item);
     if (!cached || cached.version < 0) return false;
     try {
-      await this.zk.commit(this.zk.transaction().check(this.paths.item(job, item), cached.version).remove(this.paths.running(job, item), 0));
+      const tx = this.writer.transaction().check(this.paths.item(job, item), cached.version).remove(this.paths.running(job, item), 0);
+      this.writer.change(tx, { ended: [{ job, item }] });
+      await this.writer.commit(tx);
       return true;
     } catch (err) {
       if (!(err instanceof ZkTransactionError)) throw err;
-      if (err.reason instanceof NoNodeError && err.failedIndex === 1) return true; // gone already
+      if (err.reason instanceof NoNodeError && err.failedIndex === 1) {
+        this.writer.forget(job, item); // gone already: so goes its entry in our ledger
+        return true;
+      }
       if (err.reason instanceof BadVersionError || err.reason instanceof NoNodeError) return false;
       throw err;
     }
@@ -250,7 +260,10 @@ export class RunLedger {
   async confirmFence(job: string, item: number, fireTime: Date): Promise<boolean> {
     const now = await this.fences.refresh();
     if (now !== undefined && this.fences.followLeader(job, item, now)) return true;
-    if (!(await holdsMarker(this.zk, this.paths, this.member.name, job, item, fireTime))) return false;
+    if (!(await holdsMarker(this.zk, this.paths, this.member.name, job, item, fireTime))) {
+      this.writer.forget(job, item); // taken by a forced remove or reshard: so goes its entry in our ledger
+      return false;
+    }
     if (now !== undefined) this.fences.set(job, item, now);
     return true;
   }

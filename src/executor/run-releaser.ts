@@ -3,6 +3,7 @@ import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, isConnectionTrouble } from '../zk/zk-errors.js';
 import { commitBatched } from '../zk/batched-multi.js';
+import type { LedgerWriter } from './ledger-writer.js';
 import { whenLive } from '../zk/when-live.js';
 import { encodeProgress, withOutcome, type ProgressRecord, type RunOutcome } from '../model/progress-record.js';
 import type { Clock } from '../clock/clock.js';
@@ -45,6 +46,8 @@ const MAX_WRITE_PASSES = 20;
 /** What a `RunReleaser` works with: the ledger's session, cache, history writer and fences. */
 export interface RunReleaserParts {
   zk: ZkSession;
+  /** Commits the release multis, with our ledger's writes. */
+  ledger: Pick<LedgerWriter, 'transaction' | 'commit' | 'partOf' | 'reserve' | 'change' | 'forget'>;
   paths: ZkPaths;
   /** Our member node's name and the worker id written into records. */
   member: { readonly name: string; readonly workerId: string };
@@ -116,6 +119,7 @@ export class RunReleaser {
   /** A release that will not be written: the run's outcome is not ours to record any more. */
   private refuse(p: PendingRelease, message: string, err?: unknown): void {
     this.parts.log.warn({ job: p.req.job, item: p.req.item, err }, message);
+    this.parts.ledger.forget(p.req.job, p.req.item); // its marker is gone: so goes its entry in our ledger
     this.settle(p, false);
   }
 
@@ -148,14 +152,16 @@ export class RunReleaser {
 
   /** One pass over the batch; 'stop' when nothing more can be written (our member node is gone). */
   private async write(batch: PendingRelease[]): Promise<'stop' | undefined> {
-    const { zk, paths, member, fences, progress, histories, time } = this.parts;
+    const { zk, ledger, paths, member, fences, progress, histories, time } = this.parts;
     let stop = false;
     let now = 0;
     /** The member-node versions the runs of this round are fenced by (one check each, first in the multi). */
     let checks: number[] = [];
     /** The releases of this round that write their item's history with it (decided before the round). */
     let withHistory = new Set<PendingRelease>();
-    const outcome = await commitBatched<PendingRelease>(zk, batch, {
+    // In the order of our ledger's parts, so that each multi of a split batch rewrites few of them.
+    const ordered = batch.map((p, k) => ({ p, k, part: ledger.partOf(p.req.job) })).sort((a, b) => a.part - b.part || a.k - b.k).map(({ p }) => p);
+    const outcome = await commitBatched<PendingRelease>(ledger, ordered, {
       beforeRound: async (pending) => {
         // An item whose cache entry is gone is read first: a release never writes a record it did
         // not read (an unconditional write would erase what the item's record holds). A
@@ -207,8 +213,13 @@ export class RunReleaser {
         tx.remove(paths.running(req.job, req.item), 0); // markers are never changed after their create
         tx.setData(paths.item(req.job, req.item), encodeProgress(p.record), cached.version);
         if (p.history) histories.op(tx, req.job, req.item, cached, p.record.recent ?? []);
+        ledger.reserve(tx, req.job, req.item);
         return true;
       },
+      // Our ledger records the runs this multi ends.
+      suffix: (tx, sent) => ledger.change(tx, { ended: sent.map(({ req }) => ({ job: req.job, item: req.item })) }),
+      // Our ledger was not as we knew it (an outcome we could not know): it is read again first.
+      suffixRejected: (_err, pending) => pending.filter((p) => !p.settled),
       committed: (done) => {
         for (const { request: p, results } of done) {
           const { job, item } = p.req;

@@ -11,6 +11,7 @@ import { decodeMemberInfo, type Member } from '../membership/member-info.js';
 import { decodeJob } from '../model/job-record.js';
 import { decodeAssignment, encodeAssignment, type AssignmentRecord } from '../model/assignment-record.js';
 import { planAssignment } from './plan-assignment.js';
+import { LedgerSweeper } from './ledger-sweeper.js';
 import type { JobDefinition } from '../config/job-definition.js';
 import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
@@ -74,6 +75,9 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private membersSeen = '';
   /** The version each member node was last fenced to here (the members cache may not have seen it yet). */
   private readonly fencedAt = new Map<string, number>();
+  private readonly ledgers: LedgerSweeper;
+  /** The member names the ledgers were last swept against. */
+  private membersSwept = '';
 
   constructor(
     private readonly zk: ZkSession,
@@ -83,6 +87,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     private readonly retry?: RetryTiming,
   ) {
     super();
+    this.ledgers = new LedgerSweeper(zk, paths, log.child({ component: 'ledger-sweeper' }), retry);
     this.loop = new RefreshLoop(() => this.reconcile(), {
       ...retry,
       deferred: true,
@@ -107,6 +112,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     // A member node whose version alone moved was fenced (by us, or by an operator): nothing to plan.
     this.members.on('changed', () => {
       if (this.membersSignature() !== this.membersSeen) this.schedule();
+      this.sweepLedgers();
     });
     this.jobs.on('changed', () => this.schedule());
     this.drains.on('changed', () => this.schedule());
@@ -114,6 +120,15 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     await Promise.all([this.members.start(), this.jobs.start(), this.drains.start(), this.rebalance.start()]);
     this.log.info('leader coordinator started');
     this.schedule();
+    this.sweepLedgers();
+  }
+
+  /** Removes the ledgers of members gone, when the set of members changed since the last sweep. */
+  private sweepLedgers(): void {
+    const names = [...this.members!.children].sort().join(',');
+    if (names === this.membersSwept) return;
+    this.membersSwept = names;
+    this.ledgers.schedule();
   }
 
   close(): void {
@@ -121,6 +136,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     const wasStarted = this.state === 'started';
     this.state = 'closed';
     this.loop.close();
+    this.ledgers.close();
     for (const cache of this.controls.values()) cache.close();
     this.rebalance?.close();
     this.drains?.close();

@@ -18,7 +18,13 @@ export type Invariant =
   /** (f) a running marker was deleted by a session that did not own it (an operator's forced remove excepted). */
   | 'foreign-marker-delete'
   /** (g) a run was begun by a member the item's assignment did not name as its owner at that zxid (the leader fences a member it moves items from). */
-  | 'begin-by-owner';
+  | 'begin-by-owner'
+  /**
+   * (h) a live member's ledger (run protocol v2) did not hold exactly the runs its markers hold, with
+   * their fire and attempt (a run whose marker an operator's forced operation took excepted, until
+   * it ends), or claimed an item begun at an instant past the item's `lastScheduled`.
+   */
+  | 'ledger-says-markers';
 
 export interface Violation {
   invariant: Invariant;
@@ -174,7 +180,7 @@ function checkFencing(input: CheckInput): Violation[] {
   return out;
 }
 
-/** (e), (f): what the server saw applied. */
+/** (e), (f), (g), (h): what the server saw applied. */
 function checkIncidents(input: CheckInput): Violation[] {
   return input.log.incidents.map((i): Violation => {
     switch (i.kind) {
@@ -184,6 +190,8 @@ function checkIncidents(input: CheckInput): Violation[] {
         return { invariant: 'foreign-marker-delete', atMs: i.atMs, message: `${i.path} (of session ${i.owner.toString(16)}) deleted at zxid ${i.zxid} by session ${i.by.toString(16)}` };
       case 'begin-not-owner':
         return { invariant: 'begin-by-owner', atMs: i.atMs, message: `${i.path} created at zxid ${i.zxid}: ${i.detail}` };
+      case 'ledger-mismatch':
+        return { invariant: 'ledger-says-markers', atMs: i.atMs, message: `${i.path} at zxid ${i.zxid}: ${i.detail}` };
     }
   });
 }

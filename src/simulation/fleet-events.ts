@@ -59,7 +59,9 @@ export type FleetIncident =
   /** A running marker deleted by a session that did not own it (an operator's forced remove excepted). */
   | { kind: 'foreign-marker-delete'; atMs: number; path: string; zxid: bigint; owner: bigint; by: bigint }
   /** A run begun (its marker created) by a session whose member the item's assignment did not name as owner then. */
-  | { kind: 'begin-not-owner'; atMs: number; path: string; zxid: bigint; detail: string };
+  | { kind: 'begin-not-owner'; atMs: number; path: string; zxid: bigint; detail: string }
+  /** A live member's ledger did not say what its markers say, or claimed an instant past the item's record. */
+  | { kind: 'ledger-mismatch'; atMs: number; path: string; zxid: bigint; detail: string };
 
 export interface ProcessEvent {
   atMs: number;

@@ -8,6 +8,8 @@ import { SimWorker } from './sim-worker.js';
 import { generateScenario, type FleetAction, type FleetScenario, type ScenarioOptions } from './fleet-scenario.js';
 import { emptyFleetLog, SAMPLE_MS, type FleetLog, type RunRecord } from './fleet-events.js';
 import { checkFleet, type FinalItem, type Violation } from './fleet-checker.js';
+import { LedgerObserver } from './ledger-observer.js';
+import { itemNodeOf } from './item-node.js';
 import { ZkPaths } from '../zk/zk-paths.js';
 import { FleetOperator } from '../api/fleet-operator.js';
 import { decodeJob } from '../model/job-record.js';
@@ -82,13 +84,10 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
   });
   /** History entries already seen, per history node, so that each note is logged once. */
   const notesSeen = new Set<string>();
-  /** The job and item of `path` when it is an item's `leaf` node (`/jobs/<job>/items/<i>/<leaf>`). */
-  const itemNode = (path: string, leaf: 'running' | 'history'): { job: string; item: number } | undefined => {
-    const m = /^(.*)\/items\/(\d+)\/([a-z]+)$/.exec(path);
-    if (!m || m[3] !== leaf || !m[1]!.startsWith(`${paths.jobs}/`)) return undefined;
-    return { job: m[1]!.slice(paths.jobs.length + 1), item: Number(m[2]) };
-  };
+  const itemNode = (path: string, leaf: 'running' | 'history') => itemNodeOf(paths, path, leaf);
+  const ledgers = new LedgerObserver(server, paths);
   const onCommitted = (changes: readonly SimChange[], zxid: bigint, session: bigint): void => {
+    log.incidents.push(...ledgers.committed(changes, zxid, session, operatorSession, clock.nowMs));
     for (const c of changes) {
       const history = c.op !== 'delete' ? itemNode(c.path, 'history') : undefined;
       if (history) {
@@ -389,6 +388,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       final.push({ job, item, bornWallMs: node.stat.ctime, progress: decodeProgress(node.data), history });
     }
   }
+  log.incidents.push(...ledgers.finished(endMs, Math.max(...scenario.jobs.map((j) => j.maxRunMs)) + 5000));
   const violations = checkFleet({ scenario, log, final, startWallMs, endMs });
   for (const w of workers) if (w.alive) void w.stop();
   return { seed, activeMs: options.scenario?.activeMs, scenario, violations, trace, stats };

@@ -123,6 +123,21 @@ export class ZkPaths {
     return `${this.audit}/${name}`;
   }
 
+  /** Parent of the members' ledgers (run protocol v2: docs/design/run-protocol-v2.md). */
+  get ledgers(): string {
+    return `${this.root}/ledgers`;
+  }
+
+  /** A member's ledger: persistent, written only by the member while it lives; its parts below it. */
+  ledger(member: string): string {
+    return `${this.ledgers}/${member}`;
+  }
+
+  /** Part `part` of a member's ledger (the jobs `ledgerPartOf` puts there). */
+  ledgerPart(member: string, part: number): string {
+    return `${this.ledger(member)}/${part}`;
+  }
+
   /** Written to read ZooKeeper's clock (its mtime) for clock-skew checks. */
   get clock(): string {
     return `${this.root}/clock`;

@@ -45,6 +45,9 @@ export class ZkTransaction {
   /** Size of each op on the wire (see multi-size.ts). */
   private readonly opSizes: number[] = [];
   private total = MULTI_FIXED_BYTES;
+  /** Bytes set aside for ops added later (`reserve`), each with the number of ops it came after. */
+  private readonly reservations: Array<{ after: number; bytes: number }> = [];
+  private reservedBytes = 0;
 
   /**
    * @param maxBytes the largest request the client sends (`ZkClient` passes its `maxRequestBytes`)
@@ -92,9 +95,27 @@ export class ZkTransaction {
     return this.total + creates * (createAclBytes - this.createAclBytes);
   }
 
-  /** Whether the request has grown past `maxBytes` (then `truncate` back, or it cannot be committed). */
+  /** Whether the request (with what is reserved) has grown past `maxBytes` (then `truncate` back, or it cannot be committed). */
   get overLimit(): boolean {
-    return this.total > this.maxBytes;
+    return this.total + this.reservedBytes > this.maxBytes;
+  }
+
+  /**
+   * Sets `bytes` aside for ops that will be added after the multi is filled (e.g. a record that
+   * sums up what its ops do): counted by `overLimit`, dropped by a `truncate` to fewer ops than
+   * there are now, and all given back by `unreserve` (before those ops are added).
+   */
+  reserve(bytes: number): this {
+    this.reservations.push({ after: this.ops.length, bytes });
+    this.reservedBytes += bytes;
+    return this;
+  }
+
+  /** Gives back every byte `reserve` set aside. */
+  unreserve(): this {
+    this.reservations.length = 0;
+    this.reservedBytes = 0;
+    return this;
   }
 
   /** Bytes `op` would add to this multi (to cut a list of ops into multis up front). */
@@ -120,6 +141,9 @@ export class ZkTransaction {
     while (this.ops.length > length) {
       this.ops.pop();
       this.total -= this.opSizes.pop()!;
+    }
+    while (this.reservations.length > 0 && this.reservations[this.reservations.length - 1]!.after > length) {
+      this.reservedBytes -= this.reservations.pop()!.bytes;
     }
     return this;
   }

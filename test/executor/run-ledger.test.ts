@@ -10,6 +10,8 @@ import { decodeMarker } from '../../src/model/running-marker.js';
 import { ConnectionLossError } from '../../src/zk/zk-errors.js';
 import { systemClock, type Clock } from '../../src/clock/clock.js';
 import { HISTORY_WRITE_INTERVAL_MS } from '../../src/executor/item-history-writer.js';
+import { LEDGER_PARTS } from '../../src/executor/ledger-writer.js';
+import { ledgerPartOf, readLedgerPart, type LedgerEntry } from '../../src/model/member-ledger.js';
 
 /**
  * Drops the client's TCP connection (the session survives), as a server restart does; resolves
@@ -59,6 +61,8 @@ describe('RunLedger when the connection drops mid-request', () => {
       const marker = decodeMarker((await zk.getData(paths.running('job', 0))).data);
       expect(marker?.fireTime).toBe(fireTime.toISOString());
       expect(decodeProgress((await zk.getData(paths.item('job', 0))).data).lastScheduled).toBe(fireTime.toISOString());
+      // The member's ledger says the same, whichever way the lost multi went.
+      expect(await ledgerEntry(zk, paths, 'm-test-0000000001', 'job')).toEqual({ t: fireTime.getTime(), b: new Set([0]), f: new Map([[0, { fireMs: fireTime.getTime(), attempt: 1 }]]) });
 
       const released = ledger.release({ job: 'job', item: 0, fireTime, attempt: 1, outcome: 'success', durationMs: 1, keepInFlight: false });
       const reconnectedAgain = new Promise<void>((resolve) => setTimeout(() => void dropConnection(zk!).then(resolve), round % 3));
@@ -67,9 +71,18 @@ describe('RunLedger when the connection drops mid-request', () => {
       expect(await zk.exists(paths.running('job', 0))).toBeNull();
       const progress = decodeProgress((await zk.getData(paths.item('job', 0))).data);
       expect(progress).toMatchObject({ inFlight: null, outcome: 'success', lastCompleted: fireTime.toISOString() });
+      expect((await ledgerEntry(zk, paths, 'm-test-0000000001', 'job'))?.f).toEqual(new Map());
     }
   });
 });
+
+/** A job's entry in a member's ledger, as stored (undefined when it has none). */
+async function ledgerEntry(zk: ZkClient, paths: ZkPaths, member: string, job: string): Promise<LedgerEntry | undefined> {
+  const path = paths.ledgerPart(member, ledgerPartOf(job, LEDGER_PARTS));
+  const read = readLedgerPart((await zk.getDataIfExists(path))?.data, path);
+  if (!read.ok) throw read.error;
+  return read.value.get(job);
+}
 
 /**
  * The client `zk` as the ledger sees it, except that the first read matching `armed` (once set)

@@ -1,0 +1,126 @@
+import { JOB_NAME_PATTERN, MAX_JOB_NAME_LENGTH, MAX_SHARDS } from '../config/job-definition.js';
+import { checkedJson, encodeJson } from './json-codec.js';
+import type { Decoded } from './decoded.js';
+import { FieldProblem, array, integer, object, string, timeMs } from './record-fields.js';
+
+/*
+ * A member's ledger (run protocol v2, docs/design/run-protocol-v2.md): what the member began and
+ * has in flight, per job, kept in `/ledgers/<member>/<part>` nodes (a job's part is
+ * `ledgerPartOf(job)`). Written only by its member, in the multis that begin and release its runs.
+ */
+
+/** A run in flight: the fire it runs and the attempt it began with. */
+export interface LedgerFlight {
+  fireMs: number;
+  attempt: number;
+}
+
+/** One job's entry in a member's ledger. */
+export interface LedgerEntry {
+  /** The latest instant (fire time, ms) the member began items of the job at. */
+  t?: number;
+  /** The items begun at `t`. */
+  b: Set<number>;
+  /** The items in flight now, each with its fire and first attempt. */
+  f: Map<number, LedgerFlight>;
+}
+
+/** One ledger node: job → entry. */
+export type LedgerPart = Map<string, LedgerEntry>;
+
+/** Largest bitmap: one bit per item of a job of MAX_SHARDS items, as hex. */
+const MAX_BITMAP_HEX = Math.ceil(MAX_SHARDS / 8) * 2;
+const HEX = /^(?:[0-9a-f]{2})*$/;
+/** A ledger node holds at most this many jobs (far more than a part ever has). */
+const MAX_ENTRIES = 100_000;
+/** Distinct (fire, attempt) groups of one job in flight at once. */
+const MAX_FLIGHT_GROUPS = MAX_SHARDS;
+
+/** Which of `parts` ledger nodes holds `job` (FNV-1a of its name). */
+export function ledgerPartOf(job: string, parts: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < job.length; i++) h = Math.imul(h ^ job.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % parts;
+}
+
+/** Items as a bitmap in hex: item i is bit `i % 8` of byte `i / 8`. */
+export function bitmapOf(items: Iterable<number>): string {
+  let top = -1;
+  for (const i of items) if (i > top) top = i;
+  const bytes = new Uint8Array(top < 0 ? 0 : (top >> 3) + 1);
+  for (const i of items) bytes[i >> 3]! |= 1 << (i & 7);
+  return Buffer.from(bytes).toString('hex');
+}
+
+/** The items of a hex bitmap, ascending. */
+export function itemsOf(hex: string): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < hex.length; k += 2) {
+    const byte = parseInt(hex.slice(k, k + 2), 16);
+    for (let bit = 0; bit < 8; bit++) if (byte & (1 << bit)) out.push(k * 4 + bit);
+  }
+  return out;
+}
+
+/**
+ * Stored as `{ v: 1, j: { <job>: { t?: ms, b?: hex, f?: [[fire ms, attempt, hex], ...] } } }`:
+ * the runs in flight grouped by fire and attempt (one group per job in the steady state).
+ */
+export function encodeLedgerPart(part: LedgerPart): Buffer {
+  const j: Record<string, { t?: number; b?: string; f?: Array<[number, number, string]> }> = {};
+  for (const [job, e] of part) {
+    const groups = new Map<string, { fireMs: number; attempt: number; items: number[] }>();
+    for (const [item, flight] of e.f) {
+      const k = `${flight.fireMs}/${flight.attempt}`;
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { ...flight, items: [] }));
+      g.items.push(item);
+    }
+    j[job] = {
+      ...(e.t !== undefined && e.b.size > 0 ? { t: e.t, b: bitmapOf(e.b) } : {}),
+      ...(groups.size > 0 ? { f: [...groups.values()].map((g): [number, number, string] => [g.fireMs, g.attempt, bitmapOf(g.items)]) } : {}),
+    };
+  }
+  return encodeJson({ v: 1, j });
+}
+
+function bitmap(v: unknown, key: string): number[] {
+  const hex = string(v, key, MAX_BITMAP_HEX, HEX);
+  return itemsOf(hex);
+}
+
+/** Reads a ledger node; no data is an empty ledger. */
+export function readLedgerPart(data: Buffer | undefined, path: string): Decoded<LedgerPart> {
+  const read = checkedJson(data, path, (raw): LedgerPart => {
+    const o = object(raw, 'ledger');
+    if (o.v !== 1) throw new FieldProblem(`v must be 1 (got ${JSON.stringify(o.v)})`);
+    const jobs = object(o.j, 'j');
+    const names = Object.keys(jobs);
+    if (names.length > MAX_ENTRIES) throw new FieldProblem(`j must have at most ${MAX_ENTRIES} jobs (has ${names.length})`);
+    const part: LedgerPart = new Map();
+    for (const job of names) {
+      string(job, `j key`, MAX_JOB_NAME_LENGTH, JOB_NAME_PATTERN);
+      const e = object(jobs[job], `j.${job}`);
+      const entry: LedgerEntry = { b: new Set(), f: new Map() };
+      if (e.t !== undefined) {
+        entry.t = timeMs(e.t, `j.${job}.t`);
+        entry.b = new Set(bitmap(e.b, `j.${job}.b`));
+      }
+      if (e.f !== undefined) {
+        array(e.f, `j.${job}.f`, MAX_FLIGHT_GROUPS).forEach((g, k) => {
+          const at = `j.${job}.f[${k}]`;
+          const [fire, attempt, items, ...rest] = array(g, at, 3);
+          if (rest.length > 0 || items === undefined) throw new FieldProblem(`${at} must be [fire, attempt, items]`);
+          const flight = { fireMs: timeMs(fire, `${at}[0]`), attempt: integer(attempt, `${at}[1]`, 0, 1_000_000) };
+          for (const i of bitmap(items, `${at}[2]`)) {
+            if (entry.f.has(i)) throw new FieldProblem(`${at}: item ${i} is in flight twice`);
+            entry.f.set(i, flight);
+          }
+        });
+      }
+      part.set(job, entry);
+    }
+    return part;
+  });
+  return read.ok && read.value === undefined ? { ok: true, value: new Map() } : (read as Decoded<LedgerPart>);
+}

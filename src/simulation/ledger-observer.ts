@@ -1,0 +1,141 @@
+import type { ZkPaths } from '../zk/zk-paths.js';
+import { decodeMarker } from '../model/running-marker.js';
+import { decodeProgress } from '../model/progress-record.js';
+import { readLedgerPart, type LedgerPart } from '../model/member-ledger.js';
+import type { SimChange } from './sim-zookeeper.js';
+import type { FleetIncident } from './fleet-events.js';
+import { itemNodeOf } from './item-node.js';
+
+/** What the observer reads of the simulated server. */
+export interface PeekableServer {
+  peek(path: string): { data: Buffer; stat: { ephemeralOwner: bigint } } | undefined;
+}
+
+type Flight = { fireMs: number; attempt: number };
+const key = (job: string, item: number): string => `${job}#${item}`;
+
+/**
+ * Checks invariant (h) at every applied transaction: each live member's ledger holds exactly the
+ * runs its markers hold (same fire, same first attempt), but for runs whose marker an operator's
+ * forced operation took (their entry stays until the run ends); and a ledger write never claims an
+ * item begun at an instant past the item's `lastScheduled`.
+ */
+export class LedgerObserver {
+  /** Per member: its markers, by job#item. */
+  private readonly markers = new Map<string, Map<string, Flight>>();
+  /** Who created each marker node. */
+  private readonly markerMember = new Map<string, string>();
+  /** Per member: its ledger parts as last written, by path. */
+  private readonly ledgers = new Map<string, Map<string, LedgerPart>>();
+  /** member|job#item of runs whose marker the operator took → when. */
+  private readonly taken = new Map<string, number>();
+
+  constructor(
+    private readonly server: PeekableServer,
+    private readonly paths: ZkPaths,
+  ) {}
+
+  /** Looks at one applied transaction; returns what it breaks. */
+  committed(changes: readonly SimChange[], zxid: bigint, session: bigint, operatorSession: bigint, atMs: number): FleetIncident[] {
+    const out: FleetIncident[] = [];
+    const touched = new Set<string>();
+    const ledgerPrefix = `${this.paths.ledgers}/`;
+    for (const c of changes) {
+      const marker = itemNodeOf(this.paths, c.path, 'running');
+      if (marker) {
+        const k = key(marker.job, marker.item);
+        if (c.op === 'create') {
+          const m = decodeMarker(this.server.peek(c.path)?.data);
+          if (!m) continue;
+          this.markerMember.set(c.path, m.member);
+          this.mapOf(this.markers, m.member).set(k, { fireMs: Date.parse(m.fireTime), attempt: m.attempt });
+          touched.add(m.member);
+        } else if (c.op === 'delete') {
+          const member = this.markerMember.get(c.path);
+          this.markerMember.delete(c.path);
+          if (member === undefined) continue;
+          this.markers.get(member)?.delete(k);
+          if (session === operatorSession) this.taken.set(`${member}|${k}`, atMs);
+          touched.add(member);
+        }
+        continue;
+      }
+      if (!c.path.startsWith(ledgerPrefix)) continue;
+      const [member, part] = c.path.slice(ledgerPrefix.length).split('/');
+      if (member === undefined || part === undefined) continue;
+      touched.add(member);
+      const parts = this.mapOf(this.ledgers, member);
+      if (c.op === 'delete') {
+        parts.delete(c.path);
+        continue;
+      }
+      const read = readLedgerPart(this.server.peek(c.path)?.data, c.path);
+      if (!read.ok) {
+        out.push({ kind: 'ledger-mismatch', atMs, path: c.path, zxid, detail: `unreadable: ${read.error.message}` });
+        continue;
+      }
+      const before = parts.get(c.path);
+      parts.set(c.path, read.value);
+      for (const [job, e] of read.value) {
+        const was = before?.get(job);
+        if (e.t === undefined || (was?.t === e.t && [...e.b].every((i) => was.b.has(i)))) continue;
+        for (const item of e.b) {
+          const progress = decodeProgress(this.server.peek(this.paths.item(job, item))?.data);
+          const frontier = progress?.lastScheduled === undefined ? undefined : Date.parse(progress.lastScheduled);
+          if (progress && (frontier === undefined || frontier < e.t)) {
+            out.push({ kind: 'ledger-mismatch', atMs, path: c.path, zxid, detail: `claims ${key(job, item)} begun at ${new Date(e.t).toISOString()}, past the item's lastScheduled ${progress.lastScheduled ?? 'none'}` });
+          }
+        }
+      }
+    }
+    for (const member of touched) out.push(...this.compare(member, zxid, atMs));
+    return out;
+  }
+
+  private compare(member: string, zxid: bigint, atMs: number): FleetIncident[] {
+    const node = this.server.peek(this.paths.member(member));
+    if (!node) return []; // its session is over: its markers went, its ledger stays for the next owners
+    const out: FleetIncident[] = [];
+    const markers = this.markers.get(member) ?? new Map<string, Flight>();
+    const flights = new Map<string, Flight>();
+    for (const part of this.ledgers.get(member)?.values() ?? []) {
+      for (const [job, e] of part) for (const [item, f] of e.f) flights.set(key(job, item), f);
+    }
+    const where = this.paths.ledger(member);
+    for (const [k, m] of markers) {
+      const f = flights.get(k);
+      if (!f || f.fireMs !== m.fireMs || f.attempt !== m.attempt) {
+        out.push({ kind: 'ledger-mismatch', atMs, path: where, zxid, detail: `${k}: marker of fire ${new Date(m.fireMs).toISOString()} attempt ${m.attempt}, ledger ${f ? `fire ${new Date(f.fireMs).toISOString()} attempt ${f.attempt}` : 'has no run in flight'}` });
+      }
+    }
+    for (const [k, f] of flights) {
+      if (markers.has(k)) continue;
+      if (this.taken.has(`${member}|${k}`)) continue; // an operator took its marker: cleared when the run ends
+      out.push({ kind: 'ledger-mismatch', atMs, path: where, zxid, detail: `${k}: ledger has fire ${new Date(f.fireMs).toISOString()} in flight, no marker of ours holds it` });
+    }
+    for (const t of [...this.taken.keys()]) {
+      if (t.startsWith(`${member}|`) && !flights.has(t.slice(member.length + 1))) this.taken.delete(t);
+    }
+    return out;
+  }
+
+  /**
+   * At the end: a run whose marker an operator took ends within `graceMs` (its longest run and a
+   * release), and its entry must be gone from a live member's ledger by then.
+   */
+  finished(endMs: number, graceMs: number): FleetIncident[] {
+    const out: FleetIncident[] = [];
+    for (const [t, atMs] of this.taken) {
+      const [member] = t.split('|');
+      if (atMs > endMs - graceMs || !this.server.peek(this.paths.member(member!))) continue;
+      out.push({ kind: 'ledger-mismatch', atMs: endMs, path: this.paths.ledger(member!), zxid: 0n, detail: `${t.slice(member!.length + 1)}: its marker was taken by an operator at ${atMs} ms and the ledger still has it in flight` });
+    }
+    return out;
+  }
+
+  private mapOf<V>(maps: Map<string, Map<string, V>>, member: string): Map<string, V> {
+    let m = maps.get(member);
+    if (!m) maps.set(member, (m = new Map()));
+    return m;
+  }
+}

@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { LedgerWriter } from '../../src/executor/ledger-writer.js';
+import { readLedgerPart, type LedgerPart } from '../../src/model/member-ledger.js';
+import { silentLogger } from '../../src/logging/create-logger.js';
+import { systemClock } from '../../src/clock/clock.js';
+import { ZkTransactionError } from '../../src/zk/zk-transaction.js';
+import type { ZkClient } from '../../src/zk/zk-client.js';
+import type { ZkPaths } from '../../src/zk/zk-paths.js';
+import { waitFor } from '../support/wait-for.js';
+import { ZkTestContext } from '../support/zk-test-client.js';
+
+const MEMBER = 'm-0123456789abcdef-0000000001';
+
+/** The member's whole ledger as stored: job → entry. */
+async function stored(zk: ZkClient, paths: ZkPaths): Promise<LedgerPart> {
+  const all: LedgerPart = new Map();
+  const parts = await zk.getChildren(paths.ledger(MEMBER)).catch(() => [] as string[]);
+  for (const part of parts) {
+    const path = `${paths.ledger(MEMBER)}/${part}`;
+    const read = readLedgerPart((await zk.getData(path)).data, path);
+    if (!read.ok) throw read.error;
+    for (const [job, e] of read.value) all.set(job, e);
+  }
+  return all;
+}
+
+/** Commits a multi of ours that begins one scheduled run. */
+async function beginOne(writer: LedgerWriter, paths: ZkPaths, job: string, item: number, fireMs: number): Promise<void> {
+  const tx = writer.transaction().check(paths.member(MEMBER));
+  writer.change(tx, { begun: [{ job, item, fireMs, attempt: 1, scheduled: true }] });
+  await writer.commit(tx);
+}
+
+describe('LedgerWriter', () => {
+  let ctx: ZkTestContext | undefined;
+  let writer: LedgerWriter | undefined;
+  afterEach(async () => {
+    writer?.close();
+    await ctx?.close();
+  });
+
+  async function setUp(name: string): Promise<{ zk: ZkClient; paths: ZkPaths; writer: LedgerWriter }> {
+    ctx = new ZkTestContext(name);
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    await zk.mkdirp(paths.workers);
+    await zk.create(paths.member(MEMBER), undefined, 'ephemeral');
+    writer = new LedgerWriter({ zk, paths, member: { name: MEMBER }, time: systemClock, log: silentLogger() });
+    return { zk, paths, writer };
+  }
+
+  it('writes what each multi begins and ends beside its ops, in the parts of their jobs', async () => {
+    const { zk, paths, writer } = await setUp('ledger-writer-basic');
+    const tx = writer.transaction().check(paths.member(MEMBER));
+    writer.change(tx, { begun: [0, 1, 2].map((item) => ({ job: 'a', item, fireMs: 5000, attempt: 1, scheduled: true })) });
+    writer.change(tx, { begun: [{ job: 'b', item: 4, fireMs: 1000, attempt: 2, scheduled: false }] });
+    await writer.commit(tx);
+    let ledger = await stored(zk, paths);
+    expect(ledger.get('a')).toEqual({ t: 5000, b: new Set([0, 1, 2]), f: new Map([0, 1, 2].map((i) => [i, { fireMs: 5000, attempt: 1 }])) });
+    expect(ledger.get('b')).toEqual({ b: new Set(), f: new Map([[4, { fireMs: 1000, attempt: 2 }]]) }); // a re-run claims no instant
+
+    const end = writer.transaction().check(paths.member(MEMBER));
+    writer.change(end, { ended: [{ job: 'a', item: 1 }, { job: 'b', item: 4 }] });
+    await writer.commit(end);
+    ledger = await stored(zk, paths);
+    expect(ledger.get('a')).toEqual({ t: 5000, b: new Set([0, 1, 2]), f: new Map([0, 2].map((i) => [i, { fireMs: 5000, attempt: 1 }])) });
+    expect(ledger.has('b')).toBe(false); // nothing claimed, nothing in flight: the entry goes
+
+    // A later instant replaces the claim; an item that left us gives its claim up with the next write.
+    writer.leave('a', 0);
+    const next = writer.transaction().check(paths.member(MEMBER));
+    writer.change(next, { ended: [{ job: 'a', item: 0 }, { job: 'a', item: 2 }], begun: [{ job: 'a', item: 2, fireMs: 6000, attempt: 1, scheduled: true }] });
+    await writer.commit(next);
+    expect((await stored(zk, paths)).get('a')).toEqual({ t: 6000, b: new Set([2]), f: new Map([[2, { fireMs: 6000, attempt: 1 }]]) });
+  });
+
+  it('has one multi in flight at a time: a begin and a release sent together both land', async () => {
+    const { zk, paths, writer } = await setUp('ledger-writer-serial');
+    await beginOne(writer, paths, 'a', 0, 1000);
+    const release = writer.transaction().check(paths.member(MEMBER));
+    writer.change(release, { ended: [{ job: 'a', item: 0 }] });
+    const begin = writer.transaction().check(paths.member(MEMBER));
+    writer.change(begin, { begun: [{ job: 'a', item: 1, fireMs: 2000, attempt: 1, scheduled: true }] });
+    await Promise.all([writer.commit(release), writer.commit(begin)]); // unserialized, one would overwrite the other
+    expect((await stored(zk, paths)).get('a')).toEqual({ t: 2000, b: new Set([1]), f: new Map([[1, { fireMs: 2000, attempt: 1 }]]) });
+  });
+
+  it('a refused ledger write fails the multi whole; the next reads the ledger again and lands', async () => {
+    const { zk, paths, writer } = await setUp('ledger-writer-stale');
+    await beginOne(writer, paths, 'a', 0, 1000);
+    const part = `${paths.ledger(MEMBER)}/${writer.partOf('a')}`;
+    const { data } = await zk.getData(part);
+    await zk.setData(part, data); // as an earlier multi of ours whose outcome we could not know would
+    const tx = writer.transaction().create(`${paths.root}/marker`);
+    writer.change(tx, { ended: [{ job: 'a', item: 0 }] });
+    const err = await writer.commit(tx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZkTransactionError);
+    expect((err as ZkTransactionError).failedIndex).toBe(1); // the ledger write, after the multi's own op
+    expect(await zk.exists(`${paths.root}/marker`)).toBeNull();
+    const again = writer.transaction().create(`${paths.root}/marker`);
+    writer.change(again, { ended: [{ job: 'a', item: 0 }] });
+    await writer.commit(again);
+    expect((await stored(zk, paths)).get('a')).toEqual({ t: 1000, b: new Set([0]), f: new Map() });
+  });
+
+  it('a malformed ledger of our own is logged and written anew', async () => {
+    const { zk, paths, writer } = await setUp('ledger-writer-malformed');
+    await beginOne(writer, paths, 'a', 0, 1000);
+    const part = `${paths.ledger(MEMBER)}/${writer.partOf('a')}`;
+    await zk.setData(part, Buffer.from('{"v":1,"j":{"a":{"f":"nonsense"}}}'));
+    const end = () => {
+      const tx = writer.transaction().check(paths.member(MEMBER));
+      writer.change(tx, { ended: [{ job: 'a', item: 0 }] });
+      return writer.commit(tx);
+    };
+    await expect(end()).rejects.toBeInstanceOf(ZkTransactionError);
+    await end();
+    expect((await stored(zk, paths)).get('a')).toEqual({ t: 1000, b: new Set([0]), f: new Map() });
+  });
+
+  it('a run whose marker was taken is cleared by a write of its own soon after', async () => {
+    const { zk, paths, writer } = await setUp('ledger-writer-forget');
+    await beginOne(writer, paths, 'a', 3, 1000);
+    writer.forget('a', 3);
+    writer.forget('a', 9); // never in flight: nothing to clear
+    await waitFor(async () => (await stored(zk, paths)).get('a')?.f.size === 0, { timeoutMs: 5000, message: 'the forgotten run cleared' });
+    expect(writer.inFlight('a').size).toBe(0);
+  });
+
+  it('reserves the bytes of the parts a multi will rewrite', async () => {
+    const { paths, writer } = await setUp('ledger-writer-reserve');
+    const first = writer.transaction().check(paths.member(MEMBER));
+    writer.change(first, { begun: Array.from({ length: 500 }, (_, i) => ({ job: `job-${i}`, item: 0, fireMs: 1000, attempt: 1, scheduled: true })) });
+    await writer.commit(first);
+    const tx = writer.transaction().check(paths.member(MEMBER));
+    const before = tx.bytes;
+    tx.check(paths.member(MEMBER));
+    writer.reserve(tx, 'job-1', 0);
+    writer.reserve(tx, 'job-1', 1); // the part and the entry once; the bitmaps as far as the items reach
+    expect(tx.overLimit).toBe(false);
+    const sized = new (tx.constructor as new (max: number) => typeof tx)(before + 200).check(paths.member(MEMBER));
+    writer.reserve(sized, 'job-1', 0);
+    expect(sized.overLimit).toBe(true); // the part (some 900 bytes at 500 jobs over 32 parts) does not fit
+    sized.truncate(0);
+    expect(sized.overLimit).toBe(false); // dropped with the ops it came after
+  });
+});
