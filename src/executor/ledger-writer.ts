@@ -79,6 +79,8 @@ export class LedgerWriter implements MultiCommitter {
   private left: Array<{ job: string; item: number }> = [];
   private forgetTimer: TimerHandle | undefined;
   private closed = false;
+  /** Each job's part, as computed once (the same jobs come back every instant). */
+  private readonly partByJob = new Map<string, number>();
 
   constructor(parts: LedgerWriterParts) {
     ({ zk: this.zk, paths: this.paths, member: this.member, time: this.time, log: this.log } = parts);
@@ -92,7 +94,9 @@ export class LedgerWriter implements MultiCommitter {
 
   /** The ledger part `job` is kept in. */
   partOf(job: string): number {
-    return ledgerPartOf(job, this.partCount);
+    let part = this.partByJob.get(job);
+    if (part === undefined) this.partByJob.set(job, (part = ledgerPartOf(job, this.partCount)));
+    return part;
   }
 
   /**

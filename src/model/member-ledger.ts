@@ -43,13 +43,20 @@ export function ledgerPartOf(job: string, parts: number): number {
   return (h >>> 0) % parts;
 }
 
+/** Two hex digits of every byte value. */
+const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 /** Items as a bitmap in hex: item i is bit `i % 8` of byte `i / 8`. */
 export function bitmapOf(items: Iterable<number>): string {
-  let top = -1;
-  for (const i of items) if (i > top) top = i;
-  const bytes = new Uint8Array(top < 0 ? 0 : (top >> 3) + 1);
-  for (const i of items) bytes[i >> 3]! |= 1 << (i & 7);
-  return Buffer.from(bytes).toString('hex');
+  const bytes: number[] = [];
+  for (const i of items) {
+    const k = i >> 3;
+    while (bytes.length <= k) bytes.push(0);
+    bytes[k]! |= 1 << (i & 7);
+  }
+  let hex = '';
+  for (const b of bytes) hex += HEX_BYTES[b]!;
+  return hex;
 }
 
 /** The items of a hex bitmap, ascending. */
@@ -67,21 +74,43 @@ export function itemsOf(hex: string): number[] {
  * the runs in flight grouped by fire and attempt (one group per job in the steady state).
  */
 export function encodeLedgerPart(part: LedgerPart): Buffer {
-  const j: Record<string, { t?: number; b?: string; f?: Array<[number, number, string]> }> = {};
+  // Written out by hand rather than through objects and JSON.stringify: a worker writes every job
+  // it runs twice an instant. Job names match JOB_NAME_PATTERN: nothing in them needs escaping.
+  let out = '{"v":1,"j":{';
+  let firstJob = true;
   for (const [job, e] of part) {
-    const groups = new Map<string, { fireMs: number; attempt: number; items: number[] }>();
-    for (const [item, flight] of e.f) {
-      const k = `${flight.fireMs}/${flight.attempt}`;
-      let g = groups.get(k);
-      if (!g) groups.set(k, (g = { ...flight, items: [] }));
-      g.items.push(item);
+    out += `${firstJob ? '' : ','}"${job}":{`;
+    firstJob = false;
+    let sep = '';
+    if (e.t !== undefined && e.b.size > 0) {
+      out += `"t":${e.t},"b":"${bitmapOf(e.b.keys())}"`;
+      sep = ',';
     }
-    j[job] = {
-      ...(e.t !== undefined && e.b.size > 0 ? { t: e.t, b: bitmapOf(e.b) } : {}),
-      ...(groups.size > 0 ? { f: [...groups.values()].map((g): [number, number, string] => [g.fireMs, g.attempt, bitmapOf(g.items)]) } : {}),
-    };
+    if (e.f.size > 0) out += `${sep}"f":[${flightGroups(e.f)}]`;
+    out += '}';
   }
-  return encodeJson({ v: 1, j });
+  return Buffer.from(`${out}}}`, 'utf8');
+}
+
+/** The runs in flight as `[fire, attempt, bitmap]` groups (one in the steady state). */
+function flightGroups(f: ReadonlyMap<number, LedgerFlight>): string {
+  let one: LedgerFlight | undefined;
+  for (const flight of f.values()) {
+    if (one && (flight.fireMs !== one.fireMs || flight.attempt !== one.attempt)) {
+      one = undefined;
+      break;
+    }
+    one ??= flight;
+  }
+  if (one) return `[${one.fireMs},${one.attempt},"${bitmapOf(f.keys())}"]`;
+  const groups = new Map<string, { flight: LedgerFlight; items: number[] }>();
+  for (const [item, flight] of f) {
+    const k = `${flight.fireMs}/${flight.attempt}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { flight, items: [] }));
+    g.items.push(item);
+  }
+  return [...groups.values()].map((g) => `[${g.flight.fireMs},${g.flight.attempt},"${bitmapOf(g.items)}"]`).join(',');
 }
 
 function bitmap(v: unknown, key: string): number[] {
