@@ -290,7 +290,11 @@ export class RunReleaser {
         );
         if (held === undefined) return 'stop'; // the session ended: its markers went with it
         sent.forEach((p, k) => {
-          if (!held[k]) this.settle(p, true);
+          if (held[k]) return;
+          // Our release was applied, or a forced remove or reshard took the marker meanwhile
+          // (fleet simulation, seed 2647): either way the run is over, and so is its ledger entry.
+          ledger.forget(p.req.job, p.req.item);
+          this.settle(p, true);
         });
         return sent.filter((p) => !p.settled);
       },

@@ -150,6 +150,17 @@ describe('fleet simulation regressions (forced reshards)', () => {
     expect(result.violations.map((v) => `seed 45331 ${v.invariant}: ${v.message}`)).toEqual([]);
   }, 60_000);
 
+  // Invariant (h), the member's ledger says what its markers say (run protocol v2, step 2): a run
+  // whose marker a forced reshard took must leave its member's ledger although it is never released.
+  it('seeds 506, 2647 (default scenario): a run whose marker a forced reshard took leaves its member\'s ledger', async () => {
+    // 506: begun ahead, its marker taken before its instant (never entered); 2647: its release's
+    // outcome unknown (a partition), the marker found gone afterwards.
+    for (const seed of [506, 2647]) {
+      const result = await runFleetSimulation(seed, { trace: false });
+      expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
+    }
+  }, 60_000);
+
   it('seed 3946 (default scenario): a run begun ahead whose marker a forced reshard deleted before its instant is never entered', async () => {
     const result = await runFleetSimulation(3946, { trace: false });
     expect(result.violations.map((v) => `seed 3946 ${v.invariant}: ${v.message}`)).toEqual([]);
