@@ -8,13 +8,15 @@ import { decodeAssignment } from '../model/assignment-record.js';
 import { readControl } from '../model/job-control.js';
 import { readProgress } from '../model/progress-record.js';
 import { decodeMarker } from '../model/running-marker.js';
+import { readLedgerPart } from '../model/member-ledger.js';
 import { formatItemList } from './item-list.js';
 import { readSubtree, type ZnodeEntry } from './zk-read.js';
 
 /** What a znode is in zkshard's layout (docs/ARCHITECTURE.md). */
 export type NodeKind =
   | 'namespace' | 'workers' | 'member' | 'jobs' | 'job' | 'assignment' | 'control' | 'items' | 'item'
-  | 'running' | 'stages' | 'triggers' | 'trigger' | 'drains' | 'drain' | 'clock' | 'rebalance' | 'node';
+  | 'running' | 'stages' | 'triggers' | 'trigger' | 'drains' | 'drain' | 'clock' | 'rebalance'
+  | 'ledgers' | 'ledger' | 'ledger-part' | 'node';
 
 /** One node of `zkctl tree`. */
 export interface TreeNode {
@@ -44,10 +46,11 @@ export function nodeKind(paths: ZkPaths, path: string): NodeKind {
   const [top, a, b, c, d] = s;
   switch (s.length) {
     case 1:
-      return top === 'workers' ? 'workers' : top === 'jobs' ? 'jobs' : top === 'drains' ? 'drains' : top === 'clock' ? 'clock' : top === 'rebalance' ? 'rebalance' : 'node';
+      return top === 'workers' ? 'workers' : top === 'jobs' ? 'jobs' : top === 'drains' ? 'drains' : top === 'clock' ? 'clock' : top === 'rebalance' ? 'rebalance' : top === 'ledgers' ? 'ledgers' : 'node';
     case 2:
-      return top === 'workers' ? 'member' : top === 'jobs' ? 'job' : top === 'drains' ? 'drain' : 'node';
+      return top === 'workers' ? 'member' : top === 'jobs' ? 'job' : top === 'drains' ? 'drain' : top === 'ledgers' ? 'ledger' : 'node';
     case 3:
+      if (top === 'ledgers') return /^\d+$/.test(b ?? '') ? 'ledger-part' : 'node';
       if (top !== 'jobs') return 'node';
       return b === 'assignment' ? 'assignment' : b === 'control' ? 'control' : b === 'items' ? 'items' : b === 'triggers' ? 'triggers' : 'node';
     case 4:
@@ -76,6 +79,17 @@ export function summarize(kind: NodeKind, entry: Pick<ZnodeEntry, 'data' | 'stat
         return `${entry.children.length} ${entry.children.length === 1 ? 'child' : 'children'}`;
       case 'workers':
         return `${entry.children.length} live ${entry.children.length === 1 ? 'member' : 'members'}`;
+      case 'ledgers':
+        return `${entry.children.length} member ${entry.children.length === 1 ? 'ledger' : 'ledgers'}`;
+      case 'ledger':
+        return `${entry.children.length} ${entry.children.length === 1 ? 'part' : 'parts'}`;
+      case 'ledger-part': {
+        const read = readLedgerPart(data, 'ledger');
+        if (!read.ok) return `malformed: ${read.error.reason}`;
+        let flying = 0;
+        for (const e of read.value.values()) flying += e.f.size;
+        return `${read.value.size} ${read.value.size === 1 ? 'job' : 'jobs'}, ${flying} ${flying === 1 ? 'run' : 'runs'} in flight`;
+      }
       case 'member': {
         const m = data.length > 0 ? decodeMemberInfo(data) : undefined;
         return m ? `${m.id} ${m.state} ${m.host}:${m.pid} capacity ${m.capacity} jobs ${m.jobs.join(',') || '-'}` : raw(data);

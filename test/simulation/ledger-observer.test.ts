@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { LedgerObserver } from '../../src/simulation/ledger-observer.js';
+import { ZkPaths } from '../../src/zk/zk-paths.js';
+import { encodeMarker } from '../../src/model/running-marker.js';
+import { encodeProgress } from '../../src/model/progress-record.js';
+import { encodeLedgerPart, type LedgerPart } from '../../src/model/member-ledger.js';
+import type { SimChange } from '../../src/simulation/sim-zookeeper.js';
+
+const paths = new ZkPaths('fleet');
+const M = 'm-aaaa-0000000001';
+const FIRE = Date.UTC(2026, 0, 1, 0, 0, 5);
+const iso = (ms: number) => new Date(ms).toISOString();
+const OPERATOR = 99n;
+
+/** A server of nodes set by hand, and the observer over it. */
+function world() {
+  const nodes = new Map<string, Buffer>([[paths.member(M), Buffer.alloc(0)]]);
+  const server = { peek: (path: string) => (nodes.has(path) ? { data: nodes.get(path)!, stat: { ephemeralOwner: 1n } } : undefined) };
+  const observer = new LedgerObserver(server, paths);
+  let zxid = 0n;
+  const commit = (changes: SimChange[], session = 1n, atMs = 0) => observer.committed(changes, ++zxid, session, OPERATOR, atMs).map((i) => (i.kind === 'ledger-mismatch' ? i.detail : i.kind));
+  const marker = (item: number, fireMs = FIRE, attempt = 1): SimChange => {
+    nodes.set(paths.running('j', item), encodeMarker({ member: M, worker: 'w', fireTime: iso(fireMs), attempt, startedAt: iso(fireMs) }));
+    nodes.set(paths.item('j', item), encodeProgress({ lastScheduled: iso(fireMs), inFlight: null }));
+    return { op: 'create', path: paths.running('j', item), ephemeralOwner: 0n };
+  };
+  const unmark = (item: number): SimChange => {
+    nodes.delete(paths.running('j', item));
+    return { op: 'delete', path: paths.running('j', item), ephemeralOwner: 1n };
+  };
+  const ledger = (flights: Array<[number, number, number]>, t = FIRE, b = flights.map(([i]) => i)): SimChange => {
+    const part: LedgerPart = new Map([['j', { t, b: new Set(b), f: new Map(flights.map(([i, fireMs, attempt]) => [i, { fireMs, attempt }])) }]]);
+    nodes.set(paths.ledgerPart(M, 4), encodeLedgerPart(part));
+    return { op: 'setData', path: paths.ledgerPart(M, 4), ephemeralOwner: 0n };
+  };
+  return { nodes, observer, commit, marker, unmark, ledger };
+}
+
+describe('LedgerObserver (invariant (h))', () => {
+  it('a begin and a release that write the ledger with the marker break nothing', () => {
+    const w = world();
+    expect(w.commit([w.marker(0), w.marker(1), w.ledger([[0, FIRE, 1], [1, FIRE, 1]])])).toEqual([]);
+    expect(w.commit([w.unmark(0), w.ledger([[1, FIRE, 1]])])).toEqual([]);
+  });
+
+  it('a marker the ledger does not hold, or holds for another fire or attempt, is a violation', () => {
+    const w = world();
+    expect(w.commit([w.marker(0)])).toEqual([expect.stringContaining('j#0: marker of fire 2026-01-01T00:00:05.000Z attempt 1, ledger has no run in flight')]);
+    expect(w.commit([w.ledger([[0, FIRE, 2]])])).toEqual([expect.stringContaining('ledger fire 2026-01-01T00:00:05.000Z attempt 2')]);
+  });
+
+  it('a run in the ledger without its marker is a violation, unless an operator took the marker; then it must go in time', () => {
+    const w = world();
+    w.commit([w.marker(0), w.ledger([[0, FIRE, 1]])]);
+    expect(w.commit([w.unmark(0)])).toEqual([expect.stringContaining('j#0: ledger has fire 2026-01-01T00:00:05.000Z in flight, no marker of ours holds it')]);
+    const v = world();
+    v.commit([v.marker(0), v.ledger([[0, FIRE, 1]])]);
+    expect(v.commit([v.unmark(0)], OPERATOR, 1000)).toEqual([]);
+    expect(v.observer.finished(3000, 5000)).toEqual([]);
+    expect(v.observer.finished(7000, 5000).map((i) => (i.kind === 'ledger-mismatch' ? i.detail : ''))).toEqual([expect.stringContaining('taken by an operator at 1000 ms')]);
+    v.commit([v.ledger([])]);
+    expect(v.observer.finished(7000, 5000)).toEqual([]); // cleared: no longer excused, no longer owed
+  });
+
+  it('a claim past the item\'s lastScheduled is a violation; a gone member is not compared', () => {
+    const w = world();
+    w.commit([w.marker(0), w.ledger([[0, FIRE, 1]])]);
+    expect(w.commit([w.ledger([[0, FIRE, 1]], FIRE + 1000)])).toEqual([expect.stringContaining('claims j#0 begun at 2026-01-01T00:00:06.000Z, past the item\'s lastScheduled 2026-01-01T00:00:05.000Z')]);
+    w.nodes.delete(paths.member(M));
+    expect(w.commit([w.unmark(0)])).toEqual([]);
+  });
+});
