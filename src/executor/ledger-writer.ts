@@ -26,6 +26,8 @@ const BITMAP_GROWTH_PER_BYTE = 6;
 
 /** A ledger write's changes to clear soon: a run that ended without our release (its marker was taken). */
 const FORGET_WINDOW_MS = 10;
+/** When such a write failed (a connection drop): tried again after this, unless another write carried it. */
+const FORGET_RETRY_MS = 1000;
 
 interface PartState {
   entries: LedgerPart;
@@ -133,10 +135,16 @@ export class LedgerWriter implements MultiCommitter {
   forget(job: string, item: number): void {
     if (!this.state[this.partOf(job)]!.entries.get(job)?.f.has(item)) return;
     this.forgotten.push({ job, item });
+    this.flushIn(FORGET_WINDOW_MS);
+  }
+
+  /** Writes what `forget` queued in `delayMs`, unless a write is planned already. */
+  private flushIn(delayMs: number): void {
+    if (this.closed) return;
     this.forgetTimer ??= this.time.setTimeout(() => {
       this.forgetTimer = undefined;
       void this.flush();
-    }, FORGET_WINDOW_MS);
+    }, delayMs);
   }
 
   /** The item left this member: its claim goes with the next write. */
@@ -171,7 +179,11 @@ export class LedgerWriter implements MultiCommitter {
     try {
       await this.commit(tx);
     } catch (err) {
-      this.log.debug({ err }, 'could not clear ended runs from the ledger; the next write will');
+      // Our member node is gone (index 0): the session is over, nothing more is written. Else (a
+      // connection drop, our ledger read again) it goes with the next write, or in a while.
+      const sessionOver = err instanceof ZkTransactionError && err.failedIndex === 0;
+      this.log.debug({ err }, sessionOver ? 'ended runs not cleared from the ledger: our session is over' : 'could not clear ended runs from the ledger yet');
+      if (!sessionOver) this.flushIn(FORGET_RETRY_MS);
     }
   }
 

@@ -4,6 +4,7 @@ import { readLedgerPart, type LedgerPart } from '../../src/model/member-ledger.j
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { ZkTransactionError } from '../../src/zk/zk-transaction.js';
+import { ConnectionLossError } from '../../src/zk/zk-errors.js';
 import type { ZkClient } from '../../src/zk/zk-client.js';
 import type { ZkPaths } from '../../src/zk/zk-paths.js';
 import { waitFor } from '../support/wait-for.js';
@@ -125,6 +126,32 @@ describe('LedgerWriter', () => {
     writer.forget('a', 9); // never in flight: nothing to clear
     await waitFor(async () => (await stored(zk, paths)).get('a')?.f.size === 0, { timeoutMs: 5000, message: 'the forgotten run cleared' });
     expect(writer.inFlight('a').size).toBe(0);
+  });
+
+  it('a clear whose own write met a connection drop is written again a little later', async () => {
+    const { zk, paths } = await setUp('ledger-writer-forget-retry');
+    writer!.close();
+    let drops = 1;
+    // The client as the writer sees it, but the next multi fails as a lost connection fails it.
+    const flaky = new Proxy(zk, {
+      get(target, key, receiver) {
+        if (key === 'commit') {
+          return async (tx: Parameters<ZkClient['commit']>[0]) => {
+            if (drops-- > 0) throw new ZkTransactionError(new ConnectionLossError('ZK_CONNECTION_LOSS', 'zk: multi: connection lost'), -1, undefined);
+            return target.commit(tx);
+          };
+        }
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    writer = new LedgerWriter({ zk: flaky, paths, member: { name: MEMBER }, time: systemClock, log: silentLogger() });
+    drops = 0;
+    await beginOne(writer, paths, 'a', 3, 1000);
+    drops = 1; // the forget's own write is lost
+    writer.forget('a', 3);
+    await waitFor(async () => (await stored(zk, paths)).get('a')?.f.size === 0, { timeoutMs: 5000, message: 'the forgotten run cleared by a later write' });
+    expect(drops).toBe(-1); // one lost, one that landed
   });
 
   it('reserves the bytes of the parts a multi will rewrite', async () => {
