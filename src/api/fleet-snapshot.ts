@@ -10,7 +10,8 @@ import { readHistory, readProgress, type ProgressRecord } from '../model/progres
 import { readMarker, type RunningMarker } from '../model/running-marker.js';
 import { valueOr, type Decoded } from '../model/decoded.js';
 import { RequestError } from '../errors/request-error.js';
-import { childrenIfExists, mapLimit } from './zk-read.js';
+import { mapLimit } from './zk-read.js';
+import { childrenIfExists } from '../zk/children-if-exists.js';
 
 /** A running marker as found: its record and the server time it was created. */
 export interface MarkerSnapshot {

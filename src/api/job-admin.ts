@@ -10,7 +10,8 @@ import { formatCode, sameCode, withCode } from '../model/job-code.js';
 import { decodeMarker } from '../model/running-marker.js';
 import { checkJobName } from './fleet-reader.js';
 import { formatItemList } from './item-list.js';
-import { childrenIfExists, mapLimit, readSubtree } from './zk-read.js';
+import { mapLimit, readSubtree } from './zk-read.js';
+import { childrenIfExists } from '../zk/children-if-exists.js';
 import { createJob, createMissingItems, fenceMarkerOwners } from './job-nodes.js';
 
 export type ApplyAction = 'created' | 'updated' | 'unchanged';

@@ -1,6 +1,6 @@
 import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkStat } from '../zk/zk-stat.js';
-import { NoNodeError } from '../zk/zk-errors.js';
+import { childrenIfExists } from '../zk/children-if-exists.js';
 import { childPath } from '../zk/zk-paths.js';
 
 /** How many ZooKeeper reads the operator API keeps in flight at once. */
@@ -20,15 +20,6 @@ export async function mapLimit<T, R>(items: readonly T[], fn: (item: T, index: n
   return out;
 }
 
-/** Children of a node, or [] when the node does not exist. */
-export async function childrenIfExists(zk: ZkClient, path: string): Promise<string[]> {
-  try {
-    return await zk.getChildren(path);
-  } catch (err) {
-    if (err instanceof NoNodeError) return [];
-    throw err;
-  }
-}
 
 /** One node of a subtree read by {@link readSubtree}. */
 export interface ZnodeEntry {

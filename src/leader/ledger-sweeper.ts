@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
-import type { ZkPaths } from '../zk/zk-paths.js';
-import { NoNodeError, ZkClosedError } from '../zk/zk-errors.js';
+import { childPath, type ZkPaths } from '../zk/zk-paths.js';
+import { ZkClosedError } from '../zk/zk-errors.js';
+import { childrenIfExists } from '../zk/children-if-exists.js';
 import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
 
 /**
@@ -41,24 +42,17 @@ export class LedgerSweeper {
   }
 
   private async sweep(): Promise<void> {
-    const ledgers = await this.children(this.paths.ledgers);
+    const ledgers = await childrenIfExists(this.zk, this.paths.ledgers);
     if (ledgers.length === 0) return;
-    const live = new Set(await this.children(this.paths.workers));
+    const live = new Set(await childrenIfExists(this.zk, this.paths.workers));
     for (const member of ledgers) {
       if (live.has(member) || this.closed) continue;
-      const parts = await this.children(this.paths.ledger(member));
+      const parts = await childrenIfExists(this.zk, this.paths.ledger(member));
       const tx = this.zk.transaction();
-      for (const part of parts) tx.remove(`${this.paths.ledger(member)}/${part}`);
+      for (const part of parts) tx.remove(childPath(this.paths.ledger(member), part));
       tx.remove(this.paths.ledger(member));
       await this.zk.commit(tx);
       this.log.info({ member, parts: parts.length }, 'removed the ledger of a member gone');
     }
-  }
-
-  private children(path: string): Promise<string[]> {
-    return this.zk.getChildren(path).catch((err: unknown) => {
-      if (err instanceof NoNodeError) return [];
-      throw err;
-    });
   }
 }

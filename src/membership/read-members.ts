@@ -1,13 +1,11 @@
 import type { ZkSession } from '../zk/zk-session.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { decodeMemberInfo, type Member } from './member-info.js';
+import { childrenIfExists } from '../zk/children-if-exists.js';
 
 /** Reads the live members, in sequence (election) order. */
 export async function readMembers(zk: ZkSession, paths: ZkPaths): Promise<Member[]> {
-  const names = await zk.getChildren(paths.workers).catch((err: { code?: string }) => {
-    if (err.code === 'ZK_NO_NODE') return [] as string[];
-    throw err;
-  });
+  const names = await childrenIfExists(zk, paths.workers);
   const found = await Promise.all(names.map((name) => zk.getDataIfExists(paths.member(name)).then((d) => [name, d] as const)));
   const members: Member[] = [];
   for (const [name, data] of found) {
