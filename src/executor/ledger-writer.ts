@@ -226,11 +226,11 @@ export class LedgerWriter implements MultiCommitter {
       }
       return results;
     } catch (err) {
-      // Not applied (or not known): what was queued goes with the next write, against the ledger read again.
+      // Not applied (or not known): what was queued goes with the next write. The ledger is read
+      // again first unless the server refused one of the multi's own ops (then ours was as we knew it).
       this.forgotten.push(...forgotten);
       this.left.push(...left);
-      if (err instanceof ZkTransactionError && (err.failedIndex < 0 || err.failedIndex >= first)) this.stale = true;
-      else if (!(err instanceof ZkTransactionError)) this.stale = true;
+      if (!(err instanceof ZkTransactionError) || err.failedIndex < 0 || err.failedIndex >= first) this.stale = true;
       throw err;
     }
   }
@@ -238,7 +238,8 @@ export class LedgerWriter implements MultiCommitter {
   /** The parts the deltas change, each as it will be written. */
   private plan(deltas: readonly LedgerDelta[], left: ReadonlyArray<{ job: string; item: number }>): Map<number, LedgerPart> {
     const next = new Map<number, LedgerPart>();
-    const touched = new Set<LedgerEntry>();
+    /** The entries this write copied, each with its job. */
+    const touched = new Map<LedgerEntry, string>();
     const entry = (job: string, create: boolean): LedgerEntry | undefined => {
       const part = this.partOf(job);
       let entries = next.get(part);
@@ -247,7 +248,7 @@ export class LedgerWriter implements MultiCommitter {
       if (!entries) next.set(part, (entries = new Map(this.state[part]!.entries)));
       if (current && touched.has(current)) return current;
       const copy: LedgerEntry = current ? { t: current.t, b: new Set(current.b), f: new Map(current.f) } : { b: new Set(), f: new Map() };
-      touched.add(copy);
+      touched.set(copy, job);
       entries.set(job, copy);
       return copy;
     };
@@ -268,9 +269,8 @@ export class LedgerWriter implements MultiCommitter {
         e.f.set(r.item, { fireMs: r.fireMs, attempt: r.attempt });
       }
     }
-    for (const [, entries] of next) {
-      for (const [job, e] of entries) if (touched.has(e) && e.f.size === 0 && e.b.size === 0) entries.delete(job);
-    }
+    // Nothing claimed, nothing in flight: the entry goes (only those this write changed are looked at).
+    for (const [e, job] of touched) if (e.f.size === 0 && e.b.size === 0) next.get(this.partOf(job))!.delete(job);
     return next;
   }
 
