@@ -1,5 +1,5 @@
 import type { InFlightRun, ProgressRecord } from '../model/progress-record.js';
-import type { FireNote } from './fire-note.js';
+import { notesAfter, type FireNote, type FireNotes } from './fire-note.js';
 import { isoOfDate, maxIso } from '../model/iso-time.js';
 
 /** What a begin asks of one item (the part of `BeginRequest` the decision reads). */
@@ -33,7 +33,7 @@ export interface BeginAsk {
  *   taken over first (re-run or record that fire, then the missed ones), never overwritten;
  * - `duplicate`: this fire (or trigger) was already taken on; never run one twice.
  */
-export type BeginDecision = { kind: 'begin'; record: ProgressRecord } | { kind: 'takeover' } | { kind: 'duplicate' };
+export type BeginDecision = { kind: 'begin'; record: ProgressRecord; notes: FireNotes } | { kind: 'takeover' } | { kind: 'duplicate' };
 
 /**
  * Decides, from an item's progress record as last read, whether a begin may start a run and what
@@ -53,6 +53,10 @@ export type BeginDecision = { kind: 'begin'; record: ProgressRecord } | { kind: 
  *   frontier never passes an instant nobody accounted for, even if the worker that knew of it
  *   dies before it writes its note (fleet simulation, seed 7118). `bornAt`: the item node's
  *   creation, the frontier of an item that never had a scheduled fire.
+ * - the notes a begin records (`notes`) are the request's, less their instants at or before the
+ *   frontier: those were accounted for already, by the begin that moved the frontier past them
+ *   (two takeovers planned from one frontier; a note kept while another fire claimed its instants:
+ *   fleet simulation, seeds 116, 159, 292). `next`: the schedule's instant after a time.
  */
 export function decideBegin(
   current: ProgressRecord,
@@ -60,6 +64,7 @@ export function decideBegin(
   self: { member: string; worker: string },
   startedAt: string,
   bornAt?: string,
+  next?: (after: Date) => Date,
 ): BeginDecision {
   const fireTime = isoOfDate(ask.fireTime);
   const left = current.inFlight;
@@ -85,8 +90,9 @@ export function decideBegin(
   const record: ProgressRecord = { ...current, inFlight };
   if (ask.trigger !== undefined) record.lastTrigger = Math.max(current.lastTrigger ?? -1, ask.trigger);
   else if (!ask.rerun) record.lastScheduled = maxIso(current.lastScheduled, fireTime);
+  const notes = notesAfter(ask, frontier, next);
   if (reaches) {
-    for (const note of [ask.missed, ask.skipped]) if (note) record.lastScheduled = maxIso(record.lastScheduled, isoOfDate(note.latest));
+    for (const note of [notes.missed, notes.skipped]) if (note) record.lastScheduled = maxIso(record.lastScheduled, isoOfDate(note.latest));
   }
-  return { kind: 'begin', record };
+  return { kind: 'begin', record, notes };
 }

@@ -12,7 +12,7 @@ import { runScript } from './script-runner.js';
 import type { BeginRequest, BeginResult, RunLedger, RunReport } from './run-ledger.js';
 import type { RunStages, StageStore } from './stage-store.js';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
-import { mergeNote } from './fire-note.js';
+import { mergeNote, type FireNotes } from './fire-note.js';
 import type { SandboxRunner } from './sandbox/sandbox-runner.js';
 import { SandboxError } from '../errors/sandbox-error.js';
 import { recordBegun, recordedReason, type RunRecorder } from './run-recorder.js';
@@ -23,6 +23,11 @@ import { RunContext } from './run-context.js';
 /** One fire of one item to run. */
 export interface FireRequest extends BeginRequest {
   reason: 'schedule' | 'failover' | 'misfire' | 'queued' | 'trigger';
+  /**
+   * Set once begun: the fires not run its begin recorded (`missed`/`skipped` less those accounted
+   * for already). What the metrics count; `missed`/`skipped` stay as asked (the scheduler settles them).
+   */
+  recorded?: FireNotes;
 }
 
 export type { RunReport } from './run-ledger.js';
@@ -259,6 +264,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     };
     toBegin.forEach((req, i) => {
       const result = results[i]!;
+      if (result.status === 'started' || result.status === 'poisoned') req.recorded = result.notes;
       if (this.opts.recorder) recordBegun(this.opts.recorder, req, result, this.opts.workerId, this.clock.now());
       if (result.status === 'started' && this.accepting) {
         this.start(req, result.token, gateOf(req.fireTime.getTime()));

@@ -47,6 +47,38 @@ export function continues(a: FireNote, b: FireNote, next: (after: Date) => Date)
   return start !== undefined && next(first.latest).getTime() === start.getTime();
 }
 
+/**
+ * The part of `note` after `frontier` (an item's `lastScheduled`: every instant up to it was begun
+ * or recorded already), or undefined when nothing of it is. `next` gives the instant of the schedule
+ * after a time; without it a note that reaches back to the frontier is kept whole. A note of many
+ * fires walks the schedule at most `count` steps.
+ */
+export function noteAfter(note: FireNote, frontier: Date | undefined, next?: (after: Date) => Date): FireNote | undefined {
+  if (frontier === undefined) return note;
+  if (note.latest <= frontier) return undefined;
+  const earliest = earliestOf(note);
+  if ((earliest && earliest > frontier) || !next) return note;
+  let count = 0;
+  let first: Date | undefined;
+  for (let t = next(frontier); t <= note.latest && count <= note.count; t = next(t)) {
+    first ??= t;
+    count++;
+  }
+  if (count >= note.count || !first) return note;
+  return { count, latest: note.latest, earliest: first };
+}
+
+/** Both notes less their fires at or before `frontier` (ISO), as {@link noteAfter}. */
+export function notesAfter(notes: FireNotes, frontier: string | undefined, next?: (after: Date) => Date): FireNotes {
+  const out: FireNotes = {};
+  const at = frontier === undefined ? undefined : new Date(frontier);
+  for (const kind of ['missed', 'skipped'] as const) {
+    const note = notes[kind] && noteAfter(notes[kind], at, next);
+    if (note) out[kind] = note;
+  }
+  return out;
+}
+
 /** An item's recent outcomes with its notes added (one `missed` and one `skipped` entry at most). */
 export function withNotes(recent: readonly RecentOutcome[] | undefined, notes: FireNotes, worker: string, at: string): RecentOutcome[] {
   let out = [...(recent ?? [])];

@@ -15,7 +15,7 @@ import { bornAtOf, type CachedProgress, type ProgressCache } from './progress-ca
 import type { ItemHistoryWriter } from './item-history-writer.js';
 import type { LedgerMember, RunFences } from './run-fences.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
-import { withNotes } from './fire-note.js';
+import { withNotes, type FireNotes } from './fire-note.js';
 
 export interface BeginRequest extends BeginAsk {
   job: string;
@@ -29,7 +29,8 @@ export interface BeginRequest extends BeginAsk {
 
 
 export type BeginResult =
-  | { status: 'started'; token: string }
+  /** `notes`: the fires not run this begin recorded (the request's, less those accounted for already). */
+  | { status: 'started'; token: string; notes: FireNotes }
   /** Another run holds the item's marker (here or on another worker). */
   | { status: 'busy' }
   /** The item (or our membership) no longer exists. */
@@ -42,7 +43,7 @@ export type BeginResult =
    */
   | { status: 'takeover' }
   /** A `poison` request: the fire left in flight is recorded as failed, not run. */
-  | { status: 'poisoned' }
+  | { status: 'poisoned'; notes: FireNotes }
   /** The begin failed unexpectedly for this request: nothing was started for it. */
   | { status: 'error'; error: unknown }
   /** The item's progress record cannot be read: it is left alone (never written, never run). */
@@ -64,6 +65,8 @@ export interface RunBeginnerParts {
   log: Logger;
   /** A batch of `items` begins needed `multis` multis. */
   onSplit(items: number, multis: number): void;
+  /** A job's schedule (the instant after a time): a begin records of its notes only the fires after the frontier. */
+  scheduleOf?: (job: string) => ((after: Date) => Date) | undefined;
 }
 
 /**
@@ -83,9 +86,10 @@ export class RunBeginner {
   private readonly time: Clock;
   private readonly log: Logger;
   private readonly onSplit: (items: number, multis: number) => void;
+  private readonly scheduleOf: RunBeginnerParts['scheduleOf'];
 
   constructor(parts: RunBeginnerParts) {
-    ({ zk: this.zk, ledger: this.ledger, paths: this.paths, member: this.member, fences: this.fences, progress: this.progress, histories: this.histories, clock: this.clock, time: this.time, log: this.log, onSplit: this.onSplit } = parts);
+    ({ zk: this.zk, ledger: this.ledger, paths: this.paths, member: this.member, fences: this.fences, progress: this.progress, histories: this.histories, clock: this.clock, time: this.time, log: this.log, onSplit: this.onSplit, scheduleOf: this.scheduleOf } = parts);
   }
 
   private load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
@@ -112,7 +116,7 @@ export class RunBeginner {
   }
 
   private async beginRounds(requests: readonly BeginRequest[], results: Array<BeginResult | undefined>): Promise<void> {
-    type Pending = { i: number; r: BeginRequest; cached?: CachedProgress; record?: ProgressRecord; history?: boolean };
+    type Pending = { i: number; r: BeginRequest; cached?: CachedProgress; record?: ProgressRecord; notes?: FireNotes; history?: boolean };
     const member = { member: this.member.name, worker: this.member.workerId };
     let now = 0;
     let fenceAtBegin: number | undefined;
@@ -188,7 +192,7 @@ export class RunBeginner {
         const fireTime = isoOfDate(r.fireTime);
         // A fire begun ahead of its instant (prepared) starts at its fire time.
         const startedAt = isoOf(Math.max(now, r.fireTime.getTime()));
-        const decision = decideBegin(cached.record, r, member, startedAt, bornAtOf(cached));
+        const decision = decideBegin(cached.record, r, member, startedAt, bornAtOf(cached), r.missed || r.skipped ? this.scheduleOf?.(r.job) : undefined);
         if (decision.kind !== 'begin') {
           results[p.i] = { status: decision.kind };
           return false;
@@ -205,9 +209,11 @@ export class RunBeginner {
             recent: withOutcome(cached.record.recent, { fireTime, outcome: 'failed', attempt: r.attempt - 1, worker: this.member.workerId, at: startedAt, error: r.poison.reason.slice(0, 500) }),
           };
         }
-        if (r.missed || r.skipped) record = { ...record, recent: withNotes(record.recent, r, this.member.workerId, startedAt) };
+        const { notes } = decision;
+        if (notes.missed || notes.skipped) record = { ...record, recent: withNotes(record.recent, notes, this.member.workerId, startedAt) };
         p.record = record;
-        p.history = !!(r.missed || r.skipped || r.poison);
+        p.notes = notes;
+        p.history = !!(notes.missed || notes.skipped || r.poison);
         const marker = encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt });
         tx.create(this.paths.running(r.job, r.item), marker, 'ephemeral');
         // A poisoned fire is recorded, not run: the marker is created and removed in the same
@@ -241,9 +247,10 @@ export class RunBeginner {
             historyVersion: p.history ? (out[progressOp(p) + 1]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
             historyDirty: p.history ? false : prev?.historyDirty,
           });
-          results[p.i] = r.poison ? { status: 'poisoned' } : { status: 'started', token: stat.mzxid.toString() };
+          const notes = p.notes!;
+          results[p.i] = r.poison ? { status: 'poisoned', notes } : { status: 'started', token: stat.mzxid.toString(), notes };
           if (!r.poison && fenceAtBegin !== undefined) this.fences.set(r.job, r.item, fenceAtBegin);
-          for (const [outcome, note] of [['missed', r.missed], ['skipped', r.skipped]] as const) {
+          for (const [outcome, note] of [['missed', notes.missed], ['skipped', notes.skipped]] as const) {
             if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
           }
         }
@@ -256,7 +263,7 @@ export class RunBeginner {
         } else if (err.reason instanceof NodeExistsError) {
           // Usually another run's marker; but it is ours when an earlier begin of this fire was
           // applied without our knowing (an unknown outcome read from a server behind it).
-          const [found] = await this.inspectBegin([r]);
+          const [found] = await this.inspectBegin([p]);
           if (found !== 'retry') results[p.i] = found!;
         } else if (err.reason instanceof NoNodeError) results[p.i] = { status: 'gone' };
         else if (err.reason instanceof BadVersionError) await this.load(r.job, r.item, true);
@@ -265,7 +272,7 @@ export class RunBeginner {
       },
       // Connection lost or no answer: the multi may or may not have been applied.
       unknown: async (sentRequests) => {
-        const found = await this.afterUnknownBegin(sentRequests.map((p) => p.r));
+        const found = await this.afterUnknownBegin(sentRequests);
         sentRequests.forEach((p, k) => {
           if (found[k] !== 'retry') results[p.i] = found[k]!;
           p.cached = undefined;
@@ -286,14 +293,15 @@ export class RunBeginner {
    * `busy` (someone else's marker), or `retry` (not applied). If the session ended, `gone`: its
    * markers went with it and the item's next owner sees the fire in the progress record.
    */
-  private async afterUnknownBegin(requests: readonly BeginRequest[]): Promise<Array<BeginResult | 'retry'>> {
+  private async afterUnknownBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes }>): Promise<Array<BeginResult | 'retry'>> {
     const found = await whenLive(this.zk, () => this.inspectBegin(requests));
     return found ?? requests.map(() => ({ status: 'gone' }));
   }
 
-  private inspectBegin(requests: readonly BeginRequest[]): Promise<Array<BeginResult | 'retry'>> {
+  /** `notes`: what the multi sent for the request was to record (what it recorded, if applied). */
+  private inspectBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes }>): Promise<Array<BeginResult | 'retry'>> {
     return Promise.all(
-      requests.map(async (r): Promise<BeginResult | 'retry'> => {
+      requests.map(async ({ r, notes }): Promise<BeginResult | 'retry'> => {
         const held = await this.zk.getDataIfExists(this.paths.running(r.job, r.item));
         const progress = await this.zk.getDataIfExists(this.paths.item(r.job, r.item));
         await this.load(r.job, r.item, true);
@@ -302,7 +310,7 @@ export class RunBeginner {
         const marker = decodeMarker(held.data);
         if (!marker || marker.member !== this.member.name || marker.fireTime !== r.fireTime.toISOString() || !progress) return { status: 'busy' };
         this.log.info({ job: r.job, item: r.item, fireTime: marker.fireTime }, 'begin was applied before the connection dropped');
-        return { status: 'started', token: progress.stat.mzxid.toString() };
+        return { status: 'started', token: progress.stat.mzxid.toString(), notes: notes ?? {} };
       }),
     );
   }

@@ -7,7 +7,7 @@ import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 import { encodeProgress, type ProgressRecord } from '../model/progress-record.js';
 import { ProgressCache, bornAtOf } from './progress-cache.js';
 import { HISTORY_WRITE_INTERVAL_MS, ItemHistoryWriter } from './item-history-writer.js';
-import { withNotes, type FireNote, type FireNotes } from './fire-note.js';
+import { notesAfter, withNotes, type FireNote, type FireNotes } from './fire-note.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { systemClock, type Clock } from '../clock/clock.js';
@@ -49,6 +49,11 @@ export class RunLedger {
   private readonly writer: LedgerWriter;
   /** Told of notes of fires not run that `recordNotes` wrote (the run history; a begin's are the executor's). */
   onNotesRecorded: ((job: string, item: number, notes: FireNotes) => void) | undefined;
+  /**
+   * A job's schedule (the instant after a time), to record of a note only its fires after the
+   * item's frontier (`noteAfter`). Unset or undefined: such a note is recorded whole.
+   */
+  scheduleOf: ((job: string) => ((after: Date) => Date) | undefined) | undefined;
   /** When a batch of begins, or of releases, last needed more than one multi was logged (see `noteSplit`). */
   private readonly splitLoggedAt = { begin: 0, release: 0 };
 
@@ -72,7 +77,7 @@ export class RunLedger {
     this.fences = new RunFences(member);
     this.writer = new LedgerWriter({ zk, paths, member, time, log });
     const shared = { zk, ledger: this.writer, paths, member, fences: this.fences, progress: this.progress, histories: this.histories, time, log };
-    this.beginner = new RunBeginner({ ...shared, clock, onSplit: (items, multis) => this.noteSplit('begin', items, multis) });
+    this.beginner = new RunBeginner({ ...shared, clock, scheduleOf: (job) => this.scheduleOf?.(job), onSplit: (items, multis) => this.noteSplit('begin', items, multis) });
     this.releaser = new RunReleaser({ ...shared, onSplit: (items, multis, histories) => this.noteSplit('release', items, multis, { histories }) });
   }
 
@@ -180,16 +185,24 @@ export class RunLedger {
    * (a read-modify-write with version checks, retried on a conflict). Never throws: what could
    * not be written is logged.
    */
-  async recordNotes(job: string, item: number, notes: FireNotes, options: { advanceFrom?: string } = {}): Promise<boolean> {
+  async recordNotes(job: string, item: number, asked: FireNotes, options: { advanceFrom?: string } = {}): Promise<boolean> {
+    let notes = asked;
     for (let round = 0; round < NOTE_WRITE_ROUNDS; round++) {
       try {
         const loaded = await this.load(job, item, true);
         const cached = this.progress.get(job, item);
         if (!cached || cached.version < 0) return false; // the item is gone: nothing to account for
-        const record: ProgressRecord = { ...loaded, recent: withNotes(loaded.recent, notes, this.member.workerId, new Date(this.time.now()).toISOString()) };
-        // Notes that continue the item's frontier (`advanceFrom`, as the caller read it) move it.
         const frontier = loaded.lastScheduled ?? bornAtOf(cached);
-        if (options.advanceFrom !== undefined && frontier === options.advanceFrom) {
+        // Fires at or before the frontier were accounted for already (a begin moved it past them).
+        notes = notesAfter(asked, frontier, this.scheduleOf?.(job));
+        if (!notes.missed && !notes.skipped) return true;
+        const record: ProgressRecord = { ...loaded, recent: withNotes(loaded.recent, notes, this.member.workerId, new Date(this.time.now()).toISOString()) };
+        // Notes whose claim reaches the item's frontier move it: they account for every fire after
+        // `advanceFrom` (the frontier as the caller read it), and those up to the frontier now were
+        // left out above (fleet simulation, seed 368: two takeovers planned from one frontier; the
+        // second's note, cut to the fires after the first's, did not move it, and the third
+        // takeover recorded them again).
+        if (options.advanceFrom !== undefined && (frontier === undefined || options.advanceFrom <= frontier)) {
           for (const note of [notes.missed, notes.skipped]) {
             if (note && note.latest.toISOString() > (record.lastScheduled ?? '')) record.lastScheduled = note.latest.toISOString();
           }

@@ -65,12 +65,13 @@ export function recordedReason(reason: RequestReason): RecordedReason {
 }
 
 /**
- * What a begin wrote besides starting a run: the notes of missed and skipped fires it recorded, and
- * a poisoned fire (recorded as failed, never run).
+ * What a begin wrote besides starting a run: the notes of missed and skipped fires it recorded (its
+ * result's: the request's less the fires accounted for already), and a poisoned fire (recorded as
+ * failed, never run).
  */
 export function recordBegun(recorder: RunRecorder, req: BeginRequest & { reason: RequestReason }, result: BeginResult, worker: string, now: number): void {
   if (result.status !== 'started' && result.status !== 'poisoned') return;
-  recordNotes(recorder, req.job, req.item, req, worker, now, recordedReason(req.reason));
+  recordNotes(recorder, req.job, req.item, result.notes, worker, now, recordedReason(req.reason));
   if (result.status === 'poisoned') {
     recorder.record({ job: req.job, item: req.item, worker, reason: recordedReason(req.reason), endedAt: new Date(now), outcome: 'failed', fireTime: req.fireTime, fireId: fireIdOf(req.job, req.fireTime, req.item), attempt: req.attempt - 1, error: req.poison?.reason.slice(0, 500) });
   }

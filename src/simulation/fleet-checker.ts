@@ -24,7 +24,13 @@ export type Invariant =
    * their fire and attempt (a run whose marker an operator's forced operation took excepted, until
    * it ends), or claimed an item begun at an instant past the item's `lastScheduled`.
    */
-  | 'ledger-says-markers';
+  | 'ledger-says-markers'
+  /**
+   * (i) a fire instant of an item was accounted for twice in what the workers recorded (the run
+   * history): two notes of missed or skipped fires covering it, or a note and a run of it. Runs of
+   * one fire (an interrupted fire run again) and triggers are not counted against each other.
+   */
+  | 'fire-recorded-once';
 
 export interface Violation {
   invariant: Invariant;
@@ -60,7 +66,7 @@ export const ENABLE_PROPAGATION_MS = 1000;
 
 /** Checks the fleet invariants over what the simulation recorded; returns every violation found. */
 export function checkFleet(input: CheckInput): Violation[] {
-  return [...checkOverlap(input), ...checkStarts(input), ...checkFencing(input), ...checkIncidents(input), ...checkLostFires(input), ...checkInterrupted(input)].sort((a, b) => a.atMs - b.atMs);
+  return [...checkOverlap(input), ...checkStarts(input), ...checkFencing(input), ...checkIncidents(input), ...checkLostFires(input), ...checkInterrupted(input), ...checkRecordedOnce(input)].sort((a, b) => a.atMs - b.atMs);
 }
 
 /**
@@ -194,6 +200,39 @@ function checkIncidents(input: CheckInput): Violation[] {
         return { invariant: 'ledger-says-markers', atMs: i.atMs, message: `${i.path} at zxid ${i.zxid}: ${i.detail}` };
     }
   });
+}
+
+/**
+ * (i) What the workers hand their recorder accounts for each scheduled instant of an item at most
+ * once: a note of missed or skipped fires covers its `fires` instants back from its latest; a run
+ * (any attempt, any outcome) covers its fire. The history stores one row per fire from these.
+ */
+function checkRecordedOnce(input: CheckInput): Violation[] {
+  const { scenario, log, startWallMs } = input;
+  const out: Violation[] = [];
+  const periodOf = new Map(scenario.jobs.map((j) => [j.definition.name, j.periodS * 1000]));
+  /** job#item@fireMs → what accounted for it first. */
+  const seen = new Map<string, string>();
+  const ranFires = new Set<string>();
+  for (const r of log.recorded) {
+    const periodMs = periodOf.get(r.job);
+    if (periodMs === undefined || r.reason === 'trigger') continue;
+    const latestMs = r.fireTime.getTime();
+    const isNote = r.outcome === 'missed' || r.outcome === 'skipped';
+    const what = `${isNote ? `${r.outcome} note of ${r.fires ?? 1} up to ${iso(latestMs)}` : `run attempt ${r.attempt} (${r.outcome})`} recorded by ${r.process} at ${iso(r.endedAt.getTime())}`;
+    const count = isNote ? Math.min(r.fires ?? 1, 10_000) : 1;
+    for (let k = 0, t = latestMs; k < count; k++, t -= periodMs) {
+      const fire = `${key(r.job, r.item)}@${t}`;
+      if (!isNote) {
+        if (ranFires.has(fire)) continue;
+        ranFires.add(fire);
+      }
+      const before = seen.get(fire);
+      if (before === undefined) seen.set(fire, what);
+      else out.push({ invariant: 'fire-recorded-once', atMs: r.endedAt.getTime() - startWallMs, message: `${key(r.job, r.item)}: fire ${iso(t)} recorded twice: ${before}; then ${what}` });
+    }
+  }
+  return out;
 }
 
 /**

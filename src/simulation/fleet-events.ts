@@ -2,6 +2,7 @@
  * What the fleet simulation records for its checker (`fleet-checker.ts`). Times are virtual
  * monotonic ms (`SimClock.nowMs`); fire times are wall ms (what cron instants are).
  */
+import type { RecordedRun } from '../executor/run-recorder.js';
 
 /** How often the simulation samples each job's state at the server (disabled items, live owners). */
 export const SAMPLE_MS = 250;
@@ -96,6 +97,8 @@ export interface FleetLog {
   started: StartedFire[];
   /** Every missed/skipped entry ever written to a history node (histories keep only the latest few). */
   notes: RecordedNote[];
+  /** Every entry the workers handed their run recorder (what the history writer stores), with its process. */
+  recorded: Array<RecordedRun & { process: string }>;
   samples: JobSample[];
   incidents: FleetIncident[];
   processes: ProcessEvent[];
@@ -107,5 +110,5 @@ export interface FleetLog {
 }
 
 export function emptyFleetLog(): FleetLog {
-  return { runs: [], started: [], notes: [], samples: [], incidents: [], processes: [], operator: [], sessionEnds: new Map(), forcedDeletes: [] };
+  return { runs: [], started: [], notes: [], recorded: [], samples: [], incidents: [], processes: [], operator: [], sessionEnds: new Map(), forcedDeletes: [] };
 }

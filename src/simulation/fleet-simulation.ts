@@ -151,8 +151,8 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       fireMs: req.fireTime.getTime(),
       reason: req.reason,
       token: BigInt(token),
-      missed: req.missed ? { count: req.missed.count, latestMs: req.missed.latest.getTime() } : undefined,
-      skipped: req.skipped ? { count: req.skipped.count, latestMs: req.skipped.latest.getTime() } : undefined,
+      missed: req.recorded?.missed ? { count: req.recorded.missed.count, latestMs: req.recorded.missed.latest.getTime() } : undefined,
+      skipped: req.recorded?.skipped ? { count: req.recorded.skipped.count, latestMs: req.recorded.skipped.latest.getTime() } : undefined,
       poisoned: req.poison !== undefined,
     });
   };
@@ -213,6 +213,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
         };
       },
       onRun: { started: onStarted(process), notStarted: (req) => { if (req.poison) onStarted(process)(req, '0'); } },
+      recorder: { record: (run) => log.recorded.push({ ...run, process }) },
     });
     workers[slot] = w;
     w.start();

@@ -4,6 +4,7 @@ import { LeaseLostError } from '../errors/lease-lost-error.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import type { JobContext } from '../executor/job-context.js';
 import type { ExecutorEvents } from '../executor/executor.js';
+import type { RunRecorder } from '../executor/run-recorder.js';
 import { sleep, type Clock } from '../clock/clock.js';
 import type { SimClock } from './sim-clock.js';
 import type { SimZooKeeper } from './sim-zookeeper.js';
@@ -29,6 +30,8 @@ export interface SimWorkerOptions {
   /** The handler of each job, as it behaves in this process. */
   behaviour: (job: string, worker: SimWorker) => SimHandlerBehaviour;
   onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
+  /** Where the worker records its runs and the fires it did not run (the history writer's place). */
+  recorder?: RunRecorder;
 }
 
 /**
@@ -113,6 +116,7 @@ export class SimWorker {
       time: this.time,
       random: () => opts.random.float(),
       onRun: opts.onRun,
+      ...(opts.recorder && { recorder: opts.recorder }),
     });
     this.session = session;
     try {

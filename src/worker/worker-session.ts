@@ -23,6 +23,7 @@ import { BeginFence } from './begin-fence.js';
 import { FenceMoves } from './fence-moves.js';
 import { StageStore } from '../executor/stage-store.js';
 import { Executor, type ExecutorEvents } from '../executor/executor.js';
+import { sharedSchedule } from '../cron/shared-schedule.js';
 import { recordNotes, withMember, withSchedules, type RunRecorder } from '../executor/run-recorder.js';
 import type { HandlerLoader } from '../executor/handler-loader.js';
 import type { SandboxRunner } from '../executor/sandbox/sandbox-runner.js';
@@ -171,6 +172,7 @@ export class WorkerSession {
     ledger.onMalformed = (err) => this.opts.metrics?.malformedRecords.inc({ kind: err.path.endsWith('/history') ? 'history' : 'progress' });
     const recorder = opts.recorder && withMember(withSchedules(opts.recorder, (job) => this.definitions.get(job)), member);
     if (recorder) ledger.onNotesRecorded = (job, item, notes) => recordNotes(recorder, job, item, notes, opts.workerId, this.time.now());
+    ledger.scheduleOf = (job) => this.scheduleOf(job);
     this.executor = new Executor({
       ledger,
       stages: new StageStore(opts.zk, opts.paths, ledger),
@@ -192,7 +194,7 @@ export class WorkerSession {
         metrics.runsStarted.inc({ zkshard_job: req.job });
         if (req.reason === 'schedule') metrics.fireLateness.observe(Math.max(0, this.time.now() - req.fireTime.getTime()) / 1000);
         if (req.reason === 'failover') metrics.failovers.inc({ zkshard_job: req.job });
-        if (req.missed) metrics.firesMissed.inc({ zkshard_job: req.job }, req.missed.count);
+        if (req.recorded?.missed) metrics.firesMissed.inc({ zkshard_job: req.job }, req.recorded.missed.count);
       });
       this.executor.on('finished', (r) => metrics.onRunFinished(r.job, r.outcome, r.durationMs));
       this.executor.on('notStarted', (req, why) => {
@@ -466,5 +468,13 @@ export class WorkerSession {
   private unlead(): void {
     this.coordinator?.close();
     this.coordinator = undefined;
+  }
+
+  /** The instant after a time of `job`'s schedule as this worker runs it (undefined: not one of its jobs). */
+  private scheduleOf(job: string): ((after: Date) => Date) | undefined {
+    const def = this.definitions.get(job);
+    if (!def) return undefined;
+    const schedule = sharedSchedule(def.cron, def.timeZone);
+    return (after) => schedule.next(after);
   }
 }

@@ -46,6 +46,24 @@ describe('decideBegin', () => {
     expect((decideBegin({ inFlight: left(3.5) }, { fireTime: at(3.5), attempt: 2, rerun: true }, self, iso(4)) as { record: ProgressRecord }).record.lastScheduled).toBeUndefined();
   });
 
+  // Fleet simulation, seeds 116, 159, 292: two takeovers planned from one frontier; the second's
+  // begin recorded again the fires the first had recorded (or run) since.
+  it('the notes a begin records leave out the fires at or before the frontier: they were accounted for already', () => {
+    const next = (t: Date) => new Date(Math.floor(t.getTime() / 1000) * 1000 + 1000);
+    const ask: BeginAsk = { fireTime: at(17), attempt: 1, after: at(10), missed: { count: 6, latest: at(16), earliest: at(11) }, skipped: { count: 1, latest: at(12) } };
+    expect(decideBegin({ lastScheduled: iso(13) }, ask, self, iso(17), undefined, next)).toMatchObject({
+      kind: 'begin',
+      record: { lastScheduled: iso(17) },
+      notes: { missed: { count: 3, latest: at(16), earliest: at(14) } },
+    });
+    expect((decideBegin({ lastScheduled: iso(13) }, ask, self, iso(17), undefined, next) as { notes: object }).notes).not.toHaveProperty('skipped');
+    // All after the frontier: as asked; without the schedule a note that reaches back is kept whole
+    expect(decideBegin({ lastScheduled: iso(10) }, ask, self, iso(17), undefined, next)).toMatchObject({ notes: { missed: ask.missed, skipped: ask.skipped } });
+    expect(decideBegin({ lastScheduled: iso(13) }, ask, self, iso(17))).toMatchObject({ notes: { missed: ask.missed } });
+    // An item that never had a scheduled fire: its creation is the frontier
+    expect(decideBegin({}, ask, self, iso(17), iso(14.5), next)).toMatchObject({ notes: { missed: { count: 2, latest: at(16), earliest: at(15) } } });
+  });
+
   it('a re-run continues exactly the fire left in flight, with the next attempt', () => {
     const record: ProgressRecord = { lastScheduled: iso(10), inFlight: left(10, 2) };
     const d = decideBegin(record, { fireTime: at(10), attempt: 3, rerun: true, failovers: { count: 2, workers: ['a', 'b'] } }, self, iso(12));

@@ -11,7 +11,7 @@ class RecordingLedger {
   readonly releases: ReleaseRequest[] = [];
   async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
     this.begins.push({ at: Date.now(), requests: [...requests] });
-    return requests.map(() => ({ status: 'started', token: '1' }));
+    return requests.map(() => ({ status: 'started', token: '1', notes: {} }));
   }
   async release(req: ReleaseRequest): Promise<boolean> {
     this.releases.push(req);

@@ -17,7 +17,7 @@ class StallingLedger {
   private waiting: Array<() => void> = [];
   async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
     this.begins.push([...requests]);
-    return requests.map(() => ({ status: 'started', token: '1' }));
+    return requests.map(() => ({ status: 'started', token: '1', notes: {} }));
   }
   async release(req: ReleaseRequest): Promise<boolean> {
     this.releases.push(req);

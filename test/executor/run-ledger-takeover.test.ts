@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RunLedger } from '../../src/executor/run-ledger.js';
 import { fenceMarkerOwners } from '../../src/api/job-nodes.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
-import { decodeProgress, encodeProgress, type ProgressRecord } from '../../src/model/progress-record.js';
+import { decodeHistory, decodeProgress, encodeProgress, type ProgressRecord } from '../../src/model/progress-record.js';
 import { decodeMarker } from '../../src/model/running-marker.js';
 import type { ZkClient } from '../../src/zk/zk-client.js';
 import { readProgress, removeTree, ZkTestContext } from '../support/zk-test-client.js';
@@ -181,11 +181,37 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     await zk.create(ctx.paths.running('job', 0), undefined, 'ephemeral');
     expect(await a.begin([poison])).toEqual([{ status: 'busy' }]);
     await zk.remove(ctx.paths.running('job', 0));
-    expect(await a.begin([poison])).toEqual([{ status: 'poisoned' }]);
+    expect(await a.begin([poison])).toEqual([{ status: 'poisoned', notes: {} }]);
     expect(await marker(zk)).toBeUndefined();
     const p = await readProgress(zk, ctx.paths, 'job', 0);
     expect(p).toMatchObject({ inFlight: null, outcome: 'failed', lastCompleted: at(10).toISOString() });
     expect(p.recent?.[0]).toMatchObject({ outcome: 'failed', fireTime: at(10).toISOString(), error: 'poisoned: cut short 2 times (wc, wd)' });
     expect(await a.begin([poison])).toEqual([{ status: 'duplicate' }]);
+  });
+
+  // Found by the fleet simulation's invariant (i) (seeds 116, 159, 292, 368) after a CI run of
+  // test/history/fleet-history.test.ts stored 11 rows for 7 seconds of one item: two takeovers
+  // planned from one frontier each recorded the fires after it, so the history held them twice.
+  it('fires taken over twice from one frontier are recorded once: each write records only the fires after the frontier, and moves it', async () => {
+    const { zk, a, b } = await setup('ledger-notes-once', { lastScheduled: at(10).toISOString() });
+    const everySecond = () => (t: Date) => new Date(Math.floor(t.getTime() / 1000) * 1000 + 1000);
+    a.scheduleOf = everySecond;
+    b.scheduleOf = everySecond;
+    const notes = async () => decodeHistory((await zk.getDataIfExists(ctx.paths.history('job', 0)))?.data).filter((h) => h.outcome === 'missed').map((h) => `${h.fireTime.slice(17, 19)}: ${h.error}`);
+    const from10 = { advanceFrom: at(10).toISOString() };
+    expect(await a.recordNotes('job', 0, { missed: { count: 3, latest: at(13), earliest: at(11) } }, from10)).toBe(true);
+    expect((await progress(zk)).lastScheduled).toBe(at(13).toISOString());
+    // Planned from 10 as well: of 11-15 only 14 and 15 are recorded, and the frontier moves.
+    expect(await b.recordNotes('job', 0, { missed: { count: 5, latest: at(15), earliest: at(11) } }, from10)).toBe(true);
+    expect((await progress(zk)).lastScheduled).toBe(at(15).toISOString());
+    // All of it behind the frontier: nothing is written.
+    const version = (await zk.getData(ctx.paths.item('job', 0))).stat.version;
+    expect(await a.recordNotes('job', 0, { missed: { count: 2, latest: at(15), earliest: at(14) } }, from10)).toBe(true);
+    expect((await zk.getData(ctx.paths.item('job', 0))).stat.version).toBe(version);
+    // A begin planned from 10 carrying 11-16 records 16 only (its result says so), and runs 17.
+    const [begun] = await a.begin([{ job: 'job', item: 0, fireTime: at(17), attempt: 1, after: at(10), missed: { count: 6, latest: at(16), earliest: at(11) } }]);
+    expect(begun).toMatchObject({ status: 'started', notes: { missed: { count: 1, latest: at(16), earliest: at(16) } } });
+    expect((await progress(zk)).lastScheduled).toBe(at(17).toISOString());
+    expect(await notes()).toEqual(['16: 1 fire(s) missed', '15: 2 fire(s) missed', '13: 3 fire(s) missed']);
   });
 });

@@ -80,7 +80,8 @@ describe('worker fleet with history in PostgreSQL', () => {
     const all = json<RunRow[]>(await zkctl(['runs', 'tick', '--limit', '5000', '--json'], { namespace, env: { ZKSHARD_PG_URL: db.url } }));
     for (const item of [0, 1]) {
       const seconds = all.filter((r) => r.item === item).map((r) => Date.parse(r.fireTime)).sort((a, b) => a - b);
-      expect(new Set(seconds).size, `item ${item}: one row per fire`).toBe(seconds.length);
+      const twice = all.filter((r) => r.item === item && seconds.filter((t) => t === Date.parse(r.fireTime)).length > 1);
+      expect(twice, `item ${item}: one row per fire`).toEqual([]);
       const gaps = seconds.slice(1).filter((t, i) => t - seconds[i]! !== 1000).map((t) => new Date(t).toISOString());
       expect(gaps, `item ${item}: seconds without a row`).toEqual([]);
     }

@@ -266,6 +266,18 @@ describe('fleet checker', () => {
     expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['no-start-after-lease-loss', 'fencing-grows', 'no-start-after-lease-loss']);
   });
 
+  it('(i) a fire recorded twice: by two notes, or by a note and a run; runs of one fire and triggers are not counted against each other', () => {
+    const log = emptyFleetLog();
+    const T = (s: number) => new Date(startWallMs + s * 1000);
+    const rec = (over: Partial<(typeof log.recorded)[number]>) => ({ process: 'w0.1', job, item: 0, fireTime: T(1), fireId: 'x', attempt: 1, worker: 'w0', reason: 'schedule' as const, endedAt: T(2), outcome: 'success' as const, ...over });
+    log.recorded.push(rec({ fireTime: T(1), outcome: 'interrupted' }), rec({ fireTime: T(1), attempt: 2, reason: 'failover' }), rec({ fireTime: T(1), reason: 'trigger' }));
+    log.recorded.push(rec({ fireTime: T(4), outcome: 'missed', attempt: 0, fires: 2, endedAt: T(5) }), rec({ fireTime: T(5) }));
+    const check = () => checkFleet({ scenario, log, final: [], startWallMs, endMs: 10_000 }).filter((v) => v.invariant === 'fire-recorded-once');
+    expect(check()).toEqual([]);
+    log.recorded.push(rec({ fireTime: T(5), outcome: 'missed', attempt: 0, fires: 2, endedAt: T(6), process: 'w1.1' })); // 4 and 5 again
+    expect(check().map((v) => v.message.slice(0, v.message.indexOf(' recorded twice')))).toEqual([`${job}#0: fire ${T(5).toISOString()}`, `${job}#0: fire ${T(4).toISOString()}`]);
+  });
+
   it('(e), (f), (g): what the server reported applied', () => {
     const log = emptyFleetLog();
     log.incidents.push({ kind: 'assignment-write', atMs: 10, path: '/fleet/jobs/j0/assignment', zxid: 5n, detail: 'leader m-1 has no member node' });
@@ -273,6 +285,23 @@ describe('fleet checker', () => {
     log.incidents.push({ kind: 'begin-not-owner', atMs: 30, path: '/fleet/jobs/j0/items/0/running', zxid: 7n, detail: 'by session 2, its owner m-1 is session 1' });
     expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['deposed-leader-write', 'foreign-marker-delete', 'begin-by-owner']);
   });
+});
+
+// Found by invariant (i), written after a CI run of test/history/fleet-history.test.ts stored 11
+// rows for 7 seconds of one item (2026-12-04): two takeovers planned from one frontier, or a note
+// kept while another begin claimed its fires, recorded fires already run or recorded (116: a note of
+// 16 fires, then one of 17 over them; 159: a catch-up run of 29 s, then 29 s missed; 292: the same
+// 3 fires by two workers; 368: a note cut to the fires after the frontier did not move it, and the
+// next takeover recorded them again). Fixed in decideBegin and RunLedger.recordNotes (a write
+// records only the fires after the frontier, and a claim that reaches it moves it); focused tests
+// in test/executor/begin-decision.test.ts and run-ledger-takeover.test.ts.
+describe('fleet simulation: every fire recorded once', () => {
+  it('seeds 116, 159, 292, 368 (default scenario) keep every invariant', async () => {
+    for (const seed of [116, 159, 292, 368]) {
+      const result = await runFleetSimulation(seed, { trace: false });
+      expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
+    }
+  }, 120_000);
 });
 
 // Found by `npm run simulate` on seeds 1–50,000 (2026-12-03): a member became leader while its

@@ -15,7 +15,7 @@ const PROBE = resolve(import.meta.dirname, '..', '..', 'fixtures', 'handlers', '
 class RecordingLedger {
   readonly releases: ReleaseRequest[] = [];
   async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
-    return requests.map(() => ({ status: 'started', token: '7' }));
+    return requests.map(() => ({ status: 'started', token: '7', notes: {} }));
   }
   async release(req: ReleaseRequest): Promise<boolean> {
     this.releases.push(req);
