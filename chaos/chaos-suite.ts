@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collect, runChaos, type ChaosOptions } from './run-chaos.js';
-import { checkConvergence, checkCoverage, checkNoStartAfterLoss, checkOverlaps, renderReport, type ChaosSummary } from './checker/index.js';
+import { checkConvergence, checkCoverage, checkNoStartAfterLoss, checkOverlaps, checkRecordedOnce, renderReport, type ChaosSummary } from './checker/index.js';
 
 export interface ChaosSuiteResult {
   /** The markdown report. */
@@ -23,6 +23,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
   const overlaps = checkOverlaps(runs, writes, data.faults);
   writeFileSync(join(data.dir, 'history-notes.jsonl'), data.historyNotes.map((n) => JSON.stringify(n)).join('\n'));
   const coverage = checkCoverage(runs, notes, data.jobs, data.window, data.historyNotes);
+  const recordedOnce = checkRecordedOnce(runs, notes, data.jobs, data.window);
   const startAfterLoss = checkNoStartAfterLoss(runs, sessions, { faults: data.faults, sessionTimeoutMs: data.sessionTimeoutMs });
   const convergence = checkConvergence(data.convergence);
   const summary: ChaosSummary = {
@@ -32,6 +33,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
     faults: data.faults,
     overlaps,
     coverage,
+    recordedOnce,
     startAfterLoss,
     convergence: data.convergence,
     context: [
@@ -44,6 +46,6 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
   };
   const report = renderReport(summary);
   writeFileSync(join(data.dir, 'report.md'), report);
-  const violations = overlaps.violations.length + coverage.violations.length + startAfterLoss.violations.length + convergence.violations.length;
+  const violations = overlaps.violations.length + coverage.violations.length + recordedOnce.violations.length + startAfterLoss.violations.length + convergence.violations.length;
   return { report, violations, summary, dir: data.dir };
 }

@@ -1,16 +1,13 @@
 import type { ChaosJob, HistoryNote, RecordedNote, RunEvent } from '../chaos-records.js';
 import type { CheckResult, Violation } from './violation.js';
-import { CronSchedule } from '../../src/cron/cron-schedule.js';
+import { atOrBefore, scheduledFires, type CoverageWindow } from './schedule-instants.js';
 import { formatInstant } from './format-instant.js';
+
+export type { CoverageWindow } from './schedule-instants.js';
 
 /** How many of a gap's fires no note stands for a violation names (all are counted). */
 const LISTED_FIRES = 5;
 
-/** The scheduled fires checked: `from <= fire <= to`, ms since the epoch. */
-export interface CoverageWindow {
-  from: number;
-  to: number;
-}
 
 /** A maximal run of consecutive scheduled fires of one item that no run started. */
 export interface FireGap {
@@ -172,33 +169,10 @@ function notedFires(instants: readonly number[], notes: readonly { latest: numbe
   return out;
 }
 
-/** Index of the last element of `sorted` that is `<= t`, or -1. */
-function atOrBefore(sorted: readonly number[], t: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
-}
-
 /** How many fires a history entry stands for: the N of "N fire(s) missed/skipped…", else 1 (the entry's own fire). */
 function noteCount(error: string | undefined): number {
   const m = /^(\d+) fire/.exec(error ?? '');
   return m ? Number(m[1]) : 1;
-}
-
-/** The job's fire times with `from <= fire <= to`, ascending (cron in UTC). */
-function scheduledFires(cron: string, window: CoverageWindow): number[] {
-  const schedule = CronSchedule.parse(cron, 'UTC');
-  const out: number[] = [];
-  // next() is strictly after its argument; fire times are whole seconds.
-  for (let t = schedule.next(new Date(window.from - 1)); t.getTime() <= window.to; t = schedule.next(t)) {
-    out.push(t.getTime());
-  }
-  return out;
 }
 
 function itemKey(job: string, item: number): string {

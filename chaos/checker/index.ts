@@ -7,6 +7,7 @@ export { checkOverlaps, type OverlapCounts, type OverlapResult } from './check-o
 export {
   checkCoverage, type CoverageCounts, type CoverageResult, type CoverageWindow, type FireGap,
 } from './check-coverage.js';
+export { checkRecordedOnce, type RecordedOnceCounts } from './check-recorded-once.js';
 export { checkNoStartAfterLoss, type StartAfterLossCounts, type StartAfterLossResult } from './check-no-start-after-loss.js';
 export { checkConvergence, type ConvergenceMeasure, type ConvergenceResult } from './check-convergence.js';
 export { renderReport, REPORT_VIOLATION_LIMIT, type ChaosSummary } from './render-report.js';

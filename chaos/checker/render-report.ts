@@ -2,6 +2,7 @@ import type { FaultEvent } from '../chaos-records.js';
 import type { CheckResult, Violation } from './violation.js';
 import type { OverlapResult } from './check-overlaps.js';
 import type { CoverageCounts } from './check-coverage.js';
+import type { RecordedOnceCounts } from './check-recorded-once.js';
 import type { StartAfterLossResult } from './check-no-start-after-loss.js';
 import { checkConvergence, type ConvergenceMeasure } from './check-convergence.js';
 import { formatDuration } from './format-duration.js';
@@ -21,6 +22,8 @@ export interface ChaosSummary {
   faults: readonly FaultEvent[];
   overlaps: OverlapResult;
   coverage: CheckResult<CoverageCounts>;
+  /** Fires accounted for twice (absent in reports made before the check existed). */
+  recordedOnce?: CheckResult<RecordedOnceCounts>;
   startAfterLoss: StartAfterLossResult;
   /** Measured by the harness; a violation when `worstMs > boundMs`. */
   convergence: ConvergenceMeasure;
@@ -49,9 +52,9 @@ const FAULT_KINDS: readonly { kind: FaultEvent['fault']; label: string }[] = [
  * convergence 0 or 1 / samples. Pure: no I/O, no clock.
  */
 export function renderReport(input: ChaosSummary): string {
-  const { overlaps: o, coverage: c, startAfterLoss: s } = input;
+  const { overlaps: o, coverage: c, recordedOnce: r, startAfterLoss: s } = input;
   const convergence = checkConvergence(input.convergence);
-  const all: Violation[] = [...o.violations, ...c.violations, ...s.violations, ...convergence.violations];
+  const all: Violation[] = [...o.violations, ...c.violations, ...(r?.violations ?? []), ...s.violations, ...convergence.violations];
   const out: string[] = [];
 
   out.push(`# Chaos run report: ${all.length === 0 ? 'PASS' : `FAIL (${all.length} violation${all.length === 1 ? '' : 's'})`}`, '');
@@ -92,6 +95,13 @@ export function renderReport(input: ChaosSummary): string {
     `${cc.ran} ran, ${cc.recorded} recorded as missed/skipped (${cc.recordedOnlyInZk} of them only in ZooKeeper's histories, not logged); ` +
       `${cc.gaps} gap(s), ${cc.unexcusedGaps} not accounted for`,
   ));
+  if (r) {
+    out.push(row(
+      'every fire recorded once (no two notes, or a note and a run, for one fire)',
+      r.counts.twice, r.counts.accounted, 'fires',
+      `${r.violations.length} violation(s); logged notes and run starts only`,
+    ));
+  }
   out.push(row(
     'no run started after lease loss',
     s.counts.violations, s.counts.starts, 'starts',

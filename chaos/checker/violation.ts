@@ -6,6 +6,8 @@ export type CheckName =
   | 'stale-write'
   /** Scheduled fires that never ran and that no missed/skipped note accounts for. */
   | 'coverage'
+  /** A scheduled fire two logged notes, or a logged note and a run, stand for. */
+  | 'recorded-once'
   /** A worker started a run after it knew its lease was lost and before it rejoined. */
   | 'start-after-loss'
   /** Assignments took longer than the bound to converge after a fault. */
