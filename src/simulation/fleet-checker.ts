@@ -28,7 +28,8 @@ export type Invariant =
   /**
    * (i) a fire instant of an item was accounted for twice in what the workers recorded (the run
    * history): two notes of missed or skipped fires covering it, or a note and a run of it. Runs of
-   * one fire (an interrupted fire run again) and triggers are not counted against each other.
+   * one fire (an interrupted fire run again) and triggers are not counted against each other; an
+   * item removed and made again is a new item.
    */
   | 'fire-recorded-once';
 
@@ -211,6 +212,20 @@ function checkRecordedOnce(input: CheckInput): Violation[] {
   const { scenario, log, startWallMs } = input;
   const out: Violation[] = [];
   const periodOf = new Map(scenario.jobs.map((j) => [j.definition.name, j.periodS * 1000]));
+  // An item removed and made again (a forced reshard and its undo) is a new item: its accounting
+  // starts at its creation, whatever the one before it ran. A run belongs to the item node its
+  // begin wrote (made before its token's zxid), a note to the one there when it was recorded.
+  const births = new Map<string, Array<{ zxid: bigint; atMs: number }>>();
+  for (const b of log.itemBirths) {
+    const list = births.get(key(b.job, b.item));
+    if (list) list.push(b);
+    else births.set(key(b.job, b.item), [b]);
+  }
+  const incarnationOf = (r: (typeof log.recorded)[number]): number => {
+    const list = births.get(key(r.job, r.item)) ?? [];
+    const token = r.fencingToken === undefined ? undefined : BigInt(r.fencingToken);
+    return list.filter((b) => (token === undefined ? b.atMs <= r.atMs : b.zxid < token)).length;
+  };
   /** job#item@fireMs → what accounted for it first. */
   const seen = new Map<string, string>();
   const ranFires = new Set<string>();
@@ -221,8 +236,9 @@ function checkRecordedOnce(input: CheckInput): Violation[] {
     const isNote = r.outcome === 'missed' || r.outcome === 'skipped';
     const what = `${isNote ? `${r.outcome} note of ${r.fires ?? 1} up to ${iso(latestMs)}` : `run attempt ${r.attempt} (${r.outcome})`} recorded by ${r.process} at ${iso(r.endedAt.getTime())}`;
     const count = isNote ? Math.min(r.fires ?? 1, 10_000) : 1;
+    const incarnation = incarnationOf(r);
     for (let k = 0, t = latestMs; k < count; k++, t -= periodMs) {
-      const fire = `${key(r.job, r.item)}@${t}`;
+      const fire = `${key(r.job, r.item)}/${incarnation}@${t}`;
       if (!isNote) {
         if (ranFires.has(fire)) continue;
         ranFires.add(fire);

@@ -97,8 +97,10 @@ export interface FleetLog {
   started: StartedFire[];
   /** Every missed/skipped entry ever written to a history node (histories keep only the latest few). */
   notes: RecordedNote[];
-  /** Every entry the workers handed their run recorder (what the history writer stores), with its process. */
-  recorded: Array<RecordedRun & { process: string }>;
+  /** Every entry the workers handed their run recorder (what the history writer stores), with its process and when (virtual ms). */
+  recorded: Array<RecordedRun & { process: string; atMs: number }>;
+  /** Every item node made (a forced reshard's undo makes one anew): when, and at which zxid. */
+  itemBirths: Array<{ job: string; item: number; zxid: bigint; atMs: number }>;
   samples: JobSample[];
   incidents: FleetIncident[];
   processes: ProcessEvent[];
@@ -110,5 +112,5 @@ export interface FleetLog {
 }
 
 export function emptyFleetLog(): FleetLog {
-  return { runs: [], started: [], notes: [], recorded: [], samples: [], incidents: [], processes: [], operator: [], sessionEnds: new Map(), forcedDeletes: [] };
+  return { runs: [], started: [], notes: [], recorded: [], itemBirths: [], samples: [], incidents: [], processes: [], operator: [], sessionEnds: new Map(), forcedDeletes: [] };
 }
