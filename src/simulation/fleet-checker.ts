@@ -226,7 +226,7 @@ function checkRecordedOnce(input: CheckInput): Violation[] {
     const token = r.fencingToken === undefined ? undefined : BigInt(r.fencingToken);
     return list.filter((b) => (token === undefined ? b.atMs <= r.atMs : b.zxid < token)).length;
   };
-  /** job#item@fireMs → what accounted for it first. */
+  /** job#item/node@fireMs (node: which of the item's nodes, counted from 1) → what accounted for it first. */
   const seen = new Map<string, string>();
   const ranFires = new Set<string>();
   for (const r of log.recorded) {
