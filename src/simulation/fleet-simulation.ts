@@ -84,11 +84,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
   });
   /** History entries already seen, per history node, so that each note is logged once. */
   const notesSeen = new Set<string>();
-  const itemNode = (path: string, leaf: 'running' | 'history') => itemNodeOf(paths, path, leaf);
-  const itemBirthOf = (path: string): { job: string; item: number } | undefined => {
-    const m = /^(.*)\/items\/(\d+)$/.exec(path);
-    return m && m[1]!.startsWith(`${paths.jobs}/`) ? { job: m[1]!.slice(paths.jobs.length + 1), item: Number(m[2]) } : undefined;
-  };
+  const itemNode = (path: string, leaf: 'item' | 'running' | 'history') => itemNodeOf(paths, path, leaf);
   const ledgers = new LedgerObserver(server, paths);
   const onCommitted = (changes: readonly SimChange[], zxid: bigint, session: bigint): void => {
     log.incidents.push(...ledgers.committed(changes, zxid, session, operatorSession, clock.nowMs));
@@ -104,7 +100,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
           log.notes.push({ atMs: clock.nowMs, job, item, outcome: h.outcome, count: Number(/^(\d+)/.exec(h.error ?? '')?.[1] ?? 1), latestMs: Date.parse(h.fireTime) });
         }
       }
-      const born = c.op === 'create' ? itemBirthOf(c.path) : undefined;
+      const born = c.op === 'create' ? itemNode(c.path, 'item') : undefined;
       if (born) log.itemBirths.push({ ...born, zxid, atMs: clock.nowMs });
       const forced = c.op === 'delete' && session === operatorSession ? itemNode(c.path, 'running') : undefined;
       if (forced) log.forcedDeletes.push({ ...forced, zxid, atMs: clock.nowMs });
