@@ -65,9 +65,22 @@ export const STOP_MARGIN_MS = 300;
 /** An enable reaches the owner's scheduler within this (leader's write, the owner's cache, prepare lead). */
 export const ENABLE_PROPAGATION_MS = 1000;
 
+/** A fire neither run nor recorded at the end that is still pending (see `lostFires`), not lost. */
+export interface PendingFire {
+  job: string;
+  item: number;
+  /** Its cron instant (wall ms). */
+  fireMs: number;
+}
+
 /** Checks the fleet invariants over what the simulation recorded; returns every violation found. */
 export function checkFleet(input: CheckInput): Violation[] {
-  return [...checkOverlap(input), ...checkStarts(input), ...checkFencing(input), ...checkIncidents(input), ...checkLostFires(input), ...checkInterrupted(input), ...checkRecordedOnce(input)].sort((a, b) => a.atMs - b.atMs);
+  return [...checkOverlap(input), ...checkStarts(input), ...checkFencing(input), ...checkIncidents(input), ...lostFires(input).violations, ...checkInterrupted(input), ...checkRecordedOnce(input)].sort((a, b) => a.atMs - b.atMs);
+}
+
+/** The fires (b) took as pending at the end: after their item's frontier, behind runs that went on past the cutoff. */
+export function pendingFires(input: CheckInput): PendingFire[] {
+  return lostFires(input).pending;
 }
 
 /**
@@ -251,18 +264,32 @@ function checkRecordedOnce(input: CheckInput): Violation[] {
   return out;
 }
 
+/** Runs of one item closer than this are one busy stretch (retry backoff, a release and the next begin). */
+export const BUSY_GAP_MS = 2500;
+
 /**
  * (b) Every cron instant of an item, from its creation until the end (less the time the fleet
  * needs to settle), ran or was recorded as missed or skipped — unless the item was disabled (or
  * did not exist) at that instant. Fires while nobody owned the item are not excused: the next
  * owner's takeover must record them (planTakeover counts from the item's creation).
+ *
+ * A fire is still pending, not lost, when it comes after the item's frontier at the end (its
+ * `lastScheduled`: no begin and no takeover can pass it without accounting for it), no scheduled
+ * fire of the item begun after it (that begin was the one to record it), and the item ran without
+ * a break from that fire — or from a run begun within the settle time after it — to the cutoff: a
+ * fire skipped because the item still ran, or a catch-up queued behind the runs before it, is
+ * recorded by the item's next begin or run, which a queue of long runs can put past the end (seeds
+ * 49949, 60094, 66626: a re-run, catch-ups and a trigger retrying for 20 s and more). The settle
+ * time bounds how soon an item is taken on, not how long it then keeps running.
  */
-function checkLostFires(input: CheckInput): Violation[] {
+function lostFires(input: CheckInput): { violations: Violation[]; pending: PendingFire[] } {
   const { scenario, log, startWallMs, endMs } = input;
   const out: Violation[] = [];
+  const pendingOut: PendingFire[] = [];
   const maxRunMs = Math.max(...scenario.jobs.map((j) => j.maxRunMs));
   const maxPeriodMs = Math.max(...scenario.jobs.map((j) => j.periodS * 1000));
-  const cutoffMs = endMs - (scenario.sessionTimeoutMs + 2 * maxPeriodMs + maxRunMs + 3000);
+  const settleMs = scenario.sessionTimeoutMs + 2 * maxPeriodMs + maxRunMs + 3000;
+  const cutoffMs = endMs - settleMs;
   const ran = new Set<string>();
   const notes = new Map<string, Array<{ count: number; latestMs: number }>>();
   const addNote = (job: string, item: number, note: { count: number; latestMs: number }) => {
@@ -290,11 +317,26 @@ function checkLostFires(input: CheckInput): Violation[] {
     if (!list) samplesByJob.set(s.job, (list = []));
     list.push(s);
   }
+  const busy = busyStretches(log.runs, endMs);
+  const scheduledBegins = new Map<string, number>();
+  for (const s of log.started) {
+    if (s.reason !== 'schedule' && s.reason !== 'queued') continue;
+    const k = key(s.job, s.item);
+    scheduledBegins.set(k, Math.max(scheduledBegins.get(k) ?? -Infinity, s.fireMs));
+  }
   for (const f of input.final) {
     const spec = scenario.jobs.find((j) => j.definition.name === f.job);
     if (!spec) continue;
     const periodMs = spec.periodS * 1000;
     const samples = samplesByJob.get(f.job) ?? [];
+    const frontierMs = f.progress.lastScheduled === undefined ? -Infinity : Date.parse(f.progress.lastScheduled);
+    const stretches = busy.get(key(f.job, f.item)) ?? [];
+    const pending = (fireMs: number): boolean => {
+      if (fireMs <= frontierMs || (scheduledBegins.get(key(f.job, f.item)) ?? -Infinity) > fireMs) return false;
+      const at = fireMs - startWallMs;
+      const stretch = stretches.find(([, to]) => to > at);
+      return stretch !== undefined && stretch[0] <= at + settleMs && stretch[1] >= cutoffMs;
+    };
     const covered = new Set<number>();
     for (const n of notes.get(key(f.job, f.item)) ?? []) {
       for (let k = 0, t = Math.floor(n.latestMs / periodMs) * periodMs; k < n.count && k < 10_000; k++, t -= periodMs) covered.add(t);
@@ -305,8 +347,34 @@ function checkLostFires(input: CheckInput): Violation[] {
       // Excused only while the item was disabled or did not exist (an enable reaches the owner within ENABLE_PROPAGATION_MS).
       const excused = samples.some((s) => s.atMs >= atMs - ENABLE_PROPAGATION_MS && s.atMs <= atMs + SAMPLE_MS && (f.item >= s.shards || s.disabled.has(f.item)));
       if (excused) continue;
+      if (pending(fireMs)) {
+        pendingOut.push({ job: f.job, item: f.item, fireMs });
+        continue;
+      }
       out.push({ invariant: 'no-lost-fire', atMs, message: `${key(f.job, f.item)}: fire ${iso(fireMs)} neither ran nor was recorded as missed or skipped (item created ${iso(f.bornWallMs)}; lastScheduled ${f.progress.lastScheduled ?? 'none'})` });
     }
   }
-  return out;
+  return { violations: out, pending: pendingOut };
+}
+
+/** Per item, the stretches of virtual time it ran without a break (runs closer than `BUSY_GAP_MS` joined; a run still going lasts to the end). */
+function busyStretches(runs: readonly RunRecord[], endMs: number): Map<string, Array<[number, number]>> {
+  const byItem = new Map<string, Array<[number, number]>>();
+  for (const r of runs) {
+    const k = key(r.job, r.item);
+    let list = byItem.get(k);
+    if (!list) byItem.set(k, (list = []));
+    list.push([r.startMs, r.endMs ?? endMs]);
+  }
+  for (const [k, list] of byItem) {
+    list.sort((a, b) => a[0] - b[0]);
+    const joined: Array<[number, number]> = [];
+    for (const [from, to] of list) {
+      const last = joined[joined.length - 1];
+      if (last && from <= last[1] + BUSY_GAP_MS) last[1] = Math.max(last[1], to);
+      else joined.push([from, to]);
+    }
+    byItem.set(k, joined);
+  }
+  return byItem;
 }

@@ -7,7 +7,7 @@ import { SimZkClient } from './sim-zk-client.js';
 import { SimWorker } from './sim-worker.js';
 import { generateScenario, type FleetAction, type FleetScenario, type ScenarioOptions } from './fleet-scenario.js';
 import { emptyFleetLog, SAMPLE_MS, type FleetLog, type RunRecord } from './fleet-events.js';
-import { checkFleet, type FinalItem, type Violation } from './fleet-checker.js';
+import { checkFleet, pendingFires, type FinalItem, type PendingFire, type Violation } from './fleet-checker.js';
 import { LedgerObserver } from './ledger-observer.js';
 import { itemNodeOf } from './item-node.js';
 import { ZkPaths } from '../zk/zk-paths.js';
@@ -45,6 +45,8 @@ export interface FleetSimulationResult {
   activeMs?: [number, number];
   scenario: FleetScenario;
   violations: Violation[];
+  /** Fires neither run nor recorded yet at the end, and not lost: after their item's frontier, behind runs still going (fleet-checker `lostFires`). */
+  pending: PendingFire[];
   trace: SimTrace;
   stats: { runs: number; fires: number; events: number; virtualMs: number; actions: Record<string, number> };
 }
@@ -392,7 +394,9 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
     }
   }
   log.incidents.push(...ledgers.finished(endMs, Math.max(...scenario.jobs.map((j) => j.maxRunMs)) + 5000));
-  const violations = checkFleet({ scenario, log, final, startWallMs, endMs });
+  const checked = { scenario, log, final, startWallMs, endMs };
+  const violations = checkFleet(checked);
+  const pending = pendingFires(checked);
   for (const w of workers) if (w.alive) void w.stop();
-  return { seed, activeMs: options.scenario?.activeMs, scenario, violations, trace, stats };
+  return { seed, activeMs: options.scenario?.activeMs, scenario, violations, pending, trace, stats };
 }

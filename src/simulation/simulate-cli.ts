@@ -29,6 +29,8 @@ interface SeedOutcome {
   seed: number;
   runs: number;
   virtualMs: number;
+  /** Fires still pending at the end (after their item's frontier, behind runs still going): not lost, counted. */
+  pending: number;
   /** The failure report (with a trace tail), when an invariant was broken. */
   failure?: string;
 }
@@ -36,7 +38,7 @@ interface SeedOutcome {
 /** Runs one seed; a failing seed is run again (deterministically) with the trace tail kept for the report. */
 async function runSeed(seed: number, scenario: ScenarioOptions | undefined, logs: boolean): Promise<SeedOutcome> {
   const result = await runFleetSimulation(seed >>> 0, { scenario, logs });
-  const outcome: SeedOutcome = { seed, runs: result.stats.runs, virtualMs: result.stats.virtualMs };
+  const outcome: SeedOutcome = { seed, runs: result.stats.runs, virtualMs: result.stats.virtualMs, pending: result.pending.length };
   if (result.violations.length > 0) outcome.failure = formatFailure(await runFleetSimulation(seed >>> 0, { scenario, logs }));
   return outcome;
 }
@@ -117,10 +119,14 @@ async function main(): Promise<void> {
   let done = 0;
   let runs = 0;
   let virtualMs = 0;
+  let pending = 0;
+  let pendingSeeds = 0;
   await runSeeds(first, seeds, jobs, scenario, values.logs, (o) => {
     done++;
     runs += o.runs;
     virtualMs += o.virtualMs;
+    pending += o.pending;
+    if (o.pending > 0) pendingSeeds++;
     if (o.failure !== undefined) {
       failedSeeds.push(o.seed);
       process.stdout.write(`${o.failure}\n\n`);
@@ -130,7 +136,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const failedList = failedSeeds.length > 0 ? ` (seeds ${failedSeeds.sort((a, b) => a - b).join(', ')})` : '';
   process.stdout.write(
-    `simulate: ${seeds} seed(s) from ${first} on ${jobs} thread(s): ${failedSeeds.length} failed${failedList}; ${runs} handler runs over ${(virtualMs / 3_600_000).toFixed(1)} h of virtual time in ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} seeds/s)\n`,
+    `simulate: ${seeds} seed(s) from ${first} on ${jobs} thread(s): ${failedSeeds.length} failed${failedList}; ${runs} handler runs over ${(virtualMs / 3_600_000).toFixed(1)} h of virtual time (${pending} fire(s) of ${pendingSeeds} seed(s) still pending at the end) in ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} seeds/s)\n`,
   );
   process.exit(failedSeeds.length > 0 ? EXIT.FAILED : EXIT.OK);
 }

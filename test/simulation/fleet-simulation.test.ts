@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runFleetSimulation, type FleetSimulationOptions } from '../../src/simulation/fleet-simulation.js';
 import { formatFailure } from '../../src/simulation/fleet-report.js';
-import { checkFleet, type FinalItem } from '../../src/simulation/fleet-checker.js';
+import { BUSY_GAP_MS, checkFleet, pendingFires, type FinalItem } from '../../src/simulation/fleet-checker.js';
 import { emptyFleetLog, type RunRecord } from '../../src/simulation/fleet-events.js';
 import { generateScenario, type FleetScenario } from '../../src/simulation/fleet-scenario.js';
 
@@ -248,6 +248,41 @@ describe('fleet checker', () => {
     expect(checkFleet({ scenario, log, final: [item], startWallMs, endMs })).toEqual([]);
   });
 
+  // Seeds 49949, 60094, 66626 (sweep of 40,001–70,000, 2026-12-04): fires skipped or queued behind
+  // a re-run, catch-ups and a trigger retrying for 20 s and more were recorded by the item's next
+  // begin, after the end; (b) took them for lost.
+  it('(b) a fire after the item\'s frontier behind runs that go on past the cutoff is pending, not lost', () => {
+    const log = emptyFleetLog();
+    const endMs = 60_000;
+    const settleMs = scenario.sessionTimeoutMs + 2000 + 500 + 3000;
+    const lastChecked = Math.floor((endMs - settleMs) / 1000);
+    for (let t = 0; t < endMs; t += 250) log.samples.push({ atMs: t, job, shards: 1, disabled: new Set(), ownedLive: [true] });
+    for (let s = 1; s <= 30; s++) log.started.push({ atMs: s * 1000, process: 'w0.1', job, item: 0, fireMs: startWallMs + s * 1000, reason: 'schedule', token: BigInt(s) });
+    const at30: FinalItem = { ...item, progress: { lastScheduled: new Date(startWallMs + 30_000).toISOString() } };
+    const check = (final: FinalItem = at30) => {
+      const input = { scenario, log, final: [final], startWallMs, endMs };
+      return { lost: checkFleet(input).map((v) => v.atMs / 1000), pending: pendingFires(input).map((p) => (p.fireMs - startWallMs) / 1000) };
+    };
+    const after30 = Array.from({ length: lastChecked - 30 }, (_, k) => 31 + k);
+    // The run of 30 s goes on to the end (retrying): everything after it waits for the item's next begin.
+    log.runs.push(run({ fireMs: startWallMs + 30_000, startMs: 30_000, endMs: undefined, token: 30n }));
+    expect(check()).toEqual({ lost: [], pending: after30 });
+    // ...unless the frontier passed them: then they were to be recorded already.
+    expect(check({ ...at30, progress: { lastScheduled: new Date(startWallMs + 33_000).toISOString() } }).lost).toEqual([31, 32, 33]);
+    // ...or a later scheduled fire began (its begin was the one to record them).
+    log.started.push({ atMs: 34_000, process: 'w0.1', job, item: 0, fireMs: startWallMs + 34_000, reason: 'queued', token: 34n });
+    expect(check()).toEqual({ lost: [31, 32, 33], pending: after30.filter((s) => s > 34) });
+    log.started.pop();
+    // The item idle from 40 s: what came before is lost; what came after is taken on by a run begun
+    // within the settle time (a takeover after its owner's death) that goes on past the cutoff.
+    log.runs[0]!.endMs = 40_000;
+    log.runs.push(run({ fireMs: startWallMs + 41_000, startMs: 43_000, endMs: undefined, token: 41n }));
+    expect(check()).toEqual({ lost: after30.filter((s) => s < 40), pending: after30.filter((s) => s >= 40) });
+    // Runs closer than BUSY_GAP_MS (a retry's backoff, a release and the next begin) are one stretch.
+    log.runs[1]!.startMs = 40_000 + BUSY_GAP_MS;
+    expect(check()).toEqual({ lost: [], pending: after30 });
+  });
+
   it('(b) a fire cut short by the loss of its owner must be run again', () => {
     const failover = { ...scenario, jobs: [{ ...scenario.jobs[0]!, definition: { ...scenario.jobs[0]!.definition, failover: true } }] };
     const log = emptyFleetLog();
@@ -310,6 +345,26 @@ describe('fleet simulation: every fire recorded once', () => {
     for (const seed of [116, 159, 292, 368, 29873, 34462]) {
       const result = await runFleetSimulation(seed, { trace: false });
       expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
+    }
+  }, 120_000);
+});
+
+// Found by `npm run simulate` on seeds 40,001–70,000 (2026-12-04), taken for lost fires: a re-run,
+// catch-ups and a trigger of a failing catch-up job retried for 20 s and more; the fires skipped
+// meanwhile, and a catch-up queued behind them, wait for the item's next begin, which came after
+// the end. Not lost: the item's frontier is behind them, so that begin (or the next owner's
+// takeover) records them. The checker's (b) now says so; with 60 s more, each is run or recorded.
+describe('fleet simulation: fires pending behind a long queue of runs at the end', () => {
+  it('seeds 49949, 60094, 66626 (default scenario): pending at the end; with 60 s more, run or recorded', async () => {
+    const expected: Record<number, string[]> = { 49949: ['j1#4@40', 'j1#4@44'], 60094: ['j1#2@28'], 66626: ['j0#2@36', 'j0#2@40'] };
+    for (const [seed, fires] of Object.entries(expected)) {
+      const at = (r: Awaited<ReturnType<typeof runFleetSimulation>>) => r.pending.map((p) => `${p.job}#${p.item}@${new Date(p.fireMs).getUTCSeconds()}`);
+      const result = await runFleetSimulation(Number(seed), { trace: false });
+      expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
+      expect(at(result)).toEqual(fires);
+      const longer = await runFleetSimulation(Number(seed), { trace: false, script: (drawn) => ({ ...drawn, tailMs: drawn.tailMs + 60_000 }) });
+      expect(longer.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
+      expect(at(longer)).toEqual([]);
     }
   }, 120_000);
 });
