@@ -113,7 +113,9 @@ async function main(): Promise<void> {
     const result = await runFleetSimulation(first >>> 0, { scenario, logs: values.logs, trace: true });
     process.stdout.write(`${result.trace.toString()}\n`);
     if (result.violations.length > 0) process.stdout.write(`${formatFailure(result)}\n\n`);
-    process.exit(result.violations.length > 0 ? EXIT.FAILED : EXIT.OK);
+    // Not process.exit: it would cut a long trace still being written to a pipe.
+    process.exitCode = result.violations.length > 0 ? EXIT.FAILED : EXIT.OK;
+    return;
   }
   const failedSeeds: number[] = [];
   let done = 0;
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `simulate: ${seeds} seed(s) from ${first} on ${jobs} thread(s): ${failedSeeds.length} failed${failedList}; ${runs} handler runs over ${(virtualMs / 3_600_000).toFixed(1)} h of virtual time (${pending} fire(s) of ${pendingSeeds} seed(s) still pending at the end) in ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} seeds/s)\n`,
   );
-  process.exit(failedSeeds.length > 0 ? EXIT.FAILED : EXIT.OK);
+  process.exitCode = failedSeeds.length > 0 ? EXIT.FAILED : EXIT.OK;
 }
 
 if (isMainThread) void main();
