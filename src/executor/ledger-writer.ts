@@ -4,7 +4,8 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import type { MultiCommitter } from '../zk/batched-multi.js';
 import { isConnectionTrouble } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkOpResult, type ZkTransaction } from '../zk/zk-transaction.js';
-import { encodeLedgerPart, ledgerPartOf, readLedgerPart, type LedgerEntry, type LedgerPart } from '../model/member-ledger.js';
+import { readLedgerPart, type LedgerFlight } from '../model/member-ledger.js';
+import { LedgerTable } from './ledger-table.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 
 /** What one multi changes in the ledger: the runs it begins and the runs it ends. */
@@ -28,14 +29,6 @@ const BITMAP_GROWTH_PER_BYTE = 6;
 const FORGET_WINDOW_MS = 10;
 /** When such a write failed (a connection drop): tried again after this, unless another write carried it. */
 const FORGET_RETRY_MS = 1000;
-
-interface PartState {
-  entries: LedgerPart;
-  /** The node's data version, -1 while it does not exist. */
-  version: number;
-  /** Bytes of its data as last written. */
-  bytes: number;
-}
 
 export interface LedgerWriterParts {
   zk: ZkSession;
@@ -64,7 +57,12 @@ export class LedgerWriter implements MultiCommitter {
   private readonly time: Clock;
   private readonly log: Logger;
   private readonly partCount: number;
-  private readonly state: PartState[];
+  /** The ledger by job slot, as committed and as the write in progress makes it. */
+  private readonly table: LedgerTable;
+  /** Each part node's data version, -1 while it does not exist. */
+  private readonly versions: number[];
+  /** Bytes of each part's data as last written. */
+  private readonly bytes: number[];
   private readonly deltas = new WeakMap<ZkTransaction, LedgerDelta[]>();
   /** Per multi: the parts reserved for, and per job the highest bitmap byte reserved for. */
   private readonly reserved = new WeakMap<ZkTransaction, { parts: Set<number>; jobs: Map<string, number> }>();
@@ -81,13 +79,13 @@ export class LedgerWriter implements MultiCommitter {
   private left: Array<{ job: string; item: number }> = [];
   private forgetTimer: TimerHandle | undefined;
   private closed = false;
-  /** Each job's part, as computed once (the same jobs come back every instant). */
-  private readonly partByJob = new Map<string, number>();
 
   constructor(parts: LedgerWriterParts) {
     ({ zk: this.zk, paths: this.paths, member: this.member, time: this.time, log: this.log } = parts);
     this.partCount = parts.parts ?? LEDGER_PARTS;
-    this.state = Array.from({ length: this.partCount }, () => ({ entries: new Map(), version: -1, bytes: 0 }));
+    this.table = new LedgerTable(this.partCount);
+    this.versions = new Array<number>(this.partCount).fill(-1);
+    this.bytes = new Array<number>(this.partCount).fill(0);
   }
 
   transaction(): ZkTransaction {
@@ -96,9 +94,7 @@ export class LedgerWriter implements MultiCommitter {
 
   /** The ledger part `job` is kept in. */
   partOf(job: string): number {
-    let part = this.partByJob.get(job);
-    if (part === undefined) this.partByJob.set(job, (part = ledgerPartOf(job, this.partCount)));
-    return part;
+    return this.table.partOf(job);
   }
 
   /**
@@ -116,7 +112,7 @@ export class LedgerWriter implements MultiCommitter {
     let bytes = 0;
     if (!seen.parts.has(part)) {
       seen.parts.add(part);
-      bytes += this.state[part]!.bytes + PART_OP_BYTES;
+      bytes += this.bytes[part]! + PART_OP_BYTES;
     }
     if (reachedByte === undefined) bytes += ENTRY_GROWTH_BYTES + job.length + BITMAP_GROWTH_PER_BYTE * (byte + 1);
     else if (byte > reachedByte) bytes += BITMAP_GROWTH_PER_BYTE * (byte - reachedByte);
@@ -133,7 +129,7 @@ export class LedgerWriter implements MultiCommitter {
 
   /** The run of the item ended without our release (a forced remove or reshard took its marker). */
   forget(job: string, item: number): void {
-    if (!this.state[this.partOf(job)]!.entries.get(job)?.f.has(item)) return;
+    if (!this.table.inFlight(job, item)) return;
     this.forgotten.push({ job, item });
     this.flushIn(FORGET_WINDOW_MS);
   }
@@ -149,12 +145,12 @@ export class LedgerWriter implements MultiCommitter {
 
   /** The item left this member: its claim goes with the next write. */
   leave(job: string, item: number): void {
-    if (this.state[this.partOf(job)]!.entries.get(job)?.b.has(item)) this.left.push({ job, item });
+    if (this.table.claims(job, item)) this.left.push({ job, item });
   }
 
   /** The items in flight as this member's ledger says (committed), for tests and checks. */
-  inFlight(job: string): ReadonlyMap<number, { fireMs: number; attempt: number }> {
-    return this.state[this.partOf(job)]!.entries.get(job)?.f ?? new Map();
+  inFlight(job: string): ReadonlyMap<number, LedgerFlight> {
+    return this.table.flights(job);
   }
 
   /** Commits `tx` with the ledger writes of its changes, one multi at a time. */
@@ -200,34 +196,47 @@ export class LedgerWriter implements MultiCommitter {
     }
     const forgotten = this.forgotten;
     const left = this.left;
-    // What was forgotten first: it was queued before this multi's runs were begun.
-    const next = this.plan([{ ended: forgotten }, ...(this.deltas.get(tx) ?? [])], left);
+    // First what left us (an item that came back and is begun by this very write keeps its claim),
+    // then what was forgotten (queued before this multi's runs were begun), then the multi's own.
+    for (const r of left) this.table.leave(r.job, r.item);
+    for (const r of forgotten) this.table.end(r.job, r.item);
+    for (const d of this.deltas.get(tx) ?? []) {
+      for (const r of d.ended ?? []) this.table.end(r.job, r.item);
+      for (const r of d.begun ?? []) this.table.begin(r.job, r.item, r.fireMs, r.attempt, r.scheduled);
+    }
     this.forgotten = [];
     this.left = [];
-    if (next.size === 0 && this.ledgerOnly.has(tx)) return [];
+    const parts = this.table.dirtyParts();
+    if (parts.length === 0 && this.ledgerOnly.has(tx)) {
+      this.table.rollbackWrite();
+      return [];
+    }
     const first = tx.size;
-    const making = next.size > 0 && !this.made;
+    const making = parts.length > 0 && !this.made;
     if (making) tx.create(this.paths.ledger(this.member.name));
-    const written: Array<{ part: number; entries: LedgerPart; bytes: number; op: number }> = [];
-    for (const [part, entries] of [...next].sort((a, b) => a[0] - b[0])) {
-      const data = encodeLedgerPart(entries);
+    const written: Array<{ part: number; bytes: number; op: number }> = [];
+    for (const part of parts) {
+      const data = this.table.encode(part);
       const path = this.paths.ledgerPart(this.member.name, part);
-      const version = this.state[part]!.version;
-      written.push({ part, entries, bytes: data.length, op: tx.size });
+      const version = this.versions[part]!;
+      written.push({ part, bytes: data.length, op: tx.size });
       if (version < 0) tx.create(path, data);
       else tx.setData(path, data, version);
     }
     try {
       const results = await this.zk.commit(tx);
       if (making) this.made = true;
+      this.table.commitWrite();
       for (const w of written) {
         const stat = results[w.op]?.stat;
-        this.state[w.part] = { entries: w.entries, version: stat ? stat.version : 0, bytes: w.bytes };
+        this.versions[w.part] = stat ? stat.version : 0;
+        this.bytes[w.part] = w.bytes;
       }
       return results;
     } catch (err) {
       // Not applied (or not known): what was queued goes with the next write. The ledger is read
       // again first unless the server refused one of the multi's own ops (then ours was as we knew it).
+      this.table.rollbackWrite();
       this.forgotten.push(...forgotten);
       this.left.push(...left);
       if (!(err instanceof ZkTransactionError) || err.failedIndex < 0 || err.failedIndex >= first) this.stale = true;
@@ -235,55 +244,18 @@ export class LedgerWriter implements MultiCommitter {
     }
   }
 
-  /** The parts the deltas change, each as it will be written. */
-  private plan(deltas: readonly LedgerDelta[], left: ReadonlyArray<{ job: string; item: number }>): Map<number, LedgerPart> {
-    const next = new Map<number, LedgerPart>();
-    /** The entries this write copied, each with its job. */
-    const touched = new Map<LedgerEntry, string>();
-    const entry = (job: string, create: boolean): LedgerEntry | undefined => {
-      const part = this.partOf(job);
-      let entries = next.get(part);
-      const current = (entries ?? this.state[part]!.entries).get(job);
-      if (!current && !create) return undefined;
-      if (!entries) next.set(part, (entries = new Map(this.state[part]!.entries)));
-      if (current && touched.has(current)) return current;
-      const copy: LedgerEntry = current ? { t: current.t, b: new Set(current.b), f: new Map(current.f) } : { b: new Set(), f: new Map() };
-      touched.set(copy, job);
-      entries.set(job, copy);
-      return copy;
-    };
-    /** The job's entry as this write leaves it so far. */
-    const view = (job: string): LedgerEntry | undefined => (next.get(this.partOf(job)) ?? this.state[this.partOf(job)]!.entries).get(job);
-    // First what left us: an item that came back and is begun by this very write keeps its claim.
-    for (const r of left) if (view(r.job)?.b.has(r.item)) entry(r.job, false)!.b.delete(r.item);
-    for (const d of deltas) {
-      for (const r of d.ended ?? []) if (view(r.job)?.f.has(r.item)) entry(r.job, false)!.f.delete(r.item);
-      for (const r of d.begun ?? []) {
-        const e = entry(r.job, true)!;
-        if (!r.scheduled) {
-          // A trigger or a re-run claims no instant of the schedule.
-        } else if (e.t === undefined || r.fireMs > e.t) {
-          e.t = r.fireMs;
-          e.b = new Set([r.item]);
-        } else if (r.fireMs === e.t) e.b.add(r.item);
-        e.f.set(r.item, { fireMs: r.fireMs, attempt: r.attempt });
-      }
-    }
-    // Nothing claimed, nothing in flight: the entry goes (only those this write changed are looked at).
-    for (const [e, job] of touched) if (e.f.size === 0 && e.b.size === 0) next.get(this.partOf(job))!.delete(job);
-    return next;
-  }
-
   /** Reads the ledger as committed (after an outcome we could not know, or a refused write). */
   private async reload(): Promise<void> {
     const found = await this.zk.getDataIfExists(this.paths.ledger(this.member.name));
     this.made = found !== null;
     await Promise.all(
-      this.state.map(async (_, part) => {
+      this.versions.map(async (_, part) => {
         const path = this.paths.ledgerPart(this.member.name, part);
         const node = found ? await this.zk.getDataIfExists(path) : null;
         if (!node) {
-          this.state[part] = { entries: new Map(), version: -1, bytes: 0 };
+          this.table.load(part, undefined);
+          this.versions[part] = -1;
+          this.bytes[part] = 0;
           return;
         }
         const read = readLedgerPart(node.data, path);
@@ -291,7 +263,9 @@ export class LedgerWriter implements MultiCommitter {
           // Only this member writes it: whatever is there is overwritten with what we know.
           this.log.error({ err: read.error, path }, 'malformed ledger of our own in ZooKeeper; writing it anew');
         }
-        this.state[part] = { entries: read.ok ? read.value : this.state[part]!.entries, version: node.stat.version, bytes: node.data.length };
+        if (read.ok) this.table.load(part, read.value);
+        this.versions[part] = node.stat.version;
+        this.bytes[part] = node.data.length;
       }),
     );
     this.stale = false;

@@ -1,0 +1,392 @@
+import { ledgerPartOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
+
+/*
+ * A member's ledger (run protocol v2) as its writer keeps it: one slot per job, the claims and the
+ * runs in flight in typed arrays by slot, so that a write of every job a worker runs (10,000 jobs
+ * twice an instant) updates them in place instead of rebuilding a map entry, a Set and a Map per
+ * job (docs/design/run-protocol-v2.md, "What the evening of 2026-12-04 added": 154 ms a worker-instant
+ * at 10,000 jobs × 2 items, of lookups and garbage collection).
+ *
+ * Two copies of every slot: `committed` (what ZooKeeper holds) and `working` (what the write in
+ * progress makes of it). A write changes the working copy of the slots it touches and encodes
+ * their parts from it; `commitWrite` copies them into the committed one, `rollbackWrite` back.
+ */
+
+/** Bits per bitmap word. */
+const WORD_BITS = 32;
+/** Two hex digits of every byte value. */
+const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** One copy of every slot's state. */
+class SlotState {
+  /** The latest instant begun (fire ms); NaN: none. */
+  t: Float64Array;
+  /** The fire and first attempt of the slot's main group of runs in flight (its `f` bits). */
+  fire: Float64Array;
+  attempt: Uint32Array;
+  /** Bitmap words of the items begun at `t`, then of the main group in flight: `words[slot]` each, at `offset[slot]`. */
+  b: Uint32Array;
+  f: Uint32Array;
+  /** Runs in flight on another fire or attempt than the main group (a re-run beside a scheduled run): rare. */
+  others: Array<Map<number, LedgerFlight> | undefined> = [];
+
+  constructor(slots: number, words: number) {
+    this.t = new Float64Array(slots).fill(Number.NaN);
+    this.fire = new Float64Array(slots);
+    this.attempt = new Uint32Array(slots);
+    this.b = new Uint32Array(words);
+    this.f = new Uint32Array(words);
+  }
+
+  grow(slots: number, words: number): void {
+    if (slots > this.t.length) {
+      const t = new Float64Array(slots).fill(Number.NaN);
+      t.set(this.t);
+      this.t = t;
+      this.fire = copyInto(new Float64Array(slots), this.fire);
+      this.attempt = copyInto(new Uint32Array(slots), this.attempt);
+    }
+    if (words > this.b.length) {
+      this.b = copyInto(new Uint32Array(words), this.b);
+      this.f = copyInto(new Uint32Array(words), this.f);
+    }
+  }
+}
+
+function copyInto<T extends Float64Array | Uint32Array>(into: T, from: T): T {
+  into.set(from as never);
+  return into;
+}
+
+export class LedgerTable {
+  private readonly slotOfJob = new Map<string, number>();
+  private readonly jobOfSlot: string[] = [];
+  private readonly partOfSlot: number[] = [];
+  /** The slots of each part, in the order their jobs were first met. */
+  private readonly slotsOfPart: number[][];
+  private readonly offset: number[] = [];
+  private readonly words: number[] = [];
+  private wordsUsed = 0;
+  private readonly committed: SlotState;
+  private readonly working: SlotState;
+  /** The slots the write in progress touched, and whether each is in it. */
+  private dirty: number[] = [];
+  private dirtyMark = new Uint8Array(64);
+
+  constructor(private readonly parts: number) {
+    this.slotsOfPart = Array.from({ length: parts }, () => []);
+    this.committed = new SlotState(64, 64);
+    this.working = new SlotState(64, 64);
+  }
+
+  /** The ledger part `job` is kept in. */
+  partOf(job: string): number {
+    const slot = this.slotOfJob.get(job);
+    return slot === undefined ? ledgerPartOf(job, this.parts) : this.partOfSlot[slot]!;
+  }
+
+  /** Whether the committed ledger has the item in flight. */
+  inFlight(job: string, item: number): boolean {
+    const slot = this.slotOfJob.get(job);
+    return slot !== undefined && flightOf(this.committed, slot, item, this.offset[slot]!, this.words[slot]!) !== undefined;
+  }
+
+  /** Whether the committed ledger claims the item (begun at its job's `t`). */
+  claims(job: string, item: number): boolean {
+    const slot = this.slotOfJob.get(job);
+    return slot !== undefined && hasBit(this.committed.b, this.offset[slot]!, this.words[slot]!, item);
+  }
+
+  /** The committed runs in flight of `job`, by item. */
+  flights(job: string): Map<number, LedgerFlight> {
+    const out = new Map<number, LedgerFlight>();
+    const slot = this.slotOfJob.get(job);
+    if (slot === undefined) return out;
+    const c = this.committed;
+    const main = { fireMs: c.fire[slot]!, attempt: c.attempt[slot]! };
+    forEachBit(c.f, this.offset[slot]!, this.words[slot]!, (item) => out.set(item, main));
+    for (const [item, flight] of c.others[slot] ?? []) out.set(item, flight);
+    return out;
+  }
+
+  /** The write in progress: the item left this member (its claim goes). */
+  leave(job: string, item: number): void {
+    const slot = this.slotOfJob.get(job);
+    if (slot === undefined || !hasBit(this.working.b, this.offset[slot]!, this.words[slot]!, item)) return;
+    this.touch(slot);
+    clearBit(this.working.b, this.offset[slot]!, item);
+  }
+
+  /** The write in progress: the item's run ended. */
+  end(job: string, item: number): void {
+    const slot = this.slotOfJob.get(job);
+    if (slot === undefined) return;
+    const w = this.working;
+    const off = this.offset[slot]!;
+    if (hasBit(w.f, off, this.words[slot]!, item)) {
+      this.touch(slot);
+      clearBit(w.f, off, item);
+    } else if (w.others[slot]?.has(item)) {
+      this.touch(slot);
+      this.ownOthers(slot).delete(item);
+    }
+  }
+
+  /** The write in progress: a run of the item begun; `scheduled`: a fire of the schedule, whose instant it claims. */
+  begin(job: string, item: number, fireMs: number, attempt: number, scheduled: boolean): void {
+    const slot = this.slotFor(job, item);
+    this.touch(slot);
+    const w = this.working;
+    const off = this.offset[slot]!;
+    const n = this.words[slot]!;
+    if (scheduled) {
+      const t = w.t[slot]!;
+      if (Number.isNaN(t) || fireMs > t) {
+        w.t[slot] = fireMs;
+        w.b.fill(0, off, off + n);
+        setBit(w.b, off, item);
+      } else if (fireMs === t) setBit(w.b, off, item);
+    }
+    // In flight on this fire and attempt now, whatever it was before.
+    clearBit(w.f, off, item);
+    w.others[slot]?.delete(item);
+    if (isEmpty(w.f, off, n)) {
+      w.fire[slot] = fireMs;
+      w.attempt[slot] = attempt;
+      // Runs kept beside the old main group on this very fire and attempt join the new one.
+      const others = w.others[slot];
+      if (others && others.size > 0) {
+        for (const [i, flight] of [...others]) {
+          if (flight.fireMs === fireMs && flight.attempt === attempt) {
+            setBit(w.f, off, i);
+            this.ownOthers(slot).delete(i);
+          }
+        }
+      }
+    }
+    if (w.fire[slot] === fireMs && w.attempt[slot] === attempt) setBit(w.f, off, item);
+    else this.ownOthers(slot).set(item, { fireMs, attempt });
+  }
+
+  /** The parts the write in progress changed, ascending. */
+  dirtyParts(): number[] {
+    const parts = new Set<number>();
+    for (const slot of this.dirty) parts.add(this.partOfSlot[slot]!);
+    return [...parts].sort((a, b) => a - b);
+  }
+
+  /**
+   * A part as the write in progress leaves it, as stored: `{ v: 1, j: { <job>: { t?, b?, f? } } }`
+   * (see `encodeLedgerPart`). Jobs with nothing claimed and nothing in flight are left out.
+   */
+  encode(part: number): Buffer {
+    // Written out by hand: job names match JOB_NAME_PATTERN (nothing in them needs escaping).
+    const w = this.working;
+    let out = '{"v":1,"j":{';
+    let sep = '';
+    for (const slot of this.slotsOfPart[part]!) {
+      const off = this.offset[slot]!;
+      const n = this.words[slot]!;
+      const b = Number.isNaN(w.t[slot]!) ? '' : hexOf(w.b, off, n);
+      const f = hexOf(w.f, off, n);
+      const others = w.others[slot];
+      if (b === '' && f === '' && !others?.size) continue;
+      out += `${sep}"${this.jobOfSlot[slot]}":{`;
+      sep = ',';
+      let inner = '';
+      if (b !== '') {
+        out += `"t":${w.t[slot]},"b":"${b}"`;
+        inner = ',';
+      }
+      if (f !== '' || others?.size) {
+        const groups: string[] = [];
+        if (f !== '') groups.push(`[${w.fire[slot]},${w.attempt[slot]},"${f}"]`);
+        if (others?.size) groups.push(...otherGroups(others));
+        out += `${inner}"f":[${groups.join(',')}]`;
+      }
+      out += '}';
+    }
+    return Buffer.from(`${out}}}`, 'utf8');
+  }
+
+  /** The write in progress was applied: its slots are committed. */
+  commitWrite(): void {
+    this.settle(this.working, this.committed);
+  }
+
+  /** The write in progress was not applied (or not known to be): its slots are as committed again. */
+  rollbackWrite(): void {
+    this.settle(this.committed, this.working);
+  }
+
+  /** Replaces a part's slots, committed and working, with what was read (undefined: nothing). */
+  load(part: number, entries: LedgerPart | undefined): void {
+    for (const slot of this.slotsOfPart[part]!) {
+      for (const s of [this.committed, this.working]) {
+        s.t[slot] = Number.NaN;
+        s.b.fill(0, this.offset[slot]!, this.offset[slot]! + this.words[slot]!);
+        s.f.fill(0, this.offset[slot]!, this.offset[slot]! + this.words[slot]!);
+        s.others[slot] = undefined;
+      }
+    }
+    for (const [job, e] of entries ?? []) {
+      const items = [...e.b, ...e.f.keys()];
+      const slot = this.slotFor(job, items.length > 0 ? Math.max(...items) : 0);
+      const off = this.offset[slot]!;
+      const n = this.words[slot]!;
+      this.touch(slot);
+      const w = this.working;
+      if (e.t !== undefined) w.t[slot] = e.t;
+      for (const item of e.b) setBit(w.b, off, item);
+      for (const [item, flight] of e.f) {
+        if (isEmpty(w.f, off, n)) {
+          w.fire[slot] = flight.fireMs;
+          w.attempt[slot] = flight.attempt;
+        }
+        if (w.fire[slot] === flight.fireMs && w.attempt[slot] === flight.attempt) setBit(w.f, off, item);
+        else this.ownOthers(slot).set(item, flight);
+      }
+    }
+    this.commitWrite();
+  }
+
+  /** The job's slot, with room for `item` (a slot that grew is moved to the end of the words). */
+  private slotFor(job: string, item: number): number {
+    let slot = this.slotOfJob.get(job);
+    const need = (item >> 5) + 1;
+    if (slot === undefined) {
+      slot = this.jobOfSlot.length;
+      this.slotOfJob.set(job, slot);
+      this.jobOfSlot.push(job);
+      const part = ledgerPartOf(job, this.parts);
+      this.partOfSlot.push(part);
+      this.slotsOfPart[part]!.push(slot);
+      this.offset.push(this.wordsUsed);
+      this.words.push(need);
+      this.wordsUsed += need;
+      this.committed.grow(slot + 1 > this.committed.t.length ? (slot + 1) * 2 : 0, this.wordsUsed > this.committed.b.length ? this.wordsUsed * 2 : 0);
+      this.working.grow(this.committed.t.length, this.committed.b.length);
+      if (this.dirtyMark.length < this.committed.t.length) {
+        const mark = new Uint8Array(this.committed.t.length);
+        mark.set(this.dirtyMark);
+        this.dirtyMark = mark;
+      }
+      return slot;
+    }
+    const n = this.words[slot]!;
+    if (need > n) {
+      // Moved: its words are copied to fresh room at the end (the old room is left unused).
+      const from = this.offset[slot]!;
+      const to = this.wordsUsed;
+      this.wordsUsed += need;
+      this.committed.grow(0, this.wordsUsed > this.committed.b.length ? this.wordsUsed * 2 : 0);
+      this.working.grow(0, this.committed.b.length);
+      for (const s of [this.committed, this.working]) {
+        s.b.copyWithin(to, from, from + n);
+        s.f.copyWithin(to, from, from + n);
+        s.b.fill(0, from, from + n);
+        s.f.fill(0, from, from + n);
+      }
+      this.offset[slot] = to;
+      this.words[slot] = need;
+    }
+    return slot;
+  }
+
+  private touch(slot: number): void {
+    if (this.dirtyMark[slot]) return;
+    this.dirtyMark[slot] = 1;
+    this.dirty.push(slot);
+  }
+
+  /** The working copy's own map of the slot's other runs (never shared with the committed copy). */
+  private ownOthers(slot: number): Map<number, LedgerFlight> {
+    const w = this.working.others[slot];
+    if (w && w !== this.committed.others[slot]) return w;
+    const own = new Map(w ?? []);
+    this.working.others[slot] = own;
+    return own;
+  }
+
+  /** Copies the dirty slots from one copy to the other and ends the write. */
+  private settle(from: SlotState, to: SlotState): void {
+    for (const slot of this.dirty) {
+      const off = this.offset[slot]!;
+      const n = this.words[slot]!;
+      // Nothing claimed, nothing in flight: the job's instant is forgotten with its entry.
+      if (from === this.working && isEmpty(from.b, off, n) && isEmpty(from.f, off, n) && !from.others[slot]?.size) from.t[slot] = Number.NaN;
+      to.t[slot] = from.t[slot]!;
+      to.fire[slot] = from.fire[slot]!;
+      to.attempt[slot] = from.attempt[slot]!;
+      to.b.set(from.b.subarray(off, off + n), off);
+      to.f.set(from.f.subarray(off, off + n), off);
+      const others = from.others[slot];
+      to.others[slot] = others && others.size > 0 ? new Map(others) : undefined;
+      from.others[slot] = to.others[slot] ? new Map(to.others[slot]) : undefined;
+      this.dirtyMark[slot] = 0;
+    }
+    this.dirty = [];
+  }
+}
+
+function hasBit(words: Uint32Array, off: number, n: number, item: number): boolean {
+  const k = item >> 5;
+  return k < n && (words[off + k]! & (1 << (item & 31))) !== 0;
+}
+
+function setBit(words: Uint32Array, off: number, item: number): void {
+  words[off + (item >> 5)]! |= 1 << (item & 31);
+}
+
+function clearBit(words: Uint32Array, off: number, item: number): void {
+  words[off + (item >> 5)]! &= ~(1 << (item & 31));
+}
+
+function isEmpty(words: Uint32Array, off: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (words[off + k] !== 0) return false;
+  return true;
+}
+
+function forEachBit(words: Uint32Array, off: number, n: number, fn: (item: number) => void): void {
+  for (let k = 0; k < n; k++) {
+    let word = words[off + k]!;
+    while (word !== 0) {
+      const low = word & -word;
+      fn(k * WORD_BITS + 31 - Math.clz32(low));
+      word ^= low;
+    }
+  }
+}
+
+function flightOf(s: SlotState, slot: number, item: number, off: number, n: number): LedgerFlight | undefined {
+  if (hasBit(s.f, off, n, item)) return { fireMs: s.fire[slot]!, attempt: s.attempt[slot]! };
+  return s.others[slot]?.get(item);
+}
+
+/** A bitmap's words as hex, item i as bit `i % 8` of byte `i / 8`, up to its last non-zero byte ('' when empty). */
+function hexOf(words: Uint32Array, off: number, n: number): string {
+  let last = n - 1;
+  while (last >= 0 && words[off + last] === 0) last--;
+  if (last < 0) return '';
+  let hex = '';
+  for (let k = 0; k < last; k++) {
+    const word = words[off + k]!;
+    hex += HEX_BYTES[word & 255]! + HEX_BYTES[(word >>> 8) & 255]! + HEX_BYTES[(word >>> 16) & 255]! + HEX_BYTES[word >>> 24]!;
+  }
+  for (let word = words[off + last]!; word !== 0; word >>>= 8) hex += HEX_BYTES[word & 255]!;
+  return hex;
+}
+
+/** Other runs in flight as `[fire, attempt, bitmap]` groups. */
+function otherGroups(others: ReadonlyMap<number, LedgerFlight>): string[] {
+  const groups = new Map<string, { flight: LedgerFlight; words: number[] }>();
+  for (const [item, flight] of others) {
+    const k = `${flight.fireMs}/${flight.attempt}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { flight, words: [] }));
+    const w = item >> 5;
+    while (g.words.length <= w) g.words.push(0);
+    g.words[w]! |= 1 << (item & 31);
+  }
+  return [...groups.values()].map((g) => `[${g.flight.fireMs},${g.flight.attempt},"${hexOf(Uint32Array.from(g.words), 0, g.words.length)}"]`);
+}
