@@ -219,7 +219,7 @@ export class RunBeginner {
         // A poisoned fire is recorded, not run: the marker is created and removed in the same
         // multi, which proves that no run holds the item while its record is written.
         if (r.poison) tx.remove(this.paths.running(r.job, r.item));
-        tx.setData(this.paths.item(r.job, r.item), encodeProgress(record), cached.version);
+        tx.setData(this.paths.item(r.job, r.item), encodeProgress(record, this.member.name), cached.version);
         if (p.history) this.histories.op(tx, r.job, r.item, cached, record.recent ?? []);
         this.ledger.reserve(tx, r.job, r.item);
         return true;

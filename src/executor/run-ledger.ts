@@ -208,7 +208,7 @@ export class RunLedger {
           }
         }
         const tx = this.zk.transaction();
-        tx.setData(this.paths.item(job, item), encodeProgress(record), cached.version);
+        tx.setData(this.paths.item(job, item), encodeProgress(record, this.member.name), cached.version);
         this.histories.op(tx, job, item, cached, record.recent ?? []);
         const out = await this.zk.commit(tx);
         this.onNotesRecorded?.(job, item, notes);
@@ -298,7 +298,7 @@ export class RunLedger {
       const tx = this.zk.transaction();
       if (fence !== undefined) tx.check(this.paths.member(this.member.name), fence);
       const first = fence === undefined ? 0 : 1;
-      tx.check(this.paths.running(job, item), 0).setData(this.paths.item(job, item), encodeProgress(record), cached.version);
+      tx.check(this.paths.running(job, item), 0).setData(this.paths.item(job, item), encodeProgress(record, this.member.name), cached.version);
       try {
         const out = await this.zk.commit(tx);
         this.progress.set(job, item, { ...cached, record, version: out[first + 1]!.stat!.version });

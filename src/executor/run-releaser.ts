@@ -211,7 +211,7 @@ export class RunReleaser {
         };
         p.history = withHistory.has(p);
         tx.remove(paths.running(req.job, req.item), 0); // markers are never changed after their create
-        tx.setData(paths.item(req.job, req.item), encodeProgress(p.record), cached.version);
+        tx.setData(paths.item(req.job, req.item), encodeProgress(p.record, member.name), cached.version);
         if (p.history) histories.op(tx, req.job, req.item, cached, p.record.recent ?? []);
         ledger.reserve(tx, req.job, req.item);
         return true;

@@ -128,7 +128,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     const names = [...this.members!.children].sort().join(',');
     if (names === this.membersSwept) return;
     this.membersSwept = names;
-    this.ledgers.schedule();
+    void this.ledgers.schedule();
   }
 
   close(): void {

@@ -4,16 +4,27 @@ import { childPath, type ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import { childrenIfExists } from '../zk/children-if-exists.js';
 import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
+import { systemClock, type Timers, type TimerHandle } from '../clock/clock.js';
+import { readLedgerPart } from '../model/member-ledger.js';
+import { readProgress } from '../model/progress-record.js';
+import { supersedes } from '../model/ledger-view.js';
+
+/** A gone member's ledger kept (something in it is still current) is looked at again after this. */
+export const LEDGER_RECHECK_MS = 5000;
 
 /**
- * Removes the ledgers of members that are gone (run protocol v2, step 2: a ledger is read by
- * nothing yet, so a dead member's is only garbage; from step 3 on, a ledger goes only once its
- * items were taken over). Run by the leader when the members change. The ledgers are listed before
- * the members: a member makes its node before its ledger, so a ledger whose member is missing from
- * the later list belongs to a session that is over and will never write it again.
+ * Removes the ledgers of members that are gone, once nothing in them is current (run protocol v2,
+ * step 3: `model/ledger-view.ts`): every item a gone member's ledger names (claimed or in flight)
+ * had its record written by another member since — its takeover, which read the ledger — or no
+ * longer exists. A ledger still current is looked at again every `LEDGER_RECHECK_MS`. Run by the
+ * leader when the members change. The ledgers are listed before the members: a member makes its
+ * node before its ledger, so a ledger whose member is missing from the later list belongs to a
+ * session that is over and will never write it again.
  */
 export class LedgerSweeper {
   private readonly loop: RefreshLoop;
+  private readonly timers: Timers;
+  private recheck: TimerHandle | undefined;
   private closed = false;
 
   constructor(
@@ -22,6 +33,7 @@ export class LedgerSweeper {
     private readonly log: Logger,
     retry?: RetryTiming,
   ) {
+    this.timers = retry?.timers ?? systemClock;
     this.loop = new RefreshLoop(() => this.sweep(), {
       ...retry,
       deferred: true,
@@ -30,14 +42,16 @@ export class LedgerSweeper {
     });
   }
 
-  /** Asks for a sweep soon (a burst of member changes costs one). */
-  schedule(): void {
-    if (!this.closed) void this.loop.request().catch(() => undefined);
+  /** Asks for a sweep soon (a burst of member changes costs one); resolves once a sweep asked for by it ended. */
+  schedule(): Promise<void> {
+    return this.closed ? Promise.resolve() : this.loop.request().catch(() => undefined);
   }
 
   /** Stops it: no sweep starts after. Idempotent. */
   close(): void {
     this.closed = true;
+    if (this.recheck) this.timers.clearTimeout(this.recheck);
+    this.recheck = undefined;
     this.loop.close();
   }
 
@@ -45,14 +59,50 @@ export class LedgerSweeper {
     const ledgers = await childrenIfExists(this.zk, this.paths.ledgers);
     if (ledgers.length === 0) return;
     const live = new Set(await childrenIfExists(this.zk, this.paths.workers));
+    let kept = 0;
     for (const member of ledgers) {
       if (live.has(member) || this.closed) continue;
       const parts = await childrenIfExists(this.zk, this.paths.ledger(member));
+      if (await this.stillCurrent(member, parts)) {
+        kept++;
+        continue;
+      }
       const tx = this.zk.transaction();
       for (const part of parts) tx.remove(childPath(this.paths.ledger(member), part));
       tx.remove(this.paths.ledger(member));
       await this.zk.commit(tx);
       this.log.info({ member, parts: parts.length }, 'removed the ledger of a member gone');
     }
+    if (kept > 0 && !this.closed) {
+      this.recheck ??= this.timers.setTimeout(() => {
+        this.recheck = undefined;
+        void this.schedule();
+      }, LEDGER_RECHECK_MS);
+    }
+  }
+
+  /** Whether anything in the gone member's ledger is still current (the first such entry ends the look). */
+  private async stillCurrent(member: string, parts: readonly string[]): Promise<boolean> {
+    for (const part of parts) {
+      const path = childPath(this.paths.ledger(member), part);
+      const node = await this.zk.getDataIfExists(path);
+      if (!node) continue;
+      const read = readLedgerPart(node.data, path);
+      if (!read.ok) {
+        // Nobody can read it, so nobody can take anything from it: it goes.
+        this.log.error({ err: read.error, path }, 'malformed ledger of a member gone: removing it');
+        continue;
+      }
+      for (const [job, e] of read.value) {
+        for (const item of new Set([...e.b, ...e.f.keys()])) {
+          const record = await this.zk.getDataIfExists(this.paths.item(job, item));
+          if (!record) continue; // the item (or its job) is gone
+          const progress = readProgress(record.data, this.paths.item(job, item));
+          // A record that cannot be read cannot say the entry is superseded: kept.
+          if (!progress.ok || !supersedes({ mzxid: record.stat.mzxid, by: progress.value.by }, { member, mzxid: node.stat.mzxid })) return true;
+        }
+      }
+    }
+    return false;
   }
 }

@@ -2,6 +2,7 @@ import { checkedJson, encodeJson } from './json-codec.js';
 import { valueOr, type Decoded } from './decoded.js';
 import { FieldProblem, MAX_ID_LENGTH, MAX_TIME_MS, array, integer, isoTime, number, object, oneOf, string, timeMs } from './record-fields.js';
 import { isoOf, msOf } from './iso-time.js';
+import { sequenceOf } from '../zk/zk-paths.js';
 
 /** How a run (or a fire that never ran) ended. */
 export type RunOutcome = 'success' | 'failed' | 'timeout' | 'aborted' | 'interrupted' | 'skipped' | 'missed';
@@ -61,6 +62,12 @@ export interface ProgressRecord {
   durationMs?: number;
   worker?: string;
   /**
+   * Who wrote the record last: the sequence number of its member node (`m-<token>-<sequence>`,
+   * unique in the fleet). A member ledger's entry for the item is superseded once another member
+   * wrote the record after it (docs/design/run-protocol-v2.md, step 3).
+   */
+  by?: number;
+  /**
    * The run history: the last `RECENT_OUTCOMES` outcomes, newest first. Stored in its own node
    * (`items/<i>/history`), not in the progress record, so that the write that starts a run stays
    * small: `encodeProgress` leaves it out.
@@ -105,6 +112,8 @@ interface StoredProgress {
   a?: number;
   d?: number;
   w?: string;
+  /** by. */
+  b?: number;
 }
 
 /** [fireTime ms, outcome, attempt, worker, at ms, durationMs | null, startedAt − fireTime | null, error?] */
@@ -113,8 +122,14 @@ type StoredOutcome = [number, RunOutcome, number, string, number, number | null,
 const ms = msOf;
 const iso = isoOf;
 
-/** The progress record as stored at `items/<i>` (without the run history). */
-export function encodeProgress(p: ProgressRecord): Buffer {
+/** The last member name `encodeProgress` was given, and its sequence number. */
+let lastWriter = { name: '', sequence: Number.NaN };
+
+/**
+ * The progress record as stored at `items/<i>` (without the run history); `writer`, the member
+ * writing it, is stored as `by` (else the record's own `by` is kept).
+ */
+export function encodeProgress(p: ProgressRecord, writer?: string): Buffer {
   const out: StoredProgress = { v: 2 };
   if (p.lastScheduled !== undefined) out.s = ms(p.lastScheduled);
   if (p.lastCompleted !== undefined) out.c = ms(p.lastCompleted);
@@ -131,8 +146,14 @@ export function encodeProgress(p: ProgressRecord): Buffer {
   if (p.attempt !== undefined) out.a = p.attempt;
   if (p.durationMs !== undefined) out.d = p.durationMs;
   if (p.worker !== undefined) out.w = p.worker;
+  if (writer !== undefined && writer !== lastWriter.name) lastWriter = { name: writer, sequence: sequenceOf(writer) };
+  const by = writer !== undefined ? lastWriter.sequence : p.by;
+  if (by !== undefined && Number.isInteger(by)) out.b = by;
   return encodeJson(out);
 }
+
+/** Largest member sequence number (ZooKeeper's sequential suffix is a signed 32-bit counter). */
+const MAX_SEQUENCE = 2 ** 31 - 1;
 
 /** Largest attempt number (retries and failover re-runs of one fire) a record may hold. */
 const MAX_ATTEMPT = 1_000_000;
@@ -176,6 +197,7 @@ function compactProgress(o: Record<string, unknown>): ProgressRecord {
   if (o.a !== undefined) p.attempt = integer(o.a, 'a', 0, MAX_ATTEMPT);
   if (o.d !== undefined) p.durationMs = number(o.d, 'd', 0, MAX_DURATION_MS);
   if (o.w !== undefined) p.worker = string(o.w, 'w', MAX_ID_LENGTH);
+  if (o.b !== undefined) p.by = integer(o.b, 'b', 0, MAX_SEQUENCE);
   return p;
 }
 

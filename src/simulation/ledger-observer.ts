@@ -2,13 +2,15 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { decodeMarker } from '../model/running-marker.js';
 import { decodeProgress } from '../model/progress-record.js';
 import { readLedgerPart, type LedgerPart } from '../model/member-ledger.js';
+import { supersedes } from '../model/ledger-view.js';
+import { sequenceOf } from '../zk/zk-paths.js';
 import type { SimChange } from './sim-zookeeper.js';
 import type { FleetIncident } from './fleet-events.js';
 import { itemNodeOf } from './item-node.js';
 
 /** What the observer reads of the simulated server. */
 export interface PeekableServer {
-  peek(path: string): { data: Buffer; stat: { ephemeralOwner: bigint } } | undefined;
+  peek(path: string): { data: Buffer; stat: { ephemeralOwner: bigint; mzxid: bigint } } | undefined;
 }
 
 type Flight = { fireMs: number; attempt: number };
@@ -17,16 +19,21 @@ const key = (job: string, item: number): string => `${job}#${item}`;
 /**
  * Checks invariant (h) at every applied transaction: each live member's ledger holds exactly the
  * runs its markers hold (same fire, same first attempt), but for runs whose marker an operator's
- * forced operation took (their entry stays until the run ends); and a ledger write never claims an
- * item begun at an instant past the item's `lastScheduled`.
+ * forced operation took (their entry stays until the run ends); a ledger write never claims an
+ * item begun at an instant past the item's `lastScheduled`; and what the ledgers of members gone
+ * say of an item while current (`model/ledger-view.ts`: not superseded by another member's write
+ * of its record) is what its record says: a run in flight there is the record's `inFlight` of
+ * that member, and every such `inFlight` (but a run handed back) is there — a gone member's
+ * ledger stays until its entries are superseded.
  */
 export class LedgerObserver {
   /** Per member: its markers, by job#item. */
   private readonly markers = new Map<string, Map<string, Flight>>();
   /** Who created each marker node. */
   private readonly markerMember = new Map<string, string>();
-  /** Per member: its ledger parts as last written, by path. */
+  /** Per member: its ledger parts as last written, by path, with the zxid of that write. */
   private readonly ledgers = new Map<string, Map<string, LedgerPart>>();
+  private readonly partZxid = new Map<string, bigint>();
   /** member|job#item of runs whose marker the operator took → when. */
   private readonly taken = new Map<string, number>();
 
@@ -39,8 +46,19 @@ export class LedgerObserver {
   committed(changes: readonly SimChange[], zxid: bigint, session: bigint, operatorSession: bigint, atMs: number): FleetIncident[] {
     const out: FleetIncident[] = [];
     const touched = new Set<string>();
+    /** Items whose record changed, as job#item → [job, item]. */
+    const records = new Map<string, [string, number]>();
+    /** Members gone in this transaction (their member node deleted). */
+    const gone: string[] = [];
     const ledgerPrefix = `${this.paths.ledgers}/`;
+    const memberPrefix = `${this.paths.workers}/`;
     for (const c of changes) {
+      const record = itemNodeOf(this.paths, c.path, 'item');
+      if (record) {
+        records.set(key(record.job, record.item), [record.job, record.item]);
+        continue;
+      }
+      if (c.op === 'delete' && c.path.startsWith(memberPrefix)) gone.push(c.path.slice(memberPrefix.length));
       const marker = itemNodeOf(this.paths, c.path, 'running');
       if (marker) {
         const k = key(marker.job, marker.item);
@@ -66,9 +84,14 @@ export class LedgerObserver {
       touched.add(member);
       const parts = this.mapOf(this.ledgers, member);
       if (c.op === 'delete') {
+        // A gone member's ledger removed (by the leader's sweep): every entry must be superseded.
+        const removed = parts.get(c.path);
         parts.delete(c.path);
+        this.partZxid.delete(c.path);
+        for (const [job, e] of removed ?? []) for (const item of new Set([...e.b, ...e.f.keys()])) records.set(key(job, item), [job, item]);
         continue;
       }
+      this.partZxid.set(c.path, zxid);
       const read = readLedgerPart(this.server.peek(c.path)?.data, c.path);
       if (!read.ok) {
         out.push({ kind: 'ledger-mismatch', atMs, path: c.path, zxid, detail: `unreadable: ${read.error.message}` });
@@ -89,7 +112,39 @@ export class LedgerObserver {
       }
     }
     for (const member of touched) out.push(...this.compare(member, zxid, atMs));
+    for (const member of gone) {
+      for (const part of this.ledgers.get(member)?.values() ?? []) for (const [job, e] of part) for (const item of e.f.keys()) records.set(key(job, item), [job, item]);
+    }
+    for (const [job, item] of records.values()) out.push(...this.compareGone(job, item, zxid, atMs));
     return out;
+  }
+
+  /**
+   * The runs in flight the current entries of gone members' ledgers hold for the item, against its
+   * record's `inFlight` (same member and fire; the ledger keeps the attempt a run began with, the
+   * record the latest).
+   */
+  private compareGone(job: string, item: number, zxid: bigint, atMs: number): FleetIncident[] {
+    const k = key(job, item);
+    const node = this.server.peek(this.paths.item(job, item));
+    const record = node ? decodeProgress(node.data) : undefined;
+    const stamp = node ? { mzxid: node.stat.mzxid, by: record?.by } : undefined;
+    const held: Array<{ member: string; fireMs: number; attempt: number }> = [];
+    for (const [member, parts] of this.ledgers) {
+      if (this.server.peek(this.paths.member(member)) || this.taken.has(`${member}|${k}`)) continue;
+      for (const [path, part] of parts) {
+        const f = part.get(job)?.f.get(item);
+        if (f && stamp && !supersedes(stamp, { member, mzxid: this.partZxid.get(path) ?? 0n })) held.push({ member, ...f });
+      }
+    }
+    const f = record?.inFlight;
+    const matches = (h: (typeof held)[number]): boolean => !!f && h.member === f.member && h.fireMs === Date.parse(f.fireTime) && h.attempt <= f.attempt;
+    // What the record says of a gone member's run it wrote itself must be in that member's ledger;
+    // once another member wrote the record, the record carries it on (a takeover that kept it).
+    const expected = f && !f.interrupted && record?.by === sequenceOf(f.member) && !this.server.peek(this.paths.member(f.member)) && !this.taken.has(`${f.member}|${k}`) ? f : undefined;
+    if (held.every(matches) && (!expected || held.length === 1)) return [];
+    const said = held.map((h) => `${h.member} fire ${new Date(h.fireMs).toISOString()} attempt ${h.attempt}`).join('; ');
+    return [{ kind: 'ledger-mismatch', atMs, path: this.paths.item(job, item), zxid, detail: `${k}: gone members' ledgers hold [${said}] in flight, its record ${f ? `${f.member} fire ${f.fireTime} attempt ${f.attempt} (written by ${record?.by ?? 'nobody'})` : 'none'}` }];
   }
 
   private compare(member: string, zxid: bigint, atMs: number): FleetIncident[] {

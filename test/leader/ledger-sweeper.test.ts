@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LedgerSweeper } from '../../src/leader/ledger-sweeper.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { waitFor } from '../support/wait-for.js';
+import { encodeProgress } from '../../src/model/progress-record.js';
+import { encodeLedgerPart, type LedgerPart } from '../../src/model/member-ledger.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 
 describe('LedgerSweeper', () => {
@@ -28,6 +30,35 @@ describe('LedgerSweeper', () => {
     sweeper.schedule();
     await waitFor(async () => (await zk.exists(paths.ledger(gone))) === null, { timeoutMs: 10_000, message: "the gone member's ledger removed" });
     expect((await zk.getChildren(paths.ledger(live))).sort()).toEqual(['17', '3']);
+  });
+
+  it("keeps a gone member's ledger while it says something current of an item; removes it once another member wrote the item's record, or the item is gone", async () => {
+    ctx = new ZkTestContext('ledger-sweeper-current');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    const gone = 'm-fedcba9876543210-0000000001';
+    await zk.mkdirp(paths.workers);
+    await zk.mkdirp(paths.items('j'));
+    // The gone member's last multi: its run of item 0 begun, its record written beside its ledger.
+    await zk.create(paths.item('j', 0), encodeProgress({ lastScheduled: '2026-01-01T00:00:05.000Z' }, gone));
+    await zk.create(paths.item('j', 1), encodeProgress({}));
+    await zk.mkdirp(paths.ledger(gone));
+    const entries: LedgerPart = new Map([['j', { t: Date.UTC(2026, 0, 1, 0, 0, 5), b: new Set([0]), f: new Map([[0, { fireMs: Date.UTC(2026, 0, 1, 0, 0, 5), attempt: 1 }]]) }]]);
+    await zk.create(paths.ledgerPart(gone, 7), encodeLedgerPart(entries));
+    await zk.setData(paths.item('j', 0), encodeProgress({ lastScheduled: '2026-01-01T00:00:05.000Z' }, gone)); // its own attempt update: after the ledger, by itself
+    await zk.create(paths.ledgerPart(gone, 9), Buffer.from('not json'));
+    sweeper = new LedgerSweeper(zk, paths, silentLogger());
+    await sweeper.schedule();
+    expect((await zk.getChildren(paths.ledger(gone))).sort()).toEqual(['7', '9']);
+    // Another member takes the item over: its first write of the record supersedes the entry.
+    await zk.setData(paths.item('j', 0), encodeProgress({ lastScheduled: '2026-01-01T00:00:05.000Z' }, 'm-0123456789abcdef-0000000003'));
+    await sweeper.schedule();
+    expect(await zk.exists(paths.ledger(gone))).toBeNull();
+    // An item that is gone (its job removed) holds nothing back.
+    await zk.mkdirp(paths.ledger(gone));
+    await zk.create(paths.ledgerPart(gone, 7), encodeLedgerPart(new Map([['removed-job', { b: new Set(), f: new Map([[3, { fireMs: 1000, attempt: 1 }]]) }]])));
+    await sweeper.schedule();
+    expect(await zk.exists(paths.ledger(gone))).toBeNull();
   });
 
   it('does nothing while there are no ledgers', async () => {

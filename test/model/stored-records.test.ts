@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, type ProgressRecord, type RecentOutcome } from '../../src/model/progress-record.js';
+import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, readProgress, type ProgressRecord, type RecentOutcome } from '../../src/model/progress-record.js';
 import { decodeMarker, encodeMarker, type RunningMarker } from '../../src/model/running-marker.js';
 import { decodeJob, readJob, encodeJob } from '../../src/model/job-record.js';
 import { JOB_DEFAULTS, type JobDefinition } from '../../src/config/job-definition.js';
@@ -23,6 +23,16 @@ describe('stored run records (compact form)', () => {
     expect(decodeProgress(encodeProgress({}))).toEqual({});
     // Compact: well below the long form's size.
     expect(encodeProgress(running).length).toBeLessThan(JSON.stringify(running).length * 0.7);
+  });
+
+  it("stores who wrote a progress record as its member node's sequence number; a record without a writer keeps its own", () => {
+    const written = encodeProgress({ lastScheduled: '2026-01-01T00:00:05.000Z' }, 'm-0123456789abcdef-0000000042');
+    expect(JSON.parse(written.toString())).toEqual({ v: 2, s: Date.UTC(2026, 0, 1, 0, 0, 5), b: 42 });
+    expect(decodeProgress(written).by).toBe(42);
+    expect(decodeProgress(encodeProgress(decodeProgress(written))).by).toBe(42);
+    expect(decodeProgress(encodeProgress(decodeProgress(written), 'm-ffff-0000000007')).by).toBe(7);
+    const bad = readProgress(Buffer.from('{"v":2,"b":-1}'), '/j/items/0');
+    expect(bad.ok ? 'read' : bad.error.message).toMatch(/\bb\b/);
   });
 
   it('leaves the history out of the progress record and round-trips it on its own', () => {

@@ -355,17 +355,20 @@ describe('fleet simulation: every fire recorded once', () => {
 // the end. Not lost: the item's frontier is behind them, so that begin (or the next owner's
 // takeover) records them. The checker's (b) now says so; with 60 s more, each is run or recorded.
 describe('fleet simulation: fires pending behind a long queue of runs at the end', () => {
-  it('seeds 49949, 60094, 66626 (default scenario): pending at the end; with 60 s more, run or recorded', async () => {
-    const expected: Record<number, string[]> = { 49949: ['j1#4@40', 'j1#4@44'], 60094: ['j1#2@28'], 66626: ['j0#2@36', 'j0#2@40'] };
-    for (const [seed, fires] of Object.entries(expected)) {
-      const at = (r: Awaited<ReturnType<typeof runFleetSimulation>>) => r.pending.map((p) => `${p.job}#${p.item}@${new Date(p.fireMs).getUTCSeconds()}`);
-      const result = await runFleetSimulation(Number(seed), { trace: false });
+  // Which fires are pending at the end moves with every change of the interleaving (49949's went
+  // with the records' writer field); what must hold is that none is lost: with 60 s more, every
+  // one of them is run or recorded and nothing is pending.
+  it('seeds 49949, 60094, 66626 (default scenario): no fire lost; with 60 s more, none pending', async () => {
+    let pendingAtEnd = 0;
+    for (const seed of [49949, 60094, 66626]) {
+      const result = await runFleetSimulation(seed, { trace: false });
       expect(result.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
-      expect(at(result)).toEqual(fires);
-      const longer = await runFleetSimulation(Number(seed), { trace: false, script: (drawn) => ({ ...drawn, tailMs: drawn.tailMs + 60_000 }) });
+      pendingAtEnd += result.pending.length;
+      const longer = await runFleetSimulation(seed, { trace: false, script: (drawn) => ({ ...drawn, tailMs: drawn.tailMs + 60_000 }) });
       expect(longer.violations.map((v) => `seed ${seed} ${v.invariant}: ${v.message}`)).toEqual([]);
-      expect(at(longer)).toEqual([]);
+      expect(longer.pending).toEqual([]);
     }
+    expect(pendingAtEnd).toBeGreaterThan(0); // 60094 and 66626 end with fires pending (2026-12-04)
   }, 120_000);
 });
 

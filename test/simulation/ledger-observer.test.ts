@@ -14,10 +14,17 @@ const OPERATOR = 99n;
 
 /** A server of nodes set by hand, and the observer over it. */
 function world() {
-  const nodes = new Map<string, Buffer>([[paths.member(M), Buffer.alloc(0)]]);
-  const server = { peek: (path: string) => (nodes.has(path) ? { data: nodes.get(path)!, stat: { ephemeralOwner: 1n } } : undefined) };
-  const observer = new LedgerObserver(server, paths);
   let zxid = 0n;
+  /** Each node's data and the zxid of its last write (the next commit's). */
+  const written = new Map<string, bigint>();
+  const nodes = new Map<string, Buffer>([[paths.member(M), Buffer.alloc(0)]]);
+  const set = nodes.set.bind(nodes);
+  nodes.set = (path: string, data: Buffer) => {
+    written.set(path, zxid + 1n);
+    return set(path, data);
+  };
+  const server = { peek: (path: string) => (nodes.has(path) ? { data: nodes.get(path)!, stat: { ephemeralOwner: 1n, mzxid: written.get(path) ?? 0n } } : undefined) };
+  const observer = new LedgerObserver(server, paths);
   const commit = (changes: SimChange[], session = 1n, atMs = 0) => observer.committed(changes, ++zxid, session, OPERATOR, atMs).map((i) => (i.kind === 'ledger-mismatch' ? i.detail : i.kind));
   const marker = (item: number, fireMs = FIRE, attempt = 1): SimChange => {
     nodes.set(paths.running('j', item), encodeMarker({ member: M, worker: 'w', fireTime: iso(fireMs), attempt, startedAt: iso(fireMs) }));
@@ -60,6 +67,29 @@ describe('LedgerObserver (invariant (h))', () => {
     expect(v.observer.finished(7000, 5000).map((i) => (i.kind === 'ledger-mismatch' ? i.detail : ''))).toEqual([expect.stringContaining('taken by an operator at 1000 ms')]);
     v.commit([v.ledger([])]);
     expect(v.observer.finished(7000, 5000)).toEqual([]); // cleared: no longer excused, no longer owed
+  });
+
+  it("a gone member's run that the record it wrote names stays in its ledger until another member writes the record", () => {
+    for (const takenOver of [false, true]) {
+      const w = world();
+      const inFlight = (member: string) => ({ fireTime: iso(FIRE), attempt: 1, member, worker: 'w', startedAt: iso(FIRE) });
+      const began = [w.marker(0), w.ledger([[0, FIRE, 1]])];
+      w.nodes.set(paths.item('j', 0), encodeProgress({ lastScheduled: iso(FIRE), inFlight: inFlight(M) }, M));
+      expect(w.commit([...began, { op: 'setData', path: paths.item('j', 0) }])).toEqual([]);
+      // Its session ends: its marker goes, its ledger and the record it wrote stay.
+      w.nodes.delete(paths.member(M));
+      expect(w.commit([{ op: 'delete', path: paths.member(M) }, w.unmark(0)])).toEqual([]);
+      if (takenOver) {
+        // Another (live) member's takeover writes the record (its re-run in flight): M's entry is superseded.
+        w.nodes.set(paths.member('m-bbbb-0000000002'), Buffer.alloc(0));
+        w.nodes.set(paths.item('j', 0), encodeProgress({ lastScheduled: iso(FIRE), inFlight: { ...inFlight('m-bbbb-0000000002'), attempt: 2 } }, 'm-bbbb-0000000002'));
+        expect(w.commit([{ op: 'setData', path: paths.item('j', 0) }])).toEqual([]);
+      }
+      // The leader's sweep removes M's ledger: only once nothing in it is current.
+      w.nodes.delete(paths.ledgerPart(M, 4));
+      const swept = w.commit([{ op: 'delete', path: paths.ledgerPart(M, 4) }]);
+      expect(swept).toEqual(takenOver ? [] : [`j#0: gone members' ledgers hold [] in flight, its record ${M} fire ${iso(FIRE)} attempt 1 (written by 1)`]);
+    }
   });
 
   it('a claim past the item\'s lastScheduled is a violation; a gone member is not compared', () => {
