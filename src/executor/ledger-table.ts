@@ -1,4 +1,4 @@
-import { ledgerPartOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
+import { HEX_BYTES, entryItems, flightGroups, ledgerPartOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
 
 /*
  * A member's ledger (run protocol v2) as its writer keeps it: one slot per job, the claims and the
@@ -14,8 +14,6 @@ import { ledgerPartOf, type LedgerFlight, type LedgerPart } from '../model/membe
 
 /** Bits per bitmap word. */
 const WORD_BITS = 32;
-/** Two hex digits of every byte value. */
-const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /** One copy of every slot's state. */
 class SlotState {
@@ -201,7 +199,7 @@ export class LedgerTable {
       if (f !== '' || others?.size) {
         const groups: string[] = [];
         if (f !== '') groups.push(`[${w.fire[slot]},${w.attempt[slot]},"${f}"]`);
-        if (others?.size) groups.push(...otherGroups(others));
+        if (others?.size) groups.push(flightGroups(others));
         out += `${inner}"f":[${groups.join(',')}]`;
       }
       out += '}';
@@ -230,8 +228,7 @@ export class LedgerTable {
       }
     }
     for (const [job, e] of entries ?? []) {
-      const items = [...e.b, ...e.f.keys()];
-      const slot = this.slotFor(job, items.length > 0 ? Math.max(...items) : 0);
+      const slot = this.slotFor(job, Math.max(0, ...entryItems(e)));
       const off = this.offset[slot]!;
       const n = this.words[slot]!;
       this.touch(slot);
@@ -299,13 +296,9 @@ export class LedgerTable {
     this.dirty.push(slot);
   }
 
-  /** The working copy's own map of the slot's other runs (never shared with the committed copy). */
+  /** The working copy's map of the slot's other runs (its own: `settle` never shares one between the copies). */
   private ownOthers(slot: number): Map<number, LedgerFlight> {
-    const w = this.working.others[slot];
-    if (w && w !== this.committed.others[slot]) return w;
-    const own = new Map(w ?? []);
-    this.working.others[slot] = own;
-    return own;
+    return (this.working.others[slot] ??= new Map());
   }
 
   /** Copies the dirty slots from one copy to the other and ends the write. */
@@ -321,8 +314,8 @@ export class LedgerTable {
       to.b.set(from.b.subarray(off, off + n), off);
       to.f.set(from.f.subarray(off, off + n), off);
       const others = from.others[slot];
-      to.others[slot] = others && others.size > 0 ? new Map(others) : undefined;
-      from.others[slot] = to.others[slot] ? new Map(to.others[slot]) : undefined;
+      if (others?.size) to.others[slot] = new Map(others);
+      else from.others[slot] = to.others[slot] = undefined;
       this.dirtyMark[slot] = 0;
     }
     this.dirty = [];
@@ -375,18 +368,4 @@ function hexOf(words: Uint32Array, off: number, n: number): string {
   }
   for (let word = words[off + last]!; word !== 0; word >>>= 8) hex += HEX_BYTES[word & 255]!;
   return hex;
-}
-
-/** Other runs in flight as `[fire, attempt, bitmap]` groups. */
-function otherGroups(others: ReadonlyMap<number, LedgerFlight>): string[] {
-  const groups = new Map<string, { flight: LedgerFlight; words: number[] }>();
-  for (const [item, flight] of others) {
-    const k = `${flight.fireMs}/${flight.attempt}`;
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { flight, words: [] }));
-    const w = item >> 5;
-    while (g.words.length <= w) g.words.push(0);
-    g.words[w]! |= 1 << (item & 31);
-  }
-  return [...groups.values()].map((g) => `[${g.flight.fireMs},${g.flight.attempt},"${hexOf(Uint32Array.from(g.words), 0, g.words.length)}"]`);
 }

@@ -5,7 +5,7 @@ import { ZkClosedError } from '../zk/zk-errors.js';
 import { childrenIfExists } from '../zk/children-if-exists.js';
 import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
 import { systemClock, type Timers, type TimerHandle } from '../clock/clock.js';
-import { readLedgerPart } from '../model/member-ledger.js';
+import { entryItems, readLedgerPart } from '../model/member-ledger.js';
 import { readProgress } from '../model/progress-record.js';
 import { supersedes } from '../model/ledger-view.js';
 
@@ -94,7 +94,7 @@ export class LedgerSweeper {
         continue;
       }
       for (const [job, e] of read.value) {
-        for (const item of new Set([...e.b, ...e.f.keys()])) {
+        for (const item of entryItems(e)) {
           const record = await this.zk.getDataIfExists(this.paths.item(job, item));
           if (!record) continue; // the item (or its job) is gone
           const progress = readProgress(record.data, this.paths.item(job, item));

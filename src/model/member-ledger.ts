@@ -44,7 +44,7 @@ export function ledgerPartOf(job: string, parts: number): number {
 }
 
 /** Two hex digits of every byte value. */
-const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+export const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /** Items as a bitmap in hex: item i is bit `i % 8` of byte `i / 8`. */
 export function bitmapOf(items: Iterable<number>): string {
@@ -92,8 +92,8 @@ export function encodeLedgerPart(part: LedgerPart): Buffer {
   return Buffer.from(`${out}}}`, 'utf8');
 }
 
-/** The runs in flight as `[fire, attempt, bitmap]` groups (one in the steady state). */
-function flightGroups(f: ReadonlyMap<number, LedgerFlight>): string {
+/** The runs in flight as `[fire, attempt, bitmap]` groups (one in the steady state), comma-separated. */
+export function flightGroups(f: ReadonlyMap<number, LedgerFlight>): string {
   let one: LedgerFlight | undefined;
   for (const flight of f.values()) {
     if (one && (flight.fireMs !== one.fireMs || flight.attempt !== one.attempt)) {
@@ -111,6 +111,11 @@ function flightGroups(f: ReadonlyMap<number, LedgerFlight>): string {
     g.items.push(item);
   }
   return [...groups.values()].map((g) => `[${g.flight.fireMs},${g.flight.attempt},"${bitmapOf(g.items)}"]`).join(',');
+}
+
+/** Every item an entry names: claimed or in flight. */
+export function entryItems(e: LedgerEntry): Set<number> {
+  return new Set([...e.b, ...e.f.keys()]);
 }
 
 function bitmap(v: unknown, key: string): number[] {

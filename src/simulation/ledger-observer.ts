@@ -1,7 +1,7 @@
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { decodeMarker } from '../model/running-marker.js';
 import { decodeProgress } from '../model/progress-record.js';
-import { readLedgerPart, type LedgerPart } from '../model/member-ledger.js';
+import { entryItems, readLedgerPart, type LedgerPart } from '../model/member-ledger.js';
 import { supersedes } from '../model/ledger-view.js';
 import { sequenceOf } from '../zk/zk-paths.js';
 import type { SimChange } from './sim-zookeeper.js';
@@ -88,7 +88,7 @@ export class LedgerObserver {
         const removed = parts.get(c.path);
         parts.delete(c.path);
         this.partZxid.delete(c.path);
-        for (const [job, e] of removed ?? []) for (const item of new Set([...e.b, ...e.f.keys()])) records.set(key(job, item), [job, item]);
+        for (const [job, e] of removed ?? []) for (const item of entryItems(e)) records.set(key(job, item), [job, item]);
         continue;
       }
       this.partZxid.set(c.path, zxid);
