@@ -75,12 +75,14 @@ export interface PendingFire {
 
 /** Checks the fleet invariants over what the simulation recorded; returns every violation found. */
 export function checkFleet(input: CheckInput): Violation[] {
-  return [...checkOverlap(input), ...checkStarts(input), ...checkFencing(input), ...checkIncidents(input), ...lostFires(input).violations, ...checkInterrupted(input), ...checkRecordedOnce(input)].sort((a, b) => a.atMs - b.atMs);
+  return checkFleetFully(input).violations;
 }
 
-/** The fires (b) took as pending at the end: after their item's frontier, behind runs that went on past the cutoff. */
-export function pendingFires(input: CheckInput): PendingFire[] {
-  return lostFires(input).pending;
+/** `checkFleet`, with the fires (b) took as pending at the end: after their item's frontier, behind runs that went on past the cutoff. */
+export function checkFleetFully(input: CheckInput): { violations: Violation[]; pending: PendingFire[] } {
+  const lost = lostFires(input);
+  const violations = [...checkOverlap(input), ...checkStarts(input), ...checkFencing(input), ...checkIncidents(input), ...lost.violations, ...checkInterrupted(input), ...checkRecordedOnce(input)].sort((a, b) => a.atMs - b.atMs);
+  return { violations, pending: lost.pending };
 }
 
 /**

@@ -7,7 +7,7 @@ import { SimZkClient } from './sim-zk-client.js';
 import { SimWorker } from './sim-worker.js';
 import { generateScenario, type FleetAction, type FleetScenario, type ScenarioOptions } from './fleet-scenario.js';
 import { emptyFleetLog, SAMPLE_MS, type FleetLog, type RunRecord } from './fleet-events.js';
-import { checkFleet, pendingFires, type FinalItem, type PendingFire, type Violation } from './fleet-checker.js';
+import { checkFleetFully, type FinalItem, type PendingFire, type Violation } from './fleet-checker.js';
 import { LedgerObserver } from './ledger-observer.js';
 import { itemNodeOf } from './item-node.js';
 import { ZkPaths } from '../zk/zk-paths.js';
@@ -394,9 +394,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
     }
   }
   log.incidents.push(...ledgers.finished(endMs, Math.max(...scenario.jobs.map((j) => j.maxRunMs)) + 5000));
-  const checked = { scenario, log, final, startWallMs, endMs };
-  const violations = checkFleet(checked);
-  const pending = pendingFires(checked);
+  const { violations, pending } = checkFleetFully({ scenario, log, final, startWallMs, endMs });
   for (const w of workers) if (w.alive) void w.stop();
   return { seed, activeMs: options.scenario?.activeMs, scenario, violations, pending, trace, stats };
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runFleetSimulation, type FleetSimulationOptions } from '../../src/simulation/fleet-simulation.js';
 import { formatFailure } from '../../src/simulation/fleet-report.js';
-import { BUSY_GAP_MS, checkFleet, pendingFires, type FinalItem } from '../../src/simulation/fleet-checker.js';
+import { BUSY_GAP_MS, checkFleet, checkFleetFully, type FinalItem } from '../../src/simulation/fleet-checker.js';
 import { emptyFleetLog, type RunRecord } from '../../src/simulation/fleet-events.js';
-import { generateScenario, type FleetScenario } from '../../src/simulation/fleet-scenario.js';
+import { generateScenario, type FleetAction, type FleetScenario } from '../../src/simulation/fleet-scenario.js';
 
 /** The sweep's scenarios: 10–20 s of faults and operator actions, then the fleet heals and settles. */
 const SWEEP: FleetSimulationOptions = { scenario: { activeMs: [10_000, 20_000] }, trace: false };
@@ -167,6 +167,30 @@ describe('fleet simulation regressions (forced reshards)', () => {
   }, 60_000);
 });
 
+/**
+ * A directed scenario: one job of one item (`j0#0`, overlap `skip`, failover on, runs of 4 s) on two
+ * workers with a 3-second session timeout, the drawn scenario's other settings kept.
+ */
+function oneItemScenario(
+  drawn: FleetScenario,
+  o: { periodS: number; misfire: 'fire-once' | 'catch-up'; maxCatchUp?: number; attempts: number; failRate: number; actions: FleetAction[]; activeMs: number; tailMs: number },
+): FleetScenario {
+  const definition = {
+    ...drawn.jobs[0]!.definition,
+    name: 'j0',
+    cron: `*/${o.periodS} * * * * *`,
+    shards: 1,
+    overlap: 'skip' as const,
+    misfire: o.misfire,
+    ...(o.maxCatchUp !== undefined && { maxCatchUp: o.maxCatchUp }),
+    failover: true,
+    timeoutMs: 0,
+    retry: { attempts: o.attempts, backoffMs: 200, maxBackoffMs: 1000 },
+    maxFailovers: 3,
+  };
+  return { ...drawn, workers: 2, sessionTimeoutMs: 3000, jobs: [{ definition, periodS: o.periodS, minRunMs: 4000, maxRunMs: 4000, failRate: o.failRate }], actions: o.actions, activeMs: o.activeMs, tailMs: o.tailMs };
+}
+
 // F1a, the disabled-item loss the review reproduced on a live fleet, as a directed scenario: the
 // item's run goes on when an operator disables it, its owner is killed, the survivor takes the item
 // while it is disabled, the operator enables it. Three rules each prevent the loss: a begin never
@@ -177,13 +201,12 @@ describe('fleet simulation regressions (forced reshards)', () => {
 // back, it passes.
 describe('fleet simulation: directed scenarios', () => {
   it('F1a: disabled while it runs, its owner killed, enabled again on the survivor: the interrupted fire runs again', async () => {
-    const script = (drawn: FleetScenario): FleetScenario => {
-      const definition = { ...drawn.jobs[0]!.definition, name: 'j0', cron: '*/5 * * * * *', shards: 1, overlap: 'skip' as const, misfire: 'fire-once' as const, failover: true, timeoutMs: 0, retry: { attempts: 1, backoffMs: 200, maxBackoffMs: 1000 }, maxFailovers: 3 };
-      return {
-        ...drawn,
-        workers: 2,
-        sessionTimeoutMs: 3000,
-        jobs: [{ definition, periodS: 5, minRunMs: 4000, maxRunMs: 4000, failRate: 0 }],
+    const script = (drawn: FleetScenario): FleetScenario =>
+      oneItemScenario(drawn, {
+        periodS: 5,
+        misfire: 'fire-once',
+        attempts: 1,
+        failRate: 0,
         actions: [
           { atMs: 3000, kind: 'move', job: 'j0', item: 0, worker: 0 },
           { atMs: 10_500, kind: 'disable', job: 'j0', item: 0 }, // the fire of 10 s runs until 14 s
@@ -192,8 +215,7 @@ describe('fleet simulation: directed scenarios', () => {
         ],
         activeMs: 30_000,
         tailMs: 20_000,
-      };
-    };
+      });
     const result = await runFleetSimulation(1, { trace: false, script });
     expect(result.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
     expect(result.stats.runs).toBeGreaterThan(5);
@@ -261,7 +283,8 @@ describe('fleet checker', () => {
     const at30: FinalItem = { ...item, progress: { lastScheduled: new Date(startWallMs + 30_000).toISOString() } };
     const check = (final: FinalItem = at30) => {
       const input = { scenario, log, final: [final], startWallMs, endMs };
-      return { lost: checkFleet(input).map((v) => v.atMs / 1000), pending: pendingFires(input).map((p) => (p.fireMs - startWallMs) / 1000) };
+      const { violations, pending } = checkFleetFully(input);
+      return { lost: violations.map((v) => v.atMs / 1000), pending: pending.map((p) => (p.fireMs - startWallMs) / 1000) };
     };
     const after30 = Array.from({ length: lastChecked - 30 }, (_, k) => 31 + k);
     // The run of 30 s goes on to the end (retrying): everything after it waits for the item's next begin.
@@ -376,21 +399,20 @@ describe('fleet simulation: fires pending behind a long queue of runs at the end
   it('directed: fires skipped behind a takeover\'s queue are pending at the end, and recorded when the run goes on', async () => {
     const script =
       (tailMs: number) =>
-      (drawn: FleetScenario): FleetScenario => {
-        const definition = { ...drawn.jobs[0]!.definition, name: 'j0', cron: '*/2 * * * * *', shards: 1, overlap: 'skip' as const, misfire: 'catch-up' as const, maxCatchUp: 3, failover: true, timeoutMs: 0, retry: { attempts: 3, backoffMs: 200, maxBackoffMs: 1000 }, maxFailovers: 3 };
-        return {
-          ...drawn,
-          workers: 2,
-          sessionTimeoutMs: 3000,
-          jobs: [{ definition, periodS: 2, minRunMs: 4000, maxRunMs: 4000, failRate: 1 }],
+      (drawn: FleetScenario): FleetScenario =>
+        oneItemScenario(drawn, {
+          periodS: 2,
+          misfire: 'catch-up',
+          maxCatchUp: 3,
+          attempts: 3,
+          failRate: 1,
           actions: [
             { atMs: 1000, kind: 'move', job: 'j0', item: 0, worker: 0 },
             { atMs: 9000, kind: 'crash', worker: 0, restartAfterMs: 500_000 },
           ],
           activeMs: 20_000,
           tailMs,
-        };
-      };
+        });
     const short = await runFleetSimulation(1, { trace: false, script: script(30_000) });
     expect(short.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
     const pending = short.pending.map((p) => p.fireMs);
