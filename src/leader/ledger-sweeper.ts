@@ -11,6 +11,8 @@ import { supersedes } from '../model/ledger-view.js';
 
 /** A gone member's ledger kept (something in it is still current) is looked at again after this. */
 export const LEDGER_RECHECK_MS = 5000;
+/** Item records the sweep reads at once, at most. */
+const SWEEP_READS_MAX = 256;
 
 /**
  * Removes the ledgers of members that are gone, once nothing in them is current (run protocol v2,
@@ -93,16 +95,24 @@ export class LedgerSweeper {
         this.log.error({ err: read.error, path }, 'malformed ledger of a member gone: removing it');
         continue;
       }
-      for (const [job, e] of read.value) {
-        for (const item of entryItems(e)) {
-          const record = await this.zk.getDataIfExists(this.paths.item(job, item));
-          if (!record) continue; // the item (or its job) is gone
-          const progress = readProgress(record.data, this.paths.item(job, item));
-          // A record that cannot be read cannot say the entry is superseded: kept.
-          if (!progress.ok || !supersedes({ mzxid: record.stat.mzxid, by: progress.value.by }, { member, mzxid: node.stat.mzxid })) return true;
-        }
+      const items: Array<{ job: string; item: number }> = [];
+      for (const [job, e] of read.value) for (const item of entryItems(e)) items.push({ job, item });
+      // The records are read SWEEP_READS_MAX at a time (20,000 one after the other at 10,000 × 8).
+      for (let at = 0; at < items.length; at += SWEEP_READS_MAX) {
+        const current = await Promise.all(items.slice(at, at + SWEEP_READS_MAX).map(({ job, item }) => this.entryCurrent(member, node.stat.mzxid, job, item)));
+        if (current.includes(true)) return true;
       }
     }
     return false;
+  }
+
+  /** Whether the gone member's entry for the item, in a part last written at `partMzxid`, is current. */
+  private async entryCurrent(member: string, partMzxid: bigint, job: string, item: number): Promise<boolean> {
+    const path = this.paths.item(job, item);
+    const record = await this.zk.getDataIfExists(path);
+    if (!record) return false; // the item (or its job) is gone
+    const progress = readProgress(record.data, path);
+    // A record that cannot be read cannot say the entry is superseded: kept.
+    return !progress.ok || !supersedes({ mzxid: record.stat.mzxid, by: progress.value.by }, { member, mzxid: partMzxid });
   }
 }

@@ -61,6 +61,29 @@ describe('LedgerSweeper', () => {
     expect(await zk.exists(paths.ledger(gone))).toBeNull();
   });
 
+  it("looks at every item of a large ledger part (read a batch at a time): one current entry past the first batches keeps it", async () => {
+    ctx = new ZkTestContext('ledger-sweeper-batches');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    const gone = 'm-fedcba9876543210-0000000001';
+    const other = 'm-0123456789abcdef-0000000003';
+    const items = 600;
+    await zk.mkdirp(paths.workers);
+    await zk.mkdirp(paths.items('big'));
+    await zk.mkdirp(paths.ledger(gone));
+    await zk.create(paths.ledgerPart(gone, 4), encodeLedgerPart(new Map([['big', { t: 5000, b: new Set(Array.from({ length: items }, (_, i) => i)), f: new Map() }]])));
+    // Every record written by another member after the part, but the last one: its own.
+    const tx = zk.transaction();
+    for (let i = 0; i < items; i++) tx.create(paths.item('big', i), encodeProgress({ lastScheduled: '2026-01-01T00:00:05.000Z' }, i === items - 1 ? gone : other));
+    await zk.commit(tx);
+    sweeper = new LedgerSweeper(zk, paths, silentLogger());
+    await sweeper.schedule();
+    expect(await zk.getChildren(paths.ledger(gone))).toEqual(['4']);
+    await zk.setData(paths.item('big', items - 1), encodeProgress({ lastScheduled: '2026-01-01T00:00:06.000Z' }, other));
+    await sweeper.schedule();
+    expect(await zk.exists(paths.ledger(gone))).toBeNull();
+  });
+
   it('does nothing while there are no ledgers', async () => {
     ctx = new ZkTestContext('ledger-sweeper-none');
     const zk = await ctx.shared();
