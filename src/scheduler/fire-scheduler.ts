@@ -87,6 +87,7 @@ export class FireScheduler {
         jobs: this.jobs,
         active: () => this.state === 'started',
         mayPlan: () => !this.paused && this.clockTrusted(),
+        releaseHeld: (job, item, untilMs) => this.releaseHeld(job, item, untilMs),
       },
       { zk: opts.zk, paths: opts.paths, executor: opts.executor, ledger: opts.ledger, log: opts.log, memberName: opts.memberName, clock: this.clock, random: opts.random },
     );
@@ -179,6 +180,7 @@ export class FireScheduler {
         unsettled: new Map(),
         pendingTriggers: s?.pendingTriggers ?? new Map(),
         awaiting: s?.awaiting ?? new Map(),
+        held: s?.held ?? new Map(),
       };
       s.prevFire = instantBefore(schedule, s.nextFire);
       this.jobs.set(def.name, s);
@@ -205,6 +207,7 @@ export class FireScheduler {
       s.unsettled.delete(item);
       s.pendingTriggers.delete(item);
       s.awaiting.delete(item); // the item's next owner plans from what was taken on: they are in its window
+      s.held.delete(item);
       // Fires kept to record with the item's next run here are all after its frontier
       // (lastScheduled): its next owner accounts for them. Recording them too would name as
       // missed or skipped fires that its next owner then runs.
@@ -283,46 +286,23 @@ export class FireScheduler {
       const prevFire = s.prevFire;
       s.nextFire = next;
       s.prevFire = due[due.length - 1];
-      // Woken late for some of them: they are misfires, handled by the job's misfire policy.
-      const late = due.length > 1;
-      const run = late ? due.slice(due.length - Math.min(misfireKeep(s.def), due.length)) : due;
-      const notRun = due.length - run.length;
-      const note: FireNote | undefined = notRun > 0 ? { count: notRun, latest: new Date(due[notRun - 1]!), earliest: new Date(due[0]!) } : undefined;
-      if (late) lateJobs.push({ job: s.def.name, due: due.length, run: run.length, missed: notRun, policy: s.def.misfire });
-      const latest = due[due.length - 1]!;
+      const fires = dueFires(s, due, prevFire);
+      if (fires.late) lateJobs.push({ job: s.def.name, due: due.length, run: fires.run.length, missed: fires.notRun, policy: s.def.misfire });
       for (const item of s.owned) {
         if (s.disabled.has(item)) continue;
         const open = s.unsettled.get(item) ?? [];
         open.push(...due);
         if (open.length > MAX_UNSETTLED) open.splice(0, open.length - MAX_UNSETTLED);
         s.unsettled.set(item, open);
-        if (note) this.keepNote(s, 'missed', item, note);
-        let missed = s.missed.get(item);
-        s.missed.delete(item);
-        const skipped = s.skipped.get(item);
-        s.skipped.delete(item);
-        if (run.length === 0) {
-          // `skip`: nothing of it runs; recorded with the item's next run.
-          if (missed) s.missed.set(item, missed);
-          if (skipped) s.skipped.set(item, skipped);
-          this.settle(s.def.name, item, latest, true);
+        // The item's takeover is under way (or waits for its retry, or for another member's run
+        // to end): its plan covers these instants, or they are handed over right after it
+        // (`releaseHeld`). Begun now, each would answer `takeover` and ask for another round, and
+        // the rounds of 20,000 items never caught up with the fires (10,000 × 8 bench).
+        if (this.takeovers.pending(s.def.name, item)) {
+          holdFires(s, item, due);
           continue;
         }
-        const target = run.length > 1 ? catchUp : batch;
-        run.forEach((t, k) => {
-          const req: FireRequest = { job: s.def.name, item, fireTime: new Date(t), attempt: 1, reason: late ? 'misfire' : 'schedule' };
-          // Its claim: the instant before it, back through the notes it carries (BeginAsk.after).
-          const before = k > 0 ? run[k - 1] : notRun > 0 ? due[notRun - 1] : prevFire;
-          let after = before === undefined ? undefined : new Date(before);
-          if (k === 0) {
-            if (missed) req.missed = missed;
-            if (skipped) req.skipped = skipped;
-            if (after) after = this.claimBack(s, after, [missed, skipped], due[0]!, prevFire);
-            missed = undefined;
-          }
-          if (after) req.after = after;
-          target.push(req);
-        });
+        this.fireItem(s, item, fires, batch, catchUp);
       }
     }
     // One line for all the jobs (a worker with thousands of jobs once logged a warning per job).
@@ -336,6 +316,61 @@ export class FireScheduler {
     // Several fires of one item (catch-up after a stall) run one after the other.
     if (catchUp.length > 0) void this.opts.executor.fire(catchUp, true);
     this.arm();
+  }
+
+  /**
+   * Hands the item's fires of one walk over (`onTimer`, or `releaseHeld`): the ones the misfire
+   * policy runs into `batch` (or `catchUp`, several of one item), each claiming back to the instant
+   * before it through the notes it carries; the others recorded with the item's next run.
+   */
+  private fireItem(s: JobState, item: number, fires: DueFires, batch: FireRequest[], catchUp: FireRequest[]): void {
+    const { due, run, note, notRun, late, prevFire } = fires;
+    if (note) this.keepNote(s, 'missed', item, note);
+    let missed = s.missed.get(item);
+    s.missed.delete(item);
+    const skipped = s.skipped.get(item);
+    s.skipped.delete(item);
+    if (run.length === 0) {
+      // `skip`: nothing of it runs; recorded with the item's next run.
+      if (missed) s.missed.set(item, missed);
+      if (skipped) s.skipped.set(item, skipped);
+      this.settle(s.def.name, item, due[due.length - 1]!, true);
+      return;
+    }
+    const target = run.length > 1 ? catchUp : batch;
+    run.forEach((t, k) => {
+      const req: FireRequest = { job: s.def.name, item, fireTime: new Date(t), attempt: 1, reason: late ? 'misfire' : 'schedule' };
+      // Its claim: the instant before it, back through the notes it carries (BeginAsk.after).
+      const before = k > 0 ? run[k - 1] : notRun > 0 ? due[notRun - 1] : prevFire;
+      let after = before === undefined ? undefined : new Date(before);
+      if (k === 0) {
+        if (missed) req.missed = missed;
+        if (skipped) req.skipped = skipped;
+        if (after) after = this.claimBack(s, after, [missed, skipped], due[0]!, prevFire);
+        missed = undefined;
+      }
+      if (after) req.after = after;
+      target.push(req);
+    });
+  }
+
+  /**
+   * The item's takeover round is over and planned up to `untilMs`: its fires held meanwhile
+   * (`onTimer`) up to then are in that plan; the later ones are handed over now, as the timer
+   * would have (late: by the misfire policy), each claiming back to the plan.
+   */
+  private releaseHeld(job: string, item: number, untilMs: number): void {
+    const s = this.jobs.get(job);
+    const held = s?.held.get(item);
+    if (!s || !held) return;
+    s.held.delete(item);
+    const due = held.filter((t) => t > untilMs);
+    if (due.length === 0 || this.state !== 'started' || !s.owned.has(item) || s.disabled.has(item)) return;
+    const batch: FireRequest[] = [];
+    const catchUp: FireRequest[] = [];
+    this.fireItem(s, item, dueFires(s, due, instantBefore(s.schedule, due[0]!)), batch, catchUp);
+    if (batch.length > 0) void this.opts.executor.fire(batch);
+    if (catchUp.length > 0) void this.opts.executor.fire(catchUp, true);
   }
 
   /** A fire handed to the executor did not start: keep what it was to record, and follow up. */
@@ -515,6 +550,35 @@ function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
 }
 
+
+/** An item's fires of one walk: the instants due, the ones the misfire policy runs, the note of the others. */
+interface DueFires {
+  due: number[];
+  run: number[];
+  /** How many of `due` (the first ones) do not run, and their note. */
+  notRun: number;
+  note: FireNote | undefined;
+  /** Several instants due at once: they are misfires, handled by the job's misfire policy. */
+  late: boolean;
+  /** The schedule's instant before `due[0]`. */
+  prevFire: number | undefined;
+}
+
+function dueFires(s: JobState, due: number[], prevFire: number | undefined): DueFires {
+  const late = due.length > 1;
+  const run = late ? due.slice(due.length - Math.min(misfireKeep(s.def), due.length)) : due;
+  const notRun = due.length - run.length;
+  const note: FireNote | undefined = notRun > 0 ? { count: notRun, latest: new Date(due[notRun - 1]!), earliest: new Date(due[0]!) } : undefined;
+  return { due, run, notRun, note, late, prevFire };
+}
+
+/** Keeps instants an item's takeover round accounts for (see `releaseHeld`), the newest MAX_UNSETTLED. */
+function holdFires(s: JobState, item: number, due: readonly number[]): void {
+  const held = s.held.get(item) ?? [];
+  held.push(...due);
+  if (held.length > MAX_UNSETTLED) held.splice(0, held.length - MAX_UNSETTLED);
+  s.held.set(item, held);
+}
 
 /** The schedule's instant before `ms` (undefined when there is none within the look-back). */
 function instantBefore(schedule: CronSchedule, ms: number): number | undefined {

@@ -36,6 +36,11 @@ export interface TakeoverHost {
   active(): boolean;
   /** Whether fires may be planned now: not paused, and the local clock is trusted. */
   mayPlan(): boolean;
+  /**
+   * The item's takeover rounds are over, the last one planned up to `untilMs`: the fires the
+   * scheduler held meanwhile (see `pending`) after it are to be handed over now.
+   */
+  releaseHeld(job: string, item: number, untilMs: number): void;
 }
 
 export interface ItemTakeoversOptions {
@@ -68,6 +73,11 @@ export class ItemTakeovers {
    * loops were the largest part of an idle worker's live heap: 4.8 MB for 8,000 items.)
    */
   private readonly takingOver = new Map<string, RefreshLoop>();
+  /**
+   * Per item (`job#item`), the end of what its last takeover round planned (ms), until its loop
+   * is idle again: then the fires held meanwhile after it are handed over (`releaseHeld`).
+   */
+  private readonly planned = new Map<string, number>();
   /** Takeovers reading ZooKeeper now (TAKEOVERS_READING_MAX). */
   private readonly reading = new RequestSlots(TAKEOVERS_READING_MAX);
   private readonly clock: Clock;
@@ -89,10 +99,23 @@ export class ItemTakeovers {
     return this.takingOver.get(key)?.running === true || this.watching.has(key);
   }
 
+  /**
+   * Whether the item's fires are to be held rather than begun: a takeover of it runs, is due (a
+   * request made during the last round) or waits for its retry, or it waits for another member's
+   * run to end. The next round's plan covers every instant until it plans; what comes after is
+   * handed back when the rounds are over (`TakeoverHost.releaseHeld`).
+   */
+  pending(job: string, item: number): boolean {
+    const key = keyOf(job, item);
+    const loop = this.takingOver.get(key);
+    return (loop !== undefined && !loop.idle) || this.watching.has(key);
+  }
+
   /** Drops every takeover loop (the scheduler stops). */
   closeAll(): void {
     for (const loop of this.takingOver.values()) loop.close();
     this.takingOver.clear();
+    this.planned.clear();
   }
 
   /**
@@ -129,6 +152,10 @@ export class ItemTakeovers {
             if (this.takingOver.get(key) !== created) return;
             created.close();
             this.takingOver.delete(key);
+            const until = this.planned.get(key);
+            this.planned.delete(key);
+            // After the loop is gone: a fire handed over now that answers `takeover` starts a new one.
+            if (until !== undefined && !this.watching.has(key)) this.host.releaseHeld(job, item, until);
           },
         },
       );
@@ -149,6 +176,7 @@ export class ItemTakeovers {
     if (!loop || (loop.running && !ended)) return;
     loop.close();
     this.takingOver.delete(key);
+    this.planned.delete(key);
   }
 
 
@@ -158,22 +186,24 @@ export class ItemTakeovers {
     // A local clock that cannot be trusted could plan fires of instants still to come: wait
     // (the clock's verdict resumes firing and plans every owned item again, or gives them up).
     if (!this.host.mayPlan()) return;
-    // Fires from the next regular one on belong to the schedule, even if one of them begins while
-    // this takeover reads ZooKeeper: the plan covers only the fires before it. Fixed when the
-    // reads start, not before the wait for a slot: the fires that answered `takeover` during
-    // that wait are this plan's, not another round's (at 1,000 jobs × 8 items started together
-    // each item was taken over about eight times, each round leaving the fires of its wait).
+    // The plan covers the fires up to the next regular one as of when it is made, after the reads:
+    // the scheduler holds the item's fires while its takeover is under way (`pending`), so none of
+    // them began meanwhile, and the ones held are this plan's (a plan fixed before the reads left
+    // the fires of its wait to another round: at 1,000 jobs × 8 items started together each item
+    // was taken over about eight times; at 10,000 × 8 the rounds never ended).
+    const key = keyOf(job, item);
+    this.planned.delete(key);
     let until = new Date(s.nextFire - 1);
     try {
       const read = await this.reading.run(async () => {
         // Waited for a slot: the item may have left, or the scheduler stopped.
         if (!s.owned.has(item) || !this.host.active()) return undefined;
-        until = new Date(s.nextFire - 1);
         const progress = await this.opts.ledger.load(job, item, true);
         const held = await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item));
         return { progress, held };
       });
       if (!read) return;
+      until = new Date(s.nextFire - 1);
       const { progress, held } = read;
       // A marker that cannot be read is held all the same, by someone else as far as we know.
       const marker = held ? decodeMarker(held.data) : undefined;
@@ -246,13 +276,17 @@ export class ItemTakeovers {
         this.opts.log.info({ job, item, rerun: plan.rerun?.fireTime.toISOString(), catchUp: plan.fires.length }, 'taking over item');
         await this.fireTakeover(requests);
       }
-      // Every fire up to `until` is accounted for: run again, run, or recorded as missed.
+      // Every fire up to `until` is accounted for: run again, run, or recorded as missed. (With no
+      // frontier — no fire taken on, creation unknown — the plan counts none before `until`: the
+      // fires held meanwhile are all handed over.)
       settleFires(this.host.jobs.get(job), item, until.getTime(), true);
+      this.planned.set(key, plan.from ? until.getTime() : -Infinity);
     } catch (err) {
       // The item's record cannot be read (reported by the ledger): left alone, never retried blindly;
       // its next regular fire reads it again.
       if ((err as { code?: unknown }).code === 'ZK_DATA_MALFORMED' && this.host.active()) {
         settleFires(this.host.jobs.get(job), item, until.getTime(), true);
+        this.planned.set(key, until.getTime());
         return;
       }
       // Retried by the item's loop, unless the session or the scheduler ended (`isFinal`).
@@ -287,6 +321,7 @@ export class ItemTakeovers {
       await this.opts.ledger.recordNotes(job, item, { missed: plan.missed }, plan.from ? { advanceFrom: plan.from.toISOString() } : {});
     }
     settleFires(this.host.jobs.get(job), item, until.getTime(), true);
+    this.planned.set(keyOf(job, item), until.getTime());
   }
 
 

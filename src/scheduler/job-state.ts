@@ -27,6 +27,11 @@ export interface JobState {
   pendingTriggers: Map<number, FireRequest>;
   /** Scheduled fires (ms) whose begin answered `takeover`: the item's next takeover accounts for them. */
   awaiting: Map<number, number[]>;
+  /**
+   * Scheduled fire instants (ms, ascending) not handed to the executor because the item's takeover
+   * was under way: that round's plan covers them, or they are handed over when it ends.
+   */
+  held: Map<number, number[]>;
 }
 
 /** Notes that the fate of the item's fire at `fireMs` (or, `upTo`, of all its fires to then) is settled. */
