@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import type { MultiCommitter } from '../zk/batched-multi.js';
-import { isConnectionTrouble } from '../zk/zk-errors.js';
+import { isConnectionTrouble, RequestTooLargeError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkOpResult, type ZkTransaction } from '../zk/zk-transaction.js';
 import { readLedgerPart, type LedgerFlight } from '../model/member-ledger.js';
 import { LedgerTable } from './ledger-table.js';
@@ -239,6 +239,8 @@ export class LedgerWriter implements MultiCommitter {
       this.table.rollbackWrite();
       this.forgotten.push(...forgotten);
       this.left.push(...left);
+      // (A multi the client refused as too large was not sent: nothing to read again.)
+      if (err instanceof RequestTooLargeError) throw err;
       if (!(err instanceof ZkTransactionError) || err.failedIndex < 0 || err.failedIndex >= first) this.stale = true;
       throw err;
     }

@@ -1,4 +1,5 @@
 import { ZkTransactionError, type ZkOpResult, type ZkTransaction } from './zk-transaction.js';
+import { RequestTooLargeError } from './zk-errors.js';
 
 /** What becomes of a request one of whose ops the server refused (nothing of that multi was applied). */
 export type RejectedDecision =
@@ -77,7 +78,9 @@ export interface BatchedMultiOutcome<R> {
 /**
  * Writes a list of requests with as few multis as the request size allows: fills each multi in
  * order up to the client's `maxRequestBytes` (`ZkTransaction.addIfFits`; a request too large alone
- * still goes alone, and the client refuses it), carries the rest to the next one, and when the server
+ * still goes alone, and the client refuses it), carries the rest to the next one (a multi the client
+ * refuses as too large once its `suffix` was added goes again with half as many requests, and so do
+ * the later ones of this call), and when the server
  * refuses an op maps it back to the request that added it, which the writer retries, drops or
  * stops on. A failure other than `ZkTransactionError` is thrown. At most `maxRounds` multis are
  * tried (default: the number of requests + 5, so a writer that always says 'retry' still ends).
@@ -92,6 +95,8 @@ export async function commitBatched<R>(
   let pending = [...requests];
   let multis = 0;
   let split = false;
+  /** Most requests a multi carries: halved when one outgrew the request limit after it was filled. */
+  let cap = Infinity;
   for (let round = 0; pending.length > 0 && round < maxRounds; round++) {
     await handlers.beforeRound?.(pending);
     const tx = zk.transaction();
@@ -101,6 +106,10 @@ export async function commitBatched<R>(
     let cut = pending.length;
     for (let k = 0; k < pending.length; k++) {
       const request = pending[k]!;
+      if (batch.length >= cap) {
+        cut = k;
+        break;
+      }
       const first = tx.size;
       let keep = true;
       const fits = tx.addIfFits(() => {
@@ -134,6 +143,13 @@ export async function commitBatched<R>(
       );
       pending = rest;
     } catch (err) {
+      if (err instanceof RequestTooLargeError && batch.length > 1) {
+        // Not sent: the multi outgrew the limit after it was filled (its suffix — a writer's own
+        // records that grew since it set their bytes aside). Sent again, at most half as many requests.
+        cap = Math.ceil(batch.length / 2);
+        split = true;
+        continue;
+      }
       if (!(err instanceof ZkTransactionError)) throw err;
       if (err.failedIndex < 0) {
         const again = handlers.unknown ? await handlers.unknown(sent, err) : 'stop';

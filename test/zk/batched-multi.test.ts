@@ -136,6 +136,23 @@ describe('commitBatched', () => {
     expect(await Promise.all([0, 1, 2].map(exists))).toEqual([true, false, true]);
   });
 
+  // 10,000 × 8 bench (2026-12-04): a begin multi the ledger writer filled by its reservations was
+  // 1,156,825 bytes once its ledger parts were appended (they had grown since: other multis
+  // committed before it), the client refused to send it, and the 983 runs it carried were not
+  // begun at all ("could not begin runs"); their items stalled and were taken over.
+  it('a multi that outgrew maxRequestBytes after it was filled (its suffix grew) is sent again in halves, nothing left out', async () => {
+    const { root, committed, handlers, exists } = await setup('batched-outgrown');
+    small = new ZkClient({ connect: zkConnect(), maxRequestBytes: MIN_MAX_REQUEST_BYTES, logger: silentLogger() });
+    await small.start();
+    await small.create(`${root}/grown`);
+    const requests = Array.from({ length: 12 }, (_, n) => ({ n, data: Buffer.alloc(100_000, n) }));
+    // 5 requests fit one multi by their own bytes; the suffix then adds 200 kB nobody set aside.
+    const outcome = await commitBatched(small, requests, { ...handlers(() => 'drop'), suffix: (tx) => tx.setData(`${root}/grown`, Buffer.alloc(200_000, 1)) });
+    expect(committed.map((batch) => batch.map((p) => p.n))).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]]);
+    expect(outcome).toEqual({ unsent: [], multis: 4, split: true });
+    for (const p of requests) expect(await exists(p.n)).toBe(true);
+  });
+
   it('suffix ops end each multi, built from the requests it carries; a refused one is answered like a prefix', async () => {
     const { zk, root, handlers, committed, exists } = await setup('batched-suffix');
     await zk.create(`${root}/fence`);
