@@ -365,7 +365,10 @@ export class FireScheduler {
     if (!s || !held) return;
     s.held.delete(item);
     const due = held.filter((t) => t > untilMs);
-    if (due.length === 0 || this.state !== 'started' || !s.owned.has(item) || s.disabled.has(item)) return;
+    // Paused, or the clock untrusted since: nothing is begun now. Dropped, never lost: they are
+    // after the item's frontier, so its next begin cannot claim past them, and the takeover that
+    // begin asks for (or the ones asked for when firing resumes) plans them.
+    if (due.length === 0 || this.state !== 'started' || !s.owned.has(item) || s.disabled.has(item) || this.paused || !this.clockTrusted()) return;
     const batch: FireRequest[] = [];
     const catchUp: FireRequest[] = [];
     this.fireItem(s, item, dueFires(s, due, instantBefore(s.schedule, due[0]!)), batch, catchUp);

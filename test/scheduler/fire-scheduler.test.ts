@@ -377,6 +377,21 @@ describe('FireScheduler on fake time', () => {
     h.scheduler.stop();
   });
 
+  it('fires held during a takeover are not handed over when its round ends while the clock cannot be trusted', async () => {
+    let begun!: () => void;
+    const beginGate = new Promise<void>((resolve) => (begun = resolve));
+    let trusted = true;
+    const h = harness(testJob('j', { shards: 1 }), { progress: { lastScheduled: new Date(T0 - 2500).toISOString() }, takeoverBeginGate: beginGate, clockTrusted: () => trusted });
+    h.scheduler.start();
+    await settle();
+    await h.clock.advanceTo(T0 + 1600); // +500 and +1500 held while the takeover's begin is on its way
+    trusted = false; // the wall clock was stepped meanwhile
+    begun();
+    await settle();
+    expect(scheduled(h.fired).filter((r) => r.fireTime.getTime() > T0)).toEqual([]);
+    h.scheduler.stop();
+  });
+
   it('a missed fire a takeover planned that a later fire skipped over (duplicate) is not recorded twice', async () => {
     // The item's last scheduled fire was long ago: the takeover plans the latest missed one (fire-once).
     const h = harness(testJob('j', { shards: 1 }), { progress: { lastScheduled: new Date(T0 - 5500).toISOString() }, answer: (req) => (req.reason === 'misfire' ? 'duplicate' : 'started') });
