@@ -4,13 +4,13 @@ import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import type { Executor, FireRequest } from '../executor/executor.js';
 import type { BeginResult, RunLedger } from '../executor/run-ledger.js';
-import { continues, mergeNote, type FireNote } from '../executor/fire-note.js';
+import type { FireNote } from '../executor/fire-note.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import type { CronSchedule } from '../cron/cron-schedule.js';
 import { sharedSchedule } from '../cron/shared-schedule.js';
-import { misfireKeep } from './plan-takeover.js';
 import { ItemTakeovers } from './item-takeovers.js';
 import { keyOf, settleFires, type JobState } from './job-state.js';
+import { dueFires, fireItem, holdFires, instantBefore, keepNote, MAX_UNSETTLED } from './item-fires.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How often the scheduler looks for stalled items (see `checkStalled`). */
@@ -22,8 +22,6 @@ export const STALL_CHECK_MS = 1000;
 export const STALL_GRACE_MS = 5000;
 /** While firing is paused (clock), how often the scheduler looks again. */
 const PAUSED_RECHECK_MS = 1000;
-/** Most unsettled fire instants remembered per item (the oldest are dropped: the item is stalled anyway). */
-const MAX_UNSETTLED = 1000;
 /** Jobs named in the warning of fires due while the process stalled (the rest are counted). */
 const LATE_JOBS_LOGGED = 20;
 
@@ -302,7 +300,7 @@ export class FireScheduler {
           holdFires(s, item, due);
           continue;
         }
-        this.fireItem(s, item, fires, batch, catchUp);
+        fireItem(s, item, fires, batch, catchUp);
       }
     }
     // One line for all the jobs (a worker with thousands of jobs once logged a warning per job).
@@ -316,42 +314,6 @@ export class FireScheduler {
     // Several fires of one item (catch-up after a stall) run one after the other.
     if (catchUp.length > 0) void this.opts.executor.fire(catchUp, true);
     this.arm();
-  }
-
-  /**
-   * Hands the item's fires of one walk over (`onTimer`, or `releaseHeld`): the ones the misfire
-   * policy runs into `batch` (or `catchUp`, several of one item), each claiming back to the instant
-   * before it through the notes it carries; the others recorded with the item's next run.
-   */
-  private fireItem(s: JobState, item: number, fires: DueFires, batch: FireRequest[], catchUp: FireRequest[]): void {
-    const { due, run, note, notRun, late, prevFire } = fires;
-    if (note) this.keepNote(s, 'missed', item, note);
-    let missed = s.missed.get(item);
-    s.missed.delete(item);
-    const skipped = s.skipped.get(item);
-    s.skipped.delete(item);
-    if (run.length === 0) {
-      // `skip`: nothing of it runs; recorded with the item's next run.
-      if (missed) s.missed.set(item, missed);
-      if (skipped) s.skipped.set(item, skipped);
-      this.settle(s.def.name, item, due[due.length - 1]!, true);
-      return;
-    }
-    const target = run.length > 1 ? catchUp : batch;
-    run.forEach((t, k) => {
-      const req: FireRequest = { job: s.def.name, item, fireTime: new Date(t), attempt: 1, reason: late ? 'misfire' : 'schedule' };
-      // Its claim: the instant before it, back through the notes it carries (BeginAsk.after).
-      const before = k > 0 ? run[k - 1] : notRun > 0 ? due[notRun - 1] : prevFire;
-      let after = before === undefined ? undefined : new Date(before);
-      if (k === 0) {
-        if (missed) req.missed = missed;
-        if (skipped) req.skipped = skipped;
-        if (after) after = this.claimBack(s, after, [missed, skipped], due[0]!, prevFire);
-        missed = undefined;
-      }
-      if (after) req.after = after;
-      target.push(req);
-    });
   }
 
   /**
@@ -371,7 +333,7 @@ export class FireScheduler {
     if (due.length === 0 || this.state !== 'started' || !s.owned.has(item) || s.disabled.has(item) || this.paused || !this.clockTrusted()) return;
     const batch: FireRequest[] = [];
     const catchUp: FireRequest[] = [];
-    this.fireItem(s, item, dueFires(s, due, instantBefore(s.schedule, due[0]!)), batch, catchUp);
+    fireItem(s, item, dueFires(s, due, instantBefore(s.schedule, due[0]!)), batch, catchUp);
     if (batch.length > 0) void this.opts.executor.fire(batch);
     if (catchUp.length > 0) void this.opts.executor.fire(catchUp, true);
   }
@@ -390,10 +352,10 @@ export class FireScheduler {
     const self: FireNote = { count: 1, latest: req.fireTime };
     const owned = s.owned.has(req.item);
     if (owned && (why === 'overlap' || why === 'error')) {
-      if (req.missed) this.keepNote(s, 'missed', req.item, req.missed);
-      if (req.skipped) this.keepNote(s, 'skipped', req.item, req.skipped);
-      if (why === 'overlap') this.keepNote(s, 'skipped', req.item, self);
-      else if (req.reason !== 'trigger') this.keepNote(s, 'missed', req.item, self);
+      if (req.missed) keepNote(s, 'missed', req.item, req.missed);
+      if (req.skipped) keepNote(s, 'skipped', req.item, req.skipped);
+      if (why === 'overlap') keepNote(s, 'skipped', req.item, self);
+      else if (req.reason !== 'trigger') keepNote(s, 'missed', req.item, self);
     }
     if (!owned) return;
     const fireMs = req.fireTime.getTime();
@@ -445,44 +407,6 @@ export class FireScheduler {
       case 'started':
         break;
     }
-  }
-
-  /**
-   * Adds a note to what the item keeps for its next run. A note says only how many fires up to
-   * when, so two notes with a gap between them (where fires ran) are never merged (fleet
-   * simulation, seed 3438: a fire skipped at 4 s and one at 7 s read as the fires of 6 s and 7 s).
-   * The older one is dropped, not written on its own: it is after the item's frontier, so the next
-   * begin's claim cannot reach the frontier without it, and the takeover that begin asks for
-   * records those fires from the frontier (a write per item here cost the 1,000-job bench a
-   * transaction per item whenever the workers fell behind).
-   */
-  private keepNote(s: JobState, kind: 'missed' | 'skipped', item: number, note: FireNote): void {
-    const map = s[kind];
-    const kept = map.get(item);
-    if (kept && !continues(kept, note, (t) => s.schedule.next(t))) map.set(item, kept.latest > note.latest ? kept : note);
-    else map.set(item, mergeNote(kept, note));
-  }
-
-  /**
-   * Walks a claim back through the notes a request carries: while a note ends at the claim's
-   * instant, the claim moves to the instant before that note's earliest. `firstDue`/`prevFire`:
-   * the first instant of the current walk and the one before it (known without a cron lookup).
-   */
-  private claimBack(s: JobState, from: Date, notes: ReadonlyArray<FireNote | undefined>, firstDue: number, prevFire: number | undefined): Date | undefined {
-    let at: Date | undefined = from;
-    for (let moved = true; moved && at; ) {
-      moved = false;
-      for (const note of notes) {
-        if (!note || note.latest.getTime() !== at.getTime()) continue;
-        const earliest = note.earliest ?? (note.count === 1 ? note.latest : undefined);
-        if (!earliest) return at;
-        const before: number | undefined = earliest.getTime() === firstDue ? prevFire : instantBefore(s.schedule, earliest.getTime());
-        at = before === undefined ? undefined : new Date(before);
-        moved = true;
-        break;
-      }
-    }
-    return at;
   }
 
   /** Notes that the fate of the item's fire at `fireMs` (or, `upTo`, of all its fires to then) is settled. */
@@ -554,36 +478,3 @@ function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
 }
 
 
-/** An item's fires of one walk: the instants due, the ones the misfire policy runs, the note of the others. */
-interface DueFires {
-  due: number[];
-  run: number[];
-  /** How many of `due` (the first ones) do not run, and their note. */
-  notRun: number;
-  note: FireNote | undefined;
-  /** Several instants due at once: they are misfires, handled by the job's misfire policy. */
-  late: boolean;
-  /** The schedule's instant before `due[0]`. */
-  prevFire: number | undefined;
-}
-
-function dueFires(s: JobState, due: number[], prevFire: number | undefined): DueFires {
-  const late = due.length > 1;
-  const run = late ? due.slice(due.length - Math.min(misfireKeep(s.def), due.length)) : due;
-  const notRun = due.length - run.length;
-  const note: FireNote | undefined = notRun > 0 ? { count: notRun, latest: new Date(due[notRun - 1]!), earliest: new Date(due[0]!) } : undefined;
-  return { due, run, notRun, note, late, prevFire };
-}
-
-/** Keeps instants an item's takeover round accounts for (see `releaseHeld`), the newest MAX_UNSETTLED. */
-function holdFires(s: JobState, item: number, due: readonly number[]): void {
-  const held = s.held.get(item) ?? [];
-  held.push(...due);
-  if (held.length > MAX_UNSETTLED) held.splice(0, held.length - MAX_UNSETTLED);
-  s.held.set(item, held);
-}
-
-/** The schedule's instant before `ms` (undefined when there is none within the look-back). */
-function instantBefore(schedule: CronSchedule, ms: number): number | undefined {
-  return schedule.previous(new Date(ms - 1))?.getTime();
-}
