@@ -106,6 +106,9 @@ export class ItemTakeovers {
    * handed back when the rounds are over (`TakeoverHost.releaseHeld`).
    */
   pending(job: string, item: number): boolean {
+    // Asked for every owned item at every instant: with no takeover anywhere (the steady state),
+    // no key is built.
+    if (this.takingOver.size === 0 && this.watching.size === 0) return false;
     const key = keyOf(job, item);
     const loop = this.takingOver.get(key);
     return (loop !== undefined && !loop.idle) || this.watching.has(key);
