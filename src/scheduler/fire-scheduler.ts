@@ -177,7 +177,6 @@ export class FireScheduler {
         skipped: s?.skipped ?? new Map(),
         unsettled: new Map(),
         pendingTriggers: s?.pendingTriggers ?? new Map(),
-        awaiting: s?.awaiting ?? new Map(),
         held: s?.held ?? new Map(),
       };
       s.prevFire = instantBefore(schedule, s.nextFire);
@@ -204,7 +203,6 @@ export class FireScheduler {
     for (const item of removed) {
       s.unsettled.delete(item);
       s.pendingTriggers.delete(item);
-      s.awaiting.delete(item); // the item's next owner plans from what was taken on: they are in its window
       s.held.delete(item);
       // Fires kept to record with the item's next run here are all after its frontier
       // (lastScheduled): its next owner accounts for them. Recording them too would name as
@@ -387,7 +385,6 @@ export class FireScheduler {
         // A fire is left in flight by a run that did not end: take the item over first. A
         // scheduled fire is part of that plan (it comes after the item's last scheduled fire).
         if (trigger) s.pendingTriggers.set(req.item, req);
-        else if (req.reason === 'schedule' || req.reason === 'queued') s.awaiting.set(req.item, [...(s.awaiting.get(req.item) ?? []), fireMs]);
         this.takeovers.request(req.job, req.item);
         break;
       case 'error':

@@ -12,7 +12,7 @@ import { RequestSlots } from '../zk/request-slots.js';
 import { planTakeover } from './plan-takeover.js';
 import { decodeMarker } from '../model/running-marker.js';
 import type { ProgressRecord } from '../model/progress-record.js';
-import { dropAwaiting, keyOf, settleFires, type JobState } from './job-state.js';
+import { keyOf, settleFires, type JobState } from './job-state.js';
 
 /**
  * Takeovers of one item made back to back at most (each asked for during the one before); then
@@ -243,12 +243,11 @@ export class ItemTakeovers {
           throw new ZkshardError('TAKEOVER_RACED', `the record of ${job}#${item} changed while its orphaned marker was being removed: taking the item over again`);
         }
       }
-      // Scheduled fires that answered `takeover`: those in the plan's window (after the last fire
+      // Nothing is kept of the scheduled fires that answered `takeover`: those in the plan's window (after the last fire
       // taken on, up to `until`) are the plan's; those at or before it are behind the item's
       // frontier, which only a begin that accounted for them could pass (run or recorded by it:
       // not recorded again); later ones wait for the next takeover round (the answer that added
       // them asked for it).
-      dropAwaiting(s, item, until.getTime());
       const requests: FireRequest[] = [];
       if (plan.poison) {
         this.opts.log.error({ job, item, fireTime: plan.poison.fireTime.toISOString(), reason: plan.poison.reason }, 'not running this fire again');
@@ -318,7 +317,6 @@ export class ItemTakeovers {
       this.watchMarker(job, item);
       return;
     }
-    dropAwaiting(s, item, until.getTime());
     if (plan.missed) {
       this.opts.log.info({ job, item, missed: plan.missed.count }, 'disabled item taken over: fires since the last one taken on recorded as missed');
       await this.opts.ledger.recordNotes(job, item, { missed: plan.missed }, plan.from ? { advanceFrom: plan.from.toISOString() } : {});

@@ -25,8 +25,6 @@ export interface JobState {
   unsettled: Map<number, number[]>;
   /** Manual triggers an item could not take on yet (busy elsewhere, or a takeover comes first). */
   pendingTriggers: Map<number, FireRequest>;
-  /** Scheduled fires (ms) whose begin answered `takeover`: the item's next takeover accounts for them. */
-  awaiting: Map<number, number[]>;
   /**
    * Scheduled fire instants (ms, ascending) not handed to the executor because the item's takeover
    * was under way: that round's plan covers them, or they are handed over when it ends.
@@ -46,13 +44,6 @@ export function settleFires(s: JobState | undefined, item: number, fireMs: numbe
   }
   const left = open.filter((t) => t > fireMs);
   if (left.length !== open.length) s.unsettled.set(item, left);
-}
-
-/** Forgets the item's awaiting fires up to `untilMs`: a takeover accounts for them (see `ItemTakeovers`). */
-export function dropAwaiting(s: JobState, item: number, untilMs: number): void {
-  const left = (s.awaiting.get(item) ?? []).filter((t) => t > untilMs);
-  if (left.length > 0) s.awaiting.set(item, left);
-  else s.awaiting.delete(item);
 }
 
 /** An item as `job#item` (keys of the scheduler's per-item sets, and of the stalled list). */
