@@ -139,7 +139,7 @@ export function readLedgerPart(data: Buffer | undefined, path: string): Decoded<
       if (e.t !== undefined) {
         entry.t = timeMs(e.t, `j.${job}.t`);
         entry.b = new Set(bitmap(e.b, `j.${job}.b`));
-      }
+      } else if (e.b !== undefined) throw new FieldProblem(`j.${job}.b (items begun) needs t (when they were begun)`);
       if (e.f !== undefined) {
         array(e.f, `j.${job}.f`, MAX_FLIGHT_GROUPS).forEach((g, k) => {
           const at = `j.${job}.f[${k}]`;

@@ -43,6 +43,7 @@ describe('member ledger records', () => {
     [{ v: 1, j: { 'Bad Name': {} } }, 'j key must be a string matching'],
     [{ v: 1, j: { a: { t: -1, b: '01' } } }, 'j.a.t must be an integer'],
     [{ v: 1, j: { a: { t: 1, b: 'zz' } } }, 'j.a.b must be a string matching'],
+    [{ v: 1, j: { a: { b: '01' } } }, 'j.a.b (items begun) needs t'],
     [{ v: 1, j: { a: { f: [[1, 1]] } } }, 'j.a.f[0] must be [fire, attempt, items]'],
     [{ v: 1, j: { a: { f: [[1, 1, '01'], [2, 1, '01']] } } }, 'j.a.f[1]: item 0 is in flight twice'],
   ])('malformed %j: says what and where', (json, reason) => {
