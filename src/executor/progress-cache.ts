@@ -1,3 +1,4 @@
+import type { RecordStamp } from '../model/ledger-view.js';
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
@@ -18,6 +19,8 @@ export const PROGRESS_READS_MAX = 512;
 export interface CachedProgress {
   record: ProgressRecord;
   version: number;
+  /** The record's last write: its zxid and writer (what tells a ledger entry superseded); undefined if unknown. */
+  stamp?: RecordStamp;
   /** When the item's node was created (ZooKeeper's clock), or undefined if it does not exist. */
   createdAt?: number;
   /** Data version of the item's history node (`record.recent`), or -1 when it does not exist. */
@@ -92,6 +95,11 @@ export class ProgressCache {
       const cached = this.entries.get(job, item);
       if (cached) return cached.record;
     }
+    return (await this.read(job, item)).record;
+  }
+
+  /** The item's entry read from ZooKeeper now (merged with what our own writes left, the newer version winning). */
+  async read(job: string, item: number): Promise<CachedProgress> {
     const [found, history] = await this.reads.run(() =>
       Promise.all([this.zk.getDataIfExists(this.paths.item(job, item)), this.zk.getDataIfExists(this.paths.history(job, item))]),
     );
@@ -110,6 +118,7 @@ export class ProgressCache {
     const loaded: CachedProgress = {
       record: { ...progress.value, recent: recent.ok ? recent.value : [] },
       version: found ? found.stat.version : -1,
+      stamp: found ? { mzxid: found.stat.mzxid, by: progress.value.by } : undefined,
       createdAt: found?.stat.ctime,
       historyVersion: history ? history.stat.version : -1,
       historyDueAt: this.firstHistoryDueAt(),
@@ -119,7 +128,7 @@ export class ProgressCache {
     const existing = this.entries.get(job, item);
     const cached: CachedProgress = existing ? newerOf(existing, loaded) : loaded;
     this.entries.set(job, item, cached);
-    return cached.record;
+    return cached;
   }
 
   /** Logs a malformed record once per version of it (its mzxid). */
@@ -145,6 +154,7 @@ function newerOf(existing: CachedProgress, loaded: CachedProgress): CachedProgre
     ...existing,
     record: { ...progress.record, recent: history.record.recent },
     version: progress.version,
+    stamp: progress.stamp,
     createdAt: progress.createdAt,
     historyVersion: history.historyVersion,
     historyDirty: history === existing ? existing.historyDirty : false,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
-import type { ZkPaths } from '../zk/zk-paths.js';
+import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../zk/zk-errors.js';
 import { commitBatched } from '../zk/batched-multi.js';
 import type { LedgerWriter } from './ledger-writer.js';
@@ -243,6 +243,7 @@ export class RunBeginner {
             ...prev,
             record: p.record!,
             version: stat.version,
+            stamp: { mzxid: stat.mzxid, by: sequenceOf(this.member.name) },
             createdAt: stat.ctime,
             historyVersion: p.history ? (out[progressOp(p) + 1]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
             historyDirty: p.history ? false : prev?.historyDirty,

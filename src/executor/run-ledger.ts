@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
-import type { ZkPaths } from '../zk/zk-paths.js';
+import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../zk/zk-errors.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
@@ -15,6 +15,7 @@ import { RunFences, type LedgerMember } from './run-fences.js';
 import { RunReleaser, type ReleaseRequest } from './run-releaser.js';
 import { RunBeginner, type BeginRequest, type BeginResult } from './run-beginner.js';
 import { holdsMarker } from './holds-marker.js';
+import type { RecordStamp } from '../model/ledger-view.js';
 import { LedgerWriter } from './ledger-writer.js';
 
 export type { LedgerMember } from './run-fences.js';
@@ -100,6 +101,16 @@ export class RunLedger {
   /** The item's progress record (read from ZooKeeper unless cached, or when `refresh`). */
   load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
     return this.progress.load(job, item, refresh);
+  }
+
+  /**
+   * The item's progress record read from ZooKeeper now, with its last write's zxid and writer
+   * (`stamp`, what tells a ledger entry superseded: `model/ledger-view.ts`); no stamp when the
+   * record does not exist.
+   */
+  async loadStamped(job: string, item: number): Promise<{ record: ProgressRecord; stamp?: RecordStamp }> {
+    const cached = await this.progress.read(job, item);
+    return { record: cached.record, stamp: cached.version >= 0 ? cached.stamp : undefined };
   }
 
   /** When the item's node was created (ZooKeeper's clock), as last loaded. */
@@ -218,6 +229,7 @@ export class RunLedger {
         if (now === cached) {
           cached.record = record;
           cached.version = out[0]!.stat!.version;
+          cached.stamp = { mzxid: out[0]!.stat!.mzxid, by: sequenceOf(this.member.name) };
           cached.historyVersion = out[1]!.stat?.version ?? 0;
           cached.historyDirty = false;
         } else this.progress.delete(job, item); // replaced meanwhile: read again when next needed
@@ -301,7 +313,8 @@ export class RunLedger {
       tx.check(this.paths.running(job, item), 0).setData(this.paths.item(job, item), encodeProgress(record, this.member.name), cached.version);
       try {
         const out = await this.zk.commit(tx);
-        this.progress.set(job, item, { ...cached, record, version: out[first + 1]!.stat!.version });
+        const stat = out[first + 1]!.stat!;
+        this.progress.set(job, item, { ...cached, record, version: stat.version, stamp: { mzxid: stat.mzxid, by: sequenceOf(this.member.name) } });
         return;
       } catch (err) {
         const failed = err instanceof ZkTransactionError && err.reason instanceof BadVersionError ? err.failedIndex : undefined;

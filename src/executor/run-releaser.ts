@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
-import type { ZkPaths } from '../zk/zk-paths.js';
+import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, isConnectionTrouble } from '../zk/zk-errors.js';
 import { commitBatched } from '../zk/batched-multi.js';
 import type { LedgerWriter } from './ledger-writer.js';
@@ -228,6 +228,7 @@ export class RunReleaser {
           progress.set(job, item, {
             record: p.record!,
             version: stat.version,
+            stamp: { mzxid: stat.mzxid, by: sequenceOf(member.name) },
             createdAt: stat.ctime,
             historyVersion: p.history ? (results[2]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
             historyDirty: !p.history,

@@ -57,3 +57,72 @@ export function itemLedgerView(parts: readonly LedgerPartRead[], job: string, it
   }
   return view;
 }
+
+/** A contradiction a takeover found (`takeoverDisagreement`), for whoever watches the protocol (the simulation). */
+export interface LedgerDisagreement {
+  job: string;
+  item: number;
+  /** The member taking the item over. */
+  member: string;
+  /** When the takeover round began (ms on the worker's monotonic clock): its reads came after. */
+  sinceMs: number;
+  detail: string;
+}
+
+/** What a takeover read of an item, in this order: the ledgers (`parts`), then the record, then the marker. */
+export interface TakeoverReads {
+  job: string;
+  item: number;
+  /** The job's part of every member's ledger, read after the takeover saw the item's assignment. */
+  parts: readonly LedgerPartRead[];
+  /** The item's record as read after the parts, with its stamp; undefined: no record. */
+  record: { lastScheduled?: string; inFlight?: { member: string; fireTime: string } | null } | undefined;
+  stamp: RecordStamp | undefined;
+  /** The running marker as read after the record: its member and fire; undefined: none. */
+  marker: { member: string; fireTime: string } | undefined;
+  /** The member taking the item over (its own runs may have begun after the parts were read). */
+  me: string;
+}
+
+/**
+ * Where the ledgers, read before the record and the marker, contradict them (run protocol v2,
+ * step 3b: what step 4 will decide on alone must say what the markers and records say today);
+ * undefined when they agree. Sound whatever happened between the reads, because after the item
+ * moved to `me` nobody else can begin it (the move fenced its last owner): a marker of another
+ * member was taken before the parts were read and is dropped only with its ledger bit; a gone
+ * member's ledger never changes again; claims and records only grow.
+ */
+export function takeoverDisagreement(reads: TakeoverReads): string | undefined {
+  const { job, item, parts, record, stamp, marker, me } = reads;
+  if (!record || !stamp) return undefined;
+  const view = itemLedgerView(parts, job, item, stamp);
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  if (marker && marker.member !== me) {
+    const fireMs = Date.parse(marker.fireTime);
+    if (!view.inFlight.some((f) => f.member === marker.member && f.live && f.fireMs === fireMs)) {
+      return `running marker of ${marker.member} at ${marker.fireTime}, but no current ledger has that run in flight (ledgers: ${describeFlights(view.inFlight)})`;
+    }
+  }
+  const flight = record.inFlight;
+  for (const f of view.inFlight) {
+    if (f.live || f.member === me) continue;
+    if (flight?.member !== f.member || Date.parse(flight.fireTime) !== f.fireMs) {
+      return `the ledger of ${f.member} (gone) has the run at ${iso(f.fireMs)} in flight, but the record's run in flight is ${flight ? `${flight.member} at ${flight.fireTime}` : 'none'}`;
+    }
+  }
+  if (flight && flight.member !== me && stamp.by === sequenceOf(flight.member)) {
+    const part = parts.find((p) => p.member === flight.member);
+    const fireMs = Date.parse(flight.fireTime);
+    if (part && !part.live && !view.inFlight.some((f) => f.member === flight.member && f.fireMs === fireMs)) {
+      return `the record (written last by ${flight.member}, gone) has its run at ${flight.fireTime} in flight, but its ledger does not`;
+    }
+  }
+  if (view.claimMs !== undefined && (record.lastScheduled === undefined || view.claimMs > Date.parse(record.lastScheduled))) {
+    return `a ledger claims ${iso(view.claimMs)}, past the record's frontier ${record.lastScheduled ?? '(none)'}`;
+  }
+  return undefined;
+}
+
+function describeFlights(flights: readonly LedgerRunInFlight[]): string {
+  return flights.length === 0 ? 'none' : flights.map((f) => `${f.member}${f.live ? '' : ' (gone)'} at ${new Date(f.fireMs).toISOString()}`).join(', ');
+}

@@ -8,7 +8,7 @@ import type { FireNote } from '../executor/fire-note.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import type { CronSchedule } from '../cron/cron-schedule.js';
 import { sharedSchedule } from '../cron/shared-schedule.js';
-import { ItemTakeovers } from './item-takeovers.js';
+import { ItemTakeovers, type ItemTakeoversOptions } from './item-takeovers.js';
 import { keyOf, settleFires, type JobState } from './job-state.js';
 import { dueFires, fireItem, holdFires, instantBefore, keepNote, MAX_UNSETTLED } from './item-fires.js';
 
@@ -28,7 +28,7 @@ const LATE_JOBS_LOGGED = 20;
 /** What the scheduler needs of the executor. */
 export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'holdsFire' | 'on'>;
 /** What the scheduler needs of the run ledger. */
-export type ProgressSource = Pick<RunLedger, 'load' | 'createdAt' | 'retire' | 'recordNotes' | 'dropOrphanMarker'>;
+export type ProgressSource = Pick<RunLedger, 'loadStamped' | 'createdAt' | 'retire' | 'recordNotes' | 'dropOrphanMarker'>;
 /** What the scheduler needs of the ZooKeeper session. */
 export type MarkerReader = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
 
@@ -51,6 +51,10 @@ export interface FireSchedulerOptions {
    * are recorded as missed, as while paused, and takeovers wait. @default always
    */
   clockTrusted?: () => boolean;
+  /** The members' ledgers as takeovers read them (see `ItemTakeoversOptions.ledgerReads`). Unset: not read. */
+  ledgerReads?: ItemTakeoversOptions['ledgerReads'];
+  /** Told of every contradiction a takeover found between the ledgers and the record or marker. */
+  onLedgerDisagreement?: ItemTakeoversOptions['onLedgerDisagreement'];
 }
 
 /**
@@ -87,7 +91,7 @@ export class FireScheduler {
         mayPlan: () => !this.paused && this.clockTrusted(),
         releaseHeld: (job, item, untilMs) => this.releaseHeld(job, item, untilMs),
       },
-      { zk: opts.zk, paths: opts.paths, executor: opts.executor, ledger: opts.ledger, log: opts.log, memberName: opts.memberName, clock: this.clock, random: opts.random },
+      { zk: opts.zk, paths: opts.paths, executor: opts.executor, ledger: opts.ledger, log: opts.log, memberName: opts.memberName, clock: this.clock, random: opts.random, ledgerReads: opts.ledgerReads, onLedgerDisagreement: opts.onLedgerDisagreement },
     );
     opts.executor.on('started', (req) => {
       this.settle(req.job, req.item, req.fireTime.getTime());

@@ -13,6 +13,8 @@ import { planTakeover } from './plan-takeover.js';
 import { decodeMarker } from '../model/running-marker.js';
 import type { ProgressRecord } from '../model/progress-record.js';
 import { keyOf, settleFires, type JobState } from './job-state.js';
+import type { LedgerReads } from './ledger-reads.js';
+import { itemLedgerView, takeoverDisagreement, type LedgerDisagreement } from '../model/ledger-view.js';
 
 /**
  * Takeovers of one item made back to back at most (each asked for during the one before); then
@@ -47,7 +49,15 @@ export interface ItemTakeoversOptions {
   zk: Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
   paths: ZkPaths;
   executor: Pick<Executor, 'fire' | 'holdsFire'>;
-  ledger: Pick<RunLedger, 'load' | 'createdAt' | 'recordNotes' | 'dropOrphanMarker'>;
+  ledger: Pick<RunLedger, 'loadStamped' | 'createdAt' | 'recordNotes' | 'dropOrphanMarker'>;
+  /**
+   * The members' ledgers, read by every takeover before the item's record and marker (run
+   * protocol v2, step 3b): the frontier is the largest of the record's and the ledgers' claims, and
+   * where the ledgers contradict the record or the marker it is reported. Unset: not read.
+   */
+  ledgerReads?: Pick<LedgerReads, 'ticket' | 'read' | 'clear'>;
+  /** Told of every contradiction between the ledgers and the record or marker a takeover read (see `takeoverDisagreement`). */
+  onLedgerDisagreement?: (disagreement: LedgerDisagreement) => void;
   log: Logger;
   /** This worker's member name (a running marker of ours is our own run, not someone else's). */
   memberName: () => string;
@@ -78,6 +88,12 @@ export class ItemTakeovers {
    * is idle again: then the fires held meanwhile after it are handed over (`releaseHeld`).
    */
   private readonly planned = new Map<string, number>();
+  /**
+   * Items (`job#item`) that left while a takeover round of theirs ran (and may have come back):
+   * that round's reads may precede the assignment the item is owned by now, so they are not held
+   * against each other (`takeoverDisagreement` assumes the ledgers were read after the move).
+   */
+  private readonly leftDuring = new Set<string>();
   /** Takeovers reading ZooKeeper now (TAKEOVERS_READING_MAX). */
   private readonly reading = new RequestSlots(TAKEOVERS_READING_MAX);
   private readonly clock: Clock;
@@ -119,6 +135,8 @@ export class ItemTakeovers {
     for (const loop of this.takingOver.values()) loop.close();
     this.takingOver.clear();
     this.planned.clear();
+    this.leftDuring.clear();
+    this.dropLedgerReads();
   }
 
   /**
@@ -155,6 +173,7 @@ export class ItemTakeovers {
             if (this.takingOver.get(key) !== created) return;
             created.close();
             this.takingOver.delete(key);
+            this.dropLedgerReads();
             const until = this.planned.get(key);
             this.planned.delete(key);
             // After the loop is gone: a fire handed over now that answers `takeover` starts a new one.
@@ -176,10 +195,18 @@ export class ItemTakeovers {
   forget(job: string, item: number, ended = false): void {
     const key = keyOf(job, item);
     const loop = this.takingOver.get(key);
+    if (loop?.running && !ended) this.leftDuring.add(key);
     if (!loop || (loop.running && !ended)) return;
+    this.leftDuring.delete(key);
     loop.close();
     this.takingOver.delete(key);
     this.planned.delete(key);
+    this.dropLedgerReads();
+  }
+
+  /** With no takeover left, the ledgers read for the last ones are let go (the next one reads afresh). */
+  private dropLedgerReads(): void {
+    if (this.takingOver.size === 0) this.opts.ledgerReads?.clear();
   }
 
 
@@ -197,20 +224,42 @@ export class ItemTakeovers {
     const key = keyOf(job, item);
     this.planned.delete(key);
     let until = new Date(s.nextFire - 1);
+    // Ledger reads begun after this serve this round: after the assignment that gives us the item.
+    const ticket = this.opts.ledgerReads?.ticket();
+    const sinceMs = this.clock.monotonic();
+    this.leftDuring.delete(key);
     try {
       const read = await this.reading.run(async () => {
         // Waited for a slot: the item may have left, or the scheduler stopped.
         if (!s.owned.has(item) || !this.host.active()) return undefined;
-        const progress = await this.opts.ledger.load(job, item, true);
+        // The ledgers first, then the record, then the marker: what `takeoverDisagreement` relies on.
+        const ledgers = ticket === undefined ? undefined : await this.opts.ledgerReads!.read(job, ticket);
+        const { record: loaded, stamp } = await this.opts.ledger.loadStamped(job, item);
         const held = await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item));
-        return { progress, held };
+        return { loaded, stamp, held, ledgers };
       });
       if (!read) return;
       until = new Date(s.nextFire - 1);
-      const { progress, held } = read;
+      const { loaded, stamp, held, ledgers } = read;
       // A marker that cannot be read is held all the same, by someone else as far as we know.
       const marker = held ? decodeMarker(held.data) : undefined;
       const ours = marker?.member === this.opts.memberName();
+      let progress = loaded;
+      if (ledgers?.complete && stamp && !this.leftDuring.has(key)) {
+        const detail = takeoverDisagreement({ job, item, parts: ledgers.parts, record: loaded, stamp, marker, me: this.opts.memberName() });
+        if (detail) {
+          // Expected when the item moved away during the round (we have not seen it yet, or just did):
+          // the reads then straddle another owner's begin. Otherwise a fault of the protocol.
+          const level = s.owned.has(item) ? 'warn' : 'debug';
+          this.opts.log[level]({ job, item, detail }, 'the members\' ledgers contradict the item\'s record or marker');
+          this.opts.onLedgerDisagreement?.({ job, item, member: this.opts.memberName(), sinceMs, detail });
+        }
+        // The frontier: the largest of the record's and the current ledger claims (a claim is an instant begun).
+        const claimMs = itemLedgerView(ledgers.parts, job, item, stamp).claimMs;
+        if (claimMs !== undefined && (loaded.lastScheduled === undefined || claimMs > Date.parse(loaded.lastScheduled))) {
+          progress = { ...loaded, lastScheduled: new Date(claimMs).toISOString() };
+        }
+      }
       // Our own run holds the item (a re-run this item's takeover began meanwhile): nothing to re-run,
       // but the fires since the last one taken on are still planned, queued behind it: a scheduled
       // fire that answered `takeover` meanwhile would otherwise be lost (fleet simulation, seed 274;

@@ -31,7 +31,14 @@ export type Invariant =
    * one fire (an interrupted fire run again) and triggers are not counted against each other; an
    * item removed and made again is a new item.
    */
-  | 'fire-recorded-once';
+  | 'fire-recorded-once'
+  /**
+   * (j) a takeover's reads of the members' ledgers (made before its reads of the item's record and
+   * marker) contradicted them: another member's marker whose run no current ledger had in flight, a
+   * gone member's run in flight that the record did not carry (or the other way round), or a claim
+   * past the record's frontier (`model/ledger-view.ts`, `takeoverDisagreement`).
+   */
+  | 'takeover-reads-ledgers';
 
 export interface Violation {
   invariant: Invariant;
@@ -214,6 +221,8 @@ function checkIncidents(input: CheckInput): Violation[] {
         return { invariant: 'begin-by-owner', atMs: i.atMs, message: `${i.path} created at zxid ${i.zxid}: ${i.detail}` };
       case 'ledger-mismatch':
         return { invariant: 'ledger-says-markers', atMs: i.atMs, message: `${i.path} at zxid ${i.zxid}: ${i.detail}` };
+      case 'ledger-disagreement':
+        return { invariant: 'takeover-reads-ledgers', atMs: i.atMs, message: `${i.process} taking over ${i.job}#${i.item}: ${i.detail}` };
     }
   });
 }

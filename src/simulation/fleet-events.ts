@@ -62,7 +62,9 @@ export type FleetIncident =
   /** A run begun (its marker created) by a session whose member the item's assignment did not name as owner then. */
   | { kind: 'begin-not-owner'; atMs: number; path: string; zxid: bigint; detail: string }
   /** A live member's ledger did not say what its markers say, or claimed an instant past the item's record. */
-  | { kind: 'ledger-mismatch'; atMs: number; path: string; zxid: bigint; detail: string };
+  | { kind: 'ledger-mismatch'; atMs: number; path: string; zxid: bigint; detail: string }
+  /** What a takeover read of the members' ledgers contradicted the item's record or marker it read after (`takeoverDisagreement`). */
+  | { kind: 'ledger-disagreement'; atMs: number; process: string; job: string; item: number; detail: string };
 
 export interface ProcessEvent {
   atMs: number;

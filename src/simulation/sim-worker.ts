@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { LedgerDisagreement } from '../model/ledger-view.js';
 import { WorkerSession, type SessionJob } from '../worker/worker-session.js';
 import { LeaseLostError } from '../errors/lease-lost-error.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
@@ -32,6 +33,8 @@ export interface SimWorkerOptions {
   onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
   /** Where the worker records its runs and the fires it did not run (the history writer's place). */
   recorder?: RunRecorder;
+  /** Told of every contradiction a takeover found between the ledgers and the record or marker. */
+  onLedgerDisagreement?: (disagreement: LedgerDisagreement) => void;
 }
 
 /**
@@ -117,6 +120,7 @@ export class SimWorker {
       random: () => opts.random.float(),
       onRun: opts.onRun,
       ...(opts.recorder && { recorder: opts.recorder }),
+      onLedgerDisagreement: opts.onLedgerDisagreement,
     });
     this.session = session;
     try {

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { LedgerDisagreement } from '../model/ledger-view.js';
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
 import type { ZkSession } from '../zk/zk-session.js';
@@ -27,6 +28,8 @@ import { sharedSchedule } from '../cron/shared-schedule.js';
 import { recordNotes, withMember, withSchedules, type RunRecorder } from '../executor/run-recorder.js';
 import type { HandlerLoader } from '../executor/handler-loader.js';
 import type { SandboxRunner } from '../executor/sandbox/sandbox-runner.js';
+import { LedgerReads } from '../scheduler/ledger-reads.js';
+import { LEDGER_PARTS } from '../executor/ledger-writer.js';
 import { FireScheduler } from '../scheduler/fire-scheduler.js';
 import { VERSION } from '../version.js';
 import { ClockCheck, type ClockReading } from './clock-check.js';
@@ -72,6 +75,8 @@ export interface WorkerSessionOptions {
   onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
   /** Where every run and missed or skipped fire is recorded (the history writer); none when absent. */
   recorder?: RunRecorder;
+  /** Told of every contradiction a takeover found between the members' ledgers and the item's record or marker (logged besides). */
+  onLedgerDisagreement?: (disagreement: LedgerDisagreement) => void;
 }
 
 /**
@@ -201,7 +206,20 @@ export class WorkerSession {
         if (why === 'overlap') metrics.firesSkipped.inc({ zkshard_job: req.job });
       });
     }
-    this.scheduler = new FireScheduler({ zk: opts.zk, paths: opts.paths, executor: this.executor, ledger, log: opts.log.child({ component: 'scheduler' }), memberName: () => member.name, clock: this.time, random, clockTrusted: () => this.clockCheck.trustNow() });
+    const schedulerLog = opts.log.child({ component: 'scheduler' });
+    this.scheduler = new FireScheduler({
+      zk: opts.zk,
+      paths: opts.paths,
+      executor: this.executor,
+      ledger,
+      log: schedulerLog,
+      memberName: () => member.name,
+      clock: this.time,
+      random,
+      clockTrusted: () => this.clockCheck.trustNow(),
+      ledgerReads: new LedgerReads(opts.zk, opts.paths, LEDGER_PARTS, schedulerLog),
+      onLedgerDisagreement: opts.onLedgerDisagreement,
+    });
   }
 
   /**

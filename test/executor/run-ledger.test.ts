@@ -5,7 +5,8 @@ import { ZkPaths } from '../../src/zk/zk-paths.js';
 import { RunLedger } from '../../src/executor/run-ledger.js';
 import { DEFAULT_JVM_OPTIONS } from '../../src/testing/java.js';
 import { createLogger, silentLogger } from '../../src/logging/create-logger.js';
-import { decodeProgress } from '../../src/model/progress-record.js';
+import { decodeProgress, encodeProgress } from '../../src/model/progress-record.js';
+import { ZkTestContext } from '../support/zk-test-client.js';
 import { decodeMarker } from '../../src/model/running-marker.js';
 import { ConnectionLossError } from '../../src/zk/zk-errors.js';
 import { systemClock, type Clock } from '../../src/clock/clock.js';
@@ -205,6 +206,30 @@ describe('RunLedger.dropOrphanMarker', () => {
     expect(await zk.exists(paths.running(job, 0))).toBeNull();
     expect(await ledger.dropOrphanMarker(job, 0)).toBe(true); // gone already
   }, 60_000);
+});
+
+// Run protocol v2, step 3b: a takeover tells a gone member's ledger entry superseded by the
+// record's last write (its zxid and writer), as read with the record.
+describe('RunLedger.loadStamped', () => {
+  let ctx: ZkTestContext | undefined;
+  afterEach(async () => {
+    await ctx?.close();
+  });
+
+  it("gives the record with its last write's zxid and writer, ours after our own write, none for an item that does not exist", async () => {
+    ctx = new ZkTestContext('ledger-stamped');
+    const zk = await ctx.shared();
+    const { ledger } = await seedLedger(zk, ctx.paths, 1, 1);
+    const job = 'job-0000';
+    await zk.setData(ctx.paths.item(job, 0), encodeProgress({ lastScheduled: '2026-01-01T00:00:01.000Z' }, 'm-other-0000000007'));
+    const read = await ledger.loadStamped(job, 0);
+    expect(read.record.lastScheduled).toBe('2026-01-01T00:00:01.000Z');
+    expect(read.stamp).toEqual({ mzxid: (await zk.exists(ctx.paths.item(job, 0)))!.mzxid, by: 7 });
+    expect((await ledger.begin([{ job, item: 0, fireTime: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)), attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
+    const after = await ledger.loadStamped(job, 0);
+    expect(after.stamp).toEqual({ mzxid: (await zk.exists(ctx.paths.item(job, 0)))!.mzxid, by: 1 }); // MEMBER's sequence
+    expect((await ledger.loadStamped(job, 5)).stamp).toBeUndefined();
+  });
 });
 
 describe('RunLedger at 2,000 items per instant', () => {

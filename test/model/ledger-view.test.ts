@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { itemLedgerView, supersedes, type LedgerPartRead } from '../../src/model/ledger-view.js';
+import { itemLedgerView, supersedes, takeoverDisagreement, type LedgerPartRead, type TakeoverReads } from '../../src/model/ledger-view.js';
 import type { LedgerPart } from '../../src/model/member-ledger.js';
 
 const A = 'm-aaaa-0000000001';
@@ -28,5 +28,57 @@ describe('ledger view (run protocol v2, step 3)', () => {
     expect(itemLedgerView(later, 'j', 1, { mzxid: 15n, by: 1 })).toEqual({ claimMs: 9000, inFlight: [] });
     expect(itemLedgerView(later, 'j', 1, undefined)).toEqual({ inFlight: [] }); // the item is gone
     expect(itemLedgerView(later, 'other', 0, { mzxid: 1n })).toEqual({ inFlight: [] });
+  });
+
+  describe('what a takeover read (takeoverDisagreement)', () => {
+    const ME = 'm-cccc-0000000003';
+    const at = (ms: number) => new Date(ms).toISOString();
+    const reads = (over: Partial<TakeoverReads>): TakeoverReads => ({
+      job: 'j',
+      item: 0,
+      parts: [],
+      record: { lastScheduled: at(12_000), inFlight: null },
+      stamp: { mzxid: 20n, by: 2 },
+      marker: undefined,
+      me: ME,
+      ...over,
+    });
+
+    it("agrees when another live member's marker is the run its ledger has in flight", () => {
+      const parts = [part(B, true, 25n, 12_000, [0], [[0, 12_000, 1]])];
+      expect(takeoverDisagreement(reads({ parts, marker: { member: B, fireTime: at(12_000) }, record: { lastScheduled: at(12_000), inFlight: { member: B, fireTime: at(12_000) } } }))).toBeUndefined();
+    });
+
+    it("reports a marker whose run no current ledger has in flight (the exclusion step 4 relies on)", () => {
+      // B's ledger read after the move shows nothing in flight, yet B's marker is there after it.
+      expect(takeoverDisagreement(reads({ parts: [part(B, true, 25n, 11_000, [0], [])], marker: { member: B, fireTime: at(12_000) } }))).toMatch(/running marker of m-bbbb-0000000002 at .*no current ledger has that run in flight/);
+      // The run in flight at another fire is not the marker's run.
+      expect(takeoverDisagreement(reads({ parts: [part(B, true, 25n, 12_000, [0], [[0, 11_000, 1]])], marker: { member: B, fireTime: at(12_000) } }))).toMatch(/no current ledger/);
+      // Nor is it when the record written by someone else after B's part supersedes B's entry.
+      expect(takeoverDisagreement(reads({ parts: [part(B, true, 15n, 12_000, [0], [[0, 12_000, 1]])], stamp: { mzxid: 20n, by: 1 }, marker: { member: B, fireTime: at(12_000) } }))).toMatch(/no current ledger/);
+      // Our own marker may be newer than the parts: not compared.
+      expect(takeoverDisagreement(reads({ parts: [], marker: { member: ME, fireTime: at(12_000) } }))).toBeUndefined();
+    });
+
+    it("a gone member's current run in flight must be the record's, and the record's must be in its ledger", () => {
+      const gone = [part(A, false, 20n, 12_000, [0], [[0, 12_000, 1]])];
+      const aFlight = { member: A, fireTime: at(12_000) };
+      expect(takeoverDisagreement(reads({ parts: gone, stamp: { mzxid: 20n, by: 1 }, record: { lastScheduled: at(12_000), inFlight: aFlight } }))).toBeUndefined();
+      expect(takeoverDisagreement(reads({ parts: gone, stamp: { mzxid: 20n, by: 1 }, record: { lastScheduled: at(12_000), inFlight: null } }))).toMatch(/ledger of m-aaaa-0000000001 \(gone\) has the run at .* but the record's run in flight is none/);
+      // The record, written last by A, carries A's run in flight that A's ledger does not have.
+      const cleared = [part(A, false, 20n, 12_000, [0], [])];
+      expect(takeoverDisagreement(reads({ parts: cleared, stamp: { mzxid: 20n, by: 1 }, record: { lastScheduled: at(12_000), inFlight: aFlight } }))).toMatch(/written last by m-aaaa-0000000001, gone.*its ledger does not/);
+      // Written last by another member (a takeover of a disabled item carries the run on): A's entry is superseded, nothing to compare.
+      expect(takeoverDisagreement(reads({ parts: gone, stamp: { mzxid: 30n, by: 2 }, record: { lastScheduled: at(12_000), inFlight: aFlight } }))).toBeUndefined();
+      expect(takeoverDisagreement(reads({ parts: cleared, stamp: { mzxid: 30n, by: 2 }, record: { lastScheduled: at(12_000), inFlight: aFlight } }))).toBeUndefined();
+    });
+
+    it('reports a claim past the record frontier; no record, nothing to compare', () => {
+      const parts = [part(B, true, 25n, 13_000, [0], [])];
+      expect(takeoverDisagreement(reads({ parts }))).toMatch(/a ledger claims .*13\.000Z, past the record's frontier .*12\.000Z/);
+      expect(takeoverDisagreement(reads({ parts, record: { inFlight: null } }))).toMatch(/past the record's frontier \(none\)/);
+      expect(takeoverDisagreement(reads({ parts: [part(B, true, 25n, 12_000, [0], [])] }))).toBeUndefined();
+      expect(takeoverDisagreement(reads({ parts, record: undefined, stamp: undefined }))).toBeUndefined();
+    });
   });
 });

@@ -6,6 +6,7 @@ import type { ExecutorEvents, FireRequest } from '../../src/executor/executor.js
 import type { ProgressRecord } from '../../src/model/progress-record.js';
 import type { FireNotes } from '../../src/executor/fire-note.js';
 import { encodeMarker } from '../../src/model/running-marker.js';
+import type { LedgerDisagreement, LedgerPartRead, RecordStamp } from '../../src/model/ledger-view.js';
 import type { JobDefinition } from '../../src/config/job-definition.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
@@ -31,6 +32,8 @@ function harness(
     loadGate?: Promise<void>;
     /** Sequential fires (a takeover's) are begun only once this resolves. */
     takeoverBeginGate?: Promise<void>;
+    /** The members' ledgers a takeover reads (with the record's stamp); unset: none are read. */
+    ledgers?: { parts: LedgerPartRead[]; stamp: RecordStamp };
   } = {},
 ) {
   const clock = new FakeClock(T0);
@@ -58,7 +61,7 @@ function harness(
     },
   };
   const ledger: ProgressSource = {
-    load: async (job, item) => {
+    loadStamped: async (job, item) => {
       loads.push({ job, item });
       if (loads.length <= (options.failLoads ?? 0)) throw new Error('connection loss');
       if (options.loadGate) {
@@ -66,7 +69,7 @@ function harness(
         await options.loadGate;
         answering--;
       }
-      return options.progress ?? {};
+      return { record: options.progress ?? {}, stamp: options.ledgers?.stamp };
     },
     createdAt: () => undefined,
     retire: async (_job, item, running) => {
@@ -90,9 +93,24 @@ function harness(
     signal: new AbortController().signal,
   };
   const stalledReports: string[][] = [];
-  const scheduler = new FireScheduler({ zk: zk as never, paths: new ZkPaths('ns'), executor, ledger, log: silentLogger(), memberName: () => 'm-me-0000000001', clock, onStalled: (items) => stalledReports.push([...items]), clockTrusted: options.clockTrusted });
+  const disagreements: LedgerDisagreement[] = [];
+  let tickets = 0;
+  const ledgerReads = options.ledgers && { ticket: () => ++tickets, read: async () => ({ parts: options.ledgers!.parts, complete: true }), clear: () => undefined };
+  const scheduler = new FireScheduler({
+    zk: zk as never,
+    paths: new ZkPaths('ns'),
+    executor,
+    ledger,
+    log: silentLogger(),
+    memberName: () => 'm-me-0000000001',
+    clock,
+    onStalled: (items) => stalledReports.push([...items]),
+    clockTrusted: options.clockTrusted,
+    ledgerReads,
+    onLedgerDisagreement: (d) => disagreements.push(d),
+  });
   scheduler.setJob(def, [0]);
-  return { clock, fired, loads, retired, recorded, orphansDropped, scheduler, stalledReports, loadsWaiting: () => answering };
+  return { clock, fired, loads, retired, recorded, orphansDropped, scheduler, stalledReports, disagreements, loadsWaiting: () => answering };
 }
 
 const scheduled = (fired: Array<{ requests: FireRequest[] }>) => fired.flatMap((f) => f.requests).filter((r) => r.reason !== 'failover');
@@ -281,6 +299,40 @@ describe('FireScheduler on fake time', () => {
     const planned = h.fired.flatMap((f) => f.requests).filter((r) => r.reason !== 'schedule');
     // the interrupted fire again, then (fire-once) the regular fire that could not begin
     expect(planned.map((r) => [r.reason, r.fireTime.getTime() - T0])).toEqual([['failover', -500], ['misfire', 500]]);
+    h.scheduler.stop();
+  });
+
+  // Run protocol v2, step 3b: a takeover reads the members' ledgers before the record and marker.
+  it("a takeover plans from the latest of the record's frontier and the ledgers' current claims, and reports a claim past the record", async () => {
+    const progress: ProgressRecord = { lastScheduled: new Date(T0 - 2500).toISOString(), inFlight: null };
+    const claim = (t: number): LedgerPartRead => ({ member: 'm-dead-0000000007', live: false, mzxid: 10n, entries: new Map([['j', { t, b: new Set([0]), f: new Map() }]]) });
+    const catchUps = async (ledgers?: { parts: LedgerPartRead[]; stamp: RecordStamp }) => {
+      const h = harness(testJob('j', { shards: 1, misfire: 'catch-up' }), { progress, ledgers });
+      h.scheduler.start();
+      await settle();
+      h.scheduler.stop();
+      return { fires: h.fired.flatMap((f) => f.requests).map((r) => r.fireTime.getTime() - T0), disagreements: h.disagreements };
+    };
+    expect((await catchUps()).fires).toEqual([-1500, -500]); // from the record alone
+    // A current claim of -500 (the record, older than the ledger part, was written by its member): nothing to catch up.
+    const ahead = await catchUps({ parts: [claim(T0 - 500)], stamp: { mzxid: 5n, by: 7 } });
+    expect(ahead.fires).toEqual([]);
+    expect(ahead.disagreements).toMatchObject([{ job: 'j', item: 0, member: 'm-me-0000000001', detail: expect.stringMatching(/a ledger claims .* past the record's frontier/) }]);
+    // The same claim superseded (another member wrote the record after the part): the record decides, nothing reported.
+    const superseded = await catchUps({ parts: [claim(T0 - 500)], stamp: { mzxid: 20n, by: 3 } });
+    expect(superseded).toEqual({ fires: [-1500, -500], disagreements: [] });
+  });
+
+  it("a marker of another member whose run no ledger has in flight is reported; the takeover still waits for the marker's release", async () => {
+    const marker = encodeMarker({ member: 'm-other-0000000002', worker: 'other', fireTime: new Date(T0 - 500).toISOString(), attempt: 1, startedAt: new Date(T0 - 500).toISOString() });
+    const parts: LedgerPartRead[] = [{ member: 'm-other-0000000002', live: true, mzxid: 10n, entries: new Map() }];
+    const h = harness(testJob('j', { shards: 1 }), { progress: { lastScheduled: new Date(T0 - 500).toISOString() }, marker: () => marker, ledgers: { parts, stamp: { mzxid: 9n, by: 2 } } });
+    h.scheduler.start();
+    await settle();
+    // (The fake's watch finds the marker gone at once, so the item is planned again, and again reported.)
+    expect(h.disagreements.length).toBeGreaterThan(0);
+    for (const d of h.disagreements) expect(d.detail).toMatch(/running marker of m-other-0000000002 at .* no current ledger has that run in flight \(ledgers: none\)/);
+    expect(h.fired).toEqual([]);
     h.scheduler.stop();
   });
 
