@@ -78,6 +78,12 @@ export interface TakeoverReads {
   /** The item's record as read after the parts, with its stamp; undefined: no record. */
   record: { lastScheduled?: string; inFlight?: { member: string; fireTime: string } | null } | undefined;
   stamp: RecordStamp | undefined;
+  /**
+   * When the item's record was made (ms, its ctime). A ledger may still claim an instant of an
+   * earlier item of the same name (removed by a forced reshard while its member lived on, and its
+   * member's later writes of that part keep the entry current): such a claim is before this.
+   */
+  bornAtMs: number | undefined;
   /** The running marker as read after the record: its member and fire; undefined: none. */
   marker: { member: string; fireTime: string } | undefined;
   /** The member taking the item over (its own runs may have begun after the parts were read). */
@@ -93,7 +99,7 @@ export interface TakeoverReads {
  * member's ledger never changes again; claims and records only grow.
  */
 export function takeoverDisagreement(reads: TakeoverReads): string | undefined {
-  const { job, item, parts, record, stamp, marker, me } = reads;
+  const { job, item, parts, record, stamp, marker, me, bornAtMs } = reads;
   if (!record || !stamp) return undefined;
   const view = itemLedgerView(parts, job, item, stamp);
   const iso = (ms: number): string => new Date(ms).toISOString();
@@ -117,8 +123,9 @@ export function takeoverDisagreement(reads: TakeoverReads): string | undefined {
       return `the record (written last by ${flight.member}, gone) has its run at ${flight.fireTime} in flight, but its ledger does not`;
     }
   }
-  if (view.claimMs !== undefined && (record.lastScheduled === undefined || view.claimMs > Date.parse(record.lastScheduled))) {
-    return `a ledger claims ${iso(view.claimMs)}, past the record's frontier ${record.lastScheduled ?? '(none)'}`;
+  const frontierMs = Math.max(record.lastScheduled === undefined ? -Infinity : Date.parse(record.lastScheduled), bornAtMs ?? -Infinity);
+  if (view.claimMs !== undefined && view.claimMs > frontierMs) {
+    return `a ledger claims ${iso(view.claimMs)}, past the record's frontier ${record.lastScheduled ?? '(none)'}${bornAtMs === undefined ? '' : ` and its birth ${iso(bornAtMs)}`}`;
   }
   return undefined;
 }

@@ -14,6 +14,8 @@ import { decodeMarker } from '../model/running-marker.js';
 import type { ProgressRecord } from '../model/progress-record.js';
 import { keyOf, settleFires, type JobState } from './job-state.js';
 import type { LedgerReads } from './ledger-reads.js';
+import { RunWaits, type RunElsewhere } from './run-waits.js';
+import { LEDGER_PARTS } from '../executor/ledger-writer.js';
 import { itemLedgerView, takeoverDisagreement, type LedgerDisagreement } from '../model/ledger-view.js';
 
 /**
@@ -74,8 +76,8 @@ export interface ItemTakeoversOptions {
 export class ItemTakeovers {
   private takeoverFires: FireRequest[] = [];
   private takeoverFlush: Promise<void> | undefined;
-  /** Items whose running marker (held by another run) is watched, as `job#item`. */
-  private readonly watching = new Set<string>();
+  /** Items waiting for a run on another member to end. */
+  private readonly waits: RunWaits;
   /**
    * Each item's takeover loop, as `job#item`: made on demand, dropped once it is idle again (no
    * takeover running, due or waiting for a retry), when the item leaves (once its run is over) or
@@ -103,6 +105,7 @@ export class ItemTakeovers {
     private readonly opts: ItemTakeoversOptions,
   ) {
     this.clock = opts.clock;
+    this.waits = new RunWaits(opts.zk, opts.paths, LEDGER_PARTS, (job, item) => this.request(job, item));
   }
 
   /** Takeover loops kept now (see `takingOver`). */
@@ -112,7 +115,7 @@ export class ItemTakeovers {
 
   /** Whether the item (`job#item`) is being taken over now, or waits for another run's release. */
   busy(key: string): boolean {
-    return this.takingOver.get(key)?.running === true || this.watching.has(key);
+    return this.takingOver.get(key)?.running === true || this.waits.has(key);
   }
 
   /**
@@ -124,10 +127,10 @@ export class ItemTakeovers {
   pending(job: string, item: number): boolean {
     // Asked for every owned item at every instant: with no takeover anywhere (the steady state),
     // no key is built.
-    if (this.takingOver.size === 0 && this.watching.size === 0) return false;
+    if (this.takingOver.size === 0 && this.waits.size === 0) return false;
     const key = keyOf(job, item);
     const loop = this.takingOver.get(key);
-    return (loop !== undefined && !loop.idle) || this.watching.has(key);
+    return (loop !== undefined && !loop.idle) || this.waits.has(key);
   }
 
   /** Drops every takeover loop (the scheduler stops). */
@@ -177,7 +180,7 @@ export class ItemTakeovers {
             const until = this.planned.get(key);
             this.planned.delete(key);
             // After the loop is gone: a fire handed over now that answers `takeover` starts a new one.
-            if (until !== undefined && !this.watching.has(key)) this.host.releaseHeld(job, item, until);
+            if (until !== undefined && !this.waits.has(key)) this.host.releaseHeld(job, item, until);
           },
         },
       );
@@ -245,8 +248,12 @@ export class ItemTakeovers {
       const marker = held ? decodeMarker(held.data) : undefined;
       const ours = marker?.member === this.opts.memberName();
       let progress = loaded;
+      // Who runs the item elsewhere: by the ledgers when they were read after the item came to us
+      // (a live member's run in flight there), else by the marker.
+      let elsewhere: RunElsewhere | undefined = held !== null && !ours ? 'marker' : undefined;
       if (ledgers?.complete && stamp && !this.leftDuring.has(key)) {
-        const detail = takeoverDisagreement({ job, item, parts: ledgers.parts, record: loaded, stamp, marker, me: this.opts.memberName() });
+        const bornAtMs = this.opts.ledger.createdAt(job, item)?.getTime();
+        const detail = takeoverDisagreement({ job, item, parts: ledgers.parts, record: loaded, stamp, marker, me: this.opts.memberName(), bornAtMs });
         if (detail) {
           // Expected when the item moved away during the round (we have not seen it yet, or just did):
           // the reads then straddle another owner's begin. Otherwise a fault of the protocol.
@@ -254,9 +261,13 @@ export class ItemTakeovers {
           this.opts.log[level]({ job, item, detail }, 'the members\' ledgers contradict the item\'s record or marker');
           this.opts.onLedgerDisagreement?.({ job, item, member: this.opts.memberName(), sinceMs, detail });
         }
-        // The frontier: the largest of the record's and the current ledger claims (a claim is an instant begun).
-        const claimMs = itemLedgerView(ledgers.parts, job, item, stamp).claimMs;
-        if (claimMs !== undefined && (loaded.lastScheduled === undefined || claimMs > Date.parse(loaded.lastScheduled))) {
+        const view = itemLedgerView(ledgers.parts, job, item, stamp);
+        const running = view.inFlight.find((f) => f.live && f.member !== this.opts.memberName());
+        elsewhere = running && { member: running.member };
+        // The frontier: the largest of the record's and the current ledger claims (a claim is an
+        // instant begun), never one before the item was made (a claim of an earlier item of its name).
+        const claimMs = view.claimMs;
+        if (claimMs !== undefined && claimMs > (bornAtMs ?? -Infinity) && (loaded.lastScheduled === undefined || claimMs > Date.parse(loaded.lastScheduled))) {
           progress = { ...loaded, lastScheduled: new Date(claimMs).toISOString() };
         }
       }
@@ -268,20 +279,20 @@ export class ItemTakeovers {
       // 36648: taken for the marker's run, it left an orphaned marker in place for good).
       const ownRun = ours && this.opts.executor.holdsFire(job, item, new Date(marker.fireTime));
       if (s.disabled.has(item)) {
-        await this.takeOverDisabled(job, item, s, progress, held !== null && !ours, until);
+        await this.takeOverDisabled(job, item, s, progress, elsewhere, until);
         return;
       }
       const plan = planTakeover({
         def: s.def,
         schedule: s.schedule,
         progress: ownRun ? { ...progress, inFlight: null } : progress,
-        markerHeld: held !== null && !ours,
+        markerHeld: elsewhere !== undefined,
         until,
         bornAt: this.opts.ledger.createdAt(job, item),
       });
-      if (plan.waitForMarker) {
-        this.opts.log.info({ job, item, holder: marker?.worker }, 'item still running elsewhere: waiting for its release');
-        this.watchMarker(job, item);
+      if (elsewhere) {
+        this.opts.log.info({ job, item, holder: elsewhere === 'marker' ? marker?.worker : elsewhere.member }, 'item still running elsewhere: waiting for its release');
+        this.waitFor(job, item, elsewhere);
         return;
       }
       if (ours && !ownRun) {
@@ -353,17 +364,17 @@ export class ItemTakeovers {
    * enabled and nobody owned it, and would otherwise stay unrecorded for as long as the item stays
    * disabled (fleet simulation, seed 30228). Fires while it was disabled are recorded with them.
    */
-  private async takeOverDisabled(job: string, item: number, s: JobState, progress: ProgressRecord, markerHeld: boolean, until: Date): Promise<void> {
+  private async takeOverDisabled(job: string, item: number, s: JobState, progress: ProgressRecord, elsewhere: RunElsewhere | undefined, until: Date): Promise<void> {
     const plan = planTakeover({
       def: { ...s.def, misfire: 'skip' },
       schedule: s.schedule,
       progress: { ...progress, inFlight: null },
-      markerHeld,
+      markerHeld: elsewhere !== undefined,
       until,
       bornAt: this.opts.ledger.createdAt(job, item),
     });
-    if (plan.waitForMarker) {
-      this.watchMarker(job, item);
+    if (elsewhere) {
+      this.waitFor(job, item, elsewhere);
       return;
     }
     if (plan.missed) {
@@ -395,27 +406,8 @@ export class ItemTakeovers {
   }
 
 
-  /** Plans the item again once the marker another run holds is gone. */
-  private watchMarker(job: string, item: number): void {
-    if (!this.host.jobs.get(job)?.owned.has(item)) return;
-    const key = keyOf(job, item);
-    if (this.watching.has(key)) return; // one watch per item, so one release means one takeover
-    this.watching.add(key);
-    const path = this.opts.paths.running(job, item);
-    const settle = (): void => {
-      this.watching.delete(key);
-    };
-    void this.opts.zk
-      .exists(path, (event) => {
-        settle();
-        if (event.type === 'deleted') this.request(job, item);
-        else this.watchMarker(job, item);
-      })
-      .then((stat) => {
-        if (stat !== null) return;
-        settle();
-        this.request(job, item);
-      })
-      .catch(settle);
+  /** Plans the item again once the run `holder` has of it is over (see `RunWaits`). */
+  private waitFor(job: string, item: number, holder: RunElsewhere): void {
+    if (this.host.jobs.get(job)?.owned.has(item)) this.waits.wait(job, item, holder);
   }
 }

@@ -41,6 +41,7 @@ describe('ledger view (run protocol v2, step 3)', () => {
       stamp: { mzxid: 20n, by: 2 },
       marker: undefined,
       me: ME,
+      bornAtMs: undefined,
       ...over,
     });
 
@@ -77,6 +78,10 @@ describe('ledger view (run protocol v2, step 3)', () => {
       const parts = [part(B, true, 25n, 13_000, [0], [])];
       expect(takeoverDisagreement(reads({ parts }))).toMatch(/a ledger claims .*13\.000Z, past the record's frontier .*12\.000Z/);
       expect(takeoverDisagreement(reads({ parts, record: { inFlight: null } }))).toMatch(/past the record's frontier \(none\)/);
+      // A claim of an earlier item of the same name (made again by a forced reshard since; fleet
+      // simulation, seed 8825: its member's later writes of the part kept the entry current) is before the item's birth.
+      expect(takeoverDisagreement(reads({ parts, record: { inFlight: null }, bornAtMs: 14_000 }))).toBeUndefined();
+      expect(takeoverDisagreement(reads({ parts, record: { inFlight: null }, bornAtMs: 12_500 }))).toMatch(/past the record's frontier \(none\) and its birth .*12\.500Z/);
       expect(takeoverDisagreement(reads({ parts: [part(B, true, 25n, 12_000, [0], [])] }))).toBeUndefined();
       expect(takeoverDisagreement(reads({ parts, record: undefined, stamp: undefined }))).toBeUndefined();
     });

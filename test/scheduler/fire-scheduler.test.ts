@@ -34,6 +34,8 @@ function harness(
     takeoverBeginGate?: Promise<void>;
     /** The members' ledgers a takeover reads (with the record's stamp); unset: none are read. */
     ledgers?: { parts: LedgerPartRead[]; stamp: RecordStamp };
+    /** When the item's record was made (its ctime), as loaded. */
+    bornAt?: number;
   } = {},
 ) {
   const clock = new FakeClock(T0);
@@ -71,7 +73,7 @@ function harness(
       }
       return { record: options.progress ?? {}, stamp: options.ledgers?.stamp };
     },
-    createdAt: () => undefined,
+    createdAt: () => (options.bornAt === undefined ? undefined : new Date(options.bornAt)),
     retire: async (_job, item, running) => {
       retired.push({ item, running });
     },
@@ -323,16 +325,39 @@ describe('FireScheduler on fake time', () => {
     expect(superseded).toEqual({ fires: [-1500, -500], disagreements: [] });
   });
 
-  it("a marker of another member whose run no ledger has in flight is reported; the takeover still waits for the marker's release", async () => {
-    const marker = encodeMarker({ member: 'm-other-0000000002', worker: 'other', fireTime: new Date(T0 - 500).toISOString(), attempt: 1, startedAt: new Date(T0 - 500).toISOString() });
-    const parts: LedgerPartRead[] = [{ member: 'm-other-0000000002', live: true, mzxid: 10n, entries: new Map() }];
-    const h = harness(testJob('j', { shards: 1 }), { progress: { lastScheduled: new Date(T0 - 500).toISOString() }, marker: () => marker, ledgers: { parts, stamp: { mzxid: 9n, by: 2 } } });
+  // Fleet simulation, seed 8825: a forced reshard removed the item and made it again; its old
+  // owner, alive, wrote the same ledger part since (so its entry stayed current) with its claim
+  // of the earlier item still in it. That claim is no frontier of the item made since.
+  it('a claim from before the item was made is not its frontier: the plan starts at its birth', async () => {
+    const old: LedgerPartRead = { member: 'm-old-0000000004', live: true, mzxid: 10n, entries: new Map([['j', { t: T0 - 2500, b: new Set([0]), f: new Map() }]]) };
+    const h = harness(testJob('j', { shards: 1, misfire: 'catch-up' }), { progress: {}, bornAt: T0 - 1200, ledgers: { parts: [old], stamp: { mzxid: 5n } } });
     h.scheduler.start();
     await settle();
-    // (The fake's watch finds the marker gone at once, so the item is planned again, and again reported.)
-    expect(h.disagreements.length).toBeGreaterThan(0);
-    for (const d of h.disagreements) expect(d.detail).toMatch(/running marker of m-other-0000000002 at .* no current ledger has that run in flight \(ledgers: none\)/);
+    h.scheduler.stop();
+    expect(h.fired.flatMap((f) => f.requests).map((r) => r.fireTime.getTime() - T0)).toEqual([-500]);
+    expect(h.disagreements).toEqual([]);
+  });
+
+  it("the ledgers decide whether another member runs the item: a live member's run in flight there is waited for, marker or not", async () => {
+    // The other member's run of -500 (a re-run: it claims no instant); the record's frontier is -1500.
+    const running: LedgerPartRead = { member: 'm-other-0000000002', live: true, mzxid: 10n, entries: new Map([['j', { b: new Set<number>(), f: new Map([[0, { fireMs: T0 - 500, attempt: 2 }]]) }]]) };
+    const h = harness(testJob('j', { shards: 1, misfire: 'catch-up' }), { progress: { lastScheduled: new Date(T0 - 1500).toISOString() }, ledgers: { parts: [running], stamp: { mzxid: 9n, by: 2 } } });
+    h.scheduler.start();
+    await settle();
+    // Waits, no marker seen (the fake's re-reads find the run over at once, and each round waits again):
+    // not waiting would have caught up -500.
     expect(h.fired).toEqual([]);
+    h.scheduler.stop();
+  });
+
+  it("a marker of another member whose run no ledger has in flight is reported; the ledgers decide (the marker's create at begin would refuse)", async () => {
+    const marker = encodeMarker({ member: 'm-other-0000000002', worker: 'other', fireTime: new Date(T0 - 500).toISOString(), attempt: 1, startedAt: new Date(T0 - 500).toISOString() });
+    const parts: LedgerPartRead[] = [{ member: 'm-other-0000000002', live: true, mzxid: 10n, entries: new Map() }];
+    const h = harness(testJob('j', { shards: 1, misfire: 'catch-up' }), { progress: { lastScheduled: new Date(T0 - 1500).toISOString() }, marker: () => marker, ledgers: { parts, stamp: { mzxid: 9n, by: 2 } } });
+    h.scheduler.start();
+    await settle();
+    expect(h.disagreements.map((d) => d.detail)).toEqual([expect.stringMatching(/running marker of m-other-0000000002 at .* no current ledger has that run in flight \(ledgers: none\)/)]);
+    expect(h.fired.flatMap((f) => f.requests).map((r) => r.fireTime.getTime() - T0)).toEqual([-500]);
     h.scheduler.stop();
   });
 
