@@ -1,21 +1,39 @@
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
-import { ledgerPartOf, readLedgerPart } from '../model/member-ledger.js';
+import { ledgerPartOf, readLedgerPart, type LedgerPart } from '../model/member-ledger.js';
 import { keyOf } from './job-state.js';
 
 /** Who holds an item a takeover found running elsewhere: a live member's ledger, or (no ledger view) a running marker. */
 export type RunElsewhere = { member: string } | 'marker';
 
+/** One ledger part watched for the items waiting on runs in it. */
+interface PartWatch {
+  member: string;
+  path: string;
+  /** Items waiting, by key. */
+  waiting: Map<string, { job: string; item: number }>;
+  /** The part as last read (undefined before the first answer); null: gone or unreadable. */
+  last: LedgerPart | null | undefined;
+}
+
 /**
  * Items a takeover found running on another member, each watched until that run is over; then
- * `ended` asks for the item's next takeover round. One watch per item, so one run's end means one
- * round. A run the ledgers showed (run protocol v2, step 3b) is over once its member's ledger part
+ * `ended` asks for the item's next takeover round. One wait per item, so one run's end means one
+ * round. A run the ledgers showed (run protocol v2, step 4a) is over once its member's ledger part
  * no longer has the item in flight (its release), or its member node is gone (its session ended:
  * the run was cut short, and the next round re-runs it); a run only its marker showed is over when
  * the marker is gone.
+ *
+ * A member writes its ledger part at every instant one of the part's jobs fires: the items waiting
+ * on one part share one watch and one read per change of it (a read per waiting item per change
+ * would cost thousands of reads a second when many items wait on long runs), and those waiting on
+ * one member share one watch of its member node.
  */
 export class RunWaits {
   private readonly watching = new Set<string>();
+  private readonly parts = new Map<string, PartWatch>();
+  /** Per member whose node is watched, the paths of its parts watched. */
+  private readonly members = new Map<string, { paths: Set<string> }>();
 
   constructor(
     private readonly zk: Pick<ZkSession, 'getDataIfExists' | 'exists'>,
@@ -26,7 +44,7 @@ export class RunWaits {
     private readonly ended: (job: string, item: number) => void,
   ) {}
 
-  /** Items watched now. */
+  /** Items waiting now. */
   get size(): number {
     return this.watching.size;
   }
@@ -36,13 +54,13 @@ export class RunWaits {
     return this.watching.has(key);
   }
 
-  /** Watches the item until the run `holder` has of it is over (nothing if it is watched already). */
+  /** Watches the item until the run `holder` has of it is over (nothing if it waits already). */
   wait(job: string, item: number, holder: RunElsewhere): void {
     const key = keyOf(job, item);
     if (this.watching.has(key)) return;
     this.watching.add(key);
     if (holder === 'marker') this.watchMarker(job, item, key);
-    else this.watchLedger(job, item, key, holder.member);
+    else this.waitOnLedger(job, item, key, holder.member);
   }
 
   private watchMarker(job: string, item: number, key: string): void {
@@ -64,46 +82,89 @@ export class RunWaits {
       .catch(settle);
   }
 
-  /**
-   * Its member's ledger part is read again (with a watch) each time it changes, until the item is
-   * no longer in flight there; its member node is watched beside it, until it is deleted. The first
-   * of the two to say the run is over ends the wait; a read that fails ends it too (the next round
-   * reads again).
-   */
-  private watchLedger(job: string, item: number, key: string, member: string): void {
-    const partPath = this.paths.ledgerPart(member, ledgerPartOf(job, this.partCount));
-    let over = false;
-    const end = (): void => {
-      if (over) return;
-      over = true;
-      this.watching.delete(key);
-      this.ended(job, item);
+  private waitOnLedger(job: string, item: number, key: string, member: string): void {
+    const path = this.paths.ledgerPart(member, ledgerPartOf(job, this.partCount));
+    let w = this.parts.get(path);
+    if (w) {
+      w.waiting.set(key, { job, item });
+      // Its watch is armed since its last read: a change after that read comes as an event. One
+      // before it is in what was read (the takeover's own read may be older): judged now.
+      if (w.last !== undefined) this.settle(w);
+      return;
+    }
+    w = { member, path, waiting: new Map([[key, { job, item }]]), last: undefined };
+    this.parts.set(path, w);
+    this.readPart(w);
+    let watched = this.members.get(member);
+    if (!watched) {
+      this.members.set(member, (watched = { paths: new Set() }));
+      this.watchMember(member, watched);
+    }
+    watched.paths.add(path);
+  }
+
+  /** Reads the part with a watch that reads it again at its next change, while anyone waits on it. */
+  private readPart(w: PartWatch): void {
+    const current = (): boolean => this.parts.get(w.path) === w;
+    void this.zk
+      .getDataIfExists(w.path, () => {
+        if (current()) this.readPart(w);
+      })
+      .then((found) => {
+        if (!current()) return;
+        const part = found ? readLedgerPart(found.data, w.path) : undefined;
+        w.last = part?.ok ? part.value : null;
+        this.settle(w);
+      })
+      .catch(() => {
+        // Not known: every wait on it ends (the next rounds read again).
+        if (!current()) return;
+        w.last = null;
+        this.settle(w);
+      });
+  }
+
+  /** Ends the waits of the items no longer in flight in the part as last read (all, if it is gone or unreadable). */
+  private settle(w: PartWatch): void {
+    for (const [key, { job, item }] of w.waiting) {
+      if (w.last?.get(job)?.f.has(item)) continue;
+      this.end(w, key, job, item);
+    }
+  }
+
+  private end(w: PartWatch, key: string, job: string, item: number): void {
+    w.waiting.delete(key);
+    if (w.waiting.size === 0) {
+      this.parts.delete(w.path);
+      const watched = this.members.get(w.member);
+      watched?.paths.delete(w.path);
+      if (watched?.paths.size === 0) this.members.delete(w.member);
+    }
+    this.watching.delete(key);
+    this.ended(job, item);
+  }
+
+  /** Ends every wait on the member's runs once its node is deleted (a fence's write of it is no end: watched again). */
+  private watchMember(member: string, watched: { paths: Set<string> }): void {
+    const path = this.paths.member(member);
+    // A watch of an earlier wait on this member (all of whose items ended since) does nothing.
+    const current = (): boolean => this.members.get(member) === watched;
+    const gone = (): void => {
+      if (!current()) return;
+      this.members.delete(member);
+      for (const partPath of [...watched.paths]) {
+        const w = this.parts.get(partPath);
+        if (w) for (const [key, { job, item }] of [...w.waiting]) this.end(w, key, job, item);
+      }
     };
-    const readPart = (): void => {
-      void this.zk
-        .getDataIfExists(partPath, () => {
-          if (!over) readPart();
-        })
-        .then((found) => {
-          const part = found ? readLedgerPart(found.data, partPath) : undefined;
-          // Gone, unreadable, or without the item in flight: the run is not (or no longer known to be) going on.
-          if (!part?.ok || !part.value.get(job)?.f.has(item)) end();
-        })
-        .catch(end);
-    };
-    // A write of the member node (the leader's fence) is no end of the run: watched again.
-    const watchMember = (): void => {
-      void this.zk
-        .exists(this.paths.member(member), (event) => {
-          if (event.type === 'deleted') end();
-          else if (!over) watchMember();
-        })
-        .then((stat) => {
-          if (stat === null) end();
-        })
-        .catch(end);
-    };
-    readPart();
-    watchMember();
+    void this.zk
+      .exists(path, (event) => {
+        if (event.type === 'deleted') gone();
+        else if (current()) this.watchMember(member, watched);
+      })
+      .then((stat) => {
+        if (stat === null) gone();
+      })
+      .catch(gone);
   }
 }

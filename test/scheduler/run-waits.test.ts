@@ -70,4 +70,39 @@ describe('RunWaits', () => {
     await waitFor(() => ended.length === 2, { timeoutMs: 10_000, message: 'both waits ended' });
     expect(ended.sort()).toEqual(['j#2', 'k#0']);
   });
+
+  it('the items waiting on one ledger part share its watch and one read per change; one that came late is judged by the last read', async () => {
+    ctx = new ZkTestContext('run-waits-shared');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    const holder = 'm-0123456789abcdef-0000000004';
+    const part = paths.ledgerPart(holder, ledgerPartOf('j', PARTS));
+    await zk.mkdirp(paths.workers);
+    await zk.create(paths.member(holder), undefined, 'ephemeral');
+    await zk.mkdirp(paths.ledger(holder));
+    await zk.create(part, encodeLedgerPart(inFlight([0, 1, 2])));
+    const ended: string[] = [];
+    let partReads = 0;
+    const counted = {
+      getDataIfExists: ((path, watcher) => (path === part && partReads++, zk.getDataIfExists(path, watcher))) as typeof zk.getDataIfExists,
+      exists: ((path, watcher) => zk.exists(path, watcher)) as typeof zk.exists,
+    };
+    const waits = new RunWaits(counted, paths, PARTS, (job, item) => ended.push(`${job}#${item}`));
+    for (const item of [0, 1, 2]) waits.wait('j', item, { member: holder });
+    await zk.exists(part); // the first read answered
+    expect(partReads).toBe(1);
+    await zk.setData(part, encodeLedgerPart(inFlight([1, 2])));
+    await waitFor(() => ended.length === 1, { timeoutMs: 10_000, message: 'item 0 released' });
+    expect(ended).toEqual(['j#0']);
+    expect(partReads).toBe(2); // one read for the three waits
+    // A takeover whose (older) read still showed item 0 in flight waits on it again: the part as
+    // last read says it is over, so it ends at once.
+    waits.wait('j', 0, { member: holder });
+    expect(ended).toEqual(['j#0', 'j#0']);
+    await zk.setData(part, encodeLedgerPart(inFlight([])));
+    await waitFor(() => ended.length === 4, { timeoutMs: 10_000, message: 'items 1 and 2 released' });
+    expect(ended.slice(2).sort()).toEqual(['j#1', 'j#2']);
+    expect(partReads).toBe(3);
+    expect(waits.size).toBe(0);
+  });
 });
