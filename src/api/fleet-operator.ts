@@ -15,6 +15,10 @@ import { readMembers } from '../membership/read-members.js';
 import type { Member } from '../membership/member-info.js';
 import { planAssignment } from '../leader/plan-assignment.js';
 import { createMissingItems, fenceMarkerOwners, removeItem } from './job-nodes.js';
+import { clearFromLedgers } from './ledger-clearing.js';
+
+/** Tries of a `reshard` whose multi met a member's write of its ledger meanwhile (read again each time). */
+const RESHARD_ATTEMPTS = 5;
 
 /** A job's assignment before and after a change, by worker id. */
 export interface AssignmentChange {
@@ -52,6 +56,19 @@ export class FleetOperator {
     if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
       throw new RequestError('REQUEST_INVALID', `reshard: --shards must be an integer from 1 to ${MAX_SHARDS}, got ${JSON.stringify(shards)}`);
     }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.reshardOnce(job, shards, options);
+      } catch (err) {
+        // A live member wrote its ledger part between our read and our multi: read it all again.
+        const cause = err instanceof RequestError ? err.cause : undefined;
+        const ledgerRace = cause instanceof ZkTransactionError && cause.reason instanceof BadVersionError && cause.failedOp?.path.startsWith(`${this.paths.ledgers}/`);
+        if (!ledgerRace || attempt >= RESHARD_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private async reshardOnce(job: string, shards: number, options: { dryRun?: boolean; force?: boolean }): Promise<AssignmentChange> {
     const { definition, version } = await this.requireJob(job);
     if (shards === definition.shards) throw new RequestError('REQUEST_INVALID', `reshard: job ${job} already has ${shards} items`);
     const state = await this.readState(job);
@@ -62,6 +79,7 @@ export class FleetOperator {
     const existing = new Set(await this.zk.getChildren(this.paths.items(job)).catch(() => [] as string[]));
     createMissingItems(tx, this.paths, job, shards, existing);
     const markers: Array<Buffer | undefined> = [];
+    const removed = new Set<number>();
     for (let i = shards; i < definition.shards; i++) {
       if (!existing.has(String(i))) continue;
       const children = await this.zk.getChildren(this.paths.item(job, i)).catch(() => [] as string[]);
@@ -70,8 +88,10 @@ export class FleetOperator {
       }
       if (children.includes('running')) markers.push((await this.zk.getDataIfExists(this.paths.running(job, i)))?.data);
       removeItem(tx, this.paths, job, i, children);
+      removed.add(i);
     }
     await fenceMarkerOwners(this.zk, tx, this.paths, markers);
+    if (removed.size > 0) await clearFromLedgers(this.zk, tx, this.paths, job, removed);
     if (state.controlVersion >= 0) {
       const control = state.control;
       const pins = Object.fromEntries(Object.entries(control.pins).filter(([item]) => Number(item) < shards));

@@ -13,6 +13,7 @@ import { formatItemList } from './item-list.js';
 import { mapLimit, readSubtree } from './zk-read.js';
 import { childrenIfExists } from '../zk/children-if-exists.js';
 import { createJob, createMissingItems, fenceMarkerOwners } from './job-nodes.js';
+import { clearFromLedgers } from './ledger-clearing.js';
 
 export type ApplyAction = 'created' | 'updated' | 'unchanged';
 
@@ -186,6 +187,7 @@ export class JobAdmin {
       const tx = this.zk.transaction();
       for (const e of ordered) tx.remove(e.path, e.stat.version);
       await fenceMarkerOwners(this.zk, tx, this.paths, entries.filter((e) => this.paths.markerItem(job, e.path) !== undefined).map((e) => e.data));
+      await clearFromLedgers(this.zk, tx, this.paths, job, 'all');
       try {
         await this.zk.commit(tx);
         return result;

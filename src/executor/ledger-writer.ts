@@ -4,7 +4,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import type { MultiCommitter } from '../zk/batched-multi.js';
 import { isConnectionTrouble, RequestTooLargeError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkOpResult, type ZkTransaction } from '../zk/zk-transaction.js';
-import { readLedgerPart, type LedgerFlight } from '../model/member-ledger.js';
+import { LEDGER_PARTS, readLedgerPart, type LedgerFlight } from '../model/member-ledger.js';
 import { LedgerTable } from './ledger-table.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 
@@ -15,8 +15,6 @@ export interface LedgerDelta {
   ended?: ReadonlyArray<{ job: string; item: number }>;
 }
 
-/** Ledger nodes per member: a multi rewrites only the parts of the jobs it touches. */
-export const LEDGER_PARTS = 32;
 
 /** Bytes a multi sets aside for an op of a ledger part beyond the part's data (path, version, header). */
 const PART_OP_BYTES = 128;

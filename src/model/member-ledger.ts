@@ -36,6 +36,9 @@ const MAX_ENTRIES = 100_000;
 /** Distinct (fire, attempt) groups of one job in flight at once. */
 const MAX_FLIGHT_GROUPS = MAX_SHARDS;
 
+/** Ledger nodes per member (every member the same): a multi rewrites only the parts of the jobs it touches. */
+export const LEDGER_PARTS = 32;
+
 /** Which of `parts` ledger nodes holds `job` (FNV-1a of its name). */
 export function ledgerPartOf(job: string, parts: number): number {
   let h = 0x811c9dc5;

@@ -15,7 +15,7 @@ import type { ProgressRecord } from '../model/progress-record.js';
 import { keyOf, settleFires, type JobState } from './job-state.js';
 import type { LedgerReads } from './ledger-reads.js';
 import { RunWaits, type RunElsewhere } from './run-waits.js';
-import { LEDGER_PARTS } from '../executor/ledger-writer.js';
+import { LEDGER_PARTS } from '../model/member-ledger.js';
 import { itemLedgerView, takeoverDisagreement, type LedgerDisagreement } from '../model/ledger-view.js';
 
 /**

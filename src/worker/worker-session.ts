@@ -29,7 +29,7 @@ import { recordNotes, withMember, withSchedules, type RunRecorder } from '../exe
 import type { HandlerLoader } from '../executor/handler-loader.js';
 import type { SandboxRunner } from '../executor/sandbox/sandbox-runner.js';
 import { LedgerReads } from '../scheduler/ledger-reads.js';
-import { LEDGER_PARTS } from '../executor/ledger-writer.js';
+import { LEDGER_PARTS } from '../model/member-ledger.js';
 import { FireScheduler } from '../scheduler/fire-scheduler.js';
 import { VERSION } from '../version.js';
 import { ClockCheck, type ClockReading } from './clock-check.js';

@@ -1,3 +1,4 @@
+import { LEDGER_PARTS, ledgerPartOf, readLedgerPart } from '../../src/model/member-ledger.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobAdmin, diffDefinitions } from '../../src/api/job-admin.js';
 import { FleetReader } from '../../src/api/fleet-reader.js';
@@ -125,8 +126,16 @@ describe('JobAdmin', () => {
     expect(dry.removed).toContain(fleet.paths.running('long', 0));
     expect(await zk.exists(fleet.paths.job('long'))).not.toBeNull();
 
+    const [member] = await zk.getChildren(fleet.paths.ledgers);
+    const part = fleet.paths.ledgerPart(member!, ledgerPartOf('long', LEDGER_PARTS));
+    const ledgerJobs = async () => {
+      const read = readLedgerPart((await zk.getDataIfExists(part))?.data, part);
+      return read.ok ? [...read.value.keys()] : read.error.message;
+    };
+    expect(await ledgerJobs()).toEqual(['long']); // its runs in flight in r1's ledger
     const removed = await admin.remove('long', { force: true });
     expect(removed).toMatchObject({ job: 'long', forced: true, running: [{ item: 0, worker: 'r1' }, { item: 1, worker: 'r1' }] });
+    expect(await ledgerJobs()).toEqual([]); // cleared in the same multi (run protocol v2: no marker to delete)
     expect(removed.removed.at(-1)).toBe(fleet.paths.job('long'));
     expect(await zk.exists(fleet.paths.job('long'))).toBeNull();
     await expect(admin.remove('long')).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -11,8 +11,7 @@ import { decodeMarker } from '../../src/model/running-marker.js';
 import { ConnectionLossError } from '../../src/zk/zk-errors.js';
 import { systemClock, type Clock } from '../../src/clock/clock.js';
 import { HISTORY_WRITE_INTERVAL_MS } from '../../src/executor/item-history-writer.js';
-import { LEDGER_PARTS } from '../../src/executor/ledger-writer.js';
-import { ledgerPartOf, readLedgerPart, type LedgerEntry } from '../../src/model/member-ledger.js';
+import { LEDGER_PARTS, ledgerPartOf, readLedgerPart, type LedgerEntry } from '../../src/model/member-ledger.js';
 
 /**
  * Drops the client's TCP connection (the session survives), as a server restart does; resolves
