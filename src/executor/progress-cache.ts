@@ -1,4 +1,3 @@
-import type { RecordStamp } from '../model/ledger-view.js';
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
@@ -7,6 +6,7 @@ import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { ItemMap } from './item-map.js';
 import { isoOf } from '../model/iso-time.js';
 import { RequestSlots } from '../zk/request-slots.js';
+import type { RecordStamp } from '../model/ledger-view.js';
 
 /**
  * Items whose record and history are read at once, at most; the others wait their turn. The first
