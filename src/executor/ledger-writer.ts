@@ -45,8 +45,10 @@ export interface LedgerWriterParts {
  * ledger as committed plus the multi's `LedgerDelta`, each version-checked. Only this member writes
  * its ledger while it lives, so the versions are known here; after an outcome it cannot know (a
  * connection drop) or a refused ledger write, the ledger is read again before the next write.
- * The ledger is written beside the markers and progress records and read by nothing yet: the
- * fleet simulation checks at every transaction that it says what the markers say.
+ * The ledger is written beside the markers and progress records; takeovers read it (they plan and
+ * wait by it), and an operator's removal of items rewrites a part without them (then our next
+ * write of it is refused and the ledger read again). The fleet simulation checks at every
+ * transaction that it says what the markers say.
  */
 export class LedgerWriter implements MultiCommitter {
   private readonly zk: ZkSession;
