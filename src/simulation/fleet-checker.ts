@@ -36,7 +36,9 @@ export type Invariant =
    * (j) a takeover's reads of the members' ledgers (made before its reads of the item's record and
    * marker) contradicted them: another member's marker whose run no current ledger had in flight, a
    * gone member's run in flight that the record did not carry (or the other way round), or a claim
-   * past the record's frontier (`model/ledger-view.ts`, `takeoverDisagreement`).
+   * past the record's frontier and birth (`model/ledger-view.ts`, `takeoverDisagreement`). A round
+   * during which the item's owner changed is not held to it (its reads may straddle another
+   * owner's begin, which the member's fenced begin cannot follow).
    */
   | 'takeover-reads-ledgers';
 
