@@ -54,6 +54,18 @@ describe('fleet simulation (real WorkerSessions over the simulated ZooKeeper)', 
     expect(result.scenario.jobs.some((j) => !j.definition.failover)).toBe(true);
     expect(result.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
   }, 60_000);
+
+  // Found by this simulation (2026-12-05, invariant (j)): a forced reshard made an item anew while
+  // its old owner lived on and kept writing that ledger part, so the old owner's claim of the
+  // earlier item stayed current, past the new record's frontier (a plan from it would start before
+  // the item's birth). A claim from before the record was made is no frontier now, and removals
+  // clear the live ledgers (focused tests: fire-scheduler, ledger-view, ledger-clearing). Seed 132,
+  // in the sweep above, is the round that read across a move it had not seen yet.
+  it('seed 8825 (a forced reshard and its undo, the old owner alive): its takeovers agree with the ledgers', async () => {
+    const result = await runFleetSimulation(8825, { trace: false }); // the CLI's scenario (20-40 s), as the sweep that found it
+    expect(result.scenario.actions.some((a) => a.kind === 'reshard' && a.force)).toBe(true);
+    expect(result.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+  }, 60_000);
 });
 
 // Found by this simulation: a scheduled fire waiting behind a running run (overlap queue or
