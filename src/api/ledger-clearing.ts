@@ -1,7 +1,7 @@
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import type { ZkTransaction } from '../zk/zk-transaction.js';
-import { childrenIfExists } from '../zk/children-if-exists.js';
+import { listLedgers } from '../membership/list-ledgers.js';
 import { encodeLedgerPart, LEDGER_PARTS, ledgerPartOf, readLedgerPart } from '../model/member-ledger.js';
 
 /**
@@ -21,9 +21,7 @@ export async function clearFromLedgers(
   job: string,
   items: ReadonlySet<number> | 'all',
 ): Promise<string[]> {
-  const ledgers = await childrenIfExists(zk, paths.ledgers);
-  if (ledgers.length === 0) return [];
-  const live = new Set(await childrenIfExists(zk, paths.workers));
+  const { ledgers, live } = await listLedgers(zk, paths);
   const k = ledgerPartOf(job, LEDGER_PARTS);
   const written: string[] = [];
   for (const member of ledgers.filter((m) => live.has(m)).sort()) {

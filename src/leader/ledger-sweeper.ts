@@ -3,6 +3,7 @@ import type { ZkSession } from '../zk/zk-session.js';
 import { childPath, type ZkPaths } from '../zk/zk-paths.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import { childrenIfExists } from '../zk/children-if-exists.js';
+import { listLedgers } from '../membership/list-ledgers.js';
 import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
 import { systemClock, type Timers, type TimerHandle } from '../clock/clock.js';
 import { entryItems, readLedgerPart } from '../model/member-ledger.js';
@@ -19,9 +20,8 @@ const SWEEP_READS_MAX = 256;
  * step 3: `model/ledger-view.ts`): every item a gone member's ledger names (claimed or in flight)
  * had its record written by another member since — its takeover, which read the ledger — or no
  * longer exists. A ledger still current is looked at again every `LEDGER_RECHECK_MS`. Run by the
- * leader when the members change. The ledgers are listed before the members: a member makes its
- * node before its ledger, so a ledger whose member is missing from the later list belongs to a
- * session that is over and will never write it again.
+ * leader when the members change. The ledgers are listed before the members (`listLedgers`): a
+ * ledger whose member is missing from the later list will never be written again.
  */
 export class LedgerSweeper {
   private readonly loop: RefreshLoop;
@@ -58,9 +58,7 @@ export class LedgerSweeper {
   }
 
   private async sweep(): Promise<void> {
-    const ledgers = await childrenIfExists(this.zk, this.paths.ledgers);
-    if (ledgers.length === 0) return;
-    const live = new Set(await childrenIfExists(this.zk, this.paths.workers));
+    const { ledgers, live } = await listLedgers(this.zk, this.paths);
     let kept = 0;
     for (const member of ledgers) {
       if (live.has(member) || this.closed) continue;

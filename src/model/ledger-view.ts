@@ -93,17 +93,17 @@ export interface TakeoverReads {
 /**
  * Where the ledgers, read before the record and the marker, contradict them (run protocol v2,
  * step 3b: what step 4 will decide on alone must say what the markers and records say today);
- * undefined when they agree. Sound whatever happened between the reads, as long as the item was
+ * undefined when they agree (`computed`: the item's view of `reads`, if the caller has it). Sound whatever happened between the reads, as long as the item was
  * `me`'s throughout them, because then nobody else can begin it (the move fenced its last owner):
  * a marker of another member was taken before the parts were read and is dropped only with its
  * ledger bit (a release, or an operator's removal, which clears both); a gone member's ledger
  * never changes again; claims and records only grow, and an item made anew has a newer record
  * (its stamp supersedes gone members' entries) and a later birth (which bounds live ones' claims).
  */
-export function takeoverDisagreement(reads: TakeoverReads): string | undefined {
+export function takeoverDisagreement(reads: TakeoverReads, computed?: ItemLedgerView): string | undefined {
   const { job, item, parts, record, stamp, marker, me, bornAtMs } = reads;
   if (!record || !stamp) return undefined;
-  const view = itemLedgerView(parts, job, item, stamp);
+  const view = computed ?? itemLedgerView(parts, job, item, stamp);
   const iso = (ms: number): string => new Date(ms).toISOString();
   if (marker && marker.member !== me) {
     const fireMs = Date.parse(marker.fireTime);

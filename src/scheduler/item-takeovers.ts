@@ -254,7 +254,8 @@ export class ItemTakeovers {
       let elsewhere: RunElsewhere | undefined = held !== null && !ours ? 'marker' : undefined;
       if (ledgers?.complete && stamp && !this.leftDuring.has(key)) {
         const bornAtMs = this.opts.ledger.createdAt(job, item)?.getTime();
-        const detail = takeoverDisagreement({ job, item, parts: ledgers.parts, record: loaded, stamp, marker, me: this.opts.memberName(), bornAtMs });
+        const view = itemLedgerView(ledgers.parts, job, item, stamp);
+        const detail = takeoverDisagreement({ job, item, parts: ledgers.parts, record: loaded, stamp, marker, me: this.opts.memberName(), bornAtMs }, view);
         if (detail) {
           // Expected when the item moved away during the round and we have not seen it yet (the
           // reads then straddle another owner's begin, which our fenced begin cannot follow);
@@ -263,7 +264,6 @@ export class ItemTakeovers {
           this.opts.log[level]({ job, item, detail }, 'the members\' ledgers contradict the item\'s record or marker (expected only if the item moved away meanwhile)');
           this.opts.onLedgerDisagreement?.({ job, item, member: this.opts.memberName(), sinceMs, detail });
         }
-        const view = itemLedgerView(ledgers.parts, job, item, stamp);
         const running = view.inFlight.find((f) => f.live && f.member !== this.opts.memberName());
         elsewhere = running && { member: running.member };
         // The frontier: the largest of the record's and the current ledger claims (a claim is an

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
-import { childrenIfExists } from '../zk/children-if-exists.js';
+import { listLedgers, type LedgerListing } from '../membership/list-ledgers.js';
 import { ledgerPartOf, readLedgerPart } from '../model/member-ledger.js';
 import type { LedgerPartRead } from '../model/ledger-view.js';
 
@@ -9,7 +9,7 @@ import type { LedgerPartRead } from '../model/ledger-view.js';
 interface Wave {
   /** Taken when the wave began: it serves the tickets taken before. */
   ticket: number;
-  listing: Promise<{ ledgers: string[]; live: Set<string> }>;
+  listing: Promise<LedgerListing>;
   parts: Map<number, Promise<LedgerPartsRead>>;
 }
 
@@ -24,9 +24,8 @@ export interface LedgerPartsRead {
  * member's ledger, read after the takeover saw the assignment that gives it the item. The
  * takeovers of one burst share the reads: a takeover takes a `ticket` when it starts and is served
  * by any round of reads begun after that, so 20,000 items taken over at once cost one listing and
- * one read per member and part, not one per item. The ledgers are listed before the members (a
- * member makes its node before its ledger): a ledger whose member is missing from the later list
- * belongs to a session that is over, and never changes again.
+ * one read per member and part, not one per item. The ledgers are listed before the members
+ * (`listLedgers`): a ledger whose member is missing from the later list never changes again.
  */
 export class LedgerReads {
   private tickets = 0;
@@ -74,11 +73,7 @@ export class LedgerReads {
   }
 
   private begin(): Wave {
-    const listing = (async () => {
-      const ledgers = await childrenIfExists(this.zk, this.paths.ledgers);
-      const live = new Set(await childrenIfExists(this.zk, this.paths.workers));
-      return { ledgers, live };
-    })();
+    const listing = listLedgers(this.zk, this.paths);
     const wave: Wave = { ticket: ++this.tickets, listing, parts: new Map() };
     listing.catch(() => {
       if (this.wave === wave) this.wave = undefined;
