@@ -4,7 +4,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import type { MultiCommitter } from '../zk/batched-multi.js';
 import { isConnectionTrouble, RequestTooLargeError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkOpResult, type ZkTransaction } from '../zk/zk-transaction.js';
-import { LEDGER_PARTS, readLedgerPart, type LedgerFlight } from '../model/member-ledger.js';
+import { LEDGER_PARTS, readLedgerPart, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
 import { LedgerTable } from './ledger-table.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 
@@ -151,6 +151,31 @@ export class LedgerWriter implements MultiCommitter {
   /** The items in flight as this member's ledger says (committed), for tests and checks. */
   inFlight(job: string): ReadonlyMap<number, LedgerFlight> {
     return this.table.flights(job);
+  }
+
+  /**
+   * The runs in flight of `items` as our ledger in ZooKeeper says now (each part read once), where
+   * our own runs are held (run protocol v2: the `f` bits, not markers): a release, or a forced
+   * remove or reshard (which clears the bits and fences us in one multi), ends them. A part that
+   * cannot be read as a ledger (only we write it: never, unless someone else did) holds nothing.
+   */
+  async readInFlight(items: ReadonlyArray<{ job: string; item: number }>): Promise<Array<LedgerFlight | undefined>> {
+    const reads = new Map<number, Promise<LedgerPart | undefined>>();
+    const partOf = (job: string): Promise<LedgerPart | undefined> => {
+      const k = this.partOf(job);
+      let read = reads.get(k);
+      if (!read) reads.set(k, (read = this.readPart(k)));
+      return read;
+    };
+    return Promise.all(items.map(async ({ job, item }) => (await partOf(job))?.get(job)?.f.get(item)));
+  }
+
+  private async readPart(k: number): Promise<LedgerPart | undefined> {
+    const path = this.paths.ledgerPart(this.member.name, k);
+    const read = readLedgerPart((await this.zk.getDataIfExists(path))?.data, path);
+    if (read.ok) return read.value;
+    this.log.error({ err: read.error, path }, 'malformed ledger of our own in ZooKeeper: its runs are not held');
+    return undefined;
   }
 
   /** Commits `tx` with the ledger writes of its changes, one multi at a time. */

@@ -4,9 +4,10 @@ import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../zk/zk-errors.js';
 import { commitBatched } from '../zk/batched-multi.js';
 import type { LedgerWriter } from './ledger-writer.js';
+import { holdsRuns } from './holds-runs.js';
 import { whenLive } from '../zk/when-live.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
-import { decodeMarker, encodeMarker } from '../model/running-marker.js';
+import { encodeMarker } from '../model/running-marker.js';
 import { encodeProgress, withOutcome, type ProgressRecord } from '../model/progress-record.js';
 import { isoOf, isoOfDate, maxIso } from '../model/iso-time.js';
 import { isMalformedDataError, type MalformedDataError } from '../errors/malformed-data-error.js';
@@ -53,7 +54,7 @@ export type BeginResult =
 export interface RunBeginnerParts {
   zk: ZkSession;
   /** Commits the begin multis, with our ledger's writes. */
-  ledger: Pick<LedgerWriter, 'transaction' | 'commit' | 'partOf' | 'reserve' | 'change'>;
+  ledger: Pick<LedgerWriter, 'transaction' | 'commit' | 'partOf' | 'reserve' | 'change' | 'readInFlight'>;
   paths: ZkPaths;
   member: LedgerMember;
   fences: RunFences;
@@ -264,7 +265,7 @@ export class RunBeginner {
         } else if (err.reason instanceof NodeExistsError) {
           // Usually another run's marker; but it is ours when an earlier begin of this fire was
           // applied without our knowing (an unknown outcome read from a server behind it).
-          const [found] = await this.inspectBegin([p]);
+          const [found] = await this.inspectBegin([p], 'busy');
           if (found !== 'retry') results[p.i] = found!;
         } else if (err.reason instanceof NoNodeError) results[p.i] = { status: 'gone' };
         else if (err.reason instanceof BadVersionError) await this.load(r.job, r.item, true);
@@ -289,28 +290,29 @@ export class RunBeginner {
   }
 
   /**
-   * After a begin whose outcome is unknown: once reconnected, each item is `started` (our marker
-   * for this fire is there: the multi was applied; the token is the progress record's mzxid),
-   * `busy` (someone else's marker), or `retry` (not applied). If the session ended, `gone`: its
-   * markers went with it and the item's next owner sees the fire in the progress record.
+   * After a begin whose outcome is unknown: once reconnected, each item is `started` (our ledger has
+   * this fire in flight: the multi was applied; the token is the progress record's mzxid) or `retry`
+   * (not applied). If the session ended, `gone`: its runs went with it and the item's next owner
+   * sees the fire in the progress record and our ledger.
    */
   private async afterUnknownBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes }>): Promise<Array<BeginResult | 'retry'>> {
-    const found = await whenLive(this.zk, () => this.inspectBegin(requests));
+    const found = await whenLive(this.zk, () => this.inspectBegin(requests, 'retry'));
     return found ?? requests.map(() => ({ status: 'gone' }));
   }
 
-  /** `notes`: what the multi sent for the request was to record (what it recorded, if applied). */
-  private inspectBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes }>): Promise<Array<BeginResult | 'retry'>> {
+  /**
+   * Whether each begin was applied: our ledger (read now) has its fire in flight. `notes`: what the
+   * multi sent for the request was to record (what it recorded, if applied). `otherwise`: what a
+   * begin not applied is (`busy` when another run's marker refused it).
+   */
+  private async inspectBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes }>, otherwise: 'retry' | 'busy'): Promise<Array<BeginResult | 'retry'>> {
+    const held = await holdsRuns(this.ledger, requests.map(({ r }) => r));
     return Promise.all(
-      requests.map(async ({ r, notes }): Promise<BeginResult | 'retry'> => {
-        const held = await this.zk.getDataIfExists(this.paths.running(r.job, r.item));
+      requests.map(async ({ r, notes }, k): Promise<BeginResult | 'retry'> => {
         const progress = await this.zk.getDataIfExists(this.paths.item(r.job, r.item));
         await this.load(r.job, r.item, true);
-        if (!held) return 'retry';
-        // A marker that cannot be read is held all the same (by whom is unknown): busy.
-        const marker = decodeMarker(held.data);
-        if (!marker || marker.member !== this.member.name || marker.fireTime !== r.fireTime.toISOString() || !progress) return { status: 'busy' };
-        this.log.info({ job: r.job, item: r.item, fireTime: marker.fireTime }, 'begin was applied before the connection dropped');
+        if (!held[k] || !progress) return otherwise === 'busy' ? { status: 'busy' } : 'retry';
+        this.log.info({ job: r.job, item: r.item, fireTime: r.fireTime.toISOString() }, 'begin was applied before the connection dropped');
         return { status: 'started', token: progress.stat.mzxid.toString(), notes: notes ?? {} };
       }),
     );

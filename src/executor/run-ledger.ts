@@ -14,9 +14,10 @@ import { systemClock, type Clock } from '../clock/clock.js';
 import { RunFences, type LedgerMember } from './run-fences.js';
 import { RunReleaser, type ReleaseRequest } from './run-releaser.js';
 import { RunBeginner, type BeginRequest, type BeginResult } from './run-beginner.js';
-import { holdsMarker } from './holds-marker.js';
 import type { RecordStamp } from '../model/ledger-view.js';
+import type { LedgerFlight } from '../model/member-ledger.js';
 import { LedgerWriter } from './ledger-writer.js';
+import { holdsRuns } from './holds-runs.js';
 
 export type { LedgerMember } from './run-fences.js';
 export type { ReleaseRequest, RunReport } from './run-releaser.js';
@@ -192,6 +193,18 @@ export class RunLedger {
   }
 
   /**
+   * Our run of the item in flight as our ledger in ZooKeeper says now (read), when `mayHold` or our
+   * ledger as last committed has it; else undefined, unread (no run of ours can be in flight: every
+   * begin of ours is committed through our writer, or found applied by a read of the ledger and
+   * then run here).
+   */
+  async ownRunInFlight(job: string, item: number, mayHold: boolean): Promise<LedgerFlight | undefined> {
+    if (!mayHold && !this.writer.inFlight(job).has(item)) return undefined;
+    const [flight] = await this.writer.readInFlight([{ job, item }]);
+    return flight;
+  }
+
+  /**
    * Records fires that did not run in the item's record and history now, whoever runs the item
    * (a read-modify-write with version checks, retried on a conflict). Never throws: what could
    * not be written is logged.
@@ -268,25 +281,27 @@ export class RunLedger {
 
   /**
    * Whether our member node's version moved since the item's run began (or was last confirmed):
-   * our own update, or an operator's forced remove or reshard that took its marker. The executor
+   * our own update, or an operator's forced remove or reshard that took the run. The executor
    * asks right before a handler is entered and, when it moved, enters it only if `confirmFence`.
    */
   fenceMoved(job: string, item: number): boolean {
     const current = this.fences.current();
     if (current === undefined || this.fences.of(job, item) === current) return false;
-    return !this.fences.followLeader(job, item, current); // the leader's fences took no marker
+    return !this.fences.followLeader(job, item, current); // the leader's fences take no run
   }
 
   /**
-   * After a write of the run failed its fence check, or `fenceMoved` (the member node's version moved): whether the
-   * run still holds its marker — a forced remove or reshard deletes it in the transaction that moves
-   * the fence. If it does, its fence becomes the member node's version now.
+   * After a write of the run failed its fence check, or `fenceMoved` (the member node's version
+   * moved): whether our ledger still holds the run (in flight at its fire) — a forced remove or
+   * reshard clears it there in the transaction that moves the fence (and deletes its marker). If
+   * it does, its fence becomes the member node's version now.
    */
   async confirmFence(job: string, item: number, fireTime: Date): Promise<boolean> {
     const now = await this.fences.refresh();
     if (now !== undefined && this.fences.followLeader(job, item, now)) return true;
-    if (!(await holdsMarker(this.zk, this.paths, this.member.name, job, item, fireTime))) {
-      this.writer.forget(job, item); // taken by a forced remove or reshard: so goes its entry in our ledger
+    const [held] = await holdsRuns(this.writer, [{ job, item, fireTime }]);
+    if (!held) {
+      this.writer.forget(job, item); // cleared by a forced remove or reshard: so goes our own account of it
       return false;
     }
     if (now !== undefined) this.fences.set(job, item, now);
@@ -294,8 +309,9 @@ export class RunLedger {
   }
 
   /**
-   * Records the attempt number of a retry, only while we still hold the run's marker and the
-   * record shows this run in flight; rejects (`RUN_NOT_HELD`, or the ZooKeeper error) otherwise,
+   * Records the attempt number of a retry, only while the run is still ours (our member node at
+   * its fence, or our ledger holds it; unfenced, its marker) and the record shows this run in
+   * flight; rejects (`RUN_NOT_HELD`, or the ZooKeeper error) otherwise,
    * and the attempt must not be made.
    */
   async recordAttempt(job: string, item: number, fireTime: Date, attempt: number): Promise<void> {
@@ -306,21 +322,24 @@ export class RunLedger {
         throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} is no longer held by this worker: attempt ${attempt} not made`);
       }
       const record = { ...cached.record, inFlight: { ...flight, attempt } };
+      // Held while our member node is at the run's fence (a forced operation that takes the run
+      // moves it; then `confirmFence` asks our ledger), or, unfenced, while the marker is there.
       const fence = this.fences.of(job, item);
       const tx = this.zk.transaction();
       if (fence !== undefined) tx.check(this.paths.member(this.member.name), fence);
-      const first = fence === undefined ? 0 : 1;
-      tx.check(this.paths.running(job, item), 0).setData(this.paths.item(job, item), encodeProgress(record, this.member.name), cached.version);
+      else tx.check(this.paths.running(job, item), 0);
+      const fenced = fence !== undefined;
+      tx.setData(this.paths.item(job, item), encodeProgress(record, this.member.name), cached.version);
       try {
         const out = await this.zk.commit(tx);
-        const stat = out[first + 1]!.stat!;
+        const stat = out[1]!.stat!;
         this.progress.set(job, item, { ...cached, record, version: stat.version, stamp: { mzxid: stat.mzxid, by: sequenceOf(this.member.name) } });
         return;
       } catch (err) {
         const failed = err instanceof ZkTransactionError && err.reason instanceof BadVersionError ? err.failedIndex : undefined;
-        if (tries >= 2 || failed === undefined || (failed !== first + 1 && !(failed === 0 && first === 1))) throw err;
+        if (tries >= 2 || failed === undefined || (failed === 0 && !fenced)) throw err;
         if (failed === 0) {
-          if (!(await this.confirmFence(job, item, fireTime))) throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} lost its marker to a forced remove or reshard: attempt ${attempt} not made`);
+          if (!(await this.confirmFence(job, item, fireTime))) throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} was taken by a forced remove or reshard: attempt ${attempt} not made`);
         } else await this.load(job, item, true);
       }
     }

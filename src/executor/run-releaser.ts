@@ -4,13 +4,13 @@ import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, isConnectionTrouble } from '../zk/zk-errors.js';
 import { commitBatched } from '../zk/batched-multi.js';
 import type { LedgerWriter } from './ledger-writer.js';
+import { holdsRuns } from './holds-runs.js';
 import { whenLive } from '../zk/when-live.js';
 import { encodeProgress, withOutcome, type ProgressRecord, type RunOutcome } from '../model/progress-record.js';
 import type { Clock } from '../clock/clock.js';
 import type { CachedProgress, ProgressCache } from './progress-cache.js';
 import type { ItemHistoryWriter } from './item-history-writer.js';
 import type { RunFences } from './run-fences.js';
-import { holdsMarker } from './holds-marker.js';
 import { isoOf, isoOfDate, maxIso } from '../model/iso-time.js';
 
 /** How one fire of one item ended on this worker. */
@@ -47,7 +47,7 @@ const MAX_WRITE_PASSES = 20;
 export interface RunReleaserParts {
   zk: ZkSession;
   /** Commits the release multis, with our ledger's writes. */
-  ledger: Pick<LedgerWriter, 'transaction' | 'commit' | 'partOf' | 'reserve' | 'change' | 'forget'>;
+  ledger: Pick<LedgerWriter, 'transaction' | 'commit' | 'partOf' | 'reserve' | 'change' | 'forget' | 'readInFlight'>;
   paths: ZkPaths;
   /** Our member node's name and the worker id written into records. */
   member: { readonly name: string; readonly workerId: string };
@@ -260,8 +260,9 @@ export class RunReleaser {
       },
       prefixRejected: async (err, pending) => {
         // Our member node changed since we last knew it: our own update, or a forced remove or
-        // reshard that deleted markers of ours. Read it again, then keep only the releases whose
-        // marker is still ours (read after it, so they see every such deletion up to it).
+        // reshard that took runs of ours (cleared from our ledger in the multi that moved it). Read
+        // it again, then keep only the releases whose run our ledger still holds (read after it, so
+        // they see every such clearing up to it).
         const refreshed = err.reason instanceof BadVersionError ? fences.refresh() : undefined;
         if (!refreshed) {
           this.parts.log.warn({ err, runs: pending.length }, 'could not record run outcomes: our membership node is gone');
@@ -269,31 +270,27 @@ export class RunReleaser {
           return;
         }
         const fenceNow = await refreshed;
-        // Moves that were all the leader's took no marker: those runs are fenced anew unread.
+        // Moves that were all the leader's took no run: those runs are fenced anew unread.
         const stale = pending.filter(({ req }) => (fences.of(req.job, req.item) ?? fenceNow) < fenceNow && !fences.followLeader(req.job, req.item, fenceNow));
-        const held = await Promise.all(stale.map(({ req }) => holdsMarker(zk, paths, member.name, req.job, req.item, req.fireTime)));
+        const held = await holdsRuns(ledger, stale.map((p) => p.req));
         stale.forEach((p, k) => {
           if (held[k]) return fences.set(p.req.job, p.req.item, fenceNow); // still ours at this version
-          this.refuse(p, 'run marker deleted by a forced remove or reshard; outcome not recorded');
+          this.refuse(p, 'run taken by a forced remove or reshard; outcome not recorded');
           progress.delete(p.req.job, p.req.item); // the item was made anew or is gone: read it again when needed
         });
         return pending.filter((p) => !p.settled);
       },
-      // Connection lost or no answer: a release whose marker is gone was applied; the others go again.
+      // Connection lost or no answer: a release whose run our ledger no longer holds was applied; the others go again.
       unknown: async (sent) => {
-        const held = await whenLive(zk, () =>
-          Promise.all(
-            sent.map(async ({ req }) => {
-              await progress.load(req.job, req.item, true);
-              return holdsMarker(zk, paths, member.name, req.job, req.item, req.fireTime);
-            }),
-          ),
-        );
+        const held = await whenLive(zk, async () => {
+          await Promise.all(sent.map(({ req }) => progress.load(req.job, req.item, true)));
+          return holdsRuns(ledger, sent.map((p) => p.req));
+        });
         if (held === undefined) return 'stop'; // the session ended: its markers went with it
         sent.forEach((p, k) => {
           if (held[k]) return;
-          // Our release was applied, or a forced remove or reshard took the marker meanwhile
-          // (fleet simulation, seed 2647): either way the run is over, and so is its ledger entry.
+          // Our release was applied, or a forced remove or reshard took the run meanwhile (fleet
+          // simulation, seed 2647): either way the run is over, and so is our local account of it.
           ledger.forget(p.req.job, p.req.item);
           this.settle(p, true);
         });

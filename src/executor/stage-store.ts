@@ -8,7 +8,7 @@ import { BadVersionError } from '../zk/zk-errors.js';
 
 export { STAGE_NAME, type StageRecord };
 
-/** The run ledger's fences (see `RunLedger.fenceOf`): what a stage write checks besides the marker. */
+/** The run ledger's fences (see `RunLedger.fenceOf`): what a stage write checks. */
 export interface StageFences {
   fenceOf(job: string, item: number): { path: string; version: number } | undefined;
   confirmFence(job: string, item: number, fireTime: Date): Promise<boolean>;
@@ -16,10 +16,10 @@ export interface StageFences {
 
 /**
  * The stages of one run (one fire of one item). A completed stage is recorded in ZooKeeper, only
- * while this run still holds the item's running marker — checked as releases are, by the marker and
- * by the run's fence (our member node's version, which a forced remove or reshard moves when it
- * deletes the marker) — and skipped when the fire runs again (retry, or a re-run on another worker
- * after failover).
+ * while this run still holds the item — checked as releases are, by the run's fence (our member
+ * node's version, which a forced remove or reshard moves when it takes the run from our ledger;
+ * then our ledger says whether the run is still ours), or by the marker when runs are not fenced
+ * — and skipped when the fire runs again (retry, or a re-run on another worker after failover).
  */
 export class RunStages {
   private loaded: { record: StageRecord; version: number } | undefined;
@@ -55,7 +55,7 @@ export class RunStages {
     return result;
   }
 
-  /** Records stage `name` as completed (with a JSON result), fenced by the run's marker. */
+  /** Records stage `name` as completed (with a JSON result), fenced as the run's other writes. */
   complete(name: string, result?: unknown): Promise<void> {
     checkName(name);
     const next = this.writing.then(() => this.write(name, result));
@@ -71,21 +71,22 @@ export class RunStages {
       done: { ...loaded.record.done, [name]: { at: new Date().toISOString(), result: result === undefined ? undefined : (JSON.parse(JSON.stringify(result)) as unknown) } },
     };
     for (let tries = 0; ; tries++) {
+      // Held while our member node is at the run's fence (a forced operation that takes the run
+      // moves it; then `confirmFence` asks our ledger), or, unfenced, while the marker is there.
       const fence = this.fences?.fenceOf(this.job, this.item);
       const tx = this.zk.transaction();
       if (fence) tx.check(fence.path, fence.version);
-      const marker = fence ? 1 : 0;
-      tx.check(this.paths.running(this.job, this.item));
+      else tx.check(this.paths.running(this.job, this.item));
       if (loaded.version < 0) tx.create(path, encodeJson(record));
       else tx.setData(path, encodeJson(record), loaded.version);
       try {
         const out = await this.zk.commit(tx);
-        this.loaded = { record, version: out[marker + 1]?.stat?.version ?? 0 };
+        this.loaded = { record, version: out[1]?.stat?.version ?? 0 };
         return;
       } catch (err) {
-        if (!(err instanceof ZkTransactionError) || err.failedIndex > marker) throw err;
-        // The fence moved: our own member update, or a forced operation that took the marker.
-        if (tries === 0 && err.failedIndex === 0 && err.reason instanceof BadVersionError && (await this.fences!.confirmFence(this.job, this.item, this.fireTime))) continue;
+        if (!(err instanceof ZkTransactionError) || err.failedIndex > 0) throw err;
+        // The fence moved: our own member update, or a forced operation that took the run.
+        if (tries === 0 && fence && err.reason instanceof BadVersionError && (await this.fences!.confirmFence(this.job, this.item, this.fireTime))) continue;
         throw new ZkshardError('STAGE_FENCED', `stage "${name}": this run no longer holds item ${this.item} of ${this.job}; stage not recorded`, { cause: err });
       }
     }
@@ -105,7 +106,7 @@ export class RunStages {
   }
 }
 
-/** Makes a `RunStages` per run; `fences`: the run ledger's (without, stage writes check the marker only). */
+/** Makes a `RunStages` per run; `fences`: the run ledger's (without, stage writes check the marker). */
 export class StageStore {
   constructor(
     private readonly zk: ZkSession,

@@ -28,7 +28,7 @@ const LATE_JOBS_LOGGED = 20;
 /** What the scheduler needs of the executor. */
 export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'holdsFire' | 'on'>;
 /** What the scheduler needs of the run ledger. */
-export type ProgressSource = Pick<RunLedger, 'loadStamped' | 'createdAt' | 'retire' | 'recordNotes' | 'dropOrphanMarker'>;
+export type ProgressSource = Pick<RunLedger, 'loadStamped' | 'createdAt' | 'retire' | 'recordNotes' | 'dropOrphanMarker' | 'ownRunInFlight'>;
 /** What the scheduler needs of the ZooKeeper session. */
 export type MarkerReader = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
 

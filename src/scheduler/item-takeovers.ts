@@ -50,8 +50,8 @@ export interface TakeoverHost {
 export interface ItemTakeoversOptions {
   zk: Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
   paths: ZkPaths;
-  executor: Pick<Executor, 'fire' | 'holdsFire'>;
-  ledger: Pick<RunLedger, 'loadStamped' | 'createdAt' | 'recordNotes' | 'dropOrphanMarker'>;
+  executor: Pick<Executor, 'fire' | 'holdsFire' | 'isBusy'>;
+  ledger: Pick<RunLedger, 'loadStamped' | 'createdAt' | 'recordNotes' | 'dropOrphanMarker' | 'ownRunInFlight'>;
   /**
    * The members' ledgers, read by every takeover before the item's record and marker (run
    * protocol v2, steps 3b and 4a): the frontier is the largest of the record's and the ledgers'
@@ -231,6 +231,7 @@ export class ItemTakeovers {
     // Ledger reads begun after this serve this round: after the assignment that gives us the item.
     const ticket = this.opts.ledgerReads?.ticket();
     const sinceMs = this.clock.monotonic();
+    const me = this.opts.memberName();
     this.leftDuring.delete(key);
     try {
       const read = await this.reading.run(async () => {
@@ -240,31 +241,35 @@ export class ItemTakeovers {
         const ledgers = ticket === undefined ? undefined : await this.opts.ledgerReads!.read(job, ticket);
         const { record: loaded, stamp } = await this.opts.ledger.loadStamped(job, item);
         const held = await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item));
-        return { loaded, stamp, held, ledgers };
+        const marker = held ? decodeMarker(held.data) : undefined;
+        // Our own run in flight, as our ledger says after the record was read; read only when
+        // something says we may have one (most items taken over never ran here).
+        const ownPart = ledgers?.parts.find((p) => p.member === me)?.entries.get(job)?.f.has(item) ?? false;
+        const mayHold = ownPart || loaded.inFlight?.member === me || marker?.member === me || this.opts.executor.isBusy(job, item);
+        const own = await this.opts.ledger.ownRunInFlight(job, item, mayHold);
+        return { loaded, stamp, held, marker, own, ledgers };
       });
       if (!read) return;
       until = new Date(s.nextFire - 1);
-      const { loaded, stamp, held, ledgers } = read;
-      // A marker that cannot be read is held all the same, by someone else as far as we know.
-      const marker = held ? decodeMarker(held.data) : undefined;
-      const ours = marker?.member === this.opts.memberName();
+      const { loaded, stamp, held, marker, own, ledgers } = read;
       let progress = loaded;
       // Who runs the item elsewhere: by the ledgers when they were read after the item came to us
-      // (a live member's run in flight there), else by the marker.
-      let elsewhere: RunElsewhere | undefined = held !== null && !ours ? 'marker' : undefined;
+      // (a live member's run in flight there), else by the marker (one that cannot be read is
+      // held all the same, by someone else as far as we know).
+      let elsewhere: RunElsewhere | undefined = held !== null && marker?.member !== me ? 'marker' : undefined;
       if (ledgers?.complete && stamp && !this.leftDuring.has(key)) {
         const bornAtMs = this.opts.ledger.createdAt(job, item)?.getTime();
         const view = itemLedgerView(ledgers.parts, job, item, stamp);
-        const detail = takeoverDisagreement({ job, item, parts: ledgers.parts, record: loaded, stamp, marker, me: this.opts.memberName(), bornAtMs }, view);
+        const detail = takeoverDisagreement({ job, item, parts: ledgers.parts, record: loaded, stamp, marker, me, bornAtMs }, view);
         if (detail) {
           // Expected when the item moved away during the round and we have not seen it yet (the
           // reads then straddle another owner's begin, which our fenced begin cannot follow);
           // otherwise a fault of the protocol, which the simulation holds against it (invariant (j)).
           const level = s.owned.has(item) ? 'info' : 'debug';
           this.opts.log[level]({ job, item, detail }, 'the members\' ledgers contradict the item\'s record or marker (expected only if the item moved away meanwhile)');
-          this.opts.onLedgerDisagreement?.({ job, item, member: this.opts.memberName(), sinceMs, detail });
+          this.opts.onLedgerDisagreement?.({ job, item, member: me, sinceMs, detail });
         }
-        const running = view.inFlight.find((f) => f.live && f.member !== this.opts.memberName());
+        const running = view.inFlight.find((f) => f.live && f.member !== me);
         elsewhere = running && { member: running.member };
         // The frontier: the largest of the record's and the current ledger claims (a claim is an
         // instant begun), never one before the item was made (a claim of an earlier item of its name).
@@ -276,10 +281,10 @@ export class ItemTakeovers {
       // Our own run holds the item (a re-run this item's takeover began meanwhile): nothing to re-run,
       // but the fires since the last one taken on are still planned, queued behind it: a scheduled
       // fire that answered `takeover` meanwhile would otherwise be lost (fleet simulation, seed 274;
-      // the 10-minute chaos run with partitions). Only a run (or a begin) of the marker's own fire
-      // holds it: a begin of another fire of the item on its way does not (fleet simulation, seed
-      // 36648: taken for the marker's run, it left an orphaned marker in place for good).
-      const ownRun = ours && this.opts.executor.holdsFire(job, item, new Date(marker.fireTime));
+      // the 10-minute chaos run with partitions). Only a run (or a begin) of the fire our ledger has
+      // in flight holds it: a begin of another fire of the item on its way does not (fleet
+      // simulation, seed 36648: taken for that run, it left an orphaned marker in place for good).
+      const ownRun = own !== undefined && this.opts.executor.holdsFire(job, item, new Date(own.fireMs));
       if (s.disabled.has(item)) {
         await this.takeOverDisabled(job, item, s, progress, elsewhere, until);
         return;
@@ -297,10 +302,11 @@ export class ItemTakeovers {
         this.waitFor(job, item, elsewhere);
         return;
       }
-      if (ours && !ownRun) {
-        // Our own marker with no run of ours behind it (a begin whose run never started, or a run
-        // whose release could not be written): remove it, so that the fire it holds can be run again.
-        this.opts.log.warn({ job, item, fireTime: marker.fireTime }, 'removing an orphaned running marker of this worker');
+      if (own && !ownRun) {
+        // A run our ledger has in flight with no run of ours behind it (a begin whose run never
+        // started, or a run whose release could not be written): clear it, so that its fire can be
+        // run again.
+        this.opts.log.warn({ job, item, fireTime: new Date(own.fireMs).toISOString() }, 'clearing an orphaned run of this worker');
         if (!(await this.opts.ledger.dropOrphanMarker(job, item))) {
           throw new ZkshardError('TAKEOVER_RACED', `the record of ${job}#${item} changed while its orphaned marker was being removed: taking the item over again`);
         }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunLedger } from '../../src/executor/run-ledger.js';
 import { fenceMarkerOwners } from '../../src/api/job-nodes.js';
+import { clearFromLedgers } from '../../src/api/ledger-clearing.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { decodeHistory, decodeProgress, encodeProgress, type ProgressRecord } from '../../src/model/progress-record.js';
 import { decodeMarker } from '../../src/model/running-marker.js';
@@ -98,9 +99,10 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     const b = new RunLedger(zk, ctx.paths, { name: B, workerId: 'wb' }, silentLogger());
     expect(await a.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
     const expected = (await zk.getData(ctx.paths.item('job', 0))).stat.version; // what a's release will check
-    // reshard --force to 0 items: the marker goes, its owner is fenced, in one transaction.
+    // reshard --force to 0 items: the marker goes, the run leaves its owner's ledger, its owner is fenced, in one transaction.
     const tx = zk.transaction().remove(ctx.paths.running('job', 0)).remove(ctx.paths.item('job', 0));
     expect(await fenceMarkerOwners(zk, tx, ctx.paths, [(await zk.getData(ctx.paths.running('job', 0))).data])).toEqual([A]);
+    expect(await clearFromLedgers(zk, tx, ctx.paths, 'job', new Set([0]))).toHaveLength(1);
     await zk.commit(tx);
     // reshard back: the item is made anew, and b's begin takes it to the same data version.
     await zk.create(ctx.paths.item('job', 0));

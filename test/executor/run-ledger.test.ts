@@ -126,7 +126,7 @@ describe('RunLedger releases whose reads meet a connection drop', () => {
 
   const cases: Array<{ name: string; read: (paths: ZkPaths) => (op: string, path: string) => boolean; foreignWrite?: boolean }> = [
     { name: 'the re-read of our member node after a refused fence check', read: (paths) => (_op, path) => path === paths.member(MEMBER) },
-    { name: 'the marker check after a refused fence check', read: (paths) => (_op, path) => path === paths.running('job', 0) },
+    { name: 'the check of our own ledger after a refused fence check', read: (paths) => (_op, path) => path === paths.ledgerPart(MEMBER, ledgerPartOf('job', LEDGER_PARTS)) },
     { name: "the re-read of an item's record another writer changed", read: (paths) => (_op, path) => path === paths.item('job', 1), foreignWrite: true },
   ];
   for (const c of cases) {

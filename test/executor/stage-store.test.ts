@@ -6,6 +6,7 @@ import { readStageRecord } from '../../src/model/stage-record.js';
 import { fireIdOf } from '../../src/executor/job-context.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
+import { clearFromLedgers } from '../../src/api/ledger-clearing.js';
 
 const A = 'm-aaaaaaaa-0000000001';
 const B = 'm-bbbbbbbb-0000000002';
@@ -45,9 +46,12 @@ describe('StageStore', () => {
     const oldRun = store.forRun('job', 0, fireIdOf('job', fireA, 0), fireA);
     if (before) await oldRun.complete('fetch', 1);
 
-    // The forced operation: the marker goes, its owner is fenced, in one transaction.
+    // The forced operation: the marker goes, the run leaves its owner's ledger, its owner is
+    // fenced, in one transaction.
     const member = await zk.getData(paths.member(A));
-    await zk.commit(zk.transaction().remove(paths.running('job', 0)).setData(paths.member(A), member.data, member.stat.version));
+    const forced = zk.transaction().remove(paths.running('job', 0)).setData(paths.member(A), member.data, member.stat.version);
+    expect(await clearFromLedgers(zk, forced, paths, 'job', new Set([0]))).toHaveLength(1);
+    await zk.commit(forced);
     // The item's next run (on B) holds a marker and records a stage of its own.
     const fireB = new Date(Date.UTC(2026, 0, 1, 0, 0, 2));
     await zk.create(paths.running('job', 0), encodeMarker({ member: B, worker: 'wb', fireTime: fireB.toISOString(), attempt: 1, startedAt: fireB.toISOString() }), 'ephemeral');
@@ -60,6 +64,27 @@ describe('StageStore', () => {
     expect(stored.ok && Object.keys(stored.value!.done)).toEqual(['fetch']);
   });
   }
+
+  // Run protocol v2, step 4b: a run is held by our ledger's `f` bit, not by its marker.
+  it("after the fence moved, a run is held while our ledger has it in flight, whatever its marker (a forced operation's clearing takes it): confirmFence, stage and attempt writes", async () => {
+    const { zk, paths, ledger, store } = await setUp((ctx = new ZkTestContext('stages-own-ledger')));
+    await zk.create(paths.item('job', 1));
+    const fire = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+    expect(await ledger.begin([0, 1].map((item) => ({ job: 'job', item, fireTime: fire, attempt: 1 })))).toMatchObject([{ status: 'started' }, { status: 'started' }]);
+    // The fence moves with item 0 cleared from our ledger (its marker left) and item 1's marker gone (left in our ledger).
+    const member = await zk.getData(paths.member(A));
+    const forced = zk.transaction().remove(paths.running('job', 1)).setData(paths.member(A), member.data, member.stat.version);
+    await clearFromLedgers(zk, forced, paths, 'job', new Set([0]));
+    await zk.commit(forced);
+    expect(await ledger.confirmFence('job', 0, fire)).toBe(false);
+    expect(await ledger.confirmFence('job', 1, fire)).toBe(true);
+    // The stages of a run are recorded by the same rule.
+    await store.forRun('job', 1, fireIdOf('job', fire, 1), fire).complete('fetch', 1);
+    await expect(store.forRun('job', 0, fireIdOf('job', fire, 0), fire).complete('fetch', 1)).rejects.toMatchObject({ code: 'STAGE_FENCED' });
+    // And a retry's attempt.
+    await ledger.recordAttempt('job', 1, fire, 2);
+    await expect(ledger.recordAttempt('job', 0, fire, 2)).rejects.toMatchObject({ code: 'RUN_NOT_HELD' });
+  });
 
   it("a run fenced by its own member node's update (not a forced operation) goes on recording stages while its marker is still its own", async () => {
     const { zk, paths, ledger, store } = await setUp((ctx = new ZkTestContext('stages-refence')));

@@ -5,7 +5,8 @@ import { TAKEOVERS_READING_MAX } from '../../src/scheduler/item-takeovers.js';
 import type { ExecutorEvents, FireRequest } from '../../src/executor/executor.js';
 import type { ProgressRecord } from '../../src/model/progress-record.js';
 import type { FireNotes } from '../../src/executor/fire-note.js';
-import { encodeMarker } from '../../src/model/running-marker.js';
+import { decodeMarker, encodeMarker } from '../../src/model/running-marker.js';
+import type { LedgerFlight } from '../../src/model/member-ledger.js';
 import type { LedgerDisagreement, LedgerPartRead, RecordStamp } from '../../src/model/ledger-view.js';
 import type { JobDefinition } from '../../src/config/job-definition.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
@@ -14,6 +15,7 @@ import { FakeClock, settle } from '../support/fake-clock.js';
 import { testJob } from '../support/test-job.js';
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0, 500); // half a second before an instant of an every-second cron
+const ME = 'm-me-0000000001';
 
 /** A scheduler on fake time, with an executor that records what it is handed and answers as told. */
 function harness(
@@ -25,6 +27,8 @@ function harness(
     /** Whether a run here holds (or a begin here may just have taken) the item's marker for `fireTime`; default: `busy`. */
     holds?: (fireTime: Date) => boolean;
     marker?: () => Buffer | null;
+    /** Our own run of the item in flight as our ledger says; default: the marker's, when it is ours. */
+    own?: () => LedgerFlight | undefined;
     clockTrusted?: () => boolean;
     /** The first this many loads of a progress record fail (a ZooKeeper error). */
     failLoads?: number;
@@ -85,6 +89,11 @@ function harness(
       orphansDropped.push(item);
       return true;
     },
+    ownRunInFlight: async () => {
+      if (options.own) return options.own();
+      const marker = decodeMarker(options.marker?.() ?? undefined);
+      return marker?.member === ME ? { fireMs: Date.parse(marker.fireTime), attempt: marker.attempt } : undefined;
+    },
   };
   const zk: MarkerReader = {
     getDataIfExists: async () => {
@@ -104,7 +113,7 @@ function harness(
     executor,
     ledger,
     log: silentLogger(),
-    memberName: () => 'm-me-0000000001',
+    memberName: () => ME,
     clock,
     onStalled: (items) => stalledReports.push([...items]),
     clockTrusted: options.clockTrusted,
@@ -536,6 +545,34 @@ describe('FireScheduler on fake time', () => {
     const planned = h.fired.flatMap((f) => f.requests).filter((r) => r.reason === 'failover');
     expect(planned.map((r) => [r.fireTime.toISOString(), r.attempt])).toEqual([[orphanFire, 3]]);
     h.scheduler.stop();
+  });
+
+  // Run protocol v2, step 4b: our own runs are held by our ledger's `f`, not by markers.
+  it('our ledger decides our own runs, with no marker: one our executor holds is not run again; one it does not is cleared and run again', async () => {
+    const fire = new Date(T0 - 1500).toISOString();
+    const left: ProgressRecord = { lastScheduled: fire, inFlight: { fireTime: fire, attempt: 1, member: ME, worker: 'me', startedAt: fire } };
+    for (const running of [true, false]) {
+      const h = harness(testJob('j', { shards: 1, misfire: 'skip' }), {
+        progress: left,
+        answer: (req) => (req.reason === 'schedule' ? 'takeover' : 'started'),
+        busy: () => running,
+        holds: (fireTime) => running && fireTime.toISOString() === fire,
+        marker: () => null,
+        own: () => (h.orphansDropped.length > 0 ? undefined : { fireMs: Date.parse(fire), attempt: 1 }),
+      });
+      h.scheduler.start();
+      await h.clock.advanceTo(T0 + 600); // the fire at +500 answers takeover
+      await settle();
+      const reruns = h.fired.flatMap((f) => f.requests).filter((r) => r.reason === 'failover');
+      if (running) {
+        expect(h.orphansDropped).toEqual([]);
+        expect(reruns).toEqual([]);
+      } else {
+        expect(h.orphansDropped).toEqual([0]);
+        expect(reruns.map((r) => [r.fireTime.toISOString(), r.attempt])).toEqual([[fire, 2]]);
+      }
+      h.scheduler.stop();
+    }
   });
 
   it('a scheduled fire that answered takeover after the plan began is planned by the next round, not recorded as missed (10-minute chaos run)', async () => {
