@@ -2,7 +2,7 @@ import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import type { ZkTransaction } from '../zk/zk-transaction.js';
 import { listLedgers } from '../membership/list-ledgers.js';
-import { encodeLedgerPart, LEDGER_PARTS, ledgerPartOf, readLedgerPart } from '../model/member-ledger.js';
+import { encodeLedgerPart, LEDGER_PARTS, ledgerPartOf, readLedgerPart, withTokens } from '../model/member-ledger.js';
 
 /**
  * Adds to `tx`, for every live member's ledger that names items of `job` the operator removes
@@ -43,7 +43,8 @@ export async function clearFromLedgers(
       }
       if (entry.b.size === 0 && entry.f.size === 0) part.value.delete(job);
     }
-    tx.setData(path, encodeLedgerPart(part.value), found.stat.version);
+    // Our write moves the part's mzxid: the runs its last write began keep their token written out.
+    tx.setData(path, encodeLedgerPart(withTokens(part.value, found.stat.mzxid)), found.stat.version);
     written.push(path);
   }
   return written;

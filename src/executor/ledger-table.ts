@@ -1,4 +1,4 @@
-import { HEX_BYTES, entryItems, flightGroups, ledgerPartOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
+import { HEX_BYTES, entryItems, flightGroup, flightGroups, ledgerPartOf, tokenOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
 
 /*
  * A member's ledger (run protocol v2) as its writer keeps it: one slot per job, the claims and the
@@ -19,9 +19,13 @@ const WORD_BITS = 32;
 class SlotState {
   /** The latest instant begun (fire ms); NaN: none. */
   t: Float64Array;
-  /** The fire and first attempt of the slot's main group of runs in flight (its `f` bits). */
+  /**
+   * The fire, first attempt and token of the slot's main group of runs in flight (its `f` bits);
+   * token 0: begun by the write in progress (set from the write's zxid when it is committed).
+   */
   fire: Float64Array;
   attempt: Uint32Array;
+  token: BigInt64Array;
   /** Bitmap words of the items begun at `t`, then of the main group in flight: `words[slot]` each, at `offset[slot]`. */
   b: Uint32Array;
   f: Uint32Array;
@@ -32,6 +36,7 @@ class SlotState {
     this.t = new Float64Array(slots).fill(Number.NaN);
     this.fire = new Float64Array(slots);
     this.attempt = new Uint32Array(slots);
+    this.token = new BigInt64Array(slots);
     this.b = new Uint32Array(words);
     this.f = new Uint32Array(words);
   }
@@ -43,6 +48,7 @@ class SlotState {
       this.t = t;
       this.fire = copyInto(new Float64Array(slots), this.fire);
       this.attempt = copyInto(new Uint32Array(slots), this.attempt);
+      this.token = copyInto(new BigInt64Array(slots), this.token);
     }
     if (words > this.b.length) {
       this.b = copyInto(new Uint32Array(words), this.b);
@@ -51,7 +57,7 @@ class SlotState {
   }
 }
 
-function copyInto<T extends Float64Array | Uint32Array>(into: T, from: T): T {
+function copyInto<T extends Float64Array | Uint32Array | BigInt64Array>(into: T, from: T): T {
   into.set(from as never);
   return into;
 }
@@ -101,7 +107,7 @@ export class LedgerTable {
     const slot = this.slotOfJob.get(job);
     if (slot === undefined) return out;
     const c = this.committed;
-    const main = { fireMs: c.fire[slot]!, attempt: c.attempt[slot]! };
+    const main = mainFlight(c, slot);
     forEachBit(c.f, this.offset[slot]!, this.words[slot]!, (item) => out.set(item, main));
     for (const [item, flight] of c.others[slot] ?? []) out.set(item, flight);
     return out;
@@ -130,7 +136,10 @@ export class LedgerTable {
     }
   }
 
-  /** The write in progress: a run of the item begun; `scheduled`: a fire of the schedule, whose instant it claims. */
+  /**
+   * The write in progress: a run of the item begun; `scheduled`: a fire of the schedule, whose
+   * instant it claims. Its token is the write's zxid (set by `commitWrite`).
+   */
   begin(job: string, item: number, fireMs: number, attempt: number, scheduled: boolean): void {
     const slot = this.slotFor(job, item);
     this.touch(slot);
@@ -151,18 +160,19 @@ export class LedgerTable {
     if (isEmpty(w.f, off, n)) {
       w.fire[slot] = fireMs;
       w.attempt[slot] = attempt;
-      // Runs kept beside the old main group on this very fire and attempt join the new one.
+      w.token[slot] = 0n;
+      // Runs this write began beside the old main group on this very fire and attempt join the new one.
       const others = w.others[slot];
       if (others && others.size > 0) {
         for (const [i, flight] of [...others]) {
-          if (flight.fireMs === fireMs && flight.attempt === attempt) {
+          if (flight.fireMs === fireMs && flight.attempt === attempt && flight.token === undefined) {
             setBit(w.f, off, i);
             this.ownOthers(slot).delete(i);
           }
         }
       }
     }
-    if (w.fire[slot] === fireMs && w.attempt[slot] === attempt) setBit(w.f, off, item);
+    if (w.fire[slot] === fireMs && w.attempt[slot] === attempt && w.token[slot] === 0n) setBit(w.f, off, item);
     else this.ownOthers(slot).set(item, { fireMs, attempt });
   }
 
@@ -198,7 +208,7 @@ export class LedgerTable {
       }
       if (f !== '' || others?.size) {
         const groups: string[] = [];
-        if (f !== '') groups.push(`[${w.fire[slot]},${w.attempt[slot]},"${f}"]`);
+        if (f !== '') groups.push(flightGroup(mainFlight(w, slot), f));
         if (others?.size) groups.push(flightGroups(others));
         out += `${inner}"f":[${groups.join(',')}]`;
       }
@@ -207,8 +217,19 @@ export class LedgerTable {
     return Buffer.from(`${out}}}`, 'utf8');
   }
 
-  /** The write in progress was applied: its slots are committed. */
-  commitWrite(): void {
+  /**
+   * The write in progress was applied (at `zxid`, the multi's: the token of the runs it began,
+   * which the part's next write stores): its slots are committed.
+   */
+  commitWrite(zxid?: bigint): void {
+    if (zxid !== undefined) {
+      const w = this.working;
+      for (const slot of this.dirty) {
+        if (w.token[slot] === 0n) w.token[slot] = zxid;
+        const others = w.others[slot];
+        if (others) for (const [item, flight] of others) if (flight.token === undefined) others.set(item, { ...flight, token: zxid });
+      }
+    }
     this.settle(this.working, this.committed);
   }
 
@@ -217,8 +238,11 @@ export class LedgerTable {
     this.settle(this.committed, this.working);
   }
 
-  /** Replaces a part's slots, committed and working, with what was read (undefined: nothing). */
-  load(part: number, entries: LedgerPart | undefined): void {
+  /**
+   * Replaces a part's slots, committed and working, with what was read (undefined: nothing);
+   * `mzxid`: the part's, the token of the runs its last write began (unset: tokens as read).
+   */
+  load(part: number, entries: LedgerPart | undefined, mzxid?: bigint): void {
     for (const slot of this.slotsOfPart[part]!) {
       for (const s of [this.committed, this.working]) {
         s.t[slot] = Number.NaN;
@@ -235,12 +259,15 @@ export class LedgerTable {
       const w = this.working;
       if (e.t !== undefined) w.t[slot] = e.t;
       for (const item of e.b) setBit(w.b, off, item);
-      for (const [item, flight] of e.f) {
+      for (const [item, read] of e.f) {
+        const flight = mzxid === undefined ? read : { fireMs: read.fireMs, attempt: read.attempt, token: tokenOf(read, mzxid) };
+        const token = flight.token ?? 0n;
         if (isEmpty(w.f, off, n)) {
           w.fire[slot] = flight.fireMs;
           w.attempt[slot] = flight.attempt;
+          w.token[slot] = token;
         }
-        if (w.fire[slot] === flight.fireMs && w.attempt[slot] === flight.attempt) setBit(w.f, off, item);
+        if (w.fire[slot] === flight.fireMs && w.attempt[slot] === flight.attempt && w.token[slot] === token) setBit(w.f, off, item);
         else this.ownOthers(slot).set(item, flight);
       }
     }
@@ -311,6 +338,7 @@ export class LedgerTable {
       to.t[slot] = from.t[slot]!;
       to.fire[slot] = from.fire[slot]!;
       to.attempt[slot] = from.attempt[slot]!;
+      to.token[slot] = from.token[slot]!;
       to.b.set(from.b.subarray(off, off + n), off);
       to.f.set(from.f.subarray(off, off + n), off);
       const others = from.others[slot];
@@ -352,8 +380,14 @@ function forEachBit(words: Uint32Array, off: number, n: number, fn: (item: numbe
 }
 
 function flightOf(s: SlotState, slot: number, item: number, off: number, n: number): LedgerFlight | undefined {
-  if (hasBit(s.f, off, n, item)) return { fireMs: s.fire[slot]!, attempt: s.attempt[slot]! };
+  if (hasBit(s.f, off, n, item)) return mainFlight(s, slot);
   return s.others[slot]?.get(item);
+}
+
+/** The slot's main group of runs in flight (its token left out while it is the write in progress's). */
+function mainFlight(s: SlotState, slot: number): LedgerFlight {
+  const token = s.token[slot]!;
+  return token === 0n ? { fireMs: s.fire[slot]!, attempt: s.attempt[slot]! } : { fireMs: s.fire[slot]!, attempt: s.attempt[slot]!, token };
 }
 
 /** A bitmap's words as hex, item i as bit `i % 8` of byte `i / 8`, up to its last non-zero byte ('' when empty). */

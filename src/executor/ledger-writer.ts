@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import type { MultiCommitter } from '../zk/batched-multi.js';
-import { isConnectionTrouble, RequestTooLargeError } from '../zk/zk-errors.js';
+import { isConnectionTrouble, NodeExistsError, RequestTooLargeError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkOpResult, type ZkTransaction } from '../zk/zk-transaction.js';
 import { LEDGER_PARTS, readLedgerPart, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
 import { LedgerTable } from './ledger-table.js';
@@ -212,7 +212,7 @@ export class LedgerWriter implements MultiCommitter {
     tx.unreserve();
     try {
       if (this.stale) await this.reload();
-      if (!this.made) await this.zk.mkdirp(this.paths.ledgers);
+      if (!this.made || this.versions.some((v) => v < 0)) await this.makeLedger();
     } catch (err) {
       // Nothing of the multi was sent: said as a multi whose outcome is unknown, which the callers
       // already handle (they look at what is there once the session is usable again).
@@ -237,8 +237,6 @@ export class LedgerWriter implements MultiCommitter {
       return [];
     }
     const first = tx.size;
-    const making = parts.length > 0 && !this.made;
-    if (making) tx.create(this.paths.ledger(this.member.name));
     const written: Array<{ part: number; bytes: number; op: number }> = [];
     for (const part of parts) {
       const data = this.table.encode(part);
@@ -250,8 +248,8 @@ export class LedgerWriter implements MultiCommitter {
     }
     try {
       const results = await this.zk.commit(tx);
-      if (making) this.made = true;
-      this.table.commitWrite();
+      // The multi's zxid (every op of a multi has it; a setData's answer says it): the token of the runs it began.
+      this.table.commitWrite(results.find((r) => r.stat?.mzxid !== undefined)?.stat?.mzxid);
       for (const w of written) {
         const stat = results[w.op]?.stat;
         this.versions[w.part] = stat ? stat.version : 0;
@@ -268,6 +266,36 @@ export class LedgerWriter implements MultiCommitter {
       if (err instanceof RequestTooLargeError) throw err;
       if (!(err instanceof ZkTransactionError) || err.failedIndex < 0 || err.failedIndex >= first) this.stale = true;
       throw err;
+    }
+  }
+
+  /**
+   * Makes our ledger node and every part of it not made yet (empty), so that every write of a part
+   * is a `setData`, whose answer carries the multi's zxid (a `create`'s does not): the token of
+   * the runs the multi begins.
+   */
+  private async makeLedger(): Promise<void> {
+    for (let tries = 0; ; tries++) {
+      const missing = this.versions.flatMap((v, part) => (v < 0 ? [part] : []));
+      if (this.made && missing.length === 0) return;
+      if (!this.made) await this.zk.mkdirp(this.paths.ledgers);
+      const tx = this.zk.transaction();
+      if (!this.made) tx.create(this.paths.ledger(this.member.name));
+      for (const part of missing) tx.create(this.paths.ledgerPart(this.member.name, part));
+      try {
+        await this.zk.commit(tx);
+      } catch (err) {
+        // Made already, by a multi of ours whose answer we did not get: read what is there.
+        if (tries > 0 || !(err instanceof ZkTransactionError && err.reason instanceof NodeExistsError)) throw err;
+        await this.reload();
+        continue;
+      }
+      this.made = true;
+      for (const part of missing) {
+        this.versions[part] = 0;
+        this.bytes[part] = 0;
+      }
+      return;
     }
   }
 
@@ -290,7 +318,7 @@ export class LedgerWriter implements MultiCommitter {
           // Only this member writes it: whatever is there is overwritten with what we know.
           this.log.error({ err: read.error, path }, 'malformed ledger of our own in ZooKeeper; writing it anew');
         }
-        if (read.ok) this.table.load(part, read.value);
+        if (read.ok) this.table.load(part, read.value, node.stat.mzxid);
         this.versions[part] = node.stat.version;
         this.bytes[part] = node.data.length;
       }),

@@ -1,5 +1,5 @@
 import { sequenceOf } from '../zk/zk-paths.js';
-import type { LedgerPart } from './member-ledger.js';
+import { tokenOf, type LedgerPart } from './member-ledger.js';
 
 /*
  * What the members' ledgers say of one item (run protocol v2, step 3: docs/design/run-protocol-v2.md).
@@ -29,6 +29,8 @@ export interface LedgerRunInFlight {
   live: boolean;
   fireMs: number;
   attempt: number;
+  /** Its fencing token (the zxid of the multi that began it). */
+  token: bigint;
 }
 
 /** What the current ledger entries say of an item. */
@@ -53,7 +55,7 @@ export function itemLedgerView(parts: readonly LedgerPartRead[], job: string, it
     if (!e || supersedes(record, part)) continue;
     if (e.t !== undefined && e.b.has(item) && (view.claimMs === undefined || e.t > view.claimMs)) view.claimMs = e.t;
     const flight = e.f.get(item);
-    if (flight) view.inFlight.push({ member: part.member, live: part.live, fireMs: flight.fireMs, attempt: flight.attempt });
+    if (flight) view.inFlight.push({ member: part.member, live: part.live, fireMs: flight.fireMs, attempt: flight.attempt, token: tokenOf(flight, part.mzxid) });
   }
   return view;
 }

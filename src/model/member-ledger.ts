@@ -13,6 +13,28 @@ import { FieldProblem, array, integer, object, string, timeMs } from './record-f
 export interface LedgerFlight {
   fireMs: number;
   attempt: number;
+  /**
+   * Its fencing token: the zxid of the multi that began it. Unset when that multi is the part's
+   * last write (the writer learns the zxid from the write's answer and stores it with the next
+   * one): the token is then the part's mzxid (`tokenOf`).
+   */
+  token?: bigint;
+}
+
+/** A run's fencing token, from its flight and the mzxid of the part it was read from. */
+export function tokenOf(flight: LedgerFlight, partMzxid: bigint): bigint {
+  return flight.token ?? partMzxid;
+}
+
+/**
+ * The part with every run's token set (from `partMzxid`, the part's mzxid as read): to be written
+ * by someone else than its member (an operator's removal), whose write moves the part's mzxid.
+ */
+export function withTokens(part: LedgerPart, partMzxid: bigint): LedgerPart {
+  for (const e of part.values()) {
+    for (const [item, flight] of e.f) if (flight.token === undefined) e.f.set(item, { ...flight, token: partMzxid });
+  }
+  return part;
 }
 
 /** One job's entry in a member's ledger. */
@@ -31,6 +53,8 @@ export type LedgerPart = Map<string, LedgerEntry>;
 /** Largest bitmap: one bit per item of a job of MAX_SHARDS items, as hex. */
 const MAX_BITMAP_HEX = Math.ceil(MAX_SHARDS / 8) * 2;
 const HEX = /^(?:[0-9a-f]{2})*$/;
+/** A zxid in decimal (a positive 64-bit number). */
+const ZXID = /^[1-9][0-9]{0,18}$/;
 /** A ledger node holds at most this many jobs (far more than a part ever has). */
 const MAX_ENTRIES = 100_000;
 /** Distinct (fire, attempt) groups of one job in flight at once. */
@@ -73,8 +97,10 @@ export function itemsOf(hex: string): number[] {
 }
 
 /**
- * Stored as `{ v: 1, j: { <job>: { t?: ms, b?: hex, f?: [[fire ms, attempt, hex], ...] } } }`:
- * the runs in flight grouped by fire and attempt (one group per job in the steady state).
+ * Stored as `{ v: 1, j: { <job>: { t?: ms, b?: hex, f?: [[fire ms, attempt, hex, token?], ...] } } }`:
+ * the runs in flight grouped by fire, attempt and token (one group per job in the steady state;
+ * the token, a zxid in decimal, is left out while the part's last write is the one that began the
+ * group's runs).
  */
 export function encodeLedgerPart(part: LedgerPart): Buffer {
   // Written out by hand rather than through objects and JSON.stringify: a worker writes every job
@@ -95,25 +121,34 @@ export function encodeLedgerPart(part: LedgerPart): Buffer {
   return Buffer.from(`${out}}}`, 'utf8');
 }
 
-/** The runs in flight as `[fire, attempt, bitmap]` groups (one in the steady state), comma-separated. */
+/** The runs in flight as `[fire, attempt, bitmap, token?]` groups (one in the steady state), comma-separated. */
 export function flightGroups(f: ReadonlyMap<number, LedgerFlight>): string {
   let one: LedgerFlight | undefined;
   for (const flight of f.values()) {
-    if (one && (flight.fireMs !== one.fireMs || flight.attempt !== one.attempt)) {
+    if (one && !sameGroup(flight, one)) {
       one = undefined;
       break;
     }
     one ??= flight;
   }
-  if (one) return `[${one.fireMs},${one.attempt},"${bitmapOf(f.keys())}"]`;
+  if (one) return flightGroup(one, bitmapOf(f.keys()));
   const groups = new Map<string, { flight: LedgerFlight; items: number[] }>();
   for (const [item, flight] of f) {
-    const k = `${flight.fireMs}/${flight.attempt}`;
+    const k = `${flight.fireMs}/${flight.attempt}/${flight.token ?? ''}`;
     let g = groups.get(k);
     if (!g) groups.set(k, (g = { flight, items: [] }));
     g.items.push(item);
   }
-  return [...groups.values()].map((g) => `[${g.flight.fireMs},${g.flight.attempt},"${bitmapOf(g.items)}"]`).join(',');
+  return [...groups.values()].map((g) => flightGroup(g.flight, bitmapOf(g.items))).join(',');
+}
+
+/** One group of runs in flight, as stored. */
+export function flightGroup(flight: LedgerFlight, hex: string): string {
+  return flight.token === undefined ? `[${flight.fireMs},${flight.attempt},"${hex}"]` : `[${flight.fireMs},${flight.attempt},"${hex}","${flight.token}"]`;
+}
+
+function sameGroup(a: LedgerFlight, b: LedgerFlight): boolean {
+  return a.fireMs === b.fireMs && a.attempt === b.attempt && a.token === b.token;
 }
 
 /** Every item an entry names: claimed or in flight. */
@@ -146,9 +181,10 @@ export function readLedgerPart(data: Buffer | undefined, path: string): Decoded<
       if (e.f !== undefined) {
         array(e.f, `j.${job}.f`, MAX_FLIGHT_GROUPS).forEach((g, k) => {
           const at = `j.${job}.f[${k}]`;
-          const [fire, attempt, items, ...rest] = array(g, at, 3);
-          if (rest.length > 0 || items === undefined) throw new FieldProblem(`${at} must be [fire, attempt, items]`);
-          const flight = { fireMs: timeMs(fire, `${at}[0]`), attempt: integer(attempt, `${at}[1]`, 0, 1_000_000) };
+          const [fire, attempt, items, token, ...rest] = array(g, at, 4);
+          if (rest.length > 0 || items === undefined) throw new FieldProblem(`${at} must be [fire, attempt, items, token?]`);
+          const flight: LedgerFlight = { fireMs: timeMs(fire, `${at}[0]`), attempt: integer(attempt, `${at}[1]`, 0, 1_000_000) };
+          if (token !== undefined) flight.token = BigInt(string(token, `${at}[3]`, 20, ZXID));
           for (const i of bitmap(items, `${at}[2]`)) {
             if (entry.f.has(i)) throw new FieldProblem(`${at}: item ${i} is in flight twice`);
             entry.f.set(i, flight);

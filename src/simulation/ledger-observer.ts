@@ -1,7 +1,7 @@
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { decodeMarker } from '../model/running-marker.js';
 import { decodeProgress } from '../model/progress-record.js';
-import { entryItems, readLedgerPart, type LedgerPart } from '../model/member-ledger.js';
+import { entryItems, readLedgerPart, tokenOf, type LedgerPart } from '../model/member-ledger.js';
 import { supersedes } from '../model/ledger-view.js';
 import { sequenceOf } from '../zk/zk-paths.js';
 import type { SimChange } from './sim-zookeeper.js';
@@ -13,12 +13,12 @@ export interface PeekableServer {
   peek(path: string): { data: Buffer; stat: { ephemeralOwner: bigint; mzxid: bigint } } | undefined;
 }
 
-type Flight = { fireMs: number; attempt: number };
+type Flight = { fireMs: number; attempt: number; token: bigint };
 const key = (job: string, item: number): string => `${job}#${item}`;
 
 /**
  * Checks invariant (h) at every applied transaction: each live member's ledger holds exactly the
- * runs its markers hold (same fire, same first attempt), but for runs whose marker an operator's
+ * runs its markers hold (same fire, same first attempt, its token the zxid that created the marker), but for runs whose marker an operator's
  * forced operation took (their entry stays until the run ends); a ledger write never claims an
  * item begun at an instant past the item's `lastScheduled`; and what the ledgers of members gone
  * say of an item while current (`model/ledger-view.ts`: not superseded by another member's write
@@ -66,7 +66,7 @@ export class LedgerObserver {
           const m = decodeMarker(this.server.peek(c.path)?.data);
           if (!m) continue;
           this.markerMember.set(c.path, m.member);
-          this.mapOf(this.markers, m.member).set(k, { fireMs: Date.parse(m.fireTime), attempt: m.attempt });
+          this.mapOf(this.markers, m.member).set(k, { fireMs: Date.parse(m.fireTime), attempt: m.attempt, token: zxid });
           touched.add(m.member);
         } else if (c.op === 'delete') {
           const member = this.markerMember.get(c.path);
@@ -153,14 +153,15 @@ export class LedgerObserver {
     const out: FleetIncident[] = [];
     const markers = this.markers.get(member) ?? new Map<string, Flight>();
     const flights = new Map<string, Flight>();
-    for (const part of this.ledgers.get(member)?.values() ?? []) {
-      for (const [job, e] of part) for (const [item, f] of e.f) flights.set(key(job, item), f);
+    for (const [path, part] of this.ledgers.get(member) ?? []) {
+      const mzxid = this.partZxid.get(path) ?? 0n;
+      for (const [job, e] of part) for (const [item, f] of e.f) flights.set(key(job, item), { fireMs: f.fireMs, attempt: f.attempt, token: tokenOf(f, mzxid) });
     }
     const where = this.paths.ledger(member);
     for (const [k, m] of markers) {
       const f = flights.get(k);
-      if (!f || f.fireMs !== m.fireMs || f.attempt !== m.attempt) {
-        out.push({ kind: 'ledger-mismatch', atMs, path: where, zxid, detail: `${k}: marker of fire ${new Date(m.fireMs).toISOString()} attempt ${m.attempt}, ledger ${f ? `fire ${new Date(f.fireMs).toISOString()} attempt ${f.attempt}` : 'has no run in flight'}` });
+      if (!f || f.fireMs !== m.fireMs || f.attempt !== m.attempt || f.token !== m.token) {
+        out.push({ kind: 'ledger-mismatch', atMs, path: where, zxid, detail: `${k}: marker of fire ${new Date(m.fireMs).toISOString()} attempt ${m.attempt} token ${m.token}, ledger ${f ? `fire ${new Date(f.fireMs).toISOString()} attempt ${f.attempt} token ${f.token}` : 'has no run in flight'}` });
       }
     }
     for (const [k, f] of flights) {

@@ -8,7 +8,7 @@ import { JobAdmin } from '../../src/api/job-admin.js';
 import { FleetOperator } from '../../src/api/fleet-operator.js';
 import { testJob } from '../support/test-job.js';
 
-const entry = (t: number, b: number[], f: number[]) => ({ t, b: new Set(b), f: new Map(f.map((i) => [i, { fireMs: t, attempt: 1 }])) });
+const entry = (t: number, b: number[], f: number[], token?: bigint) => ({ t, b: new Set(b), f: new Map(f.map((i) => [i, { fireMs: t, attempt: 1, ...(token !== undefined && { token }) }])) });
 
 describe('clearFromLedgers', () => {
   let ctx: ZkTestContext | undefined;
@@ -46,16 +46,18 @@ describe('clearFromLedgers', () => {
     };
 
     const tx = zk.transaction();
+    // The runs the live part's last write began keep their token (that write's zxid) written out.
+    const token = (await zk.getData(paths.ledgerPart(live, k))).stat.mzxid;
     expect(await clearFromLedgers(zk, tx, paths, 'j', new Set([1, 2]))).toEqual([paths.ledgerPart(live, k)]); // idle names item 3 only; gone is final
     await zk.commit(tx);
-    expect(await read(live)).toEqual(new Map([['j', entry(5000, [0], [])], [other, entry(5000, [0], [0])]]));
+    expect(await read(live)).toEqual(new Map([['j', entry(5000, [0], [])], [other, entry(5000, [0], [0], token)]]));
     expect(await read(gone)).toEqual(parts[gone]);
 
     // The whole job: its entries go (an entry left with nothing goes too).
     const all = zk.transaction();
     expect((await clearFromLedgers(zk, all, paths, 'j', 'all')).sort()).toEqual([paths.ledgerPart(live, k), paths.ledgerPart(idle, k)].sort());
     await zk.commit(all);
-    expect(await read(live)).toEqual(new Map([[other, entry(5000, [0], [0])]]));
+    expect(await read(live)).toEqual(new Map([[other, entry(5000, [0], [0], token)]]));
     expect(await read(idle)).toEqual(new Map());
 
     // A member's write between the read and the multi refuses the multi.

@@ -45,9 +45,11 @@ class ReferenceLedger {
     e.f.set(item, { fireMs, attempt });
   }
 
-  commit(): void {
+  /** `zxid`: the write's, the token of the runs it began. */
+  commit(zxid: bigint): void {
     for (const job of this.touched) {
       const e = this.next.get(job)!;
+      for (const [item, f] of e.f) if (f.token === undefined) e.f.set(item, { ...f, token: zxid });
       if (e.b.size === 0 && e.f.size === 0) this.committed.delete(job);
       else this.committed.set(job, e);
     }
@@ -99,6 +101,7 @@ describe('LedgerTable', () => {
       fc.property(fc.array(fc.record({ ops: fc.array(op, { maxLength: 8 }), applied: fc.boolean() }), { maxLength: 30 }), (writes) => {
         const table = new LedgerTable(PARTS);
         const ref = new ReferenceLedger();
+        let zxid = 100n;
         for (const { ops, applied } of writes) {
           for (const o of ops) {
             const job = JOBS[o.job]!;
@@ -115,8 +118,9 @@ describe('LedgerTable', () => {
             }
           }
           if (applied) {
-            table.commitWrite();
-            ref.commit();
+            zxid += 1n;
+            table.commitWrite(zxid);
+            ref.commit(zxid);
           } else {
             table.rollbackWrite();
             ref.rollback();
@@ -154,6 +158,24 @@ describe('LedgerTable', () => {
     again.load(ledgerPartOf('alpha', PARTS), undefined);
     expect(again.flights('alpha').size).toBe(0);
     expect(JSON.parse(again.encode(ledgerPartOf('alpha', PARTS)).toString())).toEqual({ v: 1, j: {} });
+  });
+
+  it("stores each group's token (its begin's zxid) from the write after its begin; a part read back gives the last write's zxid to groups without one", () => {
+    const table = new LedgerTable(1);
+    table.begin('alpha', 0, 5000, 1, true);
+    table.commitWrite(7n);
+    table.begin('alpha', 1, 5000, 1, true); // the same fire and attempt, begun by a later multi
+    expect(JSON.parse(table.encode(0).toString())).toEqual({ v: 1, j: { alpha: { t: 5000, b: '03', f: [[5000, 1, '01', '7'], [5000, 1, '02']] } } });
+    table.commitWrite(9n);
+    expect(table.flights('alpha')).toEqual(new Map([[0, { fireMs: 5000, attempt: 1, token: 7n }], [1, { fireMs: 5000, attempt: 1, token: 9n }]]));
+    // Read back from ZooKeeper as the write at 9 left it (no token on its own runs).
+    const again = new LedgerTable(1);
+    again.load(0, decode(Buffer.from(JSON.stringify({ v: 1, j: { alpha: { t: 5000, b: '03', f: [[5000, 1, '01', '7'], [5000, 1, '02']] } } }))), 9n);
+    expect(again.flights('alpha')).toEqual(table.flights('alpha'));
+    // A run ended, the other's group becomes the main one again, token kept.
+    table.end('alpha', 0);
+    table.commitWrite(11n);
+    expect(JSON.parse(table.encode(0).toString())).toEqual({ v: 1, j: { alpha: { t: 5000, b: '03', f: [[5000, 1, '02', '9']] } } });
   });
 
   it('a job left with nothing claimed and nothing in flight forgets its instant (as its entry went)', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LedgerWriter } from '../../src/executor/ledger-writer.js';
-import { readLedgerPart, type LedgerPart } from '../../src/model/member-ledger.js';
+import { LEDGER_PARTS, ledgerPartOf, readLedgerPart, withTokens, type LedgerPart } from '../../src/model/member-ledger.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { ZkTransactionError } from '../../src/zk/zk-transaction.js';
@@ -12,17 +12,23 @@ import { ZkTestContext } from '../support/zk-test-client.js';
 
 const MEMBER = 'm-0123456789abcdef-0000000001';
 
-/** The member's whole ledger as stored: job → entry. */
+/** The member's whole ledger as stored: job → entry (every run's token set: see `tokenOf`). */
 async function stored(zk: ZkClient, paths: ZkPaths): Promise<LedgerPart> {
   const all: LedgerPart = new Map();
   const parts = await zk.getChildren(paths.ledger(MEMBER)).catch(() => [] as string[]);
   for (const part of parts) {
     const path = `${paths.ledger(MEMBER)}/${part}`;
-    const read = readLedgerPart((await zk.getData(path)).data, path);
+    const node = await zk.getData(path);
+    const read = readLedgerPart(node.data, path);
     if (!read.ok) throw read.error;
-    for (const [job, e] of read.value) all.set(job, e);
+    for (const [job, e] of withTokens(read.value, node.stat.mzxid)) all.set(job, e);
   }
   return all;
+}
+
+/** The zxid of the last write of `job`'s part of our ledger. */
+async function partZxid(zk: ZkClient, paths: ZkPaths, job: string): Promise<bigint> {
+  return (await zk.getData(paths.ledgerPart(MEMBER, ledgerPartOf(job, LEDGER_PARTS)))).stat.mzxid;
 }
 
 /** Commits a multi of ours that begins one scheduled run. */
@@ -56,15 +62,18 @@ describe('LedgerWriter', () => {
     writer.change(tx, { begun: [0, 1, 2].map((item) => ({ job: 'a', item, fireMs: 5000, attempt: 1, scheduled: true })) });
     writer.change(tx, { begun: [{ job: 'b', item: 4, fireMs: 1000, attempt: 2, scheduled: false }] });
     await writer.commit(tx);
+    // Every run's token is the zxid of the multi that began it.
+    const first = await partZxid(zk, paths, 'a');
     let ledger = await stored(zk, paths);
-    expect(ledger.get('a')).toEqual({ t: 5000, b: new Set([0, 1, 2]), f: new Map([0, 1, 2].map((i) => [i, { fireMs: 5000, attempt: 1 }])) });
-    expect(ledger.get('b')).toEqual({ b: new Set(), f: new Map([[4, { fireMs: 1000, attempt: 2 }]]) }); // a re-run claims no instant
+    expect(ledger.get('a')).toEqual({ t: 5000, b: new Set([0, 1, 2]), f: new Map([0, 1, 2].map((i) => [i, { fireMs: 5000, attempt: 1, token: first }])) });
+    expect(ledger.get('b')).toEqual({ b: new Set(), f: new Map([[4, { fireMs: 1000, attempt: 2, token: first }]]) }); // a re-run claims no instant
 
     const end = writer.transaction().check(paths.member(MEMBER));
     writer.change(end, { ended: [{ job: 'a', item: 1 }, { job: 'b', item: 4 }] });
     await writer.commit(end);
+    expect(await partZxid(zk, paths, 'a')).toBeGreaterThan(first);
     ledger = await stored(zk, paths);
-    expect(ledger.get('a')).toEqual({ t: 5000, b: new Set([0, 1, 2]), f: new Map([0, 2].map((i) => [i, { fireMs: 5000, attempt: 1 }])) });
+    expect(ledger.get('a')).toEqual({ t: 5000, b: new Set([0, 1, 2]), f: new Map([0, 2].map((i) => [i, { fireMs: 5000, attempt: 1, token: first }])) });
     expect(ledger.has('b')).toBe(false); // nothing claimed, nothing in flight: the entry goes
 
     // A later instant replaces the claim; an item that left us gives its claim up with the next write.
@@ -72,7 +81,7 @@ describe('LedgerWriter', () => {
     const next = writer.transaction().check(paths.member(MEMBER));
     writer.change(next, { ended: [{ job: 'a', item: 0 }, { job: 'a', item: 2 }], begun: [{ job: 'a', item: 2, fireMs: 6000, attempt: 1, scheduled: true }] });
     await writer.commit(next);
-    expect((await stored(zk, paths)).get('a')).toEqual({ t: 6000, b: new Set([2]), f: new Map([[2, { fireMs: 6000, attempt: 1 }]]) });
+    expect((await stored(zk, paths)).get('a')).toEqual({ t: 6000, b: new Set([2]), f: new Map([[2, { fireMs: 6000, attempt: 1, token: await partZxid(zk, paths, 'a') }]]) });
   });
 
   it('has one multi in flight at a time: a begin and a release sent together both land', async () => {
@@ -83,7 +92,7 @@ describe('LedgerWriter', () => {
     const begin = writer.transaction().check(paths.member(MEMBER));
     writer.change(begin, { begun: [{ job: 'a', item: 1, fireMs: 2000, attempt: 1, scheduled: true }] });
     await Promise.all([writer.commit(release), writer.commit(begin)]); // unserialized, one would overwrite the other
-    expect((await stored(zk, paths)).get('a')).toEqual({ t: 2000, b: new Set([1]), f: new Map([[1, { fireMs: 2000, attempt: 1 }]]) });
+    expect((await stored(zk, paths)).get('a')).toEqual({ t: 2000, b: new Set([1]), f: new Map([[1, { fireMs: 2000, attempt: 1, token: await partZxid(zk, paths, 'a') }]]) });
   });
 
   it('a refused ledger write fails the multi whole; the next reads the ledger again and lands', async () => {

@@ -21,10 +21,11 @@ describe('ledger view (run protocol v2, step 3)', () => {
 
   it("the item's claim is the latest current one; its runs in flight are the current ones", () => {
     const parts = [part(A, false, 20n, 9000, [0, 1], [[0, 9000, 1]]), part(B, true, 25n, 12_000, [0], [[0, 12_000, 2]])];
-    expect(itemLedgerView(parts, 'j', 0, { mzxid: 20n, by: 1 })).toEqual({ claimMs: 12_000, inFlight: [{ member: A, live: false, fireMs: 9000, attempt: 1 }, { member: B, live: true, fireMs: 12_000, attempt: 2 }] });
+    // (Runs without a token were begun by their part's last write: the part's mzxid is theirs.)
+    expect(itemLedgerView(parts, 'j', 0, { mzxid: 20n, by: 1 })).toEqual({ claimMs: 12_000, inFlight: [{ member: A, live: false, fireMs: 9000, attempt: 1, token: 20n }, { member: B, live: true, fireMs: 12_000, attempt: 2, token: 25n }] });
     // B took the item over after A's last write and wrote its record: A's entry no longer counts.
     const later = [part(A, false, 20n, 9000, [0, 1], [[0, 9000, 1]]), part(B, true, 30n, 12_000, [0], [[0, 12_000, 2]])];
-    expect(itemLedgerView(later, 'j', 0, { mzxid: 28n, by: 2 })).toEqual({ claimMs: 12_000, inFlight: [{ member: B, live: true, fireMs: 12_000, attempt: 2 }] });
+    expect(itemLedgerView(later, 'j', 0, { mzxid: 28n, by: 2 })).toEqual({ claimMs: 12_000, inFlight: [{ member: B, live: true, fireMs: 12_000, attempt: 2, token: 30n }] });
     expect(itemLedgerView(later, 'j', 1, { mzxid: 15n, by: 1 })).toEqual({ claimMs: 9000, inFlight: [] });
     expect(itemLedgerView(later, 'j', 1, undefined)).toEqual({ inFlight: [] }); // the item is gone
     expect(itemLedgerView(later, 'other', 0, { mzxid: 1n })).toEqual({ inFlight: [] });

@@ -22,13 +22,13 @@ describe('member ledger records', () => {
     expect(used.size).toBe(32);
   });
 
-  it('round-trips: claims, runs in flight grouped by fire and attempt', () => {
+  it('round-trips: claims, runs in flight grouped by fire, attempt and token', () => {
     const part: LedgerPart = new Map([
       ['a', { t: 5000, b: new Set([0, 2]), f: new Map([[0, { fireMs: 5000, attempt: 1 }], [2, { fireMs: 5000, attempt: 1 }], [3, { fireMs: 1000, attempt: 2 }]]) }],
-      ['b', { b: new Set<number>(), f: new Map([[1, { fireMs: 7000, attempt: 1 }]]) }],
+      ['b', { b: new Set<number>(), f: new Map([[1, { fireMs: 7000, attempt: 1 }], [4, { fireMs: 7000, attempt: 1, token: 12_345_678_901_234_567n }]]) }],
     ]);
     const data = encodeLedgerPart(part);
-    expect(JSON.parse(data.toString())).toEqual({ v: 1, j: { a: { t: 5000, b: '05', f: [[5000, 1, '05'], [1000, 2, '08']] }, b: { f: [[7000, 1, '02']] } } });
+    expect(JSON.parse(data.toString())).toEqual({ v: 1, j: { a: { t: 5000, b: '05', f: [[5000, 1, '05'], [1000, 2, '08']] }, b: { f: [[7000, 1, '02'], [7000, 1, '10', '12345678901234567']] } } });
     const back = readLedgerPart(data, PATH);
     expect(back).toEqual({ ok: true, value: part });
   });
@@ -44,8 +44,11 @@ describe('member ledger records', () => {
     [{ v: 1, j: { a: { t: -1, b: '01' } } }, 'j.a.t must be an integer'],
     [{ v: 1, j: { a: { t: 1, b: 'zz' } } }, 'j.a.b must be a string matching'],
     [{ v: 1, j: { a: { b: '01' } } }, 'j.a.b (items begun) needs t'],
-    [{ v: 1, j: { a: { f: [[1, 1]] } } }, 'j.a.f[0] must be [fire, attempt, items]'],
+    [{ v: 1, j: { a: { f: [[1, 1]] } } }, 'j.a.f[0] must be [fire, attempt, items, token?]'],
     [{ v: 1, j: { a: { f: [[1, 1, '01'], [2, 1, '01']] } } }, 'j.a.f[1]: item 0 is in flight twice'],
+    [{ v: 1, j: { a: { f: [[1, 1, '01', 7]] } } }, 'j.a.f[0][3] must be a string'],
+    [{ v: 1, j: { a: { f: [[1, 1, '01', '007']] } } }, 'j.a.f[0][3] must be a string matching'],
+    [{ v: 1, j: { a: { f: [[1, 1, '01', '7', 'x']] } } }, 'j.a.f[0] must have at most 4 entries'],
   ])('malformed %j: says what and where', (json, reason) => {
     const out = read(json);
     expect(out.ok).toBe(false);

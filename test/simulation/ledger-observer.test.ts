@@ -35,8 +35,9 @@ function world() {
     nodes.delete(paths.running('j', item));
     return { op: 'delete', path: paths.running('j', item), ephemeralOwner: 1n };
   };
-  const ledger = (flights: Array<[number, number, number]>, t = FIRE, b = flights.map(([i]) => i)): SimChange => {
-    const part: LedgerPart = new Map([['j', { t, b: new Set(b), f: new Map(flights.map(([i, fireMs, attempt]) => [i, { fireMs, attempt }])) }]]);
+  /** Writes the ledger part: flights as [item, fire, attempt, token] (no token: begun by this write). */
+  const ledger = (flights: Array<[number, number, number, bigint?]>, t = FIRE, b = flights.map(([i]) => i)): SimChange => {
+    const part: LedgerPart = new Map([['j', { t, b: new Set(b), f: new Map(flights.map(([i, fireMs, attempt, token]) => [i, { fireMs, attempt, ...(token !== undefined && { token }) }])) }]]);
     nodes.set(paths.ledgerPart(M, 4), encodeLedgerPart(part));
     return { op: 'setData', path: paths.ledgerPart(M, 4), ephemeralOwner: 0n };
   };
@@ -47,12 +48,20 @@ describe('LedgerObserver (invariant (h))', () => {
   it('a begin and a release that write the ledger with the marker break nothing', () => {
     const w = world();
     expect(w.commit([w.marker(0), w.marker(1), w.ledger([[0, FIRE, 1], [1, FIRE, 1]])])).toEqual([]);
-    expect(w.commit([w.unmark(0), w.ledger([[1, FIRE, 1]])])).toEqual([]);
+    expect(w.commit([w.unmark(0), w.ledger([[1, FIRE, 1, 1n]])])).toEqual([]);
+  });
+
+  it("a run's token in the ledger must be the zxid that created its marker", () => {
+    const w = world();
+    expect(w.commit([w.marker(0), w.ledger([[0, FIRE, 1]])])).toEqual([]);
+    // A later write that leaves the token out gives the run that write's zxid: a mismatch.
+    expect(w.commit([w.ledger([[0, FIRE, 1]])])).toEqual([expect.stringContaining('j#0: marker of fire 2026-01-01T00:00:05.000Z attempt 1 token 1, ledger fire 2026-01-01T00:00:05.000Z attempt 1 token 2')]);
+    expect(w.commit([w.ledger([[0, FIRE, 1, 1n]])])).toEqual([]);
   });
 
   it('a marker the ledger does not hold, or holds for another fire or attempt, is a violation', () => {
     const w = world();
-    expect(w.commit([w.marker(0)])).toEqual([expect.stringContaining('j#0: marker of fire 2026-01-01T00:00:05.000Z attempt 1, ledger has no run in flight')]);
+    expect(w.commit([w.marker(0)])).toEqual([expect.stringContaining('j#0: marker of fire 2026-01-01T00:00:05.000Z attempt 1 token 1, ledger has no run in flight')]);
     expect(w.commit([w.ledger([[0, FIRE, 2]])])).toEqual([expect.stringContaining('ledger fire 2026-01-01T00:00:05.000Z attempt 2')]);
   });
 
@@ -95,7 +104,7 @@ describe('LedgerObserver (invariant (h))', () => {
   it('a claim past the item\'s lastScheduled is a violation; a gone member is not compared', () => {
     const w = world();
     w.commit([w.marker(0), w.ledger([[0, FIRE, 1]])]);
-    expect(w.commit([w.ledger([[0, FIRE, 1]], FIRE + 1000)])).toEqual([expect.stringContaining('claims j#0 begun at 2026-01-01T00:00:06.000Z, past the item\'s lastScheduled 2026-01-01T00:00:05.000Z')]);
+    expect(w.commit([w.ledger([[0, FIRE, 1, 1n]], FIRE + 1000)])).toEqual([expect.stringContaining('claims j#0 begun at 2026-01-01T00:00:06.000Z, past the item\'s lastScheduled 2026-01-01T00:00:05.000Z')]);
     w.nodes.delete(paths.member(M));
     expect(w.commit([w.unmark(0)])).toEqual([]);
   });
