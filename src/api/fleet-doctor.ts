@@ -6,7 +6,7 @@ import { fourLetterWord, parseSrvr } from '../zk/four-letter-word.js';
 import { formatItemList } from './item-list.js';
 import { FleetReader } from './fleet-reader.js';
 import type { FleetSnapshot } from './fleet-snapshot.js';
-import { DEFAULT_MAX_CLOCK_SKEW_MS, jobSummaries, markerStaleness, recordProblems, STALE_MARKER_MS, type ClockSkew } from './fleet-views.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, jobSummaries, recordProblems, runStaleness, STALE_MARKER_MS, type ClockSkew } from './fleet-views.js';
 import { DEFAULTS } from '../defaults.js';
 import { readNamespaceAcl, type NamespaceAcl } from './acl-policy.js';
 import { aclUser, formatPerms } from '../zk/zk-acl.js';
@@ -59,7 +59,7 @@ export async function runDoctor(zk: ZkClient, paths: ZkPaths, options: DoctorOpt
   checks.push(recordsCheck(snapshot));
   checks.push(itemNodesCheck(snapshot));
   checks.push(ownersCheck(snapshot));
-  checks.push(markersCheck(snapshot, options.staleMarkerMs ?? STALE_MARKER_MS));
+  checks.push(runsCheck(snapshot, options.staleMarkerMs ?? STALE_MARKER_MS));
   let clock: ClockSkew | undefined;
   let clockError: unknown;
   try {
@@ -153,13 +153,14 @@ function ownersCheck(s: FleetSnapshot): DoctorCheck {
   return { check: 'owners', ok: true, detail: `${owned} items owned by live workers` };
 }
 
-function markersCheck(s: FleetSnapshot, staleMs: number): DoctorCheck {
+/** Check `running-markers` (its name kept from when runs held markers): the runs in flight the ledgers hold. */
+function runsCheck(s: FleetSnapshot, staleMs: number): DoctorCheck {
   const stale: string[] = [];
   let running = 0;
   for (const job of s.jobs) {
     for (const it of job.items) {
-      if (it.marker) running++;
-      const why = markerStaleness(it, s, staleMs);
+      if (it.run?.live) running++;
+      const why = runStaleness(it, s, staleMs);
       if (why) stale.push(`${job.name} item ${it.item}: ${why}`);
     }
   }

@@ -7,24 +7,31 @@ import { readJob } from '../model/job-record.js';
 import { readAssignment, type AssignmentRecord } from '../model/assignment-record.js';
 import { readControl, type JobControl } from '../model/job-control.js';
 import { readHistory, readProgress, type ProgressRecord } from '../model/progress-record.js';
-import { readMarker, type RunningMarker } from '../model/running-marker.js';
+import { itemLedgerView } from '../model/ledger-view.js';
+import { listLedgers, type LedgerListing } from '../membership/list-ledgers.js';
+import { readJobLedgers, type JobLedgers } from '../membership/read-job-ledgers.js';
 import { valueOr, type Decoded } from '../model/decoded.js';
 import { RequestError } from '../errors/request-error.js';
 import { mapLimit } from './zk-read.js';
 import { childrenIfExists } from '../zk/children-if-exists.js';
 
-/** A running marker as found: its record and the server time it was created. */
-export interface MarkerSnapshot {
-  /** Undefined when the node's data does not decode. */
-  record: RunningMarker | undefined;
-  /** Server clock (ms) when the marker was created. */
-  ctime: number;
-  /**
-   * The run's fencing token: the zxid of the transaction that created the marker, which is the
-   * one that began the run (it also set the progress record: the token the handler got is that
-   * record's mzxid, the same zxid). Null when the read did not return it.
-   */
-  token: string | null;
+/**
+ * An item's run in flight, as the members' ledgers say (run protocol v2: a current entry's `f`
+ * bit, see `model/ledger-view.ts`).
+ */
+export interface RunSnapshot {
+  member: string;
+  /** Whether its member lives; a gone member's run was cut short, and the item's next owner runs its fire again. */
+  live: boolean;
+  /** Its member's worker id: as the live member publishes it, else as the item record names the run; null when unknown. */
+  worker: string | null;
+  fireTime: string;
+  /** The attempt it began with. */
+  attempt: number;
+  /** When it began, as the item record says; null when the record does not name this run. */
+  startedAt: string | null;
+  /** Its fencing token: the zxid of the multi that began it (the one its handler got). */
+  token: string;
 }
 
 export interface ItemSnapshot {
@@ -33,7 +40,8 @@ export interface ItemSnapshot {
   exists: boolean;
   /** `{}` when the record does not decode (see `problems`). */
   progress: ProgressRecord;
-  marker: MarkerSnapshot | null;
+  /** Its run in flight (a live member's before a gone one's); null: none. */
+  run: RunSnapshot | null;
   /** Records of the item that do not decode: `<path>: <what is wrong>` (workers leave the item alone). */
   problems?: string[];
 }
@@ -75,7 +83,7 @@ export interface FleetSnapshot {
 
 /**
  * Reads the fleet under a namespace: members, drain requests and, per job (all, or `only`), the
- * definition, assignment, control and every item's progress and running marker.
+ * definition, assignment, control and every item's progress and its run in flight (from the members' ledgers).
  * @throws RequestError NOT_FOUND when the namespace or a job named in `only` does not exist.
  */
 export async function readFleetSnapshot(zk: ZkClient, paths: ZkPaths, only?: readonly string[]): Promise<FleetSnapshot> {
@@ -83,12 +91,13 @@ export async function readFleetSnapshot(zk: ZkClient, paths: ZkPaths, only?: rea
   if ((await zk.exists(paths.root)) === null) {
     throw new RequestError('NOT_FOUND', `namespace ${paths.root} does not exist on ${zk.connectString}: no worker has joined it and no job was applied (check --namespace / ZKSHARD_NAMESPACE)`);
   }
-  const [members, drains, names] = await Promise.all([
+  const [members, drains, names, ledgers] = await Promise.all([
     readMembers(zk, paths),
     childrenIfExists(zk, paths.drains),
     only ? Promise.resolve([...only]) : childrenIfExists(zk, paths.jobs),
+    listLedgers(zk, paths),
   ]);
-  const jobs = await mapLimit([...names].sort(), (name) => readJobSnapshot(zk, paths, name, only !== undefined, members), 8);
+  const jobs = await mapLimit([...names].sort(), (name) => readJobSnapshot(zk, paths, name, only !== undefined, members, ledgers), 8);
   return {
     namespace: paths.root.slice(1),
     readAt,
@@ -104,7 +113,9 @@ function take<T, F>(d: Decoded<T>, fallback: F, problems: string[]): T | F {
   return valueOr(d, fallback);
 }
 
-async function readJobSnapshot(zk: ZkClient, paths: ZkPaths, name: string, required: boolean, members: readonly Member[]): Promise<JobSnapshot | undefined> {
+async function readJobSnapshot(zk: ZkClient, paths: ZkPaths, name: string, required: boolean, members: readonly Member[], listing: LedgerListing): Promise<JobSnapshot | undefined> {
+  // The ledgers first: a run begun after they were read is not seen, but one seen is the record's.
+  const ledgers = await readJobLedgers(zk, paths, name, listing);
   const [found, assignment, control, itemNames] = await Promise.all([
     zk.getDataIfExists(paths.job(name)),
     zk.getDataIfExists(paths.assignment(name)),
@@ -119,26 +130,21 @@ async function readJobSnapshot(zk: ZkClient, paths: ZkPaths, name: string, requi
   const nodes = new Map<number, ItemNodes>();
   await mapLimit(itemNumbers(found.data, paths, name, assignment?.data, itemNames), async (item) => {
     if (!present.has(String(item))) return;
-    const [progress, marker, history] = await Promise.all([
-      zk.getDataIfExists(paths.item(name, item)),
-      zk.getDataIfExists(paths.running(name, item)),
-      zk.getDataIfExists(paths.history(name, item)),
-    ]);
-    nodes.set(item, { progress, marker, history });
+    const [progress, history] = await Promise.all([zk.getDataIfExists(paths.item(name, item)), zk.getDataIfExists(paths.history(name, item))]);
+    nodes.set(item, { progress, history });
   });
-  return buildJobSnapshot(paths, name, { definition: found, assignment, control, itemNames, items: nodes }, members);
+  return buildJobSnapshot(paths, name, { definition: found, assignment, control, itemNames, items: nodes, ledgers }, members);
 }
 
 /** A znode as read: its data and stat. */
 interface NodeRead {
   data: Buffer;
-  stat: { ctime: number; version: number; czxid?: bigint };
+  stat: { ctime: number; version: number; mzxid?: bigint };
 }
 
 /** The nodes of one item as read (null: the node does not exist). */
 export interface ItemNodes {
   progress: NodeRead | null;
-  marker: NodeRead | null;
   history: { data: Buffer } | null;
 }
 
@@ -151,6 +157,8 @@ export interface JobNodes {
   itemNames: readonly string[];
   /** Per item number, the nodes read; an item absent from the map has no progress node. */
   items: ReadonlyMap<number, ItemNodes>;
+  /** The job's part of every member's ledger, read before the items. */
+  ledgers: JobLedgers;
 }
 
 /** The item numbers of a job: 0..shards-1 and any extra numbered item node, ascending. */
@@ -172,14 +180,15 @@ export function buildJobSnapshot(paths: ZkPaths, name: string, nodes: JobNodes, 
   const present = new Set(nodes.itemNames);
   const items = itemNumbers(found.data, paths, name, nodes.assignment?.data, nodes.itemNames).map((item): ItemSnapshot => {
     const n = nodes.items.get(item);
-    if (!present.has(String(item)) || !n) return { item, exists: false, progress: {}, marker: null };
-    const { progress, marker, history } = n;
+    if (!present.has(String(item)) || !n) return { item, exists: false, progress: {}, run: null };
+    const { progress, history } = n;
     const itemProblems: string[] = [];
+    const record = take(readProgress(progress?.data, paths.item(name, item)), {}, itemProblems);
     const snapshot: ItemSnapshot = {
       item,
       exists: progress !== null,
-      progress: { ...take(readProgress(progress?.data, paths.item(name, item)), {}, itemProblems), recent: take(readHistory(history?.data, paths.history(name, item)), [], itemProblems) },
-      marker: marker ? { record: take(readMarker(marker.data, paths.running(name, item)), undefined, itemProblems), ctime: marker.stat.ctime, token: marker.stat.czxid?.toString() ?? null } : null,
+      progress: { ...record, recent: take(readHistory(history?.data, paths.history(name, item)), [], itemProblems) },
+      run: progress ? runOf(nodes.ledgers, name, item, record, progress.stat.mzxid, members) : null,
     };
     if (itemProblems.length > 0) snapshot.problems = itemProblems;
     return snapshot;
@@ -194,8 +203,21 @@ export function buildJobSnapshot(paths: ZkPaths, name: string, nodes: JobNodes, 
     items,
     codeMismatch: members.filter((m) => m.info.codeMismatch?.includes(name)).map((m) => ({ worker: m.info.id, member: m.name })),
   };
+  for (const { error } of nodes.ledgers.unreadable) problems.push(`${error.path}: ${error.reason}`);
   if (problems.length > 0) job.problems = problems;
   return job;
+}
+
+/** The item's run in flight as the current ledger entries say (a live member's first). */
+function runOf(ledgers: JobLedgers, job: string, item: number, record: ProgressRecord, mzxid: bigint | undefined, members: readonly Member[]): RunSnapshot | null {
+  if (mzxid === undefined) return null;
+  const view = itemLedgerView(ledgers.parts, job, item, { mzxid, by: record.by });
+  const f = view.inFlight.find((r) => r.live) ?? view.inFlight[0];
+  if (!f) return null;
+  const fireTime = new Date(f.fireMs).toISOString();
+  const named = record.inFlight?.member === f.member && record.inFlight.fireTime === fireTime ? record.inFlight : undefined;
+  const worker = (f.live ? members.find((m) => m.name === f.member)?.info.id : undefined) ?? named?.worker ?? null;
+  return { member: f.member, live: f.live, worker, fireTime, attempt: f.attempt, startedAt: named?.startedAt ?? null, token: f.token.toString() };
 }
 
 function readControlFallback(): JobControl {

@@ -13,7 +13,7 @@ import { DEFAULTS } from '../defaults.js';
  * docs/ZKCTL.md and are a public contract: add fields, never rename or remove them.
  */
 
-/** A running marker older than this is reported as stale. */
+/** A run in flight older than this is reported as stale (warning kind `stale-marker`, a name kept from when runs held markers). */
 export const STALE_MARKER_MS = 24 * 3_600_000;
 /** Clock skew above this is reported. */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = DEFAULTS.worker.maxClockSkewMs;
@@ -267,14 +267,17 @@ export function definedItems(job: JobSnapshot): ItemSnapshot[] {
   return shards === undefined ? job.items : job.items.filter((i) => i.item < shards);
 }
 
-/** Whether a running marker should not be there: its member is gone, or it is older than `staleMs`. */
-export function markerStaleness(item: ItemSnapshot, s: FleetSnapshot, staleMs = STALE_MARKER_MS): string | undefined {
-  const m = item.marker;
-  if (!m) return undefined;
-  if (!m.record) return 'its data does not decode';
-  if (!s.members.some((x) => x.name === m.record!.member)) return `its member ${m.record.member} (${m.record.worker}) is not live`;
-  const age = s.readAt - m.ctime;
-  if (age > staleMs) return `it is ${Math.round(age / 3_600_000)} h old (since ${iso(m.ctime)})`;
+/**
+ * Whether the item's run in flight should not be going on: its member is gone (the run was cut
+ * short; the item's next owner runs its fire again), or it began more than `staleMs` ago.
+ */
+export function runStaleness(item: ItemSnapshot, s: FleetSnapshot, staleMs = STALE_MARKER_MS): string | undefined {
+  const r = item.run;
+  if (!r) return undefined;
+  if (!r.live) return `its member ${r.member}${r.worker ? ` (${r.worker})` : ''} is not live: the item's next owner runs fire ${r.fireTime} again`;
+  const since = Date.parse(r.startedAt ?? r.fireTime);
+  const age = s.readAt - since;
+  if (age > staleMs) return `it is ${Math.round(age / 3_600_000)} h old (since ${iso(since)})`;
   return undefined;
 }
 
@@ -288,7 +291,7 @@ export function workersView(s: FleetSnapshot): WorkerView[] {
       job.assignment?.owners.forEach((owner, item) => {
         if (owner === m.name && (job.definition === undefined || item < job.definition.shards)) (items[job.name] ??= []).push(item);
       });
-      for (const it of job.items) if (it.marker?.record?.member === m.name) (running[job.name] ??= []).push(it.item);
+      for (const it of job.items) if (it.run?.live && it.run.member === m.name) (running[job.name] ??= []).push(it.item);
     }
     const started = Date.parse(m.info.startedAt);
     return {
@@ -365,7 +368,7 @@ function summaryOf(job: JobSnapshot, live: Map<string, Member>): Omit<JobSummary
     owned,
     unowned,
     ownerGone,
-    running: items.filter((i) => i.marker !== null).map((i) => i.item),
+    running: items.filter((i) => i.run?.live).map((i) => i.item),
     workers: [...workers].sort(),
     lastFire,
     lastOutcomes,
@@ -390,10 +393,10 @@ export function jobView(s: FleetSnapshot, name: string): JobView {
       owner: o.id,
       ownerMember: o.member,
       ownerLive: o.live,
-      running: it.marker !== null,
-      runningOn: it.marker?.record?.worker ?? null,
-      runningFire: it.marker?.record?.fireTime ?? null,
-      fencingToken: it.marker?.token ?? null,
+      running: it.run?.live ?? false,
+      runningOn: (it.run?.live && it.run.worker) || null,
+      runningFire: (it.run?.live && it.run.fireTime) || null,
+      fencingToken: (it.run?.live && it.run.token) || null,
       disabled,
       pinnedTo: job.control.pins[String(it.item)] ?? null,
       lastFire: p.lastScheduled ?? null,
@@ -427,7 +430,7 @@ export function recordProblems(job: JobSnapshot): string[] {
   return [...(job.problems ?? []), ...job.items.flatMap((it) => it.problems ?? [])];
 }
 
-/** Warnings about the fleet: no leader, owners gone, stale markers, bad definitions, clock skew. */
+/** Warnings about the fleet: no leader, owners gone, stale runs in flight, bad definitions, clock skew. */
 export function fleetWarnings(s: FleetSnapshot, clock: ClockSkew | null, options: ViewOptions = {}): FleetWarning[] {
   const warnings: FleetWarning[] = [];
   const live = liveMembers(s);
@@ -462,10 +465,10 @@ export function fleetWarnings(s: FleetSnapshot, clock: ClockSkew | null, options
       });
     }
     for (const it of job.items) {
-      const why = markerStaleness(it, s, options.staleMarkerMs);
+      const why = runStaleness(it, s, options.staleMarkerMs);
       if (why) {
-        const worker = it.marker?.record?.worker;
-        warnings.push({ kind: 'stale-marker', job: job.name, item: it.item, ...(worker ? { worker } : {}), message: `job ${job.name} item ${it.item}: stale running marker: ${why}` });
+        const worker = it.run?.worker;
+        warnings.push({ kind: 'stale-marker', job: job.name, item: it.item, ...(worker ? { worker } : {}), message: `job ${job.name} item ${it.item}: stale run in flight: ${why}` });
       }
     }
   }

@@ -10,6 +10,7 @@ import { zooKeeperRunRows } from '../api/zookeeper-runs.js';
 import type { RunRow } from '../history/run-query.js';
 import { readItemState, sameItemState, type ItemState } from './item-state.js';
 import { JobItemWatch } from './job-item-watch.js';
+import { LedgerStore } from './ledger-store.js';
 import { OpenJobs } from './open-jobs.js';
 import { ReusedRead } from './reused-read.js';
 import { SweepLoop, type SweepTiming } from './sweep-loop.js';
@@ -52,19 +53,23 @@ const DEFAULT_SWEEP_CONCURRENCY = 128;
 
 /**
  * The fleet as the console keeps it, one copy per console process however many browsers read it.
- * Watched: members, drains, definitions, assignments, controls, the item names of every job, and
- * the item nodes (progress records, running markers) of the jobs a browser has open
- * ({@link OpenJobs}). The item nodes of every other job change with every run: they are read in
- * periodic sweeps ({@link SweepLoop}: progress records with a bounded concurrency, a marker only
- * when its record says a run holds it), so that the console's cost does not grow with the fleet's
- * run rate. Builds the same {@link FleetSnapshot} as `readFleetSnapshot` (zkctl's reads),
- * rebuilding only the jobs whose nodes changed. Item histories are read when asked
- * ({@link histories}). Bound to one session: when it ends, close this and build a new one.
+ * Watched: members, drains, definitions, assignments, controls, the item names of every job, the
+ * list of the members' ledgers, and, for the jobs a browser has open ({@link OpenJobs}), their
+ * items' progress records and their part of every member's ledger (which runs are in flight). The
+ * item records and ledger parts of every other job change with every run: they are read in
+ * periodic sweeps ({@link SweepLoop}: every ledger part once, then progress records, with a bounded
+ * concurrency), so that the console's cost does not grow with the fleet's run rate. Builds the
+ * same {@link FleetSnapshot} as `readFleetSnapshot` (zkctl's reads), rebuilding only the jobs whose
+ * nodes changed. Item histories are read when asked ({@link histories}). Bound to one session:
+ * when it ends, close this and build a new one.
  */
 export class FleetCache extends EventEmitter<FleetCacheEvents> {
   private readonly workers: ChildrenCache;
   private readonly drains: ChildrenCache;
   private readonly jobs: ChildrenCache;
+  /** The members' ledgers (listed), and their parts as last read. */
+  private readonly ledgerList: ChildrenCache;
+  private readonly ledgers: LedgerStore;
   private readonly perJob = new Map<string, JobWatch>();
   private readonly openJobs: OpenJobs;
   private readonly sweeps: SweepLoop;
@@ -80,6 +85,8 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     this.workers = new ChildrenCache(zk, paths.workers, { withData: true, log });
     this.drains = new ChildrenCache(zk, paths.drains, { withData: false, log });
     this.jobs = new ChildrenCache(zk, paths.jobs, { withData: true, log });
+    this.ledgerList = new ChildrenCache(zk, paths.ledgers, { withData: false, log });
+    this.ledgers = new LedgerStore(paths);
     this.openJobs = options.openJobs ?? new OpenJobs();
     this.concurrency = options.sweep?.concurrency ?? DEFAULT_SWEEP_CONCURRENCY;
     this.sweeps = new SweepLoop(() => this.sweep(), options.sweep ?? {}, log);
@@ -90,8 +97,9 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     this.workers.on('changed', () => this.membersChanged());
     this.drains.on('changed', () => this.membersChanged());
     this.jobs.on('changed', () => this.reconcileJobs());
+    this.ledgerList.on('changed', () => this.ledgersListed());
     this.openJobs.on('changed', this.onOpenChanged);
-    await Promise.all([this.workers.start(), this.drains.start(), this.jobs.start()]);
+    await Promise.all([this.workers.start(), this.drains.start(), this.jobs.start(), this.ledgerList.start()]);
     this.reconcileJobs();
     // Each job cache started meanwhile may add more: wait for all.
     while (this.pending.length > 0) await Promise.all(this.pending.splice(0));
@@ -107,6 +115,7 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     this.workers.close();
     this.drains.close();
     this.jobs.close();
+    this.ledgerList.close();
     for (const j of this.perJob.values()) this.closeJob(j);
     this.perJob.clear();
     this.removeAllListeners();
@@ -161,8 +170,15 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
       const w = this.perJob.get(name);
       if (!w || w.items?.loaded) return;
       const items = numericNames(w.itemNames.children);
+      // The job's ledger parts first (which runs are in flight), then its items' records.
+      const members = this.ledgerList.children;
+      const part = this.ledgers.partOf(name);
+      const parts = await mapLimit(members, (member) => this.zk.getDataIfExists(this.paths.ledgerPart(member, part)), this.concurrency);
       const states = await mapLimit(items, (item) => readItemState(this.zk, this.paths, name, item), this.concurrency);
       if (this.perJob.get(name) !== w || w.items?.loaded) return;
+      members.forEach((member, i) => {
+        if (this.ledgers.put(member, part, parts[i]!)) changed.add(name);
+      });
       items.forEach((item, i) => {
         if (!sameItemState(w.swept.get(item), states[i]!)) {
           w.swept.set(item, states[i]!);
@@ -222,16 +238,18 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     for (const item of numericNames(w.itemNames.children)) {
       const s = states.get(item);
       if (!s) continue; // not read yet (a new job, before the next sweep)
-      items.set(item, { progress: s.progress, marker: s.marker, history: histories?.get(item) ?? null });
+      items.set(item, { progress: s.progress, history: histories?.get(item) ?? null });
     }
-    const built = buildJobSnapshot(this.paths, name, { definition, assignment: own('assignment'), control: own('control'), itemNames: w.itemNames.children, items }, this.liveMembers());
+    const ledgers = this.ledgers.jobLedgers(name, this.ledgerList.children, new Set(this.workers.children));
+    const built = buildJobSnapshot(this.paths, name, { definition, assignment: own('assignment'), control: own('control'), itemNames: w.itemNames.children, items, ledgers }, this.liveMembers());
     if (!histories) w.built = built;
     return built;
   }
 
-  /** One sweep: the items of every job not watched, progress first, a marker only when a run holds the item. */
+  /** One sweep: every member's ledger parts, then the progress records of the items of every job not watched. */
   private async sweep(): Promise<void> {
     if (this.closed) return;
+    const changed = await this.sweepLedgers();
     const targets: Array<{ name: string; w: JobWatch; item: number }> = [];
     for (const [name, w] of this.perJob) if (!w.items?.loaded) for (const item of numericNames(w.itemNames.children)) targets.push({ name, w, item });
     // An item whose read fails (a timeout under load) keeps what was known; the others go on.
@@ -244,7 +262,6 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     }), this.concurrency);
     if (this.closed) return;
     if (failed > 0) this.log.warn({ failed, of: targets.length, err: (firstError as Error)?.message }, 'item sweep: some reads failed; those items keep what was known');
-    const changed = new Set<string>();
     targets.forEach(({ name, w, item }, i) => {
       const state = states[i];
       if (!state || this.perJob.get(name) !== w || w.items?.loaded) return; // failed, removed, or opened meanwhile
@@ -255,6 +272,40 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     });
     for (const name of changed) this.perJob.get(name)!.built = undefined;
     if (changed.size > 0) this.emit('changed', { jobs: changed, members: false });
+  }
+
+  /**
+   * Reads every part of every member's ledger (no watch); returns the jobs not watched whose part
+   * changed (a watched job's part is read by its watches).
+   */
+  private async sweepLedgers(): Promise<Set<string>> {
+    const members = this.ledgerList.children;
+    const reads = members.flatMap((member) => Array.from({ length: this.ledgers.partsPerMember }, (_, part) => ({ member, part })));
+    let failed = 0;
+    const nodes = await mapLimit(reads, ({ member, part }) => this.zk.getDataIfExists(this.paths.ledgerPart(member, part)).catch(() => {
+      failed++;
+      return undefined;
+    }), this.concurrency);
+    if (failed > 0) this.log.warn({ failed, of: reads.length }, 'ledger sweep: some reads failed; those parts keep what was known');
+    const parts = new Set<number>();
+    reads.forEach(({ member, part }, i) => {
+      const node = nodes[i];
+      if (node !== undefined && this.ledgers.put(member, part, node)) parts.add(part);
+    });
+    const changed = new Set<string>();
+    if (parts.size === 0) return changed;
+    for (const [name, w] of this.perJob) if (!w.items?.loaded && parts.has(this.ledgers.partOf(name))) changed.add(name);
+    return changed;
+  }
+
+  /**
+   * A member's ledger came or went. One that came is read by the watches of the open jobs and by
+   * the next sweep; one that went (the leader's sweep of a gone member's) takes its runs with it.
+   */
+  private ledgersListed(): void {
+    if (!this.ledgers.retain(new Set(this.ledgerList.children))) return;
+    for (const w of this.perJob.values()) w.built = undefined;
+    this.emit('changed', { jobs: new Set(this.perJob.keys()), members: false });
   }
 
   private setOpen(name: string, open: boolean): void {
@@ -279,7 +330,7 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
       return;
     }
     if (w.items) return;
-    const items = new JobItemWatch(this.zk, this.paths, name, this.log);
+    const items = new JobItemWatch(this.zk, this.paths, name, this.log, { list: this.ledgerList, store: this.ledgers });
     w.items = items;
     items.on('changed', () => {
       if (items.loaded) this.jobChanged(name);

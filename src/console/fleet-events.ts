@@ -82,18 +82,19 @@ function runEvents(a: JobSnapshot | undefined, b: JobSnapshot): RunEvent[] {
   const before = new Map((a?.items ?? []).map((i) => [i.item, i]));
   for (const it of b.items) {
     const old = before.get(it.item);
-    const m = it.marker?.record;
-    const om = old?.marker?.record;
+    // Runs going on: a live member's run in flight (a gone member's was cut short).
+    const m = it.run?.live ? it.run : undefined;
+    const om = old?.run?.live ? old.run : undefined;
     let started: string | undefined;
-    if (m && (!om || om.fireTime !== m.fireTime || om.attempt !== m.attempt || om.worker !== m.worker)) {
-      out.push({ type: 'run', job: b.name, item: it.item, fireTime: m.fireTime, attempt: m.attempt, worker: m.worker });
+    if (m && (!om || om.fireTime !== m.fireTime || om.attempt !== m.attempt || om.member !== m.member)) {
+      out.push({ type: 'run', job: b.name, item: it.item, fireTime: m.fireTime, attempt: m.attempt, worker: m.worker ?? m.member });
       started = `${m.fireTime}|${m.attempt}`;
     }
     const p = it.progress;
     const op = old?.progress;
     const ended = (x: typeof p | undefined) => (x?.lastCompleted === undefined ? undefined : `${x.lastCompleted}|${x.outcome}|${x.attempt}|${x.worker}`);
     if (old && ended(p) !== undefined && ended(p) !== ended(op)) {
-      // A run shorter than the coalescing window: its marker came and went between two reads.
+      // A run shorter than the coalescing window: it began and ended between two reads.
       // It did start: say so before its end, so that every end follows its start.
       const key = `${p.lastCompleted}|${p.attempt ?? 0}`;
       if (started !== key && (om === undefined || `${om.fireTime}|${om.attempt}` !== key) && p.worker !== undefined && p.outcome !== 'missed' && p.outcome !== 'skipped') {

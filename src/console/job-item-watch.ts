@@ -5,37 +5,44 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
 import type { NodeSnapshot } from '../zk/node-cache.js';
 import type { ZkWatcher } from '../zk/zk-watch-event.js';
-import { markerExpected, readMarkerNode, type ItemState } from './item-state.js';
+import type { ItemState } from './item-state.js';
+import type { LedgerStore } from './ledger-store.js';
 
 export interface JobItemWatchEvents {
-  /** An item's progress record or running marker changed. */
+  /** An item's progress record, or the job's part of a member's ledger, changed. */
   changed: [];
+}
+
+/** The members' ledgers: their list (watched), and where their parts are kept. */
+export interface LedgerSource {
+  list: ChildrenCache;
+  store: LedgerStore;
 }
 
 /**
  * The item nodes of one job a browser has open, watched: every item's progress record (one data
- * watch each), and its running marker while the record says a run holds it (read existence-first,
- * with a watch that tells when it goes). A run costs two reads of its progress and one or two of
- * its marker; nothing is read for the marker of an idle item. Bound to one session.
+ * watch each), and the job's part of every member's ledger (one data watch each: which runs are in
+ * flight; a member writes it at every instant one of its jobs in that part fires). Bound to one
+ * session.
  */
 export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
   private readonly progress: ChildrenCache;
   private readonly current = new Map<number, ItemState>();
-  /** Per item, the number of the latest read of its marker: an older read never overwrites a newer one. */
-  private readonly reads = new Map<number, number>();
   /**
-   * Per item, the one watcher of its marker: the same function at every read, so that the client
-   * keeps one registration per marker however many reads set it (a read whose marker went in
-   * between sets nothing on the server, and would otherwise leave one more behind each time).
+   * Per member, the one watcher of its ledger part: the same function at every read, so that the
+   * client keeps one registration per part however many reads set it.
    */
-  private readonly markerWatchers = new Map<number, ZkWatcher>();
+  private readonly partWatchers = new Map<string, ZkWatcher>();
+  private readonly part: number;
   private loadedValue = false;
   private closed = false;
   private pausedValue = false;
+  private readonly onLedgersListed = () => void this.readParts();
 
-  constructor(private readonly zk: ZkClient, private readonly paths: ZkPaths, readonly job: string, private readonly log: Logger) {
+  constructor(private readonly zk: ZkClient, private readonly paths: ZkPaths, readonly job: string, private readonly log: Logger, private readonly ledgers: LedgerSource) {
     super();
     this.progress = new ChildrenCache(zk, paths.items(job), { withData: true, log });
+    this.part = ledgers.store.partOf(job);
   }
 
   /** Whether every item was read once (before that, the cache's swept copy is used). */
@@ -50,9 +57,11 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
 
   /** Reads every item once and sets the watches. */
   async start(): Promise<void> {
-    this.progress.on('changed', () => void this.refresh());
+    this.progress.on('changed', () => this.refresh());
+    this.ledgers.list.on('changed', this.onLedgersListed);
     await this.progress.start();
-    await this.refresh();
+    this.refresh();
+    await this.readParts();
     this.loadedValue = !this.closed && !this.pausedValue;
   }
 
@@ -78,7 +87,8 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
     if (this.closed || !this.pausedValue) return;
     this.pausedValue = false;
     await this.progress.resume();
-    await this.refresh();
+    this.refresh();
+    await this.readParts();
     this.loadedValue = !this.closed && !this.pausedValue;
   }
 
@@ -86,14 +96,15 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
     if (this.closed) return;
     this.closed = true;
     this.progress.close();
+    this.ledgers.list.off('changed', this.onLedgersListed);
     this.removeAllListeners();
   }
 
-  /** Reads the marker of each item whose progress record changed. */
-  private async refresh(): Promise<void> {
+  /** Takes in the progress record of each item that changed. */
+  private refresh(): void {
     if (this.closed || this.pausedValue) return;
     const present = new Set<number>();
-    const updates: Promise<void>[] = [];
+    let changed = false;
     for (const name of this.progress.children) {
       if (!/^\d+$/.test(name)) continue;
       const item = Number(name);
@@ -101,48 +112,46 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
       const progress = this.progress.data(name) ?? null;
       const known = this.current.get(item);
       if (known && (known.progress?.stat.mzxid ?? -1n) === (progress?.stat.mzxid ?? -1n)) continue;
-      updates.push(this.update(item, progress));
+      this.current.set(item, { progress });
+      changed = true;
     }
-    let removed = false;
     for (const item of this.current.keys()) {
       if (!present.has(item)) {
         this.current.delete(item);
-        this.reads.delete(item);
-        this.markerWatchers.delete(item);
-        removed = true;
+        changed = true;
       }
     }
-    if (removed) this.emit('changed');
-    await Promise.all(updates);
+    if (changed) this.emit('changed');
   }
 
-  private async update(item: number, progress: NodeSnapshot | null): Promise<void> {
-    const read = (this.reads.get(item) ?? 0) + 1;
-    this.reads.set(item, read);
-    let marker: NodeSnapshot | null = null;
-    if (markerExpected(progress)) {
-      try {
-        marker = await readMarkerNode(this.zk, this.paths.running(this.job, item), this.markerWatcher(item));
-      } catch (err) {
-        // The session's trouble; the cache is rebuilt if it ends. Keep what was known.
-        this.log.debug({ err: (err as Error).message, job: this.job, item }, 'running marker read failed');
-        marker = this.current.get(item)?.marker ?? null;
-      }
+  /** Reads the job's part of every member's ledger listed (and watches it). */
+  private async readParts(): Promise<void> {
+    if (this.closed || this.pausedValue) return;
+    const members = this.ledgers.list.children;
+    for (const member of this.partWatchers.keys()) if (!members.includes(member)) this.partWatchers.delete(member);
+    await Promise.all(members.map((member) => this.readPart(member)));
+  }
+
+  private async readPart(member: string): Promise<void> {
+    let node: NodeSnapshot | null;
+    try {
+      node = await this.zk.getDataIfExists(this.paths.ledgerPart(member, this.part), this.partWatcher(member));
+    } catch (err) {
+      // The session's trouble; the cache is rebuilt if it ends. Keep what was known.
+      this.log.debug({ err: (err as Error).message, job: this.job, member }, 'ledger part read failed');
+      return;
     }
-    if (this.closed || this.pausedValue || this.reads.get(item) !== read) return;
-    this.current.set(item, { progress, marker });
-    this.emit('changed');
+    if (this.closed || this.pausedValue) return;
+    if (this.ledgers.store.put(member, this.part, node)) this.emit('changed');
   }
 
-  private markerWatcher(item: number): ZkWatcher {
-    let w = this.markerWatchers.get(item);
+  private partWatcher(member: string): ZkWatcher {
+    let w = this.partWatchers.get(member);
     if (!w) {
-      // The marker went (or changed): read it again, existence first (no error when it is gone).
       w = () => {
-        const known = this.current.get(item);
-        if (!this.closed && !this.pausedValue && known) void this.update(item, known.progress);
+        if (!this.closed && !this.pausedValue && this.partWatchers.get(member) === w) void this.readPart(member);
       };
-      this.markerWatchers.set(item, w);
+      this.partWatchers.set(member, w);
     }
     return w;
   }

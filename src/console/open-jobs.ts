@@ -7,7 +7,7 @@ export interface OpenJobsEvents {
 
 /**
  * The jobs some browser has open (a job page), reference counted: the console watches the item
- * nodes (progress records, running markers) of these jobs only; every other job's items are read
+ * nodes (progress records, their part of the members' ledgers) of these jobs only; every other job's items are read
  * in periodic sweeps. Outlives the console's ZooKeeper sessions: the cache of a new session
  * starts from {@link names}.
  */

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { listLedgers, type LedgerListing } from '../membership/list-ledgers.js';
-import { ledgerPartOf, readLedgerPart } from '../model/member-ledger.js';
+import { ledgerPartOf } from '../model/member-ledger.js';
+import { readJobLedgers } from '../membership/read-job-ledgers.js';
 import type { LedgerPartRead } from '../model/ledger-view.js';
 
 /** One round of reads: the ledgers and the members listed once, each part read at most once. */
@@ -58,7 +59,7 @@ export class LedgerReads {
     const known = wave.parts.get(k);
     if (known) return known;
     const started = wave;
-    const parts = this.readPart(started, k);
+    const parts = this.readPart(started, job);
     started.parts.set(k, parts);
     // A round that failed serves nobody more: the next ticket begins a new one.
     parts.catch(() => {
@@ -82,23 +83,13 @@ export class LedgerReads {
     return wave;
   }
 
-  private async readPart(wave: Wave, k: number): Promise<LedgerPartsRead> {
-    const { ledgers, live } = await wave.listing;
-    const read = await Promise.all(
-      ledgers.map(async (member): Promise<LedgerPartRead | undefined> => {
-        const path = this.paths.ledgerPart(member, k);
-        const found = await this.zk.getDataIfExists(path);
-        const mzxid = found?.stat.mzxid ?? 0n;
-        const part = readLedgerPart(found?.data, path);
-        if (part.ok) return { member, live: live.has(member), mzxid, entries: part.value };
-        if (this.malformedSeen.get(path) !== mzxid) {
-          this.malformedSeen.set(path, mzxid);
-          this.log.warn({ err: part.error, path }, 'ledger part cannot be read: takeovers decide from the item records alone');
-        }
-        return undefined;
-      }),
-    );
-    const parts = read.filter((p): p is LedgerPartRead => p !== undefined);
-    return { parts, complete: parts.length === read.length };
+  private async readPart(wave: Wave, job: string): Promise<LedgerPartsRead> {
+    const { parts, unreadable } = await readJobLedgers(this.zk, this.paths, job, await wave.listing, this.partCount);
+    for (const { error, mzxid } of unreadable) {
+      if (this.malformedSeen.get(error.path) === mzxid) continue;
+      this.malformedSeen.set(error.path, mzxid);
+      this.log.warn({ err: error, path: error.path }, 'ledger part cannot be read: takeovers decide from the item records alone');
+    }
+    return { parts, complete: unreadable.length === 0 };
   }
 }

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { FleetReader } from '../../src/api/fleet-reader.js';
-import { markerStaleness, type JobSummary } from '../../src/api/fleet-views.js';
+import { runStaleness, type JobSummary } from '../../src/api/fleet-views.js';
 import type { FleetSnapshot } from '../../src/api/fleet-snapshot.js';
 import { encodeJob } from '../../src/model/job-record.js';
 import { encodeAssignment } from '../../src/model/assignment-record.js';
 import { encodeControl } from '../../src/model/job-control.js';
-import { encodeMarker } from '../../src/model/running-marker.js';
+import { encodeLedgerPart, LEDGER_PARTS, ledgerPartOf, type LedgerPart } from '../../src/model/member-ledger.js';
 import { encodeMemberInfo } from '../../src/membership/member-info.js';
 import { runDoctor } from '../../src/api/fleet-doctor.js';
 import { waitFor } from '../support/wait-for.js';
@@ -86,7 +86,7 @@ describe('FleetReader', () => {
     expect(status.jobs).toHaveLength(2);
   });
 
-  it('reports drains, disabled items, owners gone, stale markers and undecodable definitions', async () => {
+  it('reports drains, disabled items, owners gone, stale runs and undecodable definitions', async () => {
     fleet = new TestFleet('reader-warn');
     const zk = await fleet.zk();
     const p = fleet.paths;
@@ -97,11 +97,14 @@ describe('FleetReader', () => {
     const dead = 'm-deadbeef-0000000099';
     await zk.mkdirp(p.drain('x1'));
     await zk.mkdirp(p.jobs);
+    await zk.mkdirp(p.ledger(dead));
     const tx = zk.transaction().create(p.job('j'), encodeJob(def('j', { shards: 3 }))).create(p.items('j'));
     for (let i = 0; i < 3; i++) tx.create(p.item('j', i));
     tx.create(p.assignment('j'), encodeAssignment({ job: 'j', shards: 3, generation: 4, leader: member, owners: [member, dead, null], workers: { [member]: 'x1', [dead]: 'gone1' }, updatedAt: new Date().toISOString() }));
     tx.create(p.control('j'), encodeControl({ disabled: false, disabledItems: [2], pins: {} }));
-    tx.create(p.running('j', 1), encodeMarker({ member: dead, worker: 'gone1', fireTime: new Date().toISOString(), attempt: 1, startedAt: new Date().toISOString() }), 'ephemeral');
+    // The dead member's ledger has item 1 in flight (cut short: its next owner runs it again).
+    const cut: LedgerPart = new Map([['j', { b: new Set<number>(), f: new Map([[1, { fireMs: Date.now(), attempt: 1 }]]) }]]);
+    tx.create(p.ledgerPart(dead, ledgerPartOf('j', LEDGER_PARTS)), encodeLedgerPart(cut));
     tx.create(p.job('broken'), Buffer.from('not json'));
     await zk.commit(tx);
     const reader = new FleetReader(zk, p);
@@ -110,16 +113,16 @@ describe('FleetReader', () => {
     expect(w).toMatchObject({ id: 'x1', member, leader: true, state: 'draining', drainRequested: true, items: { j: [0] }, running: {} });
 
     const jobs = await reader.jobs();
-    expect(jobs.find((j) => j.name === 'j')).toMatchObject({ state: 'partial', disabledItems: [2], unowned: [2], ownerGone: [1], owned: 1, running: [1], generation: 4 });
+    expect(jobs.find((j) => j.name === 'j')).toMatchObject({ state: 'partial', disabledItems: [2], unowned: [2], ownerGone: [1], owned: 1, running: [], generation: 4 });
     expect(jobs.find((j) => j.name === 'broken')).toMatchObject({ state: 'invalid', cron: null, nextFire: null });
 
     const job = await reader.job('j');
     expect(job.items.map((i) => [i.owner, i.ownerLive, i.running, i.disabled, i.nextFire === null])).toEqual([
       ['x1', true, false, false, false],
-      ['gone1', false, true, false, true],
+      ['gone1', false, false, false, true],
       [null, false, false, true, true],
     ]);
-    expect(job.items[1]!.runningOn).toBe('gone1');
+    expect(job.items[1]!.runningOn).toBeNull(); // a gone member's run is not going on
     await expect(reader.job('broken')).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
 
     const status = await reader.status();
@@ -127,19 +130,19 @@ describe('FleetReader', () => {
     expect(status.unowned).toEqual([{ job: 'j', items: [2] }]);
     expect(status.warnings.map((x) => x.kind).sort()).toEqual(['bad-definition', 'owner-gone', 'stale-marker']);
     expect(status.warnings.find((x) => x.kind === 'owner-gone')).toMatchObject({ job: 'j', member: dead, worker: 'gone1' });
-    expect(status.warnings.find((x) => x.kind === 'stale-marker')).toMatchObject({ job: 'j', item: 1 });
+    expect(status.warnings.find((x) => x.kind === 'stale-marker')).toMatchObject({ job: 'j', item: 1, message: expect.stringMatching(/stale run in flight: its member m-deadbeef-0000000099 is not live/) });
 
     // The tree: kinds, contents, depth.
     const tree = await reader.tree();
     expect(tree).toMatchObject({ path: p.root, kind: 'namespace' });
     const kinds = (n: typeof tree): string[] => [n.kind, ...(n.children ?? []).flatMap(kinds)];
-    expect(new Set(kinds(tree))).toEqual(new Set(['namespace', 'workers', 'member', 'drains', 'drain', 'jobs', 'job', 'assignment', 'control', 'items', 'item', 'running', 'clock']));
+    expect(new Set(kinds(tree))).toEqual(new Set(['namespace', 'workers', 'member', 'drains', 'drain', 'jobs', 'job', 'assignment', 'control', 'items', 'item', 'ledgers', 'ledger', 'ledger-part', 'clock']));
     const j = await reader.tree('/jobs/j', 1);
     expect(j.children!.map((c) => [c.name, c.kind])).toEqual([['assignment', 'assignment'], ['control', 'control'], ['items', 'items']]);
     expect(j.children![2]).toMatchObject({ numChildren: 3 });
     expect(j.children![2]!.children).toBeUndefined();
     expect(j.children![0]!.summary).toContain('generation 4');
-    expect((await reader.tree('jobs/j/items/1/running')).ephemeral).toBe(true);
+    expect((await reader.tree(`ledgers/${dead}/${ledgerPartOf('j', LEDGER_PARTS)}`)).summary).toBe('1 job, 1 run in flight');
     await expect(reader.tree('../..')).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
     await expect(reader.tree('/nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
@@ -185,17 +188,17 @@ describe('FleetReader', () => {
     expect(await (await fleet.zk()).exists(fleet.paths.root)).toBeNull();
   });
 
-  it('a marker is stale when its member is gone or it is older than the limit', () => {
+  it('a run in flight is stale when its member is gone or it began longer ago than the limit', () => {
     const now = Date.parse('2026-01-02T00:00:00Z');
     const member = { name: 'm-1-0000000001', sequence: 1, info: { id: 'w', host: 'h', pid: 1, jobs: [], labels: {}, capacity: 1, state: 'active' as const, startedAt: '', version: '' } };
     const s: FleetSnapshot = { namespace: 'n', readAt: now, members: [member], drains: [], jobs: [] };
     const item = (memberName: string, ageMs: number) => ({
       item: 0, exists: true, progress: {},
-      marker: { record: { member: memberName, worker: 'w', fireTime: '', attempt: 1, startedAt: '' }, ctime: now - ageMs, token: null },
+      run: { member: memberName, live: memberName === member.name, worker: 'w', fireTime: new Date(now - ageMs).toISOString(), attempt: 1, startedAt: null, token: '7' },
     });
-    expect(markerStaleness(item(member.name, 1000), s)).toBeUndefined();
-    expect(markerStaleness(item('m-2-0000000002', 1000), s)).toMatch(/not live/);
-    expect(markerStaleness(item(member.name, 25 * 3_600_000), s)).toMatch(/25 h old/);
-    expect(markerStaleness({ item: 0, exists: true, progress: {}, marker: null }, s)).toBeUndefined();
+    expect(runStaleness(item(member.name, 1000), s)).toBeUndefined();
+    expect(runStaleness(item('m-2-0000000002', 1000), s)).toMatch(/not live/);
+    expect(runStaleness(item(member.name, 25 * 3_600_000), s)).toMatch(/25 h old/);
+    expect(runStaleness({ item: 0, exists: true, progress: {}, run: null }, s)).toBeUndefined();
   });
 });

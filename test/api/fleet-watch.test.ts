@@ -47,8 +47,8 @@ describe('diffSnapshots (zkctl watch)', () => {
   it('reports finished runs only when asked', () => {
     const w1 = member('w1', 1);
     const recent = (at: string) => ({ lastScheduled: at, recent: [{ fireTime: at, outcome: 'success' as const, attempt: 1, worker: 'w1', durationMs: 12, at }] });
-    const a = snap(0, [w1], [job(1, [w1.name], { items: [{ item: 0, exists: true, progress: recent('2026-01-01T00:00:00.000Z'), marker: null }] })]);
-    const b = snap(1, [w1], [job(1, [w1.name], { items: [{ item: 0, exists: true, progress: recent('2026-01-01T00:00:01.000Z'), marker: null }] })]);
+    const a = snap(0, [w1], [job(1, [w1.name], { items: [{ item: 0, exists: true, progress: recent('2026-01-01T00:00:00.000Z'), run: null }] })]);
+    const b = snap(1, [w1], [job(1, [w1.name], { items: [{ item: 0, exists: true, progress: recent('2026-01-01T00:00:01.000Z'), run: null }] })]);
     expect(diffSnapshots(a, b)).toEqual([]);
     expect(diffSnapshots(a, b, { runs: true }).map((e) => e.message)).toEqual(['run j#0 fire 2026-01-01T00:00:01.000Z success on w1 (12 ms)']);
   });

@@ -6,7 +6,7 @@ import { testJob } from '../support/test-job.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 11, 3, 12, 0, s)).toISOString();
 const run = (s: number, outcome: RecentOutcome['outcome'] = 'success'): RecentOutcome => ({ fireTime: at(s), outcome, attempt: outcome === 'missed' ? 0 : 1, worker: 'w1', at: at(s), ...(outcome === 'missed' ? { error: '3 fires missed' } : {}) });
-const item = (n: number, recent: RecentOutcome[]): ItemSnapshot => ({ item: n, exists: true, progress: { recent }, marker: null });
+const item = (n: number, recent: RecentOutcome[]): ItemSnapshot => ({ item: n, exists: true, progress: { recent }, run: null });
 const job = (name: string, shards: number, items: ItemSnapshot[], defined = true): JobSnapshot => ({
   name, definition: defined ? testJob(name, { shards }) : undefined, version: 0, assignment: undefined, control: { disabled: false, disabledItems: [], pins: {} } as unknown as JobSnapshot['control'], items,
 });

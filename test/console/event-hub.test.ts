@@ -12,7 +12,7 @@ function job(name: string, items: number, ran: boolean): JobSnapshot {
     name, definition: testJob(name, { shards: items }), version: 0, assignment: undefined,
     control: { disabled: false, disabledItems: [], pins: {} },
     items: Array.from({ length: items }, (_, item): ItemSnapshot => ({
-      item, exists: true, marker: null,
+      item, exists: true, run: null,
       progress: ran ? { lastScheduled: FIRE, lastCompleted: FIRE, outcome: 'success', attempt: 1, worker: 'w1' } : {},
     })),
   };

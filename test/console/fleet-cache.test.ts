@@ -3,7 +3,9 @@ import { FleetCache } from '../../src/console/fleet-cache.js';
 import { OpenJobs } from '../../src/console/open-jobs.js';
 import { encodeJob } from '../../src/model/job-record.js';
 import { encodeProgress } from '../../src/model/progress-record.js';
-import { encodeMarker } from '../../src/model/running-marker.js';
+import { encodeMemberInfo } from '../../src/membership/member-info.js';
+import { LedgerWriter } from '../../src/executor/ledger-writer.js';
+import { systemClock } from '../../src/clock/clock.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { jobView } from '../../src/api/fleet-views.js';
 import type { ZkClient } from '../../src/zk/zk-client.js';
@@ -17,8 +19,9 @@ const FIRE = '2026-01-01T00:00:00.000Z';
 
 /**
  * The console's copy of the fleet against a real ZooKeeper, with runs written the way a worker
- * writes them (marker and progress in one multi): item nodes are watched only for the jobs a
- * browser has open; the others are read by sweeps (or by a request's fresh read).
+ * writes them (its ledger and the item's progress in one multi, through a worker's ledger writer):
+ * item nodes and the job's ledger parts are watched only for the jobs a browser has open; the
+ * others are read by sweeps (or by a request's fresh read).
  */
 describe('FleetCache: item watches for open jobs only, sweeps for the rest', () => {
   const ctx = new ZkTestContext('console-cache');
@@ -26,6 +29,8 @@ describe('FleetCache: item watches for open jobs only, sweeps for the rest', () 
   let zk: ZkClient;
   let writer: ZkClient;
   const caches: FleetCache[] = [];
+  const MEMBER = 'm-x-0000000001';
+  let ledger: LedgerWriter;
 
   const newCache = async (openJobs: OpenJobs, minIntervalMs: number, client: ZkClient = zk) => {
     const cache = new FleetCache(client, paths, silentLogger(), { openJobs, sweep: { minIntervalMs, busyShare: 0.5 } });
@@ -33,27 +38,29 @@ describe('FleetCache: item watches for open jobs only, sweeps for the rest', () 
     await cache.start();
     return cache;
   };
-  /** Begins a run of `job`'s `item` as a worker does; resolves with the marker's czxid (the fencing token). */
+  /** Begins a run of `job`'s `item` as a worker does; resolves with the multi's zxid (the fencing token). */
   const begin = async (job: string, item: number): Promise<string> => {
-    const tx = writer.transaction();
-    tx.create(paths.running(job, item), encodeMarker({ member: 'm-x-0000000001', worker: 'w1', fireTime: FIRE, attempt: 1, startedAt: FIRE }), 'ephemeral');
-    tx.setData(paths.item(job, item), encodeProgress({ lastScheduled: FIRE, inFlight: { fireTime: FIRE, attempt: 1, member: 'm-x-0000000001', worker: 'w1', startedAt: FIRE } }));
-    await writer.commit(tx);
-    return (await writer.exists(paths.running(job, item)))!.czxid.toString();
+    const tx = ledger.transaction();
+    tx.setData(paths.item(job, item), encodeProgress({ lastScheduled: FIRE, inFlight: { fireTime: FIRE, attempt: 1, member: MEMBER, worker: 'w1', startedAt: FIRE } }, MEMBER));
+    ledger.change(tx, { begun: [{ job, item, fireMs: Date.parse(FIRE), attempt: 1, scheduled: true }] });
+    const [written] = await ledger.commit(tx);
+    return written!.stat!.mzxid.toString();
   };
   const end = async (job: string, item: number) => {
-    const tx = writer.transaction();
-    tx.remove(paths.running(job, item));
-    tx.setData(paths.item(job, item), encodeProgress({ lastScheduled: FIRE, lastCompleted: FIRE, inFlight: null, outcome: 'failed', attempt: 1, worker: 'w1', durationMs: 5 }));
-    await writer.commit(tx);
+    const tx = ledger.transaction();
+    tx.setData(paths.item(job, item), encodeProgress({ lastScheduled: FIRE, lastCompleted: FIRE, inFlight: null, outcome: 'failed', attempt: 1, worker: 'w1', durationMs: 5 }, MEMBER));
+    ledger.change(tx, { ended: [{ job, item }] });
+    await ledger.commit(tx);
   };
-  const running = (cache: FleetCache, job: string, item: number) => cache.job(job)?.items.find((i) => i.item === item)?.marker?.token ?? null;
+  const running = (cache: FleetCache, job: string, item: number) => cache.job(job)?.items.find((i) => i.item === item)?.run?.token ?? null;
 
   beforeAll(async () => {
     zk = await ctx.client();
     writer = await ctx.client();
     await writer.mkdirp(paths.workers);
     await writer.mkdirp(paths.drains);
+    await writer.create(paths.member(MEMBER), encodeMemberInfo({ id: 'w1', host: 'h', pid: 1, jobs: ['a', 'b'], labels: {}, capacity: 1, state: 'active', startedAt: FIRE, version: 'test' }), 'ephemeral');
+    ledger = new LedgerWriter({ zk: writer, paths, member: { name: MEMBER }, time: systemClock, log: silentLogger() });
     for (const job of ['a', 'b']) {
       await writer.mkdirp(paths.jobs);
       await writer.create(paths.job(job), encodeJob(testJob(job, { cron: YEARLY, shards: 2 })));
@@ -66,13 +73,14 @@ describe('FleetCache: item watches for open jobs only, sweeps for the rest', () 
     for (const c of caches.splice(0)) c.close();
     for (const job of ['a', 'b']) {
       for (const item of [0, 1]) {
-        if (await writer.exists(paths.running(job, item))) await writer.remove(paths.running(job, item));
+        if (ledger.inFlight(job).has(item)) await end(job, item);
         await writer.setData(paths.item(job, item), encodeProgress({}));
       }
     }
   });
 
   afterAll(async () => {
+    ledger.close();
     await ctx.close();
   });
 
@@ -98,10 +106,10 @@ describe('FleetCache: item watches for open jobs only, sweeps for the rest', () 
 
     // A request's fresh read of b sees its run, and tells the listeners.
     const fresh = await cache.fresh(['b']);
-    expect(fresh.jobs[0]!.items[1]!.marker?.token).toBe(tokenB);
+    expect(fresh.jobs[0]!.items[1]!.run?.token).toBe(tokenB);
     expect(changed).toContain('b');
 
-    // The run of a ends: the watches see it without a read of the marker.
+    // The run of a ends: the watches see it.
     await end('a', 0);
     await waitFor(() => cache.job('a')?.items[0]?.progress.outcome === 'failed', { timeoutMs: 10_000, message: "a's run end seen" });
     expect(running(cache, 'a', 0)).toBeNull();
