@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeProgress } from '../model/progress-record.js';
-import { decodeMarker } from '../model/running-marker.js';
+import { readLedgerPart } from '../model/member-ledger.js';
+import { childrenIfExists } from '../zk/children-if-exists.js';
 import type { ZkSession } from '../zk/zk-session.js';
 import { sequenceOf, TRIGGER_PREFIX, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, NoNodeError, NotEmptyError } from '../zk/zk-errors.js';
@@ -14,7 +15,7 @@ import { encodeJson } from '../model/json-codec.js';
 import { readMembers } from '../membership/read-members.js';
 import type { Member } from '../membership/member-info.js';
 import { planAssignment } from '../leader/plan-assignment.js';
-import { createMissingItems, fenceMarkerOwners, removeItem } from './job-nodes.js';
+import { createMissingItems, removeItem } from './job-nodes.js';
 import { clearFromLedgers } from './ledger-clearing.js';
 
 /** Tries of a `reshard` whose multi met a member's write of its ledger meanwhile (read again each time). */
@@ -60,9 +61,11 @@ export class FleetOperator {
       try {
         return await this.reshardOnce(job, shards, options);
       } catch (err) {
-        // A live member wrote its ledger part between our read and our multi: read it all again.
+        // A live member wrote its ledger part (or a fence moved its member node) between our read
+        // and our multi: read it all again.
         const cause = err instanceof RequestError ? err.cause : undefined;
-        const ledgerRace = cause instanceof ZkTransactionError && cause.reason instanceof BadVersionError && cause.failedOp?.path.startsWith(`${this.paths.ledgers}/`);
+        const path = cause instanceof ZkTransactionError && cause.reason instanceof BadVersionError ? cause.failedOp?.path : undefined;
+        const ledgerRace = path !== undefined && (path.startsWith(`${this.paths.ledgers}/`) || path.startsWith(`${this.paths.workers}/`));
         if (!ledgerRace || attempt >= RESHARD_ATTEMPTS) throw err;
       }
     }
@@ -78,20 +81,20 @@ export class FleetOperator {
     const tx = this.zk.transaction().setData(this.paths.job(job), encodeJob({ ...definition, shards }), version);
     const existing = new Set(await this.zk.getChildren(this.paths.items(job)).catch(() => [] as string[]));
     createMissingItems(tx, this.paths, job, shards, existing);
-    const markers: Array<Buffer | undefined> = [];
     const removed = new Set<number>();
     for (let i = shards; i < definition.shards; i++) {
       if (!existing.has(String(i))) continue;
-      const children = await this.zk.getChildren(this.paths.item(job, i)).catch(() => [] as string[]);
-      if (children.includes('running') && !options.force) {
-        throw new RequestError('REQUEST_INVALID', `reshard: item ${i} of ${job} is running; wait for it or use --force`);
-      }
-      if (children.includes('running')) markers.push((await this.zk.getDataIfExists(this.paths.running(job, i)))?.data);
-      removeItem(tx, this.paths, job, i, children);
+      removeItem(tx, this.paths, job, i, await this.zk.getChildren(this.paths.item(job, i)).catch(() => [] as string[]));
       removed.add(i);
     }
-    await fenceMarkerOwners(this.zk, tx, this.paths, markers);
-    if (removed.size > 0) await clearFromLedgers(this.zk, tx, this.paths, job, removed);
+    // A removed item some live member runs (its ledger has it in flight) is refused, unless forced:
+    // then the run leaves that member's ledger and the member is fenced, in this multi.
+    if (removed.size > 0) {
+      const { running } = await clearFromLedgers(this.zk, tx, this.paths, job, removed, { fence: true });
+      if (running.length > 0 && !options.force) {
+        throw new RequestError('REQUEST_INVALID', `reshard: item ${running[0]!.item} of ${job} is running; wait for it or use --force`);
+      }
+    }
     if (state.controlVersion >= 0) {
       const control = state.control;
       const pins = Object.fromEntries(Object.entries(control.pins).filter(([item]) => Number(item) < shards));
@@ -272,9 +275,15 @@ export class FleetOperator {
       for (const job of jobs) {
         const a = decodeAssignment((await this.zk.getDataIfExists(this.paths.assignment(job)))?.data);
         if (a?.owners.some((o) => o !== null && a.workers[o] === workerId)) return false;
-        for (let i = 0; i < (a?.shards ?? 0); i++) {
-          const marker = await this.zk.getDataIfExists(this.paths.running(job, i));
-          if (marker && decodeMarker(marker.data)?.worker === workerId) return false;
+      }
+      // Its runs: what its members' ledgers have in flight.
+      const members = (await readMembers(this.zk, this.paths)).filter((m) => m.info.id === workerId);
+      for (const m of members) {
+        const parts = await childrenIfExists(this.zk, this.paths.ledger(m.name));
+        for (const part of parts) {
+          const path = `${this.paths.ledger(m.name)}/${part}`;
+          const read = readLedgerPart((await this.zk.getDataIfExists(path))?.data, path);
+          if (!read.ok || [...read.value.values()].some((e) => e.f.size > 0)) return false;
         }
       }
       return true;

@@ -7,12 +7,12 @@ import type { JobDefinition } from '../config/job-definition.js';
 import { validateJobDefinitions } from '../config/validate-job.js';
 import { encodeJob, readJob } from '../model/job-record.js';
 import { formatCode, sameCode, withCode } from '../model/job-code.js';
-import { decodeMarker } from '../model/running-marker.js';
 import { checkJobName } from './fleet-reader.js';
 import { formatItemList } from './item-list.js';
 import { mapLimit, readSubtree } from './zk-read.js';
 import { childrenIfExists } from '../zk/children-if-exists.js';
-import { createJob, createMissingItems, fenceMarkerOwners } from './job-nodes.js';
+import { createJob, createMissingItems } from './job-nodes.js';
+import { readMembers } from '../membership/read-members.js';
 import { clearFromLedgers } from './ledger-clearing.js';
 
 export type ApplyAction = 'created' | 'updated' | 'unchanged';
@@ -173,21 +173,20 @@ export class JobAdmin {
     for (let attempt = 1; ; attempt++) {
       const entries = await readSubtree(this.zk, jobPath);
       if (entries.length === 0) throw new RequestError('NOT_FOUND', `remove: no job named ${JSON.stringify(job)} in namespace ${this.paths.root}`);
-      const running = entries.flatMap((e) => {
-        const item = this.paths.markerItem(job, e.path);
-        return item === undefined ? [] : [{ item, worker: decodeMarker(e.data)?.worker ?? null }];
-      }).sort((a, b) => a.item - b.item);
+      const ordered = [...entries].sort((a, b) => b.depth - a.depth || (a.path < b.path ? -1 : 1));
+      const tx = this.zk.transaction();
+      for (const e of ordered) tx.remove(e.path, e.stat.version);
+      // The job's runs in flight (live members' ledgers): refused unless forced; then they leave
+      // those ledgers and their members are fenced, in this multi.
+      const clearing = await clearFromLedgers(this.zk, tx, this.paths, job, 'all', { fence: true });
+      const workers = new Map((await readMembers(this.zk, this.paths)).map((m) => [m.name, m.info.id]));
+      const running = clearing.running.map((r) => ({ item: r.item, worker: workers.get(r.member) ?? null }));
       if (running.length > 0 && !options.force) {
         const where = [...groupBy(running, (r) => r.worker ?? '?')].map(([w, rs]) => `${formatItemList(rs.map((r) => r.item))} on ${w}`).join(', ');
         throw new RequestError('REQUEST_INVALID', `remove: job ${job} has ${running.length} running ${running.length === 1 ? 'item' : 'items'} (${where}); wait for ${running.length === 1 ? 'it' : 'them'} to finish or use --force`);
       }
-      const ordered = [...entries].sort((a, b) => b.depth - a.depth || (a.path < b.path ? -1 : 1));
       const result: RemoveResult = { job, dryRun: options.dryRun === true, forced: running.length > 0, running, removed: ordered.map((e) => e.path) };
       if (options.dryRun) return result;
-      const tx = this.zk.transaction();
-      for (const e of ordered) tx.remove(e.path, e.stat.version);
-      await fenceMarkerOwners(this.zk, tx, this.paths, entries.filter((e) => this.paths.markerItem(job, e.path) !== undefined).map((e) => e.data));
-      await clearFromLedgers(this.zk, tx, this.paths, job, 'all');
       try {
         await this.zk.commit(tx);
         return result;

@@ -3,8 +3,6 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { childPath } from '../zk/zk-paths.js';
 import type { ZkTransaction } from '../zk/zk-transaction.js';
 import { encodeJob } from '../model/job-record.js';
-import { decodeMarker } from '../model/running-marker.js';
-import type { ZkSession } from '../zk/zk-session.js';
 
 /*
  * The set of znodes that makes up a job, written once. A job is its definition plus `items`, one
@@ -41,29 +39,4 @@ export function removeItem(tx: ZkTransaction, paths: ZkPaths, job: string, item:
 
 function itemNodes(paths: ZkPaths, job: string, from: number, to: number): string[] {
   return Array.from({ length: Math.max(0, to - from) }, (_, k) => paths.item(job, from + k));
-}
-
-/**
- * Fences the runs whose running markers a forced `remove` or `reshard` deletes: adds to `tx` a
- * write of each marker owner's member node (its own data again, version-checked), which the
- * owner's releases check (`LedgerMember` in executor/run-ledger.ts). A run whose marker is deleted
- * this way can then never delete the marker of the item's next run, even on an item node made
- * anew whose data version reached the one its release expects. An owner whose node is gone has no
- * session left to write with.
- */
-export async function fenceMarkerOwners(
-  zk: Pick<ZkSession, 'getDataIfExists'>,
-  tx: ZkTransaction,
-  paths: ZkPaths,
-  markers: ReadonlyArray<Buffer | undefined>,
-): Promise<string[]> {
-  const owners = [...new Set(markers.map((data) => decodeMarker(data)?.member).filter((m): m is string => m !== undefined))].sort();
-  const fenced: string[] = [];
-  for (const owner of owners) {
-    const node = await zk.getDataIfExists(paths.member(owner));
-    if (!node) continue;
-    tx.setData(paths.member(owner), node.data, node.stat.version);
-    fenced.push(owner);
-  }
-  return fenced;
 }

@@ -4,15 +4,27 @@ import type { ZkTransaction } from '../zk/zk-transaction.js';
 import { listLedgers } from '../membership/list-ledgers.js';
 import { encodeLedgerPart, LEDGER_PARTS, ledgerPartOf, readLedgerPart, withTokens } from '../model/member-ledger.js';
 
+/** What `clearFromLedgers` added to a multi. */
+export interface LedgerClearing {
+  /** The ledger parts it writes. */
+  written: string[];
+  /** The live members' runs in flight on the removed items, by member and item (ascending). */
+  running: Array<{ member: string; item: number }>;
+  /** The members it fences (`fence`): those running them. */
+  fenced: string[];
+}
+
 /**
  * Adds to `tx`, for every live member's ledger that names items of `job` the operator removes
  * (`items`, or every item with 'all'), a write of its part without them, checked at the version
  * read (run protocol v2, point 6 of docs/design/run-protocol-v2.md): a run in flight there no
- * longer holds the item (a forced `remove` or `reshard`, which also fences its member), and a claim
- * of an item that is gone says nothing of an item made later under its name. A live member's
- * writes of its part since the read make `tx` fail (`BadVersionError` on that part: read again).
- * A gone member's ledger never changes again; the records of the items made later supersede it.
- * Returns the parts written.
+ * longer holds the item, and a claim of an item that is gone says nothing of an item made later
+ * under its name. With `fence`, the members whose runs it takes are fenced in the same multi (a
+ * write of their member node, version-checked), so that every further write of those runs fails
+ * its fence check and finds the run gone from its ledger. What it found running comes from the
+ * very reads it writes from: a run begun after them changes the part, and the multi fails
+ * (`BadVersionError` on that part, or on a member node a fence moved meanwhile: read again). A
+ * gone member's ledger never changes again; the records of the items made later supersede it.
  */
 export async function clearFromLedgers(
   zk: Pick<ZkSession, 'getChildren' | 'getDataIfExists'>,
@@ -20,10 +32,11 @@ export async function clearFromLedgers(
   paths: ZkPaths,
   job: string,
   items: ReadonlySet<number> | 'all',
-): Promise<string[]> {
+  options: { fence?: boolean } = {},
+): Promise<LedgerClearing> {
   const { ledgers, live } = await listLedgers(zk, paths);
   const k = ledgerPartOf(job, LEDGER_PARTS);
-  const written: string[] = [];
+  const out: LedgerClearing = { written: [], running: [], fenced: [] };
   for (const member of ledgers.filter((m) => live.has(m)).sort()) {
     const path = paths.ledgerPart(member, k);
     const found = await zk.getDataIfExists(path);
@@ -34,7 +47,8 @@ export async function clearFromLedgers(
     const entry = part.value.get(job);
     if (!entry) continue;
     const named = (i: number): boolean => items === 'all' || items.has(i);
-    if (![...entry.b].some(named) && ![...entry.f.keys()].some(named)) continue;
+    const running = [...entry.f.keys()].filter(named).sort((a, b) => a - b);
+    if (![...entry.b].some(named) && running.length === 0) continue;
     if (items === 'all') part.value.delete(job);
     else {
       for (const i of items) {
@@ -45,7 +59,14 @@ export async function clearFromLedgers(
     }
     // Our write moves the part's mzxid: the runs its last write began keep their token written out.
     tx.setData(path, encodeLedgerPart(withTokens(part.value, found.stat.mzxid)), found.stat.version);
-    written.push(path);
+    out.written.push(path);
+    for (const item of running) out.running.push({ member, item });
+    if (running.length === 0 || !options.fence) continue;
+    const node = await zk.getDataIfExists(paths.member(member));
+    if (!node) continue; // gone meanwhile: its session is over, it writes nothing more
+    tx.setData(paths.member(member), node.data, node.stat.version);
+    out.fenced.push(member);
   }
-  return written;
+  out.running.sort((a, b) => a.item - b.item || (a.member < b.member ? -1 : 1));
+  return out;
 }

@@ -48,14 +48,20 @@ describe('clearFromLedgers', () => {
     const tx = zk.transaction();
     // The runs the live part's last write began keep their token (that write's zxid) written out.
     const token = (await zk.getData(paths.ledgerPart(live, k))).stat.mzxid;
-    expect(await clearFromLedgers(zk, tx, paths, 'j', new Set([1, 2]))).toEqual([paths.ledgerPart(live, k)]); // idle names item 3 only; gone is final
+    // live runs item 1: taken from its ledger, and live fenced (its member node written) in the same multi.
+    expect(await clearFromLedgers(zk, tx, paths, 'j', new Set([1, 2]), { fence: true })).toEqual({ written: [paths.ledgerPart(live, k)], running: [{ member: live, item: 1 }], fenced: [live] }); // idle names item 3 only; gone is final
     await zk.commit(tx);
+    expect((await zk.exists(paths.member(live)))!.version).toBe(1);
+    expect((await zk.exists(paths.member(idle)))!.version).toBe(0);
     expect(await read(live)).toEqual(new Map([['j', entry(5000, [0], [])], [other, entry(5000, [0], [0], token)]]));
     expect(await read(gone)).toEqual(parts[gone]);
 
     // The whole job: its entries go (an entry left with nothing goes too).
     const all = zk.transaction();
-    expect((await clearFromLedgers(zk, all, paths, 'j', 'all')).sort()).toEqual([paths.ledgerPart(live, k), paths.ledgerPart(idle, k)].sort());
+    // Fenced: the members whose runs it takes (here none: live's run of item 1 went above), in the same multi.
+    const cleared = await clearFromLedgers(zk, all, paths, 'j', 'all', { fence: true });
+    expect(cleared.written.sort()).toEqual([paths.ledgerPart(live, k), paths.ledgerPart(idle, k)].sort());
+    expect(cleared).toMatchObject({ running: [], fenced: [] });
     await zk.commit(all);
     expect(await read(live)).toEqual(new Map([[other, entry(5000, [0], [0], token)]]));
     expect(await read(idle)).toEqual(new Map());

@@ -50,7 +50,7 @@ describe('StageStore', () => {
     // fenced, in one transaction.
     const member = await zk.getData(paths.member(A));
     const forced = zk.transaction().remove(paths.running('job', 0)).setData(paths.member(A), member.data, member.stat.version);
-    expect(await clearFromLedgers(zk, forced, paths, 'job', new Set([0]))).toHaveLength(1);
+    expect((await clearFromLedgers(zk, forced, paths, 'job', new Set([0]))).written).toHaveLength(1);
     await zk.commit(forced);
     // The item's next run (on B) holds a marker and records a stage of its own.
     const fireB = new Date(Date.UTC(2026, 0, 1, 0, 0, 2));
