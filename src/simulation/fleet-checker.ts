@@ -9,7 +9,7 @@ export type Invariant =
   | 'no-overlap'
   /** (b) a scheduled fire of an enabled item neither ran nor was recorded as missed or skipped; or a fire interrupted by a lost owner was not run again. */
   | 'no-lost-fire'
-  /** (c) a handler was entered on a session the server had ended, or without holding the item's marker. */
+  /** (c) a handler was entered on a session the server had ended, or without its member's ledger holding the run. */
   | 'no-start-after-lease-loss'
   /** (d) a run's fencing token was not above the one before it on the same item. */
   | 'fencing-grows'
@@ -17,12 +17,14 @@ export type Invariant =
   | 'deposed-leader-write'
   /** (f) a running marker was deleted by a session that did not own it (an operator's forced remove excepted). */
   | 'foreign-marker-delete'
-  /** (g) a run was begun by a member the item's assignment did not name as its owner at that zxid (the leader fences a member it moves items from). */
+  /** (g) a run was begun (put in flight in a ledger) by a member the item's assignment did not name as its owner at that zxid, or not on its member's session (the leader fences a member it moves items from). */
   | 'begin-by-owner'
   /**
    * (h) a live member's ledger (run protocol v2) did not hold exactly the runs its markers hold, with
-   * their fire and attempt (a run whose marker an operator's forced operation took excepted, until
-   * it ends), or claimed an item begun at an instant past the item's `lastScheduled`.
+   * their fire, attempt and token (a run whose marker an operator's forced operation took excepted,
+   * until it ends); claimed an item begun at an instant past the item's `lastScheduled`; was
+   * written by a session neither its member's nor the operator's; or put an item in flight that
+   * another live member's ledger has in flight.
    */
   | 'ledger-says-markers'
   /**
@@ -149,8 +151,8 @@ function checkOverlap(input: CheckInput): Violation[] {
         const a = runs[i]!;
         if ((a.endMs ?? Number.POSITIVE_INFINITY) <= b.startMs) continue;
         if (forcedRemovals(input, a.job, a.item).some((t) => t >= a.startMs && t <= b.startMs)) continue;
-        // The marker of the earlier run was deleted by an operator's forced operation (after the
-        // run's begin, before the later one started): --force lets such runs go on (docs/ZKCTL.md).
+        // The earlier run was taken from its member's ledger by an operator's forced operation (after
+        // the run's begin, before the later one started): --force lets such runs go on (docs/ZKCTL.md).
         // Told by zxid, as the operator's request may have begun before the run did.
         if (log.forcedDeletes.some((d) => d.job === a.job && d.item === a.item && d.zxid > a.token && d.atMs <= b.startMs)) continue;
         const ended = log.sessionEnds.get(a.session);
@@ -182,14 +184,14 @@ function stopDeadline(input: CheckInput, process: string, endedMs: number): numb
   return endedMs + STOP_MARGIN_MS;
 }
 
-/** (c) A handler is entered only on a session the server still has, holding the item's marker. */
+/** (c) A handler is entered only on a session the server still has, its member's ledger holding the run. */
 function checkStarts(input: CheckInput): Violation[] {
   const out: Violation[] = [];
   for (const r of input.log.runs) {
     if (!r.sessionLive) {
       out.push({ invariant: 'no-start-after-lease-loss', atMs: r.startMs, message: `${key(r.job, r.item)}: run of fire ${iso(r.fireMs)} attempt ${r.attempt} entered on ${r.process} at ${r.startMs} ms, but the server had already ended its session ${r.session.toString(16)}` });
-    } else if (!r.markerOwned && !forcedRemovals(input, r.job, r.item).some((t) => t <= r.startMs)) {
-      out.push({ invariant: 'no-start-after-lease-loss', atMs: r.startMs, message: `${key(r.job, r.item)}: run of fire ${iso(r.fireMs)} attempt ${r.attempt} entered on ${r.process} at ${r.startMs} ms without holding the item's running marker` });
+    } else if (!r.held && !forcedRemovals(input, r.job, r.item).some((t) => t <= r.startMs)) {
+      out.push({ invariant: 'no-start-after-lease-loss', atMs: r.startMs, message: `${key(r.job, r.item)}: run of fire ${iso(r.fireMs)} attempt ${r.attempt} entered on ${r.process} at ${r.startMs} ms without its member's ledger holding it` });
     }
   }
   return out;
@@ -220,7 +222,7 @@ function checkIncidents(input: CheckInput): Violation[] {
       case 'foreign-marker-delete':
         return { invariant: 'foreign-marker-delete', atMs: i.atMs, message: `${i.path} (of session ${i.owner.toString(16)}) deleted at zxid ${i.zxid} by session ${i.by.toString(16)}` };
       case 'begin-not-owner':
-        return { invariant: 'begin-by-owner', atMs: i.atMs, message: `${i.path} created at zxid ${i.zxid}: ${i.detail}` };
+        return { invariant: 'begin-by-owner', atMs: i.atMs, message: `${i.path} written at zxid ${i.zxid}: ${i.detail}` };
       case 'ledger-mismatch':
         return { invariant: 'ledger-says-markers', atMs: i.atMs, message: `${i.path} at zxid ${i.zxid}: ${i.detail}` };
       case 'ledger-disagreement':

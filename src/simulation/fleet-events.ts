@@ -24,8 +24,8 @@ export interface RunRecord {
   interrupted?: boolean;
   /** At entry: the server still had the run's session. */
   sessionLive: boolean;
-  /** At entry: the item's running marker existed and belonged to the run's session. */
-  markerOwned: boolean;
+  /** At entry: the ledger of the run's session's member had the run in flight (run protocol v2: the run is held). */
+  held: boolean;
 }
 
 /** A fire the executor began (its `started` event): any reason, with the notes it recorded. */
@@ -59,9 +59,13 @@ export type FleetIncident =
   | { kind: 'assignment-write'; atMs: number; path: string; zxid: bigint; detail: string }
   /** A running marker deleted by a session that did not own it (an operator's forced remove excepted). */
   | { kind: 'foreign-marker-delete'; atMs: number; path: string; zxid: bigint; owner: bigint; by: bigint }
-  /** A run begun (its marker created) by a session whose member the item's assignment did not name as owner then. */
+  /** A run begun (put in flight in a ledger) by a member the item's assignment did not name as owner then, or not on its member's session. */
   | { kind: 'begin-not-owner'; atMs: number; path: string; zxid: bigint; detail: string }
-  /** A live member's ledger did not say what its markers say, or claimed an instant past the item's record. */
+  /**
+   * A live member's ledger did not say what its markers say, claimed an instant past the item's
+   * record, was written by a session neither its member's nor the operator's, or put an item in
+   * flight that another live member's ledger has in flight.
+   */
   | { kind: 'ledger-mismatch'; atMs: number; path: string; zxid: bigint; detail: string }
   /** What a takeover read of the members' ledgers contradicted the item's record or marker it read after (`takeoverDisagreement`). */
   | { kind: 'ledger-disagreement'; atMs: number; process: string; job: string; item: number; detail: string };
@@ -109,7 +113,7 @@ export interface FleetLog {
   operator: OperatorEvent[];
   /** Session id → when the server ended it (virtual ms) and whether it timed out. */
   sessionEnds: Map<bigint, { atMs: number; expired: boolean }>;
-  /** Running markers an operator's forced `remove`/`reshard` deleted: when, and at which zxid. */
+  /** Runs an operator's forced `remove`/`reshard` took from live members' ledgers: when, and at which zxid. */
   forcedDeletes: Array<{ job: string; item: number; zxid: bigint; atMs: number }>;
 }
 

@@ -16,6 +16,7 @@ import { decodeJob } from '../model/job-record.js';
 import { decodeControl } from '../model/job-control.js';
 import { decodeAssignment } from '../model/assignment-record.js';
 import { decodeHistory, decodeProgress } from '../model/progress-record.js';
+import { LEDGER_PARTS, ledgerPartOf, readLedgerPart } from '../model/member-ledger.js';
 import type { JobContext } from '../executor/job-context.js';
 import type { FireRequest } from '../executor/executor.js';
 
@@ -87,7 +88,30 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
   /** History entries already seen, per history node, so that each note is logged once. */
   const notesSeen = new Set<string>();
   const itemNode = (path: string, leaf: 'item' | 'running' | 'history') => itemNodeOf(paths, path, leaf);
-  const ledgers = new LedgerObserver(server, paths);
+  /** (c) Whether the ledger of `session`'s member has the item in flight at `fireMs` (the run is held). */
+  const holdsRun = (session: bigint, job: string, item: number, fireMs: number): boolean => {
+    const member = (server.peek(paths.workers)?.children ?? []).find((m) => server.peek(paths.member(m))?.stat.ephemeralOwner === session);
+    if (member === undefined) return false;
+    const path = paths.ledgerPart(member, ledgerPartOf(job, LEDGER_PARTS));
+    const part = readLedgerPart(server.peek(path)?.data, path);
+    return part.ok && part.value.get(job)?.f.get(item)?.fireMs === fireMs;
+  };
+  const ledgers = new LedgerObserver(server, paths, {
+    // (g) A run is begun (put in flight in its member's ledger) only by the item's owner as the
+    // assignment stands at that zxid, on that member's session: the leader fences every member it
+    // moves items from in the multi that moves them.
+    begun: ({ member, job, item, session, zxid, path }) => {
+      const record = decodeAssignment(server.peek(paths.assignment(job))?.data);
+      const owner = record?.owners[item];
+      const node = owner ? server.peek(`${memberPathPrefix}${owner}`) : undefined;
+      if (owner !== member || !node || node.stat.ephemeralOwner !== session) {
+        const detail = !record ? 'the job has no readable assignment' : !owner ? 'the item has no owner' : owner !== member ? `${job}#${item} begun by ${member}, its owner is ${owner}` : !node ? `its owner ${owner} has no member node` : `by session ${session.toString(16)}, its owner ${owner} is session ${node.stat.ephemeralOwner.toString(16)}`;
+        log.incidents.push({ kind: 'begin-not-owner', atMs: clock.nowMs, path, zxid, detail });
+      }
+    },
+    // A run an operator's forced remove or reshard took (it goes on until it ends: --force).
+    taken: ({ job, item, zxid }) => log.forcedDeletes.push({ job, item, zxid, atMs: clock.nowMs }),
+  });
   /** Per job, the owners as last assigned; per item (`job#item`), when its owner last changed (virtual ms). */
   const owners = new Map<string, ReadonlyArray<string | null>>();
   const ownerChangedAt = new Map<string, number>();
@@ -107,22 +131,8 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       }
       const born = c.op === 'create' ? itemNode(c.path, 'item') : undefined;
       if (born) log.itemBirths.push({ ...born, zxid, atMs: clock.nowMs });
-      const forced = c.op === 'delete' && session === operatorSession ? itemNode(c.path, 'running') : undefined;
-      if (forced) log.forcedDeletes.push({ ...forced, zxid, atMs: clock.nowMs });
       if (c.op === 'delete' && c.path.endsWith('/running') && c.ephemeralOwner && c.ephemeralOwner !== session && session !== operatorSession) {
         log.incidents.push({ kind: 'foreign-marker-delete', atMs: clock.nowMs, path: c.path, zxid, owner: c.ephemeralOwner, by: session });
-      }
-      const begun = c.op === 'create' ? itemNode(c.path, 'running') : undefined;
-      if (begun) {
-        // A run is begun only by the item's owner as the assignment stands at that zxid: the leader
-        // fences every member it moves items from in the multi that moves them.
-        const record = decodeAssignment(server.peek(paths.assignment(begun.job))?.data);
-        const owner = record?.owners[begun.item];
-        const member = owner ? server.peek(`${memberPathPrefix}${owner}`) : undefined;
-        if (!member || member.stat.ephemeralOwner !== session) {
-          const detail = !record ? 'the job has no readable assignment' : !owner ? 'the item has no owner' : !member ? `its owner ${owner} has no member node` : `by session ${session.toString(16)}, its owner ${owner} is session ${member.stat.ephemeralOwner.toString(16)}`;
-          log.incidents.push({ kind: 'begin-not-owner', atMs: clock.nowMs, path: c.path, zxid, detail });
-        }
       }
       if ((c.op === 'setData' || c.op === 'create') && c.path.startsWith(`${paths.jobs}/`) && c.path.endsWith('/assignment')) {
         const record = decodeAssignment(server.peek(c.path)?.data);
@@ -196,7 +206,6 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
           entered: (ctx) => {
             stats.runs++;
             const session = worker.sessionOf(ctx);
-            const marker = server.peek(paths.running(ctx.job, ctx.item));
             const run: RunRecord = {
               process,
               session,
@@ -207,7 +216,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
               token: BigInt(ctx.fencingToken),
               startMs: clock.nowMs,
               sessionLive: server.liveSessions().includes(session),
-              markerOwned: marker !== undefined && marker.stat.ephemeralOwner === session,
+              held: holdsRun(session, ctx.job, ctx.item, ctx.fireTime.getTime()),
             };
             runsByCtx.set(ctx, run);
             log.runs.push(run);

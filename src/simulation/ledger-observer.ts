@@ -16,6 +16,14 @@ export interface PeekableServer {
 type Flight = { fireMs: number; attempt: number; token: bigint };
 const key = (job: string, item: number): string => `${job}#${item}`;
 
+/** What a transaction did to the runs in flight in the ledgers, for the simulation's other checks. */
+export interface LedgerEvents {
+  /** A run of `member` put in flight (a begin), by the transaction of `session` at `zxid`. */
+  begun?(run: { member: string; job: string; item: number; session: bigint; zxid: bigint; path: string }): void;
+  /** A run of a live `member` taken from its ledger by an operator's forced operation. */
+  taken?(run: { member: string; job: string; item: number; zxid: bigint }): void;
+}
+
 /**
  * Checks invariant (h) at every applied transaction: each live member's ledger holds exactly the
  * runs its markers hold (same fire, same first attempt, its token the zxid that created the marker), but for runs whose marker an operator's
@@ -40,6 +48,7 @@ export class LedgerObserver {
   constructor(
     private readonly server: PeekableServer,
     private readonly paths: ZkPaths,
+    private readonly events: LedgerEvents = {},
   ) {}
 
   /** Looks at one applied transaction; returns what it breaks. */
@@ -99,6 +108,7 @@ export class LedgerObserver {
       }
       const before = parts.get(c.path);
       parts.set(c.path, read.value);
+      out.push(...this.flightChanges(member, c.path, before, read.value, zxid, session, operatorSession, atMs));
       for (const [job, e] of read.value) {
         const was = before?.get(job);
         if (e.t === undefined || (was?.t === e.t && [...e.b].every((i) => was.b.has(i)))) continue;
@@ -117,6 +127,46 @@ export class LedgerObserver {
     }
     for (const [job, item] of records.values()) out.push(...this.compareGone(job, item, zxid, atMs));
     return out;
+  }
+
+  /**
+   * What one write of `member`'s part did to its runs in flight: runs begun (told to `begun`), runs
+   * an operator took (told to `taken`). Incidents: a write by a session that is neither the
+   * member's nor the operator's; a run put in flight while another live member's ledger has the
+   * item in flight (only the owner begins, and a new owner waits for the old one's run to end).
+   */
+  private flightChanges(member: string, path: string, before: LedgerPart | undefined, after: LedgerPart, zxid: bigint, session: bigint, operatorSession: bigint, atMs: number): FleetIncident[] {
+    const out: FleetIncident[] = [];
+    const own = this.server.peek(this.paths.member(member))?.stat.ephemeralOwner;
+    if (session !== operatorSession && own !== session) {
+      out.push({ kind: 'ledger-mismatch', atMs, path, zxid, detail: `written by session ${session.toString(16)}, not by its member's (${own === undefined ? 'gone' : own.toString(16)}) nor the operator's` });
+    }
+    for (const [job, e] of after) {
+      const was = before?.get(job);
+      for (const [item, f] of e.f) {
+        // The same run (its token may have been written out since); a begin has another fire or attempt.
+        const old = was?.f.get(item);
+        if (old && old.fireMs === f.fireMs && old.attempt === f.attempt) continue;
+        this.events.begun?.({ member, job, item, session, zxid, path });
+        const other = this.liveFlight(job, item, member);
+        if (other) out.push({ kind: 'ledger-mismatch', atMs, path, zxid, detail: `${key(job, item)} put in flight while the ledger of ${other}, live, has it in flight` });
+      }
+    }
+    if (session === operatorSession && own !== undefined) {
+      for (const [job, e] of before ?? []) {
+        for (const item of e.f.keys()) if (!after.get(job)?.f.has(item)) this.events.taken?.({ member, job, item, zxid });
+      }
+    }
+    return out;
+  }
+
+  /** A live member other than `except` whose ledger has the item in flight. */
+  private liveFlight(job: string, item: number, except: string): string | undefined {
+    for (const [member, parts] of this.ledgers) {
+      if (member === except || !this.server.peek(this.paths.member(member))) continue;
+      for (const part of parts.values()) if (part.get(job)?.f.has(item)) return member;
+    }
+    return undefined;
   }
 
   /**

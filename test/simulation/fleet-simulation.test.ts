@@ -239,7 +239,7 @@ describe('fleet checker', () => {
   const scenario = { ...generateScenario(1), jobs: [{ ...generateScenario(1).jobs[0]!, periodS: 1, maxRunMs: 500 }] };
   const job = scenario.jobs[0]!.definition.name;
   const startWallMs = 1_767_225_600_000;
-  const run = (over: Partial<RunRecord>): RunRecord => ({ process: 'w0.1', session: 1n, job, item: 0, fireMs: startWallMs + 1000, attempt: 1, token: 10n, startMs: 1000, endMs: 1500, sessionLive: true, markerOwned: true, ...over });
+  const run = (over: Partial<RunRecord>): RunRecord => ({ process: 'w0.1', session: 1n, job, item: 0, fireMs: startWallMs + 1000, attempt: 1, token: 10n, startMs: 1000, endMs: 1500, sessionLive: true, held: true, ...over });
   const item: FinalItem = { job, item: 0, bornWallMs: startWallMs, progress: {}, history: [] };
 
   it('(a) overlapping runs on live sessions; excused once the first session ended and its run stopped in time', () => {
@@ -330,7 +330,7 @@ describe('fleet checker', () => {
 
   it('(c) a run entered on an ended session or without its marker; (d) a token not above the one before', () => {
     const log = emptyFleetLog();
-    log.runs.push(run({ sessionLive: false }), run({ startMs: 3000, endMs: 3100, markerOwned: false }));
+    log.runs.push(run({ sessionLive: false }), run({ startMs: 3000, endMs: 3100, held: false }));
     log.started.push({ atMs: 1000, process: 'w0.1', job, item: 0, fireMs: startWallMs + 1000, reason: 'schedule', token: 20n });
     log.started.push({ atMs: 2000, process: 'w1.1', job, item: 0, fireMs: startWallMs + 2000, reason: 'schedule', token: 20n });
     expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['no-start-after-lease-loss', 'fencing-grows', 'no-start-after-lease-loss']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LedgerObserver } from '../../src/simulation/ledger-observer.js';
+import { LedgerObserver, type LedgerEvents } from '../../src/simulation/ledger-observer.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
 import { encodeMarker } from '../../src/model/running-marker.js';
 import { encodeProgress } from '../../src/model/progress-record.js';
@@ -13,7 +13,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const OPERATOR = 99n;
 
 /** A server of nodes set by hand, and the observer over it. */
-function world() {
+function world(events: LedgerEvents = {}) {
   let zxid = 0n;
   /** Each node's data and the zxid of its last write (the next commit's). */
   const written = new Map<string, bigint>();
@@ -24,7 +24,7 @@ function world() {
     return set(path, data);
   };
   const server = { peek: (path: string) => (nodes.has(path) ? { data: nodes.get(path)!, stat: { ephemeralOwner: 1n, mzxid: written.get(path) ?? 0n } } : undefined) };
-  const observer = new LedgerObserver(server, paths);
+  const observer = new LedgerObserver(server, paths, events);
   const commit = (changes: SimChange[], session = 1n, atMs = 0) => observer.committed(changes, ++zxid, session, OPERATOR, atMs).map((i) => (i.kind === 'ledger-mismatch' ? i.detail : i.kind));
   const marker = (item: number, fireMs = FIRE, attempt = 1): SimChange => {
     nodes.set(paths.running('j', item), encodeMarker({ member: M, worker: 'w', fireTime: iso(fireMs), attempt, startedAt: iso(fireMs) }));
@@ -49,6 +49,28 @@ describe('LedgerObserver (invariant (h))', () => {
     const w = world();
     expect(w.commit([w.marker(0), w.marker(1), w.ledger([[0, FIRE, 1], [1, FIRE, 1]])])).toEqual([]);
     expect(w.commit([w.unmark(0), w.ledger([[1, FIRE, 1, 1n]])])).toEqual([]);
+  });
+
+  it('tells each run begun once (not again when its token is written out) and each run an operator took', () => {
+    const begun: string[] = [];
+    const taken: string[] = [];
+    const w = world({ begun: (r) => begun.push(`${r.member} ${r.job}#${r.item} ${r.zxid}`), taken: (r) => taken.push(`${r.member} ${r.job}#${r.item} ${r.zxid}`) });
+    w.commit([w.marker(0), w.ledger([[0, FIRE, 1]])]);
+    w.commit([w.marker(1), w.ledger([[0, FIRE, 1, 1n], [1, FIRE, 1]])]);
+    expect(begun).toEqual([`${M} j#0 1`, `${M} j#1 2`]);
+    w.commit([w.unmark(1), w.ledger([[0, FIRE, 1, 1n]])], OPERATOR);
+    expect(taken).toEqual([`${M} j#1 3`]);
+  });
+
+  it("a ledger written by a session neither its member's nor the operator's, or a run put in flight that another live member runs, is a violation", () => {
+    const w = world();
+    expect(w.commit([w.marker(0), w.ledger([[0, FIRE, 1]])], 2n)).toEqual([expect.stringMatching(/written by session 2, not by its member's \(1\) nor the operator's/)]);
+    const v = world();
+    const B = 'm-bbbb-0000000002';
+    v.nodes.set(paths.member(B), Buffer.alloc(0));
+    v.nodes.set(paths.ledgerPart(B, 4), encodeLedgerPart(new Map([['j', { b: new Set<number>(), f: new Map([[0, { fireMs: FIRE, attempt: 1 }]]) }]])));
+    v.commit([{ op: 'create', path: paths.ledgerPart(B, 4) }]);
+    expect(v.commit([v.marker(0), v.ledger([[0, FIRE, 1]])])).toEqual([`j#0 put in flight while the ledger of ${B}, live, has it in flight`]);
   });
 
   it("a run's token in the ledger must be the zxid that created its marker", () => {
