@@ -121,16 +121,18 @@ export class LedgerTable {
     clearBit(this.working.b, this.offset[slot]!, item);
   }
 
-  /** The write in progress: the item's run ended. */
-  end(job: string, item: number): void {
+  /** The write in progress: the item's run ended (only its run at `fireMs`, when given: not a later one). */
+  end(job: string, item: number, fireMs?: number): void {
     const slot = this.slotOfJob.get(job);
     if (slot === undefined) return;
     const w = this.working;
     const off = this.offset[slot]!;
     if (hasBit(w.f, off, this.words[slot]!, item)) {
+      if (fireMs !== undefined && w.fire[slot] !== fireMs) return;
       this.touch(slot);
       clearBit(w.f, off, item);
     } else if (w.others[slot]?.has(item)) {
+      if (fireMs !== undefined && w.others[slot]!.get(item)!.fireMs !== fireMs) return;
       this.touch(slot);
       this.ownOthers(slot).delete(item);
     }

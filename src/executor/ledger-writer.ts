@@ -12,7 +12,8 @@ import type { Clock, TimerHandle } from '../clock/clock.js';
 export interface LedgerDelta {
   /** `scheduled`: a fire of the schedule (not a trigger, not a re-run), whose instant the ledger claims as begun. */
   begun?: ReadonlyArray<{ job: string; item: number; fireMs: number; attempt: number; scheduled: boolean }>;
-  ended?: ReadonlyArray<{ job: string; item: number }>;
+  /** `fireMs`: only the item's run of that fire ends (a later run begun meanwhile stays). */
+  ended?: ReadonlyArray<{ job: string; item: number; fireMs?: number }>;
 }
 
 
@@ -74,7 +75,7 @@ export class LedgerWriter implements MultiCommitter {
   private stale = false;
   private tail: Promise<unknown> = Promise.resolve();
   /** Runs that ended without our release (their marker was taken): cleared by the next write. */
-  private forgotten: Array<{ job: string; item: number }> = [];
+  private forgotten: Array<{ job: string; item: number; fireMs: number }> = [];
   /** Items that left us: their claims (`b`) go with the next write. */
   private left: Array<{ job: string; item: number }> = [];
   private forgetTimer: TimerHandle | undefined;
@@ -127,10 +128,13 @@ export class LedgerWriter implements MultiCommitter {
     else this.deltas.set(tx, [delta]);
   }
 
-  /** The run of the item ended without our release (a forced remove or reshard took its marker). */
-  forget(job: string, item: number): void {
+  /**
+   * The item's run at `fireMs` ended without our release (a forced remove or reshard took it):
+   * cleared by a write soon, unless a later run of the item is in flight by then.
+   */
+  forget(job: string, item: number, fireMs: number): void {
     if (!this.table.inFlight(job, item)) return;
-    this.forgotten.push({ job, item });
+    this.forgotten.push({ job, item, fireMs });
     this.flushIn(FORGET_WINDOW_MS);
   }
 
@@ -224,9 +228,9 @@ export class LedgerWriter implements MultiCommitter {
     // First what left us (an item that came back and is begun by this very write keeps its claim),
     // then what was forgotten (queued before this multi's runs were begun), then the multi's own.
     for (const r of left) this.table.leave(r.job, r.item);
-    for (const r of forgotten) this.table.end(r.job, r.item);
+    for (const r of forgotten) this.table.end(r.job, r.item, r.fireMs);
     for (const d of this.deltas.get(tx) ?? []) {
-      for (const r of d.ended ?? []) this.table.end(r.job, r.item);
+      for (const r of d.ended ?? []) this.table.end(r.job, r.item, r.fireMs);
       for (const r of d.begun ?? []) this.table.begin(r.job, r.item, r.fireMs, r.attempt, r.scheduled);
     }
     this.forgotten = [];

@@ -170,21 +170,22 @@ export class RunLedger {
    * Removes our own marker of the item that no run of ours holds (its release could not be
    * written), only while the item's record is at the version last loaded: markers are all at
    * version 0, so a begin since then (anyone's: it writes the record) may have put a marker there
-   * that is not this one. Resolves whether the marker is gone; false: the record changed, load it
-   * and look again.
+   * that is not this one. Its run at `fireMs` leaves our ledger in the same multi (only that run:
+   * not a later one). Resolves whether the marker is gone; false: the record changed, load it and
+   * look again.
    */
-  async dropOrphanMarker(job: string, item: number): Promise<boolean> {
+  async dropOrphanMarker(job: string, item: number, fireMs: number): Promise<boolean> {
     const cached = this.progress.get(job, item);
     if (!cached || cached.version < 0) return false;
     try {
       const tx = this.writer.transaction().check(this.paths.item(job, item), cached.version).remove(this.paths.running(job, item), 0);
-      this.writer.change(tx, { ended: [{ job, item }] });
+      this.writer.change(tx, { ended: [{ job, item, fireMs }] });
       await this.writer.commit(tx);
       return true;
     } catch (err) {
       if (!(err instanceof ZkTransactionError)) throw err;
       if (err.reason instanceof NoNodeError && err.failedIndex === 1) {
-        this.writer.forget(job, item); // gone already: so goes its entry in our ledger
+        this.writer.forget(job, item, fireMs); // gone already: so goes its entry in our ledger
         return true;
       }
       if (err.reason instanceof BadVersionError || err.reason instanceof NoNodeError) return false;
@@ -301,7 +302,7 @@ export class RunLedger {
     if (now !== undefined && this.fences.followLeader(job, item, now)) return true;
     const [held] = await holdsRuns(this.writer, [{ job, item, fireTime }]);
     if (!held) {
-      this.writer.forget(job, item); // cleared by a forced remove or reshard: so goes our own account of it
+      this.writer.forget(job, item, fireTime.getTime()); // cleared by a forced remove or reshard: so goes our own account of it
       return false;
     }
     if (now !== undefined) this.fences.set(job, item, now);

@@ -119,7 +119,7 @@ export class RunReleaser {
   /** A release that will not be written: the run's outcome is not ours to record any more. */
   private refuse(p: PendingRelease, message: string, err?: unknown): void {
     this.parts.log.warn({ job: p.req.job, item: p.req.item, err }, message);
-    this.parts.ledger.forget(p.req.job, p.req.item); // its marker is gone: so goes its entry in our ledger
+    this.parts.ledger.forget(p.req.job, p.req.item, p.req.fireTime.getTime()); // taken: so goes its entry in our ledger
     this.settle(p, false);
   }
 
@@ -217,7 +217,7 @@ export class RunReleaser {
         return true;
       },
       // Our ledger records the runs this multi ends.
-      suffix: (tx, sent) => ledger.change(tx, { ended: sent.map(({ req }) => ({ job: req.job, item: req.item })) }),
+      suffix: (tx, sent) => ledger.change(tx, { ended: sent.map(({ req }) => ({ job: req.job, item: req.item, fireMs: req.fireTime.getTime() })) }),
       // Our ledger was not as we knew it (an outcome we could not know): it is read again first.
       suffixRejected: (_err, pending) => pending.filter((p) => !p.settled),
       committed: (done) => {
@@ -291,7 +291,7 @@ export class RunReleaser {
           if (held[k]) return;
           // Our release was applied, or a forced remove or reshard took the run meanwhile (fleet
           // simulation, seed 2647): either way the run is over, and so is our local account of it.
-          ledger.forget(p.req.job, p.req.item);
+          ledger.forget(p.req.job, p.req.item, p.req.fireTime.getTime());
           this.settle(p, true);
         });
         return sent.filter((p) => !p.settled);

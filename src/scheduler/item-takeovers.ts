@@ -307,7 +307,7 @@ export class ItemTakeovers {
         // started, or a run whose release could not be written): clear it, so that its fire can be
         // run again.
         this.opts.log.warn({ job, item, fireTime: new Date(own.fireMs).toISOString() }, 'clearing an orphaned run of this worker');
-        if (!(await this.opts.ledger.dropOrphanMarker(job, item))) {
+        if (!(await this.opts.ledger.dropOrphanMarker(job, item, own.fireMs))) {
           throw new ZkshardError('TAKEOVER_RACED', `the record of ${job}#${item} changed while its orphaned marker was being removed: taking the item over again`);
         }
       }

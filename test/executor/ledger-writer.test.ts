@@ -131,10 +131,27 @@ describe('LedgerWriter', () => {
   it('a run whose marker was taken is cleared by a write of its own soon after', async () => {
     const { zk, paths, writer } = await setUp('ledger-writer-forget');
     await beginOne(writer, paths, 'a', 3, 1000);
-    writer.forget('a', 3);
-    writer.forget('a', 9); // never in flight: nothing to clear
+    writer.forget('a', 3, 1000);
+    writer.forget('a', 9, 1000); // never in flight: nothing to clear
     await waitFor(async () => (await stored(zk, paths)).get('a')?.f.size === 0, { timeoutMs: 5000, message: 'the forgotten run cleared' });
     expect(writer.inFlight('a').size).toBe(0);
+  });
+
+  it('a clear of a run leaves a later run of the item begun before the clear was written', async () => {
+    const { zk, paths, writer } = await setUp('ledger-writer-forget-later');
+    await beginOne(writer, paths, 'a', 3, 1000);
+    writer.forget('a', 3, 1000);
+    // Before the clear's own write (10 ms later), the item is begun again at a later fire: that
+    // multi carries the clear (queued before it), and the later run stays in flight.
+    const again = writer.transaction().check(paths.member(MEMBER));
+    writer.change(again, { begun: [{ job: 'a', item: 3, fireMs: 2000, attempt: 1, scheduled: true }] });
+    await writer.commit(again);
+    writer.forget('a', 3, 1000); // late: the run it names is no longer in flight
+    const stale = writer.transaction().check(paths.member(MEMBER));
+    writer.change(stale, { ended: [{ job: 'a', item: 3, fireMs: 1000 }] });
+    await writer.commit(stale);
+    expect(writer.inFlight('a')).toEqual(new Map([[3, expect.objectContaining({ fireMs: 2000 })]]));
+    expect((await stored(zk, paths)).get('a')?.f.get(3)).toMatchObject({ fireMs: 2000 });
   });
 
   it('a clear whose own write met a connection drop is written again a little later', async () => {
@@ -158,7 +175,7 @@ describe('LedgerWriter', () => {
     drops = 0;
     await beginOne(writer, paths, 'a', 3, 1000);
     drops = 1; // the forget's own write is lost
-    writer.forget('a', 3);
+    writer.forget('a', 3, 1000);
     await waitFor(async () => (await stored(zk, paths)).get('a')?.f.size === 0, { timeoutMs: 5000, message: 'the forgotten run cleared by a later write' });
     expect(drops).toBe(-1); // one lost, one that landed
   });

@@ -194,16 +194,16 @@ describe('RunLedger.dropOrphanMarker', () => {
     await zk.create(paths.member('m-other-0000000002'), undefined, 'ephemeral');
     await zk.remove(paths.running(job, 0));
     expect((await other.begin([{ job, item: 0, fireTime: fire(1), attempt: 2, rerun: true }]))[0]).toMatchObject({ status: 'started' });
-    expect(await ledger.dropOrphanMarker(job, 0)).toBe(false);
+    expect(await ledger.dropOrphanMarker(job, 0, fire(1).getTime())).toBe(false);
     expect(decodeMarker((await zk.getData(paths.running(job, 0))).data)?.member).toBe('m-other-0000000002');
     // Loaded again, with the other member's marker gone and ours made again, ours is removed.
     expect(await other.release({ job, item: 0, fireTime: fire(1), attempt: 2, outcome: 'success', durationMs: 1, keepInFlight: false })).toBe(true);
     await ledger.load(job, 0, true);
     expect((await ledger.begin([{ job, item: 0, fireTime: fire(2), attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
     await ledger.load(job, 0, true);
-    expect(await ledger.dropOrphanMarker(job, 0)).toBe(true);
+    expect(await ledger.dropOrphanMarker(job, 0, fire(2).getTime())).toBe(true);
     expect(await zk.exists(paths.running(job, 0))).toBeNull();
-    expect(await ledger.dropOrphanMarker(job, 0)).toBe(true); // gone already
+    expect(await ledger.dropOrphanMarker(job, 0, fire(2).getTime())).toBe(true); // gone already
   }, 60_000);
 });
 
