@@ -25,9 +25,7 @@ import { findPostgres } from '../src/testing/find-postgres.js';
 import pg from 'pg';
 import { ZkClient } from '../src/zk/zk-client.js';
 import { ZkPaths, sortBySequence } from '../src/zk/zk-paths.js';
-import { decodeAssignment } from '../src/model/assignment-record.js';
-import { decodeJob } from '../src/model/job-record.js';
-import { decodeProgress } from '../src/model/progress-record.js';
+import { FleetReader } from '../src/api/fleet-reader.js';
 import { decodeMemberInfo } from '../src/membership/member-info.js';
 import { hashPassword } from '../src/console/password-hash.js';
 import { busyPorts, findFreePorts } from '../src/testing/free-port.js';
@@ -144,16 +142,14 @@ async function snapshot(): Promise<string> {
   lines.push('');
   lines.push(pad('JOB', 16) + pad('ITEM', 6) + pad('PARAM', 12) + pad('OWNER', 12) + pad('RUNNING', 9) + pad('LAST FIRE', 26) + 'OUTCOME');
   const jobs = (await viewer.getChildren(paths.jobs).catch(() => [] as string[])).sort();
+  // What zkctl job shows (runs in flight from the workers' ledgers).
+  const reader = new FleetReader(viewer, paths);
   for (const job of jobs) {
-    const def = decodeJob((await viewer.getDataIfExists(paths.job(job)))?.data);
-    const assignment = decodeAssignment((await viewer.getDataIfExists(paths.assignment(job)))?.data);
-    for (let item = 0; item < (def?.shards ?? 0); item++) {
-      const owner = assignment?.owners[item];
-      const running = await viewer.exists(paths.running(job, item)).catch(() => null);
-      const progress = decodeProgress((await viewer.getDataIfExists(paths.item(job, item)))?.data);
+    const view = await reader.job(job).catch(() => undefined);
+    for (const it of view?.items ?? []) {
       lines.push(
-        pad(job, 16) + pad(String(item), 6) + pad(def?.itemParameters[String(item)] ?? '', 12) + pad(owner ? (assignment?.workers[owner] ?? owner) : '-', 12) +
-          pad(running ? '●' : '', 9) + pad(progress.lastScheduled ?? '', 26) + (progress.outcome ?? ''),
+        pad(job, 16) + pad(String(it.item), 6) + pad(it.parameter ?? '', 12) + pad(it.owner ?? '-', 12) +
+          pad(it.running ? '●' : '', 9) + pad(it.lastFire ?? '', 26) + (it.lastOutcome ?? ''),
       );
     }
   }

@@ -13,8 +13,8 @@ export interface HandoffInput {
   to: string;
   /** The SIGTERM or the drain request, ms since the epoch. */
   triggeredAt: number;
-  /** When the observer saw the old owner's last running marker of the item end, if it held one after the trigger. */
-  markerReleasedAt: number | undefined;
+  /** When the observer saw the old owner's last run of the item leave its ledger, if it had one after the trigger. */
+  runReleasedAt: number | undefined;
   /** Every run record of this item (any worker, any time). */
   runs: readonly RunRecord[];
   /** Fire times of the item's job (first fire strictly after `after`). */
@@ -28,8 +28,8 @@ export interface ItemHandoff {
   from: string;
   to: string;
   /** Whether the old owner still ran the item after the trigger (the new owner had to wait for it). */
-  markerHeld: boolean;
-  /** Release: the later of the trigger and the end of the old owner's last run (marker gone). */
+  runHeld: boolean;
+  /** Release: the later of the trigger and the end of the old owner's last run (gone from its ledger). */
   releasedAt: number;
   /** The new owner's first run (undefined: none seen). */
   first?: { fire: number; entry: number; attempt: number };
@@ -45,7 +45,7 @@ export interface ItemHandoff {
 
 /**
  * Release, readiness and gaps of one moved item (pure). "Release" is the later of the trigger and
- * the end of the old owner's last run of the item (its running marker's deletion, seen by the
+ * the end of the old owner's last run of the item (its run leaving its ledger, seen by the
  * observer): from then on nothing but the new owner's takeover stands between the item and its
  * next run. The new owner is "ready" at its first handler entry of the item; the handoff time is
  * that entry minus the later of the release and the scheduled time of the fire it runs, so a fire
@@ -53,8 +53,8 @@ export interface ItemHandoff {
  */
 export function analyzeHandoff(input: HandoffInput): ItemHandoff {
   const { runs, triggeredAt } = input;
-  const releasedAt = Math.max(triggeredAt, input.markerReleasedAt ?? triggeredAt);
-  const base = { job: input.job, item: input.item, from: input.from, to: input.to, markerHeld: input.markerReleasedAt !== undefined, releasedAt };
+  const releasedAt = Math.max(triggeredAt, input.runReleasedAt ?? triggeredAt);
+  const base = { job: input.job, item: input.item, from: input.from, to: input.to, runHeld: input.runReleasedAt !== undefined, releasedAt };
   const firstRun = runs.filter((r) => r.worker === input.to && r.entry >= triggeredAt).sort((a, b) => a.entry - b.entry)[0];
   if (!firstRun) return { ...base, handoffMs: Number.NaN, latenessMs: Number.NaN, missedFires: [], duplicates: 0 };
   const from = releasedAt - MISS_WINDOW_MS;

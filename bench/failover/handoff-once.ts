@@ -4,7 +4,7 @@ import type { BenchFleet } from '../lib/bench-fleet.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import type { FleetTimeline } from './fleet-timeline.js';
 import { analyzeHandoff, MISS_WINDOW_MS, type ItemHandoff } from './handoff-analysis.js';
-import { MarkerWatch } from './marker-watch.js';
+import { RunReleaseWatch } from './run-release-watch.js';
 import type { RunTail } from '../lib/run-tail.js';
 import { untilPhase } from './second-phase.js';
 import { gainedAt, ownershipLines, workerLogFile } from './worker-log.js';
@@ -61,10 +61,10 @@ export async function handoffOnce(env: HandoffEnv, kind: HandoffKind, victim: st
   if (!member) throw new Error(`handoff: ${victim} has no member node`);
   const owned: Array<{ job: string; item: number }> = [];
   for (const [job, owners] of await fleet.assignments()) owners.forEach((o, item) => o === member && owned.push({ job, item }));
-  const markers = new Map(owned.map((o) => [`${o.job}#${o.item}`, new MarkerWatch(fleet.zk, fleet.paths.running(o.job, o.item))]));
+  const watches = new Map(owned.map((o) => [`${o.job}#${o.item}`, new RunReleaseWatch(fleet.zk, fleet.paths, member, o.job, o.item)]));
   const operator = new FleetOperator(fleet.zk, fleet.paths);
   try {
-    await Promise.all([...markers.values()].map((m) => m.start()));
+    await Promise.all([...watches.values()].map((m) => m.start()));
     tail.poll();
     await untilPhase(env.phaseMs, signal);
     signal.throwIfAborted();
@@ -91,12 +91,12 @@ export async function handoffOnce(env: HandoffEnv, kind: HandoffKind, victim: st
       const pid = fleet.pid(to);
       if (!logs.has(to)) logs.set(to, pid === undefined ? [] : ownershipLines(workerLogFile(env.dir, to, pid)));
       const gained = gainedAt(logs.get(to)!, o.job, o.item, triggeredAt);
-      const h = analyzeHandoff({ ...o, from: victim, to, triggeredAt, markerReleasedAt: markers.get(`${o.job}#${o.item}`)!.lastReleaseBy(victim, triggeredAt), runs, nextFire: (after) => env.nextFire(o.job, after) });
+      const h = analyzeHandoff({ ...o, from: victim, to, triggeredAt, runReleasedAt: watches.get(`${o.job}#${o.item}`)!.lastRelease(triggeredAt), runs, nextFire: (after) => env.nextFire(o.job, after) });
       items.push({ ...h, reassignedMs: moved ? moved.at - triggeredAt : Number.NaN, ownedMs: gained === undefined ? Number.NaN : gained - triggeredAt, releaseMs: h.releasedAt - triggeredAt });
     }
     return { kind, victim, wasLeader: members[0]?.name === member, phaseMs: env.phaseMs, triggeredAt, doneMs, items };
   } finally {
-    for (const m of markers.values()) m.close();
+    for (const m of watches.values()) m.close();
   }
 }
 

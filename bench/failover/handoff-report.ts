@@ -75,7 +75,7 @@ export function handoffTables(byKind: readonly HandoffFigures[], samples: readon
         s.wasLeader ? 'yes' : 'no',
         `+${s.phaseMs} ms`,
         s.items.length,
-        s.items.filter((x) => x.markerHeld).length,
+        s.items.filter((x) => x.runHeld).length,
         ms(s.doneMs),
         ms(Math.max(...s.items.map((x) => (Number.isFinite(x.handoffMs) ? x.handoffMs : Number.NaN)))),
         s.items.reduce((n, x) => n + x.missedFires.length, 0),
@@ -92,5 +92,5 @@ export function slowestHandoff(samples: readonly HandoffSample[]): string | unde
   if (!worst || !first) return undefined;
   const { s, i } = worst;
   const t = (at: number) => `+${ms(at - s.triggeredAt)} ms`;
-  return `Slowest handoff: ${s.kind} of ${s.victim}${s.wasLeader ? ' (leader)' : ''} at +${s.phaseMs} ms into the second, item ${i.job}#${i.item} → ${i.to}: release ${t(i.releasedAt)}${i.markerHeld ? ' (its last run ended)' : ' (no run in progress)'}, new owner in the assignment +${ms(i.reassignedMs)} ms, in its log +${ms(i.ownedMs)} ms, fire due ${t(first.fire)}, handler entered ${t(first.entry)}: ${ms(i.handoffMs)} ms.`;
+  return `Slowest handoff: ${s.kind} of ${s.victim}${s.wasLeader ? ' (leader)' : ''} at +${s.phaseMs} ms into the second, item ${i.job}#${i.item} → ${i.to}: release ${t(i.releasedAt)}${i.runHeld ? ' (its last run ended)' : ' (no run in progress)'}, new owner in the assignment +${ms(i.reassignedMs)} ms, in its log +${ms(i.ownedMs)} ms, fire due ${t(first.fire)}, handler entered ${t(first.entry)}: ${ms(i.handoffMs)} ms.`;
 }

@@ -65,7 +65,7 @@ export interface ApplyPlan {
 export interface RemoveResult {
   job: string;
   dryRun: boolean;
-  /** The removal deleted running markers (`force`). */
+  /** The removal took runs in flight (`force`): their workers were fenced. */
   forced: boolean;
   /** Items running when it was read (removed with `force`). */
   running: Array<{ item: number; worker: string | null }>;
@@ -161,7 +161,7 @@ export class JobAdmin {
   }
 
   /**
-   * Deletes a job's whole subtree (definition, assignment, control, items, markers, stages,
+   * Deletes a job's whole subtree (definition, assignment, control, items, stages,
    * triggers) in one transaction, every node version-checked.
    * @throws RequestError NOT_FOUND for an unknown job; REQUEST_INVALID for a bad name, or while an
    *   item runs unless `force`; REQUEST_CONFLICT when an operator changed the definition or control

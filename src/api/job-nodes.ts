@@ -8,7 +8,7 @@ import { encodeJob } from '../model/job-record.js';
  * The set of znodes that makes up a job, written once. A job is its definition plus `items`, one
  * node per item and `triggers`, all created together (a worker registering the job, `zkctl apply`);
  * its `assignment` is written by the leader, its `control` by operators, and the children of an
- * item (running marker, history, stages) by the workers that run it. See docs/ARCHITECTURE.md.
+ * item (history, stages) by the workers that run it. See docs/ARCHITECTURE.md.
  */
 
 /** The persistent nodes of a job of `shards` items below its definition, parents first. */
@@ -30,7 +30,7 @@ export function createMissingItems(tx: ZkTransaction, paths: ZkPaths, job: strin
   for (let i = 0; i < shards; i++) if (!existing.has(String(i))) tx.create(paths.item(job, i));
 }
 
-/** Adds the removal of an item node and of its `children` (marker, history, stages) to `tx`. */
+/** Adds the removal of an item node and of its `children` (history, stages) to `tx`. */
 export function removeItem(tx: ZkTransaction, paths: ZkPaths, job: string, item: number, children: readonly string[]): void {
   const path = paths.item(job, item);
   for (const child of children) tx.remove(childPath(path, child));

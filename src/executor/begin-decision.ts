@@ -28,7 +28,7 @@ export interface BeginAsk {
 }
 
 /**
- * - `begin`: write `record` (with the marker create) and run;
+ * - `begin`: write `record` (with the run put in flight in our ledger) and run;
  * - `takeover`: a fire is left in flight that this request does not continue: the item must be
  *   taken over first (re-run or record that fire, then the missed ones), never overwritten;
  * - `duplicate`: this fire (or trigger) was already taken on; never run one twice.
@@ -41,7 +41,7 @@ export type BeginDecision = { kind: 'begin'; record: ProgressRecord; notes: Fire
  * decision on a stale record never commits: the record is read again and the decision made anew.
  *
  * The rules that keep guarantee 2 (nothing lost silently) and 1 (one run per fire):
- * - a fire left in flight (`inFlight`, its run's marker gone) is only ever continued by an exact
+ * - a fire left in flight (`inFlight`, its run gone) is only ever continued by an exact
  *   re-run of it (same fire time, the next attempt); any other begin answers `takeover`;
  * - a re-run of a fire that is no longer in flight (it finished, or someone re-ran it) is a
  *   `duplicate`;

@@ -87,9 +87,9 @@ interface ActiveRun {
 /**
  * Bounds of `prepareLeadMs()`: how early before its fire instant a batch is begun. At least 100 ms:
  * it absorbs ZooKeeper's short collection pauses, set off by the begins' own burst (100 jobs × 8
- * items: p99 15 → 4.9 ms against 20 ms). A run begun ahead whose marker an operator's forced
- * `remove`/`reshard` deletes before the instant is not entered: the forced transaction writes our
- * member node, whose watch moves the fence, and a run whose fence moved reads its marker before
+ * items: p99 15 → 4.9 ms against 20 ms). A run begun ahead that an operator's forced
+ * `remove`/`reshard` takes before the instant is not entered: the forced transaction writes our
+ * member node, whose watch moves the fence, and a run whose fence moved reads our ledger before
  * its handler (`execute`; fleet simulation, seed 3946).
  */
 export const MIN_PREPARE_LEAD_MS = 100;
@@ -143,9 +143,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /**
-   * Whether a run here holds the item's marker for the fire at `fireTime`, or a begin of that fire
-   * is on its way (its marker may be there already). A marker of ours for any other fire has no
-   * run of ours behind it.
+   * Whether a run here holds the item's fire at `fireTime`, or a begin of that fire is on its way
+   * (our ledger may have it in flight already). A run our ledger has in flight at any other fire
+   * has no run of ours behind it.
    */
   holdsFire(job: string, item: number, fireTime: Date): boolean {
     const lane = this.lanes.get(job, item);
@@ -170,7 +170,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   /**
    * Fires a batch of items: one ledger transaction for all of them. A request whose fire time is
-   * still ahead (prepared early) holds its item's marker from now on, and its handler is entered
+   * still ahead (prepared early) holds its item from now on (in flight in our ledger), and its handler is entered
    * at the fire time; if the item is still running now, the request waits for its fire time
    * instead and the overlap policy applies then. A run whose handler has ended and whose release
    * is still being written no longer runs: a fire for its item waits for that release (one per
@@ -279,12 +279,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     });
   }
 
-  /** Whether the run still holds its marker, read now after the fence moved. */
+  /** Whether our ledger still holds the run, read now after the fence moved. */
   private async stillHeld(req: FireRequest): Promise<'held' | 'gone' | 'unknown'> {
     try {
       return (await this.opts.ledger.confirmFence(req.job, req.item, req.fireTime)) ? 'held' : 'gone';
     } catch (err) {
-      this.opts.log.warn({ err, job: req.job, item: req.item }, 'could not read the run marker after the fence moved: run not started, given back');
+      this.opts.log.warn({ err, job: req.job, item: req.item }, 'could not read our ledger after the fence moved: run not started, given back');
       return 'unknown';
     }
   }
@@ -418,7 +418,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     else for (const req of batch) this.settleLane(req);
   }
 
-  /** The run holds its marker from now on; its handler is entered once `gate` (its fire time) resolves. */
+  /** The run holds its item from now on; its handler is entered once `gate` (its fire time) resolves. */
   private start(req: FireRequest, token: string, gate: Promise<void> | undefined): void {
     const lane = this.lanes.get(req.job, req.item)!;
     const abort = new RunAbort();
@@ -452,24 +452,24 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       if (!abort.aborted) this.checkLeaseIfStale();
     } else if (!abort.aborted) this.checkLease();
     // Our member node written since the run was begun (ahead of its instant): our own update, or an
-    // operator's forced remove or reshard that took the marker — the item may be someone else's
-    // now (fleet simulation, seed 3946). The marker is read before the handler may be entered.
+    // operator's forced remove or reshard that took the run — the item may be someone else's
+    // now (fleet simulation, seed 3946). Our ledger is read before the handler may be entered.
     const moved = !abort.aborted && this.opts.ledger.fenceMoved(req.job, req.item);
     const held = moved ? await this.stillHeld(req) : 'held';
     if (moved && !abort.aborted) this.checkLease(); // after a round trip to ZooKeeper
     if (abort.aborted || held === 'unknown') {
-      // Lease lost or aborted before its fire time came, or the marker could not be read: the
+      // Lease lost or aborted before its fire time came, or our ledger could not be read: the
       // handler never ran; the item's next owner runs this fire (it stays in flight).
       prepared.dispose();
       await this.giveBack(req);
       return;
     }
     if (held === 'gone') {
-      // Nothing to release: the marker is gone, and the fire stays in flight. Said as a begin that
+      // Nothing to release: the run is gone from our ledger, and the fire stays in flight. Said as a begin that
       // found a fire left in flight (`takeover`): if the item is still ours, the scheduler takes
       // it over at once and runs the fire again; else its next owner does.
       prepared.dispose();
-      runLog().warn('run not started: its marker was deleted by a forced remove or reshard before its fire time');
+      runLog().warn('run not started: a forced remove or reshard took it before its fire time');
       this.emit('notStarted', req, 'takeover');
       return;
     }
@@ -515,7 +515,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     run.releasing = true;
     if (!this.leaseLost) {
       const written = await this.opts.ledger.release({ ...report, keepInFlight: outcome === 'interrupted' });
-      if (!written) runLog().warn('run outcome not recorded (marker lost)');
+      if (!written) runLog().warn('run outcome not recorded (the run was no longer ours)');
     }
     this.opts.recorder?.record({ ...report, fireId, worker: this.opts.workerId, fencingToken: token, reason: recordedReason(req.reason), startedAt: new Date(startedAt), endedAt: new Date(this.clock.now()), stagesDone: stages.completedSoFar });
     this.emit('finished', report);

@@ -24,7 +24,7 @@ const ENTRY_GROWTH_BYTES = 64;
 /** Hex characters per byte of the bitmaps a multi may lengthen: `b`, `f` and a new group's. */
 const BITMAP_GROWTH_PER_BYTE = 6;
 
-/** A ledger write's changes to clear soon: a run that ended without our release (its marker was taken). */
+/** A ledger write's changes to clear soon: a run that ended without our release (a forced operation took it). */
 const FORGET_WINDOW_MS = 10;
 /** When such a write failed (a connection drop): tried again after this, unless another write carried it. */
 const FORGET_RETRY_MS = 1000;
@@ -40,16 +40,17 @@ export interface LedgerWriterParts {
 }
 
 /**
- * The member's one ledger writer (run protocol v2, step 2: docs/design/run-protocol-v2.md). Begins,
- * releases and marker drops commit through it (it is their `MultiCommitter`): it has at most one
+ * The member's one ledger writer (run protocol v2: docs/design/run-protocol-v2.md). Begins,
+ * releases and orphan drops commit through it (it is their `MultiCommitter`): it has at most one
  * multi in flight, and appends to each the writes of the ledger parts that multi changes — the
  * ledger as committed plus the multi's `LedgerDelta`, each version-checked. Only this member writes
  * its ledger while it lives, so the versions are known here; after an outcome it cannot know (a
  * connection drop) or a refused ledger write, the ledger is read again before the next write.
- * The ledger is written beside the markers and progress records; takeovers read it (they plan and
- * wait by it), and an operator's removal of items rewrites a part without them (then our next
- * write of it is refused and the ledger read again). The fleet simulation checks at every
- * transaction that it says what the markers say.
+ * The ledger is what holds the member's runs (its `f` bits; there are no markers): the member
+ * asks it of its own runs, takeovers plan and wait by it, views show it, and an operator's removal
+ * of items rewrites a part without them (then our next write of it is refused and the ledger read
+ * again). The fleet simulation checks at every transaction who writes it and that no item is in
+ * flight in two live members' ledgers (invariant (h)).
  */
 export class LedgerWriter implements MultiCommitter {
   private readonly zk: ZkSession;
@@ -74,7 +75,7 @@ export class LedgerWriter implements MultiCommitter {
   /** Read the ledger again before the next write. */
   private stale = false;
   private tail: Promise<unknown> = Promise.resolve();
-  /** Runs that ended without our release (their marker was taken): cleared by the next write. */
+  /** Runs that ended without our release (a forced operation took them): cleared by the next write. */
   private forgotten: Array<{ job: string; item: number; fireMs: number }> = [];
   /** Items that left us: their claims (`b`) go with the next write. */
   private left: Array<{ job: string; item: number }> = [];

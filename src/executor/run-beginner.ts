@@ -7,7 +7,6 @@ import type { LedgerWriter } from './ledger-writer.js';
 import { holdsRuns } from './holds-runs.js';
 import { whenLive } from '../zk/when-live.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
-import { encodeMarker } from '../model/running-marker.js';
 import { encodeProgress, withOutcome, type ProgressRecord } from '../model/progress-record.js';
 import { isoOf, isoOfDate, maxIso } from '../model/iso-time.js';
 import { isMalformedDataError, type MalformedDataError } from '../errors/malformed-data-error.js';
@@ -32,7 +31,7 @@ export interface BeginRequest extends BeginAsk {
 export type BeginResult =
   /** `notes`: the fires not run this begin recorded (the request's, less those accounted for already). */
   | { status: 'started'; token: string; notes: FireNotes }
-  /** Another run holds the item's marker (here or on another worker). */
+  /** Another run holds the item (here or on another worker). */
   | { status: 'busy' }
   /** The item (or our membership) no longer exists. */
   | { status: 'gone' }
@@ -71,9 +70,13 @@ export interface RunBeginnerParts {
 }
 
 /**
- * The begin half of the run protocol (the release half is `RunReleaser`): takes the running
- * marker of every item firing at one instant and records each fire as in flight, in as few
- * multis as the request size allows, each checking our member node at the begin fence.
+ * The begin half of the run protocol (the release half is `RunReleaser`): records each fire of
+ * the items firing at one instant as in flight — in the item's record and, through our ledger
+ * writer, in our ledger (run protocol v2: the ledger's `f` bit holds the run) — in as few multis
+ * as the request size allows, each checking our member node at the begin fence. Two runs of an
+ * item never overlap because only its owner begins it (the fence), never while a run of it is
+ * going on here (the executor's lanes), and a new owner waits for the old one's run to leave its
+ * ledger (`ItemTakeovers`).
  */
 export class RunBeginner {
   private readonly zk: ZkSession;
@@ -98,17 +101,17 @@ export class RunBeginner {
   }
 
   /**
-   * Takes the marker of every item and records each fire as in flight: as many items per multi as
-   * fit in the client's `maxRequestBytes` (one multi for a few thousand items at the default size),
-   * the rest in the next ones.
+   * Records each fire as in flight: as many items per multi as fit in the client's
+   * `maxRequestBytes` (one multi for a few thousand items at the default size), the rest in the
+   * next ones.
    */
   async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
     const results: Array<BeginResult | undefined> = new Array(requests.length);
     try {
       await this.beginRounds(requests, results);
     } catch (err) {
-      // Never leave an item stuck: what began holds its marker and is run (and released) by the
-      // caller; the rest did not begin, and is reported so that the caller records it.
+      // Never leave an item stuck: what began is in flight in our ledger and is run (and released)
+      // by the caller; the rest did not begin, and is reported so that the caller records it.
       const failed = requests.filter((_, i) => results[i] === undefined).length;
       this.log.error({ err, items: failed }, 'could not begin runs');
       for (let i = 0; i < requests.length; i++) results[i] ??= { status: 'error', error: err };
@@ -215,11 +218,8 @@ export class RunBeginner {
         p.record = record;
         p.notes = notes;
         p.history = !!(notes.missed || notes.skipped || r.poison);
-        const marker = encodeMarker({ member: this.member.name, worker: this.member.workerId, fireTime, attempt: r.attempt, startedAt });
-        tx.create(this.paths.running(r.job, r.item), marker, 'ephemeral');
-        // A poisoned fire is recorded, not run: the marker is created and removed in the same
-        // multi, which proves that no run holds the item while its record is written.
-        if (r.poison) tx.remove(this.paths.running(r.job, r.item));
+        // (A poisoned fire is recorded, not run: nothing is put in flight. No run holds the item
+        // while its record is written: the item is ours, and runs elsewhere were waited for.)
         tx.setData(this.paths.item(r.job, r.item), encodeProgress(record, this.member.name), cached.version);
         if (p.history) this.histories.op(tx, r.job, r.item, cached, record.recent ?? []);
         this.ledger.reserve(tx, r.job, r.item);
@@ -233,12 +233,11 @@ export class RunBeginner {
       // Our ledger was not as we knew it (an outcome we could not know): it is read again first.
       suffixRejected: (_err, pending) => pending,
       committed: (done) => {
-        const progressOp = (p: Pending) => (p.r.poison ? 2 : 1);
-        const mtime = done[0]?.results[progressOp(done[0].request)]?.stat?.mtime;
+        const mtime = done[0]?.results[0]?.stat?.mtime;
         if (this.clock && sent !== undefined && mtime !== undefined) this.clock.observe(sent, this.clock.localNow(), mtime);
         for (const { request: p, results: out } of done) {
           const { r } = p;
-          const stat = out[progressOp(p)]!.stat!;
+          const stat = out[0]!.stat!;
           const prev = this.progress.get(r.job, r.item);
           this.progress.set(r.job, r.item, {
             ...prev,
@@ -246,7 +245,7 @@ export class RunBeginner {
             version: stat.version,
             stamp: { mzxid: stat.mzxid, by: sequenceOf(this.member.name) },
             createdAt: stat.ctime,
-            historyVersion: p.history ? (out[progressOp(p) + 1]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
+            historyVersion: p.history ? (out[1]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
             historyDirty: p.history ? false : prev?.historyDirty,
           });
           const notes = p.notes!;
@@ -260,13 +259,8 @@ export class RunBeginner {
       rejected: async (p, err, opOffset) => {
         const { r } = p;
         p.cached = undefined;
-        if (p.history && opOffset === (r.poison ? 3 : 2)) {
+        if (p.history && opOffset === 1) {
           await this.load(r.job, r.item, true); // the history changed or appeared meanwhile
-        } else if (err.reason instanceof NodeExistsError) {
-          // Usually another run's marker; but it is ours when an earlier begin of this fire was
-          // applied without our knowing (an unknown outcome read from a server behind it).
-          const [found] = await this.inspectBegin([p], 'busy');
-          if (found !== 'retry') results[p.i] = found!;
         } else if (err.reason instanceof NoNodeError) results[p.i] = { status: 'gone' };
         else if (err.reason instanceof BadVersionError) await this.load(r.job, r.item, true);
         else throw err;
@@ -296,22 +290,21 @@ export class RunBeginner {
    * sees the fire in the progress record and our ledger.
    */
   private async afterUnknownBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes }>): Promise<Array<BeginResult | 'retry'>> {
-    const found = await whenLive(this.zk, () => this.inspectBegin(requests, 'retry'));
+    const found = await whenLive(this.zk, () => this.inspectBegin(requests));
     return found ?? requests.map(() => ({ status: 'gone' }));
   }
 
   /**
    * Whether each begin was applied: our ledger (read now) has its fire in flight. `notes`: what the
-   * multi sent for the request was to record (what it recorded, if applied). `otherwise`: what a
-   * begin not applied is (`busy` when another run's marker refused it).
+   * multi sent for the request was to record (what it recorded, if applied).
    */
-  private async inspectBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes }>, otherwise: 'retry' | 'busy'): Promise<Array<BeginResult | 'retry'>> {
+  private async inspectBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes }>): Promise<Array<BeginResult | 'retry'>> {
     const held = await holdsRuns(this.ledger, requests.map(({ r }) => r));
     return Promise.all(
       requests.map(async ({ r, notes }, k): Promise<BeginResult | 'retry'> => {
         const progress = await this.zk.getDataIfExists(this.paths.item(r.job, r.item));
         await this.load(r.job, r.item, true);
-        if (!held[k] || !progress) return otherwise === 'busy' ? { status: 'busy' } : 'retry';
+        if (!held[k] || !progress) return 'retry';
         this.log.info({ job: r.job, item: r.item, fireTime: r.fireTime.toISOString() }, 'begin was applied before the connection dropped');
         return { status: 'started', token: progress.stat.mzxid.toString(), notes: notes ?? {} };
       }),

@@ -3,10 +3,10 @@ import { ItemMap } from './item-map.js';
 /**
  * The worker's membership as the ledger sees it. `fenceVersion`/`refreshFence`: the data version of
  * its member node, which an operator's forced `remove`/`reshard` bumps in the same transaction
- * that deletes its running markers. Every release checks it, so that a run whose marker was
- * deleted that way can never delete the marker of the item's next run, even when the item's node
- * was made anew and reached the data version the release expects (F7). Without them, releases
- * are not fenced (tests of the ledger alone).
+ * that takes runs out of its ledger. Every release checks it, so that a run taken that way can
+ * never write over the item's next run, even when the item's node was made anew and reached the
+ * data version the release expects (F7). Without them, releases are not fenced (tests of the
+ * ledger alone).
  */
 export interface LedgerMember {
   readonly name: string;
@@ -25,8 +25,8 @@ export interface LedgerMember {
   owns?(job: string, item: number): boolean;
   /**
    * Whether every move of the member node's version after `from` up to `to` is known to be the
-   * leader's (it writes assignments there and deletes no marker): a run fenced at `from` still
-   * holds its marker at `to` without reading it. Without it, never.
+   * leader's (it writes assignments there and takes no run): a run fenced at `from` still holds
+   * its item at `to` without reading our ledger. Without it, never.
    */
   leaderFencesOnly?(from: number, to: number): boolean;
 }
@@ -34,7 +34,7 @@ export interface LedgerMember {
 /**
  * The fence of each run going on here: the version of our member node (see LedgerMember) known
  * when the run began, or verified since. A release or attempt record of the run checks that
- * version; when it moved, the run goes on only while its marker is still ours (`verified`).
+ * version; when it moved, the run goes on only while our ledger still holds it (`confirmFence`).
  */
 export class RunFences {
   private readonly byItem = new ItemMap<number>();

@@ -33,9 +33,9 @@ function describeNotes(notes: FireNotes): Record<string, { count: number; latest
 }
 
 /**
- * The run protocol's ZooKeeper side. `begin` takes the running markers of every item firing at one
- * instant and records each fire as in flight, in one transaction (`RunBeginner`); `release` drops
- * markers and records outcomes, batching the releases of a 10 ms window into one transaction
+ * The run protocol's ZooKeeper side. `begin` records each fire of the items firing at one instant
+ * as in flight — in the item records and our ledger — in one transaction (`RunBeginner`); `release`
+ * records outcomes and takes the runs out of our ledger, batching the releases of a 10 ms window into one transaction
  * (`RunReleaser`); the rest is here: notes of fires not run, attempts, fences, retiring items. The
  * cost is two transactions per fire instant, whatever the number of items, as long as they fit in
  * one request (`maxRequestBytes`: about 2,700 items at ZooKeeper's default `jute.maxbuffer`; each
@@ -120,7 +120,7 @@ export class RunLedger {
   }
 
   /**
-   * Takes the marker of every item and records each fire as in flight (see `RunBeginner`): as
+   * Records each fire as in flight, in the item's record and our ledger (see `RunBeginner`): as
    * many items per multi as fit in the client's `maxRequestBytes`, the rest in the next ones.
    */
   begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
@@ -142,7 +142,7 @@ export class RunLedger {
   }
 
   /**
-   * Records the end of a run and drops its marker; resolves false if we no longer held it. The
+   * Records the end of a run and takes it out of our ledger; resolves false if we no longer held it. The
    * releases of a short window share their multis (see `RunReleaser`).
    */
   release(req: ReleaseRequest): Promise<boolean> {
@@ -167,27 +167,21 @@ export class RunLedger {
   }
 
   /**
-   * Removes our own marker of the item that no run of ours holds (its release could not be
-   * written), only while the item's record is at the version last loaded: markers are all at
-   * version 0, so a begin since then (anyone's: it writes the record) may have put a marker there
-   * that is not this one. Its run at `fireMs` leaves our ledger in the same multi (only that run:
-   * not a later one). Resolves whether the marker is gone; false: the record changed, load it and
-   * look again.
+   * Takes out of our ledger our run of the item at `fireMs` that no run of ours holds (its release
+   * could not be written, or its handler never started), only while the item's record is at the
+   * version last loaded (a begin since then, anyone's, writes the record). Only that run: not a
+   * later one. Resolves true once it is out; false: the record changed, load it and look again.
    */
-  async dropOrphanMarker(job: string, item: number, fireMs: number): Promise<boolean> {
+  async dropOrphanRun(job: string, item: number, fireMs: number): Promise<boolean> {
     const cached = this.progress.get(job, item);
     if (!cached || cached.version < 0) return false;
     try {
-      const tx = this.writer.transaction().check(this.paths.item(job, item), cached.version).remove(this.paths.running(job, item), 0);
+      const tx = this.writer.transaction().check(this.paths.item(job, item), cached.version);
       this.writer.change(tx, { ended: [{ job, item, fireMs }] });
       await this.writer.commit(tx);
       return true;
     } catch (err) {
       if (!(err instanceof ZkTransactionError)) throw err;
-      if (err.reason instanceof NoNodeError && err.failedIndex === 1) {
-        this.writer.forget(job, item, fireMs); // gone already: so goes its entry in our ledger
-        return true;
-      }
       if (err.reason instanceof BadVersionError || err.reason instanceof NoNodeError) return false;
       throw err;
     }
@@ -294,7 +288,7 @@ export class RunLedger {
   /**
    * After a write of the run failed its fence check, or `fenceMoved` (the member node's version
    * moved): whether our ledger still holds the run (in flight at its fire) — a forced remove or
-   * reshard clears it there in the transaction that moves the fence (and deletes its marker). If
+   * reshard clears it there in the transaction that moves the fence. If
    * it does, its fence becomes the member node's version now.
    */
   async confirmFence(job: string, item: number, fireTime: Date): Promise<boolean> {
@@ -311,8 +305,7 @@ export class RunLedger {
 
   /**
    * Records the attempt number of a retry, only while the run is still ours (our member node at
-   * its fence, or our ledger holds it; unfenced, its marker) and the record shows this run in
-   * flight; rejects (`RUN_NOT_HELD`, or the ZooKeeper error) otherwise,
+   * its fence, or our ledger holds it) and the record shows this run in flight; rejects (`RUN_NOT_HELD`, or the ZooKeeper error) otherwise,
    * and the attempt must not be made.
    */
   async recordAttempt(job: string, item: number, fireTime: Date, attempt: number): Promise<void> {
@@ -324,21 +317,21 @@ export class RunLedger {
       }
       const record = { ...cached.record, inFlight: { ...flight, attempt } };
       // Held while our member node is at the run's fence (a forced operation that takes the run
-      // moves it; then `confirmFence` asks our ledger), or, unfenced, while the marker is there.
+      // moves it; then `confirmFence` asks our ledger); unfenced (tests of the ledger alone), the
+      // record's version check alone.
       const fence = this.fences.of(job, item);
       const tx = this.zk.transaction();
       if (fence !== undefined) tx.check(this.paths.member(this.member.name), fence);
-      else tx.check(this.paths.running(job, item), 0);
-      const fenced = fence !== undefined;
+      const first = fence === undefined ? 0 : 1;
       tx.setData(this.paths.item(job, item), encodeProgress(record, this.member.name), cached.version);
       try {
         const out = await this.zk.commit(tx);
-        const stat = out[1]!.stat!;
+        const stat = out[first]!.stat!;
         this.progress.set(job, item, { ...cached, record, version: stat.version, stamp: { mzxid: stat.mzxid, by: sequenceOf(this.member.name) } });
         return;
       } catch (err) {
         const failed = err instanceof ZkTransactionError && err.reason instanceof BadVersionError ? err.failedIndex : undefined;
-        if (tries >= 2 || failed === undefined || (failed === 0 && !fenced)) throw err;
+        if (tries >= 2 || failed === undefined) throw err;
         if (failed === 0) {
           if (!(await this.confirmFence(job, item, fireTime))) throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} was taken by a forced remove or reshard: attempt ${attempt} not made`);
         } else await this.load(job, item, true);

@@ -32,8 +32,8 @@ export interface ReleaseRequest extends RunReport {
 
 /**
  * How long the first release waits for others to share its multi. Runs of one instant that end
- * together (within this window) cost one release transaction; a marker is held at most this much
- * longer than its run.
+ * together (within this window) cost one release transaction; a run stays in flight in our ledger
+ * at most this much longer than its handler.
  */
 const RELEASE_WINDOW_MS = 10;
 
@@ -71,7 +71,7 @@ interface PendingRelease {
 }
 
 /**
- * Records the ends of runs and drops their markers: the releases of a RELEASE_WINDOW_MS window go
+ * Records the ends of runs and takes them out of our ledger: the releases of a RELEASE_WINDOW_MS window go
  * out together (group commit: the runs of one instant end over several event-loop turns), in as few
  * multis as `commitBatched` fits them in. Each release is version-checked against the item's record
  * as last read and fenced by our member node's version (see `RunFences`); a release that is no longer
@@ -125,11 +125,11 @@ export class RunReleaser {
 
   /**
    * Writes the batch until every release in it is settled. A read or multi that meets a connection
-   * drop must not cost a release: its marker would stay as long as the session lives, and the
-   * item's next owner would wait for it for good (fleet simulation, seed 36648: a refused fence
-   * check, then a connection drop while reading our member node, gave a whole batch up). What is
-   * not settled is written again once the session is usable; when the session ends first, its
-   * markers went with it.
+   * drop must not cost a release: its run would stay in flight in our ledger as long as the session
+   * lives, and the item's next owner would wait for it for good (fleet simulation, seed 36648: a
+   * refused fence check, then a connection drop while reading our member node, gave a whole batch
+   * up). What is not settled is written again once the session is usable; when the session ends
+   * first, its runs in flight are the interrupted fires its items' next owners run again.
    */
   private async writeWhileLive(batch: PendingRelease[]): Promise<void> {
     const { zk, log } = this.parts;
@@ -210,7 +210,6 @@ export class RunReleaser {
           recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: member.workerId, durationMs, error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
         };
         p.history = withHistory.has(p);
-        tx.remove(paths.running(req.job, req.item), 0); // markers are never changed after their create
         tx.setData(paths.item(req.job, req.item), encodeProgress(p.record, member.name), cached.version);
         if (p.history) histories.op(tx, req.job, req.item, cached, p.record.recent ?? []);
         ledger.reserve(tx, req.job, req.item);
@@ -223,14 +222,14 @@ export class RunReleaser {
       committed: (done) => {
         for (const { request: p, results } of done) {
           const { job, item } = p.req;
-          const stat = results[1]!.stat!;
+          const stat = results[0]!.stat!;
           const prev = progress.get(job, item);
           progress.set(job, item, {
             record: p.record!,
             version: stat.version,
             stamp: { mzxid: stat.mzxid, by: sequenceOf(member.name) },
             createdAt: stat.ctime,
-            historyVersion: p.history ? (results[2]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
+            historyVersion: p.history ? (results[1]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
             historyDirty: !p.history,
             historyDueAt: p.history ? histories.nextDueAt() : prev?.historyDueAt,
             retiring: prev?.retiring,
@@ -240,7 +239,7 @@ export class RunReleaser {
       },
       rejected: async (p, err, opOffset) => {
         const { req } = p;
-        const onHistory = opOffset === 2;
+        const onHistory = opOffset === 1;
         if (err.reason instanceof BadVersionError || (onHistory && err.reason instanceof NodeExistsError)) {
           // Someone else wrote the item since our begin. Retry only while the record still shows
           // this run in flight as ours: otherwise the item moved on (a forced remove or reshard
@@ -254,8 +253,8 @@ export class RunReleaser {
           this.refuse(p, 'item no longer shows this run in flight; outcome not recorded');
           return 'drop';
         }
-        // Our marker (or the item) is gone: we no longer hold the run, so we must not write.
-        this.refuse(p, 'run marker gone before release; outcome not recorded', err);
+        // The item is gone: we no longer hold the run, so we must not write.
+        this.refuse(p, 'item gone before release; outcome not recorded', err);
         return 'drop';
       },
       prefixRejected: async (err, pending) => {
@@ -286,7 +285,7 @@ export class RunReleaser {
           await Promise.all(sent.map(({ req }) => progress.load(req.job, req.item, true)));
           return holdsRuns(ledger, sent.map((p) => p.req));
         });
-        if (held === undefined) return 'stop'; // the session ended: its markers went with it
+        if (held === undefined) return 'stop'; // the session ended: its runs are its items' next owners' to run again
         sent.forEach((p, k) => {
           if (held[k]) return;
           // Our release was applied, or a forced remove or reshard took the run meanwhile (fleet

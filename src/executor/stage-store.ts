@@ -18,8 +18,8 @@ export interface StageFences {
  * The stages of one run (one fire of one item). A completed stage is recorded in ZooKeeper, only
  * while this run still holds the item — checked as releases are, by the run's fence (our member
  * node's version, which a forced remove or reshard moves when it takes the run from our ledger;
- * then our ledger says whether the run is still ours), or by the marker when runs are not fenced
- * — and skipped when the fire runs again (retry, or a re-run on another worker after failover).
+ * then our ledger says whether the run is still ours; not checked when runs are not fenced, in
+ * tests of the stages alone) — and skipped when the fire runs again (retry, or a re-run on another worker after failover).
  */
 export class RunStages {
   private loaded: { record: StageRecord; version: number } | undefined;
@@ -72,19 +72,20 @@ export class RunStages {
     };
     for (let tries = 0; ; tries++) {
       // Held while our member node is at the run's fence (a forced operation that takes the run
-      // moves it; then `confirmFence` asks our ledger), or, unfenced, while the marker is there.
+      // moves it; then `confirmFence` asks our ledger); unfenced (tests of the stages alone), not
+      // checked.
       const fence = this.fences?.fenceOf(this.job, this.item);
       const tx = this.zk.transaction();
       if (fence) tx.check(fence.path, fence.version);
-      else tx.check(this.paths.running(this.job, this.item));
+      const first = fence ? 1 : 0;
       if (loaded.version < 0) tx.create(path, encodeJson(record));
       else tx.setData(path, encodeJson(record), loaded.version);
       try {
         const out = await this.zk.commit(tx);
-        this.loaded = { record, version: out[1]?.stat?.version ?? 0 };
+        this.loaded = { record, version: out[first]?.stat?.version ?? 0 };
         return;
       } catch (err) {
-        if (!(err instanceof ZkTransactionError) || err.failedIndex > 0) throw err;
+        if (!(err instanceof ZkTransactionError) || err.failedIndex >= first) throw err;
         // The fence moved: our own member update, or a forced operation that took the run.
         if (tries === 0 && fence && err.reason instanceof BadVersionError && (await this.fences!.confirmFence(this.job, this.item, this.fireTime))) continue;
         throw new ZkshardError('STAGE_FENCED', `stage "${name}": this run no longer holds item ${this.item} of ${this.job}; stage not recorded`, { cause: err });
@@ -106,7 +107,7 @@ export class RunStages {
   }
 }
 
-/** Makes a `RunStages` per run; `fences`: the run ledger's (without, stage writes check the marker). */
+/** Makes a `RunStages` per run; `fences`: the run ledger's (without, stage writes are not fenced). */
 export class StageStore {
   constructor(
     private readonly zk: ZkSession,

@@ -133,7 +133,7 @@ export class GroupMember {
 
   /**
    * The member node's data version as last known: the fence of this worker's runs. An operator's
-   * forced `remove`/`reshard` bumps it in the transaction that deletes running markers of ours, the
+   * forced `remove`/`reshard` bumps it in the transaction that takes runs out of our ledger, the
    * leader in the transaction that moves items of ours to another member; the node is watched, so
    * that bump is known here as soon as its watch event arrives.
    */

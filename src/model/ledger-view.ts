@@ -71,7 +71,7 @@ export interface LedgerDisagreement {
   detail: string;
 }
 
-/** What a takeover read of an item, in this order: the ledgers (`parts`), then the record, then the marker. */
+/** What a takeover read of an item, in this order: the ledgers (`parts`), then the record. */
 export interface TakeoverReads {
   job: string;
   item: number;
@@ -86,33 +86,24 @@ export interface TakeoverReads {
    * member's later writes of that part keep the entry current): such a claim is before this.
    */
   bornAtMs: number | undefined;
-  /** The running marker as read after the record: its member and fire; undefined: none. */
-  marker: { member: string; fireTime: string } | undefined;
   /** The member taking the item over (its own runs may have begun after the parts were read). */
   me: string;
 }
 
 /**
- * Where the ledgers, read before the record and the marker, contradict them (run protocol v2,
- * step 3b: what step 4 will decide on alone must say what the markers and records say today);
- * undefined when they agree (`computed`: the item's view of `reads`, if the caller has it). Sound whatever happened between the reads, as long as the item was
- * `me`'s throughout them, because then nobody else can begin it (the move fenced its last owner):
- * a marker of another member was taken before the parts were read and is dropped only with its
- * ledger bit (a release, or an operator's removal, which clears both); a gone member's ledger
- * never changes again; claims and records only grow, and an item made anew has a newer record
- * (its stamp supersedes gone members' entries) and a later birth (which bounds live ones' claims).
+ * Where the ledgers, read before the record, contradict it (run protocol v2, step 3b: what the
+ * takeover decides on must say what the record says); undefined when they agree (`computed`: the
+ * item's view of `reads`, if the caller has it). Sound whatever happened between the reads, as
+ * long as the item was `me`'s throughout them, because then nobody else can begin it (the move
+ * fenced its last owner): a gone member's ledger never changes again; claims and records only grow,
+ * and an item made anew has a newer record (its stamp supersedes gone members' entries) and a later
+ * birth (which bounds live ones' claims).
  */
 export function takeoverDisagreement(reads: TakeoverReads, computed?: ItemLedgerView): string | undefined {
-  const { job, item, parts, record, stamp, marker, me, bornAtMs } = reads;
+  const { job, item, parts, record, stamp, me, bornAtMs } = reads;
   if (!record || !stamp) return undefined;
   const view = computed ?? itemLedgerView(parts, job, item, stamp);
   const iso = (ms: number): string => new Date(ms).toISOString();
-  if (marker && marker.member !== me) {
-    const fireMs = Date.parse(marker.fireTime);
-    if (!view.inFlight.some((f) => f.member === marker.member && f.live && f.fireMs === fireMs)) {
-      return `running marker of ${marker.member} at ${marker.fireTime}, but no current ledger has that run in flight (ledgers: ${describeFlights(view.inFlight)})`;
-    }
-  }
   const flight = record.inFlight;
   for (const f of view.inFlight) {
     if (f.live || f.member === me) continue;
@@ -132,8 +123,4 @@ export function takeoverDisagreement(reads: TakeoverReads, computed?: ItemLedger
     return `a ledger claims ${iso(view.claimMs)}, past the record's frontier ${record.lastScheduled ?? '(none)'}${bornAtMs === undefined ? '' : ` and its birth ${iso(bornAtMs)}`}`;
   }
   return undefined;
-}
-
-function describeFlights(flights: readonly LedgerRunInFlight[]): string {
-  return flights.length === 0 ? 'none' : flights.map((f) => `${f.member}${f.live ? '' : ' (gone)'} at ${new Date(f.fireMs).toISOString()}`).join(', ');
 }

@@ -8,7 +8,7 @@ import { sequenceOf } from '../zk/zk-paths.js';
 export type RunOutcome = 'success' | 'failed' | 'timeout' | 'aborted' | 'interrupted' | 'skipped' | 'missed';
 export const RUN_OUTCOMES: readonly RunOutcome[] = ['success', 'failed', 'timeout', 'aborted', 'interrupted', 'skipped', 'missed'];
 
-/** A fire being run right now (or interrupted: still set with no running marker). */
+/** A fire being run right now (or interrupted: still set with no run going on). */
 export interface InFlightRun {
   /** ISO fire time. */
   fireTime: string;
@@ -45,8 +45,8 @@ export interface RecentOutcome {
 }
 
 /**
- * An item's progress record (`/jobs/<job>/items/<i>`), written by whoever holds the item's running
- * marker. With it a new owner knows what the last owner took on and whether it finished.
+ * An item's progress record (`/jobs/<job>/items/<i>`), written by whoever runs the item (its
+ * owner, its run in flight in its ledger). With it a new owner knows what the last owner took on and whether it finished.
  */
 export interface ProgressRecord {
   /** ISO time of the latest fire taken on (started, or deliberately skipped/missed). */

@@ -28,17 +28,18 @@ const LATE_JOBS_LOGGED = 20;
 /** What the scheduler needs of the executor. */
 export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'holdsFire' | 'on'>;
 /** What the scheduler needs of the run ledger. */
-export type ProgressSource = Pick<RunLedger, 'loadStamped' | 'createdAt' | 'retire' | 'recordNotes' | 'dropOrphanMarker' | 'ownRunInFlight'>;
+export type ProgressSource = Pick<RunLedger, 'loadStamped' | 'createdAt' | 'retire' | 'recordNotes' | 'dropOrphanRun' | 'ownRunInFlight'>;
 /** What the scheduler needs of the ZooKeeper session. */
-export type MarkerReader = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
+/** The session reads of the scheduler (the waits on runs elsewhere: ledger parts, member nodes). */
+export type SchedulerReads = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
 
 export interface FireSchedulerOptions {
-  zk: MarkerReader;
+  zk: SchedulerReads;
   paths: ZkPaths;
   executor: FireTarget;
   ledger: ProgressSource;
   log: Logger;
-  /** This worker's member name (a running marker of ours is our own run, not someone else's). */
+  /** This worker's member name (a run in flight in our ledger is our own, not someone else's). */
   memberName: () => string;
   /** Time and timers. @default systemClock */
   clock?: Clock;
@@ -53,14 +54,14 @@ export interface FireSchedulerOptions {
   clockTrusted?: () => boolean;
   /** The members' ledgers as takeovers read them (see `ItemTakeoversOptions.ledgerReads`). Unset: not read. */
   ledgerReads?: ItemTakeoversOptions['ledgerReads'];
-  /** Told of every contradiction a takeover found between the ledgers and the record or marker. */
+  /** Told of every contradiction a takeover found between the ledgers and the record. */
   onLedgerDisagreement?: ItemTakeoversOptions['onLedgerDisagreement'];
 }
 
 /**
  * Fires this worker's own items on their jobs' cron schedules: one timer for the earliest next
  * fire of all jobs; every item due at an instant goes to the executor as one batch, handed over
- * `executor.prepareLeadMs()` ahead of the instant so that its markers are taken when it comes
+ * `executor.prepareLeadMs()` ahead of the instant so that its begin is committed when it comes
  * (the handlers are entered at the instant itself). When the worker takes over an item it first
  * plans the takeover (`ItemTakeovers`: re-run of an interrupted fire, missed fires by the misfire
  * policy).
@@ -378,10 +379,10 @@ export class FireScheduler {
         this.opts.log.error({ job: req.job, item: req.item, fireTime: req.fireTime.toISOString(), reason: req.poison?.reason }, 'fire given up: recorded as failed');
         break;
       case 'busy':
-        // Another run holds the item's marker. The item is planned again: the takeover waits for
-        // a foreign marker to go and then handles the fires since the item's last scheduled one
-        // (this one among them) by the misfire policy; it removes a marker of ours that no run
-        // of ours holds (such an orphan would make every later begin busy).
+        // Another run holds the item. The item is planned again: the takeover waits for a run
+        // elsewhere to end and then handles the fires since the item's last scheduled one (this
+        // one among them) by the misfire policy; it clears a run of ours in our ledger that no run
+        // of ours holds.
         if (trigger) s.pendingTriggers.set(req.item, req);
         this.takeovers.request(req.job, req.item);
         break;
@@ -438,7 +439,7 @@ export class FireScheduler {
    * The stall check: an owned, enabled item whose latest fire instant passed STALL_GRACE_MS ago
    * without being begun, taken on elsewhere or recorded, and that does not run here, is reported
    * (error log, `onStalled`) and recovered by a takeover, which plans from what ZooKeeper holds
-   * (re-runs a fire left in flight, removes an orphaned marker of ours, records missed fires).
+   * (re-runs a fire left in flight, clears an orphaned run in our ledger, records missed fires).
    */
   private checkStalled(): void {
     if (this.state !== 'started') return;

@@ -10,7 +10,6 @@ import type { Clock } from '../clock/clock.js';
 import { RefreshLoop } from '../zk/refresh-loop.js';
 import { RequestSlots } from '../zk/request-slots.js';
 import { planTakeover } from './plan-takeover.js';
-import { decodeMarker } from '../model/running-marker.js';
 import type { ProgressRecord } from '../model/progress-record.js';
 import { keyOf, settleFires, type JobState } from './job-state.js';
 import type { LedgerReads } from './ledger-reads.js';
@@ -27,7 +26,7 @@ const MAX_TAKEOVER_ROUNDS = 5;
 const TAKEOVER_RETRY_MS = 250;
 const TAKEOVER_RETRY_MAX_MS = 5000;
 /**
- * Takeovers reading ZooKeeper at once, at most (each reads the item's record, history and marker);
+ * Takeovers reading ZooKeeper at once, at most (each reads the item's record and history, and its job's ledger parts);
  * the others wait their turn. A worker taking over 20,000 items at once sent 60,000 reads at once.
  */
 export const TAKEOVERS_READING_MAX = 256;
@@ -51,18 +50,18 @@ export interface ItemTakeoversOptions {
   zk: Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
   paths: ZkPaths;
   executor: Pick<Executor, 'fire' | 'holdsFire' | 'isBusy'>;
-  ledger: Pick<RunLedger, 'loadStamped' | 'createdAt' | 'recordNotes' | 'dropOrphanMarker' | 'ownRunInFlight'>;
+  ledger: Pick<RunLedger, 'loadStamped' | 'createdAt' | 'recordNotes' | 'dropOrphanRun' | 'ownRunInFlight'>;
   /**
-   * The members' ledgers, read by every takeover before the item's record and marker (run
-   * protocol v2, steps 3b and 4a): the frontier is the largest of the record's and the ledgers'
-   * claims, a live member's run in flight there is waited for, and where the ledgers contradict the
-   * record or the marker it is reported. Unset: not read (the marker decides).
+   * The members' ledgers, read by every takeover before the item's record (run protocol v2, steps
+   * 3b, 4a and 4b): the frontier is the largest of the record's and the ledgers' claims, a live
+   * member's run in flight there is waited for, and where the ledgers contradict the record it is
+   * reported. Unset (tests of the scheduler alone): nobody else runs the item.
    */
   ledgerReads?: Pick<LedgerReads, 'ticket' | 'read' | 'clear'>;
-  /** Told of every contradiction between the ledgers and the record or marker a takeover read (see `takeoverDisagreement`). */
+  /** Told of every contradiction between the ledgers and the record a takeover read (see `takeoverDisagreement`). */
   onLedgerDisagreement?: (disagreement: LedgerDisagreement) => void;
   log: Logger;
-  /** This worker's member name (a running marker of ours is our own run, not someone else's). */
+  /** This worker's member name (a run in flight in our ledger is our own, not someone else's). */
   memberName: () => string;
   clock: Clock;
   /** Source of randomness in [0, 1) for the retry's jitter. @default Math.random */
@@ -237,36 +236,40 @@ export class ItemTakeovers {
       const read = await this.reading.run(async () => {
         // Waited for a slot: the item may have left, or the scheduler stopped.
         if (!s.owned.has(item) || !this.host.active()) return undefined;
-        // The ledgers first, then the record, then the marker: what `takeoverDisagreement` relies on.
+        // The ledgers first, then the record: what `takeoverDisagreement` relies on.
         const ledgers = ticket === undefined ? undefined : await this.opts.ledgerReads!.read(job, ticket);
         const { record: loaded, stamp } = await this.opts.ledger.loadStamped(job, item);
-        const held = await this.opts.zk.getDataIfExists(this.opts.paths.running(job, item));
-        const marker = held ? decodeMarker(held.data) : undefined;
         // Our own run in flight, as our ledger says after the record was read; read only when
         // something says we may have one (most items taken over never ran here).
         const ownPart = ledgers?.parts.find((p) => p.member === me)?.entries.get(job)?.f.has(item) ?? false;
-        const mayHold = ownPart || loaded.inFlight?.member === me || marker?.member === me || this.opts.executor.isBusy(job, item);
+        const mayHold = ownPart || loaded.inFlight?.member === me || this.opts.executor.isBusy(job, item);
         const own = await this.opts.ledger.ownRunInFlight(job, item, mayHold);
-        return { loaded, stamp, held, marker, own, ledgers };
+        return { loaded, stamp, own, ledgers };
       });
       if (!read) return;
       until = new Date(s.nextFire - 1);
-      const { loaded, stamp, held, marker, own, ledgers } = read;
+      const { loaded, stamp, own, ledgers } = read;
       let progress = loaded;
-      // Who runs the item elsewhere: by the ledgers when they were read after the item came to us
-      // (a live member's run in flight there), else by the marker (one that cannot be read is
-      // held all the same, by someone else as far as we know).
-      let elsewhere: RunElsewhere | undefined = held !== null && marker?.member !== me ? 'marker' : undefined;
-      if (ledgers?.complete && stamp && !this.leftDuring.has(key)) {
+      // Who runs the item elsewhere: a live member whose ledger, read after the item came to us,
+      // has it in flight. Unknown when a part could not be read, or the item left during the round
+      // (the reads may straddle another owner's begin): then the round is made again, later.
+      if (ledgers && !ledgers.complete) {
+        throw new ZkshardError('TAKEOVER_UNREADABLE', `a ledger part of job ${job} cannot be read: whether another member runs item ${item} is unknown; taking it over again later`);
+      }
+      if (this.leftDuring.has(key)) {
+        throw new ZkshardError('TAKEOVER_RACED', `${job}#${item} left this worker during its takeover: taking it over again`);
+      }
+      let elsewhere: RunElsewhere | undefined;
+      if (ledgers && stamp) {
         const bornAtMs = this.opts.ledger.createdAt(job, item)?.getTime();
         const view = itemLedgerView(ledgers.parts, job, item, stamp);
-        const detail = takeoverDisagreement({ job, item, parts: ledgers.parts, record: loaded, stamp, marker, me, bornAtMs }, view);
+        const detail = takeoverDisagreement({ job, item, parts: ledgers.parts, record: loaded, stamp, me, bornAtMs }, view);
         if (detail) {
           // Expected when the item moved away during the round and we have not seen it yet (the
           // reads then straddle another owner's begin, which our fenced begin cannot follow);
           // otherwise a fault of the protocol, which the simulation holds against it (invariant (j)).
           const level = s.owned.has(item) ? 'info' : 'debug';
-          this.opts.log[level]({ job, item, detail }, 'the members\' ledgers contradict the item\'s record or marker (expected only if the item moved away meanwhile)');
+          this.opts.log[level]({ job, item, detail }, 'the members\' ledgers contradict the item\'s record (expected only if the item moved away meanwhile)');
           this.opts.onLedgerDisagreement?.({ job, item, member: me, sinceMs, detail });
         }
         const running = view.inFlight.find((f) => f.live && f.member !== me);
@@ -283,7 +286,7 @@ export class ItemTakeovers {
       // fire that answered `takeover` meanwhile would otherwise be lost (fleet simulation, seed 274;
       // the 10-minute chaos run with partitions). Only a run (or a begin) of the fire our ledger has
       // in flight holds it: a begin of another fire of the item on its way does not (fleet
-      // simulation, seed 36648: taken for that run, it left an orphaned marker in place for good).
+      // simulation, seed 36648: taken for that run, it left an orphaned run in place for good).
       const ownRun = own !== undefined && this.opts.executor.holdsFire(job, item, new Date(own.fireMs));
       if (s.disabled.has(item)) {
         await this.takeOverDisabled(job, item, s, progress, elsewhere, until);
@@ -293,12 +296,12 @@ export class ItemTakeovers {
         def: s.def,
         schedule: s.schedule,
         progress: ownRun ? { ...progress, inFlight: null } : progress,
-        markerHeld: elsewhere !== undefined,
+        runElsewhere: elsewhere !== undefined,
         until,
         bornAt: this.opts.ledger.createdAt(job, item),
       });
       if (elsewhere) {
-        this.opts.log.info({ job, item, holder: elsewhere === 'marker' ? marker?.worker : elsewhere.member }, 'item still running elsewhere: waiting for its release');
+        this.opts.log.info({ job, item, holder: elsewhere.member }, 'item still running elsewhere: waiting for its release');
         this.waitFor(job, item, elsewhere);
         return;
       }
@@ -307,8 +310,8 @@ export class ItemTakeovers {
         // started, or a run whose release could not be written): clear it, so that its fire can be
         // run again.
         this.opts.log.warn({ job, item, fireTime: new Date(own.fireMs).toISOString() }, 'clearing an orphaned run of this worker');
-        if (!(await this.opts.ledger.dropOrphanMarker(job, item, own.fireMs))) {
-          throw new ZkshardError('TAKEOVER_RACED', `the record of ${job}#${item} changed while its orphaned marker was being removed: taking the item over again`);
+        if (!(await this.opts.ledger.dropOrphanRun(job, item, own.fireMs))) {
+          throw new ZkshardError('TAKEOVER_RACED', `the record of ${job}#${item} changed while its orphaned run was being cleared: taking the item over again`);
         }
       }
       // Nothing is kept of the scheduled fires that answered `takeover`: those in the plan's window (after the last fire
@@ -377,7 +380,7 @@ export class ItemTakeovers {
       def: { ...s.def, misfire: 'skip' },
       schedule: s.schedule,
       progress: { ...progress, inFlight: null },
-      markerHeld: elsewhere !== undefined,
+      runElsewhere: elsewhere !== undefined,
       until,
       bornAt: this.opts.ledger.createdAt(job, item),
     });

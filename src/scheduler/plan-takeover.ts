@@ -12,8 +12,8 @@ export interface TakeoverInput {
   def: Pick<JobDefinition, 'misfire' | 'maxCatchUp' | 'failover'> & { maxFailovers?: number };
   schedule: FireTimes;
   progress: ProgressRecord;
-  /** Someone (the previous owner, or a deposed one) still holds the item's running marker. */
-  markerHeld: boolean;
+  /** Another member (the previous owner, or a deposed one) still runs the item (its ledger has it in flight). */
+  runElsewhere: boolean;
   /** Fires after this instant belong to the regular schedule, not to the takeover. */
   until: Date;
   /**
@@ -25,8 +25,8 @@ export interface TakeoverInput {
 }
 
 export interface TakeoverPlan {
-  /** Wait until the marker goes, then plan again. */
-  waitForMarker: boolean;
+  /** Wait until the run elsewhere ends, then plan again. */
+  waitForRun: boolean;
   /**
    * The interrupted fire to run again (failover), with its next attempt number and how many runs
    * of it were cut short by a lost owner so far (those owners' workers).
@@ -61,9 +61,9 @@ const COUNT_LIMIT = 100_000;
  * since the last one recorded, by the job's `misfire` policy. Pure: no I/O, no clock.
  */
 export function planTakeover(input: TakeoverInput): TakeoverPlan {
-  const { def, schedule, progress, markerHeld, until } = input;
-  if (markerHeld) return { waitForMarker: true, fires: [] };
-  const plan: TakeoverPlan = { waitForMarker: false, fires: [] };
+  const { def, schedule, progress, runElsewhere, until } = input;
+  if (runElsewhere) return { waitForRun: true, fires: [] };
+  const plan: TakeoverPlan = { waitForRun: false, fires: [] };
   const inFlight = progress.inFlight;
   if (inFlight && def.failover) {
     // A run handed back on shutdown was not cut short by a lost owner: it costs no failover.

@@ -3,8 +3,8 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { ledgerPartOf, readLedgerPart, type LedgerPart } from '../model/member-ledger.js';
 import { keyOf } from './job-state.js';
 
-/** Who holds an item a takeover found running elsewhere: a live member's ledger, or (no ledger view) a running marker. */
-export type RunElsewhere = { member: string } | 'marker';
+/** Who runs an item a takeover found running elsewhere: a live member whose ledger has it in flight. */
+export type RunElsewhere = { member: string };
 
 /** One ledger part watched for the items waiting on runs in it. */
 interface PartWatch {
@@ -21,8 +21,7 @@ interface PartWatch {
  * `ended` asks for the item's next takeover round. One wait per item, so one run's end means one
  * round. A run the ledgers showed (run protocol v2, step 4a) is over once its member's ledger part
  * no longer has the item in flight (its release), or its member node is gone (its session ended:
- * the run was cut short, and the next round re-runs it); a run only its marker showed is over when
- * the marker is gone.
+ * the run was cut short, and the next round re-runs it).
  *
  * A member writes its ledger part at every instant one of the part's jobs fires: the items waiting
  * on one part share one watch and one read per change of it (a read per waiting item per change
@@ -59,27 +58,7 @@ export class RunWaits {
     const key = keyOf(job, item);
     if (this.watching.has(key)) return;
     this.watching.add(key);
-    if (holder === 'marker') this.watchMarker(job, item, key);
-    else this.waitOnLedger(job, item, key, holder.member);
-  }
-
-  private watchMarker(job: string, item: number, key: string): void {
-    const path = this.paths.running(job, item);
-    const settle = (): void => {
-      this.watching.delete(key);
-    };
-    void this.zk
-      .exists(path, (event) => {
-        settle();
-        if (event.type === 'deleted') this.ended(job, item);
-        else this.wait(job, item, 'marker');
-      })
-      .then((stat) => {
-        if (stat !== null) return;
-        settle();
-        this.ended(job, item);
-      })
-      .catch(settle);
+    this.waitOnLedger(job, item, key, holder.member);
   }
 
   private waitOnLedger(job: string, item: number, key: string, member: string): void {

@@ -15,18 +15,15 @@ export type Invariant =
   | 'fencing-grows'
   /** (e) an assignment was written by a session that was not the named leader's live member. */
   | 'deposed-leader-write'
-  /** (f) a running marker was deleted by a session that did not own it (an operator's forced remove excepted). */
-  | 'foreign-marker-delete'
   /** (g) a run was begun (put in flight in a ledger) by a member the item's assignment did not name as its owner at that zxid, or not on its member's session (the leader fences a member it moves items from). */
   | 'begin-by-owner'
   /**
-   * (h) a live member's ledger (run protocol v2) did not hold exactly the runs its markers hold, with
-   * their fire, attempt and token (a run whose marker an operator's forced operation took excepted,
-   * until it ends); claimed an item begun at an instant past the item's `lastScheduled`; was
-   * written by a session neither its member's nor the operator's; or put an item in flight that
-   * another live member's ledger has in flight.
+   * (h) a ledger (run protocol v2: what says a run is held) was written by a session neither its
+   * member's nor the operator's, put an item in flight that another live member's ledger has in
+   * flight, or claimed an item begun at an instant past the item's `lastScheduled`; or a gone
+   * member's current entries and the item's record disagree.
    */
-  | 'ledger-says-markers'
+  | 'ledger-holds-runs'
   /**
    * (i) a fire instant of an item was accounted for twice in what the workers recorded (the run
    * history): two notes of missed or skipped fires covering it, or a note and a run of it. Runs of
@@ -35,9 +32,8 @@ export type Invariant =
    */
   | 'fire-recorded-once'
   /**
-   * (j) a takeover's reads of the members' ledgers (made before its reads of the item's record and
-   * marker) contradicted them: another member's marker whose run no current ledger had in flight, a
-   * gone member's run in flight that the record did not carry (or the other way round), or a claim
+   * (j) a takeover's reads of the members' ledgers (made before its read of the item's record)
+   * contradicted it: a gone member's run in flight that the record did not carry (or the other way round), or a claim
    * past the record's frontier and birth (`model/ledger-view.ts`, `takeoverDisagreement`). A round
    * during which the item's owner changed is not held to it (its reads may straddle another
    * owner's begin, which the member's fenced begin cannot follow).
@@ -213,18 +209,16 @@ function checkFencing(input: CheckInput): Violation[] {
   return out;
 }
 
-/** (e), (f), (g), (h): what the server saw applied. */
+/** (e), (g), (h): what the server saw applied. */
 function checkIncidents(input: CheckInput): Violation[] {
   return input.log.incidents.map((i): Violation => {
     switch (i.kind) {
       case 'assignment-write':
         return { invariant: 'deposed-leader-write', atMs: i.atMs, message: `${i.path} written at zxid ${i.zxid}: ${i.detail}` };
-      case 'foreign-marker-delete':
-        return { invariant: 'foreign-marker-delete', atMs: i.atMs, message: `${i.path} (of session ${i.owner.toString(16)}) deleted at zxid ${i.zxid} by session ${i.by.toString(16)}` };
       case 'begin-not-owner':
         return { invariant: 'begin-by-owner', atMs: i.atMs, message: `${i.path} written at zxid ${i.zxid}: ${i.detail}` };
       case 'ledger-mismatch':
-        return { invariant: 'ledger-says-markers', atMs: i.atMs, message: `${i.path} at zxid ${i.zxid}: ${i.detail}` };
+        return { invariant: 'ledger-holds-runs', atMs: i.atMs, message: `${i.path} at zxid ${i.zxid}: ${i.detail}` };
       case 'ledger-disagreement':
         return { invariant: 'takeover-reads-ledgers', atMs: i.atMs, message: `${i.process} taking over ${i.job}#${i.item}: ${i.detail}` };
     }

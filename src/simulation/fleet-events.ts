@@ -57,17 +57,15 @@ export interface JobSample {
 export type FleetIncident =
   /** A write to an assignment by a session that was not the named leader's live member. */
   | { kind: 'assignment-write'; atMs: number; path: string; zxid: bigint; detail: string }
-  /** A running marker deleted by a session that did not own it (an operator's forced remove excepted). */
-  | { kind: 'foreign-marker-delete'; atMs: number; path: string; zxid: bigint; owner: bigint; by: bigint }
   /** A run begun (put in flight in a ledger) by a member the item's assignment did not name as owner then, or not on its member's session. */
   | { kind: 'begin-not-owner'; atMs: number; path: string; zxid: bigint; detail: string }
   /**
-   * A live member's ledger did not say what its markers say, claimed an instant past the item's
-   * record, was written by a session neither its member's nor the operator's, or put an item in
-   * flight that another live member's ledger has in flight.
+   * A ledger claimed an instant past the item's record, was written by a session neither its
+   * member's nor the operator's, or put an item in flight that another live member's ledger has in
+   * flight; or a gone member's current entries and the item's record disagree.
    */
   | { kind: 'ledger-mismatch'; atMs: number; path: string; zxid: bigint; detail: string }
-  /** What a takeover read of the members' ledgers contradicted the item's record or marker it read after (`takeoverDisagreement`). */
+  /** What a takeover read of the members' ledgers contradicted the item's record it read after (`takeoverDisagreement`). */
   | { kind: 'ledger-disagreement'; atMs: number; process: string; job: string; item: number; detail: string };
 
 export interface ProcessEvent {

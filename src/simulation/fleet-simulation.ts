@@ -131,9 +131,6 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       }
       const born = c.op === 'create' ? itemNode(c.path, 'item') : undefined;
       if (born) log.itemBirths.push({ ...born, zxid, atMs: clock.nowMs });
-      if (c.op === 'delete' && c.path.endsWith('/running') && c.ephemeralOwner && c.ephemeralOwner !== session && session !== operatorSession) {
-        log.incidents.push({ kind: 'foreign-marker-delete', atMs: clock.nowMs, path: c.path, zxid, owner: c.ephemeralOwner, by: session });
-      }
       if ((c.op === 'setData' || c.op === 'create') && c.path.startsWith(`${paths.jobs}/`) && c.path.endsWith('/assignment')) {
         const record = decodeAssignment(server.peek(c.path)?.data);
         const job = c.path.slice(paths.jobs.length + 1, -'/assignment'.length);
@@ -417,7 +414,6 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       final.push({ job, item, bornWallMs: node.stat.ctime, progress: decodeProgress(node.data), history });
     }
   }
-  log.incidents.push(...ledgers.finished(endMs, Math.max(...scenario.jobs.map((j) => j.maxRunMs)) + 5000));
   const { violations, pending } = checkFleetFully({ scenario, log, final, startWallMs, endMs });
   for (const w of workers) if (w.alive) void w.stop();
   return { seed, activeMs: options.scenario?.activeMs, scenario, violations, pending, trace, stats };

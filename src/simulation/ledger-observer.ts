@@ -1,5 +1,4 @@
 import type { ZkPaths } from '../zk/zk-paths.js';
-import { decodeMarker } from '../model/running-marker.js';
 import { decodeProgress } from '../model/progress-record.js';
 import { entryItems, readLedgerPart, tokenOf, type LedgerPart } from '../model/member-ledger.js';
 import { supersedes } from '../model/ledger-view.js';
@@ -25,25 +24,20 @@ export interface LedgerEvents {
 }
 
 /**
- * Checks invariant (h) at every applied transaction: each live member's ledger holds exactly the
- * runs its markers hold (same fire, same first attempt, its token the zxid that created the marker), but for runs whose marker an operator's
- * forced operation took (their entry stays until the run ends); a ledger write never claims an
- * item begun at an instant past the item's `lastScheduled`; and what the ledgers of members gone
- * say of an item while current (`model/ledger-view.ts`: not superseded by another member's write
- * of its record) is what its record says: a run in flight there is the record's `inFlight` of
- * that member, and every such `inFlight` (but a run handed back) is there — a gone member's
- * ledger stays until its entries are superseded.
+ * Checks invariant (h) at every applied transaction (run protocol v2: the members' ledgers say
+ * which runs are held): a ledger part is written only by its member's session or the operator's;
+ * no run is put in flight while another live member's ledger has the item in flight; a ledger
+ * write never claims an item begun at an instant past the item's `lastScheduled`; and what the
+ * ledgers of members gone say of an item while current (`model/ledger-view.ts`: not superseded by
+ * another member's write of its record) is what its record says: a run in flight there is the
+ * record's `inFlight` of that member, and every such `inFlight` (but a run handed back) is there —
+ * a gone member's ledger stays until its entries are superseded. It tells the simulation of every
+ * run begun (invariant (g)) and taken by an operator (the excuse of (a)).
  */
 export class LedgerObserver {
-  /** Per member: its markers, by job#item. */
-  private readonly markers = new Map<string, Map<string, Flight>>();
-  /** Who created each marker node. */
-  private readonly markerMember = new Map<string, string>();
   /** Per member: its ledger parts as last written, by path, with the zxid of that write. */
   private readonly ledgers = new Map<string, Map<string, LedgerPart>>();
   private readonly partZxid = new Map<string, bigint>();
-  /** member|job#item of runs whose marker the operator took → when. */
-  private readonly taken = new Map<string, number>();
 
   constructor(
     private readonly server: PeekableServer,
@@ -54,7 +48,6 @@ export class LedgerObserver {
   /** Looks at one applied transaction; returns what it breaks. */
   committed(changes: readonly SimChange[], zxid: bigint, session: bigint, operatorSession: bigint, atMs: number): FleetIncident[] {
     const out: FleetIncident[] = [];
-    const touched = new Set<string>();
     /** Items whose record changed, as job#item → [job, item]. */
     const records = new Map<string, [string, number]>();
     /** Members gone in this transaction (their member node deleted). */
@@ -68,29 +61,9 @@ export class LedgerObserver {
         continue;
       }
       if (c.op === 'delete' && c.path.startsWith(memberPrefix)) gone.push(c.path.slice(memberPrefix.length));
-      const marker = itemNodeOf(this.paths, c.path, 'running');
-      if (marker) {
-        const k = key(marker.job, marker.item);
-        if (c.op === 'create') {
-          const m = decodeMarker(this.server.peek(c.path)?.data);
-          if (!m) continue;
-          this.markerMember.set(c.path, m.member);
-          this.mapOf(this.markers, m.member).set(k, { fireMs: Date.parse(m.fireTime), attempt: m.attempt, token: zxid });
-          touched.add(m.member);
-        } else if (c.op === 'delete') {
-          const member = this.markerMember.get(c.path);
-          this.markerMember.delete(c.path);
-          if (member === undefined) continue;
-          this.markers.get(member)?.delete(k);
-          if (session === operatorSession) this.taken.set(`${member}|${k}`, atMs);
-          touched.add(member);
-        }
-        continue;
-      }
       if (!c.path.startsWith(ledgerPrefix)) continue;
       const [member, part] = c.path.slice(ledgerPrefix.length).split('/');
       if (member === undefined || part === undefined) continue;
-      touched.add(member);
       const parts = this.mapOf(this.ledgers, member);
       if (c.op === 'delete') {
         // A gone member's ledger removed (by the leader's sweep): every entry must be superseded.
@@ -121,7 +94,6 @@ export class LedgerObserver {
         }
       }
     }
-    for (const member of touched) out.push(...this.compare(member, zxid, atMs));
     for (const member of gone) {
       for (const part of this.ledgers.get(member)?.values() ?? []) for (const [job, e] of part) for (const item of e.f.keys()) records.set(key(job, item), [job, item]);
     }
@@ -181,7 +153,7 @@ export class LedgerObserver {
     const stamp = node ? { mzxid: node.stat.mzxid, by: record?.by } : undefined;
     const held: Array<{ member: string; fireMs: number; attempt: number }> = [];
     for (const [member, parts] of this.ledgers) {
-      if (this.server.peek(this.paths.member(member)) || this.taken.has(`${member}|${k}`)) continue;
+      if (this.server.peek(this.paths.member(member))) continue;
       for (const [path, part] of parts) {
         const f = part.get(job)?.f.get(item);
         if (f && stamp && !supersedes(stamp, { member, mzxid: this.partZxid.get(path) ?? 0n })) held.push({ member, ...f });
@@ -191,52 +163,10 @@ export class LedgerObserver {
     const matches = (h: (typeof held)[number]): boolean => !!f && h.member === f.member && h.fireMs === Date.parse(f.fireTime) && h.attempt <= f.attempt;
     // What the record says of a gone member's run it wrote itself must be in that member's ledger;
     // once another member wrote the record, the record carries it on (a takeover that kept it).
-    const expected = f && !f.interrupted && record?.by === sequenceOf(f.member) && !this.server.peek(this.paths.member(f.member)) && !this.taken.has(`${f.member}|${k}`) ? f : undefined;
+    const expected = f && !f.interrupted && record?.by === sequenceOf(f.member) && !this.server.peek(this.paths.member(f.member)) ? f : undefined;
     if (held.every(matches) && (!expected || held.length === 1)) return [];
     const said = held.map((h) => `${h.member} fire ${new Date(h.fireMs).toISOString()} attempt ${h.attempt}`).join('; ');
     return [{ kind: 'ledger-mismatch', atMs, path: this.paths.item(job, item), zxid, detail: `${k}: gone members' ledgers hold [${said}] in flight, its record ${f ? `${f.member} fire ${f.fireTime} attempt ${f.attempt} (written by ${record?.by ?? 'nobody'})` : 'none'}` }];
-  }
-
-  private compare(member: string, zxid: bigint, atMs: number): FleetIncident[] {
-    const node = this.server.peek(this.paths.member(member));
-    if (!node) return []; // its session is over: its markers went, its ledger stays for the next owners
-    const out: FleetIncident[] = [];
-    const markers = this.markers.get(member) ?? new Map<string, Flight>();
-    const flights = new Map<string, Flight>();
-    for (const [path, part] of this.ledgers.get(member) ?? []) {
-      const mzxid = this.partZxid.get(path) ?? 0n;
-      for (const [job, e] of part) for (const [item, f] of e.f) flights.set(key(job, item), { fireMs: f.fireMs, attempt: f.attempt, token: tokenOf(f, mzxid) });
-    }
-    const where = this.paths.ledger(member);
-    for (const [k, m] of markers) {
-      const f = flights.get(k);
-      if (!f || f.fireMs !== m.fireMs || f.attempt !== m.attempt || f.token !== m.token) {
-        out.push({ kind: 'ledger-mismatch', atMs, path: where, zxid, detail: `${k}: marker of fire ${new Date(m.fireMs).toISOString()} attempt ${m.attempt} token ${m.token}, ledger ${f ? `fire ${new Date(f.fireMs).toISOString()} attempt ${f.attempt} token ${f.token}` : 'has no run in flight'}` });
-      }
-    }
-    for (const [k, f] of flights) {
-      if (markers.has(k)) continue;
-      if (this.taken.has(`${member}|${k}`)) continue; // an operator took its marker: cleared when the run ends
-      out.push({ kind: 'ledger-mismatch', atMs, path: where, zxid, detail: `${k}: ledger has fire ${new Date(f.fireMs).toISOString()} in flight, no marker of ours holds it` });
-    }
-    for (const t of [...this.taken.keys()]) {
-      if (t.startsWith(`${member}|`) && !flights.has(t.slice(member.length + 1))) this.taken.delete(t);
-    }
-    return out;
-  }
-
-  /**
-   * At the end: a run whose marker an operator took ends within `graceMs` (its longest run and a
-   * release), and its entry must be gone from a live member's ledger by then.
-   */
-  finished(endMs: number, graceMs: number): FleetIncident[] {
-    const out: FleetIncident[] = [];
-    for (const [t, atMs] of this.taken) {
-      const [member] = t.split('|');
-      if (atMs > endMs - graceMs || !this.server.peek(this.paths.member(member!))) continue;
-      out.push({ kind: 'ledger-mismatch', atMs: endMs, path: this.paths.ledger(member!), zxid: 0n, detail: `${t.slice(member!.length + 1)}: its marker was taken by an operator at ${atMs} ms and the ledger still has it in flight` });
-    }
-    return out;
   }
 
   private mapOf<V>(maps: Map<string, Map<string, V>>, member: string): Map<string, V> {

@@ -33,7 +33,7 @@ export interface SimWorkerOptions {
   onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
   /** Where the worker records its runs and the fires it did not run (the history writer's place). */
   recorder?: RunRecorder;
-  /** Told of every contradiction a takeover found between the ledgers and the record or marker. */
+  /** Told of every contradiction a takeover found between the ledgers and the record. */
   onLedgerDisagreement?: (disagreement: LedgerDisagreement) => void;
 }
 

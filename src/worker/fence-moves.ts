@@ -5,14 +5,14 @@ const ASSIGNMENT_ZXIDS_KEPT = 16_384;
 
 /**
  * Which moves of our member node's version came from the leader. The leader fences a member in
- * the multi that writes the assignments moving items away from it, and deletes no running marker
- * there; an operator's forced `remove`/`reshard` fences in a multi that deletes markers and writes
- * no assignment. So a move whose write (its `mzxid`) also wrote an assignment this worker reads
- * took no marker of ours: a run begun before it needs no read of its marker to go on (at 10,000
- * jobs those reads, two per run in flight at every publishing multi, held back the leader's own
- * next publish on its session). A move not known to be the leader's (our own update, a forced
- * operation, one whose assignments we have not read yet, or one forgotten) reads as unknown, and
- * the run reads its marker as before.
+ * the multi that writes the assignments moving items away from it, and takes no run of ours
+ * there; an operator's forced `remove`/`reshard` fences in a multi that takes runs out of our
+ * ledger and writes no assignment. So a move whose write (its `mzxid`) also wrote an assignment
+ * this worker reads took no run of ours: a run begun before it needs no read of our ledger to go on
+ * (at 10,000 jobs such reads, two per run in flight at every publishing multi, held back the
+ * leader's own next publish on its session). A move not known to be the leader's (our own update,
+ * a forced operation, one whose assignments we have not read yet, or one forgotten) reads as
+ * unknown, and the run reads our ledger (`RunLedger.confirmFence`).
  */
 export class FenceMoves {
   /** Version → the zxid of the write that made it, for moves not yet known to be the leader's. */

@@ -75,7 +75,7 @@ export interface WorkerSessionOptions {
   onRun?: Partial<{ [K in keyof ExecutorEvents]: (...args: ExecutorEvents[K]) => void }>;
   /** Where every run and missed or skipped fire is recorded (the history writer); none when absent. */
   recorder?: RunRecorder;
-  /** Told of every contradiction a takeover found between the members' ledgers and the item's record or marker (logged besides). */
+  /** Told of every contradiction a takeover found between the members' ledgers and the item's record (logged besides). */
   onLedgerDisagreement?: (disagreement: LedgerDisagreement) => void;
 }
 

@@ -123,7 +123,8 @@ describe('JobAdmin', () => {
     await expect(admin.remove('long')).rejects.toMatchObject({ code: 'REQUEST_INVALID', message: expect.stringMatching(/2 running items \(0-1 on r1\).*--force/) });
     expect(await zk.exists(fleet.paths.job('long'))).not.toBeNull();
     const dry = await admin.remove('long', { force: true, dryRun: true });
-    expect(dry.removed).toContain(fleet.paths.running('long', 0));
+    expect(dry).toMatchObject({ dryRun: true, forced: true, running: [{ item: 0, worker: 'r1' }, { item: 1, worker: 'r1' }] });
+    expect(dry.removed).toContain(fleet.paths.item('long', 0));
     expect(await zk.exists(fleet.paths.job('long'))).not.toBeNull();
 
     const [member] = await zk.getChildren(fleet.paths.ledgers);
@@ -135,7 +136,7 @@ describe('JobAdmin', () => {
     expect(await ledgerJobs()).toEqual(['long']); // its runs in flight in r1's ledger
     const removed = await admin.remove('long', { force: true });
     expect(removed).toMatchObject({ job: 'long', forced: true, running: [{ item: 0, worker: 'r1' }, { item: 1, worker: 'r1' }] });
-    expect(await ledgerJobs()).toEqual([]); // cleared in the same multi (run protocol v2: no marker to delete)
+    expect(await ledgerJobs()).toEqual([]); // cleared in the same multi (run protocol v2: the ledger holds the runs)
     expect(removed.removed.at(-1)).toBe(fleet.paths.job('long'));
     expect(await zk.exists(fleet.paths.job('long'))).toBeNull();
     await expect(admin.remove('long')).rejects.toMatchObject({ code: 'NOT_FOUND' });

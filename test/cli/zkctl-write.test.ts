@@ -162,13 +162,13 @@ jobs:
     const dry = await zkctl(['remove', 'long', '--force', '--dry-run'], ns);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/^dry run: would remove job long: \d+ znodes, items 0-1 running; nothing written$/m);
-    expect(await zk.exists(f.paths.running('long', 0))).not.toBeNull();
+    expect(await zk.exists(f.paths.item('long', 0))).not.toBeNull();
 
     const forced = await zkctl(['remove', 'long', '--force', '--json'], ns);
     expect(forced.code).toBe(0);
     const r = json<RemoveResult>(forced);
     expect(r).toMatchObject({ job: 'long', dryRun: false, forced: true, running: [{ item: 0, worker: 'r1' }, { item: 1, worker: 'r1' }] });
-    expect(r.removed).toEqual(expect.arrayContaining([f.paths.job('long'), f.paths.assignment('long'), f.paths.item('long', 1), f.paths.running('long', 1)]));
+    expect(r.removed).toEqual(expect.arrayContaining([f.paths.job('long'), f.paths.assignment('long'), f.paths.item('long', 1)]));
     expect(await zk.exists(f.paths.job('long'))).toBeNull();
     expect(await zk.exists(f.paths.job('other'))).not.toBeNull(); // only that job
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunLedger, type LedgerMember } from '../../src/executor/run-ledger.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
-import { decodeMarker } from '../../src/model/running-marker.js';
+import { flightIn } from '../support/ledger-holds.js';
 import { waitFor } from '../support/wait-for.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 
@@ -55,21 +55,21 @@ describe('RunLedger begins check the fence as of which the assignments are known
     expect(asked).toEqual([0]);
     expect(settledBegin).toBe(false);
     // Nothing of the refused multi was applied.
-    expect(await zk.exists(paths.running('job', 0))).toBeNull();
-    expect(await zk.exists(paths.running('job', 1))).toBeNull();
+    expect(await flightIn(zk, paths, MEMBER, 'job', 0)).toBeUndefined();
+    expect(await flightIn(zk, paths, MEMBER, 'job', 1)).toBeUndefined();
 
     // Our view catches up: item 1 is another's now, and begins check version 1.
     owned.delete(1);
     settled = 1;
     for (const w of waiters.splice(0)) w.resolve(settled);
     expect((await begun).map((r) => r.status)).toEqual(['started', 'gone']);
-    expect(decodeMarker((await zk.getData(paths.running('job', 0))).data)).toMatchObject({ member: MEMBER, fireTime: fire(2).toISOString() });
-    expect(await zk.exists(paths.running('job', 1))).toBeNull();
+    expect(await flightIn(zk, paths, MEMBER, 'job', 0)).toMatchObject({ fireMs: fire(2).getTime() });
+    expect(await flightIn(zk, paths, MEMBER, 'job', 1)).toBeUndefined();
     expect(await release(2, 0)).toBe(true);
 
     // An item the scheduler no longer owns is never begun, even at the current fence.
     expect((await begin(3)).map((r) => r.status)).toEqual(['started', 'gone']);
-    expect(await zk.exists(paths.running('job', 1))).toBeNull();
+    expect(await flightIn(zk, paths, MEMBER, 'job', 1)).toBeUndefined();
     expect(await release(3, 0)).toBe(true);
   });
 });

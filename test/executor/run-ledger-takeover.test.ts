@@ -3,9 +3,10 @@ import { RunLedger } from '../../src/executor/run-ledger.js';
 import { clearFromLedgers } from '../../src/api/ledger-clearing.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { decodeHistory, decodeProgress, encodeProgress, type ProgressRecord } from '../../src/model/progress-record.js';
-import { decodeMarker } from '../../src/model/running-marker.js';
+import { LEDGER_PARTS, ledgerPartOf, readLedgerPart } from '../../src/model/member-ledger.js';
 import type { ZkClient } from '../../src/zk/zk-client.js';
 import { readProgress, removeTree, ZkTestContext } from '../support/zk-test-client.js';
+import { waitFor } from '../support/wait-for.js';
 
 const A = 'm-aaaaaaaaaaaaaaaa-0000000001';
 const B = 'm-bbbbbbbbbbbbbbbb-0000000002';
@@ -35,7 +36,16 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     return { zk, a, b };
   }
   const progress = async (zk: ZkClient) => decodeProgress((await zk.getData(ctx.paths.item('job', 0))).data);
-  const marker = async (zk: ZkClient) => decodeMarker((await zk.getDataIfExists(ctx.paths.running('job', 0)))?.data);
+  /** The members whose ledger has `job`'s `item` in flight (run protocol v2: they hold its run). */
+  const holders = async (zk: ZkClient, job = 'job', item = 0): Promise<string[]> => {
+    const out: string[] = [];
+    for (const member of await zk.getChildren(ctx.paths.ledgers).catch(() => [] as string[])) {
+      const path = ctx.paths.ledgerPart(member, ledgerPartOf(job, LEDGER_PARTS));
+      const read = readLedgerPart((await zk.getDataIfExists(path))?.data, path);
+      if (read.ok && read.value.get(job)?.f.has(item)) out.push(member);
+    }
+    return out;
+  };
   const release = (l: RunLedger, s: number, extra: Partial<Parameters<RunLedger['release']>[0]> = {}) =>
     l.release({ job: 'job', item: 0, fireTime: at(s), attempt: 1, outcome: 'success', durationMs: 1, keepInFlight: false, ...extra });
 
@@ -45,7 +55,7 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     const before = (await zk.getData(ctx.paths.item('job', 0))).stat.version;
     expect(await b.begin([{ job: 'job', item: 0, fireTime: at(20), attempt: 1 }])).toEqual([{ status: 'takeover' }]);
     expect((await zk.getData(ctx.paths.item('job', 0))).stat.version).toBe(before);
-    expect(await marker(zk)).toBeUndefined();
+    expect(await holders(zk)).toEqual([]);
     // The takeover's re-run continues exactly that fire; then the scheduled one may begin.
     const [rerun] = await b.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 2, rerun: true, failovers: { count: 1, workers: ['wa'] } }]);
     expect(rerun).toMatchObject({ status: 'started' });
@@ -56,13 +66,17 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
 
   it('F5: two members that both re-run one interrupted fire run it once (the second sees it taken on, even from a stale read)', async () => {
     const left: ProgressRecord = { lastScheduled: at(10).toISOString(), inFlight: { fireTime: at(10).toISOString(), attempt: 1, member: 'm-dead-0000000000', worker: 'wd', startedAt: at(10).toISOString() } };
-    const { a, b } = await setup('ledger-f5', left);
+    const { zk, a, b } = await setup('ledger-f5', left);
     // Both read the item while the fire was still in flight.
     await a.load('job', 0);
     await b.load('job', 0);
     const rerun = { job: 'job', item: 0, fireTime: at(10), attempt: 2, rerun: true } as const;
     expect(await a.begin([rerun])).toMatchObject([{ status: 'started' }]);
-    expect(await b.begin([rerun])).toEqual([{ status: 'busy' }]); // a still runs it
+    // a still runs it: b's begin finds the record a's begin wrote and starts nothing (only the item's
+    // owner begins it, and its takeover waits for a's run to leave a's ledger).
+    const [meanwhile] = await b.begin([rerun]);
+    expect(['duplicate', 'takeover']).toContain(meanwhile!.status);
+    expect(await holders(zk)).toEqual([A]);
     expect(await release(a, 10, { attempt: 2 })).toBe(true);
     // b's cached record is stale (the fire still in flight, attempt 2): it never runs the fire
     // again. It answers duplicate or takeover (a takeover plans again from a fresh read, which
@@ -82,7 +96,10 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     await zk.setData(ctx.paths.item('job', 0), encodeProgress({}));
     expect(await b.begin([{ job: 'job', item: 0, fireTime: at(20), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
     expect(await release(a, 10)).toBe(false);
-    expect((await marker(zk))?.member).toBe(B);
+    // (The item was removed here without the ledgers' clearing an operator's removal does: a's
+    // refused release clears a's run from a's ledger by itself, a moment later.)
+    await waitFor(async () => (await holders(zk)).length === 1, { timeoutMs: 5000, message: "a's run out of a's ledger" });
+    expect(await holders(zk)).toEqual([B]);
     expect((await progress(zk)).inFlight).toMatchObject({ member: B, fireTime: at(20).toISOString() });
     expect(await release(b, 20)).toBe(true);
   });
@@ -98,8 +115,8 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     const b = new RunLedger(zk, ctx.paths, { name: B, workerId: 'wb' }, silentLogger());
     expect(await a.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
     const expected = (await zk.getData(ctx.paths.item('job', 0))).stat.version; // what a's release will check
-    // reshard --force to 0 items: the marker goes, the run leaves its owner's ledger, its owner is fenced, in one transaction.
-    const tx = zk.transaction().remove(ctx.paths.running('job', 0)).remove(ctx.paths.item('job', 0));
+    // reshard --force to 0 items: the item goes, the run leaves its owner's ledger, its owner is fenced, in one transaction.
+    const tx = zk.transaction().remove(ctx.paths.item('job', 0));
     expect(await clearFromLedgers(zk, tx, ctx.paths, 'job', new Set([0]), { fence: true })).toMatchObject({ running: [{ member: A, item: 0 }], fenced: [A] });
     await zk.commit(tx);
     // reshard back: the item is made anew, and b's begin takes it to the same data version.
@@ -107,7 +124,7 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     expect(await b.begin([{ job: 'job', item: 0, fireTime: at(20), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
     expect((await zk.getData(ctx.paths.item('job', 0))).stat.version).toBe(expected);
     expect(await release(a, 10)).toBe(false);
-    expect((await marker(zk))?.member).toBe(B);
+    expect(await holders(zk)).toEqual([B]);
     expect((await progress(zk)).inFlight).toMatchObject({ member: B, fireTime: at(20).toISOString() });
     expect(await release(b, 20)).toBe(true);
     // a's later runs are not held back by the fence: it was read again and their begins came after it.
@@ -129,7 +146,7 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
       return record;
     };
     expect(await a.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
-    expect((await marker(zk))?.member).toBe(A);
+    expect(await holders(zk)).toEqual([A]);
   });
 
   it('F8: a release whose cache entry was dropped reads the record first and never erases lastScheduled', async () => {
@@ -140,7 +157,7 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     expect(await progress(zk)).toMatchObject({ lastScheduled: at(10).toISOString(), lastCompleted: at(10).toISOString(), inFlight: null, outcome: 'success' });
   });
 
-  it('F8: a begin that fails after an earlier multi committed keeps those runs started and reports the rest, so nothing is left holding a marker unseen', async () => {
+  it('F8: a begin that fails after an earlier multi committed keeps those runs started and reports the rest, so nothing is left in flight unseen', async () => {
     ctx = new ZkTestContext('ledger-f8-split');
     const zk = await ctx.client();
     await zk.mkdirp(ctx.paths.workers);
@@ -157,7 +174,7 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     small.transaction = () => {
       const tx = transaction();
       const addIfFits = tx.addIfFits.bind(tx);
-      tx.addIfFits = (add, alone) => (tx.size >= 1 + 2 * 5 ? false : addIfFits(add, alone));
+      tx.addIfFits = (add, alone) => (tx.size >= 1 + 5 ? false : addIfFits(add, alone));
       return tx;
     };
     const commit = small.commit.bind(small);
@@ -170,20 +187,17 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     const ledger = new RunLedger(small, ctx.paths, { name: A, workerId: 'wa' }, silentLogger());
     const results = await ledger.begin(items.map((item) => ({ job: 'big', item, fireTime: at(10), attempt: 1 })));
     expect(results.map((r) => r.status)).toEqual([...Array(5).fill('started'), ...Array(7).fill('error')]);
-    // Every started item holds its marker (it is run and released), every other one holds none.
-    const markers = await Promise.all(items.map((i) => zk.exists(ctx.paths.running('big', i))));
-    expect(markers.map((m) => m !== null)).toEqual(results.map((r) => r.status === 'started'));
+    // Every started item is in flight in our ledger (it is run and released), every other one is not.
+    const held = await Promise.all(items.map(async (i) => (await holders(zk, 'big', i)).length > 0));
+    expect(held).toEqual(results.map((r) => r.status === 'started'));
   });
 
-  it('poison: a fire given up is recorded as failed without a run, and only when no run holds the item', async () => {
+  it('poison: a fire given up is recorded as failed without a run (nothing put in flight)', async () => {
     const left: ProgressRecord = { lastScheduled: at(10).toISOString(), inFlight: { fireTime: at(10).toISOString(), attempt: 2, member: 'm-dead-0000000000', worker: 'wd', startedAt: at(10).toISOString(), failovers: 1, down: ['wc'] } };
     const { zk, a } = await setup('ledger-poison', left);
     const poison = { job: 'job', item: 0, fireTime: at(10), attempt: 3, rerun: true, poison: { reason: 'poisoned: cut short 2 times (wc, wd)' } } as const;
-    await zk.create(ctx.paths.running('job', 0), undefined, 'ephemeral');
-    expect(await a.begin([poison])).toEqual([{ status: 'busy' }]);
-    await zk.remove(ctx.paths.running('job', 0));
     expect(await a.begin([poison])).toEqual([{ status: 'poisoned', notes: {} }]);
-    expect(await marker(zk)).toBeUndefined();
+    expect(await holders(zk)).toEqual([]);
     const p = await readProgress(zk, ctx.paths, 'job', 0);
     expect(p).toMatchObject({ inFlight: null, outcome: 'failed', lastCompleted: at(10).toISOString() });
     expect(p.recent?.[0]).toMatchObject({ outcome: 'failed', fireTime: at(10).toISOString(), error: 'poisoned: cut short 2 times (wc, wd)' });

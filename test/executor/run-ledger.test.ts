@@ -7,7 +7,7 @@ import { DEFAULT_JVM_OPTIONS } from '../../src/testing/java.js';
 import { createLogger, silentLogger } from '../../src/logging/create-logger.js';
 import { decodeProgress, encodeProgress } from '../../src/model/progress-record.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
-import { decodeMarker } from '../../src/model/running-marker.js';
+import { flightIn } from '../support/ledger-holds.js';
 import { ConnectionLossError } from '../../src/zk/zk-errors.js';
 import { systemClock, type Clock } from '../../src/clock/clock.js';
 import { HISTORY_WRITE_INTERVAL_MS } from '../../src/executor/item-history-writer.js';
@@ -58,8 +58,6 @@ describe('RunLedger when the connection drops mid-request', () => {
       const [result] = await begun;
       await reconnected;
       expect(result, `round ${round}`).toMatchObject({ status: 'started' });
-      const marker = decodeMarker((await zk.getData(paths.running('job', 0))).data);
-      expect(marker?.fireTime).toBe(fireTime.toISOString());
       expect(decodeProgress((await zk.getData(paths.item('job', 0))).data).lastScheduled).toBe(fireTime.toISOString());
       // The member's ledger says the same, whichever way the lost multi went.
       expect(await ledgerEntry(zk, paths, 'm-test-0000000001', 'job')).toEqual({ t: fireTime.getTime(), b: new Set([0]), f: new Map([[0, { fireMs: fireTime.getTime(), attempt: 1 }]]) });
@@ -68,7 +66,6 @@ describe('RunLedger when the connection drops mid-request', () => {
       const reconnectedAgain = new Promise<void>((resolve) => setTimeout(() => void dropConnection(zk!).then(resolve), round % 3));
       expect(await released, `round ${round}`).toBe(true);
       await reconnectedAgain;
-      expect(await zk.exists(paths.running('job', 0))).toBeNull();
       const progress = decodeProgress((await zk.getData(paths.item('job', 0))).data);
       expect(progress).toMatchObject({ inFlight: null, outcome: 'success', lastCompleted: fireTime.toISOString() });
       expect((await ledgerEntry(zk, paths, 'm-test-0000000001', 'job'))?.f).toEqual(new Map());
@@ -113,7 +110,7 @@ function cutOnRead(zk: ZkClient): { client: ZkClient; arm(match: (op: string, pa
 // Fleet simulation, seed 36648: a release batch went out with two fence checks (runs begun before
 // and after our member node's own update), was refused, and the read of the member node that
 // follows met a connection drop. The releaser gave the whole batch up ("run outcome not recorded
-// (marker lost)") though the session lived on: the markers stayed, the item's next owner waited
+// (marker lost)") though the session lived on: its runs stayed held, the item's next owner waited
 // for their release for good, and its fires were neither run nor recorded. A read a release needs
 // that meets a connection drop is made again once the session is usable.
 describe('RunLedger releases whose reads meet a connection drop', () => {
@@ -130,7 +127,7 @@ describe('RunLedger releases whose reads meet a connection drop', () => {
     { name: "the re-read of an item's record another writer changed", read: (paths) => (_op, path) => path === paths.item('job', 1), foreignWrite: true },
   ];
   for (const c of cases) {
-    it(`${c.name}: every release is written once the session is usable again, no marker stays`, async () => {
+    it(`${c.name}: every release is written once the session is usable again, no run stays in flight`, async () => {
       server = new ZooKeeperServer();
       await server.start();
       zk = new ZkClient({ connect: server.connectString, sessionTimeoutMs: 8000, logger: silentLogger() });
@@ -161,14 +158,14 @@ describe('RunLedger releases whose reads meet a connection drop', () => {
       await Promise.all(cut.cuts);
       expect(written).toEqual([true, true]);
       for (const item of [0, 1]) {
-        expect(await zk.exists(paths.running('job', item)), `marker of item ${item}`).toBeNull();
+        expect(await flightIn(zk, paths, MEMBER, 'job', item), `item ${item} in flight in our ledger`).toBeUndefined();
         expect(decodeProgress((await zk.getData(paths.item('job', item))).data)).toMatchObject({ inFlight: null, outcome: 'success', lastCompleted: fireTime.toISOString() });
       }
     }, 60_000);
   }
 });
 
-describe('RunLedger.dropOrphanMarker', () => {
+describe('RunLedger.dropOrphanRun', () => {
   let server: ZooKeeperServer | undefined;
   let zk: ZkClient | undefined;
   afterEach(async () => {
@@ -176,9 +173,9 @@ describe('RunLedger.dropOrphanMarker', () => {
     await server?.close();
   });
 
-  // Markers are all at version 0: a marker removed and made again by someone's begin looks the
-  // same to a delete by version. The item's record, which every begin writes, tells them apart.
-  it("removes our marker only while the item's record is as last loaded: never a marker a begin made since", async () => {
+  // A takeover found a run in flight in our ledger that no run of ours holds: it leaves the ledger,
+  // but only while the item's record (which every begin writes) is as last loaded, and only that run.
+  it("takes our run out of our ledger only while the item's record is as last loaded, and never a later run", async () => {
     server = new ZooKeeperServer();
     await server.start();
     zk = new ZkClient({ connect: server.connectString, logger: silentLogger() });
@@ -187,23 +184,30 @@ describe('RunLedger.dropOrphanMarker', () => {
     const { ledger } = await seedLedger(zk, paths, 1, 1);
     const job = 'job-0000';
     const fire = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const ours = async () => {
+      const path = paths.ledgerPart(MEMBER, ledgerPartOf(job, LEDGER_PARTS));
+      const read = readLedgerPart((await zk!.getData(path)).data, path);
+      return read.ok ? read.value.get(job)?.f.get(0)?.fireMs : 'unreadable';
+    };
     expect((await ledger.begin([{ job, item: 0, fireTime: fire(1), attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
     await ledger.load(job, 0, true);
-    // A forced operation removes our marker; another member begins the item (record and marker anew).
-    const other = new RunLedger(zk, paths, { name: 'm-other-0000000002', workerId: 'other' }, silentLogger());
-    await zk.create(paths.member('m-other-0000000002'), undefined, 'ephemeral');
-    await zk.remove(paths.running(job, 0));
-    expect((await other.begin([{ job, item: 0, fireTime: fire(1), attempt: 2, rerun: true }]))[0]).toMatchObject({ status: 'started' });
-    expect(await ledger.dropOrphanMarker(job, 0, fire(1).getTime())).toBe(false);
-    expect(decodeMarker((await zk.getData(paths.running(job, 0))).data)?.member).toBe('m-other-0000000002');
-    // Loaded again, with the other member's marker gone and ours made again, ours is removed.
-    expect(await other.release({ job, item: 0, fireTime: fire(1), attempt: 2, outcome: 'success', durationMs: 1, keepInFlight: false })).toBe(true);
+    // Someone writes the item's record meanwhile: nothing is taken, the caller loads and looks again.
+    const stored = await zk.getData(paths.item(job, 0));
+    await zk.setData(paths.item(job, 0), stored.data, stored.stat.version);
+    expect(await ledger.dropOrphanRun(job, 0, fire(1).getTime())).toBe(false);
+    expect(await ours()).toBe(fire(1).getTime());
     await ledger.load(job, 0, true);
+    expect(await ledger.dropOrphanRun(job, 0, fire(1).getTime())).toBe(true);
+    expect(await ours()).toBeUndefined();
+    // The fire is run again (the takeover's plan), then the next one begins: a later run than the one
+    // a late drop names, which stays.
+    await ledger.load(job, 0, true);
+    expect((await ledger.begin([{ job, item: 0, fireTime: fire(1), attempt: 2, rerun: true }]))[0]).toMatchObject({ status: 'started' });
+    expect(await ledger.release({ job, item: 0, fireTime: fire(1), attempt: 2, outcome: 'success', durationMs: 1, keepInFlight: false })).toBe(true);
     expect((await ledger.begin([{ job, item: 0, fireTime: fire(2), attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
     await ledger.load(job, 0, true);
-    expect(await ledger.dropOrphanMarker(job, 0, fire(2).getTime())).toBe(true);
-    expect(await zk.exists(paths.running(job, 0))).toBeNull();
-    expect(await ledger.dropOrphanMarker(job, 0, fire(2).getTime())).toBe(true); // gone already
+    expect(await ledger.dropOrphanRun(job, 0, fire(1).getTime())).toBe(true);
+    expect(await ours()).toBe(fire(2).getTime());
   }, 60_000);
 });
 
@@ -325,14 +329,14 @@ describe('RunLedger request sizes', () => {
     for (let round = 0; round < 3; round++) {
       const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, round));
       const { begin, release } = await fireAll(zk, ledger, items, multis, fireTime);
-      // 3,000 items of about 370 bytes per begin (marker, progress) and 190 per release at 512 KiB a multi.
-      expect(begin, `round ${round}`).toBeGreaterThanOrEqual(3);
+      // 3,000 items of about 205 bytes per begin (progress) and 190 per release at 512 KiB a multi.
+      expect(begin, `round ${round}`).toBeGreaterThanOrEqual(2);
       expect(release, `round ${round}`).toBeGreaterThanOrEqual(2);
       const stored = await Promise.all(
-        items.map(async ({ job, item }) => ({ key: `${job}#${item}`, marker: await zk!.exists(paths.running(job, item)), progress: decodeProgress((await zk!.getData(paths.item(job, item))).data) })),
+        items.map(async ({ job, item }) => ({ key: `${job}#${item}`, flight: await flightIn(zk!, paths, MEMBER, job, item), progress: decodeProgress((await zk!.getData(paths.item(job, item))).data) })),
       );
-      for (const { key, marker, progress } of stored) {
-        expect(marker, key).toBeNull();
+      for (const { key, flight, progress } of stored) {
+        expect(flight, key).toBeUndefined();
         expect(progress, key).toMatchObject({ lastScheduled: fireTime.toISOString(), lastCompleted: fireTime.toISOString(), inFlight: null, outcome: 'success' });
       }
     }
@@ -377,10 +381,10 @@ describe('RunLedger request sizes', () => {
       await dropped;
       expect(afterNextMulti, `round ${round}: the drop happened`).toBeUndefined();
       const stored = await Promise.all(
-        items.map(async ({ job, item }) => ({ key: `${job}#${item}`, marker: await zk!.exists(paths.running(job, item)), progress: decodeProgress((await zk!.getData(paths.item(job, item))).data) })),
+        items.map(async ({ job, item }) => ({ key: `${job}#${item}`, flight: await flightIn(zk!, paths, MEMBER, job, item), progress: decodeProgress((await zk!.getData(paths.item(job, item))).data) })),
       );
-      for (const { key, marker, progress } of stored) {
-        expect(marker, `${key}, round ${round}`).toBeNull();
+      for (const { key, flight, progress } of stored) {
+        expect(flight, `${key}, round ${round}`).toBeUndefined();
         expect(progress, `${key}, round ${round}`).toMatchObject({ lastScheduled: fireTime.toISOString(), lastCompleted: fireTime.toISOString(), inFlight: null, outcome: 'success' });
       }
     }
@@ -389,7 +393,7 @@ describe('RunLedger request sizes', () => {
   // A release batch split over several multis, whose runs began at different fences (our own member
   // node update between two begins), after a forced operation moved the fence again: the refused
   // fence check must settle every pending release, not only those of the refused multi (before, the
-  // ones left for the next multi kept failing it until the rounds ran out, and their markers stayed).
+  // ones left for the next multi kept failing it until the rounds ran out, and their runs stayed held).
   it('releases split over several multis, begun at different fences, all go through after the fence moved', async () => {
     server = new ZooKeeperServer();
     await server.start();
@@ -414,8 +418,8 @@ describe('RunLedger request sizes', () => {
     const written = await Promise.all(items.map(({ job, item }) => ledger.release({ job, item, fireTime, attempt: 1, outcome: 'success', durationMs: 3, keepInFlight: false })));
     expect(multis.length, 'the releases needed more than one multi').toBeGreaterThanOrEqual(3);
     expect(written.filter((w) => !w).length).toBe(0);
-    const left = await Promise.all(items.map(({ job, item }) => zk!.exists(paths.running(job, item))));
-    expect(left.filter((m) => m !== null).length).toBe(0);
+    const left = await Promise.all(items.map(({ job, item }) => flightIn(zk!, paths, MEMBER, job, item)));
+    expect(left.filter((f) => f !== undefined).length).toBe(0);
   }, 90_000);
 
   it('with a server whose jute.maxbuffer is raised and a matching maxRequestBytes, 6,000 items begin and end in one multi each', async () => {

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunLedger } from '../../src/executor/run-ledger.js';
 import { StageStore } from '../../src/executor/stage-store.js';
-import { encodeMarker } from '../../src/model/running-marker.js';
 import { readStageRecord } from '../../src/model/stage-record.js';
 import { fireIdOf } from '../../src/executor/job-context.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
@@ -32,12 +31,12 @@ describe('StageStore', () => {
     ctx = undefined;
   });
 
-  // A forced reshard deletes the markers of the items it removes and fences their owners (their
-  // member node's version moves, in the same transaction). A stage write of the old run must then
-  // fail — before, it checked only that *a* marker existed, so once the item's next run held one,
-  // the old run overwrote the new run's stage record (the new run lost its completed stages).
+  // A forced reshard takes the runs of the items it removes from their owners' ledgers and fences
+  // the owners (their member node's version moves, in the same transaction). A stage write of the
+  // old run must then fail — once, it checked only that *a* marker existed, so once the item's next
+  // run held one, the old run overwrote the new run's stage record (it lost its completed stages).
   for (const before of [false, true]) {
-    it(`a run whose marker a forced operation deleted records no stage, even once the item's next run holds a marker (${before ? 'it recorded one before' : 'its first stage'})`, async () => {
+    it(`a run a forced operation took records no stage, even once the item's next run holds it (${before ? 'it recorded one before' : 'its first stage'})`, async () => {
     const { zk, paths, ledger, store } = await setUp((ctx = new ZkTestContext('stages-fenced')));
     await zk.create(paths.member(B), undefined, 'ephemeral');
     const fireA = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
@@ -46,15 +45,12 @@ describe('StageStore', () => {
     const oldRun = store.forRun('job', 0, fireIdOf('job', fireA, 0), fireA);
     if (before) await oldRun.complete('fetch', 1);
 
-    // The forced operation: the marker goes, the run leaves its owner's ledger, its owner is
-    // fenced, in one transaction.
-    const member = await zk.getData(paths.member(A));
-    const forced = zk.transaction().remove(paths.running('job', 0)).setData(paths.member(A), member.data, member.stat.version);
-    expect((await clearFromLedgers(zk, forced, paths, 'job', new Set([0]))).written).toHaveLength(1);
+    // The forced operation: the run leaves its owner's ledger, its owner is fenced, in one transaction.
+    const forced = zk.transaction();
+    expect(await clearFromLedgers(zk, forced, paths, 'job', new Set([0]), { fence: true })).toMatchObject({ fenced: [A] });
     await zk.commit(forced);
-    // The item's next run (on B) holds a marker and records a stage of its own.
+    // The item's next run (on B) records a stage of its own.
     const fireB = new Date(Date.UTC(2026, 0, 1, 0, 0, 2));
-    await zk.create(paths.running('job', 0), encodeMarker({ member: B, worker: 'wb', fireTime: fireB.toISOString(), attempt: 1, startedAt: fireB.toISOString() }), 'ephemeral');
     const newRun = new StageStore(zk, paths).forRun('job', 0, fireIdOf('job', fireB, 0), fireB);
     await newRun.complete('fetch', 2);
 
@@ -65,16 +61,15 @@ describe('StageStore', () => {
   });
   }
 
-  // Run protocol v2, step 4b: a run is held by our ledger's `f` bit, not by its marker.
-  it("after the fence moved, a run is held while our ledger has it in flight, whatever its marker (a forced operation's clearing takes it): confirmFence, stage and attempt writes", async () => {
+  // Run protocol v2, step 4b: a run is held by our ledger's `f` bit.
+  it("after the fence moved, a run is held while our ledger has it in flight (a forced operation's clearing takes it): confirmFence, stage and attempt writes", async () => {
     const { zk, paths, ledger, store } = await setUp((ctx = new ZkTestContext('stages-own-ledger')));
     await zk.create(paths.item('job', 1));
     const fire = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
     expect(await ledger.begin([0, 1].map((item) => ({ job: 'job', item, fireTime: fire, attempt: 1 })))).toMatchObject([{ status: 'started' }, { status: 'started' }]);
-    // The fence moves with item 0 cleared from our ledger (its marker left) and item 1's marker gone (left in our ledger).
-    const member = await zk.getData(paths.member(A));
-    const forced = zk.transaction().remove(paths.running('job', 1)).setData(paths.member(A), member.data, member.stat.version);
-    await clearFromLedgers(zk, forced, paths, 'job', new Set([0]));
+    // The fence moves with item 0 cleared from our ledger, item 1 left in it.
+    const forced = zk.transaction();
+    await clearFromLedgers(zk, forced, paths, 'job', new Set([0]), { fence: true });
     await zk.commit(forced);
     expect(await ledger.confirmFence('job', 0, fire)).toBe(false);
     expect(await ledger.confirmFence('job', 1, fire)).toBe(true);
@@ -86,13 +81,13 @@ describe('StageStore', () => {
     await expect(ledger.recordAttempt('job', 0, fire, 2)).rejects.toMatchObject({ code: 'RUN_NOT_HELD' });
   });
 
-  it("a run fenced by its own member node's update (not a forced operation) goes on recording stages while its marker is still its own", async () => {
+  it("a run fenced by its own member node's update (not a forced operation) goes on recording stages while our ledger still holds it", async () => {
     const { zk, paths, ledger, store } = await setUp((ctx = new ZkTestContext('stages-refence')));
     const fire = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
     expect((await ledger.begin([{ job: 'job', item: 0, fireTime: fire, attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
     const run = store.forRun('job', 0, fireIdOf('job', fire, 0), fire);
     await run.complete('fetch', 1);
-    await zk.setData(paths.member(A), 'draining'); // our own update: the fence moves, the marker stays ours
+    await zk.setData(paths.member(A), 'draining'); // our own update: the fence moves, the run stays in our ledger
     await run.complete('write', 2);
     const stored = readStageRecord((await zk.getData(paths.stages('job', 0))).data, paths.stages('job', 0));
     expect(stored.ok && Object.keys(stored.value!.done)).toEqual(['fetch', 'write']);

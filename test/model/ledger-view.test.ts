@@ -40,26 +40,9 @@ describe('ledger view (run protocol v2, step 3)', () => {
       parts: [],
       record: { lastScheduled: at(12_000), inFlight: null },
       stamp: { mzxid: 20n, by: 2 },
-      marker: undefined,
       me: ME,
       bornAtMs: undefined,
       ...over,
-    });
-
-    it("agrees when another live member's marker is the run its ledger has in flight", () => {
-      const parts = [part(B, true, 25n, 12_000, [0], [[0, 12_000, 1]])];
-      expect(takeoverDisagreement(reads({ parts, marker: { member: B, fireTime: at(12_000) }, record: { lastScheduled: at(12_000), inFlight: { member: B, fireTime: at(12_000) } } }))).toBeUndefined();
-    });
-
-    it("reports a marker whose run no current ledger has in flight (the exclusion step 4 relies on)", () => {
-      // B's ledger read after the move shows nothing in flight, yet B's marker is there after it.
-      expect(takeoverDisagreement(reads({ parts: [part(B, true, 25n, 11_000, [0], [])], marker: { member: B, fireTime: at(12_000) } }))).toMatch(/running marker of m-bbbb-0000000002 at .*no current ledger has that run in flight/);
-      // The run in flight at another fire is not the marker's run.
-      expect(takeoverDisagreement(reads({ parts: [part(B, true, 25n, 12_000, [0], [[0, 11_000, 1]])], marker: { member: B, fireTime: at(12_000) } }))).toMatch(/no current ledger/);
-      // Nor is it when the record written by someone else after B's part supersedes B's entry.
-      expect(takeoverDisagreement(reads({ parts: [part(B, true, 15n, 12_000, [0], [[0, 12_000, 1]])], stamp: { mzxid: 20n, by: 1 }, marker: { member: B, fireTime: at(12_000) } }))).toMatch(/no current ledger/);
-      // Our own marker may be newer than the parts: not compared.
-      expect(takeoverDisagreement(reads({ parts: [], marker: { member: ME, fireTime: at(12_000) } }))).toBeUndefined();
     });
 
     it("a gone member's current run in flight must be the record's, and the record's must be in its ledger", () => {

@@ -1,11 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { FireScheduler, STALL_GRACE_MS, type FireTarget, type MarkerReader, type ProgressSource } from '../../src/scheduler/fire-scheduler.js';
+import { FireScheduler, STALL_GRACE_MS, type FireTarget, type ProgressSource, type SchedulerReads } from '../../src/scheduler/fire-scheduler.js';
 import { TAKEOVERS_READING_MAX } from '../../src/scheduler/item-takeovers.js';
 import type { ExecutorEvents, FireRequest } from '../../src/executor/executor.js';
 import type { ProgressRecord } from '../../src/model/progress-record.js';
 import type { FireNotes } from '../../src/executor/fire-note.js';
-import { decodeMarker, encodeMarker } from '../../src/model/running-marker.js';
 import type { LedgerFlight } from '../../src/model/member-ledger.js';
 import type { LedgerDisagreement, LedgerPartRead, RecordStamp } from '../../src/model/ledger-view.js';
 import type { JobDefinition } from '../../src/config/job-definition.js';
@@ -24,10 +23,9 @@ function harness(
     progress?: ProgressRecord;
     answer?: (req: FireRequest) => 'started' | 'silent' | ExecutorEvents['notStarted'][1];
     busy?: () => boolean;
-    /** Whether a run here holds (or a begin here may just have taken) the item's marker for `fireTime`; default: `busy`. */
+    /** Whether a run here holds (or a begin here is on its way of) the item's fire at `fireTime`; default: `busy`. */
     holds?: (fireTime: Date) => boolean;
-    marker?: () => Buffer | null;
-    /** Our own run of the item in flight as our ledger says; default: the marker's, when it is ours. */
+    /** Our own run of the item in flight as our ledger says; default: none. */
     own?: () => LedgerFlight | undefined;
     clockTrusted?: () => boolean;
     /** The first this many loads of a progress record fail (a ZooKeeper error). */
@@ -85,21 +83,14 @@ function harness(
       recorded.push({ item, notes });
       return true;
     },
-    dropOrphanMarker: async (_job, item) => {
+    dropOrphanRun: async (_job, item) => {
       orphansDropped.push(item);
       return true;
     },
-    ownRunInFlight: async () => {
-      if (options.own) return options.own();
-      const marker = decodeMarker(options.marker?.() ?? undefined);
-      return marker?.member === ME ? { fireMs: Date.parse(marker.fireTime), attempt: marker.attempt } : undefined;
-    },
+    ownRunInFlight: async () => options.own?.(),
   };
-  const zk: MarkerReader = {
-    getDataIfExists: async () => {
-      const data = options.marker?.();
-      return data ? { data, stat: {} as never } : null;
-    },
+  const zk: SchedulerReads = {
+    getDataIfExists: async () => null,
     exists: async () => null,
     signal: new AbortController().signal,
   };
@@ -347,26 +338,15 @@ describe('FireScheduler on fake time', () => {
     expect(h.disagreements).toEqual([]);
   });
 
-  it("the ledgers decide whether another member runs the item: a live member's run in flight there is waited for, marker or not", async () => {
+  it("the ledgers decide whether another member runs the item: a live member's run in flight there is waited for", async () => {
     // The other member's run of -500 (a re-run: it claims no instant); the record's frontier is -1500.
     const running: LedgerPartRead = { member: 'm-other-0000000002', live: true, mzxid: 10n, entries: new Map([['j', { b: new Set<number>(), f: new Map([[0, { fireMs: T0 - 500, attempt: 2 }]]) }]]) };
     const h = harness(testJob('j', { shards: 1, misfire: 'catch-up' }), { progress: { lastScheduled: new Date(T0 - 1500).toISOString() }, ledgers: { parts: [running], stamp: { mzxid: 9n, by: 2 } } });
     h.scheduler.start();
     await settle();
-    // Waits, no marker seen (the fake's re-reads find the run over at once, and each round waits again):
+    // Waits (the fake's re-reads find the run over at once, and each round waits again):
     // not waiting would have caught up -500.
     expect(h.fired).toEqual([]);
-    h.scheduler.stop();
-  });
-
-  it("a marker of another member whose run no ledger has in flight is reported; the ledgers decide (the marker's create at begin would refuse)", async () => {
-    const marker = encodeMarker({ member: 'm-other-0000000002', worker: 'other', fireTime: new Date(T0 - 500).toISOString(), attempt: 1, startedAt: new Date(T0 - 500).toISOString() });
-    const parts: LedgerPartRead[] = [{ member: 'm-other-0000000002', live: true, mzxid: 10n, entries: new Map() }];
-    const h = harness(testJob('j', { shards: 1, misfire: 'catch-up' }), { progress: { lastScheduled: new Date(T0 - 1500).toISOString() }, marker: () => marker, ledgers: { parts, stamp: { mzxid: 9n, by: 2 } } });
-    h.scheduler.start();
-    await settle();
-    expect(h.disagreements.map((d) => d.detail)).toEqual([expect.stringMatching(/running marker of m-other-0000000002 at .* no current ledger has that run in flight \(ledgers: none\)/)]);
-    expect(h.fired.flatMap((f) => f.requests).map((r) => r.fireTime.getTime() - T0)).toEqual([-500]);
     h.scheduler.stop();
   });
 
@@ -501,13 +481,13 @@ describe('FireScheduler on fake time', () => {
       progress: left,
       answer: (req) => {
         if (req.reason === 'failover') {
-          rerunning = true; // our re-run now holds the item (marker ours, lane busy)
+          rerunning = true; // our re-run now holds the item (in our ledger, lane busy)
           return 'started';
         }
         return rerunning && req.fireTime.getTime() === T0 + 500 ? 'takeover' : 'started';
       },
       busy: () => rerunning,
-      marker: () => (rerunning ? encodeMarker({ member: 'm-me-0000000001', worker: 'me', fireTime: new Date(T0 - 500).toISOString(), attempt: 2, startedAt: new Date(T0).toISOString() }) : null),
+      own: () => (rerunning ? { fireMs: T0 - 500, attempt: 2 } : undefined),
     });
     h.scheduler.start();
     await settle(); // the takeover's re-run begins first
@@ -534,7 +514,7 @@ describe('FireScheduler on fake time', () => {
       answer: (req) => (req.reason === 'schedule' ? 'takeover' : 'started'),
       busy: () => true, // the begin of the regular fire at +500 is on its way
       holds: (fireTime) => fireTime.getTime() === T0 + 500,
-      marker: () => (h.orphansDropped.length > 0 ? null : encodeMarker({ member: 'm-me-0000000001', worker: 'me', fireTime: orphanFire, attempt: 2, startedAt: orphanFire })),
+      own: () => (h.orphansDropped.length > 0 ? undefined : { fireMs: Date.parse(orphanFire), attempt: 2 }),
     });
     h.scheduler.start();
     await settle();
@@ -557,7 +537,6 @@ describe('FireScheduler on fake time', () => {
         answer: (req) => (req.reason === 'schedule' ? 'takeover' : 'started'),
         busy: () => running,
         holds: (fireTime) => running && fireTime.toISOString() === fire,
-        marker: () => null,
         own: () => (h.orphansDropped.length > 0 ? undefined : { fireMs: Date.parse(fire), attempt: 1 }),
       });
       h.scheduler.start();

@@ -14,6 +14,7 @@ import { testJob } from '../support/test-job.js';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { client, EXTRA_ACL, FLEET, fleetWorker, removeTree } from './security-fixture.js';
+import { LEDGER_PARTS } from '../../src/model/member-ledger.js';
 
 /** A run as the workers reported it (in-process, one clock). */
 interface Run { item: number; fire: number; worker: string; start: number; end?: number }
@@ -109,17 +110,16 @@ describe('migrating a running open fleet to ACLs (the ElasticJob trap must not h
     }
     expect(overlaps).toEqual([]);
 
-    // The workers create their nodes with the policy since the apply: catch a running marker (an
-    // ephemeral made at every fire) and read its ACL.
-    const markerAcls: boolean[] = [];
-    await waitFor(async () => {
-      for (let item = 0; item < 4; item++) {
-        const found = await admin!.getAcl(paths.running('tick', item)).catch(() => undefined);
-        if (found) markerAcls.push(sameAcl(found.acl, policy));
-      }
-      return markerAcls.length > 0;
-    }, { intervalMs: 20, timeoutMs: 10_000, message: 'a running marker made after the apply' });
-    expect(markerAcls.every(Boolean)).toBe(true);
+    // The workers create their nodes with the policy since the apply: a worker that joins now makes
+    // its member node and its ledger (every part of it) under the policy.
+    const before = new Set(await admin.getChildren(paths.ledgers));
+    await worker('c', true).start();
+    const made = await waitFor(async () => {
+      const mine = (await admin!.getChildren(paths.ledgers)).find((m) => !before.has(m));
+      return mine !== undefined && (await admin!.getChildren(paths.ledger(mine))).length === LEDGER_PARTS ? mine : undefined;
+    }, { intervalMs: 20, timeoutMs: 10_000, message: "the new worker's ledger made after the apply" });
+    const nodes = [paths.member(made), paths.ledger(made), ...Array.from({ length: LEDGER_PARTS }, (_, k) => paths.ledgerPart(made, k))];
+    for (const path of nodes) expect(sameAcl((await admin.getAcl(path)).acl, policy), path).toBe(true);
     // 0 open nodes, nothing off the policy, also among the nodes created since.
     const audit = await auditAcl(admin, paths.root, policy);
     expect(audit.findings).toEqual([]);

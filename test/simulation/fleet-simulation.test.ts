@@ -355,12 +355,12 @@ describe('fleet checker', () => {
     expect(check().map((v) => v.message.slice(0, v.message.indexOf(' recorded twice')))).toEqual([`${job}#0: fire ${T(7).toISOString()}`]);
   });
 
-  it('(e), (f), (g): what the server reported applied', () => {
+  it('(e), (g), (h): what the server reported applied', () => {
     const log = emptyFleetLog();
     log.incidents.push({ kind: 'assignment-write', atMs: 10, path: '/fleet/jobs/j0/assignment', zxid: 5n, detail: 'leader m-1 has no member node' });
-    log.incidents.push({ kind: 'foreign-marker-delete', atMs: 20, path: '/fleet/jobs/j0/items/0/running', zxid: 6n, owner: 1n, by: 2n });
-    log.incidents.push({ kind: 'begin-not-owner', atMs: 30, path: '/fleet/jobs/j0/items/0/running', zxid: 7n, detail: 'by session 2, its owner m-1 is session 1' });
-    expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['deposed-leader-write', 'foreign-marker-delete', 'begin-by-owner']);
+    log.incidents.push({ kind: 'begin-not-owner', atMs: 30, path: '/fleet/ledgers/m-2/4', zxid: 7n, detail: 'j0#0 begun by m-2, its owner is m-1' });
+    log.incidents.push({ kind: 'ledger-mismatch', atMs: 40, path: '/fleet/ledgers/m-2/4', zxid: 8n, detail: 'written by session 3' });
+    expect(checkFleet({ scenario, log, final: [], startWallMs, endMs: 5000 }).map((v) => v.invariant)).toEqual(['deposed-leader-write', 'begin-by-owner', 'ledger-holds-runs']);
   });
 });
 

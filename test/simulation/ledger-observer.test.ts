@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LedgerObserver, type LedgerEvents } from '../../src/simulation/ledger-observer.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
-import { encodeMarker } from '../../src/model/running-marker.js';
 import { encodeProgress } from '../../src/model/progress-record.js';
 import { encodeLedgerPart, type LedgerPart } from '../../src/model/member-ledger.js';
 import type { SimChange } from '../../src/simulation/sim-zookeeper.js';
@@ -26,14 +25,10 @@ function world(events: LedgerEvents = {}) {
   const server = { peek: (path: string) => (nodes.has(path) ? { data: nodes.get(path)!, stat: { ephemeralOwner: 1n, mzxid: written.get(path) ?? 0n } } : undefined) };
   const observer = new LedgerObserver(server, paths, events);
   const commit = (changes: SimChange[], session = 1n, atMs = 0) => observer.committed(changes, ++zxid, session, OPERATOR, atMs).map((i) => (i.kind === 'ledger-mismatch' ? i.detail : i.kind));
-  const marker = (item: number, fireMs = FIRE, attempt = 1): SimChange => {
-    nodes.set(paths.running('j', item), encodeMarker({ member: M, worker: 'w', fireTime: iso(fireMs), attempt, startedAt: iso(fireMs) }));
+  /** The item's record as a begin at `fireMs` writes it (its frontier there). */
+  const record = (item: number, fireMs = FIRE): SimChange => {
     nodes.set(paths.item('j', item), encodeProgress({ lastScheduled: iso(fireMs), inFlight: null }));
-    return { op: 'create', path: paths.running('j', item), ephemeralOwner: 0n };
-  };
-  const unmark = (item: number): SimChange => {
-    nodes.delete(paths.running('j', item));
-    return { op: 'delete', path: paths.running('j', item), ephemeralOwner: 1n };
+    return { op: 'setData', path: paths.item('j', item) };
   };
   /** Writes the ledger part: flights as [item, fire, attempt, token] (no token: begun by this write). */
   const ledger = (flights: Array<[number, number, number, bigint?]>, t = FIRE, b = flights.map(([i]) => i)): SimChange => {
@@ -41,75 +36,52 @@ function world(events: LedgerEvents = {}) {
     nodes.set(paths.ledgerPart(M, 4), encodeLedgerPart(part));
     return { op: 'setData', path: paths.ledgerPart(M, 4), ephemeralOwner: 0n };
   };
-  return { nodes, observer, commit, marker, unmark, ledger };
+  return { nodes, observer, commit, record, ledger };
 }
 
 describe('LedgerObserver (invariant (h))', () => {
-  it('a begin and a release that write the ledger with the marker break nothing', () => {
+  it('a begin and a release that write the ledger with the records break nothing', () => {
     const w = world();
-    expect(w.commit([w.marker(0), w.marker(1), w.ledger([[0, FIRE, 1], [1, FIRE, 1]])])).toEqual([]);
-    expect(w.commit([w.unmark(0), w.ledger([[1, FIRE, 1, 1n]])])).toEqual([]);
+    expect(w.commit([w.record(0), w.record(1), w.ledger([[0, FIRE, 1], [1, FIRE, 1]])])).toEqual([]);
+    expect(w.commit([w.record(0), w.ledger([[1, FIRE, 1, 1n]])])).toEqual([]);
   });
 
   it('tells each run begun once (not again when its token is written out) and each run an operator took', () => {
     const begun: string[] = [];
     const taken: string[] = [];
     const w = world({ begun: (r) => begun.push(`${r.member} ${r.job}#${r.item} ${r.zxid}`), taken: (r) => taken.push(`${r.member} ${r.job}#${r.item} ${r.zxid}`) });
-    w.commit([w.marker(0), w.ledger([[0, FIRE, 1]])]);
-    w.commit([w.marker(1), w.ledger([[0, FIRE, 1, 1n], [1, FIRE, 1]])]);
+    w.commit([w.record(0), w.ledger([[0, FIRE, 1]])]);
+    w.commit([w.record(1), w.ledger([[0, FIRE, 1, 1n], [1, FIRE, 1]])]);
     expect(begun).toEqual([`${M} j#0 1`, `${M} j#1 2`]);
-    w.commit([w.unmark(1), w.ledger([[0, FIRE, 1, 1n]])], OPERATOR);
+    w.commit([w.ledger([[0, FIRE, 1, 1n]])], OPERATOR);
     expect(taken).toEqual([`${M} j#1 3`]);
   });
 
   it("a ledger written by a session neither its member's nor the operator's, or a run put in flight that another live member runs, is a violation", () => {
     const w = world();
-    expect(w.commit([w.marker(0), w.ledger([[0, FIRE, 1]])], 2n)).toEqual([expect.stringMatching(/written by session 2, not by its member's \(1\) nor the operator's/)]);
+    expect(w.commit([w.record(0), w.ledger([[0, FIRE, 1]])], 2n)).toEqual([expect.stringMatching(/written by session 2, not by its member's \(1\) nor the operator's/)]);
     const v = world();
     const B = 'm-bbbb-0000000002';
     v.nodes.set(paths.member(B), Buffer.alloc(0));
     v.nodes.set(paths.ledgerPart(B, 4), encodeLedgerPart(new Map([['j', { b: new Set<number>(), f: new Map([[0, { fireMs: FIRE, attempt: 1 }]]) }]])));
     v.commit([{ op: 'create', path: paths.ledgerPart(B, 4) }]);
-    expect(v.commit([v.marker(0), v.ledger([[0, FIRE, 1]])])).toEqual([`j#0 put in flight while the ledger of ${B}, live, has it in flight`]);
-  });
-
-  it("a run's token in the ledger must be the zxid that created its marker", () => {
-    const w = world();
-    expect(w.commit([w.marker(0), w.ledger([[0, FIRE, 1]])])).toEqual([]);
-    // A later write that leaves the token out gives the run that write's zxid: a mismatch.
-    expect(w.commit([w.ledger([[0, FIRE, 1]])])).toEqual([expect.stringContaining('j#0: marker of fire 2026-01-01T00:00:05.000Z attempt 1 token 1, ledger fire 2026-01-01T00:00:05.000Z attempt 1 token 2')]);
-    expect(w.commit([w.ledger([[0, FIRE, 1, 1n]])])).toEqual([]);
-  });
-
-  it('a marker the ledger does not hold, or holds for another fire or attempt, is a violation', () => {
-    const w = world();
-    expect(w.commit([w.marker(0)])).toEqual([expect.stringContaining('j#0: marker of fire 2026-01-01T00:00:05.000Z attempt 1 token 1, ledger has no run in flight')]);
-    expect(w.commit([w.ledger([[0, FIRE, 2]])])).toEqual([expect.stringContaining('ledger fire 2026-01-01T00:00:05.000Z attempt 2')]);
-  });
-
-  it('a run in the ledger without its marker is a violation, unless an operator took the marker; then it must go in time', () => {
-    const w = world();
-    w.commit([w.marker(0), w.ledger([[0, FIRE, 1]])]);
-    expect(w.commit([w.unmark(0)])).toEqual([expect.stringContaining('j#0: ledger has fire 2026-01-01T00:00:05.000Z in flight, no marker of ours holds it')]);
-    const v = world();
-    v.commit([v.marker(0), v.ledger([[0, FIRE, 1]])]);
-    expect(v.commit([v.unmark(0)], OPERATOR, 1000)).toEqual([]);
-    expect(v.observer.finished(3000, 5000)).toEqual([]);
-    expect(v.observer.finished(7000, 5000).map((i) => (i.kind === 'ledger-mismatch' ? i.detail : ''))).toEqual([expect.stringContaining('taken by an operator at 1000 ms')]);
-    v.commit([v.ledger([])]);
-    expect(v.observer.finished(7000, 5000)).toEqual([]); // cleared: no longer excused, no longer owed
+    expect(v.commit([v.record(0), v.ledger([[0, FIRE, 1]])])).toEqual([`j#0 put in flight while the ledger of ${B}, live, has it in flight`]);
+    // Once B's member node is gone (its session ended: the run was cut short), it is no longer running.
+    v.nodes.delete(paths.member(B));
+    v.commit([{ op: 'delete', path: paths.member(B) }]);
+    expect(v.commit([v.record(1), v.ledger([[1, FIRE, 1]])])).toEqual([]);
   });
 
   it("a gone member's run that the record it wrote names stays in its ledger until another member writes the record", () => {
     for (const takenOver of [false, true]) {
       const w = world();
       const inFlight = (member: string) => ({ fireTime: iso(FIRE), attempt: 1, member, worker: 'w', startedAt: iso(FIRE) });
-      const began = [w.marker(0), w.ledger([[0, FIRE, 1]])];
+      const began = [w.ledger([[0, FIRE, 1]])];
       w.nodes.set(paths.item('j', 0), encodeProgress({ lastScheduled: iso(FIRE), inFlight: inFlight(M) }, M));
       expect(w.commit([...began, { op: 'setData', path: paths.item('j', 0) }])).toEqual([]);
-      // Its session ends: its marker goes, its ledger and the record it wrote stay.
+      // Its session ends: its ledger and the record it wrote stay.
       w.nodes.delete(paths.member(M));
-      expect(w.commit([{ op: 'delete', path: paths.member(M) }, w.unmark(0)])).toEqual([]);
+      expect(w.commit([{ op: 'delete', path: paths.member(M) }])).toEqual([]);
       if (takenOver) {
         // Another (live) member's takeover writes the record (its re-run in flight): M's entry is superseded.
         w.nodes.set(paths.member('m-bbbb-0000000002'), Buffer.alloc(0));
@@ -123,11 +95,9 @@ describe('LedgerObserver (invariant (h))', () => {
     }
   });
 
-  it('a claim past the item\'s lastScheduled is a violation; a gone member is not compared', () => {
+  it("a claim past the item's lastScheduled is a violation", () => {
     const w = world();
-    w.commit([w.marker(0), w.ledger([[0, FIRE, 1]])]);
-    expect(w.commit([w.ledger([[0, FIRE, 1, 1n]], FIRE + 1000)])).toEqual([expect.stringContaining('claims j#0 begun at 2026-01-01T00:00:06.000Z, past the item\'s lastScheduled 2026-01-01T00:00:05.000Z')]);
-    w.nodes.delete(paths.member(M));
-    expect(w.commit([w.unmark(0)])).toEqual([]);
+    w.commit([w.record(0), w.ledger([[0, FIRE, 1]])]);
+    expect(w.commit([w.ledger([[0, FIRE, 1, 1n]], FIRE + 1000)])).toEqual([expect.stringContaining("claims j#0 begun at 2026-01-01T00:00:06.000Z, past the item's lastScheduled 2026-01-01T00:00:05.000Z")]);
   });
 });

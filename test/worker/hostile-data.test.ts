@@ -3,6 +3,7 @@ import { GarbageFleet } from '../support/garbage-fleet.js';
 import { waitFor } from '../support/wait-for.js';
 import { encodeControl } from '../../src/model/job-control.js';
 import { decodeAssignment } from '../../src/model/assignment-record.js';
+import { LEDGER_PARTS, ledgerPartOf } from '../../src/model/member-ledger.js';
 
 const GARBAGE = Buffer.from('{"shards":1000000000,"items":"all","owners":{"$gt":""}, "v":2, "s":"later"');
 
@@ -17,7 +18,7 @@ describe('hostile data in ZooKeeper (live fleet)', () => {
     const job = GarbageFleet.job;
     fleet = new GarbageFleet('garbage', [
       job('healthy'), job('bad-definition'), job('bad-assignment'), job('bad-control'), job('bad-history'),
-      job('bad-marker'), job('bad-trigger'), job('bad-stages', { jobParameter: 'stages=a,sleepMs=10' }),
+      job('bad-ledger'), job('bad-trigger'), job('bad-stages', { jobParameter: 'stages=a,sleepMs=10' }),
     ]);
     await fleet.start(['w1', 'w2']);
     const zk = await fleet.zk();
@@ -35,19 +36,20 @@ describe('hostile data in ZooKeeper (live fleet)', () => {
     await zk.setData(p.stages('bad-stages', 0), GARBAGE);
     await zk.create(`${p.triggers('bad-trigger')}/t-`, GARBAGE, 'persistentSequential');
     await zk.create(`${p.workers}/m-0badf00d-`, GARBAGE, 'ephemeralSequential');
-    // A marker nobody's session owns, holding garbage: the item counts as held (the node is the lock).
-    await waitFor(async () => (await zk.createIfAbsent(p.running('bad-marker', 0), GARBAGE)) || undefined, { message: 'garbage marker in place (between runs)' });
+    // Garbage in the workers' own ledger part of a job (run protocol v2: what says a run is held):
+    // each worker's next write of it is refused, and it writes the part anew from what it knows.
+    const ledgerPart = ledgerPartOf('bad-ledger', LEDGER_PARTS);
+    for (const member of await zk.getChildren(p.ledgers)) await zk.setData(p.ledgerPart(member, ledgerPart), GARBAGE);
 
     // Every other item keeps firing, for at least a second of fires after the garbage took effect.
     const since = Date.now() + 500;
     await fleet.keepFiring([
-      ['healthy', 0], ['healthy', 1], ['bad-history', 1], ['bad-marker', 1], ['bad-trigger', 0], ['bad-trigger', 1], ['bad-stages', 1], ['bad-control', 0], ['bad-control', 1],
+      ['healthy', 0], ['healthy', 1], ['bad-history', 1], ['bad-ledger', 0], ['bad-ledger', 1], ['bad-trigger', 0], ['bad-trigger', 1], ['bad-stages', 1], ['bad-control', 0], ['bad-control', 1],
     ], since + 1000);
 
-    // Left alone: the job whose definition cannot be read, the item held by the garbage marker.
+    // Left alone: the job whose definition cannot be read.
     expect(fleet.startsAfter('bad-definition', 0, since)).toEqual([]);
     expect(fleet.startsAfter('bad-definition', 1, since)).toEqual([]);
-    expect(fleet.startsAfter('bad-marker', 0, since)).toEqual([]);
     // The trigger that cannot be read triggered nothing.
     expect(fleet.started.filter((s) => s.reason === 'trigger')).toEqual([]);
     // The stage record that cannot be read: no stage ran again on it (those runs fail instead).
@@ -61,6 +63,8 @@ describe('hostile data in ZooKeeper (live fleet)', () => {
       expect(new Set(mine.map((l) => l.worker)).size).toBe(mine.length); // once per worker
       expect((mine[0]!.err as { message: string }).message).toContain(`malformed data at ${path}: `);
     }
+    // The garbage ledger parts: reported by their members, written anew.
+    await waitFor(() => fleet!.logs.some((l) => l.level === 50 && String(l.path).startsWith(`${p.ledgers}/`) && String(l.path).endsWith(`/${ledgerPart}`)), { message: 'garbage ledger part reported' });
     const trigger = fleet.logs.filter((l) => l.level === 50 && String(l.path).startsWith(`${p.triggers('bad-trigger')}/t-`));
     expect(trigger.length).toBeGreaterThan(0);
     expect(trigger.length).toBeLessThanOrEqual(2);

@@ -9,7 +9,7 @@ import { DEFAULTS } from '../../defaults.js';
 /** `zkctl doctor`: health checks, one pass/fail line each; exit 1 when one fails (3 when ZooKeeper is unreachable). */
 export function makeDoctorCommand(): Command {
   return new Command('doctor')
-    .description('health checks (ZooKeeper, namespace, leader, definitions, item nodes, owners, running markers, clock skew); exit 1 when one fails')
+    .description('health checks (ZooKeeper, namespace, leader, definitions, item nodes, owners, runs in flight, clock skew); exit 1 when one fails')
     .option('--max-clock-skew <ms>', 'largest acceptable clock skew against ZooKeeper', integerOption('--max-clock-skew', 0), DEFAULTS.worker.maxClockSkewMs)
     .action(async (opts: { maxClockSkew: number }, cmd: Command) => {
       const globals = globalsOf(cmd);

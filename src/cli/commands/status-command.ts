@@ -7,7 +7,7 @@ import { withZk } from '../zkctl-context.js';
 /** `zkctl status`: leader, workers, jobs, items without an owner, warnings. */
 export function makeStatusCommand(): Command {
   return new Command('status')
-    .description('overview: leader, workers, jobs, items without an owner, warnings (clock skew, owners gone, stale markers)')
+    .description('overview: leader, workers, jobs, items without an owner, warnings (clock skew, owners gone, stale runs in flight)')
     .action(async (_opts: unknown, cmd: Command) => {
       await withZk(cmd, async ({ zk, paths, globals }) => {
         const status = await new FleetReader(zk, paths).status();
