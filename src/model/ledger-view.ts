@@ -78,7 +78,7 @@ export interface TakeoverReads {
   /** The job's part of every member's ledger, read after the takeover saw the item's assignment. */
   parts: readonly LedgerPartRead[];
   /** The item's record as read after the parts, with its stamp; undefined: no record. */
-  record: { lastScheduled?: string; inFlight?: { member: string; fireTime: string } | null } | undefined;
+  record: { lastScheduled?: string; inFlight?: { member: string; fireTime: string; interrupted?: boolean } | null } | undefined;
   stamp: RecordStamp | undefined;
   /**
    * When the item's record was made (ms, its ctime). A ledger may still claim an instant of an
@@ -111,7 +111,9 @@ export function takeoverDisagreement(reads: TakeoverReads, computed?: ItemLedger
       return `the ledger of ${f.member} (gone) has the run at ${iso(f.fireMs)} in flight, but the record's run in flight is ${flight ? `${flight.member} at ${flight.fireTime}` : 'none'}`;
     }
   }
-  if (flight && flight.member !== me && stamp.by === sequenceOf(flight.member)) {
+  // A run handed back (`interrupted`: its release kept it in flight in the record for the next
+  // owner and took it out of the member's ledger) is in the record only.
+  if (flight && !flight.interrupted && flight.member !== me && stamp.by === sequenceOf(flight.member)) {
     const part = parts.find((p) => p.member === flight.member);
     const fireMs = Date.parse(flight.fireTime);
     if (part && !part.live && !view.inFlight.some((f) => f.member === flight.member && f.fireMs === fireMs)) {

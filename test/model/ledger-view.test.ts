@@ -53,6 +53,9 @@ describe('ledger view (run protocol v2, step 3)', () => {
       // The record, written last by A, carries A's run in flight that A's ledger does not have.
       const cleared = [part(A, false, 20n, 12_000, [0], [])];
       expect(takeoverDisagreement(reads({ parts: cleared, stamp: { mzxid: 20n, by: 1 }, record: { lastScheduled: at(12_000), inFlight: aFlight } }))).toMatch(/written last by m-aaaa-0000000001, gone.*its ledger does not/);
+      // Unless A handed the run back (its release kept it in flight in the record, interrupted, and
+      // took it out of A's ledger: fleet simulation, seed 8241 — a clock step gave back runs begun ahead).
+      expect(takeoverDisagreement(reads({ parts: cleared, stamp: { mzxid: 20n, by: 1 }, record: { lastScheduled: at(12_000), inFlight: { ...aFlight, interrupted: true } } }))).toBeUndefined();
       // Written last by another member (a takeover of a disabled item carries the run on): A's entry is superseded, nothing to compare.
       expect(takeoverDisagreement(reads({ parts: gone, stamp: { mzxid: 30n, by: 2 }, record: { lastScheduled: at(12_000), inFlight: aFlight } }))).toBeUndefined();
       expect(takeoverDisagreement(reads({ parts: cleared, stamp: { mzxid: 30n, by: 2 }, record: { lastScheduled: at(12_000), inFlight: aFlight } }))).toBeUndefined();

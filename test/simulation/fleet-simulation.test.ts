@@ -66,6 +66,17 @@ describe('fleet simulation (real WorkerSessions over the simulated ZooKeeper)', 
     expect(result.scenario.actions.some((a) => a.kind === 'reshard' && a.force)).toBe(true);
     expect(result.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
   }, 60_000);
+
+  // Found by this simulation (2026-12-05, on the marker-free protocol, invariant (j)): a worker
+  // whose wall clock stepped back gave back the runs it had begun ahead — their release kept them in
+  // flight in the records (interrupted, for the next owner) and took them out of its ledger — then
+  // died; the next owner's takeover took the record's run, missing from the gone member's ledger,
+  // for a contradiction. A run handed back is in the record only (the check, not the protocol, was
+  // wrong; focused test: ledger-view).
+  it('seed 8241 (runs begun ahead handed back, then their worker dies): its takeovers agree with the ledgers', async () => {
+    const result = await runFleetSimulation(8241, { trace: false });
+    expect(result.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+  }, 60_000);
 });
 
 // Found by this simulation: a scheduled fire waiting behind a running run (overlap queue or
