@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
-import { BadVersionError, NodeExistsError, NoNodeError } from '../zk/zk-errors.js';
+import { BadVersionError, NoNodeError } from '../zk/zk-errors.js';
 import { commitBatched } from '../zk/batched-multi.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import { holdsRuns } from './holds-runs.js';

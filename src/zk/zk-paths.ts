@@ -65,15 +65,6 @@ export class ZkPaths {
     return `${this.item(job, item)}/${RUNNING}`;
   }
 
-  /** The item whose running marker `path` is, or undefined when it is no running marker of `job`. */
-  markerItem(job: string, path: string): number | undefined {
-    const prefix = `${this.items(job)}/`;
-    const suffix = `/${RUNNING}`;
-    if (!path.startsWith(prefix) || !path.endsWith(suffix)) return undefined;
-    const item = path.slice(prefix.length, -suffix.length);
-    return /^\d+$/.test(item) ? Number(item) : undefined;
-  }
-
   /** An item's run history (persistent; written when runs end). */
   history(job: string, item: number): string {
     return `${this.item(job, item)}/history`;

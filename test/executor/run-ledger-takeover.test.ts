@@ -3,7 +3,7 @@ import { RunLedger } from '../../src/executor/run-ledger.js';
 import { clearFromLedgers } from '../../src/api/ledger-clearing.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { decodeHistory, decodeProgress, encodeProgress, type ProgressRecord } from '../../src/model/progress-record.js';
-import { LEDGER_PARTS, ledgerPartOf, readLedgerPart } from '../../src/model/member-ledger.js';
+import { holdersOf } from '../support/ledger-holds.js';
 import type { ZkClient } from '../../src/zk/zk-client.js';
 import { readProgress, removeTree, ZkTestContext } from '../support/zk-test-client.js';
 import { waitFor } from '../support/wait-for.js';
@@ -37,15 +37,7 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
   }
   const progress = async (zk: ZkClient) => decodeProgress((await zk.getData(ctx.paths.item('job', 0))).data);
   /** The members whose ledger has `job`'s `item` in flight (run protocol v2: they hold its run). */
-  const holders = async (zk: ZkClient, job = 'job', item = 0): Promise<string[]> => {
-    const out: string[] = [];
-    for (const member of await zk.getChildren(ctx.paths.ledgers).catch(() => [] as string[])) {
-      const path = ctx.paths.ledgerPart(member, ledgerPartOf(job, LEDGER_PARTS));
-      const read = readLedgerPart((await zk.getDataIfExists(path))?.data, path);
-      if (read.ok && read.value.get(job)?.f.has(item)) out.push(member);
-    }
-    return out;
-  };
+  const holders = (zk: ZkClient, job = 'job', item = 0): Promise<string[]> => holdersOf(zk, ctx.paths, job, item);
   const release = (l: RunLedger, s: number, extra: Partial<Parameters<RunLedger['release']>[0]> = {}) =>
     l.release({ job: 'job', item: 0, fireTime: at(s), attempt: 1, outcome: 'success', durationMs: 1, keepInFlight: false, ...extra });
 

@@ -184,11 +184,7 @@ describe('RunLedger.dropOrphanRun', () => {
     const { ledger } = await seedLedger(zk, paths, 1, 1);
     const job = 'job-0000';
     const fire = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
-    const ours = async () => {
-      const path = paths.ledgerPart(MEMBER, ledgerPartOf(job, LEDGER_PARTS));
-      const read = readLedgerPart((await zk!.getData(path)).data, path);
-      return read.ok ? read.value.get(job)?.f.get(0)?.fireMs : 'unreadable';
-    };
+    const ours = async () => (await flightIn(zk!, paths, MEMBER, job, 0))?.fireMs;
     expect((await ledger.begin([{ job, item: 0, fireTime: fire(1), attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
     await ledger.load(job, 0, true);
     // Someone writes the item's record meanwhile: nothing is taken, the caller loads and looks again.

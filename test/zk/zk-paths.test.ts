@@ -13,15 +13,6 @@ describe('ZkPaths', () => {
     expect(paths.trigger('orders', 't-0000000003')).toBe('/fleet/jobs/orders/triggers/t-0000000003');
   });
 
-  it('markerItem() finds the item of a running marker and nothing else', () => {
-    expect(paths.markerItem('orders', paths.running('orders', 12))).toBe(12);
-    expect(paths.markerItem('orders', paths.item('orders', 12))).toBeUndefined();
-    expect(paths.markerItem('orders', paths.history('orders', 12))).toBeUndefined();
-    expect(paths.markerItem('other', paths.running('orders', 12))).toBeUndefined();
-    expect(paths.markerItem('orders', '/fleet/jobs/orders/items/x/running')).toBeUndefined();
-    expect(paths.markerItem('orders', '/fleet/jobs/orders/items/1/2/running')).toBeUndefined();
-  });
-
   it('isInside() holds for the root and what is below it, not for a sibling sharing its prefix', () => {
     expect(paths.isInside('/fleet')).toBe(true);
     expect(paths.isInside(paths.item('orders', 1))).toBe(true);
