@@ -8,6 +8,7 @@ import { readAssignment, type AssignmentRecord } from '../model/assignment-recor
 import { readControl, type JobControl } from '../model/job-control.js';
 import { readHistory, readProgress, type ProgressRecord } from '../model/progress-record.js';
 import { itemLedgerView } from '../model/ledger-view.js';
+import { withLatestOutcome } from '../model/latest-outcome.js';
 import { listLedgers, type LedgerListing } from '../membership/list-ledgers.js';
 import { readJobLedgers, type JobLedgers } from '../membership/read-job-ledgers.js';
 import { valueOr, type Decoded } from '../model/decoded.js';
@@ -187,7 +188,7 @@ export function buildJobSnapshot(paths: ZkPaths, name: string, nodes: JobNodes, 
     const snapshot: ItemSnapshot = {
       item,
       exists: progress !== null,
-      progress: { ...record, recent: take(readHistory(history?.data, paths.history(name, item)), [], itemProblems) },
+      progress: withLatestOutcome({ ...record, recent: take(readHistory(history?.data, paths.history(name, item)), [], itemProblems) }),
       run: progress ? runOf(nodes.ledgers, name, item, record, progress.stat.mzxid, members) : null,
     };
     if (itemProblems.length > 0) snapshot.problems = itemProblems;

@@ -514,7 +514,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     else if (this.opts.log.isLevelEnabled('debug')) runLog().debug({ attempt, outcome, durationMs, reason: req.reason }, 'run finished');
     run.releasing = true;
     if (!this.leaseLost) {
-      const written = await this.opts.ledger.release({ ...report, keepInFlight: outcome === 'interrupted' });
+      // A manual trigger's outcome is recorded at once (its operator watches for it); a scheduled
+      // success, held by our ledger alone, writes our ledger only (run protocol v2, step 4c).
+      const written = await this.opts.ledger.release({ ...report, keepInFlight: outcome === 'interrupted', ...(req.trigger !== undefined && { recordOutcome: true }) });
       if (!written) runLog().warn('run outcome not recorded (the run was no longer ours)');
     }
     this.opts.recorder?.record({ ...report, fireId, worker: this.opts.workerId, fencingToken: token, reason: recordedReason(req.reason), startedAt: new Date(startedAt), endedAt: new Date(this.clock.now()), stagesDone: stages.completedSoFar });

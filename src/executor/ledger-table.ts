@@ -101,6 +101,12 @@ export class LedgerTable {
     return slot !== undefined && hasBit(this.committed.b, this.offset[slot]!, this.words[slot]!, item);
   }
 
+  /** The item's committed run in flight, if any. */
+  flightOf(job: string, item: number): LedgerFlight | undefined {
+    const slot = this.slotOfJob.get(job);
+    return slot === undefined ? undefined : flightOf(this.committed, slot, item, this.offset[slot]!, this.words[slot]!);
+  }
+
   /** The committed runs in flight of `job`, by item. */
   flights(job: string): Map<number, LedgerFlight> {
     const out = new Map<number, LedgerFlight>();

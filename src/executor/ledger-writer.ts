@@ -153,6 +153,16 @@ export class LedgerWriter implements MultiCommitter {
     if (this.table.claims(job, item)) this.left.push({ job, item });
   }
 
+  /**
+   * The item's run in flight as this member's ledger says (committed), unless it is to be cleared
+   * (`forget`: a forced operation took it, and cleared it in ZooKeeper already).
+   */
+  flightOf(job: string, item: number): LedgerFlight | undefined {
+    const flight = this.table.flightOf(job, item);
+    if (flight && this.forgotten.some((f) => f.job === job && f.item === item && f.fireMs === flight.fireMs)) return undefined;
+    return flight;
+  }
+
   /** The items in flight as this member's ledger says (committed), for tests and checks. */
   inFlight(job: string): ReadonlyMap<number, LedgerFlight> {
     return this.table.flights(job);

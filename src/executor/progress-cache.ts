@@ -31,6 +31,14 @@ export interface CachedProgress {
   historyDueAt?: number;
   /** The item is leaving this worker: write its history with its next release, or now. */
   retiring?: boolean;
+  /**
+   * The record as stored carries a run in flight (`inFlight`): one handed back, one another member
+   * left that a takeover carried on, or a run of ours the ledger cannot say all of (a re-run with
+   * its failovers, a retry's attempt). A run that is not carried is held by its member's ledger
+   * alone, and `record.inFlight` says it locally only (run protocol v2, step 4c); the release of a
+   * carried run writes the record.
+   */
+  carriesRun?: boolean;
 }
 
 /** An item in the cache, with its key's parts. */
@@ -122,6 +130,7 @@ export class ProgressCache {
       createdAt: found?.stat.ctime,
       historyVersion: history ? history.stat.version : -1,
       historyDueAt: this.firstHistoryDueAt(),
+      carriesRun: !!progress.value.inFlight,
     };
     // A read that was overtaken by one of our own writes (a begin or release committed while it was
     // on its way) must not put the older state back: per node, the newer version wins.
@@ -144,18 +153,24 @@ function keyOf(job: string, item: number): string {
   return `${job}#${item}`;
 }
 
-/** Per node (progress record, history), the entry with the higher version; the record's fields follow it. */
+/**
+ * Per node (progress record, history), the entry with the higher version; the record's fields
+ * follow it. At the same version the entry kept wins: it is what was read or written then, with
+ * what we know locally since (our own run in flight, the outcome of a run whose release wrote only
+ * our ledger).
+ */
 function newerOf(existing: CachedProgress, loaded: CachedProgress): CachedProgress {
   // A node deleted and created again (a forced remove or reshard) starts its versions anew.
   const sameNode = loaded.version >= 0 && existing.createdAt === loaded.createdAt;
-  const progress = sameNode && existing.version > loaded.version ? existing : loaded;
-  const history = sameNode && existing.historyVersion > loaded.historyVersion ? existing : loaded;
+  const progress = sameNode && existing.version >= loaded.version ? existing : loaded;
+  const history = sameNode && existing.historyVersion >= loaded.historyVersion ? existing : loaded;
   return {
     ...existing,
     record: { ...progress.record, recent: history.record.recent },
     version: progress.version,
     stamp: progress.stamp,
     createdAt: progress.createdAt,
+    carriesRun: progress.carriesRun,
     historyVersion: history.historyVersion,
     historyDirty: history === existing ? existing.historyDirty : false,
   };

@@ -53,7 +53,7 @@ export type BeginResult =
 export interface RunBeginnerParts {
   zk: ZkSession;
   /** Commits the begin multis, with our ledger's writes. */
-  ledger: Pick<LedgerWriter, 'transaction' | 'commit' | 'partOf' | 'reserve' | 'change' | 'readInFlight'>;
+  ledger: Pick<LedgerWriter, 'transaction' | 'commit' | 'partOf' | 'reserve' | 'change' | 'readInFlight' | 'flightOf'>;
   paths: ZkPaths;
   member: LedgerMember;
   fences: RunFences;
@@ -70,10 +70,11 @@ export interface RunBeginnerParts {
 }
 
 /**
- * The begin half of the run protocol (the release half is `RunReleaser`): records each fire of
- * the items firing at one instant as in flight — in the item's record and, through our ledger
- * writer, in our ledger (run protocol v2: the ledger's `f` bit holds the run) — in as few multis
- * as the request size allows, each checking our member node at the begin fence. Two runs of an
+ * The begin half of the run protocol (the release half is `RunReleaser`): puts each fire of the
+ * items firing at one instant in flight in our ledger, through our ledger writer (run protocol v2:
+ * the ledger's `f` bit holds the run), and moves each item's frontier in its record (which carries
+ * the run itself only when it is a re-run) — in as few multis as the request size allows, each
+ * checking our member node at the begin fence. Two runs of an
  * item never overlap because only its owner begins it (the fence), never while a run of it is
  * going on here (the executor's lanes), and a new owner waits for the old one's run to leave its
  * ledger (`ItemTakeovers`).
@@ -120,7 +121,7 @@ export class RunBeginner {
   }
 
   private async beginRounds(requests: readonly BeginRequest[], results: Array<BeginResult | undefined>): Promise<void> {
-    type Pending = { i: number; r: BeginRequest; cached?: CachedProgress; record?: ProgressRecord; notes?: FireNotes; history?: boolean };
+    type Pending = { i: number; r: BeginRequest; cached?: CachedProgress; record?: ProgressRecord; notes?: FireNotes; history?: boolean; carries?: boolean };
     const member = { member: this.member.name, worker: this.member.workerId };
     let now = 0;
     let fenceAtBegin: number | undefined;
@@ -196,7 +197,7 @@ export class RunBeginner {
         const fireTime = isoOfDate(r.fireTime);
         // A fire begun ahead of its instant (prepared) starts at its fire time.
         const startedAt = isoOf(Math.max(now, r.fireTime.getTime()));
-        const decision = decideBegin(cached.record, r, member, startedAt, bornAtOf(cached), r.missed || r.skipped ? this.scheduleOf?.(r.job) : undefined);
+        const decision = decideBegin(this.withOwnRun(cached.record, r.job, r.item), r, member, startedAt, bornAtOf(cached), r.missed || r.skipped ? this.scheduleOf?.(r.job) : undefined);
         if (decision.kind !== 'begin') {
           results[p.i] = { status: decision.kind };
           return false;
@@ -218,9 +219,14 @@ export class RunBeginner {
         p.record = record;
         p.notes = notes;
         p.history = !!(notes.missed || notes.skipped || r.poison);
-        // (A poisoned fire is recorded, not run: nothing is put in flight. No run holds the item
-        // while its record is written: the item is ours, and runs elsewhere were waited for.)
-        tx.setData(this.paths.item(r.job, r.item), encodeProgress(record, this.member.name), cached.version);
+        // The run is held by our ledger (the `f` bit this multi sets); the record carries it only
+        // when the ledger cannot say all of it: a re-run, with the failovers that cut its fire short
+        // (run protocol v2, step 4c). (A poisoned fire is recorded, not run: nothing is put in
+        // flight. No run holds the item while its record is written: the item is ours, and runs
+        // elsewhere were waited for.)
+        p.carries = !!(r.rerun && record.inFlight);
+        const stored = p.carries ? record : { ...record, inFlight: cached.carriesRun ? null : undefined };
+        tx.setData(this.paths.item(r.job, r.item), encodeProgress(stored, this.member.name), cached.version);
         if (p.history) this.histories.op(tx, r.job, r.item, cached, record.recent ?? []);
         this.ledger.reserve(tx, r.job, r.item);
         return true;
@@ -247,6 +253,7 @@ export class RunBeginner {
             createdAt: stat.ctime,
             historyVersion: p.history ? (out[1]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
             historyDirty: p.history ? false : prev?.historyDirty,
+            carriesRun: p.carries,
           });
           const notes = p.notes!;
           results[p.i] = r.poison ? { status: 'poisoned', notes } : { status: 'started', token: stat.mzxid.toString(), notes };
@@ -281,6 +288,20 @@ export class RunBeginner {
     if (left.length > 0 && !memberGone) throw new Error('run ledger: begin did not settle');
     for (const p of left) results[p.i] = { status: 'gone' };
     if (outcome.split) this.onSplit(requests.length, outcome.multis);
+  }
+
+  /**
+   * The record as a begin decides on it: with our ledger's run of the item in flight when the
+   * record does not say it (our runs are held by the ledger alone, and a read of the record since
+   * their begin does not have them): a run of ours that was never released — its fire is the
+   * item's to re-run by a takeover, never to be begun over.
+   */
+  private withOwnRun(record: ProgressRecord, job: string, item: number): ProgressRecord {
+    if (record.inFlight) return record;
+    const own = this.ledger.flightOf(job, item);
+    if (!own) return record;
+    const at = isoOf(own.fireMs);
+    return { ...record, inFlight: { fireTime: at, attempt: own.attempt, member: this.member.name, worker: this.member.workerId, startedAt: at } };
   }
 
   /**

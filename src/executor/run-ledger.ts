@@ -4,7 +4,7 @@ import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../zk/zk-errors.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
-import { encodeProgress, type ProgressRecord } from '../model/progress-record.js';
+import { encodeProgress, type InFlightRun, type ProgressRecord } from '../model/progress-record.js';
 import { ProgressCache, bornAtOf } from './progress-cache.js';
 import { HISTORY_WRITE_INTERVAL_MS, ItemHistoryWriter } from './item-history-writer.js';
 import { notesAfter, withNotes, type FireNote, type FireNotes } from './fire-note.js';
@@ -109,9 +109,21 @@ export class RunLedger {
    * (`stamp`, what tells a ledger entry superseded: `model/ledger-view.ts`); no stamp when the
    * record does not exist.
    */
-  async loadStamped(job: string, item: number): Promise<{ record: ProgressRecord; stamp?: RecordStamp }> {
+  async loadStamped(job: string, item: number): Promise<{ record: ProgressRecord; stamp?: RecordStamp; carriesRun: boolean }> {
     const cached = await this.progress.read(job, item);
-    return { record: cached.record, stamp: cached.version >= 0 ? cached.stamp : undefined };
+    return { record: cached.record, stamp: cached.version >= 0 ? cached.stamp : undefined, carriesRun: !!cached.carriesRun };
+  }
+
+  /**
+   * A takeover found a run in flight that the item's record does not carry (a gone member's, in
+   * its ledger; or our own that no run of ours holds): the item's next begin decides on it — only
+   * the re-run of its fire may begin (`decideBegin`) — and the item's next record write carries it,
+   * until that re-run writes the record. Only onto the record as the takeover read it (`stamp`).
+   */
+  adoptInFlight(job: string, item: number, run: InFlightRun, stamp: RecordStamp): void {
+    const cached = this.progress.get(job, item);
+    if (!cached || cached.record.inFlight || cached.stamp?.mzxid !== stamp.mzxid) return;
+    cached.record = { ...cached.record, inFlight: run };
   }
 
   /** When the item's node was created (ZooKeeper's clock), as last loaded. */
@@ -170,15 +182,35 @@ export class RunLedger {
    * Takes out of our ledger our run of the item at `fireMs` that no run of ours holds (its release
    * could not be written, or its handler never started), only while the item's record is at the
    * version last loaded (a begin since then, anyone's, writes the record). Only that run: not a
-   * later one. Resolves true once it is out; false: the record changed, load it and look again.
+   * later one. Its fire stays in flight for its re-run, carried by the record (written in the same
+   * multi, as a run handed back) when the record does not carry it yet. Resolves true once it is
+   * out; false: the record changed, load it and look again.
    */
   async dropOrphanRun(job: string, item: number, fireMs: number): Promise<boolean> {
     const cached = this.progress.get(job, item);
     if (!cached || cached.version < 0) return false;
     try {
-      const tx = this.writer.transaction().check(this.paths.item(job, item), cached.version);
+      // The fire stays in flight for its re-run: carried by the record from now on, when the
+      // record does not carry it already (run protocol v2, step 4c: our ledger alone held it) —
+      // as a run handed back, which is in the record only.
+      const known = cached.record.inFlight;
+      const flight = this.writer.flightOf(job, item);
+      const at = new Date(fireMs).toISOString();
+      const run = known?.member === this.member.name && known.fireTime === at ? known
+        : flight?.fireMs === fireMs ? { fireTime: at, attempt: flight.attempt, member: this.member.name, worker: this.member.workerId, startedAt: at } : undefined;
+      const carry = cached.carriesRun ? undefined : run;
+      const tx = this.writer.transaction();
+      if (carry) tx.setData(this.paths.item(job, item), encodeProgress({ ...cached.record, inFlight: { ...carry, interrupted: true } }, this.member.name), cached.version);
+      else tx.check(this.paths.item(job, item), cached.version);
       this.writer.change(tx, { ended: [{ job, item, fireMs }] });
-      await this.writer.commit(tx);
+      const [out] = await this.writer.commit(tx);
+      if (carry && this.progress.get(job, item) === cached) {
+        // Its re-run is the only begin the item takes now (`decideBegin`).
+        cached.record = { ...cached.record, inFlight: carry };
+        cached.version = out!.stat!.version;
+        cached.stamp = { mzxid: out!.stat!.mzxid, by: sequenceOf(this.member.name) };
+        cached.carriesRun = true;
+      }
       return true;
     } catch (err) {
       if (!(err instanceof ZkTransactionError)) throw err;
@@ -201,10 +233,12 @@ export class RunLedger {
 
   /**
    * Records fires that did not run in the item's record and history now, whoever runs the item
-   * (a read-modify-write with version checks, retried on a conflict). Never throws: what could
-   * not be written is logged.
+   * (a read-modify-write with version checks, retried on a conflict). `carry`: a run in flight
+   * another member's ledger holds, which this write (superseding that ledger's entry) must carry
+   * on, as found by a takeover that read the record at `stamp`. Never throws: what could not be
+   * written is logged.
    */
-  async recordNotes(job: string, item: number, asked: FireNotes, options: { advanceFrom?: string } = {}): Promise<boolean> {
+  async recordNotes(job: string, item: number, asked: FireNotes, options: { advanceFrom?: string; carry?: { run: InFlightRun; stamp: RecordStamp } } = {}): Promise<boolean> {
     let notes = asked;
     for (let round = 0; round < NOTE_WRITE_ROUNDS; round++) {
       try {
@@ -216,6 +250,12 @@ export class RunLedger {
         notes = notesAfter(asked, frontier, this.scheduleOf?.(job));
         if (!notes.missed && !notes.skipped) return true;
         const record: ProgressRecord = { ...loaded, recent: withNotes(loaded.recent, notes, this.member.workerId, new Date(this.time.now()).toISOString()) };
+        // The record carries a run in flight on: one it carried, another member's (this write
+        // supersedes that member's ledger entry: `carry`, what the caller's takeover found in the
+        // ledgers, while the record is still as it read it), not our own one our ledger holds
+        // (run protocol v2, step 4c).
+        const carry = options.carry && cached.stamp?.mzxid === options.carry.stamp.mzxid ? options.carry.run : undefined;
+        const carried = loaded.inFlight && (cached.carriesRun || loaded.inFlight.member !== this.member.name) ? loaded.inFlight : carry;
         // Notes whose claim reaches the item's frontier move it: they account for every fire after
         // `advanceFrom` (the frontier as the caller read it), and those up to the frontier now were
         // left out above (fleet simulation, seed 368: two takeovers planned from one frontier; the
@@ -227,7 +267,7 @@ export class RunLedger {
           }
         }
         const tx = this.zk.transaction();
-        tx.setData(this.paths.item(job, item), encodeProgress(record, this.member.name), cached.version);
+        tx.setData(this.paths.item(job, item), encodeProgress({ ...record, inFlight: carried }, this.member.name), cached.version);
         this.histories.op(tx, job, item, cached, record.recent ?? []);
         const out = await this.zk.commit(tx);
         this.onNotesRecorded?.(job, item, notes);
@@ -240,6 +280,7 @@ export class RunLedger {
           cached.stamp = { mzxid: out[0]!.stat!.mzxid, by: sequenceOf(this.member.name) };
           cached.historyVersion = out[1]!.stat?.version ?? 0;
           cached.historyDirty = false;
+          cached.carriesRun = carried !== undefined;
         } else this.progress.delete(job, item); // replaced meanwhile: read again when next needed
         for (const [outcome, note] of Object.entries(notes) as Array<[string, FireNote | undefined]>) {
           if (note) this.log.info({ job, item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
@@ -311,10 +352,16 @@ export class RunLedger {
   async recordAttempt(job: string, item: number, fireTime: Date, attempt: number): Promise<void> {
     for (let tries = 0; ; tries++) {
       const cached = this.progress.get(job, item) ?? (await this.load(job, item, true), this.progress.get(job, item));
-      const flight = cached?.record.inFlight;
-      if (!cached || !flight || flight.member !== this.member.name || flight.fireTime !== fireTime.toISOString()) {
-        throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fireTime.toISOString()} is no longer held by this worker: attempt ${attempt} not made`);
+      // Our run, as the record carries it or (a run our ledger alone holds) as our ledger has it.
+      const fire = fireTime.toISOString();
+      const known = cached?.record.inFlight;
+      const own = this.writer.flightOf(job, item);
+      const flight = known?.member === this.member.name && known.fireTime === fire ? known
+        : own?.fireMs === fireTime.getTime() ? { fireTime: fire, attempt: own.attempt, member: this.member.name, worker: this.member.workerId, startedAt: fire } : undefined;
+      if (!cached || !flight || (own?.fireMs !== fireTime.getTime() && !cached.carriesRun)) {
+        throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fire} is no longer held by this worker: attempt ${attempt} not made`);
       }
+      // From now on the record carries the run (the ledger keeps the attempt it began with).
       const record = { ...cached.record, inFlight: { ...flight, attempt } };
       // Held while our member node is at the run's fence (a forced operation that takes the run
       // moves it; then `confirmFence` asks our ledger); unfenced (tests of the ledger alone), the
@@ -327,7 +374,7 @@ export class RunLedger {
       try {
         const out = await this.zk.commit(tx);
         const stat = out[first]!.stat!;
-        this.progress.set(job, item, { ...cached, record, version: stat.version, stamp: { mzxid: stat.mzxid, by: sequenceOf(this.member.name) } });
+        this.progress.set(job, item, { ...cached, record, version: stat.version, stamp: { mzxid: stat.mzxid, by: sequenceOf(this.member.name) }, carriesRun: true });
         return;
       } catch (err) {
         const failed = err instanceof ZkTransactionError && err.reason instanceof BadVersionError ? err.failedIndex : undefined;

@@ -28,6 +28,11 @@ export interface RunReport {
 export interface ReleaseRequest extends RunReport {
   /** Leave `inFlight` set so that the item's next owner runs this fire again (interrupted run). */
   keepInFlight: boolean;
+  /**
+   * Write the outcome to the item's record and history at once, even a success (a manual
+   * trigger's: the operator who asked for it watches for its end).
+   */
+  recordOutcome?: boolean;
 }
 
 /**
@@ -66,16 +71,23 @@ interface PendingRelease {
   /** The record and whether its history goes with it, as added to the multi being sent. */
   record?: ProgressRecord;
   history?: boolean;
+  /** Whether the multi being sent writes the item's record (else only our ledger, and the history if due). */
+  writesRecord?: boolean;
+  /** When the item's node was created, as known when the release was added (a node made anew is another item). */
+  createdAt?: number;
   /** Resolved already (written, or not ours to write any more). */
   settled?: boolean;
 }
 
 /**
- * Records the ends of runs and takes them out of our ledger: the releases of a RELEASE_WINDOW_MS window go
- * out together (group commit: the runs of one instant end over several event-loop turns), in as few
- * multis as `commitBatched` fits them in. Each release is version-checked against the item's record
- * as last read and fenced by our member node's version (see `RunFences`); a release that is no longer
- * ours writes nothing and resolves false.
+ * Takes the ends of runs out of our ledger, and records in the item's record what others must know
+ * of them (a failure, a run handed back, the end of a run the record carries; a success of a run
+ * our ledger alone held writes our ledger only, and the item's history when due): the releases of
+ * a RELEASE_WINDOW_MS window go out together (group commit: the runs of one instant end over
+ * several event-loop turns), in as few multis as `commitBatched` fits them in. Each record write
+ * is version-checked against the item's record as last read; every multi is fenced by our member
+ * node's version (see `RunFences`); a release that is no longer ours writes nothing and resolves
+ * false.
  */
 export class RunReleaser {
   private queue: PendingRelease[] = [];
@@ -174,7 +186,7 @@ export class RunReleaser {
         const due: Array<{ request: PendingRelease; cached: CachedProgress }> = [];
         for (const p of pending) {
           const cached = p.settled ? undefined : progress.get(p.req.job, p.req.item);
-          const history = cached && histories.withRelease(p.req.outcome, cached, now);
+          const history = cached && (p.req.recordOutcome ? 'now' : histories.withRelease(p.req.outcome, cached, now));
           if (history === 'now') must.push(p);
           else if (history === 'due') due.push({ request: p, cached: cached! });
         }
@@ -198,19 +210,27 @@ export class RunReleaser {
         const finished = req.outcome !== 'interrupted';
         const durationMs = Math.max(0, req.durationMs); // never a record the decoders refuse
         const at = isoOf(now);
+        // Our run, as the record (or, when it does not say it, our release) knows it.
+        const run = cached.record.inFlight?.member === member.name && cached.record.inFlight.fireTime === fireTime ? cached.record.inFlight : { fireTime, attempt: req.attempt, member: member.name, worker: member.workerId, startedAt: fireTime };
         p.record = {
           ...cached.record,
           // Kept for the next owner, marked as handed back (a shutdown, not a lost owner).
-          inFlight: req.keepInFlight && cached.record.inFlight ? { ...cached.record.inFlight, interrupted: true } : null,
+          inFlight: req.keepInFlight ? { ...run, interrupted: true } : null,
           lastCompleted: finished ? maxIso(cached.record.lastCompleted, fireTime) : cached.record.lastCompleted,
           outcome: req.outcome,
           attempt: req.attempt,
           durationMs,
           worker: member.workerId,
-          recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: member.workerId, durationMs, error: req.error, at, startedAt: cached.record.inFlight?.startedAt }),
+          recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: member.workerId, durationMs, error: req.error, at, startedAt: run.startedAt }),
         };
         p.history = withHistory.has(p);
-        tx.setData(paths.item(req.job, req.item), encodeProgress(p.record, member.name), cached.version);
+        // A success of a run our ledger alone held ends there (run protocol v2, step 4c): its
+        // outcome reaches the item's history (with this release when due, else within the
+        // history interval). What others must know is written to the record: a failure, a run
+        // handed back, the end of a run the record carries, a manual trigger's outcome.
+        p.writesRecord = req.outcome !== 'success' || req.keepInFlight || !!cached.carriesRun || !!req.recordOutcome;
+        p.createdAt = cached.createdAt;
+        if (p.writesRecord) tx.setData(paths.item(req.job, req.item), encodeProgress(p.record, member.name), cached.version);
         if (p.history) histories.op(tx, req.job, req.item, cached, p.record.recent ?? []);
         ledger.reserve(tx, req.job, req.item);
         return true;
@@ -222,14 +242,17 @@ export class RunReleaser {
       committed: (done) => {
         for (const { request: p, results } of done) {
           const { job, item } = p.req;
-          const stat = results[0]!.stat!;
+          const stat = p.writesRecord ? results[0]!.stat! : undefined;
+          const historyResult = p.history ? results[p.writesRecord ? 1 : 0] : undefined;
           const prev = progress.get(job, item);
           progress.set(job, item, {
             record: p.record!,
-            version: stat.version,
-            stamp: { mzxid: stat.mzxid, by: sequenceOf(member.name) },
-            createdAt: stat.ctime,
-            historyVersion: p.history ? (results[1]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
+            // Not written: the record in ZooKeeper is as it was (our cache knows the outcome).
+            version: stat ? stat.version : (prev?.version ?? -1),
+            stamp: stat ? { mzxid: stat.mzxid, by: sequenceOf(member.name) } : prev?.stamp,
+            createdAt: stat ? stat.ctime : prev?.createdAt,
+            carriesRun: stat ? p.req.keepInFlight : prev?.carriesRun,
+            historyVersion: historyResult ? (historyResult.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
             historyDirty: !p.history,
             historyDueAt: p.history ? histories.nextDueAt() : prev?.historyDueAt,
             retiring: prev?.retiring,
@@ -239,18 +262,21 @@ export class RunReleaser {
       },
       rejected: async (p, err, opOffset) => {
         const { req } = p;
-        const onHistory = opOffset === 1;
+        const onHistory = opOffset === (p.writesRecord ? 1 : 0);
         if (err.reason instanceof BadVersionError || (onHistory && err.reason instanceof NodeExistsError)) {
-          // Someone else wrote the item since our begin. Retry only while the record still shows
-          // this run in flight as ours: otherwise the item moved on (a forced remove or reshard
-          // made it anew, another member began it) and our release must write nothing.
+          // Someone else wrote the item since our begin. Retry only while our ledger still holds
+          // this run: otherwise the item moved on (a forced remove or reshard made it anew and
+          // took the run) and our release must write nothing.
           const record = await progress.load(req.job, req.item, true).catch((e: unknown) => {
             if (isConnectionTrouble(e)) throw e; // read again after reconnecting (`writeWhileLive`)
             return undefined;
           });
-          const flight = record?.inFlight;
-          if (onHistory || (flight?.member === member.name && flight.fireTime === isoOfDate(req.fireTime))) return 'retry';
-          this.refuse(p, 'item no longer shows this run in flight; outcome not recorded');
+          if (onHistory) return 'retry';
+          // The same item (not one made anew by a forced remove or reshard) whose run our ledger still holds.
+          const sameItem = record !== undefined && progress.get(req.job, req.item)?.createdAt === p.createdAt;
+          const [held] = sameItem ? await holdsRuns(ledger, [req]) : [false];
+          if (held) return 'retry';
+          this.refuse(p, 'our ledger no longer holds this run; outcome not recorded');
           return 'drop';
         }
         // The item is gone: we no longer hold the run, so we must not write.

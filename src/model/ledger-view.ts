@@ -77,7 +77,7 @@ export interface TakeoverReads {
   item: number;
   /** The job's part of every member's ledger, read after the takeover saw the item's assignment. */
   parts: readonly LedgerPartRead[];
-  /** The item's record as read after the parts, with its stamp; undefined: no record. */
+  /** The item's record as read after the parts (as stored: the run in flight it carries), with its stamp; undefined: no record. */
   record: { lastScheduled?: string; inFlight?: { member: string; fireTime: string; interrupted?: boolean } | null } | undefined;
   stamp: RecordStamp | undefined;
   /**
@@ -105,10 +105,12 @@ export function takeoverDisagreement(reads: TakeoverReads, computed?: ItemLedger
   const view = computed ?? itemLedgerView(parts, job, item, stamp);
   const iso = (ms: number): string => new Date(ms).toISOString();
   const flight = record.inFlight;
+  // A run its member's ledger alone holds is not in the record (run protocol v2, step 4c); a run
+  // the record carries is the one a gone member's current entry has in flight, if any.
   for (const f of view.inFlight) {
-    if (f.live || f.member === me) continue;
-    if (flight?.member !== f.member || Date.parse(flight.fireTime) !== f.fireMs) {
-      return `the ledger of ${f.member} (gone) has the run at ${iso(f.fireMs)} in flight, but the record's run in flight is ${flight ? `${flight.member} at ${flight.fireTime}` : 'none'}`;
+    if (f.live || f.member === me || !flight) continue;
+    if (flight.member !== f.member || Date.parse(flight.fireTime) !== f.fireMs) {
+      return `the ledger of ${f.member} (gone) has the run at ${iso(f.fireMs)} in flight, but the record carries ${flight.member} at ${flight.fireTime}`;
     }
   }
   // A run handed back (`interrupted`: its release kept it in flight in the record for the next

@@ -28,7 +28,7 @@ const LATE_JOBS_LOGGED = 20;
 /** What the scheduler needs of the executor. */
 export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'holdsFire' | 'on'>;
 /** What the scheduler needs of the run ledger. */
-export type ProgressSource = Pick<RunLedger, 'loadStamped' | 'createdAt' | 'retire' | 'recordNotes' | 'dropOrphanRun' | 'ownRunInFlight'>;
+export type ProgressSource = Pick<RunLedger, 'loadStamped' | 'createdAt' | 'retire' | 'recordNotes' | 'dropOrphanRun' | 'ownRunInFlight' | 'adoptInFlight'>;
 /** What the scheduler needs of the ZooKeeper session. */
 /** The session reads of the scheduler (the waits on runs elsewhere: ledger parts, member nodes). */
 export type SchedulerReads = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
@@ -428,10 +428,15 @@ export class FireScheduler {
     const targets = [...s.owned].filter((i) => !s.disabled.has(i) && !except.has(i) && (items === null || items.includes(i)));
     if (targets.length === 0) return [];
     this.opts.log.info({ job, items: targets, fireTime: fireTime.toISOString(), trigger: sequence }, 'manual trigger');
-    void this.opts.executor.fire(
-      targets.map((item) => ({ job, item, fireTime, attempt: 1, trigger: sequence, reason: 'trigger' as const })),
-      true,
-    );
+    const requests = targets.map((item) => ({ job, item, fireTime, attempt: 1, trigger: sequence, reason: 'trigger' as const }));
+    // An item being taken over runs the trigger after its takeover: until then its record may not
+    // say a run another member left in flight (its ledger alone holds it: run protocol v2, step 4c).
+    const now = requests.filter((r) => {
+      if (!this.takeovers.pending(job, r.item)) return true;
+      s.pendingTriggers.set(r.item, r);
+      return false;
+    });
+    if (now.length > 0) void this.opts.executor.fire(now, true);
     return targets;
   }
 

@@ -15,7 +15,7 @@ import { keyOf, settleFires, type JobState } from './job-state.js';
 import type { LedgerReads } from './ledger-reads.js';
 import { RunWaits, type RunElsewhere } from './run-waits.js';
 import { LEDGER_PARTS } from '../model/member-ledger.js';
-import { itemLedgerView, takeoverDisagreement, type LedgerDisagreement } from '../model/ledger-view.js';
+import { itemLedgerView, takeoverDisagreement, type LedgerDisagreement, type RecordStamp } from '../model/ledger-view.js';
 
 /**
  * Takeovers of one item made back to back at most (each asked for during the one before); then
@@ -50,7 +50,7 @@ export interface ItemTakeoversOptions {
   zk: Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
   paths: ZkPaths;
   executor: Pick<Executor, 'fire' | 'holdsFire' | 'isBusy'>;
-  ledger: Pick<RunLedger, 'loadStamped' | 'createdAt' | 'recordNotes' | 'dropOrphanRun' | 'ownRunInFlight'>;
+  ledger: Pick<RunLedger, 'loadStamped' | 'createdAt' | 'recordNotes' | 'dropOrphanRun' | 'ownRunInFlight' | 'adoptInFlight'>;
   /**
    * The members' ledgers, read by every takeover before the item's record (run protocol v2, steps
    * 3b, 4a and 4b): the frontier is the largest of the record's and the ledgers' claims, a live
@@ -238,17 +238,17 @@ export class ItemTakeovers {
         if (!s.owned.has(item) || !this.host.active()) return undefined;
         // The ledgers first, then the record: what `takeoverDisagreement` relies on.
         const ledgers = ticket === undefined ? undefined : await this.opts.ledgerReads!.read(job, ticket);
-        const { record: loaded, stamp } = await this.opts.ledger.loadStamped(job, item);
+        const { record: loaded, stamp, carriesRun } = await this.opts.ledger.loadStamped(job, item);
         // Our own run in flight, as our ledger says after the record was read; read only when
         // something says we may have one (most items taken over never ran here).
         const ownPart = ledgers?.parts.find((p) => p.member === me)?.entries.get(job)?.f.has(item) ?? false;
         const mayHold = ownPart || loaded.inFlight?.member === me || this.opts.executor.isBusy(job, item);
         const own = await this.opts.ledger.ownRunInFlight(job, item, mayHold);
-        return { loaded, stamp, own, ledgers };
+        return { loaded, stamp, carriesRun, own, ledgers };
       });
       if (!read) return;
       until = new Date(s.nextFire - 1);
-      const { loaded, stamp, own, ledgers } = read;
+      const { loaded, stamp, carriesRun, own, ledgers } = read;
       let progress = loaded;
       // Who runs the item elsewhere: a live member whose ledger, read after the item came to us,
       // has it in flight. Unknown when a part could not be read, or the item left during the round
@@ -263,7 +263,9 @@ export class ItemTakeovers {
       if (ledgers && stamp) {
         const bornAtMs = this.opts.ledger.createdAt(job, item)?.getTime();
         const view = itemLedgerView(ledgers.parts, job, item, stamp);
-        const detail = takeoverDisagreement({ job, item, parts: ledgers.parts, record: loaded, stamp, me, bornAtMs }, view);
+        // The record as stored: the run in flight it carries, if any (ours it holds not: step 4c).
+        const stored = { ...loaded, inFlight: carriesRun ? loaded.inFlight : null };
+        const detail = takeoverDisagreement({ job, item, parts: ledgers.parts, record: stored, stamp, me, bornAtMs }, view);
         if (detail) {
           // Expected when the item moved away during the round and we have not seen it yet (the
           // reads then straddle another owner's begin, which our fenced begin cannot follow);
@@ -274,6 +276,13 @@ export class ItemTakeovers {
         }
         const running = view.inFlight.find((f) => f.live && f.member !== me);
         elsewhere = running && { member: running.member };
+        // A gone member's run in flight that the record does not carry (its ledger alone held it,
+        // run protocol v2, step 4c): the fire this takeover runs again (or records).
+        const left = progress.inFlight ? undefined : view.inFlight.find((f) => !f.live && f.member !== me);
+        if (left) {
+          const at = new Date(left.fireMs).toISOString();
+          progress = { ...progress, inFlight: { fireTime: at, attempt: left.attempt, member: left.member, worker: left.member, startedAt: at } };
+        }
         // The frontier: the largest of the record's and the current ledger claims (a claim is an
         // instant begun), never one before the item was made (a claim of an earlier item of its name).
         const claimMs = view.claimMs;
@@ -288,8 +297,16 @@ export class ItemTakeovers {
       // in flight holds it: a begin of another fire of the item on its way does not (fleet
       // simulation, seed 36648: taken for that run, it left an orphaned run in place for good).
       const ownRun = own !== undefined && this.opts.executor.holdsFire(job, item, new Date(own.fireMs));
+      // Our own run in flight that no run of ours holds, and the record does not carry: its fire is
+      // run again like a gone member's (the orphan is cleared below).
+      if (own && !ownRun && !progress.inFlight) {
+        const at = new Date(own.fireMs).toISOString();
+        progress = { ...progress, inFlight: { fireTime: at, attempt: own.attempt, member: me, worker: me, startedAt: at } };
+      }
+      // The item's begins decide on it (only the re-run of that fire may begin) and its record writes carry it.
+      if (progress.inFlight && !loaded.inFlight && stamp) this.opts.ledger.adoptInFlight(job, item, progress.inFlight, stamp);
       if (s.disabled.has(item)) {
-        await this.takeOverDisabled(job, item, s, progress, elsewhere, until);
+        await this.takeOverDisabled(job, item, s, progress, elsewhere, until, stamp, me);
         return;
       }
       const plan = planTakeover({
@@ -337,7 +354,7 @@ export class ItemTakeovers {
           if (plan.from) carrier.after = plan.from;
         } else {
           // Nothing to run: recorded now, moving the frontier past them if it has not moved.
-          void this.opts.ledger.recordNotes(job, item, { missed: plan.missed }, plan.from ? { advanceFrom: plan.from.toISOString() } : {});
+          void this.opts.ledger.recordNotes(job, item, { missed: plan.missed }, { ...(plan.from && { advanceFrom: plan.from.toISOString() }), ...carryOf(progress, stamp, me) });
         }
       }
       const trigger = s.pendingTriggers.get(item);
@@ -375,7 +392,7 @@ export class ItemTakeovers {
    * enabled and nobody owned it, and would otherwise stay unrecorded for as long as the item stays
    * disabled (fleet simulation, seed 30228). Fires while it was disabled are recorded with them.
    */
-  private async takeOverDisabled(job: string, item: number, s: JobState, progress: ProgressRecord, elsewhere: RunElsewhere | undefined, until: Date): Promise<void> {
+  private async takeOverDisabled(job: string, item: number, s: JobState, progress: ProgressRecord, elsewhere: RunElsewhere | undefined, until: Date, stamp: RecordStamp | undefined, me: string): Promise<void> {
     const plan = planTakeover({
       def: { ...s.def, misfire: 'skip' },
       schedule: s.schedule,
@@ -390,7 +407,7 @@ export class ItemTakeovers {
     }
     if (plan.missed) {
       this.opts.log.info({ job, item, missed: plan.missed.count }, 'disabled item taken over: fires since the last one taken on recorded as missed');
-      await this.opts.ledger.recordNotes(job, item, { missed: plan.missed }, plan.from ? { advanceFrom: plan.from.toISOString() } : {});
+      await this.opts.ledger.recordNotes(job, item, { missed: plan.missed }, { ...(plan.from && { advanceFrom: plan.from.toISOString() }), ...carryOf(progress, stamp, me) });
     }
     settleFires(this.host.jobs.get(job), item, until.getTime(), true);
     this.planned.set(keyOf(job, item), until.getTime());
@@ -421,4 +438,13 @@ export class ItemTakeovers {
   private waitFor(job: string, item: number, holder: RunElsewhere): void {
     if (this.host.jobs.get(job)?.owned.has(item)) this.waits.wait(job, item, holder);
   }
+}
+
+/**
+ * What a notes write of a takeover carries on: the run in flight another member left that the
+ * takeover found (in that member's ledger, or the record), with the record's stamp as read.
+ */
+function carryOf(progress: ProgressRecord, stamp: RecordStamp | undefined, me: string): { carry?: { run: NonNullable<ProgressRecord['inFlight']>; stamp: RecordStamp } } {
+  const run = progress.inFlight;
+  return run && stamp && run.member !== me ? { carry: { run, stamp } } : {};
 }

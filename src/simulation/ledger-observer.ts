@@ -29,9 +29,10 @@ export interface LedgerEvents {
  * no run is put in flight while another live member's ledger has the item in flight; a ledger
  * write never claims an item begun at an instant past the item's `lastScheduled`; and what the
  * ledgers of members gone say of an item while current (`model/ledger-view.ts`: not superseded by
- * another member's write of its record) is what its record says: a run in flight there is the
- * record's `inFlight` of that member, and every such `inFlight` (but a run handed back) is there —
- * a gone member's ledger stays until its entries are superseded. It tells the simulation of every
+ * another member's write of its record) agrees with its record: a run in flight there is the run
+ * the record carries, if it carries one (a run its ledger alone holds is not in the record: step
+ * 4c), and every run the record carries of a gone member that wrote it (but a run handed back) is
+ * there — a gone member's ledger stays until its entries are superseded. It tells the simulation of every
  * run begun (invariant (g)) and taken by an operator (the excuse of (a)).
  */
 export class LedgerObserver {
@@ -164,7 +165,9 @@ export class LedgerObserver {
     // What the record says of a gone member's run it wrote itself must be in that member's ledger;
     // once another member wrote the record, the record carries it on (a takeover that kept it).
     const expected = f && !f.interrupted && record?.by === sequenceOf(f.member) && !this.server.peek(this.paths.member(f.member)) ? f : undefined;
-    if (held.every(matches) && (!expected || held.length === 1)) return [];
+    // A run its member's ledger alone holds is not in the record (run protocol v2, step 4c): a
+    // run the record carries must be the one gone members' current entries hold, if they hold any.
+    if (held.every((h) => !f || matches(h)) && (!expected || held.length === 1)) return [];
     const said = held.map((h) => `${h.member} fire ${new Date(h.fireMs).toISOString()} attempt ${h.attempt}`).join('; ');
     return [{ kind: 'ledger-mismatch', atMs, path: this.paths.item(job, item), zxid, detail: `${k}: gone members' ledgers hold [${said}] in flight, its record ${f ? `${f.member} fire ${f.fireTime} attempt ${f.attempt} (written by ${record?.by ?? 'nobody'})` : 'none'}` }];
   }

@@ -78,23 +78,30 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     expect((await b.load('job', 0, true)).inFlight).toBeNull();
   });
 
-  it('F7: a release after the item was made anew and begun by another member writes nothing and leaves that run alone', async () => {
-    const { zk, a, b } = await setup('ledger-f7');
-    expect(await a.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
-    // A forced remove (or reshard --force shrink then grow) makes the item anew while a's run goes on.
-    await removeTree(zk, ctx.paths.item('job', 0));
-    await zk.create(ctx.paths.item('job', 0));
-    await zk.setData(ctx.paths.item('job', 0), encodeProgress({}));
-    await zk.setData(ctx.paths.item('job', 0), encodeProgress({}));
-    expect(await b.begin([{ job: 'job', item: 0, fireTime: at(20), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
-    expect(await release(a, 10)).toBe(false);
-    // (The item was removed here without the ledgers' clearing an operator's removal does: a's
-    // refused release clears a's run from a's ledger by itself, a moment later.)
-    await waitFor(async () => (await holders(zk)).length === 1, { timeoutMs: 5000, message: "a's run out of a's ledger" });
-    expect(await holders(zk)).toEqual([B]);
-    expect((await progress(zk)).inFlight).toMatchObject({ member: B, fireTime: at(20).toISOString() });
-    expect(await release(b, 20)).toBe(true);
-  });
+  // (The item is removed here without the ledgers' clearing and the fence an operator's removal
+  // makes.) A success ends a's run in a's ledger and writes nothing to the new item (run protocol
+  // v2, step 4c: a success of a run its ledger alone held writes no record); a failure's record
+  // write is refused (another node: made anew), and a's refused release clears a's run from a's
+  // ledger by itself, a moment later.
+  for (const [outcome, written] of [['success', true], ['failed', false]] as const) {
+    it(`F7: a ${outcome} released after the item was made anew and begun by another member writes nothing to it and leaves that run alone`, async () => {
+      const { zk, a, b } = await setup(`ledger-f7-${outcome}`);
+      expect(await a.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
+      // A forced remove (or reshard --force shrink then grow) makes the item anew while a's run goes on.
+      await removeTree(zk, ctx.paths.item('job', 0));
+      await zk.create(ctx.paths.item('job', 0));
+      await zk.setData(ctx.paths.item('job', 0), encodeProgress({}));
+      await zk.setData(ctx.paths.item('job', 0), encodeProgress({}));
+      expect(await b.begin([{ job: 'job', item: 0, fireTime: at(20), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
+      const made = (await zk.getData(ctx.paths.item('job', 0))).stat.version;
+      expect(await release(a, 10, { outcome, ...(outcome === 'failed' && { error: 'boom' }) })).toBe(written);
+      await waitFor(async () => (await holders(zk)).length === 1, { timeoutMs: 5000, message: "a's run out of a's ledger" });
+      expect(await holders(zk)).toEqual([B]);
+      expect((await zk.getData(ctx.paths.item('job', 0))).stat.version).toBe(made);
+      expect((await progress(zk)).lastScheduled).toBe(at(20).toISOString());
+      expect(await release(b, 20)).toBe(true);
+    });
+  }
 
   // The residual the fleet simulation found (seeds 9386, 18908): the new item node reaches exactly
   // the data version the old run's release expects, so version checks alone cannot tell it; the
@@ -117,7 +124,7 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     expect((await zk.getData(ctx.paths.item('job', 0))).stat.version).toBe(expected);
     expect(await release(a, 10)).toBe(false);
     expect(await holders(zk)).toEqual([B]);
-    expect((await progress(zk)).inFlight).toMatchObject({ member: B, fireTime: at(20).toISOString() });
+    expect((await progress(zk)).lastScheduled).toBe(at(20).toISOString());
     expect(await release(b, 20)).toBe(true);
     // a's later runs are not held back by the fence: it was read again and their begins came after it.
     expect(await a.begin([{ job: 'job', item: 0, fireTime: at(30), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
@@ -146,7 +153,9 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     expect(await a.begin([{ job: 'job', item: 0, fireTime: at(10), attempt: 1 }])).toMatchObject([{ status: 'started' }]);
     (a as unknown as { progress: { delete(job: string, item: number): void } }).progress.delete('job', 0);
     expect(await release(a, 10)).toBe(true);
-    expect(await progress(zk)).toMatchObject({ lastScheduled: at(10).toISOString(), lastCompleted: at(10).toISOString(), inFlight: null, outcome: 'success' });
+    // (A success of a run its ledger alone held writes no record: the begin's frontier stays.)
+    expect(await progress(zk)).toMatchObject({ lastScheduled: at(10).toISOString() });
+    expect(await a.load('job', 0)).toMatchObject({ lastScheduled: at(10).toISOString(), lastCompleted: at(10).toISOString(), inFlight: null, outcome: 'success' });
   });
 
   it('F8: a begin that fails after an earlier multi committed keeps those runs started and reports the rest, so nothing is left in flight unseen', async () => {

@@ -66,8 +66,10 @@ describe('RunLedger when the connection drops mid-request', () => {
       const reconnectedAgain = new Promise<void>((resolve) => setTimeout(() => void dropConnection(zk!).then(resolve), round % 3));
       expect(await released, `round ${round}`).toBe(true);
       await reconnectedAgain;
+      // A success of a run our ledger alone held ends there: the record is as the begin left it.
       const progress = decodeProgress((await zk.getData(paths.item('job', 0))).data);
-      expect(progress).toMatchObject({ inFlight: null, outcome: 'success', lastCompleted: fireTime.toISOString() });
+      expect(progress.lastScheduled).toBe(fireTime.toISOString());
+      expect(progress.inFlight ?? null).toBeNull();
       expect((await ledgerEntry(zk, paths, 'm-test-0000000001', 'job'))?.f).toEqual(new Map());
     }
   });
@@ -153,13 +155,14 @@ describe('RunLedger releases whose reads meet a connection drop', () => {
         await zk.setData(paths.item('job', 1), stored.data, stored.stat.version);
       }
       cut.arm(c.read(paths));
-      const written = await Promise.all([0, 1].map((item) => ledger.release({ job: 'job', item, fireTime, attempt: 1, outcome: 'success', durationMs: 5, keepInFlight: false })));
+      // Failures: their releases write the records (a success of a run our ledger alone holds writes only our ledger).
+      const written = await Promise.all([0, 1].map((item) => ledger.release({ job: 'job', item, fireTime, attempt: 1, outcome: 'failed', error: 'boom', durationMs: 5, keepInFlight: false })));
       expect(cut.cuts, 'the connection was cut during a read').toHaveLength(1);
       await Promise.all(cut.cuts);
       expect(written).toEqual([true, true]);
       for (const item of [0, 1]) {
         expect(await flightIn(zk, paths, MEMBER, 'job', item), `item ${item} in flight in our ledger`).toBeUndefined();
-        expect(decodeProgress((await zk.getData(paths.item('job', item))).data)).toMatchObject({ inFlight: null, outcome: 'success', lastCompleted: fireTime.toISOString() });
+        expect(decodeProgress((await zk.getData(paths.item('job', item))).data)).toMatchObject({ inFlight: null, outcome: 'failed', lastCompleted: fireTime.toISOString() });
       }
     }, 60_000);
   }
@@ -204,6 +207,64 @@ describe('RunLedger.dropOrphanRun', () => {
     await ledger.load(job, 0, true);
     expect(await ledger.dropOrphanRun(job, 0, fire(1).getTime())).toBe(true);
     expect(await ours()).toBe(fire(2).getTime());
+  }, 60_000);
+});
+
+// Run protocol v2, step 4c: a run is held by its member's ledger alone; the item's record is
+// written for what others must know of it (a failure, a re-run and its failovers, a run handed back).
+describe('RunLedger: what a release writes', () => {
+  let server: ZooKeeperServer | undefined;
+  let zk: ZkClient | undefined;
+  afterEach(async () => {
+    await zk?.close();
+    await server?.close();
+  });
+
+  it('a success of a run our ledger alone holds writes no record; a failure, a re-run and a run handed back do', async () => {
+    server = new ZooKeeperServer();
+    await server.start();
+    zk = new ZkClient({ connect: server.connectString, logger: silentLogger() });
+    await zk.start();
+    const paths = new ZkPaths('ledger-exceptions');
+    const { ledger } = await seedLedger(zk, paths, 1, 4);
+    const job = 'job-0000';
+    const fire = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+    const record = async (item: number) => {
+      const { data, stat } = await zk!.getData(paths.item(job, item));
+      return { progress: decodeProgress(data), version: stat.version };
+    };
+    const begun = await ledger.begin([0, 1, 2, 3].map((item) => ({ job, item, fireTime: fire, attempt: 1 })));
+    expect(begun.map((r) => r.status)).toEqual(['started', 'started', 'started', 'started']);
+    // The begin moved each item's frontier; the run is in our ledger, not in the record.
+    const before = await Promise.all([0, 1, 2, 3].map(record));
+    for (const { progress } of before) {
+      expect(progress.lastScheduled).toBe(fire.toISOString());
+      expect(progress.inFlight ?? null).toBeNull();
+    }
+    for (const item of [0, 1, 2, 3]) expect((await flightIn(zk, paths, MEMBER, job, item))?.fireMs).toBe(fire.getTime());
+    const end = (item: number, outcome: 'success' | 'failed' | 'interrupted') =>
+      ledger.release({ job, item, fireTime: fire, attempt: 1, outcome, durationMs: 4, keepInFlight: outcome === 'interrupted', ...(outcome === 'failed' && { error: 'boom' }) });
+    expect(await Promise.all([end(0, 'success'), end(1, 'failed'), end(2, 'interrupted')])).toEqual([true, true, true]);
+    for (const item of [0, 1, 2]) expect(await flightIn(zk, paths, MEMBER, job, item), `item ${item}`).toBeUndefined();
+    // The success: the record is untouched; what the worker knows of it goes to the history.
+    expect(await record(0)).toEqual(before[0]);
+    expect(await ledger.load(job, 0)).toMatchObject({ lastCompleted: fire.toISOString(), outcome: 'success' });
+    // The failure and the run handed back: written.
+    expect((await record(1)).progress).toMatchObject({ lastCompleted: fire.toISOString(), outcome: 'failed', attempt: 1 });
+    expect((await record(2)).progress.inFlight).toMatchObject({ fireTime: fire.toISOString(), member: MEMBER, interrupted: true });
+    // A re-run (of item 2's fire, handed back) is carried by the record with its failovers, until its release.
+    const rerun = await ledger.begin([{ job, item: 2, fireTime: fire, attempt: 2, rerun: true, failovers: { count: 1, workers: ['w-gone'] } }]);
+    expect(rerun[0]).toMatchObject({ status: 'started' });
+    expect((await record(2)).progress.inFlight).toMatchObject({ fireTime: fire.toISOString(), attempt: 2, member: MEMBER, failovers: 1, down: ['w-gone'] });
+    expect(await ledger.release({ job, item: 2, fireTime: fire, attempt: 2, outcome: 'success', durationMs: 4, keepInFlight: false })).toBe(true);
+    expect((await record(2)).progress).toMatchObject({ inFlight: null, outcome: 'success', lastCompleted: fire.toISOString() });
+    // Item 3's run is still ours: a begin of a later fire is no overwrite of it, even once the
+    // record was written by someone else and read again (it does not say the run: our ledger does).
+    const stored = await zk.getData(paths.item(job, 3));
+    await zk.setData(paths.item(job, 3), stored.data, stored.stat.version);
+    await ledger.load(job, 3, true);
+    const later = await ledger.begin([{ job, item: 3, fireTime: new Date(fire.getTime() + 1000), attempt: 1 }]);
+    expect(later[0]).toMatchObject({ status: 'takeover' });
   }, 60_000);
 });
 
@@ -321,25 +382,26 @@ describe('RunLedger request sizes', () => {
     await zk.start();
     const paths = new ZkPaths('ledger-small');
     const warnings: string[] = [];
-    const { ledger, items } = await seedLedger(zk, paths, 300, 10, createLogger({ level: 'warn', destination: { write: (line: string) => void warnings.push(line) } }));
+    const { ledger, items } = await seedLedger(zk, paths, 600, 10, createLogger({ level: 'warn', destination: { write: (line: string) => void warnings.push(line) } }));
     for (let round = 0; round < 3; round++) {
       const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, round));
       const { begin, release } = await fireAll(zk, ledger, items, multis, fireTime);
-      // 3,000 items of about 205 bytes per begin (progress) and 190 per release at 512 KiB a multi.
+      // 6,000 items of about 110 bytes per begin (their records' frontier) at 512 KiB a multi; their successes
+      // write our ledger alone (and a share of histories): one multi.
       expect(begin, `round ${round}`).toBeGreaterThanOrEqual(2);
-      expect(release, `round ${round}`).toBeGreaterThanOrEqual(2);
+      expect(release, `round ${round}`).toBe(1);
       const stored = await Promise.all(
         items.map(async ({ job, item }) => ({ key: `${job}#${item}`, flight: await flightIn(zk!, paths, MEMBER, job, item), progress: decodeProgress((await zk!.getData(paths.item(job, item))).data) })),
       );
       for (const { key, flight, progress } of stored) {
         expect(flight, key).toBeUndefined();
-        expect(progress, key).toMatchObject({ lastScheduled: fireTime.toISOString(), lastCompleted: fireTime.toISOString(), inFlight: null, outcome: 'success' });
+        expect(progress, key).toMatchObject({ lastScheduled: fireTime.toISOString() });
+        expect(progress.inFlight ?? null, key).toBeNull();
       }
     }
-    // The operator is told, once a minute at most for begins and once for releases, what to raise.
-    expect(warnings).toHaveLength(2);
-    expect(JSON.parse(warnings[0]!)).toMatchObject({ what: 'begin', items: 3000, maxRequestBytes: 524_288, msg: expect.stringMatching(/raise zookeeper.maxRequestBytes together with jute.maxbuffer/) });
-    expect(JSON.parse(warnings[1]!)).toMatchObject({ what: 'release', items: 3000, histories: expect.any(Number), maxRequestBytes: 524_288 });
+    // The operator is told, once a minute at most, what to raise.
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0]!)).toMatchObject({ what: 'begin', items: 6000, maxRequestBytes: 524_288, msg: expect.stringMatching(/raise zookeeper.maxRequestBytes together with jute.maxbuffer/) });
     // The same fire again is a duplicate for every item, whichever multi it was in.
     const again = await ledger.begin(items.map(({ job, item }) => ({ job, item, fireTime: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)), attempt: 1 })));
     expect(again.every((r) => r.status === 'duplicate')).toBe(true);
@@ -381,7 +443,8 @@ describe('RunLedger request sizes', () => {
       );
       for (const { key, flight, progress } of stored) {
         expect(flight, `${key}, round ${round}`).toBeUndefined();
-        expect(progress, `${key}, round ${round}`).toMatchObject({ lastScheduled: fireTime.toISOString(), lastCompleted: fireTime.toISOString(), inFlight: null, outcome: 'success' });
+        expect(progress, `${key}, round ${round}`).toMatchObject({ lastScheduled: fireTime.toISOString() });
+        expect(progress.inFlight ?? null, `${key}, round ${round}`).toBeNull();
       }
     }
   }, 90_000);
@@ -411,7 +474,8 @@ describe('RunLedger request sizes', () => {
     expect((await begin(items.slice(half))).every((r) => r.status === 'started')).toBe(true);
     await zk.setData(member, 'fenced'); // a forced operation elsewhere fences us again (version 2)
     multis.length = 0;
-    const written = await Promise.all(items.map(({ job, item }) => ledger.release({ job, item, fireTime, attempt: 1, outcome: 'success', durationMs: 3, keepInFlight: false })));
+    // Failures: each writes its item's record and history (a success would write our ledger alone).
+    const written = await Promise.all(items.map(({ job, item }) => ledger.release({ job, item, fireTime, attempt: 1, outcome: 'failed', error: 'boom', durationMs: 3, keepInFlight: false })));
     expect(multis.length, 'the releases needed more than one multi').toBeGreaterThanOrEqual(3);
     expect(written.filter((w) => !w).length).toBe(0);
     const left = await Promise.all(items.map(({ job, item }) => flightIn(zk!, paths, MEMBER, job, item)));

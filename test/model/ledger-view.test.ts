@@ -45,11 +45,14 @@ describe('ledger view (run protocol v2, step 3)', () => {
       ...over,
     });
 
-    it("a gone member's current run in flight must be the record's, and the record's must be in its ledger", () => {
+    it("a gone member's current run in flight is the record's if the record carries one, and the record's must be in its ledger", () => {
       const gone = [part(A, false, 20n, 12_000, [0], [[0, 12_000, 1]])];
       const aFlight = { member: A, fireTime: at(12_000) };
       expect(takeoverDisagreement(reads({ parts: gone, stamp: { mzxid: 20n, by: 1 }, record: { lastScheduled: at(12_000), inFlight: aFlight } }))).toBeUndefined();
-      expect(takeoverDisagreement(reads({ parts: gone, stamp: { mzxid: 20n, by: 1 }, record: { lastScheduled: at(12_000), inFlight: null } }))).toMatch(/ledger of m-aaaa-0000000001 \(gone\) has the run at .* but the record's run in flight is none/);
+      // A run its member's ledger alone holds is not in the record (run protocol v2, step 4c).
+      expect(takeoverDisagreement(reads({ parts: gone, stamp: { mzxid: 20n, by: 1 }, record: { lastScheduled: at(12_000), inFlight: null } }))).toBeUndefined();
+      // A record that carries another run than the one a gone member's current entry has in flight.
+      expect(takeoverDisagreement(reads({ parts: gone, stamp: { mzxid: 20n, by: 1 }, record: { lastScheduled: at(12_000), inFlight: { member: A, fireTime: at(9_000) } } }))).toMatch(/ledger of m-aaaa-0000000001 \(gone\) has the run at .* but the record carries m-aaaa-0000000001 at .*09\.000Z/);
       // The record, written last by A, carries A's run in flight that A's ledger does not have.
       const cleared = [part(A, false, 20n, 12_000, [0], [])];
       expect(takeoverDisagreement(reads({ parts: cleared, stamp: { mzxid: 20n, by: 1 }, record: { lastScheduled: at(12_000), inFlight: aFlight } }))).toMatch(/written last by m-aaaa-0000000001, gone.*its ledger does not/);

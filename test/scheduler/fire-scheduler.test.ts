@@ -46,6 +46,7 @@ function harness(
   const retired: Array<{ item: number; running: boolean }> = [];
   const recorded: Array<{ item: number; notes: FireNotes }> = [];
   const orphansDropped: number[] = [];
+  const adopted: Array<{ item: number; run: NonNullable<ProgressRecord['inFlight']> }> = [];
   let answering = 0;
   const emitter = new EventEmitter<ExecutorEvents>();
   const answer = options.answer ?? (() => 'started');
@@ -73,8 +74,9 @@ function harness(
         await options.loadGate;
         answering--;
       }
-      return { record: options.progress ?? {}, stamp: options.ledgers?.stamp };
+      return { record: options.progress ?? {}, stamp: options.ledgers?.stamp, carriesRun: !!options.progress?.inFlight };
     },
+    adoptInFlight: (_job, item, run) => void adopted.push({ item, run }),
     createdAt: () => (options.bornAt === undefined ? undefined : new Date(options.bornAt)),
     retire: async (_job, item, running) => {
       retired.push({ item, running });
@@ -112,7 +114,7 @@ function harness(
     onLedgerDisagreement: (d) => disagreements.push(d),
   });
   scheduler.setJob(def, [0]);
-  return { clock, fired, loads, retired, recorded, orphansDropped, scheduler, stalledReports, disagreements, loadsWaiting: () => answering };
+  return { clock, fired, loads, retired, recorded, orphansDropped, adopted, scheduler, stalledReports, disagreements, loadsWaiting: () => answering };
 }
 
 const scheduled = (fired: Array<{ requests: FireRequest[] }>) => fired.flatMap((f) => f.requests).filter((r) => r.reason !== 'failover');
@@ -418,6 +420,42 @@ describe('FireScheduler on fake time', () => {
     }
     await h.clock.advanceTo(T0 + 3600);
     expect(scheduled(h.fired).filter((r) => r.reason === 'schedule').map((r) => r.fireTime.getTime() - T0)).toEqual(Array(items).fill(3500));
+    h.scheduler.stop();
+  });
+
+  // Fleet simulation, seed 12 (run protocol v2, step 4c): a trigger of an item being taken over
+  // began before the takeover read the ledgers, on a record that does not say the run its gone
+  // owner left in flight (the owner's ledger alone holds it): that fire was lost. It waits for the
+  // takeover now, as the scheduled fires do, and runs after the takeover's fires.
+  it('a manual trigger of an item being taken over waits for the takeover, then runs after its fires', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const h = harness(testJob('j', { shards: 1 }), { loadGate: gate });
+    h.scheduler.start();
+    await settle();
+    expect(h.loadsWaiting()).toBe(1);
+    expect(h.scheduler.trigger('j', new Date(T0), 7, null)).toEqual([0]);
+    await settle();
+    expect(h.fired.flatMap((f) => f.requests).filter((r) => r.reason === 'trigger')).toEqual([]);
+    open();
+    await vi.waitFor(() => expect(h.scheduler.takeoverLoops()).toBe(0));
+    const triggers = h.fired.filter((f) => f.requests.some((r) => r.reason === 'trigger'));
+    expect(triggers).toHaveLength(1);
+    expect(triggers[0]).toMatchObject({ sequential: true, requests: [expect.objectContaining({ item: 0, trigger: 7 })] });
+    h.scheduler.stop();
+  });
+
+  // Run protocol v2, step 4c: a gone member's run in flight that its ledger alone holds (the record
+  // does not carry it) is the fire the takeover runs again; the item's begins decide on it.
+  it("a gone member's run in flight in its ledger, not in the record, is run again and adopted for the item's begins", async () => {
+    const gone: LedgerPartRead = { member: 'm-gone-0000000002', live: false, mzxid: 10n, entries: new Map([['j', { t: T0 - 1500, b: new Set([0]), f: new Map([[0, { fireMs: T0 - 1500, attempt: 1 }]]) }]]) };
+    const h = harness(testJob('j', { shards: 1 }), { progress: { lastScheduled: new Date(T0 - 1500).toISOString() }, ledgers: { parts: [gone], stamp: { mzxid: 9n, by: 2 } } });
+    h.scheduler.start();
+    await vi.waitFor(() => expect(h.fired.length).toBeGreaterThan(0));
+    const rerun = h.fired.flatMap((f) => f.requests).find((r) => r.reason === 'failover');
+    expect(rerun).toMatchObject({ item: 0, fireTime: new Date(T0 - 1500), attempt: 2, rerun: true, failovers: { count: 1, workers: ['m-gone-0000000002'] } });
+    expect(h.adopted).toEqual([{ item: 0, run: expect.objectContaining({ fireTime: new Date(T0 - 1500).toISOString(), attempt: 1, member: 'm-gone-0000000002' }) }]);
+    expect(h.disagreements).toEqual([]);
     h.scheduler.stop();
   });
 

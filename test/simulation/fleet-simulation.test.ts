@@ -77,6 +77,20 @@ describe('fleet simulation (real WorkerSessions over the simulated ZooKeeper)', 
     const result = await runFleetSimulation(8241, { trace: false });
     expect(result.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
   }, 60_000);
+
+  // Found by this simulation (2026-12-05, when the records stopped carrying the runs their
+  // member's ledger holds, run protocol v2 step 4c), both lost fires: seed 12, a manual trigger of
+  // an item being taken over began before the takeover had read the ledgers, on a record that no
+  // longer said the gone owner's run in flight (triggers now wait for the takeover, as scheduled
+  // fires do); seed 517, the takeover of a disabled item recorded its missed fires after the item
+  // had moved on, from a record read afresh, and so superseded the gone owner's ledger entry
+  // without carrying its run (a takeover's notes now carry the run it found in the ledgers).
+  it('seeds 12 and 517 (a trigger, and a disabled item\'s notes, during a takeover): the gone owner\'s run is run again', async () => {
+    for (const seed of [12, 517]) {
+      const result = await runFleetSimulation(seed, { trace: false });
+      expect(result.violations.map((v) => `seed ${seed}: ${v.invariant}: ${v.message}`)).toEqual([]);
+    }
+  }, 60_000);
 });
 
 // Found by this simulation: a scheduled fire waiting behind a running run (overlap queue or
