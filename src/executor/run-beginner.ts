@@ -31,8 +31,6 @@ export interface BeginRequest extends BeginAsk {
 export type BeginResult =
   /** `notes`: the fires not run this begin recorded (the request's, less those accounted for already). */
   | { status: 'started'; token: string; notes: FireNotes }
-  /** Another run holds the item (here or on another worker). */
-  | { status: 'busy' }
   /** The item (or our membership) no longer exists. */
   | { status: 'gone' }
   /** This fire (or a later one) was already taken on: never run a fire twice. */

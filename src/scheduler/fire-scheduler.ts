@@ -378,14 +378,6 @@ export class FireScheduler {
         this.settle(req.job, req.item, fireMs);
         this.opts.log.error({ job: req.job, item: req.item, fireTime: req.fireTime.toISOString(), reason: req.poison?.reason }, 'fire given up: recorded as failed');
         break;
-      case 'busy':
-        // Another run holds the item. The item is planned again: the takeover waits for a run
-        // elsewhere to end and then handles the fires since the item's last scheduled one (this
-        // one among them) by the misfire policy; it clears a run of ours in our ledger that no run
-        // of ours holds.
-        if (trigger) s.pendingTriggers.set(req.item, req);
-        this.takeovers.request(req.job, req.item);
-        break;
       case 'takeover':
         // A fire is left in flight by a run that did not end: take the item over first. A
         // scheduled fire is part of that plan (it comes after the item's last scheduled fire).

@@ -8,7 +8,7 @@ describe('run recorder', () => {
     const got: RecordedRun[] = [];
     const recorder = { record: (r: RecordedRun) => void got.push(r) };
     const req = { job: 'j', item: 2, fireTime: T(9), attempt: 1, reason: 'queued' as const, missed: { count: 3, latest: T(5), earliest: T(3) }, skipped: { count: 1, latest: T(8) } };
-    recordBegun(recorder, req, { status: 'busy' }, 'w', 0);
+    recordBegun(recorder, req, { status: 'duplicate' }, 'w', 0);
     expect(got).toEqual([]);
     recordBegun(recorder, req, { status: 'started', token: '7', notes: { missed: req.missed, skipped: req.skipped } }, 'w', T(9).getTime());
     expect(got).toEqual([
