@@ -165,8 +165,16 @@ export class FireScheduler {
     this.opts.log.info('stopped firing');
   }
 
-  /** Sets a job's definition, the items this worker owns and the disabled ones; takes over new items. */
-  setJob(def: JobDefinition, owned: readonly number[], disabled: readonly number[] = []): void {
+  /**
+   * Sets a job's definition, the items this worker owns and the disabled ones; takes over new items.
+   * `generation`: the assignment's (it grows by one with every write). When one was skipped (a
+   * frozen process, watches that coalesced), an item kept may have moved away and back meanwhile,
+   * and another member may run it now: every owned item is taken over (its takeover waits for a run
+   * elsewhere). Fleet simulation, seed 4627: a worker frozen across two moves of an item, back to it,
+   * began it while the member it had gone to still ran it (the item's record no longer says a run
+   * its member's ledger holds: run protocol v2, step 4c).
+   */
+  setJob(def: JobDefinition, owned: readonly number[], disabled: readonly number[] = [], generation?: number): void {
     const now = this.clock.now();
     let s = this.jobs.get(def.name);
     if (!s || s.def.cron !== def.cron || s.def.timeZone !== def.timeZone) {
@@ -183,6 +191,7 @@ export class FireScheduler {
         unsettled: new Map(),
         pendingTriggers: s?.pendingTriggers ?? new Map(),
         held: s?.held ?? new Map(),
+        generation: s?.generation,
       };
       s.prevFire = instantBefore(schedule, s.nextFire);
       this.jobs.set(def.name, s);
@@ -198,6 +207,10 @@ export class FireScheduler {
     const next = new Set(owned.filter((i) => i < def.shards));
     const added = [...next].filter((i) => !s.owned.has(i));
     const removed = [...s.owned].filter((i) => !next.has(i));
+    const skipped = generation !== undefined && s.generation !== undefined && generation !== s.generation && generation !== s.generation + 1;
+    const kept = skipped ? [...next].filter((i) => s.owned.has(i)) : [];
+    if (generation !== undefined) s.generation = generation;
+    if (kept.length > 0) this.opts.log.info({ job: def.name, items: kept, generation }, 'assignments skipped: taking the items kept over again');
     // An item enabled again is taken over like a new one: a fire left in flight while it was
     // disabled (its owner died) is run again now, never overwritten by the next regular begin.
     const enabled = [...next].filter((i) => s.owned.has(i) && wasDisabled.has(i) && !s.disabled.has(i));
@@ -218,7 +231,7 @@ export class FireScheduler {
       void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
     }
     if (this.state === 'started') {
-      for (const item of [...added, ...enabled]) this.takeovers.request(def.name, item);
+      for (const item of [...added, ...enabled, ...kept]) this.takeovers.request(def.name, item);
       this.armFor(s);
     }
   }

@@ -30,6 +30,8 @@ export interface JobState {
    * was under way: that round's plan covers them, or they are handed over when it ends.
    */
   held: Map<number, number[]>;
+  /** The generation of the job's assignment the owned items were last set from. */
+  generation?: number;
 }
 
 /** Notes that the fate of the item's fire at `fireMs` (or, `upTo`, of all its fires to then) is settled. */

@@ -392,7 +392,7 @@ export class WorkerSession {
     // An assignment that cannot be read gives this worker no items of the job (the leader rewrites it).
     const record = decoded.ok ? decoded.value : undefined;
     if (record) this.opts.metrics?.assignmentGeneration.set({ zkshard_job: name }, record.generation);
-    this.scheduler.setJob(def, itemsOf(record, this.member.name), record?.disabled ?? []);
+    this.scheduler.setJob(def, itemsOf(record, this.member.name), record?.disabled ?? [], record?.generation);
     this.runTriggers(name);
   }
 

@@ -423,6 +423,27 @@ describe('FireScheduler on fake time', () => {
     h.scheduler.stop();
   });
 
+  // Fleet simulation, seed 4627 (run protocol v2, step 4c): a worker frozen across two moves of an
+  // item (away, then back to it) saw neither; the item was never "added", so it was not taken over,
+  // and its next begin overlapped the run of the member it had gone to (the record no longer says a
+  // run its member's ledger holds). An assignment generation skipped means items kept may have moved
+  // away and back: they are taken over (which waits for a run elsewhere).
+  it('an assignment generation skipped takes the items kept over again; consecutive ones do not', async () => {
+    const h = harness(testJob('j', { shards: 2 }));
+    h.scheduler.setJob(testJob('j', { shards: 2 }), [0, 1], [], 5);
+    h.scheduler.start();
+    await vi.waitFor(() => expect(h.scheduler.takeoverLoops()).toBe(0));
+    const before = h.loads.length;
+    h.scheduler.setJob(testJob('j', { shards: 2 }), [0, 1], [], 6);
+    h.scheduler.setJob(testJob('j', { shards: 2 }), [0, 1], [], 6);
+    await settle();
+    expect(h.loads.length).toBe(before);
+    h.scheduler.setJob(testJob('j', { shards: 2 }), [0, 1], [], 8);
+    await vi.waitFor(() => expect(h.loads.length).toBe(before + 2));
+    expect(h.loads.slice(before).map((l) => l.item).sort()).toEqual([0, 1]);
+    h.scheduler.stop();
+  });
+
   // Fleet simulation, seed 12 (run protocol v2, step 4c): a trigger of an item being taken over
   // began before the takeover read the ledgers, on a record that does not say the run its gone
   // owner left in flight (the owner's ledger alone holds it): that fire was lost. It waits for the
