@@ -240,6 +240,7 @@ export class RunLedger {
    */
   async recordNotes(job: string, item: number, asked: FireNotes, options: { advanceFrom?: string; carry?: { run: InFlightRun; stamp: RecordStamp } } = {}): Promise<boolean> {
     let notes = asked;
+    let fence: number | undefined;
     for (let round = 0; round < NOTE_WRITE_ROUNDS; round++) {
       try {
         const loaded = await this.load(job, item, true);
@@ -266,10 +267,17 @@ export class RunLedger {
             if (note && note.latest.toISOString() > (record.lastScheduled ?? '')) record.lastScheduled = note.latest.toISOString();
           }
         }
+        // Fenced as a begin is, and only while the item is ours as the assignments stand at that
+        // fence: only the item's owner writes its record (a write by a member the item has left
+        // would supersede its new owner's ledger entries without the runs they hold).
         const tx = this.zk.transaction();
+        fence = this.member.beginFence?.();
+        if (this.member.owns?.(job, item) === false) return false;
+        if (fence !== undefined) tx.check(this.paths.member(this.member.name), fence);
+        const first = tx.size;
         tx.setData(this.paths.item(job, item), encodeProgress({ ...record, inFlight: carried }, this.member.name), cached.version);
         this.histories.op(tx, job, item, cached, record.recent ?? []);
-        const out = await this.zk.commit(tx);
+        const out = (await this.zk.commit(tx)).slice(first);
         this.onNotesRecorded?.(job, item, notes);
         // The entry is kept, up to date (a run of the item may be going on here: its release needs
         // it; fleet simulation, seed 15430: a dropped entry had to be read again at release time).
@@ -287,6 +295,11 @@ export class RunLedger {
         }
         return true;
       } catch (err) {
+        if (fence !== undefined && err instanceof ZkTransactionError && err.failedIndex === 0 && err.reason instanceof BadVersionError) {
+          // Fenced: the leader moved items away from us. Once our view caught up, only if still ours.
+          if ((await this.member.awaitBeginFence?.(fence)) === undefined || this.member.owns?.(job, item) === false) return false;
+          continue;
+        }
         const conflict = err instanceof ZkTransactionError && (err.reason instanceof BadVersionError || err.reason instanceof NodeExistsError);
         if (conflict) continue; // the item (or its history) changed meanwhile: read it again
         if (err instanceof ZkTransactionError && err.reason instanceof NoNodeError) return false;

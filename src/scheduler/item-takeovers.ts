@@ -287,7 +287,7 @@ export class ItemTakeovers {
         // instant begun), never one before the item was made (a claim of an earlier item of its name).
         const claimMs = view.claimMs;
         if (claimMs !== undefined && claimMs > (bornAtMs ?? -Infinity) && (loaded.lastScheduled === undefined || claimMs > Date.parse(loaded.lastScheduled))) {
-          progress = { ...loaded, lastScheduled: new Date(claimMs).toISOString() };
+          progress = { ...progress, lastScheduled: new Date(claimMs).toISOString() };
         }
       }
       // Our own run holds the item (a re-run this item's takeover began meanwhile): nothing to re-run,

@@ -230,4 +230,39 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     expect((await progress(zk)).lastScheduled).toBe(at(17).toISOString());
     expect(await notes()).toEqual(['16: 1 fire(s) missed', '15: 2 fire(s) missed', '13: 3 fire(s) missed']);
   });
+
+  // Found on the way to step 4c's second part (fleet simulation, seed 292 on that code): a worker
+  // the item had just left recorded missed fires from a record read afresh; its write superseded
+  // the new owner's ledger entries without what they held. Only the owner writes the record: a
+  // notes write is fenced as a begin is and asks the assignment first.
+  it('a member the item left records no notes: fenced as a begin, and only while it owns the item', async () => {
+    const { zk } = await setup('ledger-notes-owner', { lastScheduled: at(10).toISOString() });
+    let known = (await zk.exists(ctx.paths.member(A)))!.version;
+    let owned = true;
+    // The view catching up with the leader's move: the item is no longer ours.
+    const catchUp = async () => {
+      known = (await zk.exists(ctx.paths.member(A)))!.version;
+      owned = false;
+      return known;
+    };
+    const a = new RunLedger(zk, ctx.paths, { name: A, workerId: 'wa', beginFence: () => known, awaitBeginFence: catchUp, owns: () => owned }, silentLogger());
+    const version = async () => (await zk.getData(ctx.paths.item('job', 0))).stat.version;
+    const before = await version();
+    // The item left us: nothing written.
+    owned = false;
+    expect(await a.recordNotes('job', 0, { missed: { count: 1, latest: at(11) } })).toBe(false);
+    expect(await version()).toBe(before);
+    // The leader moved items away (our member node written) and our view has not caught up: the
+    // fence refuses the write; once it caught up, the item is not ours and nothing is written.
+    owned = true;
+    const node = await zk.getData(ctx.paths.member(A));
+    await zk.setData(ctx.paths.member(A), node.data, node.stat.version);
+    expect(await a.recordNotes('job', 0, { missed: { count: 1, latest: at(11) } })).toBe(false);
+    expect(owned, 'the fence refused the write, and the view caught up').toBe(false);
+    expect(await version()).toBe(before);
+    // Ours: written.
+    owned = true;
+    expect(await a.recordNotes('job', 0, { missed: { count: 1, latest: at(11) } })).toBe(true);
+    expect(await version()).toBe(before + 1);
+  });
 });

@@ -444,6 +444,18 @@ describe('FireScheduler on fake time', () => {
     h.scheduler.stop();
   });
 
+  // Found on the way to step 4c's second part (fleet simulation, seed 7 on that code): a claim past
+  // the record's frontier replaced the plan's record with the one read (`{ ...loaded }`), dropping
+  // the gone member's run in flight the takeover had just taken from its ledger.
+  it("a gone member's run in flight is run again when its claim is past the record's frontier", async () => {
+    const gone: LedgerPartRead = { member: 'm-gone-0000000002', live: false, mzxid: 10n, entries: new Map([['j', { t: T0 - 1500, b: new Set([0]), f: new Map([[0, { fireMs: T0 - 1500, attempt: 1 }]]) }]]) };
+    const h = harness(testJob('j', { shards: 1 }), { progress: { lastScheduled: new Date(T0 - 2500).toISOString() }, ledgers: { parts: [gone], stamp: { mzxid: 9n, by: 2 } } });
+    h.scheduler.start();
+    await vi.waitFor(() => expect(h.fired.length).toBeGreaterThan(0));
+    expect(h.fired.flatMap((f) => f.requests).find((r) => r.reason === 'failover')).toMatchObject({ item: 0, fireTime: new Date(T0 - 1500), attempt: 2, rerun: true });
+    h.scheduler.stop();
+  });
+
   // Fleet simulation, seed 12 (run protocol v2, step 4c): a trigger of an item being taken over
   // began before the takeover read the ledgers, on a record that does not say the run its gone
   // owner left in flight (the owner's ledger alone holds it): that fire was lost. It waits for the
