@@ -7,7 +7,7 @@ import { readJob } from '../model/job-record.js';
 import { readAssignment, type AssignmentRecord } from '../model/assignment-record.js';
 import { readControl, type JobControl } from '../model/job-control.js';
 import { readHistory, readProgress, type ProgressRecord } from '../model/progress-record.js';
-import { itemLedgerView } from '../model/ledger-view.js';
+import { itemLedgerView, type ItemLedgerView } from '../model/ledger-view.js';
 import { withLatestOutcome } from '../model/latest-outcome.js';
 import { listLedgers, type LedgerListing } from '../membership/list-ledgers.js';
 import { readJobLedgers, type JobLedgers } from '../membership/read-job-ledgers.js';
@@ -184,12 +184,13 @@ export function buildJobSnapshot(paths: ZkPaths, name: string, nodes: JobNodes, 
     if (!present.has(String(item)) || !n) return { item, exists: false, progress: {}, run: null };
     const { progress, history } = n;
     const itemProblems: string[] = [];
-    const record = take(readProgress(progress?.data, paths.item(name, item)), {}, itemProblems);
+    const record: ProgressRecord = take(readProgress(progress?.data, paths.item(name, item)), {}, itemProblems);
+    const view = progress?.stat.mzxid === undefined ? undefined : itemLedgerView(nodes.ledgers.parts, name, item, { mzxid: progress.stat.mzxid, by: record.by });
     const snapshot: ItemSnapshot = {
       item,
       exists: progress !== null,
-      progress: withLatestOutcome({ ...record, recent: take(readHistory(history?.data, paths.history(name, item)), [], itemProblems) }),
-      run: progress ? runOf(nodes.ledgers, name, item, record, progress.stat.mzxid, members) : null,
+      progress: withLatestOutcome({ ...withClaim(record, view, progress?.stat.ctime), recent: take(readHistory(history?.data, paths.history(name, item)), [], itemProblems) }),
+      run: view ? runOf(view, record, members) : null,
     };
     if (itemProblems.length > 0) snapshot.problems = itemProblems;
     return snapshot;
@@ -209,10 +210,19 @@ export function buildJobSnapshot(paths: ZkPaths, name: string, nodes: JobNodes, 
   return job;
 }
 
+/**
+ * The record with the item's frontier as the current ledger entries claim it, when later (run
+ * protocol v2, step 4c: the steady begins write the claim, not the record), never a claim from
+ * before the item was made (`ctime`: an earlier item of its name).
+ */
+function withClaim(record: ProgressRecord, view: ItemLedgerView | undefined, ctime: number | undefined): ProgressRecord {
+  const claim = view?.claimMs;
+  if (claim === undefined || (ctime !== undefined && claim < ctime) || (record.lastScheduled !== undefined && claim <= Date.parse(record.lastScheduled))) return record;
+  return { ...record, lastScheduled: new Date(claim).toISOString() };
+}
+
 /** The item's run in flight as the current ledger entries say (a live member's first). */
-function runOf(ledgers: JobLedgers, job: string, item: number, record: ProgressRecord, mzxid: bigint | undefined, members: readonly Member[]): RunSnapshot | null {
-  if (mzxid === undefined) return null;
-  const view = itemLedgerView(ledgers.parts, job, item, { mzxid, by: record.by });
+function runOf(view: ItemLedgerView, record: ProgressRecord, members: readonly Member[]): RunSnapshot | null {
   const f = view.inFlight.find((r) => r.live) ?? view.inFlight[0];
   if (!f) return null;
   const fireTime = new Date(f.fireMs).toISOString();

@@ -48,14 +48,15 @@ export async function clearFromLedgers(
     if (!entry) continue;
     const named = (i: number): boolean => items === 'all' || items.has(i);
     const running = [...entry.f.keys()].filter(named).sort((a, b) => a - b);
-    if (![...entry.b].some(named) && running.length === 0) continue;
+    if (![...entry.b, ...(entry.o?.keys() ?? [])].some(named) && running.length === 0) continue;
     if (items === 'all') part.value.delete(job);
     else {
       for (const i of items) {
         entry.b.delete(i);
+        entry.o?.delete(i);
         entry.f.delete(i);
       }
-      if (entry.b.size === 0 && entry.f.size === 0) part.value.delete(job);
+      if (entry.b.size === 0 && !entry.o?.size && entry.f.size === 0) part.value.delete(job);
     }
     // Our write moves the part's mzxid: the runs its last write began keep their token written out.
     tx.setData(path, encodeLedgerPart(withTokens(part.value, found.stat.mzxid)), found.stat.version);

@@ -25,6 +25,11 @@ export interface BeginAsk {
    * Undefined: no claim (the frontier moves to a scheduled fire's time, as before).
    */
   after?: Date;
+  /**
+   * The item's ownership epoch on this worker when the fire was handed over (`FireScheduler.owns`):
+   * a begin of an item taken over again since is not made (`gone`). Unset: not checked.
+   */
+  epoch?: number;
 }
 
 /**

@@ -153,6 +153,15 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     return req !== undefined && req.fireTime.getTime() === fireTime.getTime();
   }
 
+  /**
+   * Whether a fire of the item is on its way to a begin here: being begun, or waiting in its lane
+   * for the run before it (and that run's release) to end.
+   */
+  isStarting(job: string, item: number): boolean {
+    const lane = this.lanes.get(job, item);
+    return lane !== undefined && (lane.current === 'starting' || lane.queue.length > 0);
+  }
+
   /** Items running now, as `job#item` keys. */
   runningKeys(): string[] {
     return [...this.lanes.entries()].filter(([, , l]) => l.current).map(([job, item]) => `${job}#${item}`);

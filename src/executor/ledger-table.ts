@@ -1,4 +1,4 @@
-import { HEX_BYTES, entryItems, flightGroup, flightGroups, ledgerPartOf, tokenOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
+import { HEX_BYTES, claimGroups, entryItems, flightGroup, flightGroups, ledgerPartOf, tokenOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
 
 /*
  * A member's ledger (run protocol v2) as its writer keeps it: one slot per job, the claims and the
@@ -31,14 +31,25 @@ class SlotState {
   f: Uint32Array;
   /** Runs in flight on another fire or attempt than the main group (a re-run beside a scheduled run): rare. */
   others: Array<Map<number, LedgerFlight> | undefined> = [];
+  /**
+   * Older claims (run protocol v2, step 4c): `ob`, the items claimed at `ot` (the instant before
+   * `t`) and not begun at `t` since — at a new instant `b` becomes `ob`, and each begin of the
+   * instant clears its item's bit, so a write of the steady state leaves `ob` empty — and the
+   * claims older still in a small map (an item skipped two instants running): rare.
+   */
+  ot: Float64Array;
+  ob: Uint32Array;
+  older: Array<Map<number, number> | undefined> = [];
 
   constructor(slots: number, words: number) {
     this.t = new Float64Array(slots).fill(Number.NaN);
     this.fire = new Float64Array(slots);
     this.attempt = new Uint32Array(slots);
     this.token = new BigInt64Array(slots);
+    this.ot = new Float64Array(slots).fill(Number.NaN);
     this.b = new Uint32Array(words);
     this.f = new Uint32Array(words);
+    this.ob = new Uint32Array(words);
   }
 
   grow(slots: number, words: number): void {
@@ -49,10 +60,14 @@ class SlotState {
       this.fire = copyInto(new Float64Array(slots), this.fire);
       this.attempt = copyInto(new Uint32Array(slots), this.attempt);
       this.token = copyInto(new BigInt64Array(slots), this.token);
+      const ot = new Float64Array(slots).fill(Number.NaN);
+      ot.set(this.ot);
+      this.ot = ot;
     }
     if (words > this.b.length) {
       this.b = copyInto(new Uint32Array(words), this.b);
       this.f = copyInto(new Uint32Array(words), this.f);
+      this.ob = copyInto(new Uint32Array(words), this.ob);
     }
   }
 }
@@ -95,10 +110,21 @@ export class LedgerTable {
     return slot !== undefined && flightOf(this.committed, slot, item, this.offset[slot]!, this.words[slot]!) !== undefined;
   }
 
-  /** Whether the committed ledger claims the item (begun at its job's `t`). */
+  /** Whether the committed ledger claims the item (begun at its job's `t`, or earlier). */
   claims(job: string, item: number): boolean {
+    return this.claimOf(job, item) !== undefined;
+  }
+
+  /** The instant the committed ledger claims the item was begun at last, if it does. */
+  claimOf(job: string, item: number): number | undefined {
     const slot = this.slotOfJob.get(job);
-    return slot !== undefined && hasBit(this.committed.b, this.offset[slot]!, this.words[slot]!, item);
+    if (slot === undefined) return undefined;
+    const c = this.committed;
+    const off = this.offset[slot]!;
+    const n = this.words[slot]!;
+    if (hasBit(c.b, off, n, item)) return c.t[slot]!;
+    if (hasBit(c.ob, off, n, item)) return c.ot[slot]!;
+    return c.older[slot]?.get(item);
   }
 
   /** The item's committed run in flight, if any. */
@@ -119,12 +145,19 @@ export class LedgerTable {
     return out;
   }
 
-  /** The write in progress: the item left this member (its claim goes). */
+  /** The write in progress: the item's claim goes (it left this member, and another member's record write carries it on). */
   leave(job: string, item: number): void {
     const slot = this.slotOfJob.get(job);
-    if (slot === undefined || !hasBit(this.working.b, this.offset[slot]!, this.words[slot]!, item)) return;
-    this.touch(slot);
-    clearBit(this.working.b, this.offset[slot]!, item);
+    if (slot === undefined) return;
+    const w = this.working;
+    const off = this.offset[slot]!;
+    const n = this.words[slot]!;
+    if (hasBit(w.b, off, n, item) || hasBit(w.ob, off, n, item) || w.older[slot]?.has(item)) {
+      this.touch(slot);
+      clearBit(w.b, off, item);
+      clearBit(w.ob, off, item);
+      this.ownOlder(slot).delete(item);
+    }
   }
 
   /** The write in progress: the item's run ended (only its run at `fireMs`, when given: not a later one). */
@@ -157,10 +190,32 @@ export class LedgerTable {
     if (scheduled) {
       const t = w.t[slot]!;
       if (Number.isNaN(t) || fireMs > t) {
+        // A new instant: the claims at `t` become the older group (each item begun at the new
+        // instant leaves it below); the older group before it, what is left of it, goes to the map.
+        if (!Number.isNaN(t) && !isEmpty(w.b, off, n)) {
+          if (!isEmpty(w.ob, off, n)) {
+            const ot = w.ot[slot]!;
+            const older = this.ownOlder(slot);
+            forEachBit(w.ob, off, n, (i) => void older.set(i, ot));
+          }
+          w.ob.set(w.b.subarray(off, off + n), off);
+          w.ot[slot] = t;
+        }
         w.t[slot] = fireMs;
         w.b.fill(0, off, off + n);
         setBit(w.b, off, item);
       } else if (fireMs === t) setBit(w.b, off, item);
+      if (hasBit(w.b, off, n, item)) {
+        if (hasBit(w.ob, off, n, item)) clearBit(w.ob, off, item);
+        if (w.older[slot]?.has(item)) this.ownOlder(slot).delete(item);
+      } else {
+        // An instant before `t` (a catch-up): an older claim, unless the item has a later one.
+        const ot = hasBit(w.ob, off, n, item) ? w.ot[slot]! : (w.older[slot]?.get(item) ?? Number.NEGATIVE_INFINITY);
+        if (fireMs > ot) {
+          clearBit(w.ob, off, item);
+          this.ownOlder(slot).set(item, fireMs);
+        }
+      }
     }
     // In flight on this fire and attempt now, whatever it was before.
     clearBit(w.f, off, item);
@@ -206,12 +261,20 @@ export class LedgerTable {
       const b = Number.isNaN(w.t[slot]!) ? '' : hexOf(w.b, off, n);
       const f = hexOf(w.f, off, n);
       const others = w.others[slot];
-      if (b === '' && f === '' && !others?.size) continue;
+      const ob = hexOf(w.ob, off, n);
+      const older = w.older[slot];
+      if (b === '' && f === '' && !others?.size && ob === '' && !older?.size) continue;
       out += `${sep}"${this.jobOfSlot[slot]}":{`;
       sep = ',';
       let inner = '';
       if (b !== '') {
         out += `"t":${w.t[slot]},"b":"${b}"`;
+        inner = ',';
+      }
+      if (ob !== '' || older?.size) {
+        const o = new Map(older);
+        if (ob !== '') forEachBit(w.ob, off, n, (i) => void o.set(i, w.ot[slot]!));
+        out += `${inner}"o":[${claimGroups(o)}]`;
         inner = ',';
       }
       if (f !== '' || others?.size) {
@@ -254,9 +317,12 @@ export class LedgerTable {
     for (const slot of this.slotsOfPart[part]!) {
       for (const s of [this.committed, this.working]) {
         s.t[slot] = Number.NaN;
+        s.ot[slot] = Number.NaN;
         s.b.fill(0, this.offset[slot]!, this.offset[slot]! + this.words[slot]!);
         s.f.fill(0, this.offset[slot]!, this.offset[slot]! + this.words[slot]!);
+        s.ob.fill(0, this.offset[slot]!, this.offset[slot]! + this.words[slot]!);
         s.others[slot] = undefined;
+        s.older[slot] = undefined;
       }
     }
     for (const [job, e] of entries ?? []) {
@@ -267,6 +333,7 @@ export class LedgerTable {
       const w = this.working;
       if (e.t !== undefined) w.t[slot] = e.t;
       for (const item of e.b) setBit(w.b, off, item);
+      if (e.o?.size) w.older[slot] = new Map(e.o);
       for (const [item, read] of e.f) {
         const flight = mzxid === undefined ? read : { fireMs: read.fireMs, attempt: read.attempt, token: tokenOf(read, mzxid) };
         const token = flight.token ?? 0n;
@@ -314,10 +381,10 @@ export class LedgerTable {
       this.committed.grow(0, this.wordsUsed > this.committed.b.length ? this.wordsUsed * 2 : 0);
       this.working.grow(0, this.committed.b.length);
       for (const s of [this.committed, this.working]) {
-        s.b.copyWithin(to, from, from + n);
-        s.f.copyWithin(to, from, from + n);
-        s.b.fill(0, from, from + n);
-        s.f.fill(0, from, from + n);
+        for (const words of [s.b, s.f, s.ob]) {
+          words.copyWithin(to, from, from + n);
+          words.fill(0, from, from + n);
+        }
       }
       this.offset[slot] = to;
       this.words[slot] = need;
@@ -329,6 +396,11 @@ export class LedgerTable {
     if (this.dirtyMark[slot]) return;
     this.dirtyMark[slot] = 1;
     this.dirty.push(slot);
+  }
+
+  /** The working copy's map of the slot's claims older than its older group (its own, as `ownOthers`). */
+  private ownOlder(slot: number): Map<number, number> {
+    return (this.working.older[slot] ??= new Map());
   }
 
   /** The working copy's map of the slot's other runs (its own: `settle` never shares one between the copies). */
@@ -347,11 +419,16 @@ export class LedgerTable {
       to.fire[slot] = from.fire[slot]!;
       to.attempt[slot] = from.attempt[slot]!;
       to.token[slot] = from.token[slot]!;
+      to.ot[slot] = from.ot[slot]!;
       to.b.set(from.b.subarray(off, off + n), off);
       to.f.set(from.f.subarray(off, off + n), off);
+      to.ob.set(from.ob.subarray(off, off + n), off);
       const others = from.others[slot];
       if (others?.size) to.others[slot] = new Map(others);
       else from.others[slot] = to.others[slot] = undefined;
+      const older = from.older[slot];
+      if (older?.size) to.older[slot] = new Map(older);
+      else from.older[slot] = to.older[slot] = undefined;
       this.dirtyMark[slot] = 0;
     }
     this.dirty = [];

@@ -4,7 +4,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import type { MultiCommitter } from '../zk/batched-multi.js';
 import { isConnectionTrouble, NodeExistsError, RequestTooLargeError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkOpResult, type ZkTransaction } from '../zk/zk-transaction.js';
-import { LEDGER_PARTS, readLedgerPart, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
+import { LEDGER_PARTS, readLedgerPart, tokenOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
 import { LedgerTable } from './ledger-table.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 
@@ -14,6 +14,8 @@ export interface LedgerDelta {
   begun?: ReadonlyArray<{ job: string; item: number; fireMs: number; attempt: number; scheduled: boolean }>;
   /** `fireMs`: only the item's run of that fire ends (a later run begun meanwhile stays). */
   ended?: ReadonlyArray<{ job: string; item: number; fireMs?: number }>;
+  /** Items that left this member whose claims go (another member's record write carries them on: `LeftClaims`). */
+  left?: ReadonlyArray<{ job: string; item: number }>;
 }
 
 
@@ -75,10 +77,10 @@ export class LedgerWriter implements MultiCommitter {
   /** Read the ledger again before the next write. */
   private stale = false;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Per part, the zxid of its last write as known. */
+  private readonly zxids: bigint[] = [];
   /** Runs that ended without our release (a forced operation took them): cleared by the next write. */
   private forgotten: Array<{ job: string; item: number; fireMs: number }> = [];
-  /** Items that left us: their claims (`b`) go with the next write. */
-  private left: Array<{ job: string; item: number }> = [];
   private forgetTimer: TimerHandle | undefined;
   private closed = false;
 
@@ -148,9 +150,14 @@ export class LedgerWriter implements MultiCommitter {
     }, delayMs);
   }
 
-  /** The item left this member: its claim goes with the next write. */
-  leave(job: string, item: number): void {
-    if (this.table.claims(job, item)) this.left.push({ job, item });
+  /** The zxid of our last write of a ledger part, as known (0 before the first). */
+  partZxid(part: number): bigint {
+    return this.zxids[part] ?? 0n;
+  }
+
+  /** The instant our ledger (committed) claims the item was begun at last, if it does. */
+  claimOf(job: string, item: number): number | undefined {
+    return this.table.claimOf(job, item);
   }
 
   /**
@@ -175,20 +182,27 @@ export class LedgerWriter implements MultiCommitter {
    * cannot be read as a ledger (only we write it: never, unless someone else did) holds nothing.
    */
   async readInFlight(items: ReadonlyArray<{ job: string; item: number }>): Promise<Array<LedgerFlight | undefined>> {
-    const reads = new Map<number, Promise<LedgerPart | undefined>>();
-    const partOf = (job: string): Promise<LedgerPart | undefined> => {
+    const reads = new Map<number, Promise<{ part: LedgerPart; mzxid: bigint } | undefined>>();
+    const partOf = (job: string): Promise<{ part: LedgerPart; mzxid: bigint } | undefined> => {
       const k = this.partOf(job);
       let read = reads.get(k);
       if (!read) reads.set(k, (read = this.readPart(k)));
       return read;
     };
-    return Promise.all(items.map(async ({ job, item }) => (await partOf(job))?.get(job)?.f.get(item)));
+    return Promise.all(
+      items.map(async ({ job, item }) => {
+        const read = await partOf(job);
+        const flight = read?.part.get(job)?.f.get(item);
+        return flight && { ...flight, token: tokenOf(flight, read!.mzxid) };
+      }),
+    );
   }
 
-  private async readPart(k: number): Promise<LedgerPart | undefined> {
+  private async readPart(k: number): Promise<{ part: LedgerPart; mzxid: bigint } | undefined> {
     const path = this.paths.ledgerPart(this.member.name, k);
-    const read = readLedgerPart((await this.zk.getDataIfExists(path))?.data, path);
-    if (read.ok) return read.value;
+    const found = await this.zk.getDataIfExists(path);
+    const read = readLedgerPart(found?.data, path);
+    if (read.ok) return { part: read.value, mzxid: found?.stat.mzxid ?? 0n };
     this.log.error({ err: read.error, path }, 'malformed ledger of our own in ZooKeeper: its runs are not held');
     return undefined;
   }
@@ -235,17 +249,14 @@ export class LedgerWriter implements MultiCommitter {
       throw err;
     }
     const forgotten = this.forgotten;
-    const left = this.left;
-    // First what left us (an item that came back and is begun by this very write keeps its claim),
-    // then what was forgotten (queued before this multi's runs were begun), then the multi's own.
-    for (const r of left) this.table.leave(r.job, r.item);
+    // First what was forgotten (queued before this multi's runs were begun), then the multi's own.
     for (const r of forgotten) this.table.end(r.job, r.item, r.fireMs);
     for (const d of this.deltas.get(tx) ?? []) {
+      for (const r of d.left ?? []) this.table.leave(r.job, r.item);
       for (const r of d.ended ?? []) this.table.end(r.job, r.item, r.fireMs);
       for (const r of d.begun ?? []) this.table.begin(r.job, r.item, r.fireMs, r.attempt, r.scheduled);
     }
     this.forgotten = [];
-    this.left = [];
     const parts = this.table.dirtyParts();
     if (parts.length === 0 && this.ledgerOnly.has(tx)) {
       this.table.rollbackWrite();
@@ -268,6 +279,7 @@ export class LedgerWriter implements MultiCommitter {
       for (const w of written) {
         const stat = results[w.op]?.stat;
         this.versions[w.part] = stat ? stat.version : 0;
+        if (stat) this.zxids[w.part] = stat.mzxid;
         this.bytes[w.part] = w.bytes;
       }
       return results;
@@ -276,7 +288,6 @@ export class LedgerWriter implements MultiCommitter {
       // again first unless the server refused one of the multi's own ops (then ours was as we knew it).
       this.table.rollbackWrite();
       this.forgotten.push(...forgotten);
-      this.left.push(...left);
       // (A multi the client refused as too large was not sent: nothing to read again.)
       if (err instanceof RequestTooLargeError) throw err;
       if (!(err instanceof ZkTransactionError) || err.failedIndex < 0 || err.failedIndex >= first) this.stale = true;
@@ -335,6 +346,7 @@ export class LedgerWriter implements MultiCommitter {
         }
         if (read.ok) this.table.load(part, read.value, node.stat.mzxid);
         this.versions[part] = node.stat.version;
+        this.zxids[part] = node.stat.mzxid;
         this.bytes[part] = node.data.length;
       }),
     );

@@ -39,6 +39,12 @@ export interface CachedProgress {
    * carried run writes the record.
    */
   carriesRun?: boolean;
+  /**
+   * We wrote the record since it was read (at this version or an earlier one of ours): what we
+   * know of the item is in it. The first begin after a read writes it (run protocol v2, step 4c:
+   * the steady begins write only the ledger).
+   */
+  consolidated?: boolean;
 }
 
 /** An item in the cache, with its key's parts. */
@@ -171,6 +177,7 @@ function newerOf(existing: CachedProgress, loaded: CachedProgress): CachedProgre
     stamp: progress.stamp,
     createdAt: progress.createdAt,
     carriesRun: progress.carriesRun,
+    consolidated: progress.consolidated,
     historyVersion: history.historyVersion,
     historyDirty: history === existing ? existing.historyDirty : false,
   };

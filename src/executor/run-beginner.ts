@@ -4,7 +4,6 @@ import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NoNodeError } from '../zk/zk-errors.js';
 import { commitBatched } from '../zk/batched-multi.js';
 import type { LedgerWriter } from './ledger-writer.js';
-import { holdsRuns } from './holds-runs.js';
 import { whenLive } from '../zk/when-live.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 import { encodeProgress, withOutcome, type ProgressRecord } from '../model/progress-record.js';
@@ -16,6 +15,7 @@ import type { ItemHistoryWriter } from './item-history-writer.js';
 import type { LedgerMember, RunFences } from './run-fences.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
 import { withNotes, type FireNotes } from './fire-note.js';
+import { withOwnLedger } from './own-ledger-view.js';
 
 export interface BeginRequest extends BeginAsk {
   job: string;
@@ -51,7 +51,7 @@ export type BeginResult =
 export interface RunBeginnerParts {
   zk: ZkSession;
   /** Commits the begin multis, with our ledger's writes. */
-  ledger: Pick<LedgerWriter, 'transaction' | 'commit' | 'partOf' | 'reserve' | 'change' | 'readInFlight' | 'flightOf'>;
+  ledger: Pick<LedgerWriter, 'transaction' | 'commit' | 'partOf' | 'reserve' | 'change' | 'readInFlight' | 'flightOf' | 'claimOf'>;
   paths: ZkPaths;
   member: LedgerMember;
   fences: RunFences;
@@ -119,7 +119,7 @@ export class RunBeginner {
   }
 
   private async beginRounds(requests: readonly BeginRequest[], results: Array<BeginResult | undefined>): Promise<void> {
-    type Pending = { i: number; r: BeginRequest; cached?: CachedProgress; record?: ProgressRecord; notes?: FireNotes; history?: boolean; carries?: boolean };
+    type Pending = { i: number; r: BeginRequest; cached?: CachedProgress; record?: ProgressRecord; notes?: FireNotes; history?: boolean; carries?: boolean; writes?: boolean; version?: number };
     const member = { member: this.member.name, worker: this.member.workerId };
     let now = 0;
     let fenceAtBegin: number | undefined;
@@ -183,7 +183,7 @@ export class RunBeginner {
         if (results[p.i] !== undefined || !cached) return false;
         // Ours as the assignments stand at the fence this multi checks (the scheduler's view is
         // at least that recent): an item the leader moved away since is fenced off by the check.
-        if (this.member.owns && !this.member.owns(r.job, r.item)) {
+        if (this.member.owns && !this.member.owns(r.job, r.item, r.epoch)) {
           results[p.i] = { status: 'gone' }; // moved away: its next owner fires it
           return false;
         }
@@ -195,7 +195,7 @@ export class RunBeginner {
         const fireTime = isoOfDate(r.fireTime);
         // A fire begun ahead of its instant (prepared) starts at its fire time.
         const startedAt = isoOf(Math.max(now, r.fireTime.getTime()));
-        const decision = decideBegin(this.withOwnRun(cached.record, r.job, r.item), r, member, startedAt, bornAtOf(cached), r.missed || r.skipped ? this.scheduleOf?.(r.job) : undefined);
+        const decision = decideBegin(withOwnLedger(cached, this.ledger, this.member, r.job, r.item), r, member, startedAt, bornAtOf(cached), r.missed || r.skipped ? this.scheduleOf?.(r.job) : undefined);
         if (decision.kind !== 'begin') {
           results[p.i] = { status: decision.kind };
           return false;
@@ -215,6 +215,7 @@ export class RunBeginner {
         const { notes } = decision;
         if (notes.missed || notes.skipped) record = { ...record, recent: withNotes(record.recent, notes, this.member.workerId, startedAt) };
         p.record = record;
+        p.version = cached.version;
         p.notes = notes;
         p.history = !!(notes.missed || notes.skipped || r.poison);
         // The run is held by our ledger (the `f` bit this multi sets); the record carries it only
@@ -223,9 +224,17 @@ export class RunBeginner {
         // flight. No run holds the item while its record is written: the item is ours, and runs
         // elsewhere were waited for.)
         p.carries = !!(r.rerun && record.inFlight);
-        const stored = p.carries ? record : { ...record, inFlight: cached.carriesRun ? null : undefined };
-        tx.setData(this.paths.item(r.job, r.item), encodeProgress(stored, this.member.name), cached.version);
-        if (p.history) this.histories.op(tx, r.job, r.item, cached, record.recent ?? []);
+        // The claim our ledger writes is the item's frontier (step 4c, second part): the record is
+        // written only for what the ledger cannot say — a re-run, a poisoned fire, a trigger (its
+        // `lastTrigger`), notes, a run the record carries to clear — and once after the item was
+        // read (the first begin after a takeover carries into it the frontier and the runs it
+        // adopted from other members' ledgers: that write supersedes their entries).
+        p.writes = !!(r.rerun || r.poison || r.trigger !== undefined || p.history || cached.carriesRun || !cached.consolidated);
+        if (p.writes) {
+          const stored = p.carries ? record : { ...record, inFlight: cached.carriesRun ? null : undefined };
+          tx.setData(this.paths.item(r.job, r.item), encodeProgress(stored, this.member.name), cached.version);
+          if (p.history) this.histories.op(tx, r.job, r.item, cached, record.recent ?? []);
+        }
         this.ledger.reserve(tx, r.job, r.item);
         return true;
       },
@@ -236,25 +245,36 @@ export class RunBeginner {
       },
       // Our ledger was not as we knew it (an outcome we could not know): it is read again first.
       suffixRejected: (_err, pending) => pending,
-      committed: (done) => {
-        const mtime = done[0]?.results[0]?.stat?.mtime;
-        if (this.clock && sent !== undefined && mtime !== undefined) this.clock.observe(sent, this.clock.localNow(), mtime);
+      committed: (done, rest) => {
+        // Every op of a multi has its zxid (and time): a setData's answer says them (our ledger's, at least).
+        const any = [...done.flatMap((d) => d.results), ...rest].find((x) => x.stat !== undefined)?.stat;
+        if (this.clock && sent !== undefined && any !== undefined) this.clock.observe(sent, this.clock.localNow(), any.mtime);
         for (const { request: p, results: out } of done) {
           const { r } = p;
-          const stat = out[0]!.stat!;
+          const stat = p.writes ? out[0]!.stat! : undefined;
           const prev = this.progress.get(r.job, r.item);
+          const base = prev ?? p.cached!;
+          // A begin that wrote only our ledger was not checked against the record: if the record
+          // changed since its decision (only we write it: notes, a release, an attempt), what the
+          // begin made is put onto the record as it is now.
+          const moved = !stat && prev !== undefined && (prev !== p.cached || prev.version !== p.version);
+          const record = moved ? { ...prev.record, lastScheduled: p.record!.lastScheduled === undefined ? prev.record.lastScheduled : maxIso(prev.record.lastScheduled, p.record!.lastScheduled), inFlight: p.record!.inFlight } : p.record!;
           this.progress.set(r.job, r.item, {
-            ...prev,
-            record: p.record!,
-            version: stat.version,
-            stamp: { mzxid: stat.mzxid, by: sequenceOf(this.member.name) },
-            createdAt: stat.ctime,
+            ...base,
+            record,
+            // Not written: the record is as it was (our ledger has the claim and the run).
+            version: stat ? stat.version : base.version,
+            stamp: stat ? { mzxid: stat.mzxid, by: sequenceOf(this.member.name) } : base.stamp,
+            createdAt: stat ? stat.ctime : base.createdAt,
             historyVersion: p.history ? (out[1]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
             historyDirty: p.history ? false : prev?.historyDirty,
-            carriesRun: p.carries,
+            carriesRun: stat ? p.carries : base.carriesRun,
+            consolidated: true,
           });
           const notes = p.notes!;
-          results[p.i] = r.poison ? { status: 'poisoned', notes } : { status: 'started', token: stat.mzxid.toString(), notes };
+          // The run's fencing token: the zxid of the multi that began it.
+          const token = (stat ?? any)!.mzxid.toString();
+          results[p.i] = r.poison ? { status: 'poisoned', notes } : { status: 'started', token, notes };
           if (!r.poison && fenceAtBegin !== undefined) this.fences.set(r.job, r.item, fenceAtBegin);
           for (const [outcome, note] of [['missed', notes.missed], ['skipped', notes.skipped]] as const) {
             if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
@@ -289,26 +309,12 @@ export class RunBeginner {
   }
 
   /**
-   * The record as a begin decides on it: with our ledger's run of the item in flight when the
-   * record does not say it (our runs are held by the ledger alone, and a read of the record since
-   * their begin does not have them): a run of ours that was never released — its fire is the
-   * item's to re-run by a takeover, never to be begun over.
-   */
-  private withOwnRun(record: ProgressRecord, job: string, item: number): ProgressRecord {
-    if (record.inFlight) return record;
-    const own = this.ledger.flightOf(job, item);
-    if (!own) return record;
-    const at = isoOf(own.fireMs);
-    return { ...record, inFlight: { fireTime: at, attempt: own.attempt, member: this.member.name, worker: this.member.workerId, startedAt: at } };
-  }
-
-  /**
    * After a begin whose outcome is unknown: once reconnected, each item is `started` (our ledger has
    * this fire in flight: the multi was applied; the token is the progress record's mzxid) or `retry`
    * (not applied). If the session ended, `gone`: its runs went with it and the item's next owner
    * sees the fire in the progress record and our ledger.
    */
-  private async afterUnknownBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes }>): Promise<Array<BeginResult | 'retry'>> {
+  private async afterUnknownBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes; record?: ProgressRecord }>): Promise<Array<BeginResult | 'retry'>> {
     const found = await whenLive(this.zk, () => this.inspectBegin(requests));
     return found ?? requests.map(() => ({ status: 'gone' }));
   }
@@ -317,15 +323,18 @@ export class RunBeginner {
    * Whether each begin was applied: our ledger (read now) has its fire in flight. `notes`: what the
    * multi sent for the request was to record (what it recorded, if applied).
    */
-  private async inspectBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes }>): Promise<Array<BeginResult | 'retry'>> {
-    const held = await holdsRuns(this.ledger, requests.map(({ r }) => r));
+  private async inspectBegin(requests: ReadonlyArray<{ r: BeginRequest; notes?: FireNotes; record?: ProgressRecord }>): Promise<Array<BeginResult | 'retry'>> {
+    const flights = await this.ledger.readInFlight(requests.map(({ r }) => r));
     return Promise.all(
-      requests.map(async ({ r, notes }, k): Promise<BeginResult | 'retry'> => {
-        const progress = await this.zk.getDataIfExists(this.paths.item(r.job, r.item));
+      requests.map(async ({ r, notes, record }, k): Promise<BeginResult | 'retry'> => {
         await this.load(r.job, r.item, true);
-        if (!held[k] || !progress) return 'retry';
+        const flight = flights[k];
+        if (flight?.fireMs !== r.fireTime.getTime() || flight.token === undefined) return 'retry';
+        // Applied: what the begin made of the record is ours to know (it may have written only our ledger).
+        const cached = this.progress.get(r.job, r.item);
+        if (cached && record) cached.record = { ...record, recent: cached.record.recent };
         this.log.info({ job: r.job, item: r.item, fireTime: r.fireTime.toISOString() }, 'begin was applied before the connection dropped');
-        return { status: 'started', token: progress.stat.mzxid.toString(), notes: notes ?? {} };
+        return { status: 'started', token: flight.token.toString(), notes: notes ?? {} };
       }),
     );
   }

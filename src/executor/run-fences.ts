@@ -21,8 +21,11 @@ export interface LedgerMember {
   beginFence?(): number;
   /** Resolves with `beginFence()` once it is above `above`; undefined when the worker stops. */
   awaitBeginFence?(above: number): Promise<number | undefined>;
-  /** Whether the item is still ours (asked after a begin failed its fence check and the view caught up). */
-  owns?(job: string, item: number): boolean;
+  /**
+   * Whether the item is still ours (asked after a begin failed its fence check and the view caught
+   * up); with `epoch`, whether it has been since a request of that ownership epoch was handed over.
+   */
+  owns?(job: string, item: number, epoch?: number): boolean;
   /**
    * Whether every move of the member node's version after `from` up to `to` is known to be the
    * leader's (it writes assignments there and takes no run): a run fenced at `from` still holds

@@ -17,6 +17,8 @@ import { RunBeginner, type BeginRequest, type BeginResult } from './run-beginner
 import type { RecordStamp } from '../model/ledger-view.js';
 import type { LedgerFlight } from '../model/member-ledger.js';
 import { LedgerWriter } from './ledger-writer.js';
+import { LeftClaims } from './left-claims.js';
+import { withOwnLedger } from './own-ledger-view.js';
 import { holdsRuns } from './holds-runs.js';
 
 export type { LedgerMember } from './run-fences.js';
@@ -49,6 +51,7 @@ export class RunLedger {
   private readonly releaser: RunReleaser;
   private readonly beginner: RunBeginner;
   private readonly writer: LedgerWriter;
+  private readonly leftClaims: LeftClaims;
   /** Told of notes of fires not run that `recordNotes` wrote (the run history; a begin's are the executor's). */
   onNotesRecorded: ((job: string, item: number, notes: FireNotes) => void) | undefined;
   /**
@@ -78,6 +81,7 @@ export class RunLedger {
     this.histories = new ItemHistoryWriter(zk, paths, this.progress, (cached) => cached.record.inFlight?.member === this.member.name, log, time);
     this.fences = new RunFences(member);
     this.writer = new LedgerWriter({ zk, paths, member, time, log });
+    this.leftClaims = new LeftClaims({ zk, ledger: this.writer, paths, member, time, log });
     const shared = { zk, ledger: this.writer, paths, member, fences: this.fences, progress: this.progress, histories: this.histories, time, log };
     this.beginner = new RunBeginner({ ...shared, clock, scheduleOf: (job) => this.scheduleOf?.(job), onSplit: (items, multis) => this.noteSplit('begin', items, multis) });
     this.releaser = new RunReleaser({ ...shared, onSplit: (items, multis, histories) => this.noteSplit('release', items, multis, { histories }) });
@@ -96,12 +100,18 @@ export class RunLedger {
   /** Stops the sweep and the ledger writer's timer. Idempotent. */
   close(): void {
     this.histories.close();
+    this.leftClaims.close();
     this.writer.close();
   }
 
-  /** The item's progress record (read from ZooKeeper unless cached, or when `refresh`). */
-  load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
-    return this.progress.load(job, item, refresh);
+  /**
+   * The item's progress record (read from ZooKeeper unless cached, or when `refresh`), with what
+   * our own ledger says of it (our claim, our run in flight: `withOwnLedger`).
+   */
+  async load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
+    const record = await this.progress.load(job, item, refresh);
+    const cached = this.progress.get(job, item);
+    return cached ? withOwnLedger(cached, this.writer, this.member, job, item) : record;
   }
 
   /**
@@ -115,15 +125,19 @@ export class RunLedger {
   }
 
   /**
-   * A takeover found a run in flight that the item's record does not carry (a gone member's, in
-   * its ledger; or our own that no run of ours holds): the item's next begin decides on it — only
-   * the re-run of its fire may begin (`decideBegin`) — and the item's next record write carries it,
-   * until that re-run writes the record. Only onto the record as the takeover read it (`stamp`).
+   * What a takeover found in the members' ledgers that the item's record does not say: a run in
+   * flight (a gone member's; or our own that no run of ours holds) — only the re-run of its fire
+   * may begin now (`decideBegin`) — and the frontier (the largest current claim). The item's next
+   * begin decides on them, and its next record write carries them (a begin after a read writes
+   * the record: step 4c). Only onto the record as the takeover read it (`stamp`).
    */
-  adoptInFlight(job: string, item: number, run: InFlightRun, stamp: RecordStamp): void {
+  adopt(job: string, item: number, found: { inFlight?: InFlightRun | null; lastScheduled?: string }, stamp: RecordStamp): void {
     const cached = this.progress.get(job, item);
-    if (!cached || cached.record.inFlight || cached.stamp?.mzxid !== stamp.mzxid) return;
-    cached.record = { ...cached.record, inFlight: run };
+    if (!cached || cached.stamp?.mzxid !== stamp.mzxid) return;
+    const record = { ...cached.record };
+    if (found.inFlight && !record.inFlight) record.inFlight = found.inFlight;
+    if (found.lastScheduled !== undefined && (record.lastScheduled === undefined || found.lastScheduled > record.lastScheduled)) record.lastScheduled = found.lastScheduled;
+    cached.record = record;
   }
 
   /** When the item's node was created (ZooKeeper's clock), as last loaded. */
@@ -168,7 +182,7 @@ export class RunLedger {
    */
   async retire(job: string, item: number, running: boolean): Promise<void> {
     const cached = this.progress.get(job, item);
-    this.writer.leave(job, item); // its claim in our ledger (its run, if any, stays in flight until released)
+    this.leftClaims.add(job, item); // its claim stays in our ledger until its new owner's record write carries it on (its run, if any, stays in flight until released)
     if (!cached) return;
     if (running) {
       cached.retiring = true;
@@ -243,9 +257,11 @@ export class RunLedger {
     let fence: number | undefined;
     for (let round = 0; round < NOTE_WRITE_ROUNDS; round++) {
       try {
-        const loaded = await this.load(job, item, true);
+        await this.progress.load(job, item, true);
         const cached = this.progress.get(job, item);
         if (!cached || cached.version < 0) return false; // the item is gone: nothing to account for
+        // The frontier our own ledger claims too (step 4c: the steady begins write only the claim).
+        const loaded = withOwnLedger(cached, this.writer, this.member, job, item);
         const frontier = loaded.lastScheduled ?? bornAtOf(cached);
         // Fires at or before the frontier were accounted for already (a begin moved it past them).
         notes = notesAfter(asked, frontier, this.scheduleOf?.(job));
@@ -289,6 +305,7 @@ export class RunLedger {
           cached.historyVersion = out[1]!.stat?.version ?? 0;
           cached.historyDirty = false;
           cached.carriesRun = carried !== undefined;
+          cached.consolidated = true;
         } else this.progress.delete(job, item); // replaced meanwhile: read again when next needed
         for (const [outcome, note] of Object.entries(notes) as Array<[string, FireNote | undefined]>) {
           if (note) this.log.info({ job, item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');

@@ -252,6 +252,8 @@ export class RunReleaser {
             stamp: stat ? { mzxid: stat.mzxid, by: sequenceOf(member.name) } : prev?.stamp,
             createdAt: stat ? stat.ctime : prev?.createdAt,
             carriesRun: stat ? p.req.keepInFlight : prev?.carriesRun,
+            // A record we wrote from what we know of the item (our claims with it).
+            consolidated: stat ? true : prev?.consolidated,
             historyVersion: historyResult ? (historyResult.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
             historyDirty: !p.history,
             historyDueAt: p.history ? histories.nextDueAt() : prev?.historyDueAt,

@@ -1,5 +1,5 @@
 import { sequenceOf } from '../zk/zk-paths.js';
-import { tokenOf, type LedgerPart } from './member-ledger.js';
+import { claimOf, tokenOf, type LedgerPart } from './member-ledger.js';
 
 /*
  * What the members' ledgers say of one item (run protocol v2, step 3: docs/design/run-protocol-v2.md).
@@ -53,7 +53,8 @@ export function itemLedgerView(parts: readonly LedgerPartRead[], job: string, it
   for (const part of parts) {
     const e = part.entries.get(job);
     if (!e || supersedes(record, part)) continue;
-    if (e.t !== undefined && e.b.has(item) && (view.claimMs === undefined || e.t > view.claimMs)) view.claimMs = e.t;
+    const claim = claimOf(e, item);
+    if (claim !== undefined && (view.claimMs === undefined || claim > view.claimMs)) view.claimMs = claim;
     const flight = e.f.get(item);
     if (flight) view.inFlight.push({ member: part.member, live: part.live, fireMs: flight.fireMs, attempt: flight.attempt, token: tokenOf(flight, part.mzxid) });
   }
@@ -122,9 +123,7 @@ export function takeoverDisagreement(reads: TakeoverReads, computed?: ItemLedger
       return `the record (written last by ${flight.member}, gone) has its run at ${flight.fireTime} in flight, but its ledger does not`;
     }
   }
-  const frontierMs = Math.max(record.lastScheduled === undefined ? -Infinity : Date.parse(record.lastScheduled), bornAtMs ?? -Infinity);
-  if (view.claimMs !== undefined && view.claimMs > frontierMs) {
-    return `a ledger claims ${iso(view.claimMs)}, past the record's frontier ${record.lastScheduled ?? '(none)'}${bornAtMs === undefined ? '' : ` and its birth ${iso(bornAtMs)}`}`;
-  }
+  // (A claim past the record's frontier is no contradiction: the claims are the frontier, the
+  // record's `lastScheduled` a base the steady begins do not write — step 4c.)
   return undefined;
 }

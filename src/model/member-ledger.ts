@@ -43,6 +43,12 @@ export interface LedgerEntry {
   t?: number;
   /** The items begun at `t`. */
   b: Set<number>;
+  /**
+   * Older claims: items the member began last at an instant before `t` (not begun at `t`: an
+   * overlap skip, a late begin, an item that left), with that instant. A claim is the item's
+   * frontier while the entry is current (run protocol v2, step 4c: begins write no record).
+   */
+  o?: Map<number, number>;
   /** The items in flight now, each with its fire and first attempt. */
   f: Map<number, LedgerFlight>;
 }
@@ -97,7 +103,7 @@ export function itemsOf(hex: string): number[] {
 }
 
 /**
- * Stored as `{ v: 1, j: { <job>: { t?: ms, b?: hex, f?: [[fire ms, attempt, hex, token?], ...] } } }`:
+ * Stored as `{ v: 1, j: { <job>: { t?: ms, b?: hex, o?: [[ms, hex], ...], f?: [[fire ms, attempt, hex, token?], ...] } } }`:
  * the runs in flight grouped by fire, attempt and token (one group per job in the steady state;
  * the token, a zxid in decimal, is left out while the part's last write is the one that began the
  * group's runs).
@@ -113,6 +119,10 @@ export function encodeLedgerPart(part: LedgerPart): Buffer {
     let sep = '';
     if (e.t !== undefined && e.b.size > 0) {
       out += `"t":${e.t},"b":"${bitmapOf(e.b.keys())}"`;
+      sep = ',';
+    }
+    if (e.o?.size) {
+      out += `${sep}"o":[${claimGroups(e.o)}]`;
       sep = ',';
     }
     if (e.f.size > 0) out += `${sep}"f":[${flightGroups(e.f)}]`;
@@ -142,6 +152,22 @@ export function flightGroups(f: ReadonlyMap<number, LedgerFlight>): string {
   return [...groups.values()].map((g) => flightGroup(g.flight, bitmapOf(g.items))).join(',');
 }
 
+/** Older claims as `[instant, bitmap]` groups, oldest first, comma-separated. */
+export function claimGroups(o: ReadonlyMap<number, number>): string {
+  const byT = new Map<number, number[]>();
+  for (const [item, t] of o) {
+    let items = byT.get(t);
+    if (!items) byT.set(t, (items = []));
+    items.push(item);
+  }
+  return [...byT.entries()].sort((a, b) => a[0] - b[0]).map(([t, items]) => `[${t},"${bitmapOf(items)}"]`).join(',');
+}
+
+/** The claim an entry has of an item: the instant it was begun at last, if the entry says. */
+export function claimOf(e: LedgerEntry, item: number): number | undefined {
+  return e.t !== undefined && e.b.has(item) ? e.t : e.o?.get(item);
+}
+
 /** One group of runs in flight, as stored. */
 export function flightGroup(flight: LedgerFlight, hex: string): string {
   return flight.token === undefined ? `[${flight.fireMs},${flight.attempt},"${hex}"]` : `[${flight.fireMs},${flight.attempt},"${hex}","${flight.token}"]`;
@@ -153,7 +179,7 @@ function sameGroup(a: LedgerFlight, b: LedgerFlight): boolean {
 
 /** Every item an entry names: claimed or in flight. */
 export function entryItems(e: LedgerEntry): Set<number> {
-  return new Set([...e.b, ...e.f.keys()]);
+  return new Set([...e.b, ...(e.o?.keys() ?? []), ...e.f.keys()]);
 }
 
 function bitmap(v: unknown, key: string): number[] {
@@ -178,6 +204,20 @@ export function readLedgerPart(data: Buffer | undefined, path: string): Decoded<
         entry.t = timeMs(e.t, `j.${job}.t`);
         entry.b = new Set(bitmap(e.b, `j.${job}.b`));
       } else if (e.b !== undefined) throw new FieldProblem(`j.${job}.b (items begun) needs t (when they were begun)`);
+      if (e.o !== undefined) {
+        const o = new Map<number, number>();
+        array(e.o, `j.${job}.o`, MAX_FLIGHT_GROUPS).forEach((g, k) => {
+          const at = `j.${job}.o[${k}]`;
+          const [t, items, ...rest] = array(g, at, 2);
+          if (rest.length > 0 || items === undefined) throw new FieldProblem(`${at} must be [instant, items]`);
+          const ms = timeMs(t, `${at}[0]`);
+          for (const i of bitmap(items, `${at}[1]`)) {
+            if (o.has(i) || entry.b.has(i)) throw new FieldProblem(`${at}: item ${i} is claimed twice`);
+            o.set(i, ms);
+          }
+        });
+        if (o.size > 0) entry.o = o;
+      }
       if (e.f !== undefined) {
         array(e.f, `j.${job}.f`, MAX_FLIGHT_GROUPS).forEach((g, k) => {
           const at = `j.${job}.f[${k}]`;

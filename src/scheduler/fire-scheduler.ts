@@ -26,9 +26,9 @@ const PAUSED_RECHECK_MS = 1000;
 const LATE_JOBS_LOGGED = 20;
 
 /** What the scheduler needs of the executor. */
-export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'holdsFire' | 'on'>;
+export type FireTarget = Pick<Executor, 'fire' | 'prepareLeadMs' | 'isBusy' | 'holdsFire' | 'isStarting' | 'on'>;
 /** What the scheduler needs of the run ledger. */
-export type ProgressSource = Pick<RunLedger, 'loadStamped' | 'createdAt' | 'retire' | 'recordNotes' | 'dropOrphanRun' | 'ownRunInFlight' | 'adoptInFlight'>;
+export type ProgressSource = Pick<RunLedger, 'loadStamped' | 'createdAt' | 'retire' | 'recordNotes' | 'dropOrphanRun' | 'ownRunInFlight' | 'adopt'>;
 /** What the scheduler needs of the ZooKeeper session. */
 /** The session reads of the scheduler (the waits on runs elsewhere: ledger parts, member nodes). */
 export type SchedulerReads = Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
@@ -92,7 +92,7 @@ export class FireScheduler {
         mayPlan: () => !this.paused && this.clockTrusted(),
         releaseHeld: (job, item, untilMs) => this.releaseHeld(job, item, untilMs),
       },
-      { zk: opts.zk, paths: opts.paths, executor: opts.executor, ledger: opts.ledger, log: opts.log, memberName: opts.memberName, clock: this.clock, random: opts.random, ledgerReads: opts.ledgerReads, onLedgerDisagreement: opts.onLedgerDisagreement },
+      { zk: opts.zk, paths: opts.paths, executor: { ...pickExecutor(opts.executor), fire: (requests, sequential) => this.fire(requests, sequential) }, ledger: opts.ledger, log: opts.log, memberName: opts.memberName, clock: this.clock, random: opts.random, ledgerReads: opts.ledgerReads, onLedgerDisagreement: opts.onLedgerDisagreement },
     );
     opts.executor.on('started', (req) => {
       this.settle(req.job, req.item, req.fireTime.getTime());
@@ -109,9 +109,20 @@ export class FireScheduler {
     return out;
   }
 
-  /** Whether the item is this worker's as the assignments applied so far say. */
-  owns(job: string, item: number): boolean {
-    return this.jobs.get(job)?.owned.has(item) ?? false;
+  /**
+   * Whether the item is this worker's as the assignments applied so far say; with `epoch` (a
+   * request's), whether it has been since that request was handed over: an item taken over again
+   * since (an assignment generation skipped: it may have moved away and back) is not, for it.
+   */
+  owns(job: string, item: number, epoch?: number): boolean {
+    const s = this.jobs.get(job);
+    return (s?.owned.has(item) ?? false) && (epoch === undefined || (s!.epochs.get(item) ?? 0) === epoch);
+  }
+
+  /** Hands requests to the executor, each with its item's ownership epoch (`owns`). */
+  private fire(requests: readonly FireRequest[], sequential = false): Promise<void> {
+    for (const r of requests as FireRequest[]) r.epoch = this.jobs.get(r.job)?.epochs.get(r.item) ?? 0;
+    return this.opts.executor.fire(requests, sequential);
   }
 
   /** How many items have a takeover loop now: running, due, or waiting for a retry (for tests). */
@@ -192,6 +203,7 @@ export class FireScheduler {
         pendingTriggers: s?.pendingTriggers ?? new Map(),
         held: s?.held ?? new Map(),
         generation: s?.generation,
+        epochs: s?.epochs ?? new Map(),
       };
       s.prevFire = instantBefore(schedule, s.nextFire);
       this.jobs.set(def.name, s);
@@ -231,6 +243,9 @@ export class FireScheduler {
       void this.opts.ledger.retire(def.name, item, this.opts.executor.isBusy(def.name, item));
     }
     if (this.state === 'started') {
+      // A new ownership for the items gained and those kept across a skipped generation: a fire
+      // handed over before it is not begun (`owns` with its epoch); the takeover plans its instant.
+      for (const item of [...added, ...kept]) s.epochs.set(item, (s.epochs.get(item) ?? 0) + 1);
       for (const item of [...added, ...enabled, ...kept]) this.takeovers.request(def.name, item);
       this.armFor(s);
     }
@@ -326,9 +341,9 @@ export class FireScheduler {
         'fires due while this process stalled',
       );
     }
-    if (batch.length > 0) void this.opts.executor.fire(batch);
+    if (batch.length > 0) void this.fire(batch);
     // Several fires of one item (catch-up after a stall) run one after the other.
-    if (catchUp.length > 0) void this.opts.executor.fire(catchUp, true);
+    if (catchUp.length > 0) void this.fire(catchUp, true);
     this.arm();
   }
 
@@ -350,8 +365,8 @@ export class FireScheduler {
     const batch: FireRequest[] = [];
     const catchUp: FireRequest[] = [];
     fireItem(s, item, dueFires(s, due, instantBefore(s.schedule, due[0]!)), batch, catchUp);
-    if (batch.length > 0) void this.opts.executor.fire(batch);
-    if (catchUp.length > 0) void this.opts.executor.fire(catchUp, true);
+    if (batch.length > 0) void this.fire(batch);
+    if (catchUp.length > 0) void this.fire(catchUp, true);
   }
 
   /** A fire handed to the executor did not start: keep what it was to record, and follow up. */
@@ -441,7 +456,7 @@ export class FireScheduler {
       s.pendingTriggers.set(r.item, r);
       return false;
     });
-    if (now.length > 0) void this.opts.executor.fire(now, true);
+    if (now.length > 0) void this.fire(now, true);
     return targets;
   }
 
@@ -489,4 +504,7 @@ function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
 }
 
-
+/** The executor's members the takeovers use but `fire` (the scheduler stamps the requests it hands over). */
+function pickExecutor(e: FireTarget): Pick<FireTarget, 'holdsFire' | 'isBusy' | 'isStarting'> {
+  return { holdsFire: (j, i, f) => e.holdsFire(j, i, f), isBusy: (j, i) => e.isBusy(j, i), isStarting: (j, i) => e.isStarting(j, i) };
+}

@@ -49,8 +49,8 @@ export interface TakeoverHost {
 export interface ItemTakeoversOptions {
   zk: Pick<ZkSession, 'getDataIfExists' | 'exists' | 'signal'>;
   paths: ZkPaths;
-  executor: Pick<Executor, 'fire' | 'holdsFire' | 'isBusy'>;
-  ledger: Pick<RunLedger, 'loadStamped' | 'createdAt' | 'recordNotes' | 'dropOrphanRun' | 'ownRunInFlight' | 'adoptInFlight'>;
+  executor: Pick<Executor, 'fire' | 'holdsFire' | 'isBusy' | 'isStarting'>;
+  ledger: Pick<RunLedger, 'loadStamped' | 'createdAt' | 'recordNotes' | 'dropOrphanRun' | 'ownRunInFlight' | 'adopt'>;
   /**
    * The members' ledgers, read by every takeover before the item's record (run protocol v2, steps
    * 3b, 4a and 4b): the frontier is the largest of the record's and the ledgers' claims, a live
@@ -259,6 +259,13 @@ export class ItemTakeovers {
       if (this.leftDuring.has(key)) {
         throw new ZkshardError('TAKEOVER_RACED', `${job}#${item} left this worker during its takeover: taking it over again`);
       }
+      // A fire of the item on its way to a begin (handed over before the takeover began: being
+      // begun, or queued behind the item's run) is not in what the round read, and nothing else
+      // keeps it apart from this plan's notes (step 4c: a begin that writes only our ledger is not
+      // checked against the record; seeds 17543, 17947, 18495): planned again once it is begun.
+      if (this.opts.executor.isStarting(job, item)) {
+        throw new ZkshardError('TAKEOVER_RACED', `a begin of ${job}#${item} is on its way: taking it over again once it is done`);
+      }
       let elsewhere: RunElsewhere | undefined;
       if (ledgers && stamp) {
         const bornAtMs = this.opts.ledger.createdAt(job, item)?.getTime();
@@ -303,8 +310,11 @@ export class ItemTakeovers {
         const at = new Date(own.fireMs).toISOString();
         progress = { ...progress, inFlight: { fireTime: at, attempt: own.attempt, member: me, worker: me, startedAt: at } };
       }
-      // The item's begins decide on it (only the re-run of that fire may begin) and its record writes carry it.
-      if (progress.inFlight && !loaded.inFlight && stamp) this.opts.ledger.adoptInFlight(job, item, progress.inFlight, stamp);
+      // The item's begins decide on what the ledgers said (only the re-run of that fire may begin;
+      // the frontier is the largest claim) and its record writes carry it.
+      if (stamp && ((progress.inFlight && !loaded.inFlight) || progress.lastScheduled !== loaded.lastScheduled)) {
+        this.opts.ledger.adopt(job, item, { inFlight: progress.inFlight, lastScheduled: progress.lastScheduled }, stamp);
+      }
       if (s.disabled.has(item)) {
         await this.takeOverDisabled(job, item, s, progress, elsewhere, until, stamp, me);
         return;

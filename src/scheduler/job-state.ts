@@ -32,6 +32,8 @@ export interface JobState {
   held: Map<number, number[]>;
   /** The generation of the job's assignment the owned items were last set from. */
   generation?: number;
+  /** Per owned item, its ownership epoch: one more each time it is gained or kept across a skipped generation. */
+  epochs: Map<number, number>;
 }
 
 /** Notes that the fate of the item's fire at `fireMs` (or, `upTo`, of all its fires to then) is settled. */

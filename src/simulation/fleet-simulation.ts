@@ -15,6 +15,7 @@ import { FleetOperator } from '../api/fleet-operator.js';
 import { decodeJob } from '../model/job-record.js';
 import { decodeControl } from '../model/job-control.js';
 import { decodeAssignment } from '../model/assignment-record.js';
+import { itemLedgerView, type LedgerPartRead } from '../model/ledger-view.js';
 import { decodeHistory, decodeProgress } from '../model/progress-record.js';
 import { LEDGER_PARTS, ledgerPartOf, readLedgerPart } from '../model/member-ledger.js';
 import type { JobContext } from '../executor/job-context.js';
@@ -403,6 +404,19 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
   stats.virtualMs = clock.nowMs;
 
   // ---- the final state, then the checker ----
+  // Every ledger part as it ends (run protocol v2, step 4c: a current claim is an item's frontier,
+  // no record write has it): the frontier the checker holds the fleet to is the largest of the
+  // record's and the current claims, never a claim from before the item was made.
+  const members = new Set(server.peek(paths.workers)?.children ?? []);
+  const parts: LedgerPartRead[] = [];
+  for (const member of server.peek(paths.ledgers)?.children ?? []) {
+    for (const name of server.peek(paths.ledger(member))?.children ?? []) {
+      const path = `${paths.ledger(member)}/${name}`;
+      const node = server.peek(path);
+      const read = readLedgerPart(node?.data, path);
+      if (node && read.ok) parts.push({ member, live: members.has(member), mzxid: node.stat.mzxid, entries: read.value });
+    }
+  }
   const final: FinalItem[] = [];
   for (const spec of scenario.jobs) {
     const job = spec.definition.name;
@@ -411,7 +425,12 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       const node = server.peek(paths.item(job, item));
       if (!node) continue;
       const history = decodeHistory(server.peek(paths.history(job, item))?.data);
-      final.push({ job, item, bornWallMs: node.stat.ctime, progress: decodeProgress(node.data), history });
+      const progress = decodeProgress(node.data);
+      const { claimMs } = itemLedgerView(parts, job, item, { mzxid: node.stat.mzxid, by: progress.by });
+      if (claimMs !== undefined && claimMs >= node.stat.ctime && (progress.lastScheduled === undefined || claimMs > Date.parse(progress.lastScheduled))) {
+        progress.lastScheduled = new Date(claimMs).toISOString();
+      }
+      final.push({ job, item, bornWallMs: node.stat.ctime, progress, history });
     }
   }
   const { violations, pending } = checkFleetFully({ scenario, log, final, startWallMs, endMs });

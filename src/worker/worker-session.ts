@@ -167,7 +167,7 @@ export class WorkerSession {
       refreshFence: () => member.refreshFence(),
       beginFence: () => beginFence.version,
       awaitBeginFence: (above) => beginFence.above(above),
-      owns: (job, item) => this.scheduler.owns(job, item),
+      owns: (job, item, epoch) => this.scheduler.owns(job, item, epoch),
       leaderFencesOnly: (from, to) => fenceMoves.leaderOnly(from, to),
     };
     this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? DEFAULTS.worker.maxClockSkewMs, opts.log.child({ component: 'clock' }), DEFAULTS.worker.clockCheckIntervalMs, opts.clock ?? (() => this.time.now()), this.time);

@@ -7,7 +7,8 @@ const PARTS = 4;
 
 /**
  * The ledger as the writer kept it before the table (a map of entries with a Set and a Map each,
- * copied on write): the reference the table must match, write after write.
+ * copied on write): the reference the table must match, write after write. Since step 4c a claim
+ * is an item's frontier: the claims of items not begun at a job's new instant stay, as older ones.
  */
 class ReferenceLedger {
   committed = new Map<string, LedgerEntry>();
@@ -18,7 +19,7 @@ class ReferenceLedger {
     const current = this.next.get(job) ?? this.committed.get(job);
     if (!current && !create) return undefined;
     if (this.touched.has(job)) return this.next.get(job)!;
-    const copy: LedgerEntry = current ? { t: current.t, b: new Set(current.b), f: new Map(current.f) } : { b: new Set(), f: new Map() };
+    const copy: LedgerEntry = current ? { t: current.t, b: new Set(current.b), o: new Map(current.o), f: new Map(current.f) } : { b: new Set(), o: new Map(), f: new Map() };
     this.touched.add(job);
     this.next.set(job, copy);
     return copy;
@@ -27,6 +28,7 @@ class ReferenceLedger {
   leave(job: string, item: number): void {
     const e = this.entry(job, false);
     e?.b.delete(item);
+    e?.o?.delete(item);
   }
 
   end(job: string, item: number): void {
@@ -36,12 +38,18 @@ class ReferenceLedger {
 
   begin(job: string, item: number, fireMs: number, attempt: number, scheduled: boolean): void {
     const e = this.entry(job, true)!;
+    const o = e.o!;
     if (!scheduled) {
       // claims nothing
     } else if (e.t === undefined || fireMs > e.t) {
+      for (const i of e.b) o.set(i, e.t!);
       e.t = fireMs;
       e.b = new Set([item]);
-    } else if (fireMs === e.t) e.b.add(item);
+      o.delete(item);
+    } else if (fireMs === e.t) {
+      e.b.add(item);
+      o.delete(item);
+    } else if (!e.b.has(item) && (o.get(item) ?? -Infinity) < fireMs) o.set(item, fireMs);
     e.f.set(item, { fireMs, attempt });
   }
 
@@ -50,7 +58,9 @@ class ReferenceLedger {
     for (const job of this.touched) {
       const e = this.next.get(job)!;
       for (const [item, f] of e.f) if (f.token === undefined) e.f.set(item, { ...f, token: zxid });
-      if (e.b.size === 0 && e.f.size === 0) this.committed.delete(job);
+      // Nothing claimed at `t` and nothing in flight: the instant is forgotten (older claims stay).
+      if (e.b.size === 0 && e.f.size === 0) e.t = undefined;
+      if (e.b.size === 0 && e.f.size === 0 && !e.o?.size) this.committed.delete(job);
       else this.committed.set(job, e);
     }
     this.rollback();
@@ -131,7 +141,9 @@ describe('LedgerTable', () => {
             expect(table.flights(job)).toEqual(e?.f ?? new Map());
             for (const item of [0, 3, 7, 42, 100]) {
               expect(table.inFlight(job, item)).toBe(e?.f.has(item) ?? false);
-              expect(table.claims(job, item)).toBe(e?.b.has(item) ?? false);
+              const claim = e?.b.has(item) ? e.t : e?.o?.get(item);
+              expect(table.claims(job, item)).toBe(claim !== undefined);
+              expect(table.claimOf(job, item)).toBe(claim);
             }
           }
         }

@@ -76,12 +76,15 @@ describe('LedgerWriter', () => {
     expect(ledger.get('a')).toEqual({ t: 5000, b: new Set([0, 1, 2]), f: new Map([0, 2].map((i) => [i, { fireMs: 5000, attempt: 1, token: first }])) });
     expect(ledger.has('b')).toBe(false); // nothing claimed, nothing in flight: the entry goes
 
-    // A later instant replaces the claim; an item that left us gives its claim up with the next write.
-    writer.leave('a', 0);
+    // A later instant: the claims of the items not begun at it stay, as older claims (run protocol
+    // v2, step 4c: a claim is the item's frontier); an item that left us gives its claim up when
+    // told (`left`: its record has it now).
     const next = writer.transaction().check(paths.member(MEMBER));
-    writer.change(next, { ended: [{ job: 'a', item: 0 }, { job: 'a', item: 2 }], begun: [{ job: 'a', item: 2, fireMs: 6000, attempt: 1, scheduled: true }] });
+    writer.change(next, { left: [{ job: 'a', item: 0 }], ended: [{ job: 'a', item: 0 }, { job: 'a', item: 2 }], begun: [{ job: 'a', item: 2, fireMs: 6000, attempt: 1, scheduled: true }] });
     await writer.commit(next);
-    expect((await stored(zk, paths)).get('a')).toEqual({ t: 6000, b: new Set([2]), f: new Map([[2, { fireMs: 6000, attempt: 1, token: await partZxid(zk, paths, 'a') }]]) });
+    expect((await stored(zk, paths)).get('a')).toEqual({ t: 6000, b: new Set([2]), o: new Map([[1, 5000]]), f: new Map([[2, { fireMs: 6000, attempt: 1, token: await partZxid(zk, paths, 'a') }]]) });
+    expect(writer.claimOf('a', 1)).toBe(5000);
+    expect(writer.claimOf('a', 0)).toBeUndefined();
   });
 
   it('has one multi in flight at a time: a begin and a release sent together both land', async () => {
@@ -92,7 +95,7 @@ describe('LedgerWriter', () => {
     const begin = writer.transaction().check(paths.member(MEMBER));
     writer.change(begin, { begun: [{ job: 'a', item: 1, fireMs: 2000, attempt: 1, scheduled: true }] });
     await Promise.all([writer.commit(release), writer.commit(begin)]); // unserialized, one would overwrite the other
-    expect((await stored(zk, paths)).get('a')).toEqual({ t: 2000, b: new Set([1]), f: new Map([[1, { fireMs: 2000, attempt: 1, token: await partZxid(zk, paths, 'a') }]]) });
+    expect((await stored(zk, paths)).get('a')).toEqual({ t: 2000, b: new Set([1]), o: new Map([[0, 1000]]), f: new Map([[1, { fireMs: 2000, attempt: 1, token: await partZxid(zk, paths, 'a') }]]) });
   });
 
   it('a refused ledger write fails the multi whole; the next reads the ledger again and lands', async () => {

@@ -38,6 +38,8 @@ function harness(
     ledgers?: { parts: LedgerPartRead[]; stamp: RecordStamp };
     /** When the item's record was made (its ctime), as loaded. */
     bornAt?: number;
+    /** Whether a fire of the item is on its way to a begin in the executor; default: never. */
+    starting?: () => boolean;
   } = {},
 ) {
   const clock = new FakeClock(T0);
@@ -46,7 +48,7 @@ function harness(
   const retired: Array<{ item: number; running: boolean }> = [];
   const recorded: Array<{ item: number; notes: FireNotes }> = [];
   const orphansDropped: number[] = [];
-  const adopted: Array<{ item: number; run: NonNullable<ProgressRecord['inFlight']> }> = [];
+  const adopted: Array<{ item: number; found: { inFlight?: ProgressRecord['inFlight']; lastScheduled?: string } }> = [];
   let answering = 0;
   const emitter = new EventEmitter<ExecutorEvents>();
   const answer = options.answer ?? (() => 'started');
@@ -54,6 +56,7 @@ function harness(
     on: emitter.on.bind(emitter) as FireTarget['on'],
     prepareLeadMs: () => 20,
     isBusy: options.busy ?? (() => false),
+    isStarting: () => options.starting?.() ?? false,
     holdsFire: (_job, _item, fireTime) => (options.holds ? options.holds(fireTime) : (options.busy?.() ?? false)),
     fire: async (requests, sequential = false) => {
       fired.push({ requests: [...requests], sequential });
@@ -76,7 +79,7 @@ function harness(
       }
       return { record: options.progress ?? {}, stamp: options.ledgers?.stamp, carriesRun: !!options.progress?.inFlight };
     },
-    adoptInFlight: (_job, item, run) => void adopted.push({ item, run }),
+    adopt: (_job, item, found) => void adopted.push({ item, found }),
     createdAt: () => (options.bornAt === undefined ? undefined : new Date(options.bornAt)),
     retire: async (_job, item, running) => {
       retired.push({ item, running });
@@ -307,7 +310,7 @@ describe('FireScheduler on fake time', () => {
   });
 
   // Run protocol v2, step 3b: a takeover reads the members' ledgers before the record and marker.
-  it("a takeover plans from the latest of the record's frontier and the ledgers' current claims, and reports a claim past the record", async () => {
+  it("a takeover plans from the latest of the record's frontier and the ledgers' current claims, and adopts it for the item's begins", async () => {
     const progress: ProgressRecord = { lastScheduled: new Date(T0 - 2500).toISOString(), inFlight: null };
     const claim = (t: number): LedgerPartRead => ({ member: 'm-dead-0000000007', live: false, mzxid: 10n, entries: new Map([['j', { t, b: new Set([0]), f: new Map() }]]) });
     const catchUps = async (ledgers?: { parts: LedgerPartRead[]; stamp: RecordStamp }) => {
@@ -315,16 +318,17 @@ describe('FireScheduler on fake time', () => {
       h.scheduler.start();
       await settle();
       h.scheduler.stop();
-      return { fires: h.fired.flatMap((f) => f.requests).map((r) => r.fireTime.getTime() - T0), disagreements: h.disagreements };
+      return { fires: h.fired.flatMap((f) => f.requests).map((r) => r.fireTime.getTime() - T0), disagreements: h.disagreements, adopted: h.adopted };
     };
     expect((await catchUps()).fires).toEqual([-1500, -500]); // from the record alone
-    // A current claim of -500 (the record, older than the ledger part, was written by its member): nothing to catch up.
+    // A current claim of -500 (the record, older than the ledger part, was written by its member):
+    // nothing to catch up, and the item's begins decide on that frontier (run protocol v2, step 4c:
+    // the claims are the frontier; a claim past the record is no contradiction).
     const ahead = await catchUps({ parts: [claim(T0 - 500)], stamp: { mzxid: 5n, by: 7 } });
-    expect(ahead.fires).toEqual([]);
-    expect(ahead.disagreements).toMatchObject([{ job: 'j', item: 0, member: 'm-me-0000000001', detail: expect.stringMatching(/a ledger claims .* past the record's frontier/) }]);
-    // The same claim superseded (another member wrote the record after the part): the record decides, nothing reported.
+    expect(ahead).toEqual({ fires: [], disagreements: [], adopted: [{ item: 0, found: expect.objectContaining({ lastScheduled: new Date(T0 - 500).toISOString() }) }] });
+    // The same claim superseded (another member wrote the record after the part): the record decides.
     const superseded = await catchUps({ parts: [claim(T0 - 500)], stamp: { mzxid: 20n, by: 3 } });
-    expect(superseded).toEqual({ fires: [-1500, -500], disagreements: [] });
+    expect(superseded).toEqual({ fires: [-1500, -500], disagreements: [], adopted: [] });
   });
 
   // Fleet simulation, seed 8825: a forced reshard removed the item and made it again; its old
@@ -444,6 +448,46 @@ describe('FireScheduler on fake time', () => {
     h.scheduler.stop();
   });
 
+  // Fleet simulation, seed 16501 (step 4c, second part): a begin handed over while its worker was
+  // cut off committed after the worker came back and took the item over again (an assignment
+  // generation skipped: the item had moved away and back), overlapping the run of the member it
+  // had gone to; nothing but the record's version used to stop it. Every request carries its
+  // item's ownership epoch, and a begin of an older one is not made.
+  it('a fire handed over before its item was taken over again (generation skipped) is of an older ownership: not ours to begin', async () => {
+    const h = harness(testJob('j', { shards: 1 }));
+    h.scheduler.setJob(testJob('j', { shards: 1 }), [0], [], 5);
+    h.scheduler.start();
+    await h.clock.advanceTo(T0 + 1000);
+    const first = scheduled(h.fired)[0]!;
+    expect(first.epoch).toBeDefined();
+    expect(h.scheduler.owns('j', 0, first.epoch)).toBe(true);
+    h.scheduler.setJob(testJob('j', { shards: 1 }), [0], [], 6); // the next generation: the same ownership
+    expect(h.scheduler.owns('j', 0, first.epoch)).toBe(true);
+    h.scheduler.setJob(testJob('j', { shards: 1 }), [0], [], 8); // one skipped: taken over again
+    expect(h.scheduler.owns('j', 0, first.epoch)).toBe(false);
+    expect(h.scheduler.owns('j', 0)).toBe(true);
+    await h.clock.advanceTo(T0 + 3000);
+    expect(scheduled(h.fired).at(-1)!.epoch).toBe(first.epoch! + 1);
+    h.scheduler.stop();
+  });
+
+  // Fleet simulation, seeds 17543, 17947, 18495 (step 4c, second part): a takeover recorded as
+  // missed a fire whose begin was on its way here (queued behind the item's run, or being begun);
+  // the begin, writing only our ledger, was not checked against the record, and the fire was both
+  // recorded missed and run. A takeover plans again once such a fire is begun.
+  it('a takeover waits for a fire of its item on its way to a begin here', async () => {
+    let starting = true;
+    const h = harness(testJob('j', { shards: 1, misfire: 'skip' }), { progress: { lastScheduled: new Date(T0 - 3500).toISOString() }, starting: () => starting });
+    h.scheduler.start();
+    await h.clock.advance(1000);
+    expect(h.recorded).toEqual([]); // nothing planned: the round is made again later
+    expect(h.scheduler.takeoverLoops()).toBe(1);
+    starting = false;
+    await h.clock.advance(6000);
+    await vi.waitFor(() => expect(h.scheduler.takeoverLoops()).toBe(0));
+    h.scheduler.stop();
+  });
+
   // Found on the way to step 4c's second part (fleet simulation, seed 7 on that code): a claim past
   // the record's frontier replaced the plan's record with the one read (`{ ...loaded }`), dropping
   // the gone member's run in flight the takeover had just taken from its ledger.
@@ -487,7 +531,7 @@ describe('FireScheduler on fake time', () => {
     await vi.waitFor(() => expect(h.fired.length).toBeGreaterThan(0));
     const rerun = h.fired.flatMap((f) => f.requests).find((r) => r.reason === 'failover');
     expect(rerun).toMatchObject({ item: 0, fireTime: new Date(T0 - 1500), attempt: 2, rerun: true, failovers: { count: 1, workers: ['m-gone-0000000002'] } });
-    expect(h.adopted).toEqual([{ item: 0, run: expect.objectContaining({ fireTime: new Date(T0 - 1500).toISOString(), attempt: 1, member: 'm-gone-0000000002' }) }]);
+    expect(h.adopted).toEqual([{ item: 0, found: expect.objectContaining({ inFlight: expect.objectContaining({ fireTime: new Date(T0 - 1500).toISOString(), attempt: 1, member: 'm-gone-0000000002' }) }) }]);
     expect(h.disagreements).toEqual([]);
     h.scheduler.stop();
   });
