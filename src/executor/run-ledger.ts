@@ -195,8 +195,8 @@ export class RunLedger {
   /**
    * Takes out of our ledger our run of the item at `fireMs` that no run of ours holds (its release
    * could not be written, or its handler never started), only while the item's record is at the
-   * version last loaded (a begin since then, anyone's, writes the record). Only that run: not a
-   * later one. Its fire stays in flight for its re-run, carried by the record (written in the same
+   * version last loaded (the takeover that found it planned from that record). Only that run: not
+   * a later one (the ledger's entry ends only the run at `fireMs`). Its fire stays in flight for its re-run, carried by the record (written in the same
    * multi, as a run handed back) when the record does not carry it yet. Resolves true once it is
    * out; false: the record changed, load it and look again.
    */
