@@ -145,14 +145,18 @@ export class LedgerTable {
     return out;
   }
 
-  /** The write in progress: the item's claim goes (it left this member, and another member's record write carries it on). */
-  leave(job: string, item: number): void {
+  /**
+   * The write in progress: the item's claim goes (it left this member, and another member's record
+   * write carries it on); with `claimMs`, only while that is the claim (a later one is a new begin's).
+   */
+  leave(job: string, item: number, claimMs?: number): void {
     const slot = this.slotOfJob.get(job);
     if (slot === undefined) return;
     const w = this.working;
     const off = this.offset[slot]!;
     const n = this.words[slot]!;
-    if (hasBit(w.b, off, n, item) || hasBit(w.ob, off, n, item) || w.older[slot]?.has(item)) {
+    const claim = hasBit(w.b, off, n, item) ? w.t[slot]! : hasBit(w.ob, off, n, item) ? w.ot[slot]! : w.older[slot]?.get(item);
+    if (claim !== undefined && (claimMs === undefined || claim === claimMs)) {
       this.touch(slot);
       clearBit(w.b, off, item);
       clearBit(w.ob, off, item);

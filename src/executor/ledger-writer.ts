@@ -14,8 +14,11 @@ export interface LedgerDelta {
   begun?: ReadonlyArray<{ job: string; item: number; fireMs: number; attempt: number; scheduled: boolean }>;
   /** `fireMs`: only the item's run of that fire ends (a later run begun meanwhile stays). */
   ended?: ReadonlyArray<{ job: string; item: number; fireMs?: number }>;
-  /** Items that left this member whose claims go (another member's record write carries them on: `LeftClaims`). */
-  left?: ReadonlyArray<{ job: string; item: number }>;
+  /**
+   * Items that left this member whose claims go (another member's record write carries them on:
+   * `LeftClaims`); `claimMs`: only that claim (a later one, of a begin since, stays).
+   */
+  left?: ReadonlyArray<{ job: string; item: number; claimMs?: number }>;
 }
 
 
@@ -252,7 +255,7 @@ export class LedgerWriter implements MultiCommitter {
     // First what was forgotten (queued before this multi's runs were begun), then the multi's own.
     for (const r of forgotten) this.table.end(r.job, r.item, r.fireMs);
     for (const d of this.deltas.get(tx) ?? []) {
-      for (const r of d.left ?? []) this.table.leave(r.job, r.item);
+      for (const r of d.left ?? []) this.table.leave(r.job, r.item, r.claimMs);
       for (const r of d.ended ?? []) this.table.end(r.job, r.item, r.fireMs);
       for (const r of d.begun ?? []) this.table.begin(r.job, r.item, r.fireMs, r.attempt, r.scheduled);
     }

@@ -16,6 +16,8 @@ interface LeftClaim {
   item: number;
   /** The zxid of our ledger part's last write when the item left: our claim of it is no later. */
   sinceZxid: bigint;
+  /** The claim (instant) the look found superseded: only that one goes (a later one is a new begin's). */
+  claimMs?: number;
 }
 
 /** What `LeftClaims` works with. */
@@ -41,12 +43,14 @@ export class LeftClaims {
   private left: LeftClaim[] = [];
   private timer: TimerHandle | undefined;
   private checking = false;
+  private closed = false;
 
   constructor(private readonly parts: LeftClaimsParts) {}
 
   /** The item left this member: its claim, if our ledger has one, goes once superseded. */
   add(job: string, item: number): void {
     const { ledger } = this.parts;
+    if (this.closed) return;
     if (ledger.claimOf(job, item) === undefined) return;
     this.left.push({ job, item, sinceZxid: ledger.partZxid(ledger.partOf(job)) });
     this.timer ??= this.parts.time.setTimeout(() => void this.check(), LEFT_CLAIMS_CHECK_MS);
@@ -54,6 +58,7 @@ export class LeftClaims {
 
   /** Stops the timer. Idempotent. */
   close(): void {
+    this.closed = true;
     this.parts.time.clearTimeout(this.timer);
     this.timer = undefined;
     this.left = [];
@@ -65,35 +70,41 @@ export class LeftClaims {
     this.checking = true;
     const { zk, ledger, paths, member, log } = this.parts;
     const me = sequenceOf(member.name);
+    const pending = this.left;
+    this.left = [];
+    const looked = new Set<LeftClaim>();
     const keep: LeftClaim[] = [];
     const drop: LeftClaim[] = [];
     try {
-      const pending = this.left;
-      this.left = [];
       for (let at = 0; at < pending.length; at += READS_MAX) {
         await Promise.all(
           pending.slice(at, at + READS_MAX).map(async (c) => {
-            if (ledger.claimOf(c.job, c.item) === undefined || member.owns?.(c.job, c.item)) return; // gone already, or back here
+            const claimMs = ledger.claimOf(c.job, c.item);
+            if (claimMs === undefined || member.owns?.(c.job, c.item)) return void looked.add(c); // gone already, or back here
             const path = paths.item(c.job, c.item);
             const found = await zk.getDataIfExists(path);
             const record = found && readProgress(found.data, path);
             const superseded = !found || (record?.ok === true && found.stat.mzxid > c.sinceZxid && record.value.by !== me);
-            (superseded ? drop : keep).push(c);
+            looked.add(c);
+            (superseded ? drop : keep).push({ ...c, claimMs });
           }),
         );
       }
       if (drop.length > 0) {
+        // Only the claims looked at: an item that came back and was begun since has a later one.
         const tx = ledger.transaction().check(paths.member(member.name), -1);
-        ledger.change(tx, { left: drop.map(({ job, item }) => ({ job, item })) });
+        ledger.change(tx, { left: drop.map(({ job, item, claimMs }) => ({ job, item, claimMs })) });
         await ledger.commit(tx);
       }
     } catch (err) {
       log.debug({ err, items: drop.length }, 'claims of items that left kept for now');
-      keep.push(...drop);
+      keep.push(...drop, ...pending.filter((c) => !looked.has(c)));
     } finally {
       this.checking = false;
-      this.left.push(...keep);
-      if (this.left.length > 0) this.timer ??= this.parts.time.setTimeout(() => void this.check(), LEFT_CLAIMS_CHECK_MS);
+      if (!this.closed) {
+        this.left.push(...keep);
+        if (this.left.length > 0) this.timer ??= this.parts.time.setTimeout(() => void this.check(), LEFT_CLAIMS_CHECK_MS);
+      }
     }
   }
 }

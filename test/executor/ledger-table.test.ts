@@ -152,6 +152,22 @@ describe('LedgerTable', () => {
     );
   });
 
+  // An item that left comes back and is begun again before its old claim is let go (`LeftClaims`
+  // decided on the claim it looked at): only that claim goes, never the new begin's.
+  it('leave with the claim looked at drops only that claim', () => {
+    const table = new LedgerTable(PARTS);
+    table.begin('alpha', 0, 5000, 1, true);
+    table.commitWrite(1n);
+    table.begin('alpha', 0, 6000, 1, true); // begun again since the look at 5000
+    table.commitWrite(2n);
+    table.leave('alpha', 0, 5000);
+    table.commitWrite(3n);
+    expect(table.claimOf('alpha', 0)).toBe(6000);
+    table.leave('alpha', 0, 6000);
+    table.commitWrite(4n);
+    expect(table.claimOf('alpha', 0)).toBeUndefined();
+  });
+
   it('a write touches only the parts of its jobs; a part read back is the part written', () => {
     const table = new LedgerTable(PARTS);
     table.begin('alpha', 0, 5000, 1, true);
