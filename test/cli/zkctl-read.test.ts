@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeProgress } from '../../src/model/progress-record.js';
+import { decodeHistory } from '../../src/model/progress-record.js';
 import { JobAdmin } from '../../src/api/job-admin.js';
 import type { FleetStatus, JobSummary, JobView, TreeNode, WorkerView } from '../../src/api/fleet-reader.js';
 import type { DoctorCheck } from '../../src/api/fleet-doctor.js';
@@ -25,13 +25,13 @@ describe('zkctl (read commands) against live workers', () => {
     await fleet.start('w2', [orders]);
     await fleet.owned('sync-orders', 4);
     await fleet.owned('reports', 2);
-    // Let every item of sync-orders run once, so last fire and outcome are set.
+    // Let every item of sync-orders run once, so last fire and outcome are set: a success reaches
+    // the item's history (it writes no record: run protocol v2, step 4c), at most every 10 s.
     const zk = await fleet.zk();
-    const itemsPath = fleet.paths.items('sync-orders');
     await waitFor(async () => {
-      const data = await Promise.all([0, 1, 2, 3].map((i) => zk.getData(`${itemsPath}/${i}`)));
-      return data.every((d) => decodeProgress(d.data).outcome === 'success');
-    }, { timeoutMs: 10_000, message: 'every item ran' });
+      const data = await Promise.all([0, 1, 2, 3].map((i) => zk.getDataIfExists(fleet!.paths.history('sync-orders', i))));
+      return data.every((d) => decodeHistory(d?.data).some((o) => o.outcome === 'success'));
+    }, { timeoutMs: 30_000, message: 'every item ran, in its history' });
 
     const ns = { namespace: fleet.namespace };
     const [status, statusJson, workers, workersJson, jobs, jobsJson] = await Promise.all([

@@ -8,7 +8,6 @@ import { ZkPaths } from '../../src/zk/zk-paths.js';
 import { JOB_DEFAULTS, type JobDefinition } from '../../src/config/job-definition.js';
 import { decodeAssignment } from '../../src/model/assignment-record.js';
 import { decodeMemberInfo } from '../../src/membership/member-info.js';
-import { decodeProgress } from '../../src/model/progress-record.js';
 import { LeaseLostError } from '../../src/errors/lease-lost-error.js';
 import { NotAuthorizedError } from '../../src/zk/zk-errors.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
@@ -168,8 +167,12 @@ describe('WorkerSession on simulated ZooKeeper and time', () => {
     const last = first + 5000;
     for (let item = 0; item < SHARDS; item++) {
       expect(w.fires(item)).toEqual(seconds(first, last));
-      // The item's frontier at the server is its last fire.
-      expect(decodeProgress(w.server.peek(w.paths.item(JOB, item))?.data).lastScheduled).toBe(new Date(last).toISOString());
+      // The item's frontier at the server is its last fire: its member's ledger claims it (run
+      // protocol v2, step 4c: the steady begins write the claim, not the record).
+      const part = w.paths.ledgerPart(name, ledgerPartOf(JOB, LEDGER_PARTS));
+      const read = readLedgerPart(w.server.peek(part)?.data, part);
+      expect(read.ok && read.value.get(JOB)).toMatchObject({ t: last, b: expect.any(Set) });
+      expect(read.ok && read.value.get(JOB)!.b.has(item)).toBe(true);
     }
     for (const e of w.entries) {
       expect(e.enteredMs).toBe(e.fireMs);
