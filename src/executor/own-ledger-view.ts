@@ -1,5 +1,6 @@
-import type { ProgressRecord } from '../model/progress-record.js';
+import type { InFlightRun, ProgressRecord } from '../model/progress-record.js';
 import { isoOf } from '../model/iso-time.js';
+import { inFlightOf } from '../model/ledger-view.js';
 import type { CachedProgress } from './progress-cache.js';
 import type { LedgerWriter } from './ledger-writer.js';
 
@@ -24,7 +25,20 @@ export function withOwnLedger(
   }
   if (record.inFlight) return record;
   const own = ledger.flightOf(job, item);
-  if (!own) return record;
-  const at = isoOf(own.fireMs);
-  return { ...record, inFlight: { fireTime: at, attempt: own.attempt, member: self.name, worker: self.workerId, startedAt: at } };
+  return own ? { ...record, inFlight: inFlightOf(own, self.name, self.workerId) } : record;
+}
+
+/**
+ * Our run of the item at `fireMs`: as the record says it (a run it carries, with its attempt and
+ * failovers), else as `flight` says it (our ledger's, or what a release knows of its run).
+ */
+export function ownRun(
+  record: ProgressRecord | undefined,
+  self: { readonly name: string; readonly workerId: string },
+  fireMs: number,
+  flight: { fireMs: number; attempt: number } | undefined,
+): InFlightRun | undefined {
+  const known = record?.inFlight;
+  if (known?.member === self.name && Date.parse(known.fireTime) === fireMs) return known;
+  return flight?.fireMs === fireMs ? inFlightOf(flight, self.name, self.workerId) : undefined;
 }

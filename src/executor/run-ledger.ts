@@ -18,7 +18,7 @@ import type { RecordStamp } from '../model/ledger-view.js';
 import type { LedgerFlight } from '../model/member-ledger.js';
 import { LedgerWriter } from './ledger-writer.js';
 import { LeftClaims } from './left-claims.js';
-import { withOwnLedger } from './own-ledger-view.js';
+import { ownRun, withOwnLedger } from './own-ledger-view.js';
 import { holdsRuns } from './holds-runs.js';
 
 export type { LedgerMember } from './run-fences.js';
@@ -207,12 +207,7 @@ export class RunLedger {
       // The fire stays in flight for its re-run: carried by the record from now on, when the
       // record does not carry it already (run protocol v2, step 4c: our ledger alone held it) —
       // as a run handed back, which is in the record only.
-      const known = cached.record.inFlight;
-      const flight = this.writer.flightOf(job, item);
-      const at = new Date(fireMs).toISOString();
-      const run = known?.member === this.member.name && known.fireTime === at ? known
-        : flight?.fireMs === fireMs ? { fireTime: at, attempt: flight.attempt, member: this.member.name, worker: this.member.workerId, startedAt: at } : undefined;
-      const carry = cached.carriesRun ? undefined : run;
+      const carry = cached.carriesRun ? undefined : ownRun(cached.record, this.member, fireMs, this.writer.flightOf(job, item));
       const tx = this.writer.transaction();
       if (carry) tx.setData(this.paths.item(job, item), encodeProgress({ ...cached.record, inFlight: { ...carry, interrupted: true } }, this.member.name), cached.version);
       else tx.check(this.paths.item(job, item), cached.version);
@@ -384,10 +379,8 @@ export class RunLedger {
       const cached = this.progress.get(job, item) ?? (await this.load(job, item, true), this.progress.get(job, item));
       // Our run, as the record carries it or (a run our ledger alone holds) as our ledger has it.
       const fire = fireTime.toISOString();
-      const known = cached?.record.inFlight;
       const own = this.writer.flightOf(job, item);
-      const flight = known?.member === this.member.name && known.fireTime === fire ? known
-        : own?.fireMs === fireTime.getTime() ? { fireTime: fire, attempt: own.attempt, member: this.member.name, worker: this.member.workerId, startedAt: fire } : undefined;
+      const flight = ownRun(cached?.record, this.member, fireTime.getTime(), own);
       if (!cached || !flight || (own?.fireMs !== fireTime.getTime() && !cached.carriesRun)) {
         throw new ZkshardError('RUN_NOT_HELD', `run of ${job}#${item} at ${fire} is no longer held by this worker: attempt ${attempt} not made`);
       }

@@ -5,6 +5,7 @@ import { BadVersionError, NodeExistsError, isConnectionTrouble } from '../zk/zk-
 import { commitBatched } from '../zk/batched-multi.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import { holdsRuns } from './holds-runs.js';
+import { ownRun } from './own-ledger-view.js';
 import { whenLive } from '../zk/when-live.js';
 import { encodeProgress, withOutcome, type ProgressRecord, type RunOutcome } from '../model/progress-record.js';
 import type { Clock } from '../clock/clock.js';
@@ -211,7 +212,8 @@ export class RunReleaser {
         const durationMs = Math.max(0, req.durationMs); // never a record the decoders refuse
         const at = isoOf(now);
         // Our run, as the record (or, when it does not say it, our release) knows it.
-        const run = cached.record.inFlight?.member === member.name && cached.record.inFlight.fireTime === fireTime ? cached.record.inFlight : { fireTime, attempt: req.attempt, member: member.name, worker: member.workerId, startedAt: fireTime };
+        const fireMs = req.fireTime.getTime();
+        const run = ownRun(cached.record, member, fireMs, { fireMs, attempt: req.attempt })!;
         p.record = {
           ...cached.record,
           // Kept for the next owner, marked as handed back (a shutdown, not a lost owner).

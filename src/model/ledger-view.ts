@@ -1,5 +1,6 @@
 import { sequenceOf } from '../zk/zk-paths.js';
 import { claimOf, tokenOf, type LedgerPart } from './member-ledger.js';
+import type { InFlightRun } from './progress-record.js';
 
 /*
  * What the members' ledgers say of one item (run protocol v2, step 3: docs/design/run-protocol-v2.md).
@@ -39,6 +40,15 @@ export interface ItemLedgerView {
   claimMs?: number;
   /** Its runs in flight (at most one, unless a member lost its session while running it). */
   inFlight: LedgerRunInFlight[];
+}
+
+/**
+ * A run a ledger holds in flight as a record would say it: the fire and the attempt it began with,
+ * started (as far as the ledger can say) at its fire time.
+ */
+export function inFlightOf(flight: { fireMs: number; attempt: number }, member: string, worker: string): InFlightRun {
+  const at = new Date(flight.fireMs).toISOString();
+  return { fireTime: at, attempt: flight.attempt, member, worker, startedAt: at };
 }
 
 /** Whether the record's last write supersedes the part's entries (see the top of this file). */

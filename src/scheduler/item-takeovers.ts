@@ -15,7 +15,7 @@ import { keyOf, settleFires, type JobState } from './job-state.js';
 import type { LedgerReads } from './ledger-reads.js';
 import { RunWaits, type RunElsewhere } from './run-waits.js';
 import { LEDGER_PARTS } from '../model/member-ledger.js';
-import { itemLedgerView, takeoverDisagreement, type LedgerDisagreement, type RecordStamp } from '../model/ledger-view.js';
+import { inFlightOf, itemLedgerView, takeoverDisagreement, type LedgerDisagreement, type RecordStamp } from '../model/ledger-view.js';
 
 /**
  * Takeovers of one item made back to back at most (each asked for during the one before); then
@@ -286,10 +286,7 @@ export class ItemTakeovers {
         // A gone member's run in flight that the record does not carry (its ledger alone held it,
         // run protocol v2, step 4c): the fire this takeover runs again (or records).
         const left = progress.inFlight ? undefined : view.inFlight.find((f) => !f.live && f.member !== me);
-        if (left) {
-          const at = new Date(left.fireMs).toISOString();
-          progress = { ...progress, inFlight: { fireTime: at, attempt: left.attempt, member: left.member, worker: left.member, startedAt: at } };
-        }
+        if (left) progress = { ...progress, inFlight: inFlightOf(left, left.member, left.member) };
         // The frontier: the largest of the record's and the current ledger claims (a claim is an
         // instant begun), never one before the item was made (a claim of an earlier item of its name).
         const claimMs = view.claimMs;
@@ -306,10 +303,7 @@ export class ItemTakeovers {
       const ownRun = own !== undefined && this.opts.executor.holdsFire(job, item, new Date(own.fireMs));
       // Our own run in flight that no run of ours holds, and the record does not carry: its fire is
       // run again like a gone member's (the orphan is cleared below).
-      if (own && !ownRun && !progress.inFlight) {
-        const at = new Date(own.fireMs).toISOString();
-        progress = { ...progress, inFlight: { fireTime: at, attempt: own.attempt, member: me, worker: me, startedAt: at } };
-      }
+      if (own && !ownRun && !progress.inFlight) progress = { ...progress, inFlight: inFlightOf(own, me, me) };
       // The item's begins decide on what the ledgers said (only the re-run of that fire may begin;
       // the frontier is the largest claim) and its record writes carry it.
       if (stamp && ((progress.inFlight && !loaded.inFlight) || progress.lastScheduled !== loaded.lastScheduled)) {
