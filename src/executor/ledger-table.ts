@@ -110,11 +110,6 @@ export class LedgerTable {
     return slot !== undefined && flightOf(this.committed, slot, item, this.offset[slot]!, this.words[slot]!) !== undefined;
   }
 
-  /** Whether the committed ledger claims the item (begun at its job's `t`, or earlier). */
-  claims(job: string, item: number): boolean {
-    return this.claimOf(job, item) !== undefined;
-  }
-
   /** The instant the committed ledger claims the item was begun at last, if it does. */
   claimOf(job: string, item: number): number | undefined {
     const slot = this.slotOfJob.get(job);
