@@ -214,19 +214,23 @@ describe('RunLedger.dropOrphanRun', () => {
 
 // Run protocol v2, step 4c: a run is held by its member's ledger alone; the item's record is
 // written for what others must know of it (a failure, a re-run and its failovers, a run handed back).
-describe('RunLedger: what a release writes', () => {
+describe('RunLedger: what a begin and a release write', () => {
   let server: ZooKeeperServer | undefined;
   let zk: ZkClient | undefined;
   afterEach(async () => {
     await zk?.close();
     await server?.close();
   });
-
-  it('a success of a run our ledger alone holds writes no record; a failure, a re-run and a run handed back do', async () => {
+  const connect = async (): Promise<ZkClient> => {
     server = new ZooKeeperServer();
     await server.start();
-    zk = new ZkClient({ connect: server.connectString, logger: silentLogger() });
-    await zk.start();
+    const client = new ZkClient({ connect: server.connectString, logger: silentLogger() });
+    await client.start();
+    return client;
+  };
+
+  it('a success of a run our ledger alone holds writes no record; a failure, a re-run and a run handed back do', async () => {
+    zk = await connect();
     const paths = new ZkPaths('ledger-exceptions');
     const { ledger } = await seedLedger(zk, paths, 1, 4);
     const job = 'job-0000';
@@ -268,23 +272,11 @@ describe('RunLedger: what a release writes', () => {
     const later = await ledger.begin([{ job, item: 3, fireTime: new Date(fire.getTime() + 1000), attempt: 1 }]);
     expect(later[0]).toMatchObject({ status: 'takeover' });
   }, 60_000);
-});
 
-// Run protocol v2, step 4c (second part): the claims in the member's ledger are the items'
-// frontier; the record is written by the first begin after it was read, and on exceptions.
-describe('RunLedger: what a begin writes', () => {
-  let server: ZooKeeperServer | undefined;
-  let zk: ZkClient | undefined;
-  afterEach(async () => {
-    await zk?.close();
-    await server?.close();
-  });
-
+  // Step 4c, second part: the claims in the member's ledger are the items' frontier; the record
+  // is written by the first begin after it was read, and on exceptions.
   it('the first begin after a read writes the record; the steady begins write only the ledger, whose claims are the frontier', async () => {
-    server = new ZooKeeperServer();
-    await server.start();
-    zk = new ZkClient({ connect: server.connectString, logger: silentLogger() });
-    await zk.start();
+    zk = await connect();
     const paths = new ZkPaths('ledger-steady');
     const { ledger } = await seedLedger(zk, paths, 1, 2);
     const job = 'job-0000';

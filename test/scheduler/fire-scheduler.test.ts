@@ -488,18 +488,6 @@ describe('FireScheduler on fake time', () => {
     h.scheduler.stop();
   });
 
-  // Found on the way to step 4c's second part (fleet simulation, seed 7 on that code): a claim past
-  // the record's frontier replaced the plan's record with the one read (`{ ...loaded }`), dropping
-  // the gone member's run in flight the takeover had just taken from its ledger.
-  it("a gone member's run in flight is run again when its claim is past the record's frontier", async () => {
-    const gone: LedgerPartRead = { member: 'm-gone-0000000002', live: false, mzxid: 10n, entries: new Map([['j', { t: T0 - 1500, b: new Set([0]), f: new Map([[0, { fireMs: T0 - 1500, attempt: 1 }]]) }]]) };
-    const h = harness(testJob('j', { shards: 1 }), { progress: { lastScheduled: new Date(T0 - 2500).toISOString() }, ledgers: { parts: [gone], stamp: { mzxid: 9n, by: 2 } } });
-    h.scheduler.start();
-    await vi.waitFor(() => expect(h.fired.length).toBeGreaterThan(0));
-    expect(h.fired.flatMap((f) => f.requests).find((r) => r.reason === 'failover')).toMatchObject({ item: 0, fireTime: new Date(T0 - 1500), attempt: 2, rerun: true });
-    h.scheduler.stop();
-  });
-
   // Fleet simulation, seed 12 (run protocol v2, step 4c): a trigger of an item being taken over
   // began before the takeover read the ledgers, on a record that does not say the run its gone
   // owner left in flight (the owner's ledger alone holds it): that fire was lost. It waits for the
@@ -523,18 +511,23 @@ describe('FireScheduler on fake time', () => {
   });
 
   // Run protocol v2, step 4c: a gone member's run in flight that its ledger alone holds (the record
-  // does not carry it) is the fire the takeover runs again; the item's begins decide on it.
-  it("a gone member's run in flight in its ledger, not in the record, is run again and adopted for the item's begins", async () => {
-    const gone: LedgerPartRead = { member: 'm-gone-0000000002', live: false, mzxid: 10n, entries: new Map([['j', { t: T0 - 1500, b: new Set([0]), f: new Map([[0, { fireMs: T0 - 1500, attempt: 1 }]]) }]]) };
-    const h = harness(testJob('j', { shards: 1 }), { progress: { lastScheduled: new Date(T0 - 1500).toISOString() }, ledgers: { parts: [gone], stamp: { mzxid: 9n, by: 2 } } });
-    h.scheduler.start();
-    await vi.waitFor(() => expect(h.fired.length).toBeGreaterThan(0));
-    const rerun = h.fired.flatMap((f) => f.requests).find((r) => r.reason === 'failover');
-    expect(rerun).toMatchObject({ item: 0, fireTime: new Date(T0 - 1500), attempt: 2, rerun: true, failovers: { count: 1, workers: ['m-gone-0000000002'] } });
-    expect(h.adopted).toEqual([{ item: 0, found: expect.objectContaining({ inFlight: expect.objectContaining({ fireTime: new Date(T0 - 1500).toISOString(), attempt: 1, member: 'm-gone-0000000002' }) }) }]);
-    expect(h.disagreements).toEqual([]);
-    h.scheduler.stop();
-  });
+  // does not carry it) is the fire the takeover runs again; the item's begins decide on it. Also
+  // when its claim is past the record's frontier (found on the way to step 4c's second part, fleet
+  // simulation seed 7 on that code: the frontier from the claim replaced the plan's record with the
+  // one read, `{ ...loaded }`, dropping the run just taken from the gone member's ledger).
+  for (const [frontier, what] of [[T0 - 1500, 'at its claim'], [T0 - 2500, "before its claim"]] as const) {
+    it(`a gone member's run in flight in its ledger, not in the record, is run again and adopted for the item's begins (record's frontier ${what})`, async () => {
+      const gone: LedgerPartRead = { member: 'm-gone-0000000002', live: false, mzxid: 10n, entries: new Map([['j', { t: T0 - 1500, b: new Set([0]), f: new Map([[0, { fireMs: T0 - 1500, attempt: 1 }]]) }]]) };
+      const h = harness(testJob('j', { shards: 1 }), { progress: { lastScheduled: new Date(frontier).toISOString() }, ledgers: { parts: [gone], stamp: { mzxid: 9n, by: 2 } } });
+      h.scheduler.start();
+      await vi.waitFor(() => expect(h.fired.length).toBeGreaterThan(0));
+      const rerun = h.fired.flatMap((f) => f.requests).find((r) => r.reason === 'failover');
+      expect(rerun).toMatchObject({ item: 0, fireTime: new Date(T0 - 1500), attempt: 2, rerun: true, failovers: { count: 1, workers: ['m-gone-0000000002'] } });
+      expect(h.adopted).toEqual([{ item: 0, found: expect.objectContaining({ inFlight: expect.objectContaining({ fireTime: new Date(T0 - 1500).toISOString(), attempt: 1, member: 'm-gone-0000000002' }) }) }]);
+      expect(h.disagreements).toEqual([]);
+      h.scheduler.stop();
+    });
+  }
 
   it('a fire held while the takeover\'s begin was on its way is handed over once the round is over, claiming back to the plan', async () => {
     let begun!: () => void;
