@@ -14,7 +14,7 @@ import type { CachedItem, CachedProgress, ProgressCache } from './progress-cache
  * have not run since theirs fell due (HISTORY_SWEEP_MS). A release writes at most a share of the
  * histories due only by the interval (HISTORY_SHARE_PER_RELEASE); the rest wait for the next release
  * or the sweep. So the history lags by at most the interval plus two sweeps, and a worker that
- * crashes loses at most that much of it (never the progress record, which every release writes).
+ * crashes loses at most that much of it (never a run's frontier, which its member's ledger holds).
  */
 export const HISTORY_WRITE_INTERVAL_MS = 10_000;
 /**

@@ -10,6 +10,7 @@ import { encodeLedgerPart, LEDGER_PARTS, ledgerPartOf, type LedgerPart } from '.
 import { encodeMemberInfo } from '../../src/membership/member-info.js';
 import { runDoctor } from '../../src/api/fleet-doctor.js';
 import { waitFor } from '../support/wait-for.js';
+import { HISTORY_WRITE_INTERVAL_MS } from '../../src/executor/item-history-writer.js';
 import { def, TestFleet } from './fleet-fixture.js';
 
 // Far enough never to fire in a test, near enough for a timer (Node timers overflow past 24.8 days).
@@ -60,10 +61,11 @@ describe('FleetReader', () => {
     expect(Date.parse(o.nextFire!)).toBeGreaterThan(Date.now() - 2000);
     expect(jobs.find((j) => j.name === 'nightly')!.nextFire).toMatch(/T00:00:00.000Z$/);
 
+    // A success's outcome reaches the view with the item's history: within its interval, first at a random point of it.
     const job = await waitFor(async () => {
       const j = await reader.job('orders');
       return j.items.every((i) => i.lastOutcome === 'success') ? j : undefined;
-    }, { timeoutMs: 10_000, message: 'every item ran once' });
+    }, { timeoutMs: HISTORY_WRITE_INTERVAL_MS + 15_000, message: 'every item ran once, in its history' });
     expect(job).toMatchObject({ name: 'orders', cron: '* * * * * *', shards: 4, state: 'enabled', version: 0 });
     // Every item has a last outcome, counted per outcome in the jobs list.
     const outcomes = (await reader.jobs()).find((j) => j.name === 'orders')!.lastOutcomes;
