@@ -4,7 +4,6 @@ import { createLogger } from '../logging/create-logger.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import { readUsersFile } from '../console/users-file.js';
 import { hashPassword } from '../console/password-hash.js';
-import { ConsoleApp } from '../console/console-app.js';
 import { credentialsFromEnv, globalsOf, tlsFromEnv, DEFAULT_CONNECT, DEFAULT_NAMESPACE } from './zkctl-context.js';
 import { pgOption, pgUrlOf } from './pg-option.js';
 import { EXIT } from './exit-codes.js';
@@ -56,6 +55,8 @@ export function makeConsoleCommand(): Command {
       const users = await readUsersFile(opts.users);
       const tls = opts.tlsCert && opts.tlsKey ? { cert: readPem(opts.tlsCert, '--tls-cert'), key: readPem(opts.tlsKey, '--tls-key') } : undefined;
       const logger = createLogger({ format: opts.logFormat, base: { component: 'console' } });
+      // Loaded here, not with the CLI: a worker process (`zkshard worker`) never loads the console's server.
+      const { ConsoleApp } = await import('../console/console-app.js');
       const app = new ConsoleApp({
         connect: globals.zk, namespace: globals.namespace, users, logger,
         host: opts.listen.host, port: opts.listen.port,

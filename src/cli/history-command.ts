@@ -2,9 +2,7 @@ import { Command } from 'commander';
 import { loadWorkerConfig } from '../config/load-worker-config.js';
 import { PG_URL_ENV } from '../config/history-config.js';
 import { redactUrl } from '../config/postgres-url.js';
-import { openHistoryPool } from '../history/history-db.js';
 import { HistoryError } from '../history/history-error.js';
-import { migrate, SCHEMA_VERSION } from '../history/migrations.js';
 import { silentLogger } from '../logging/create-logger.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import { pgOption, pgUrlOf } from './pg-option.js';
@@ -19,6 +17,7 @@ export function makeHistoryCommand(): Command {
       .action(async (opts: { config?: string }, cmd: Command) => {
         const url = pgUrlOf(cmd) ?? (opts.config ? (await loadWorkerConfig(opts.config)).history?.postgresUrl : undefined);
         if (!url) throw new ZkshardError('USAGE', `no history database: pass --pg <url>, set ${PG_URL_ENV}, or --config a worker file with history.postgresUrl`);
+        const [{ openHistoryPool }, { migrate, SCHEMA_VERSION }] = await Promise.all([import('../history/history-db.js'), import('../history/migrations.js')]);
         const pool = openHistoryPool(url, silentLogger(), { max: 1 });
         try {
           const applied = await migrate(pool).catch((err: unknown) => {

@@ -2,9 +2,7 @@ import { Option, type Command } from 'commander';
 import type pg from 'pg';
 import { PG_URL_ENV } from '../config/history-config.js';
 import { postgresUrlProblem, redactUrl } from '../config/postgres-url.js';
-import { openHistoryPool } from '../history/history-db.js';
 import { HistoryError } from '../history/history-error.js';
-import { migrate } from '../history/migrations.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import { silentLogger } from '../logging/create-logger.js';
 
@@ -31,6 +29,8 @@ export function pgUrlOf(cmd: Command): string | undefined {
  * @throws HistoryError HISTORY_UNAVAILABLE (exit 3) when PostgreSQL cannot be reached.
  */
 export async function withHistoryDb<T>(url: string, fn: (db: pg.Pool) => Promise<T>): Promise<T> {
+  // Loaded on use: a command that never opens the database never loads the PostgreSQL client.
+  const [{ openHistoryPool }, { migrate }] = await Promise.all([import('../history/history-db.js'), import('../history/migrations.js')]);
   const pool = openHistoryPool(url, silentLogger(), { max: 1, connectTimeoutMs: 3000 });
   try {
     try {

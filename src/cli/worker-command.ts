@@ -2,7 +2,6 @@ import { Command, Option } from 'commander';
 import { loadWorkerConfig } from '../config/load-worker-config.js';
 import { createLogger } from '../logging/create-logger.js';
 import { Worker } from '../worker/worker.js';
-import { openHistoryWriter } from '../history/open-history.js';
 import { EXIT } from './exit-codes.js';
 
 /** `zkshard worker --config <file>`: runs a worker until SIGTERM/SIGINT. */
@@ -18,7 +17,8 @@ export function makeWorkerCommand(): Command {
       const config = await loadWorkerConfig(opts.config, { zk: opts.zk, namespace: opts.namespace, id: opts.id });
       const logger = createLogger({ level: config.logging.level, format: opts.logFormat ?? config.logging.format });
       // The run history (PostgreSQL), when configured: written off the firing path, closed (flushed) after the drain.
-      const history = config.history ? openHistoryWriter(config.history, logger) : undefined;
+      // (Loaded only then: a worker without history never loads the PostgreSQL client.)
+      const history = config.history ? (await import('../history/open-history.js')).openHistoryWriter(config.history, logger) : undefined;
       const worker = new Worker({
         connect: config.zookeeper.connect,
         namespace: config.zookeeper.namespace,
