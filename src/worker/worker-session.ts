@@ -195,12 +195,14 @@ export class WorkerSession {
     for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
     const metrics = opts.metrics;
     if (metrics) {
-      this.executor.on('started', (req) => {
-        metrics.runsStarted.inc({ zkshard_job: req.job });
-        if (req.reason === 'schedule') metrics.fireLateness.observe(Math.max(0, this.time.now() - req.fireTime.getTime()) / 1000);
-        if (req.reason === 'failover') metrics.failovers.inc({ zkshard_job: req.job });
-        if (req.recorded?.missed) metrics.firesMissed.inc({ zkshard_job: req.job }, req.recorded.missed.count);
-      });
+      this.executor.on('started', (req) =>
+        metrics.onRunStarted({
+          job: req.job,
+          latenessMs: req.reason === 'schedule' ? this.time.now() - req.fireTime.getTime() : undefined,
+          failover: req.reason === 'failover',
+          missed: req.recorded?.missed?.count,
+        }),
+      );
       this.executor.on('finished', (r) => metrics.onRunFinished(r.job, r.outcome, r.durationMs));
       this.executor.on('notStarted', (req, why) => {
         if (why === 'overlap') metrics.firesSkipped.inc({ zkshard_job: req.job });
