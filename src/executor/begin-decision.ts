@@ -50,7 +50,8 @@ export type BeginDecision = { kind: 'begin'; record: ProgressRecord; notes: Fire
  *   re-run of it (same fire time, the next attempt); any other begin answers `takeover`;
  * - a re-run of a fire that is no longer in flight (it finished, or someone re-ran it) is a
  *   `duplicate`;
- * - a scheduled fire at or before `lastScheduled` is a `duplicate`; a trigger at or below
+ * - a scheduled fire at or before `lastScheduled`, or at or before the item's creation (`bornAt`:
+ *   not the item's fire), is a `duplicate`; a trigger at or below
  *   `lastTrigger` is a `duplicate` (triggers are counted apart from the schedule, so a trigger
  *   never swallows a scheduled fire and a scheduled fire never swallows a trigger);
  * - `lastScheduled` is a frontier: every scheduled instant up to it was begun or recorded. A
@@ -81,6 +82,11 @@ export function decideBegin(
     if (ask.trigger !== undefined) {
       if (current.lastTrigger !== undefined && ask.trigger <= current.lastTrigger) return { kind: 'duplicate' };
     } else if (current.lastScheduled !== undefined && fireTime <= current.lastScheduled) {
+      return { kind: 'duplicate' };
+    } else if (bornAt !== undefined && fireTime <= bornAt) {
+      // Not one of the item's fires: it was made after (a worker whose clock is behind
+      // ZooKeeper's sees the instant due late). Its claim would be one a takeover takes for an
+      // earlier item of this name and passes over (fleet simulation, seed 54496).
       return { kind: 'duplicate' };
     }
   }

@@ -35,6 +35,20 @@ describe('decideBegin', () => {
     expect(decideBegin({ lastScheduled: iso(10) }, { fireTime: at(12), attempt: 1 }, self, iso(12))).toMatchObject({ kind: 'begin' });
   });
 
+  // Found by the fleet simulation (seed 54496): a worker whose clock was a second behind
+  // ZooKeeper's began the fires of 24 and 25 s of an item made at 25.256 s (its first begin wrote
+  // the record with them); the item's next owner, which holds a claim at or before the item's
+  // creation for one of an earlier item of that name, planned from the record's frontier and
+  // recorded the fire of 25 as missed: one fire run and recorded missed. A scheduled fire at or
+  // before the item's creation is not one of its fires: never begun.
+  it('a scheduled fire at or before the item\'s creation is not the item\'s: duplicate (a trigger or a re-run still begins)', () => {
+    expect(decideBegin({}, { fireTime: at(24), attempt: 1 }, self, iso(25.6), iso(25.256))).toEqual({ kind: 'duplicate' });
+    expect(decideBegin({}, { fireTime: at(25), attempt: 1, after: at(24) }, self, iso(25.6), iso(25))).toEqual({ kind: 'duplicate' });
+    expect(decideBegin({}, { fireTime: at(26), attempt: 1, after: at(25) }, self, iso(26), iso(25.256))).toMatchObject({ kind: 'begin', record: { lastScheduled: iso(26) } });
+    expect(decideBegin({}, { fireTime: at(24), attempt: 1, trigger: 3 }, self, iso(25.6), iso(25.256))).toMatchObject({ kind: 'begin', record: { lastTrigger: 3 } });
+    expect(decideBegin({ inFlight: left(24) }, { fireTime: at(24), attempt: 2, rerun: true }, self, iso(25.6), iso(25.256))).toMatchObject({ kind: 'begin' });
+  });
+
   it('a re-run or a trigger carrying notes whose claim reaches the frontier moves it past them; a re-run alone never does', () => {
     const record: ProgressRecord = { lastScheduled: iso(10), inFlight: left(10) };
     const rerun: BeginAsk = { fireTime: at(10), attempt: 2, rerun: true, after: at(10), missed: { count: 3, latest: at(13), earliest: at(11) } };
