@@ -4,6 +4,7 @@ import { silentLogger } from '../../src/logging/create-logger.js';
 import { flightIn } from '../support/ledger-holds.js';
 import { waitFor } from '../support/wait-for.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
+import { FIRE_DAY_MS } from '../support/fire-day.js';
 
 const MEMBER = 'm-0123abcd-0000000001';
 
@@ -40,7 +41,7 @@ describe('RunLedger begins check the fence as of which the assignments are known
       owns: (_job, item) => owned.has(item),
     };
     const ledger = new RunLedger(zk, paths, member, silentLogger());
-    const fire = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const fire = (s: number) => new Date(FIRE_DAY_MS + s * 1000);
     const begin = (s: number) => ledger.begin([0, 1].map((item) => ({ job: 'job', item, fireTime: fire(s), attempt: 1 })));
     const release = (s: number, item: number) => ledger.release({ job: 'job', item, fireTime: fire(s), attempt: 1, outcome: 'success', durationMs: 1, keepInFlight: false });
 

@@ -7,10 +7,11 @@ import { holdersOf } from '../support/ledger-holds.js';
 import type { ZkClient } from '../../src/zk/zk-client.js';
 import { readProgress, removeTree, ZkTestContext } from '../support/zk-test-client.js';
 import { waitFor } from '../support/wait-for.js';
+import { FIRE_DAY_MS } from '../support/fire-day.js';
 
 const A = 'm-aaaaaaaaaaaaaaaa-0000000001';
 const B = 'm-bbbbbbbbbbbbbbbb-0000000002';
-const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+const at = (s: number) => new Date(FIRE_DAY_MS + s * 1000);
 
 /**
  * The run ledger against a real ZooKeeper, for the findings of the adversarial review: a takeover

@@ -12,6 +12,7 @@ import { ConnectionLossError } from '../../src/zk/zk-errors.js';
 import { systemClock, type Clock } from '../../src/clock/clock.js';
 import { HISTORY_WRITE_INTERVAL_MS } from '../../src/executor/item-history-writer.js';
 import { LEDGER_PARTS, ledgerPartOf, readLedgerPart, type LedgerEntry } from '../../src/model/member-ledger.js';
+import { FIRE_DAY_MS } from '../support/fire-day.js';
 
 /**
  * Drops the client's TCP connection (the session survives), as a server restart does; resolves
@@ -51,7 +52,7 @@ describe('RunLedger when the connection drops mid-request', () => {
     await zk.create(paths.member('m-test-0000000001'), undefined, 'ephemeral');
     const ledger = new RunLedger(zk, paths, { name: 'm-test-0000000001', workerId: 'w' }, silentLogger());
     for (let round = 0; round < 12; round++) {
-      const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, round));
+      const fireTime = new Date(FIRE_DAY_MS + round * 1000);
       await ledger.load('job', 0);
       const begun = ledger.begin([{ job: 'job', item: 0, fireTime, attempt: 1 }]);
       const reconnected = round % 2 === 1 ? dropConnection(zk) : new Promise<void>((resolve) => setImmediate(() => void dropConnection(zk!).then(resolve)));
@@ -145,7 +146,7 @@ describe('RunLedger releases whose reads meet a connection drop', () => {
       let known = 0;
       const refreshFence = async () => (known = (await cut.client.exists(member))!.version);
       const ledger = new RunLedger(cut.client, paths, { name: MEMBER, workerId: 'worker-1', fenceVersion: () => known, refreshFence }, silentLogger());
-      const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+      const fireTime = new Date(FIRE_DAY_MS + 1 * 1000);
       expect((await ledger.begin([{ job: 'job', item: 0, fireTime, attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
       // Our own update of the member node (a drain, say): the next run begins at fence 1.
       await zk.setData(member, 'updated');
@@ -188,7 +189,7 @@ describe('RunLedger.dropOrphanRun', () => {
     const paths = new ZkPaths('ledger-orphan');
     const { ledger } = await seedLedger(zk, paths, 1, 1);
     const job = 'job-0000';
-    const fire = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const fire = (s: number) => new Date(FIRE_DAY_MS + s * 1000);
     const ours = async () => (await flightIn(zk!, paths, MEMBER, job, 0))?.fireMs;
     expect((await ledger.begin([{ job, item: 0, fireTime: fire(1), attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
     await ledger.load(job, 0, true);
@@ -234,7 +235,7 @@ describe('RunLedger: what a begin and a release write', () => {
     const paths = new ZkPaths('ledger-exceptions');
     const { ledger } = await seedLedger(zk, paths, 1, 4);
     const job = 'job-0000';
-    const fire = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+    const fire = new Date(FIRE_DAY_MS + 1 * 1000);
     const record = async (item: number) => {
       const { data, stat } = await zk!.getData(paths.item(job, item));
       return { progress: decodeProgress(data), version: stat.version };
@@ -334,11 +335,11 @@ describe('RunLedger.loadStamped', () => {
     const zk = await ctx.shared();
     const { ledger } = await seedLedger(zk, ctx.paths, 1, 1);
     const job = 'job-0000';
-    await zk.setData(ctx.paths.item(job, 0), encodeProgress({ lastScheduled: '2026-01-01T00:00:01.000Z' }, 'm-other-0000000007'));
+    await zk.setData(ctx.paths.item(job, 0), encodeProgress({ lastScheduled: new Date(FIRE_DAY_MS + 1000).toISOString() }, 'm-other-0000000007'));
     const read = await ledger.loadStamped(job, 0);
-    expect(read.record.lastScheduled).toBe('2026-01-01T00:00:01.000Z');
+    expect(read.record.lastScheduled).toBe(new Date(FIRE_DAY_MS + 1000).toISOString());
     expect(read.stamp).toEqual({ mzxid: (await zk.exists(ctx.paths.item(job, 0)))!.mzxid, by: 7 });
-    expect((await ledger.begin([{ job, item: 0, fireTime: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)), attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
+    expect((await ledger.begin([{ job, item: 0, fireTime: new Date(FIRE_DAY_MS + 2 * 1000), attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
     const after = await ledger.loadStamped(job, 0);
     expect(after.stamp).toEqual({ mzxid: (await zk.exists(ctx.paths.item(job, 0)))!.mzxid, by: 1 }); // MEMBER's sequence
     expect((await ledger.loadStamped(job, 5)).stamp).toBeUndefined();
@@ -366,7 +367,7 @@ describe('RunLedger at 2,000 items per instant', () => {
     const { zk, multis } = await connect();
     const { ledger, items } = await seedLedger(zk, new ZkPaths('ledger-2k'), 250, 8);
     for (let round = 0; round < 11; round++) {
-      expect(await fireAll(zk, ledger, items, multis, new Date(Date.UTC(2026, 0, 1, 0, 0, round))), `round ${round}`).toEqual({ begin: round === 0 ? 2 : 1, release: 1 }); // round 0: one more makes our ledger's parts
+      expect(await fireAll(zk, ledger, items, multis, new Date(FIRE_DAY_MS + round * 1000)), `round ${round}`).toEqual({ begin: round === 0 ? 2 : 1, release: 1 }); // round 0: one more makes our ledger's parts
     }
   }, 120_000);
 
@@ -376,7 +377,7 @@ describe('RunLedger at 2,000 items per instant', () => {
     // all with one release, 2,000 histories pushed it past maxRequestBytes: two multis, the second
     // one late (lateness bench at 1,000 × 8, 2026-12-03: every such split was that second's p99).
     const { zk, multis } = await connect();
-    let now = Date.UTC(2026, 0, 1);
+    let now = FIRE_DAY_MS;
     const time: Clock = { ...systemClock, now: () => now };
     const paths = new ZkPaths('ledger-clump');
     const { ledger, items } = await seedLedger(zk, paths, 250, 8, silentLogger(), time);
@@ -437,7 +438,7 @@ describe('RunLedger request sizes', () => {
     const warnings: string[] = [];
     const { ledger, items } = await seedLedger(zk, paths, 600, 10, createLogger({ level: 'warn', destination: { write: (line: string) => void warnings.push(line) } }));
     for (let round = 0; round < 3; round++) {
-      const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, round));
+      const fireTime = new Date(FIRE_DAY_MS + round * 1000);
       const { begin, release } = await fireAll(zk, ledger, items, multis, fireTime);
       // The first begins write 6,000 records (about 110 bytes each: the items' frontier) at 512 KiB
       // a multi; the next ones only our ledger, whose claims are the frontier (run protocol v2,
@@ -450,7 +451,7 @@ describe('RunLedger request sizes', () => {
       );
       for (const { key, flight, progress, known } of stored) {
         expect(flight, key).toBeUndefined();
-        expect(progress, key).toMatchObject({ lastScheduled: new Date(Date.UTC(2026, 0, 1)).toISOString() });
+        expect(progress, key).toMatchObject({ lastScheduled: new Date(FIRE_DAY_MS).toISOString() });
         expect(progress.inFlight ?? null, key).toBeNull();
         expect(known.lastScheduled, key).toBe(fireTime.toISOString());
       }
@@ -459,7 +460,7 @@ describe('RunLedger request sizes', () => {
     expect(warnings).toHaveLength(1);
     expect(JSON.parse(warnings[0]!)).toMatchObject({ what: 'begin', items: 6000, maxRequestBytes: 524_288, msg: expect.stringMatching(/raise zookeeper.maxRequestBytes together with jute.maxbuffer/) });
     // The same fire again is a duplicate for every item, whichever multi it was in.
-    const again = await ledger.begin(items.map(({ job, item }) => ({ job, item, fireTime: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)), attempt: 1 })));
+    const again = await ledger.begin(items.map(({ job, item }) => ({ job, item, fireTime: new Date(FIRE_DAY_MS + 2 * 1000), attempt: 1 })));
     expect(again.every((r) => r.status === 'duplicate')).toBe(true);
   }, 60_000);
 
@@ -481,7 +482,7 @@ describe('RunLedger request sizes', () => {
     const paths = new ZkPaths('ledger-drop');
     const { ledger, items } = await seedLedger(zk, paths, 300, 10);
     for (let round = 0; round < 4; round++) {
-      const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, round));
+      const fireTime = new Date(FIRE_DAY_MS + round * 1000);
       let dropped: Promise<void> | undefined;
       const arm = () => (afterNextMulti = () => void (dropped = dropConnection(zk!)));
       if (round % 2 === 0) arm(); // during the begin: after its first multi
@@ -521,7 +522,7 @@ describe('RunLedger request sizes', () => {
     let known = 0;
     const refreshFence = async () => (known = (await zk!.exists(member))!.version);
     const ledger = new RunLedger(zk, paths, { name: MEMBER, workerId: 'worker-1', fenceVersion: () => known, refreshFence }, silentLogger());
-    const fireTime = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+    const fireTime = new Date(FIRE_DAY_MS + 1 * 1000);
     const half = items.length / 2;
     const begin = (some: typeof items) => ledger.begin(some.map(({ job, item }) => ({ job, item, fireTime, attempt: 1 })));
     expect((await begin(items.slice(0, half))).every((r) => r.status === 'started')).toBe(true);
@@ -546,7 +547,7 @@ describe('RunLedger request sizes', () => {
     await zk.start();
     const { ledger, items } = await seedLedger(zk, new ZkPaths('ledger-6k'), 250, 24);
     for (let round = 0; round < 3; round++) {
-      expect(await fireAll(zk, ledger, items, multis, new Date(Date.UTC(2026, 0, 1, 0, 0, round))), `round ${round}`).toEqual({ begin: round === 0 ? 2 : 1, release: 1 }); // round 0: one more makes our ledger's parts
+      expect(await fireAll(zk, ledger, items, multis, new Date(FIRE_DAY_MS + round * 1000)), `round ${round}`).toEqual({ begin: round === 0 ? 2 : 1, release: 1 }); // round 0: one more makes our ledger's parts
     }
   }, 120_000);
 });

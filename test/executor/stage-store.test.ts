@@ -6,6 +6,7 @@ import { fireIdOf } from '../../src/executor/job-context.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { clearFromLedgers } from '../../src/api/ledger-clearing.js';
+import { FIRE_DAY_MS } from '../support/fire-day.js';
 
 const A = 'm-aaaaaaaa-0000000001';
 const B = 'm-bbbbbbbb-0000000002';
@@ -39,7 +40,7 @@ describe('StageStore', () => {
     it(`a run a forced operation took records no stage, even once the item's next run holds it (${before ? 'it recorded one before' : 'its first stage'})`, async () => {
     const { zk, paths, ledger, store } = await setUp((ctx = new ZkTestContext('stages-fenced')));
     await zk.create(paths.member(B), undefined, 'ephemeral');
-    const fireA = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+    const fireA = new Date(FIRE_DAY_MS + 1 * 1000);
     const [begun] = await ledger.begin([{ job: 'job', item: 0, fireTime: fireA, attempt: 1 }]);
     expect(begun).toMatchObject({ status: 'started' });
     const oldRun = store.forRun('job', 0, fireIdOf('job', fireA, 0), fireA);
@@ -50,7 +51,7 @@ describe('StageStore', () => {
     expect(await clearFromLedgers(zk, forced, paths, 'job', new Set([0]), { fence: true })).toMatchObject({ fenced: [A] });
     await zk.commit(forced);
     // The item's next run (on B) records a stage of its own.
-    const fireB = new Date(Date.UTC(2026, 0, 1, 0, 0, 2));
+    const fireB = new Date(FIRE_DAY_MS + 2 * 1000);
     const newRun = new StageStore(zk, paths).forRun('job', 0, fireIdOf('job', fireB, 0), fireB);
     await newRun.complete('fetch', 2);
 
@@ -65,7 +66,7 @@ describe('StageStore', () => {
   it("after the fence moved, a run is held while our ledger has it in flight (a forced operation's clearing takes it): confirmFence, stage and attempt writes", async () => {
     const { zk, paths, ledger, store } = await setUp((ctx = new ZkTestContext('stages-own-ledger')));
     await zk.create(paths.item('job', 1));
-    const fire = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+    const fire = new Date(FIRE_DAY_MS + 1 * 1000);
     expect(await ledger.begin([0, 1].map((item) => ({ job: 'job', item, fireTime: fire, attempt: 1 })))).toMatchObject([{ status: 'started' }, { status: 'started' }]);
     // The fence moves with item 0 cleared from our ledger, item 1 left in it.
     const forced = zk.transaction();
@@ -83,7 +84,7 @@ describe('StageStore', () => {
 
   it("a run fenced by its own member node's update (not a forced operation) goes on recording stages while our ledger still holds it", async () => {
     const { zk, paths, ledger, store } = await setUp((ctx = new ZkTestContext('stages-refence')));
-    const fire = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+    const fire = new Date(FIRE_DAY_MS + 1 * 1000);
     expect((await ledger.begin([{ job: 'job', item: 0, fireTime: fire, attempt: 1 }]))[0]).toMatchObject({ status: 'started' });
     const run = store.forRun('job', 0, fireIdOf('job', fire, 0), fire);
     await run.complete('fetch', 1);
