@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeProgress } from '../model/progress-record.js';
-import { readLedgerPart } from '../model/member-ledger.js';
+import { readLedgerPartNode } from '../membership/read-ledger-node.js';
 import { childrenIfExists } from '../zk/children-if-exists.js';
 import type { ZkSession } from '../zk/zk-session.js';
-import { sequenceOf, TRIGGER_PREFIX, type ZkPaths } from '../zk/zk-paths.js';
+import { childPath, sequenceOf, TRIGGER_PREFIX, type ZkPaths } from '../zk/zk-paths.js';
 import { BadVersionError, NodeExistsError, NoNodeError, NotEmptyError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js';
 import { RequestError } from '../errors/request-error.js';
@@ -281,9 +281,8 @@ export class FleetOperator {
       for (const m of members) {
         const parts = await childrenIfExists(this.zk, this.paths.ledger(m.name));
         for (const part of parts) {
-          const path = `${this.paths.ledger(m.name)}/${part}`;
-          const read = readLedgerPart((await this.zk.getDataIfExists(path))?.data, path);
-          if (!read.ok || [...read.value.values()].some((e) => e.f.size > 0)) return false;
+          const read = (await readLedgerPartNode(this.zk, childPath(this.paths.ledger(m.name), part)))?.part;
+          if (read && (!read.ok || [...read.value.values()].some((e) => e.f.size > 0))) return false;
         }
       }
       return true;

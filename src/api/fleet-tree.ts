@@ -9,6 +9,7 @@ import { readControl } from '../model/job-control.js';
 import { readProgress } from '../model/progress-record.js';
 import { decodeMarker } from '../model/running-marker.js';
 import { readLedgerPart } from '../model/member-ledger.js';
+import { countPositional, indexVersionOf, readLedgerIndex } from '../model/positional-ledger.js';
 import { formatItemList } from './item-list.js';
 import { readSubtree, type ZnodeEntry } from './zk-read.js';
 
@@ -16,7 +17,7 @@ import { readSubtree, type ZnodeEntry } from './zk-read.js';
 export type NodeKind =
   | 'namespace' | 'workers' | 'member' | 'jobs' | 'job' | 'assignment' | 'control' | 'items' | 'item'
   | 'running' | 'stages' | 'triggers' | 'trigger' | 'drains' | 'drain' | 'clock' | 'rebalance'
-  | 'ledgers' | 'ledger' | 'ledger-part' | 'node';
+  | 'ledgers' | 'ledger' | 'ledger-part' | 'ledger-index' | 'node';
 
 /** One node of `zkctl tree`. */
 export interface TreeNode {
@@ -54,6 +55,7 @@ export function nodeKind(paths: ZkPaths, path: string): NodeKind {
       if (top !== 'jobs') return 'node';
       return b === 'assignment' ? 'assignment' : b === 'control' ? 'control' : b === 'items' ? 'items' : b === 'triggers' ? 'triggers' : 'node';
     case 4:
+      if (top === 'ledgers') return /^\d+$/.test(b ?? '') && c === 'index' ? 'ledger-index' : 'node';
       if (top !== 'jobs' || a === undefined) return 'node';
       if (b === 'items' && /^\d+$/.test(c ?? '')) return 'item';
       if (b === 'triggers') return 'trigger';
@@ -83,7 +85,18 @@ export function summarize(kind: NodeKind, entry: Pick<ZnodeEntry, 'data' | 'stat
         return `${entry.children.length} member ${entry.children.length === 1 ? 'ledger' : 'ledgers'}`;
       case 'ledger':
         return `${entry.children.length} ${entry.children.length === 1 ? 'part' : 'parts'}`;
+      case 'ledger-index': {
+        const read = readLedgerIndex(data, 'index');
+        return read.ok ? `${read.value.jobs.length} ${read.value.jobs.length === 1 ? 'position' : 'positions'}` : `malformed: ${read.error.reason}`;
+      }
       case 'ledger-part': {
+        if (indexVersionOf(data) !== undefined) {
+          // Positional (its job names are in its index): counted without it.
+          const count = countPositional(data, 'ledger');
+          if (!count.ok) return `malformed: ${count.error.reason}`;
+          const { claimed, inFlight, indexVersion } = count.value;
+          return `${claimed} ${claimed === 1 ? 'item' : 'items'} claimed, ${inFlight} ${inFlight === 1 ? 'run' : 'runs'} in flight (index v${indexVersion})`;
+        }
         const read = readLedgerPart(data, 'ledger');
         if (!read.ok) return `malformed: ${read.error.reason}`;
         let flying = 0;

@@ -2,7 +2,8 @@ import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import type { ZkTransaction } from '../zk/zk-transaction.js';
 import { listLedgers } from '../membership/list-ledgers.js';
-import { encodeLedgerPart, LEDGER_PARTS, ledgerPartOf, readLedgerPart, withTokens } from '../model/member-ledger.js';
+import { encodeLedgerPart, LEDGER_PARTS, ledgerPartOf, withTokens } from '../model/member-ledger.js';
+import { readLedgerPartNode } from '../membership/read-ledger-node.js';
 
 /** What `clearFromLedgers` added to a multi. */
 export interface LedgerClearing {
@@ -39,9 +40,9 @@ export async function clearFromLedgers(
   const out: LedgerClearing = { written: [], running: [], fenced: [] };
   for (const member of ledgers.filter((m) => live.has(m)).sort()) {
     const path = paths.ledgerPart(member, k);
-    const found = await zk.getDataIfExists(path);
+    const found = await readLedgerPartNode(zk, path);
     if (!found) continue;
-    const part = readLedgerPart(found.data, path);
+    const part = found.part;
     // Unreadable: its member writes it anew from what it knows; the records decide meanwhile.
     if (!part.ok) continue;
     const entry = part.value.get(job);
@@ -59,6 +60,7 @@ export async function clearFromLedgers(
       if (entry.b.size === 0 && !entry.o?.size && entry.f.size === 0) part.value.delete(job);
     }
     // Our write moves the part's mzxid: the runs its last write began keep their token written out.
+    // Written in the first form, whole (no index: the member writes its index anew once it read it back).
     tx.setData(path, encodeLedgerPart(withTokens(part.value, found.stat.mzxid)), found.stat.version);
     out.written.push(path);
     for (const item of running) out.running.push({ member, item });

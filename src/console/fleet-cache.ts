@@ -5,6 +5,7 @@ import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
 import { mapLimit } from '../api/zk-read.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
+import { readLedgerPartNode } from '../membership/read-ledger-node.js';
 import { buildJobSnapshot, type FleetSnapshot, type ItemNodes, type JobSnapshot } from '../api/fleet-snapshot.js';
 import { zooKeeperRunRows } from '../api/zookeeper-runs.js';
 import type { RunRow } from '../history/run-query.js';
@@ -173,7 +174,7 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
       // The job's ledger parts first (which runs are in flight), then its items' records.
       const members = this.ledgerList.children;
       const part = this.ledgers.partOf(name);
-      const parts = await mapLimit(members, (member) => this.zk.getDataIfExists(this.paths.ledgerPart(member, part)), this.concurrency);
+      const parts = await mapLimit(members, (member) => readLedgerPartNode(this.zk, this.paths.ledgerPart(member, part)), this.concurrency);
       const states = await mapLimit(items, (item) => readItemState(this.zk, this.paths, name, item), this.concurrency);
       if (this.perJob.get(name) !== w || w.items?.loaded) return;
       members.forEach((member, i) => {
@@ -282,7 +283,7 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     const members = this.ledgerList.children;
     const reads = members.flatMap((member) => Array.from({ length: this.ledgers.partsPerMember }, (_, part) => ({ member, part })));
     let failed = 0;
-    const nodes = await mapLimit(reads, ({ member, part }) => this.zk.getDataIfExists(this.paths.ledgerPart(member, part)).catch(() => {
+    const nodes = await mapLimit(reads, ({ member, part }) => readLedgerPartNode(this.zk, this.paths.ledgerPart(member, part)).catch(() => {
       failed++;
       return undefined;
     }), this.concurrency);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
-import type { NodeSnapshot } from '../zk/node-cache.js';
+import { readLedgerPartNode, type LedgerNodeRead } from '../membership/read-ledger-node.js';
 import type { ZkWatcher } from '../zk/zk-watch-event.js';
 import type { ItemState } from './item-state.js';
 import type { LedgerStore } from './ledger-store.js';
@@ -133,9 +133,9 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
   }
 
   private async readPart(member: string): Promise<void> {
-    let node: NodeSnapshot | null;
+    let node: LedgerNodeRead | null;
     try {
-      node = await this.zk.getDataIfExists(this.paths.ledgerPart(member, this.part), this.partWatcher(member));
+      node = await readLedgerPartNode(this.zk, this.paths.ledgerPart(member, this.part), this.partWatcher(member));
     } catch (err) {
       // The session's trouble; the cache is rebuilt if it ends. Keep what was known.
       this.log.debug({ err: (err as Error).message, job: this.job, member }, 'ledger part read failed');

@@ -1,18 +1,16 @@
 import type { ZkPaths } from '../zk/zk-paths.js';
-import type { NodeSnapshot } from '../zk/node-cache.js';
-import { LEDGER_PARTS, ledgerPartOf, readLedgerPart, type LedgerPart } from '../model/member-ledger.js';
-import type { Decoded } from '../model/decoded.js';
+import { LEDGER_PARTS, ledgerPartOf } from '../model/member-ledger.js';
 import type { JobLedgers } from '../membership/read-job-ledgers.js';
+import type { LedgerNodeRead } from '../membership/read-ledger-node.js';
 
-/** One part as kept: the node read (null: none), decoded when first asked for. */
+/** One part as kept: the node read with its index (`readLedgerPartNode`; null: none). */
 interface KeptPart {
-  node: NodeSnapshot | null;
-  decoded?: Decoded<LedgerPart>;
+  node: LedgerNodeRead | null;
 }
 
 /**
  * The members' ledger parts as the console last read them — by its sweeps, or by the watches of
- * the jobs a browser has open — each decoded once per version, so that building the snapshot of
+ * the jobs a browser has open — each decoded once per read, so that building the snapshot of
  * every job of a part costs no decoding of it. Which of an item's runs is in flight comes from
  * here (run protocol v2: a current entry's `f` bit, `model/ledger-view.ts`).
  */
@@ -35,7 +33,7 @@ export class LedgerStore {
   }
 
   /** Keeps a read of a member's part unless what is kept is as new; returns whether it changed. */
-  put(member: string, part: number, node: NodeSnapshot | null): boolean {
+  put(member: string, part: number, node: LedgerNodeRead | null): boolean {
     const path = this.paths.ledgerPart(member, part);
     const kept = this.parts.get(path);
     if (kept) {
@@ -67,10 +65,10 @@ export class LedgerStore {
       const path = this.paths.ledgerPart(member, k);
       const kept = this.parts.get(path);
       if (!kept) continue;
-      kept.decoded ??= readLedgerPart(kept.node?.data, path);
       const mzxid = kept.node?.stat.mzxid ?? 0n;
-      if (kept.decoded.ok) out.parts.push({ member, live: live.has(member), mzxid, entries: kept.decoded.value });
-      else out.unreadable.push({ error: kept.decoded.error, mzxid });
+      const decoded = kept.node?.part ?? { ok: true as const, value: new Map() };
+      if (decoded.ok) out.parts.push({ member, live: live.has(member), mzxid, entries: decoded.value });
+      else out.unreadable.push({ error: decoded.error, mzxid });
     }
     return out;
   }

@@ -1,4 +1,5 @@
-import { HEX_BYTES, claimGroups, entryItems, flightGroup, flightGroups, ledgerPartOf, tokenOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
+import { HEX_BYTES, entryItems, ledgerPartOf, tokenOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
+import { encodeLedgerIndex } from '../model/positional-ledger.js';
 
 /*
  * A member's ledger (run protocol v2) as its writer keeps it: one slot per job, the claims and the
@@ -40,6 +41,8 @@ class SlotState {
   ot: Float64Array;
   ob: Uint32Array;
   older: Array<Map<number, number> | undefined> = [];
+  /** The items that have a position in their part's index. */
+  ix: Uint32Array;
 
   constructor(slots: number, words: number) {
     this.t = new Float64Array(slots).fill(Number.NaN);
@@ -50,6 +53,7 @@ class SlotState {
     this.b = new Uint32Array(words);
     this.f = new Uint32Array(words);
     this.ob = new Uint32Array(words);
+    this.ix = new Uint32Array(words);
   }
 
   grow(slots: number, words: number): void {
@@ -68,6 +72,7 @@ class SlotState {
       this.b = copyInto(new Uint32Array(words), this.b);
       this.f = copyInto(new Uint32Array(words), this.f);
       this.ob = copyInto(new Uint32Array(words), this.ob);
+      this.ix = copyInto(new Uint32Array(words), this.ix);
     }
   }
 }
@@ -76,6 +81,15 @@ function copyInto<T extends Float64Array | Uint32Array | BigInt64Array>(into: T,
   into.set(from as never);
   return into;
 }
+
+/** A part's index (`model/positional-ledger.ts`): the slot and item of every position, in order. */
+interface Positions {
+  slots: number[];
+  items: number[];
+}
+
+/** An index is written anew without its dead positions (nothing claimed or in flight) once they are this many and outnumber the live ones. */
+const COMPACT_DEAD_MIN = 64;
 
 export class LedgerTable {
   private readonly slotOfJob = new Map<string, number>();
@@ -91,9 +105,22 @@ export class LedgerTable {
   /** The slots the write in progress touched, and whether each is in it. */
   private dirty: number[] = [];
   private dirtyMark = new Uint8Array(64);
+  /** Each part's index as committed, and as the write in progress makes it (the same object unless it changed). */
+  private readonly committedPositions: Positions[];
+  private readonly workingPositions: Positions[];
+  /** Parts whose working index is its own (changed by the write in progress). */
+  private readonly positionsChanged = new Set<number>();
+  /** Parts whose index in ZooKeeper is not known to be ours (read back): written anew with the part's next write. */
+  private readonly indexUnknown: boolean[];
+  /** Parts whose index the write in progress writes. */
+  private readonly indexWritten = new Set<number>();
+  private dirtyByPart: Map<number, number[]> | undefined;
 
   constructor(private readonly parts: number) {
     this.slotsOfPart = Array.from({ length: parts }, () => []);
+    this.committedPositions = Array.from({ length: parts }, () => ({ slots: [], items: [] }));
+    this.workingPositions = [...this.committedPositions];
+    this.indexUnknown = new Array<boolean>(parts).fill(false);
     this.committed = new SlotState(64, 64);
     this.working = new SlotState(64, 64);
   }
@@ -246,45 +273,150 @@ export class LedgerTable {
   }
 
   /**
-   * A part as the write in progress leaves it, as stored: `{ v: 1, j: { <job>: { t?, b?, f? } } }`
-   * (see `encodeLedgerPart`). Jobs with nothing claimed and nothing in flight are left out.
+   * Brings the part's index up to the write in progress: a position for every item of the part
+   * that has a claim or a run in flight and none yet (appended), and the index written anew without
+   * its dead positions once they outnumber the live ones. Returns the index as stored when the
+   * write must write it (it changed, or the one in ZooKeeper is not known to be ours); call before
+   * `encode`.
    */
-  encode(part: number): Buffer {
-    // Written out by hand: job names match JOB_NAME_PATTERN (nothing in them needs escaping).
+  prepareIndex(part: number): Buffer | undefined {
     const w = this.working;
-    let out = '{"v":1,"j":{';
-    let sep = '';
-    for (const slot of this.slotsOfPart[part]!) {
+    let pos = this.workingPositions[part]!;
+    const own = (): Positions => {
+      if (!this.positionsChanged.has(part)) {
+        pos = { slots: [...pos.slots], items: [...pos.items] };
+        this.workingPositions[part] = pos;
+        this.positionsChanged.add(part);
+      }
+      return pos;
+    };
+    const add = (slot: number, item: number): void => {
+      own();
+      pos.slots.push(slot);
+      pos.items.push(item);
+      setBit(w.ix, this.offset[slot]!, item);
+      this.touch(slot);
+    };
+    // Only slots the write touched can have gained items (all of them when the index is rewritten).
+    const slots = this.indexUnknown[part] ? this.slotsOfPart[part]! : (this.dirtyOfPart().get(part) ?? []);
+    for (const slot of slots) {
       const off = this.offset[slot]!;
       const n = this.words[slot]!;
-      const b = Number.isNaN(w.t[slot]!) ? '' : hexOf(w.b, off, n);
-      const f = hexOf(w.f, off, n);
-      const others = w.others[slot];
-      const ob = hexOf(w.ob, off, n);
-      const older = w.older[slot];
-      if (b === '' && f === '' && !others?.size && ob === '' && !older?.size) continue;
-      out += `${sep}"${this.jobOfSlot[slot]}":{`;
-      sep = ',';
-      let inner = '';
-      if (b !== '') {
-        out += `"t":${w.t[slot]},"b":"${b}"`;
-        inner = ',';
+      for (let k = 0; k < n; k++) {
+        let word = (w.b[off + k]! | w.f[off + k]! | w.ob[off + k]!) & ~w.ix[off + k]!;
+        while (word !== 0) {
+          const low = word & -word;
+          add(slot, k * WORD_BITS + 31 - Math.clz32(low));
+          word ^= low;
+        }
       }
-      if (ob !== '' || older?.size) {
-        const o = new Map(older);
-        if (ob !== '') forEachBit(w.ob, off, n, (i) => void o.set(i, w.ot[slot]!));
-        out += `${inner}"o":[${claimGroups(o)}]`;
-        inner = ',';
-      }
-      if (f !== '' || others?.size) {
-        const groups: string[] = [];
-        if (f !== '') groups.push(flightGroup(mainFlight(w, slot), f));
-        if (others?.size) groups.push(flightGroups(others));
-        out += `${inner}"f":[${groups.join(',')}]`;
-      }
-      out += '}';
+      for (const item of w.older[slot]?.keys() ?? []) if (!hasBit(w.ix, off, n, item)) add(slot, item);
+      for (const item of w.others[slot]?.keys() ?? []) if (!hasBit(w.ix, off, n, item)) add(slot, item);
     }
-    return Buffer.from(`${out}}}`, 'utf8');
+    let live = 0;
+    for (let p = 0; p < pos.slots.length; p++) if (this.holds(pos.slots[p]!, pos.items[p]!)) live++;
+    const dead = pos.slots.length - live;
+    if (dead >= COMPACT_DEAD_MIN && dead > live) {
+      const kept: Positions = { slots: [], items: [] };
+      for (let p = 0; p < pos.slots.length; p++) {
+        const slot = pos.slots[p]!;
+        const item = pos.items[p]!;
+        if (this.holds(slot, item)) {
+          kept.slots.push(slot);
+          kept.items.push(item);
+        } else {
+          clearBit(w.ix, this.offset[slot]!, item);
+          this.touch(slot);
+        }
+      }
+      pos = kept;
+      this.workingPositions[part] = kept;
+      this.positionsChanged.add(part);
+    }
+    if (!this.indexUnknown[part] && !this.positionsChanged.has(part)) return undefined;
+    this.indexWritten.add(part);
+    return this.encodeIndex(part);
+  }
+
+  /** A part's index as the write in progress leaves it, as stored (`model/positional-ledger.ts`). */
+  encodeIndex(part: number): Buffer {
+    const pos = this.workingPositions[part]!;
+    return encodeLedgerIndex({ jobs: pos.slots.map((slot) => this.jobOfSlot[slot]!), items: pos.items });
+  }
+
+  /**
+   * A part as the write in progress leaves it, in the positional form against its index
+   * (`prepareIndex` first) at version `indexVersion`: `{ v: 2, iv, c: [[instant, positions]...],
+   * f: [[fire, attempt, positions, token?]...] }` (`model/positional-ledger.ts`).
+   */
+  encode(part: number, indexVersion: number): Buffer {
+    const w = this.working;
+    const pos = this.workingPositions[part]!;
+    const bytes = (pos.slots.length + 7) >> 3;
+    const claims = new Map<number, Uint8Array>();
+    const flights: Array<{ flight: LedgerFlight; bits: Uint8Array }> = [];
+    let lastClaim = Number.NaN;
+    let lastClaimBits: Uint8Array | undefined;
+    for (let p = 0; p < pos.slots.length; p++) {
+      const slot = pos.slots[p]!;
+      const item = pos.items[p]!;
+      const off = this.offset[slot]!;
+      const n = this.words[slot]!;
+      const claim = this.claimIn(w, slot, item, off, n);
+      if (claim !== undefined) {
+        if (claim !== lastClaim) {
+          lastClaim = claim;
+          lastClaimBits = claims.get(claim);
+          if (!lastClaimBits) claims.set(claim, (lastClaimBits = new Uint8Array(bytes)));
+        }
+        lastClaimBits![p >> 3]! |= 1 << (p & 7);
+      }
+      const flight = hasBit(w.f, off, n, item) ? undefined : w.others[slot]?.get(item);
+      if (hasBit(w.f, off, n, item) || flight) {
+        const fireMs = flight ? flight.fireMs : w.fire[slot]!;
+        const attempt = flight ? flight.attempt : w.attempt[slot]!;
+        const token = flight ? flight.token : w.token[slot] === 0n ? undefined : w.token[slot]!;
+        let group = flights.find((g) => g.flight.fireMs === fireMs && g.flight.attempt === attempt && g.flight.token === token);
+        if (!group) flights.push((group = { flight: token === undefined ? { fireMs, attempt } : { fireMs, attempt, token }, bits: new Uint8Array(bytes) }));
+        group.bits[p >> 3]! |= 1 << (p & 7);
+      }
+    }
+    let out = `{"v":2,"iv":${indexVersion}`;
+    if (claims.size > 0) out += `,"c":[${[...claims].sort((a, b) => a[0] - b[0]).map(([t, bits]) => `[${t},"${hexOfBytes(bits)}"]`).join(',')}]`;
+    if (flights.length > 0) {
+      out += `,"f":[${flights
+        .map(({ flight, bits }) => (flight.token === undefined ? `[${flight.fireMs},${flight.attempt},"${hexOfBytes(bits)}"]` : `[${flight.fireMs},${flight.attempt},"${hexOfBytes(bits)}","${flight.token}"]`))
+        .join(',')}]`;
+    }
+    return Buffer.from(`${out}}`, 'utf8');
+  }
+
+  /** The claim a copy has of a slot's item. */
+  private claimIn(s: SlotState, slot: number, item: number, off: number, n: number): number | undefined {
+    if (!Number.isNaN(s.t[slot]!) && hasBit(s.b, off, n, item)) return s.t[slot]!;
+    if (hasBit(s.ob, off, n, item)) return s.ot[slot]!;
+    return s.older[slot]?.get(item);
+  }
+
+  /** The slots the write in progress touched, by part (grouped once per write). */
+  private dirtyOfPart(): Map<number, number[]> {
+    if (this.dirtyByPart) return this.dirtyByPart;
+    const byPart = new Map<number, number[]>();
+    for (const slot of this.dirty) {
+      const part = this.partOfSlot[slot]!;
+      const slots = byPart.get(part);
+      if (slots) slots.push(slot);
+      else byPart.set(part, [slot]);
+    }
+    return (this.dirtyByPart = byPart);
+  }
+
+  /** Whether the write in progress leaves the item claimed or in flight. */
+  private holds(slot: number, item: number): boolean {
+    const w = this.working;
+    const off = this.offset[slot]!;
+    const n = this.words[slot]!;
+    return this.claimIn(w, slot, item, off, n) !== undefined || hasBit(w.f, off, n, item) || w.others[slot]?.has(item) === true;
   }
 
   /**
@@ -300,11 +432,14 @@ export class LedgerTable {
         if (others) for (const [item, flight] of others) if (flight.token === undefined) others.set(item, { ...flight, token: zxid });
       }
     }
+    for (const part of this.positionsChanged) this.committedPositions[part] = this.workingPositions[part]!;
+    for (const part of this.indexWritten) this.indexUnknown[part] = false;
     this.settle(this.working, this.committed);
   }
 
   /** The write in progress was not applied (or not known to be): its slots are as committed again. */
   rollbackWrite(): void {
+    for (const part of this.positionsChanged) this.workingPositions[part] = this.committedPositions[part]!;
     this.settle(this.committed, this.working);
   }
 
@@ -320,10 +455,14 @@ export class LedgerTable {
         s.b.fill(0, this.offset[slot]!, this.offset[slot]! + this.words[slot]!);
         s.f.fill(0, this.offset[slot]!, this.offset[slot]! + this.words[slot]!);
         s.ob.fill(0, this.offset[slot]!, this.offset[slot]! + this.words[slot]!);
+        s.ix.fill(0, this.offset[slot]!, this.offset[slot]! + this.words[slot]!);
         s.others[slot] = undefined;
         s.older[slot] = undefined;
       }
     }
+    // The index in ZooKeeper is not ours to extend: the part's next write writes it anew.
+    this.committedPositions[part] = this.workingPositions[part] = { slots: [], items: [] };
+    this.indexUnknown[part] = true;
     for (const [job, e] of entries ?? []) {
       const slot = this.slotFor(job, Math.max(0, ...entryItems(e)));
       const off = this.offset[slot]!;
@@ -346,6 +485,11 @@ export class LedgerTable {
       }
     }
     this.commitWrite();
+  }
+
+  /** The part's index is written anew, whole, with its next write (the one in ZooKeeper is not known to be ours). */
+  rewriteIndex(part: number): void {
+    this.indexUnknown[part] = true;
   }
 
   /** The job's slot, with room for `item` (a slot that grew is moved to the end of the words). */
@@ -380,7 +524,7 @@ export class LedgerTable {
       this.committed.grow(0, this.wordsUsed > this.committed.b.length ? this.wordsUsed * 2 : 0);
       this.working.grow(0, this.committed.b.length);
       for (const s of [this.committed, this.working]) {
-        for (const words of [s.b, s.f, s.ob]) {
+        for (const words of [s.b, s.f, s.ob, s.ix]) {
           words.copyWithin(to, from, from + n);
           words.fill(0, from, from + n);
         }
@@ -395,6 +539,7 @@ export class LedgerTable {
     if (this.dirtyMark[slot]) return;
     this.dirtyMark[slot] = 1;
     this.dirty.push(slot);
+    this.dirtyByPart = undefined;
   }
 
   /** The working copy's map of the slot's claims older than its older group (its own, as `ownOthers`). */
@@ -422,6 +567,7 @@ export class LedgerTable {
       to.b.set(from.b.subarray(off, off + n), off);
       to.f.set(from.f.subarray(off, off + n), off);
       to.ob.set(from.ob.subarray(off, off + n), off);
+      to.ix.set(from.ix.subarray(off, off + n), off);
       const others = from.others[slot];
       if (others?.size) to.others[slot] = new Map(others);
       else from.others[slot] = to.others[slot] = undefined;
@@ -431,6 +577,9 @@ export class LedgerTable {
       this.dirtyMark[slot] = 0;
     }
     this.dirty = [];
+    this.positionsChanged.clear();
+    this.indexWritten.clear();
+    this.dirtyByPart = undefined;
   }
 }
 
@@ -474,16 +623,11 @@ function mainFlight(s: SlotState, slot: number): LedgerFlight {
   return token === 0n ? { fireMs: s.fire[slot]!, attempt: s.attempt[slot]! } : { fireMs: s.fire[slot]!, attempt: s.attempt[slot]!, token };
 }
 
-/** A bitmap's words as hex, item i as bit `i % 8` of byte `i / 8`, up to its last non-zero byte ('' when empty). */
-function hexOf(words: Uint32Array, off: number, n: number): string {
-  let last = n - 1;
-  while (last >= 0 && words[off + last] === 0) last--;
-  if (last < 0) return '';
+/** Bytes as hex up to the last non-zero one ('' when all are zero). */
+function hexOfBytes(bytes: Uint8Array): string {
+  let last = bytes.length - 1;
+  while (last >= 0 && bytes[last] === 0) last--;
   let hex = '';
-  for (let k = 0; k < last; k++) {
-    const word = words[off + k]!;
-    hex += HEX_BYTES[word & 255]! + HEX_BYTES[(word >>> 8) & 255]! + HEX_BYTES[(word >>> 16) & 255]! + HEX_BYTES[word >>> 24]!;
-  }
-  for (let word = words[off + last]!; word !== 0; word >>>= 8) hex += HEX_BYTES[word & 255]!;
+  for (let k = 0; k <= last; k++) hex += HEX_BYTES[bytes[k]!]!;
   return hex;
 }

@@ -4,7 +4,8 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import type { MultiCommitter } from '../zk/batched-multi.js';
 import { isConnectionTrouble, NodeExistsError, RequestTooLargeError } from '../zk/zk-errors.js';
 import { ZkTransactionError, type ZkOpResult, type ZkTransaction } from '../zk/zk-transaction.js';
-import { LEDGER_PARTS, readLedgerPart, tokenOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
+import { LEDGER_PARTS, tokenOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
+import { readLedgerPartNode } from '../membership/read-ledger-node.js';
 import { LedgerTable } from './ledger-table.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 
@@ -70,6 +71,9 @@ export class LedgerWriter implements MultiCommitter {
   private readonly versions: number[];
   /** Bytes of each part's data as last written. */
   private readonly bytes: number[];
+  /** Each part's index node's data version (-1 while it does not exist) and bytes as last written. */
+  private readonly indexVersions: number[];
+  private readonly indexBytes: number[];
   private readonly deltas = new WeakMap<ZkTransaction, LedgerDelta[]>();
   /** Per multi: the parts reserved for, and per job the highest bitmap byte reserved for. */
   private readonly reserved = new WeakMap<ZkTransaction, { parts: Set<number>; jobs: Map<string, number> }>();
@@ -93,6 +97,8 @@ export class LedgerWriter implements MultiCommitter {
     this.table = new LedgerTable(this.partCount);
     this.versions = new Array<number>(this.partCount).fill(-1);
     this.bytes = new Array<number>(this.partCount).fill(0);
+    this.indexVersions = new Array<number>(this.partCount).fill(-1);
+    this.indexBytes = new Array<number>(this.partCount).fill(0);
   }
 
   transaction(): ZkTransaction {
@@ -119,7 +125,8 @@ export class LedgerWriter implements MultiCommitter {
     let bytes = 0;
     if (!seen.parts.has(part)) {
       seen.parts.add(part);
-      bytes += this.bytes[part]! + PART_OP_BYTES;
+      // The part, and its index (written again when the part gains items).
+      bytes += this.bytes[part]! + this.indexBytes[part]! + 2 * PART_OP_BYTES;
     }
     if (reachedByte === undefined) bytes += ENTRY_GROWTH_BYTES + job.length + BITMAP_GROWTH_PER_BYTE * (byte + 1);
     else if (byte > reachedByte) bytes += BITMAP_GROWTH_PER_BYTE * (byte - reachedByte);
@@ -203,10 +210,10 @@ export class LedgerWriter implements MultiCommitter {
 
   private async readPart(k: number): Promise<{ part: LedgerPart; mzxid: bigint } | undefined> {
     const path = this.paths.ledgerPart(this.member.name, k);
-    const found = await this.zk.getDataIfExists(path);
-    const read = readLedgerPart(found?.data, path);
-    if (read.ok) return { part: read.value, mzxid: found?.stat.mzxid ?? 0n };
-    this.log.error({ err: read.error, path }, 'malformed ledger of our own in ZooKeeper: its runs are not held');
+    const found = await readLedgerPartNode(this.zk, path);
+    if (!found) return { part: new Map(), mzxid: 0n };
+    if (found.part.ok) return { part: found.part.value, mzxid: found.stat.mzxid };
+    this.log.error({ err: found.part.error, path }, 'malformed ledger of our own in ZooKeeper: its runs are not held');
     return undefined;
   }
 
@@ -244,7 +251,7 @@ export class LedgerWriter implements MultiCommitter {
     tx.unreserve();
     try {
       if (this.stale) await this.reload();
-      if (!this.made || this.versions.some((v) => v < 0)) await this.makeLedger();
+      if (!this.made || this.versions.some((v) => v < 0) || this.indexVersions.some((v) => v < 0)) await this.makeLedger();
     } catch (err) {
       // Nothing of the multi was sent: said as a multi whose outcome is unknown, which the callers
       // already handle (they look at what is there once the session is usable again).
@@ -266,14 +273,22 @@ export class LedgerWriter implements MultiCommitter {
       return [];
     }
     const first = tx.size;
-    const written: Array<{ part: number; bytes: number; op: number }> = [];
+    const written: Array<{ part: number; bytes: number; op: number; index?: { bytes: number; op: number } }> = [];
     for (const part of parts) {
-      const data = this.table.encode(part);
-      const path = this.paths.ledgerPart(this.member.name, part);
-      const version = this.versions[part]!;
-      written.push({ part, bytes: data.length, op: tx.size });
-      if (version < 0) tx.create(path, data);
-      else tx.setData(path, data, version);
+      // The index first when it changes (the part names the version it makes), then the part.
+      const index = this.table.prepareIndex(part);
+      let indexVersion = this.indexVersions[part]!;
+      const w: (typeof written)[number] = { part, bytes: 0, op: -1 };
+      if (index) {
+        w.index = { bytes: index.length, op: tx.size };
+        tx.setData(this.paths.ledgerIndex(this.member.name, part), index, indexVersion);
+        indexVersion++;
+      }
+      const data = this.table.encode(part, indexVersion);
+      w.bytes = data.length;
+      w.op = tx.size;
+      written.push(w);
+      tx.setData(this.paths.ledgerPart(this.member.name, part), data, this.versions[part]!);
     }
     try {
       const results = await this.zk.commit(tx);
@@ -284,6 +299,10 @@ export class LedgerWriter implements MultiCommitter {
         this.versions[w.part] = stat ? stat.version : 0;
         if (stat) this.zxids[w.part] = stat.mzxid;
         this.bytes[w.part] = w.bytes;
+        if (w.index) {
+          this.indexVersions[w.part] = results[w.index.op]?.stat?.version ?? this.indexVersions[w.part]! + 1;
+          this.indexBytes[w.part] = w.index.bytes;
+        }
       }
       return results;
     } catch (err) {
@@ -299,18 +318,20 @@ export class LedgerWriter implements MultiCommitter {
   }
 
   /**
-   * Makes our ledger node and every part of it not made yet (empty), so that every write of a part
-   * is a `setData`, whose answer carries the multi's zxid (a `create`'s does not): the token of
-   * the runs the multi begins.
+   * Makes our ledger node and every part of it not made yet (empty), and every part's index, so
+   * that every write of a part is a `setData`, whose answer carries the multi's zxid (a `create`'s
+   * does not): the token of the runs the multi begins.
    */
   private async makeLedger(): Promise<void> {
     for (let tries = 0; ; tries++) {
       const missing = this.versions.flatMap((v, part) => (v < 0 ? [part] : []));
-      if (this.made && missing.length === 0) return;
+      const noIndex = this.indexVersions.flatMap((v, part) => (v < 0 ? [part] : []));
+      if (this.made && missing.length === 0 && noIndex.length === 0) return;
       if (!this.made) await this.zk.mkdirp(this.paths.ledgers);
       const tx = this.zk.transaction();
       if (!this.made) tx.create(this.paths.ledger(this.member.name));
       for (const part of missing) tx.create(this.paths.ledgerPart(this.member.name, part));
+      for (const part of noIndex) tx.create(this.paths.ledgerIndex(this.member.name, part));
       try {
         await this.zk.commit(tx);
       } catch (err) {
@@ -324,6 +345,10 @@ export class LedgerWriter implements MultiCommitter {
         this.versions[part] = 0;
         this.bytes[part] = 0;
       }
+      for (const part of noIndex) {
+        this.indexVersions[part] = 0;
+        this.indexBytes[part] = 0;
+      }
       return;
     }
   }
@@ -335,19 +360,23 @@ export class LedgerWriter implements MultiCommitter {
     await Promise.all(
       this.versions.map(async (_, part) => {
         const path = this.paths.ledgerPart(this.member.name, part);
-        const node = found ? await this.zk.getDataIfExists(path) : null;
+        const node = found ? await readLedgerPartNode(this.zk, path) : null;
+        // Its index is written anew with the part's next write (`LedgerTable.load`): only its version matters.
+        const index = node ? await this.zk.getDataIfExists(this.paths.ledgerIndex(this.member.name, part)) : null;
+        this.indexVersions[part] = index ? index.stat.version : -1;
+        this.indexBytes[part] = index ? index.data.length : 0;
         if (!node) {
           this.table.load(part, undefined);
           this.versions[part] = -1;
           this.bytes[part] = 0;
           return;
         }
-        const read = readLedgerPart(node.data, path);
-        if (!read.ok) {
+        if (!node.part.ok) {
           // Only this member writes it: whatever is there is overwritten with what we know.
-          this.log.error({ err: read.error, path }, 'malformed ledger of our own in ZooKeeper; writing it anew');
+          this.log.error({ err: node.part.error, path }, 'malformed ledger of our own in ZooKeeper; writing it anew');
+          this.table.rewriteIndex(part);
         }
-        if (read.ok) this.table.load(part, read.value, node.stat.mzxid);
+        if (node.part.ok) this.table.load(part, node.part.value, node.stat.mzxid);
         this.versions[part] = node.stat.version;
         this.zxids[part] = node.stat.mzxid;
         this.bytes[part] = node.data.length;

@@ -6,7 +6,8 @@ import { childrenIfExists } from '../zk/children-if-exists.js';
 import { listLedgers } from '../membership/list-ledgers.js';
 import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
 import { systemClock, type Timers, type TimerHandle } from '../clock/clock.js';
-import { entryItems, readLedgerPart } from '../model/member-ledger.js';
+import { entryItems } from '../model/member-ledger.js';
+import { readLedgerPartNode } from '../membership/read-ledger-node.js';
 import { readProgress } from '../model/progress-record.js';
 import { supersedes } from '../model/ledger-view.js';
 
@@ -68,7 +69,12 @@ export class LedgerSweeper {
         continue;
       }
       const tx = this.zk.transaction();
-      for (const part of parts) tx.remove(childPath(this.paths.ledger(member), part));
+      for (const part of parts) {
+        // Its index first (a part in the positional form has one below it).
+        const path = childPath(this.paths.ledger(member), part);
+        for (const child of await childrenIfExists(this.zk, path)) tx.remove(childPath(path, child));
+        tx.remove(path);
+      }
       tx.remove(this.paths.ledger(member));
       await this.zk.commit(tx);
       this.log.info({ member, parts: parts.length }, 'removed the ledger of a member gone');
@@ -85,9 +91,9 @@ export class LedgerSweeper {
   private async stillCurrent(member: string, parts: readonly string[]): Promise<boolean> {
     for (const part of parts) {
       const path = childPath(this.paths.ledger(member), part);
-      const node = await this.zk.getDataIfExists(path);
+      const node = await readLedgerPartNode(this.zk, path);
       if (!node) continue;
-      const read = readLedgerPart(node.data, path);
+      const read = node.part;
       if (!read.ok) {
         // Nobody can read it, so nobody can take anything from it: it goes.
         this.log.error({ err: read.error, path }, 'malformed ledger of a member gone: removing it');

@@ -1,6 +1,7 @@
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
-import { LEDGER_PARTS, ledgerPartOf, readLedgerPart } from '../model/member-ledger.js';
+import { LEDGER_PARTS, ledgerPartOf } from '../model/member-ledger.js';
+import { readLedgerPartNode } from './read-ledger-node.js';
 import type { LedgerPartRead } from '../model/ledger-view.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import type { LedgerListing } from './list-ledgers.js';
@@ -23,8 +24,8 @@ export async function readJobLedgers(zk: Pick<ZkSession, 'getDataIfExists'>, pat
   const read = await Promise.all(
     listing.ledgers.map(async (member) => {
       const path = paths.ledgerPart(member, k);
-      const found = await zk.getDataIfExists(path);
-      return { member, mzxid: found?.stat.mzxid ?? 0n, part: readLedgerPart(found?.data, path) };
+      const found = await readLedgerPartNode(zk, path);
+      return { member, mzxid: found?.stat.mzxid ?? 0n, part: found ? found.part : { ok: true as const, value: new Map() } };
     }),
   );
   for (const { member, mzxid, part } of read) {

@@ -1,6 +1,7 @@
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
-import { ledgerPartOf, readLedgerPart, type LedgerPart } from '../model/member-ledger.js';
+import { ledgerPartOf, type LedgerPart } from '../model/member-ledger.js';
+import { readLedgerPartNode } from '../membership/read-ledger-node.js';
 import { keyOf } from './job-state.js';
 
 /** Who runs an item a takeover found running elsewhere: a live member whose ledger has it in flight. */
@@ -85,13 +86,12 @@ export class RunWaits {
   /** Reads the part with a watch that reads it again at its next change, while anyone waits on it. */
   private readPart(w: PartWatch): void {
     const current = (): boolean => this.parts.get(w.path) === w;
-    void this.zk
-      .getDataIfExists(w.path, () => {
-        if (current()) this.readPart(w);
-      })
+    void readLedgerPartNode(this.zk, w.path, () => {
+      if (current()) this.readPart(w);
+    })
       .then((found) => {
         if (!current()) return;
-        const part = found ? readLedgerPart(found.data, w.path) : undefined;
+        const part = found?.part;
         w.last = part?.ok ? part.value : null;
         this.settle(w);
       })

@@ -8,7 +8,7 @@ import { SimWorker } from './sim-worker.js';
 import { generateScenario, type FleetAction, type FleetScenario, type ScenarioOptions } from './fleet-scenario.js';
 import { emptyFleetLog, SAMPLE_MS, type FleetLog, type RunRecord } from './fleet-events.js';
 import { checkFleetFully, type FinalItem, type PendingFire, type Violation } from './fleet-checker.js';
-import { LedgerObserver } from './ledger-observer.js';
+import { LedgerObserver, peekLedgerPart } from './ledger-observer.js';
 import { itemNodeOf } from './item-node.js';
 import { ZkPaths } from '../zk/zk-paths.js';
 import { FleetOperator } from '../api/fleet-operator.js';
@@ -17,7 +17,7 @@ import { decodeControl } from '../model/job-control.js';
 import { decodeAssignment } from '../model/assignment-record.js';
 import { itemLedgerView, type LedgerPartRead } from '../model/ledger-view.js';
 import { decodeHistory, decodeProgress } from '../model/progress-record.js';
-import { LEDGER_PARTS, ledgerPartOf, readLedgerPart } from '../model/member-ledger.js';
+import { LEDGER_PARTS, ledgerPartOf } from '../model/member-ledger.js';
 import type { JobContext } from '../executor/job-context.js';
 import type { FireRequest } from '../executor/executor.js';
 
@@ -94,7 +94,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
     const member = (server.peek(paths.workers)?.children ?? []).find((m) => server.peek(paths.member(m))?.stat.ephemeralOwner === session);
     if (member === undefined) return false;
     const path = paths.ledgerPart(member, ledgerPartOf(job, LEDGER_PARTS));
-    const part = readLedgerPart(server.peek(path)?.data, path);
+    const part = peekLedgerPart(server, path);
     return part.ok && part.value.get(job)?.f.get(item)?.fireMs === fireMs;
   };
   const ledgers = new LedgerObserver(server, paths, {
@@ -413,7 +413,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
     for (const name of server.peek(paths.ledger(member))?.children ?? []) {
       const path = `${paths.ledger(member)}/${name}`;
       const node = server.peek(path);
-      const read = readLedgerPart(node?.data, path);
+      const read = peekLedgerPart(server, path);
       if (node && read.ok) parts.push({ member, live: members.has(member), mzxid: node.stat.mzxid, entries: read.value });
     }
   }

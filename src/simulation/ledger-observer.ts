@@ -1,6 +1,9 @@
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { decodeProgress } from '../model/progress-record.js';
-import { entryItems, readLedgerPart, tokenOf, type LedgerPart } from '../model/member-ledger.js';
+import { entryItems, tokenOf, type LedgerPart } from '../model/member-ledger.js';
+import type { Decoded } from '../model/decoded.js';
+import { ledgerPartOfNodes } from '../membership/read-ledger-node.js';
+import { childPath, LEDGER_INDEX_NODE } from '../zk/zk-paths.js';
 import { supersedes } from '../model/ledger-view.js';
 import { sequenceOf } from '../zk/zk-paths.js';
 import type { SimChange } from './sim-zookeeper.js';
@@ -9,7 +12,7 @@ import { itemNodeOf } from './item-node.js';
 
 /** What the observer reads of the simulated server. */
 export interface PeekableServer {
-  peek(path: string): { data: Buffer; stat: { ephemeralOwner: bigint; mzxid: bigint } } | undefined;
+  peek(path: string): { data: Buffer; stat: { ephemeralOwner: bigint; mzxid: bigint; version: number } } | undefined;
 }
 
 type Flight = { fireMs: number; attempt: number; token: bigint };
@@ -62,8 +65,9 @@ export class LedgerObserver {
       }
       if (c.op === 'delete' && c.path.startsWith(memberPrefix)) gone.push(c.path.slice(memberPrefix.length));
       if (!c.path.startsWith(ledgerPrefix)) continue;
-      const [member, part] = c.path.slice(ledgerPrefix.length).split('/');
-      if (member === undefined || part === undefined) continue;
+      const [member, part, below] = c.path.slice(ledgerPrefix.length).split('/');
+      // (A part's index changes in the multi that writes the part, which is read with it.)
+      if (member === undefined || part === undefined || below !== undefined) continue;
       const parts = this.mapOf(this.ledgers, member);
       if (c.op === 'delete') {
         // A gone member's ledger removed (by the leader's sweep): every entry must be superseded.
@@ -74,7 +78,7 @@ export class LedgerObserver {
         continue;
       }
       this.partZxid.set(c.path, zxid);
-      const read = readLedgerPart(this.server.peek(c.path)?.data, c.path);
+      const read = peekLedgerPart(this.server, c.path);
       if (!read.ok) {
         out.push({ kind: 'ledger-mismatch', atMs, path: c.path, zxid, detail: `unreadable: ${read.error.message}` });
         continue;
@@ -168,4 +172,10 @@ export class LedgerObserver {
     if (!m) maps.set(member, (m = new Map()));
     return m;
   }
+}
+
+/** A ledger part on the simulated server as it is now, read with its index. */
+export function peekLedgerPart(server: PeekableServer, path: string): Decoded<LedgerPart> {
+  const index = server.peek(childPath(path, LEDGER_INDEX_NODE));
+  return ledgerPartOfNodes(server.peek(path)?.data, path, index && { data: index.data, version: index.stat.version });
 }

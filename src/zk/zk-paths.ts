@@ -129,6 +129,11 @@ export class ZkPaths {
     return `${this.ledger(member)}/${part}`;
   }
 
+  /** The index of a ledger part in the positional form (`model/positional-ledger.ts`): a child of the part. */
+  ledgerIndex(member: string, part: number): string {
+    return childPath(this.ledgerPart(member, part), LEDGER_INDEX_NODE);
+  }
+
   /** Written to read ZooKeeper's clock (its mtime) for clock-skew checks. */
   get clock(): string {
     return `${this.root}/clock`;
@@ -145,6 +150,9 @@ export class ZkPaths {
     return joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined;
   }
 }
+
+/** Name of a ledger part's index node (a child of the part: `ledgerIndex`). */
+export const LEDGER_INDEX_NODE = 'index';
 
 /** The path of the child `name` of `parent` (of the root `/` too). */
 export function childPath(parent: string, name: string): string {

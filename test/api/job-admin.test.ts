@@ -1,4 +1,5 @@
-import { LEDGER_PARTS, ledgerPartOf, readLedgerPart } from '../../src/model/member-ledger.js';
+import { LEDGER_PARTS, ledgerPartOf } from '../../src/model/member-ledger.js';
+import { readLedgerPartNode } from '../../src/membership/read-ledger-node.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobAdmin, diffDefinitions } from '../../src/api/job-admin.js';
 import { FleetReader } from '../../src/api/fleet-reader.js';
@@ -130,7 +131,7 @@ describe('JobAdmin', () => {
     const [member] = await zk.getChildren(fleet.paths.ledgers);
     const part = fleet.paths.ledgerPart(member!, ledgerPartOf('long', LEDGER_PARTS));
     const ledgerJobs = async () => {
-      const read = readLedgerPart((await zk.getDataIfExists(part))?.data, part);
+      const read = (await readLedgerPartNode(zk, part))?.part ?? { ok: true as const, value: new Map() };
       return read.ok ? [...read.value.keys()] : read.error.message;
     };
     expect(await ledgerJobs()).toEqual(['long']); // its runs in flight in r1's ledger

@@ -3,16 +3,19 @@ import { LedgerStore } from '../../src/console/ledger-store.js';
 import { encodeLedgerPart, type LedgerPart } from '../../src/model/member-ledger.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
 import type { NodeSnapshot } from '../../src/zk/node-cache.js';
+import { ledgerPartOfNodes, type LedgerNodeRead } from '../../src/membership/read-ledger-node.js';
 
 const A = 'm-aaaa-0000000001';
 const B = 'm-bbbb-0000000002';
 const paths = new ZkPaths('ns');
 
 /** A part node as read: job `j` with `items` in flight at fire 1000, last written at `mzxid`. */
-const node = (mzxid: bigint, items: number[]): NodeSnapshot => {
+const node = (mzxid: bigint, items: number[]): LedgerNodeRead => {
   const part: LedgerPart = new Map([['j', { b: new Set<number>(), f: new Map(items.map((i) => [i, { fireMs: 1000, attempt: 1 }])) }]]);
-  return { data: encodeLedgerPart(part), stat: { mzxid } as NodeSnapshot['stat'] };
+  return read(encodeLedgerPart(part), mzxid);
 };
+/** A part node read (without an index: the first form). */
+const read = (data: Buffer, mzxid: bigint): LedgerNodeRead => ({ data, stat: { mzxid } as NodeSnapshot['stat'], part: ledgerPartOfNodes(data, 'x', undefined) });
 
 describe('LedgerStore', () => {
   it('keeps the newest read of each part (an older one, read late, is not taken); decodes each version once', () => {
@@ -33,7 +36,8 @@ describe('LedgerStore', () => {
     const store = new LedgerStore(paths);
     const k = store.partOf('j');
     store.put(A, k, node(5n, [0]));
-    store.put(B, k, { data: Buffer.from('not json'), stat: { mzxid: 6n } as NodeSnapshot['stat'] });
+    const bad = Buffer.from('not json');
+    store.put(B, k, { data: bad, stat: { mzxid: 6n } as NodeSnapshot['stat'], part: ledgerPartOfNodes(bad, paths.ledgerPart(B, k), undefined) });
     const read = store.jobLedgers('j', [A, B, 'm-cccc-0000000003'], new Set([A]));
     expect(read.parts.map((p) => p.member)).toEqual([A]);
     expect(read.unreadable).toEqual([{ error: expect.objectContaining({ path: paths.ledgerPart(B, k) }), mzxid: 6n }]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LedgerTable } from '../../src/executor/ledger-table.js';
-import { encodeLedgerPart, ledgerPartOf, readLedgerPart, type LedgerEntry, type LedgerPart } from '../../src/model/member-ledger.js';
+import { bitmapOf, claimOf, encodeLedgerPart, ledgerPartOf, readLedgerPart, type LedgerEntry, type LedgerPart } from '../../src/model/member-ledger.js';
+import { readLedgerIndex, readLedgerNode } from '../../src/model/positional-ledger.js';
 
 const PARTS = 4;
 
@@ -85,9 +86,42 @@ function decode(data: Buffer): LedgerPart {
   return read.value;
 }
 
+/** A part as the table's write in progress leaves it, as stored (its index at version 0). */
+function encodePart(table: LedgerTable, part: number): Buffer {
+  table.prepareIndex(part);
+  return table.encode(part, 0);
+}
+
+/** A part the table wrote, read with the table's index of it. */
+function decodeWritten(table: LedgerTable, part: number, data: Buffer): LedgerPart {
+  const read = readLedgerNode(data, '/ledger', { version: 0, index: readLedgerIndex(table.encodeIndex(part), '/index') });
+  if (!read.ok) throw read.error;
+  return read.value;
+}
+
+/**
+ * What a part says: per job, each item's claim and run in flight. (How claims split into `t`, `b`
+ * and `o` is the form's: the positional form reads the latest claim as `t`.)
+ */
+function claimsAndFlights(part: LedgerPart): Map<string, { claims: Map<number, number>; f: LedgerEntry['f'] }> {
+  const out = new Map<string, { claims: Map<number, number>; f: LedgerEntry['f'] }>();
+  for (const [job, e] of part) {
+    const claims = new Map<number, number>();
+    for (const item of [...e.b, ...(e.o?.keys() ?? [])].sort((a, b) => a - b)) claims.set(item, claimOf(e, item)!);
+    out.set(job, { claims, f: new Map([...e.f].sort((a, b) => a[0] - b[0])) });
+  }
+  return out;
+}
+
+/** Commits the write in progress as the writer does: each changed part's index and part encoded first. */
+function commit(table: LedgerTable, zxid?: bigint): void {
+  for (const p of table.dirtyParts()) encodePart(table, p);
+  table.commitWrite(zxid);
+}
+
 /** The part as the table committed it: written by an empty write over it. */
 function tablePart(table: LedgerTable, part: number): LedgerPart {
-  return decode(table.encode(part));
+  return decodeWritten(table, part, encodePart(table, part));
 }
 
 type Op =
@@ -129,13 +163,15 @@ describe('LedgerTable', () => {
           }
           if (applied) {
             zxid += 1n;
-            table.commitWrite(zxid);
+            commit(table, zxid);
             ref.commit(zxid);
           } else {
+            // As the writer does: encoded, then not applied.
+            for (const p of table.dirtyParts()) encodePart(table, p);
             table.rollbackWrite();
             ref.rollback();
           }
-          for (let p = 0; p < PARTS; p++) expect(tablePart(table, p)).toEqual(ref.part(p));
+          for (let p = 0; p < PARTS; p++) expect(claimsAndFlights(tablePart(table, p))).toEqual(claimsAndFlights(ref.part(p)));
           for (const job of JOBS) {
             const e = ref.committed.get(job);
             expect(table.flights(job)).toEqual(e?.f ?? new Map());
@@ -173,18 +209,30 @@ describe('LedgerTable', () => {
     table.begin('alpha', 9, 5000, 1, true);
     table.begin('alpha', 33, 4000, 2, false);
     expect(table.dirtyParts()).toEqual([ledgerPartOf('alpha', PARTS)]);
-    const data = table.encode(ledgerPartOf('alpha', PARTS));
-    expect(JSON.parse(data.toString())).toEqual({ v: 1, j: { alpha: { t: 5000, b: '0102', f: [[5000, 1, '0102'], [4000, 2, '0000000002']] } } });
+    const k = ledgerPartOf('alpha', PARTS);
+    const index = table.prepareIndex(k);
+    // Positions in the order the items were met: 0, 9 (claimed and in flight), 33 (in flight only).
+    expect(JSON.parse(index!.toString())).toEqual({ v: 2, j: [['alpha', '0102000002']] });
+    const data = table.encode(k, 3);
+    expect(JSON.parse(data.toString())).toEqual({ v: 2, iv: 3, c: [[5000, '03']], f: [[5000, 1, '03'], [4000, 2, '04']] });
     table.commitWrite();
     expect(table.dirtyParts()).toEqual([]);
+    expect(table.prepareIndex(k)).toBeUndefined(); // nothing new: the index stays
+    const read = readLedgerNode(data, '/ledger', { version: 3, index: readLedgerIndex(index, '/index') });
+    if (!read.ok) throw read.error;
+    expect(read.value).toEqual(new Map([['alpha', { t: 5000, b: new Set([0, 9]), f: new Map([[0, { fireMs: 5000, attempt: 1 }], [9, { fireMs: 5000, attempt: 1 }], [33, { fireMs: 4000, attempt: 2 }]]) }]]));
+    // Read against another version of the index: refused (a write came between the two reads).
+    expect(readLedgerNode(data, '/ledger', { version: 4, index: readLedgerIndex(index, '/index') }).ok).toBe(false);
     const again = new LedgerTable(PARTS);
-    again.load(ledgerPartOf('alpha', PARTS), decode(data));
-    expect(again.encode(ledgerPartOf('alpha', PARTS))).toEqual(data);
+    again.load(k, read.value);
+    // What was read back is written anew with an index of its own.
+    expect(again.prepareIndex(k)).toBeDefined();
+    expect(decodeWritten(again, k, again.encode(k, 0))).toEqual(read.value);
     expect(again.flights('alpha')).toEqual(table.flights('alpha'));
     // Loading a part again replaces what it held.
-    again.load(ledgerPartOf('alpha', PARTS), undefined);
+    again.load(k, undefined);
     expect(again.flights('alpha').size).toBe(0);
-    expect(JSON.parse(again.encode(ledgerPartOf('alpha', PARTS)).toString())).toEqual({ v: 1, j: {} });
+    expect(JSON.parse(encodePart(again, k).toString())).toEqual({ v: 2, iv: 0 });
   });
 
   it("stores each group's token (its begin's zxid) from the write after its begin; a part read back gives the last write's zxid to groups without one", () => {
@@ -192,7 +240,7 @@ describe('LedgerTable', () => {
     table.begin('alpha', 0, 5000, 1, true);
     table.commitWrite(7n);
     table.begin('alpha', 1, 5000, 1, true); // the same fire and attempt, begun by a later multi
-    expect(JSON.parse(table.encode(0).toString())).toEqual({ v: 1, j: { alpha: { t: 5000, b: '03', f: [[5000, 1, '01', '7'], [5000, 1, '02']] } } });
+    expect(JSON.parse(encodePart(table, 0).toString())).toEqual({ v: 2, iv: 0, c: [[5000, '03']], f: [[5000, 1, '01', '7'], [5000, 1, '02']] });
     table.commitWrite(9n);
     expect(table.flights('alpha')).toEqual(new Map([[0, { fireMs: 5000, attempt: 1, token: 7n }], [1, { fireMs: 5000, attempt: 1, token: 9n }]]));
     // Read back from ZooKeeper as the write at 9 left it (no token on its own runs).
@@ -202,19 +250,19 @@ describe('LedgerTable', () => {
     // A run ended, the other's group becomes the main one again, token kept.
     table.end('alpha', 0);
     table.commitWrite(11n);
-    expect(JSON.parse(table.encode(0).toString())).toEqual({ v: 1, j: { alpha: { t: 5000, b: '03', f: [[5000, 1, '02', '9']] } } });
+    expect(JSON.parse(encodePart(table, 0).toString())).toEqual({ v: 2, iv: 0, c: [[5000, '03']], f: [[5000, 1, '02', '9']] });
   });
 
   it('a job left with nothing claimed and nothing in flight forgets its instant (as its entry went)', () => {
     const table = new LedgerTable(1);
     table.begin('alpha', 0, 5000, 1, true);
-    table.commitWrite();
+    commit(table);
     table.end('alpha', 0);
     table.leave('alpha', 0);
-    table.commitWrite();
+    commit(table);
     table.begin('alpha', 0, 2000, 1, true); // an older instant (the item made anew): claimed
-    table.commitWrite();
-    expect(JSON.parse(table.encode(0).toString())).toEqual({ v: 1, j: { alpha: { t: 2000, b: '01', f: [[2000, 1, '01']] } } });
+    commit(table);
+    expect(tablePart(table, 0)).toEqual(new Map([['alpha', { t: 2000, b: new Set([0]), f: new Map([[0, { fireMs: 2000, attempt: 1 }]]) }]]));
   });
 
   it('a job whose items grow past its room keeps what it held', () => {
@@ -228,3 +276,70 @@ describe('LedgerTable', () => {
     expect(table.claimOf('job-4', 9_999)).toBeUndefined();
   });
 });
+
+describe('LedgerTable positions (the positional form)', () => {
+  it('appends a position for each item newly held; a steady write leaves the index alone', () => {
+    const table = new LedgerTable(1);
+    table.begin('alpha', 1, 5000, 1, true);
+    table.begin('beta', 0, 5000, 1, true);
+    expect(JSON.parse(table.prepareIndex(0)!.toString())).toEqual({ v: 2, j: [['alpha', '02'], ['beta', '01']] });
+    table.encode(0, 1);
+    table.commitWrite(3n);
+    // The next instant: the same items, no index write; its bits only.
+    table.end('alpha', 1);
+    table.end('beta', 0);
+    table.begin('alpha', 1, 6000, 1, true);
+    table.begin('beta', 0, 6000, 1, true);
+    expect(table.prepareIndex(0)).toBeUndefined();
+    expect(JSON.parse(table.encode(0, 1).toString())).toEqual({ v: 2, iv: 1, c: [[6000, '03']], f: [[6000, 1, '03']] });
+    table.commitWrite(4n);
+    // A new item of alpha: appended after beta's.
+    table.begin('alpha', 4, 6000, 1, true);
+    expect(JSON.parse(table.prepareIndex(0)!.toString())).toEqual({ v: 2, j: [['alpha', '02'], ['beta', '01'], ['alpha', '10']] });
+    // Not applied: the index is as it was.
+    table.encode(0, 2);
+    table.rollbackWrite();
+    expect(JSON.parse(table.encodeIndex(0).toString())).toEqual({ v: 2, j: [['alpha', '02'], ['beta', '01']] });
+  });
+
+  it('writes the index anew without dead positions once they outnumber the live ones', () => {
+    const table = new LedgerTable(1);
+    for (let item = 0; item < 100; item++) table.begin('wide', item, 5000, 1, true);
+    table.prepareIndex(0);
+    table.encode(0, 1);
+    table.commitWrite(3n);
+    // 90 items leave (ended, their claims gone): the index keeps them while they are few...
+    for (let item = 0; item < 40; item++) {
+      table.end('wide', item);
+      table.leave('wide', item);
+    }
+    expect(table.prepareIndex(0)).toBeUndefined();
+    table.encode(0, 1);
+    table.commitWrite(4n);
+    for (let item = 40; item < 90; item++) {
+      table.end('wide', item);
+      table.leave('wide', item);
+    }
+    // ...and drops them once they are more than the ones left.
+    const index = table.prepareIndex(0);
+    expect(JSON.parse(index!.toString())).toEqual({ v: 2, j: [['wide', bitmapOf(range(90, 100))]] });
+    const data = table.encode(0, 2);
+    table.commitWrite(5n);
+    const read = readLedgerNode(data, '/ledger', { version: 2, index: readLedgerIndex(index, '/index') });
+    expect(read.ok && [...read.value.get('wide')!.f.keys()]).toEqual(range(90, 100));
+    // An item that left comes back: a new position.
+    table.begin('wide', 3, 6000, 1, true);
+    expect(JSON.parse(table.prepareIndex(0)!.toString())).toEqual({ v: 2, j: [['wide', bitmapOf(range(90, 100))], ['wide', '08']] });
+  });
+
+  it('a part read back writes its whole index anew with its next write', () => {
+    const table = new LedgerTable(1);
+    table.load(0, new Map([['alpha', { t: 5000, b: new Set([2]), f: new Map([[2, { fireMs: 5000, attempt: 1 }]]) }]]), 9n);
+    table.begin('beta', 0, 6000, 1, true);
+    expect(JSON.parse(table.prepareIndex(0)!.toString())).toEqual({ v: 2, j: [['alpha', '04'], ['beta', '01']] });
+  });
+});
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LedgerWriter } from '../../src/executor/ledger-writer.js';
-import { LEDGER_PARTS, ledgerPartOf, readLedgerPart, withTokens, type LedgerPart } from '../../src/model/member-ledger.js';
+import { LEDGER_PARTS, ledgerPartOf, withTokens, type LedgerPart } from '../../src/model/member-ledger.js';
+import { readLedgerPartNode } from '../../src/membership/read-ledger-node.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { ZkTransactionError } from '../../src/zk/zk-transaction.js';
@@ -18,8 +19,8 @@ async function stored(zk: ZkClient, paths: ZkPaths): Promise<LedgerPart> {
   const parts = await zk.getChildren(paths.ledger(MEMBER)).catch(() => [] as string[]);
   for (const part of parts) {
     const path = `${paths.ledger(MEMBER)}/${part}`;
-    const node = await zk.getData(path);
-    const read = readLedgerPart(node.data, path);
+    const node = (await readLedgerPartNode(zk, path))!;
+    const read = node.part;
     if (!read.ok) throw read.error;
     for (const [job, e] of withTokens(read.value, node.stat.mzxid)) all.set(job, e);
   }
@@ -85,6 +86,34 @@ describe('LedgerWriter', () => {
     expect((await stored(zk, paths)).get('a')).toEqual({ t: 6000, b: new Set([2]), o: new Map([[1, 5000]]), f: new Map([[2, { fireMs: 6000, attempt: 1, token: await partZxid(zk, paths, 'a') }]]) });
     expect(writer.claimOf('a', 1)).toBe(5000);
     expect(writer.claimOf('a', 0)).toBeUndefined();
+  });
+
+  it('writes its parts positionally: an instant of the same items writes bits, its index only when items are new', async () => {
+    const { zk, paths, writer } = await setUp('ledger-writer-positional');
+    const jobs = Array.from({ length: 200 }, (_, j) => `a-rather-long-job-name-${j}`);
+    const instant = async (fireMs: number, items: number[]) => {
+      const tx = writer.transaction().check(paths.member(MEMBER));
+      writer.change(tx, { ended: jobs.flatMap((job) => items.map((item) => ({ job, item }))), begun: jobs.flatMap((job) => items.map((item) => ({ job, item, fireMs, attempt: 1, scheduled: true }))) });
+      await writer.commit(tx);
+    };
+    const k = writer.partOf(jobs[0]!);
+    const part = async () => (await zk.getData(paths.ledgerPart(MEMBER, k))).data.toString();
+    const index = async () => zk.getData(paths.ledgerIndex(MEMBER, k));
+    await instant(5000, [0, 5]);
+    const first = await index();
+    expect(first.data.toString()).toContain(jobs[0]);
+    await instant(6000, [0, 5]);
+    expect((await index()).stat.version).toBe(first.stat.version); // the same items: the index stays
+    const steady = await part();
+    expect(steady).not.toContain('a-rather-long');
+    expect(steady).toMatch(new RegExp(`^\\{"v":2,"iv":${first.stat.version},"c":\\[\\[6000,"f*0?[137f]"\\]\\],"f":\\[\\[6000,1,"f*0?[137f]"\\]\\]\\}$`));
+    // Every part of the 200 jobs × 2 items: about two bits an item, not ~50 bytes a job.
+    let bytes = 0;
+    for (let p = 0; p < LEDGER_PARTS; p++) bytes += (await zk.getData(paths.ledgerPart(MEMBER, p))).data.length;
+    expect(bytes).toBeLessThan(LEDGER_PARTS * 60);
+    await instant(7000, [0, 5, 6]);
+    expect((await index()).stat.version).toBe(first.stat.version + 1); // item 6 of every job: new positions
+    expect((await stored(zk, paths)).get(jobs[0]!)).toEqual({ t: 7000, b: new Set([0, 5, 6]), f: new Map([0, 5, 6].map((i) => [i, { fireMs: 7000, attempt: 1, token: expect.any(BigInt) }])) });
   });
 
   it('has one multi in flight at a time: a begin and a release sent together both land', async () => {

@@ -11,7 +11,8 @@ import { flightIn } from '../support/ledger-holds.js';
 import { ConnectionLossError } from '../../src/zk/zk-errors.js';
 import { systemClock, type Clock } from '../../src/clock/clock.js';
 import { HISTORY_WRITE_INTERVAL_MS } from '../../src/executor/item-history-writer.js';
-import { LEDGER_PARTS, ledgerPartOf, readLedgerPart, type LedgerEntry } from '../../src/model/member-ledger.js';
+import { LEDGER_PARTS, ledgerPartOf, type LedgerEntry } from '../../src/model/member-ledger.js';
+import { readLedgerPartNode } from '../../src/membership/read-ledger-node.js';
 import { FIRE_DAY_MS } from '../support/fire-day.js';
 
 /**
@@ -81,7 +82,7 @@ describe('RunLedger when the connection drops mid-request', () => {
 /** A job's entry in a member's ledger, as stored (undefined when it has none). */
 async function ledgerEntry(zk: ZkClient, paths: ZkPaths, member: string, job: string): Promise<LedgerEntry | undefined> {
   const path = paths.ledgerPart(member, ledgerPartOf(job, LEDGER_PARTS));
-  const read = readLedgerPart((await zk.getDataIfExists(path))?.data, path);
+  const read = (await readLedgerPartNode(zk, path))?.part ?? { ok: true as const, value: new Map<string, LedgerEntry>() };
   if (!read.ok) throw read.error;
   return read.value.get(job);
 }

@@ -43,8 +43,11 @@ describe('LedgerSweeper', () => {
     await zk.create(paths.item('j', 0), encodeProgress({ lastScheduled: '2026-01-01T00:00:05.000Z' }, gone));
     await zk.create(paths.item('j', 1), encodeProgress({}));
     await zk.mkdirp(paths.ledger(gone));
-    const entries: LedgerPart = new Map([['j', { t: Date.UTC(2026, 0, 1, 0, 0, 5), b: new Set([0]), f: new Map([[0, { fireMs: Date.UTC(2026, 0, 1, 0, 0, 5), attempt: 1 }]]) }]]);
-    await zk.create(paths.ledgerPart(gone, 7), encodeLedgerPart(entries));
+    // In the positional form: the part, and its index below it (at version 1, as the part names).
+    const fire = Date.UTC(2026, 0, 1, 0, 0, 5);
+    await zk.create(paths.ledgerPart(gone, 7), Buffer.from(JSON.stringify({ v: 2, iv: 1, c: [[fire, '01']], f: [[fire, 1, '01']] })));
+    await zk.create(paths.ledgerIndex(gone, 7));
+    await zk.setData(paths.ledgerIndex(gone, 7), Buffer.from(JSON.stringify({ v: 2, j: [['j', '01']] })));
     await zk.setData(paths.item('j', 0), encodeProgress({ lastScheduled: '2026-01-01T00:00:05.000Z' }, gone)); // its own attempt update: after the ledger, by itself
     await zk.create(paths.ledgerPart(gone, 9), Buffer.from('not json'));
     sweeper = new LedgerSweeper(zk, paths, silentLogger());

@@ -22,7 +22,7 @@ function world(events: LedgerEvents = {}) {
     written.set(path, zxid + 1n);
     return set(path, data);
   };
-  const server = { peek: (path: string) => (nodes.has(path) ? { data: nodes.get(path)!, stat: { ephemeralOwner: 1n, mzxid: written.get(path) ?? 0n } } : undefined) };
+  const server = { peek: (path: string) => (nodes.has(path) ? { data: nodes.get(path)!, stat: { ephemeralOwner: 1n, mzxid: written.get(path) ?? 0n, version: 0 } } : undefined) };
   const observer = new LedgerObserver(server, paths, events);
   const commit = (changes: SimChange[], session = 1n, atMs = 0) => observer.committed(changes, ++zxid, session, OPERATOR, atMs).map((i) => (i.kind === 'ledger-mismatch' ? i.detail : i.kind));
   /** The item's record as a begin at `fireMs` writes it (its frontier there). */

@@ -1,12 +1,13 @@
 import type { ZkSession } from '../../src/zk/zk-session.js';
 import type { ZkPaths } from '../../src/zk/zk-paths.js';
-import { LEDGER_PARTS, ledgerPartOf, readLedgerPart, type LedgerFlight } from '../../src/model/member-ledger.js';
+import { LEDGER_PARTS, ledgerPartOf, type LedgerFlight } from '../../src/model/member-ledger.js';
+import { readLedgerPartNode } from '../../src/membership/read-ledger-node.js';
 import { childrenIfExists } from '../../src/zk/children-if-exists.js';
 
 /** The run of `job`'s `item` that `member`'s ledger has in flight, as stored now (run protocol v2: it holds the run). */
 export async function flightIn(zk: Pick<ZkSession, 'getDataIfExists'>, paths: ZkPaths, member: string, job: string, item: number): Promise<LedgerFlight | undefined> {
   const path = paths.ledgerPart(member, ledgerPartOf(job, LEDGER_PARTS));
-  const read = readLedgerPart((await zk.getDataIfExists(path))?.data, path);
+  const read = (await readLedgerPartNode(zk, path))?.part ?? { ok: true as const, value: new Map() };
   if (!read.ok) throw read.error;
   return read.value.get(job)?.f.get(item);
 }

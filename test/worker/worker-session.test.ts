@@ -12,7 +12,8 @@ import { LeaseLostError } from '../../src/errors/lease-lost-error.js';
 import { NotAuthorizedError } from '../../src/zk/zk-errors.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import type { Clock } from '../../src/clock/clock.js';
-import { LEDGER_PARTS, ledgerPartOf, readLedgerPart } from '../../src/model/member-ledger.js';
+import { LEDGER_PARTS, ledgerPartOf } from '../../src/model/member-ledger.js';
+import { peekLedgerPart } from '../../src/simulation/ledger-observer.js';
 
 const JOB = 'tick';
 const SHARDS = 4;
@@ -170,7 +171,7 @@ describe('WorkerSession on simulated ZooKeeper and time', () => {
       // The item's frontier at the server is its last fire: its member's ledger claims it (run
       // protocol v2, step 4c: the steady begins write the claim, not the record).
       const part = w.paths.ledgerPart(name, ledgerPartOf(JOB, LEDGER_PARTS));
-      const read = readLedgerPart(w.server.peek(part)?.data, part);
+      const read = peekLedgerPart(w.server, part);
       expect(read.ok && read.value.get(JOB)).toMatchObject({ t: last, b: expect.any(Set) });
       expect(read.ok && read.value.get(JOB)!.b.has(item)).toBe(true);
     }
@@ -320,7 +321,7 @@ describe('WorkerSession on simulated ZooKeeper and time', () => {
     const [member] = w.server.peek(w.paths.ledgers)?.children ?? [];
     const partPath = w.paths.ledgerPart(member!, ledgerPartOf(JOB, LEDGER_PARTS));
     const part = () => w.server.peek(partPath);
-    const read = readLedgerPart(part()?.data, partPath);
+    const read = peekLedgerPart(w.server, partPath);
     expect(read.ok && [...(read.value.get(JOB)?.f.keys() ?? [])].sort()).toEqual([0, 1, 2, 3]);
     const written = part()?.stat.mzxid;
 
