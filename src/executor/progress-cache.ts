@@ -92,6 +92,11 @@ export class ProgressCache {
     this.entries.delete(job, item);
   }
 
+  /** Items cached. */
+  get size(): number {
+    return this.entries.size;
+  }
+
   /** Every cached item. */
   *items(): IterableIterator<CachedItem> {
     for (const [job, item, cached] of this.entries.entries()) yield { job, item, cached };

@@ -6,7 +6,7 @@ import { ZkTransactionError } from '../zk/zk-transaction.js';
 import type { ServerClockObserver } from '../zk/server-clock-observer.js';
 import { encodeProgress, type InFlightRun, type ProgressRecord } from '../model/progress-record.js';
 import { ProgressCache, bornAtOf } from './progress-cache.js';
-import { HISTORY_WRITE_INTERVAL_MS, ItemHistoryWriter } from './item-history-writer.js';
+import { ItemHistoryWriter } from './item-history-writer.js';
 import { notesAfter, withNotes, type FireNote, type FireNotes } from './fire-note.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
@@ -77,7 +77,7 @@ export class RunLedger {
     /** Source of randomness in [0, 1) for the first history write's jitter (seeded in the simulation). */
     random: () => number = Math.random,
   ) {
-    this.progress = new ProgressCache(zk, paths, log, () => this.time.now() + random() * HISTORY_WRITE_INTERVAL_MS);
+    this.progress = new ProgressCache(zk, paths, log, () => this.time.now() + random() * this.histories.intervalMs());
     this.histories = new ItemHistoryWriter(zk, paths, this.progress, (cached) => cached.record.inFlight?.member === this.member.name, log, time);
     this.fences = new RunFences(member);
     this.writer = new LedgerWriter({ zk, paths, member, time, log });
