@@ -42,7 +42,9 @@ export function readWorkerLogs(dir: string): { sessions: SessionEvent[]; notes: 
       if (line.msg === 'registered as member') sessions.push({ worker, pid, at, kind: 'joined', member: String(line.member) });
       else if (line.msg === 'session state' && (line.state === 'lost' || line.state === 'expired')) sessions.push({ worker, pid, at, kind: 'lost' });
       else if (line.msg === 'recorded fires not run') {
-        notes.push({ job: String(line.job), item: Number(line.item), outcome: line.outcome === 'skipped' ? 'skipped' : 'missed', count: Number(line.count), latest: String(line.latest), at });
+        // One line per turn with every item's note (`notes`); workers before it wrote a line per item.
+        const each = Array.isArray(line.notes) ? (line.notes as Array<Record<string, unknown>>) : [line];
+        for (const n of each) notes.push({ job: String(n.job), item: Number(n.item), outcome: n.outcome === 'skipped' ? 'skipped' : 'missed', count: Number(n.count), latest: String(n.latest), at });
       }
     }
   }

@@ -16,6 +16,7 @@ import type { LedgerMember, RunFences } from './run-fences.js';
 import { decideBegin, type BeginAsk } from './begin-decision.js';
 import { withNotes, type FireNotes } from './fire-note.js';
 import { withOwnLedger } from './own-ledger-view.js';
+import type { RecordedNotesLog } from './recorded-notes-log.js';
 
 export interface BeginRequest extends BeginAsk {
   job: string;
@@ -50,6 +51,8 @@ export type BeginResult =
 /** What a `RunBeginner` works with: the ledger's session, member, cache, history writer and fences. */
 export interface RunBeginnerParts {
   zk: ZkSession;
+  /** Where the fires not run that a begin records are logged. */
+  notesLog: RecordedNotesLog;
   /** Commits the begin multis, with our ledger's writes. */
   ledger: Pick<LedgerWriter, 'transaction' | 'commit' | 'partOf' | 'reserve' | 'change' | 'readInFlight' | 'flightOf' | 'claimOf'>;
   paths: ZkPaths;
@@ -88,11 +91,12 @@ export class RunBeginner {
   private readonly clock: ServerClockObserver | undefined;
   private readonly time: Clock;
   private readonly log: Logger;
+  private readonly notesLog: RecordedNotesLog;
   private readonly onSplit: (items: number, multis: number) => void;
   private readonly scheduleOf: RunBeginnerParts['scheduleOf'];
 
   constructor(parts: RunBeginnerParts) {
-    ({ zk: this.zk, ledger: this.ledger, paths: this.paths, member: this.member, fences: this.fences, progress: this.progress, histories: this.histories, clock: this.clock, time: this.time, log: this.log, onSplit: this.onSplit, scheduleOf: this.scheduleOf } = parts);
+    ({ zk: this.zk, ledger: this.ledger, paths: this.paths, member: this.member, fences: this.fences, progress: this.progress, histories: this.histories, clock: this.clock, time: this.time, log: this.log, onSplit: this.onSplit, scheduleOf: this.scheduleOf, notesLog: this.notesLog } = parts);
   }
 
   private load(job: string, item: number, refresh = false): Promise<ProgressRecord> {
@@ -276,9 +280,7 @@ export class RunBeginner {
           const token = (stat ?? any)!.mzxid.toString();
           results[p.i] = r.poison ? { status: 'poisoned', notes } : { status: 'started', token, notes };
           if (!r.poison && fenceAtBegin !== undefined) this.fences.set(r.job, r.item, fenceAtBegin);
-          for (const [outcome, note] of [['missed', notes.missed], ['skipped', notes.skipped]] as const) {
-            if (note) this.log.info({ job: r.job, item: r.item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
-          }
+          this.notesLog.recorded(r.job, r.item, notes);
         }
       },
       rejected: async (p, err, opOffset) => {

@@ -20,6 +20,7 @@ import { LedgerWriter } from './ledger-writer.js';
 import { LeftClaims } from './left-claims.js';
 import { ownRun, withOwnLedger } from './own-ledger-view.js';
 import { holdsRuns } from './holds-runs.js';
+import { RecordedNotesLog } from './recorded-notes-log.js';
 
 export type { LedgerMember } from './run-fences.js';
 export type { ReleaseRequest, RunReport } from './run-releaser.js';
@@ -52,6 +53,7 @@ export class RunLedger {
   private readonly beginner: RunBeginner;
   private readonly writer: LedgerWriter;
   private readonly leftClaims: LeftClaims;
+  private readonly notesLog: RecordedNotesLog;
   /** Told of notes of fires not run that `recordNotes` wrote (the run history; a begin's are the executor's). */
   onNotesRecorded: ((job: string, item: number, notes: FireNotes) => void) | undefined;
   /**
@@ -77,13 +79,14 @@ export class RunLedger {
     /** Source of randomness in [0, 1) for the first history write's jitter (seeded in the simulation). */
     random: () => number = Math.random,
   ) {
+    this.notesLog = new RecordedNotesLog(log, time);
     this.progress = new ProgressCache(zk, paths, log, () => this.time.now() + random() * this.histories.intervalMs());
     this.histories = new ItemHistoryWriter(zk, paths, this.progress, (cached) => cached.record.inFlight?.member === this.member.name, log, time);
     this.fences = new RunFences(member);
     this.writer = new LedgerWriter({ zk, paths, member, time, log });
     this.leftClaims = new LeftClaims({ zk, ledger: this.writer, paths, member, time, log });
     const shared = { zk, ledger: this.writer, paths, member, fences: this.fences, progress: this.progress, histories: this.histories, time, log };
-    this.beginner = new RunBeginner({ ...shared, clock, scheduleOf: (job) => this.scheduleOf?.(job), onSplit: (items, multis) => this.noteSplit('begin', items, multis) });
+    this.beginner = new RunBeginner({ ...shared, notesLog: this.notesLog, clock, scheduleOf: (job) => this.scheduleOf?.(job), onSplit: (items, multis) => this.noteSplit('begin', items, multis) });
     this.releaser = new RunReleaser({ ...shared, onSplit: (items, multis, histories) => this.noteSplit('release', items, multis, { histories }) });
   }
 
@@ -302,9 +305,7 @@ export class RunLedger {
           cached.carriesRun = carried !== undefined;
           cached.consolidated = true;
         } else this.progress.delete(job, item); // replaced meanwhile: read again when next needed
-        for (const [outcome, note] of Object.entries(notes) as Array<[string, FireNote | undefined]>) {
-          if (note) this.log.info({ job, item, outcome, count: note.count, latest: note.latest.toISOString() }, 'recorded fires not run');
-        }
+        this.notesLog.recorded(job, item, notes);
         return true;
       } catch (err) {
         if (fence !== undefined && err instanceof ZkTransactionError && err.failedIndex === 0 && err.reason instanceof BadVersionError) {

@@ -15,6 +15,7 @@ import { keyOf, settleFires, type JobState } from './job-state.js';
 import type { LedgerReads } from './ledger-reads.js';
 import { RunWaits, type RunElsewhere } from './run-waits.js';
 import { LEDGER_PARTS } from '../model/member-ledger.js';
+import { LineBatch } from '../logging/line-batch.js';
 import { inFlightOf, itemLedgerView, takeoverDisagreement, type LedgerDisagreement, type RecordStamp } from '../model/ledger-view.js';
 
 /**
@@ -30,6 +31,8 @@ const TAKEOVER_RETRY_MAX_MS = 5000;
  * the others wait their turn. A worker taking over 20,000 items at once sent 60,000 reads at once.
  */
 export const TAKEOVERS_READING_MAX = 256;
+/** Items named in a line that logs a burst of takeovers (the rest are counted). */
+const ITEMS_LOGGED = 50;
 
 /** What the takeovers need of the scheduler they work for. */
 export interface TakeoverHost {
@@ -99,12 +102,20 @@ export class ItemTakeovers {
   /** Takeovers reading ZooKeeper now (TAKEOVERS_READING_MAX). */
   private readonly reading = new RequestSlots(TAKEOVERS_READING_MAX);
   private readonly clock: Clock;
+  /** The takeovers of a turn (a burst takes thousands over at once), logged as one line each kind. */
+  private readonly takingOverLog: LineBatch<{ job: string; item: number; rerun?: string; catchUp: number }>;
+  private readonly missedLog: LineBatch<{ job: string; item: number; missed: number; policy: string }>;
 
   constructor(
     private readonly host: TakeoverHost,
     private readonly opts: ItemTakeoversOptions,
   ) {
     this.clock = opts.clock;
+    this.takingOverLog = new LineBatch((items) => opts.log.info({ count: items.length, items: items.slice(0, ITEMS_LOGGED) }, 'taking over items'), this.clock);
+    this.missedLog = new LineBatch(
+      (items) => opts.log.warn({ count: items.length, missed: items.reduce((n, i) => n + i.missed, 0), items: items.slice(0, ITEMS_LOGGED) }, 'fires missed before takeover'),
+      this.clock,
+    );
     this.waits = new RunWaits(opts.zk, opts.paths, LEDGER_PARTS, (job, item) => this.request(job, item));
   }
 
@@ -351,7 +362,7 @@ export class ItemTakeovers {
       const fires: FireRequest[] = plan.fires.map((fireTime, k) => ({ job, item, fireTime, attempt: 1, reason: 'misfire', ...((k > 0 || plan.from) && { after: k > 0 ? plan.fires[k - 1]! : plan.from! }) }));
       requests.push(...fires);
       if (plan.missed) {
-        this.opts.log.warn({ job, item, missed: plan.missed.count, policy: s.def.misfire }, 'fires missed before takeover');
+        this.missedLog.add({ job, item, missed: plan.missed.count, policy: s.def.misfire });
         const carrier = fires[0] ?? requests[0];
         if (carrier) {
           carrier.missed = mergeNote(carrier.missed, plan.missed);
@@ -367,7 +378,7 @@ export class ItemTakeovers {
         requests.push(trigger);
       }
       if (requests.length > 0) {
-        this.opts.log.info({ job, item, rerun: plan.rerun?.fireTime.toISOString(), catchUp: plan.fires.length }, 'taking over item');
+        this.takingOverLog.add({ job, item, ...(plan.rerun && { rerun: plan.rerun.fireTime.toISOString() }), catchUp: plan.fires.length });
         await this.fireTakeover(requests);
       }
       // Every fire up to `until` is accounted for: run again, run, or recorded as missed. (With no

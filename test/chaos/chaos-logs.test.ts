@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readScriptKills } from '../../chaos/chaos-logs.js';
+import { readScriptKills, readWorkerLogs } from '../../chaos/chaos-logs.js';
 
 describe('readScriptKills()', () => {
   let dir: string | undefined;
@@ -23,5 +23,29 @@ describe('readScriptKills()', () => {
       event: 'aborted', worker: 'w3', pid: 4242, job: 'delta', item: 1, fire: '2026-12-02T18:00:10.000Z', attempt: 2, token: '',
       at: Date.parse('2026-12-02T18:00:17.250Z'), reason: 'script killed by SIGKILL',
     }]);
+  });
+});
+
+describe('readWorkerLogs()', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads every item's recorded note from a worker's line per turn, and from the line per item older workers wrote", () => {
+    dir = mkdtempSync(join(tmpdir(), 'zkshard-chaos-logs-'));
+    const at = '2026-12-05T14:00:00.000Z';
+    writeFileSync(join(dir, 'worker-w1-7.log'), [
+      JSON.stringify({ level: 30, time: at, pid: 7, worker: 'w1', msg: 'recorded fires not run', count: 2, notes: [
+        { job: 'a', item: 0, outcome: 'missed', count: 3, latest: '2026-12-05T13:59:59.000Z' },
+        { job: 'b', item: 4, outcome: 'skipped', count: 1, latest: '2026-12-05T13:59:58.000Z' },
+      ] }),
+      JSON.stringify({ level: 30, time: at, pid: 7, worker: 'w1', msg: 'recorded fires not run', job: 'c', item: 2, outcome: 'missed', count: 1, latest: '2026-12-05T13:59:57.000Z' }),
+    ].join('\n'));
+    expect(readWorkerLogs(dir).notes).toEqual([
+      { job: 'a', item: 0, outcome: 'missed', count: 3, latest: '2026-12-05T13:59:59.000Z', at: Date.parse(at) },
+      { job: 'b', item: 4, outcome: 'skipped', count: 1, latest: '2026-12-05T13:59:58.000Z', at: Date.parse(at) },
+      { job: 'c', item: 2, outcome: 'missed', count: 1, latest: '2026-12-05T13:59:57.000Z', at: Date.parse(at) },
+    ]);
   });
 });
