@@ -1,3 +1,5 @@
+import type { RecordedNote as LoggedNote } from '../src/executor/recorded-notes-log.js';
+
 /**
  * What a chaos run records, as JSON lines; the checker (chaos/checker/) reads only these.
  * Times are ms since the epoch on this one machine (all processes share its clock).
@@ -49,14 +51,8 @@ export interface SessionEvent {
   member?: string;
 }
 
-/** A missed/skipped note the run ledger wrote into an item's progress record. */
-export interface RecordedNote {
-  job: string;
-  item: number;
-  outcome: 'missed' | 'skipped';
-  count: number;
-  /** ISO time of the latest fire the note covers. */
-  latest: string;
+/** A missed/skipped note the run ledger wrote into an item's progress record (as its worker logged it), and when. */
+export interface RecordedNote extends LoggedNote {
   at: number;
 }
 
