@@ -71,6 +71,9 @@ interface PendingRelease {
   done: (written: boolean) => void;
   /** The record and whether its history goes with it, as added to the multi being sent. */
   record?: ProgressRecord;
+  /** The cached record `record` was made from, and how to make it from another (`committed`). */
+  base?: ProgressRecord;
+  remake?: (base: ProgressRecord) => ProgressRecord;
   history?: boolean;
   /** Whether the multi being sent writes the item's record (else only our ledger, and the history if due). */
   writesRecord?: boolean;
@@ -213,18 +216,22 @@ export class RunReleaser {
         const at = isoOf(now);
         // Our run, as the record (or, when it does not say it, our release) knows it.
         const fireMs = req.fireTime.getTime();
-        const run = ownRun(cached.record, member, fireMs, { fireMs, attempt: req.attempt })!;
-        p.record = {
-          ...cached.record,
-          // Kept for the next owner, marked as handed back (a shutdown, not a lost owner).
-          inFlight: req.keepInFlight ? { ...run, interrupted: true } : null,
-          lastCompleted: finished ? maxIso(cached.record.lastCompleted, fireTime) : cached.record.lastCompleted,
-          outcome: req.outcome,
-          attempt: req.attempt,
-          durationMs,
-          worker: member.workerId,
-          recent: withOutcome(cached.record.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: member.workerId, durationMs, error: req.error, at, startedAt: run.startedAt }),
+        p.remake = (base) => {
+          const run = ownRun(base, member, fireMs, { fireMs, attempt: req.attempt })!;
+          return {
+            ...base,
+            // Kept for the next owner, marked as handed back (a shutdown, not a lost owner).
+            inFlight: req.keepInFlight ? { ...run, interrupted: true } : null,
+            lastCompleted: finished ? maxIso(base.lastCompleted, fireTime) : base.lastCompleted,
+            outcome: req.outcome,
+            attempt: req.attempt,
+            durationMs,
+            worker: member.workerId,
+            recent: withOutcome(base.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: member.workerId, durationMs, error: req.error, at, startedAt: run.startedAt }),
+          };
         };
+        p.base = cached.record;
+        p.record = p.remake(cached.record);
         p.history = withHistory.has(p);
         // A success of a run our ledger alone held ends there (run protocol v2, step 4c): its
         // outcome reaches the item's history (with this release when due, else within the
@@ -247,8 +254,12 @@ export class RunReleaser {
           const stat = p.writesRecord ? results[0]!.stat! : undefined;
           const historyResult = p.history ? results[p.writesRecord ? 1 : 0] : undefined;
           const prev = progress.get(job, item);
+          // A release that wrote no record keeps what the cache learned while it was on its way
+          // (notes recorded, a frontier moved: fleet simulation, seed 15902, where a success
+          // installed the record it was made from and the next begin recorded the notes again).
+          const record = !stat && prev && prev.record !== p.base ? p.remake!(prev.record) : p.record!;
           progress.set(job, item, {
-            record: p.record!,
+            record,
             // Not written: the record in ZooKeeper is as it was (our cache knows the outcome).
             version: stat ? stat.version : (prev?.version ?? -1),
             stamp: stat ? { mzxid: stat.mzxid, by: sequenceOf(member.name) } : prev?.stamp,

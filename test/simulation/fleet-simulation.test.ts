@@ -99,8 +99,12 @@ describe('fleet simulation (real WorkerSessions over the simulated ZooKeeper)', 
   // from the item's new ownership (ownership epochs; a takeover waits for a fire on its way).
   // And seed 54496: a worker with a clock behind ZooKeeper's began fires from before its item's
   // creation, which the next owner's takeover (rightly) did not count as the item's claims.
-  it('seeds 7, 12, 40, 292, 517, 4627, 16501, 17543, 17947, 18495, 54496 (records written only on exceptions: runs and claims from the ledgers)', async () => {
-    for (const seed of [7, 12, 40, 292, 517, 4627, 16501, 17543, 17947, 18495, 54496]) {
+  // And seed 15902 (found on the positional ledger parts, whose reads changed the interleavings):
+  // a success's release, which writes no record, was made from the cached record before a
+  // takeover's notes moved the frontier, and put that older record back in the cache when it
+  // landed; the next begin recorded the same missed fires again.
+  it('seeds 7, 12, 40, 292, 517, 4627, 15902, 16501, 17543, 17947, 18495, 54496 (records written only on exceptions: runs and claims from the ledgers)', async () => {
+    for (const seed of [7, 12, 40, 292, 517, 4627, 15902, 16501, 17543, 17947, 18495, 54496]) {
       const result = await runFleetSimulation(seed, { trace: false });
       expect(result.violations.map((v) => `seed ${seed}: ${v.invariant}: ${v.message}`)).toEqual([]);
     }
