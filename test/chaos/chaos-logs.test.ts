@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readScriptKills, readWorkerLogs } from '../../chaos/chaos-logs.js';
 
-describe('readScriptKills()', () => {
-  let dir: string | undefined;
-  afterEach(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+let dir: string | undefined;
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
 
+describe('readScriptKills()', () => {
   it('turns a worker\'s "script killed by" run ends into aborted run events, and nothing else', () => {
     dir = mkdtempSync(join(tmpdir(), 'zkshard-chaos-logs-'));
     const base = { level: 40, pid: 4242, worker: 'w3', component: 'executor', job: 'delta', item: 1, fire: 'delta@2026-12-02T18:00:10.000Z#1', attempt: 2, msg: 'run finished' };
@@ -27,11 +28,6 @@ describe('readScriptKills()', () => {
 });
 
 describe('readWorkerLogs()', () => {
-  let dir: string | undefined;
-  afterEach(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
   it("reads every item's recorded note from a worker's line per turn, and from the line per item older workers wrote", () => {
     dir = mkdtempSync(join(tmpdir(), 'zkshard-chaos-logs-'));
     const at = '2026-12-05T14:00:00.000Z';
