@@ -1,4 +1,4 @@
-import { entryItems, ledgerPartOf, tokenOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
+import { entryItems, flightGroup, ledgerPartOf, tokenOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
 import { SlotState, WORD_BITS, clearBit, flightOf, forEachBit, hasBit, hexOfBytes, isEmpty, mainFlight, setBit } from './slot-state.js';
 import { encodeLedgerIndex } from '../model/positional-ledger.js';
 
@@ -73,12 +73,7 @@ export class LedgerTable {
   claimOf(job: string, item: number): number | undefined {
     const slot = this.slotOfJob.get(job);
     if (slot === undefined) return undefined;
-    const c = this.committed;
-    const off = this.offset[slot]!;
-    const n = this.words[slot]!;
-    if (hasBit(c.b, off, n, item)) return c.t[slot]!;
-    if (hasBit(c.ob, off, n, item)) return c.ot[slot]!;
-    return c.older[slot]?.get(item);
+    return this.claimIn(this.committed, slot, item, this.offset[slot]!, this.words[slot]!);
   }
 
   /** The item's committed run in flight, if any. */
@@ -109,7 +104,7 @@ export class LedgerTable {
     const w = this.working;
     const off = this.offset[slot]!;
     const n = this.words[slot]!;
-    const claim = hasBit(w.b, off, n, item) ? w.t[slot]! : hasBit(w.ob, off, n, item) ? w.ot[slot]! : w.older[slot]?.get(item);
+    const claim = this.claimIn(w, slot, item, off, n);
     if (claim !== undefined && (claimMs === undefined || claim === claimMs)) {
       this.touch(slot);
       clearBit(w.b, off, item);
@@ -303,11 +298,13 @@ export class LedgerTable {
         }
         lastClaimBits![p >> 3]! |= 1 << (p & 7);
       }
-      const flight = hasBit(w.f, off, n, item) ? undefined : w.others[slot]?.get(item);
-      if (hasBit(w.f, off, n, item) || flight) {
-        const fireMs = flight ? flight.fireMs : w.fire[slot]!;
-        const attempt = flight ? flight.attempt : w.attempt[slot]!;
-        const token = flight ? flight.token : w.token[slot] === 0n ? undefined : w.token[slot]!;
+      const inMain = hasBit(w.f, off, n, item);
+      const other = inMain ? undefined : w.others[slot]?.get(item);
+      if (inMain || other) {
+        // The main group's fields read in place (no object per run in flight).
+        const fireMs = other ? other.fireMs : w.fire[slot]!;
+        const attempt = other ? other.attempt : w.attempt[slot]!;
+        const token = other ? other.token : w.token[slot] === 0n ? undefined : w.token[slot]!;
         let group = flights.find((g) => g.flight.fireMs === fireMs && g.flight.attempt === attempt && g.flight.token === token);
         if (!group) flights.push((group = { flight: token === undefined ? { fireMs, attempt } : { fireMs, attempt, token }, bits: new Uint8Array(bytes) }));
         group.bits[p >> 3]! |= 1 << (p & 7);
@@ -316,9 +313,7 @@ export class LedgerTable {
     let out = `{"v":2,"iv":${indexVersion}`;
     if (claims.size > 0) out += `,"c":[${[...claims].sort((a, b) => a[0] - b[0]).map(([t, bits]) => `[${t},"${hexOfBytes(bits)}"]`).join(',')}]`;
     if (flights.length > 0) {
-      out += `,"f":[${flights
-        .map(({ flight, bits }) => (flight.token === undefined ? `[${flight.fireMs},${flight.attempt},"${hexOfBytes(bits)}"]` : `[${flight.fireMs},${flight.attempt},"${hexOfBytes(bits)}","${flight.token}"]`))
-        .join(',')}]`;
+      out += `,"f":[${flights.map(({ flight, bits }) => flightGroup(flight, hexOfBytes(bits))).join(',')}]`;
     }
     return Buffer.from(`${out}}`, 'utf8');
   }

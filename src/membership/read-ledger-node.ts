@@ -4,7 +4,7 @@ import type { ZkStat } from '../zk/zk-stat.js';
 import { childPath, LEDGER_INDEX_NODE } from '../zk/zk-paths.js';
 import type { Decoded } from '../model/decoded.js';
 import type { LedgerPart } from '../model/member-ledger.js';
-import { indexVersionOf, readLedgerIndex, readLedgerNode, type IndexRead } from '../model/positional-ledger.js';
+import { indexVersionOf, readLedgerIndex, readLedgerNode } from '../model/positional-ledger.js';
 
 /** A ledger part as read from ZooKeeper: its node (data and stat) and what it says. */
 export interface LedgerNodeRead {
@@ -29,10 +29,8 @@ export async function readLedgerPartNode(zk: Pick<ZkSession, 'getDataIfExists'>,
     if (!node) return null;
     const iv = indexVersionOf(node.data);
     if (iv === undefined) return { ...node, part: readLedgerNode(node.data, path) };
-    const indexPath = childPath(path, LEDGER_INDEX_NODE);
-    const found = await zk.getDataIfExists(indexPath);
-    const index: IndexRead | undefined = found ? { version: found.stat.version, index: readLedgerIndex(found.data, indexPath) } : undefined;
-    if ((index && index.version === iv) || tries >= READ_TRIES) return { ...node, part: readLedgerNode(node.data, path, index) };
+    const found = await zk.getDataIfExists(childPath(path, LEDGER_INDEX_NODE));
+    if (found?.stat.version === iv || tries >= READ_TRIES) return { ...node, part: ledgerPartOfNodes(node.data, path, found ? { data: found.data, version: found.stat.version } : undefined) };
   }
 }
 

@@ -2,7 +2,7 @@ import { JOB_NAME_PATTERN, MAX_JOB_NAME_LENGTH, MAX_SHARDS } from '../config/job
 import { checkedJson } from './json-codec.js';
 import { malformed, type Decoded } from './decoded.js';
 import { FieldProblem, array, integer, object, string, timeMs } from './record-fields.js';
-import { HEX_BYTES, itemsOf, readLedgerPart, type LedgerEntry, type LedgerFlight, type LedgerPart } from './member-ledger.js';
+import { bitmapOf, itemsOf, readLedgerPart, type LedgerEntry, type LedgerFlight, type LedgerPart } from './member-ledger.js';
 
 /*
  * The positional form of a member's ledger part (run protocol v2, step 5:
@@ -44,18 +44,10 @@ export function encodeLedgerIndex(index: LedgerIndex): Buffer {
   let sep = '';
   for (let p = 0; p < index.jobs.length; ) {
     const job = index.jobs[p]!;
-    const bytes: number[] = [];
-    let last = -1;
+    const items: number[] = [];
     // One entry while the job's items keep ascending.
-    for (; p < index.jobs.length && index.jobs[p] === job && index.items[p]! > last; p++) {
-      last = index.items[p]!;
-      const k = last >> 3;
-      while (bytes.length <= k) bytes.push(0);
-      bytes[k]! |= 1 << (last & 7);
-    }
-    let hex = '';
-    for (const b of bytes) hex += HEX_BYTES[b]!;
-    out += `${sep}["${job}","${hex}"]`;
+    for (; p < index.jobs.length && index.jobs[p] === job && index.items[p]! > (items.at(-1) ?? -1); p++) items.push(index.items[p]!);
+    out += `${sep}["${job}","${bitmapOf(items)}"]`;
     sep = ',';
   }
   return Buffer.from(`${out}]}`, 'utf8');
