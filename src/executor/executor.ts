@@ -4,11 +4,9 @@ import type { JobDefinition } from '../config/job-definition.js';
 import type { RunOutcome } from '../model/progress-record.js';
 import { LeaseLostError } from '../errors/lease-lost-error.js';
 import { ShutdownError } from '../errors/shutdown-error.js';
-import { RunTimeoutError } from '../errors/run-timeout-error.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
-import { fireIdOf, type JobContext, type JobHandler } from './job-context.js';
+import { fireIdOf, type JobHandler } from './job-context.js';
 import type { HandlerLoader } from './handler-loader.js';
-import { runScript } from './script-runner.js';
 import type { BeginRequest, BeginResult, RunLedger, RunReport } from './run-ledger.js';
 import type { RunStages, StageStore } from './stage-store.js';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
@@ -18,7 +16,7 @@ import { SandboxError } from '../errors/sandbox-error.js';
 import { recordBegun, recordedReason, type RunRecorder } from './run-recorder.js';
 import { ItemMap } from './item-map.js';
 import { RunAbort } from './run-abort.js';
-import { RunContext } from './run-context.js';
+import { PreparedAttempt, outcomeOfAbort, undefinedJobAttempt, type Attempt, type AttemptOwner, type AttemptSetting } from './prepared-attempt.js';
 
 /** One fire of one item to run. */
 export interface FireRequest extends BeginRequest {
@@ -76,12 +74,26 @@ export interface ExecutorOptions {
   recorder?: RunRecorder;
 }
 
-interface ActiveRun {
-  req: FireRequest;
-  abort: RunAbort;
-  done: Promise<void>;
+/** A run holding its item, from its begin until its release is written. */
+class ActiveRun implements AttemptOwner {
+  done: Promise<void> = Promise.resolve();
   /** Its handler has ended; the run waits only for its release to be written. */
-  releasing?: boolean;
+  releasing = false;
+  readonly abort = new RunAbort();
+  readonly fireId: string;
+  private logger: Logger | undefined;
+
+  constructor(
+    readonly req: FireRequest,
+    private readonly baseLog: Logger,
+  ) {
+    this.fireId = fireIdOf(req.job, req.fireTime, req.item);
+  }
+
+  /** Its logger, made on first use: most runs log nothing. */
+  log(): Logger {
+    return (this.logger ??= this.baseLog.child({ job: this.req.job, item: this.req.item, fire: this.fireId }));
+  }
 }
 
 /**
@@ -125,9 +137,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private freedBatch: FireRequest[] = [];
   private readonly clock: Clock;
 
+  /** What every attempt shares (`PreparedAttempt`). */
+  private readonly attemptSetting: AttemptSetting;
+
   constructor(private readonly opts: ExecutorOptions) {
     super();
     this.clock = opts.clock ?? systemClock;
+    this.attemptSetting = { clock: this.clock, log: opts.log, workerId: opts.workerId, loader: opts.loader, killGraceMs: opts.killGraceMs, leaseRemainingMs: opts.leaseRemainingMs };
   }
 
   /** Number of runs in progress. */
@@ -430,8 +446,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /** The run holds its item from now on; its handler is entered once `gate` (its fire time) resolves. */
   private start(req: FireRequest, token: string, gate: Promise<void> | undefined): void {
     const lane = this.lanes.get(req.job, req.item)!;
-    const abort = new RunAbort();
-    const run: ActiveRun = { req, abort, done: Promise.resolve() };
+    const run = new ActiveRun(req, this.opts.log);
     lane.current = run;
     lane.starting = undefined;
     // Missed fires a takeover queued behind this run while it was being begun were skipped over
@@ -441,141 +456,103 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       lane.queue = lane.queue.filter((q) => !skippedOver.includes(q));
       for (const q of skippedOver) this.emit('notStarted', q, 'duplicate');
     }
-    run.done = this.execute(run, token, gate).finally(() => this.settleLane(req));
+    run.done = this.execute(run, token, gate);
   }
 
   private async execute(run: ActiveRun, token: string, gate: Promise<void> | undefined): Promise<void> {
-    const { req, abort } = run;
-    const def = this.opts.definitionOf(req.job);
-    const fireId = fireIdOf(req.job, req.fireTime, req.item);
-    // Per-run loggers are made only when something is logged: most runs log nothing.
-    let runLogger: Logger | undefined;
-    const runLog = (): Logger => (runLogger ??= this.opts.log.child({ job: req.job, item: req.item, fire: fireId }));
-    const stages = this.opts.stages.forRun(req.job, req.item, fireId, req.fireTime);
-    let attempt = req.attempt;
-    // Everything but the handler call is made ready before the fire time, so that at the instant
-    // the handlers of a whole batch are entered one after the other with nothing in between.
-    let prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
-    if (gate) {
-      await gate; // which asked for the lease as it opened
-      if (!abort.aborted) this.checkLeaseIfStale();
-    } else if (!abort.aborted) this.checkLease();
-    // Our member node written since the run was begun (ahead of its instant): our own update, or an
-    // operator's forced remove or reshard that took the run — the item may be someone else's
-    // now (fleet simulation, seed 3946). Our ledger is read before the handler may be entered.
-    const moved = !abort.aborted && this.opts.ledger.fenceMoved(req.job, req.item);
-    const held = moved ? await this.stillHeld(req) : 'held';
-    if (moved && !abort.aborted) this.checkLease(); // after a round trip to ZooKeeper
-    if (abort.aborted || held === 'unknown') {
-      // Lease lost or aborted before its fire time came, or our ledger could not be read: the
-      // handler never ran; the item's next owner runs this fire (it stays in flight).
-      prepared.dispose();
-      await this.giveBack(req);
-      return;
-    }
-    if (held === 'gone') {
-      // Nothing to release: the run is gone from our ledger, and the fire stays in flight. Said as a begin that
-      // found a fire left in flight (`takeover`): if the item is still ours, the scheduler takes
-      // it over at once and runs the fire again; else its next owner does.
-      prepared.dispose();
-      runLog().warn('run not started: a forced remove or reshard took it before its fire time');
-      this.emit('notStarted', req, 'takeover');
-      return;
-    }
-    // Durations on the monotonic clock: a wall-clock step must never make one negative (a negative
-    // duration is a record the checked decoders refuse, and the item would be left alone).
-    const started = this.clock.monotonic();
-    const startedAt = this.clock.now();
-    let outcome: RunOutcome = 'failed';
-    let error: string | undefined;
-    const attempts = def?.retry.attempts ?? 1;
-    for (let tries = 1; ; tries++) {
-      const running = prepared.run();
-      if (tries === 1) this.emit('started', req, token);
-      const result = await running;
-      outcome = result.outcome;
-      error = result.error;
-      if (outcome !== 'failed' || tries >= attempts || abort.aborted || !def) break;
-      const delay = backoff(def.retry, tries, this.opts.random);
-      runLog().warn({ attempt, delayMs: delay, error }, 'attempt failed; retrying');
-      try {
-        await sleep(this.clock, delay, { signal: abort.signal });
-        // The next attempt is made only once it is recorded (and we still hold the run); the
-        // report names the last attempt that really ran.
-        await this.opts.ledger.recordAttempt(req.job, req.item, req.fireTime, attempt + 1);
-        attempt++;
-        prepared = await this.prepareAttempt(req, def, token, attempt, fireId, stages, abort, runLog);
-        if (!abort.aborted) this.checkLease();
-        if (abort.aborted) {
-          prepared.dispose(); // never run
-          throw abort.reason;
-        }
-      } catch (err) {
-        if (!abort.aborted) runLog().warn({ err, attempt: attempt + 1 }, 'retry not made: could not record it');
-        outcome = outcomeOfAbort(abort.reason, outcome);
-        break;
+    // The item is freed (its lane settled) as the run ends, whichever way it ends.
+    try {
+      const { req, abort, fireId } = run;
+      const def = this.opts.definitionOf(req.job);
+      const stages = this.opts.stages.forRun(req.job, req.item, fireId, req.fireTime);
+      let attempt = req.attempt;
+      // Everything but the handler call is made ready before the fire time, so that at the instant
+      // the handlers of a whole batch are entered one after the other with nothing in between.
+      let prepared = await this.prepareAttempt(run, def, token, attempt, stages);
+      if (gate) {
+        await gate; // which asked for the lease as it opened
+        if (!abort.aborted) this.checkLeaseIfStale();
+      } else if (!abort.aborted) this.checkLease();
+      // Our member node written since the run was begun (ahead of its instant): our own update, or an
+      // operator's forced remove or reshard that took the run — the item may be someone else's
+      // now (fleet simulation, seed 3946). Our ledger is read before the handler may be entered.
+      const moved = !abort.aborted && this.opts.ledger.fenceMoved(req.job, req.item);
+      const held = moved ? await this.stillHeld(req) : 'held';
+      if (moved && !abort.aborted) this.checkLease(); // after a round trip to ZooKeeper
+      if (abort.aborted || held === 'unknown') {
+        // Lease lost or aborted before its fire time came, or our ledger could not be read: the
+        // handler never ran; the item's next owner runs this fire (it stays in flight).
+        prepared.dispose();
+        await this.giveBack(req);
+        return;
       }
+      if (held === 'gone') {
+        // Nothing to release: the run is gone from our ledger, and the fire stays in flight. Said as a begin that
+        // found a fire left in flight (`takeover`): if the item is still ours, the scheduler takes
+        // it over at once and runs the fire again; else its next owner does.
+        prepared.dispose();
+        run.log().warn('run not started: a forced remove or reshard took it before its fire time');
+        this.emit('notStarted', req, 'takeover');
+        return;
+      }
+      // Durations on the monotonic clock: a wall-clock step must never make one negative (a negative
+      // duration is a record the checked decoders refuse, and the item would be left alone).
+      const started = this.clock.monotonic();
+      const startedAt = this.clock.now();
+      let outcome: RunOutcome = 'failed';
+      let error: string | undefined;
+      const attempts = def?.retry.attempts ?? 1;
+      for (let tries = 1; ; tries++) {
+        const running = prepared.run();
+        if (tries === 1) this.emit('started', req, token);
+        const result = await running;
+        outcome = result.outcome;
+        error = result.error;
+        if (outcome !== 'failed' || tries >= attempts || abort.aborted || !def) break;
+        const delay = backoff(def.retry, tries, this.opts.random);
+        run.log().warn({ attempt, delayMs: delay, error }, 'attempt failed; retrying');
+        try {
+          await sleep(this.clock, delay, { signal: abort.signal });
+          // The next attempt is made only once it is recorded (and we still hold the run); the
+          // report names the last attempt that really ran.
+          await this.opts.ledger.recordAttempt(req.job, req.item, req.fireTime, attempt + 1);
+          attempt++;
+          prepared = await this.prepareAttempt(run, def, token, attempt, stages);
+          if (!abort.aborted) this.checkLease();
+          if (abort.aborted) {
+            prepared.dispose(); // never run
+            throw abort.reason;
+          }
+        } catch (err) {
+          if (!abort.aborted) run.log().warn({ err, attempt: attempt + 1 }, 'retry not made: could not record it');
+          outcome = outcomeOfAbort(abort.reason, outcome);
+          break;
+        }
+      }
+      const durationMs = Math.max(0, Math.round(this.clock.monotonic() - started));
+      const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome, durationMs, error };
+      // A success is logged at debug (the metrics and the run history count it); anything else at warn.
+      if (outcome !== 'success') run.log().warn({ attempt, outcome, durationMs, error, reason: req.reason }, 'run finished');
+      else if (this.opts.log.isLevelEnabled('debug')) run.log().debug({ attempt, outcome, durationMs, reason: req.reason }, 'run finished');
+      run.releasing = true;
+      if (!this.leaseLost) {
+        // A manual trigger's outcome is recorded at once (its operator watches for it); a scheduled
+        // success, held by our ledger alone, writes our ledger only (run protocol v2, step 4c).
+        const written = await this.opts.ledger.release({ ...report, keepInFlight: outcome === 'interrupted', ...(req.trigger !== undefined && { recordOutcome: true }) });
+        if (!written) run.log().warn('run outcome not recorded (the run was no longer ours)');
+      }
+      this.opts.recorder?.record({ ...report, fireId, worker: this.opts.workerId, fencingToken: token, reason: recordedReason(req.reason), startedAt: new Date(startedAt), endedAt: new Date(this.clock.now()), stagesDone: stages.completedSoFar });
+      this.emit('finished', report);
+    } finally {
+      this.settleLane(run.req);
     }
-    const durationMs = Math.max(0, Math.round(this.clock.monotonic() - started));
-    const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome, durationMs, error };
-    // A success is logged at debug (the metrics and the run history count it); anything else at warn.
-    if (outcome !== 'success') runLog().warn({ attempt, outcome, durationMs, error, reason: req.reason }, 'run finished');
-    else if (this.opts.log.isLevelEnabled('debug')) runLog().debug({ attempt, outcome, durationMs, reason: req.reason }, 'run finished');
-    run.releasing = true;
-    if (!this.leaseLost) {
-      // A manual trigger's outcome is recorded at once (its operator watches for it); a scheduled
-      // success, held by our ledger alone, writes our ledger only (run protocol v2, step 4c).
-      const written = await this.opts.ledger.release({ ...report, keepInFlight: outcome === 'interrupted', ...(req.trigger !== undefined && { recordOutcome: true }) });
-      if (!written) runLog().warn('run outcome not recorded (the run was no longer ours)');
-    }
-    this.opts.recorder?.record({ ...report, fireId, worker: this.opts.workerId, fencingToken: token, reason: recordedReason(req.reason), startedAt: new Date(startedAt), endedAt: new Date(this.clock.now()), stagesDone: stages.completedSoFar });
-    this.emit('finished', report);
   }
 
   /**
-   * Makes one attempt ready: its context and signal, its handler loaded. `run()` then calls the
-   * handler at once (synchronously, before its first await) and settles with the attempt's outcome;
-   * `dispose()` drops an attempt that will not run.
+   * Makes one attempt ready (`PreparedAttempt`): its context and signal, its handler loaded.
    */
-  private async prepareAttempt(
-    req: FireRequest,
-    def: JobDefinition | undefined,
-    token: string,
-    attempt: number,
-    fireId: string,
-    stages: RunStages,
-    runAbort: RunAbort,
-    runLog: () => Logger,
-  ): Promise<{ run: () => Promise<{ outcome: RunOutcome; error?: string }>; dispose: () => void }> {
-    if (!def) {
-      const failed = { outcome: 'failed' as const, error: `job ${req.job} is not defined on this worker` };
-      return { run: async () => failed, dispose: () => {} };
-    }
-    // An attempt needs its own abort only when it can end on its own (timeout) or be followed by
-    // another attempt; otherwise the run's is the attempt's. Either makes its signal only when the
-    // handler (or a script, a sandbox) reads `ctx.signal`.
-    const ownSignal = def.timeoutMs > 0 || def.retry.attempts > 1;
-    const controller = ownSignal ? new RunAbort() : runAbort;
-    const dispose = ownSignal ? runAbort.onAbort((reason) => controller.abort(reason)) : () => {};
-    let attemptLogger: Logger | undefined;
-    const log = (): Logger => (attemptLogger ??= runLog().child({ attempt }));
-    const ctx: JobContext = new RunContext(
-      {
-        job: req.job,
-        item: req.item,
-        itemParameter: def.itemParameters[String(req.item)],
-        jobParameter: def.jobParameter,
-        shards: def.shards,
-        fireTime: req.fireTime,
-        fireId,
-        attempt,
-        workerId: this.opts.workerId,
-        fencingToken: token,
-      },
-      controller,
-      log,
-      stages,
-    );
+  private async prepareAttempt(run: ActiveRun, def: JobDefinition | undefined, token: string, attempt: number, stages: RunStages): Promise<Attempt> {
+    if (!def) return undefinedJobAttempt(run.req.job);
     let handler: JobHandler | undefined;
     let loadError: unknown;
     if (def.handler !== undefined) {
@@ -588,37 +565,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         loadError = err;
       }
     }
-    const failure = (err: unknown): { outcome: RunOutcome; error?: string } => {
-      const message = (err as Error)?.message ?? String(err);
-      if (controller.aborted) return { outcome: outcomeOfAbort(controller.reason, 'failed'), error: message };
-      log().warn({ err }, 'attempt failed');
-      return { outcome: 'failed', error: message.slice(0, 500) };
-    };
-    const run = async (): Promise<{ outcome: RunOutcome; error?: string }> => {
-      if (this.opts.log.isLevelEnabled('debug')) log().debug({ reason: req.reason, token }, 'run started');
-      const timer = def.timeoutMs > 0 ? this.clock.setTimeout(() => controller.abort(new RunTimeoutError(def.timeoutMs)), def.timeoutMs) : undefined;
-      try {
-        if (loadError !== undefined) return failure(loadError);
-        if (handler) await handler(ctx);
-        else if (def.command !== undefined) await runScript(ctx, { command: def.command, cwd: this.opts.loader.resolvePath('.'), killGraceMs: this.opts.killGraceMs, leaseRemainingMs: this.opts.leaseRemainingMs, stages });
-        return controller.aborted ? { outcome: outcomeOfAbort(controller.reason, 'failed') } : { outcome: 'success' };
-      } catch (err) {
-        return failure(err);
-      } finally {
-        if (timer) this.clock.clearTimeout(timer);
-        dispose();
-      }
-    };
-    return { run, dispose };
+    return new PreparedAttempt(this.attemptSetting, run, def, token, attempt, stages, handler, loadError);
   }
 }
 
-function outcomeOfAbort(reason: unknown, fallback: RunOutcome): RunOutcome {
-  if (reason instanceof RunTimeoutError) return 'timeout';
-  if (reason instanceof ShutdownError || reason instanceof LeaseLostError) return 'interrupted';
-  if (reason instanceof ZkshardError && reason.code === 'REPLACED') return 'aborted';
-  return fallback;
-}
 
 /** Exponential backoff with full jitter on the upper half, bounded by `maxBackoffMs`. */
 export function backoff(retry: JobDefinition['retry'], failures: number, random: () => number = Math.random): number {

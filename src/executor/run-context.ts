@@ -3,6 +3,11 @@ import type { JobContext, JobContextFacts } from './job-context.js';
 import type { RunAbort } from './run-abort.js';
 import type { RunStages } from './stage-store.js';
 
+/** Where a context's logger comes from (made on first use: most attempts log nothing). */
+export interface RunLogSource {
+  log(): Logger;
+}
+
 /** What a run's context is made of, besides its collaborators. */
 export type RunContextFields = JobContextFacts;
 
@@ -17,13 +22,13 @@ export interface RunContext extends JobContextFacts {}
  */
 export class RunContext implements JobContext {
   readonly #abort: RunAbort;
-  readonly #log: () => Logger;
+  readonly #logs: RunLogSource;
   readonly #stages: RunStages;
 
-  constructor(fields: RunContextFields, abort: RunAbort, log: () => Logger, stages: RunStages) {
+  constructor(fields: RunContextFields, abort: RunAbort, logs: RunLogSource, stages: RunStages) {
     Object.assign(this, fields);
     this.#abort = abort;
-    this.#log = log;
+    this.#logs = logs;
     this.#stages = stages;
   }
 
@@ -32,7 +37,7 @@ export class RunContext implements JobContext {
   }
 
   get log(): Logger {
-    return this.#log();
+    return this.#logs.log();
   }
 
   /** An own property, as `signal` and `log` read through it: `const { stage } = ctx` keeps working. */

@@ -11,7 +11,7 @@ describe('RunContext', () => {
     const abort = new RunAbort();
     const log = silentLogger();
     const stages = { stage: async <T>(name: string, fn: () => Promise<T> | T) => `${name}:${String(await fn())}` } as unknown as RunStages;
-    const ctx = new RunContext(fields, abort, () => log, stages);
+    const ctx = new RunContext(fields, abort, { log: () => log }, stages);
     const { job, item, fencingToken, stage, log: ctxLog, signal } = ctx;
     expect([job, item, fencingToken]).toEqual(['j', 3, '42']);
     expect(await stage('fetch', () => 7)).toBe('fetch:7');
