@@ -2,10 +2,8 @@ import { Command } from 'commander';
 import { loadWorkerConfig } from '../config/load-worker-config.js';
 import { PG_URL_ENV } from '../config/history-config.js';
 import { redactUrl } from '../config/postgres-url.js';
-import { HistoryError } from '../history/history-error.js';
-import { silentLogger } from '../logging/create-logger.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
-import { pgOption, pgUrlOf } from './pg-option.js';
+import { pgOption, pgUrlOf, withHistoryDb } from './pg-option.js';
 
 /** `zkshard history migrate [--pg <url> | --config <file>]`: brings the history schema up to date. */
 export function makeHistoryCommand(): Command {
@@ -17,17 +15,10 @@ export function makeHistoryCommand(): Command {
       .action(async (opts: { config?: string }, cmd: Command) => {
         const url = pgUrlOf(cmd) ?? (opts.config ? (await loadWorkerConfig(opts.config)).history?.postgresUrl : undefined);
         if (!url) throw new ZkshardError('USAGE', `no history database: pass --pg <url>, set ${PG_URL_ENV}, or --config a worker file with history.postgresUrl`);
-        const [{ openHistoryPool }, { migrate, SCHEMA_VERSION }] = await Promise.all([import('../history/history-db.js'), import('../history/migrations.js')]);
-        const pool = openHistoryPool(url, silentLogger(), { max: 1 });
-        try {
-          const applied = await migrate(pool).catch((err: unknown) => {
-            if (err instanceof HistoryError) throw err;
-            throw new HistoryError('HISTORY_UNAVAILABLE', `cannot reach PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
-          });
+        const { SCHEMA_VERSION } = await import('../history/migrations.js');
+        await withHistoryDb(url, async (_db, applied) => {
           process.stdout.write(`${redactUrl(url)}: history schema at version ${SCHEMA_VERSION}${applied.length > 0 ? ` (applied ${applied.join(', ')})` : ' (already current)'}\n`);
-        } finally {
-          await pool.end().catch(() => undefined);
-        }
+        });
       }),
   );
 }

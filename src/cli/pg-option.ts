@@ -25,21 +25,22 @@ export function pgUrlOf(cmd: Command): string | undefined {
 
 /**
  * Runs `fn` with a pool on the history database, its schema migrated (idempotent; under the
- * advisory lock); always closes the pool.
+ * advisory lock) — `applied` lists the versions this call applied —; always closes the pool.
  * @throws HistoryError HISTORY_UNAVAILABLE (exit 3) when PostgreSQL cannot be reached.
  */
-export async function withHistoryDb<T>(url: string, fn: (db: pg.Pool) => Promise<T>): Promise<T> {
+export async function withHistoryDb<T>(url: string, fn: (db: pg.Pool, applied: readonly number[]) => Promise<T>): Promise<T> {
   // Loaded on use: a command that never opens the database never loads the PostgreSQL client.
   const [{ openHistoryPool }, { migrate }] = await Promise.all([import('../history/history-db.js'), import('../history/migrations.js')]);
   const pool = openHistoryPool(url, silentLogger(), { max: 1, connectTimeoutMs: 3000 });
   try {
+    let applied: readonly number[];
     try {
-      await migrate(pool);
+      applied = await migrate(pool);
     } catch (err) {
       if (err instanceof HistoryError) throw err;
       throw new HistoryError('HISTORY_UNAVAILABLE', `cannot reach PostgreSQL at ${redactUrl(url)}: ${(err as Error).message} (check --pg or ${PG_URL_ENV})`, { cause: err });
     }
-    return await fn(pool);
+    return await fn(pool, applied);
   } finally {
     await pool.end().catch(() => undefined);
   }
