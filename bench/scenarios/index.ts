@@ -9,10 +9,11 @@ import { historyFleet } from './history-fleet.js';
 import { lateness } from './lateness.js';
 import { memory } from './memory.js';
 import { peer } from './peer.js';
+import { reassignment } from './reassignment.js';
 import { rebalance } from './rebalance.js';
 import { sandbox } from './sandbox.js';
 import { soak } from './soak.js';
 import { zkPause } from './zk-pause.js';
 
 /** Every scenario, in the order `npm run bench` runs them (peer last: it reuses ours). */
-export const SCENARIOS: readonly Scenario[] = [lateness, dkronShapes, soak, zkPause, failover, handoff, coordination, rebalance, memory, sandbox, history, historyFleet, consoleScenario, peer];
+export const SCENARIOS: readonly Scenario[] = [lateness, dkronShapes, soak, zkPause, failover, reassignment, handoff, coordination, rebalance, memory, sandbox, history, historyFleet, consoleScenario, peer];
