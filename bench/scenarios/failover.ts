@@ -1,4 +1,4 @@
-import type { BenchFleet, BenchJob } from '../lib/bench-fleet.js';
+import type { BenchJob } from '../lib/bench-fleet.js';
 import { BENCH_SESSION_TIMEOUT_MS } from '../lib/bench-zookeeper.js';
 import { withBenchFleet } from '../lib/with-bench-fleet.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
@@ -10,7 +10,7 @@ import { killOnce, type KillSample } from '../failover/kill-once.js';
 import { RunTail } from '../lib/run-tail.js';
 import { waitBalanced } from '../failover/wait-balanced.js';
 import { benchJobs } from './lateness.js';
-import { readMembers } from '../../src/membership/read-members.js';
+import { pickVictim } from '../failover/pick-victim.js';
 
 /** What the failover scenario measured (`result.data.figures`). */
 export interface FailoverFigures {
@@ -85,16 +85,6 @@ async function runFailover(ctx: ScenarioContext, o: { kills: number }): Promise<
 
 function pct(part: number, whole: number): string {
   return Number.isFinite(part) && Number.isFinite(whole) && whole > 0 ? `${Math.round((100 * part) / whole)}%` : '–';
-}
-
-/** Even kills take a non-leader (in turn), odd kills the leader (lowest member sequence). */
-async function pickVictim(fleet: BenchFleet, k: number): Promise<string> {
-  const members = await readMembers(fleet.zk, fleet.paths);
-  const ids = members.map((m) => m.info.id).filter((id) => fleet.alive(id));
-  if (ids.length < 2) throw new Error('failover: fewer than 2 live workers');
-  if (k % 2 === 1) return ids[0]!;
-  const others = ids.slice(1).sort();
-  return others[(k / 2) % others.length]!;
 }
 
 /** Scenario: failover after SIGKILL (PRODUCT.md §5: ≤ session timeout + 1 tick + 200 ms, p99). */

@@ -6,6 +6,7 @@ import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
 import { ms, summarize, type Summary } from '../lib/stats.js';
 import { FleetTimeline } from '../failover/fleet-timeline.js';
 import { benchJobs } from './lateness.js';
+import { pickVictim } from '../failover/pick-victim.js';
 import { readMembers } from '../../src/membership/read-members.js';
 
 /** One way to load the fleet while its workers are killed. */
@@ -87,12 +88,9 @@ async function runVariant(ctx: ScenarioContext, jobCount: number, variant: Varia
     timeline = new FleetTimeline(fleet.zk, fleet.paths, jobs.map((j) => j.name));
     await timeline.start();
     await sleepUnlessAborted(3000, ctx.signal);
-    for (const leader of [false, true]) {
-      const members = await readMembers(fleet.zk, fleet.paths);
-      const ids = new Map([...(await fleet.memberNames())].map(([id, name]) => [name, id]));
-      const leaderName = members[0]?.name;
-      const victim = leader ? ids.get(leaderName!) : members.map((m) => ids.get(m.name)).find((id) => id !== undefined && id !== ids.get(leaderName!));
-      if (!victim) throw new Error('reassignment: no victim found among the live workers');
+    // A non-leader, then the leader (`pickVictim`'s kills 0 and 1).
+    for (const k of [0, 1]) {
+      const victim = await pickVictim(fleet, k);
       const s = await killAndTime(fleet, timeline, victim, variant.name, ctx.signal);
       samples.push(s);
       ctx.log(`reassignment, ${variant.name}: killed ${victim}${s.wasLeader ? ' (leader)' : ''} (${s.items} items of ${s.jobs} jobs): member gone after ${ms(s.memberGoneMs)} ms, then every job without it after ${ms(s.cleared.max)} ms (p50 ${ms(s.cleared.p50)})${s.notCleared ? `, ${s.notCleared} jobs never` : ''}`);
