@@ -78,6 +78,8 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private readonly ledgers: LedgerSweeper;
   /** The member names the ledgers were last swept against. */
   private membersSwept = '';
+  /** Each job's definition as last decoded, with the zxid of the write it was decoded from. */
+  private readonly decodedJobs = new Map<string, { mzxid: bigint; def: JobDefinition | undefined }>();
 
   constructor(
     private readonly zk: ZkSession,
@@ -170,13 +172,31 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     return result.sort((a, b) => a.sequence - b.sequence);
   }
 
+  /**
+   * The jobs' definitions that decode. A definition is decoded again only when its node was written
+   * since (a worker's loss re-plans every job, and decoding 10,000 of them took a third of the pass).
+   */
   private async definitions(): Promise<JobDefinition[]> {
     const defs: JobDefinition[] = [];
-    let n = 0;
-    for (const name of this.jobs!.children) {
-      if (++n % JOBS_PER_TURN === 0) await this.nextTurn();
-      const def = decodeJob(this.jobs!.data(name)?.data);
-      if (def) defs.push(def);
+    const names = this.jobs!.children;
+    let decoded = 0;
+    let kept = 0;
+    for (const name of names) {
+      const node = this.jobs!.data(name);
+      if (!node) continue;
+      let entry = this.decodedJobs.get(name);
+      if (entry?.mzxid !== node.stat.mzxid) {
+        if (++decoded % JOBS_PER_TURN === 0) await this.nextTurn();
+        entry = { mzxid: node.stat.mzxid, def: decodeJob(node.data) };
+        this.decodedJobs.set(name, entry);
+      }
+      kept++;
+      if (entry.def) defs.push(entry.def);
+    }
+    // Jobs deleted since: forget their definitions.
+    if (this.decodedJobs.size > kept) {
+      const present = new Set(names);
+      for (const name of this.decodedJobs.keys()) if (!present.has(name) || !this.jobs!.data(name)) this.decodedJobs.delete(name);
     }
     return defs;
   }

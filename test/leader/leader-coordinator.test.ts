@@ -110,4 +110,38 @@ describe('LeaderCoordinator', () => {
     expect(leader.reconcilePasses).toBe(passes + 1);
     expect(published).toHaveLength(2);
   });
+
+  it('plans a job from its definition as last written: resharded, and deleted then made again', async () => {
+    ctx = new ZkTestContext('leader-redefined');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    const member = 'm-0123456789abcdef-0000000001';
+    await zk.mkdirp(paths.workers);
+    await zk.mkdirp(paths.jobs);
+    await zk.create(paths.job('tick'), jobRecord('tick', 2));
+    const info = { id: 'w1', host: 'h', pid: 1, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: '2026-12-05T00:00:00.000Z', version: 'test' };
+    await zk.create(paths.member(member), encodeMemberInfo(info), 'ephemeral');
+    leader = new LeaderCoordinator(zk, paths, member, silentLogger());
+    await leader.start();
+    const shardsNow = async (): Promise<number | undefined> => {
+      const found = await zk.getDataIfExists(paths.assignment('tick'));
+      return found ? decodeAssignment(found.data)?.owners.length : undefined;
+    };
+    await waitFor(async () => (await shardsNow()) === 2, { message: 'two items assigned' });
+    await zk.setData(paths.job('tick'), jobRecord('tick', 5));
+    await waitFor(async () => (await shardsNow()) === 5, { message: 'the reshard to five items planned' });
+    // Deleted and made again: a newer write under the same name; the assignment follows it.
+    await waitFor(
+      async () => {
+        await zk.remove(paths.assignment('tick')).catch(() => undefined);
+        return zk.remove(paths.job('tick')).then(
+          () => true,
+          () => false, // the leader wrote the assignment again meanwhile
+        );
+      },
+      { message: 'job deleted' },
+    );
+    await zk.create(paths.job('tick'), jobRecord('tick', 3));
+    await waitFor(async () => (await shardsNow()) === 3, { message: 'the job made again planned with three items' });
+  });
 });
