@@ -30,4 +30,38 @@ describe('NodeCache', () => {
     await waitFor(() => node.current?.data.toString() === 'y', { message: 're-created' });
     expect(seen).toEqual(['x', null, 'y']);
   });
+
+  it('with mostlyAbsent, learns that a node is absent with one request and still follows it', async () => {
+    ctx = new ZkTestContext('node-cache-absent');
+    const zk = await ctx.shared();
+    const path = `${ctx.paths.root}/control`;
+    await zk.mkdirp(ctx.paths.root);
+    const calls: string[] = [];
+    const counted = new Proxy(zk, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function' || !['exists', 'getData', 'getDataIfExists'].includes(String(key))) return value;
+        return (...args: unknown[]) => {
+          calls.push(String(key));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const node = new NodeCache(counted, path, undefined, undefined, { mostlyAbsent: true });
+    cache = node;
+    const seen: Array<string | null> = [];
+    node.on('changed', (s) => seen.push(s ? s.data.toString() : null));
+    await node.start();
+    expect(node.current).toBeNull();
+    expect(calls).toEqual(['exists']);
+    await zk.create(path, Buffer.from('x'));
+    await waitFor(() => node.current?.data.toString() === 'x', { message: 'created' });
+    await zk.setData(path, Buffer.from('x2'));
+    await waitFor(() => node.current?.data.toString() === 'x2', { message: 'changed' });
+    await zk.remove(path);
+    await waitFor(() => node.current === null, { message: 'deleted' });
+    await zk.create(path, Buffer.from('y'));
+    await waitFor(() => node.current?.data.toString() === 'y', { message: 're-created' });
+    expect(seen).toEqual(['x', 'x2', null, 'y']);
+  });
 });
