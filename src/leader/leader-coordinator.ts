@@ -50,6 +50,16 @@ interface Change {
   losers: readonly string[];
 }
 
+/**
+ * What this process already follows of the jobs' assignments (the worker's caches of the jobs it
+ * runs): a new leader starts from it instead of reading every assignment again. A hint may be
+ * stale; the write it leads to is version-checked, and a job whose write was refused is read again.
+ */
+export interface AssignmentHints {
+  /** The assignment node as last read here, when it exists and no read of it is pending. */
+  assignment(job: string): { data: Buffer; version: number } | undefined;
+}
+
 interface KnownAssignment {
   record: AssignmentRecord | undefined;
   /** znode data version, or -1 when the node does not exist yet. */
@@ -82,6 +92,8 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private readonly ledgers: LedgerSweeper;
   /** The member names the ledgers were last swept against. */
   private membersSwept = '';
+  /** Jobs whose assignment write was refused: read from ZooKeeper from then on, never from a hint. */
+  private readonly hintRefused = new Set<string>();
   /** Each job's definition as last decoded, with the zxid of the write it was decoded from. */
   private readonly decodedJobs = new Map<string, { mzxid: bigint; def: JobDefinition | undefined }>();
 
@@ -91,6 +103,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     private readonly memberName: string,
     private readonly log: Logger,
     private readonly retry?: RetryTiming,
+    private readonly hints?: AssignmentHints,
   ) {
     super();
     this.ledgers = new LedgerSweeper(zk, paths, log.child({ component: 'ledger-sweeper' }), retry);
@@ -236,6 +249,13 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private async assignmentOf(job: string): Promise<KnownAssignment> {
     const cached = this.known.get(job);
     if (cached) return cached;
+    const hint = this.hintRefused.has(job) ? undefined : this.hints?.assignment(job);
+    const record = hint && decodeAssignment(hint.data);
+    if (hint && record) {
+      const known = { record, version: hint.version };
+      this.known.set(job, known);
+      return known;
+    }
     const found = await this.zk.getDataIfExists(this.paths.assignment(job));
     const known = found ? { record: decodeAssignment(found.data), version: found.stat.version } : { record: undefined, version: -1 };
     this.known.set(job, known);
@@ -258,6 +278,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
         this.lastControls.delete(job);
         this.reportedControls.delete(job);
         this.known.delete(job);
+        this.hintRefused.delete(job);
       }
     }
     // First pass over thousands of jobs: read their assignments and controls LOAD_CONCURRENCY at a time.
@@ -348,6 +369,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
       // Someone else changed that assignment (or its job vanished): forget what we knew and redo.
       rejected: (c) => {
         this.known.delete(c.job);
+        this.hintRefused.add(c.job);
         return 'stop';
       },
       // A member we fence changed its node meanwhile (its own update) or left: plan again once the

@@ -473,7 +473,17 @@ export class WorkerSession {
    */
   private async lead(): Promise<void> {
     if (this.closed || this.coordinator || !this.latchRef?.isLeader) return;
-    const coordinator = new LeaderCoordinator(this.opts.zk, this.opts.paths, this.member.name, this.log.child({ component: 'leader' }), this.retry);
+    // The assignments this worker follows (its own jobs') are where a new leader starts from: each
+    // cache that is idle has read past every write before this member's election (ZooKeeper
+    // delivers a session's watch events in order, the one that elected it among them).
+    const hints = {
+      assignment: (job: string) => {
+        const cache = this.closed ? undefined : this.jobCaches.get(job)?.assignment;
+        const node = cache?.idle ? cache.current : null;
+        return node ? { data: node.data, version: node.stat.version } : undefined;
+      },
+    };
+    const coordinator = new LeaderCoordinator(this.opts.zk, this.opts.paths, this.member.name, this.log.child({ component: 'leader' }), this.retry, hints);
     this.coordinator = coordinator;
     coordinator.on('deposed', () => this.unlead());
     coordinator.on('published', () => this.opts.metrics?.rebalances.inc());

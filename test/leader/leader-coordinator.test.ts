@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LeaderCoordinator } from '../../src/leader/leader-coordinator.js';
 import { JOB_DEFAULTS } from '../../src/config/job-definition.js';
 import { encodeJob } from '../../src/model/job-record.js';
-import { decodeAssignment } from '../../src/model/assignment-record.js';
+import { decodeAssignment, encodeAssignment, type AssignmentRecord } from '../../src/model/assignment-record.js';
 import { encodeMemberInfo } from '../../src/membership/member-info.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../../src/zk/multi-size.js';
@@ -143,5 +143,90 @@ describe('LeaderCoordinator', () => {
     );
     await zk.create(paths.job('tick'), jobRecord('tick', 3));
     await waitFor(async () => (await shardsNow()) === 3, { message: 'the job made again planned with three items' });
+  });
+
+  describe('starting from the assignments its process follows (hints)', () => {
+    const first = 'm-0123456789abcdef-0000000001';
+    const second = 'm-fedcba9876543210-0000000002';
+    const info = (id: string) => encodeMemberInfo({ id, host: 'h', pid: 1, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: '2026-12-05T00:00:00.000Z', version: 'test' });
+    const record = (generation: number, owners: (string | null)[]): AssignmentRecord => ({
+      job: 'tick',
+      shards: 4,
+      generation,
+      leader: 'm-old-0000000000',
+      owners,
+      disabled: [],
+      pins: {},
+      workers: Object.fromEntries(owners.filter((o): o is string => o !== null).map((o) => [o, o === first ? 'w1' : 'w2'])),
+      updatedAt: '2026-12-05T00:00:00.000Z',
+    });
+
+    /** A fleet with one member and job `tick` whose assignment (all items to `first`) is at version 1. */
+    async function setUp(tag: string) {
+      ctx = new ZkTestContext(tag);
+      const zk = await ctx.shared();
+      const { paths } = ctx;
+      await zk.mkdirp(paths.workers);
+      await zk.mkdirp(paths.jobs);
+      await zk.create(paths.job('tick'), jobRecord('tick', 4));
+      await zk.create(paths.member(first), info('w1'), 'ephemeral');
+      await zk.create(paths.assignment('tick'), encodeAssignment(record(1, [null, null, null, null])));
+      await zk.setData(paths.assignment('tick'), encodeAssignment(record(2, [first, first, first, first])), 0);
+      const reads: string[] = [];
+      const counted = new Proxy(zk, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver) as unknown;
+          if (typeof value !== 'function' || !['getData', 'getDataIfExists'].includes(String(key))) return value;
+          return (path: string, ...rest: unknown[]) => {
+            if (path === paths.assignment('tick')) reads.push(path);
+            return (value as (...a: unknown[]) => unknown).apply(target, [path, ...rest]);
+          };
+        },
+      });
+      return { zk, paths, counted, reads };
+    }
+
+    it('does not read an assignment it has a current hint of, and writes on its version', async () => {
+      const { zk, paths, counted, reads } = await setUp('leader-hints');
+      const hinted: string[] = [];
+      const hints = {
+        assignment: (job: string) => {
+          hinted.push(job);
+          return { data: encodeAssignment(record(2, [first, first, first, first])), version: 1 };
+        },
+      };
+      leader = new LeaderCoordinator(counted, paths, first, silentLogger(), undefined, hints);
+      const published: string[] = [];
+      leader.on('published', (names) => published.push(...names));
+      await leader.start();
+      await waitFor(() => leader!.reconcilePasses > 0 && hinted.length > 0, { message: 'a first pass' });
+      await zk.create(paths.member(second), info('w2'), 'ephemeral');
+      await waitFor(() => published.length === 1, { message: 'items moved to the second member' });
+      const now = decodeAssignment((await zk.getData(paths.assignment('tick'))).data)!;
+      expect(now.generation).toBe(3);
+      expect(now.owners.filter((o) => o === second)).toHaveLength(2);
+      expect(reads).toEqual([]);
+    });
+
+    it('reads the assignment again when a stale hint made its write fail, and asks no hint of it again', async () => {
+      const { zk, paths, counted, reads } = await setUp('leader-stale-hint');
+      let hinted = 0;
+      // What a cache of the node held before its last write: version 0.
+      const hints = {
+        assignment: () => {
+          hinted++;
+          return { data: encodeAssignment(record(1, [null, null, null, null])), version: 0 };
+        },
+      };
+      leader = new LeaderCoordinator(counted, paths, first, silentLogger(), undefined, hints);
+      await leader.start();
+      // From the stale record every item is unowned: the leader writes them to `first`, at version 0: refused.
+      await waitFor(async () => reads.length > 0 && decodeAssignment((await zk.getData(paths.assignment('tick'))).data)!.generation === 2, { message: 'read again' });
+      await zk.create(paths.member(second), info('w2'), 'ephemeral');
+      await waitFor(async () => decodeAssignment((await zk.getData(paths.assignment('tick'))).data)!.generation === 3, { message: 'moved on the version read' });
+      const now = decodeAssignment((await zk.getData(paths.assignment('tick'))).data)!;
+      expect(now.owners.filter((o) => o === second)).toHaveLength(2);
+      expect(hinted).toBe(1);
+    });
   });
 });
