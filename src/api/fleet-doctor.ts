@@ -1,4 +1,6 @@
 import type { ZkClient } from '../zk/zk-client.js';
+import { RUN_PROTOCOL } from '../membership/member-info.js';
+import { speaksOurProtocol } from '../membership/protocol-check.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import { ConfigError } from '../errors/config-error.js';
 import { validateJobDefinitions } from '../config/validate-job.js';
@@ -14,7 +16,7 @@ import { notAuthorizedIn } from '../zk/zk-errors.js';
 
 /** One line of `zkctl doctor`. */
 export interface DoctorCheck {
-  /** Stable name: zookeeper, namespace, leader, definitions, code, records, item-nodes, owners, running-markers, clock-skew. */
+  /** Stable name: zookeeper, namespace, leader, protocol, definitions, code, records, item-nodes, owners, running-markers, clock-skew. */
   check: string;
   ok: boolean;
   detail: string;
@@ -30,7 +32,7 @@ export interface DoctorOptions {
 }
 
 /** The names of every check, in the order they are reported. */
-export const DOCTOR_CHECKS = ['zookeeper', 'namespace', 'acl', 'leader', 'definitions', 'code', 'records', 'item-nodes', 'owners', 'running-markers', 'clock-skew'] as const;
+export const DOCTOR_CHECKS = ['zookeeper', 'namespace', 'acl', 'leader', 'protocol', 'definitions', 'code', 'records', 'item-nodes', 'owners', 'running-markers', 'clock-skew'] as const;
 
 /** The `zookeeper` check when no session could be established. */
 export function unreachableCheck(connect: string, err: unknown): DoctorCheck {
@@ -54,6 +56,7 @@ export async function runDoctor(zk: ZkClient, paths: ZkPaths, options: DoctorOpt
   checks.push({ check: 'namespace', ok: true, detail: `${paths.root}: ${snapshot.members.length} live workers, ${snapshot.jobs.length} jobs` });
   checks.push(aclCheck(await readNamespaceAcl(zk, paths.root), paths.root));
   checks.push(leaderCheck(snapshot));
+  checks.push(protocolCheck(snapshot));
   checks.push(definitionsCheck(snapshot));
   checks.push(codeCheck(snapshot));
   checks.push(recordsCheck(snapshot));
@@ -91,6 +94,17 @@ function leaderCheck(s: FleetSnapshot): DoctorCheck {
   const leader = s.members[0];
   if (!leader) return { check: 'leader', ok: false, detail: 'no live worker: no leader, nothing is assigned or run' };
   return { check: 'leader', ok: true, detail: `${leader.info.id} (${leader.name}) leads ${s.members.length} live ${s.members.length === 1 ? 'worker' : 'workers'}` };
+}
+
+function protocolCheck(s: FleetSnapshot): DoctorCheck {
+  const others = s.members.filter((m) => !speaksOurProtocol(m));
+  if (others.length === 0) return { check: 'protocol', ok: true, detail: `every live worker speaks run protocol ${RUN_PROTOCOL}` };
+  const named = others.map((m) => `${m.info.id} (${m.name}: ${m.info.protocol === undefined ? 'none announced' : `protocol ${m.info.protocol}`})`).join(', ');
+  return {
+    check: 'protocol',
+    ok: false,
+    detail: `${named} ${others.length === 1 ? 'speaks' : 'speak'} another run protocol than this zkctl's (${RUN_PROTOCOL}): a leader of either protocol gives the other's workers no items, and a newer worker does not join while they are live; stop them (README.md, "Upgrading a fleet")`,
+  };
 }
 
 function definitionsCheck(s: FleetSnapshot): DoctorCheck {

@@ -3,6 +3,7 @@ import type { Member } from '../membership/member-info.js';
 import type { JobControl } from '../model/job-control.js';
 import type { MemberInfo } from '../membership/member-info.js';
 import { allocate } from '../sharding/allocate.js';
+import { speaksOurProtocol } from '../membership/protocol-check.js';
 
 export interface AssignmentPlanInput {
   def: Pick<JobDefinition, 'name' | 'shards' | 'strategy'>;
@@ -25,14 +26,14 @@ export interface AssignmentPlan {
 }
 
 /**
- * What the leader writes for one job: the members that may run it (active, clock within bounds,
- * not drained, declaring the job), the operator's pins resolved to members, the job's strategy, and its disabled items.
+ * What the leader writes for one job: the members that may run it (active, of our run protocol,
+ * clock within bounds, not drained, declaring the job), the operator's pins resolved to members, the job's strategy, and its disabled items.
  * Pure; `zkctl` uses it for its dry runs, so they show exactly what the leader will do.
  */
 export function planAssignment(input: AssignmentPlanInput): AssignmentPlan {
   const { def, members, drained, control } = input;
   const eligible = members.filter(
-    (m) => m.info.state === 'active' && m.info.clock?.ok !== false && !drained.has(m.info.id) && declaredJobs(m.info).has(def.name),
+    (m) => m.info.state === 'active' && speaksOurProtocol(m) && m.info.clock?.ok !== false && !drained.has(m.info.id) && declaredJobs(m.info).has(def.name),
   );
   const pinned: Record<number, string> = {};
   const pins: Record<string, string> = {};

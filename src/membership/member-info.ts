@@ -3,6 +3,17 @@ import { checkedJson } from '../model/json-codec.js';
 import { malformed, valueOr, type Decoded } from '../model/decoded.js';
 import { MAX_ID_LENGTH, MAX_SHORT_TEXT, array, boolean, entries, integer, number, object, oneOf, string } from '../model/record-fields.js';
 
+/**
+ * The run protocol this code speaks: how runs are begun, recorded and taken over (the members'
+ * ledgers, their form, the fences). Every member node announces it; workers of different run
+ * protocols must not share a fleet (`membership/protocol-check.ts`). It changes only when the
+ * records change in a way an older reader cannot follow.
+ *
+ * 1: run protocol v2 with positional ledger parts (docs/design/run-protocol-v2.md, step 4d), the
+ * first one announced. A member node without the field is from before announcements.
+ */
+export const RUN_PROTOCOL = 1;
+
 /** What a worker publishes in its membership node (JSON). */
 export interface MemberInfo {
   /** The configured worker id (several members may share one across restarts). */
@@ -20,6 +31,8 @@ export interface MemberInfo {
   startedAt: string;
   /** zkshard version of the worker. */
   version: string;
+  /** The run protocol the worker speaks ({@link RUN_PROTOCOL}); absent: a worker from before announcements. */
+  protocol?: number;
   /**
    * The worker's last clock check against ZooKeeper's clock. A worker whose clock is off by more
    * than its `maxClockSkewMs` fires nothing and the leader gives it no items.
@@ -78,6 +91,7 @@ export function readMemberInfo(data: Buffer | undefined, path: string): Decoded<
         ok: boolean(c.ok, 'clock.ok'), checkedAt: string(c.checkedAt, 'clock.checkedAt', MAX_SHORT_TEXT),
       };
     }
+    if (v.protocol !== undefined) info.protocol = integer(v.protocol, 'protocol', 1, 1_000_000);
     if (v.identity !== undefined) info.identity = string(v.identity, 'identity', MAX_ID_LENGTH);
     if (v.codeMismatch !== undefined) info.codeMismatch = array(v.codeMismatch, 'codeMismatch', MAX_MEMBER_JOBS).map((j, i) => jobName(j, `codeMismatch[${i}]`));
     return info;

@@ -10,6 +10,9 @@ import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { NodeCache } from '../zk/node-cache.js';
 import { ChildrenCache } from '../zk/children-cache.js';
 import { GroupMember } from '../membership/group-member.js';
+import { RUN_PROTOCOL } from '../membership/member-info.js';
+import { readMembers } from '../membership/read-members.js';
+import { checkFleetProtocol } from '../membership/protocol-check.js';
 import { RequestSlots } from '../zk/request-slots.js';
 import { LeaderLatch } from '../election/leader-latch.js';
 import { LeaderCoordinator } from '../leader/leader-coordinator.js';
@@ -143,6 +146,7 @@ export class WorkerSession {
         state: 'active',
         startedAt: new Date(this.time.now()).toISOString(),
         version: VERSION,
+        protocol: RUN_PROTOCOL,
         identity: opts.zk.user,
       },
       opts.log.child({ component: 'membership' }),
@@ -249,6 +253,8 @@ export class WorkerSession {
 
   async start(): Promise<void> {
     const { zk, paths } = this.opts;
+    // Nothing is written into a fleet of another run protocol, not even a job definition.
+    checkFleetProtocol(await readMembers(zk, paths));
     const store = new JobStore(zk, paths, this.log.child({ component: 'job-store' }));
     // Jobs are registered REGISTER_CONCURRENCY at a time, each as soon as one before it is done (a
     // window, not waves waiting for their slowest): a fleet with thousands of jobs starts in a few
@@ -311,6 +317,9 @@ export class WorkerSession {
     };
     await Promise.all(jobs.map((job) => inWindow(() => watchJob(job.definition.name))));
     await this.member.start();
+    // A member of another protocol may have joined between that check and our join: if it is older
+    // than us it would lead before us, so we leave (the worker retries the join).
+    checkFleetProtocol(await readMembers(zk, paths), sequenceOf(this.member.name));
     // Every job once, a slice per turn (JobRefreshQueue), before the first fire is armed.
     for (const job of jobs) this.refreshes.add(job.definition.name);
     await this.refreshes.idle();

@@ -180,6 +180,8 @@ describe('FleetReader', () => {
 
     const checks = await runDoctor(zk, p, { serverVersion: false });
     expect(checks.find((c) => c.check === 'code')).toMatchObject({ ok: false, detail: expect.stringContaining('j: x1') });
+    // Its member node announces no run protocol (as a worker from before announcements).
+    expect(checks.find((c) => c.check === 'protocol')).toMatchObject({ ok: false, detail: expect.stringContaining(`x1 (${member}: none announced)`) });
     expect(checks.find((c) => c.check === 'records')).toMatchObject({ ok: false, detail: expect.stringContaining(`${p.item('j', 0)}: s must be`) });
   });
 

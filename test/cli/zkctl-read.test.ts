@@ -104,12 +104,13 @@ describe('zkctl (read commands) against live workers', () => {
 
     expect(doctor.stdout).toMatch(/^PASS\s+zookeeper\s+connected to/m);
     expect(doctor.stdout).toMatch(/^PASS\s+leader\s+w1/m);
+    expect(doctor.stdout).toMatch(/^PASS\s+protocol\s+every live worker speaks run protocol 1/m);
     expect(doctor.stdout).toMatch(/^PASS\s+owners\s+6 items owned by live workers/m);
     // The test fleet runs without credentials: the one failing check says so.
     expect(doctor.stdout).toMatch(/^FAIL\s+acl\s+namespace open to anyone/m);
     expect(doctor.stdout.match(/^FAIL/gm)).toHaveLength(1);
     const checks = json<DoctorCheck[]>(doctorJson);
-    expect(checks.map((c) => c.check)).toEqual(['zookeeper', 'namespace', 'acl', 'leader', 'definitions', 'code', 'records', 'item-nodes', 'owners', 'running-markers', 'clock-skew']);
+    expect(checks.map((c) => c.check)).toEqual(['zookeeper', 'namespace', 'acl', 'leader', 'protocol', 'definitions', 'code', 'records', 'item-nodes', 'owners', 'running-markers', 'clock-skew']);
     expect(checks.filter((c) => c.check !== 'acl').every((c) => c.ok && typeof c.detail === 'string')).toBe(true);
   });
 

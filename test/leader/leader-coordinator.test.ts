@@ -3,7 +3,7 @@ import { LeaderCoordinator } from '../../src/leader/leader-coordinator.js';
 import { JOB_DEFAULTS } from '../../src/config/job-definition.js';
 import { encodeJob } from '../../src/model/job-record.js';
 import { decodeAssignment, encodeAssignment, type AssignmentRecord } from '../../src/model/assignment-record.js';
-import { encodeMemberInfo } from '../../src/membership/member-info.js';
+import { RUN_PROTOCOL, encodeMemberInfo } from '../../src/membership/member-info.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../../src/zk/multi-size.js';
 import { waitFor } from '../support/wait-for.js';
@@ -31,7 +31,7 @@ describe('LeaderCoordinator', () => {
     await zk.mkdirp(paths.jobs);
     await zk.mkdirp(paths.workers);
     for (const name of jobs) await zk.create(paths.job(name), jobRecord(name, 2000));
-    const info = { id: 'w1', host: 'h', pid: 1, jobs, labels: {}, capacity: 1, state: 'active' as const, startedAt: new Date().toISOString(), version: 'test' };
+    const info = { id: 'w1', host: 'h', pid: 1, jobs, labels: {}, capacity: 1, state: 'active' as const, startedAt: new Date().toISOString(), version: 'test', protocol: RUN_PROTOCOL };
     await zk.create(paths.member(member), encodeMemberInfo(info), 'ephemeral');
     leader = new LeaderCoordinator(zk, paths, member, silentLogger());
     const published: string[] = [];
@@ -58,7 +58,7 @@ describe('LeaderCoordinator', () => {
     await zk.mkdirp(paths.workers);
     await zk.mkdirp(paths.jobs);
     await zk.create(paths.job('tick'), jobRecord('tick', 2));
-    const info = { id: 'w2', host: 'h', pid: 2, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: new Date().toISOString(), version: 'test' };
+    const info = { id: 'w2', host: 'h', pid: 2, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: new Date().toISOString(), version: 'test', protocol: RUN_PROTOCOL };
     await zk.create(paths.member(live), encodeMemberInfo(info), 'ephemeral');
     leader = new LeaderCoordinator(zk, paths, gone, silentLogger());
     let deposed = 0;
@@ -81,7 +81,7 @@ describe('LeaderCoordinator', () => {
     await zk.mkdirp(paths.workers);
     await zk.mkdirp(paths.jobs);
     await zk.create(paths.job('tick'), jobRecord('tick', 4));
-    const info = (id: string) => encodeMemberInfo({ id, host: 'h', pid: 1, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: '2026-12-04T00:00:00.000Z', version: 'test' });
+    const info = (id: string) => encodeMemberInfo({ id, host: 'h', pid: 1, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: '2026-12-04T00:00:00.000Z', version: 'test', protocol: RUN_PROTOCOL });
     await zk.create(paths.member(first), info('w1'), 'ephemeral');
     leader = new LeaderCoordinator(zk, paths, first, silentLogger());
     const published: string[][] = [];
@@ -119,7 +119,7 @@ describe('LeaderCoordinator', () => {
     await zk.mkdirp(paths.workers);
     await zk.mkdirp(paths.jobs);
     await zk.create(paths.job('tick'), jobRecord('tick', 2));
-    const info = { id: 'w1', host: 'h', pid: 1, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: '2026-12-05T00:00:00.000Z', version: 'test' };
+    const info = { id: 'w1', host: 'h', pid: 1, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: '2026-12-05T00:00:00.000Z', version: 'test', protocol: RUN_PROTOCOL };
     await zk.create(paths.member(member), encodeMemberInfo(info), 'ephemeral');
     leader = new LeaderCoordinator(zk, paths, member, silentLogger());
     await leader.start();
@@ -148,7 +148,7 @@ describe('LeaderCoordinator', () => {
   describe('starting from the assignments its process follows (hints)', () => {
     const first = 'm-0123456789abcdef-0000000001';
     const second = 'm-fedcba9876543210-0000000002';
-    const info = (id: string) => encodeMemberInfo({ id, host: 'h', pid: 1, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: '2026-12-05T00:00:00.000Z', version: 'test' });
+    const info = (id: string) => encodeMemberInfo({ id, host: 'h', pid: 1, jobs: ['tick'], labels: {}, capacity: 1, state: 'active' as const, startedAt: '2026-12-05T00:00:00.000Z', version: 'test', protocol: RUN_PROTOCOL });
     const record = (generation: number, owners: (string | null)[]): AssignmentRecord => ({
       job: 'tick',
       shards: 4,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { planAssignment } from '../../src/leader/plan-assignment.js';
-import type { Member, MemberInfo } from '../../src/membership/member-info.js';
+import { RUN_PROTOCOL, type Member, type MemberInfo } from '../../src/membership/member-info.js';
 
 const member = (seq: number, info: Partial<MemberInfo> = {}): Member => ({
   name: `m-00-${String(seq).padStart(10, '0')}`,
   sequence: seq,
-  info: { id: `w${seq}`, host: 'h', pid: seq, jobs: ['a', 'b'], labels: {}, capacity: 1, state: 'active', startedAt: '2026-12-05T00:00:00.000Z', version: 'test', ...info },
+  info: { id: `w${seq}`, host: 'h', pid: seq, jobs: ['a', 'b'], labels: {}, capacity: 1, state: 'active', startedAt: '2026-12-05T00:00:00.000Z', version: 'test', protocol: RUN_PROTOCOL, ...info },
 });
 
 const def = (name: string, shards = 4) => ({ name, shards, strategy: 'average' as const });
@@ -27,6 +27,13 @@ describe('planAssignment', () => {
     // The same records, another job: member 2 declares b and is eligible for it.
     const b = planAssignment({ def: def('b'), members, drained: new Set(['w5']), control: noControl });
     expect(new Set(b.owners)).toEqual(new Set([members[0]!.name, members[1]!.name]));
+  });
+
+  it('gives no items to a member of another run protocol, or of none announced', () => {
+    const members = [member(1, { protocol: undefined }), member(2, { protocol: RUN_PROTOCOL + 1 }), member(3)];
+    const plan = planAssignment({ def: def('a'), members, drained: new Set(), control: noControl });
+    expect(new Set(plan.owners)).toEqual(new Set([members[2]!.name]));
+    expect(planAssignment({ def: def('a'), members: members.slice(0, 2), drained: new Set(), control: noControl }).owners).toEqual([null, null, null, null]);
   });
 
   it('leaves every item unowned when no member declares the job', () => {

@@ -221,6 +221,7 @@ describe('readMemberInfo', () => {
     capacity: fc.double({ min: 0.01, max: 100, noNaN: true }), state: fc.constantFrom('active' as const, 'draining' as const), startedAt: iso, version: fc.constant('1.0.0'),
     clock: fc.record({ skewMs: fc.integer({ min: -1e6, max: 1e6 }), maxSkewMs: fc.nat(), ok: fc.boolean(), checkedAt: iso }),
     codeMismatch: fc.array(jobName, { maxLength: 5 }),
+    protocol: fc.integer({ min: 1, max: 1_000_000 }),
   }, { requiredKeys: ['id', 'host', 'pid', 'jobs', 'labels', 'capacity', 'state', 'startedAt', 'version'] });
   it('round-trips; a member with a million jobs or a job name that is not one is malformed', () => {
     fc.assert(fc.property(info, (m) => {
@@ -232,5 +233,9 @@ describe('readMemberInfo', () => {
     expect(readMemberInfo(json({ ...base, capacity: -1 }), PATH).ok).toBe(false);
     expect(readMemberInfo(Buffer.alloc(0), PATH).ok).toBe(false);
     expect(decodeMemberInfo(json({ ...base, state: 'leader' }))).toBeUndefined();
+    for (const protocol of [0, -1, 1.5, '1', null]) {
+      const read = readMemberInfo(json({ ...base, protocol }), PATH);
+      expect(read.ok ? 'decoded' : read.error.message).toContain('protocol');
+    }
   });
 });

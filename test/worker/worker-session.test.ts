@@ -7,7 +7,8 @@ import { simTime } from '../../src/simulation/sim-time.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
 import { JOB_DEFAULTS, type JobDefinition } from '../../src/config/job-definition.js';
 import { decodeAssignment } from '../../src/model/assignment-record.js';
-import { decodeMemberInfo } from '../../src/membership/member-info.js';
+import { RUN_PROTOCOL, decodeMemberInfo, encodeMemberInfo } from '../../src/membership/member-info.js';
+import { ProtocolMismatchError } from '../../src/errors/protocol-mismatch-error.js';
 import { LeaseLostError } from '../../src/errors/lease-lost-error.js';
 import { NotAuthorizedError } from '../../src/zk/zk-errors.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
@@ -365,6 +366,66 @@ describe('WorkerSession.start with many jobs', () => {
     expect(asked.size).toBeLessThanOrEqual(64); // the window's first jobs, not the 136 behind them
     await w.settle(session.close());
     await w.settle(zk.close());
+  });
+});
+
+describe('WorkerSession: a fleet of one run protocol', () => {
+  /** A member node as a worker from before protocol announcements writes it. */
+  const oldMember = encodeMemberInfo({ id: 'old', host: 'h', pid: 1, jobs: [JOB], labels: {}, capacity: 1, state: 'active', startedAt: '2026-12-01T00:00:00.000Z', version: '0.9.0' });
+
+  it('start() refuses a fleet with a live member of another run protocol and writes nothing into it; once it has left, joins', async () => {
+    const w = new SessionWorld(everySecond());
+    const old = w.client({ process: 'old', sessionTimeoutMs: 4000 });
+    await w.settle(old.start());
+    await w.settle(old.mkdirp(w.paths.workers));
+    const oldName = (await w.settle(old.create(w.paths.member('m-00000000-'), oldMember, 'ephemeralSequential'))).split('/').pop()!;
+    const a = await w.worker('a');
+    const err = await w.settle(a.session.start().then(() => undefined, (e: unknown) => e));
+    expect(err).toBeInstanceOf(ProtocolMismatchError);
+    expect((err as ProtocolMismatchError).members).toEqual([{ name: oldName, id: 'old', protocol: null }]);
+    expect(w.server.peek(w.paths.workers)?.children).toEqual([oldName]);
+    expect(w.server.peek(w.paths.job(JOB))).toBeUndefined();
+    await w.settle(a.session.close());
+
+    await w.settle(old.close());
+    const b = await w.worker('b');
+    await w.settle(b.session.start());
+    expect(w.memberNode(b)).toMatchObject({ id: 'b', protocol: RUN_PROTOCOL });
+    await w.until(() => b.session.scheduler.owned()[JOB]?.length === SHARDS);
+    await w.closeAll();
+  });
+
+  it('start() leaves again when a member of another protocol joined ahead of it, between its check and its join', async () => {
+    const w = new SessionWorld(everySecond());
+    const old = w.client({ process: 'old', sessionTimeoutMs: 4000 });
+    await w.settle(old.start());
+    const zk = w.client({ process: 'a', sessionTimeoutMs: 4000 });
+    await w.settle(zk.start());
+    let raced = false;
+    // The old worker's node is made just before ours: its sequence is lower.
+    const racing = new Proxy(zk, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        if (key !== 'create') return (value as (...a: unknown[]) => unknown).bind(target);
+        return async (path: string, ...rest: unknown[]) => {
+          if (!raced && path.startsWith(`${w.paths.workers}/`)) {
+            raced = true;
+            await old.create(w.paths.member('m-00000000-'), oldMember, 'ephemeralSequential');
+          }
+          return (value as (...a: unknown[]) => unknown).call(target, path, ...rest);
+        };
+      },
+    });
+    const time = simTime(w.clock.timers('a'));
+    const session = new WorkerSession({ zk: racing, paths: w.paths, workerId: 'a', labels: {}, capacity: 1, jobs: [{ definition: everySecond(), overwrite: false }], loader: new SimHandlerLoader(time, () => ({ durationMs: () => 100, entered: () => {}, left: () => {} })), log: silentLogger(), time, random: () => w.random.float() });
+    await expect(w.settle(session.start())).rejects.toBeInstanceOf(ProtocolMismatchError);
+    expect(raced).toBe(true);
+    // The worker closes a session whose start failed: its member node goes with it.
+    await w.settle(session.close());
+    await w.settle(zk.close());
+    expect(w.server.peek(w.paths.workers)?.children).toHaveLength(1);
+    await w.settle(old.close());
   });
 });
 
