@@ -193,8 +193,8 @@ jobs:
     expect(human.stdout).toMatch(/^FAIL\s+owners\s+orphan items 0-2 have no owner/m);
     expect(human.stdout).toMatch(/^PASS\s+definitions\s/m);
     expect(human.stdout).toMatch(/^FAIL\s+acl\s+namespace open to anyone/m); // the test fleet has no credentials
-    expect(human.stdout).toContain('3 of 11 checks failed');
-    expect(human.stderr).toMatch(/^error: doctor: 3 of 11 checks failed: acl, leader, owners$/m);
+    expect(human.stdout).toContain('3 of 12 checks failed');
+    expect(human.stderr).toMatch(/^error: doctor: 3 of 12 checks failed: acl, leader, owners$/m);
     expect(asJson.code).toBe(1);
     expect(json<DoctorCheck[]>(asJson).filter((c) => !c.ok).map((c) => c.check)).toEqual(['acl', 'leader', 'owners']);
     expect(noNamespace.code).toBe(1);
