@@ -61,6 +61,11 @@ export class RunLedger {
    * item's frontier (`noteAfter`). Unset or undefined: such a note is recorded whole.
    */
   scheduleOf: ((job: string) => ((after: Date) => Date) | undefined) | undefined;
+  /**
+   * Whether the item fires here within `withinMs` (the scheduler's word): its due history is then
+   * left to that run's release rather than swept. Unset: never (the sweep writes every due history).
+   */
+  firesWithin: ((job: string, item: number, withinMs: number) => boolean) | undefined;
   /** When a batch of begins, or of releases, last needed more than one multi was logged (see `noteSplit`). */
   private readonly splitLoggedAt = { begin: 0, release: 0 };
 
@@ -81,7 +86,7 @@ export class RunLedger {
   ) {
     this.notesLog = new RecordedNotesLog(log, time);
     this.progress = new ProgressCache(zk, paths, log, () => this.time.now() + random() * this.histories.intervalMs());
-    this.histories = new ItemHistoryWriter(zk, paths, this.progress, (cached) => cached.record.inFlight?.member === this.member.name, log, time);
+    this.histories = new ItemHistoryWriter(zk, paths, this.progress, (cached) => cached.record.inFlight?.member === this.member.name, log, time, (job, item, withinMs) => this.firesWithin?.(job, item, withinMs) ?? false);
     this.fences = new RunFences(member);
     this.writer = new LedgerWriter({ zk, paths, member, time, log });
     this.leftClaims = new LeftClaims({ zk, ledger: this.writer, paths, member, time, log });

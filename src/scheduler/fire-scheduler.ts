@@ -119,6 +119,16 @@ export class FireScheduler {
     return (s?.owned.has(item) ?? false) && (epoch === undefined || (s!.epochs.get(item) ?? 0) === epoch);
   }
 
+  /**
+   * Whether the item's next regular fire here is within `withinMs` from now: it is owned and
+   * enabled, and firing is not paused (the run history leaves its write to that run's release).
+   */
+  firesWithin(job: string, item: number, withinMs: number): boolean {
+    const s = this.jobs.get(job);
+    if (!s || this.state !== 'started' || this.paused || !s.owned.has(item) || s.disabled.has(item)) return false;
+    return s.nextFire <= this.clock.now() + withinMs;
+  }
+
   /** Hands requests to the executor, each with its item's ownership epoch (`owns`). */
   private fire(requests: readonly FireRequest[], sequential = false): Promise<void> {
     for (const r of requests as FireRequest[]) r.epoch = this.jobs.get(r.job)?.epochs.get(r.item) ?? 0;

@@ -182,6 +182,7 @@ export class WorkerSession {
     const recorder = opts.recorder && withMember(withSchedules(opts.recorder, (job) => this.definitions.get(job)), member);
     if (recorder) ledger.onNotesRecorded = (job, item, notes) => recordNotes(recorder, job, item, notes, opts.workerId, this.time.now());
     ledger.scheduleOf = (job) => this.scheduleOf(job);
+    ledger.firesWithin = (job, item, withinMs) => this.scheduler.firesWithin(job, item, withinMs);
     this.executor = new Executor({
       ledger,
       stages: new StageStore(opts.zk, opts.paths, ledger),

@@ -132,6 +132,21 @@ describe('FireScheduler on fake time', () => {
     h.scheduler.stop();
   });
 
+  it('firesWithin: an owned, enabled item of a started, unpaused scheduler whose next instant is that close', async () => {
+    const h = harness(testJob('j', { shards: 3, cron: '*/5 * * * * *' }));
+    expect(h.scheduler.firesWithin('j', 0, 60_000)).toBe(false); // not started
+    h.scheduler.setJob(testJob('j', { shards: 3, cron: '*/5 * * * * *' }), [0, 1], [1]);
+    h.scheduler.start();
+    expect(h.scheduler.firesWithin('j', 0, 5000)).toBe(true);
+    expect(h.scheduler.firesWithin('j', 0, 0)).toBe(false);
+    expect(h.scheduler.firesWithin('j', 1, 5000)).toBe(false); // disabled
+    expect(h.scheduler.firesWithin('j', 2, 5000)).toBe(false); // not owned
+    expect(h.scheduler.firesWithin('other', 0, 5000)).toBe(false);
+    h.scheduler.setPaused(true);
+    expect(h.scheduler.firesWithin('j', 0, 5000)).toBe(false);
+    h.scheduler.stop();
+  });
+
   it('registering thousands of jobs arms its timer a few times, not once per job; a job due sooner than the armed instant re-arms it', async () => {
     const h = harness(testJob('yearly', { shards: 1, cron: '0 0 0 1 1 *' }));
     h.scheduler.start();
