@@ -35,11 +35,11 @@ const STEADY_TIMEOUT_MS = 120_000;
 const OWNED_TIMEOUT_MS = 240_000;
 
 /**
- * Waits until STEADY_SECONDS consecutive fire instants each had all `perSecond` runs (a fleet
- * that just started first takes over its items and records the fires it missed meanwhile);
- * resolves with the first of those instants (ms).
+ * Waits until STEADY_SECONDS consecutive fire instants (`periodMs` apart: every second unless
+ * told) each had all `perSecond` runs (a fleet that just started first takes over its items and
+ * records the fires it missed meanwhile); resolves with the first of those instants (ms).
  */
-export async function waitForCompleteSeconds(dir: string, perSecond: number, signal: AbortSignal): Promise<number> {
+export async function waitForCompleteSeconds(dir: string, perSecond: number, signal: AbortSignal, periodMs = 1000): Promise<number> {
   const tail = new RunTail(dir, false);
   const counts = new Map<number, number>();
   const deadline = Date.now() + STEADY_TIMEOUT_MS;
@@ -49,7 +49,7 @@ export async function waitForCompleteSeconds(dir: string, perSecond: number, sig
     const settled = [...counts.keys()].filter((f) => f <= Date.now() - 2000).sort((a, b) => a - b);
     for (let i = 0; i + STEADY_SECONDS <= settled.length; i++) {
       const run = settled.slice(i, i + STEADY_SECONDS);
-      if (run.every((f, k) => (counts.get(f) ?? 0) >= perSecond && (k === 0 || f - run[k - 1]! === 1000))) return run[0]!;
+      if (run.every((f, k) => (counts.get(f) ?? 0) >= perSecond && (k === 0 || f - run[k - 1]! === periodMs))) return run[0]!;
     }
     await sleepUnlessAborted(500, signal);
   }
