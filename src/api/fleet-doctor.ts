@@ -103,7 +103,7 @@ function protocolCheck(s: FleetSnapshot): DoctorCheck {
   return {
     check: 'protocol',
     ok: false,
-    detail: `${named} ${others.length === 1 ? 'speaks' : 'speak'} another run protocol than this zkctl's (${RUN_PROTOCOL}): a leader of either protocol gives the other's workers no items, and a newer worker does not join while they are live; stop them (README.md, "Upgrading a fleet")`,
+    detail: `${named} ${others.length === 1 ? 'speaks' : 'speak'} another run protocol than this zkctl's (${RUN_PROTOCOL}): a leader of either protocol gives the other's workers no items, and workers of this protocol do not join while they are live; stop them (README.md, "Upgrading a fleet")`,
   };
 }
 
