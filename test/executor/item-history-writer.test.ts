@@ -49,7 +49,7 @@ describe('ItemHistoryWriter', () => {
     };
     const writer = new ItemHistoryWriter(zk, paths, cache, () => false, silentLogger(), time, firesWithin);
     for (let item = 0; item < 3; item++) {
-      cache.set('j', item, { record: { recent: [{ fireTime: '2026-12-05T00:00:00.000Z', outcome: 'success', attempt: 1, worker: 'w', durationMs: 1, endedAt: '2026-12-05T00:00:00.001Z' }] }, version: 0, historyVersion: -1, historyDirty: true, historyDueAt: now - 60_000 });
+      cache.set('j', item, { record: { recent: [{ fireTime: '2026-12-05T00:00:00.000Z', outcome: 'success', attempt: 1, worker: 'w', durationMs: 1, at: '2026-12-05T00:00:00.001Z' }] }, version: 0, historyVersion: -1, historyDirty: true, historyDueAt: now - 60_000 });
     }
     writer.start();
     tick!();
