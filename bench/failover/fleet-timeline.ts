@@ -8,6 +8,8 @@ import type { ZkPaths } from '../../src/zk/zk-paths.js';
 export interface SeenAssignment {
   /** When the observer's watch delivered it (ms since the epoch). */
   at: number;
+  /** When the server applied its write (the node's `mtime`: ZooKeeper's clock, this machine's). */
+  writtenAt: number;
   /** Worker id owning each item (null: none), from the record's member → worker map. */
   owners: ReadonlyArray<string | null>;
   /** Member name owning each item. */
@@ -51,7 +53,7 @@ export class FleetTimeline {
       this.caches.push(cache);
       cache.on('changed', (snap) => {
         const a = decodeAssignment(snap?.data);
-        if (a) seen.push({ at: Date.now(), owners: a.owners.map((m) => (m === null ? null : (a.workers[m] ?? m))), members: a.owners });
+        if (a && snap) seen.push({ at: Date.now(), writtenAt: snap.stat.mtime, owners: a.owners.map((m) => (m === null ? null : (a.workers[m] ?? m))), members: a.owners });
       });
       await cache.start();
     }
@@ -76,7 +78,16 @@ export class FleetTimeline {
 
   /** The first assignment of `job` seen at or after `since` that names none of `member`'s items. */
   clearedAt(job: string, member: string, since: number): number | undefined {
-    return (this.history.get(job) ?? []).find((s) => s.at >= since && !s.members.includes(member))?.at;
+    return this.cleared(job, member, since)?.at;
+  }
+
+  /** When the server applied the write of that assignment (`clearedAt`'s), if it was seen. */
+  clearedWrittenAt(job: string, member: string, since: number): number | undefined {
+    return this.cleared(job, member, since)?.writtenAt;
+  }
+
+  private cleared(job: string, member: string, since: number): SeenAssignment | undefined {
+    return (this.history.get(job) ?? []).find((s) => s.at >= since && !s.members.includes(member));
   }
 
   /** Drops all but each job's latest assignment (between repetitions). */

@@ -37,6 +37,11 @@ export interface ReassignSample {
   memberGoneMs: number;
   /** Member gone → each of its jobs' assignment seen without it, ms (one value per job cleared). */
   cleared: Summary;
+  /**
+   * Member gone → the server's time of each of those writes (the node's `mtime`), ms: the leader's
+   * part, without every reader's watch event and read.
+   */
+  written: Summary;
   /** Jobs whose assignment still named it at the deadline. */
   notCleared: number;
 }
@@ -65,6 +70,7 @@ async function killAndTime(fleet: BenchFleet, timeline: FleetTimeline, victim: s
   await fleet.waitExit(victim, 5000);
   const gone = timeline.memberGoneAt(member) ?? Number.NaN;
   const times = jobs.map(clearedAt).filter((t): t is number => t !== undefined);
+  const writes = jobs.map((j) => timeline.clearedWrittenAt(j, member, killedAt)).filter((t): t is number => t !== undefined);
   return {
     variant,
     victim,
@@ -73,6 +79,7 @@ async function killAndTime(fleet: BenchFleet, timeline: FleetTimeline, victim: s
     items,
     memberGoneMs: gone - killedAt,
     cleared: summarize(times.map((t) => t - gone)),
+    written: summarize(writes.map((t) => t - gone)),
     notCleared: jobs.length - times.length,
   };
 }
@@ -93,7 +100,7 @@ async function runVariant(ctx: ScenarioContext, jobCount: number, variant: Varia
       const victim = await pickVictim(fleet, k);
       const s = await killAndTime(fleet, timeline, victim, variant.name, ctx.signal);
       samples.push(s);
-      ctx.log(`reassignment, ${variant.name}: killed ${victim}${s.wasLeader ? ' (leader)' : ''} (${s.items} items of ${s.jobs} jobs): member gone after ${ms(s.memberGoneMs)} ms, then every job without it after ${ms(s.cleared.max)} ms (p50 ${ms(s.cleared.p50)})${s.notCleared ? `, ${s.notCleared} jobs never` : ''}`);
+      ctx.log(`reassignment, ${variant.name}: killed ${victim}${s.wasLeader ? ' (leader)' : ''} (${s.items} items of ${s.jobs} jobs): member gone after ${ms(s.memberGoneMs)} ms, then every job without it after ${ms(s.cleared.max)} ms (p50 ${ms(s.cleared.p50)}; the last write applied after ${ms(s.written.max)} ms)${s.notCleared ? `, ${s.notCleared} jobs never` : ''}`);
       await sleepUnlessAborted(2000, ctx.signal);
     }
     return started;
@@ -118,6 +125,7 @@ export const reassignment: Scenario = {
     const notes = [
       `Each variant on a fresh ZooKeeper: 4 workers, ${jobCount.toLocaleString('en-US')} jobs × ${SETUP.items} items; a non-leader is SIGKILLed, then the leader (of the 3 left). Times are the bench's observer's (a watch on every assignment and on the members; a watch event plus a read on loopback, about a millisecond), from its seeing the member znode gone — ZooKeeper's session expiry, about the session timeout (${BENCH_SESSION_TIMEOUT_MS} ms) after the kill, is not the leader's.`,
       "The leader's kill includes the election of the next one and its first pass over every job.",
+      "'last write applied' is the server's own time (the assignment node's mtime, ZooKeeper's clock on this machine) of the last of those writes: the leader's part. What follows it until 'last job' is the fan-out: every worker and the observer take a watch event and a read per job.",
       'Firing every second at this size the fleet is CPU-bound (see lateness: it runs a fraction of the fires): the reassignment is then measured on an overloaded machine.',
     ];
     return {
@@ -126,8 +134,8 @@ export const reassignment: Scenario = {
       tables: [
         {
           title: `Reassignment after a SIGKILL: ms from the killed member's znode gone until its jobs' assignments are without it (${jobCount.toLocaleString('en-US')} jobs × ${SETUP.items} items, 4 workers)`,
-          columns: ['variant', 'all owned after', 'victim', 'leader', 'its jobs', 'its items', 'member gone after kill', 'first job', 'p50', 'p99', 'last job', 'jobs never'],
-          rows: runs.flatMap((r) => r.samples.map((s) => [r.variant.name, `${(r.startupMs / 1000).toFixed(1)} s`, s.victim, s.wasLeader ? 'yes' : 'no', String(s.jobs), String(s.items), ms(s.memberGoneMs), ms(s.cleared.min), ms(s.cleared.p50), ms(s.cleared.p99), ms(s.cleared.max), String(s.notCleared)])),
+          columns: ['variant', 'all owned after', 'victim', 'leader', 'its jobs', 'its items', 'member gone after kill', 'first job', 'p50', 'p99', 'last job', 'last write applied', 'jobs never'],
+          rows: runs.flatMap((r) => r.samples.map((s) => [r.variant.name, `${(r.startupMs / 1000).toFixed(1)} s`, s.victim, s.wasLeader ? 'yes' : 'no', String(s.jobs), String(s.items), ms(s.memberGoneMs), ms(s.cleared.min), ms(s.cleared.p50), ms(s.cleared.p99), ms(s.cleared.max), ms(s.written.max), String(s.notCleared)])),
         },
       ],
       targets: VARIANTS.filter((v) => runs.some((r) => r.variant === v)).map((v) => ({
