@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/logging/create-logger.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../../src/zk/multi-size.js';
 import { waitFor } from '../support/wait-for.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
+import { intercept } from '../support/intercept.js';
 
 /** A stored job definition: once a year, `shards` items. */
 const jobRecord = (name: string, shards: number): Buffer =>
@@ -173,14 +174,14 @@ describe('LeaderCoordinator', () => {
       await zk.create(paths.assignment('tick'), encodeAssignment(record(1, [null, null, null, null])));
       await zk.setData(paths.assignment('tick'), encodeAssignment(record(2, [first, first, first, first])), 0);
       const reads: string[] = [];
-      const counted = new Proxy(zk, {
-        get(target, key, receiver) {
-          const value = Reflect.get(target, key, receiver) as unknown;
-          if (typeof value !== 'function' || !['getData', 'getDataIfExists'].includes(String(key))) return value;
-          return (path: string, ...rest: unknown[]) => {
-            if (path === paths.assignment('tick')) reads.push(path);
-            return (value as (...a: unknown[]) => unknown).apply(target, [path, ...rest]);
-          };
+      const counted = intercept(zk, {
+        getData: (original, path, ...rest) => {
+          if (path === paths.assignment('tick')) reads.push(path);
+          return original(path, ...rest);
+        },
+        getDataIfExists: (original, path, ...rest) => {
+          if (path === paths.assignment('tick')) reads.push(path);
+          return original(path, ...rest);
         },
       });
       return { zk, paths, counted, reads };

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerSession } from '../../src/worker/worker-session.js';
 import type { SimZkClient } from '../../src/simulation/sim-zk-client.js';
 import { SimWorld } from '../simulation/sim-world.js';
+import { intercept } from '../support/intercept.js';
 import { SimHandlerLoader } from '../../src/simulation/sim-handler-loader.js';
 import { simTime } from '../../src/simulation/sim-time.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
@@ -403,18 +404,13 @@ describe('WorkerSession: a fleet of one run protocol', () => {
     await w.settle(zk.start());
     let raced = false;
     // The old worker's node is made just before ours: its sequence is lower.
-    const racing = new Proxy(zk, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver) as unknown;
-        if (typeof value !== 'function') return value;
-        if (key !== 'create') return (value as (...a: unknown[]) => unknown).bind(target);
-        return async (path: string, ...rest: unknown[]) => {
-          if (!raced && path.startsWith(`${w.paths.workers}/`)) {
-            raced = true;
-            await old.create(w.paths.member('m-00000000-'), oldMember, 'ephemeralSequential');
-          }
-          return (value as (...a: unknown[]) => unknown).call(target, path, ...rest);
-        };
+    const racing = intercept(zk, {
+      create: async (original, path, ...rest) => {
+        if (!raced && path.startsWith(`${w.paths.workers}/`)) {
+          raced = true;
+          await old.create(w.paths.member('m-00000000-'), oldMember, 'ephemeralSequential');
+        }
+        return original(path, ...rest);
       },
     });
     const time = simTime(w.clock.timers('a'));

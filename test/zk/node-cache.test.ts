@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NodeCache } from '../../src/zk/node-cache.js';
 import { waitFor } from '../support/wait-for.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
+import { intercept } from '../support/intercept.js';
 
 describe('NodeCache', () => {
   let ctx: ZkTestContext | undefined;
@@ -37,15 +38,10 @@ describe('NodeCache', () => {
     const path = `${ctx.paths.root}/control`;
     await zk.mkdirp(ctx.paths.root);
     const calls: string[] = [];
-    const counted = new Proxy(zk, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver) as unknown;
-        if (typeof value !== 'function' || !['exists', 'getData', 'getDataIfExists'].includes(String(key))) return value;
-        return (...args: unknown[]) => {
-          calls.push(String(key));
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
+    const counted = intercept(zk, {
+      exists: (original, ...args) => (calls.push('exists'), original(...args)),
+      getData: (original, ...args) => (calls.push('getData'), original(...args)),
+      getDataIfExists: (original, ...args) => (calls.push('getDataIfExists'), original(...args)),
     });
     const node = new NodeCache(counted, path, undefined, undefined, { mostlyAbsent: true });
     cache = node;
