@@ -10,7 +10,7 @@ import { netnsSupport } from '../src/testing/netns-support.js';
 import { ZkClient } from '../src/zk/zk-client.js';
 import { ZkPaths } from '../src/zk/zk-paths.js';
 import { readMembers } from '../src/membership/read-members.js';
-import { decodeAssignment } from '../src/model/assignment-record.js';
+import { readAllAssignments } from '../src/api/read-assignments.js';
 import { readRunEvents, readScriptKills, readWorkerLogs } from './chaos-logs.js';
 import { WorkerFleet, repoRoot } from '../src/testing/worker-fleet.js';
 import { FencedStoreServer } from './fenced-store-server.js';
@@ -209,8 +209,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
       const current = new Map<number, string>();
       for (const m of await readMembers(o, paths)) if (live.has(m.info.pid)) current.set(m.info.pid, m.name);
       const currentMembers = new Set(current.values());
+      const assignments = await readAllAssignments(o, paths);
       for (const job of jobs) {
-        const a = decodeAssignment((await o.getDataIfExists(paths.assignment(job.name)))?.data);
+        const a = assignments.get(job.name);
         if (!a || a.owners.length !== job.shards) return false;
         if (!a.owners.every((owner) => owner !== null && currentMembers.has(owner))) return false;
       }

@@ -1,6 +1,5 @@
-import { decodeAssignment } from '../../src/model/assignment-record.js';
 import { ChildrenCache } from '../../src/zk/children-cache.js';
-import { NodeCache } from '../../src/zk/node-cache.js';
+import { AssignmentWatch } from '../lib/assignment-watch.js';
 import type { ZkClient } from '../../src/zk/zk-client.js';
 import type { ZkPaths } from '../../src/zk/zk-paths.js';
 
@@ -23,7 +22,7 @@ export interface SeenAssignment {
  * plus one read on loopback, about a millisecond).
  */
 export class FleetTimeline {
-  private readonly caches: NodeCache[] = [];
+  private assignments: AssignmentWatch | undefined;
   private readonly history = new Map<string, SeenAssignment[]>();
   private readonly goneAt = new Map<string, number>();
   private members: ChildrenCache | undefined;
@@ -46,17 +45,11 @@ export class FleetTimeline {
     });
     await members.start();
     this.known = new Set(members.children);
-    for (const job of this.jobs) {
-      const seen: SeenAssignment[] = [];
-      this.history.set(job, seen);
-      const cache = new NodeCache(this.zk, this.paths.assignment(job));
-      this.caches.push(cache);
-      cache.on('changed', (snap) => {
-        const a = decodeAssignment(snap?.data);
-        if (a && snap) seen.push({ at: Date.now(), writtenAt: snap.stat.mtime, owners: a.owners.map((m) => (m === null ? null : (a.workers[m] ?? m))), members: a.owners });
-      });
-      await cache.start();
-    }
+    for (const job of this.jobs) this.history.set(job, []);
+    this.assignments = new AssignmentWatch(this.zk, this.paths, this.jobs, (job, a, stat) => {
+      this.history.get(job)!.push({ at: Date.now(), writtenAt: stat.mtime, owners: a.owners.map((m) => (m === null ? null : (a.workers[m] ?? m))), members: a.owners });
+    });
+    await this.assignments.start();
   }
 
   /** When the observer first saw member `name` missing from `/workers`, if it did. */
@@ -97,6 +90,6 @@ export class FleetTimeline {
 
   close(): void {
     this.members?.close();
-    for (const cache of this.caches) cache.close();
+    this.assignments?.close();
   }
 }

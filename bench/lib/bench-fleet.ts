@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { readMembers } from '../../src/membership/read-members.js';
-import { decodeAssignment } from '../../src/model/assignment-record.js';
+import { readAllAssignments } from '../../src/api/read-assignments.js';
 import { findFreePorts } from '../../src/testing/free-port.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { WorkerFleet, repoRoot } from '../../src/testing/worker-fleet.js';
@@ -115,12 +115,8 @@ export class BenchFleet {
   /** Owners (member names) of every item, per job. */
   async assignments(): Promise<Map<string, Array<string | null>>> {
     const out = new Map<string, Array<string | null>>();
-    const jobs = this.opts.jobs;
-    for (let i = 0; i < jobs.length; i += 500) {
-      const slice = jobs.slice(i, i + 500);
-      const found = await Promise.all(slice.map((j) => this.zk.getDataIfExists(this.paths.assignment(j.name))));
-      slice.forEach((j, k) => out.set(j.name, decodeAssignment(found[k]?.data)?.owners ?? []));
-    }
+    const all = await readAllAssignments(this.zk, this.paths);
+    for (const j of this.opts.jobs) out.set(j.name, all.get(j.name)?.owners ?? []);
     return out;
   }
 

@@ -1,5 +1,4 @@
-import { decodeAssignment } from '../../src/model/assignment-record.js';
-import { NodeCache } from '../../src/zk/node-cache.js';
+import { AssignmentWatch } from '../lib/assignment-watch.js';
 import { ZkClient } from '../../src/zk/zk-client.js';
 import type { ZkPaths } from '../../src/zk/zk-paths.js';
 import { epochNow } from './run-recorder.js';
@@ -22,7 +21,7 @@ export type AssignmentSnapshot = ReadonlyMap<string, readonly (string | null)[]>
  */
 export class AssignmentObserver {
   readonly zk: ZkClient;
-  private readonly caches: NodeCache[] = [];
+  private assignments: AssignmentWatch | undefined;
   private readonly history = new Map<string, ObservedAssignment[]>();
   private lastChange = 0;
 
@@ -36,18 +35,12 @@ export class AssignmentObserver {
 
   async start(): Promise<void> {
     await this.zk.start();
-    for (const job of this.jobs) {
-      const cache = new NodeCache(this.zk, this.paths.assignment(job));
-      this.caches.push(cache);
-      this.history.set(job, []);
-      cache.on('changed', (snap) => {
-        const record = decodeAssignment(snap?.data);
-        if (!record) return;
-        this.lastChange = epochNow();
-        this.history.get(job)!.push({ at: this.lastChange, writtenAt: snap!.stat.mtime, generation: record.generation, owners: record.owners });
-      });
-      await cache.start();
-    }
+    for (const job of this.jobs) this.history.set(job, []);
+    this.assignments = new AssignmentWatch(this.zk, this.paths, this.jobs, (job, record, stat) => {
+      this.lastChange = epochNow();
+      this.history.get(job)!.push({ at: this.lastChange, writtenAt: stat.mtime, generation: record.generation, owners: record.owners });
+    });
+    await this.assignments.start();
   }
 
   /** When an assignment change was last seen (ms since the epoch; 0 before any). */
@@ -86,7 +79,7 @@ export class AssignmentObserver {
   }
 
   async close(): Promise<void> {
-    for (const cache of this.caches) cache.close();
+    this.assignments?.close();
     await this.zk.close();
   }
 }

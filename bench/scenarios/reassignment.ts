@@ -123,9 +123,9 @@ export const reassignment: Scenario = {
     const samples = runs.flatMap((r) => r.samples);
     const worst = (variant: Variant): number => Math.max(...runs.filter((r) => r.variant === variant).flatMap((r) => r.samples.map((s) => (s.notCleared > 0 ? Number.POSITIVE_INFINITY : s.cleared.max))));
     const notes = [
-      `Each variant on a fresh ZooKeeper: 4 workers, ${jobCount.toLocaleString('en-US')} jobs × ${SETUP.items} items; a non-leader is SIGKILLed, then the leader (of the 3 left). Times are the bench's observer's (a watch on every assignment and on the members; a watch event plus a read on loopback, about a millisecond), from its seeing the member znode gone — ZooKeeper's session expiry, about the session timeout (${BENCH_SESSION_TIMEOUT_MS} ms) after the kill, is not the leader's.`,
+      `Each variant on a fresh ZooKeeper: 4 workers, ${jobCount.toLocaleString('en-US')} jobs × ${SETUP.items} items; a non-leader is SIGKILLed, then the leader (of the 3 left). Times are the bench's observer's (a watch on every assignment node and on the members, as a worker's; a watch event plus a read on loopback, about a millisecond), from its seeing the member znode gone — ZooKeeper's session expiry, about the session timeout (${BENCH_SESSION_TIMEOUT_MS} ms) after the kill, is not the leader's.`,
       "The leader's kill includes the election of the next one and its first pass over every job.",
-      "'last write applied' is the server's own time (the assignment node's mtime, ZooKeeper's clock on this machine) of the last of those writes: the leader's part. What follows it until 'last job' is the fan-out: every worker and the observer take a watch event and a read per job.",
+      "'last write applied' is the server's own time (the assignment node's mtime, ZooKeeper's clock on this machine) of the last of those writes: the leader's part. What follows it until 'last job' is the fan-out: every worker and the observer take a watch event and a read per assignment node written (at most 64).",
       'Firing every second at this size the fleet is CPU-bound (see lateness: it runs a fraction of the fires): the reassignment is then measured on an overloaded machine.',
     ];
     return {

@@ -136,7 +136,8 @@ function codeCheck(s: FleetSnapshot): DoctorCheck {
 
 /** Assignment, control and item records that do not decode (workers leave what they describe alone). */
 function recordsCheck(s: FleetSnapshot): DoctorCheck {
-  const problems = s.jobs.flatMap(recordProblems);
+  // (A malformed assignment node is every one of its jobs' problem: named once.)
+  const problems = [...new Set(s.jobs.flatMap(recordProblems))];
   if (problems.length > 0) return { check: 'records', ok: false, detail: `${problems.length} malformed: ${problems.slice(0, 10).join(' | ')}${problems.length > 10 ? ' | ...' : ''}` };
   return { check: 'records', ok: true, detail: 'assignments, controls and item records decode' };
 }

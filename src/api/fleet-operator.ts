@@ -9,7 +9,8 @@ import { ZkTransactionError, type ZkTransaction } from '../zk/zk-transaction.js'
 import { RequestError } from '../errors/request-error.js';
 import { MAX_SHARDS, type JobDefinition } from '../config/job-definition.js';
 import { decodeJob, encodeJob } from '../model/job-record.js';
-import { decodeAssignment, type AssignmentRecord } from '../model/assignment-record.js';
+import type { AssignmentRecord } from '../model/assignment-record.js';
+import { readAllAssignments, readAssignmentOf } from './read-assignments.js';
 import { decodeControl, encodeControl, type JobControl } from '../model/job-control.js';
 import { encodeJson } from '../model/json-codec.js';
 import { readMembers } from '../membership/read-members.js';
@@ -160,8 +161,9 @@ export class FleetOperator {
       throw new RequestError('REQUEST_INVALID', `drain: ${workerId} is the only live worker; its items would have nowhere to go`);
     }
     const owned: Record<string, number[]> = {};
+    const assignments = await readAllAssignments(this.zk, this.paths);
     for (const job of await this.zk.getChildren(this.paths.jobs).catch(() => [] as string[])) {
-      const a = decodeAssignment((await this.zk.getDataIfExists(this.paths.assignment(job)))?.data);
+      const a = assignments.get(job);
       const items = (a?.owners ?? []).flatMap((o, i) => (o !== null && a?.workers[o] === workerId ? [i] : []));
       if (items.length > 0) owned[job] = items;
     }
@@ -255,7 +257,7 @@ export class FleetOperator {
   async waitForAssignment(job: string, done: (a: AssignmentRecord, members: Member[]) => boolean, options: WaitOptions = {}): Promise<AssignmentRecord> {
     let last: AssignmentRecord | undefined;
     await this.poll(async () => {
-      last = decodeAssignment((await this.zk.getDataIfExists(this.paths.assignment(job)))?.data);
+      last = await readAssignmentOf(this.zk, this.paths, job);
       return last !== undefined && done(last, await readMembers(this.zk, this.paths));
     }, options, `the leader to update the assignment of ${job}`);
     return last!;
@@ -272,8 +274,9 @@ export class FleetOperator {
   async waitForDrain(workerId: string, options: WaitOptions = {}): Promise<void> {
     await this.poll(async () => {
       const jobs = await this.zk.getChildren(this.paths.jobs).catch(() => [] as string[]);
+      const assignments = await readAllAssignments(this.zk, this.paths);
       for (const job of jobs) {
-        const a = decodeAssignment((await this.zk.getDataIfExists(this.paths.assignment(job)))?.data);
+        const a = assignments.get(job);
         if (a?.owners.some((o) => o !== null && a.workers[o] === workerId)) return false;
       }
       // Its runs: what its members' ledgers have in flight.
@@ -307,14 +310,14 @@ export class FleetOperator {
   private async readState(job: string): Promise<{ control: JobControl; controlVersion: number; assignment: AssignmentRecord | undefined; members: Member[]; drained: Set<string> }> {
     const [control, assignment, members, drained] = await Promise.all([
       this.zk.getDataIfExists(this.paths.control(job)),
-      this.zk.getDataIfExists(this.paths.assignment(job)),
+      readAssignmentOf(this.zk, this.paths, job),
       readMembers(this.zk, this.paths),
       this.zk.getChildren(this.paths.drains).catch(() => [] as string[]),
     ]);
     return {
       control: decodeControl(control?.data),
       controlVersion: control ? control.stat.version : -1,
-      assignment: decodeAssignment(assignment?.data),
+      assignment,
       members,
       drained: new Set(drained),
     };
@@ -333,6 +336,7 @@ export class FleetOperator {
   private async updateControl(job: string, mutate: (c: JobControl) => JobControl): Promise<void> {
     const found = await this.zk.getDataIfExists(this.paths.control(job));
     const next = mutate(decodeControl(found?.data));
+    if (!found) await this.zk.mkdirp(this.paths.controls); // (made by the first leader; zkctl may come before it)
     const tx = this.zk.transaction();
     if (found) tx.setData(this.paths.control(job), encodeControl(next), found.stat.version);
     else tx.check(this.paths.job(job)).create(this.paths.control(job), encodeControl(next));

@@ -4,7 +4,8 @@ import type { JobDefinition } from '../config/job-definition.js';
 import type { Member } from '../membership/member-info.js';
 import { readMembers } from '../membership/read-members.js';
 import { readJob } from '../model/job-record.js';
-import { readAssignment, type AssignmentRecord } from '../model/assignment-record.js';
+import type { AssignmentRecord } from '../model/assignment-record.js';
+import { assignmentGroupOf, readJobAssignment } from '../model/assignment-group.js';
 import { readControl, type JobControl } from '../model/job-control.js';
 import { readHistory, readProgress, type ProgressRecord } from '../model/progress-record.js';
 import { itemLedgerView, type ItemLedgerView } from '../model/ledger-view.js';
@@ -98,7 +99,14 @@ export async function readFleetSnapshot(zk: ZkClient, paths: ZkPaths, only?: rea
     only ? Promise.resolve([...only]) : childrenIfExists(zk, paths.jobs),
     listLedgers(zk, paths),
   ]);
-  const jobs = await mapLimit([...names].sort(), (name) => readJobSnapshot(zk, paths, name, only !== undefined, members, ledgers), 8);
+  // Each assignment node once, for all of its jobs.
+  const groups = new Map<number, Promise<{ data: Buffer } | null>>();
+  const assignmentNode = (name: string) => {
+    const group = assignmentGroupOf(name);
+    if (!groups.has(group)) groups.set(group, zk.getDataIfExists(paths.assignmentGroup(group)));
+    return groups.get(group)!;
+  };
+  const jobs = await mapLimit([...names].sort(), (name) => readJobSnapshot(zk, paths, name, only !== undefined, members, ledgers, assignmentNode), 8);
   return {
     namespace: paths.root.slice(1),
     readAt,
@@ -114,12 +122,20 @@ function take<T, F>(d: Decoded<T>, fallback: F, problems: string[]): T | F {
   return valueOr(d, fallback);
 }
 
-async function readJobSnapshot(zk: ZkClient, paths: ZkPaths, name: string, required: boolean, members: readonly Member[], listing: LedgerListing): Promise<JobSnapshot | undefined> {
+async function readJobSnapshot(
+  zk: ZkClient,
+  paths: ZkPaths,
+  name: string,
+  required: boolean,
+  members: readonly Member[],
+  listing: LedgerListing,
+  assignmentNode: (job: string) => Promise<{ data: Buffer } | null>,
+): Promise<JobSnapshot | undefined> {
   // The ledgers first: a run begun after they were read is not seen, but one seen is the record's.
   const ledgers = await readJobLedgers(zk, paths, name, listing);
   const [found, assignment, control, itemNames] = await Promise.all([
     zk.getDataIfExists(paths.job(name)),
-    zk.getDataIfExists(paths.assignment(name)),
+    assignmentNode(name),
     zk.getDataIfExists(paths.control(name)),
     childrenIfExists(zk, paths.items(name)),
   ]);
@@ -152,6 +168,7 @@ export interface ItemNodes {
 /** The nodes of one job as read (by {@link readFleetSnapshot}, or kept by the console's watches). */
 export interface JobNodes {
   definition: NodeRead;
+  /** The assignment node the job's assignment is in (`model/assignment-group.ts`). */
   assignment: { data: Buffer } | null;
   control: { data: Buffer } | null;
   /** Child names of `items` (an empty list when the node is missing). */
@@ -165,7 +182,7 @@ export interface JobNodes {
 /** The item numbers of a job: 0..shards-1 and any extra numbered item node, ascending. */
 export function itemNumbers(definitionData: Buffer, paths: ZkPaths, name: string, assignmentData: Buffer | undefined, itemNames: readonly string[]): number[] {
   const read = readJob(definitionData, paths.job(name), name);
-  const shards = (read.ok ? read.value?.shards : undefined) ?? valueOr(readAssignment(assignmentData, paths.assignment(name)), undefined)?.shards ?? 0;
+  const shards = (read.ok ? read.value?.shards : undefined) ?? valueOr(readJobAssignment(assignmentData, paths.assignmentGroup(assignmentGroupOf(name)), name), undefined)?.shards ?? 0;
   const numbers = new Set<number>(Array.from({ length: shards }, (_, i) => i));
   for (const n of itemNames) if (/^\d+$/.test(n)) numbers.add(Number(n));
   return [...numbers].sort((a, b) => a - b);
@@ -177,7 +194,7 @@ export function buildJobSnapshot(paths: ZkPaths, name: string, nodes: JobNodes, 
   const read = readJob(found.data, paths.job(name), name);
   const definition = read.ok ? read.value : undefined;
   const problems: string[] = [];
-  const record = take(readAssignment(nodes.assignment?.data, paths.assignment(name)), undefined, problems);
+  const record = take(readJobAssignment(nodes.assignment?.data, paths.assignmentGroup(assignmentGroupOf(name)), name), undefined, problems);
   const present = new Set(nodes.itemNames);
   const items = itemNumbers(found.data, paths, name, nodes.assignment?.data, nodes.itemNames).map((item): ItemSnapshot => {
     const n = nodes.items.get(item);

@@ -4,7 +4,7 @@ import { RequestError } from '../errors/request-error.js';
 import { decodeJson } from '../model/json-codec.js';
 import { decodeMemberInfo } from '../membership/member-info.js';
 import { decodeJob } from '../model/job-record.js';
-import { decodeAssignment } from '../model/assignment-record.js';
+import { readAssignmentGroup } from '../model/assignment-group.js';
 import { readControl } from '../model/job-control.js';
 import { readProgress } from '../model/progress-record.js';
 import { decodeMarker } from '../model/running-marker.js';
@@ -15,7 +15,7 @@ import { readSubtree, type ZnodeEntry } from './zk-read.js';
 
 /** What a znode is in zkshard's layout (docs/ARCHITECTURE.md). */
 export type NodeKind =
-  | 'namespace' | 'workers' | 'member' | 'jobs' | 'job' | 'assignment' | 'control' | 'items' | 'item'
+  | 'namespace' | 'workers' | 'member' | 'jobs' | 'job' | 'assignments' | 'assignment' | 'controls' | 'control' | 'items' | 'item'
   | 'running' | 'stages' | 'triggers' | 'trigger' | 'drains' | 'drain' | 'clock' | 'rebalance'
   | 'ledgers' | 'ledger' | 'ledger-part' | 'ledger-index' | 'node';
 
@@ -47,13 +47,15 @@ export function nodeKind(paths: ZkPaths, path: string): NodeKind {
   const [top, a, b, c, d] = s;
   switch (s.length) {
     case 1:
-      return top === 'workers' ? 'workers' : top === 'jobs' ? 'jobs' : top === 'drains' ? 'drains' : top === 'clock' ? 'clock' : top === 'rebalance' ? 'rebalance' : top === 'ledgers' ? 'ledgers' : 'node';
+      return top === 'workers' ? 'workers' : top === 'jobs' ? 'jobs' : top === 'assignments' ? 'assignments' : top === 'controls' ? 'controls' : top === 'drains' ? 'drains' : top === 'clock' ? 'clock' : top === 'rebalance' ? 'rebalance' : top === 'ledgers' ? 'ledgers' : 'node';
     case 2:
+      if (top === 'assignments') return /^(0|[1-9]\d*)$/.test(a ?? '') ? 'assignment' : 'node';
+      if (top === 'controls') return 'control';
       return top === 'workers' ? 'member' : top === 'jobs' ? 'job' : top === 'drains' ? 'drain' : top === 'ledgers' ? 'ledger' : 'node';
     case 3:
       if (top === 'ledgers') return /^\d+$/.test(b ?? '') ? 'ledger-part' : 'node';
       if (top !== 'jobs') return 'node';
-      return b === 'assignment' ? 'assignment' : b === 'control' ? 'control' : b === 'items' ? 'items' : b === 'triggers' ? 'triggers' : 'node';
+      return b === 'items' ? 'items' : b === 'triggers' ? 'triggers' : 'node';
     case 4:
       if (top === 'ledgers') return /^\d+$/.test(b ?? '') && c === 'index' ? 'ledger-index' : 'node';
       if (top !== 'jobs' || a === undefined) return 'node';
@@ -69,7 +71,7 @@ export function nodeKind(paths: ZkPaths, path: string): NodeKind {
 }
 
 /** A one-line summary of a node's contents by kind. */
-export function summarize(kind: NodeKind, entry: Pick<ZnodeEntry, 'data' | 'stat' | 'children'>): string {
+export function summarize(kind: NodeKind, entry: Pick<ZnodeEntry, 'data' | 'stat' | 'children'> & { path?: string }): string {
   const { data, stat } = entry;
   const text = ((): string => {
     switch (kind) {
@@ -78,6 +80,8 @@ export function summarize(kind: NodeKind, entry: Pick<ZnodeEntry, 'data' | 'stat
       case 'items':
       case 'triggers':
       case 'drains':
+      case 'assignments':
+      case 'controls':
         return `${entry.children.length} ${entry.children.length === 1 ? 'child' : 'children'}`;
       case 'workers':
         return `${entry.children.length} live ${entry.children.length === 1 ? 'member' : 'members'}`;
@@ -112,14 +116,19 @@ export function summarize(kind: NodeKind, entry: Pick<ZnodeEntry, 'data' | 'stat
         return def ? `cron "${def.cron}" ${def.timeZone} shards ${def.shards} ${def.strategy} ${def.handler ? `handler ${def.handler}` : `command ${JSON.stringify(def.command)}`}` : `invalid: ${raw(data)}`;
       }
       case 'assignment': {
-        const a = decodeAssignment(data);
-        if (!a) return raw(data);
-        const byWorker = new Map<string, number[]>();
-        a.owners.forEach((o, i) => {
-          const key = o === null ? '(none)' : (a.workers[o] ?? o);
-          byWorker.set(key, [...(byWorker.get(key) ?? []), i]);
+        const path = entry.path ?? '';
+        const read = readAssignmentGroup(data, path || 'assignment', Number(path.slice(path.lastIndexOf('/') + 1)));
+        if (!read.ok) return `malformed: ${read.error.reason}`;
+        if (!read.value) return raw(data);
+        const jobs = [...read.value.jobs.values()].map((a) => {
+          const byWorker = new Map<string, number[]>();
+          a.owners.forEach((o, i) => {
+            const key = o === null ? '(none)' : (a.workers[o] ?? o);
+            byWorker.set(key, [...(byWorker.get(key) ?? []), i]);
+          });
+          return `${a.job} generation ${a.generation}: ${[...byWorker].map(([w, items]) => `${w}=${formatItemList(items)}`).join(' ')}`;
         });
-        return `generation ${a.generation}: ${[...byWorker].map(([w, items]) => `${w}=${formatItemList(items)}`).join(' ')}`;
+        return `${jobs.length} ${jobs.length === 1 ? 'job' : 'jobs'}; ${jobs.join('; ')}`;
       }
       case 'control': {
         const read = readControl(data, 'control');

@@ -161,8 +161,8 @@ export class JobAdmin {
   }
 
   /**
-   * Deletes a job's whole subtree (definition, assignment, control, items, stages,
-   * triggers) in one transaction, every node version-checked.
+   * Deletes a job's whole subtree (definition, items, stages, triggers) and its control node in
+   * one transaction, every node version-checked; the leader then drops the job from its assignment node.
    * @throws RequestError NOT_FOUND for an unknown job; REQUEST_INVALID for a bad name, or while an
    *   item runs unless `force`; REQUEST_CONFLICT when an operator changed the definition or control
    *   meanwhile (workers' own writes meanwhile make it re-read and try again).
@@ -176,6 +176,8 @@ export class JobAdmin {
       const ordered = [...entries].sort((a, b) => b.depth - a.depth || (a.path < b.path ? -1 : 1));
       const tx = this.zk.transaction();
       for (const e of ordered) tx.remove(e.path, e.stat.version);
+      const control = await this.zk.exists(this.paths.control(job));
+      if (control) tx.remove(this.paths.control(job), control.version);
       // The job's runs in flight (live members' ledgers): refused unless forced; then they leave
       // those ledgers and their members are fenced, in this multi.
       const clearing = await clearFromLedgers(this.zk, tx, this.paths, job, 'all', { fence: true });
@@ -185,7 +187,7 @@ export class JobAdmin {
         const where = [...groupBy(running, (r) => r.worker ?? '?')].map(([w, rs]) => `${formatItemList(rs.map((r) => r.item))} on ${w}`).join(', ');
         throw new RequestError('REQUEST_INVALID', `remove: job ${job} has ${running.length} running ${running.length === 1 ? 'item' : 'items'} (${where}); wait for ${running.length === 1 ? 'it' : 'them'} to finish or use --force`);
       }
-      const result: RemoveResult = { job, dryRun: options.dryRun === true, forced: running.length > 0, running, removed: ordered.map((e) => e.path) };
+      const result: RemoveResult = { job, dryRun: options.dryRun === true, forced: running.length > 0, running, removed: [...ordered.map((e) => e.path), ...(control ? [this.paths.control(job)] : [])] };
       if (options.dryRun) return result;
       try {
         await this.zk.commit(tx);

@@ -7,8 +7,9 @@ import { encodeJob } from '../model/job-record.js';
 /*
  * The set of znodes that makes up a job, written once. A job is its definition plus `items`, one
  * node per item and `triggers`, all created together (a worker registering the job, `zkctl apply`);
- * its `assignment` is written by the leader, its `control` by operators, and the children of an
- * item (history, stages) by the workers that run it. See docs/ARCHITECTURE.md.
+ * its assignment (in its group's node under `/assignments`) is written by the leader, its control
+ * (`/controls/<job>`) by operators, and the children of an item (history, stages) by the workers
+ * that run it. See docs/ARCHITECTURE.md.
  */
 
 /** The persistent nodes of a job of `shards` items below its definition, parents first. */

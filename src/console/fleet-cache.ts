@@ -15,6 +15,7 @@ import { LedgerStore } from './ledger-store.js';
 import { OpenJobs } from './open-jobs.js';
 import { ReusedRead } from './reused-read.js';
 import { SweepLoop, type SweepTiming } from './sweep-loop.js';
+import { assignmentGroupOf } from '../model/assignment-group.js';
 
 export interface FleetCacheEvents {
   /** Something changed; `jobs` names the jobs whose nodes changed, `members` whether workers or drains did. */
@@ -33,8 +34,6 @@ export interface FleetCacheOptions {
 
 /** The watches of one job. */
 interface JobWatch {
-  /** Its own children (assignment, control, items, triggers) and their data. */
-  children: ChildrenCache;
   /** The names of its item nodes (not their data: that changes with every run). */
   itemNames: ChildrenCache;
   /** Its items' nodes as last swept (or read for a request). */
@@ -68,6 +67,12 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
   private readonly workers: ChildrenCache;
   private readonly drains: ChildrenCache;
   private readonly jobs: ChildrenCache;
+  /** The assignment nodes, and each one's data as last seen (to tell which changed). */
+  private readonly assignments: ChildrenCache;
+  private readonly assignmentsSeen = new Map<string, Buffer>();
+  /** The jobs' control nodes, and each one's data as last seen. */
+  private readonly controls: ChildrenCache;
+  private readonly controlsSeen = new Map<string, Buffer>();
   /** The members' ledgers (listed), and their parts as last read. */
   private readonly ledgerList: ChildrenCache;
   private readonly ledgers: LedgerStore;
@@ -86,6 +91,8 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     this.workers = new ChildrenCache(zk, paths.workers, { withData: true, log });
     this.drains = new ChildrenCache(zk, paths.drains, { withData: false, log });
     this.jobs = new ChildrenCache(zk, paths.jobs, { withData: true, log });
+    this.assignments = new ChildrenCache(zk, paths.assignments, { withData: true, log });
+    this.controls = new ChildrenCache(zk, paths.controls, { withData: true, log });
     this.ledgerList = new ChildrenCache(zk, paths.ledgers, { withData: false, log });
     this.ledgers = new LedgerStore(paths);
     this.openJobs = options.openJobs ?? new OpenJobs();
@@ -98,9 +105,11 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     this.workers.on('changed', () => this.membersChanged());
     this.drains.on('changed', () => this.membersChanged());
     this.jobs.on('changed', () => this.reconcileJobs());
+    this.assignments.on('changed', () => this.assignmentsChanged());
+    this.controls.on('changed', () => this.controlsChanged());
     this.ledgerList.on('changed', () => this.ledgersListed());
     this.openJobs.on('changed', this.onOpenChanged);
-    await Promise.all([this.workers.start(), this.drains.start(), this.jobs.start(), this.ledgerList.start()]);
+    await Promise.all([this.workers.start(), this.drains.start(), this.jobs.start(), this.assignments.start(), this.controls.start(), this.ledgerList.start()]);
     this.reconcileJobs();
     // Each job cache started meanwhile may add more: wait for all.
     while (this.pending.length > 0) await Promise.all(this.pending.splice(0));
@@ -116,6 +125,8 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     this.workers.close();
     this.drains.close();
     this.jobs.close();
+    this.assignments.close();
+    this.controls.close();
     this.ledgerList.close();
     for (const j of this.perJob.values()) this.closeJob(j);
     this.perJob.clear();
@@ -233,7 +244,6 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     const definition = this.jobs.data(name);
     if (!w || !definition) return undefined;
     if (w.built && !histories) return w.built;
-    const own = (child: string) => w.children.data(child) ?? null;
     const states = w.items?.loaded ? w.items.states : w.swept;
     const items = new Map<number, ItemNodes>();
     for (const item of numericNames(w.itemNames.children)) {
@@ -242,7 +252,8 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
       items.set(item, { progress: s.progress, history: histories?.get(item) ?? null });
     }
     const ledgers = this.ledgers.jobLedgers(name, this.ledgerList.children, new Set(this.workers.children));
-    const built = buildJobSnapshot(this.paths, name, { definition, assignment: own('assignment'), control: own('control'), itemNames: w.itemNames.children, items, ledgers }, this.liveMembers());
+    const assignment = this.assignments.data(String(assignmentGroupOf(name))) ?? null;
+    const built = buildJobSnapshot(this.paths, name, { definition, assignment, control: this.controls.data(name) ?? null, itemNames: w.itemNames.children, items, ledgers }, this.liveMembers());
     if (!histories) w.built = built;
     return built;
   }
@@ -341,6 +352,44 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     }, (err: unknown) => this.log.warn({ err: (err as Error)?.message, job: name }, 'item watches failed to start'));
   }
 
+  /** Assignment nodes were written: the jobs of each node whose data changed are built again. */
+  private assignmentsChanged(): void {
+    if (this.closed) return;
+    const groups = new Set<number>();
+    const now = new Set(this.assignments.children);
+    for (const name of new Set([...now, ...this.assignmentsSeen.keys()])) {
+      const data = this.assignments.data(name)?.data;
+      if (data === this.assignmentsSeen.get(name)) continue;
+      if (data) this.assignmentsSeen.set(name, data);
+      else this.assignmentsSeen.delete(name);
+      groups.add(Number(name));
+    }
+    const changed = new Set<string>();
+    for (const [name, w] of this.perJob) {
+      if (!groups.has(assignmentGroupOf(name))) continue;
+      w.built = undefined;
+      changed.add(name);
+    }
+    if (changed.size > 0) this.emit('changed', { jobs: changed, members: false });
+  }
+
+  /** Control nodes were written: the jobs whose control changed are built again. */
+  private controlsChanged(): void {
+    if (this.closed) return;
+    const changed = new Set<string>();
+    for (const name of new Set([...this.controls.children, ...this.controlsSeen.keys()])) {
+      const data = this.controls.data(name)?.data;
+      if (data === this.controlsSeen.get(name)) continue;
+      if (data) this.controlsSeen.set(name, data);
+      else this.controlsSeen.delete(name);
+      const w = this.perJob.get(name);
+      if (!w) continue;
+      w.built = undefined;
+      changed.add(name);
+    }
+    if (changed.size > 0) this.emit('changed', { jobs: changed, members: false });
+  }
+
   private membersChanged(): void {
     this.membersBuilt = false;
     // codeMismatch of every job depends on the members.
@@ -379,19 +428,16 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
 
   private openJob(name: string): JobWatch {
     const w: JobWatch = {
-      children: new ChildrenCache(this.zk, this.paths.job(name), { withData: true, log: this.log }),
       itemNames: new ChildrenCache(this.zk, this.paths.items(name), { withData: false, log: this.log }),
       swept: new Map(),
     };
-    w.children.on('changed', () => this.jobChanged(name));
     w.itemNames.on('changed', () => this.jobChanged(name));
-    this.pending.push(w.children.start(), w.itemNames.start());
+    this.pending.push(w.itemNames.start());
     if (this.openJobs.has(name)) this.watchItems(name, w);
     return w;
   }
 
   private closeJob(w: JobWatch): void {
-    w.children.close();
     w.itemNames.close();
     w.items?.close();
   }

@@ -3,26 +3,23 @@ import type { Logger } from 'pino';
 import type { ZkSession } from '../zk/zk-session.js';
 import { sequenceOf, type ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
-import { NodeCache } from '../zk/node-cache.js';
+import { NodeCache, type NodeSnapshot } from '../zk/node-cache.js';
 import { readControl, type JobControl } from '../model/job-control.js';
 import { ZkClosedError } from '../zk/zk-errors.js';
 import { commitBatched } from '../zk/batched-multi.js';
 import { decodeMemberInfo, type Member } from '../membership/member-info.js';
-import { decodeJob } from '../model/job-record.js';
-import { decodeAssignment, encodeAssignment, type AssignmentRecord } from '../model/assignment-record.js';
+import { readJob } from '../model/job-record.js';
+import { valueOr } from '../model/decoded.js';
+import type { AssignmentRecord } from '../model/assignment-record.js';
+import { ASSIGNMENT_GROUPS, MAX_GROUP_BYTES, assignmentGroupOf, encodeAssignmentGroup, readAssignmentGroup } from '../model/assignment-group.js';
 import { planAssignment } from './plan-assignment.js';
 import { LedgerSweeper } from './ledger-sweeper.js';
+import { migrateControls } from './control-migration.js';
 import type { JobDefinition } from '../config/job-definition.js';
 import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
 import { systemClock } from '../clock/clock.js';
 
-/**
- * How many jobs' assignments and controls a new leader reads at once: enough requests in flight
- * that the reads are not paced by round trips (at 64, a new leader of 10,000 jobs idled 40 % of
- * its 3 s load).
- */
-const LOAD_CONCURRENCY = 512;
 /**
  * Jobs decoded or planned per turn of the event loop in a reconcile pass: in one go, 10,000 jobs
  * blocked the leader's event loop for 1.5 s (2–4 s on a loaded machine), past its lease margin.
@@ -32,38 +29,46 @@ const JOBS_PER_TURN = 500;
 const LOGGED_JOBS = 50;
 
 export interface LeaderCoordinatorEvents {
-  /** Assignments were written; `jobs` are the jobs whose assignment changed. */
+  /** Assignments were written; `jobs` are the jobs whose assignment changed (or was removed). */
   published: [jobs: string[]];
   /** A write was refused because our membership node is gone: we are not leader any more. */
   deposed: [];
 }
 
 /**
- * An assignment to write: its record, encoded, the version it replaces (-1: create it), and the
- * members it takes items from (each is fenced in the multi that writes it).
+ * An assignment node to write: its jobs after the change, encoded, the version it replaces (-1:
+ * create it), the jobs whose entry changed or went, and the members it takes items from (each is
+ * fenced in the multi that writes it).
  */
 interface Change {
-  job: string;
-  record: AssignmentRecord;
+  group: number;
+  jobs: Map<string, AssignmentRecord>;
   data: Buffer;
   version: number;
-  losers: readonly string[];
+  written: AssignmentRecord[];
+  removed: string[];
+  losers: Set<string>;
 }
 
 /**
- * What this process already follows of the jobs' assignments (the worker's caches of the jobs it
- * runs): a new leader starts from it instead of reading every assignment again. A hint may be
- * stale; the write it leads to is version-checked, and a job whose write was refused is read again.
+ * Job definitions this process already follows (its worker's caches of the jobs it declares): a
+ * leader takes them from here instead of reading and watching each again (at 10,000 jobs, 0.7 s of
+ * a new leader's start), and reads only the others.
  */
-export interface AssignmentHints {
-  /** The assignment node as last read here, when it exists and no read of it is pending. */
-  assignment(job: string): { data: Buffer; version: number } | undefined;
+export interface FollowedDefinitions {
+  /** `job`'s definition node as followed here (null: it does not exist); undefined: not followed here. */
+  definition(job: string): NodeSnapshot | null | undefined;
+  /** Calls `listener` whenever a followed definition changes; returns what stops that. */
+  onChanged(listener: (job: string) => void): () => void;
 }
 
-interface KnownAssignment {
-  record: AssignmentRecord | undefined;
+interface KnownGroup {
+  /** The node's jobs as stored (empty when it does not exist or does not decode). */
+  jobs: ReadonlyMap<string, AssignmentRecord>;
   /** znode data version, or -1 when the node does not exist yet. */
   version: number;
+  /** The node does not decode: who owned its items is unknown, so its rewrite fences every member. */
+  malformed?: boolean;
 }
 
 /**
@@ -77,12 +82,19 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private jobs: ChildrenCache | undefined;
   private drains: ChildrenCache | undefined;
   private rebalance: NodeCache | undefined;
-  private readonly controls = new Map<string, NodeCache>();
+  /** The assignment nodes as written (by us, or by someone else: then read again and rewritten). */
+  private assignmentNodes: ChildrenCache | undefined;
+  /** Groups whose node the cache has shown at the version we know (so its absence now is a removal). */
+  private readonly groupsSeen = new Set<number>();
+  /** The jobs' operator requests (`/controls/<job>`: a node only for a job that has requests). */
+  private controls: ChildrenCache | undefined;
   /** The last control of each job that decoded: a malformed one changes nothing (disabled items stay disabled). */
   private readonly lastControls = new Map<string, JobControl>();
   private readonly reportedControls = new Map<string, string>();
-  private readonly known = new Map<string, KnownAssignment>();
+  private readonly known = new Map<number, KnownGroup>();
   private state: 'latent' | 'started' | 'closed' = 'latent';
+  /** Every cache has read once: a pass before that would plan from part of the fleet. */
+  private loaded = false;
   private readonly loop: RefreshLoop;
   private passes = 0;
   /** The members as last planned with: names and data (a fence changes a node's version, not its data). */
@@ -92,8 +104,13 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private readonly ledgers: LedgerSweeper;
   /** The member names the ledgers were last swept against. */
   private membersSwept = '';
-  /** Jobs whose assignment write was refused: read from ZooKeeper from then on, never from a hint. */
-  private readonly hintRefused = new Set<string>();
+  /** Groups whose write was refused, or that someone else wrote: read from ZooKeeper, not from the cache. */
+  private readonly readDirect = new Set<number>();
+  /** What was last reported of a malformed assignment node (its mzxid), so each is reported once. */
+  private readonly reportedGroups = new Map<number, bigint>();
+  /** Definitions of jobs not followed here (see FollowedDefinitions), watched by this leader. */
+  private readonly ownDefinitions = new Map<string, NodeCache>();
+  private stopFollowing: (() => void) | undefined;
   /** Each job's definition as last decoded, with the zxid of the write it was decoded from. */
   private readonly decodedJobs = new Map<string, { mzxid: bigint; def: JobDefinition | undefined }>();
 
@@ -103,7 +120,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     private readonly memberName: string,
     private readonly log: Logger,
     private readonly retry?: RetryTiming,
-    private readonly hints?: AssignmentHints,
+    private readonly followed?: FollowedDefinitions,
   ) {
     super();
     this.ledgers = new LedgerSweeper(zk, paths, log.child({ component: 'ledger-sweeper' }), retry);
@@ -123,11 +140,17 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   async start(): Promise<void> {
     if (this.state !== 'latent') throw new IllegalStateError(`leader: start() in state ${this.state}`);
     this.state = 'started';
-    await Promise.all([this.zk.mkdirp(this.paths.jobs), this.zk.mkdirp(this.paths.drains)]);
+    const startedAt = performance.now();
+    await Promise.all([this.zk.mkdirp(this.paths.jobs), this.zk.mkdirp(this.paths.drains), this.zk.mkdirp(this.paths.assignments)]);
+    await migrateControls(this.zk, this.paths, this.log);
     this.members = new ChildrenCache(this.zk, this.paths.workers, { withData: true, log: this.log, retry: this.retry });
-    this.jobs = new ChildrenCache(this.zk, this.paths.jobs, { withData: true, log: this.log, retry: this.retry });
+    // With followed definitions, only the job names: their data comes from what is followed.
+    this.jobs = new ChildrenCache(this.zk, this.paths.jobs, { withData: !this.followed, log: this.log, retry: this.retry });
+    this.stopFollowing = this.followed?.onChanged(() => this.schedule());
     this.drains = new ChildrenCache(this.zk, this.paths.drains, { withData: false, log: this.log, retry: this.retry });
     this.rebalance = new NodeCache(this.zk, this.paths.rebalance, this.log, this.retry);
+    this.assignmentNodes = new ChildrenCache(this.zk, this.paths.assignments, { withData: true, log: this.log, retry: this.retry });
+    this.controls = new ChildrenCache(this.zk, this.paths.controls, { withData: true, log: this.log, retry: this.retry });
     // A member node whose version alone moved was fenced (by us, or by an operator): nothing to plan.
     this.members.on('changed', () => {
       if (this.membersSignature() !== this.membersSeen) this.schedule();
@@ -136,10 +159,36 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     this.jobs.on('changed', () => this.schedule());
     this.drains.on('changed', () => this.schedule());
     this.rebalance.on('changed', () => this.schedule());
-    await Promise.all([this.members.start(), this.jobs.start(), this.drains.start(), this.rebalance.start()]);
-    this.log.info('leader coordinator started');
+    this.assignmentNodes.on('changed', () => this.assignmentNodesChanged());
+    this.controls.on('changed', () => this.schedule());
+    await Promise.all([this.members.start(), this.jobs.start(), this.drains.start(), this.rebalance.start(), this.assignmentNodes.start(), this.controls.start()]);
+    this.log.info({ jobs: this.jobs.children.length, members: this.members.children.length, readMs: Math.round(performance.now() - startedAt) }, 'leader coordinator started');
+    this.loaded = true;
     this.schedule();
     this.sweepLedgers();
+  }
+
+  /**
+   * An assignment node at a version we did not write (someone else wrote or removed it: an operator
+   * by hand, garbage) is read again and rewritten by the next pass; our own writes, as the cache
+   * sees them later, are at or below the version we know.
+   */
+  private assignmentNodesChanged(): void {
+    const nodes = this.assignmentNodes!;
+    let foreign = false;
+    for (const [group, known] of this.known) {
+      const node = nodes.data(String(group));
+      if (node && node.stat.version >= known.version) this.groupsSeen.add(group);
+      // (A node we wrote may not be in the cache yet: only one it showed and lost was removed.)
+      const moved = node ? node.stat.version > known.version : this.groupsSeen.has(group);
+      if (!moved) continue;
+      this.groupsSeen.delete(group);
+      this.log.warn({ path: this.paths.assignmentGroup(group), known: known.version, found: node?.stat.version ?? null }, 'assignment node written by someone else; reading it again');
+      this.known.delete(group);
+      this.readDirect.add(group);
+      foreign = true;
+    }
+    if (foreign) this.schedule();
   }
 
   /** Removes the ledgers of members gone, when the set of members changed since the last sweep. */
@@ -156,7 +205,11 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     this.state = 'closed';
     this.loop.close();
     this.ledgers.close();
-    for (const cache of this.controls.values()) cache.close();
+    this.stopFollowing?.();
+    for (const cache of this.ownDefinitions.values()) cache.close();
+    this.ownDefinitions.clear();
+    this.controls?.close();
+    this.assignmentNodes?.close();
     this.rebalance?.close();
     this.drains?.close();
     this.jobs?.close();
@@ -167,7 +220,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
 
   /** Asks for a reconcile pass soon (coalesces bursts of changes into one pass). */
   schedule(): void {
-    if (this.state !== 'started') return;
+    if (this.state !== 'started' || !this.loaded) return;
     void this.loop.request();
   }
 
@@ -196,15 +249,18 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private async definitions(): Promise<JobDefinition[]> {
     const defs: JobDefinition[] = [];
     const names = this.jobs!.children;
+    await this.watchUnfollowed(names);
     let decoded = 0;
     let kept = 0;
     for (const name of names) {
-      const node = this.jobs!.data(name);
+      const node = this.definitionNode(name);
       if (!node) continue;
       let entry = this.decodedJobs.get(name);
       if (entry?.mzxid !== node.stat.mzxid) {
         if (++decoded % JOBS_PER_TURN === 0) await this.nextTurn();
-        entry = { mzxid: node.stat.mzxid, def: decodeJob(node.data) };
+        // (Read as the worker reads it, node path and name: a definition this process's worker
+        // checked already is not checked again, readJob keeps its result.)
+        entry = { mzxid: node.stat.mzxid, def: valueOr(readJob(node.data, this.paths.job(name), name), undefined) };
         this.decodedJobs.set(name, entry);
       }
       kept++;
@@ -213,9 +269,37 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     // Jobs deleted since: forget their definitions.
     if (this.decodedJobs.size > kept) {
       const present = new Set(names);
-      for (const name of this.decodedJobs.keys()) if (!present.has(name) || !this.jobs!.data(name)) this.decodedJobs.delete(name);
+      for (const name of this.decodedJobs.keys()) if (!present.has(name) || !this.definitionNode(name)) this.decodedJobs.delete(name);
     }
     return defs;
+  }
+
+  /** A job's definition node: from the jobs cache, or as followed here, or as this leader watches it. */
+  private definitionNode(name: string): NodeSnapshot | undefined {
+    if (!this.followed) return this.jobs!.data(name);
+    const followed = this.followed.definition(name);
+    if (followed !== undefined) return followed ?? undefined;
+    return this.ownDefinitions.get(name)?.current ?? undefined;
+  }
+
+  /** Watches the definitions of the jobs not followed here (and stops for jobs gone). */
+  private async watchUnfollowed(names: readonly string[]): Promise<void> {
+    if (!this.followed) return;
+    const present = new Set(names);
+    for (const [name, cache] of this.ownDefinitions) {
+      if (present.has(name) && this.followed.definition(name) === undefined) continue;
+      cache.close();
+      this.ownDefinitions.delete(name);
+    }
+    const started: Promise<void>[] = [];
+    for (const name of names) {
+      if (this.ownDefinitions.has(name) || this.followed.definition(name) !== undefined) continue;
+      const cache = new NodeCache(this.zk, this.paths.job(name), this.log, this.retry);
+      this.ownDefinitions.set(name, cache);
+      cache.on('changed', () => this.schedule());
+      started.push(cache.start());
+    }
+    await Promise.all(started);
   }
 
   /** Lets the event loop turn (a pass over 10,000 jobs is about 1.5 s of work: see JOBS_PER_TURN). */
@@ -224,21 +308,15 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     return new Promise((resolve) => timers.setImmediate(resolve));
   }
 
-  /** The job's operator requests, watching them from the first time they are asked for. */
-  private async controlOf(job: string): Promise<JobControl> {
-    let cache = this.controls.get(job);
-    if (!cache) {
-      cache = new NodeCache(this.zk, this.paths.control(job), this.log, this.retry, { mostlyAbsent: true });
-      this.controls.set(job, cache);
-      cache.on('changed', () => this.schedule());
-      await cache.start();
-    }
-    const read = readControl(cache.current?.data, this.paths.control(job));
+  /** The job's operator requests (none when it has no control node). */
+  private controlOf(job: string): JobControl {
+    const node = this.controls!.data(job);
+    const read = readControl(node?.data, this.paths.control(job));
     if (read.ok) {
       this.lastControls.set(job, read.value);
       return read.value;
     }
-    const version = String(cache.current?.stat.mzxid);
+    const version = String(node?.stat.mzxid);
     if (this.reportedControls.get(job) !== version) {
       this.reportedControls.set(job, version);
       this.log.error({ err: read.error, path: read.error.path, job }, 'malformed job control in ZooKeeper; keeping the last one read');
@@ -246,78 +324,139 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     return this.lastControls.get(job) ?? { disabled: false, disabledItems: [], pins: {} };
   }
 
-  private async assignmentOf(job: string): Promise<KnownAssignment> {
-    const cached = this.known.get(job);
+  /**
+   * Assignment node `group` as known here: as the cache of the nodes read it (after our election:
+   * every write of an earlier leader included), else read; then kept current by our own writes.
+   * A node the cache does not list may have been made since it listed them: it is read.
+   */
+  private async groupOf(group: number): Promise<KnownGroup> {
+    const cached = this.known.get(group);
     if (cached) return cached;
-    const hint = this.hintRefused.has(job) ? undefined : this.hints?.assignment(job);
-    const record = hint && decodeAssignment(hint.data);
-    if (hint && record) {
-      const known = { record, version: hint.version };
-      this.known.set(job, known);
-      return known;
+    const path = this.paths.assignmentGroup(group);
+    const found = (this.readDirect.has(group) ? undefined : this.assignmentNodes!.data(String(group))) ?? (await this.zk.getDataIfExists(path));
+    let known: KnownGroup = { jobs: new Map(), version: -1 };
+    if (found) {
+      const read = readAssignmentGroup(found.data, path, group);
+      // A node that does not decode is written again from scratch (its jobs planned anew).
+      if (!read.ok && this.reportedGroups.get(group) !== found.stat.mzxid) {
+        this.reportedGroups.set(group, found.stat.mzxid);
+        this.log.error({ err: read.error, path }, 'malformed assignment node in ZooKeeper; planning its jobs anew');
+      }
+      known = { jobs: (read.ok ? read.value?.jobs : undefined) ?? new Map(), version: found.stat.version, malformed: !read.ok };
     }
-    const found = await this.zk.getDataIfExists(this.paths.assignment(job));
-    const known = found ? { record: decodeAssignment(found.data), version: found.stat.version } : { record: undefined, version: -1 };
-    this.known.set(job, known);
+    this.known.set(group, known);
     return known;
+  }
+
+  /**
+   * The generation a job's entry starts from when its node holds none: 0, or for a node that does
+   * not decode its version + 1 — every entry of the node was written in a write of the node, so each
+   * generation it held is at most its version + 1, and a worker sees the rewrite as a skipped
+   * generation (items kept are taken over again) rather than as an older assignment.
+   */
+  private generationFloor(group: number): number {
+    const known = this.known.get(group)!;
+    return known.malformed ? known.version + 1 : 0;
   }
 
   private async reconcile(): Promise<void> {
     this.passes++;
+    const passStart = performance.now();
+    let loaded = passStart;
     const members = this.liveMembers();
     const defs = await this.definitions();
     if (this.state !== 'started') return;
     const workerIds = Object.fromEntries(members.map((m) => [m.name, m.info.id]));
     const drained = new Set(this.drains!.children);
-    const changed: Change[] = [];
     const known = new Set(defs.map((d) => d.name));
-    for (const job of [...this.controls.keys()]) {
+    for (const job of [...this.lastControls.keys()]) {
       if (!known.has(job)) {
-        this.controls.get(job)!.close();
-        this.controls.delete(job);
         this.lastControls.delete(job);
         this.reportedControls.delete(job);
-        this.known.delete(job);
-        this.hintRefused.delete(job);
       }
     }
-    // First pass over thousands of jobs: read their assignments and controls LOAD_CONCURRENCY at a time.
-    for (let i = 0; i < defs.length; i += LOAD_CONCURRENCY) {
-      if (this.state !== 'started') return; // closed meanwhile: no caches made after close()
-      await Promise.all(defs.slice(i, i + LOAD_CONCURRENCY).map((d) => Promise.all([this.assignmentOf(d.name), this.controlOf(d.name)])));
-    }
+    // Every assignment node (a job removed since is dropped from its node).
+    await Promise.all(Array.from({ length: ASSIGNMENT_GROUPS }, (_, g) => this.groupOf(g)));
+    if (this.state !== 'started') return;
+    loaded = performance.now();
+    const changes = new Map<number, Omit<Change, 'data'>>();
+    const changeOf = (group: number): Omit<Change, 'data'> => {
+      let c = changes.get(group);
+      if (!c) {
+        const known = this.known.get(group)!;
+        c = { group, jobs: new Map(known.jobs), version: known.version, written: [], removed: [], losers: new Set() };
+        changes.set(group, c);
+      }
+      return c;
+    };
 
     for (const [k, def] of defs.entries()) {
       if (k > 0 && k % JOBS_PER_TURN === 0) {
         await this.nextTurn();
         if (this.state !== 'started') return; // closed meanwhile: no longer the leader
       }
-      const current = await this.assignmentOf(def.name);
-      const control = await this.controlOf(def.name);
-      const { owners, disabled, pins: honouredPins } = planAssignment({ def, members, drained, control, previous: current.record?.owners });
+      const group = assignmentGroupOf(def.name);
+      const current = this.known.get(group)!.jobs.get(def.name);
+      const control = this.controlOf(def.name);
+      const { owners, disabled, pins: honouredPins } = planAssignment({ def, members, drained, control, previous: current?.owners });
       if (
-        current.record &&
-        sameOwners(current.record.owners, owners) &&
-        sameList(current.record.disabled ?? [], disabled) &&
-        JSON.stringify(current.record.pins ?? {}) === JSON.stringify(honouredPins)
+        current &&
+        sameOwners(current.owners, owners) &&
+        sameList(current.disabled ?? [], disabled) &&
+        JSON.stringify(current.pins ?? {}) === JSON.stringify(honouredPins)
       ) {
         continue;
       }
       const record: AssignmentRecord = {
         job: def.name,
         shards: def.shards,
-        generation: (current.record?.generation ?? 0) + 1,
+        generation: (current?.generation ?? this.generationFloor(group)) + 1,
         leader: this.memberName,
         owners,
         disabled,
         pins: honouredPins,
         workers: Object.fromEntries(owners.filter((o): o is string => o !== null).map((o) => [o, workerIds[o] ?? '?'])),
-        updatedAt: new Date().toISOString(),
+        updatedAt: '',
       };
-      changed.push({ job: def.name, record, data: encodeAssignment(record), version: current.version, losers: losersOf(current.record?.owners, owners) });
+      const change = changeOf(group);
+      change.jobs.set(def.name, record);
+      change.written.push(record);
+      for (const loser of losersOf(current?.owners, owners)) change.losers.add(loser);
+      if (this.known.get(group)!.malformed) for (const m of members) change.losers.add(m.name);
     }
     // Closed while this pass let the event loop turn: no longer the leader, nothing to publish.
-    if (changed.length === 0 || this.state !== 'started') return;
+    if (this.state !== 'started') return;
+    // A job whose definition node is gone leaves its assignment node (its items' owners are fenced:
+    // they must not begin it again if it comes back).
+    const present = new Set(this.jobs!.children);
+    for (const [group, known] of this.known) {
+      for (const [job, record] of known.jobs) {
+        if (present.has(job)) continue;
+        const change = changeOf(group);
+        change.jobs.delete(job);
+        change.removed.push(job);
+        for (const owner of record.owners) if (owner !== null) change.losers.add(owner);
+      }
+    }
+    // A pass's cost, on a new leader's first pass (what its takeover of a fleet waits for) and
+    // whenever it took long.
+    const plannedMs = performance.now() - loaded;
+    if (this.passes === 1 || plannedMs + loaded - passStart > 1000) {
+      this.log.info({ pass: this.passes, jobs: defs.length, loadMs: Math.round(loaded - passStart), planMs: Math.round(plannedMs), nodes: changes.size }, 'assignments planned');
+    }
+    const now = new Date().toISOString();
+    const changed: Change[] = [];
+    for (const c of [...changes.values()].sort((a, b) => a.group - b.group)) {
+      const data = encodeAssignmentGroup(c.group, this.memberName, now, c.jobs.values());
+      if (data.length > MAX_GROUP_BYTES) {
+        // Left as it is (its jobs keep their owners): a node cannot hold more (docs/ARCHITECTURE.md, "Assignments").
+        this.log.error({ path: this.paths.assignmentGroup(c.group), bytes: data.length, limit: MAX_GROUP_BYTES, jobs: c.jobs.size }, 'assignment node would be larger than an assignment node may be; not written (its jobs keep their owners)');
+        continue;
+      }
+      for (const r of c.written) r.updatedAt = now;
+      changed.push({ ...c, data });
+    }
+    if (changed.length === 0) return;
 
     const published: string[] = [];
     try {
@@ -328,9 +467,9 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   }
 
   /**
-   * Writes the assignments in order, as many per multi as fit in `maxRequestBytes` (a few thousand
-   * jobs), each multi checking our own member node; stops at the first multi that fails (a later
-   * pass redoes what was not written). `published` collects the jobs written.
+   * Writes the assignment nodes in order, as many per multi as fit in `maxRequestBytes`, each multi
+   * checking our own member node; stops at the first multi that fails (a later pass redoes what was
+   * not written). `published` collects the jobs written or removed.
    */
   private async publish(changed: readonly Change[], published: string[]): Promise<void> {
     let deposed = false;
@@ -338,15 +477,15 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     const { unsent } = await commitBatched(this.zk, changed, {
       prefix: (tx) => tx.check(this.paths.member(this.memberName)),
       add: (tx, c) => {
-        if (c.version < 0) tx.create(this.paths.assignment(c.job), c.data);
-        else tx.setData(this.paths.assignment(c.job), c.data, c.version);
+        if (c.version < 0) tx.create(this.paths.assignmentGroup(c.group), c.data);
+        else tx.setData(this.paths.assignmentGroup(c.group), c.data, c.version);
       },
       // Every live member that this multi takes items from is fenced in it: its node is written
       // (its own data again, version-checked), and each of its begins checks that version, so it
       // can begin none of those items once they are another's (docs/ARCHITECTURE.md, "Fences").
       suffix: (tx, batch) => {
         fenced = [];
-        for (const loser of new Set(batch.flatMap((c) => c.losers))) {
+        for (const loser of new Set(batch.flatMap((c) => [...c.losers]))) {
           const node = this.members!.data(loser);
           if (!node) continue; // gone: its session can write nothing any more
           tx.setData(this.paths.member(loser), node.data, Math.max(node.stat.version, this.fencedAt.get(loser) ?? -1));
@@ -356,20 +495,23 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
       committed: (done, suffixResults) => {
         suffixResults.forEach((r, k) => this.fencedAt.set(fenced[k]!, r.stat?.version ?? 0));
         if (fenced.length > 0) this.log.debug({ members: fenced }, 'fenced members that items moved away from');
-        for (const { request, results } of done) this.known.set(request.job, { record: request.record, version: results[0]?.stat?.version ?? 0 });
-        const chunk = done.map((d) => d.request);
+        for (const { request, results } of done) this.known.set(request.group, { jobs: request.jobs, version: results[0]?.stat?.version ?? 0 });
+        const written = done.flatMap((d) => d.request.written);
+        const removed = done.flatMap((d) => d.request.removed);
         this.log.info(
-          chunk.length <= LOGGED_JOBS
-            ? { jobs: chunk.map((c) => ({ job: c.job, generation: c.record.generation, owners: summarize(c.record) })) }
-            : { jobs: chunk.length, first: chunk[0]!.job, last: chunk[chunk.length - 1]!.job },
+          written.length <= LOGGED_JOBS
+            ? { jobs: written.map((r) => ({ job: r.job, generation: r.generation, owners: summarize(r) })), removed, groups: done.length }
+            : { jobs: written.length, first: written[0]!.job, last: written[written.length - 1]!.job, removed: removed.length, groups: done.length },
           'assignments published',
         );
-        for (const c of chunk) published.push(c.job);
+        for (const r of written) published.push(r.job);
+        published.push(...removed);
       },
-      // Someone else changed that assignment (or its job vanished): forget what we knew and redo.
+      // Someone else wrote that node (another leader, or an operator by hand): forget what we knew and redo.
       rejected: (c) => {
-        this.known.delete(c.job);
-        this.hintRefused.add(c.job);
+        this.known.delete(c.group);
+        this.groupsSeen.delete(c.group);
+        this.readDirect.add(c.group);
         return 'stop';
       },
       // A member we fence changed its node meanwhile (its own update) or left: plan again once the

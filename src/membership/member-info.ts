@@ -11,8 +11,10 @@ import { MAX_ID_LENGTH, MAX_SHORT_TEXT, array, boolean, entries, integer, number
  *
  * 1: run protocol v2 with positional ledger parts (docs/design/run-protocol-v2.md, step 4d), the
  * first one announced. A member node without the field is from before announcements.
+ * 2: assignments grouped into `ASSIGNMENT_GROUPS` nodes (`model/assignment-group.ts`) instead of
+ * one node per job.
  */
-export const RUN_PROTOCOL = 1;
+export const RUN_PROTOCOL = 2;
 
 /** What a worker publishes in its membership node (JSON). */
 export interface MemberInfo {

@@ -38,5 +38,5 @@ export function readControl(data: Buffer | undefined, path: string): Decoded<Job
 
 /** {@link readControl} without the reason: the empty control for no data or malformed data. */
 export function decodeControl(data: Buffer | undefined): JobControl {
-  return valueOr(readControl(data, '/jobs/?/control'), EMPTY_CONTROL());
+  return valueOr(readControl(data, '/controls/?'), EMPTY_CONTROL());
 }

@@ -1,4 +1,5 @@
 import { JOB_NAME_PATTERN, MAX_JOB_NAME_LENGTH, MAX_SHARDS } from '../config/job-definition.js';
+import { jobHash } from './job-hash.js';
 import { checkedJson, encodeJson } from './json-codec.js';
 import type { Decoded } from './decoded.js';
 import { FieldProblem, array, integer, object, string, timeMs } from './record-fields.js';
@@ -71,9 +72,7 @@ export const LEDGER_PARTS = 32;
 
 /** Which of `parts` ledger nodes holds `job` (FNV-1a of its name). */
 export function ledgerPartOf(job: string, parts: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < job.length; i++) h = Math.imul(h ^ job.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % parts;
+  return jobHash(job) % parts;
 }
 
 /** Two hex digits of every byte value. */

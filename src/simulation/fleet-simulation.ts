@@ -14,7 +14,7 @@ import { ZkPaths } from '../zk/zk-paths.js';
 import { FleetOperator } from '../api/fleet-operator.js';
 import { decodeJob } from '../model/job-record.js';
 import { decodeControl } from '../model/job-control.js';
-import { decodeAssignment } from '../model/assignment-record.js';
+import { assignmentGroupOf, decodeAssignmentGroup, decodeJobAssignment } from '../model/assignment-group.js';
 import { itemLedgerView, type LedgerPartRead } from '../model/ledger-view.js';
 import { decodeHistory, decodeProgress } from '../model/progress-record.js';
 import { LEDGER_PARTS, ledgerPartOf } from '../model/member-ledger.js';
@@ -102,7 +102,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
     // assignment stands at that zxid, on that member's session: the leader fences every member it
     // moves items from in the multi that moves them.
     begun: ({ member, job, item, session, zxid, path }) => {
-      const record = decodeAssignment(server.peek(paths.assignment(job))?.data);
+      const record = decodeJobAssignment(server.peek(paths.assignmentGroup(assignmentGroupOf(job)))?.data, job);
       const owner = record?.owners[item];
       const node = owner ? server.peek(`${memberPathPrefix}${owner}`) : undefined;
       if (owner !== member || !node || node.stat.ephemeralOwner !== session) {
@@ -132,13 +132,16 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       }
       const born = c.op === 'create' ? itemNode(c.path, 'item') : undefined;
       if (born) log.itemBirths.push({ ...born, zxid, atMs: clock.nowMs });
-      if ((c.op === 'setData' || c.op === 'create') && c.path.startsWith(`${paths.jobs}/`) && c.path.endsWith('/assignment')) {
-        const record = decodeAssignment(server.peek(c.path)?.data);
-        const job = c.path.slice(paths.jobs.length + 1, -'/assignment'.length);
-        const before = owners.get(job) ?? [];
-        const now = record?.owners ?? [];
-        for (let i = 0; i < Math.max(before.length, now.length); i++) if (before[i] !== now[i]) ownerChangedAt.set(`${job}#${i}`, clock.nowMs);
-        owners.set(job, now);
+      const group = (c.op === 'setData' || c.op === 'create') && c.path.startsWith(`${paths.assignments}/`) ? Number(c.path.slice(paths.assignments.length + 1)) : undefined;
+      if (group !== undefined) {
+        const record = decodeAssignmentGroup(server.peek(c.path)?.data, group);
+        const jobs = new Set([...(record?.jobs.keys() ?? []), ...[...owners.keys()].filter((job) => assignmentGroupOf(job) === group)]);
+        for (const job of jobs) {
+          const before = owners.get(job) ?? [];
+          const now = record?.jobs.get(job)?.owners ?? [];
+          for (let i = 0; i < Math.max(before.length, now.length); i++) if (before[i] !== now[i]) ownerChangedAt.set(`${job}#${i}`, clock.nowMs);
+          owners.set(job, now);
+        }
         const member = record ? server.peek(`${memberPathPrefix}${record.leader}`) : undefined;
         if (!record || !member || member.stat.ephemeralOwner !== session) {
           const detail = !record ? 'unreadable record' : !member ? `leader ${record.leader} has no member node` : `written by session ${session.toString(16)}, leader ${record.leader} is session ${member.stat.ephemeralOwner.toString(16)}`;
@@ -359,7 +362,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       const job = spec.definition.name;
       const def = decodeJob(server.peek(paths.job(job))?.data);
       const control = decodeControl(server.peek(paths.control(job))?.data);
-      const assignment = decodeAssignment(server.peek(paths.assignment(job))?.data);
+      const assignment = decodeJobAssignment(server.peek(paths.assignmentGroup(assignmentGroupOf(job)))?.data, job);
       const shards = def?.shards ?? 0;
       const disabled = new Set<number>([...control.disabledItems, ...(assignment?.disabled ?? [])]);
       if (control.disabled) for (let i = 0; i < shards; i++) disabled.add(i);

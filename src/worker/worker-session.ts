@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { LedgerDisagreement } from '../model/ledger-view.js';
 import type { Logger } from 'pino';
@@ -18,7 +19,9 @@ import { LeaderLatch } from '../election/leader-latch.js';
 import { LeaderCoordinator } from '../leader/leader-coordinator.js';
 import { JobStore } from '../api/job-store.js';
 import { readJob } from '../model/job-record.js';
-import { readAssignment, itemsOf } from '../model/assignment-record.js';
+import { itemsOf, type AssignmentRecord } from '../model/assignment-record.js';
+import { assignmentGroupOf, readAssignmentGroup, type AssignmentGroup } from '../model/assignment-group.js';
+import type { Decoded } from '../model/decoded.js';
 import { readTrigger } from '../model/trigger-request.js';
 import { formatCode, sameCode, withCode } from '../model/job-code.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
@@ -106,8 +109,16 @@ export class WorkerSession {
   private readonly codeMismatch = new Set<string>();
   /** What was last reported per node (`path` → stored version and verdict), so each is reported once. */
   private readonly reported = new Map<string, string>();
-  /** Each declared job's definition and assignment caches. */
-  private readonly jobCaches = new Map<string, { definition: NodeCache; assignment: NodeCache }>();
+  /** Each declared job's definition cache, and the assignment node its assignment is in. */
+  private readonly jobCaches = new Map<string, { definition: NodeCache; group: number }>();
+  /** A declared job's definition changed (what a leader here follows: FollowedDefinitions). */
+  private readonly definitionEvents = new EventEmitter<{ changed: [job: string] }>();
+  /** The assignment nodes holding the declared jobs' assignments, and those jobs. */
+  private readonly groupCaches = new Map<number, { cache: NodeCache; jobs: string[] }>();
+  /** Each assignment node as last decoded, with the zxid of the write it was decoded from. */
+  private readonly decodedGroups = new Map<number, { mzxid: bigint | undefined; read: Decoded<AssignmentGroup | undefined> }>();
+  /** What each job's scheduler state was last set from (generation, our items, disabled ones). */
+  private readonly appliedAssignments = new Map<string, string>();
   /** Jobs to refresh (definition or assignment changed), a slice per turn. */
   private readonly refreshes: JobRefreshQueue;
   private readonly log: Logger;
@@ -235,17 +246,21 @@ export class WorkerSession {
    */
   private async assignmentsCaughtUp(): Promise<void> {
     for (;;) {
-      const reading = [...this.jobCaches.values()].filter((c) => !c.assignment.idle);
+      const reading = [...this.groupCaches.values()].filter((g) => !g.cache.idle);
       if (reading.length === 0) {
         await this.refreshes.idle();
-        if ([...this.jobCaches.values()].every((c) => c.assignment.idle)) return;
-      } else await Promise.all(reading.map((c) => c.assignment.settled()));
+        if ([...this.groupCaches.values()].every((g) => g.cache.idle)) return;
+      } else await Promise.all(reading.map((g) => g.cache.settled()));
     }
   }
 
   /** Whether every declared job's definition and assignment have been read (after `start()`). */
   get assignmentsCurrent(): boolean {
-    return !this.closed && this.opts.jobs.every((j) => this.jobCaches.get(j.definition.name)?.assignment.current != null);
+    // (A node that does not decode counts as read: it is reported, and the leader writes it again.)
+    return !this.closed && this.opts.jobs.every((j) => {
+      const read = this.assignmentOf(j.definition.name);
+      return !read.ok || read.value !== undefined;
+    });
   }
 
   get isLeader(): boolean {
@@ -293,22 +308,34 @@ export class WorkerSession {
     this.clockCheck.on('reading', (r) => void this.onClockReading(r));
     // Every job's caches are read before joining (in the same window): once the member
     // exists the leader may hand it items, and it must be able to run them at once.
+    // The assignment nodes of the declared jobs, each read once, before any job's other caches.
+    for (const job of jobs) {
+      const name = job.definition.name;
+      const group = assignmentGroupOf(name);
+      let entry = this.groupCaches.get(group);
+      if (!entry) {
+        // A node that cannot be read (no permission) gives this worker no items of its jobs, rather
+        // than their last ones for as long as it stays so (and begins wait for no such cache).
+        entry = { cache: new NodeCache(zk, paths.assignmentGroup(group), this.log, this.retry, { unreadableAsAbsent: true }), jobs: [] };
+        this.groupCaches.set(group, entry);
+        this.caches.push(entry.cache);
+        entry.cache.on('changed', (node) => {
+          if (node) this.fenceMoves.assignmentWritten(node.stat.mzxid);
+          if (this.member.registered) for (const j of this.groupCaches.get(group)!.jobs) if (this.assignmentMoved(j)) this.refreshes.add(j);
+        });
+      }
+      entry.jobs.push(name);
+    }
+    await Promise.all([...this.groupCaches.values()].map((g) => inWindow(() => g.cache.start())));
     const watchJob = async (name: string): Promise<void> => {
       const def = new NodeCache(zk, paths.job(name), this.log, this.retry);
-      // An assignment that cannot be read (no permission) gives this worker no items of the job,
-      // rather than its last one for as long as it stays so (and begins wait for no such cache).
-      const assignment = new NodeCache(zk, paths.assignment(name), this.log, this.retry, { unreadableAsAbsent: true });
-      this.caches.push(def, assignment);
-      this.jobCaches.set(name, { definition: def, assignment });
-      const refresh = () => {
+      this.caches.push(def);
+      this.jobCaches.set(name, { definition: def, group: assignmentGroupOf(name) });
+      def.on('changed', () => {
         if (this.member.registered) this.refreshes.add(name);
-      };
-      def.on('changed', refresh);
-      assignment.on('changed', (node) => {
-        if (node) this.fenceMoves.assignmentWritten(node.stat.mzxid);
-        refresh();
+        this.definitionEvents.emit('changed', name);
       });
-      await Promise.all([def.start(), assignment.start()]);
+      await def.start();
       // (The triggers node is made with the job; a cache of a missing one waits for it to appear.)
       const triggers = new ChildrenCache(zk, paths.triggers(name), { withData: true, log: this.log, retry: this.retry });
       this.caches.push(triggers);
@@ -376,13 +403,14 @@ export class WorkerSession {
   private refreshJob(name: string): void {
     const caches = this.jobCaches.get(name);
     if (this.closed || !caches) return;
-    const { definition: defCache, assignment } = caches;
+    const { definition: defCache } = caches;
     const { paths } = this.opts;
     const read = readJob(defCache.current?.data, paths.job(name), name);
     if (!read.ok) this.reportMalformed('definition', read.error, defCache.current?.stat.mzxid);
     if (!read.ok || !read.value) {
       // No definition, or one that cannot be read: the job is left alone (nothing of it fires here).
       this.definitions.delete(name);
+      this.appliedAssignments.delete(name);
       this.scheduler.removeJob(name);
       this.setCodeMismatch(name, false);
       return;
@@ -399,13 +427,38 @@ export class WorkerSession {
     }
     this.setCodeMismatch(name, mismatch);
     this.definitions.set(name, def);
-    const decoded = readAssignment(assignment.current?.data, paths.assignment(name));
-    if (!decoded.ok) this.reportMalformed('assignment', decoded.error, assignment.current?.stat.mzxid);
+    const decoded = this.assignmentOf(name);
+    if (!decoded.ok) this.reportMalformed('assignment', decoded.error, this.groupCaches.get(caches.group)?.cache.current?.stat.mzxid);
     // An assignment that cannot be read gives this worker no items of the job (the leader rewrites it).
     const record = decoded.ok ? decoded.value : undefined;
     if (record) this.opts.metrics?.assignmentGeneration.set({ zkshard_job: name }, record.generation);
-    this.scheduler.setJob(def, itemsOf(record, this.member.name), record?.disabled ?? [], record?.generation);
+    const items = itemsOf(record, this.member.name);
+    this.appliedAssignments.set(name, signatureOf(record, items));
+    this.scheduler.setJob(def, items, record?.disabled ?? [], record?.generation);
     this.runTriggers(name);
+  }
+
+  /** A declared job's assignment as its group's node holds it now (decoded once per write of the node). */
+  private assignmentOf(job: string): Decoded<AssignmentRecord | undefined> {
+    const group = assignmentGroupOf(job);
+    const node = this.groupCaches.get(group)?.cache.current;
+    let decoded = this.decodedGroups.get(group);
+    if (!decoded || decoded.mzxid !== node?.stat.mzxid) {
+      decoded = { mzxid: node?.stat.mzxid, read: readAssignmentGroup(node?.data, this.opts.paths.assignmentGroup(group), group) };
+      this.decodedGroups.set(group, decoded);
+    }
+    return decoded.read.ok ? { ok: true, value: decoded.read.value?.jobs.get(job) } : decoded.read;
+  }
+
+  /**
+   * Whether a write of the job's assignment node changed what the scheduler was set from for it
+   * (a write for other jobs of the node leaves it alone: at 10,000 jobs a node holds ~150).
+   */
+  private assignmentMoved(job: string): boolean {
+    const applied = this.appliedAssignments.get(job);
+    if (applied === undefined) return true;
+    const read = this.assignmentOf(job);
+    return !read.ok || signatureOf(read.value, itemsOf(read.value, this.member.name)) !== applied;
   }
 
   /** Records whether a job's stored code differs from the local one: metric and member node. */
@@ -483,17 +536,13 @@ export class WorkerSession {
    */
   private async lead(): Promise<void> {
     if (this.closed || this.coordinator || !this.latchRef?.isLeader) return;
-    // The assignments this worker follows (its own jobs') are where a new leader starts from: each
-    // cache that is idle has read past every write before this member's election (ZooKeeper
-    // delivers a session's watch events in order, the one that elected it among them).
-    const hints = {
-      assignment: (job: string) => {
-        const cache = this.closed ? undefined : this.jobCaches.get(job)?.assignment;
-        const node = cache?.idle ? cache.current : null;
-        return node ? { data: node.data, version: node.stat.version } : undefined;
+    const coordinator = new LeaderCoordinator(this.opts.zk, this.opts.paths, this.member.name, this.log.child({ component: 'leader' }), this.retry, {
+      definition: (job) => (this.closed ? undefined : this.jobCaches.get(job)?.definition.current),
+      onChanged: (listener) => {
+        this.definitionEvents.on('changed', listener);
+        return () => this.definitionEvents.off('changed', listener);
       },
-    };
-    const coordinator = new LeaderCoordinator(this.opts.zk, this.opts.paths, this.member.name, this.log.child({ component: 'leader' }), this.retry, hints);
+    });
     this.coordinator = coordinator;
     coordinator.on('deposed', () => this.unlead());
     coordinator.on('published', () => this.opts.metrics?.rebalances.inc());
@@ -517,4 +566,9 @@ export class WorkerSession {
     const schedule = sharedSchedule(def.cron, def.timeZone);
     return (after) => schedule.next(after);
   }
+}
+
+/** What the scheduler is set from for a job: its assignment's generation, our items, the disabled ones. */
+function signatureOf(record: AssignmentRecord | undefined, items: readonly number[]): string {
+  return record ? `${record.generation}:${items.join(',')}:${(record.disabled ?? []).join(',')}` : '-';
 }

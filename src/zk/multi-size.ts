@@ -15,8 +15,8 @@ import { OPEN_ACL, type ZkAcl } from './zk-acl.js';
  */
 export const DEFAULT_MAX_REQUEST_BYTES = 1_000_000;
 /**
- * Smallest `maxRequestBytes` accepted: the assignment record of a job of MAX_SHARDS items (about
- * 350 KB) must fit one request, and a worker's instant should not need many.
+ * Smallest `maxRequestBytes` accepted: an assignment node (at most `MAX_GROUP_BYTES`, 256 KiB) and
+ * the fences written with it must fit one request, and a worker's instant should not need many.
  */
 export const MIN_MAX_REQUEST_BYTES = 512 * 1024;
 /** Largest `maxRequestBytes` accepted (jute's lengths are signed 32-bit; ZooKeeper warns well below). */

@@ -33,16 +33,13 @@ export class NodeCache extends EventEmitter<NodeCacheEvents> {
    * @param options.unreadableAsAbsent a node whose refresh fails for a reason other than connection
    *   trouble (no read permission, say) reads as absent (`changed` with null) until a refresh
    *   succeeds again, instead of keeping its last value while the refresh is retried
-   * @param options.mostlyAbsent the node usually does not exist (a job's control): while it is not
-   *   known to exist, a refresh asks whether it exists before reading it, one request for an absent
-   *   node instead of a refused read and then the existence watch
    */
   constructor(
     private readonly zk: ZkSession,
     readonly path: string,
     private readonly log?: Logger,
     retry?: RetryTiming,
-    private readonly options: { unreadableAsAbsent?: boolean; mostlyAbsent?: boolean } = {},
+    private readonly options: { unreadableAsAbsent?: boolean } = {},
   ) {
     super();
     this.loop = new RefreshLoop(() => this.refresh(), {
@@ -117,7 +114,6 @@ export class NodeCache extends EventEmitter<NodeCacheEvents> {
 
   private async read(): Promise<NodeSnapshot | null> {
     for (;;) {
-      if (this.options.mostlyAbsent && this.snapshot === null && (await this.zk.exists(this.path, this.onWatch)) === null) return null;
       const found = await this.zk.getDataIfExists(this.path, this.onWatch);
       if (found) return found;
       // Watch for creation; if it appeared in between, read it again.

@@ -45,9 +45,14 @@ export class ZkPaths {
     return `${this.jobs}/${job}`;
   }
 
-  /** The leader-written assignment of a job's items to members. */
-  assignment(job: string): string {
-    return `${this.job(job)}/assignment`;
+  /** Parent of the leader-written assignment nodes (run protocol 2). */
+  get assignments(): string {
+    return `${this.root}/assignments`;
+  }
+
+  /** Assignment node `group`: the assignments of the jobs `assignmentGroupOf` puts there. */
+  assignmentGroup(group: number): string {
+    return `${this.assignments}/${group}`;
   }
 
   /** Parent of a job's item nodes. */
@@ -75,8 +80,18 @@ export class ZkPaths {
     return `${this.item(job, item)}/stages`;
   }
 
+  /** Parent of the jobs' operator requests (a node only for a job that has some). */
+  get controls(): string {
+    return `${this.root}/controls`;
+  }
+
   /** Operator requests for a job: disabled job/items and pins (`JobControl`). */
   control(job: string): string {
+    return `${this.controls}/${job}`;
+  }
+
+  /** Where run protocol 1 kept a job's control: read once by a leader, to carry it over to {@link control}. */
+  protocol1Control(job: string): string {
     return `${this.job(job)}/control`;
   }
 

@@ -4,7 +4,7 @@ import { FleetReader } from '../../src/api/fleet-reader.js';
 import { runStaleness, type JobSummary } from '../../src/api/fleet-views.js';
 import type { FleetSnapshot } from '../../src/api/fleet-snapshot.js';
 import { encodeJob } from '../../src/model/job-record.js';
-import { encodeAssignment } from '../../src/model/assignment-record.js';
+import { assignmentPath, encodeAssignments } from '../support/assignments.js';
 import { encodeControl } from '../../src/model/job-control.js';
 import { encodeLedgerPart, LEDGER_PARTS, ledgerPartOf, type LedgerPart } from '../../src/model/member-ledger.js';
 import { encodeMemberInfo } from '../../src/membership/member-info.js';
@@ -103,8 +103,8 @@ describe('FleetReader', () => {
     await zk.mkdirp(p.ledger(dead));
     const tx = zk.transaction().create(p.job('j'), encodeJob(def('j', { shards: 3 }))).create(p.items('j'));
     for (let i = 0; i < 3; i++) tx.create(p.item('j', i));
-    tx.create(p.assignment('j'), encodeAssignment({ job: 'j', shards: 3, generation: 4, leader: member, owners: [member, dead, null], workers: { [member]: 'x1', [dead]: 'gone1' }, updatedAt: new Date().toISOString() }));
-    tx.create(p.control('j'), encodeControl({ disabled: false, disabledItems: [2], pins: {} }));
+    tx.create(p.assignments).create(assignmentPath(p, 'j'), encodeAssignments({ job: 'j', shards: 3, generation: 4, leader: member, owners: [member, dead, null], workers: { [member]: 'x1', [dead]: 'gone1' }, updatedAt: new Date().toISOString() }));
+    tx.create(p.controls).create(p.control('j'), encodeControl({ disabled: false, disabledItems: [2], pins: {} }));
     // The dead member's ledger has item 1 in flight (cut short: its next owner runs it again).
     const cut: LedgerPart = new Map([['j', { b: new Set<number>(), f: new Map([[1, { fireMs: Date.now(), attempt: 1 }]]) }]]);
     tx.create(p.ledgerPart(dead, ledgerPartOf('j', LEDGER_PARTS)), encodeLedgerPart(cut));
@@ -139,12 +139,13 @@ describe('FleetReader', () => {
     const tree = await reader.tree();
     expect(tree).toMatchObject({ path: p.root, kind: 'namespace' });
     const kinds = (n: typeof tree): string[] => [n.kind, ...(n.children ?? []).flatMap(kinds)];
-    expect(new Set(kinds(tree))).toEqual(new Set(['namespace', 'workers', 'member', 'drains', 'drain', 'jobs', 'job', 'assignment', 'control', 'items', 'item', 'ledgers', 'ledger', 'ledger-part', 'clock']));
+    expect(new Set(kinds(tree))).toEqual(new Set(['namespace', 'workers', 'member', 'drains', 'drain', 'jobs', 'job', 'assignments', 'assignment', 'controls', 'control', 'items', 'item', 'ledgers', 'ledger', 'ledger-part', 'clock']));
     const j = await reader.tree('/jobs/j', 1);
-    expect(j.children!.map((c) => [c.name, c.kind])).toEqual([['assignment', 'assignment'], ['control', 'control'], ['items', 'items']]);
-    expect(j.children![2]).toMatchObject({ numChildren: 3 });
-    expect(j.children![2]!.children).toBeUndefined();
-    expect(j.children![0]!.summary).toContain('generation 4');
+    expect(j.children!.map((c) => [c.name, c.kind])).toEqual([['items', 'items']]);
+    expect(j.children![0]).toMatchObject({ numChildren: 3 });
+    expect(j.children![0]!.children).toBeUndefined();
+    expect((await reader.tree('/controls/j')).summary).toBe('items 2 disabled');
+    expect((await reader.tree(assignmentPath(p, 'j').slice(p.root.length))).summary).toMatch(/^1 job; j generation 4: x1=0 gone1=1 \(none\)=2/);
     expect((await reader.tree(`ledgers/${dead}/${ledgerPartOf('j', LEDGER_PARTS)}`)).summary).toBe('1 job, 1 run in flight');
     await expect(reader.tree('../..')).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
     await expect(reader.tree('/nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -162,7 +163,7 @@ describe('FleetReader', () => {
     const stored = def('j', { shards: 2, cron: DAILY, handler: undefined, command: ['./bin/stored.sh'] });
     const tx = zk.transaction().create(p.job('j'), encodeJob(stored)).create(p.items('j'));
     tx.create(p.item('j', 0), Buffer.from('{"v":2,"s":"garbage"}')).create(p.item('j', 1));
-    tx.create(p.control('j'), Buffer.from('{"disabled":"maybe"}'));
+    tx.create(p.controls).create(p.control('j'), Buffer.from('{"disabled":"maybe"}'));
     await zk.commit(tx);
     const reader = new FleetReader(zk, p);
 
@@ -176,7 +177,7 @@ describe('FleetReader', () => {
     const status = await reader.status();
     expect(status.warnings.filter((w) => w.kind === 'code-mismatch' || w.kind === 'malformed-record').map((w) => w.kind)).toEqual(['code-mismatch', 'malformed-record', 'malformed-record']);
 
-    expect((await reader.tree('/jobs/j/control')).summary).toBe('malformed: disabled must be true or false (got "maybe")');
+    expect((await reader.tree('/controls/j')).summary).toBe('malformed: disabled must be true or false (got "maybe")');
 
     const checks = await runDoctor(zk, p, { serverVersion: false });
     expect(checks.find((c) => c.check === 'code')).toMatchObject({ ok: false, detail: expect.stringContaining('j: x1') });

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { Worker } from '../../src/worker/worker.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import type { JobDefinition } from '../../src/config/job-definition.js';
-import { decodeAssignment } from '../../src/model/assignment-record.js';
+import { readAssignmentOf } from '../../src/api/read-assignments.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
@@ -52,7 +52,7 @@ describe('zkctl operator commands (reshard, rebalance, move, unpin, drain, undra
     const total = jobs.reduce((n, j) => n + j.shards, 0);
     await waitFor(() => workers.reduce((n, w) => n + Object.values(w.owned()).flat().length, 0) === total, { message: 'all items owned' });
   }
-  const assignment = async (job: string) => decodeAssignment((await (await ctx.shared()).getData(ctx.paths.assignment(job))).data)!;
+  const assignment = async (job: string) => (await readAssignmentOf(await ctx.shared(), ctx.paths, job))!;
 
   it('reshard: dry run prints before/after and writes nothing; applied, it waits for the workers', async () => {
     await fleet([def('orders')]);

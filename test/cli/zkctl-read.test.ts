@@ -1,3 +1,4 @@
+import { RUN_PROTOCOL } from '../../src/membership/member-info.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeHistory } from '../../src/model/progress-record.js';
 import { JobAdmin } from '../../src/api/job-admin.js';
@@ -94,17 +95,18 @@ describe('zkctl (read commands) against live workers', () => {
     expect(tree.stdout.split('\n')[0]).toMatch(new RegExp(`^/${fleet.namespace}\\s+namespace`));
     expect(tree.stdout).toMatch(/├── jobs\s+jobs\s+2 children/);
     expect(tree.stdout).toMatch(/m-[0-9a-f]+-\d{10}\s+member \(e\)\s+w1 active/);
-    expect(tree.stdout).toMatch(/assignment\s+assignment\s+generation \d+: /);
+    expect(tree.stdout).toMatch(/├── assignments\s+assignments\s+\d+ children?/);
+    expect(tree.stdout).toMatch(/\d+\s+assignment\s+1 job; sync-orders generation \d+: w\d=/);
     expect(fits(tree.stdout)).toBe(true);
     const t = json<TreeNode>(treeJson);
     expect(t).toMatchObject({ path: fleet.paths.job('reports'), kind: 'job' });
-    expect(t.children!.map((c) => c.kind)).toEqual(expect.arrayContaining(['assignment', 'items']));
+    expect(t.children!.map((c) => c.kind)).toEqual(expect.arrayContaining(['items', 'triggers']));
     expect(t.children!.find((c) => c.kind === 'items')).toMatchObject({ numChildren: 2 });
     expect(t.children!.find((c) => c.kind === 'items')!.children).toBeUndefined();
 
     expect(doctor.stdout).toMatch(/^PASS\s+zookeeper\s+connected to/m);
     expect(doctor.stdout).toMatch(/^PASS\s+leader\s+w1/m);
-    expect(doctor.stdout).toMatch(/^PASS\s+protocol\s+every live worker speaks run protocol 1/m);
+    expect(doctor.stdout).toMatch(new RegExp(`^PASS\\s+protocol\\s+every live worker speaks run protocol ${RUN_PROTOCOL}$`, 'm'));
     expect(doctor.stdout).toMatch(/^PASS\s+owners\s+6 items owned by live workers/m);
     // The test fleet runs without credentials: the one failing check says so.
     expect(doctor.stdout).toMatch(/^FAIL\s+acl\s+namespace open to anyone/m);

@@ -7,6 +7,7 @@ import type { DoctorCheck } from '../../src/api/fleet-doctor.js';
 import type { FleetEvent } from '../../src/api/fleet-watch.js';
 import { decodeJob } from '../../src/model/job-record.js';
 import { waitFor } from '../support/wait-for.js';
+import { assignmentIn, assignmentPath } from '../support/assignments.js';
 import { RECORD_HANDLER } from '../support/worker-process.js';
 import { def, json, outputSoFar, TestFleet, zkctl } from '../api/fleet-fixture.js';
 
@@ -168,8 +169,10 @@ jobs:
     expect(forced.code).toBe(0);
     const r = json<RemoveResult>(forced);
     expect(r).toMatchObject({ job: 'long', dryRun: false, forced: true, running: [{ item: 0, worker: 'r1' }, { item: 1, worker: 'r1' }] });
-    expect(r.removed).toEqual(expect.arrayContaining([f.paths.job('long'), f.paths.assignment('long'), f.paths.item('long', 1)]));
+    expect(r.removed).toEqual(expect.arrayContaining([f.paths.job('long'), f.paths.item('long', 1)]));
     expect(await zk.exists(f.paths.job('long'))).toBeNull();
+    // The leader drops the job from its assignment node.
+    await waitFor(async () => assignmentIn((await zk.getDataIfExists(assignmentPath(f.paths, 'long')))?.data, 'long') === undefined, { message: 'the removed job dropped from its assignment node' });
     expect(await zk.exists(f.paths.job('other'))).not.toBeNull(); // only that job
 
     const gone = await zkctl(['remove', 'long'], ns);

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { MalformedDataError } from '../../src/errors/malformed-data-error.js';
 import type { Decoded } from '../../src/model/decoded.js';
 import { decodeJob, encodeJob, readJob } from '../../src/model/job-record.js';
-import { decodeAssignment, encodeAssignment, readAssignment, type AssignmentRecord } from '../../src/model/assignment-record.js';
+import { readAssignmentGroup } from '../../src/model/assignment-group.js';
 import { decodeControl, encodeControl, readControl } from '../../src/model/job-control.js';
 import { decodeHistory, decodeProgress, encodeHistory, encodeProgress, readHistory, readProgress, RUN_OUTCOMES, type ProgressRecord, type RecentOutcome } from '../../src/model/progress-record.js';
 import { encodeMarker, readMarker, type RunningMarker } from '../../src/model/running-marker.js';
@@ -16,7 +16,7 @@ import { testJob } from '../support/test-job.js';
 
 const PATH = '/zkshard-test/jobs/j/x';
 const readers: Record<string, (data: Buffer | undefined, path: string) => Decoded<unknown>> = {
-  job: readJob, assignment: readAssignment, control: readControl, progress: readProgress, history: readHistory,
+  job: readJob, assignment: (data, path) => readAssignmentGroup(data, path, 0), control: readControl, progress: readProgress, history: readHistory,
   marker: readMarker, trigger: readTrigger, stages: readStageRecord, member: readMemberInfo,
 };
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
@@ -99,29 +99,6 @@ describe('readJob: a stored definition holds no more than a valid file can', () 
   it('no data is no definition, not a malformed one', () => {
     expect(readJob(undefined, PATH)).toEqual({ ok: true, value: undefined });
     expect(readJob(Buffer.alloc(0), PATH)).toEqual({ ok: true, value: undefined });
-  });
-});
-
-describe('readAssignment', () => {
-  const record = (shards: number): AssignmentRecord => ({
-    job: 'j', shards, generation: 3, leader: 'm-a-0000000001', owners: Array.from({ length: shards }, (_, i) => (i % 2 ? 'm-a-0000000001' : null)),
-    disabled: [0], pins: { 0: 'w1' }, workers: { 'm-a-0000000001': 'w1' }, updatedAt: '2026-12-01T00:00:00.000Z',
-  });
-  it('round-trips', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 300 }), (shards) => {
-      expect(readAssignment(encodeAssignment(record(shards)), PATH)).toEqual({ ok: true, value: record(shards) });
-    }));
-  });
-  it.each([
-    ['owners longer than shards', { owners: ['a', 'b', 'c'] }, /owners must have one entry per item/],
-    ['a 10 kB owner name', { owners: ['m'.repeat(10_000), null] }, /owners\[0\] must be at most 200 characters/],
-    ['a disabled item beyond shards', { disabled: [5] }, /disabled\[0\] must be an integer from 0 to 1/],
-    ['shards 10^9', { shards: 1e9 }, /shards must be an integer from 1 to 10000/],
-  ])('%s is malformed', (_what, change, reason) => {
-    const d = readAssignment(json({ ...record(2), ...change }), PATH);
-    expect(d.ok).toBe(false);
-    if (!d.ok) expect(d.error.reason).toMatch(reason);
-    expect(decodeAssignment(json({ ...record(2), ...change }))).toBeUndefined();
   });
 });
 

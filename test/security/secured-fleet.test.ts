@@ -17,6 +17,7 @@ import { stringify } from 'yaml';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { ZKSHARD_BIN } from '../support/worker-process.js';
 import { authText, client, EXTRA_ACL, FLEET, fleetWorker, removeTree, walk } from './security-fixture.js';
+import { readAssignmentOf } from '../../src/api/read-assignments.js';
 
 describe('a secured fleet (credentials on the workers, shared ZooKeeper without enforce.auth)', () => {
   const namespace = uniqueNamespace('secured');
@@ -33,7 +34,7 @@ describe('a secured fleet (credentials on the workers, shared ZooKeeper without 
       await w.start();
     }
     fleet = await client(zkConnect(), FLEET);
-    await waitFor(async () => (await fleet.getDataIfExists(paths.assignment('nightly'))) !== null, { message: 'assignment written' });
+    await waitFor(async () => (await readAssignmentOf(fleet, paths, 'nightly')) !== undefined, { message: 'assignment written' });
   });
 
   afterAll(async () => {

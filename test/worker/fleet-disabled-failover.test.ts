@@ -4,7 +4,7 @@ import { readProgress, ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
 import { FleetOperator } from '../../src/api/fleet-operator.js';
-import { decodeAssignment } from '../../src/model/assignment-record.js';
+import { readAssignmentOf } from '../../src/api/read-assignments.js';
 import { decodeMemberInfo } from '../../src/membership/member-info.js';
 
 /**
@@ -28,8 +28,7 @@ describe('worker fleet (processes): a fire interrupted while its item is disable
     const zk = await ctx.shared();
     const ops = new FleetOperator(zk, ctx.paths);
     const owner = async (): Promise<string | undefined> => {
-      const found = await zk.getDataIfExists(ctx.paths.assignment('slow'));
-      const member = found ? decodeAssignment(found.data)?.owners[0] : undefined;
+      const member = (await readAssignmentOf(zk, ctx.paths, 'slow'))?.owners[0];
       if (!member) return undefined;
       const info = await zk.getDataIfExists(ctx.paths.member(member));
       return info ? decodeMemberInfo(info.data)?.id : undefined;

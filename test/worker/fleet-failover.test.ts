@@ -3,7 +3,8 @@ import { Fleet, fleetConfig, RECORD_HANDLER, type RunRecord } from '../support/w
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
-import { decodeAssignment, type AssignmentRecord } from '../../src/model/assignment-record.js';
+import type { AssignmentRecord } from '../../src/model/assignment-record.js';
+import { readAssignmentOf } from '../../src/api/read-assignments.js';
 import { decodeMemberInfo } from '../../src/membership/member-info.js';
 import { sortBySequence } from '../../src/zk/zk-paths.js';
 
@@ -21,8 +22,7 @@ describe('worker fleet (processes): failover', () => {
 
   async function assignment(name: string): Promise<AssignmentRecord | undefined> {
     const zk = await client();
-    const found = await zk.getDataIfExists(ctx.paths.assignment(name));
-    return found ? decodeAssignment(found.data) : undefined;
+    return readAssignmentOf(zk, ctx.paths, name);
   }
 
   async function members(): Promise<Array<{ name: string; id: string }>> {

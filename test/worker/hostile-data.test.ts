@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GarbageFleet } from '../support/garbage-fleet.js';
 import { waitFor } from '../support/wait-for.js';
 import { encodeControl } from '../../src/model/job-control.js';
-import { decodeAssignment } from '../../src/model/assignment-record.js';
+import { readAssignmentOf } from '../../src/api/read-assignments.js';
+import { assignmentGroupOf } from '../../src/model/assignment-group.js';
+import { assignmentPath } from '../support/assignments.js';
 import { LEDGER_PARTS, ledgerPartOf } from '../../src/model/member-ledger.js';
 
 const GARBAGE = Buffer.from('{"shards":1000000000,"items":"all","owners":{"$gt":""}, "v":2, "s":"later"');
@@ -27,7 +29,9 @@ describe('hostile data in ZooKeeper (live fleet)', () => {
 
     const garbageAt = Date.now();
     await zk.setData(p.job('bad-definition'), GARBAGE);
-    await zk.setData(p.assignment('bad-assignment'), GARBAGE);
+    // (Garbage in an assignment node is garbage for every job of its group: bad-ledger's too.)
+    expect(assignmentGroupOf('bad-ledger')).toBe(assignmentGroupOf('bad-assignment'));
+    await zk.setData(assignmentPath(p, 'bad-assignment'), GARBAGE);
     await zk.mkdirp(p.control('bad-control'));
     await zk.setData(p.control('bad-control'), GARBAGE);
     await zk.mkdirp(p.history('bad-history', 0));
@@ -44,7 +48,7 @@ describe('hostile data in ZooKeeper (live fleet)', () => {
     // Every other item keeps firing, for at least a second of fires after the garbage took effect.
     const since = Date.now() + 500;
     await fleet.keepFiring([
-      ['healthy', 0], ['healthy', 1], ['bad-history', 1], ['bad-ledger', 0], ['bad-ledger', 1], ['bad-trigger', 0], ['bad-trigger', 1], ['bad-stages', 1], ['bad-control', 0], ['bad-control', 1],
+      ['healthy', 0], ['healthy', 1], ['bad-history', 1], ['bad-assignment', 0], ['bad-assignment', 1], ['bad-ledger', 0], ['bad-ledger', 1], ['bad-trigger', 0], ['bad-trigger', 1], ['bad-stages', 1], ['bad-control', 0], ['bad-control', 1],
     ], since + 1000);
 
     // Left alone: the job whose definition cannot be read.
@@ -57,12 +61,16 @@ describe('hostile data in ZooKeeper (live fleet)', () => {
 
     // Reported once per node, at error, naming the path and what is wrong.
     const reports = (path: string) => fleet!.logs.filter((l) => l.level === 50 && l.path === path);
-    await waitFor(() => reports(p.job('bad-definition')).length > 0 && reports(p.assignment('bad-assignment')).length > 0, { message: 'definition and assignment reported' });
-    for (const path of [p.job('bad-definition'), p.assignment('bad-assignment')]) {
-      const mine = reports(path);
-      expect(new Set(mine.map((l) => l.worker)).size).toBe(mine.length); // once per worker
-      expect((mine[0]!.err as { message: string }).message).toContain(`malformed data at ${path}: `);
-    }
+    await waitFor(() => reports(p.job('bad-definition')).length > 0, { message: 'definition reported' });
+    const definition = reports(p.job('bad-definition'));
+    expect(new Set(definition.map((l) => l.worker)).size).toBe(definition.length); // once per worker
+    expect((definition[0]!.err as { message: string }).message).toContain(`malformed data at ${p.job('bad-definition')}: `);
+    // The assignment node: the leader saw a write not its own, read it, reported it and wrote it
+    // anew (its jobs fire again, above); a worker that read the garbage first reports it too.
+    const assignment = reports(assignmentPath(p, 'bad-assignment'));
+    expect(assignment.map((l) => l.msg)).toContain('malformed assignment node in ZooKeeper; planning its jobs anew');
+    expect((assignment[0]!.err as { message: string }).message).toContain(`malformed data at ${assignmentPath(p, 'bad-assignment')}: `);
+    expect(await readAssignmentOf(zk, p, 'bad-assignment')).toMatchObject({ shards: 2 });
     // The garbage ledger parts: reported by their members, written anew.
     await waitFor(() => fleet!.logs.some((l) => l.level === 50 && String(l.path).startsWith(`${p.ledgers}/`) && String(l.path).endsWith(`/${ledgerPart}`)), { message: 'garbage ledger part reported' });
     const trigger = fleet.logs.filter((l) => l.level === 50 && String(l.path).startsWith(`${p.triggers('bad-trigger')}/t-`));
@@ -80,7 +88,7 @@ describe('hostile data in ZooKeeper (live fleet)', () => {
     await fleet.start(['w1']);
     const zk = await fleet.zk();
     const p = fleet.paths;
-    const assignment = async () => decodeAssignment((await zk.getDataIfExists(p.assignment('ctl')))?.data);
+    const assignment = async () => readAssignmentOf(zk, p, 'ctl');
     await zk.mkdirp(p.control('ctl'));
     await zk.setData(p.control('ctl'), encodeControl({ disabled: false, disabledItems: [1], pins: {} }));
     await waitFor(async () => (await assignment())?.disabled?.includes(1), { message: 'item 1 disabled' });
