@@ -22,6 +22,8 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
   private nameSet = new Set<string>();
   /** The child list must be read again. */
   private dirty = false;
+  /** A read of the list (and of every child's data) has succeeded once. */
+  private readOnce = false;
   /** Children whose data must be read again. */
   private readonly dirtyChildren = new Set<string>();
   private readonly childWatchers = new Map<string, () => void>();
@@ -49,6 +51,15 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
   /** Data of a child (only with `withData`). */
   data(name: string): NodeSnapshot | undefined {
     return this.entries.get(name);
+  }
+
+  /**
+   * Whether the cache has read its node once: `start()` resolves after its first attempt even when
+   * that failed (a connection loss; it is tried again), and until then the cache is empty, which
+   * is not the same as a node with no children.
+   */
+  get hasRead(): boolean {
+    return this.readOnce;
   }
 
   async start(): Promise<void> {
@@ -139,6 +150,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
       await this.awaitParent();
       return;
     }
+    if (!this.dirty && this.dirtyChildren.size === 0) this.readOnce = true;
     if (changed && !this.loop.closed) this.emit('changed');
   }
 
@@ -149,6 +161,7 @@ export class ChildrenCache extends EventEmitter<ChildrenCacheEvents> {
   private async awaitParent(): Promise<void> {
     if (this.loop.closed) return;
     const hadChildren = this.names.length > 0;
+    this.readOnce = true; // (no parent: no children, as read)
     this.names = [];
     this.nameSet = new Set();
     this.entries.clear();
