@@ -4,7 +4,7 @@ import type { AssignmentRecord } from '../model/assignment-record.js';
 import { ASSIGNMENT_GROUPS, assignmentGroupOf, decodeAssignmentGroup, decodeJobAssignment } from '../model/assignment-group.js';
 
 /** The assignment node holding `job`'s assignment (null while it does not exist). */
-export function readAssignmentNode(zk: ZkSession, paths: ZkPaths, job: string): ReturnType<ZkSession['getDataIfExists']> {
+function readAssignmentNode(zk: ZkSession, paths: ZkPaths, job: string): ReturnType<ZkSession['getDataIfExists']> {
   return zk.getDataIfExists(paths.assignmentGroup(assignmentGroupOf(job)));
 }
 

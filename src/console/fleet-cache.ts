@@ -355,39 +355,20 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
   /** Assignment nodes were written: the jobs of each node whose data changed are built again. */
   private assignmentsChanged(): void {
     if (this.closed) return;
-    const groups = new Set<number>();
-    const now = new Set(this.assignments.children);
-    for (const name of new Set([...now, ...this.assignmentsSeen.keys()])) {
-      const data = this.assignments.data(name)?.data;
-      if (data === this.assignmentsSeen.get(name)) continue;
-      if (data) this.assignmentsSeen.set(name, data);
-      else this.assignmentsSeen.delete(name);
-      groups.add(Number(name));
-    }
-    const changed = new Set<string>();
-    for (const [name, w] of this.perJob) {
-      if (!groups.has(assignmentGroupOf(name))) continue;
-      w.built = undefined;
-      changed.add(name);
-    }
-    if (changed.size > 0) this.emit('changed', { jobs: changed, members: false });
+    const groups = new Set(childrenWritten(this.assignments, this.assignmentsSeen).map(Number));
+    this.rebuild([...this.perJob.keys()].filter((name) => groups.has(assignmentGroupOf(name))));
   }
 
   /** Control nodes were written: the jobs whose control changed are built again. */
   private controlsChanged(): void {
     if (this.closed) return;
-    const changed = new Set<string>();
-    for (const name of new Set([...this.controls.children, ...this.controlsSeen.keys()])) {
-      const data = this.controls.data(name)?.data;
-      if (data === this.controlsSeen.get(name)) continue;
-      if (data) this.controlsSeen.set(name, data);
-      else this.controlsSeen.delete(name);
-      const w = this.perJob.get(name);
-      if (!w) continue;
-      w.built = undefined;
-      changed.add(name);
-    }
-    if (changed.size > 0) this.emit('changed', { jobs: changed, members: false });
+    this.rebuild(childrenWritten(this.controls, this.controlsSeen).filter((name) => this.perJob.has(name)));
+  }
+
+  /** These jobs' snapshots are built again, and the change goes out. */
+  private rebuild(jobs: readonly string[]): void {
+    for (const name of jobs) this.perJob.get(name)!.built = undefined;
+    if (jobs.length > 0) this.emit('changed', { jobs: new Set(jobs), members: false });
   }
 
   private membersChanged(): void {
@@ -441,6 +422,22 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     w.itemNames.close();
     w.items?.close();
   }
+}
+
+/**
+ * The children of `cache` whose data changed (or that came or went) since `seen` was last
+ * brought up to date by this call, which does so.
+ */
+function childrenWritten(cache: ChildrenCache, seen: Map<string, Buffer>): string[] {
+  const written: string[] = [];
+  for (const name of new Set([...cache.children, ...seen.keys()])) {
+    const data = cache.data(name)?.data;
+    if (data === seen.get(name)) continue;
+    if (data) seen.set(name, data);
+    else seen.delete(name);
+    written.push(name);
+  }
+  return written;
 }
 
 /** The item numbers among child names, ascending. */
