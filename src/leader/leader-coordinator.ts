@@ -36,6 +36,8 @@ export interface LeaderCoordinatorEvents {
   published: [jobs: string[]];
   /** A write was refused because our membership node is gone: we are not leader any more. */
   deposed: [];
+  /** How many assignment nodes are left unwritten because they would outgrow MAX_GROUP_BYTES (told when it changes). */
+  oversized: [groups: number];
 }
 
 /**
@@ -104,6 +106,8 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
   private membersSeen = '';
   /** The version each member node was last fenced to here (the members cache may not have seen it yet). */
   private readonly fencedAt = new Map<string, number>();
+  /** Groups left unwritten because their node would outgrow MAX_GROUP_BYTES. */
+  private readonly oversized = new Set<number>();
   private readonly ledgers: LedgerSweeper;
   /** The member names the ledgers were last swept against. */
   private membersSwept = '';
@@ -200,6 +204,13 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     if (names === this.membersSwept) return;
     this.membersSwept = names;
     void this.ledgers.schedule();
+  }
+
+  private markOversized(group: number, oversized: boolean): void {
+    const before = this.oversized.size;
+    if (oversized) this.oversized.add(group);
+    else this.oversized.delete(group);
+    if (this.oversized.size !== before) this.emit('oversized', this.oversized.size);
   }
 
   close(): void {
@@ -459,6 +470,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
       if (data.length > MAX_GROUP_BYTES) {
         // Left as it is (its jobs keep their owners): a node cannot hold more (docs/ARCHITECTURE.md, "Assignments").
         this.log.error({ path: this.paths.assignmentGroup(c.group), bytes: data.length, limit: MAX_GROUP_BYTES, jobs: c.jobs.size }, 'assignment node would be larger than an assignment node may be; not written (its jobs keep their owners)');
+        this.markOversized(c.group, true);
         continue;
       }
       for (const r of c.written) r.updatedAt = now;
@@ -503,7 +515,10 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
       committed: (done, suffixResults) => {
         suffixResults.forEach((r, k) => this.fencedAt.set(fenced[k]!, r.stat?.version ?? 0));
         if (fenced.length > 0) this.log.debug({ members: fenced }, 'fenced members that items moved away from');
-        for (const { request, results } of done) this.known.set(request.group, { jobs: request.jobs, version: results[0]?.stat?.version ?? 0 });
+        for (const { request, results } of done) {
+          this.known.set(request.group, { jobs: request.jobs, version: results[0]?.stat?.version ?? 0 });
+          this.markOversized(request.group, false);
+        }
         const written = done.flatMap((d) => d.request.written);
         const removed = done.flatMap((d) => d.request.removed);
         this.log.info(

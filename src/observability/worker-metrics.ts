@@ -62,6 +62,11 @@ export class WorkerMetrics {
   });
   readonly failovers = new Counter({ name: 'zkshard_failovers_total', help: 'Interrupted fires this worker ran again after taking their item over, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
   readonly rebalances = new Counter({ name: 'zkshard_rebalances_total', help: 'Assignment writes this worker made as leader' , registers: [this.registry] });
+  readonly oversizedAssignmentNodes = new Gauge({
+    name: 'zkshard_assignment_nodes_oversized',
+    help: 'Assignment nodes this leader leaves unwritten because they would be larger than 256 KiB (their jobs keep their owners; 0 on other workers)',
+    registers: [this.registry],
+  });
   readonly assignmentGeneration = new Gauge({ name: 'zkshard_assignment_generation', help: 'Generation of the latest assignment seen, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
   readonly malformedRecords = new Counter({
     name: 'zkshard_malformed_records_total',

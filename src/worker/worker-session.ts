@@ -546,6 +546,7 @@ export class WorkerSession {
     this.coordinator = coordinator;
     coordinator.on('deposed', () => this.unlead());
     coordinator.on('published', () => this.opts.metrics?.rebalances.inc());
+    coordinator.on('oversized', (groups) => this.opts.metrics?.oversizedAssignmentNodes.set(groups));
     try {
       await coordinator.start();
     } catch (err) {
@@ -557,6 +558,8 @@ export class WorkerSession {
   private unlead(): void {
     this.coordinator?.close();
     this.coordinator = undefined;
+    // What a leader counts is the leader's to report: a former one reports nothing.
+    this.opts.metrics?.oversizedAssignmentNodes.set(0);
   }
 
   /** The instant after a time of `job`'s schedule as this worker runs it (undefined: not one of its jobs). */

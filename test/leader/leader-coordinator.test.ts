@@ -166,7 +166,7 @@ describe('LeaderCoordinator', () => {
     expect(fenced.stat.mzxid).toBe(node.stat.mzxid);
   });
 
-  it('leaves an assignment node that would outgrow MAX_GROUP_BYTES unwritten, names it, and writes the others', async () => {
+  it('leaves an assignment node that would outgrow MAX_GROUP_BYTES unwritten, names it, counts it, and writes the others', async () => {
     ctx = new ZkTestContext('leader-group-full');
     const zk = await ctx.shared();
     const { paths } = ctx;
@@ -185,14 +185,22 @@ describe('LeaderCoordinator', () => {
     leader = new LeaderCoordinator(zk, paths, member, pino({ level: 'error' }, { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) }));
     const published: string[] = [];
     leader.on('published', (names) => published.push(...names));
+    const oversized: number[] = [];
+    leader.on('oversized', (groups) => oversized.push(groups));
     await leader.start();
     await waitFor(() => published.includes(alone), { message: 'the job of another node assigned' });
     expect(await zk.exists(paths.assignmentGroup(0))).toBeNull();
+    expect(oversized).toEqual([1]);
     expect(published.filter((j) => crowded.includes(j))).toEqual([]);
     const refused = lines.find((l) => l.path === paths.assignmentGroup(0));
     expect(refused?.msg).toMatch(/assignment node would be larger than/);
     expect(refused?.bytes).toBeGreaterThan(MAX_GROUP_BYTES);
     expect(refused?.limit).toBe(MAX_GROUP_BYTES);
+    // Once its jobs fit again, the node is written and no longer counted.
+    for (const name of crowded.slice(1)) await zk.remove(paths.job(name));
+    await waitFor(() => published.includes(crowded[0]!), { message: 'the node written once it fits' });
+    expect(assignmentIn((await zk.getData(paths.assignmentGroup(0))).data, crowded[0]!)?.shards).toBe(10_000);
+    expect(oversized).toEqual([1, 0]);
   });
 
   it('takes the definitions its process follows from there, reads only the others, and plans again when one changes', async () => {
