@@ -5,7 +5,7 @@ import type { Member } from '../membership/member-info.js';
 import { readMembers } from '../membership/read-members.js';
 import { readJob } from '../model/job-record.js';
 import type { AssignmentRecord } from '../model/assignment-record.js';
-import { assignmentGroupOf, readJobAssignment } from '../model/assignment-group.js';
+import { assignmentGroupOf, assignmentNodeOf, readJobAssignment } from '../model/assignment-group.js';
 import { readControl, type JobControl } from '../model/job-control.js';
 import { readHistory, readProgress, type ProgressRecord } from '../model/progress-record.js';
 import { itemLedgerView, type ItemLedgerView } from '../model/ledger-view.js';
@@ -182,7 +182,7 @@ export interface JobNodes {
 /** The item numbers of a job: 0..shards-1 and any extra numbered item node, ascending. */
 export function itemNumbers(definitionData: Buffer, paths: ZkPaths, name: string, assignmentData: Buffer | undefined, itemNames: readonly string[]): number[] {
   const read = readJob(definitionData, paths.job(name), name);
-  const shards = (read.ok ? read.value?.shards : undefined) ?? valueOr(readJobAssignment(assignmentData, paths.assignmentGroup(assignmentGroupOf(name)), name), undefined)?.shards ?? 0;
+  const shards = (read.ok ? read.value?.shards : undefined) ?? valueOr(readJobAssignment(assignmentData, assignmentNodeOf(paths, name), name), undefined)?.shards ?? 0;
   const numbers = new Set<number>(Array.from({ length: shards }, (_, i) => i));
   for (const n of itemNames) if (/^\d+$/.test(n)) numbers.add(Number(n));
   return [...numbers].sort((a, b) => a - b);
@@ -194,7 +194,7 @@ export function buildJobSnapshot(paths: ZkPaths, name: string, nodes: JobNodes, 
   const read = readJob(found.data, paths.job(name), name);
   const definition = read.ok ? read.value : undefined;
   const problems: string[] = [];
-  const record = take(readJobAssignment(nodes.assignment?.data, paths.assignmentGroup(assignmentGroupOf(name)), name), undefined, problems);
+  const record = take(readJobAssignment(nodes.assignment?.data, assignmentNodeOf(paths, name), name), undefined, problems);
   const present = new Set(nodes.itemNames);
   const items = itemNumbers(found.data, paths, name, nodes.assignment?.data, nodes.itemNames).map((item): ItemSnapshot => {
     const n = nodes.items.get(item);

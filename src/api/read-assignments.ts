@@ -1,11 +1,11 @@
 import type { ZkSession } from '../zk/zk-session.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import type { AssignmentRecord } from '../model/assignment-record.js';
-import { ASSIGNMENT_GROUPS, assignmentGroupOf, decodeAssignmentGroup, decodeJobAssignment } from '../model/assignment-group.js';
+import { ASSIGNMENT_GROUPS, assignmentNodeOf, decodeAssignmentGroup, decodeJobAssignment } from '../model/assignment-group.js';
 
 /** The assignment node holding `job`'s assignment (null while it does not exist). */
 function readAssignmentNode(zk: ZkSession, paths: ZkPaths, job: string): ReturnType<ZkSession['getDataIfExists']> {
-  return zk.getDataIfExists(paths.assignmentGroup(assignmentGroupOf(job)));
+  return zk.getDataIfExists(assignmentNodeOf(paths, job));
 }
 
 /** `job`'s assignment; undefined when there is none yet, or its node does not decode. */

@@ -4,6 +4,7 @@ import { valueOr, type Decoded } from './decoded.js';
 import { jobHash } from './job-hash.js';
 import { FieldProblem, MAX_ID_LENGTH, array, entries, integer, integers, isoTime, itemKey, object, string } from './record-fields.js';
 import type { AssignmentRecord } from './assignment-record.js';
+import type { ZkPaths } from '../zk/zk-paths.js';
 
 /**
  * Assignment nodes (`/assignments/<group>`, run protocol 2): every job's assignment lives in the
@@ -15,6 +16,11 @@ export const ASSIGNMENT_GROUPS = 64;
 /** The group holding `job`'s assignment. */
 export function assignmentGroupOf(job: string): number {
   return jobHash(job) % ASSIGNMENT_GROUPS;
+}
+
+/** The path of the assignment node that holds `job`'s assignment. */
+export function assignmentNodeOf(paths: ZkPaths, job: string): string {
+  return paths.assignmentGroup(assignmentGroupOf(job));
 }
 
 /**

@@ -14,7 +14,7 @@ import { ZkPaths } from '../zk/zk-paths.js';
 import { FleetOperator } from '../api/fleet-operator.js';
 import { decodeJob } from '../model/job-record.js';
 import { decodeControl } from '../model/job-control.js';
-import { assignmentGroupOf, decodeAssignmentGroup, decodeJobAssignment } from '../model/assignment-group.js';
+import { assignmentGroupOf, assignmentNodeOf, decodeAssignmentGroup, decodeJobAssignment } from '../model/assignment-group.js';
 import { itemLedgerView, type LedgerPartRead } from '../model/ledger-view.js';
 import { decodeHistory, decodeProgress } from '../model/progress-record.js';
 import { LEDGER_PARTS, ledgerPartOf } from '../model/member-ledger.js';
@@ -102,7 +102,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
     // assignment stands at that zxid, on that member's session: the leader fences every member it
     // moves items from in the multi that moves them.
     begun: ({ member, job, item, session, zxid, path }) => {
-      const record = decodeJobAssignment(server.peek(paths.assignmentGroup(assignmentGroupOf(job)))?.data, job);
+      const record = decodeJobAssignment(server.peek(assignmentNodeOf(paths, job))?.data, job);
       const owner = record?.owners[item];
       const node = owner ? server.peek(`${memberPathPrefix}${owner}`) : undefined;
       if (owner !== member || !node || node.stat.ephemeralOwner !== session) {
@@ -362,7 +362,7 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
       const job = spec.definition.name;
       const def = decodeJob(server.peek(paths.job(job))?.data);
       const control = decodeControl(server.peek(paths.control(job))?.data);
-      const assignment = decodeJobAssignment(server.peek(paths.assignmentGroup(assignmentGroupOf(job)))?.data, job);
+      const assignment = decodeJobAssignment(server.peek(assignmentNodeOf(paths, job))?.data, job);
       const shards = def?.shards ?? 0;
       const disabled = new Set<number>([...control.disabledItems, ...(assignment?.disabled ?? [])]);
       if (control.disabled) for (let i = 0; i < shards; i++) disabled.add(i);
