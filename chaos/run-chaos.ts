@@ -10,7 +10,7 @@ import { netnsSupport } from '../src/testing/netns-support.js';
 import { ZkClient } from '../src/zk/zk-client.js';
 import { ZkPaths } from '../src/zk/zk-paths.js';
 import { readMembers } from '../src/membership/read-members.js';
-import { readAllAssignments } from '../src/api/read-assignments.js';
+import { assignmentNodeOf, decodeJobAssignment } from '../src/model/assignment-group.js';
 import { readRunEvents, readScriptKills, readWorkerLogs } from './chaos-logs.js';
 import { WorkerFleet, repoRoot } from '../src/testing/worker-fleet.js';
 import { FencedStoreServer } from './fenced-store-server.js';
@@ -201,22 +201,39 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
     // Notes whose writer never heard ZooKeeper's answer are only in ZooKeeper: read them there.
     poller = new HistoryPoller(async (path) => (await (await client()).getDataIfExists(path))?.data ?? null, paths, jobs);
     poller.start();
-    const allOwnedByLive = async (): Promise<boolean> => {
+    /**
+     * Whether every item is owned by a live worker's current member; when it is, the moment that
+     * became so by ZooKeeper's own clock (the newest creation of those members and write of the
+     * jobs' assignment nodes: the state read was unchanged since), else undefined. ZooKeeper's
+     * stamps, not when this observer read it: after a server's restart the observer's own session
+     * may take seconds to reconnect (chaos of 2026-12-06: the fleet had converged 34 ms after the
+     * last fault, the observer's first read answered 3.6 s after it).
+     */
+    const ownedByLiveSince = async (): Promise<number | undefined> => {
       const o = await client();
       const live = f.livePids();
       // A process's current member is its newest one: an older member of the same pid is a session
       // it abandoned (lease lost) that ZooKeeper has not expired yet; nothing runs its items.
       const current = new Map<number, string>();
       for (const m of await readMembers(o, paths)) if (live.has(m.info.pid)) current.set(m.info.pid, m.name);
-      const currentMembers = new Set(current.values());
-      const assignments = await readAllAssignments(o, paths);
-      for (const job of jobs) {
-        const a = assignments.get(job.name);
-        if (!a || a.owners.length !== job.shards) return false;
-        if (!a.owners.every((owner) => owner !== null && currentMembers.has(owner))) return false;
+      if (current.size < ids.length) return undefined;
+      let since = 0;
+      for (const name of current.values()) {
+        const node = await o.getDataIfExists(paths.member(name));
+        if (!node) return undefined;
+        since = Math.max(since, node.stat.ctime);
       }
-      return currentMembers.size >= ids.length;
+      const currentMembers = new Set(current.values());
+      for (const job of jobs) {
+        const node = await o.getDataIfExists(assignmentNodeOf(paths, job.name));
+        const a = decodeJobAssignment(node?.data, job.name);
+        if (!node || !a || a.owners.length !== job.shards) return undefined;
+        if (!a.owners.every((owner) => owner !== null && currentMembers.has(owner))) return undefined;
+        since = Math.max(since, node.stat.mtime);
+      }
+      return since;
     };
+    const allOwnedByLive = async (): Promise<boolean> => (await ownedByLiveSince()) !== undefined;
     await waitUntil(allOwnedByLive, 60_000, 'the fleet to start');
     const steadyAt = Date.now();
     const kinds = options.kinds ?? (partitions ? FAULT_KINDS : PROCESS_FAULT_KINDS);
@@ -344,15 +361,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
     // ---- convergence: every item owned by a live worker ---------------------------------------
     const boundMs = sessionTimeoutMs + 1000;
     let samples = 0;
-    const converged = await waitUntil(async () => {
+    let since: number | undefined;
+    const seen = await waitUntil(async () => {
       samples++;
-      return allOwnedByLive();
+      since = await ownedByLiveSince();
+      return since !== undefined;
     }, 60_000, 'every item to be owned by a live worker').then(
       () => Date.now(),
       () => Number.POSITIVE_INFINITY,
     );
+    // Converged when ZooKeeper says the state read was made (not before the fault ended: a fault
+    // that moved nothing converges at once).
+    const converged = since === undefined ? seen : Math.max(since, faultsStoppedAt);
     const worstMs = converged - faultsStoppedAt;
-    log(`converged ${Number.isFinite(worstMs) ? `${worstMs} ms` : 'never (60 s)'} after the last fault (bound ${boundMs} ms)`);
+    log(`converged ${Number.isFinite(worstMs) ? `${worstMs} ms` : 'never (60 s)'} after the last fault by ZooKeeper's stamps (bound ${boundMs} ms); seen by the observer ${Number.isFinite(seen) ? `${seen - faultsStoppedAt} ms` : 'never'} after it, in ${samples} read(s)`);
     // Let a few more fires run so that the end of the window is settled.
     await sleep(4000);
     const windowTo = Date.now() - 2500;
