@@ -5,6 +5,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { NodeExistsError } from '../zk/zk-errors.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
 import { encodeJob, readJob } from '../model/job-record.js';
+import { sameJson } from '../model/json-codec.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { createJob, createMissingItems } from './job-nodes.js';
 
@@ -80,7 +81,7 @@ export class JobStore {
         }
       }
       if (!overwrite) return { outcome: 'kept', definition: existing.definition };
-      if (JSON.stringify(existing.definition) === JSON.stringify(def)) return { outcome: 'unchanged', definition: def };
+      if (sameJson(existing.definition, def)) return { outcome: 'unchanged', definition: def };
       try {
         await this.replace(def, existing.version, existing.definition.shards);
         this.log?.info({ job: def.name }, 'job definition overwritten');

@@ -1,4 +1,5 @@
 import type { JobDefinition } from '../config/job-definition.js';
+import { sameJson } from './json-codec.js';
 
 /** What a job runs: its module handler or its script command (exactly one is set). */
 export type JobCode = Pick<JobDefinition, 'handler' | 'command'>;
@@ -9,7 +10,7 @@ export function jobCode(def: JobCode): JobCode {
 
 /** Whether two definitions name the same handler or command (argv compared entry by entry). */
 export function sameCode(a: JobCode, b: JobCode): boolean {
-  return JSON.stringify(jobCode(a)) === JSON.stringify(jobCode(b));
+  return sameJson(jobCode(a), jobCode(b));
 }
 
 /** `handler ./jobs/x.js` / `command ["./bin/x","--fast"]`, for logs and zkctl. */

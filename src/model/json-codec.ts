@@ -12,6 +12,20 @@ export function encodeJson(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
+/**
+ * Whether two values are the same as JSON holds them, whatever the order of their objects' keys
+ * (a definition built by a program and one read back from ZooKeeper list their fields in other
+ * orders). Undefined fields count as absent, as in JSON.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a, sortedKeys) === JSON.stringify(b, sortedKeys);
+}
+
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+}
+
 /** Decodes a znode's JSON; undefined for empty, oversized or malformed data. */
 export function decodeJson<T>(data: Buffer | undefined): T | undefined {
   if (!data || data.length === 0 || data.length > MAX_RECORD_BYTES) return undefined;

@@ -24,6 +24,7 @@ import { assignmentGroupOf, readAssignmentGroup, type AssignmentGroup } from '..
 import type { Decoded } from '../model/decoded.js';
 import { readTrigger } from '../model/trigger-request.js';
 import { formatCode, sameCode, withCode } from '../model/job-code.js';
+import { sameJson } from '../model/json-codec.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { RunLedger, type LedgerMember } from '../executor/run-ledger.js';
 import { BeginFence } from './begin-fence.js';
@@ -294,7 +295,7 @@ export class WorkerSession {
         inWindow(async () => {
           const { outcome, definition } = await store.register(job.definition, job.overwrite);
           // (A definition that does not decode, outcome `malformed`, is reported when the job's cache reads it.)
-          if (outcome === 'kept' && JSON.stringify(withCode(definition, job.definition)) !== JSON.stringify(withCode(job.definition, job.definition))) {
+          if (outcome === 'kept' && !sameJson(withCode(definition, job.definition), withCode(job.definition, job.definition))) {
             this.log.warn({ job: job.definition.name }, 'job already defined in ZooKeeper with a different schedule, sharding or policies; using those (set overwrite: true to replace them)');
           }
         }),

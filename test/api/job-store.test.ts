@@ -72,3 +72,25 @@ describe('JobStore.register of many jobs', () => {
     expect(made).toBe(2); // the failed one, then one for the four
   });
 });
+
+describe('JobStore.register of a definition stored with its fields in another order', () => {
+  let ctx: ZkTestContext | undefined;
+  afterEach(async () => {
+    await ctx?.close();
+    ctx = undefined;
+  });
+
+  it('finds it unchanged (no rewrite, its version stays): definitions are compared as values, not as key orders', async () => {
+    ctx = new ZkTestContext('jobstore-order');
+    const zk = await ctx.client();
+    const p = ctx.paths;
+    const store = new JobStore(zk, p);
+    const def = testJob('j', { shards: 3 });
+    await store.register(def, false);
+    const stored = await zk.getData(p.job('j'));
+    // The same definition built another way (a program's own JobDefinition, keys in another order).
+    const reordered = Object.fromEntries(Object.entries(def).reverse()) as typeof def;
+    expect(await store.register(reordered, true)).toMatchObject({ outcome: 'unchanged' });
+    expect((await zk.getData(p.job('j'))).stat.version).toBe(stored.stat.version);
+  });
+});
