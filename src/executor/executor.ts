@@ -43,7 +43,7 @@ export type ExecutorLedger = Pick<RunLedger, 'begin' | 'release' | 'recordAttemp
 export interface ExecutorOptions {
   ledger: ExecutorLedger;
   stages: StageStore;
-  loader: HandlerLoader;
+  loader: Pick<HandlerLoader, 'load' | 'loaded' | 'resolvePath'>;
   workerId: string;
   /** The current definition of a job (undefined when the worker no longer runs it). */
   definitionOf: (job: string) => JobDefinition | undefined;
@@ -76,7 +76,13 @@ export interface ExecutorOptions {
 
 /** A run holding its item, from its begin until its release is written. */
 class ActiveRun implements AttemptOwner {
-  done: Promise<void> = Promise.resolve();
+  /**
+   * Settles when the run has ended (its lane freed). Undefined while it waits at its gate with its
+   * attempt made ready (`Gate`): no async frame per run from its begin to its instant.
+   */
+  done: Promise<void> | undefined;
+  /** The gate it waits at, until the gate opens. */
+  waiting: Gate | undefined;
   /** Its handler has ended; the run waits only for its release to be written. */
   releasing = false;
   readonly abort = new RunAbort();
@@ -110,6 +116,16 @@ export const MAX_PREPARE_LEAD_MS = 500;
 export const LEASE_RECHECK_MS = 5;
 /** How many recent begin durations size the lead. */
 const LEAD_SAMPLES = 16;
+
+/**
+ * A fire instant still ahead of a batch of begun runs. The runs whose attempt could be made ready
+ * at once wait in `ready` and are entered one after another, in one loop, when it opens; the
+ * others await `opened` (which settles after that loop).
+ */
+interface Gate {
+  opened: Promise<void>;
+  ready: Array<{ run: ActiveRun; token: string; prepared: Attempt; def: JobDefinition | undefined; stages: RunStages }>;
+}
 
 interface Lane {
   current?: ActiveRun | 'starting';
@@ -277,14 +293,21 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       return;
     }
     /** One timer per fire instant still ahead: the handlers of its runs are entered when it fires. */
-    const gates = new Map<number, Promise<void>>();
-    const gateOf = (fireMs: number): Promise<void> | undefined => {
+    const gates = new Map<number, Gate>();
+    const gateOf = (fireMs: number): Gate | undefined => {
       const wait = fireMs - this.clock.now();
       if (wait <= 0) return undefined;
       let gate = gates.get(fireMs);
-      // The lease is asked for as the gate opens, for every run it lets in (the handlers of its
-      // batch are then entered one after another in the same turn: `checkLeaseIfStale`).
-      if (!gate) gates.set(fireMs, (gate = sleep(this.clock, wait).then(() => this.checkLease())));
+      if (!gate) {
+        const ready: Gate['ready'] = [];
+        // The lease is asked for as the gate opens, for every run it lets in (the handlers of its
+        // batch are then entered one after another in the same turn: `checkLeaseIfStale`).
+        const opened = sleep(this.clock, wait).then(() => {
+          this.checkLease();
+          this.enterReady(ready);
+        });
+        gates.set(fireMs, (gate = { opened, ready }));
+      }
       return gate;
     };
     toBegin.forEach((req, i) => {
@@ -378,7 +401,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /** Waits for running runs to finish, up to `graceMs`; then aborts the rest and waits for them. */
   async drain(graceMs: number): Promise<void> {
     this.stopAccepting();
-    const all = () => this.activeRuns().map((r) => r.done);
+    const all = () => this.activeRuns().map((r) => r.done ?? r.waiting!.opened.then(() => r.done));
     const timer = sleep(this.clock, graceMs, { unref: true }).then(() => 'timeout' as const);
     if ((await Promise.race([Promise.all(all()).then(() => 'done'), timer])) === 'timeout') {
       const left = this.activeRuns();
@@ -443,8 +466,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     else for (const req of batch) this.settleLane(req);
   }
 
-  /** The run holds its item from now on; its handler is entered once `gate` (its fire time) resolves. */
-  private start(req: FireRequest, token: string, gate: Promise<void> | undefined): void {
+  /** The run holds its item from now on; its handler is entered once `gate` (its fire time) opens. */
+  private start(req: FireRequest, token: string, gate: Gate | undefined): void {
     const lane = this.lanes.get(req.job, req.item)!;
     const run = new ActiveRun(req, this.opts.log);
     lane.current = run;
@@ -456,23 +479,74 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       lane.queue = lane.queue.filter((q) => !skippedOver.includes(q));
       for (const q of skippedOver) this.emit('notStarted', q, 'duplicate');
     }
-    run.done = this.execute(run, token, gate);
+    if (gate) {
+      // Everything but the handler call is made ready before the fire time, so that at the instant
+      // the handlers of a whole batch are entered one after the other with nothing in between.
+      // (Anything thrown here is thrown again in `execute`, which frees the item.)
+      try {
+        const def = this.opts.definitionOf(req.job);
+        const stages = this.opts.stages.forRun(req.job, req.item, run.fireId, req.fireTime);
+        const prepared = this.prepareAttemptNow(run, def, token, req.attempt, stages);
+        if (prepared) {
+          run.waiting = gate;
+          gate.ready.push({ run, token, prepared, def, stages });
+          return;
+        }
+      } catch {
+        /* execute's */
+      }
+    }
+    run.done = this.execute(run, token, gate?.opened);
   }
 
+  /** A gate opened: enters the handlers of its runs made ready, one after another. */
+  private enterReady(ready: Gate['ready']): void {
+    for (const { run, token, prepared, def, stages } of ready) {
+      run.waiting = undefined;
+      let plain: boolean;
+      try {
+        if (!run.abort.aborted) this.checkLeaseIfStale();
+        // The usual case straight to its handler: no frame of `afterGate` per run.
+        plain = !run.abort.aborted && !this.opts.ledger.fenceMoved(run.req.job, run.req.item);
+      } catch (err) {
+        // As `execute` did when these threw in it: the run ends there, its item freed.
+        prepared.dispose();
+        this.settleLane(run.req);
+        run.done = Promise.reject(err);
+        continue;
+      }
+      run.done = plain ? this.runAttempts(run, token, prepared, def, stages) : this.afterGate(run, token, prepared, def, stages);
+    }
+  }
+
+  /** A run whose handler could not be made ready at its begin (or is due now): made ready, then entered at its fire time. */
   private async execute(run: ActiveRun, token: string, gate: Promise<void> | undefined): Promise<void> {
     // The item is freed (its lane settled) as the run ends, whichever way it ends.
+    let handedOver = false;
     try {
       const { req, abort, fireId } = run;
       const def = this.opts.definitionOf(req.job);
       const stages = this.opts.stages.forRun(req.job, req.item, fireId, req.fireTime);
-      let attempt = req.attempt;
-      // Everything but the handler call is made ready before the fire time, so that at the instant
-      // the handlers of a whole batch are entered one after the other with nothing in between.
-      let prepared = await this.prepareAttempt(run, def, token, attempt, stages);
+      const prepared = this.prepareAttemptNow(run, def, token, req.attempt, stages) ?? (await this.prepareAttempt(run, def, token, req.attempt, stages));
       if (gate) {
         await gate; // which asked for the lease as it opened
         if (!abort.aborted) this.checkLeaseIfStale();
       } else if (!abort.aborted) this.checkLease();
+      handedOver = true;
+      await this.afterGate(run, token, prepared, def, stages);
+    } finally {
+      if (!handedOver) this.settleLane(run.req);
+    }
+  }
+
+  /**
+   * At the run's fire time (the lease asked for): enters its handler at once, before this
+   * function's first await, unless the run was aborted or its fence moved.
+   */
+  private async afterGate(run: ActiveRun, token: string, prepared: Attempt, def: JobDefinition | undefined, stages: RunStages): Promise<void> {
+    let handedOver = false;
+    try {
+      const { req, abort } = run;
       // Our member node written since the run was begun (ahead of its instant): our own update, or an
       // operator's forced remove or reshard that took the run — the item may be someone else's
       // now (fleet simulation, seed 3946). Our ledger is read before the handler may be entered.
@@ -495,6 +569,19 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         this.emit('notStarted', req, 'takeover');
         return;
       }
+      handedOver = true;
+      await this.runAttempts(run, token, prepared, def, stages);
+    } finally {
+      if (!handedOver) this.settleLane(run.req);
+    }
+  }
+
+  /** Runs the attempts (the first entered at once), then writes the release and tells the outcome. */
+  private async runAttempts(run: ActiveRun, token: string, first: Attempt, def: JobDefinition | undefined, stages: RunStages): Promise<void> {
+    try {
+      const { req, abort, fireId } = run;
+      let prepared = first;
+      let attempt = req.attempt;
       // Durations on the monotonic clock: a wall-clock step must never make one negative (a negative
       // duration is a record the checked decoders refuse, and the item would be left alone).
       const started = this.clock.monotonic();
@@ -517,7 +604,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
           // report names the last attempt that really ran.
           await this.opts.ledger.recordAttempt(req.job, req.item, req.fireTime, attempt + 1);
           attempt++;
-          prepared = await this.prepareAttempt(run, def, token, attempt, stages);
+          prepared = this.prepareAttemptNow(run, def, token, attempt, stages) ?? (await this.prepareAttempt(run, def, token, attempt, stages));
           if (!abort.aborted) this.checkLease();
           if (abort.aborted) {
             prepared.dispose(); // never run
@@ -546,6 +633,17 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     } finally {
       this.settleLane(run.req);
     }
+  }
+
+  /**
+   * Makes one attempt ready at once when nothing is to be waited for (the usual case: its handler
+   * loaded by an earlier run, a script, a sandbox, an unknown job); undefined when its handler is
+   * still to be loaded (`prepareAttempt`). No promise per run: a worker prepares thousands at once.
+   */
+  private prepareAttemptNow(run: ActiveRun, def: JobDefinition | undefined, token: string, attempt: number, stages: RunStages): Attempt | undefined {
+    if (!def || def.handler === undefined || def.sandbox === 'thread' || def.sandbox === 'process') return undefined;
+    const handler = this.opts.loader.loaded(def.handler);
+    return handler && new PreparedAttempt(this.attemptSetting, run, def, token, attempt, stages, handler, undefined);
   }
 
   /**

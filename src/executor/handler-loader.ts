@@ -6,6 +6,8 @@ import { toHandler, type JobHandler } from './job-context.js';
 /** Loads module handlers once per path (relative paths resolve against `baseDir`). */
 export class HandlerLoader {
   private readonly cache = new Map<string, Promise<JobHandler>>();
+  /** Handlers loaded, by the name they were asked by (`loaded`: no promise and no path built per run). */
+  private readonly ready = new Map<string, JobHandler>();
 
   constructor(private readonly baseDir: string) {}
 
@@ -21,7 +23,13 @@ export class HandlerLoader {
       this.cache.set(file, loading);
       loading.catch(() => this.cache.delete(file));
     }
+    loading.then((fn) => this.ready.set(handler, fn), () => undefined);
     return loading;
+  }
+
+  /** The handler `load(handler)` resolved with, once it has; undefined before (or when it failed). */
+  loaded(handler: string): JobHandler | undefined {
+    return this.ready.get(handler);
   }
 
   private async importHandler(handler: string, file: string): Promise<JobHandler> {

@@ -27,7 +27,7 @@ export function ledgerExecutor(
   return new Executor({
     ledger: asked,
     stages: { forRun: () => ({}) } as unknown as StageStore,
-    loader: { load: async () => handler, resolvePath: (p: string) => p } as unknown as HandlerLoader,
+    loader: { load: async () => handler, loaded: () => handler, resolvePath: (p: string) => p },
     workerId: 'w',
     definitionOf: () => def,
     log: silentLogger(),
