@@ -11,6 +11,9 @@ export interface RunLogSource {
 /** What a run's context is made of, besides its collaborators. */
 export type RunContextFields = JobContextFacts;
 
+// The class below carries the facts as its own properties (assigned in the constructor).
+export interface RunContext extends JobContextFacts {}
+
 /**
  * The `JobContext` of one attempt. A class, so that its accessors live on the prototype: an object
  * literal with getters is built slowly, property by property, and a worker builds 2,000 contexts
@@ -18,32 +21,12 @@ export type RunContextFields = JobContextFacts;
  * Its own enumerable properties are its fields and `stage`.
  */
 export class RunContext implements JobContext {
-  readonly job: string;
-  readonly item: number;
-  readonly itemParameter: string | undefined;
-  readonly jobParameter: string;
-  readonly shards: number;
-  readonly fireTime: Date;
-  readonly fireId: string;
-  readonly attempt: number;
-  readonly workerId: string;
-  readonly fencingToken: string;
   readonly #abort: RunAbort;
   readonly #logs: RunLogSource;
   readonly #stages: RunStages;
 
   constructor(fields: RunContextFields, abort: RunAbort, logs: RunLogSource, stages: RunStages) {
-    // One by one, not Object.assign: the object is then laid out once, with room for every field.
-    this.job = fields.job;
-    this.item = fields.item;
-    this.itemParameter = fields.itemParameter;
-    this.jobParameter = fields.jobParameter;
-    this.shards = fields.shards;
-    this.fireTime = fields.fireTime;
-    this.fireId = fields.fireId;
-    this.attempt = fields.attempt;
-    this.workerId = fields.workerId;
-    this.fencingToken = fields.fencingToken;
+    Object.assign(this, fields);
     this.#abort = abort;
     this.#logs = logs;
     this.#stages = stages;
