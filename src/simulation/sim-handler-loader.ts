@@ -28,20 +28,33 @@ export class SimHandlerLoader extends HandlerLoader {
     super('/sim');
   }
 
+  /** The one handler of every job (what it does is the job's `behaviour`). */
+  private readonly handler: JobHandler = async (ctx: JobContext) => {
+    const b = this.behaviour(ctx.job);
+    b.entered(ctx);
+    let aborted = false;
+    try {
+      await sleep(this.clock, b.durationMs(ctx), { signal: b.ignoresSignal ? undefined : ctx.signal });
+    } catch {
+      aborted = true;
+    }
+    b.left(ctx, aborted);
+    if (aborted) throw ctx.signal.reason;
+    if (b.fails?.(ctx)) throw new Error('simulated handler failure');
+  };
+
   override load(handler: string): Promise<JobHandler> {
     void handler;
-    return Promise.resolve(async (ctx: JobContext) => {
-      const b = this.behaviour(ctx.job);
-      b.entered(ctx);
-      let aborted = false;
-      try {
-        await sleep(this.clock, b.durationMs(ctx), { signal: b.ignoresSignal ? undefined : ctx.signal });
-      } catch {
-        aborted = true;
-      }
-      b.left(ctx, aborted);
-      if (aborted) throw ctx.signal.reason;
-      if (b.fails?.(ctx)) throw new Error('simulated handler failure');
-    });
+    return Promise.resolve(this.handler);
+  }
+
+  /**
+   * Loaded from the start, as a worker's handlers are once their first run loaded them: the
+   * executor makes runs ready at their begin and enters them in its gate's loop, as it does in
+   * production (before 2026-12-06 the simulation's runs all took the path of a handler still loading).
+   */
+  override loaded(handler: string): JobHandler | undefined {
+    void handler;
+    return this.handler;
   }
 }
