@@ -128,6 +128,36 @@ describe('Executor: the lease is asked for right before a handler is entered', (
   });
 });
 
+describe('Executor: the gate of an instant', () => {
+  it('a run that cannot be checked at its gate (the fence check throws) is not entered and frees its item; the other runs of the instant are entered', async () => {
+    const entries: number[] = [];
+    const ledger = new RecordingLedger();
+    const executor = ledgerExecutor(
+      Object.assign(ledger, {
+        fenceMoved: (_job: string, item: number): boolean => {
+          if (item === 1) throw new Error('fence unreadable');
+          return false;
+        },
+      }),
+      (ctx) => void entries.push(ctx.item),
+    );
+    const failures: unknown[] = [];
+    const onRejection = (err: unknown): void => void failures.push(err);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const fireTime = new Date(Date.now() + 200);
+      await executor.fire([0, 1, 2].map((i) => request(i, fireTime)));
+      await waitFor(() => ledger.releases.length === 2, { message: 'the two others released' });
+      expect(entries.sort()).toEqual([0, 2]);
+      await waitFor(() => !executor.isBusy('j', 1), { message: 'item 1 freed' });
+      await waitFor(() => failures.length === 1, { message: 'its failure reported' });
+      expect((failures[0] as Error).message).toBe('fence unreadable');
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+});
+
 /** A ledger whose fence moved before the instant (our member node written since the begin), with the items' markers as `markers` says. */
 class FencedLedger extends RecordingLedger {
   moved = false;
