@@ -636,9 +636,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /**
-   * Makes one attempt ready at once when nothing is to be waited for (the usual case: its handler
-   * loaded by an earlier run, a script, a sandbox, an unknown job); undefined when its handler is
-   * still to be loaded (`prepareAttempt`). No promise per run: a worker prepares thousands at once.
+   * Makes one attempt ready at once when its module handler is loaded already (the usual case: an
+   * earlier run loaded it); undefined otherwise — a handler still to be loaded, a script, a
+   * sandboxed handler, a job this worker does not define — for `prepareAttempt`. No promise per
+   * run: a worker prepares thousands at once.
    */
   private prepareAttemptNow(run: ActiveRun, def: JobDefinition | undefined, token: string, attempt: number, stages: RunStages): Attempt | undefined {
     if (!def || def.handler === undefined || def.sandbox === 'thread' || def.sandbox === 'process') return undefined;
