@@ -5,29 +5,21 @@ import type { RunOutcome } from '../model/progress-record.js';
 import { LeaseLostError } from '../errors/lease-lost-error.js';
 import { ShutdownError } from '../errors/shutdown-error.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
-import { fireIdOf, type JobHandler } from './job-context.js';
+import type { JobHandler } from './job-context.js';
 import type { HandlerLoader } from './handler-loader.js';
-import type { BeginRequest, BeginResult, RunLedger, RunReport } from './run-ledger.js';
+import type { BeginResult, RunLedger, RunReport } from './run-ledger.js';
 import type { RunStages, StageStore } from './stage-store.js';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
-import { mergeNote, type FireNotes } from './fire-note.js';
+import { mergeNote } from './fire-note.js';
 import type { SandboxRunner } from './sandbox/sandbox-runner.js';
 import { SandboxError } from '../errors/sandbox-error.js';
 import { recordBegun, recordedReason, type RunRecorder } from './run-recorder.js';
 import { ItemMap } from './item-map.js';
-import { RunAbort } from './run-abort.js';
-import { PreparedAttempt, outcomeOfAbort, undefinedJobAttempt, type Attempt, type AttemptOwner, type AttemptSetting } from './prepared-attempt.js';
+import { PreparedAttempt, outcomeOfAbort, undefinedJobAttempt, type Attempt, type AttemptSetting } from './prepared-attempt.js';
+import { ActiveRun, type Gate, type Lane } from './active-run.js';
+import type { FireRequest } from './fire-request.js';
 
-/** One fire of one item to run. */
-export interface FireRequest extends BeginRequest {
-  reason: 'schedule' | 'failover' | 'misfire' | 'queued' | 'trigger';
-  /**
-   * Set once begun: the fires not run its begin recorded (`missed`/`skipped` less those accounted
-   * for already). What the metrics count; `missed`/`skipped` stay as asked (the scheduler settles them).
-   */
-  recorded?: FireNotes;
-}
-
+export type { FireRequest } from './fire-request.js';
 export type { RunReport } from './run-ledger.js';
 
 export interface ExecutorEvents {
@@ -74,34 +66,6 @@ export interface ExecutorOptions {
   recorder?: RunRecorder;
 }
 
-/** A run holding its item, from its begin until its release is written. */
-class ActiveRun implements AttemptOwner {
-  /**
-   * Settles when the run has ended (its lane freed). Undefined while it waits at its gate with its
-   * attempt made ready (`Gate`): no async frame per run from its begin to its instant.
-   */
-  done: Promise<void> | undefined;
-  /** The gate it waits at, until the gate opens. */
-  waiting: Gate | undefined;
-  /** Its handler has ended; the run waits only for its release to be written. */
-  releasing = false;
-  readonly abort = new RunAbort();
-  readonly fireId: string;
-  private logger: Logger | undefined;
-
-  constructor(
-    readonly req: FireRequest,
-    private readonly baseLog: Logger,
-  ) {
-    this.fireId = fireIdOf(req.job, req.fireTime, req.item);
-  }
-
-  /** Its logger, made on first use: most runs log nothing. */
-  log(): Logger {
-    return (this.logger ??= this.baseLog.child({ job: this.req.job, item: this.req.item, fire: this.fireId }));
-  }
-}
-
 /**
  * Bounds of `prepareLeadMs()`: how early before its fire instant a batch is begun. At least 100 ms:
  * it absorbs ZooKeeper's short collection pauses, set off by the begins' own burst (100 jobs × 8
@@ -116,23 +80,6 @@ export const MAX_PREPARE_LEAD_MS = 500;
 export const LEASE_RECHECK_MS = 5;
 /** How many recent begin durations size the lead. */
 const LEAD_SAMPLES = 16;
-
-/**
- * A fire instant still ahead of a batch of begun runs. The runs whose attempt could be made ready
- * at once wait in `ready` and are entered one after another, in one loop, when it opens; the
- * others await `opened` (which settles after that loop).
- */
-interface Gate {
-  opened: Promise<void>;
-  ready: Array<{ run: ActiveRun; token: string; prepared: Attempt; def: JobDefinition | undefined; stages: RunStages }>;
-}
-
-interface Lane {
-  current?: ActiveRun | 'starting';
-  /** The request being begun while `current` is 'starting'. */
-  starting?: FireRequest;
-  queue: FireRequest[];
-}
 
 /**
  * Runs items: one run at a time per item (the overlap policy decides what a fire does while the

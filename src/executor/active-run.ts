@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import type { JobDefinition } from '../config/job-definition.js';
+import { fireIdOf } from './job-context.js';
+import type { Attempt, AttemptOwner } from './prepared-attempt.js';
+import { RunAbort } from './run-abort.js';
+import type { RunStages } from './stage-store.js';
+import type { FireRequest } from './fire-request.js';
+
+/** A run holding its item, from its begin until its release is written. */
+export class ActiveRun implements AttemptOwner {
+  /**
+   * Settles when the run has ended (its lane freed). Undefined while it waits at its gate with its
+   * attempt made ready (`Gate`): no async frame per run from its begin to its instant.
+   */
+  done: Promise<void> | undefined;
+  /** The gate it waits at, until the gate opens. */
+  waiting: Gate | undefined;
+  /** Its handler has ended; the run waits only for its release to be written. */
+  releasing = false;
+  readonly abort = new RunAbort();
+  readonly fireId: string;
+  private logger: Logger | undefined;
+
+  constructor(
+    readonly req: FireRequest,
+    private readonly baseLog: Logger,
+  ) {
+    this.fireId = fireIdOf(req.job, req.fireTime, req.item);
+  }
+
+  /** Its logger, made on first use: most runs log nothing. */
+  log(): Logger {
+    return (this.logger ??= this.baseLog.child({ job: this.req.job, item: this.req.item, fire: this.fireId }));
+  }
+}
+
+/**
+ * A fire instant still ahead of a batch of begun runs. The runs whose attempt could be made ready
+ * at once wait in `ready` and are entered one after another, in one loop, when it opens; the
+ * others await `opened` (which settles after that loop).
+ */
+export interface Gate {
+  opened: Promise<void>;
+  ready: Array<{ run: ActiveRun; token: string; prepared: Attempt; def: JobDefinition | undefined; stages: RunStages }>;
+}
+
+export interface Lane {
+  current?: ActiveRun | 'starting';
+  /** The request being begun while `current` is 'starting'. */
+  starting?: FireRequest;
+  queue: FireRequest[];
+}
