@@ -426,24 +426,22 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       lane.queue = lane.queue.filter((q) => !skippedOver.includes(q));
       for (const q of skippedOver) this.emit('notStarted', q, 'duplicate');
     }
-    if (gate) {
-      // Everything but the handler call is made ready before the fire time, so that at the instant
-      // the handlers of a whole batch are entered one after the other with nothing in between.
-      // (Anything thrown here is thrown again in `execute`, which frees the item.)
-      try {
-        const def = this.opts.definitionOf(req.job);
-        const stages = this.opts.stages.forRun(req.job, req.item, run.fireId, req.fireTime);
-        const prepared = this.prepareAttemptNow(run, def, token, req.attempt, stages);
-        if (prepared) {
-          run.waiting = gate;
-          gate.ready.push({ run, token, prepared, def, stages });
-          return;
-        }
-      } catch {
-        /* execute's */
+    // Everything but the handler call is made ready before the fire time, so that at the instant
+    // the handlers of a whole batch are entered one after the other with nothing in between.
+    // (Anything thrown here is thrown again in `execute`, which frees the item.)
+    let made: RunMaking | undefined;
+    try {
+      made = { def: this.opts.definitionOf(req.job), stages: this.opts.stages.forRun(req.job, req.item, run.fireId, req.fireTime) };
+      const prepared = gate && this.prepareAttemptNow(run, made.def, token, req.attempt, made.stages);
+      if (gate && prepared) {
+        run.waiting = gate;
+        gate.ready.push({ run, token, prepared, ...made });
+        return;
       }
+    } catch {
+      /* execute's */
     }
-    run.done = this.execute(run, token, gate?.opened);
+    run.done = this.execute(run, token, gate?.opened, made);
   }
 
   /** A gate opened: enters the handlers of its runs made ready, one after another. */
@@ -467,13 +465,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /** A run whose handler could not be made ready at its begin (or is due now): made ready, then entered at its fire time. */
-  private async execute(run: ActiveRun, token: string, gate: Promise<void> | undefined): Promise<void> {
+  private async execute(run: ActiveRun, token: string, gate: Promise<void> | undefined, made: RunMaking | undefined): Promise<void> {
     // The item is freed (its lane settled) as the run ends, whichever way it ends.
     let handedOver = false;
     try {
       const { req, abort, fireId } = run;
-      const def = this.opts.definitionOf(req.job);
-      const stages = this.opts.stages.forRun(req.job, req.item, fireId, req.fireTime);
+      // (Made by `start` already, unless that threw: then again here, where a throw frees the item.)
+      const { def, stages } = made ?? { def: this.opts.definitionOf(req.job), stages: this.opts.stages.forRun(req.job, req.item, fireId, req.fireTime) };
       const prepared = this.prepareAttemptNow(run, def, token, req.attempt, stages) ?? (await this.prepareAttempt(run, def, token, req.attempt, stages));
       if (gate) {
         await gate; // which asked for the lease as it opened
@@ -615,6 +613,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 }
 
+
+/** A run's definition and stages, as its attempts are made from them. */
+interface RunMaking {
+  def: JobDefinition | undefined;
+  stages: RunStages;
+}
 
 /** Exponential backoff with full jitter on the upper half, bounded by `maxBackoffMs`. */
 export function backoff(retry: JobDefinition['retry'], failures: number, random: () => number = Math.random): number {

@@ -23,7 +23,7 @@ export class HandlerLoader {
       this.cache.set(file, loading);
       loading.catch(() => this.cache.delete(file));
     }
-    loading.then((fn) => this.ready.set(handler, fn), () => undefined);
+    if (!this.ready.has(handler)) loading.then((fn) => this.ready.set(handler, fn), () => undefined);
     return loading;
   }
 
