@@ -8,7 +8,7 @@ import type { AssignmentRecord } from '../model/assignment-record.js';
 import { assignmentGroupOf, assignmentNodeOf, readJobAssignment } from '../model/assignment-group.js';
 import { readControl, type JobControl } from '../model/job-control.js';
 import { readHistory, readProgress, type ProgressRecord } from '../model/progress-record.js';
-import { itemLedgerView, type ItemLedgerView } from '../model/ledger-view.js';
+import { itemLedgerView, ledgerSuccessOf, type ItemLedgerView } from '../model/ledger-view.js';
 import { withLatestOutcome } from '../model/latest-outcome.js';
 import { listLedgers, type LedgerListing } from '../membership/list-ledgers.js';
 import { readJobLedgers, type JobLedgers } from '../membership/read-job-ledgers.js';
@@ -163,6 +163,8 @@ interface NodeRead {
 export interface ItemNodes {
   progress: NodeRead | null;
   history: { data: Buffer } | null;
+  /** Where the progress record's read came in the order of the ledger parts' (`LedgerPartRead.readSeq`). */
+  readSeq?: number;
 }
 
 /** The nodes of one job as read (by {@link readFleetSnapshot}, or kept by the console's watches). */
@@ -202,11 +204,13 @@ export function buildJobSnapshot(paths: ZkPaths, name: string, nodes: JobNodes, 
     const { progress, history } = n;
     const itemProblems: string[] = [];
     const record: ProgressRecord = take(readProgress(progress?.data, paths.item(name, item)), {}, itemProblems);
+    const readable = itemProblems.length === 0;
     const view = progress?.stat.mzxid === undefined ? undefined : itemLedgerView(nodes.ledgers.parts, name, item, { mzxid: progress.stat.mzxid, by: record.by });
+    const told = withLatestOutcome({ ...withClaim(record, view, progress?.stat.ctime), recent: take(readHistory(history?.data, paths.history(name, item)), [], itemProblems) });
     const snapshot: ItemSnapshot = {
       item,
       exists: progress !== null,
-      progress: withLatestOutcome({ ...withClaim(record, view, progress?.stat.ctime), recent: take(readHistory(history?.data, paths.history(name, item)), [], itemProblems) }),
+      progress: readable && view ? withLedgerSuccess(told, view, progress?.stat.ctime, n.readSeq, members) : told,
       run: view ? runOf(view, record, members) : null,
     };
     if (itemProblems.length > 0) snapshot.problems = itemProblems;
@@ -236,6 +240,22 @@ function withClaim(record: ProgressRecord, view: ItemLedgerView | undefined, cti
   const claim = view?.claimMs;
   if (claim === undefined || (ctime !== undefined && claim < ctime) || (record.lastScheduled !== undefined && claim <= Date.parse(record.lastScheduled))) return record;
   return { ...record, lastScheduled: new Date(claim).toISOString() };
+}
+
+/**
+ * The record with the end of the run a live member's ledger alone recorded (`ledgerSuccessOf`: a
+ * success), when later than what the record and the history say: a steady success writes no
+ * record (run protocol v2, step 4c), and its item's history has it only within
+ * HISTORY_WRITE_INTERVAL_MS. As the history will say it: attempt 1, its member's worker; its
+ * duration is the history's to say.
+ */
+function withLedgerSuccess(record: ProgressRecord, view: ItemLedgerView, ctime: number | undefined, readSeq: number | undefined, members: readonly Member[]): ProgressRecord {
+  const success = ledgerSuccessOf(view, record, ctime, readSeq);
+  const worker = success && members.find((m) => m.name === success.member)?.info.id;
+  if (!success || worker === undefined) return record;
+  const out: ProgressRecord = { ...record, lastCompleted: new Date(success.fireMs).toISOString(), outcome: 'success', attempt: 1, worker };
+  delete out.durationMs;
+  return out;
 }
 
 /** The item's run in flight as the current ledger entries say (a live member's first). */

@@ -185,18 +185,15 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
       // The job's ledger parts first (which runs are in flight), then its items' records.
       const members = this.ledgerList.children;
       const part = this.ledgers.partOf(name);
+      const partSeq = this.ledgers.nextReadSeq();
       const parts = await mapLimit(members, (member) => readLedgerPartNode(this.zk, this.paths.ledgerPart(member, part)), this.concurrency);
-      const states = await mapLimit(items, (item) => readItemState(this.zk, this.paths, name, item), this.concurrency);
+      const itemSeq = this.ledgers.nextReadSeq();
+      const states = await mapLimit(items, (item) => readItemState(this.zk, this.paths, name, item, itemSeq), this.concurrency);
       if (this.perJob.get(name) !== w || w.items?.loaded) return;
       members.forEach((member, i) => {
-        if (this.ledgers.put(member, part, parts[i]!)) changed.add(name);
+        if (this.ledgers.put(member, part, parts[i]!, partSeq)) changed.add(name);
       });
-      items.forEach((item, i) => {
-        if (!sameItemState(w.swept.get(item), states[i]!)) {
-          w.swept.set(item, states[i]!);
-          changed.add(name);
-        }
-      });
+      items.forEach((item, i) => this.takeSwept(name, w, item, states[i]!, changed));
     }));
     for (const name of changed) this.perJob.get(name)!.built = undefined;
     if (changed.size > 0 && !this.closed) this.emit('changed', { jobs: changed, members: false });
@@ -249,7 +246,7 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     for (const item of numericNames(w.itemNames.children)) {
       const s = states.get(item);
       if (!s) continue; // not read yet (a new job, before the next sweep)
-      items.set(item, { progress: s.progress, history: histories?.get(item) ?? null });
+      items.set(item, { progress: s.progress, history: histories?.get(item) ?? null, readSeq: s.readSeq });
     }
     const ledgers = this.ledgers.jobLedgers(name, this.ledgerList.children, new Set(this.workers.children));
     const assignment = this.assignments.data(String(assignmentGroupOf(name))) ?? null;
@@ -267,7 +264,8 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     // An item whose read fails (a timeout under load) keeps what was known; the others go on.
     let failed = 0;
     let firstError: unknown;
-    const states = await mapLimit(targets, (t) => readItemState(this.zk, this.paths, t.name, t.item).catch((err: unknown) => {
+    const itemSeq = this.ledgers.nextReadSeq(); // every read below is sent after every part's
+    const states = await mapLimit(targets, (t) => readItemState(this.zk, this.paths, t.name, t.item, itemSeq).catch((err: unknown) => {
       failed++;
       firstError ??= err;
       return undefined;
@@ -277,36 +275,66 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     targets.forEach(({ name, w, item }, i) => {
       const state = states[i];
       if (!state || this.perJob.get(name) !== w || w.items?.loaded) return; // failed, removed, or opened meanwhile
-      if (!sameItemState(w.swept.get(item), state)) {
-        w.swept.set(item, state);
-        changed.add(name);
-      }
+      this.takeSwept(name, w, item, state, changed);
     });
-    for (const name of changed) this.perJob.get(name)!.built = undefined;
+    for (const name of changed) {
+      const w = this.perJob.get(name);
+      if (w) w.built = undefined;
+    }
     if (changed.size > 0) this.emit('changed', { jobs: changed, members: false });
   }
 
   /**
-   * Reads every part of every member's ledger (no watch); returns the jobs not watched whose part
-   * changed (a watched job's part is read by its watches).
+   * Keeps an item's state as swept. The same versions read again are kept too, without telling of
+   * a change: what is new is where the read came (a success its ledger alone recorded shows once
+   * its record was read after the part; the part's change already told of the job).
+   */
+  private takeSwept(name: string, w: JobWatch, item: number, state: ItemState, changed: Set<string>): void {
+    const same = sameItemState(w.swept.get(item), state);
+    w.swept.set(item, state);
+    if (!same) changed.add(name);
+  }
+
+  /**
+   * Reads every part of every member's ledger (no watch); returns the jobs whose part changed
+   * (a watched job's part is read by its watches too).
    */
   private async sweepLedgers(): Promise<Set<string>> {
     const members = this.ledgerList.children;
     const reads = members.flatMap((member) => Array.from({ length: this.ledgers.partsPerMember }, (_, part) => ({ member, part })));
     let failed = 0;
+    const partSeq = this.ledgers.nextReadSeq();
     const nodes = await mapLimit(reads, ({ member, part }) => readLedgerPartNode(this.zk, this.paths.ledgerPart(member, part)).catch(() => {
       failed++;
       return undefined;
     }), this.concurrency);
     if (failed > 0) this.log.warn({ failed, of: reads.length }, 'ledger sweep: some reads failed; those parts keep what was known');
+    // A run of a watched job that a part read ended has its record read first, and both are kept
+    // in the same turn (as `JobItemWatch` does with its own reads of the part).
+    const watched = new Map<number, Array<{ name: string; items: JobItemWatch }>>();
+    for (const [name, w] of this.perJob) {
+      if (!w.items?.loaded) continue;
+      const part = this.ledgers.partOf(name);
+      watched.set(part, [...(watched.get(part) ?? []), { name, items: w.items }]);
+    }
+    const confirming = reads.flatMap(({ member, part }, i) => {
+      const node = nodes[i];
+      if (node === undefined) return [];
+      return (watched.get(part) ?? []).map((j) => ({ ...j, ended: this.ledgers.flightsEnded(member, j.name, node) })).filter((j) => j.ended.length > 0);
+    });
+    const records = await Promise.all(confirming.map((j) => j.items.readRecords(j.ended)));
+    const changed = new Set<string>();
+    if (this.closed) return changed;
     const parts = new Set<number>();
     reads.forEach(({ member, part }, i) => {
       const node = nodes[i];
-      if (node !== undefined && this.ledgers.put(member, part, node)) parts.add(part);
+      if (node !== undefined && this.ledgers.put(member, part, node, partSeq)) parts.add(part);
     });
-    const changed = new Set<string>();
+    confirming.forEach((j, k) => {
+      if (j.items.takeRecords(records[k]!)) changed.add(j.name);
+    });
     if (parts.size === 0) return changed;
-    for (const [name, w] of this.perJob) if (!w.items?.loaded && parts.has(this.ledgers.partOf(name))) changed.add(name);
+    for (const [name, w] of this.perJob) if (parts.has(this.ledgers.partOf(name))) changed.add(name);
     return changed;
   }
 

@@ -93,7 +93,11 @@ function runEvents(a: JobSnapshot | undefined, b: JobSnapshot): RunEvent[] {
     const p = it.progress;
     const op = old?.progress;
     const ended = (x: typeof p | undefined) => (x?.lastCompleted === undefined ? undefined : `${x.lastCompleted}|${x.outcome}|${x.attempt}|${x.worker}`);
-    if (old && ended(p) !== undefined && ended(p) !== ended(op)) {
+    // An end older than the one told is no news: a success its member's ledger alone recorded
+    // shows only until that member begins the item again (`withLedgerSuccess` in the snapshot),
+    // and then the record says an earlier end until the item's history is written.
+    const older = op?.lastCompleted !== undefined && p.lastCompleted !== undefined && p.lastCompleted < op.lastCompleted;
+    if (old && ended(p) !== undefined && ended(p) !== ended(op) && !older) {
       // A run shorter than the coalescing window: it began and ended between two reads.
       // It did start: say so before its end, so that every end follows its start.
       const key = `${p.lastCompleted}|${p.attempt ?? 0}`;

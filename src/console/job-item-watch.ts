@@ -5,7 +5,7 @@ import type { ZkPaths } from '../zk/zk-paths.js';
 import { ChildrenCache } from '../zk/children-cache.js';
 import { readLedgerPartNode, type LedgerNodeRead } from '../membership/read-ledger-node.js';
 import type { ZkWatcher } from '../zk/zk-watch-event.js';
-import type { ItemState } from './item-state.js';
+import { newerItemState, readItemState, type ItemState } from './item-state.js';
 import type { LedgerStore } from './ledger-store.js';
 
 export interface JobItemWatchEvents {
@@ -55,13 +55,16 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
     return this.current;
   }
 
-  /** Reads every item once and sets the watches. */
+  /**
+   * Reads every item once and sets the watches: the job's ledger parts first, then the items'
+   * records, so that each record as read is as new as the parts (see `ledgerSuccessOf`).
+   */
   async start(): Promise<void> {
     this.progress.on('changed', () => this.refresh());
     this.ledgers.list.on('changed', this.onLedgersListed);
+    await this.readParts();
     await this.progress.start();
     this.refresh();
-    await this.readParts();
     this.loadedValue = !this.closed && !this.pausedValue;
   }
 
@@ -86,9 +89,9 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
   async resume(): Promise<void> {
     if (this.closed || !this.pausedValue) return;
     this.pausedValue = false;
+    await this.readParts();
     await this.progress.resume();
     this.refresh();
-    await this.readParts();
     this.loadedValue = !this.closed && !this.pausedValue;
   }
 
@@ -111,7 +114,7 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
       present.add(item);
       const progress = this.progress.data(name) ?? null;
       const known = this.current.get(item);
-      if (known && (known.progress?.stat.mzxid ?? -1n) === (progress?.stat.mzxid ?? -1n)) continue;
+      if (known && !newerItemState(known, { progress })) continue;
       this.current.set(item, { progress });
       changed = true;
     }
@@ -134,6 +137,7 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
 
   private async readPart(member: string): Promise<void> {
     let node: LedgerNodeRead | null;
+    const readSeq = this.ledgers.store.nextReadSeq();
     try {
       node = await readLedgerPartNode(this.zk, this.paths.ledgerPart(member, this.part), this.partWatcher(member));
     } catch (err) {
@@ -142,7 +146,39 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
       return;
     }
     if (this.closed || this.pausedValue) return;
-    if (this.ledgers.store.put(member, this.part, node)) this.emit('changed');
+    // Runs this write ended: their records read now, after the part, and kept with it in the same
+    // turn, so that a failure written with the release is never taken for a success its ledger
+    // alone recorded (`ledgerSuccessOf`).
+    const records = await this.readRecords(this.ledgers.store.flightsEnded(member, this.job, node));
+    if (this.closed || this.pausedValue) return;
+    const put = this.ledgers.store.put(member, this.part, node, readSeq);
+    if (this.takeRecords(records) || put) this.emit('changed');
+  }
+
+  /** Reads these items' records now (no watch: the cache's watches follow them); an item whose read fails is left out. */
+  async readRecords(items: readonly number[]): Promise<Array<[number, ItemState]>> {
+    const read = await Promise.all(items.map(async (item): Promise<[number, ItemState] | undefined> => {
+      try {
+        return [item, await readItemState(this.zk, this.paths, this.job, item, this.ledgers.store.nextReadSeq())];
+      } catch (err) {
+        this.log.debug({ err: (err as Error).message, job: this.job, item }, 'item record read failed');
+        return undefined;
+      }
+    }));
+    return read.filter((r) => r !== undefined);
+  }
+
+  /** Keeps each state read that is newer than the one known; returns whether any was. */
+  takeRecords(records: ReadonlyArray<[number, ItemState]>): boolean {
+    if (this.closed || this.pausedValue) return false;
+    let changed = false;
+    for (const [item, state] of records) {
+      const known = this.current.get(item);
+      if (known && !newerItemState(known, state)) continue;
+      this.current.set(item, state);
+      changed = true;
+    }
+    return changed;
   }
 
   private partWatcher(member: string): ZkWatcher {
@@ -156,3 +192,4 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
     return w;
   }
 }
+

@@ -1,11 +1,13 @@
 import type { ZkPaths } from '../zk/zk-paths.js';
-import { LEDGER_PARTS, ledgerPartOf } from '../model/member-ledger.js';
+import { LEDGER_PARTS, ledgerPartOf, type LedgerEntry } from '../model/member-ledger.js';
 import type { JobLedgers } from '../membership/read-job-ledgers.js';
 import type { LedgerNodeRead } from '../membership/read-ledger-node.js';
 
 /** One part as kept: the node read with its index (`readLedgerPartNode`; null: none). */
 interface KeptPart {
   node: LedgerNodeRead | null;
+  /** Where its read came in the order of reads (`nextReadSeq`). */
+  readSeq?: number;
 }
 
 /**
@@ -16,11 +18,22 @@ interface KeptPart {
  */
 export class LedgerStore {
   private readonly parts = new Map<string, KeptPart>();
+  private reads = 0;
 
   constructor(
     private readonly paths: ZkPaths,
     private readonly partCount = LEDGER_PARTS,
   ) {}
+
+  /**
+   * A number for a read about to be sent, greater than every one given before: on one session,
+   * a read sent after another is answered from a state at least as new (ZooKeeper answers a
+   * session's requests in order), so a record read with a greater number than a part's is at
+   * least as new as that part (see `ledgerSuccessOf`).
+   */
+  nextReadSeq(): number {
+    return ++this.reads;
+  }
 
   /** The part `job` is kept in. */
   partOf(job: string): number {
@@ -32,8 +45,20 @@ export class LedgerStore {
     return this.partCount;
   }
 
-  /** Keeps a read of a member's part unless what is kept is as new; returns whether it changed. */
-  put(member: string, part: number, node: LedgerNodeRead | null): boolean {
+  /**
+   * The runs of `job` in flight in `member`'s part as kept that `node`, a newer read of that part,
+   * no longer has in flight (ended, or gone with the entry): items, ascending. Their records read
+   * after `node` say how they ended (see `ledgerSuccessOf`).
+   */
+  flightsEnded(member: string, job: string, node: LedgerNodeRead | null): number[] {
+    const before = entryOf(this.parts.get(this.paths.ledgerPart(member, this.partOf(job)))?.node ?? null, job);
+    if (!before || before.f.size === 0) return [];
+    const after = entryOf(node, job);
+    return [...before.f].filter(([item, flight]) => after?.f.get(item)?.fireMs !== flight.fireMs).map(([item]) => item).sort((a, b) => a - b);
+  }
+
+  /** Keeps a read of a member's part (sent as `readSeq`) unless what is kept is as new; returns whether it changed. */
+  put(member: string, part: number, node: LedgerNodeRead | null, readSeq?: number): boolean {
     const path = this.paths.ledgerPart(member, part);
     const kept = this.parts.get(path);
     if (kept) {
@@ -42,7 +67,7 @@ export class LedgerStore {
       // The same write, or an older read than the one kept (a node gone is news).
       if (was === now || (was !== undefined && now !== undefined && was > now)) return false;
     }
-    this.parts.set(path, { node });
+    this.parts.set(path, { node, readSeq });
     return true;
   }
 
@@ -67,9 +92,14 @@ export class LedgerStore {
       if (!kept) continue;
       const mzxid = kept.node?.stat.mzxid ?? 0n;
       const decoded = kept.node?.part ?? { ok: true as const, value: new Map() };
-      if (decoded.ok) out.parts.push({ member, live: live.has(member), mzxid, entries: decoded.value });
+      if (decoded.ok) out.parts.push({ member, live: live.has(member), mzxid, entries: decoded.value, readSeq: kept.readSeq ?? Number.MAX_SAFE_INTEGER });
       else out.unreadable.push({ error: decoded.error, mzxid });
     }
     return out;
   }
+}
+
+/** `job`'s entry in a part as read (undefined: no part, no entry, or a part that does not decode). */
+function entryOf(node: LedgerNodeRead | null, job: string): LedgerEntry | undefined {
+  return node?.part.ok ? node.part.value.get(job) : undefined;
 }

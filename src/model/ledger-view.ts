@@ -16,6 +16,11 @@ export interface LedgerPartRead {
   live: boolean;
   mzxid: bigint;
   entries: LedgerPart;
+  /**
+   * Where its read came in its reader's order of reads (the console's: `LedgerStore`), to tell
+   * whether a record was read after it; undefined: read before every record it is used with.
+   */
+  readSeq?: number;
 }
 
 /** An item record's last write: its zxid and who wrote it (`ProgressRecord.by`). */
@@ -40,6 +45,12 @@ export interface ItemLedgerView {
   claimMs?: number;
   /** Its runs in flight (at most one, unless a member lost its session while running it). */
   inFlight: LedgerRunInFlight[];
+  /**
+   * The latest instant a live member claims the item at with no run of it in flight: that member
+   * began the fire and has released it since. Whether the release wrote the item's record is the
+   * record's to say (`ledgerSuccessOf`).
+   */
+  released?: { member: string; fireMs: number; readSeq?: number };
 }
 
 /**
@@ -67,8 +78,40 @@ export function itemLedgerView(parts: readonly LedgerPartRead[], job: string, it
     if (claim !== undefined && (view.claimMs === undefined || claim > view.claimMs)) view.claimMs = claim;
     const flight = e.f.get(item);
     if (flight) view.inFlight.push({ member: part.member, live: part.live, fireMs: flight.fireMs, attempt: flight.attempt, token: tokenOf(flight, part.mzxid) });
+    else if (claim !== undefined && part.live && (view.released === undefined || claim > view.released.fireMs)) view.released = { member: part.member, fireMs: claim, readSeq: part.readSeq };
   }
   return view;
+}
+
+/** What `ledgerSuccessOf` says of a run: a success its member's ledger alone recorded. */
+export interface LedgerSuccess {
+  member: string;
+  fireMs: number;
+}
+
+/**
+ * The run a live member released without writing the item's record, when the record as read says
+ * nothing of it: a success (run protocol v2, step 4c: a release writes the record for any other
+ * outcome, for a run handed back, a run the record carries — a re-run, a retried attempt — and a
+ * manual trigger's outcome, so such a run began at attempt 1). Sound only when the record was
+ * read after the ledger part that released it (as `readFleetSnapshot` does; the console says so
+ * with `readSeq`): an older read of the record may lack a failure that release wrote.
+ * `bornAtMs`: when the record was made (a claim before it is of an earlier item of that name);
+ * `recordReadSeq`: where the record's read came in the order of the parts' (`readSeq`).
+ */
+export function ledgerSuccessOf(
+  view: ItemLedgerView,
+  record: { lastCompleted?: string; inFlight?: object | null },
+  bornAtMs: number | undefined,
+  recordReadSeq?: number,
+): LedgerSuccess | undefined {
+  const r = view.released;
+  if (!r || (bornAtMs !== undefined && r.fireMs < bornAtMs)) return undefined;
+  if (r.readSeq !== undefined && (recordReadSeq === undefined || recordReadSeq < r.readSeq)) return undefined;
+  if (record.lastCompleted !== undefined && Date.parse(record.lastCompleted) >= r.fireMs) return undefined;
+  // A record that carries a run (handed back, or a gone member's) is ended by a write of it.
+  if (record.inFlight) return undefined;
+  return r;
 }
 
 /** A contradiction a takeover found (`takeoverDisagreement`), for whoever watches the protocol (the simulation). */

@@ -52,6 +52,27 @@ describe('FleetCache: item watches for open jobs only, sweeps for the rest', () 
     ledger.change(tx, { ended: [{ job, item }] });
     await ledger.commit(tx);
   };
+  /** Begins a run as a worker's steady begin does (run protocol v2, step 4c): its ledger alone. */
+  const beginSteady = async (job: string, item: number, fireMs: number) => {
+    const tx = ledger.transaction();
+    ledger.change(tx, { begun: [{ job, item, fireMs, attempt: 1, scheduled: true }] });
+    await ledger.commit(tx);
+  };
+  /** Ends it as a success's release does: its ledger alone, no record. */
+  const succeed = async (job: string, item: number) => {
+    const tx = ledger.transaction();
+    ledger.change(tx, { ended: [{ job, item }] });
+    await ledger.commit(tx);
+  };
+  /** Ends it as a failure's release does: the record with the ledger, in one multi. */
+  const fail = async (job: string, item: number, fireMs: number) => {
+    const tx = ledger.transaction();
+    const at = new Date(fireMs).toISOString();
+    tx.setData(paths.item(job, item), encodeProgress({ lastScheduled: at, lastCompleted: at, inFlight: null, outcome: 'failed', attempt: 1, worker: 'w1', durationMs: 5 }, MEMBER));
+    ledger.change(tx, { ended: [{ job, item }] });
+    await ledger.commit(tx);
+  };
+  const progressOf = (cache: FleetCache, job: string, item: number) => cache.job(job)?.items.find((i) => i.item === item)?.progress;
   const running = (cache: FleetCache, job: string, item: number) => cache.job(job)?.items.find((i) => i.item === item)?.run?.token ?? null;
 
   beforeAll(async () => {
@@ -180,6 +201,29 @@ describe('FleetCache: item watches for open jobs only, sweeps for the rest', () 
     await waitFor(() => cache.job('b')?.items[0]?.progress.outcome === 'failed' && running(cache, 'b', 0) === null, { timeoutMs: 10_000, message: "b's run end seen by a sweep" });
     expect(cache.watchedJobs).toEqual([]);
     expect(cache.lastSweepMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("a success its member's ledger alone recorded (no record written) shows at once as the item's last run: watched, and swept", async () => {
+    const open = new OpenJobs();
+    open.acquire('a');
+    const cache = await newCache(open, 100);
+    for (const job of ['a', 'b']) {
+      // Whole seconds after the item nodes were made, as a schedule's instants are.
+      const fireMs = Math.ceil(Date.now() / 1000) * 1000;
+      const at = new Date(fireMs).toISOString();
+      await beginSteady(job, 1, fireMs);
+      await waitFor(() => cache.job(job)?.items[1]?.run?.fireTime === at, { timeoutMs: 10_000, message: `${job}'s steady run seen` });
+      expect(progressOf(cache, job, 1)?.lastCompleted).toBeUndefined();
+      await succeed(job, 1);
+      await waitFor(() => progressOf(cache, job, 1)?.lastCompleted === at, { timeoutMs: 10_000, message: `${job}'s success seen` });
+      expect(progressOf(cache, job, 1)).toMatchObject({ lastCompleted: at, outcome: 'success', attempt: 1, worker: 'w1' });
+      expect(running(cache, job, 1)).toBeNull();
+      // The next run fails: its release writes the record, which says so (never a success).
+      await beginSteady(job, 1, fireMs + 1000);
+      await fail(job, 1, fireMs + 1000);
+      await waitFor(() => progressOf(cache, job, 1)?.lastCompleted === new Date(fireMs + 1000).toISOString(), { timeoutMs: 10_000, message: `${job}'s failure seen` });
+      expect(progressOf(cache, job, 1)?.outcome).toBe('failed');
+    }
   });
 
   it('a sweep whose read of one item fails (a timeout under load) still takes in the others', async () => {

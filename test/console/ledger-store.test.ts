@@ -25,11 +25,26 @@ describe('LedgerStore', () => {
     expect(store.put(A, k, node(5n, [0]))).toBe(false); // the same write
     expect(store.put(A, k, node(3n, [1]))).toBe(false); // older
     const first = store.jobLedgers('j', [A], new Set([A]));
-    expect(first.parts).toEqual([{ member: A, live: true, mzxid: 5n, entries: expect.any(Map) }]);
+    // (Put without saying where its read came: read after every record, as far as the store knows.)
+    expect(first.parts).toEqual([{ member: A, live: true, mzxid: 5n, entries: expect.any(Map), readSeq: Number.MAX_SAFE_INTEGER }]);
     expect([...first.parts[0]!.entries.get('j')!.f.keys()]).toEqual([0]);
     expect(store.jobLedgers('j', [A], new Set([A])).parts[0]!.entries).toBe(first.parts[0]!.entries); // decoded once
     expect(store.put(A, k, node(8n, [2]))).toBe(true);
     expect([...store.jobLedgers('j', [A], new Set()).parts[0]!.entries.get('j')!.f.keys()]).toEqual([2]);
+  });
+
+  it('numbers reads in the order they are sent, keeping the first read of a write; tells which runs a newer read of a part no longer has in flight', () => {
+    const store = new LedgerStore(paths);
+    const k = store.partOf('j');
+    const first = store.nextReadSeq();
+    expect(store.nextReadSeq()).toBeGreaterThan(first);
+    expect(store.put(A, k, node(5n, [0, 1]), first)).toBe(true);
+    expect(store.put(A, k, node(5n, [0, 1]), store.nextReadSeq())).toBe(false);
+    expect(store.jobLedgers('j', [A], new Set([A])).parts[0]!.readSeq).toBe(first); // a record read after the first read is as new
+    expect(store.flightsEnded(A, 'j', node(8n, [1, 2]))).toEqual([0]);
+    expect(store.flightsEnded(A, 'j', null)).toEqual([0, 1]); // the part gone: nothing of it in flight
+    expect(store.flightsEnded(B, 'j', node(8n, []))).toEqual([]); // nothing kept of B's
+    expect(store.flightsEnded(A, 'other', node(8n, []))).toEqual([]);
   });
 
   it('a part never read counts as empty; a malformed one is reported apart; a ledger gone is forgotten', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { itemLedgerView, supersedes, takeoverDisagreement, type LedgerPartRead, type TakeoverReads } from '../../src/model/ledger-view.js';
+import { itemLedgerView, ledgerSuccessOf, supersedes, takeoverDisagreement, type LedgerPartRead, type TakeoverReads } from '../../src/model/ledger-view.js';
 import type { LedgerPart } from '../../src/model/member-ledger.js';
 
 const A = 'm-aaaa-0000000001';
@@ -29,6 +29,31 @@ describe('ledger view (run protocol v2, step 3)', () => {
     expect(itemLedgerView(later, 'j', 1, { mzxid: 15n, by: 1 })).toEqual({ claimMs: 9000, inFlight: [] });
     expect(itemLedgerView(later, 'j', 1, undefined)).toEqual({ inFlight: [] }); // the item is gone
     expect(itemLedgerView(later, 'other', 0, { mzxid: 1n })).toEqual({ inFlight: [] });
+  });
+
+  it("a live member's claim with no run in flight is a run it released; the record says whether that was a success its ledger alone recorded (ledgerSuccessOf)", () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    // B began item 0 at 12,000 and released it; A (gone) still holds item 1 in flight.
+    const parts = [part(A, false, 20n, 9000, [0, 1], [[1, 9000, 1]]), part(B, true, 25n, 12_000, [0], [])];
+    const view = itemLedgerView(parts, 'j', 0, { mzxid: 21n, by: 1 });
+    expect(view.released).toEqual({ member: B, fireMs: 12_000, readSeq: undefined });
+    // The record says nothing of that fire: a success (no other release leaves the record unwritten).
+    expect(ledgerSuccessOf(view, { lastCompleted: iso(11_000) }, 1000)).toEqual({ member: B, fireMs: 12_000, readSeq: undefined });
+    expect(ledgerSuccessOf(view, {}, undefined)).toBeDefined();
+    // The release wrote the record (a failure, a trigger's outcome, a re-run's end): the record says it.
+    expect(ledgerSuccessOf(view, { lastCompleted: iso(12_000) }, 1000)).toBeUndefined();
+    // The record carries a run (handed back, or a gone member's): its end is a write of the record.
+    expect(ledgerSuccessOf(view, { lastCompleted: iso(11_000), inFlight: { fireTime: iso(12_000) } }, 1000)).toBeUndefined();
+    // A claim from before the item was made is of an earlier item of its name.
+    expect(ledgerSuccessOf(view, {}, 13_000)).toBeUndefined();
+    // A gone member's claims tell of no release (its run may have been cut short); a run in flight is not released.
+    expect(itemLedgerView(parts, 'j', 1, { mzxid: 21n, by: 1 }).released).toBeUndefined();
+    expect(itemLedgerView([part(B, true, 25n, 12_000, [0], [[0, 12_000, 1]])], 'j', 0, { mzxid: 21n }).released).toBeUndefined();
+    // Read in an order of reads (the console's): the record must have been read after the part.
+    const seqView = itemLedgerView([{ ...parts[1]!, readSeq: 7 }], 'j', 0, { mzxid: 21n, by: 1 });
+    expect(ledgerSuccessOf(seqView, {}, undefined, 8)).toBeDefined();
+    expect(ledgerSuccessOf(seqView, {}, undefined, 6)).toBeUndefined();
+    expect(ledgerSuccessOf(seqView, {}, undefined, undefined)).toBeUndefined();
   });
 
   describe('what a takeover read (takeoverDisagreement)', () => {
