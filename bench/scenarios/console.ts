@@ -15,6 +15,8 @@ import { readRunRecords } from '../lib/run-records.js';
 import { ZkClient } from '../../src/zk/zk-client.js';
 import { ZkPaths } from '../../src/zk/zk-paths.js';
 import { decodeProgress } from '../../src/model/progress-record.js';
+import { LEDGER_PARTS, ledgerPartOf } from '../../src/model/member-ledger.js';
+import { readLedgerPartNode } from '../../src/membership/read-ledger-node.js';
 
 /** A page is usable when this shows (after navigation). */
 const PAGES = [
@@ -27,22 +29,41 @@ const PAGES = [
 const LATER = { page: 'overview', name: 'overview: runs of the last hour shown', ready: 'dl.cards dd[aria-busy="false"]' } as const;
 
 /**
- * Watches `job`'s item nodes with a client of its own and notes when ZooKeeper wrote each run's
- * end: the mtime (ZooKeeper's clock, this machine's) of the version that completed the fire, seen
- * before the next begin (a version with a run in flight is the begin's, not the end's).
+ * Watches, with a client of its own, `job`'s item nodes and its part of every member's ledger, and
+ * notes when ZooKeeper wrote each run's end: the mtime (ZooKeeper's clock, this machine's) of the
+ * record version that completed the fire (a version with a run in flight is a begin's), or of the
+ * ledger part write that took the run out of flight (a scheduled success writes only that).
+ * Resolves once the watches are set.
  */
-function watchRunEnds(zk: ZkClient, paths: ZkPaths, job: string, items: number, into: Map<string, number>, stopped: () => boolean): void {
+function watchRunEnds(zk: ZkClient, paths: ZkPaths, job: string, items: number, into: Map<string, number>, stopped: () => boolean): Promise<void> {
+  const note = (item: number, fireMs: number, mtime: number): void => {
+    const key = `${item} ${fireMs}`;
+    if (!into.has(key)) into.set(key, mtime);
+  };
+  // An end the item's record says (a failure, a run handed back, a trigger's outcome)...
   const read = (item: number): void => {
     if (stopped()) return;
     zk.getData(paths.item(job, item), () => read(item)).then(({ data, stat }) => {
       const p = decodeProgress(data);
-      if (p.lastCompleted && !p.inFlight) {
-        const key = `${item} ${Date.parse(p.lastCompleted)}`;
-        if (!into.has(key)) into.set(key, stat.mtime);
-      }
+      if (p.lastCompleted && !p.inFlight) note(item, Date.parse(p.lastCompleted), stat.mtime);
     }, () => undefined);
   };
   for (let i = 0; i < items; i++) read(i);
+  // ...and a scheduled success, which writes only its member's ledger: the write of the job's part
+  // that takes the run out of flight.
+  const part = ledgerPartOf(job, LEDGER_PARTS);
+  const readPart = (member: string, before: ReadonlyMap<number, { fireMs: number }>): void => {
+    if (stopped()) return;
+    let now: ReadonlyMap<number, { fireMs: number }> = before;
+    readLedgerPartNode(zk, paths.ledgerPart(member, part), () => readPart(member, now)).then((node) => {
+      if (!node?.part.ok) return;
+      now = node.part.value.get(job)?.f ?? new Map();
+      for (const [item, flight] of before) if (now.get(item)?.fireMs !== flight.fireMs) note(item, flight.fireMs, node.stat.mtime);
+    }, () => undefined);
+  };
+  return zk.getChildren(paths.ledgers).then((members) => {
+    for (const member of members) readPart(member, new Map());
+  });
 }
 
 /** The job the job page opens (its items are watched; every other job's are swept). */
@@ -185,7 +206,7 @@ export const consoleScenario: Scenario = {
       const windowMs = ctx.quick ? 10_000 : 30_000;
       watcher = new ZkClient({ connect: zk.connectString, sessionTimeoutMs: 30_000, connectTimeoutMs: 10_000 });
       await watcher.start();
-      watchRunEnds(watcher, new ZkPaths('bench'), OPEN_JOB, items, endWrites, () => watchingEnds === false);
+      await watchRunEnds(watcher, new ZkPaths('bench'), OPEN_JOB, items, endWrites, () => watchingEnds === false);
       loop.reset();
       await page.evaluate((open) => {
         const w = globalThis as unknown as { lags: number[]; endLags: number[]; ends: Array<[number, number, number, number]>; otherLags: number[]; activity: number; es: EventSource };

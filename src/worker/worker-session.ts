@@ -60,6 +60,11 @@ export interface WorkerSessionOptions {
   workerId: string;
   labels: Record<string, string>;
   capacity: number;
+  /**
+   * The process as its member node names it (for operators). The simulation gives its own, so that
+   * a seed's run does not depend on the machine it replays on. @default this host name and pid
+   */
+  process?: { host: string; pid: number };
   jobs: readonly SessionJob[];
   loader: HandlerLoader;
   /** Runs the handlers of jobs with `sandbox: thread | process` (owned by the worker: it outlives sessions). */
@@ -150,8 +155,8 @@ export class WorkerSession {
       opts.paths,
       {
         id: opts.workerId,
-        host: hostname(),
-        pid: process.pid,
+        host: opts.process?.host ?? hostname(),
+        pid: opts.process?.pid ?? process.pid,
         jobs: opts.jobs.map((j) => j.definition.name),
         labels: opts.labels,
         capacity: opts.capacity,
