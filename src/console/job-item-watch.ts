@@ -155,7 +155,10 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
     if (this.takeRecords(records) || put) this.emit('changed');
   }
 
-  /** Reads these items' records now (no watch: the cache's watches follow them); an item whose read fails is left out. */
+  /**
+   * Reads these items' records now, after a ledger part that ended their runs (no watch: the
+   * cache's watches follow them); an item whose read fails is left out. Kept by `takeRecords`.
+   */
   async readRecords(items: readonly number[]): Promise<Array<[number, ItemState]>> {
     const read = await Promise.all(items.map(async (item): Promise<[number, ItemState] | undefined> => {
       try {
@@ -192,4 +195,3 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
     return w;
   }
 }
-

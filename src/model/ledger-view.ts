@@ -107,7 +107,7 @@ export function ledgerSuccessOf(
 ): LedgerSuccess | undefined {
   const r = view.released;
   if (!r || (bornAtMs !== undefined && r.fireMs < bornAtMs)) return undefined;
-  if (r.readSeq !== undefined && (recordReadSeq === undefined || recordReadSeq < r.readSeq)) return undefined;
+  if (r.readSeq !== undefined && (recordReadSeq === undefined || recordReadSeq <= r.readSeq)) return undefined;
   if (record.lastCompleted !== undefined && Date.parse(record.lastCompleted) >= r.fireMs) return undefined;
   // A record that carries a run (handed back, or a gone member's) is ended by a write of it.
   if (record.inFlight) return undefined;

@@ -53,6 +53,7 @@ describe('ledger view (run protocol v2, step 3)', () => {
     const seqView = itemLedgerView([{ ...parts[1]!, readSeq: 7 }], 'j', 0, { mzxid: 21n, by: 1 });
     expect(ledgerSuccessOf(seqView, {}, undefined, 8)).toBeDefined();
     expect(ledgerSuccessOf(seqView, {}, undefined, 6)).toBeUndefined();
+    expect(ledgerSuccessOf(seqView, {}, undefined, 7)).toBeUndefined(); // not after it
     expect(ledgerSuccessOf(seqView, {}, undefined, undefined)).toBeUndefined();
   });
 
