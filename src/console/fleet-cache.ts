@@ -315,14 +315,15 @@ export class FleetCache extends EventEmitter<FleetCacheEvents> {
     for (const [name, w] of this.perJob) {
       if (!w.items?.loaded) continue;
       const part = this.ledgers.partOf(name);
-      watched.set(part, [...(watched.get(part) ?? []), { name, items: w.items }]);
+      const inPart = watched.get(part) ?? [];
+      inPart.push({ name, items: w.items });
+      watched.set(part, inPart);
     }
     const confirming = reads.flatMap(({ member, part }, i) => {
       const node = nodes[i];
-      if (node === undefined) return [];
-      return (watched.get(part) ?? []).map((j) => ({ ...j, ended: this.ledgers.flightsEnded(member, j.name, node) })).filter((j) => j.ended.length > 0);
+      return node === undefined ? [] : (watched.get(part) ?? []).map((j) => ({ ...j, records: j.items.recordsEndedBy(member, node) }));
     });
-    const records = await Promise.all(confirming.map((j) => j.items.readRecords(j.ended)));
+    const records = await Promise.all(confirming.map((j) => j.records));
     const changed = new Set<string>();
     if (this.closed) return changed;
     const parts = new Set<number>();

@@ -146,20 +146,22 @@ export class JobItemWatch extends EventEmitter<JobItemWatchEvents> {
       return;
     }
     if (this.closed || this.pausedValue) return;
-    // Runs this write ended: their records read now, after the part, and kept with it in the same
-    // turn, so that a failure written with the release is never taken for a success its ledger
-    // alone recorded (`ledgerSuccessOf`).
-    const records = await this.readRecords(this.ledgers.store.flightsEnded(member, this.job, node));
+    // Kept with the records of the runs it ended, in the same turn (`recordsEndedBy`).
+    const records = await this.recordsEndedBy(member, node);
     if (this.closed || this.pausedValue) return;
     const put = this.ledgers.store.put(member, this.part, node, readSeq);
     if (this.takeRecords(records) || put) this.emit('changed');
   }
 
   /**
-   * Reads these items' records now, after a ledger part that ended their runs (no watch: the
-   * cache's watches follow them); an item whose read fails is left out. Kept by `takeRecords`.
+   * The records of this job's runs that `node`, a newer read of `member`'s ledger part than the one
+   * kept, no longer has in flight, read now, after it (no watch: the cache's watches follow them);
+   * an item whose read fails is left out. Whoever keeps `node` keeps these with it in the same turn
+   * (`takeRecords`), so that a failure written with its release is never taken for a success its
+   * ledger alone recorded (`ledgerSuccessOf`).
    */
-  async readRecords(items: readonly number[]): Promise<Array<[number, ItemState]>> {
+  async recordsEndedBy(member: string, node: LedgerNodeRead | null): Promise<Array<[number, ItemState]>> {
+    const items = this.ledgers.store.flightsEnded(member, this.job, node);
     const read = await Promise.all(items.map(async (item): Promise<[number, ItemState] | undefined> => {
       try {
         return [item, await readItemState(this.zk, this.paths, this.job, item, this.ledgers.store.nextReadSeq())];
