@@ -81,7 +81,8 @@ export async function measureMemory(ctx: ScenarioContext, o: { label: string; jo
     let samples = 0;
     const sums: MemoryShares = { file: 0, anon: 0, heapTotal: 0, heapUsed: 0, newSpace: 0, external: 0, otherAnon: 0 };
     let shareSamples = 0;
-    const end = Date.now() + o.sampleMs;
+    const steadyAt = Date.now();
+    const end = steadyAt + o.sampleMs;
     while (Date.now() < end && !ctx.signal.aborted) {
       const resident = fleet.ids.map((id) => residentMb(fleet.pid(id)!));
       const heaps = await Promise.all(fleet.ids.map((id) => heapMb(fleet.httpPort(id)!)));
@@ -107,7 +108,7 @@ export async function measureMemory(ctx: ScenarioContext, o: { label: string; jo
     const shares = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, Math.round(v / Math.max(1, shareSamples))])) as unknown as MemoryShares;
     const phase: MemoryPhase = { label: o.label, jobs: o.jobs, items: o.items, workers: o.workers, firing: o.firing, maxRssMb: Math.round(maxRss), meanRssMb: Math.round(rssSum / Math.max(1, samples)), maxHeapUsedMb: Math.round(maxHeap), shares, samples };
     if (!o.firing && o.settleMs !== undefined) {
-      const settleEnd = end - o.sampleMs + o.settleMs;
+      const settleEnd = steadyAt + o.settleMs;
       let settled = 0;
       while (Date.now() < settleEnd && !ctx.signal.aborted) {
         if (Date.now() >= settleEnd - SETTLED_WINDOW_MS) settled = Math.max(settled, ...fleet.ids.map((id) => residentMb(fleet.pid(id)!)?.rss ?? 0));
