@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
 import { fireIdOf } from './job-context.js';
-import type { Attempt, AttemptOwner } from './prepared-attempt.js';
+import type { AttemptOwner, EnterableAttempt } from './prepared-attempt.js';
 import { RunAbort } from './run-abort.js';
 import type { RunStages } from './stage-store.js';
 import type { FireRequest } from './fire-request.js';
@@ -41,7 +41,7 @@ export class ActiveRun implements AttemptOwner {
  */
 export interface Gate {
   opened: Promise<void>;
-  ready: Array<{ run: ActiveRun; token: string; prepared: Attempt; def: JobDefinition | undefined; stages: RunStages }>;
+  ready: Array<{ run: ActiveRun; token: string; prepared: EnterableAttempt; def: JobDefinition | undefined; stages: RunStages }>;
 }
 
 export interface Lane {

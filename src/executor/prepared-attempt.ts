@@ -25,6 +25,12 @@ export interface Attempt {
   dispose(): void;
 }
 
+/** An attempt whose handler can be entered apart from waiting for its outcome (`PreparedAttempt`). */
+export interface EnterableAttempt extends Attempt {
+  enter(): unknown;
+  outcome(entered: unknown): Promise<AttemptResult>;
+}
+
 /** What every attempt of one executor shares. */
 export interface AttemptSetting {
   clock: Clock;
@@ -71,7 +77,7 @@ export function undefinedJobAttempt(job: string): Attempt {
  * one per run begun from its begin until its instant — 2,000 at once at 1,000 jobs × 8 items — and
  * what they hold is what a young-generation collection at the instant has to copy.
  */
-export class PreparedAttempt implements Attempt, RunLogSource {
+export class PreparedAttempt implements EnterableAttempt, RunLogSource {
   readonly ctx: RunContext;
   private readonly controller: RunAbort;
   private readonly detach: () => void;
@@ -123,17 +129,38 @@ export class PreparedAttempt implements Attempt, RunLogSource {
     this.detach();
   }
 
-  /** Calls the handler at once (before its first await) and settles with the attempt's outcome; never rejects. */
-  async run(): Promise<AttemptResult> {
+  /**
+   * Calls the handler now and returns what it returned, once its synchronous part has run (a
+   * script is started, a missing handler succeeds at once); a synchronous throw is returned as a
+   * rejected promise. Nothing else is done here: at an instant the handlers of a batch are entered
+   * one after another, and what is made for each between them (an async frame, an await, a timer)
+   * fills the young generation — a collection it triggers stops the entries still to come. Its
+   * outcome is then waited for with `outcome`.
+   */
+  enter(): unknown {
+    const { setting, def } = this;
+    try {
+      if (this.loadError !== undefined) return Promise.reject(this.loadError);
+      if (this.handler) return this.handler(this.ctx);
+      if (def.command !== undefined) {
+        return runScript(this.ctx, { command: def.command, cwd: setting.loader.resolvePath('.'), killGraceMs: setting.killGraceMs, leaseRemainingMs: setting.leaseRemainingMs, stages: this.stages });
+      }
+      return undefined;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Settles with the outcome of the attempt `entered` (what `enter` returned); never rejects. Its
+   * timeout counts from now: the handler was entered at most one batch's entries earlier.
+   */
+  async outcome(entered: unknown): Promise<AttemptResult> {
     const { setting, def, controller } = this;
     if (setting.log.isLevelEnabled('debug')) this.log().debug({ reason: this.owner.req.reason, token: this.token }, 'run started');
     const timer = def.timeoutMs > 0 ? setting.clock.setTimeout(() => controller.abort(new RunTimeoutError(def.timeoutMs)), def.timeoutMs) : undefined;
     try {
-      if (this.loadError !== undefined) return this.failure(this.loadError);
-      if (this.handler) await this.handler(this.ctx);
-      else if (def.command !== undefined) {
-        await runScript(this.ctx, { command: def.command, cwd: setting.loader.resolvePath('.'), killGraceMs: setting.killGraceMs, leaseRemainingMs: setting.leaseRemainingMs, stages: this.stages });
-      }
+      await entered;
       return controller.aborted ? { outcome: outcomeOfAbort(controller.reason, 'failed') } : SUCCESS;
     } catch (err) {
       return this.failure(err);
@@ -141,6 +168,11 @@ export class PreparedAttempt implements Attempt, RunLogSource {
       if (timer) setting.clock.clearTimeout(timer);
       this.detach();
     }
+  }
+
+  /** Enters the handler at once (`enter`) and settles with the attempt's outcome; never rejects. */
+  run(): Promise<AttemptResult> {
+    return this.outcome(this.enter());
   }
 
   private failure(err: unknown): AttemptResult {

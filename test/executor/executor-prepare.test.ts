@@ -158,6 +158,59 @@ describe('Executor: the gate of an instant', () => {
   });
 });
 
+describe('Executor: the entries of an instant', () => {
+  it('enters every handler of the instant before it tells any run started or waits for any outcome', async () => {
+    const seen: number[] = [];
+    let started = 0;
+    const { ledger, executor } = setUp(() => void seen.push(started));
+    executor.on('started', () => started++);
+    const fireTime = new Date(Date.now() + 200);
+    await executor.fire([0, 1, 2, 3].map((i) => request(i, fireTime)));
+    await waitFor(() => ledger.releases.length === 4, { message: 'all four released' });
+    expect(seen).toEqual([0, 0, 0, 0]); // nothing of the executor's between two entries
+    expect(started).toBe(4);
+  });
+
+  it('a handler that throws before its first await fails its own run only; the others of the instant succeed', async () => {
+    const { ledger, executor } = setUp((ctx) => {
+      if (ctx.item === 1) throw new Error('bad item');
+    });
+    const fireTime = new Date(Date.now() + 200);
+    await executor.fire([0, 1, 2].map((i) => request(i, fireTime)));
+    await waitFor(() => ledger.releases.length === 3, { message: 'all three released' });
+    const byItem = new Map(ledger.releases.map((r) => [r.item, r]));
+    expect(byItem.get(1)).toMatchObject({ outcome: 'failed', error: 'bad item' });
+    expect([byItem.get(0)?.outcome, byItem.get(2)?.outcome]).toEqual(['success', 'success']);
+  });
+
+  it('times a run entered at its gate out after timeoutMs', async () => {
+    const ledger = new RecordingLedger();
+    const executor = ledgerExecutor(ledger, (ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())), { job: { timeoutMs: 100 } });
+    const fireTime = new Date(Date.now() + 200);
+    await executor.fire([request(0, fireTime)]);
+    await waitFor(() => ledger.releases.length === 1, { message: 'released' });
+    expect(ledger.releases[0]).toMatchObject({ outcome: 'timeout' });
+    expect(Date.now() - fireTime.getTime()).toBeGreaterThanOrEqual(100);
+  });
+
+  it('retries a run entered at its gate whose first attempt failed', async () => {
+    const attempts: number[] = [];
+    const ledger = new RecordingLedger();
+    const executor = ledgerExecutor(
+      ledger,
+      (ctx) => {
+        attempts.push(ctx.attempt);
+        if (ctx.attempt === 1) return Promise.reject(new Error('first fails'));
+      },
+      { job: { retry: { attempts: 2, backoffMs: 10, maxBackoffMs: 10 } } },
+    );
+    await executor.fire([request(0, new Date(Date.now() + 200))]);
+    await waitFor(() => ledger.releases.length === 1, { message: 'released' });
+    expect(attempts).toEqual([1, 2]);
+    expect(ledger.releases[0]).toMatchObject({ outcome: 'success', attempt: 2 });
+  });
+});
+
 /** A ledger whose fence moved before the instant (our member node written since the begin), with the items' markers as `markers` says. */
 class FencedLedger extends RecordingLedger {
   moved = false;
