@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
-import type { JobDefinition } from '../config/job-definition.js';
 import { fireIdOf } from './job-context.js';
 import type { AttemptOwner, EnterableAttempt } from './prepared-attempt.js';
 import { RunAbort } from './run-abort.js';
-import type { RunStages } from './stage-store.js';
 import type { FireRequest } from './fire-request.js';
 
 /** A run holding its item, from its begin until its release is written. */
@@ -13,10 +11,14 @@ export class ActiveRun implements AttemptOwner {
    * attempt made ready (`Gate`): no async frame per run from its begin to its instant.
    */
   done: Promise<void> | undefined;
-  /** The gate it waits at, until the gate opens. */
+  /** The gate it waits at, until the gate opens, and its first attempt made ready meanwhile. */
   waiting: Gate | undefined;
+  ready: EnterableAttempt | undefined;
   /** Its handler has ended; the run waits only for its release to be written. */
   releasing = false;
+  /** When its first attempt was entered: monotonic ms (its duration), wall-clock ms (its history). */
+  startedMs = 0;
+  startedAt = 0;
   readonly abort = new RunAbort();
   readonly fireId: string;
   private logger: Logger | undefined;
@@ -36,12 +38,12 @@ export class ActiveRun implements AttemptOwner {
 
 /**
  * A fire instant still ahead of a batch of begun runs. The runs whose attempt could be made ready
- * at once wait in `ready` and are entered one after another, in one loop, when it opens; the
- * others await `opened` (which settles after that loop).
+ * at once (`ActiveRun.ready`) wait in `ready` and are entered one after another, in one loop, when
+ * it opens; the others await `opened` (which settles after that loop).
  */
 export interface Gate {
   opened: Promise<void>;
-  ready: Array<{ run: ActiveRun; token: string; prepared: EnterableAttempt; def: JobDefinition | undefined; stages: RunStages }>;
+  ready: ActiveRun[];
 }
 
 export interface Lane {

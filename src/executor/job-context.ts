@@ -70,5 +70,13 @@ export function toHandler(value: unknown): JobHandler | undefined {
 
 /** `<job>@<ISO fire time>#<item>` */
 export function fireIdOf(job: string, fireTime: Date, item: number): string {
-  return `${job}@${fireTime.toISOString()}#${item}`;
+  const ms = fireTime.getTime();
+  if (ms !== lastIso.ms) {
+    lastIso.iso = fireTime.toISOString();
+    lastIso.ms = ms;
+  }
+  return `${job}@${lastIso.iso}#${item}`;
 }
+
+/** The fire time last written out by `fireIdOf`: the runs of one instant, begun together, share its string. */
+const lastIso = { ms: Number.NaN, iso: '' };

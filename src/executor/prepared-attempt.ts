@@ -25,8 +25,11 @@ export interface Attempt {
   dispose(): void;
 }
 
-/** An attempt whose handler can be entered apart from waiting for its outcome (`PreparedAttempt`). */
+/** An attempt whose handler can be entered apart from waiting for its outcome (`PreparedAttempt`), with what it was made of. */
 export interface EnterableAttempt extends Attempt {
+  readonly def: JobDefinition;
+  readonly token: string;
+  readonly stages: RunStages;
   enter(): unknown;
   outcome(entered: unknown): Promise<AttemptResult>;
 }
@@ -86,10 +89,10 @@ export class PreparedAttempt implements EnterableAttempt, RunLogSource {
   constructor(
     private readonly setting: AttemptSetting,
     private readonly owner: AttemptOwner,
-    private readonly def: JobDefinition,
-    private readonly token: string,
+    readonly def: JobDefinition,
+    readonly token: string,
     private readonly attempt: number,
-    private readonly stages: RunStages,
+    readonly stages: RunStages,
     private readonly handler: JobHandler | undefined,
     private readonly loadError: unknown,
   ) {
