@@ -102,7 +102,8 @@ export class RunReleaser {
   /** Queues the release; resolves whether it was written (false: we no longer held the run). */
   release(req: ReleaseRequest): Promise<boolean> {
     return new Promise((done) => {
-      this.queue.push({ req, done });
+      // Every field from the start: one object, without a second array for the fields set later.
+      this.queue.push({ req, done, record: undefined, base: undefined, remake: undefined, history: undefined, writesRecord: undefined, createdAt: undefined, settled: undefined });
       if (!this.scheduled) {
         this.scheduled = true;
         this.parts.time.setTimeout(() => void this.flush(), RELEASE_WINDOW_MS);
