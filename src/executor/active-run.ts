@@ -44,6 +44,8 @@ export class ActiveRun implements AttemptOwner {
 export interface Gate {
   opened: Promise<void>;
   ready: ActiveRun[];
+  /** Settles once every run of `ready` goes on from its entry (`done` set): `AFTER_ENTRIES_MS` after `opened`. */
+  resumed: Promise<void>;
 }
 
 export interface Lane {

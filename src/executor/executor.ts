@@ -23,7 +23,11 @@ export type { FireRequest } from './fire-request.js';
 export type { RunReport } from './run-ledger.js';
 
 export interface ExecutorEvents {
-  started: [req: FireRequest, token: string];
+  /**
+   * Its handler was entered: at `enteredAt` (wall-clock ms), `enteredMs` (monotonic ms). Told once
+   * the run goes on from its entry: up to `AFTER_ENTRIES_MS` later (longer if the process froze).
+   */
+  started: [req: FireRequest, token: string, enteredAt: number, enteredMs: number];
   finished: [report: RunReport];
   /** A fire did not run: the item still ran (overlap), someone else held it, or it was a duplicate. */
   notStarted: [req: FireRequest, why: 'overlap' | 'error' | BeginResult['status']];
@@ -80,6 +84,17 @@ export const MAX_PREPARE_LEAD_MS = 500;
 export const LEASE_RECHECK_MS = 5;
 /** How many recent begin durations size the lead. */
 const LEAD_SAMPLES = 16;
+/**
+ * How long the executor stays off the CPU once it has entered the handlers of an instant, before
+ * it goes on with their runs (their outcomes, their releases): whatever else is due at the same
+ * instant on this host (other workers, ZooKeeper) gets the cores meanwhile. Four workers and
+ * ZooKeeper on two cores (the lateness bench): a worker whose turn came after another's
+ * bookkeeping entered its handlers a scheduler tick late (4 or 8 ms) in about one instant in ten.
+ */
+export const AFTER_ENTRIES_MS = 2;
+
+/** Marks a promise as handled; what it settles with is read elsewhere. */
+const IGNORE = (): void => {};
 
 /** A run of a gate's batch whose handler was not entered in its loop (`enterReady`). */
 const NOT_ENTERED = Symbol('not entered');
@@ -249,14 +264,15 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       if (wait <= 0) return undefined;
       let gate = gates.get(fireMs);
       if (!gate) {
-        const ready: Gate['ready'] = [];
+        let resume!: () => void;
+        const made: Gate = { opened: undefined!, ready: [], resumed: new Promise<void>((resolve) => (resume = resolve)) };
         // The lease is asked for as the gate opens, for every run it lets in (the handlers of its
         // batch are then entered one after another in the same turn: `checkLeaseIfStale`).
-        const opened = sleep(this.clock, wait).then(() => {
+        made.opened = sleep(this.clock, wait).then(() => {
           this.checkLease();
-          this.enterReady(ready);
+          this.enterReady(made.ready, resume);
         });
-        gates.set(fireMs, (gate = { opened, ready }));
+        gates.set(fireMs, (gate = made));
       }
       return gate;
     };
@@ -351,7 +367,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /** Waits for running runs to finish, up to `graceMs`; then aborts the rest and waits for them. */
   async drain(graceMs: number): Promise<void> {
     this.stopAccepting();
-    const all = () => this.activeRuns().map((r) => r.done ?? r.waiting!.opened.then(() => r.done));
+    const all = () => this.activeRuns().map((r) => r.done ?? r.waiting!.resumed.then(() => r.done));
     const timer = sleep(this.clock, graceMs, { unref: true }).then(() => 'timeout' as const);
     if ((await Promise.race([Promise.all(all()).then(() => 'done'), timer])) === 'timeout') {
       const left = this.activeRuns();
@@ -451,18 +467,19 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /**
-   * A gate opened: enters the handlers of its runs made ready, one after another, and only then
-   * goes on with each (`runAttempts`): between two entries nothing is made but what the handler
-   * makes, so that a young-generation collection rarely falls among them (an async frame and its
-   * awaits made per entry, 1.2 KB a run, made one fall inside the entries of one instant in six at
-   * 2,000 runs a worker, and each one stopped the entries still to come for ~20 ms).
+   * A gate opened: enters the handlers of its runs made ready, one after another, and only then,
+   * `AFTER_ENTRIES_MS` later, goes on with each (`runAttempts`) and calls `resume`. Between two
+   * entries nothing is made but what the handler makes, so that a young-generation collection
+   * rarely falls among them (an async frame and its awaits made per entry, 1.2 KB a run, made one
+   * fall inside the entries of one instant in six at 2,000 runs a worker, and each one stopped the
+   * entries still to come for ~20 ms). An entered run keeps `waiting` until it goes on.
    */
-  private enterReady(ready: Gate['ready']): void {
+  private enterReady(ready: ActiveRun[], resume: () => void): void {
     const entered: unknown[] = new Array(ready.length);
+    let any = false;
     for (let i = 0; i < ready.length; i++) {
       const run = ready[i]!;
       const prepared = run.ready!;
-      run.waiting = undefined;
       entered[i] = NOT_ENTERED;
       let plain: boolean;
       try {
@@ -470,25 +487,41 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         plain = !run.abort.aborted && !this.opts.ledger.fenceMoved(run.req.job, run.req.item);
       } catch (err) {
         // As `execute` did when these threw in it: the run ends there, its item freed.
+        run.waiting = undefined;
         run.ready = undefined;
         prepared.dispose();
         this.settleLane(run.req);
         run.done = Promise.reject(err);
         continue;
       }
-      if (plain) entered[i] = prepared.enter();
-      else {
+      if (plain) {
+        run.startedMs = this.clock.monotonic();
+        run.startedAt = this.clock.now();
+        const value = prepared.enter();
+        // A handler that fails at once must not leave its rejection unhandled until its run goes
+        // on (Node ends a process on an unhandled rejection); `outcome` still sees it.
+        if (value instanceof Promise) value.then(undefined, IGNORE);
+        entered[i] = value;
+        any = true;
+      } else {
+        run.waiting = undefined;
         run.ready = undefined;
         run.done = this.afterGate(run, prepared.token, prepared, prepared.def, prepared.stages);
       }
     }
-    for (let i = 0; i < ready.length; i++) {
-      if (entered[i] === NOT_ENTERED) continue;
-      const run = ready[i]!;
-      const prepared = run.ready!;
-      run.ready = undefined;
-      run.done = this.runAttempts(run, prepared.token, prepared, prepared.def, prepared.stages, prepared.outcome(entered[i]));
-    }
+    const goOn = (): void => {
+      for (let i = 0; i < ready.length; i++) {
+        if (entered[i] === NOT_ENTERED) continue;
+        const run = ready[i]!;
+        const prepared = run.ready!;
+        run.waiting = undefined;
+        run.ready = undefined;
+        run.done = this.runAttempts(run, prepared.token, prepared, prepared.def, prepared.stages, prepared.outcome(entered[i]));
+      }
+      resume();
+    };
+    if (any) this.clock.setTimeout(goOn, AFTER_ENTRIES_MS);
+    else goOn();
   }
 
   /** A run whose handler could not be made ready at its begin (or is due now): made ready, then entered at its fire time. */
@@ -558,12 +591,15 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private runAttempts(run: ActiveRun, token: string, first: Attempt, def: JobDefinition | undefined, stages: RunStages, firstOutcome?: Promise<AttemptResult>): Promise<void> {
     let running: Promise<AttemptResult | EndOfAttempts>;
     try {
-      // Durations on the monotonic clock: a wall-clock step must never make one negative (a negative
-      // duration is a record the checked decoders refuse, and the item would be left alone).
-      run.startedMs = this.clock.monotonic();
-      run.startedAt = this.clock.now();
+      if (!firstOutcome) {
+        // Durations on the monotonic clock: a wall-clock step must never make one negative (a
+        // negative duration is a record the checked decoders refuse, and the item would be left
+        // alone). A run entered at its gate was timed there.
+        run.startedMs = this.clock.monotonic();
+        run.startedAt = this.clock.now();
+      }
       const entered = firstOutcome ?? first.run();
-      this.emit('started', run.req, token);
+      this.emit('started', run.req, token, run.startedAt, run.startedMs);
       running = def !== undefined && def.retry.attempts > 1 ? this.retryAttempts(run, token, def, stages, entered) : entered;
     } catch (err) {
       this.settleLane(run.req);

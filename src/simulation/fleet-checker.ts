@@ -193,11 +193,14 @@ function checkStarts(input: CheckInput): Violation[] {
   return out;
 }
 
-/** (d) Every run of an item carries a larger fencing token than the runs begun before it. */
+/** (d) Every run of an item carries a larger fencing token than the runs begun before it (in the order their handlers were entered). */
 function checkFencing(input: CheckInput): Violation[] {
   const out: Violation[] = [];
   const last = new Map<string, { token: bigint; process: string; fireMs: number }>();
-  for (const s of input.log.started) {
+  // Told in the order the executors went on from the entries: a process that froze right after
+  // entering tells it on waking, after runs begun later elsewhere (a stable sort keeps the rest).
+  const byEntry = [...input.log.started].sort((a, b) => a.atMs - b.atMs);
+  for (const s of byEntry) {
     if (s.poisoned) continue;
     const k = key(s.job, s.item);
     const prev = last.get(k);

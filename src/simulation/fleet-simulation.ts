@@ -164,10 +164,12 @@ export async function runFleetSimulation(seed: number, options: FleetSimulationO
   const sessionJobs = scenario.jobs.map((j) => ({ definition: j.definition, overwrite: false }));
   const stats = { runs: 0, fires: 0, events: 0, virtualMs: 0, actions: {} as Record<string, number> };
 
-  const onStarted = (process: string) => (req: FireRequest, token: string) => {
+  // When its handler was entered (told a little later: `AFTER_ENTRIES_MS`, or after a freeze); a
+  // poisoned fire, never entered, now.
+  const onStarted = (process: string) => (req: FireRequest, token: string, _enteredAt?: number, enteredMs?: number) => {
     stats.fires++;
     log.started.push({
-      atMs: clock.nowMs,
+      atMs: enteredMs ?? clock.nowMs,
       process,
       job: req.job,
       item: req.item,

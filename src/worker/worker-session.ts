@@ -217,10 +217,10 @@ export class WorkerSession {
     for (const [event, fn] of Object.entries(opts.onRun ?? {})) this.executor.on(event as keyof ExecutorEvents, fn as never);
     const metrics = opts.metrics;
     if (metrics) {
-      this.executor.on('started', (req) =>
+      this.executor.on('started', (req, _token, enteredAt) =>
         metrics.onRunStarted({
           job: req.job,
-          latenessMs: req.reason === 'schedule' ? this.time.now() - req.fireTime.getTime() : undefined,
+          latenessMs: req.reason === 'schedule' ? enteredAt - req.fireTime.getTime() : undefined,
           failover: req.reason === 'failover',
           missed: req.recorded?.missed?.count,
         }),

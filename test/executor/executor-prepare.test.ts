@@ -171,16 +171,33 @@ describe('Executor: the entries of an instant', () => {
     expect(started).toBe(4);
   });
 
-  it('a handler that throws before its first await fails its own run only; the others of the instant succeed', async () => {
-    const { ledger, executor } = setUp((ctx) => {
+  it('a handler that throws before its first await, or fails at once, fails its own run only, with no unhandled rejection; the others of the instant succeed', async () => {
+    const { ledger, executor } = setUp(async (ctx) => {
       if (ctx.item === 1) throw new Error('bad item');
+      if (ctx.item === 3) throw new Error('rejected at once');
     });
-    const fireTime = new Date(Date.now() + 200);
-    await executor.fire([0, 1, 2].map((i) => request(i, fireTime)));
-    await waitFor(() => ledger.releases.length === 3, { message: 'all three released' });
-    const byItem = new Map(ledger.releases.map((r) => [r.item, r]));
-    expect(byItem.get(1)).toMatchObject({ outcome: 'failed', error: 'bad item' });
-    expect([byItem.get(0)?.outcome, byItem.get(2)?.outcome]).toEqual(['success', 'success']);
+    const unhandled: unknown[] = [];
+    const onRejection = (err: unknown): void => void unhandled.push(err);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const fireTime = new Date(Date.now() + 200);
+      await executor.fire([0, 1, 2, 3].map((i) => request(i, fireTime)));
+      await waitFor(() => ledger.releases.length === 4, { message: 'all four released' });
+      const byItem = new Map(ledger.releases.map((r) => [r.item, r]));
+      expect(byItem.get(1)).toMatchObject({ outcome: 'failed', error: 'bad item' });
+      expect(byItem.get(3)).toMatchObject({ outcome: 'failed', error: 'rejected at once' });
+      expect([byItem.get(0)?.outcome, byItem.get(2)?.outcome]).toEqual(['success', 'success']);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
+  it('drains runs begun ahead of their instant: drain settles once their releases are written', async () => {
+    const { ledger, executor } = setUp(() => undefined);
+    await executor.fire([0, 1].map((i) => request(i, new Date(Date.now() + 150))));
+    await executor.drain(5000);
+    expect(ledger.releases.map((r) => `${r.item}:${r.outcome}`).sort()).toEqual(['0:success', '1:success']);
   });
 
   it('times a run entered at its gate out after timeoutMs', async () => {

@@ -63,7 +63,7 @@ function harness(
       if (sequential && options.takeoverBeginGate) await options.takeoverBeginGate;
       for (const req of requests) {
         const a = answer(req);
-        if (a === 'started') emitter.emit('started', req, '1');
+        if (a === 'started') emitter.emit('started', req, '1', Date.now(), performance.now());
         else if (a !== 'silent') emitter.emit('notStarted', req, a);
       }
     },

@@ -189,6 +189,17 @@ describe('fleet simulation regressions (fires kept to record, clock steps)', () 
   }, 60_000);
 });
 
+// Found when the executor began to go on from an instant's entries AFTER_ENTRIES_MS later: seed 95,
+// a worker frozen right after entering its handlers told them started on waking, after another
+// worker had begun later fires of those items with larger tokens; the fencing check read the
+// order it was told in, not the order the handlers were entered in.
+describe('fleet simulation regressions (runs told after their entry)', () => {
+  it('seed 95 (default scenario): fencing tokens grow in the order handlers were entered', async () => {
+    const result = await runFleetSimulation(95, { trace: false });
+    expect(result.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+  }, 60_000);
+});
+
 // Found by this simulation (F7's residual): a forced reshard removes an item while its run goes on,
 // the reshard is undone, another member begins the new item node, whose data version reaches the
 // one the old run's release expects; the release's multi (version checks only) deleted the other
