@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../config/job-definition.js';
-import type { RunOutcome } from '../model/progress-record.js';
 import { LeaseLostError } from '../errors/lease-lost-error.js';
 import { ShutdownError } from '../errors/shutdown-error.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
