@@ -30,6 +30,14 @@ export class ActiveRun implements AttemptOwner {
     this.fireId = fireIdOf(req.job, req.fireTime, req.item);
   }
 
+  /** It no longer waits at its gate: hands back the attempt made ready for it there. */
+  leaveGate(): EnterableAttempt | undefined {
+    const prepared = this.ready;
+    this.waiting = undefined;
+    this.ready = undefined;
+    return prepared;
+  }
+
   /** Its logger, made on first use: most runs log nothing. */
   log(): Logger {
     return (this.logger ??= this.baseLog.child({ job: this.req.job, item: this.req.item, fire: this.fireId }));

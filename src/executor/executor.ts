@@ -263,15 +263,16 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       if (wait <= 0) return undefined;
       let gate = gates.get(fireMs);
       if (!gate) {
+        const ready: ActiveRun[] = [];
         let resume!: () => void;
-        const made: Gate = { opened: undefined!, ready: [], resumed: new Promise<void>((resolve) => (resume = resolve)) };
+        const resumed = new Promise<void>((resolve) => (resume = resolve));
         // The lease is asked for as the gate opens, for every run it lets in (the handlers of its
         // batch are then entered one after another in the same turn: `checkLeaseIfStale`).
-        made.opened = sleep(this.clock, wait).then(() => {
+        const opened = sleep(this.clock, wait).then(() => {
           this.checkLease();
-          this.enterReady(made.ready, resume);
+          this.enterReady(ready, resume);
         });
-        gates.set(fireMs, (gate = made));
+        gates.set(fireMs, (gate = { opened, ready, resumed }));
       }
       return gate;
     };
@@ -486,8 +487,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         plain = !run.abort.aborted && !this.opts.ledger.fenceMoved(run.req.job, run.req.item);
       } catch (err) {
         // As `execute` did when these threw in it: the run ends there, its item freed.
-        run.waiting = undefined;
-        run.ready = undefined;
+        run.leaveGate();
         prepared.dispose();
         this.settleLane(run.req);
         run.done = Promise.reject(err);
@@ -503,8 +503,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         entered[i] = value;
         any = true;
       } else {
-        run.waiting = undefined;
-        run.ready = undefined;
+        run.leaveGate();
         run.done = this.afterGate(run, prepared.token, prepared, prepared.def, prepared.stages);
       }
     }
@@ -512,9 +511,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       for (let i = 0; i < ready.length; i++) {
         if (entered[i] === NOT_ENTERED) continue;
         const run = ready[i]!;
-        const prepared = run.ready!;
-        run.waiting = undefined;
-        run.ready = undefined;
+        const prepared = run.leaveGate()!;
         run.done = this.runAttempts(run, prepared.token, prepared, prepared.def, prepared.stages, prepared.outcome(entered[i]));
       }
       resume();
