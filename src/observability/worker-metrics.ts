@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunOutcome } from '../model/progress-record.js';
 import type { SessionState } from '../zk/session-state.js';
+import { JobRunMetrics } from './job-run-metrics.js';
 
 /** What the metrics read at scrape time from the worker's current session. */
 export interface WorkerMetricsSource {
@@ -37,23 +38,12 @@ export class WorkerMetrics {
   private sessionState: SessionState = 'connecting';
   /** Runs started in this turn, counted after it (`onRunStarted`). */
   private started: StartedRun[] = [];
+  /** `zkshard_runs_finished_total` and `zkshard_run_duration_seconds`, outside the registry (see `JobRunMetrics`). */
+  private readonly runsFinished = new JobRunMetrics();
 
   readonly runsStarted = new Counter({ name: 'zkshard_runs_started_total', help: 'Runs started, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
-  readonly runsFinished = new Counter({
-    name: 'zkshard_runs_finished_total',
-    help: 'Runs finished, by job and outcome (success, failed, timeout, aborted, interrupted)',
-    labelNames: ['zkshard_job', 'outcome'],
-    registers: [this.registry],
-  });
   readonly firesSkipped = new Counter({ name: 'zkshard_fires_skipped_total', help: 'Fires dropped by the overlap policy because the item still ran, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
   readonly firesMissed = new Counter({ name: 'zkshard_fires_missed_total', help: 'Fires recorded as missed (no owner, outage, misfire policy), by job', labelNames: ['zkshard_job'], registers: [this.registry] });
-  readonly runDuration = new Histogram({
-    name: 'zkshard_run_duration_seconds',
-    help: 'Run duration (all attempts of a fire), by job',
-    labelNames: ['zkshard_job'],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
-    registers: [this.registry],
-  });
   readonly fireLateness = new Histogram({
     name: 'zkshard_fire_lateness_seconds',
     help: 'Time from a scheduled fire time to its run starting (regular fires only)',
@@ -178,14 +168,14 @@ export class WorkerMetrics {
   }
 
   onRunFinished(job: string, outcome: RunOutcome, durationMs: number): void {
-    this.runsFinished.inc({ zkshard_job: job, outcome });
-    this.runDuration.observe({ zkshard_job: job }, durationMs / 1000);
+    this.runsFinished.onRunFinished(job, outcome, durationMs);
   }
 
-  /** Prometheus text format. */
-  text(): Promise<string> {
+  /** Prometheus text format: the registry's metrics, then the runs finished by job. */
+  async text(): Promise<string> {
     this.countStarted();
-    return this.registry.metrics();
+    const registered = await this.registry.metrics();
+    return `${registered}\n${this.runsFinished.text()}\n`;
   }
 
   get contentType(): string {

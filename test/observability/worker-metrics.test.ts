@@ -27,4 +27,18 @@ describe('WorkerMetrics', () => {
     metrics.onRunStarted({ job: 'a', latenessMs: 1, failover: false });
     expect(await metrics.text()).toContain('zkshard_runs_started_total{zkshard_job="a"} 3');
   });
+
+  it('writes the runs finished by job after the registry, with the Node defaults and the lateness', async () => {
+    const metrics = new WorkerMetrics();
+    metrics.onRunFinished('a', 'success', 30);
+    metrics.onRunFinished('a', 'timeout', 60_000);
+    const text = await metrics.text();
+    expect(text).toContain('\n\n# HELP zkshard_runs_finished_total ');
+    expect(text).toContain('zkshard_runs_finished_total{zkshard_job="a",outcome="timeout"} 1');
+    expect(text).toContain('zkshard_run_duration_seconds_bucket{le="0.05",zkshard_job="a"} 1');
+    expect(text).toContain('zkshard_run_duration_seconds_count{zkshard_job="a"} 2');
+    expect(text).toContain('# TYPE zkshard_fire_lateness_seconds histogram');
+    expect(text).toContain('# TYPE process_cpu_seconds_total counter');
+    expect(text.endsWith('} 2\n')).toBe(true);
+  });
 });

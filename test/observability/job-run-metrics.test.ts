@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { JobRunMetrics, RUN_DURATION, RUN_DURATION_BUCKETS, RUNS_FINISHED } from '../../src/observability/job-run-metrics.js';
+import { RUN_OUTCOMES, type RunOutcome } from '../../src/model/progress-record.js';
+
+/** The same metrics as prom-client writes them, fed the same runs. */
+async function promClientText(runs: ReadonlyArray<[string, RunOutcome, number]>): Promise<string> {
+  const registry = new Registry();
+  const finished = new Counter({ ...RUNS_FINISHED, labelNames: ['zkshard_job', 'outcome'], registers: [registry] });
+  const duration = new Histogram({ ...RUN_DURATION, labelNames: ['zkshard_job'], buckets: [...RUN_DURATION_BUCKETS], registers: [registry] });
+  for (const [job, outcome, durationMs] of runs) {
+    finished.inc({ zkshard_job: job, outcome });
+    duration.observe({ zkshard_job: job }, durationMs / 1000);
+  }
+  return registry.metrics();
+}
+
+/** Each metric's lines (HELP, TYPE, then its samples as a sorted set: the two order series differently). */
+function byMetric(text: string): Record<string, { head: string[]; samples: string[] }> {
+  const out: Record<string, { head: string[]; samples: string[] }> = {};
+  for (const block of text.trim().split('\n\n')) {
+    const lines = block.split('\n');
+    const name = lines[0]!.split(' ')[2]!;
+    out[name] = { head: lines.slice(0, 2), samples: lines.slice(2).sort() };
+  }
+  return out;
+}
+
+describe('JobRunMetrics', () => {
+  it('writes what prom-client writes for the same runs', async () => {
+    const job = fc.constantFrom('a', 'sync-orders', 'with "quotes"', 'back\\slash', 'new\nline');
+    const outcome = fc.constantFrom(...RUN_OUTCOMES);
+    // Bounds themselves, either side of them, zero, and long runs.
+    const durationMs = fc.oneof(fc.constantFrom(0, 10, 50, 1000, 2500, 1_800_000, 1_800_001), fc.integer({ min: 0, max: 4_000_000 }), fc.double({ min: 0, max: 100_000, noNaN: true }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(job, outcome, durationMs), { maxLength: 60 }), async (runs) => {
+        const metrics = new JobRunMetrics();
+        for (const [j, o, d] of runs) metrics.onRunFinished(j, o, d);
+        expect(byMetric(metrics.text())).toEqual(byMetric(await promClientText(runs)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('has no series for a job before its first run ends, and counts each outcome of a job apart', () => {
+    const metrics = new JobRunMetrics();
+    expect(metrics.text()).toBe(
+      `# HELP ${RUNS_FINISHED.name} ${RUNS_FINISHED.help}\n# TYPE ${RUNS_FINISHED.name} counter\n\n# HELP ${RUN_DURATION.name} ${RUN_DURATION.help}\n# TYPE ${RUN_DURATION.name} histogram`,
+    );
+    metrics.onRunFinished('j', 'success', 20);
+    metrics.onRunFinished('j', 'failed', 3000);
+    metrics.onRunFinished('j', 'success', 5);
+    const text = metrics.text();
+    expect(text).toContain('zkshard_runs_finished_total{zkshard_job="j",outcome="success"} 2');
+    expect(text).toContain('zkshard_runs_finished_total{zkshard_job="j",outcome="failed"} 1');
+    expect(text).not.toContain('outcome="timeout"');
+    expect(text).toContain('zkshard_run_duration_seconds_bucket{le="0.01",zkshard_job="j"} 1');
+    expect(text).toContain('zkshard_run_duration_seconds_bucket{le="2.5",zkshard_job="j"} 2');
+    expect(text).toContain('zkshard_run_duration_seconds_bucket{le="5",zkshard_job="j"} 3');
+    expect(text).toContain('zkshard_run_duration_seconds_count{zkshard_job="j"} 3');
+    expect(text).toContain('zkshard_run_duration_seconds_sum{zkshard_job="j"} 3.025');
+  });
+});
