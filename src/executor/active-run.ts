@@ -7,8 +7,9 @@ import type { FireRequest } from './fire-request.js';
 /** A run holding its item, from its begin until its release is written. */
 export class ActiveRun implements AttemptOwner {
   /**
-   * Settles when the run has ended (its lane freed). Undefined while it waits at its gate with its
-   * attempt made ready (`Gate`): no async frame per run from its begin to its instant.
+   * Its attempts, once it goes on from its entry (or its whole async part, for a run not made
+   * ready at its gate): settles when they are over, before the release is written; a rejection
+   * (a fault of ours) reaches the process' unhandled-rejection handler. The run's end is `ended`.
    */
   done: Promise<void> | undefined;
   /** The gate it waits at, until the gate opens, and its first attempt made ready meanwhile. */
@@ -22,6 +23,9 @@ export class ActiveRun implements AttemptOwner {
   readonly abort = new RunAbort();
   readonly fireId: string;
   private logger: Logger | undefined;
+  /** Its item is freed (its lane settled): the run is over, its release written or given up. */
+  private over = false;
+  private whenOver: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     readonly req: FireRequest,
@@ -38,6 +42,23 @@ export class ActiveRun implements AttemptOwner {
     return prepared;
   }
 
+  /** Settles once the run is over (`end`). Made only when asked (a drain): most runs end unwatched. */
+  ended(): Promise<void> {
+    if (this.over) return Promise.resolve();
+    if (!this.whenOver) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.whenOver = { promise, resolve };
+    }
+    return this.whenOver.promise;
+  }
+
+  /** The run is over: its item freed. */
+  end(): void {
+    this.over = true;
+    this.whenOver?.resolve();
+  }
+
   /** Its logger, made on first use: most runs log nothing. */
   log(): Logger {
     return (this.logger ??= this.baseLog.child({ job: this.req.job, item: this.req.item, fire: this.fireId }));
@@ -52,8 +73,6 @@ export class ActiveRun implements AttemptOwner {
 export interface Gate {
   opened: Promise<void>;
   ready: ActiveRun[];
-  /** Settles once every run of `ready` goes on from its entry (`done` set): `AFTER_ENTRIES_MS` after `opened`. */
-  resumed: Promise<void>;
 }
 
 export interface Lane {

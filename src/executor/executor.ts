@@ -6,7 +6,7 @@ import { ShutdownError } from '../errors/shutdown-error.js';
 import { ZkshardError } from '../errors/zkshard-error.js';
 import type { JobHandler } from './job-context.js';
 import type { HandlerLoader } from './handler-loader.js';
-import type { BeginResult, RunLedger, RunReport } from './run-ledger.js';
+import type { BeginResult, ReleaseRequest, RunLedger, RunReport } from './run-ledger.js';
 import type { RunStages, StageStore } from './stage-store.js';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { mergeNote } from './fire-note.js';
@@ -33,7 +33,7 @@ export interface ExecutorEvents {
 }
 
 /** What the executor asks of the run ledger (`RunLedger`). */
-export type ExecutorLedger = Pick<RunLedger, 'begin' | 'release' | 'recordAttempt' | 'fenceMoved' | 'confirmFence'>;
+export type ExecutorLedger = Pick<RunLedger, 'begin' | 'releaseThen' | 'recordAttempt' | 'fenceMoved' | 'confirmFence'>;
 
 export interface ExecutorOptions {
   ledger: ExecutorLedger;
@@ -264,15 +264,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       let gate = gates.get(fireMs);
       if (!gate) {
         const ready: ActiveRun[] = [];
-        let resume!: () => void;
-        const resumed = new Promise<void>((resolve) => (resume = resolve));
         // The lease is asked for as the gate opens, for every run it lets in (the handlers of its
         // batch are then entered one after another in the same turn: `checkLeaseIfStale`).
         const opened = sleep(this.clock, wait).then(() => {
           this.checkLease();
-          this.enterReady(ready, resume);
+          this.enterReady(ready);
         });
-        gates.set(fireMs, (gate = { opened, ready, resumed }));
+        gates.set(fireMs, (gate = { opened, ready }));
       }
       return gate;
     };
@@ -306,7 +304,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /** Releases a begun run whose handler was never entered, leaving its fire in flight (never rejects). */
   private async giveBack(req: FireRequest): Promise<void> {
     const report: RunReport = { job: req.job, item: req.item, fireTime: req.fireTime, attempt: req.attempt, outcome: 'interrupted', durationMs: 0 };
-    if (!this.leaseLost) await this.opts.ledger.release({ ...report, keepInFlight: true }).catch(() => false);
+    if (!this.leaseLost) await new Promise<boolean>((done) => this.opts.ledger.releaseThen({ ...report, keepInFlight: true }, done));
     this.emit('finished', report);
   }
 
@@ -367,7 +365,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /** Waits for running runs to finish, up to `graceMs`; then aborts the rest and waits for them. */
   async drain(graceMs: number): Promise<void> {
     this.stopAccepting();
-    const all = () => this.activeRuns().map((r) => r.done ?? r.waiting!.resumed.then(() => r.done));
+    const all = () => this.activeRuns().map((r) => r.ended());
     const timer = sleep(this.clock, graceMs, { unref: true }).then(() => 'timeout' as const);
     if ((await Promise.race([Promise.all(all()).then(() => 'done'), timer])) === 'timeout') {
       const left = this.activeRuns();
@@ -412,6 +410,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private settleLane(req: FireRequest): void {
     const lane = this.lanes.get(req.job, req.item);
     if (!lane) return;
+    if (lane.current instanceof ActiveRun) lane.current.end();
     lane.current = undefined;
     lane.starting = undefined;
     const next = lane.queue.shift();
@@ -468,13 +467,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   /**
    * A gate opened: enters the handlers of its runs made ready, one after another, and only then,
-   * `AFTER_ENTRIES_MS` later, goes on with each (`runAttempts`) and calls `resume`. Between two
+   * `AFTER_ENTRIES_MS` later, goes on with each (`runAttempts`). Between two
    * entries nothing is made but what the handler makes, so that a young-generation collection
    * rarely falls among them (an async frame and its awaits made per entry, 1.2 KB a run, made one
    * fall inside the entries of one instant in six at 2,000 runs a worker, and each one stopped the
    * entries still to come for ~20 ms). An entered run keeps `waiting` until it goes on.
    */
-  private enterReady(ready: ActiveRun[], resume: () => void): void {
+  private enterReady(ready: ActiveRun[]): void {
     const entered: unknown[] = new Array(ready.length);
     let any = false;
     for (let i = 0; i < ready.length; i++) {
@@ -514,7 +513,6 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         const prepared = run.leaveGate()!;
         run.done = this.runAttempts(run, prepared.token, prepared, prepared.def, prepared.stages, prepared.outcome(entered[i]));
       }
-      resume();
     };
     if (any) this.clock.setTimeout(goOn, AFTER_ENTRIES_MS);
     else goOn();
@@ -641,48 +639,52 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     return { outcome, error, attempt };
   }
 
-  /** The attempts are over: writes the release, then tells the outcome and frees the item. */
-  private endRun(run: ActiveRun, token: string, stages: RunStages, end: AttemptResult | EndOfAttempts): Promise<void> | undefined {
-    let report: RunReport;
-    let release: Promise<boolean> | undefined;
+  /**
+   * The attempts are over: writes the release, then tells the outcome and frees the item. What the
+   * run's end is made of is one object, the release request (a `RunReport` too), and one callback
+   * for the release: no promise held per run until the release commits (see `RunReleaser.releaseThen`).
+   */
+  private endRun(run: ActiveRun, token: string, stages: RunStages, end: AttemptResult | EndOfAttempts): void {
+    let ending: ReleaseRequest;
     try {
       const { req } = run;
       const attempt = 'attempt' in end ? end.attempt : req.attempt;
       const { outcome, error } = end;
       const durationMs = Math.max(0, Math.round(this.clock.monotonic() - run.startedMs));
-      report = { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome, durationMs, error };
+      // A manual trigger's outcome is recorded at once (its operator watches for it); a scheduled
+      // success, held by our ledger alone, writes our ledger only (run protocol v2, step 4c).
+      ending = { job: req.job, item: req.item, fireTime: req.fireTime, attempt, outcome, durationMs, error, keepInFlight: outcome === 'interrupted', recordOutcome: req.trigger !== undefined };
       // A success is logged at debug (the metrics and the run history count it); anything else at warn.
       if (outcome !== 'success') run.log().warn({ attempt, outcome, durationMs, error, reason: req.reason }, 'run finished');
       else if (this.opts.log.isLevelEnabled('debug')) run.log().debug({ attempt, outcome, durationMs, reason: req.reason }, 'run finished');
       run.releasing = true;
-      // A manual trigger's outcome is recorded at once (its operator watches for it); a scheduled
-      // success, held by our ledger alone, writes our ledger only (run protocol v2, step 4c).
-      if (!this.leaseLost) release = this.opts.ledger.release({ ...report, keepInFlight: outcome === 'interrupted', ...(req.trigger !== undefined && { recordOutcome: true }) });
+      if (!this.leaseLost) {
+        const released = ending;
+        this.opts.ledger.releaseThen(released, (written) => this.runEnded(run, token, stages, released, written));
+        return;
+      }
     } catch (err) {
       this.settleLane(run.req);
       throw err;
     }
-    if (!release) return this.runEnded(run, token, stages, report, true);
-    const ended = report;
-    return release.then(
-      (written) => this.runEnded(run, token, stages, ended, written),
-      (err: unknown) => {
-        this.settleLane(run.req);
-        throw err;
-      },
-    );
+    this.runEnded(run, token, stages, ending, true);
   }
 
-  /** Its release written (or none to write): tells the outcome, and frees the item. */
-  private runEnded(run: ActiveRun, token: string, stages: RunStages, report: RunReport, written: boolean): undefined {
+  /**
+   * Its release written (or none to write): tells the outcome, and frees the item. Called back by the
+   * releaser, so it never throws: what a listener throws is logged.
+   */
+  private runEnded(run: ActiveRun, token: string, stages: RunStages, report: RunReport, written: boolean): void {
     try {
       if (!written) run.log().warn('run outcome not recorded (the run was no longer ours)');
-      this.opts.recorder?.record({ ...report, fireId: run.fireId, worker: this.opts.workerId, fencingToken: token, reason: recordedReason(run.req.reason), startedAt: new Date(run.startedAt), endedAt: new Date(this.clock.now()), stagesDone: stages.completedSoFar });
+      const { job, item, fireTime, attempt, outcome, durationMs, error } = report;
+      this.opts.recorder?.record({ job, item, fireTime, attempt, outcome, durationMs, error, fireId: run.fireId, worker: this.opts.workerId, fencingToken: token, reason: recordedReason(run.req.reason), startedAt: new Date(run.startedAt), endedAt: new Date(this.clock.now()), stagesDone: stages.completedSoFar });
       this.emit('finished', report);
+    } catch (err) {
+      run.log().error({ err }, 'telling the end of a run failed');
     } finally {
       this.settleLane(run.req);
     }
-    return undefined;
   }
 
   /**

@@ -183,6 +183,11 @@ export class RunLedger {
     return this.releaser.release(req);
   }
 
+  /** `release`, telling `done` (see `RunReleaser.releaseThen`). */
+  releaseThen(req: ReleaseRequest, done: (written: boolean) => void): void {
+    this.releaser.releaseThen(req, done);
+  }
+
   /**
    * The item leaves this worker (reassigned): its history is written with its running run's
    * release, or now if it is not running here. Best effort: if the item's next owner wrote the

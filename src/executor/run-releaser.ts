@@ -101,14 +101,22 @@ export class RunReleaser {
 
   /** Queues the release; resolves whether it was written (false: we no longer held the run). */
   release(req: ReleaseRequest): Promise<boolean> {
-    return new Promise((done) => {
-      // Every field from the start: one object, without a second array for the fields set later.
-      this.queue.push({ req, done, record: undefined, base: undefined, remake: undefined, history: undefined, writesRecord: undefined, createdAt: undefined, settled: undefined });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        this.parts.time.setTimeout(() => void this.flush(), RELEASE_WINDOW_MS);
-      }
-    });
+    return new Promise((done) => this.releaseThen(req, done));
+  }
+
+  /**
+   * Queues the release; `done` is told whether it was written, once, never in this turn (it
+   * never throws). No promise: a worker releases 2,000 runs an instant at 1,000 jobs × 8 items,
+   * and a promise, its resolving functions and a reaction on it were about 400 bytes of each, held
+   * until the release's multi commits.
+   */
+  releaseThen(req: ReleaseRequest, done: (written: boolean) => void): void {
+    // Every field from the start: one object, without a second array for the fields set later.
+    this.queue.push({ req, done, record: undefined, base: undefined, remake: undefined, history: undefined, writesRecord: undefined, createdAt: undefined, settled: undefined });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.parts.time.setTimeout(() => void this.flush(), RELEASE_WINDOW_MS);
+    }
   }
 
   private async flush(): Promise<void> {

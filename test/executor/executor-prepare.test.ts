@@ -200,6 +200,30 @@ describe('Executor: the entries of an instant', () => {
     expect(ledger.releases.map((r) => `${r.item}:${r.outcome}`).sort()).toEqual(['0:success', '1:success']);
   });
 
+  it('drain settles only once the releases are written, not when the handlers end', async () => {
+    const ledger = new RecordingLedger();
+    const written: Array<() => void> = [];
+    ledger.release = (req) => {
+      ledger.releases.push(req);
+      return new Promise<boolean>((resolve) => written.push(() => resolve(true)));
+    };
+    const executor = ledgerExecutor(ledger, () => undefined);
+    const finished: number[] = [];
+    executor.on('finished', (r) => finished.push(r.item));
+    await executor.fire([0, 1].map((i) => request(i, new Date(Date.now() + 100))));
+    await waitFor(() => ledger.releases.length === 2, { message: 'both handlers ended, their releases asked' });
+    let drained = false;
+    const drain = executor.drain(5000).then(() => (drained = true));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // what drain would need to settle early
+    expect([drained, finished]).toEqual([false, []]);
+    written.shift()!();
+    await waitFor(() => finished.length === 1, { message: 'the first release told' });
+    expect(drained).toBe(false);
+    written.shift()!();
+    await drain;
+    expect(finished.sort()).toEqual([0, 1]);
+  });
+
   it('times a run entered at its gate out after timeoutMs', async () => {
     const ledger = new RecordingLedger();
     const executor = ledgerExecutor(ledger, (ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())), { job: { timeoutMs: 100 } });

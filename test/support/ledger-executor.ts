@@ -19,7 +19,7 @@ export function ledgerExecutor(
   const def: JobDefinition = { ...JOB_DEFAULTS, name: 'j', cron: '* * * * * *', shards: 2, itemParameters: {}, handler: 'h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 100 }, ...options.job };
   const asked: ExecutorLedger = {
     begin: (requests) => ledger.begin(requests),
-    release: (req) => ledger.release(req),
+    releaseThen: (req, done) => void ledger.release(req).then(done, () => done(false)),
     recordAttempt: (job, item, fireTime, attempt) => ledger.recordAttempt(job, item, fireTime, attempt),
     fenceMoved: (job, item) => ledger.fenceMoved?.(job, item) ?? false,
     confirmFence: (job, item, fireTime) => ledger.confirmFence?.(job, item, fireTime) ?? Promise.resolve(true),

@@ -17,9 +17,9 @@ class RecordingLedger {
   async begin(requests: readonly BeginRequest[]): Promise<BeginResult[]> {
     return requests.map(() => ({ status: 'started', token: '7', notes: {} }));
   }
-  async release(req: ReleaseRequest): Promise<boolean> {
+  releaseThen(req: ReleaseRequest, done: (written: boolean) => void): void {
     this.releases.push(req);
-    return true;
+    queueMicrotask(() => done(true));
   }
   async recordAttempt(): Promise<void> {}
   fenceMoved(): boolean {
