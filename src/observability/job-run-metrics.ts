@@ -1,7 +1,10 @@
 import { RUN_OUTCOMES, type RunOutcome } from '../model/progress-record.js';
+import { BucketCounts, bucketPrefixes } from './bucket-counts.js';
 
 /** `zkshard_run_duration_seconds`' upper bounds, seconds. */
 export const RUN_DURATION_BUCKETS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
+
+export const RUNS_STARTED = { name: 'zkshard_runs_started_total', help: 'Runs started, by job' } as const;
 
 export const RUNS_FINISHED = {
   name: 'zkshard_runs_finished_total',
@@ -13,71 +16,74 @@ export const RUN_DURATION = {
   help: 'Run duration (all attempts of a fire), by job',
 } as const;
 
-/** One job's runs ended: counts by outcome, and the duration histogram's buckets (not cumulative) and sum. */
+/** One job's runs: started, ended by outcome, and their durations. */
 interface JobRuns {
-  /** The job's label value, escaped once. */
+  /** The job's label, escaped once: `,zkshard_job="…"`. */
   readonly label: string;
+  /** -1 until a run started (no series yet). */
+  started: number;
   /** By the index of the outcome in `RUN_OUTCOMES`; -1 for an outcome never seen (no series yet). */
   readonly finished: Float64Array;
-  /** By bucket; the last one is above every bound (`+Inf`). */
-  readonly buckets: Float64Array;
-  sum: number;
-  count: number;
+  /** Undefined until a run ended (no series yet). */
+  duration: BucketCounts | undefined;
 }
 
-/** Each bucket's series up to its job's label value, `+Inf` last. */
-const BUCKET_PREFIXES = [...RUN_DURATION_BUCKETS, '+Inf'].map((le) => `${RUN_DURATION.name}_bucket{le="${le}",zkshard_job="`);
+const DURATION_BUCKETS = bucketPrefixes(RUN_DURATION.name, RUN_DURATION_BUCKETS);
 
 const OUTCOME_INDEX = new Map<RunOutcome, number>(RUN_OUTCOMES.map((o, k) => [o, k]));
 
 /**
- * The runs a worker finished, by job: `zkshard_runs_finished_total` and
+ * A worker's runs by job: `zkshard_runs_started_total`, `zkshard_runs_finished_total` and
  * `zkshard_run_duration_seconds`, in Prometheus' text format, as prom-client writes them.
  *
  * Not prom-client's `Counter` and `Histogram`: they hash a label object on every observation (about
  * 900 bytes of garbage a run, 2,000 runs a second on a worker of a 1,000-job fleet) and write a
  * scrape through one value object per series, 16 per job for the histogram: 22 MB and 40–110 ms
  * of the worker's event loop per scrape at 1,000 jobs, during which no handler is entered. Here a
- * run's end is two array increments once its job has been seen, and a scrape is one string.
+ * run is a few array increments once its job has been seen, and a scrape is one string.
  */
 export class JobRunMetrics {
   private readonly jobs = new Map<string, JobRuns>();
 
-  /** Counts one run's end. */
-  onRunFinished(job: string, outcome: RunOutcome, durationMs: number): void {
-    let runs = this.jobs.get(job);
-    if (runs === undefined) {
-      runs = { label: escapeLabelValue(job), finished: new Float64Array(RUN_OUTCOMES.length).fill(-1), buckets: new Float64Array(RUN_DURATION_BUCKETS.length + 1), sum: 0, count: 0 };
-      this.jobs.set(job, runs);
-    }
-    const k = OUTCOME_INDEX.get(outcome)!;
-    runs.finished[k] = runs.finished[k]! < 0 ? 1 : runs.finished[k]! + 1;
-    const seconds = durationMs / 1000;
-    let b = 0;
-    while (b < RUN_DURATION_BUCKETS.length && seconds > RUN_DURATION_BUCKETS[b]!) b++;
-    runs.buckets[b]!++;
-    runs.sum += seconds;
-    runs.count++;
+  /** Counts one run started. */
+  onRunStarted(job: string): void {
+    const runs = this.of(job);
+    runs.started = runs.started < 0 ? 1 : runs.started + 1;
   }
 
-  /** Both metrics in Prometheus' text format (no series for a job before its first run's end). */
+  /** Counts one run's end. */
+  onRunFinished(job: string, outcome: RunOutcome, durationMs: number): void {
+    const runs = this.of(job);
+    const k = OUTCOME_INDEX.get(outcome)!;
+    runs.finished[k] = runs.finished[k]! < 0 ? 1 : runs.finished[k]! + 1;
+    (runs.duration ??= new BucketCounts(RUN_DURATION_BUCKETS)).observe(durationMs / 1000);
+  }
+
+  /** The three metrics in Prometheus' text format (no series of a job before its first event). */
   text(): string {
+    const started: string[] = [`# HELP ${RUNS_STARTED.name} ${RUNS_STARTED.help}`, `# TYPE ${RUNS_STARTED.name} counter`];
     const finished: string[] = [`# HELP ${RUNS_FINISHED.name} ${RUNS_FINISHED.help}`, `# TYPE ${RUNS_FINISHED.name} counter`];
     const duration: string[] = [`# HELP ${RUN_DURATION.name} ${RUN_DURATION.help}`, `# TYPE ${RUN_DURATION.name} histogram`];
     for (const runs of this.jobs.values()) {
       const { label } = runs;
+      const own = `{${label.slice(1)}`;
+      if (runs.started >= 0) started.push(`${RUNS_STARTED.name}${own}} ${runs.started}`);
       for (let k = 0; k < RUN_OUTCOMES.length; k++) {
         const n = runs.finished[k]!;
-        if (n >= 0) finished.push(`${RUNS_FINISHED.name}{zkshard_job="${label}",outcome="${RUN_OUTCOMES[k]}"} ${n}`);
+        if (n >= 0) finished.push(`${RUNS_FINISHED.name}${own},outcome="${RUN_OUTCOMES[k]}"} ${n}`);
       }
-      let below = 0;
-      for (let b = 0; b < RUN_DURATION_BUCKETS.length; b++) {
-        below += runs.buckets[b]!;
-        duration.push(`${BUCKET_PREFIXES[b]}${label}"} ${below}`);
-      }
-      duration.push(`${BUCKET_PREFIXES[BUCKET_PREFIXES.length - 1]}${label}"} ${runs.count}`, `${RUN_DURATION.name}_sum{zkshard_job="${label}"} ${runs.sum}`, `${RUN_DURATION.name}_count{zkshard_job="${label}"} ${runs.count}`);
+      runs.duration?.write(duration, RUN_DURATION.name, DURATION_BUCKETS, label);
     }
-    return `${finished.join('\n')}\n\n${duration.join('\n')}`;
+    return `${started.join('\n')}\n\n${finished.join('\n')}\n\n${duration.join('\n')}`;
+  }
+
+  private of(job: string): JobRuns {
+    let runs = this.jobs.get(job);
+    if (runs === undefined) {
+      runs = { label: `,zkshard_job="${escapeLabelValue(job)}"`, started: -1, finished: new Float64Array(RUN_OUTCOMES.length).fill(-1), duration: undefined };
+      this.jobs.set(job, runs);
+    }
+    return runs;
   }
 }
 

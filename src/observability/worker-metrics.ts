@@ -2,6 +2,17 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { RunOutcome } from '../model/progress-record.js';
 import type { SessionState } from '../zk/session-state.js';
 import { JobRunMetrics } from './job-run-metrics.js';
+import { BucketCounts, bucketPrefixes } from './bucket-counts.js';
+
+export const FIRE_LATENESS = {
+  name: 'zkshard_fire_lateness_seconds',
+  help: 'Time from a scheduled fire time to its run starting (regular fires only)',
+} as const;
+
+/** `zkshard_fire_lateness_seconds`' upper bounds, seconds. */
+export const FIRE_LATENESS_BUCKETS: readonly number[] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5];
+
+const LATENESS_BUCKETS = bucketPrefixes(FIRE_LATENESS.name, FIRE_LATENESS_BUCKETS);
 
 /** What the metrics read at scrape time from the worker's current session. */
 export interface WorkerMetricsSource {
@@ -12,17 +23,6 @@ export interface WorkerMetricsSource {
   running(): string[];
   /** Stalled items (a fire instant passed without a begin or a record) as `job#item` keys. */
   stalled?(): readonly string[];
-}
-
-/** A run started, as counted by `onRunStarted`. */
-export interface StartedRun {
-  job: string;
-  /** Its handler's lateness (regular fires only), ms. */
-  latenessMs?: number;
-  /** A failover: an interrupted fire run again. */
-  failover: boolean;
-  /** Fires its begin recorded as missed. */
-  missed?: number;
 }
 
 const SESSION_STATES: readonly SessionState[] = ['connecting', 'connected', 'suspended', 'reconnected', 'lost', 'expired', 'closed'];
@@ -36,20 +36,13 @@ export class WorkerMetrics {
   readonly registry = new Registry();
   private source: WorkerMetricsSource | undefined;
   private sessionState: SessionState = 'connecting';
-  /** Runs started in this turn, counted after it (`onRunStarted`). */
-  private started: StartedRun[] = [];
-  /** `zkshard_runs_finished_total` and `zkshard_run_duration_seconds`, outside the registry (see `JobRunMetrics`). */
-  private readonly runsFinished = new JobRunMetrics();
+  /** The runs started and finished by job, outside the registry (see `JobRunMetrics`). */
+  private readonly runs = new JobRunMetrics();
+  /** `zkshard_fire_lateness_seconds`, outside the registry too: observed on every run (see `BucketCounts`). */
+  private readonly lateness = new BucketCounts(FIRE_LATENESS_BUCKETS);
 
-  readonly runsStarted = new Counter({ name: 'zkshard_runs_started_total', help: 'Runs started, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
   readonly firesSkipped = new Counter({ name: 'zkshard_fires_skipped_total', help: 'Fires dropped by the overlap policy because the item still ran, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
   readonly firesMissed = new Counter({ name: 'zkshard_fires_missed_total', help: 'Fires recorded as missed (no owner, outage, misfire policy), by job', labelNames: ['zkshard_job'], registers: [this.registry] });
-  readonly fireLateness = new Histogram({
-    name: 'zkshard_fire_lateness_seconds',
-    help: 'Time from a scheduled fire time to its run starting (regular fires only)',
-    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
-    registers: [this.registry],
-  });
   readonly failovers = new Counter({ name: 'zkshard_failovers_total', help: 'Interrupted fires this worker ran again after taking their item over, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
   readonly rebalances = new Counter({ name: 'zkshard_rebalances_total', help: 'Assignment writes this worker made as leader' , registers: [this.registry] });
   readonly oversizedAssignmentNodes = new Gauge({
@@ -144,38 +137,27 @@ export class WorkerMetrics {
   }
 
   /**
-   * Counts a run started, after the current turn with the others started in it: the handlers of a
-   * fire instant are entered one after another, and each counter's label lookup (about a
-   * microsecond a run) would sit between them — 2 ms of the instant at 2,000 runs a worker. A
-   * scrape counts what is pending first.
+   * Counts a run started: `latenessMs` for a fire due by the schedule, `failover` for an
+   * interrupted fire run again, `missed` fires its begin recorded. Told after the entries of an
+   * instant (the executor's `started`), never between them.
    */
-  onRunStarted(run: StartedRun): void {
-    if (this.started.push(run) === 1) setImmediate(() => this.countStarted());
-  }
-
-  private countStarted(): void {
-    const runs = this.started;
-    if (runs.length === 0) return;
-    this.started = [];
-    const perJob = new Map<string, number>();
-    for (const r of runs) {
-      perJob.set(r.job, (perJob.get(r.job) ?? 0) + 1);
-      if (r.latenessMs !== undefined) this.fireLateness.observe(Math.max(0, r.latenessMs) / 1000);
-      if (r.failover) this.failovers.inc({ zkshard_job: r.job });
-      if (r.missed) this.firesMissed.inc({ zkshard_job: r.job }, r.missed);
-    }
-    for (const [job, n] of perJob) this.runsStarted.inc({ zkshard_job: job }, n);
+  onRunStarted(job: string, latenessMs: number | undefined, failover: boolean, missed: number | undefined): void {
+    this.runs.onRunStarted(job);
+    if (latenessMs !== undefined) this.lateness.observe(Math.max(0, latenessMs) / 1000);
+    if (failover) this.failovers.inc({ zkshard_job: job });
+    if (missed) this.firesMissed.inc({ zkshard_job: job }, missed);
   }
 
   onRunFinished(job: string, outcome: RunOutcome, durationMs: number): void {
-    this.runsFinished.onRunFinished(job, outcome, durationMs);
+    this.runs.onRunFinished(job, outcome, durationMs);
   }
 
-  /** Prometheus text format: the registry's metrics, then the runs finished by job. */
+  /** Prometheus text format: the registry's metrics, then the runs by job and the fire lateness. */
   async text(): Promise<string> {
-    this.countStarted();
     const registered = await this.registry.metrics();
-    return `${registered}\n${this.runsFinished.text()}\n`;
+    const lateness = [`# HELP ${FIRE_LATENESS.name} ${FIRE_LATENESS.help}`, `# TYPE ${FIRE_LATENESS.name} histogram`];
+    this.lateness.write(lateness, FIRE_LATENESS.name, LATENESS_BUCKETS, '');
+    return `${registered}\n${this.runs.text()}\n\n${lateness.join('\n')}\n`;
   }
 
   get contentType(): string {

@@ -218,12 +218,7 @@ export class WorkerSession {
     const metrics = opts.metrics;
     if (metrics) {
       this.executor.on('started', (req, _token, enteredAt) =>
-        metrics.onRunStarted({
-          job: req.job,
-          latenessMs: req.reason === 'schedule' ? enteredAt - req.fireTime.getTime() : undefined,
-          failover: req.reason === 'failover',
-          missed: req.recorded?.missed?.count,
-        }),
+        metrics.onRunStarted(req.job, req.reason === 'schedule' ? enteredAt - req.fireTime.getTime() : undefined, req.reason === 'failover', req.recorded?.missed?.count),
       );
       this.executor.on('finished', (r) => metrics.onRunFinished(r.job, r.outcome, r.durationMs));
       this.executor.on('notStarted', (req, why) => {

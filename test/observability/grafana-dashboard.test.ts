@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RUN_DURATION, RUNS_FINISHED } from '../../src/observability/job-run-metrics.js';
+import { RUN_DURATION, RUNS_FINISHED, RUNS_STARTED } from '../../src/observability/job-run-metrics.js';
+import { FIRE_LATENESS } from '../../src/observability/worker-metrics.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const read = (path: string): string => readFileSync(resolve(root, path), 'utf8');
@@ -69,10 +70,12 @@ function allPanels(panels: Panel[]): Panel[] {
 }
 
 const source = read('src/observability/worker-metrics.ts');
-/** Written by `JobRunMetrics` (outside prom-client's registry), with the registry's. */
+/** Written outside prom-client's registry (`JobRunMetrics`, the lateness `BucketCounts`), with the registry's. */
 const jobRunMetrics = [
+  { name: RUNS_STARTED.name, type: 'Counter' },
   { name: RUNS_FINISHED.name, type: 'Counter' },
   { name: RUN_DURATION.name, type: 'Histogram' },
+  { name: FIRE_LATENESS.name, type: 'Histogram' },
 ];
 const defined = [...definedMetrics(source), ...jobRunMetrics];
 const allowed = new Set([...defined.flatMap(seriesNames), ...NODE_DEFAULTS]);
@@ -93,6 +96,7 @@ describe('worker-metrics.ts', () => {
   it('yields a name for every metric it defines', () => {
     expect(definedMetrics(source).length).toBe([...source.matchAll(/new (Counter|Gauge|Histogram|Summary)\(/g)].length);
     expect(defined.map((m) => m.name)).toContain('zkshard_runs_started_total');
+    expect(defined.map((m) => m.name)).toContain('zkshard_fire_lateness_seconds');
     expect(defined.filter((m) => m.type === 'Histogram').map((m) => m.name)).toContain('zkshard_run_duration_seconds');
   });
 });

@@ -1,15 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { JobRunMetrics, RUN_DURATION, RUN_DURATION_BUCKETS, RUNS_FINISHED } from '../../src/observability/job-run-metrics.js';
+import { JobRunMetrics, RUN_DURATION, RUN_DURATION_BUCKETS, RUNS_FINISHED, RUNS_STARTED } from '../../src/observability/job-run-metrics.js';
 import { RUN_OUTCOMES, type RunOutcome } from '../../src/model/progress-record.js';
 
 /** The same metrics as prom-client writes them, fed the same runs. */
-async function promClientText(runs: ReadonlyArray<[string, RunOutcome, number]>): Promise<string> {
+async function promClientText(runs: ReadonlyArray<[string, RunOutcome | 'started', number]>): Promise<string> {
   const registry = new Registry();
+  const started = new Counter({ ...RUNS_STARTED, labelNames: ['zkshard_job'], registers: [registry] });
   const finished = new Counter({ ...RUNS_FINISHED, labelNames: ['zkshard_job', 'outcome'], registers: [registry] });
   const duration = new Histogram({ ...RUN_DURATION, labelNames: ['zkshard_job'], buckets: [...RUN_DURATION_BUCKETS], registers: [registry] });
   for (const [job, outcome, durationMs] of runs) {
+    if (outcome === 'started') {
+      started.inc({ zkshard_job: job });
+      continue;
+    }
     finished.inc({ zkshard_job: job, outcome });
     duration.observe({ zkshard_job: job }, durationMs / 1000);
   }
@@ -30,24 +35,31 @@ function byMetric(text: string): Record<string, { head: string[]; samples: strin
 describe('JobRunMetrics', () => {
   it('writes what prom-client writes for the same runs', async () => {
     const job = fc.constantFrom('a', 'sync-orders', 'with "quotes"', 'back\\slash', 'new\nline');
-    const outcome = fc.constantFrom(...RUN_OUTCOMES);
+    const outcome = fc.constantFrom(...RUN_OUTCOMES, 'started' as const);
     // Bounds themselves, either side of them, zero, and long runs.
     const durationMs = fc.oneof(fc.constantFrom(0, 10, 50, 1000, 2500, 1_800_000, 1_800_001), fc.integer({ min: 0, max: 4_000_000 }), fc.double({ min: 0, max: 100_000, noNaN: true }));
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(job, outcome, durationMs), { maxLength: 60 }), async (runs) => {
         const metrics = new JobRunMetrics();
-        for (const [j, o, d] of runs) metrics.onRunFinished(j, o, d);
+        for (const [j, o, d] of runs) {
+          if (o === 'started') metrics.onRunStarted(j);
+          else metrics.onRunFinished(j, o, d);
+        }
         expect(byMetric(metrics.text())).toEqual(byMetric(await promClientText(runs)));
       }),
       { numRuns: 300 },
     );
   });
 
-  it('has no series for a job before its first run ends, and counts each outcome of a job apart', () => {
+  it('has no series for a job before its first event, and counts each outcome of a job apart', () => {
     const metrics = new JobRunMetrics();
     expect(metrics.text()).toBe(
-      `# HELP ${RUNS_FINISHED.name} ${RUNS_FINISHED.help}\n# TYPE ${RUNS_FINISHED.name} counter\n\n# HELP ${RUN_DURATION.name} ${RUN_DURATION.help}\n# TYPE ${RUN_DURATION.name} histogram`,
+      `# HELP ${RUNS_STARTED.name} ${RUNS_STARTED.help}\n# TYPE ${RUNS_STARTED.name} counter\n\n# HELP ${RUNS_FINISHED.name} ${RUNS_FINISHED.help}\n# TYPE ${RUNS_FINISHED.name} counter\n\n# HELP ${RUN_DURATION.name} ${RUN_DURATION.help}\n# TYPE ${RUN_DURATION.name} histogram`,
     );
+    metrics.onRunStarted('s');
+    expect(metrics.text()).toContain('zkshard_runs_started_total{zkshard_job="s"} 1');
+    expect(metrics.text()).not.toContain('zkshard_job="s",outcome');
+    expect(metrics.text()).not.toContain('_count{zkshard_job="s"}');
     metrics.onRunFinished('j', 'success', 20);
     metrics.onRunFinished('j', 'failed', 3000);
     metrics.onRunFinished('j', 'success', 5);
