@@ -345,8 +345,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       chained = false;
       for (const old of dropped) {
         if (old.fireTime.getTime() === req.after!.getTime()) {
-          if (old.after === undefined) delete req.after;
-          else req.after = old.after;
+          req.after = old.after;
           chained = true;
           break;
         }

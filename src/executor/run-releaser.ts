@@ -71,9 +71,10 @@ interface PendingRelease {
   done: (written: boolean) => void;
   /** The record and whether its history goes with it, as added to the multi being sent. */
   record?: ProgressRecord;
-  /** The cached record `record` was made from, and how to make it from another (`committed`). */
+  /** The cached record `record` was made from (`committed` makes it again from a newer one). */
   base?: ProgressRecord;
-  remake?: (base: ProgressRecord) => ProgressRecord;
+  /** When the multi being sent was made (the outcome's `at`). */
+  at?: string;
   history?: boolean;
   /** Whether the multi being sent writes the item's record (else only our ledger, and the history if due). */
   writesRecord?: boolean;
@@ -112,7 +113,7 @@ export class RunReleaser {
    */
   releaseThen(req: ReleaseRequest, done: (written: boolean) => void): void {
     // Every field from the start: one object, without a second array for the fields set later.
-    this.queue.push({ req, done, record: undefined, base: undefined, remake: undefined, history: undefined, writesRecord: undefined, createdAt: undefined, settled: undefined });
+    this.queue.push({ req, done, record: undefined, base: undefined, at: undefined, history: undefined, writesRecord: undefined, createdAt: undefined, settled: undefined });
     if (!this.scheduled) {
       this.scheduled = true;
       this.parts.time.setTimeout(() => void this.flush(), RELEASE_WINDOW_MS);
@@ -180,6 +181,8 @@ export class RunReleaser {
     const { zk, ledger, paths, member, fences, progress, histories, time } = this.parts;
     let stop = false;
     let now = 0;
+    /** `now` as the outcomes' `at`. */
+    let at = '';
     /** The member-node versions the runs of this round are fenced by (one check each, first in the multi). */
     let checks: number[] = [];
     /** The releases of this round that write their item's history with it (decided before the round). */
@@ -194,6 +197,7 @@ export class RunReleaser {
         const unread = pending.filter(({ req }) => !progress.has(req.job, req.item));
         if (unread.length > 0) await Promise.all(unread.map(({ req }) => progress.load(req.job, req.item, true)));
         now = time.now();
+        at = isoOf(now);
         // Those that must write it, and of those only due by the interval a share (pickDue).
         const must: PendingRelease[] = [];
         const due: Array<{ request: PendingRelease; cached: CachedProgress }> = [];
@@ -219,28 +223,9 @@ export class RunReleaser {
           this.refuse(p, 'item gone before release; outcome not recorded');
           return false;
         }
-        const fireTime = isoOfDate(req.fireTime);
-        const finished = req.outcome !== 'interrupted';
-        const durationMs = Math.max(0, req.durationMs); // never a record the decoders refuse
-        const at = isoOf(now);
-        // Our run, as the record (or, when it does not say it, our release) knows it.
-        const fireMs = req.fireTime.getTime();
-        p.remake = (base) => {
-          const run = ownRun(base, member, fireMs, { fireMs, attempt: req.attempt })!;
-          return {
-            ...base,
-            // Kept for the next owner, marked as handed back (a shutdown, not a lost owner).
-            inFlight: req.keepInFlight ? { ...run, interrupted: true } : null,
-            lastCompleted: finished ? maxIso(base.lastCompleted, fireTime) : base.lastCompleted,
-            outcome: req.outcome,
-            attempt: req.attempt,
-            durationMs,
-            worker: member.workerId,
-            recent: withOutcome(base.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: member.workerId, durationMs, error: req.error, at, startedAt: run.startedAt }),
-          };
-        };
         p.base = cached.record;
-        p.record = p.remake(cached.record);
+        p.at = at;
+        p.record = releasedRecord(cached.record, req, member, at);
         p.history = withHistory.has(p);
         // A success of a run our ledger alone held ends there (run protocol v2, step 4c): its
         // outcome reaches the item's history (with this release when due, else within the
@@ -266,7 +251,7 @@ export class RunReleaser {
           // A release that wrote no record keeps what the cache learned while it was on its way
           // (notes recorded, a frontier moved: fleet simulation, seed 15902, where a success
           // installed the record it was made from and the next begin recorded the notes again).
-          const record = !stat && prev && prev.record !== p.base ? p.remake!(prev.record) : p.record!;
+          const record = !stat && prev && prev.record !== p.base ? releasedRecord(prev.record, p.req, member, p.at!) : p.record!;
           progress.set(job, item, {
             record,
             // Not written: the record in ZooKeeper is as it was (our cache knows the outcome).
@@ -349,4 +334,28 @@ export class RunReleaser {
     if (outcome.split) this.parts.onSplit(batch.length, outcome.multis, batch.filter((p) => p.history).length);
     return stop ? 'stop' : undefined;
   }
+}
+
+/**
+ * The item's record once the release of `req` is written over `base`: the run out of flight (or
+ * kept there, handed back), its outcome, and its entry in the recent list.
+ */
+function releasedRecord(base: ProgressRecord, req: ReleaseRequest, member: { readonly name: string; readonly workerId: string }, at: string): ProgressRecord {
+  const fireTime = isoOfDate(req.fireTime);
+  const finished = req.outcome !== 'interrupted';
+  const durationMs = Math.max(0, req.durationMs); // never a record the decoders refuse
+  const fireMs = req.fireTime.getTime();
+  // Our run, as the record (or, when it does not say it, our release) knows it.
+  const run = ownRun(base, member, fireMs, { fireMs, attempt: req.attempt })!;
+  return {
+    ...base,
+    // Kept for the next owner, marked as handed back (a shutdown, not a lost owner).
+    inFlight: req.keepInFlight ? { ...run, interrupted: true } : null,
+    lastCompleted: finished ? maxIso(base.lastCompleted, fireTime) : base.lastCompleted,
+    outcome: req.outcome,
+    attempt: req.attempt,
+    durationMs,
+    worker: member.workerId,
+    recent: withOutcome(base.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: member.workerId, durationMs, error: req.error, at, startedAt: run.startedAt }),
+  };
 }
