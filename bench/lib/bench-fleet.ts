@@ -39,12 +39,6 @@ export interface BenchFleetOptions {
   maxRequestBytes?: number;
   /** The workers' `history:` (run history in PostgreSQL). @default none */
   history?: { postgresUrl: string };
-  /**
-   * The workers' `worker.sharesCores`: the bench runs every worker and ZooKeeper on the same cores,
-   * the case it is for. @default true, unless the environment says `BENCH_SHARES_CORES=0` (to
-   * measure against V8's own young-generation collections)
-   */
-  sharesCores?: boolean;
 }
 
 export const BENCH_HANDLER = join(repoRoot(), 'bench', 'lib', 'bench-handler.js');
@@ -173,11 +167,7 @@ export class BenchFleet {
           sessionTimeoutMs: this.opts.sessionTimeoutMs ?? BENCH_SESSION_TIMEOUT_MS,
           ...(this.opts.maxRequestBytes ? { maxRequestBytes: this.opts.maxRequestBytes } : {}),
         },
-        worker: {
-          shutdownGraceMs: this.opts.shutdownGraceMs ?? 5000,
-          sharesCores: this.opts.sharesCores ?? process.env.BENCH_SHARES_CORES !== '0',
-          ...(httpPort ? { http: { host: '127.0.0.1', port: httpPort } } : {}),
-        },
+        worker: { shutdownGraceMs: this.opts.shutdownGraceMs ?? 5000, ...(httpPort ? { http: { host: '127.0.0.1', port: httpPort } } : {}) },
         logging: { level: this.opts.logLevel ?? 'info' },
         ...(this.opts.history ? { history: this.opts.history } : {}),
         jobs: this.opts.jobs.map((j) => ({ name: j.name, cron: j.cron, shards: j.shards, jobParameter: `sleepMs=${j.sleepMs ?? 0}`, handler: BENCH_HANDLER })),
