@@ -29,7 +29,5 @@ export const DEFAULTS = {
     clockCheckIntervalMs: 30_000,
     /** Interface of the `/metrics`, `/healthz`, `/readyz` endpoint. @default '127.0.0.1' */
     httpHost: '127.0.0.1',
-    /** The worker's cores are shared with other busy processes (see `WorkerConfig.worker.sharesCores`). @default false */
-    sharesCores: false,
   },
 } as const;

@@ -1,15 +1,8 @@
-import { setFlagsFromString } from 'node:v8';
 import { Command, Option } from 'commander';
 import { loadWorkerConfig } from '../config/load-worker-config.js';
 import { createLogger } from '../logging/create-logger.js';
 import { Worker } from '../worker/worker.js';
 import { EXIT } from './exit-codes.js';
-
-/**
- * The V8 flag `worker.sharesCores` sets: a young-generation collection on the main thread alone,
- * not spread over every core (where it takes a core from whatever else is due at that instant).
- */
-export const MAIN_THREAD_SCAVENGES = '--no-parallel-scavenge';
 
 /** `zkshard worker --config <file>`: runs a worker until SIGTERM/SIGINT. */
 export function makeWorkerCommand(): Command {
@@ -23,11 +16,6 @@ export function makeWorkerCommand(): Command {
     .action(async (opts: { config: string; zk?: string; namespace?: string; id?: string; logFormat?: 'json' | 'pretty' }) => {
       const config = await loadWorkerConfig(opts.config, { zk: opts.zk, namespace: opts.namespace, id: opts.id });
       const logger = createLogger({ level: config.logging.level, format: opts.logFormat ?? config.logging.format });
-      if (config.worker.sharesCores) {
-        // Read by V8 at each young-generation collection: in effect from the next one on.
-        setFlagsFromString(MAIN_THREAD_SCAVENGES);
-        logger.info({ v8Flags: MAIN_THREAD_SCAVENGES }, 'worker.sharesCores: young-generation collections run on the main thread alone');
-      }
       // The run history (PostgreSQL), when configured: written off the firing path, closed (flushed) after the drain.
       // (Loaded only then: a worker without history never loads the PostgreSQL client.)
       const history = config.history ? (await import('../history/open-history.js')).openHistoryWriter(config.history, logger) : undefined;

@@ -26,7 +26,7 @@ export interface WorkerConfigOverrides {
 
 const TOP_KEYS = ['zookeeper', 'worker', 'logging', 'history', 'jobs'];
 const ZOOKEEPER_KEYS = ['connect', 'namespace', 'sessionTimeoutMs', 'maxRequestBytes', 'auth', 'acl', 'tls'];
-const WORKER_KEYS = ['id', 'labels', 'capacity', 'shutdownGraceMs', 'maxClockSkewMs', 'http', 'sharesCores'];
+const WORKER_KEYS = ['id', 'labels', 'capacity', 'shutdownGraceMs', 'maxClockSkewMs', 'http'];
 const HTTP_KEYS = ['host', 'port'];
 const LOGGING_KEYS = ['level', 'format'];
 const MAX_INT = Number.MAX_SAFE_INTEGER;
@@ -102,7 +102,6 @@ export function parseWorkerConfig(text: string, file: string, overrides: WorkerC
       shutdownGraceMs: r.integer(w, 'worker', 'shutdownGraceMs', 0, MAX_INT, d.worker.shutdownGraceMs)!,
       maxClockSkewMs: r.integer(w, 'worker', 'maxClockSkewMs', 0, MAX_INT, d.worker.maxClockSkewMs)!,
       http: readHttp(r, w.http),
-      sharesCores: r.boolean(w, 'worker', 'sharesCores', d.worker.sharesCores)!,
     },
     logging: {
       level: r.choice(log, 'logging', 'level', LOG_LEVELS, d.logging.level)!,

@@ -52,13 +52,6 @@ export interface WorkerConfig {
     maxClockSkewMs: number;
     /** The `/metrics`, `/healthz`, `/readyz` endpoint (port 0 picks a free one). @default undefined (off) */
     http?: { host: string; port: number };
-    /**
-     * The worker shares its CPU cores with other busy processes — more workers, ZooKeeper, its
-     * scripts, a container's CPU limit below the cores it sees: its young-generation collections
-     * run on its main thread alone, so that one never takes a core from a process entering its
-     * handlers at the same instant (V8 otherwise spreads each over every core). @default false
-     */
-    sharesCores: boolean;
   };
   logging: {
     /** A pino level: fatal, error, warn, info, debug, trace or silent. @default 'info' */
@@ -95,7 +88,7 @@ export function defaultWorkerId(): string {
 export function workerConfigDefaults(): Pick<WorkerConfig, 'zookeeper' | 'worker' | 'logging'> {
   return {
     zookeeper: { connect: DEFAULTS.zookeeper.connect, namespace: DEFAULTS.zookeeper.namespace, sessionTimeoutMs: DEFAULTS.zookeeper.sessionTimeoutMs, maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES },
-    worker: { id: defaultWorkerId(), labels: {}, capacity: DEFAULTS.worker.capacity, shutdownGraceMs: DEFAULTS.worker.shutdownGraceMs, maxClockSkewMs: DEFAULTS.worker.maxClockSkewMs, sharesCores: DEFAULTS.worker.sharesCores },
+    worker: { id: defaultWorkerId(), labels: {}, capacity: DEFAULTS.worker.capacity, shutdownGraceMs: DEFAULTS.worker.shutdownGraceMs, maxClockSkewMs: DEFAULTS.worker.maxClockSkewMs },
     logging: { level: 'info', format: 'json' },
   };
 }

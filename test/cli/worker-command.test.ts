@@ -3,9 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ZKSHARD_BIN, RECORD_HANDLER, Fleet, fleetConfig } from '../support/worker-process.js';
-import { MAIN_THREAD_SCAVENGES } from '../../src/cli/worker-command.js';
-import { waitFor } from '../support/wait-for.js';
+import { ZKSHARD_BIN, RECORD_HANDLER } from '../support/worker-process.js';
 import { ZkTestContext } from '../support/zk-test-client.js';
 import { zkConnect } from '../support/zk-connect.js';
 
@@ -73,32 +71,5 @@ jobs:
     const badId = run('jobs: []\n', ['--id', 'bad id!']);
     expect(badId.status).toBe(2);
     expect(badId.stderr).toContain('bad id!');
-  });
-});
-
-describe('zkshard worker: worker.sharesCores', () => {
-  let ctx: ZkTestContext;
-  let fleet: Fleet | undefined;
-  afterEach(async () => {
-    await fleet?.close();
-    await ctx?.close();
-  });
-
-  it('sets the main-thread-only young-generation collections before joining, and says so', async () => {
-    ctx = new ZkTestContext('shares-cores');
-    const config = fleetConfig(zkConnect(), ctx.namespace, [{ name: 'j', cron: '* * * * * *', shards: 1, handler: RECORD_HANDLER }]);
-    fleet = new Fleet({ ...config, worker: { ...(config.worker as object), sharesCores: true } });
-    const worker = fleet.start('w1');
-    await fleet.waitForRecords((r) => r.length > 0, 'a run on the worker that shares its cores');
-    const said = worker.logLines().find((l) => l.msg === 'worker.sharesCores: young-generation collections run on the main thread alone');
-    expect(said?.v8Flags).toBe(MAIN_THREAD_SCAVENGES);
-    const other = new Fleet(config);
-    try {
-      const plain = other.start('w2');
-      await waitFor(() => plain.logLines().some((l) => l.msg === 'worker state' && l.state === 'running'), { message: 'the plain worker running' });
-      expect(plain.logLines().some((l) => 'v8Flags' in l)).toBe(false);
-    } finally {
-      await other.close();
-    }
   });
 });

@@ -31,7 +31,7 @@ describe('loadWorkerConfig', () => {
     const config = await loadWorkerConfig(fixture('worker.yaml'), {}, NO_ENV);
     expect(config).toEqual({
       zookeeper: { connect: '127.0.0.1:2181', namespace: 'zkshard', sessionTimeoutMs: 6000, maxRequestBytes: 1_000_000 },
-      worker: { id: 'worker-a', labels: { zone: 'a' }, capacity: 1, shutdownGraceMs: 30_000, maxClockSkewMs: 5000, sharesCores: false },
+      worker: { id: 'worker-a', labels: { zone: 'a' }, capacity: 1, shutdownGraceMs: 30_000, maxClockSkewMs: 5000 },
       logging: { level: 'info', format: 'json' },
       jobs: [{
         overwrite: false,
@@ -52,15 +52,10 @@ describe('loadWorkerConfig', () => {
     expect(config.jobs.length).toBeGreaterThan(0);
   });
 
-  it('reads worker.sharesCores', () => {
-    expect(parse('worker: { sharesCores: true }\n').worker.sharesCores).toBe(true);
-    expect(parse('worker: { sharesCores: false }\n').worker.sharesCores).toBe(false);
-  });
-
   it('applies every default', async () => {
     const config = await loadWorkerConfig(fixture('minimal.yaml'), {}, NO_ENV);
     expect(config.zookeeper).toEqual({ connect: '127.0.0.1:2181', namespace: 'zkshard', sessionTimeoutMs: 6000, maxRequestBytes: 1_000_000 });
-    expect(config.worker).toEqual({ id: `${hostname()}-${process.pid}`, labels: {}, capacity: 1, shutdownGraceMs: 30_000, maxClockSkewMs: 5000, sharesCores: false });
+    expect(config.worker).toEqual({ id: `${hostname()}-${process.pid}`, labels: {}, capacity: 1, shutdownGraceMs: 30_000, maxClockSkewMs: 5000 });
     expect(config.logging).toEqual({ level: 'info', format: 'json' });
     expect(config.jobs).toEqual([{
       overwrite: false,
@@ -141,7 +136,7 @@ describe('loadWorkerConfig', () => {
       const problems = await problemsOf('zookeeper: { chroot: /x }\nworker: { weight: 2 }\nlogging: { pretty: true }\n');
       expect(problems.map((p) => [p.key, p.message])).toEqual([
         ['zookeeper.chroot', 'unknown key "chroot" (allowed: connect, namespace, sessionTimeoutMs, maxRequestBytes, auth, acl, tls)'],
-        ['worker.weight', 'unknown key "weight" (allowed: id, labels, capacity, shutdownGraceMs, maxClockSkewMs, http, sharesCores)'],
+        ['worker.weight', 'unknown key "weight" (allowed: id, labels, capacity, shutdownGraceMs, maxClockSkewMs, http)'],
         ['logging.pretty', 'unknown key "pretty" (allowed: level, format)'],
       ]);
     });
@@ -163,8 +158,6 @@ describe('loadWorkerConfig', () => {
       ['worker: { capacity: .inf }', 'worker.capacity', 'must be a finite number > 0', Infinity],
       ['worker: { capacity: "2" }', 'worker.capacity', 'must be a finite number > 0', '2'],
       ['worker: { shutdownGraceMs: -5 }', 'worker.shutdownGraceMs', 'must be an integer >= 0', -5],
-      ['worker: { sharesCores: "yes" }', 'worker.sharesCores', 'must be true or false', 'yes'],
-      ['worker: { sharesCores: 1 }', 'worker.sharesCores', 'must be true or false', 1],
       ['worker: { maxClockSkewMs: 1.5 }', 'worker.maxClockSkewMs', 'must be an integer >= 0', 1.5],
       ['worker: { http: { port: 70000 } }', 'worker.http.port', 'must be an integer from 0 to 65535', 70000],
       ['logging: { level: loud }', 'logging.level', 'must be one of: fatal, error, warn, info, debug, trace, silent', 'loud'],
