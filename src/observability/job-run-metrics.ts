@@ -5,6 +5,16 @@ import { BucketCounts, bucketPrefixes } from './bucket-counts.js';
 export const RUN_DURATION_BUCKETS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
 
 export const RUNS_STARTED = { name: 'zkshard_runs_started_total', help: 'Runs started, by job' } as const;
+export const FIRES_SKIPPED = { name: 'zkshard_fires_skipped_total', help: 'Fires dropped by the overlap policy because the item still ran, by job' } as const;
+export const FIRES_MISSED = { name: 'zkshard_fires_missed_total', help: 'Fires recorded as missed (no owner, outage, misfire policy), by job' } as const;
+export const FAILOVERS = { name: 'zkshard_failovers_total', help: 'Interrupted fires this worker ran again after taking their item over, by job' } as const;
+
+/** The counters by job alone, in the order they are written; `JobRuns.counts` by the same index. */
+const JOB_COUNTERS = [RUNS_STARTED, FIRES_SKIPPED, FIRES_MISSED, FAILOVERS] as const;
+const STARTED = 0;
+const SKIPPED = 1;
+const MISSED = 2;
+const FAILED_OVER = 3;
 
 export const RUNS_FINISHED = {
   name: 'zkshard_runs_finished_total',
@@ -20,8 +30,8 @@ export const RUN_DURATION = {
 interface JobRuns {
   /** The job's label, escaped once: `,zkshard_job="…"`. */
   readonly label: string;
-  /** -1 until a run started (no series yet). */
-  started: number;
+  /** By the index of the counter in `JOB_COUNTERS`; -1 until its first event (no series yet). */
+  readonly counts: Float64Array;
   /** By the index of the outcome in `RUN_OUTCOMES`; -1 for an outcome never seen (no series yet). */
   readonly finished: Float64Array;
   /** Undefined until a run ended (no series yet). */
@@ -33,8 +43,9 @@ const DURATION_BUCKETS = bucketPrefixes(RUN_DURATION.name, RUN_DURATION_BUCKETS)
 const OUTCOME_INDEX = new Map<RunOutcome, number>(RUN_OUTCOMES.map((o, k) => [o, k]));
 
 /**
- * A worker's runs by job: `zkshard_runs_started_total`, `zkshard_runs_finished_total` and
- * `zkshard_run_duration_seconds`, in Prometheus' text format, as prom-client writes them.
+ * A worker's runs and fires by job — `zkshard_runs_started_total`, `zkshard_fires_skipped_total`,
+ * `zkshard_fires_missed_total`, `zkshard_failovers_total`, `zkshard_runs_finished_total`,
+ * `zkshard_run_duration_seconds` — in Prometheus' text format, as prom-client writes them.
  *
  * Not prom-client's `Counter` and `Histogram`: they hash a label object on every observation (about
  * 900 bytes of garbage a run, 2,000 runs a second on a worker of a 1,000-job fleet) and write a
@@ -45,10 +56,17 @@ const OUTCOME_INDEX = new Map<RunOutcome, number>(RUN_OUTCOMES.map((o, k) => [o,
 export class JobRunMetrics {
   private readonly jobs = new Map<string, JobRuns>();
 
-  /** Counts one run started. */
-  onRunStarted(job: string): void {
+  /** Counts one run started: a failover's, and with the fires its begin recorded as missed. */
+  onRunStarted(job: string, failover = false, missed = 0): void {
     const runs = this.of(job);
-    runs.started = runs.started < 0 ? 1 : runs.started + 1;
+    count(runs, STARTED, 1);
+    if (failover) count(runs, FAILED_OVER, 1);
+    if (missed > 0) count(runs, MISSED, missed);
+  }
+
+  /** Counts one fire the overlap policy dropped. */
+  onFireSkipped(job: string): void {
+    count(this.of(job), SKIPPED, 1);
   }
 
   /** Counts one run's end. */
@@ -59,32 +77,40 @@ export class JobRunMetrics {
     (runs.duration ??= new BucketCounts(RUN_DURATION_BUCKETS)).observe(durationMs / 1000);
   }
 
-  /** The three metrics in Prometheus' text format (no series of a job before its first event). */
+  /** Its metrics in Prometheus' text format (no series of a job before its first event). */
   text(): string {
-    const started: string[] = [`# HELP ${RUNS_STARTED.name} ${RUNS_STARTED.help}`, `# TYPE ${RUNS_STARTED.name} counter`];
+    const counters = JOB_COUNTERS.map((c) => [`# HELP ${c.name} ${c.help}`, `# TYPE ${c.name} counter`]);
     const finished: string[] = [`# HELP ${RUNS_FINISHED.name} ${RUNS_FINISHED.help}`, `# TYPE ${RUNS_FINISHED.name} counter`];
     const duration: string[] = [`# HELP ${RUN_DURATION.name} ${RUN_DURATION.help}`, `# TYPE ${RUN_DURATION.name} histogram`];
     for (const runs of this.jobs.values()) {
       const { label } = runs;
       const own = `{${label.slice(1)}`;
-      if (runs.started >= 0) started.push(`${RUNS_STARTED.name}${own}} ${runs.started}`);
+      for (let c = 0; c < JOB_COUNTERS.length; c++) {
+        const n = runs.counts[c]!;
+        if (n >= 0) counters[c]!.push(`${JOB_COUNTERS[c]!.name}${own}} ${n}`);
+      }
       for (let k = 0; k < RUN_OUTCOMES.length; k++) {
         const n = runs.finished[k]!;
         if (n >= 0) finished.push(`${RUNS_FINISHED.name}${own},outcome="${RUN_OUTCOMES[k]}"} ${n}`);
       }
       runs.duration?.write(duration, RUN_DURATION.name, DURATION_BUCKETS, label);
     }
-    return `${started.join('\n')}\n\n${finished.join('\n')}\n\n${duration.join('\n')}`;
+    return [...counters, finished, duration].map((lines) => lines.join('\n')).join('\n\n');
   }
 
   private of(job: string): JobRuns {
     let runs = this.jobs.get(job);
     if (runs === undefined) {
-      runs = { label: `,zkshard_job="${escapeLabelValue(job)}"`, started: -1, finished: new Float64Array(RUN_OUTCOMES.length).fill(-1), duration: undefined };
+      runs = { label: `,zkshard_job="${escapeLabelValue(job)}"`, counts: new Float64Array(JOB_COUNTERS.length).fill(-1), finished: new Float64Array(RUN_OUTCOMES.length).fill(-1), duration: undefined };
       this.jobs.set(job, runs);
     }
     return runs;
   }
+}
+
+/** Adds `n` to a job's counter `c` (its series made by its first event). */
+function count(runs: JobRuns, c: number, n: number): void {
+  runs.counts[c] = runs.counts[c]! < 0 ? n : runs.counts[c]! + n;
 }
 
 /** A label value as the text format wants it (as prom-client escapes it). */

@@ -41,9 +41,6 @@ export class WorkerMetrics {
   /** `zkshard_fire_lateness_seconds`, outside the registry too: observed on every run (see `BucketCounts`). */
   private readonly lateness = new BucketCounts(FIRE_LATENESS_BUCKETS);
 
-  readonly firesSkipped = new Counter({ name: 'zkshard_fires_skipped_total', help: 'Fires dropped by the overlap policy because the item still ran, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
-  readonly firesMissed = new Counter({ name: 'zkshard_fires_missed_total', help: 'Fires recorded as missed (no owner, outage, misfire policy), by job', labelNames: ['zkshard_job'], registers: [this.registry] });
-  readonly failovers = new Counter({ name: 'zkshard_failovers_total', help: 'Interrupted fires this worker ran again after taking their item over, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
   readonly rebalances = new Counter({ name: 'zkshard_rebalances_total', help: 'Assignment writes this worker made as leader' , registers: [this.registry] });
   readonly oversizedAssignmentNodes = new Gauge({
     name: 'zkshard_assignment_nodes_oversized',
@@ -142,10 +139,13 @@ export class WorkerMetrics {
    * instant (the executor's `started`), never between them.
    */
   onRunStarted(job: string, latenessMs: number | undefined, failover: boolean, missed: number | undefined): void {
-    this.runs.onRunStarted(job);
+    this.runs.onRunStarted(job, failover, missed);
     if (latenessMs !== undefined) this.lateness.observe(Math.max(0, latenessMs) / 1000);
-    if (failover) this.failovers.inc({ zkshard_job: job });
-    if (missed) this.firesMissed.inc({ zkshard_job: job }, missed);
+  }
+
+  /** Counts a fire the overlap policy dropped (the item still ran). */
+  onFireSkipped(job: string): void {
+    this.runs.onFireSkipped(job);
   }
 
   onRunFinished(job: string, outcome: RunOutcome, durationMs: number): void {

@@ -222,7 +222,7 @@ export class WorkerSession {
       );
       this.executor.on('finished', (r) => metrics.onRunFinished(r.job, r.outcome, r.durationMs));
       this.executor.on('notStarted', (req, why) => {
-        if (why === 'overlap') metrics.firesSkipped.inc({ zkshard_job: req.job });
+        if (why === 'overlap') metrics.onFireSkipped(req.job);
       });
     }
     const schedulerLog = opts.log.child({ component: 'scheduler' });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RUN_DURATION, RUNS_FINISHED, RUNS_STARTED } from '../../src/observability/job-run-metrics.js';
+import { FAILOVERS, FIRES_MISSED, FIRES_SKIPPED, RUN_DURATION, RUNS_FINISHED, RUNS_STARTED } from '../../src/observability/job-run-metrics.js';
 import { FIRE_LATENESS } from '../../src/observability/worker-metrics.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -73,6 +73,9 @@ const source = read('src/observability/worker-metrics.ts');
 /** Written outside prom-client's registry (`JobRunMetrics`, the lateness `BucketCounts`), with the registry's. */
 const jobRunMetrics = [
   { name: RUNS_STARTED.name, type: 'Counter' },
+  { name: FIRES_SKIPPED.name, type: 'Counter' },
+  { name: FIRES_MISSED.name, type: 'Counter' },
+  { name: FAILOVERS.name, type: 'Counter' },
   { name: RUNS_FINISHED.name, type: 'Counter' },
   { name: RUN_DURATION.name, type: 'Histogram' },
   { name: FIRE_LATENESS.name, type: 'Histogram' },
