@@ -6,12 +6,6 @@ import type { FireRequest } from './fire-request.js';
 
 /** A run holding its item, from its begin until its release is written. */
 export class ActiveRun implements AttemptOwner {
-  /**
-   * Its attempts, once it goes on from its entry (or its whole async part, for a run not made
-   * ready at its gate): settles when they are over, before the release is written; a rejection
-   * (a fault of ours) reaches the process' unhandled-rejection handler. The run's end is `ended`.
-   */
-  done: Promise<void> | undefined;
   /** The gate it waits at, until the gate opens, and its first attempt made ready meanwhile. */
   waiting: Gate | undefined;
   ready: EnterableAttempt | undefined;

@@ -461,7 +461,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     } catch {
       /* execute's */
     }
-    run.done = this.execute(run, token, gate?.opened, stages === undefined ? undefined : { def, stages });
+    // Its end is `ActiveRun.ended`; what it throws (a fault of ours) goes to the process' unhandled-rejection handler.
+    void this.execute(run, token, gate?.opened, stages === undefined ? undefined : { def, stages });
   }
 
   /**
@@ -488,7 +489,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         run.leaveGate();
         prepared.dispose();
         this.settleLane(run.req);
-        run.done = Promise.reject(err);
+        void Promise.reject(err); // to the process' unhandled-rejection handler, as a throw in `execute`
         continue;
       }
       if (plain) {
@@ -502,7 +503,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         any = true;
       } else {
         run.leaveGate();
-        run.done = this.afterGate(run, prepared.token, prepared, prepared.def, prepared.stages);
+        void this.afterGate(run, prepared.token, prepared, prepared.def, prepared.stages);
       }
     }
     const goOn = (): void => {
@@ -510,7 +511,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         if (entered[i] === NOT_ENTERED) continue;
         const run = ready[i]!;
         const prepared = run.leaveGate()!;
-        run.done = this.runAttempts(run, prepared.token, prepared, prepared.def, prepared.stages, prepared.outcome(entered[i]));
+        void this.runAttempts(run, prepared.token, prepared, prepared.def, prepared.stages, prepared.outcome(entered[i]));
       }
     };
     if (any) this.clock.setTimeout(goOn, AFTER_ENTRIES_MS);

@@ -73,8 +73,6 @@ interface PendingRelease {
   record?: ProgressRecord;
   /** The cached record `record` was made from (`committed` makes it again from a newer one). */
   base?: ProgressRecord;
-  /** When the multi being sent was made (the outcome's `at`). */
-  at?: string;
   history?: boolean;
   /** Whether the multi being sent writes the item's record (else only our ledger, and the history if due). */
   writesRecord?: boolean;
@@ -113,7 +111,7 @@ export class RunReleaser {
    */
   releaseThen(req: ReleaseRequest, done: (written: boolean) => void): void {
     // Every field from the start: one object, without a second array for the fields set later.
-    this.queue.push({ req, done, record: undefined, base: undefined, at: undefined, history: undefined, writesRecord: undefined, createdAt: undefined, settled: undefined });
+    this.queue.push({ req, done, record: undefined, base: undefined, history: undefined, writesRecord: undefined, createdAt: undefined, settled: undefined });
     if (!this.scheduled) {
       this.scheduled = true;
       this.parts.time.setTimeout(() => void this.flush(), RELEASE_WINDOW_MS);
@@ -181,7 +179,7 @@ export class RunReleaser {
     const { zk, ledger, paths, member, fences, progress, histories, time } = this.parts;
     let stop = false;
     let now = 0;
-    /** `now` as the outcomes' `at`. */
+    /** `now` as the outcomes' `at` (the round's: `committed` comes before the next round's `beforeRound`). */
     let at = '';
     /** The member-node versions the runs of this round are fenced by (one check each, first in the multi). */
     let checks: number[] = [];
@@ -224,7 +222,6 @@ export class RunReleaser {
           return false;
         }
         p.base = cached.record;
-        p.at = at;
         p.record = releasedRecord(cached.record, req, member, at);
         p.history = withHistory.has(p);
         // A success of a run our ledger alone held ends there (run protocol v2, step 4c): its
@@ -251,7 +248,7 @@ export class RunReleaser {
           // A release that wrote no record keeps what the cache learned while it was on its way
           // (notes recorded, a frontier moved: fleet simulation, seed 15902, where a success
           // installed the record it was made from and the next begin recorded the notes again).
-          const record = !stat && prev && prev.record !== p.base ? releasedRecord(prev.record, p.req, member, p.at!) : p.record!;
+          const record = !stat && prev && prev.record !== p.base ? releasedRecord(prev.record, p.req, member, at) : p.record!;
           progress.set(job, item, {
             record,
             // Not written: the record in ZooKeeper is as it was (our cache knows the outcome).
