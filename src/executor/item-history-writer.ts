@@ -143,15 +143,15 @@ export class ItemHistoryWriter {
     this.sweeping = true;
     try {
       const late = this.time.now() - HISTORY_SWEEP_MS;
-      await this.write(this.behind(({ job, item, cached }) => (cached.historyDueAt ?? 0) <= late && !this.firesWithin(job, item, HISTORY_RELEASE_HORIZON_MS)));
+      await this.write(this.behind((cached, job, item) => (cached.historyDueAt ?? 0) <= late && !this.firesWithin(job, item, HISTORY_RELEASE_HORIZON_MS)));
     } finally {
       this.sweeping = false;
     }
   }
 
   /** Items whose history is behind, not running here, and matching `filter`. */
-  private behind(filter: (entry: CachedItem) => boolean = () => true): CachedItem[] {
-    return [...this.cache.items()].filter((entry) => entry.cached.historyDirty && !this.runsHere(entry.cached) && filter(entry));
+  private behind(filter: (cached: CachedProgress, job: string, item: number) => boolean = () => true): CachedItem[] {
+    return this.cache.select((cached, job, item) => cached.historyDirty === true && !this.runsHere(cached) && filter(cached, job, item));
   }
 
   /**

@@ -40,6 +40,12 @@ export class ItemMap<V> {
     return true;
   }
 
+  /** Calls `fn` with every entry, job by job, making nothing per entry (a sweep over every item of a worker runs every few seconds). */
+  forEach(fn: (value: V, job: string, item: number) => void): void {
+    // Map.forEach, not for…of: a for…of over a Map makes an [key, value] array per entry.
+    this.byJob.forEach((items, job) => items.forEach((value, item) => fn(value, job, item)));
+  }
+
   /** Every entry, job by job (in the order jobs were first set). */
   *entries(): IterableIterator<[job: string, item: number, value: V]> {
     for (const [job, items] of this.byJob) for (const [item, value] of items) yield [job, item, value];

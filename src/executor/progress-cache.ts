@@ -97,9 +97,18 @@ export class ProgressCache {
     return this.entries.size;
   }
 
-  /** Every cached item. */
-  *items(): IterableIterator<CachedItem> {
-    for (const [job, item, cached] of this.entries.entries()) yield { job, item, cached };
+  /**
+   * The cached items `keep` accepts. Only those are made into `CachedItem`s: an idle worker's
+   * history sweep looks at every item it caches every two seconds, and a `CachedItem` made for each
+   * was most of what it allocated (8,000 items: 0.9 MB/s, enough that V8 never found it idle and
+   * never gave back the memory its start had grown).
+   */
+  select(keep: (cached: CachedProgress, job: string, item: number) => boolean): CachedItem[] {
+    const out: CachedItem[] = [];
+    this.entries.forEach((cached, job, item) => {
+      if (keep(cached, job, item)) out.push({ job, item, cached });
+    });
+    return out;
   }
 
   /** When the item's node was created (ZooKeeper's clock), as last loaded. */

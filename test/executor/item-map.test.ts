@@ -21,6 +21,9 @@ describe('ItemMap', () => {
           expect(m.has(o.job, o.item)).toBe(model.has(key));
         }
         expect(new Map([...m.entries()].map(([job, item, v]) => [JSON.stringify([job, item]), v]))).toEqual(model);
+        const visited: [string, number, number][] = [];
+        m.forEach((v, job, item) => visited.push([job, item, v]));
+        expect(visited).toEqual([...m.entries()]);
       }),
     );
   });

@@ -29,4 +29,16 @@ describe('ProgressCache', () => {
     expect(most).toBe(2 * PROGRESS_READS_MAX);
     expect(cache.get('j', 1999)?.version).toBe(-1); // read: no such node
   });
+
+  it('select gives the cached items its test keeps, with their keys', () => {
+    const cache = new ProgressCache({ getDataIfExists: async () => null }, new ZkPaths('ns'), silentLogger(), () => 0);
+    const entry = (historyDirty: boolean) => ({ record: {}, version: 0, historyVersion: -1, historyDirty });
+    cache.set('a', 0, entry(true));
+    cache.set('a', 1, entry(false));
+    cache.set('b', 3, entry(true));
+    const kept = cache.select((cached, job) => cached.historyDirty === true && job !== 'x');
+    expect(kept.map(({ job, item }) => `${job}#${item}`)).toEqual(['a#0', 'b#3']);
+    expect(kept[1]!.cached).toBe(cache.get('b', 3));
+    expect(cache.select(() => false)).toEqual([]);
+  });
 });
