@@ -1,5 +1,5 @@
 import { entryItems, flightGroup, ledgerPartOf, tokenOf, type LedgerFlight, type LedgerPart } from '../model/member-ledger.js';
-import { SlotState, WORD_BITS, clearBit, flightOf, forEachBit, hasBit, hexOfBytes, isEmpty, mainFlight, setBit } from './slot-state.js';
+import { SlotState, WORD_BITS, clearBit, copyWords, flightOf, forEachBit, hasBit, hexOfBytes, isEmpty, mainFlight, setBit } from './slot-state.js';
 import { encodeLedgerIndex } from '../model/positional-ledger.js';
 
 /*
@@ -151,7 +151,7 @@ export class LedgerTable {
             const older = this.ownOlder(slot);
             forEachBit(w.ob, off, n, (i) => void older.set(i, ot));
           }
-          w.ob.set(w.b.subarray(off, off + n), off);
+          copyWords(w.ob, w.b, off, n);
           w.ot[slot] = t;
         }
         w.t[slot] = fireMs;
@@ -491,10 +491,10 @@ export class LedgerTable {
       to.attempt[slot] = from.attempt[slot]!;
       to.token[slot] = from.token[slot]!;
       to.ot[slot] = from.ot[slot]!;
-      to.b.set(from.b.subarray(off, off + n), off);
-      to.f.set(from.f.subarray(off, off + n), off);
-      to.ob.set(from.ob.subarray(off, off + n), off);
-      to.ix.set(from.ix.subarray(off, off + n), off);
+      copyWords(to.b, from.b, off, n);
+      copyWords(to.f, from.f, off, n);
+      copyWords(to.ob, from.ob, off, n);
+      copyWords(to.ix, from.ix, off, n);
       const others = from.others[slot];
       if (others?.size) to.others[slot] = new Map(others);
       else from.others[slot] = to.others[slot] = undefined;

@@ -87,6 +87,11 @@ export function clearBit(words: Uint32Array, off: number, item: number): void {
   words[off + (item >> 5)]! &= ~(1 << (item & 31));
 }
 
+/** Copies words `off`..`off + n` of `from` into `into`, in place (no view made: a slot's words are copied at every ledger write). */
+export function copyWords(into: Uint32Array, from: Uint32Array, off: number, n: number): void {
+  for (let k = off; k < off + n; k++) into[k] = from[k]!;
+}
+
 export function isEmpty(words: Uint32Array, off: number, n: number): boolean {
   for (let k = 0; k < n; k++) if (words[off + k] !== 0) return false;
   return true;
