@@ -98,12 +98,17 @@ function leaderCheck(s: FleetSnapshot): DoctorCheck {
 
 function protocolCheck(s: FleetSnapshot): DoctorCheck {
   const others = s.members.filter((m) => !speaksOurProtocol(m));
-  if (others.length === 0) return { check: 'protocol', ok: true, detail: `every live worker speaks run protocol ${RUN_PROTOCOL}` };
-  const named = others.map((m) => `${m.info.id} (${m.name}: ${m.info.protocol === undefined ? 'none announced' : `protocol ${m.info.protocol}`})`).join(', ');
+  const unreadable = s.unreadableMembers ?? [];
+  if (others.length === 0 && unreadable.length === 0) return { check: 'protocol', ok: true, detail: `every live worker speaks run protocol ${RUN_PROTOCOL}` };
+  const named = [
+    ...others.map((m) => `${m.info.id} (${m.name}: ${m.info.protocol === undefined ? 'none announced' : `protocol ${m.info.protocol}`})`),
+    ...unreadable.map((u) => `${u.name} (its record cannot be read: ${u.problem})`),
+  ].join(', ');
+  const count = others.length + unreadable.length;
   return {
     check: 'protocol',
     ok: false,
-    detail: `${named} ${others.length === 1 ? 'speaks' : 'speak'} another run protocol than this zkctl's (${RUN_PROTOCOL}): a leader of either protocol gives the other's workers no items, and workers of this protocol do not join while they are live; stop them (README.md, "Upgrading a fleet")`,
+    detail: `${named} ${count === 1 ? 'speaks' : 'speak'} another run protocol than this zkctl's (${RUN_PROTOCOL}): a leader of either protocol gives the other's workers no items, and workers of this protocol do not join while they are live; stop them (README.md, "Upgrading a fleet")`,
   };
 }
 

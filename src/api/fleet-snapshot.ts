@@ -2,7 +2,7 @@ import type { ZkClient } from '../zk/zk-client.js';
 import type { ZkPaths } from '../zk/zk-paths.js';
 import type { JobDefinition } from '../config/job-definition.js';
 import type { Member } from '../membership/member-info.js';
-import { readMembers } from '../membership/read-members.js';
+import { readMemberNodes } from '../membership/read-members.js';
 import { readJob } from '../model/job-record.js';
 import type { AssignmentRecord } from '../model/assignment-record.js';
 import { assignmentGroupOf, assignmentNodeOf, readJobAssignment } from '../model/assignment-group.js';
@@ -78,6 +78,8 @@ export interface FleetSnapshot {
   readAt: number;
   /** Live members in sequence order; the first leads. */
   members: Member[];
+  /** Live member nodes whose record cannot be read, with what is wrong with each (absent: none read). */
+  unreadableMembers?: Array<{ name: string; problem: string }>;
   /** Worker ids with a drain request. */
   drains: string[];
   jobs: JobSnapshot[];
@@ -93,8 +95,8 @@ export async function readFleetSnapshot(zk: ZkClient, paths: ZkPaths, only?: rea
   if ((await zk.exists(paths.root)) === null) {
     throw new RequestError('NOT_FOUND', `namespace ${paths.root} does not exist on ${zk.connectString}: no worker has joined it and no job was applied (check --namespace / ZKSHARD_NAMESPACE)`);
   }
-  const [members, drains, names, ledgers] = await Promise.all([
-    readMembers(zk, paths),
+  const [{ members, unreadable }, drains, names, ledgers] = await Promise.all([
+    readMemberNodes(zk, paths),
     childrenIfExists(zk, paths.drains),
     only ? Promise.resolve([...only]) : childrenIfExists(zk, paths.jobs),
     listLedgers(zk, paths),
@@ -111,6 +113,7 @@ export async function readFleetSnapshot(zk: ZkClient, paths: ZkPaths, only?: rea
     namespace: paths.root.slice(1),
     readAt,
     members,
+    unreadableMembers: unreadable.map((u) => ({ name: u.name, problem: u.error.message })),
     drains: drains.sort(),
     jobs: jobs.filter((j): j is JobSnapshot => j !== undefined),
   };

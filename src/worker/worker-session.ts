@@ -12,7 +12,7 @@ import { NodeCache } from '../zk/node-cache.js';
 import { ChildrenCache } from '../zk/children-cache.js';
 import { GroupMember } from '../membership/group-member.js';
 import { RUN_PROTOCOL } from '../membership/member-info.js';
-import { readMembers } from '../membership/read-members.js';
+import { readMemberNodes } from '../membership/read-members.js';
 import { checkFleetProtocol } from '../membership/protocol-check.js';
 import { RequestSlots } from '../zk/request-slots.js';
 import { LeaderLatch } from '../election/leader-latch.js';
@@ -271,7 +271,7 @@ export class WorkerSession {
   async start(): Promise<void> {
     const { zk, paths } = this.opts;
     // Nothing is written into a fleet of another run protocol, not even a job definition.
-    checkFleetProtocol(await readMembers(zk, paths));
+    checkFleetProtocol(await readMemberNodes(zk, paths));
     const store = new JobStore(zk, paths, this.log.child({ component: 'job-store' }));
     // Jobs are registered REGISTER_CONCURRENCY at a time, each as soon as one before it is done (a
     // window, not waves waiting for their slowest): a fleet with thousands of jobs starts in a few
@@ -348,7 +348,7 @@ export class WorkerSession {
     await this.member.start();
     // A member of another protocol may have joined between that check and our join: if it is older
     // than us it would lead before us, so we leave (the worker retries the join).
-    checkFleetProtocol(await readMembers(zk, paths), sequenceOf(this.member.name));
+    checkFleetProtocol(await readMemberNodes(zk, paths), sequenceOf(this.member.name));
     // Every job once, a slice per turn (JobRefreshQueue), before the first fire is armed.
     for (const job of jobs) this.refreshes.add(job.definition.name);
     await this.refreshes.idle();

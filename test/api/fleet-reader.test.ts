@@ -159,6 +159,8 @@ describe('FleetReader', () => {
     const member = (await zk.create(`${p.workers}/m-0badcafe-`, encodeMemberInfo({
       id: 'x1', host: 'h', pid: 7, jobs: ['j'], labels: {}, capacity: 1, state: 'active', startedAt: new Date().toISOString(), version: 'test', codeMismatch: ['j'],
     }), 'ephemeralSequential')).split('/').pop()!;
+    // A live member node whose record cannot be read (a later version's, or damaged).
+    const unreadable = (await zk.create(`${p.workers}/m-0badf00d-`, Buffer.from('{"id":7}'), 'ephemeralSequential')).split('/').pop()!;
     await zk.mkdirp(p.jobs);
     const stored = def('j', { shards: 2, cron: DAILY, handler: undefined, command: ['./bin/stored.sh'] });
     const tx = zk.transaction().create(p.job('j'), encodeJob(stored)).create(p.items('j'));
@@ -183,6 +185,7 @@ describe('FleetReader', () => {
     expect(checks.find((c) => c.check === 'code')).toMatchObject({ ok: false, detail: expect.stringContaining('j: x1') });
     // Its member node announces no run protocol (as a worker from before announcements).
     expect(checks.find((c) => c.check === 'protocol')).toMatchObject({ ok: false, detail: expect.stringContaining(`x1 (${member}: none announced)`) });
+    expect(checks.find((c) => c.check === 'protocol')).toMatchObject({ detail: expect.stringContaining(`${unreadable} (its record cannot be read: malformed data at ${p.member(unreadable)}: id must be a string (got 7))`) });
     expect(checks.find((c) => c.check === 'records')).toMatchObject({ ok: false, detail: expect.stringContaining(`${p.item('j', 0)}: s must be`) });
   });
 
