@@ -1,5 +1,6 @@
 import { RUN_OUTCOMES, type RunOutcome } from '../model/progress-record.js';
 import { BucketCounts, bucketPrefixes } from './bucket-counts.js';
+import { escapeLabelValue } from './job-gauge.js';
 
 /** `zkshard_run_duration_seconds`' upper bounds, seconds. */
 export const RUN_DURATION_BUCKETS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
@@ -111,9 +112,4 @@ export class JobRunMetrics {
 /** Adds `n` to a job's counter `c` (its series made by its first event). */
 function count(runs: JobRuns, c: number, n: number): void {
   runs.counts[c] = runs.counts[c]! < 0 ? n : runs.counts[c]! + n;
-}
-
-/** A label value as the text format wants it (as prom-client escapes it). */
-function escapeLabelValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }

@@ -3,6 +3,7 @@ import type { RunOutcome } from '../model/progress-record.js';
 import type { SessionState } from '../zk/session-state.js';
 import { JobRunMetrics } from './job-run-metrics.js';
 import { BucketCounts, bucketPrefixes } from './bucket-counts.js';
+import { JobGauge } from './job-gauge.js';
 
 export const FIRE_LATENESS = {
   name: 'zkshard_fire_lateness_seconds',
@@ -14,11 +15,23 @@ export const FIRE_LATENESS_BUCKETS: readonly number[] = [0.001, 0.002, 0.005, 0.
 
 const LATENESS_BUCKETS = bucketPrefixes(FIRE_LATENESS.name, FIRE_LATENESS_BUCKETS);
 
+export const ITEMS_OWNED = { name: 'zkshard_items_owned', help: 'Items assigned to this worker, by job' } as const;
+export const ITEMS_RUNNING = { name: 'zkshard_items_running', help: 'Items running now on this worker, by job' } as const;
+export const ITEMS_STALLED = {
+  name: 'zkshard_items_stalled',
+  help: 'Owned, enabled items whose fire instant passed without a begin, a recorded miss or a recorded skip (being recovered), by job',
+} as const;
+export const ASSIGNMENT_GENERATION = { name: 'zkshard_assignment_generation', help: 'Generation of the latest assignment seen, by job' } as const;
+export const JOB_CODE_MISMATCH = {
+  name: 'zkshard_job_code_mismatch',
+  help: "1 while the definition in ZooKeeper names another handler or command than this worker's file (the worker runs its own), by job",
+} as const;
+
 /** What the metrics read at scrape time from the worker's current session. */
 export interface WorkerMetricsSource {
   isLeader(): boolean;
-  /** Items owned per job. */
-  owned(): Record<string, number[]>;
+  /** How many items are owned, by job (every job, owned items or not). */
+  ownedCounts(): Iterable<readonly [string, number]>;
   /** Running items as `job#item` keys. */
   running(): string[];
   /** Stalled items (a fire instant passed without a begin or a record) as `job#item` keys. */
@@ -40,6 +53,12 @@ export class WorkerMetrics {
   private readonly runs = new JobRunMetrics();
   /** `zkshard_fire_lateness_seconds`, outside the registry too: observed on every run (see `BucketCounts`). */
   private readonly lateness = new BucketCounts(FIRE_LATENESS_BUCKETS);
+  /** The gauges by job, outside the registry too (see `JobGauge`). */
+  private readonly assignmentGeneration = new JobGauge(ASSIGNMENT_GENERATION);
+  private readonly codeMismatch = new JobGauge(JOB_CODE_MISMATCH);
+  private readonly itemsOwned = new JobGauge(ITEMS_OWNED);
+  private readonly itemsRunning = new JobGauge(ITEMS_RUNNING);
+  private readonly itemsStalled = new JobGauge(ITEMS_STALLED);
 
   readonly rebalances = new Counter({ name: 'zkshard_rebalances_total', help: 'Assignment writes this worker made as leader' , registers: [this.registry] });
   readonly oversizedAssignmentNodes = new Gauge({
@@ -47,17 +66,10 @@ export class WorkerMetrics {
     help: 'Assignment nodes this leader leaves unwritten because they would be larger than 256 KiB (their jobs keep their owners; 0 on other workers)',
     registers: [this.registry],
   });
-  readonly assignmentGeneration = new Gauge({ name: 'zkshard_assignment_generation', help: 'Generation of the latest assignment seen, by job', labelNames: ['zkshard_job'], registers: [this.registry] });
   readonly malformedRecords = new Counter({
     name: 'zkshard_malformed_records_total',
     help: 'Records read from ZooKeeper that did not decode and were left alone (each stored version once), by kind',
     labelNames: ['kind'],
-    registers: [this.registry],
-  });
-  readonly codeMismatch = new Gauge({
-    name: 'zkshard_job_code_mismatch',
-    help: '1 while the definition in ZooKeeper names another handler or command than this worker\'s file (the worker runs its own), by job',
-    labelNames: ['zkshard_job'],
     registers: [this.registry],
   });
   readonly zkReconnects = new Counter({ name: 'zkshard_zk_reconnects_total', help: 'Reconnections to ZooKeeper on the same session', registers: [this.registry] });
@@ -87,36 +99,6 @@ export class WorkerMetrics {
       registers: [this.registry],
       collect() {
         this.set(metrics.source?.isLeader() ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'zkshard_items_owned',
-      help: 'Items assigned to this worker, by job',
-      labelNames: ['zkshard_job'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [job, items] of Object.entries(metrics.source?.owned() ?? {})) this.set({ zkshard_job: job }, items.length);
-      },
-    });
-    new Gauge({
-      name: 'zkshard_items_running',
-      help: 'Items running now on this worker, by job',
-      labelNames: ['zkshard_job'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [job, n] of countByJob(metrics.source?.running() ?? [])) this.set({ zkshard_job: job }, n);
-      },
-    });
-    new Gauge({
-      name: 'zkshard_items_stalled',
-      help: 'Owned, enabled items whose fire instant passed without a begin, a recorded miss or a recorded skip (being recovered), by job',
-      labelNames: ['zkshard_job'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [job, n] of countByJob(metrics.source?.stalled?.() ?? [])) this.set({ zkshard_job: job }, n);
       },
     });
     collectDefaultMetrics({ register: this.registry });
@@ -152,12 +134,27 @@ export class WorkerMetrics {
     this.runs.onRunFinished(job, outcome, durationMs);
   }
 
-  /** Prometheus text format: the registry's metrics, then the runs by job and the fire lateness. */
+  /** The generation of the job's latest assignment seen. */
+  onAssignment(job: string, generation: number): void {
+    this.assignmentGeneration.set(job, generation);
+  }
+
+  /** Whether the job's definition in ZooKeeper names another handler or command than this worker's file. */
+  onCodeMismatch(job: string, mismatch: boolean): void {
+    this.codeMismatch.set(job, mismatch ? 1 : 0);
+  }
+
+  /** Prometheus text format: the registry's metrics, then the gauges and runs by job and the fire lateness. */
   async text(): Promise<string> {
     const registered = await this.registry.metrics();
+    const source = this.source;
+    this.itemsOwned.replace(source?.ownedCounts() ?? []);
+    this.itemsRunning.replace(countByJob(source?.running() ?? []));
+    this.itemsStalled.replace(countByJob(source?.stalled?.() ?? []));
+    const gauges = [this.assignmentGeneration, this.codeMismatch, this.itemsOwned, this.itemsRunning, this.itemsStalled].map((g) => g.text()).join('\n\n');
     const lateness = [`# HELP ${FIRE_LATENESS.name} ${FIRE_LATENESS.help}`, `# TYPE ${FIRE_LATENESS.name} histogram`];
     this.lateness.write(lateness, FIRE_LATENESS.name, LATENESS_BUCKETS, '');
-    return `${registered}\n${this.runs.text()}\n\n${lateness.join('\n')}\n`;
+    return `${registered}\n${gauges}\n\n${this.runs.text()}\n\n${lateness.join('\n')}\n`;
   }
 
   get contentType(): string {

@@ -102,6 +102,11 @@ export class FireScheduler {
     opts.executor.on('notStarted', (req, why) => this.onNotStarted(req, why));
   }
 
+  /** How many items are owned, by job (for the metrics: nothing made per item). */
+  *ownedCounts(): IterableIterator<[string, number]> {
+    for (const [job, s] of this.jobs) yield [job, s.owned.size];
+  }
+
   /** Items owned per job (for status and tests). */
   owned(): Record<string, number[]> {
     const out: Record<string, number[]> = {};

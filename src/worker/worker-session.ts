@@ -432,7 +432,7 @@ export class WorkerSession {
     if (!decoded.ok) this.reportMalformed('assignment', decoded.error, this.groupCaches.get(caches.group)?.cache.current?.stat.mzxid);
     // An assignment that cannot be read gives this worker no items of the job (the leader rewrites it).
     const record = decoded.ok ? decoded.value : undefined;
-    if (record) this.opts.metrics?.assignmentGeneration.set({ zkshard_job: name }, record.generation);
+    if (record) this.opts.metrics?.onAssignment(name, record.generation);
     const items = itemsOf(record, this.member.name);
     this.appliedAssignments.set(name, signatureOf(record, items));
     this.scheduler.setJob(def, items, record?.disabled ?? [], record?.generation);
@@ -464,7 +464,7 @@ export class WorkerSession {
 
   /** Records whether a job's stored code differs from the local one: metric and member node. */
   private setCodeMismatch(job: string, mismatch: boolean): void {
-    this.opts.metrics?.codeMismatch.set({ zkshard_job: job }, mismatch ? 1 : 0);
+    this.opts.metrics?.onCodeMismatch(job, mismatch);
     if (mismatch === this.codeMismatch.has(job)) return;
     if (mismatch) this.codeMismatch.add(job);
     else this.codeMismatch.delete(job);

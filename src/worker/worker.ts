@@ -97,7 +97,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.metrics = opts.metrics ?? (opts.http ? new WorkerMetrics() : undefined);
     this.metrics?.bind({
       isLeader: () => this.isLeader,
-      owned: () => this.owned(),
+      ownedCounts: () => this.session?.scheduler.ownedCounts() ?? [],
       running: () => this.session?.executor.runningKeys() ?? [],
       stalled: () => this.session?.scheduler.stalledItems() ?? [],
     });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAILOVERS, FIRES_MISSED, FIRES_SKIPPED, RUN_DURATION, RUNS_FINISHED, RUNS_STARTED } from '../../src/observability/job-run-metrics.js';
-import { FIRE_LATENESS } from '../../src/observability/worker-metrics.js';
+import { ASSIGNMENT_GENERATION, FIRE_LATENESS, ITEMS_OWNED, ITEMS_RUNNING, ITEMS_STALLED, JOB_CODE_MISMATCH } from '../../src/observability/worker-metrics.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const read = (path: string): string => readFileSync(resolve(root, path), 'utf8');
@@ -70,8 +70,9 @@ function allPanels(panels: Panel[]): Panel[] {
 }
 
 const source = read('src/observability/worker-metrics.ts');
-/** Written outside prom-client's registry (`JobRunMetrics`, the lateness `BucketCounts`), with the registry's. */
+/** Written outside prom-client's registry (`JobRunMetrics`, the lateness `BucketCounts`, the `JobGauge`s), with the registry's. */
 const jobRunMetrics = [
+  ...[ITEMS_OWNED, ITEMS_RUNNING, ITEMS_STALLED, ASSIGNMENT_GENERATION, JOB_CODE_MISMATCH].map(({ name }) => ({ name, type: 'Gauge' })),
   { name: RUNS_STARTED.name, type: 'Counter' },
   { name: FIRES_SKIPPED.name, type: 'Counter' },
   { name: FIRES_MISSED.name, type: 'Counter' },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Histogram, Registry } from 'prom-client';
-import { FIRE_LATENESS, FIRE_LATENESS_BUCKETS, WorkerMetrics } from '../../src/observability/worker-metrics.js';
+import { Gauge, Histogram, Registry } from 'prom-client';
+import fc from 'fast-check';
+import { ASSIGNMENT_GENERATION, FIRE_LATENESS, FIRE_LATENESS_BUCKETS, ITEMS_OWNED, ITEMS_RUNNING, ITEMS_STALLED, WorkerMetrics } from '../../src/observability/worker-metrics.js';
+import { JobGauge } from '../../src/observability/job-gauge.js';
 
 /** A sample's value in a scrape's text, or undefined when it has no such series. */
 function sample(text: string, series: string): number | undefined {
@@ -51,5 +53,40 @@ describe('WorkerMetrics', () => {
     // One family per name: nothing written twice.
     const types = text.split('\n').filter((l) => l.startsWith('# TYPE '));
     expect(new Set(types).size).toBe(types.length);
+  });
+
+  it('writes a gauge by job as prom-client writes a Gauge (property: random sets, job names to escape)', async () => {
+    const job = fc.constantFrom('a', 'b.c', 'we"ird', 'back\\slash', 'new\nline');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(job, fc.integer({ min: -5, max: 1e6 })), { maxLength: 30 }), async (sets) => {
+        const registry = new Registry();
+        const reference = new Gauge({ ...ASSIGNMENT_GENERATION, labelNames: ['zkshard_job'], registers: [registry] });
+        const ours = new JobGauge(ASSIGNMENT_GENERATION);
+        for (const [j, v] of sets) {
+          reference.set({ zkshard_job: j }, v);
+          ours.set(j, v);
+        }
+        expect(ours.text()).toBe((await registry.metrics()).trim());
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads the items owned, running and stalled by job from its source at each scrape', async () => {
+    const metrics = new WorkerMetrics();
+    let owned: Array<[string, number]> = [['a', 2], ['b', 0]];
+    metrics.bind({ isLeader: () => false, ownedCounts: () => owned, running: () => ['a#0', 'a#1', 'b#3'], stalled: () => ['a#1'] });
+    metrics.onAssignment('a', 7);
+    let text = await metrics.text();
+    expect(sample(text, `${ITEMS_OWNED.name}{zkshard_job="a"}`)).toBe(2);
+    expect(sample(text, `${ITEMS_OWNED.name}{zkshard_job="b"}`)).toBe(0);
+    expect(sample(text, `${ITEMS_RUNNING.name}{zkshard_job="a"}`)).toBe(2);
+    expect(sample(text, `${ITEMS_RUNNING.name}{zkshard_job="b"}`)).toBe(1);
+    expect(sample(text, `${ITEMS_STALLED.name}{zkshard_job="a"}`)).toBe(1);
+    expect(sample(text, `${ASSIGNMENT_GENERATION.name}{zkshard_job="a"}`)).toBe(7);
+    owned = [['a', 1]];
+    text = await metrics.text();
+    expect(sample(text, `${ITEMS_OWNED.name}{zkshard_job="a"}`)).toBe(1);
+    expect(sample(text, `${ITEMS_OWNED.name}{zkshard_job="b"}`)).toBeUndefined(); // gone from the worker, gone from the scrape
   });
 });
