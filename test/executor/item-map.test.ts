@@ -27,25 +27,4 @@ describe('ItemMap', () => {
       }),
     );
   });
-
-  it('keeps a deleted key for the next set, and drops vacant keys beyond twice the most held plus a slack', () => {
-    const m = new ItemMap<number>();
-    for (let round = 0; round < 5; round++) {
-      for (let i = 0; i < 100; i++) m.set('a', i, round);
-      for (let i = 0; i < 100; i++) expect(m.delete('a', i)).toBe(true);
-      expect(m.delete('a', 0)).toBe(false);
-      expect(m.size).toBe(0);
-      expect(m.keysKept).toBe(100); // the same keys, every round
-    }
-    expect(m.get('a', 5)).toBeUndefined();
-    expect(m.has('a', 5)).toBe(false);
-    // Items that go and never come back (moved to other workers): kept no more than 2 × 100 + 1024.
-    for (let i = 0; i < 5000; i++) {
-      m.set('b', i, i);
-      m.delete('b', i);
-      expect(m.keysKept).toBeLessThanOrEqual(2 * 100 + 1024 + 1);
-    }
-    m.set('c', 1, 7);
-    expect([...m.entries()]).toEqual([['c', 1, 7]]);
-  });
 });
