@@ -9,6 +9,18 @@ import { zkConnect } from '../support/zk-connect.js';
 import { waitFor } from '../support/wait-for.js';
 import { testJob } from '../support/test-job.js';
 
+/** The worker's log lines, as parsed JSON, and the stream that collects them. */
+function logLines(): { lines: Array<Record<string, unknown>>; stream: Writable } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
 describe('Worker: a fleet does not mix run protocols', () => {
   let ctx: ZkTestContext | undefined;
   let worker: Worker | undefined;
@@ -24,13 +36,7 @@ describe('Worker: a fleet does not mix run protocols', () => {
     // A worker from before protocol announcements: its member node has no `protocol`.
     const oldInfo = { id: 'old', host: 'h', pid: 1, jobs: ['mixed'], labels: {}, capacity: 1, state: 'active' as const, startedAt: '2026-12-01T00:00:00.000Z', version: '0.9.0' };
     await old.create(ctx.paths.member('m-00000000-'), encodeMemberInfo(oldInfo), 'ephemeralSequential');
-    const lines: Array<Record<string, unknown>> = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { lines, stream } = logLines();
     worker = new Worker({ connect: zkConnect(), namespace: ctx.namespace, sessionTimeoutMs: 3000, id: 'new', jobs: [{ definition: testJob('mixed', { cron: '0 0 0 1 1 *', shards: 2 }), overwrite: false }], baseDir: tmpdir(), logger: pino({ level: 'warn' }, stream) });
     let joined = false;
     const starting = worker.start().then(() => (joined = true));
@@ -57,13 +63,7 @@ describe('Worker: a fleet does not mix run protocols', () => {
     const other = await ctx.client();
     await other.mkdirp(ctx.paths.workers);
     const path = await other.create(ctx.paths.member('m-00000000-'), Buffer.from('{"v":3,"member":"w-next"}'), 'ephemeralSequential');
-    const lines: Array<Record<string, unknown>> = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { lines, stream } = logLines();
     worker = new Worker({ connect: zkConnect(), namespace: ctx.namespace, sessionTimeoutMs: 3000, id: 'new', jobs: [{ definition: testJob('mixed', { cron: '0 0 0 1 1 *', shards: 2 }), overwrite: false }], baseDir: tmpdir(), logger: pino({ level: 'warn' }, stream) });
     const starting = worker.start();
     const refusals = () => lines.filter((l) => (l.err as { code?: string } | undefined)?.code === 'PROTOCOL_MISMATCH');
