@@ -1,3 +1,5 @@
+import { escapeLabelValue } from './label-value.js';
+
 /**
  * One gauge by job (`zkshard_job`), written in Prometheus' text format as prom-client writes a
  * gauge, without prom-client: its `Gauge` keeps a value object per label set, hashed from a label
@@ -33,9 +35,4 @@ export class JobGauge {
     }
     return out;
   }
-}
-
-/** A label value as the text format wants it (as prom-client escapes it). */
-export function escapeLabelValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }

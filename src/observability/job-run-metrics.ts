@@ -1,6 +1,6 @@
 import { RUN_OUTCOMES, type RunOutcome } from '../model/progress-record.js';
 import { BucketCounts, bucketPrefixes } from './bucket-counts.js';
-import { escapeLabelValue } from './job-gauge.js';
+import { escapeLabelValue } from './label-value.js';
 
 /** `zkshard_run_duration_seconds`' upper bounds, seconds. */
 export const RUN_DURATION_BUCKETS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
