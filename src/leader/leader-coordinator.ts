@@ -18,7 +18,7 @@ import { migrateControls } from './control-migration.js';
 import type { JobDefinition } from '../config/job-definition.js';
 import { RefreshLoop, type RetryTiming } from '../zk/refresh-loop.js';
 import { IllegalStateError } from '../errors/illegal-state-error.js';
-import { systemClock } from '../clock/clock.js';
+import { systemClock, type Clock } from '../clock/clock.js';
 
 /**
  * Jobs decoded or planned per turn of the event loop in a reconcile pass. In one go, 10,000 jobs
@@ -128,6 +128,8 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     private readonly log: Logger,
     private readonly retry?: RetryTiming,
     private readonly followed?: FollowedDefinitions,
+    /** Whose time an assignment write is stamped with (`updatedAt`): the simulation's, in the simulation. @default systemClock */
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {
     super();
     this.ledgers = new LedgerSweeper(zk, paths, log.child({ component: 'ledger-sweeper' }), retry);
@@ -463,7 +465,7 @@ export class LeaderCoordinator extends EventEmitter<LeaderCoordinatorEvents> {
     if (this.passes === 1 || plannedMs + loaded - passStart > 1000) {
       this.log.info({ pass: this.passes, jobs: defs.length, loadMs: Math.round(loaded - passStart), planMs: Math.round(plannedMs), nodes: changes.size }, 'assignments planned');
     }
-    const now = new Date().toISOString();
+    const now = new Date(this.clock.now()).toISOString();
     const changed: Change[] = [];
     for (const c of [...changes.values()].sort((a, b) => a.group - b.group)) {
       const data = encodeAssignmentGroup(c.group, this.memberName, now, c.jobs.values());

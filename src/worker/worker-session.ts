@@ -543,7 +543,7 @@ export class WorkerSession {
         this.definitionEvents.on('changed', listener);
         return () => this.definitionEvents.off('changed', listener);
       },
-    });
+    }, this.time);
     this.coordinator = coordinator;
     coordinator.on('deposed', () => this.unlead());
     coordinator.on('published', () => this.opts.metrics?.rebalances.inc());

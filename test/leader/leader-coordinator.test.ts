@@ -130,6 +130,15 @@ describe('LeaderCoordinator', () => {
     expect(published).toHaveLength(2);
   });
 
+  it("stamps its assignment writes with its clock's time, not the machine's (the simulation's time in the simulation)", async () => {
+    const { zk, paths, member } = await oneMember('leader-clock', { tick: 2 });
+    const at = Date.UTC(2031, 4, 6, 7, 8, 9);
+    leader = new LeaderCoordinator(zk, paths, member, silentLogger(), undefined, undefined, { now: () => at });
+    await leader.start();
+    const found = await waitFor(async () => zk.getDataIfExists(assignmentPath(paths, 'tick')), { message: 'the assignment written' });
+    expect(assignmentIn(found!.data, 'tick')?.updatedAt).toBe(new Date(at).toISOString());
+  });
+
   it('plans a job from its definition as last written: resharded, and deleted then made again', async () => {
     const { zk, paths, member } = await oneMember('leader-redefined', { tick: 2 });
     leader = new LeaderCoordinator(zk, paths, member, silentLogger());
