@@ -5,6 +5,7 @@ import { readStageRecord, STAGE_NAME, type StageRecord } from '../model/stage-re
 import { ZkshardError } from '../errors/zkshard-error.js';
 import { ZkTransactionError } from '../zk/zk-transaction.js';
 import { BadVersionError } from '../zk/zk-errors.js';
+import { systemClock, type Clock } from '../clock/clock.js';
 
 export { STAGE_NAME, type StageRecord };
 
@@ -12,6 +13,15 @@ export { STAGE_NAME, type StageRecord };
 export interface StageFences {
   fenceOf(job: string, item: number): { path: string; version: number } | undefined;
   confirmFence(job: string, item: number, fireTime: Date): Promise<boolean>;
+}
+
+/** What every run's stages of one store share. */
+interface StageSetting {
+  readonly zk: ZkSession;
+  readonly paths: ZkPaths;
+  readonly fences: StageFences | undefined;
+  /** Whose time a completed stage is recorded with (`done[name].at`). */
+  readonly clock: Pick<Clock, 'now'>;
 }
 
 /**
@@ -26,13 +36,11 @@ export class RunStages {
   private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly zk: ZkSession,
-    private readonly paths: ZkPaths,
+    private readonly setting: StageSetting,
     private readonly job: string,
     private readonly item: number,
     private readonly fireId: string,
     private readonly fireTime: Date,
-    private readonly fences: StageFences | undefined,
   ) {}
 
   /** Names of the stages this fire completed so far. */
@@ -65,29 +73,30 @@ export class RunStages {
 
   private async write(name: string, result: unknown): Promise<void> {
     const loaded = await this.load();
-    const path = this.paths.stages(this.job, this.item);
+    const { zk, paths, fences, clock } = this.setting;
+    const path = paths.stages(this.job, this.item);
     const record: StageRecord = {
       fireId: this.fireId,
-      done: { ...loaded.record.done, [name]: { at: new Date().toISOString(), result: result === undefined ? undefined : (JSON.parse(JSON.stringify(result)) as unknown) } },
+      done: { ...loaded.record.done, [name]: { at: new Date(clock.now()).toISOString(), result: result === undefined ? undefined : (JSON.parse(JSON.stringify(result)) as unknown) } },
     };
     for (let tries = 0; ; tries++) {
       // Held while our member node is at the run's fence (a forced operation that takes the run
       // moves it; then `confirmFence` asks our ledger); unfenced (tests of the stages alone), not
       // checked.
-      const fence = this.fences?.fenceOf(this.job, this.item);
-      const tx = this.zk.transaction();
+      const fence = fences?.fenceOf(this.job, this.item);
+      const tx = zk.transaction();
       if (fence) tx.check(fence.path, fence.version);
       const first = fence ? 1 : 0;
       if (loaded.version < 0) tx.create(path, encodeJson(record));
       else tx.setData(path, encodeJson(record), loaded.version);
       try {
-        const out = await this.zk.commit(tx);
+        const out = await zk.commit(tx);
         this.loaded = { record, version: out[first]?.stat?.version ?? 0 };
         return;
       } catch (err) {
         if (!(err instanceof ZkTransactionError) || err.failedIndex >= first) throw err;
         // The fence moved: our own member update, or a forced operation that took the run.
-        if (tries === 0 && fence && err.reason instanceof BadVersionError && (await this.fences!.confirmFence(this.job, this.item, this.fireTime))) continue;
+        if (tries === 0 && fence && err.reason instanceof BadVersionError && (await fences!.confirmFence(this.job, this.item, this.fireTime))) continue;
         throw new ZkshardError('STAGE_FENCED', `stage "${name}": this run no longer holds item ${this.item} of ${this.job}; stage not recorded`, { cause: err });
       }
     }
@@ -95,8 +104,8 @@ export class RunStages {
 
   private async load(): Promise<{ record: StageRecord; version: number }> {
     if (!this.loaded) {
-      const path = this.paths.stages(this.job, this.item);
-      const found = await this.zk.getDataIfExists(path);
+      const path = this.setting.paths.stages(this.job, this.item);
+      const found = await this.setting.zk.getDataIfExists(path);
       // Malformed: which stages this fire completed is unknown, so none is run (the attempt fails).
       const read = readStageRecord(found?.data, path);
       if (!read.ok) throw read.error;
@@ -107,16 +116,19 @@ export class RunStages {
   }
 }
 
-/** Makes a `RunStages` per run; `fences`: the run ledger's (without, stage writes are not fenced). */
+/**
+ * Makes a `RunStages` per run; `fences`: the run ledger's (without, stage writes are not fenced);
+ * `clock`: whose time a completed stage is recorded with (the simulation's, in the simulation).
+ */
 export class StageStore {
-  constructor(
-    private readonly zk: ZkSession,
-    private readonly paths: ZkPaths,
-    private readonly fences?: StageFences,
-  ) {}
+  private readonly setting: StageSetting;
+
+  constructor(zk: ZkSession, paths: ZkPaths, fences?: StageFences, clock: Pick<Clock, 'now'> = systemClock) {
+    this.setting = { zk, paths, fences, clock };
+  }
 
   forRun(job: string, item: number, fireId: string, fireTime: Date): RunStages {
-    return new RunStages(this.zk, this.paths, job, item, fireId, fireTime, this.fences);
+    return new RunStages(this.setting, job, item, fireId, fireTime);
   }
 }
 

@@ -202,7 +202,7 @@ export class WorkerSession {
     ledger.firesWithin = (job, item, withinMs) => this.scheduler.firesWithin(job, item, withinMs);
     this.executor = new Executor({
       ledger,
-      stages: new StageStore(opts.zk, opts.paths, ledger),
+      stages: new StageStore(opts.zk, opts.paths, ledger, this.time),
       loader: opts.loader,
       workerId: opts.workerId,
       definitionOf: (job) => this.definitions.get(job),

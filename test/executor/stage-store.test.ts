@@ -32,6 +32,19 @@ describe('StageStore', () => {
     ctx = undefined;
   });
 
+  it("records a completed stage at its clock's time, not the machine's (the simulation's time in the simulation)", async () => {
+    ctx = new ZkTestContext('stages-clock');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    await zk.mkdirp(paths.items('job'));
+    await zk.create(paths.item('job', 0));
+    const at = Date.UTC(2031, 4, 6, 7, 8, 9);
+    const fire = new Date(FIRE_DAY_MS);
+    await new StageStore(zk, paths, undefined, { now: () => at }).forRun('job', 0, fireIdOf('job', fire, 0), fire).complete('fetch', 1);
+    const stored = readStageRecord((await zk.getData(paths.stages('job', 0))).data, paths.stages('job', 0));
+    expect(stored.ok && stored.value?.done.fetch?.at).toBe(new Date(at).toISOString());
+  });
+
   // A forced reshard takes the runs of the items it removes from their owners' ledgers and fences
   // the owners (their member node's version moves, in the same transaction). A stage write of the
   // old run must then fail — once, it checked only that *a* marker existed, so once the item's next
