@@ -158,9 +158,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     return lane !== undefined && (lane.current === 'starting' || lane.queue.length > 0);
   }
 
-  /** Items running now, as `job#item` keys. */
-  runningKeys(): string[] {
-    return [...this.lanes.entries()].filter(([, , l]) => l.current).map(([job, item]) => `${job}#${item}`);
+  /** How many items run now (or are being begun), by job: only jobs with one (for the metrics: nothing made per item). */
+  runningCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    this.lanes.forEach((lane, job) => {
+      if (lane.current) counts.set(job, (counts.get(job) ?? 0) + 1);
+    });
+    return counts;
   }
 
   /**

@@ -32,8 +32,8 @@ export interface WorkerMetricsSource {
   isLeader(): boolean;
   /** How many items are owned, by job (every job, owned items or not). */
   ownedCounts(): Iterable<readonly [string, number]>;
-  /** Running items as `job#item` keys. */
-  running(): string[];
+  /** How many items run now, by job (jobs with none may be left out). */
+  runningCounts(): Iterable<readonly [string, number]>;
   /** Stalled items (a fire instant passed without a begin or a record) as `job#item` keys. */
   stalled?(): readonly string[];
 }
@@ -149,7 +149,7 @@ export class WorkerMetrics {
     const registered = await this.registry.metrics();
     const source = this.source;
     this.itemsOwned.replace(source?.ownedCounts() ?? []);
-    this.itemsRunning.replace(countByJob(source?.running() ?? []));
+    this.itemsRunning.replace(source?.runningCounts() ?? []);
     this.itemsStalled.replace(countByJob(source?.stalled?.() ?? []));
     const gauges = [this.assignmentGeneration, this.codeMismatch, this.itemsOwned, this.itemsRunning, this.itemsStalled].map((g) => g.text()).join('\n\n');
     const lateness = [`# HELP ${FIRE_LATENESS.name} ${FIRE_LATENESS.help}`, `# TYPE ${FIRE_LATENESS.name} histogram`];

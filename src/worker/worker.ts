@@ -98,7 +98,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.metrics?.bind({
       isLeader: () => this.isLeader,
       ownedCounts: () => this.session?.scheduler.ownedCounts() ?? [],
-      running: () => this.session?.executor.runningKeys() ?? [],
+      runningCounts: () => this.session?.executor.runningCounts() ?? [],
       stalled: () => this.session?.scheduler.stalledItems() ?? [],
     });
   }

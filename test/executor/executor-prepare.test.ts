@@ -43,6 +43,15 @@ describe('Executor: fires prepared ahead of their instant', () => {
     expect(ledger.releases.every((r) => r.outcome === 'success' && !r.keepInFlight)).toBe(true);
   });
 
+  it('counts its items running (or being begun) by job, and none once they are released', async () => {
+    const { ledger, executor } = setUp(() => undefined);
+    expect([...executor.runningCounts()]).toEqual([]);
+    await executor.fire([request(0, new Date(Date.now() + 200)), request(1, new Date(Date.now() + 200))]);
+    expect([...executor.runningCounts()]).toEqual([['j', 2]]);
+    await waitFor(() => ledger.releases.length === 2, { message: 'both released' });
+    await waitFor(() => executor.runningCounts().size === 0, { message: 'both items freed' });
+  });
+
   it('does not begin a fire early for an item still running: it goes through the overlap policy at its instant', async () => {
     let finish: () => void = () => {};
     const running = new Promise<void>((resolve) => (finish = resolve));

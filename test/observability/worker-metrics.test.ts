@@ -75,7 +75,7 @@ describe('WorkerMetrics', () => {
   it('reads the items owned, running and stalled by job from its source at each scrape', async () => {
     const metrics = new WorkerMetrics();
     let owned: Array<[string, number]> = [['a', 2], ['b', 0]];
-    metrics.bind({ isLeader: () => false, ownedCounts: () => owned, running: () => ['a#0', 'a#1', 'b#3'], stalled: () => ['a#1'] });
+    metrics.bind({ isLeader: () => false, ownedCounts: () => owned, runningCounts: () => [['a', 2], ['b', 1]], stalled: () => ['a#1'] });
     metrics.onAssignment('a', 7);
     let text = await metrics.text();
     expect(sample(text, `${ITEMS_OWNED.name}{zkshard_job="a"}`)).toBe(2);
