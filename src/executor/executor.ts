@@ -70,14 +70,21 @@ export interface ExecutorOptions {
 }
 
 /**
- * Bounds of `prepareLeadMs()`: how early before its fire instant a batch is begun. At least 100 ms:
- * it absorbs ZooKeeper's short collection pauses, set off by the begins' own burst (100 jobs × 8
- * items: p99 15 → 4.9 ms against 20 ms). A run begun ahead that an operator's forced
+ * Bounds of `prepareLeadMs()`: how early before its fire instant a batch is begun. At least 250 ms.
+ * The begins of every worker of a host start at about the same moment (they all size their lead
+ * alike), and on a busy host they share its cores: at 1,000 jobs × 8 items on four workers and two
+ * cores, begins of 50–70 ms made the lead 100–140 ms, the four workers' begin work filled both
+ * cores from about 120 ms before the instant, and when one of them was slower (its own scavenge, a
+ * slow answer) that work ran into the instant and delayed every worker's entries (docs/BENCHMARKS.md,
+ * 2026-12-06, 17:08: entries up to 79 ms late, three workers at once). Begun 250 ms ahead the
+ * cores are idle again well before the instant (p99 of 60-s windows: median 5.9 ms against 8.1).
+ * (It was 100 ms, enough for ZooKeeper's short collection pauses set off by the begins' own
+ * burst; 250 covers those too.) A run begun ahead that an operator's forced
  * `remove`/`reshard` takes before the instant is not entered: the forced transaction writes our
  * member node, whose watch moves the fence, and a run whose fence moved reads our ledger before
  * its handler (`execute`; fleet simulation, seed 3946).
  */
-export const MIN_PREPARE_LEAD_MS = 100;
+export const MIN_PREPARE_LEAD_MS = 250;
 export const MAX_PREPARE_LEAD_MS = 500;
 /** While the handlers of an instant are being entered, the lease is asked for again after this long. */
 export const LEASE_RECHECK_MS = 5;

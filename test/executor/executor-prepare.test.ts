@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FireRequest } from '../../src/executor/executor.js';
+import { MAX_PREPARE_LEAD_MS, MIN_PREPARE_LEAD_MS, type FireRequest } from '../../src/executor/executor.js';
+import { systemClock } from '../../src/clock/clock.js';
 import type { BeginRequest, BeginResult, ReleaseRequest } from '../../src/executor/run-ledger.js';
 import type { JobContext } from '../../src/executor/job-context.js';
 import { waitFor } from '../support/wait-for.js';
@@ -317,5 +318,33 @@ describe('Executor: a run begun ahead whose fence moved before its instant', () 
     await waitFor(() => ledger.releases.length === 2, { message: 'both released' });
     expect(entries.sort()).toEqual([0, 1]);
     expect(ledger.confirmed).toEqual([]);
+  });
+});
+
+describe('Executor: how far ahead of its instant a batch is begun', () => {
+  it('at least 250 ms ahead, so that begins of 50–70 ms (1,000 jobs × 8 items on four workers sharing two cores) end well before it; twice the slowest recent begin when that is more, at most 500 ms', async () => {
+    // The begins take `beginMs` on the executor's monotonic clock (the lead is sized from them).
+    let monotonicMs = 0;
+    let beginMs = 0;
+    const clock = { ...systemClock, monotonic: () => monotonicMs };
+    const ledger = new RecordingLedger();
+    const begin = ledger.begin.bind(ledger);
+    ledger.begin = async (requests) => {
+      monotonicMs += beginMs;
+      return begin(requests);
+    };
+    const executor = ledgerExecutor(ledger, () => undefined, { clock });
+    const leadAfterBeginOf = async (ms: number): Promise<number> => {
+      beginMs = ms;
+      await executor.fire([request(ledger.begins.length, new Date(Date.now() - 1000))]);
+      return executor.prepareLeadMs();
+    };
+    expect(executor.prepareLeadMs()).toBe(250); // no begin yet
+    expect(MIN_PREPARE_LEAD_MS).toBe(250);
+    // Before: 120 ms, and four workers' begin work ran up to the instant.
+    expect(await leadAfterBeginOf(60)).toBe(250);
+    expect(await leadAfterBeginOf(200)).toBe(400);
+    expect(await leadAfterBeginOf(400)).toBe(MAX_PREPARE_LEAD_MS);
+    await waitFor(() => ledger.releases.length === 3, { message: 'the three runs released' });
   });
 });

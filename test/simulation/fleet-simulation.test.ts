@@ -213,7 +213,7 @@ describe('fleet simulation regressions (forced reshards)', () => {
     }
   }, 60_000);
 
-  // With batches begun 100 ms ahead of their instant (MIN_PREPARE_LEAD_MS): a forced reshard
+  // With batches begun 100 ms ahead of their instant (MIN_PREPARE_LEAD_MS then): a forced reshard
   // deleted the marker of a run begun ahead (taken at 3,900 ms, deleted at 3,950 ms); its handler
   // was still entered at 4,000 ms, and after the reshard back the item's next owner ran beside it.
   // Fixed by the executor reading the marker again before the handler when its fence moved.

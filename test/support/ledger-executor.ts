@@ -5,6 +5,7 @@ import type { StageStore } from '../../src/executor/stage-store.js';
 import type { JobContext } from '../../src/executor/job-context.js';
 import { JOB_DEFAULTS, type JobDefinition } from '../../src/config/job-definition.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
+import type { Clock } from '../../src/clock/clock.js';
 
 /**
  * An executor of one every-second job `j` (2 items, one attempt) on a stand-in ledger, with
@@ -14,7 +15,7 @@ import { silentLogger } from '../../src/logging/create-logger.js';
 export function ledgerExecutor(
   ledger: Pick<RunLedger, 'begin' | 'release' | 'recordAttempt'> & Partial<Pick<RunLedger, 'fenceMoved' | 'confirmFence'>>,
   handler: (ctx: JobContext) => Promise<void> | void,
-  options: { job?: Partial<JobDefinition>; leaseHeld?: () => boolean } = {},
+  options: { job?: Partial<JobDefinition>; leaseHeld?: () => boolean; clock?: Clock } = {},
 ): Executor {
   const def: JobDefinition = { ...JOB_DEFAULTS, name: 'j', cron: '* * * * * *', shards: 2, itemParameters: {}, handler: 'h.js', retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 100 }, ...options.job };
   const asked: ExecutorLedger = {
@@ -32,5 +33,6 @@ export function ledgerExecutor(
     definitionOf: () => def,
     log: silentLogger(),
     leaseHeld: options.leaseHeld,
+    clock: options.clock,
   });
 }
