@@ -27,11 +27,11 @@ export interface LedgerMember {
    */
   owns?(job: string, item: number, epoch?: number): boolean;
   /**
-   * Whether every move of the member node's version after `from` up to `to` is known to be the
-   * leader's (it writes assignments there and takes no run): a run fenced at `from` still holds
-   * its item at `to` without reading our ledger. Without it, never.
+   * Whether every move of the member node's version after `from` up to `to` is known to have taken
+   * no run: the leader's (it writes assignments there) or our own writes of the node. A run fenced
+   * at `from` then still holds its item at `to` without reading our ledger. Without it, never.
    */
-  leaderFencesOnly?(from: number, to: number): boolean;
+  fenceMovesTookNoRun?(from: number, to: number): boolean;
 }
 
 /**
@@ -66,12 +66,12 @@ export class RunFences {
   }
 
   /**
-   * Moves the item's run to fence `to` when every move since its own fence is known to be the
-   * leader's (see `LedgerMember.leaderFencesOnly`); returns whether it did.
+   * Moves the item's run to fence `to` when every move since its own fence is known to have taken
+   * no run (see `LedgerMember.fenceMovesTookNoRun`); returns whether it did.
    */
-  followLeader(job: string, item: number, to: number): boolean {
+  followIfNoRunTaken(job: string, item: number, to: number): boolean {
     const from = this.of(job, item);
-    if (from === undefined || from > to || !this.member.leaderFencesOnly?.(from, to)) return false;
+    if (from === undefined || from > to || !this.member.fenceMovesTookNoRun?.(from, to)) return false;
     this.byItem.set(job, item, to);
     return true;
   }

@@ -359,7 +359,7 @@ export class RunLedger {
   fenceMoved(job: string, item: number): boolean {
     const current = this.fences.current();
     if (current === undefined || this.fences.of(job, item) === current) return false;
-    return !this.fences.followLeader(job, item, current); // the leader's fences take no run
+    return !this.fences.followIfNoRunTaken(job, item, current); // the leader's fences and our own writes take no run
   }
 
   /**
@@ -370,7 +370,7 @@ export class RunLedger {
    */
   async confirmFence(job: string, item: number, fireTime: Date): Promise<boolean> {
     const now = await this.fences.refresh();
-    if (now !== undefined && this.fences.followLeader(job, item, now)) return true;
+    if (now !== undefined && this.fences.followIfNoRunTaken(job, item, now)) return true;
     const [held] = await holdsRuns(this.writer, [{ job, item, fireTime }]);
     if (!held) {
       this.writer.forget(job, item, fireTime.getTime()); // cleared by a forced remove or reshard: so goes our own account of it

@@ -301,8 +301,8 @@ export class RunReleaser {
           return;
         }
         const fenceNow = await refreshed;
-        // Moves that were all the leader's took no run: those runs are fenced anew unread.
-        const stale = pending.filter(({ req }) => (fences.of(req.job, req.item) ?? fenceNow) < fenceNow && !fences.followLeader(req.job, req.item, fenceNow));
+        // Moves that were all the leader's or our own took no run: those runs are fenced anew unread.
+        const stale = pending.filter(({ req }) => (fences.of(req.job, req.item) ?? fenceNow) < fenceNow && !fences.followIfNoRunTaken(req.job, req.item, fenceNow));
         const held = await holdsRuns(ledger, stale.map((p) => p.req));
         stale.forEach((p, k) => {
           if (held[k]) return fences.set(p.req.job, p.req.item, fenceNow); // still ours at this version

@@ -28,6 +28,8 @@ export class GroupMember {
   private watched: NodeCache | undefined;
   /** Told whenever the known version of our member node moves up (see `onFenceMoved`). */
   private readonly fenceListeners: Array<(version: number, mzxid: bigint) => void> = [];
+  /** Told of each of our own writes of the node (see `onOwnWrite`). */
+  private readonly ownWriteListeners: Array<(mzxid: bigint) => void> = [];
 
   constructor(
     private readonly zk: ZkSession,
@@ -124,6 +126,7 @@ export class GroupMember {
         }
       }
       this.info = next;
+      for (const listener of this.ownWriteListeners) listener(stat.mzxid);
       this.advance(stat.version, stat.mzxid);
       this.log.info({ member: this.nodeName, state: next.state }, 'membership updated');
     });
@@ -155,6 +158,16 @@ export class GroupMember {
    */
   onFenceMoved(listener: (version: number, mzxid: bigint) => void): void {
     this.fenceListeners.push(listener);
+  }
+
+  /**
+   * Tells `listener` of every write of our member node by this worker (`update`), with its zxid:
+   * each is checked against the version this worker knew, so the move it makes takes no run
+   * (`FenceMoves`). Told before the move itself (`onFenceMoved`), unless the node's watch saw the
+   * new version first.
+   */
+  onOwnWrite(listener: (mzxid: bigint) => void): void {
+    this.ownWriteListeners.push(listener);
   }
 
   private advance(version: number, mzxid: bigint): void {

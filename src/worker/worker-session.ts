@@ -175,6 +175,7 @@ export class WorkerSession {
     this.beginFence = beginFence;
     const fenceMoves = new FenceMoves();
     this.fenceMoves = fenceMoves;
+    member.onOwnWrite((mzxid) => fenceMoves.ownWrite(mzxid));
     member.onFenceMoved((version, mzxid) => {
       fenceMoves.moved(version, mzxid);
       beginFence.moved(version);
@@ -189,7 +190,7 @@ export class WorkerSession {
       beginFence: () => beginFence.version,
       awaitBeginFence: (above) => beginFence.above(above),
       owns: (job, item, epoch) => this.scheduler.owns(job, item, epoch),
-      leaderFencesOnly: (from, to) => fenceMoves.leaderOnly(from, to),
+      fenceMovesTookNoRun: (from, to) => fenceMoves.tookNoRun(from, to),
     };
     this.clockCheck = new ClockCheck(opts.zk, opts.paths, opts.maxClockSkewMs ?? DEFAULTS.worker.maxClockSkewMs, opts.log.child({ component: 'clock' }), DEFAULTS.worker.clockCheckIntervalMs, opts.clock ?? (() => this.time.now()), this.time);
     const ledger = new RunLedger(opts.zk, opts.paths, identity, opts.log.child({ component: 'run-ledger' }), this.clockCheck, this.time, random);

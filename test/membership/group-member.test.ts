@@ -25,6 +25,27 @@ describe('GroupMember.update', () => {
     await member.close();
   });
 
+  it('tells its own writes apart: each update reports the zxid that wrote the node, before the move it makes (an operator\'s fence reports none)', async () => {
+    ctx = new ZkTestContext('member-own-write');
+    const zk = await ctx.client();
+    const info: MemberInfo = { id: 'w1', host: 'h', pid: 1, jobs: ['a'], labels: {}, capacity: 1, state: 'active', startedAt: new Date().toISOString(), version: 't' };
+    const member = new GroupMember(zk, ctx.paths, info, silentLogger());
+    const seen: string[] = [];
+    member.onOwnWrite((mzxid) => seen.push(`own ${mzxid}`));
+    member.onFenceMoved((version, mzxid) => seen.push(`moved ${version} ${mzxid}`));
+    await member.start();
+    const clock = { skewMs: 150, maxSkewMs: 5000, ok: true, checkedAt: new Date().toISOString() };
+    await member.update({ clock }); // a clock reading published
+    const mine = (await zk.getData(ctx.paths.member(member.name))).stat;
+    expect(seen).toEqual([`own ${mine.mzxid}`, `moved ${mine.version} ${mine.mzxid}`]);
+    // The operator's fence: the same data written again, version-checked (api/job-nodes.ts).
+    await zk.setData(ctx.paths.member(member.name), (await zk.getData(ctx.paths.member(member.name))).data, mine.version);
+    const fenced = (await zk.getData(ctx.paths.member(member.name))).stat;
+    await waitFor(() => member.fenceVersion() === fenced.version, { message: 'the fence seen' });
+    expect(seen.slice(2)).toEqual([`moved ${fenced.version} ${fenced.mzxid}`]);
+    await member.close();
+  });
+
   it('an update after a forced remove or reshard fenced this member (its node written by the operator) still lands, and the fence is read again', async () => {
     ctx = new ZkTestContext('member-fence');
     const zk = await ctx.client();
