@@ -20,6 +20,7 @@ import { LedgerWriter } from './ledger-writer.js';
 import { LeftClaims } from './left-claims.js';
 import { ownRun, withOwnLedger } from './own-ledger-view.js';
 import { holdsRuns } from './holds-runs.js';
+import { FenceConfirmations } from './fence-confirmations.js';
 import { RecordedNotesLog } from './recorded-notes-log.js';
 
 export type { LedgerMember } from './run-fences.js';
@@ -52,6 +53,7 @@ export class RunLedger {
   private readonly releaser: RunReleaser;
   private readonly beginner: RunBeginner;
   private readonly writer: LedgerWriter;
+  private readonly confirmations: FenceConfirmations;
   private readonly leftClaims: LeftClaims;
   private readonly notesLog: RecordedNotesLog;
   /** Told of notes of fires not run that `recordNotes` wrote (the run history; a begin's are the executor's). */
@@ -89,6 +91,7 @@ export class RunLedger {
     this.histories = new ItemHistoryWriter(zk, paths, this.progress, (cached) => cached.record.inFlight?.member === this.member.name, log, time, (job, item, withinMs) => this.firesWithin?.(job, item, withinMs) ?? false);
     this.fences = new RunFences(member);
     this.writer = new LedgerWriter({ zk, paths, member, time, log });
+    this.confirmations = new FenceConfirmations(this.fences, this.writer);
     this.leftClaims = new LeftClaims({ zk, ledger: this.writer, paths, member, time, log });
     const shared = { zk, ledger: this.writer, paths, member, fences: this.fences, progress: this.progress, histories: this.histories, time, log };
     this.beginner = new RunBeginner({ ...shared, notesLog: this.notesLog, clock, scheduleOf: (job) => this.scheduleOf?.(job), onSplit: (items, multis) => this.noteSplit('begin', items, multis) });
@@ -366,18 +369,11 @@ export class RunLedger {
    * After a write of the run failed its fence check, or `fenceMoved` (the member node's version
    * moved): whether our ledger still holds the run (in flight at its fire) — a forced remove or
    * reshard clears it there in the transaction that moves the fence. If
-   * it does, its fence becomes the member node's version now.
+   * it does, its fence becomes the member node's version now. The runs that ask in one turn share
+   * their reads (`FenceConfirmations`).
    */
-  async confirmFence(job: string, item: number, fireTime: Date): Promise<boolean> {
-    const now = await this.fences.refresh();
-    if (now !== undefined && this.fences.followIfNoRunTaken(job, item, now)) return true;
-    const [held] = await holdsRuns(this.writer, [{ job, item, fireTime }]);
-    if (!held) {
-      this.writer.forget(job, item, fireTime.getTime()); // cleared by a forced remove or reshard: so goes our own account of it
-      return false;
-    }
-    if (now !== undefined) this.fences.set(job, item, now);
-    return true;
+  confirmFence(job: string, item: number, fireTime: Date): Promise<boolean> {
+    return this.confirmations.confirm(job, item, fireTime); // the runs asking in one turn read together
   }
 
   /**
