@@ -313,6 +313,9 @@ export class FireScheduler {
       this.armedMs = undefined;
       return;
     }
+    // The clock is trusted again (it may never have been found off, so firing never paused):
+    // the takeovers put off meanwhile are planned now; their items' fires wait for them.
+    this.takeovers.resumePutOff();
     const now = this.clock.now();
     const horizon = now + this.opts.executor.prepareLeadMs();
     const batch: FireRequest[] = [];

@@ -99,6 +99,13 @@ export class ItemTakeovers {
    * against each other (`takeoverDisagreement` assumes the ledgers were read after the move).
    */
   private readonly leftDuring = new Set<string>();
+  /**
+   * Items (`job#item`) whose takeover was put off because nothing may be planned now (firing
+   * paused, or a clock not trusted): pending until a takeover of theirs plans (`resumePutOff`, or
+   * every owned item's when firing resumes). A trigger or a fire of such an item must not begin
+   * before that: another member's run of it may be in flight (fleet simulation, seed 79564).
+   */
+  private readonly putOff = new Map<string, { job: string; item: number }>();
   /** Takeovers reading ZooKeeper now (TAKEOVERS_READING_MAX). */
   private readonly reading = new RequestSlots(TAKEOVERS_READING_MAX);
   private readonly clock: Clock;
@@ -138,10 +145,15 @@ export class ItemTakeovers {
   pending(job: string, item: number): boolean {
     // Asked for every owned item at every instant: with no takeover anywhere (the steady state),
     // no key is built.
-    if (this.takingOver.size === 0 && this.waits.size === 0) return false;
+    if (this.takingOver.size === 0 && this.waits.size === 0 && this.putOff.size === 0) return false;
     const key = keyOf(job, item);
     const loop = this.takingOver.get(key);
-    return (loop !== undefined && !loop.idle) || this.waits.has(key);
+    return (loop !== undefined && !loop.idle) || this.waits.has(key) || this.putOff.has(key);
+  }
+
+  /** Asks again for the takeovers put off while nothing could be planned (see `putOff`). */
+  resumePutOff(): void {
+    for (const { job, item } of [...this.putOff.values()]) this.request(job, item);
   }
 
   /** Drops every takeover loop (the scheduler stops). */
@@ -150,6 +162,7 @@ export class ItemTakeovers {
     this.takingOver.clear();
     this.planned.clear();
     this.leftDuring.clear();
+    this.putOff.clear();
     this.dropLedgerReads();
   }
 
@@ -208,6 +221,7 @@ export class ItemTakeovers {
    */
   forget(job: string, item: number, ended = false): void {
     const key = keyOf(job, item);
+    this.putOff.delete(key);
     const loop = this.takingOver.get(key);
     if (loop?.running && !ended) this.leftDuring.add(key);
     if (!loop || (loop.running && !ended)) return;
@@ -226,16 +240,24 @@ export class ItemTakeovers {
 
   private async once(job: string, item: number): Promise<void> {
     const s = this.host.jobs.get(job);
-    if (!s || !s.owned.has(item) || !this.host.active()) return;
+    const key = keyOf(job, item);
+    if (!s || !s.owned.has(item) || !this.host.active()) {
+      this.putOff.delete(key);
+      return;
+    }
     // A local clock that cannot be trusted could plan fires of instants still to come: wait
     // (the clock's verdict resumes firing and plans every owned item again, or gives them up).
-    if (!this.host.mayPlan()) return;
+    // Meanwhile the item stays pending: its fires and triggers are held for this takeover.
+    if (!this.host.mayPlan()) {
+      this.putOff.set(key, { job, item });
+      return;
+    }
+    this.putOff.delete(key);
     // The plan covers the fires up to the next regular one as of when it is made, after the reads:
     // the scheduler holds the item's fires while its takeover is under way (`pending`), so none of
     // them began meanwhile, and the ones held are this plan's (a plan fixed before the reads left
     // the fires of its wait to another round: at 1,000 jobs × 8 items started together each item
     // was taken over about eight times; at 10,000 × 8 the rounds never ended).
-    const key = keyOf(job, item);
     this.planned.delete(key);
     let until = new Date(s.nextFire - 1);
     // Ledger reads begun after this serve this round: after the assignment that gives us the item.

@@ -525,6 +525,32 @@ describe('FireScheduler on fake time', () => {
     h.scheduler.stop();
   });
 
+  // Fleet simulation, seed 79564: an item came while firing was paused (a clock stepped back), so
+  // its takeover planned nothing; a trigger then began it at once, while the member it came from
+  // still ran it. The item stays pending until its takeover plans, once the clock is trusted again.
+  for (const how of ['firing resumes', 'the clock is trusted again, never paused'] as const) {
+    it(`a trigger of an item whose takeover was put off by the clock waits for that takeover (${how})`, async () => {
+      let trusted = how === 'firing resumes';
+      const h = harness(testJob('j', { shards: 1 }), { clockTrusted: () => trusted });
+      if (how === 'firing resumes') h.scheduler.setPaused(true);
+      h.scheduler.start(); // item 0 is ours: its takeover is asked for, and put off
+      await settle();
+      expect(h.loads).toEqual([]);
+      expect(h.scheduler.trigger('j', new Date(T0), 7, null)).toEqual([0]);
+      await settle();
+      expect(h.fired.flatMap((f) => f.requests).filter((r) => r.reason === 'trigger')).toEqual([]);
+      if (how === 'firing resumes') h.scheduler.setPaused(false);
+      else trusted = true;
+      await h.clock.advance(1000);
+      await vi.waitFor(() => expect(h.scheduler.takeoverLoops()).toBe(0));
+      expect(h.loads).toHaveLength(1); // the takeover read the item first
+      const triggers = h.fired.filter((f) => f.requests.some((r) => r.reason === 'trigger'));
+      expect(triggers).toHaveLength(1);
+      expect(triggers[0]).toMatchObject({ sequential: true, requests: expect.arrayContaining([expect.objectContaining({ item: 0, trigger: 7 })]) });
+      h.scheduler.stop();
+    });
+  }
+
   // Run protocol v2, step 4c: a gone member's run in flight that its ledger alone holds (the record
   // does not carry it) is the fire the takeover runs again; the item's begins decide on it. Also
   // when its claim is past the record's frontier (found on the way to step 4c's second part, fleet

@@ -457,6 +457,19 @@ describe('fleet simulation: every fire recorded once', () => {
   }, 120_000);
 });
 
+// Found by `npm run simulate` on seeds 79,001–84,000 (2026-12-06): the leader moved an item to a
+// worker whose clock had just been stepped back 5.9 s. Firing was paused there, so the item's
+// takeover did nothing and its loop went idle; a manual trigger of the job then found no takeover
+// pending and began the item at once, while the member it had come from still ran its scheduled
+// fire (the item's record does not say a scheduled run: that member's ledger alone holds it). A
+// takeover put off by the clock now keeps the item pending until it is planned.
+describe('fleet simulation: a takeover put off by the clock', () => {
+  it('seed 79564 (default scenario): a trigger of an item that came while firing was paused waits for its takeover', async () => {
+    const result = await runFleetSimulation(79564, { trace: false });
+    expect(result.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+  }, 60_000);
+});
+
 // Found by `npm run simulate` on seeds 40,001–70,000 (2026-12-04), taken for lost fires: a re-run,
 // catch-ups and a trigger of a failing catch-up job retried for 20 s and more; the fires skipped
 // meanwhile, and a catch-up queued behind them, wait for the item's next begin, which came after
