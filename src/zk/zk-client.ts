@@ -21,6 +21,8 @@ import { fromLibraryAcl, policyAcl, toLibraryAcl, type ZkAcl, type ZkCredentials
 import { useTls, type ZkTlsOptions } from './zk-tls.js';
 import {
   mapZkError,
+  mapZkReplyError,
+  withoutStack,
   NotAuthorizedError,
   patchUnknownErrorCodes,
   RequestTooLargeError,
@@ -592,7 +594,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
       let settled = false;
       const timer = this.timers.setTimeout(() => {
         settled = true;
-        reject(new ZkTimeoutError('ZK_TIMEOUT', `zk: ${op} ${path}: no answer within ${this.requestTimeoutMs} ms (a write may or may not have been applied)`, { path }));
+        reject(withoutStack(() => new ZkTimeoutError('ZK_TIMEOUT', `zk: ${op} ${path}: no answer within ${this.requestTimeoutMs} ms (a write may or may not have been applied)`, { path })));
       }, this.requestTimeoutMs);
       try {
         run((error, ...results) => {
@@ -601,7 +603,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> implements ZkSession 
           this.timers.clearTimeout(timer);
           this.onRequest?.(op, performance.now() - started);
           if (error && absent && (error as { code?: unknown }).code === NO_NODE) resolve(absent.value);
-          else if (error) reject(mapZkError(error, op, path, this.user));
+          else if (error) reject(mapZkReplyError(error, op, path, this.user)); // made in the library's socket handler: no stack of ours
           else resolve(results as T);
         });
       } catch (err) {

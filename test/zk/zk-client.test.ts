@@ -26,6 +26,19 @@ describe('ZkClient', () => {
     expect(err).toMatchObject({ code: 'ZK_NO_NODE', zkCode: -101, path: `${ctx.paths.root}/missing` });
   });
 
+  // An error that comes with a reply is made in the library's socket handler: its stack would name
+  // only the library's frames, never the caller's. A dropped connection fails every request queued
+  // on it at once, and 50 workers on one event loop spent 36 of 450 s making those stacks (docs/BENCHMARKS.md, 2026-12-06 22:16).
+  it('errors that come with a reply or a request timeout carry no stack; their message names the operation and the node', async () => {
+    ctx = new ZkTestContext('zk-errors-stack');
+    const zk = await ctx.client();
+    const err = (await zk.getData(`${ctx.paths.root}/missing`).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(NoNodeError);
+    expect(err.message).toBe(`zk: getData ${ctx.paths.root}/missing failed: NO_NODE[-101]`);
+    expect(err.stack).not.toMatch(/\n\s+at /);
+    expect(Error.stackTraceLimit).toBeGreaterThan(0); // restored
+  });
+
   it('commits a multi atomically and names the rejected operation', async () => {
     ctx = new ZkTestContext('zk-multi');
     const zk = await ctx.client();
