@@ -132,7 +132,7 @@ export const forcedOperation: Scenario = {
         { what: 'fires run twice', target: '0', measured: String(f.duplicates), met: f.duplicates === 0 },
       ],
       data: { figures: f },
-      notes: ['No PRODUCT.md target for the lateness of the instant after a forced operation: it is reported. Each run begun for that instant confirms its fence with reads of its own (2,000 runs a worker: 4,000 reads); sharing those reads (394a615: 0 fires lost, the instant 67–230 ms late at p50) was reverted (4a6d118) after the rebalance scenario lost 1,044 sessions with it (docs/BENCHMARKS.md, 2026-12-06).'],
+      notes: ['No PRODUCT.md target for the lateness of the instant after a forced operation: it is reported. Every run begun for that instant confirms its fence before its handler (the remove moved every owner\'s fence); the runs of one turn share one read of the member node and one of each ledger part (`FenceConfirmations`), so the instant waits for those two round trips to a ZooKeeper that is also committing the remove and the new assignment.'],
     };
   },
 };
