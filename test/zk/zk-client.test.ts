@@ -29,7 +29,7 @@ describe('ZkClient', () => {
   // An error that comes with a reply is made in the library's socket handler: its stack would name
   // only the library's frames, never the caller's. A dropped connection fails every request queued
   // on it at once, and 50 workers on one event loop spent 36 of 450 s making those stacks (docs/BENCHMARKS.md, 2026-12-06 22:16).
-  it('errors that come with a reply or a request timeout carry no stack; their message names the operation and the node', async () => {
+  it('an error that comes with a reply carries no stack; its message names the operation and the node', async () => {
     ctx = new ZkTestContext('zk-errors-stack');
     const zk = await ctx.client();
     const err = (await zk.getData(`${ctx.paths.root}/missing`).catch((e: unknown) => e)) as Error;
