@@ -153,6 +153,8 @@ export class ItemTakeovers {
 
   /** Asks again for the takeovers put off while nothing could be planned (see `putOff`). */
   resumePutOff(): void {
+    // Called at every instant: nothing made when none was put off (the steady state).
+    if (this.putOff.size === 0) return;
     for (const { job, item } of [...this.putOff.values()]) this.request(job, item);
   }
 
