@@ -8,10 +8,18 @@ import type { LedgerPartRead } from '../model/ledger-view.js';
 
 /** One round of reads: the ledgers and the members listed once, each part read at most once. */
 interface Wave {
-  /** Taken when the wave began: it serves the tickets taken before. */
-  ticket: number;
+  /** Taken when the wave began (its listing was asked for): it serves the tickets taken before. Unset while it waits. */
+  ticket: number | undefined;
   listing: Promise<LedgerListing>;
   parts: Map<number, Promise<LedgerPartsRead>>;
+  /** Reads asked for and not settled (the listing and each part). */
+  unsettled: number;
+  /** A read of it failed: it serves nobody more. */
+  failed: boolean;
+  /** The wave that begins once this one is done: it serves the takeovers that started meanwhile. */
+  next: Wave | undefined;
+  /** Begins a waiting wave's reads. */
+  begin: () => void;
 }
 
 /** The job's part of every ledger listed; `complete` false when one of them could not be read as a ledger (left out). */
@@ -30,7 +38,8 @@ export interface LedgerPartsRead {
  */
 export class LedgerReads {
   private tickets = 0;
-  private wave: Wave | undefined;
+  /** The wave new takeovers are served by, or followed by. */
+  private current: Wave | undefined;
   /** Malformed parts logged, by path, with the mzxid logged (once per version). */
   private readonly malformedSeen = new Map<string, bigint>();
 
@@ -51,36 +60,72 @@ export class LedgerReads {
    * The job's part of every ledger listed, read after `ticket` was taken (shared with the other
    * takeovers waiting for the same part). A part that cannot be read as a ledger is left out
    * (logged), so the view it gives is incomplete: the caller decides from the records then.
+   *
+   * At most one wave reads and one waits: a takeover that starts while a wave reads is served by
+   * the wave that begins once that one is done, with every other takeover that started meanwhile
+   * (while workers are lost one after another, takeovers start all the time, and a wave begun for
+   * each read the same ledgers over and over, without bound).
    */
   read(job: string, ticket: number): Promise<LedgerPartsRead> {
-    let wave = this.wave;
-    if (!wave || wave.ticket <= ticket) wave = this.begin();
+    const wave = this.waveFor(ticket);
     const k = ledgerPartOf(job, this.partCount);
     const known = wave.parts.get(k);
     if (known) return known;
-    const started = wave;
-    const parts = this.readPart(started, job);
-    started.parts.set(k, parts);
-    // A round that failed serves nobody more: the next ticket begins a new one.
-    parts.catch(() => {
-      if (this.wave === started) this.wave = undefined;
-    });
+    const parts = this.readPart(wave, job);
+    wave.parts.set(k, parts);
+    this.track(wave, parts);
     return parts;
   }
 
   /** Drops what was read (no takeover is under way: the next one reads afresh). */
   clear(): void {
-    this.wave = undefined;
+    // A wave still reading lets its successor (if any) begin when it is done, as ever.
+    this.current = undefined;
   }
 
-  private begin(): Wave {
-    const listing = listLedgers(this.zk, this.paths);
-    const wave: Wave = { ticket: ++this.tickets, listing, parts: new Map() };
-    listing.catch(() => {
-      if (this.wave === wave) this.wave = undefined;
-    });
-    this.wave = wave;
+  private waveFor(ticket: number): Wave {
+    const current = this.current;
+    if (!current) return (this.current = this.begin(this.wave()));
+    if (!current.failed && current.ticket !== undefined && ticket < current.ticket) return current;
+    if (current.unsettled === 0) return (this.current = this.begin(this.wave()));
+    return (current.next ??= this.wave());
+  }
+
+  /** A wave not begun yet: its listing is asked for by `begin`. */
+  private wave(): Wave {
+    let start!: () => void;
+    const gate = new Promise<void>((resolve) => (start = resolve));
+    const wave: Wave = { ticket: undefined, listing: gate.then(() => listLedgers(this.zk, this.paths)), parts: new Map(), unsettled: 0, failed: false, next: undefined, begin: start };
+    this.track(wave, wave.listing);
     return wave;
+  }
+
+  /** Begins `wave`'s reads: from here on they serve every ticket taken before. */
+  private begin(wave: Wave): Wave {
+    wave.ticket = ++this.tickets;
+    wave.begin();
+    return wave;
+  }
+
+  /** Counts a read of `wave` until it settles; the last one to settle begins the wave waiting after it. */
+  private track(wave: Wave, read: Promise<unknown>): void {
+    wave.unsettled++;
+    read.then(
+      () => this.settled(wave),
+      () => {
+        // A wave that failed serves nobody more: the next ticket is served by another.
+        wave.failed = true;
+        this.settled(wave);
+      },
+    );
+  }
+
+  private settled(wave: Wave): void {
+    if (--wave.unsettled > 0 || !wave.next) return;
+    const next = wave.next;
+    wave.next = undefined;
+    if (this.current === wave) this.current = next;
+    this.begin(next);
   }
 
   private async readPart(wave: Wave, job: string): Promise<LedgerPartsRead> {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LedgerReads } from '../../src/scheduler/ledger-reads.js';
 import { silentLogger } from '../../src/logging/create-logger.js';
 import { encodeLedgerPart, ledgerPartOf, type LedgerPart } from '../../src/model/member-ledger.js';
@@ -54,6 +54,86 @@ describe('LedgerReads', () => {
     reads.clear();
     await reads.read('j', first);
     expect(dataReads).toBe(9);
+  });
+
+  it('keeps at most one round reading and one waiting: takeovers that start during a round share the next', async () => {
+    ctx = new ZkTestContext('ledger-reads-bounded');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    const member = 'm-0123456789abcdef-0000000002';
+    const k = ledgerPartOf('j', PARTS);
+    await zk.mkdirp(paths.workers);
+    await zk.create(paths.member(member), undefined, 'ephemeral');
+    await zk.mkdirp(paths.ledger(member));
+    await zk.create(paths.ledgerPart(member, k), encodeLedgerPart(entry(5000, [0])));
+    // A part's read is held, once made, until released: its round stays under way meanwhile.
+    const held: Array<() => void> = [];
+    let listings = 0;
+    const gated = {
+      getChildren: (p: string) => {
+        if (p === paths.ledgers) listings++;
+        return zk.getChildren(p);
+      },
+      getDataIfExists: async (p: string) => {
+        const read = await zk.getDataIfExists(p);
+        await new Promise<void>((resolve) => held.push(resolve));
+        return read;
+      },
+    };
+    const reads = new LedgerReads(gated, paths, PARTS, silentLogger());
+    const tOf = (r: Promise<{ parts: Array<{ member: string; entries: LedgerPart }> }>) => r.then((x) => x.parts.find((p) => p.member === member)!.entries.get('j')!.t);
+
+    const first = reads.read('j', reads.ticket());
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    // Three takeovers start one after another while the first round reads, with a write between.
+    const second = reads.read('j', reads.ticket());
+    await zk.setData(paths.ledgerPart(member, k), encodeLedgerPart(entry(6000, [0])));
+    const third = reads.read('j', reads.ticket());
+    const fourth = reads.read('j', reads.ticket());
+    expect(listings).toBe(1); // no round begun beside the first
+    held.shift()!();
+    expect(await tOf(first)).toBe(5000);
+    // The next round begins once the first is done, and serves all three (read after they began).
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    expect(listings).toBe(2);
+    held.shift()!();
+    const [b, c, d] = await Promise.all([second, third, fourth]);
+    expect(b).toBe(c);
+    expect(c).toBe(d);
+    expect(await tOf(second)).toBe(6000);
+    expect(listings).toBe(2);
+  });
+
+  it('lets the waiting round begin when the one before it fails, and never serves a later takeover from a failed round', async () => {
+    ctx = new ZkTestContext('ledger-reads-failed');
+    const zk = await ctx.shared();
+    const { paths } = ctx;
+    const member = 'm-0123456789abcdef-0000000002';
+    const k = ledgerPartOf('j', PARTS);
+    await zk.mkdirp(paths.workers);
+    await zk.create(paths.member(member), undefined, 'ephemeral');
+    await zk.mkdirp(paths.ledger(member));
+    await zk.create(paths.ledgerPart(member, k), encodeLedgerPart(entry(5000, [0])));
+    let fail: (err: Error) => void = () => undefined;
+    let listings = 0;
+    const failingOnce = {
+      getChildren: (p: string) => {
+        if (p === paths.ledgers && ++listings === 1) return new Promise<string[]>((_, reject) => (fail = reject));
+        return zk.getChildren(p);
+      },
+      getDataIfExists: (p: string) => zk.getDataIfExists(p),
+    };
+    const reads = new LedgerReads(failingOnce, paths, PARTS, silentLogger());
+    const firstTicket = reads.ticket();
+    const first = reads.read('j', firstTicket);
+    await vi.waitFor(() => expect(listings).toBe(1));
+    const second = reads.read('j', reads.ticket());
+    fail(new Error('connection lost'));
+    await expect(first).rejects.toThrow('connection lost');
+    expect((await second).parts.map((p) => p.member)).toEqual([member]);
+    expect(listings).toBe(2);
+    // A takeover with a ticket older than the failed round is served by a good one, not the failure.
+    await expect(reads.read('j', firstTicket)).resolves.toMatchObject({ complete: true });
   });
 
   it('leaves out a part that cannot be read as a ledger and says the read is incomplete', async () => {
