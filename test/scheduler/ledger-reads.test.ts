@@ -7,6 +7,19 @@ import { ZkTestContext } from '../support/zk-test-client.js';
 const PARTS = 32;
 const entry = (t: number, items: number[]): LedgerPart => new Map([['j', { t, b: new Set(items), f: new Map(items.map((i) => [i, { fireMs: t, attempt: 1 }])) }]]);
 
+/** One live member whose ledger part for job `j` has item 0 begun at 5000. */
+async function oneLiveMember(ctx: ZkTestContext) {
+  const zk = await ctx.shared();
+  const { paths } = ctx;
+  const member = 'm-0123456789abcdef-0000000002';
+  const k = ledgerPartOf('j', PARTS);
+  await zk.mkdirp(paths.workers);
+  await zk.create(paths.member(member), undefined, 'ephemeral');
+  await zk.mkdirp(paths.ledger(member));
+  await zk.create(paths.ledgerPart(member, k), encodeLedgerPart(entry(5000, [0])));
+  return { zk, paths, member, k };
+}
+
 describe('LedgerReads', () => {
   let ctx: ZkTestContext | undefined;
   afterEach(async () => {
@@ -58,14 +71,7 @@ describe('LedgerReads', () => {
 
   it('keeps at most one round reading and one waiting: takeovers that start during a round share the next', async () => {
     ctx = new ZkTestContext('ledger-reads-bounded');
-    const zk = await ctx.shared();
-    const { paths } = ctx;
-    const member = 'm-0123456789abcdef-0000000002';
-    const k = ledgerPartOf('j', PARTS);
-    await zk.mkdirp(paths.workers);
-    await zk.create(paths.member(member), undefined, 'ephemeral');
-    await zk.mkdirp(paths.ledger(member));
-    await zk.create(paths.ledgerPart(member, k), encodeLedgerPart(entry(5000, [0])));
+    const { zk, paths, member, k } = await oneLiveMember(ctx);
     // A part's read is held, once made, until released: its round stays under way meanwhile.
     const held: Array<() => void> = [];
     let listings = 0;
@@ -106,14 +112,7 @@ describe('LedgerReads', () => {
 
   it('lets the waiting round begin when the one before it fails, and never serves a later takeover from a failed round', async () => {
     ctx = new ZkTestContext('ledger-reads-failed');
-    const zk = await ctx.shared();
-    const { paths } = ctx;
-    const member = 'm-0123456789abcdef-0000000002';
-    const k = ledgerPartOf('j', PARTS);
-    await zk.mkdirp(paths.workers);
-    await zk.create(paths.member(member), undefined, 'ephemeral');
-    await zk.mkdirp(paths.ledger(member));
-    await zk.create(paths.ledgerPart(member, k), encodeLedgerPart(entry(5000, [0])));
+    const { zk, paths, member } = await oneLiveMember(ctx);
     let fail: (err: Error) => void = () => undefined;
     let listings = 0;
     const failingOnce = {
