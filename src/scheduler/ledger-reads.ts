@@ -18,8 +18,8 @@ interface Wave {
   failed: boolean;
   /** The wave that begins once this one is done: it serves the takeovers that started meanwhile. */
   next: Wave | undefined;
-  /** Begins a waiting wave's reads. */
-  begin: () => void;
+  /** Lets a waiting wave's listing be asked for (called by `begin`). */
+  start: () => void;
 }
 
 /** The job's part of every ledger listed; `complete` false when one of them could not be read as a ledger (left out). */
@@ -95,7 +95,7 @@ export class LedgerReads {
   private wave(): Wave {
     let start!: () => void;
     const gate = new Promise<void>((resolve) => (start = resolve));
-    const wave: Wave = { ticket: undefined, listing: gate.then(() => listLedgers(this.zk, this.paths)), parts: new Map(), unsettled: 0, failed: false, next: undefined, begin: start };
+    const wave: Wave = { ticket: undefined, listing: gate.then(() => listLedgers(this.zk, this.paths)), parts: new Map(), unsettled: 0, failed: false, next: undefined, start };
     this.track(wave, wave.listing);
     return wave;
   }
@@ -103,7 +103,7 @@ export class LedgerReads {
   /** Begins `wave`'s reads: from here on they serve every ticket taken before. */
   private begin(wave: Wave): Wave {
     wave.ticket = ++this.tickets;
-    wave.begin();
+    wave.start();
     return wave;
   }
 
