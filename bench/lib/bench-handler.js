@@ -45,8 +45,13 @@ function sleepMsOf(parameter) {
   return ms;
 }
 
+// Read once: `performance` is a lazy getter on the global object, and `timeOrigin` a getter too
+// (together half the cost of the entry's clock reading, paid 2,000 times an instant).
+const perf = performance;
+const timeOrigin = perf.timeOrigin;
+
 export default async function benchHandler(ctx) {
-  const entry = performance.timeOrigin + performance.now();
+  const entry = timeOrigin + perf.now();
   entries.push(ctx.job, ctx.item, ctx.fireTime.getTime(), entry, ctx.attempt, ctx.workerId, ctx.fencingToken);
   const sleepMs = sleepMsOf(ctx.jobParameter);
   if (sleepMs > 0) await sleep(sleepMs, undefined, { signal: ctx.signal });

@@ -400,8 +400,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * check is what pings ZooKeeper while the event loop is this busy (an instant of 2,000 items
    * takes a few ms).
    */
-  private checkLeaseIfStale(): void {
-    if (this.clock.monotonic() - this.leaseAskedAt >= LEASE_RECHECK_MS) this.checkLease();
+  private checkLeaseIfStale(nowMs = this.clock.monotonic()): void {
+    if (nowMs - this.leaseAskedAt >= LEASE_RECHECK_MS) this.checkLease();
   }
 
   /** Lease lost: abort everything at once; no outcome can be recorded any more. */
@@ -492,8 +492,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       const prepared = run.ready!;
       entered[i] = NOT_ENTERED;
       let plain: boolean;
+      // One reading of the clock serves the lease's check and the entry's time.
+      const nowMs = this.clock.monotonic();
       try {
-        if (!run.abort.aborted) this.checkLeaseIfStale();
+        if (!run.abort.aborted) this.checkLeaseIfStale(nowMs);
         plain = !run.abort.aborted && !this.opts.ledger.fenceMoved(run.req.job, run.req.item);
       } catch (err) {
         // As `execute` did when these threw in it: the run ends there, its item freed.
@@ -504,7 +506,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         continue;
       }
       if (plain) {
-        run.startedMs = this.clock.monotonic();
+        run.startedMs = nowMs;
         run.startedAt = this.clock.now();
         const value = prepared.enter();
         // A handler that fails at once must not leave its rejection unhandled until its run goes

@@ -41,6 +41,8 @@ export interface LedgerMember {
  */
 export class RunFences {
   private readonly byItem = new ItemMap<number>();
+  /** How many items' runs hold each fence version (so that "all at the current version" is one look). */
+  private readonly itemsAt = new Map<number, number>();
 
   constructor(private readonly member: LedgerMember) {}
 
@@ -55,14 +57,36 @@ export class RunFences {
     return current === undefined ? undefined : (this.byItem.get(job, item) ?? current);
   }
 
+  /**
+   * Whether every item's run is fenced at `version` (or none is fenced): then `of` answers
+   * `version` for every item, which a batch of entries at an instant checks without looking each
+   * item up (2,000 lookups an instant, most of them cache misses after a quiet second).
+   */
+  allAt(version: number): boolean {
+    return this.itemsAt.size === 0 || (this.itemsAt.size === 1 && this.itemsAt.has(version));
+  }
+
   /** The item's run began (or was found still ours) at member-node version `version`. */
   set(job: string, item: number, version: number): void {
+    const was = this.byItem.get(job, item);
+    if (was === version) return;
+    if (was !== undefined) this.uncount(was);
     this.byItem.set(job, item, version);
+    this.itemsAt.set(version, (this.itemsAt.get(version) ?? 0) + 1);
   }
 
   /** The item's run ended here (released, or no longer ours). */
   delete(job: string, item: number): void {
+    const was = this.byItem.get(job, item);
+    if (was === undefined) return;
     this.byItem.delete(job, item);
+    this.uncount(was);
+  }
+
+  private uncount(version: number): void {
+    const n = this.itemsAt.get(version)! - 1;
+    if (n === 0) this.itemsAt.delete(version);
+    else this.itemsAt.set(version, n);
   }
 
   /**
@@ -72,7 +96,7 @@ export class RunFences {
   followIfNoRunTaken(job: string, item: number, to: number): boolean {
     const from = this.of(job, item);
     if (from === undefined || from > to || !this.member.fenceMovesTookNoRun?.(from, to)) return false;
-    this.byItem.set(job, item, to);
+    this.set(job, item, to);
     return true;
   }
 

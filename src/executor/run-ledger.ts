@@ -361,7 +361,7 @@ export class RunLedger {
    */
   fenceMoved(job: string, item: number): boolean {
     const current = this.fences.current();
-    if (current === undefined || this.fences.of(job, item) === current) return false;
+    if (current === undefined || this.fences.allAt(current) || this.fences.of(job, item) === current) return false;
     return !this.fences.followIfNoRunTaken(job, item, current); // the leader's fences and our own writes take no run
   }
 
