@@ -1,3 +1,5 @@
+import { summarize } from './stats.js';
+
 /**
  * One worker's memory over a long window: whether it stays flat.
  *
@@ -62,23 +64,21 @@ export class MemoryTrend {
     return [...this.rss].map(([worker, all]) => {
       const rss = all.filter((s) => s.at >= from && s.at < to);
       const heap = (this.heap.get(worker) ?? []).filter((s) => s.at >= from && s.at < to);
-      const first = rss.filter((s) => s.at < from + spanMs);
-      const last = rss.filter((s) => s.at >= to - spanMs);
-      const firstRssMb = mean(first);
-      const lastRssMb = mean(last);
+      const first = summarize(mbOf(rss.filter((s) => s.at < from + spanMs)));
+      const last = summarize(mbOf(rss.filter((s) => s.at >= to - spanMs)));
       return {
         worker,
         spanMs,
-        firstRssMb: round1(firstRssMb),
-        lastRssMb: round1(lastRssMb),
+        firstRssMb: round1(first.mean),
+        lastRssMb: round1(last.mean),
         // The spans' centres lie windowMs − spanMs apart.
-        growthMb: round1(((lastRssMb - firstRssMb) * windowMs) / (windowMs - spanMs)),
+        growthMb: round1(((last.mean - first.mean) * windowMs) / (windowMs - spanMs)),
         slopeMbPerMin: round1(slopePerMs(rss) * 60_000),
-        firstMaxRssMb: round1(max(first)),
-        lastMaxRssMb: round1(max(last)),
-        maxRssMb: round1(max(rss)),
-        firstHeapMb: round1(mean(heap.filter((s) => s.at < from + spanMs))),
-        lastHeapMb: round1(mean(heap.filter((s) => s.at >= to - spanMs))),
+        firstMaxRssMb: round1(first.max),
+        lastMaxRssMb: round1(last.max),
+        maxRssMb: round1(summarize(mbOf(rss)).max),
+        firstHeapMb: round1(summarize(mbOf(heap.filter((s) => s.at < from + spanMs))).mean),
+        lastHeapMb: round1(summarize(mbOf(heap.filter((s) => s.at >= to - spanMs))).mean),
         samples: rss.length,
       };
     });
@@ -109,12 +109,8 @@ function push(map: Map<string, Sample[]>, worker: string, at: number, mb: number
   list.push({ at, mb });
 }
 
-function mean(xs: readonly Sample[]): number {
-  return xs.length === 0 ? Number.NaN : xs.reduce((a, s) => a + s.mb, 0) / xs.length;
-}
-
-function max(xs: readonly Sample[]): number {
-  return xs.length === 0 ? Number.NaN : Math.max(...xs.map((s) => s.mb));
+function mbOf(xs: readonly Sample[]): number[] {
+  return xs.map((s) => s.mb);
 }
 
 function slopePerMs(xs: readonly Sample[]): number {
