@@ -19,23 +19,70 @@ export interface FireWindowFigures {
    * the worker getting a core) and how long it took from its first to its last (entering them one
    * after another, sharing the cores with the other workers and ZooKeeper), ms.
    */
-  entryTiming?: { firstEntry: Summary; span: Summary };
+  entryTiming?: EntryTiming;
 }
 
-/** Per worker and fire instant of `runs`: the first entry's lateness and the first-to-last span (see `FireWindowFigures.entryTiming`). */
-export function instantBreakdown(runs: ReadonlyArray<{ worker: string; fire: number; entry: number }>): { firstEntry: Summary; span: Summary } {
-  const groups = new Map<string, { first: number; last: number; fire: number }>();
+/** How late an entry counts as late here: the target's p99 (issue 16: p99 ≤ 5 ms). */
+export const LATE_ENTRY_MS = 5;
+
+/** One worker's entries at one fire instant. */
+export interface WorkerInstant {
+  /** The fire instant, ISO. */
+  fire: string;
+  worker: string;
+  /** Its first and last entry's lateness, ms. */
+  firstMs: number;
+  lastMs: number;
+  entries: number;
+  /** Entries later than `LATE_ENTRY_MS`. */
+  late: number;
+}
+
+/** Per worker and fire instant: when its handlers were entered, and where the late entries were. */
+export interface EntryTiming {
+  firstEntry: Summary;
+  span: Summary;
+  /**
+   * Entries later than `LATE_ENTRY_MS`: `startedLate` in worker-instants whose first entry was
+   * already that late (the worker's timer fired late or it got no core: all of its entries are late
+   * together), `duringEntries` in the others (a stall among its entries: a collection, another
+   * process taking the core).
+   */
+  lateEntries?: { total: number; startedLate: number; duringEntries: number };
+  /** The worker-instants with the latest last entry, latest first (at most `LATEST_INSTANTS`). */
+  latest?: WorkerInstant[];
+}
+
+/** How many of the latest worker-instants `instantBreakdown` keeps. */
+export const LATEST_INSTANTS = 10;
+
+/** Per worker and fire instant of `runs`: the first entry's lateness and the first-to-last span, and where the late entries were (see `EntryTiming`). */
+export function instantBreakdown(runs: ReadonlyArray<{ worker: string; fire: number; entry: number }>): EntryTiming {
+  const groups = new Map<string, { worker: string; fire: number; first: number; last: number; entries: number; late: number }>();
   for (const r of runs) {
     const key = `${r.worker} ${r.fire}`;
+    const late = r.entry - r.fire > LATE_ENTRY_MS ? 1 : 0;
     const g = groups.get(key);
-    if (!g) groups.set(key, { first: r.entry, last: r.entry, fire: r.fire });
+    if (!g) groups.set(key, { worker: r.worker, fire: r.fire, first: r.entry, last: r.entry, entries: 1, late });
     else {
       if (r.entry < g.first) g.first = r.entry;
       if (r.entry > g.last) g.last = r.entry;
+      g.entries++;
+      g.late += late;
     }
   }
   const all = [...groups.values()];
-  return { firstEntry: summarize(all.map((g) => g.first - g.fire)), span: summarize(all.map((g) => g.last - g.first)) };
+  const lateEntries = { total: 0, startedLate: 0, duringEntries: 0 };
+  for (const g of all) {
+    lateEntries.total += g.late;
+    if (g.first - g.fire > LATE_ENTRY_MS) lateEntries.startedLate += g.late;
+    else lateEntries.duringEntries += g.late;
+  }
+  const latest = all
+    .sort((a, b) => b.last - b.fire - (a.last - a.fire))
+    .slice(0, LATEST_INSTANTS)
+    .map((g) => ({ fire: new Date(g.fire).toISOString(), worker: g.worker, firstMs: g.first - g.fire, lastMs: g.last - g.fire, entries: g.entries, late: g.late }));
+  return { firstEntry: summarize(all.map((g) => g.first - g.fire)), span: summarize(all.map((g) => g.last - g.first)), lateEntries, latest };
 }
 
 /**

@@ -3,7 +3,7 @@ import { measureFireWindow } from '../lib/fleet-fire-window.js';
 import { busyCores, machineCpuTicks } from '../lib/process-cpu.js';
 import type { BenchFleetOptions, BenchJob } from '../lib/bench-fleet.js';
 import { startFleet, withBenchFleet } from '../lib/with-bench-fleet.js';
-import type { FireWindowFigures } from '../lib/fire-tally.js';
+import { LATE_ENTRY_MS, type FireWindowFigures } from '../lib/fire-tally.js';
 import { RunTail } from '../lib/run-tail.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { sleepUnlessAborted } from '../lib/sleep-unless-aborted.js';
@@ -151,11 +151,23 @@ export const lateness: Scenario = {
         },
         {
           title: 'Per worker and fire instant: how late its first handler was entered, and first to last handler (ms)',
-          columns: ['jobs × items', 'workers', 'items per worker', 'first entry p50', 'first entry p99', 'first to last p50', 'first to last p99', 'first to last max'],
+          columns: ['jobs × items', 'workers', 'items per worker', 'first entry p50', 'first entry p99', 'first to last p50', 'first to last p99', 'first to last max', `entries over ${LATE_ENTRY_MS} ms`, '… of workers that started late', '… among entries begun on time'],
           rows: figures
             .filter((f) => f.entryTiming)
-            .map((f) => [`${f.jobs} × ${f.items}`, f.workers, Math.round((f.jobs * f.items) / f.workers), ms(f.entryTiming!.firstEntry.p50), ms(f.entryTiming!.firstEntry.p99), ms(f.entryTiming!.span.p50), ms(f.entryTiming!.span.p99), ms(f.entryTiming!.span.max)]),
+            .map((f) => {
+              const t = f.entryTiming!;
+              return [`${f.jobs} × ${f.items}`, f.workers, Math.round((f.jobs * f.items) / f.workers), ms(t.firstEntry.p50), ms(t.firstEntry.p99), ms(t.span.p50), ms(t.span.p99), ms(t.span.max), t.lateEntries?.total ?? '–', t.lateEntries?.startedLate ?? '–', t.lateEntries?.duringEntries ?? '–'];
+            }),
         },
+        ...(main?.entryTiming?.latest
+          ? [
+              {
+                title: `${main.jobs} × ${main.items}: the worker-instants with the latest entries (lateness of their first and last entry, ms)`,
+                columns: ['fire instant', 'worker', 'first entry', 'last entry', 'entries', `over ${LATE_ENTRY_MS} ms`],
+                rows: main.entryTiming.latest.map((w) => [w.fire.slice(11, 19), w.worker, ms(w.firstMs), ms(w.lastMs), w.entries, w.late]),
+              },
+            ]
+          : []),
       ],
       targets: main
         ? [
