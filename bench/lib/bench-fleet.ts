@@ -39,6 +39,12 @@ export interface BenchFleetOptions {
   maxRequestBytes?: number;
   /** The workers' `history:` (run history in PostgreSQL). @default none */
   history?: { postgresUrl: string };
+  /**
+   * V8's background threads per worker process (Node's `--v8-pool-size`, given through
+   * `NODE_OPTIONS`): what one worker's collections and compilations may take of the host's cores
+   * at once. @default Node's (4)
+   */
+  v8PoolSize?: number;
 }
 
 export const BENCH_HANDLER = join(repoRoot(), 'bench', 'lib', 'bench-handler.js');
@@ -58,7 +64,7 @@ export class BenchFleet {
     private readonly cleanup: BenchCleanup,
   ) {
     this.paths = new ZkPaths(opts.namespace);
-    this.fleet = new WorkerFleet(opts.dir, join(opts.dir, 'worker-base.yaml'), { BENCH_DIR: opts.dir }, (pid, exited) => {
+    this.fleet = new WorkerFleet(opts.dir, join(opts.dir, 'worker-base.yaml'), { BENCH_DIR: opts.dir, ...v8PoolEnv(opts.v8PoolSize) }, (pid, exited) => {
       const untrack = cleanup.trackPid(pid);
       void exited.then(untrack);
     });
@@ -175,4 +181,11 @@ export class BenchFleet {
     );
     return file;
   }
+}
+
+/** The environment that starts a worker with `poolSize` V8 background threads (nothing for Node's default). */
+export function v8PoolEnv(poolSize: number | undefined): Record<string, string> {
+  if (poolSize === undefined) return {};
+  if (!Number.isInteger(poolSize) || poolSize < 1) throw new Error(`v8PoolSize must be a whole number ≥ 1, got ${poolSize}`);
+  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, `--v8-pool-size=${poolSize}`].filter(Boolean).join(' ') };
 }

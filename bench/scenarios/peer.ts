@@ -76,7 +76,7 @@ function packageVersion(name: string): string {
 /** Our figures from this invocation's lateness and failover scenarios, or measured now. */
 async function ourFigures(ctx: ScenarioContext, plan: PeerPlan): Promise<{ lateness?: LatenessFigures; failover?: FailoverFigures; measuredHere: string[] }> {
   const measuredHere: string[] = [];
-  let lateness = (ctx.previous.get('lateness')?.data.figures as LatenessFigures[] | undefined)?.find((f) => f.jobs === 1000);
+  let lateness = (ctx.previous.get('lateness')?.data.figures as LatenessFigures[] | undefined)?.find((f) => f.jobs === 1000 && f.v8PoolSize === undefined);
   if (!lateness && !ctx.signal.aborted) {
     ctx.log('no lateness figures from this run: measuring ours (1,000 jobs × 8 items, 4 workers)');
     lateness = await measureLateness(ctx, { jobs: 1000, items: 8, workers: 4, durationMs: plan.oursLatenessMs });
