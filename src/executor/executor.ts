@@ -519,16 +519,22 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         void this.afterGate(run, prepared.token, prepared, prepared.def, prepared.stages);
       }
     }
-    const goOn = (): void => {
-      for (let i = 0; i < ready.length; i++) {
-        if (entered[i] === NOT_ENTERED) continue;
-        const run = ready[i]!;
-        const prepared = run.leaveGate()!;
-        void this.runAttempts(run, prepared.token, prepared, prepared.def, prepared.stages, prepared.outcome(entered[i]));
-      }
-    };
-    if (any) this.clock.setTimeout(goOn, AFTER_ENTRIES_MS);
-    else goOn();
+    if (any) this.clock.setTimeout(() => this.goOnAfterEntries(ready, entered), AFTER_ENTRIES_MS);
+    else this.goOnAfterEntries(ready, entered);
+  }
+
+  /**
+   * Goes on with each run `enterReady` entered (`entered[i]`, what its handler returned). A method,
+   * not a closure made per instant: with its closure gone between instants, its optimized code went
+   * at every full collection, and was compiled again (on a background thread, at an instant).
+   */
+  private goOnAfterEntries(ready: ActiveRun[], entered: unknown[]): void {
+    for (let i = 0; i < ready.length; i++) {
+      if (entered[i] === NOT_ENTERED) continue;
+      const run = ready[i]!;
+      const prepared = run.leaveGate()!;
+      void this.runAttempts(run, prepared.token, prepared, prepared.def, prepared.stages, prepared.outcome(entered[i]));
+    }
   }
 
   /** A run whose handler could not be made ready at its begin (or is due now): made ready, then entered at its fire time. */

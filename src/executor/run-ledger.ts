@@ -12,8 +12,10 @@ import { ZkshardError } from '../errors/zkshard-error.js';
 import type { MalformedDataError } from '../errors/malformed-data-error.js';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { RunFences, type LedgerMember } from './run-fences.js';
-import { RunReleaser, type ReleaseRequest } from './run-releaser.js';
-import { RunBeginner, type BeginRequest, type BeginResult } from './run-beginner.js';
+import { RunReleaser } from './run-releaser.js';
+import type { ReleaseRequest } from './release-request.js';
+import { RunBeginner } from './run-beginner.js';
+import type { BeginRequest, BeginResult } from './begin-request.js';
 import type { RecordStamp } from '../model/ledger-view.js';
 import type { LedgerFlight } from '../model/member-ledger.js';
 import { LedgerWriter } from './ledger-writer.js';
@@ -24,8 +26,8 @@ import { FenceConfirmations } from './fence-confirmations.js';
 import { RecordedNotesLog } from './recorded-notes-log.js';
 
 export type { LedgerMember } from './run-fences.js';
-export type { ReleaseRequest, RunReport } from './run-releaser.js';
-export type { BeginRequest, BeginResult } from './run-beginner.js';
+export type { ReleaseRequest, RunReport } from './release-request.js';
+export type { BeginRequest, BeginResult } from './begin-request.js';
 
 /** Tries of `recordNotes` against an item that keeps changing under it. */
 const NOTE_WRITE_ROUNDS = 5;

@@ -104,27 +104,16 @@ export async function commitBatched<R>(
     const prefixOps = tx.size;
     const batch: Array<{ request: R; first: number; count: number }> = [];
     let cut = pending.length;
-    // One function for the round, not one per request (a batch of begins or releases is 2,000
-    // requests an instant on a worker of a 1,000-job fleet).
-    let request: R;
-    let keep = true;
-    const addRequest = (): void => {
-      keep = handlers.add(tx, request) !== false;
-    };
     for (let k = 0; k < pending.length; k++) {
-      request = pending[k]!;
+      const request = pending[k]!;
       if (batch.length >= cap) {
         cut = k;
         break;
       }
       const first = tx.size;
-      keep = true;
-      const fits = tx.addIfFits(addRequest, batch.length === 0);
-      if (!keep) {
-        tx.truncate(first);
-        continue;
-      }
-      if (!fits) {
+      const added = tx.addIfFits(handlers, request, batch.length === 0);
+      if (added === 'left out') continue;
+      if (added === 'full') {
         cut = k;
         break;
       }

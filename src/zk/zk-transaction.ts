@@ -124,16 +124,21 @@ export class ZkTransaction {
   }
 
   /**
-   * Fills a multi: adds the ops `add` puts in, unless they make the request larger than `maxBytes`
-   * and `alone` is false (there is something in the multi already to send first), in which case
-   * they are taken out again and it returns false: they go in the next multi.
+   * Fills a multi with the ops of one request, as `adder.add(this, request)` puts them in:
+   * 'left out' when it returns false (whatever it put in is taken out again); 'full' when they
+   * make the request larger than `maxBytes` and `alone` is false (there is something in the multi
+   * already to send first): they are taken out again, and go in the next multi. (A method of a
+   * long-lived object rather than a closure made per multi: see `commitBatched`.)
    */
-  addIfFits(add: (tx: this) => void, alone: boolean): boolean {
+  addIfFits<R>(adder: { add(tx: ZkTransaction, request: R): boolean | void }, request: R, alone: boolean): 'added' | 'left out' | 'full' {
     const mark = this.ops.length;
-    add(this);
-    if (!this.overLimit || alone) return true;
+    if (adder.add(this, request) === false) {
+      this.truncate(mark);
+      return 'left out';
+    }
+    if (!this.overLimit || alone) return 'added';
     this.truncate(mark);
-    return false;
+    return 'full';
   }
 
   /** Drops every op after the first `length` (to undo the ops that made it too large). */

@@ -176,7 +176,7 @@ describe('RunLedger: lossless takeover and no wedged item', () => {
     small.transaction = () => {
       const tx = transaction();
       const addIfFits = tx.addIfFits.bind(tx);
-      tx.addIfFits = (add, alone) => (tx.size >= 1 + 5 ? false : addIfFits(add, alone));
+      tx.addIfFits = (adder, request, alone) => (tx.size >= 1 + 5 ? 'full' : addIfFits(adder, request, alone));
       return tx;
     };
     const commit = small.commit.bind(small);

@@ -79,15 +79,25 @@ describe('multi sizes', () => {
   });
 
   it('addIfFits takes ops back out when they overflow a multi that already holds something, never from an empty one', () => {
+    const sized = { add: (t: ZkTransaction, bytes: number[]) => void bytes.forEach((n, i) => t.setData(`/n${i}`, Buffer.alloc(n))) };
     const tx = new ZkTransaction(1000).check('/a');
-    expect(tx.addIfFits((t) => t.setData('/b', Buffer.alloc(400)), false)).toBe(true);
+    expect(tx.addIfFits(sized, [400], false)).toBe('added');
     const before = tx.bytes;
-    expect(tx.addIfFits((t) => t.setData('/c', Buffer.alloc(300)).setData('/d', Buffer.alloc(300)), false)).toBe(false);
+    expect(tx.addIfFits(sized, [300, 300], false)).toBe('full');
     expect(tx.size).toBe(2);
     expect(tx.bytes).toBe(before);
     const alone = new ZkTransaction(1000);
-    expect(alone.addIfFits((t) => t.setData('/big', Buffer.alloc(2000)), true)).toBe(true); // it gets a multi of its own
+    expect(alone.addIfFits(sized, [2000], true)).toBe('added'); // it gets a multi of its own
     expect(alone.overLimit).toBe(true);
+  });
+
+  it('addIfFits takes out what an adder put in before it left its request out', () => {
+    const tx = new ZkTransaction(1000).check('/a');
+    const before = tx.bytes;
+    const leaves = { add: (t: ZkTransaction, n: number) => (t.setData('/x', Buffer.alloc(n)), false) };
+    expect(tx.addIfFits(leaves, 10, false)).toBe('left out');
+    expect(tx.size).toBe(1);
+    expect(tx.bytes).toBe(before);
   });
 
   it('a client takes the chroot of its connect string into account and refuses to send a multi over its limit', async () => {
