@@ -127,8 +127,9 @@ export class ZkTransaction {
    * Fills a multi with the ops of one request, as `adder.add(this, request)` puts them in:
    * 'left out' when it returns false (whatever it put in is taken out again); 'full' when they
    * make the request larger than `maxBytes` and `alone` is false (there is something in the multi
-   * already to send first): they are taken out again, and go in the next multi. (A method of a
-   * long-lived object rather than a closure made per multi: see `commitBatched`.)
+   * already to send first): they are taken out again, and go in the next multi. (An object's
+   * method rather than a closure made per round: V8 drops a closure's optimized code with the
+   * closure at a full collection, and compiles it again; a class method's code stays.)
    */
   addIfFits<R>(adder: { add(tx: ZkTransaction, request: R): boolean | void }, request: R, alone: boolean): 'added' | 'left out' | 'full' {
     const mark = this.ops.length;
