@@ -69,8 +69,7 @@ export function settleRelease(parts: ReleaseParts, p: PendingRelease, written: b
 export class ReleaseBatch implements BatchedMultiHandlers<PendingRelease> {
   /** Set when nothing more can be written (our member node is gone). */
   stop = false;
-  private now = 0;
-  /** `now` as the outcomes' `at` (the round's: `committed` comes before the next round's `beforeRound`). */
+  /** The round's time as the outcomes' `at` (`committed` comes before the next round's `beforeRound`). */
   private at = '';
   /** The member-node versions the runs of this round are fenced by (one check each, first in the multi). */
   private checks: number[] = [];
@@ -89,7 +88,6 @@ export class ReleaseBatch implements BatchedMultiHandlers<PendingRelease> {
     const unread = pending.filter(({ req }) => !progress.has(req.job, req.item));
     if (unread.length > 0) await Promise.all(unread.map(({ req }) => progress.load(req.job, req.item, true)));
     const now = time.now();
-    this.now = now;
     this.at = isoOf(now);
     // Those that must write it, and of those only due by the interval a share (pickDue).
     const must: PendingRelease[] = [];
