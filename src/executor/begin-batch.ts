@@ -61,7 +61,7 @@ export interface PendingBegin {
  * The steps of one `RunBeginner.begin` call's multis (`commitBatched`): what each request writes,
  * and what each answer makes of the results. One object a call, its steps methods: a worker begins
  * 2,000 runs an instant at 1,000 jobs × 8 items, and steps made anew at each call as closures lost
- * their optimized code with them at every full collection, to be compiled again (20–25 ms each, on
+ * their optimized code with them at every full collection, to be compiled again (15–24 ms each, on
  * a background thread that takes a core from the runs of an instant).
  */
 export class BeginBatch implements BatchedMultiHandlers<PendingBegin> {

@@ -64,7 +64,7 @@ export function settleRelease(parts: ReleaseParts, p: PendingRelease, written: b
  * release writes, and what each answer makes of it. One object a pass, its steps methods: a worker
  * releases 2,000 runs an instant at 1,000 jobs × 8 items, and steps made anew at each pass as
  * closures lost their optimized code with them at every full collection, to be compiled again
- * (20–25 ms each, on a background thread that takes a core from the runs of an instant).
+ * (15–24 ms each, on a background thread that takes a core from the runs of an instant).
  */
 export class ReleaseBatch implements BatchedMultiHandlers<PendingRelease> {
   /** Set when nothing more can be written (our member node is gone). */
