@@ -55,3 +55,18 @@ export function sleep(clock: Clock, delayMs: number, options: { signal?: AbortSi
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Resolves once `clock` reads `atMs` (its wall clock), at the latest after the wait it reads now.
+ * A wait longer than `finalMs` is made in two: until `finalMs` before `atMs`, then the rest, read
+ * again then (never longer than `finalMs`). Node arms a timer against the event loop's time as last
+ * read, and the loop sleeps for what it then reckons is left: JavaScript that ran in that turn
+ * before it went to sleep (another timer's callback, a reply's handling) makes it sleep that much
+ * too long, and a wait made in one piece ends that much late. The last stretch is armed in a turn
+ * of its own, just before `atMs`, where little else runs.
+ */
+export function sleepUntil(clock: Clock, atMs: number, finalMs: number): Promise<void> {
+  const wait = atMs - clock.now();
+  if (wait <= finalMs) return sleep(clock, Math.max(0, wait));
+  return sleep(clock, wait - finalMs).then(() => sleep(clock, Math.min(finalMs, Math.max(0, atMs - clock.now()))));
+}

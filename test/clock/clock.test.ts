@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { sleepUntil, type Clock } from '../../src/clock/clock.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+/** Whether `p` has settled (after the fake clock let its callbacks run). */
+function tracked(p: Promise<void>): { done: boolean } {
+  const state = { done: false };
+  void p.then(() => (state.done = true));
+  return state;
+}
+
+describe('sleepUntil', () => {
+  it('resolves when the clock reads the instant, not before', async () => {
+    const clock = new FakeClock(0);
+    const gate = tracked(sleepUntil(clock, 1000, 20));
+    await clock.advanceTo(999);
+    expect(gate.done).toBe(false);
+    await clock.advanceTo(1000);
+    expect(gate.done).toBe(true);
+  });
+
+  it('arms the last stretch anew, from the clock read then: a first timer that fires late does not make the instant late', async () => {
+    const clock = new FakeClock(0);
+    const armed: number[] = [];
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn, ms) => (armed.push(ms), setTimeout(fn, ms));
+    const gate = tracked(sleepUntil(clock, 1000, 20));
+    // The first timer is due at 980; the process gets to it only at 995 (its turn ran long).
+    clock.jump(995);
+    await clock.advanceTo(995);
+    expect(gate.done).toBe(false);
+    await clock.advanceTo(999);
+    expect(gate.done).toBe(false);
+    await clock.advanceTo(1000);
+    expect(gate.done).toBe(true);
+    expect(armed).toEqual([980, 5]);
+  });
+
+  it('opens at once when the first timer fired after the instant', async () => {
+    const clock = new FakeClock(0);
+    const gate = tracked(sleepUntil(clock, 1000, 20));
+    clock.jump(1004);
+    await clock.advanceTo(1004);
+    expect(gate.done).toBe(true);
+  });
+
+  it('waits in one piece when the instant is within the last stretch', async () => {
+    const clock = new FakeClock(0);
+    const gate = tracked(sleepUntil(clock, 15, 20));
+    await clock.advanceTo(14);
+    expect(gate.done).toBe(false);
+    await clock.advanceTo(15);
+    expect(gate.done).toBe(true);
+  });
+
+  describe('with the wall clock set while it waits (timers run on their own time)', () => {
+    /** A wall clock `offset` ms off the timers' time. */
+    function wallOf(timers: FakeClock): { clock: Clock; set(offsetMs: number): void } {
+      let offset = 0;
+      const clock: Clock = {
+        now: () => timers.now() + offset,
+        monotonic: () => timers.monotonic(),
+        setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
+        clearTimeout: (h) => timers.clearTimeout(h),
+        setInterval: (fn, ms) => timers.setInterval(fn, ms),
+        clearInterval: (h) => timers.clearInterval(h),
+        setImmediate: (fn) => timers.setImmediate(fn),
+      };
+      return { clock, set: (ms) => (offset = ms) };
+    }
+
+    it('set back: never waits longer than the wait read at the start', async () => {
+      const timers = new FakeClock(0);
+      const wall = wallOf(timers);
+      const gate = tracked(sleepUntil(wall.clock, 1000, 20));
+      await timers.advanceTo(979);
+      wall.set(-500); // the rest now reads 520 ms; the last stretch is still 20
+      await timers.advanceTo(999);
+      expect(gate.done).toBe(false);
+      await timers.advanceTo(1000);
+      expect(gate.done).toBe(true);
+    });
+
+    it('set forward: opens when the wall clock reads the instant', async () => {
+      const timers = new FakeClock(0);
+      const wall = wallOf(timers);
+      const gate = tracked(sleepUntil(wall.clock, 1000, 20));
+      await timers.advanceTo(979);
+      wall.set(10);
+      await timers.advanceTo(989);
+      expect(gate.done).toBe(false);
+      await timers.advanceTo(990);
+      expect(gate.done).toBe(true);
+    });
+  });
+});
