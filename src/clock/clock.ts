@@ -57,13 +57,12 @@ export function sleep(clock: Clock, delayMs: number, options: { signal?: AbortSi
 }
 
 /**
- * Resolves once `clock` reads `atMs` (its wall clock), at the latest after the wait it reads now.
- * A wait longer than `finalMs` is made in two: until `finalMs` before `atMs`, then the rest, read
- * again then (never longer than `finalMs`). Node arms a timer against the event loop's time as last
- * read, and the loop sleeps for what it then reckons is left: JavaScript that ran in that turn
- * before it went to sleep (another timer's callback, a reply's handling) makes it sleep that much
- * too long, and a wait made in one piece ends that much late. The last stretch is armed in a turn
- * of its own, just before `atMs`, where little else runs.
+ * Resolves when `clock` reads `atMs`. A wait of more than `finalMs` is made in two parts: until
+ * `finalMs` before `atMs`, then the rest, read from the clock again then and never more than
+ * `finalMs` (a wall clock set back meanwhile does not lengthen the wait). A single timer armed long
+ * before its time, in a busy turn, was seen to fire late: libuv reckons a timer's wait from the
+ * event loop's time as last read, and the JavaScript run since lengthens it. The last part is
+ * armed in a turn of its own, shortly before `atMs`, where little else runs.
  */
 export function sleepUntil(clock: Clock, atMs: number, finalMs: number): Promise<void> {
   const wait = atMs - clock.now();
