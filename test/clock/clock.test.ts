@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { sleepUntil, type Clock } from '../../src/clock/clock.js';
+import { sleepUntil } from '../../src/clock/clock.js';
+import { SimClock } from '../../src/simulation/sim-clock.js';
+import { simTime } from '../../src/simulation/sim-time.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { intercept } from '../support/intercept.js';
 
 /** Whether `p` has settled (after the fake clock let its callbacks run). */
 function tracked(p: Promise<void>): { done: boolean } {
@@ -22,9 +25,8 @@ describe('sleepUntil', () => {
   it('arms the last stretch anew, from the clock read then: a first timer that fires late does not make the instant late', async () => {
     const clock = new FakeClock(0);
     const armed: number[] = [];
-    const setTimeout = clock.setTimeout.bind(clock);
-    clock.setTimeout = (fn, ms) => (armed.push(ms), setTimeout(fn, ms));
-    const gate = tracked(sleepUntil(clock, 1000, 20));
+    const counted = intercept(clock, { setTimeout: (original, fn, ms) => (armed.push(ms), original(fn, ms)) });
+    const gate = tracked(sleepUntil(counted, 1000, 20));
     // The first timer is due at 980; the process gets to it only at 995 (its turn ran long).
     clock.jump(995);
     await clock.advanceTo(995);
@@ -53,43 +55,26 @@ describe('sleepUntil', () => {
     expect(gate.done).toBe(true);
   });
 
-  describe('with the wall clock set while it waits (timers run on their own time)', () => {
-    /** A wall clock `offset` ms off the timers' time. */
-    function wallOf(timers: FakeClock): { clock: Clock; set(offsetMs: number): void } {
-      let offset = 0;
-      const clock: Clock = {
-        now: () => timers.now() + offset,
-        monotonic: () => timers.monotonic(),
-        setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
-        clearTimeout: (h) => timers.clearTimeout(h),
-        setInterval: (fn, ms) => timers.setInterval(fn, ms),
-        clearInterval: (h) => timers.clearInterval(h),
-        setImmediate: (fn) => timers.setImmediate(fn),
-      };
-      return { clock, set: (ms) => (offset = ms) };
-    }
-
+  describe('with the wall clock stepped while it waits (timers run on monotonic time)', () => {
     it('set back: never waits longer than the wait read at the start', async () => {
-      const timers = new FakeClock(0);
-      const wall = wallOf(timers);
-      const gate = tracked(sleepUntil(wall.clock, 1000, 20));
-      await timers.advanceTo(979);
-      wall.set(-500); // the rest now reads 520 ms; the last stretch is still 20
-      await timers.advanceTo(999);
+      const sim = new SimClock({ startWallMs: 0 });
+      const gate = tracked(sleepUntil(simTime(sim.timers('w')), 1000, 20));
+      await sim.advanceTo(979);
+      sim.stepWall(-500); // the rest now reads 520 ms; the last stretch is still 20
+      await sim.advanceTo(999);
       expect(gate.done).toBe(false);
-      await timers.advanceTo(1000);
+      await sim.advanceTo(1000);
       expect(gate.done).toBe(true);
     });
 
     it('set forward: opens when the wall clock reads the instant', async () => {
-      const timers = new FakeClock(0);
-      const wall = wallOf(timers);
-      const gate = tracked(sleepUntil(wall.clock, 1000, 20));
-      await timers.advanceTo(979);
-      wall.set(10);
-      await timers.advanceTo(989);
+      const sim = new SimClock({ startWallMs: 0 });
+      const gate = tracked(sleepUntil(simTime(sim.timers('w')), 1000, 20));
+      await sim.advanceTo(979);
+      sim.stepWall(10);
+      await sim.advanceTo(989);
       expect(gate.done).toBe(false);
-      await timers.advanceTo(990);
+      await sim.advanceTo(990);
       expect(gate.done).toBe(true);
     });
   });
