@@ -12,7 +12,7 @@ import { encodeProgress, withOutcome, type ProgressRecord } from '../model/progr
 import { isoOf, isoOfDate, maxIso } from '../model/iso-time.js';
 import { isMalformedDataError } from '../errors/malformed-data-error.js';
 import type { Clock } from '../clock/clock.js';
-import { bornAtOf, type CachedProgress, type ProgressCache } from './progress-cache.js';
+import { bornAtOf, type CachedProgress, type FullCachedProgress, type ProgressCache } from './progress-cache.js';
 import type { ItemHistoryWriter } from './item-history-writer.js';
 import type { LedgerMember, RunFences } from './run-fences.js';
 import { decideBegin } from './begin-decision.js';
@@ -244,7 +244,6 @@ export class BeginBatch implements BatchedMultiHandlers<PendingBegin> {
       const moved = !stat && prev !== undefined && (prev !== p.cached || prev.version !== p.version);
       const record = moved ? { ...prev.record, lastScheduled: p.record!.lastScheduled === undefined ? prev.record.lastScheduled : maxIso(prev.record.lastScheduled, p.record!.lastScheduled), inFlight: p.record!.inFlight } : p.record!;
       progress.set(r.job, r.item, {
-        ...base,
         record,
         // Not written: the record is as it was (our ledger has the claim and the run).
         version: stat ? stat.version : base.version,
@@ -252,9 +251,11 @@ export class BeginBatch implements BatchedMultiHandlers<PendingBegin> {
         createdAt: stat ? stat.ctime : base.createdAt,
         historyVersion: p.history ? (out[1]!.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
         historyDirty: p.history ? false : prev?.historyDirty,
+        historyDueAt: base.historyDueAt,
+        retiring: base.retiring,
         carriesRun: stat ? p.carries : base.carriesRun,
         consolidated: true,
-      });
+      } satisfies FullCachedProgress);
       const notes = p.notes!;
       // The run's fencing token: the zxid of the multi that began it.
       const token = (stat ?? any)!.mzxid.toString();

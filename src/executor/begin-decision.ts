@@ -1,4 +1,4 @@
-import type { InFlightRun, ProgressRecord } from '../model/progress-record.js';
+import type { FullRecord, InFlightRun, ProgressRecord } from '../model/progress-record.js';
 import { notesAfter, type FireNote, type FireNotes } from './fire-note.js';
 import { isoOfDate, maxIso } from '../model/iso-time.js';
 
@@ -98,12 +98,14 @@ export function decideBegin(
     inFlight.failovers = ask.failovers.count;
     inFlight.down = [...ask.failovers.workers];
   }
-  const record: ProgressRecord = { ...current, inFlight };
-  if (ask.trigger !== undefined) record.lastTrigger = Math.max(current.lastTrigger ?? -1, ask.trigger);
-  else if (!ask.rerun) record.lastScheduled = maxIso(current.lastScheduled, fireTime);
+  const lastTrigger = ask.trigger !== undefined ? Math.max(current.lastTrigger ?? -1, ask.trigger) : current.lastTrigger;
+  let lastScheduled = ask.trigger === undefined && !ask.rerun ? maxIso(current.lastScheduled, fireTime) : current.lastScheduled;
   const notes = notesAfter(ask, frontier, next);
   if (reaches) {
-    for (const note of [notes.missed, notes.skipped]) if (note) record.lastScheduled = maxIso(record.lastScheduled, isoOfDate(note.latest));
+    if (notes.missed) lastScheduled = maxIso(lastScheduled, isoOfDate(notes.missed.latest));
+    if (notes.skipped) lastScheduled = maxIso(lastScheduled, isoOfDate(notes.skipped.latest));
   }
+  const { lastCompleted, outcome, attempt, durationMs, worker, by, recent } = current;
+  const record = { lastScheduled, lastTrigger, lastCompleted, inFlight, outcome, attempt, durationMs, worker, by, recent } satisfies FullRecord;
   return { kind: 'begin', record, notes };
 }

@@ -47,6 +47,13 @@ export interface CachedProgress {
   consolidated?: boolean;
 }
 
+/**
+ * A cache entry with every field named, present or not, in the order of `CachedProgress`: the
+ * entries the begins and releases make (thousands an instant) are such literals, so that all have
+ * one hidden class (see `FullRecord`).
+ */
+export type FullCachedProgress = { [K in keyof Required<CachedProgress>]: CachedProgress[K] };
+
 /** An item in the cache, with its key's parts. */
 export interface CachedItem {
   job: string;
@@ -143,15 +150,20 @@ export class ProgressCache {
     }
     const recent = readHistory(history?.data, this.paths.history(job, item));
     if (!recent.ok) this.reportMalformed(`${key}/history`, history!.stat.mzxid, recent.error);
-    const loaded: CachedProgress = {
-      record: { ...progress.value, recent: recent.ok ? recent.value : [] },
+    const record = progress.value;
+    record.recent = recent.ok ? recent.value : [];
+    const loaded = {
+      record,
       version: found ? found.stat.version : -1,
-      stamp: found ? { mzxid: found.stat.mzxid, by: progress.value.by } : undefined,
+      stamp: found ? { mzxid: found.stat.mzxid, by: record.by } : undefined,
       createdAt: found?.stat.ctime,
       historyVersion: history ? history.stat.version : -1,
+      historyDirty: undefined,
       historyDueAt: this.firstHistoryDueAt(),
-      carriesRun: !!progress.value.inFlight,
-    };
+      retiring: undefined,
+      carriesRun: !!record.inFlight,
+      consolidated: undefined,
+    } satisfies FullCachedProgress;
     // A read that was overtaken by one of our own writes (a begin or release committed while it was
     // on its way) must not put the older state back: per node, the newer version wins.
     const existing = this.entries.get(job, item);
@@ -185,16 +197,17 @@ function newerOf(existing: CachedProgress, loaded: CachedProgress): CachedProgre
   const progress = sameNode && existing.version >= loaded.version ? existing : loaded;
   const history = sameNode && existing.historyVersion >= loaded.historyVersion ? existing : loaded;
   return {
-    ...existing,
     record: { ...progress.record, recent: history.record.recent },
     version: progress.version,
     stamp: progress.stamp,
     createdAt: progress.createdAt,
-    carriesRun: progress.carriesRun,
-    consolidated: progress.consolidated,
     historyVersion: history.historyVersion,
     historyDirty: history === existing ? existing.historyDirty : false,
-  };
+    historyDueAt: existing.historyDueAt,
+    retiring: existing.retiring,
+    carriesRun: progress.carriesRun,
+    consolidated: progress.consolidated,
+  } satisfies FullCachedProgress;
 }
 
 /** When the item's node was created, as the frontier of an item never fired (see `decideBegin`). */

@@ -8,9 +8,9 @@ import type { LedgerWriter } from './ledger-writer.js';
 import { holdsRuns } from './holds-runs.js';
 import { ownRun } from './own-ledger-view.js';
 import { whenLive } from '../zk/when-live.js';
-import { encodeProgress, withOutcome, type ProgressRecord } from '../model/progress-record.js';
+import { encodeProgress, withOutcome, type FullRecord, type ProgressRecord } from '../model/progress-record.js';
 import type { Clock } from '../clock/clock.js';
-import type { CachedProgress, ProgressCache } from './progress-cache.js';
+import type { CachedProgress, FullCachedProgress, ProgressCache } from './progress-cache.js';
 import type { ItemHistoryWriter } from './item-history-writer.js';
 import type { RunFences } from './run-fences.js';
 import { isoOf, isoOfDate, maxIso } from '../model/iso-time.js';
@@ -160,14 +160,14 @@ export class ReleaseBatch implements BatchedMultiHandlers<PendingRelease> {
         version: stat ? stat.version : (prev?.version ?? -1),
         stamp: stat ? { mzxid: stat.mzxid, by: sequenceOf(member.name) } : prev?.stamp,
         createdAt: stat ? stat.ctime : prev?.createdAt,
-        carriesRun: stat ? p.req.keepInFlight : prev?.carriesRun,
-        // A record we wrote from what we know of the item (our claims with it).
-        consolidated: stat ? true : prev?.consolidated,
         historyVersion: historyResult ? (historyResult.stat?.version ?? 0) : (prev?.historyVersion ?? -1),
         historyDirty: !p.history,
         historyDueAt: p.history ? histories.nextDueAt() : prev?.historyDueAt,
         retiring: prev?.retiring,
-      });
+        carriesRun: stat ? p.req.keepInFlight : prev?.carriesRun,
+        // A record we wrote from what we know of the item (our claims with it).
+        consolidated: stat ? true : prev?.consolidated,
+      } satisfies FullCachedProgress);
       settleRelease(this.parts, p, true);
     }
   }
@@ -259,14 +259,16 @@ function releasedRecord(base: ProgressRecord, req: ReleaseRequest, member: { rea
   // Our run, as the record (or, when it does not say it, our release) knows it.
   const run = ownRun(base, member, fireMs, { fireMs, attempt: req.attempt })!;
   return {
-    ...base,
+    lastScheduled: base.lastScheduled,
+    lastTrigger: base.lastTrigger,
+    lastCompleted: finished ? maxIso(base.lastCompleted, fireTime) : base.lastCompleted,
     // Kept for the next owner, marked as handed back (a shutdown, not a lost owner).
     inFlight: req.keepInFlight ? { ...run, interrupted: true } : null,
-    lastCompleted: finished ? maxIso(base.lastCompleted, fireTime) : base.lastCompleted,
     outcome: req.outcome,
     attempt: req.attempt,
     durationMs,
     worker: member.workerId,
+    by: base.by,
     recent: withOutcome(base.recent, { fireTime, outcome: req.outcome, attempt: req.attempt, worker: member.workerId, durationMs, error: req.error, at, startedAt: run.startedAt }),
-  };
+  } satisfies FullRecord;
 }
