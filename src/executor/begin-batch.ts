@@ -232,6 +232,7 @@ export class BeginBatch implements BatchedMultiHandlers<PendingBegin> {
     const { clock, progress, member, fences, notesLog } = this.parts;
     // Every op of a multi has its zxid (and time): a setData's answer says them (our ledger's, at least).
     const any = firstStat(done, rest);
+    let multiToken: string | undefined;
     if (clock && this.sent !== undefined && any !== undefined) clock.observe(this.sent, clock.localNow(), any.mtime);
     for (const { request: p, results: out } of done) {
       const { r } = p;
@@ -257,8 +258,9 @@ export class BeginBatch implements BatchedMultiHandlers<PendingBegin> {
         consolidated: true,
       } satisfies FullCachedProgress);
       const notes = p.notes!;
-      // The run's fencing token: the zxid of the multi that began it.
-      const token = (stat ?? any)!.mzxid.toString();
+      // The run's fencing token: the zxid of the multi that began it (one string for those of
+      // the multi that wrote only our ledger: most of them).
+      const token = stat ? stat.mzxid.toString() : (multiToken ??= any!.mzxid.toString());
       this.results[p.i] = r.poison ? { status: 'poisoned', notes } : { status: 'started', token, notes };
       if (!r.poison && this.fenceAtBegin !== undefined) fences.set(r.job, r.item, this.fenceAtBegin);
       notesLog.recorded(r.job, r.item, notes);

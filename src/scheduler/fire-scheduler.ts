@@ -97,7 +97,8 @@ export class FireScheduler {
     opts.executor.on('started', (req) => {
       this.settle(req.job, req.item, req.fireTime.getTime());
       // The notes it carries are recorded with it: the fires they count are settled.
-      for (const note of [req.missed, req.skipped]) if (note) this.settle(req.job, req.item, note.latest.getTime(), true);
+      if (req.missed) this.settle(req.job, req.item, req.missed.latest.getTime(), true);
+      if (req.skipped) this.settle(req.job, req.item, req.skipped.latest.getTime(), true);
     });
     opts.executor.on('notStarted', (req, why) => this.onNotStarted(req, why));
   }
@@ -337,10 +338,10 @@ export class FireScheduler {
       if (fires.late) lateJobs.push({ job: s.def.name, due: due.length, run: fires.run.length, missed: fires.notRun, policy: s.def.misfire });
       for (const item of s.owned) {
         if (s.disabled.has(item)) continue;
-        const open = s.unsettled.get(item) ?? [];
-        open.push(...due);
+        let open = s.unsettled.get(item);
+        if (!open) s.unsettled.set(item, (open = []));
+        for (const t of due) open.push(t);
         if (open.length > MAX_UNSETTLED) open.splice(0, open.length - MAX_UNSETTLED);
-        s.unsettled.set(item, open);
         // The item's takeover is under way (or waits for its retry, or for another member's run
         // to end): its plan covers these instants, or they are handed over right after it
         // (`releaseHeld`). Begun now, each would answer `takeover` and ask for another round, and

@@ -63,6 +63,18 @@ export interface BatchedMultiHandlers<R> {
   unknown?(sent: readonly R[], err: ZkTransactionError): Promise<readonly R[] | 'stop'>;
 }
 
+/**
+ * A request in the multi being filled: its ops are `count` from op `first`. Handed to `committed`
+ * as it is, its `results` set (a request that added no op — most of a worker's releases, which
+ * write only its ledger — shares one empty list: thousands of them a multi).
+ */
+interface BatchEntry<R> extends CommittedRequest<R> {
+  first: number;
+  count: number;
+}
+
+const NO_RESULTS = Object.freeze([]) as unknown as ZkOpResult[];
+
 export interface BatchedMultiOutcome<R> {
   /**
    * The requests neither committed nor left out, in their order: the prefix was refused, a
@@ -102,7 +114,7 @@ export async function commitBatched<R>(
     const tx = zk.transaction();
     handlers.prefix?.(tx);
     const prefixOps = tx.size;
-    const batch: Array<{ request: R; first: number; count: number }> = [];
+    const batch: Array<BatchEntry<R>> = [];
     let cut = pending.length;
     for (let k = 0; k < pending.length; k++) {
       const request = pending[k]!;
@@ -117,7 +129,7 @@ export async function commitBatched<R>(
         cut = k;
         break;
       }
-      batch.push({ request, first, count: tx.size - first });
+      batch.push({ request, results: NO_RESULTS, first, count: tx.size - first });
     }
     const rest = pending.slice(cut);
     if (batch.length === 0) {
@@ -131,10 +143,8 @@ export async function commitBatched<R>(
     try {
       const results = await zk.commit(tx);
       multis++;
-      handlers.committed(
-        batch.map(({ request, first, count }) => ({ request, results: results.slice(first, first + count) })),
-        results.slice(suffixOps),
-      );
+      for (const b of batch) if (b.count > 0) b.results = results.slice(b.first, b.first + b.count);
+      handlers.committed(batch, results.slice(suffixOps));
       pending = rest;
     } catch (err) {
       if (err instanceof RequestTooLargeError && batch.length > 1) {
