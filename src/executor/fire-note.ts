@@ -68,8 +68,12 @@ export function noteAfter(note: FireNote, frontier: Date | undefined, next?: (af
   return { count, latest: note.latest, earliest: first };
 }
 
+/** No note: what most begins record (one object for all of them, never changed). */
+const NO_NOTES: FireNotes = Object.freeze({});
+
 /** Both notes less their fires at or before `frontier` (ISO), as {@link noteAfter}. */
 export function notesAfter(notes: FireNotes, frontier: string | undefined, next?: (after: Date) => Date): FireNotes {
+  if (!notes.missed && !notes.skipped) return NO_NOTES;
   const out: FireNotes = {};
   const at = frontier === undefined ? undefined : new Date(frontier);
   for (const kind of ['missed', 'skipped'] as const) {

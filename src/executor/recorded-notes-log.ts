@@ -26,6 +26,7 @@ export class RecordedNotesLog {
 
   /** The item's notes were written. */
   recorded(job: string, item: number, notes: FireNotes): void {
+    if (!notes.missed && !notes.skipped) return; // most begins
     for (const outcome of ['missed', 'skipped'] as const) {
       const note = notes[outcome];
       if (note) this.lines.add({ job, item, outcome, count: note.count, latest: note.latest.toISOString() });
