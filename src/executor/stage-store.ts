@@ -33,7 +33,8 @@ interface StageSetting {
  */
 export class RunStages {
   private loaded: { record: StageRecord; version: number } | undefined;
-  private writing: Promise<unknown> = Promise.resolve();
+  /** The stage writes, one after another (made with the first: most runs use no stage). */
+  private writing: Promise<unknown> | undefined;
 
   constructor(
     private readonly setting: StageSetting,
@@ -66,7 +67,7 @@ export class RunStages {
   /** Records stage `name` as completed (with a JSON result), fenced as the run's other writes. */
   complete(name: string, result?: unknown): Promise<void> {
     checkName(name);
-    const next = this.writing.then(() => this.write(name, result));
+    const next = (this.writing ?? Promise.resolve()).then(() => this.write(name, result));
     this.writing = next.catch(() => undefined);
     return next;
   }
