@@ -1,5 +1,5 @@
 import type { InFlightRun, ProgressRecord } from '../model/progress-record.js';
-import { isoOf } from '../model/iso-time.js';
+import { isoOf, msOf } from '../model/iso-time.js';
 import { inFlightOf } from '../model/ledger-view.js';
 import type { CachedProgress } from './progress-cache.js';
 import type { LedgerWriter } from './ledger-writer.js';
@@ -20,7 +20,7 @@ export function withOwnLedger(
 ): ProgressRecord {
   let record = cached.record;
   const claim = ledger.claimOf(job, item);
-  if (claim !== undefined && (cached.createdAt === undefined || claim >= cached.createdAt) && (record.lastScheduled === undefined || claim > Date.parse(record.lastScheduled))) {
+  if (claim !== undefined && (cached.createdAt === undefined || claim >= cached.createdAt) && (record.lastScheduled === undefined || claim > msOf(record.lastScheduled))) {
     record = { ...record, lastScheduled: isoOf(claim) };
   }
   if (record.inFlight) return record;
@@ -39,6 +39,6 @@ export function ownRun(
   flight: { fireMs: number; attempt: number } | undefined,
 ): InFlightRun | undefined {
   const known = record?.inFlight;
-  if (known?.member === self.name && Date.parse(known.fireTime) === fireMs) return known;
+  if (known?.member === self.name && msOf(known.fireTime) === fireMs) return known;
   return flight?.fireMs === fireMs ? inFlightOf(flight, self.name, self.workerId) : undefined;
 }

@@ -1,6 +1,7 @@
 import { sequenceOf } from '../zk/zk-paths.js';
 import { claimOf, tokenOf, type LedgerPart } from './member-ledger.js';
 import type { InFlightRun } from './progress-record.js';
+import { isoOf } from './iso-time.js';
 
 /*
  * What the members' ledgers say of one item (run protocol v2, step 3: docs/design/run-protocol-v2.md).
@@ -58,7 +59,7 @@ export interface ItemLedgerView {
  * started (as far as the ledger can say) at its fire time.
  */
 export function inFlightOf(flight: { fireMs: number; attempt: number }, member: string, worker: string): InFlightRun {
-  const at = new Date(flight.fireMs).toISOString();
+  const at = isoOf(flight.fireMs);
   return { fireTime: at, attempt: flight.attempt, member, worker, startedAt: at };
 }
 
