@@ -1,4 +1,5 @@
 import type { RecordedNote as LoggedNote } from '../src/executor/recorded-notes-log.js';
+import type { WakeState } from './wake-check.js';
 
 /**
  * What a chaos run records, as JSON lines; the checker (chaos/checker/) reads only these.
@@ -102,6 +103,8 @@ export interface FaultEvent {
   start: number;
   /** When the fault was undone (SIGCONT, server back, worker restarted, partition healed). */
   end: number;
+  /** A SIGSTOP's worker as read 2 s after its SIGCONT (set once read; undefined if it was gone). */
+  afterWake?: WakeState;
 }
 
 /** A job as the chaos fleet runs it. */

@@ -16,6 +16,10 @@ import { WorkerFleet, repoRoot } from '../src/testing/worker-fleet.js';
 import { FencedStoreServer } from './fenced-store-server.js';
 import { HistoryPoller, type HistoryPollStats } from './history-poller.js';
 import type { ChaosJob, FaultEvent, FaultKind, HistoryNote } from './chaos-records.js';
+import { wakeState } from './wake-check.js';
+
+/** How long after a SIGCONT the thawed worker's state is read (see `wakeState`). */
+const WAKE_CHECK_MS = 2000;
 
 export type { FaultKind } from './chaos-records.js';
 /** Faults that need no network namespaces. */
@@ -257,7 +261,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
           f.signal(id, 'SIGSTOP');
           await sleep(sessionTimeoutMs + 1500 + random() * 2000);
           f.signal(id, 'SIGCONT');
-          return { fault: kind, target: id, pid, start, end: Date.now() };
+          const event: FaultEvent = { fault: kind, target: id, pid, start, end: Date.now() };
+          // Read 2 s on, without holding the next fault back: kept in faults.json, and logged.
+          if (pid !== undefined) {
+            void wakeState(pid, WAKE_CHECK_MS, (ms) => sleep(ms)).then((state) => {
+              event.afterWake = state;
+              if (state) log(`${id} (pid ${pid}) ${WAKE_CHECK_MS} ms after SIGCONT: state ${state.state}, ${state.cpuMs} ms of CPU${state.wchan ? `, waiting in ${state.wchan}` : ''}`);
+            });
+          }
+          return event;
         }
         case 'sigterm': {
           const pid = f.pid(id);
