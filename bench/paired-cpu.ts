@@ -14,7 +14,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { BenchCleanup } from './lib/bench-cleanup.js';
 import { startBenchZooKeeper } from './lib/bench-zookeeper.js';
 import type { BenchFleet, BenchFleetOptions } from './lib/bench-fleet.js';
-import { treeCpuSeconds } from './lib/process-cpu.js';
+import { clockTicks, readProcessStat } from '../src/testing/process-stat.js';
 
 /** How long the fleets fire before the first window (after every item is owned). */
 const WARM_UP_MS = 25_000;
@@ -40,13 +40,14 @@ function fires(dir: string): number {
   return n;
 }
 
+/** CPU seconds the fleet's worker processes used so far (a worker has no child processes). */
 function cpuOf(fleet: BenchFleet): number {
-  let s = 0;
+  let ticks = 0;
   for (const id of fleet.ids) {
     const pid = fleet.pid(id);
-    if (pid !== undefined) s += treeCpuSeconds(pid);
+    if (pid !== undefined) ticks += readProcessStat(pid)?.ownTicks ?? 0;
   }
-  return s;
+  return ticks / clockTicks();
 }
 
 async function main(): Promise<void> {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { clockTicks, readProcessStat } from '../src/testing/process-stat.js';
 
 /** What a thawed worker process was doing a moment after its SIGCONT (Linux /proc). */
 export interface WakeState {
@@ -10,17 +11,6 @@ export interface WakeState {
   cpuMs: number;
   /** Where in the kernel it waits (/proc/<pid>/wchan), '' when not waiting or unreadable. */
   wchan: string;
-}
-
-/** The process's state letter and CPU time so far (ms), or undefined once it is gone. */
-function readStat(pid: number): { state: string; cpuMs: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
-    return { state: f[0]!, cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / 100 }; // USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
-  }
 }
 
 function readWchan(pid: number): string {
@@ -39,9 +29,10 @@ function readWchan(pid: number): string {
  * whole wait). Resolves with undefined when the process is gone.
  */
 export async function wakeState(pid: number, afterMs: number, sleep: (ms: number) => Promise<unknown>): Promise<WakeState | undefined> {
-  const before = readStat(pid);
+  const before = readProcessStat(pid);
   await sleep(afterMs);
-  const after = readStat(pid);
+  const after = readProcessStat(pid);
   if (!before || !after) return undefined;
-  return { afterMs, state: after.state, cpuMs: after.cpuMs - before.cpuMs, wchan: readWchan(pid) };
+  const cpuMs = ((after.ownTicks - before.ownTicks) * 1000) / clockTicks();
+  return { afterMs, state: after.state, cpuMs, wchan: readWchan(pid) };
 }

@@ -1,24 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-
-let ticksPerSecond: number | undefined;
-
-/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`, 100 on Linux). */
-function clockTicks(): number {
-  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  return ticksPerSecond;
-}
-
-/** utime, stime, cutime, cstime and ppid of a process from /proc/<pid>/stat, or undefined when it is gone. */
-function stat(pid: number): { ppid: number; own: number; reaped: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
-    return { ppid: Number(f[1]), own: Number(f[11]) + Number(f[12]), reaped: Number(f[13]) + Number(f[14]) };
-  } catch {
-    return undefined;
-  }
-}
+import { clockTicks, readProcessStat, type ProcessStat } from '../../src/testing/process-stat.js';
 
 /**
  * CPU seconds used so far by a process and all its descendants, counting those that ended and were
@@ -26,10 +7,10 @@ function stat(pid: number): { ppid: number; own: number; reaped: number } | unde
  */
 export function treeCpuSeconds(rootPid: number): number {
   const byParent = new Map<number, number[]>();
-  const stats = new Map<number, { own: number; reaped: number }>();
+  const stats = new Map<number, ProcessStat>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const s = stat(Number(name));
+    const s = readProcessStat(Number(name));
     if (!s) continue;
     stats.set(Number(name), s);
     (byParent.get(s.ppid) ?? byParent.set(s.ppid, []).get(s.ppid)!).push(Number(name));
@@ -39,7 +20,7 @@ export function treeCpuSeconds(rootPid: number): number {
     const s = stats.get(pid);
     if (!s) return;
     // A child's own time is counted while it lives; once reaped it is in its parent's `reaped`.
-    ticks += s.own + s.reaped;
+    ticks += s.ownTicks + s.reapedTicks;
     for (const child of byParent.get(pid) ?? []) visit(child);
   };
   visit(rootPid);
