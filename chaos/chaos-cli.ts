@@ -1,15 +1,18 @@
 /**
  * `npm run chaos -- [--duration 10m] [--seed N] [--workers 5] [--outage 20s] [--overlap]
- * [--partitions | --no-partitions] [--scripts]`: runs the chaos suite and prints its markdown report (also
+ * [--partitions | --no-partitions] [--scripts] [--kinds sigstop,sigkill]`: runs the chaos suite and prints its markdown report (also
  * written to chaos/results/). Partition faults run when the machine allows them (root, `ip`,
  * `iptables`); `--partitions` insists (exit 2 when it cannot), `--no-partitions` leaves them out.
  * `--overlap`: faults overlap instead of coming one at a time. `--scripts`: the fleet also runs a
- * script job whose script ignores SIGTERM. Exit 1 when a check failed.
+ * script job whose script ignores SIGTERM. `--kinds`: only these fault kinds (comma-separated), e.g.
+ * `--kinds sigstop` to freeze workers over and over. Exit 1 when a check failed.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChaosSuite } from './chaos-suite.js';
+import { FAULT_KINDS, PARTITION_FAULT_KINDS } from './run-chaos.js';
+import type { FaultKind } from './chaos-records.js';
 import { netnsSupport } from '../src/testing/netns-support.js';
 import { repoRoot } from '../src/testing/worker-fleet.js';
 import { EXIT } from '../src/cli/exit-codes.js';
@@ -24,7 +27,7 @@ function duration(name: string, value: string): number {
   return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
 }
 
-const USAGE = 'usage: npm run chaos -- [--duration 10m] [--seed N] [--workers 5] [--outage 20s] [--overlap] [--partitions | --no-partitions] [--scripts]';
+const USAGE = 'usage: npm run chaos -- [--duration 10m] [--seed N] [--workers 5] [--outage 20s] [--overlap] [--partitions | --no-partitions] [--scripts] [--kinds sigstop,sigkill]';
 
 const OPTIONS = {
   duration: { type: 'string', default: '2m' },
@@ -35,6 +38,7 @@ const OPTIONS = {
   scripts: { type: 'boolean', default: false },
   partitions: { type: 'boolean' },
   'no-partitions': { type: 'boolean' },
+  kinds: { type: 'string' },
 } as const;
 
 /** The options given; an unknown option or a missing value is said plainly, with the usage (exit 2), not as a stack trace. */
@@ -57,6 +61,17 @@ if (partitions === true) {
   const support = await netnsSupport();
   if (!support.ok) {
     process.stderr.write(`chaos: --partitions, but partition faults cannot run here: ${support.reason}\n`);
+    process.exit(EXIT.USAGE);
+  }
+}
+const kinds = values.kinds === undefined ? undefined : values.kinds.split(',').map((k) => k.trim());
+for (const kind of kinds ?? []) {
+  if (!(FAULT_KINDS as readonly string[]).includes(kind)) {
+    process.stderr.write(`chaos: --kinds: unknown fault kind ${JSON.stringify(kind)}; the kinds are ${FAULT_KINDS.join(', ')}\n`);
+    process.exit(EXIT.USAGE);
+  }
+  if (partitions === false && (PARTITION_FAULT_KINDS as readonly string[]).includes(kind)) {
+    process.stderr.write(`chaos: --kinds ${kind} needs partitions, but --no-partitions was given\n`);
     process.exit(EXIT.USAGE);
   }
 }
@@ -85,6 +100,7 @@ const result = await runChaosSuite({
   seed,
   overlap: values.overlap!,
   scripts: values.scripts!,
+  ...(kinds === undefined ? {} : { kinds: kinds as FaultKind[] }),
   ...(partitions === undefined ? {} : { partitions }),
   signal: abort.signal,
   log: (line: string) => process.stderr.write(`chaos: ${line}\n`),
