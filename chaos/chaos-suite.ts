@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collect, runChaos, type ChaosOptions } from './run-chaos.js';
-import { checkConvergence, checkCoverage, checkNoStartAfterLoss, checkOverlaps, checkRecordedOnce, renderReport, type ChaosSummary } from './checker/index.js';
+import { checkConvergence, checkCoverage, checkNoStartAfterLoss, checkOverlaps, checkRecordedOnce, checkWorkerExits, renderReport, type ChaosSummary } from './checker/index.js';
 
 export interface ChaosSuiteResult {
   /** The markdown report. */
@@ -26,6 +26,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
   const recordedOnce = checkRecordedOnce(runs, notes, data.jobs, data.window);
   const startAfterLoss = checkNoStartAfterLoss(runs, sessions, { faults: data.faults, sessionTimeoutMs: data.sessionTimeoutMs });
   const convergence = checkConvergence(data.convergence);
+  const workerExits = checkWorkerExits(data.exits);
   const summary: ChaosSummary = {
     startedAt: data.startedAt,
     endedAt: data.endedAt,
@@ -36,6 +37,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
     recordedOnce,
     startAfterLoss,
     convergence: data.convergence,
+    workerExits,
     context: [
       `fleet: ${options.workers ?? 5} worker processes, 3-server ZooKeeper ensemble ${data.partitions ? 'with every server and worker in a network namespace of its own' : 'on loopback (no partition faults)'}, session timeout ${data.sessionTimeoutMs} ms`,
       `faults: ${options.overlap ? 'overlapping (a new one every 0.5–3 s)' : 'one at a time'}`,
@@ -46,6 +48,6 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
   };
   const report = renderReport(summary);
   writeFileSync(join(data.dir, 'report.md'), report);
-  const violations = overlaps.violations.length + coverage.violations.length + recordedOnce.violations.length + startAfterLoss.violations.length + convergence.violations.length;
+  const violations = overlaps.violations.length + coverage.violations.length + recordedOnce.violations.length + startAfterLoss.violations.length + convergence.violations.length + workerExits.violations.length;
   return { report, violations, summary, dir: data.dir };
 }

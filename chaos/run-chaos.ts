@@ -12,11 +12,11 @@ import { ZkPaths } from '../src/zk/zk-paths.js';
 import { readMembers } from '../src/membership/read-members.js';
 import { assignmentNodeOf, decodeJobAssignment } from '../src/model/assignment-group.js';
 import { readRunEvents, readScriptKills, readWorkerLogs } from './chaos-logs.js';
-import { WorkerFleet, repoRoot } from '../src/testing/worker-fleet.js';
+import { WorkerFleet, repoRoot, type WorkerExit } from '../src/testing/worker-fleet.js';
 import { FencedStoreServer } from './fenced-store-server.js';
 import { HistoryPoller, type HistoryPollStats } from './history-poller.js';
 import type { ChaosJob, FaultEvent, FaultKind, HistoryNote } from './chaos-records.js';
-import { wakeState } from './wake-check.js';
+import { processStacks, wakeState } from './wake-check.js';
 
 /** How long after a SIGCONT the thawed worker's state is read (see `wakeState`). */
 const WAKE_CHECK_MS = 2000;
@@ -99,6 +99,8 @@ export interface ChaosData {
    */
   historyNotes: HistoryNote[];
   historyPolls: HistoryPollStats;
+  /** Every worker process that ended, and whether the harness asked it to. */
+  exits: WorkerExit[];
 }
 
 /** The jobs the chaos fleet runs: every second (and every 2 s), several items, runs of 0.3–0.9 s. */
@@ -174,7 +176,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
       }),
     );
     // ZKSHARD_ZK in the caller's environment would override the file: point it at the ensemble too.
-    fleet = new WorkerFleet(dir, configFile, { CHAOS_DIR: dir, CHAOS_STORE: store.url, ZKSHARD_ZK: zk.connectString });
+    fleet = new WorkerFleet(dir, configFile, { CHAOS_DIR: dir, CHAOS_STORE: store.url, ZKSHARD_ZK: zk.connectString }, undefined, (e) => {
+      if (!e.asked) log(`${e.id} (pid ${e.pid}) exited on its own: code ${e.code}, signal ${e.signal}`);
+    });
     const f = fleet;
     const startWorker = (id: string): number => f.start(id, configFile, workerNs.get(id));
     for (const id of ids) startWorker(id);
@@ -263,10 +267,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
           f.signal(id, 'SIGCONT');
           const event: FaultEvent = { fault: kind, target: id, pid, start, end: Date.now() };
           // Read 2 s on, without holding the next fault back: kept in faults.json, and logged.
+          // A worker that logged nothing meanwhile (its session expired while it was frozen: it
+          // says so within moments) gets its threads' stacks kept beside the logs.
           if (pid !== undefined) {
-            void wakeState(pid, WAKE_CHECK_MS, (ms) => sleep(ms)).then((state) => {
+            void wakeState(pid, WAKE_CHECK_MS, (ms) => sleep(ms), f.logFile(id)).then(async (state) => {
               event.afterWake = state;
-              if (state) log(`${id} (pid ${pid}) ${WAKE_CHECK_MS} ms after SIGCONT: state ${state.state}, ${state.cpuMs} ms of CPU${state.wchan ? `, waiting in ${state.wchan}` : ''}`);
+              if (!state) {
+                log(`${id} (pid ${pid}): not in /proc ${WAKE_CHECK_MS} ms after SIGCONT (${f.alive(id) ? 'the harness has not seen it end' : 'it ended'})`);
+                return;
+              }
+              log(`${id} (pid ${pid}) ${WAKE_CHECK_MS} ms after SIGCONT: state ${state.state}, ${state.cpuMs} ms of CPU${state.wchan ? `, waiting in ${state.wchan}` : ''}, ${state.loggedBytes} bytes logged`);
+              if (state.loggedBytes !== 0) return;
+              const file = join(dir, `silent-${id}-${pid}.txt`);
+              writeFileSync(file, await processStacks(pid));
+              log(`${id} (pid ${pid}) logged nothing after its SIGCONT: its threads' stacks are in ${file}`);
             });
           }
           return event;
@@ -410,6 +424,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
       partitions,
       historyNotes: [...poller.notes],
       historyPolls: poller.stats,
+      exits: [...f.exits],
       store,
     };
   } finally {

@@ -9,6 +9,7 @@ export {
 } from './check-coverage.js';
 export { checkRecordedOnce, type RecordedOnceCounts } from './check-recorded-once.js';
 export { checkNoStartAfterLoss, type StartAfterLossCounts, type StartAfterLossResult } from './check-no-start-after-loss.js';
+export { checkWorkerExits, type WorkerEnd, type WorkerExitCounts, type WorkerExitResult } from './check-worker-exits.js';
 export { checkConvergence, type ConvergenceMeasure, type ConvergenceResult } from './check-convergence.js';
 export { renderReport, REPORT_VIOLATION_LIMIT, type ChaosSummary } from './render-report.js';
 export { formatDuration } from './format-duration.js';

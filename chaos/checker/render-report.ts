@@ -5,6 +5,7 @@ import type { CoverageCounts } from './check-coverage.js';
 import type { RecordedOnceCounts } from './check-recorded-once.js';
 import type { StartAfterLossResult } from './check-no-start-after-loss.js';
 import { checkConvergence, type ConvergenceMeasure } from './check-convergence.js';
+import type { WorkerExitResult } from './check-worker-exits.js';
 import { formatDuration } from './format-duration.js';
 import { formatInstant } from './format-instant.js';
 
@@ -27,6 +28,8 @@ export interface ChaosSummary {
   startAfterLoss: StartAfterLossResult;
   /** Measured by the harness; a violation when `worstMs > boundMs`. */
   convergence: ConvergenceMeasure;
+  /** Worker processes that ended, asked or not (absent in reports made before the check existed). */
+  workerExits?: WorkerExitResult;
   /** Extra header lines, e.g. `5 workers, 3 ZooKeeper servers`. */
   context?: readonly string[];
 }
@@ -49,12 +52,14 @@ const FAULT_KINDS: readonly { kind: FaultEvent['fault']; label: string }[] = [
  * counts, one row per check (`| check | result | details |`), then the first
  * `REPORT_VIOLATION_LIMIT` violations. A result reads "what broke / what was checked": runs in a
  * violation / runs, unaccounted fires / scheduled fires, starts after a loss / starts, and for
- * convergence 0 or 1 / samples. Pure: no I/O, no clock.
+ * convergence 0 or 1 / samples, workers that ended on their own / workers that ended. A worker that
+ * ended on its own comes first in the list: the overlaps its open run makes follow from it. Pure:
+ * no I/O, no clock.
  */
 export function renderReport(input: ChaosSummary): string {
-  const { overlaps: o, coverage: c, recordedOnce: r, startAfterLoss: s } = input;
+  const { overlaps: o, coverage: c, recordedOnce: r, startAfterLoss: s, workerExits: w } = input;
   const convergence = checkConvergence(input.convergence);
-  const all: Violation[] = [...o.violations, ...c.violations, ...(r?.violations ?? []), ...s.violations, ...convergence.violations];
+  const all: Violation[] = [...(w?.violations ?? []), ...o.violations, ...c.violations, ...(r?.violations ?? []), ...s.violations, ...convergence.violations];
   const out: string[] = [];
 
   out.push(`# Chaos run report: ${all.length === 0 ? 'PASS' : `FAIL (${all.length} violation${all.length === 1 ? '' : 's'})`}`, '');
@@ -112,6 +117,13 @@ export function renderReport(input: ChaosSummary): string {
     convergence.violations.length, conv.samples, 'samples',
     conv.samples === 0 ? 'not measured (no samples)' : `worst ${conv.worstMs} ms, bound ${conv.boundMs} ms`,
   ));
+  if (w) {
+    out.push(row(
+      'no worker ends unless told to',
+      w.counts.unasked, w.counts.exits, 'exits',
+      `${w.counts.exits} worker process(es) ended, ${w.counts.unasked} of them on their own`,
+    ));
+  }
   out.push('');
 
   out.push('## Violations', '');

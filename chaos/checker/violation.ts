@@ -11,7 +11,9 @@ export type CheckName =
   /** A worker started a run after it knew its lease was lost and before it rejoined. */
   | 'start-after-loss'
   /** Assignments took longer than the bound to converge after a fault. */
-  | 'convergence';
+  | 'convergence'
+  /** A worker process ended without the harness asking it to (crashed, or exited on its own). */
+  | 'worker-exit';
 
 /**
  * One broken invariant found in a chaos run's records, with enough detail to find the log lines

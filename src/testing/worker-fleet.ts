@@ -18,7 +18,23 @@ interface Proc {
   id: string;
   child: ChildProcess;
   exited: Promise<void>;
+  /** Whether the fleet sent it a signal that ends it (SIGTERM, SIGINT, SIGKILL). */
+  asked: boolean;
 }
+
+/** A worker process that ended, how, and whether the fleet asked it to. */
+export interface WorkerExit {
+  id: string;
+  pid: number;
+  /** ms since the epoch, when the fleet saw it. */
+  at: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** False: it ended on its own (a crash, an exit of its own), not by a signal from the fleet. */
+  asked: boolean;
+}
+
+const ENDING_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set(['SIGTERM', 'SIGINT', 'SIGKILL']);
 
 /**
  * Worker processes (`zkshard worker --config <file> --id <id>`) for the chaos suite and the
@@ -28,6 +44,8 @@ interface Proc {
 export class WorkerFleet {
   private readonly current = new Map<string, Proc>();
   private readonly all: Proc[] = [];
+  /** Every worker process that ended so far, in order. */
+  readonly exits: WorkerExit[] = [];
   private readonly bin = join(repoRoot(), 'dist', 'src', 'cli', 'zkshard.js');
 
   constructor(
@@ -35,6 +53,8 @@ export class WorkerFleet {
     private readonly configFile: string,
     private readonly env: Record<string, string>,
     private readonly onSpawn: (pid: number, exited: Promise<void>) => void = () => {},
+    /** Told of every worker process that ends (also kept in `exits`). */
+    private readonly onExit: (exit: WorkerExit) => void = () => {},
   ) {}
 
   get ids(): string[] {
@@ -43,6 +63,12 @@ export class WorkerFleet {
 
   pid(id: string): number | undefined {
     return this.current.get(id)?.child.pid;
+  }
+
+  /** The log file of worker `id`'s current process. */
+  logFile(id: string): string | undefined {
+    const p = this.current.get(id);
+    return p?.child.pid === undefined ? undefined : join(this.dir, `worker-${id}-${p.child.pid}.log`);
   }
 
   alive(id: string): boolean {
@@ -67,10 +93,20 @@ export class WorkerFleet {
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const out = createWriteStream(join(this.dir, `worker-${id}-${child.pid}.log`));
+    const out = createWriteStream(join(this.dir, `worker-${id}-${child.pid}.log`)); // logFile(id)
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
-    const proc: Proc = { id, child, exited: new Promise((res) => child.once('exit', () => res())) };
+    const proc: Proc = {
+      id,
+      child,
+      asked: false,
+      exited: new Promise((res) => child.once('exit', (code, signal) => {
+        const exit: WorkerExit = { id, pid: child.pid!, at: Date.now(), code, signal, asked: proc.asked };
+        this.exits.push(exit);
+        this.onExit(exit);
+        res();
+      })),
+    };
     this.current.set(id, proc);
     this.all.push(proc);
     this.onSpawn(child.pid!, proc.exited);
@@ -79,7 +115,9 @@ export class WorkerFleet {
 
   signal(id: string, signal: NodeJS.Signals): void {
     const p = this.current.get(id);
-    if (p?.child.pid && this.alive(id)) process.kill(p.child.pid, signal);
+    if (!p?.child.pid || !this.alive(id)) return;
+    if (ENDING_SIGNALS.has(signal)) p.asked = true;
+    process.kill(p.child.pid, signal);
   }
 
   /** Waits for the worker's process to exit, SIGKILLing it after `timeoutMs`. */
@@ -104,6 +142,7 @@ export class WorkerFleet {
   killAll(): void {
     for (const p of this.all) {
       if (p.child.exitCode === null && p.child.signalCode === null && p.child.pid) {
+        p.asked = true;
         try {
           process.kill(p.child.pid, 'SIGCONT');
           process.kill(p.child.pid, 'SIGKILL');

@@ -3,6 +3,7 @@ import { renderReport, type ChaosSummary } from '../../../chaos/checker/render-r
 import { checkOverlaps } from '../../../chaos/checker/check-overlaps.js';
 import { checkCoverage } from '../../../chaos/checker/check-coverage.js';
 import { checkNoStartAfterLoss } from '../../../chaos/checker/check-no-start-after-loss.js';
+import { checkWorkerExits } from '../../../chaos/checker/check-worker-exits.js';
 import type { ChaosJob, RunEvent } from '../../../chaos/chaos-records.js';
 import { fault, fire, fireMs, JOB, run, session, write } from './records.js';
 
@@ -75,6 +76,19 @@ describe('renderReport()', () => {
     const md = renderReport(summary({ convergence: { worstMs: 12_000, boundMs: 10_000, samples: 7 } }));
     expect(md).toMatch(/^# Chaos run report: FAIL \(1 violation\)\n/);
     expect(md).toContain('\n1. `convergence` the slowest of 7 convergences took 12000 ms, more than the bound of 10000 ms\n');
+  });
+
+  it('lists a worker that ended on its own first, and counts the exits', () => {
+    const workerExits = checkWorkerExits([
+      { id: 'w1', pid: 1, at: fireMs(2), code: null, signal: 'SIGKILL', asked: true },
+      { id: 'w2', pid: 2, at: fireMs(3), code: null, signal: 'SIGABRT', asked: false },
+    ]);
+    const md = renderReport(summary({ workerExits, convergence: { worstMs: 12_000, boundMs: 10_000, samples: 7 } }));
+    expect(md).toMatch(/^# Chaos run report: FAIL \(2 violations\)\n/);
+    expect(md).toContain('| no worker ends unless told to | ❌ 1/2 exits | 2 worker process(es) ended, 1 of them on their own |');
+    expect(md).toContain('\n1. `worker-exit` w2 (pid 2) ended on its own at ');
+    expect(md).toContain('\n2. `convergence` ');
+    expect(renderReport(summary())).not.toContain('no worker ends');
   });
 
   it('counts refused stale writes and says when convergence was not measured', () => {
