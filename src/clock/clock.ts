@@ -69,3 +69,20 @@ export function sleepUntil(clock: Clock, atMs: number, finalMs: number): Promise
   if (wait <= finalMs) return sleep(clock, Math.max(0, wait));
   return sleep(clock, wait - finalMs).then(() => sleep(clock, Math.min(finalMs, Math.max(0, atMs - clock.now()))));
 }
+
+/**
+ * Resolves once any of `signals` aborts (at once if one already has), leaving no listener behind
+ * on the others: a loop that waits on a long-lived signal and a per-round one (the worker's stop
+ * and each ZooKeeper session's end) would otherwise add a listener to the long-lived one per round
+ * (chaos, 2026-12-07: MaxListenersExceededWarning after ten rejoins).
+ */
+export function untilAborted(...signals: AbortSignal[]): Promise<void> {
+  if (signals.some((s) => s.aborted)) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      for (const s of signals) s.removeEventListener('abort', done);
+      resolve();
+    };
+    for (const s of signals) s.addEventListener('abort', done, { once: true });
+  });
+}

@@ -8,6 +8,7 @@ import { isTerminal } from '../zk/session-state.js';
 import { NotAuthorizedError, ZkUnavailableError } from '../zk/zk-errors.js';
 import { resolveNamespaceAcl } from '../api/acl-policy.js';
 import { Backoff } from '../zk/backoff.js';
+import { sleep, systemClock } from '../clock/clock.js';
 import { FleetCache, type FleetCacheOptions } from './fleet-cache.js';
 
 export interface ConsoleZooKeeperOptions {
@@ -143,10 +144,7 @@ export class ConsoleZooKeeper extends EventEmitter<ConsoleZooKeeperEvents> {
         return;
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'ZooKeeper not reachable yet');
-        await new Promise<void>((res) => {
-          const t = setTimeout(res, backoff.next());
-          this.abort.signal.addEventListener('abort', () => { clearTimeout(t); res(); }, { once: true });
-        });
+        await sleep(systemClock, backoff.next(), { signal: this.abort.signal }).catch(() => undefined);
       }
     }
   }

@@ -17,6 +17,7 @@ import { WorkerSession, type SessionJob } from './worker-session.js';
 import { WorkerMetrics } from '../observability/worker-metrics.js';
 import { WorkerHttpServer, type Readiness } from '../observability/worker-http-server.js';
 import { DEFAULTS } from '../defaults.js';
+import { untilAborted } from '../clock/clock.js';
 
 export interface WorkerOptions {
   /** ZooKeeper connection string (may include a chroot). */
@@ -269,12 +270,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async superviseSessions(): Promise<void> {
     for (;;) {
       const zk = this.zk!;
-      if (!zk.signal.aborted) {
-        await new Promise<void>((resolve) => {
-          zk.signal.addEventListener('abort', () => resolve(), { once: true });
-          this.stopSignal.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
-      }
+      await untilAborted(zk.signal, this.stopSignal.signal);
       if (this.stopSignal.signal.aborted) return;
       this.log.warn({ state: zk.state }, 'session ended: aborting runs and rejoining as a new member');
       this.session?.abandon(new LeaseLostError(`lease lost: ZooKeeper session ${zk.state}`));

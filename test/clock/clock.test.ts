@@ -1,5 +1,6 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { sleepUntil } from '../../src/clock/clock.js';
+import { sleepUntil, untilAborted } from '../../src/clock/clock.js';
 import { SimClock } from '../../src/simulation/sim-clock.js';
 import { simTime } from '../../src/simulation/sim-time.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -77,5 +78,30 @@ describe('sleepUntil', () => {
       await sim.advanceTo(990);
       expect(gate.done).toBe(true);
     });
+  });
+});
+
+describe('untilAborted', () => {
+  it('resolves when either signal aborts and leaves no listener on the other, round after round', async () => {
+    const stop = new AbortController();
+    for (let round = 0; round < 20; round++) {
+      const session = new AbortController();
+      const waiting = untilAborted(session.signal, stop.signal);
+      expect(getEventListeners(stop.signal, 'abort')).toHaveLength(1);
+      session.abort();
+      await waiting;
+      expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+    }
+    const last = new AbortController();
+    const waiting = untilAborted(last.signal, stop.signal);
+    stop.abort();
+    await waiting;
+    expect(getEventListeners(last.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('resolves at once, adding nothing, when a signal has already aborted', async () => {
+    const live = new AbortController();
+    await untilAborted(live.signal, AbortSignal.abort());
+    expect(getEventListeners(live.signal, 'abort')).toHaveLength(0);
   });
 });
