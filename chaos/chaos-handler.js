@@ -23,7 +23,11 @@ export default async function chaosHandler(ctx) {
   const base = { worker: ctx.workerId, pid: process.pid, job: ctx.job, item: ctx.item, fire: ctx.fireTime.toISOString(), attempt: ctx.attempt, token: ctx.fencingToken };
   const log = join(dir, `runs-${ctx.workerId}-${process.pid}.jsonl`);
   const event = (name, extra = {}) => appendFileSync(log, `${JSON.stringify({ event: name, ...base, at: Date.now(), ...extra })}\n`);
-  event('start');
+  // A run starts when the worker enters its handler, right after checking its lease: that is
+  // ctx.startedAt. This function's own first reading can be seconds later when the process is
+  // frozen between the two (chaos, 2026-12-07 21:03:39: a SIGSTOP at the very instant made a run
+  // entered before the freeze look as if it started 7 s later, after the lease was lost).
+  event('start', { at: ctx.startedAt.getTime(), handlerAt: Date.now() });
   const sleepMs = Number(/sleepMs=(\d+)/.exec(ctx.jobParameter)?.[1] ?? 300);
   try {
     await write(ctx, 'start');

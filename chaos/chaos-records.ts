@@ -19,7 +19,10 @@ export interface RunEvent {
   attempt: number;
   /** Fencing token (decimal string, 64-bit). */
   token: string;
+  /** ms since the epoch; for `start`, when the worker entered the handler (`ctx.startedAt`). */
   at: number;
+  /** For `start`: the handler's own first reading of the clock (later than `at` if it was frozen between). */
+  handlerAt?: number;
   /** For `aborted`: the abort reason code (e.g. LEASE_LOST, SHUTDOWN, RUN_TIMEOUT). */
   reason?: string;
 }

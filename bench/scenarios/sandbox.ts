@@ -58,7 +58,7 @@ function benchContext(signal: AbortSignal): JobContext {
   const fireTime = new Date();
   return {
     job: 'bench', item: 0, itemParameter: undefined, jobParameter: '', shards: 1, fireTime, fireId: `bench@${fireTime.toISOString()}#0`,
-    attempt: 1, workerId: 'bench', fencingToken: '1', signal, log: silentLogger(), stage: async (_n, fn) => fn(),
+    attempt: 1, workerId: 'bench', fencingToken: '1', startedAt: new Date(), signal, log: silentLogger(), stage: async (_n, fn) => fn(),
   };
 }
 

@@ -21,6 +21,11 @@ export interface JobContext {
   /** The worker id running it. */
   readonly workerId: string;
   /**
+   * When this worker entered the handler, its lease checked just before. The handler's own first
+   * reading of the clock can come later (a process frozen or starved right after the entry).
+   */
+  readonly startedAt: Date;
+  /**
    * Grows with every run of this item (the zxid of the ZooKeeper write that started it), so with
    * every change of owner. Compare as a 64-bit integer: a store that has seen a larger token for
    * this item must refuse the write.

@@ -142,6 +142,7 @@ export class PreparedAttempt implements EnterableAttempt, RunLogSource {
    */
   enter(): unknown {
     const { setting, def } = this;
+    this.ctx.entered(setting.clock.now());
     try {
       if (this.loadError !== undefined) return Promise.reject(this.loadError);
       if (this.handler) return this.handler(this.ctx);

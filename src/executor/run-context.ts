@@ -9,7 +9,7 @@ export interface RunLogSource {
 }
 
 /** What a run's context is made of, besides its collaborators. */
-export type RunContextFields = JobContextFacts;
+export type RunContextFields = Omit<JobContextFacts, 'startedAt'>;
 
 /**
  * The `JobContext` of one attempt. A class, so that its accessors live on the prototype: an object
@@ -30,6 +30,7 @@ export class RunContext implements JobContext {
   readonly attempt: number;
   readonly workerId: string;
   readonly fencingToken: string;
+  #startedMs = Number.NaN;
   readonly #abort: RunAbort;
   readonly #logs: RunLogSource;
   readonly #stages: RunStages;
@@ -48,6 +49,16 @@ export class RunContext implements JobContext {
     this.#abort = abort;
     this.#logs = logs;
     this.#stages = stages;
+  }
+
+  /** Made on read from the entry time `entered` noted (most handlers never ask). */
+  get startedAt(): Date {
+    return new Date(this.#startedMs);
+  }
+
+  /** The executor enters the handler now (ms since the epoch): right before calling it. */
+  entered(atMs: number): void {
+    this.#startedMs = atMs;
   }
 
   get signal(): AbortSignal {

@@ -51,6 +51,7 @@ export function scriptEnv(ctx: JobContext): Record<string, string> {
     ZKSHARD_ATTEMPT: String(ctx.attempt),
     ZKSHARD_WORKER: ctx.workerId,
     ZKSHARD_FENCING_TOKEN: ctx.fencingToken,
+    ZKSHARD_STARTED_AT: ctx.startedAt.toISOString(),
   };
 }
 

@@ -44,6 +44,23 @@ describe('Executor: fires prepared ahead of their instant', () => {
     expect(ledger.releases.every((r) => r.outcome === 'success' && !r.keepInFlight)).toBe(true);
   });
 
+  it('tells each handler when it was entered (ctx.startedAt): at or after the fire time, no later than its own first reading', async () => {
+    const seen: Array<{ startedAt: number; again: number; own: number }> = [];
+    const { ledger, executor } = setUp((ctx) => {
+      const own = Date.now();
+      seen.push({ startedAt: ctx.startedAt.getTime(), again: ctx.startedAt.getTime(), own });
+    });
+    const fireTime = new Date(Date.now() + 200);
+    await executor.fire([request(0, fireTime), request(1, fireTime)]);
+    await waitFor(() => ledger.releases.length === 2, { message: 'both released' });
+    expect(seen).toHaveLength(2);
+    for (const s of seen) {
+      expect(s.startedAt).toBeGreaterThanOrEqual(fireTime.getTime());
+      expect(s.startedAt).toBeLessThanOrEqual(s.own);
+      expect(s.again).toBe(s.startedAt);
+    }
+  });
+
   it('counts its items running (or being begun) by job, and none once they are released', async () => {
     const { ledger, executor } = setUp(() => undefined);
     expect([...executor.runningCounts()]).toEqual([]);

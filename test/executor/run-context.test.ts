@@ -22,4 +22,11 @@ describe('RunContext', () => {
     expect(Object.keys(ctx).sort()).toEqual([...Object.keys(fields), 'stage'].sort());
     expect(JSON.parse(JSON.stringify(ctx))).toEqual({ ...fields, fireTime: fields.fireTime.toISOString() });
   });
+
+  it('says when the executor entered the handler, as a Date made on read', () => {
+    const ctx = new RunContext(fields, new RunAbort(), { log: () => silentLogger() }, {} as RunStages);
+    ctx.entered(Date.UTC(2026, 11, 7, 21, 3, 39));
+    expect(ctx.startedAt).toEqual(new Date('2026-12-07T21:03:39.000Z'));
+    expect(ctx.startedAt).not.toBe(ctx.startedAt); // a new Date each read: a handler may change its own
+  });
 });

@@ -27,6 +27,7 @@ function context(signal: AbortSignal): JobContext {
     attempt: 1,
     workerId: 'w',
     fencingToken: '1',
+    startedAt: new Date(0),
     signal,
     log: silentLogger(),
     stage: () => Promise.reject(new Error('no stages here')),
@@ -162,8 +163,8 @@ describe('runScript', () => {
 
   it('runs a script to success with the run facts in its environment', async () => {
     const abort = new AbortController();
-    await runScript(context(abort.signal), { command: `echo "$ZKSHARD_JOB#$ZKSHARD_ITEM" > out`, cwd: dir });
-    expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('script#0\n');
+    await runScript(context(abort.signal), { command: `echo "$ZKSHARD_JOB#$ZKSHARD_ITEM $ZKSHARD_STARTED_AT" > out`, cwd: dir });
+    expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('script#0 1970-01-01T00:00:00.000Z\n');
   });
 
   it('the whole process group dies with the worker process (SIGKILL), scripts that ignore SIGTERM included', async () => {

@@ -97,8 +97,8 @@ export function runInSandbox(host: SandboxHost, ctx: JobContext, opts: SandboxRu
     host.on('message', onMessage);
     host.once('exit', onExit);
     if (!host.alive) return onExit(host.exitedBecause ?? 'sandbox gone');
-    const { job, item, itemParameter, jobParameter, shards, fireTime, fireId, attempt, workerId, fencingToken } = ctx;
-    host.send({ t: 'run', id, file: opts.file, logLevel: opts.logLevel, facts: { job, item, itemParameter, jobParameter, shards, fireTime, fireId, attempt, workerId, fencingToken } });
+    const { job, item, itemParameter, jobParameter, shards, fireTime, fireId, attempt, workerId, fencingToken, startedAt } = ctx;
+    host.send({ t: 'run', id, file: opts.file, logLevel: opts.logLevel, facts: { job, item, itemParameter, jobParameter, shards, fireTime, fireId, attempt, workerId, fencingToken, startedAt } });
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
   });

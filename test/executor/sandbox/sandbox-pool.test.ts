@@ -30,7 +30,7 @@ function context(jobParameter: Record<string, unknown>, extra: { attempt?: numbe
   const log: Logger = root.child({ job: 'probe', item: 2, fire: fireIdOf('probe', fireTime, 2), attempt });
   const ctx: JobContext = {
     job: 'probe', item: 2, itemParameter: 'shanghai', jobParameter: JSON.stringify(jobParameter), shards: 4, fireTime,
-    fireId: fireIdOf('probe', fireTime, 2), attempt, workerId: 'w-1', fencingToken: '4294967301',
+    fireId: fireIdOf('probe', fireTime, 2), attempt, workerId: 'w-1', fencingToken: '4294967301', startedAt: new Date('2026-12-02T10:00:05.003Z'),
     signal: extra.signal ?? new AbortController().signal,
     log,
     stage: (name, fn) => (extra.stages ? extra.stages.stage(name, fn) : Promise.reject(new Error('no stages in this test'))),
@@ -67,6 +67,7 @@ describe.each<SandboxKind>(['thread', 'process'])('sandbox: %s', (kind) => {
     expect(line.facts).toEqual({
       job: 'probe', item: 2, itemParameter: 'shanghai', jobParameter: '{"mode":"facts"}', shards: 4, fireTime: '2026-12-02T10:00:05.000Z',
       isDate: true, fireId: 'probe@2026-12-02T10:00:05.000Z#2', attempt: 1, workerId: 'w-1', fencingToken: '4294967301',
+      startedAt: '2026-12-02T10:00:05.003Z',
     });
     // Off the worker's event loop: another thread, or another process.
     const at = line.where as { pid: number; threadId: number };
@@ -253,7 +254,7 @@ describe('SandboxRunner lifecycle', () => {
     const script = `
       import { SandboxRunner } from ${JSON.stringify(dist('executor/sandbox/sandbox-runner.js'))};
       import { silentLogger } from ${JSON.stringify(dist('logging/create-logger.js'))};
-      const ctx = { job: 'j', item: 0, jobParameter: '{"mode":"facts"}', shards: 1, fireTime: new Date(), fireId: 'f', attempt: 1, workerId: 'w', fencingToken: '1', signal: new AbortController().signal, log: silentLogger() };
+      const ctx = { job: 'j', item: 0, jobParameter: '{"mode":"facts"}', shards: 1, fireTime: new Date(), fireId: 'f', attempt: 1, workerId: 'w', fencingToken: '1', startedAt: new Date(), signal: new AbortController().signal, log: silentLogger() };
       for (const kind of ['thread', 'process']) {
         const runner = new SandboxRunner({ log: silentLogger(), prewarm: [kind] });
         runner.start();
