@@ -277,7 +277,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
                 return;
               }
               log(`${id} (pid ${pid}) ${WAKE_CHECK_MS} ms after SIGCONT: state ${state.state}, ${state.cpuMs} ms of CPU${state.wchan ? `, waiting in ${state.wchan}` : ''}, ${state.loggedBytes} bytes logged`);
-              if (state.loggedBytes !== 0) return;
+              // Stopped again (the next fault froze it anew): nothing to learn, and a debugger's
+              // attach and detach could let it run while the suite counts it frozen.
+              if (state.loggedBytes !== 0 || state.state === 'T') return;
               const file = join(dir, `silent-${id}-${pid}.txt`);
               writeFileSync(file, await processStacks(pid));
               log(`${id} (pid ${pid}) logged nothing after its SIGCONT: its threads' stacks are in ${file}`);
