@@ -247,6 +247,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
     const kinds = options.kinds ?? (partitions ? FAULT_KINDS : PROCESS_FAULT_KINDS);
     log(`fleet up: ${ids.length} workers; injecting ${options.overlap ? 'overlapping ' : ''}faults for ${Math.round(options.durationMs / 1000)} s (seed ${seed}${partitions ? ', with partitions' : ''})`);
 
+    /**
+     * A thawed worker as read `WAKE_CHECK_MS` after its SIGCONT: kept in faults.json (`afterWake`)
+     * and logged. One that logged nothing meanwhile (its session expired while it was frozen: it
+     * says so within moments) gets its threads' stacks kept beside the logs.
+     */
+    const readWake = async (event: FaultEvent, id: string, pid: number): Promise<void> => {
+      const state = await wakeState(pid, WAKE_CHECK_MS, (ms) => sleep(ms), f.logFile(id));
+      event.afterWake = state;
+      if (!state) {
+        const ended = f.exits.some((e) => e.pid === pid);
+        log(`${id} (pid ${pid}): not in /proc ${WAKE_CHECK_MS} ms after SIGCONT (${ended ? 'it ended' : 'the harness has not seen it end'})`);
+        return;
+      }
+      log(`${id} (pid ${pid}) ${WAKE_CHECK_MS} ms after SIGCONT: state ${state.state}, ${state.cpuMs} ms of CPU${state.wchan ? `, waiting in ${state.wchan}` : ''}, ${state.loggedBytes} bytes logged`);
+      // Stopped again (the next fault froze it anew): nothing to learn, and a debugger's attach and
+      // detach could let it run while the suite counts it frozen.
+      if (state.loggedBytes !== 0 || state.state === 'T') return;
+      const file = join(dir, `silent-${id}-${pid}.txt`);
+      writeFileSync(file, await processStacks(pid));
+      log(`${id} (pid ${pid}) logged nothing after its SIGCONT: its threads' stacks are in ${file}`);
+    };
+
     /** Injects one fault and resolves with its record once it is undone. */
     const inject = async (kind: FaultKind, id: string, server: number): Promise<FaultEvent> => {
       const start = Date.now();
@@ -266,25 +288,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosData & { sto
           await sleep(sessionTimeoutMs + 1500 + random() * 2000);
           f.signal(id, 'SIGCONT');
           const event: FaultEvent = { fault: kind, target: id, pid, start, end: Date.now() };
-          // Read 2 s on, without holding the next fault back: kept in faults.json, and logged.
-          // A worker that logged nothing meanwhile (its session expired while it was frozen: it
-          // says so within moments) gets its threads' stacks kept beside the logs.
-          if (pid !== undefined) {
-            void wakeState(pid, WAKE_CHECK_MS, (ms) => sleep(ms), f.logFile(id)).then(async (state) => {
-              event.afterWake = state;
-              if (!state) {
-                log(`${id} (pid ${pid}): not in /proc ${WAKE_CHECK_MS} ms after SIGCONT (${f.alive(id) ? 'the harness has not seen it end' : 'it ended'})`);
-                return;
-              }
-              log(`${id} (pid ${pid}) ${WAKE_CHECK_MS} ms after SIGCONT: state ${state.state}, ${state.cpuMs} ms of CPU${state.wchan ? `, waiting in ${state.wchan}` : ''}, ${state.loggedBytes} bytes logged`);
-              // Stopped again (the next fault froze it anew): nothing to learn, and a debugger's
-              // attach and detach could let it run while the suite counts it frozen.
-              if (state.loggedBytes !== 0 || state.state === 'T') return;
-              const file = join(dir, `silent-${id}-${pid}.txt`);
-              writeFileSync(file, await processStacks(pid));
-              log(`${id} (pid ${pid}) logged nothing after its SIGCONT: its threads' stacks are in ${file}`);
-            });
-          }
+          // Read 2 s on, without holding the next fault back.
+          if (pid !== undefined) void readWake(event, id, pid).catch((err: unknown) => log(`${id} (pid ${pid}): wake check failed: ${(err as Error).message}`));
           return event;
         }
         case 'sigterm': {
