@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collect, runChaos, type ChaosOptions } from './run-chaos.js';
-import { checkConvergence, checkCoverage, checkNoStartAfterLoss, checkOverlaps, checkRecordedOnce, checkWorkerExits, renderReport, type ChaosSummary } from './checker/index.js';
+import { checkCoverage, checkNoStartAfterLoss, checkOverlaps, checkRecordedOnce, checkWorkerExits, renderReport, summaryViolations, type ChaosSummary } from './checker/index.js';
 
 export interface ChaosSuiteResult {
   /** The markdown report. */
@@ -25,7 +25,6 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
   const coverage = checkCoverage(runs, notes, data.jobs, data.window, data.historyNotes);
   const recordedOnce = checkRecordedOnce(runs, notes, data.jobs, data.window);
   const startAfterLoss = checkNoStartAfterLoss(runs, sessions, { faults: data.faults, sessionTimeoutMs: data.sessionTimeoutMs });
-  const convergence = checkConvergence(data.convergence);
   const workerExits = checkWorkerExits(data.exits);
   const summary: ChaosSummary = {
     startedAt: data.startedAt,
@@ -48,6 +47,6 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSuiteRe
   };
   const report = renderReport(summary);
   writeFileSync(join(data.dir, 'report.md'), report);
-  const violations = overlaps.violations.length + coverage.violations.length + recordedOnce.violations.length + startAfterLoss.violations.length + convergence.violations.length + workerExits.violations.length;
+  const violations = summaryViolations(summary).length;
   return { report, violations, summary, dir: data.dir };
 }

@@ -11,6 +11,6 @@ export { checkRecordedOnce, type RecordedOnceCounts } from './check-recorded-onc
 export { checkNoStartAfterLoss, type StartAfterLossCounts, type StartAfterLossResult } from './check-no-start-after-loss.js';
 export { checkWorkerExits, type WorkerEnd, type WorkerExitCounts, type WorkerExitResult } from './check-worker-exits.js';
 export { checkConvergence, type ConvergenceMeasure, type ConvergenceResult } from './check-convergence.js';
-export { renderReport, REPORT_VIOLATION_LIMIT, type ChaosSummary } from './render-report.js';
+export { renderReport, summaryViolations, REPORT_VIOLATION_LIMIT, type ChaosSummary } from './render-report.js';
 export { formatDuration } from './format-duration.js';
 export { formatInstant } from './format-instant.js';

@@ -48,18 +48,26 @@ const FAULT_KINDS: readonly { kind: FaultEvent['fault']; label: string }[] = [
 ];
 
 /**
+ * Every violation of the run, in the report's order: a worker that ended on its own first (the
+ * overlaps its open run makes follow from it), then by check. The run failed when there is any.
+ */
+export function summaryViolations(input: ChaosSummary): Violation[] {
+  const { overlaps: o, coverage: c, recordedOnce: r, startAfterLoss: s, workerExits: w } = input;
+  return [...(w?.violations ?? []), ...o.violations, ...c.violations, ...(r?.violations ?? []), ...s.violations, ...checkConvergence(input.convergence).violations];
+}
+
+/**
  * The chaos run as a markdown report: header (verdict, duration, seed), faults per kind, run
  * counts, one row per check (`| check | result | details |`), then the first
  * `REPORT_VIOLATION_LIMIT` violations. A result reads "what broke / what was checked": runs in a
  * violation / runs, unaccounted fires / scheduled fires, starts after a loss / starts, and for
- * convergence 0 or 1 / samples, workers that ended on their own / workers that ended. A worker that
- * ended on its own comes first in the list: the overlaps its open run makes follow from it. Pure:
- * no I/O, no clock.
+ * convergence 0 or 1 / samples, workers that ended on their own / workers that ended; the list in
+ * `summaryViolations`' order. Pure: no I/O, no clock.
  */
 export function renderReport(input: ChaosSummary): string {
   const { overlaps: o, coverage: c, recordedOnce: r, startAfterLoss: s, workerExits: w } = input;
   const convergence = checkConvergence(input.convergence);
-  const all: Violation[] = [...(w?.violations ?? []), ...o.violations, ...c.violations, ...(r?.violations ?? []), ...s.violations, ...convergence.violations];
+  const all = summaryViolations(input);
   const out: string[] = [];
 
   out.push(`# Chaos run report: ${all.length === 0 ? 'PASS' : `FAIL (${all.length} violation${all.length === 1 ? '' : 's'})`}`, '');
