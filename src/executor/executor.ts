@@ -516,7 +516,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       if (plain) {
         run.startedMs = nowMs;
         run.startedAt = this.clock.now();
-        const value = prepared.enter();
+        const value = prepared.enter(run.startedAt); // ctx.startedAt: the same reading as the run's record
         // A handler that fails at once must not leave its rejection unhandled until its run goes
         // on (Node ends a process on an unhandled rejection); `outcome` still sees it.
         if (value instanceof Promise) value.then(undefined, IGNORE);

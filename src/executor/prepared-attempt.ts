@@ -30,7 +30,8 @@ export interface EnterableAttempt extends Attempt {
   readonly def: JobDefinition;
   readonly token: string;
   readonly stages: RunStages;
-  enter(): unknown;
+  /** `atMs`: the entry time already read for the run (ms since the epoch); read now when not given. */
+  enter(atMs?: number): unknown;
   outcome(entered: unknown): Promise<AttemptResult>;
 }
 
@@ -140,9 +141,9 @@ export class PreparedAttempt implements EnterableAttempt, RunLogSource {
    * fills the young generation — a collection it triggers stops the entries still to come. Its
    * outcome is then waited for with `outcome`.
    */
-  enter(): unknown {
+  enter(atMs?: number): unknown {
     const { setting, def } = this;
-    this.ctx.entered(setting.clock.now());
+    this.ctx.entered(atMs ?? setting.clock.now());
     try {
       if (this.loadError !== undefined) return Promise.reject(this.loadError);
       if (this.handler) return this.handler(this.ctx);
