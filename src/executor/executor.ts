@@ -251,7 +251,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         this.dropQueued(lane, req);
         if (lane.current && lane.current !== 'starting') lane.current.abort.abort(new ZkshardError('REPLACED', `replaced by the fire of ${req.fireTime.toISOString()}`));
       } else {
-        this.opts.log.debug({ job: req.job, item: req.item, fireTime: req.fireTime.toISOString() }, 'fire skipped: item still running');
+        // (Its fields made only when debug is on: an overloaded worker skips a fire per item and instant.)
+        if (this.opts.log.isLevelEnabled('debug')) this.opts.log.debug({ job: req.job, item: req.item, fireTime: req.fireTime.toISOString() }, 'fire skipped: item still running');
         this.emit('notStarted', req, 'overlap');
       }
     }

@@ -43,6 +43,11 @@ export function settleFires(s: JobState | undefined, item: number, fireMs: numbe
   if (!upTo) {
     // One instant, usually the oldest (the fire just begun): removed in place, as `tick` adds
     // them, rather than with a new array per run.
+    // (The oldest alone: shifted off, with no array of removed elements as `splice` makes.)
+    if (open[0] === fireMs && open.indexOf(fireMs, 1) < 0) {
+      open.shift();
+      return;
+    }
     for (let at = open.indexOf(fireMs); at >= 0; at = open.indexOf(fireMs, at)) open.splice(at, 1);
     return;
   }
