@@ -99,6 +99,16 @@ export const LEASE_RECHECK_MS = 5;
 /** How many recent begin durations size the lead. */
 const LEAD_SAMPLES = 16;
 /**
+ * Most begins of scheduled fires that carry notes (fires not run, to record) sent in one ledger
+ * call; such calls go one at a time (`holdNoted`). Each such begin writes its item's record and
+ * history (about 700 bytes, two ops), where a begin without notes sets a bit of our ledger: a
+ * worker that fell behind had every fire of its 20,000 items carry a note, and their begins, sent
+ * all at once, held the ledger's one multi at a time for seconds, so that every item was being
+ * begun or released and none ran (10,000 × 8 bench, 2026-12-07: 3,800 runs a second of 80,000,
+ * entered 10 s late; docs/BENCHMARKS.md). About one multi's worth.
+ */
+export const NOTED_BEGINS_PER_CALL = 1000;
+/**
  * How long the executor stays off the CPU once it has entered the handlers of an instant, before
  * it goes on with their runs (their outcomes, their releases): whatever else is due at the same
  * instant on this host (other workers, ZooKeeper) gets the cores meanwhile. Four workers and
@@ -130,6 +140,14 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private readonly deferred = new Map<number, { timer: TimerHandle; requests: FireRequest[] }>();
   /** Fires whose items were freed in this turn (their waiting fire claimed the item): begun together on the next. */
   private freedBatch: FireRequest[] = [];
+  /**
+   * Scheduled fires with notes whose items they claimed ('starting'), waiting for the ledger call of
+   * such fires in flight to be answered (`holdNoted`): by lane, the longest waiting first. A due
+   * fire of the item takes the place of its waiting one (`fire`).
+   */
+  private readonly notedWaiting = new Map<Lane, FireRequest>();
+  /** Whether a ledger call of fires with notes is in flight (`sendNoted`). */
+  private notedInFlight = false;
   private readonly clock: Clock;
 
   /** What every attempt shares (`PreparedAttempt`). */
@@ -235,6 +253,16 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         this.defer(req);
         continue;
       }
+      if (!sequential && lane.current === 'starting' && lane.starting !== undefined && this.notedWaiting.get(lane) === lane.starting && lane.starting.fireTime < req.fireTime) {
+        // The item's earlier fire waits for its begin still (its notes to record with it): this
+        // one takes its place, and its begin records that fire as skipped, as a fire that waits
+        // for a release is displaced (`dropQueued`). The item's notes are then written by one
+        // begin, not one per instant it waited.
+        absorb(req, [lane.starting]);
+        lane.starting = req;
+        this.notedWaiting.set(lane, req); // keeps its place in the order of waiting
+        continue;
+      }
       const def = this.opts.definitionOf(req.job);
       if (sequential && req.reason === 'misfire' && lane.current !== 'starting' && lane.current.req.fireTime > req.fireTime) {
         // A missed fire planned by a takeover, while a later fire of the item already runs here:
@@ -259,8 +287,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     await this.beginClaimed(toBegin);
   }
 
-  /** Begins, in one ledger transaction, requests whose items `fire` (or `settleLane`) claimed for them. */
-  private async beginClaimed(toBegin: FireRequest[]): Promise<void> {
+  /**
+   * Begins, in one ledger transaction, requests whose items `fire` (or `settleLane`) claimed for
+   * them; scheduled fires with notes go through `holdNoted` first (unless `noted`: they did).
+   */
+  private async beginClaimed(toBegin: FireRequest[], noted = false): Promise<void> {
+    if (!noted) toBegin = this.holdNoted(toBegin);
     if (toBegin.length === 0) return;
     let results: BeginResult[];
     const began = this.clock.monotonic();
@@ -311,6 +343,44 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     });
   }
 
+  /**
+   * Takes the scheduled fires with notes out of `toBegin`: they wait in `notedWaiting` for their own
+   * ledger call, at most `NOTED_BEGINS_PER_CALL` a call and one call at a time (`sendNoted`), so that
+   * the begins without notes never queue behind their writes. Returns the others (`toBegin` itself
+   * when none has notes: the steady state makes nothing here).
+   */
+  private holdNoted(toBegin: FireRequest[]): FireRequest[] {
+    let others: FireRequest[] | undefined;
+    for (let i = 0; i < toBegin.length; i++) {
+      const req = toBegin[i]!;
+      if (!isNotedScheduled(req)) {
+        others?.push(req);
+        continue;
+      }
+      others ??= toBegin.slice(0, i);
+      this.notedWaiting.set(this.lanes.get(req.job, req.item)!, req);
+    }
+    if (others === undefined) return toBegin;
+    this.sendNoted();
+    return others;
+  }
+
+  /** Sends the longest waiting fires with notes, unless a call of them is in flight; again when it is answered. */
+  private sendNoted(): void {
+    if (this.notedInFlight || this.notedWaiting.size === 0 || !this.accepting) return;
+    const batch: FireRequest[] = [];
+    for (const [lane, req] of this.notedWaiting) {
+      this.notedWaiting.delete(lane);
+      batch.push(req);
+      if (batch.length === NOTED_BEGINS_PER_CALL) break;
+    }
+    this.notedInFlight = true;
+    void this.beginClaimed(batch, true).finally(() => {
+      this.notedInFlight = false;
+      this.sendNoted();
+    });
+  }
+
   /** Whether our ledger still holds the run, read now after the fence moved. */
   private async stillHeld(req: FireRequest): Promise<'held' | 'gone' | 'unknown'> {
     try {
@@ -346,37 +416,22 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   /**
    * Keeps one waiting scheduled fire per item (the newest); the ones it displaces are skipped, and
-   * recorded by the begin of the one that displaced them: it takes the item's `lastScheduled` past
-   * them, so a note kept for a later run would be lost with this process (found by the fleet
-   * simulation, seed 40).
+   * recorded by the begin of the one that displaced them (`absorb`).
    */
   private dropQueued(lane: Lane, req: FireRequest): void {
     const dropped = lane.queue.filter((q) => q.reason === 'schedule' || q.reason === 'queued');
     lane.queue = [...lane.queue.filter((q) => !dropped.includes(q)), req];
-    for (const old of dropped) {
-      req.missed = mergeNote(req.missed, old.missed);
-      req.skipped = mergeNote(mergeNote(req.skipped, old.skipped), { count: 1, latest: old.fireTime });
-    }
-    // It accounts for what the displaced fires did, so its claim (BeginAsk.after) reaches back
-    // through each one that is the instant right before what it claims so far, and no further:
-    // fires between them that are still queued (a catch-up) are not its to account for (fleet
-    // simulation, seed 25571: a claim merged past them let the frontier skip two fires).
-    for (let chained = true; chained && req.after !== undefined; ) {
-      chained = false;
-      for (const old of dropped) {
-        if (old.fireTime.getTime() === req.after!.getTime()) {
-          req.after = old.after;
-          chained = true;
-          break;
-        }
-      }
-    }
+    absorb(req, dropped);
   }
 
   /** Stops accepting fires (shutdown or lease loss). */
   stopAccepting(): void {
     this.accepting = false;
     for (const [, , lane] of this.lanes.entries()) lane.queue.length = 0;
+    // Not begun, and never will be here: their items are free (the next owner plans from the frontier).
+    const waiting = [...this.notedWaiting.values()];
+    this.notedWaiting.clear();
+    for (const req of waiting) this.settleLane(req);
     for (const { timer } of this.deferred.values()) this.clock.clearTimeout(timer);
     this.deferred.clear();
   }
@@ -764,4 +819,35 @@ interface RunMaking {
 export function backoff(retry: JobDefinition['retry'], failures: number, random: () => number = Math.random): number {
   const base = Math.min(retry.maxBackoffMs, retry.backoffMs * 2 ** (failures - 1));
   return Math.round(base / 2 + random() * (base / 2));
+}
+
+/** A scheduled fire (or one that waited for its item) whose begin records fires not run: `holdNoted`'s. */
+function isNotedScheduled(req: FireRequest): boolean {
+  return (req.missed !== undefined || req.skipped !== undefined) && (req.reason === 'schedule' || req.reason === 'queued') && req.poison === undefined && !req.rerun;
+}
+
+/**
+ * Makes `req` account for the fires it displaced (waiting ones of its item, not begun): their
+ * notes become its own, and each is recorded by its begin as skipped, which takes the item's
+ * `lastScheduled` past them (so a note kept for a later run would be lost with this process: fleet
+ * simulation, seed 40). Its claim (BeginAsk.after) reaches back through each one that is the
+ * instant right before what it claims so far, and no further: fires between them that are still
+ * queued (a catch-up) are not its to account for (fleet simulation, seed 25571: a claim merged
+ * past them let the frontier skip two fires).
+ */
+function absorb(req: FireRequest, displaced: readonly FireRequest[]): void {
+  for (const old of displaced) {
+    req.missed = mergeNote(req.missed, old.missed);
+    req.skipped = mergeNote(mergeNote(req.skipped, old.skipped), { count: 1, latest: old.fireTime });
+  }
+  for (let chained = true; chained && req.after !== undefined; ) {
+    chained = false;
+    for (const old of displaced) {
+      if (old.fireTime.getTime() === req.after!.getTime()) {
+        req.after = old.after;
+        chained = true;
+        break;
+      }
+    }
+  }
 }
