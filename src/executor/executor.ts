@@ -253,7 +253,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         this.defer(req);
         continue;
       }
-      if (!sequential && lane.current === 'starting' && lane.starting !== undefined && this.notedWaiting.get(lane) === lane.starting && lane.starting.fireTime < req.fireTime) {
+      if (!sequential && lane.current === 'starting' && lane.starting !== undefined && this.notedWaiting.get(lane) === lane.starting && lane.starting.fireTime.getTime() < req.fireTime.getTime()) {
         // The item's earlier fire waits for its begin still (its notes to record with it): this
         // one takes its place, and its begin records that fire as skipped, as a fire that waits
         // for a release is displaced (`dropQueued`). The item's notes are then written by one
