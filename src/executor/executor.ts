@@ -191,6 +191,21 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     return lane !== undefined && (lane.current === 'starting' || lane.queue.length > 0);
   }
 
+  /**
+   * How many items wait on ZooKeeper now: being begun (their begin sent, or a fire with notes
+   * waiting for its call: `holdNoted`) or being released (the handler ended, the release not yet
+   * written). Nearly every item of a worker that fell behind (for the metrics, read at a scrape).
+   */
+  ledgerWaits(): { begin: number; release: number } {
+    let begin = 0;
+    let release = 0;
+    this.lanes.forEach((lane) => {
+      if (lane.current === 'starting') begin++;
+      else if (lane.current?.releasing) release++;
+    });
+    return { begin, release };
+  }
+
   /** How many items run now (or are being begun), by job: only jobs with one (for the metrics: nothing made per item). */
   runningCounts(): Map<string, number> {
     const counts = new Map<string, number>();

@@ -36,6 +36,8 @@ export interface WorkerMetricsSource {
   runningCounts(): Iterable<readonly [string, number]>;
   /** Stalled items (a fire instant passed without a begin or a record) as `job#item` keys. */
   stalled?(): readonly string[];
+  /** Items waiting on ZooKeeper now: being begun, being released (see `Executor.ledgerWaits`). */
+  ledgerWaits?(): { begin: number; release: number };
 }
 
 const SESSION_STATES: readonly SessionState[] = ['connecting', 'connected', 'suspended', 'reconnected', 'lost', 'expired', 'closed'];
@@ -99,6 +101,17 @@ export class WorkerMetrics {
       registers: [this.registry],
       collect() {
         this.set(metrics.source?.isLeader() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'zkshard_items_waiting_on_zookeeper',
+      help: 'Items of this worker waiting on ZooKeeper now: their begin or their release not yet written, by phase',
+      labelNames: ['phase'],
+      registers: [this.registry],
+      collect() {
+        const waits = metrics.source?.ledgerWaits?.() ?? { begin: 0, release: 0 };
+        this.set({ phase: 'begin' }, waits.begin);
+        this.set({ phase: 'release' }, waits.release);
       },
     });
     collectDefaultMetrics({ register: this.registry });

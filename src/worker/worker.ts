@@ -101,6 +101,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       ownedCounts: () => this.session?.scheduler.ownedCounts() ?? [],
       runningCounts: () => this.session?.executor.runningCounts() ?? [],
       stalled: () => this.session?.scheduler.stalledItems() ?? [],
+      ledgerWaits: () => this.session?.executor.ledgerWaits() ?? { begin: 0, release: 0 },
     });
   }
 

@@ -58,6 +58,7 @@ describe('Executor: begins that record fires not run', () => {
     expect(ledger.begins.map((call) => call.map((r) => r.item))).toEqual([[0]]); // item 1 waits for item 0's call
     expect(executor.isBusy('j', 1)).toBe(true);
     expect(executor.isStarting('j', 1)).toBe(true);
+    expect(executor.ledgerWaits()).toEqual({ begin: 2, release: 0 }); // one sent, one waiting for its call
     await fire([request(2, t)]);
     expect(ledger.begins.map((call) => call.map((r) => r.item))).toEqual([[0], [2]]);
     await waitFor(() => entered.includes(`2@${t}`), { message: 'the fire without notes ran' });

@@ -49,6 +49,7 @@ describe('Executor: a fire due while its item is only being released', () => {
       const first = new Date(Date.now() - 1000);
       await executor.fire([request(0, first), request(1, first)]);
       await waitFor(() => ledger.releases.length === 2, { message: 'both handlers ended, their releases unanswered' });
+      expect(executor.ledgerWaits()).toEqual({ begin: 0, release: 2 });
       const next = new Date(Date.now() - 1);
       await executor.fire([request(0, next, first), request(1, next, first)]);
       expect(notStarted).toEqual([]);

@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { ASSIGNMENT_GENERATION, FIRE_LATENESS, FIRE_LATENESS_BUCKETS, ITEMS_OWNED, ITEMS_RUNNING, ITEMS_STALLED, WorkerMetrics } from '../../src/observability/worker-metrics.js';
 import { JobGauge } from '../../src/observability/job-gauge.js';
 
+const WAITING = 'zkshard_items_waiting_on_zookeeper';
+
 /** A sample's value in a scrape's text, or undefined when it has no such series. */
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -84,9 +86,25 @@ describe('WorkerMetrics', () => {
     expect(sample(text, `${ITEMS_RUNNING.name}{zkshard_job="b"}`)).toBe(1);
     expect(sample(text, `${ITEMS_STALLED.name}{zkshard_job="a"}`)).toBe(1);
     expect(sample(text, `${ASSIGNMENT_GENERATION.name}{zkshard_job="a"}`)).toBe(7);
+    // No source of ledger waits: both phases read 0.
+    expect(sample(text, `${WAITING}{phase="begin"}`)).toBe(0);
+    expect(sample(text, `${WAITING}{phase="release"}`)).toBe(0);
     owned = [['a', 1]];
     text = await metrics.text();
     expect(sample(text, `${ITEMS_OWNED.name}{zkshard_job="a"}`)).toBe(1);
     expect(sample(text, `${ITEMS_OWNED.name}{zkshard_job="b"}`)).toBeUndefined(); // gone from the worker, gone from the scrape
+  });
+
+  it('reads the items waiting on ZooKeeper, by phase, from its source at each scrape', async () => {
+    const metrics = new WorkerMetrics();
+    let waits = { begin: 10_000, release: 7_000 };
+    metrics.bind({ isLeader: () => false, ownedCounts: () => [], runningCounts: () => [], ledgerWaits: () => waits });
+    let text = await metrics.text();
+    expect(sample(text, `${WAITING}{phase="begin"}`)).toBe(10_000);
+    expect(sample(text, `${WAITING}{phase="release"}`)).toBe(7_000);
+    waits = { begin: 0, release: 3 };
+    text = await metrics.text();
+    expect(sample(text, `${WAITING}{phase="begin"}`)).toBe(0);
+    expect(sample(text, `${WAITING}{phase="release"}`)).toBe(3);
   });
 });
