@@ -268,12 +268,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         this.defer(req);
         continue;
       }
-      if (!sequential && lane.current === 'starting' && lane.starting !== undefined && this.notedWaiting.get(lane) === lane.starting && lane.starting.fireTime.getTime() < req.fireTime.getTime()) {
+      const waiting = sequential ? undefined : this.notedWaiting.get(lane); // the lane's `starting`, not begun yet
+      if (waiting !== undefined && waiting.fireTime.getTime() < req.fireTime.getTime()) {
         // The item's earlier fire waits for its begin still (its notes to record with it): this
         // one takes its place, and its begin records that fire as skipped, as a fire that waits
         // for a release is displaced (`dropQueued`). The item's notes are then written by one
         // begin, not one per instant it waited.
-        absorb(req, [lane.starting]);
+        absorb(req, [waiting]);
         lane.starting = req;
         this.notedWaiting.set(lane, req); // keeps its place in the order of waiting
         continue;
@@ -434,7 +435,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * recorded by the begin of the one that displaced them (`absorb`).
    */
   private dropQueued(lane: Lane, req: FireRequest): void {
-    const dropped = lane.queue.filter((q) => q.reason === 'schedule' || q.reason === 'queued');
+    const dropped = lane.queue.filter(displaceable);
     lane.queue = [...lane.queue.filter((q) => !dropped.includes(q)), req];
     absorb(req, dropped);
   }
@@ -836,9 +837,17 @@ export function backoff(retry: JobDefinition['retry'], failures: number, random:
   return Math.round(base / 2 + random() * (base / 2));
 }
 
-/** A scheduled fire (or one that waited for its item) whose begin records fires not run: `holdNoted`'s. */
+/**
+ * A fire a later one of its item may take the place of while it waits (`absorb`): a scheduled fire,
+ * or one that waited for its item. A catch-up's, a re-run's or a trigger's fire runs whatever comes after it.
+ */
+function displaceable(req: FireRequest): boolean {
+  return req.reason === 'schedule' || req.reason === 'queued';
+}
+
+/** A displaceable fire whose begin records fires not run: `holdNoted`'s. */
 function isNotedScheduled(req: FireRequest): boolean {
-  return (req.missed !== undefined || req.skipped !== undefined) && (req.reason === 'schedule' || req.reason === 'queued') && req.poison === undefined && !req.rerun;
+  return (req.missed !== undefined || req.skipped !== undefined) && displaceable(req) && req.poison === undefined && !req.rerun;
 }
 
 /**
