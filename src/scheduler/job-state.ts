@@ -42,13 +42,11 @@ export function settleFires(s: JobState | undefined, item: number, fireMs: numbe
   if (!s || !open || open.length === 0) return;
   if (!upTo) {
     // One instant, usually the oldest (the fire just begun): removed in place, as `tick` adds
-    // them, rather than with a new array per run.
-    // (The oldest alone: shifted off, with no array of removed elements as `splice` makes.)
-    if (open[0] === fireMs && open.indexOf(fireMs, 1) < 0) {
-      open.shift();
-      return;
-    }
-    for (let at = open.indexOf(fireMs); at >= 0; at = open.indexOf(fireMs, at)) open.splice(at, 1);
+    // them, in one pass that makes nothing (no new array per run, nor `splice`'s array of the
+    // removed elements).
+    let kept = 0;
+    for (let i = 0; i < open.length; i++) if (open[i] !== fireMs) open[kept++] = open[i]!;
+    open.length = kept;
     return;
   }
   const left = open.filter((t) => t > fireMs);
